@@ -1,0 +1,15 @@
+"""`flowlang check` (not built yet)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("args", nargs="*")
+
+
+def run(args: argparse.Namespace) -> int:
+    print("flowlang check: not built yet", file=sys.stderr)
+    return 2

@@ -1,0 +1,74 @@
+"""Diagnostics as plain data, and the text renderer shared by syntax errors and lint findings."""
+
+from __future__ import annotations
+
+import enum
+
+from attrs import field, frozen
+
+from flowlang.source import Source, Span
+
+
+class Severity(enum.Enum):
+    ERROR = "error"
+    WARNING = "warning"
+
+
+@frozen
+class Diagnostic:
+    """One finding about a flow.
+
+    `code` is stable (`FL001` for syntax, `FL1xx`.. for lint rules), `message` names the problem,
+    `label` is the short text under the carets, `help` tells the fix. `file` is the source's
+    name; `span` is None only for findings about a whole file.
+    """
+
+    code: str
+    severity: Severity
+    message: str
+    file: str
+    span: Span | None
+    label: str = ""
+    help: str | None = None
+    notes: tuple[str, ...] = field(default=(), converter=tuple)
+
+    @property
+    def is_error(self) -> bool:
+        return self.severity is Severity.ERROR
+
+    @property
+    def sort_key(self) -> tuple[str, int, int, str]:
+        span = self.span or Span(0, 0, 0, 0)
+        return (self.file, span.line, span.column, self.code)
+
+
+def _display(line: str) -> str:
+    # Tabs are a syntax error in flows, but the line is still shown: expand them to one space so
+    # the caret lines up with what the terminal prints.
+    return line.replace("\t", " ")
+
+
+def render_text(diagnostic: Diagnostic, source: Source | None) -> str:
+    """Render like rustc/ruff: header, `-->` location, the source line, carets, help."""
+    head = f"{diagnostic.severity.value}[{diagnostic.code}]: {diagnostic.message}"
+    span = diagnostic.span
+    if span is None:
+        lines = [head, f" --> {diagnostic.file}"]
+        lines += [f" = help: {diagnostic.help}"] if diagnostic.help else []
+        lines += [f" = note: {note}" for note in diagnostic.notes]
+        return "\n".join(lines) + "\n"
+    number = str(span.line)
+    pad = " " * len(number)
+    lines = [head, f"{pad}--> {diagnostic.file}:{span.line}:{span.column}"]
+    text = source.line(span.line) if source is not None else ""
+    if text or source is not None:
+        shown = _display(text)
+        end = span.end_column if span.end_line == span.line else len(shown) + 1
+        width = max(1, end - span.column)
+        carets = " " * (span.column - 1) + "^" * width
+        label = f" {diagnostic.label}" if diagnostic.label else ""
+        lines += [f"{pad} |", f"{number} | {shown}".rstrip(), f"{pad} | {carets}{label}", f"{pad} |"]
+    if diagnostic.help:
+        lines.append(f"{pad} = help: {diagnostic.help}")
+    lines += [f"{pad} = note: {note}" for note in diagnostic.notes]
+    return "\n".join(lines) + "\n"

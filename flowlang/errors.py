@@ -1,0 +1,24 @@
+"""The exceptions flowlang raises: every one carries positioned diagnostics, never a raw trace."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from flowlang.diagnostics import Diagnostic
+
+
+class FlowError(Exception):
+    """Base of every error flowlang reports to a person; `diagnostics` say what and where."""
+
+    def __init__(self, diagnostics: Iterable[Diagnostic]) -> None:
+        self.diagnostics: tuple[Diagnostic, ...] = tuple(diagnostics)
+        first = self.diagnostics[0].message if self.diagnostics else "flow error"
+        super().__init__(first)
+
+
+class FlowSyntaxError(FlowError):
+    """The text is not a valid `.flow` file (raised by the parser, with every error it found)."""
+
+
+class FlowCompileError(FlowError):
+    """The flow parses but has lint errors, so it cannot be compiled to a runnable program."""

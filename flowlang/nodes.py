@@ -1,0 +1,434 @@
+"""The typed syntax tree of a `.flow` file: frozen attrs classes, one per construct.
+
+Every node carries a `span` (where it stands in the source). Spans are left out of equality,
+so two trees compare equal when they have the same structure, wherever they were written;
+that is what lets `parse(format(tree)) == tree` be tested. Nodes are built by the parser and
+read by everything else; nothing mutates them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any, Union
+
+import attrs
+from attrs import field, frozen
+
+from flowlang.source import Span
+
+
+@frozen
+class Node:
+    """Base of every node. `span` is where the node stands; it does not take part in `==`."""
+
+    span: Span | None = field(default=None, eq=False, kw_only=True, repr=False)
+
+    def children(self) -> Iterator[Node]:
+        """The nodes directly below this one, in source order of the fields."""
+        for a in attrs.fields(type(self)):
+            if a.name == "span":
+                continue
+            yield from _nodes_in(getattr(self, a.name))
+
+
+def _nodes_in(value: Any) -> Iterator[Node]:
+    if isinstance(value, Node):
+        yield value
+    elif isinstance(value, tuple):
+        for item in value:
+            yield from _nodes_in(item)
+
+
+def walk(node: Node) -> Iterator[Node]:
+    """Every node in the tree below `node` (itself included), depth first, in source order."""
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        yield current
+        stack.extend(reversed(list(current.children())))
+
+
+class Visitor:
+    """Calls `visit_<ClassName>(node)` for a node; falls back to `generic_visit` (the children)."""
+
+    def visit(self, node: Node) -> Any:
+        method = getattr(self, f"visit_{type(node).__name__}", None)
+        if method is None:
+            return self.generic_visit(node)
+        return method(node)
+
+    def generic_visit(self, node: Node) -> Any:
+        for child in node.children():
+            self.visit(child)
+        return None
+
+
+# ---------------------------------------------------------------------------------------------
+# Names and values
+
+
+@frozen
+class Name(Node):
+    """An identifier as written: a step name, a `goto` target, a variable, a field name."""
+
+    value: str
+
+
+@frozen
+class Interp(Node):
+    """`{booking.name}` inside a string: the variable `path` whose value is spliced in."""
+
+    path: tuple[str, ...] = field(converter=tuple)
+
+    @property
+    def dotted(self) -> str:
+        return ".".join(self.path)
+
+
+@frozen
+class Str(Node):
+    """A string literal. `parts` are literal text (escapes already decoded, `{{` already `{`)
+    and `Interp` nodes, in order. A string without interpolation has at most one text part."""
+
+    parts: tuple[str | Interp, ...] = field(converter=tuple)
+
+    @property
+    def text(self) -> str:
+        """The literal text, with each interpolation shown as `{path}` (for plain strings: the value)."""
+        return "".join(p if isinstance(p, str) else "{" + p.dotted + "}" for p in self.parts)
+
+    @property
+    def interpolations(self) -> tuple[Interp, ...]:
+        return tuple(p for p in self.parts if isinstance(p, Interp))
+
+
+@frozen
+class Int(Node):
+    """An integer literal: `3`."""
+
+    value: int
+
+
+@frozen
+class Bool(Node):
+    """`true` or `false`."""
+
+    value: bool
+
+
+UNIT_MILLIS = {"ms": 1, "s": 1000, "m": 60_000}
+
+
+@frozen
+class Duration(Node):
+    """A duration: `amount` of `unit` (`ms`, `s` or `m`), so `8s` stays `8s` when formatted."""
+
+    amount: int
+    unit: str
+
+    @property
+    def millis(self) -> int:
+        return self.amount * UNIT_MILLIS[self.unit]
+
+
+@frozen
+class DigitRange(Node):
+    """`digits 4..6` on a gather: at least `low`, at most `high` keys (`digits 6` is 6..6)."""
+
+    low: Int
+    high: Int
+
+
+@frozen
+class Var(Node):
+    """A variable read in an expression: `account`, or a dotted path `booking.name`."""
+
+    path: tuple[str, ...] = field(converter=tuple)
+
+    @property
+    def dotted(self) -> str:
+        return ".".join(self.path)
+
+
+@frozen
+class ListExpr(Node):
+    """A list literal, the right side of `in`: `["1", "2"]`."""
+
+    items: tuple[Expr, ...] = field(converter=tuple)
+
+
+@frozen
+class Not(Node):
+    """`not operand`."""
+
+    operand: Expr
+
+
+# Binary operators from loosest to tightest binding; comparisons and `in` do not chain.
+BINARY_PRECEDENCE = {"or": 1, "and": 2, "==": 4, "!=": 4, "<": 4, "<=": 4, ">": 4, ">=": 4, "in": 4}
+NOT_PRECEDENCE = 3
+
+
+@frozen
+class BinOp(Node):
+    """`left op right`, `op` one of `or and == != < <= > >= in`. Parentheses leave no trace:
+    `(a or b) and c` is `BinOp("and", BinOp("or", a, b), c)`."""
+
+    op: str
+    left: Expr
+    right: Expr
+
+
+Expr = Union[Str, Int, Bool, Var, ListExpr, Not, BinOp]
+
+
+# ---------------------------------------------------------------------------------------------
+# Statements
+
+
+@frozen
+class Answer(Node):
+    """`answer`: answer the incoming call; waits for Telnyx's `call.answered`."""
+
+
+@frozen
+class Hangup(Node):
+    """`hangup`: end the call and the flow."""
+
+
+@frozen
+class Say(Node):
+    """`say "text" [voice "V"] [language "L"] [ssml]`: speak `text`, wait until speech ends.
+    `voice`/`language` left out fall back to the file's settings; `ssml` sends the text as SSML."""
+
+    text: Str
+    voice: Str | None = None
+    language: Str | None = None
+    ssml: bool = False
+
+
+@frozen
+class Play(Node):
+    """`play "URL"` (`media` false) or `play media "NAME"` (`media` true): play audio, wait until done."""
+
+    source: Str
+    media: bool = False
+
+
+@frozen
+class Transfer(Node):
+    """`transfer "NUMBER" [from "NUMBER"] [timeout D]`: transfer the caller; ends the flow."""
+
+    to: Str
+    from_: Str | None = None
+    timeout: Duration | None = None
+
+
+@frozen
+class Goto(Node):
+    """`goto STEP`: continue at the step named `target`."""
+
+    target: Name
+
+
+@frozen
+class Set(Node):
+    """`set NAME = EXPR`: assign a variable."""
+
+    name: Name
+    value: Expr
+
+
+@frozen
+class Log(Node):
+    """`log "text"`: write to the flow's log and the simulator's transcript."""
+
+    text: Str
+
+
+@frozen
+class Elif(Node):
+    """One `elif cond:` arm of an `If`."""
+
+    cond: Expr
+    body: tuple[Stmt, ...] = field(converter=tuple)
+
+
+@frozen
+class If(Node):
+    """`if cond:` body, then any `elif` arms, then an optional `else:` (`else_` None when absent)."""
+
+    cond: Expr
+    body: tuple[Stmt, ...] = field(converter=tuple)
+    elifs: tuple[Elif, ...] = field(default=(), converter=tuple)
+    else_: tuple[Stmt, ...] | None = None
+
+
+# The `event` of an `On` handler, by block:
+#   gather:    "digits" (values: the keys it matches; empty = any other entry), "invalid", "timeout"
+#   ai_gather: "valid", "invalid", "key" (values: exactly one key)
+#   assistant: "key"
+#   top level: "hangup"
+HANDLER_EVENTS = ("digits", "invalid", "timeout", "valid", "key", "hangup")
+
+
+@frozen
+class On(Node):
+    """A handler: `on digits "1", "2": ...`, `on digits:`, `on invalid:`, `on timeout:`,
+    `on valid:`, `on key "0":`, top-level `on hangup:`. Block and one-line forms give the same node."""
+
+    event: str
+    values: tuple[Str, ...] = field(converter=tuple)
+    body: tuple[Stmt, ...] = field(converter=tuple)
+
+
+@frozen
+class Reprompt(Node):
+    """`reprompt "text"` in a gather: said before the prompt on the 2nd and later tries."""
+
+    text: Str
+
+
+@frozen
+class Gather(Node):
+    """`gather [options]:` with a prompt (`say` lines, or one `play`), an optional `reprompt`,
+    and `on` handlers. Options left out are None. Each option is written at most once."""
+
+    digits: Int | DigitRange | None = None
+    timeout: Duration | None = None
+    inter_digit_timeout: Duration | None = None
+    initial_timeout: Duration | None = None
+    terminator: Str | None = None
+    valid: Str | None = None
+    tries: Int | None = None
+    into: Name | None = None
+    voice: Str | None = None
+    language: Str | None = None
+    prompt: tuple[Say | Play, ...] = field(default=(), converter=tuple)
+    reprompt: Reprompt | None = None
+    handlers: tuple[On, ...] = field(default=(), converter=tuple)
+
+
+# Header options of `gather`, in the formatter's canonical order.
+GATHER_OPTIONS = (
+    "digits",
+    "timeout",
+    "inter_digit_timeout",
+    "initial_timeout",
+    "terminator",
+    "valid",
+    "tries",
+    "into",
+    "voice",
+    "language",
+)
+
+
+@frozen
+class Field(Node):
+    """`field NAME TYPE "description" [optional]` in an `ai_gather`. `type` is kept as written
+    (a Name) so the linter can point at an unknown type; valid ones are string/integer/number/boolean."""
+
+    name: Name
+    type: Name
+    description: Str
+    optional: bool = False
+
+
+@frozen
+class AiGather(Node):
+    """`ai_gather [into NAME] [voice "V"] [language "L"] [timeout D]:` with a `greeting`,
+    `field` lines and `on valid` / `on invalid` / `on key` handlers."""
+
+    into: Name | None = None
+    voice: Str | None = None
+    language: Str | None = None
+    timeout: Duration | None = None
+    greeting: Str | None = None
+    fields: tuple[Field, ...] = field(default=(), converter=tuple)
+    handlers: tuple[On, ...] = field(default=(), converter=tuple)
+
+
+AI_GATHER_OPTIONS = ("into", "voice", "language", "timeout")
+
+
+@frozen
+class Message(Node):
+    """`message ROLE "text"` in an `assistant` block (sent with `ai_assistant_add_messages`)."""
+
+    role: Name
+    text: Str
+
+
+@frozen
+class Assistant(Node):
+    """`assistant [id "ID"] [voice "V"]:` with `instructions`, `greeting`, `message` lines and
+    `on key` handlers. Waits for `call.conversation.ended`, then the flow continues."""
+
+    id: Str | None = None
+    voice: Str | None = None
+    instructions: Str | None = None
+    greeting: Str | None = None
+    messages: tuple[Message, ...] = field(default=(), converter=tuple)
+    handlers: tuple[On, ...] = field(default=(), converter=tuple)
+
+
+ASSISTANT_OPTIONS = ("id", "voice")
+
+
+Stmt = Union[
+    Answer, Hangup, Say, Play, Transfer, Goto, Set, Log, If, Gather, AiGather, Assistant
+]
+
+
+# ---------------------------------------------------------------------------------------------
+# The file
+
+
+@frozen
+class Setting(Node):
+    """A file setting: `voice "..."` or `language "..."` (`name` is "voice" or "language")."""
+
+    name: str
+    value: Str
+
+
+@frozen
+class Step(Node):
+    """`NAME:` and its block of statements. The first step is where a call starts."""
+
+    name: Name
+    body: tuple[Stmt, ...] = field(converter=tuple)
+
+
+@frozen
+class Comment(Node):
+    """A `# comment` as written (with the `#`). Kept for the formatter, not part of the tree's
+    structure: `Flow.comments` lists them all, with spans, and is left out of equality."""
+
+    text: str
+
+
+@frozen
+class Flow(Node):
+    """A whole `.flow` file: settings, steps (the first is the entry), and the optional
+    top-level `on hangup:` handler."""
+
+    settings: tuple[Setting, ...] = field(default=(), converter=tuple)
+    steps: tuple[Step, ...] = field(default=(), converter=tuple)
+    on_hangup: On | None = None
+    comments: tuple[Comment, ...] = field(default=(), converter=tuple, eq=False, repr=False)
+
+    def setting(self, name: str) -> Str | None:
+        """The value of setting `name` (`voice` or `language`), None when not set."""
+        for s in self.settings:
+            if s.name == name:
+                return s.value
+        return None
+
+    def step(self, name: str) -> Step | None:
+        """The first step called `name`, None when there is none."""
+        for s in self.steps:
+            if s.name.value == name:
+                return s
+        return None

@@ -1,0 +1,27 @@
+"""What the interpreter is told: the call it runs on, and the events that happen on it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from attrs import field, frozen
+
+
+@frozen
+class CallInfo:
+    """The call a run belongs to: Telnyx's `call_control_id` and the numbers (`caller`, `called`)."""
+
+    call_control_id: str
+    caller: str = "+15550001111"
+    called: str = "+15550002222"
+
+
+@frozen
+class Event:
+    """One webhook's content: `type` is the event type (`call.gather.ended`), `payload` the
+    event's `data.payload` as received (with `client_state`, still base64), `id` the event's
+    `data.id` (used by drivers to drop duplicates; the interpreter does not need it)."""
+
+    type: str
+    payload: dict[str, Any] = field(factory=dict)
+    id: str | None = None

@@ -1,0 +1,53 @@
+"""What one interpreter step returns: the new state, commands to send, and how the run stands."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from attrs import field, frozen
+
+from flowlang.runtime.commands import Command
+
+END_REASONS = ("hangup", "transfer", "completed", "error")
+
+
+@frozen
+class End:
+    """The run is over: `reason` is one of END_REASONS; `message` and `line` explain an error."""
+
+    reason: str
+    message: str | None = None
+    line: int | None = None
+
+
+@frozen
+class LogLine:
+    """A `log` statement's text, or a runtime warning (`level` "warning"), with its `.flow` line."""
+
+    text: str
+    line: int | None = None
+    level: str = "info"
+
+
+@frozen
+class Outcome:
+    """The result of `Interpreter.start` or `Interpreter.handle`.
+
+    - `state`: the run's whole state as plain JSON data (dicts, lists, str, int, bool, None),
+      to be stored and handed back to `handle` with the next event, in this or another process.
+    - `commands`: to send, in order.
+    - `end`: set when the run is over (then no further event changes anything).
+    - `ignored`: True when the event did not match what the run waits for (duplicate, stale,
+      unknown): state and commands are then unchanged/empty.
+    - `waiting`: what the run now waits for, for drivers and transcripts: one of "answer",
+      "speak", "playback", "gather", "ai_gather", "assistant", or None when ended.
+    - `step`: the name of the step the run is in now.
+    """
+
+    state: dict[str, Any]
+    commands: tuple[Command, ...] = field(default=(), converter=tuple)
+    end: End | None = None
+    ignored: bool = False
+    waiting: str | None = None
+    step: str | None = None
+    logs: tuple[LogLine, ...] = field(default=(), converter=tuple)
