@@ -1,0 +1,565 @@
+"""The formatter: renders a `.flow` syntax tree, with its comments, in the one canonical layout."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+from attrs import define, field, frozen
+
+from flowlang import nodes
+from flowlang.nodes import (
+    AiGather,
+    Answer,
+    Assistant,
+    BinOp,
+    Bool,
+    Comment,
+    DigitRange,
+    Duration,
+    Elif,
+    Expr,
+    Flow,
+    Gather,
+    Goto,
+    Hangup,
+    If,
+    Int,
+    ListExpr,
+    Log,
+    Not,
+    On,
+    Play,
+    Say,
+    Set,
+    Stmt,
+    Str,
+    Transfer,
+    Var,
+)
+from flowlang.source import Source
+
+__all__ = ["INDENT", "format_flow", "format_text", "render_expr", "render_str"]
+
+INDENT = "    "
+
+# Statements that may stand on a handler's own line (`on digits "1": goto sales`); blocks may not.
+SIMPLE_STATEMENTS = (Answer, Hangup, Say, Play, Transfer, Goto, Set, Log)
+
+_ATOM_PRECEDENCE = 5
+_SETTING_ORDER = {"voice": 0, "language": 1}
+
+
+# ---------------------------------------------------------------------------------------------
+# Leaves: strings, durations, expressions
+
+
+def render_str(value: Str) -> str:
+    """The string as a `.flow` literal: quotes, escapes, `{{`/`}}` and `{path}` interpolations."""
+    out = ['"']
+    for part in value.parts:
+        if isinstance(part, str):
+            out.append(
+                part.replace("\\", "\\\\")
+                .replace('"', '\\"')
+                .replace("\n", "\\n")
+                .replace("{", "{{")
+                .replace("}", "}}")
+            )
+        else:
+            out.append("{" + part.dotted + "}")
+    out.append('"')
+    return "".join(out)
+
+
+def _duration(value: Duration) -> str:
+    return f"{value.amount}{value.unit}"
+
+
+def _precedence(expr: Expr) -> int:
+    if isinstance(expr, BinOp):
+        return nodes.BINARY_PRECEDENCE[expr.op]
+    if isinstance(expr, Not):
+        return nodes.NOT_PRECEDENCE
+    return _ATOM_PRECEDENCE
+
+
+def _comparison(precedence: int) -> bool:
+    return precedence == nodes.BINARY_PRECEDENCE["=="]
+
+
+def _operand(expr: Expr, parens: bool) -> str:
+    text = render_expr(expr)
+    return f"({text})" if parens else text
+
+
+def render_expr(expr: Expr) -> str:
+    """The expression with only the parentheses needed to read back as the same tree."""
+    if isinstance(expr, Str):
+        return render_str(expr)
+    if isinstance(expr, Bool):
+        return "true" if expr.value else "false"
+    if isinstance(expr, Int):
+        return str(expr.value)
+    if isinstance(expr, Var):
+        return expr.dotted
+    if isinstance(expr, ListExpr):
+        return "[" + ", ".join(render_expr(item) for item in expr.items) + "]"
+    if isinstance(expr, Not):
+        return "not " + _operand(expr.operand, _precedence(expr.operand) < nodes.NOT_PRECEDENCE)
+    mine = nodes.BINARY_PRECEDENCE[expr.op]
+    left, right = _precedence(expr.left), _precedence(expr.right)
+    # `and`/`or` group to the left, so a right operand of the same strength needs parentheses;
+    # comparisons do not chain, so a comparison inside a comparison always does.
+    left_parens = left < mine or (left == mine and _comparison(mine))
+    right_parens = right <= mine
+    return f"{_operand(expr.left, left_parens)} {expr.op} {_operand(expr.right, right_parens)}"
+
+
+# ---------------------------------------------------------------------------------------------
+# Where comments go
+#
+# Every line-starting construct of the tree is an "item" (a setting, a step header, a statement,
+# a handler, a prompt line, `else:`...), and every block that holds items is a "container".
+# A comment is attached to one of them: at the end of an item's line (EOL), on its own line before
+# an item (BEFORE), or at the end of a container (END) when it is indented under a block that
+# closes right after it. Items are matched to comments by their source positions.
+
+Key = int | tuple[str, int]
+_FILE: Key = ("file", 0)
+
+
+def _else_key(node: If) -> Key:
+    return ("else", id(node))
+
+
+def _else_body(node: If) -> Key:
+    return ("else-body", id(node))
+
+
+def _body(node: nodes.Node) -> Key:
+    return ("body", id(node))
+
+
+@frozen
+class _Item:
+    key: Key
+    line: int
+    column: int
+    containers: tuple[Key, ...]  # innermost first
+
+
+@define
+class _Placement:
+    eol: dict[Key, list[Comment]] = field(factory=dict)
+    before: dict[Key, list[Comment]] = field(factory=dict)
+    end: dict[Key, list[Comment]] = field(factory=dict)
+
+    def add(self, table: dict[Key, list[Comment]], key: Key, comment: Comment) -> None:
+        table.setdefault(key, []).append(comment)
+
+
+@define
+class _PendingElse:
+    node: If
+    column: int
+    after_line: int  # the last line of the arm before `else:`
+    first_line: int  # the first line of the else body
+    containers: tuple[Key, ...]
+
+
+@define
+class _ItemCollector:
+    """Walks the tree in source order, listing items (with their containers) that have spans."""
+
+    items: list[_Item] = field(factory=list)
+    elses: list[_PendingElse] = field(factory=list)
+
+    def item(
+        self, key: Key, node: nodes.Node | None, containers: tuple[Key, ...], shift: int = 0
+    ) -> None:
+        span = node.span if node is not None else None
+        if span is not None:
+            self.items.append(_Item(key, span.line, max(1, span.column - shift), containers))
+
+    def flow(self, flow: Flow) -> None:
+        top = (_FILE,)
+        for setting in flow.settings:
+            self.item(id(setting), setting, top)
+        for step in flow.steps:
+            self.item(id(step), step.name if step.span is None else step, top)
+            self.block(step.body, (_body(step), *top))
+        if flow.on_hangup is not None:
+            self.handler(flow.on_hangup, top)
+
+    def block(self, body: Sequence[Stmt], containers: tuple[Key, ...]) -> None:
+        for stmt in body:
+            self.statement(stmt, containers)
+
+    def statement(self, stmt: Stmt, containers: tuple[Key, ...]) -> None:
+        self.item(id(stmt), stmt, containers)
+        if isinstance(stmt, If):
+            self.if_(stmt, containers)
+        elif isinstance(stmt, Gather):
+            inner = (_body(stmt), *containers)
+            for prompt in stmt.prompt:
+                self.item(id(prompt), prompt, inner)
+            self.item(id(stmt.reprompt), stmt.reprompt, inner)
+            for on in stmt.handlers:
+                self.handler(on, inner)
+        elif isinstance(stmt, AiGather):
+            inner = (_body(stmt), *containers)
+            self.item(id(stmt.greeting), stmt.greeting, inner, shift=len("greeting "))
+            for f in stmt.fields:
+                self.item(id(f), f, inner)
+            for on in stmt.handlers:
+                self.handler(on, inner)
+        elif isinstance(stmt, Assistant):
+            inner = (_body(stmt), *containers)
+            self.item(id(stmt.instructions), stmt.instructions, inner, shift=len("instructions "))
+            self.item(id(stmt.greeting), stmt.greeting, inner, shift=len("greeting "))
+            for message in stmt.messages:
+                self.item(id(message), message, inner)
+            for on in stmt.handlers:
+                self.handler(on, inner)
+
+    def handler(self, on: On, containers: tuple[Key, ...]) -> None:
+        self.item(id(on), on, containers)
+        self.block(on.body, (_body(on), *containers))
+
+    def if_(self, stmt: If, containers: tuple[Key, ...]) -> None:
+        self.block(stmt.body, (_body(stmt), *containers))
+        previous: Sequence[Stmt] = stmt.body
+        for arm in stmt.elifs:
+            self.item(id(arm), arm, containers)
+            self.block(arm.body, (_body(arm), *containers))
+            previous = arm.body
+        if stmt.else_ is None or stmt.span is None:
+            return
+        first = self.first_line(stmt.else_)
+        last = self.last_line(previous)
+        if first is not None and last is not None:
+            self.elses.append(_PendingElse(stmt, stmt.span.column, last, first, containers))
+        self.block(stmt.else_, (_else_body(stmt), *containers))
+
+    @staticmethod
+    def first_line(body: Sequence[Stmt]) -> int | None:
+        return body[0].span.line if body and body[0].span is not None else None
+
+    @staticmethod
+    def last_line(body: Sequence[Stmt]) -> int | None:
+        lines = [n.span.line for s in body for n in nodes.walk(s) if n.span is not None]
+        return max(lines, default=None)
+
+
+def _else_line(pending: _PendingElse, comments: Sequence[Comment]) -> int:
+    """The source line of `else:`, which has no node of its own: the line between the two arms
+    that holds no comment, or else the one whose comment stands to the right of `else:`."""
+    gap = range(pending.after_line + 1, pending.first_line)
+    by_line = {c.span.line: c.span.column for c in comments if c.span is not None}
+    outdented = [line for line in gap if line in by_line and by_line[line] <= pending.column]
+    start = max(outdented, default=pending.after_line) + 1
+    free = [line for line in gap if line >= start and line not in by_line]
+    if free:
+        return free[0]
+    after_keyword = pending.column + len("else:")
+    trailing = [line for line in gap if line >= start and by_line[line] >= after_keyword]
+    return trailing[0] if trailing else start
+
+
+def _place(flow: Flow) -> _Placement:
+    """Attach every comment that has a position to an item or a container."""
+    collector = _ItemCollector()
+    collector.flow(flow)
+    located = sorted(
+        (c for c in flow.comments if c.span is not None),
+        key=lambda c: (c.span.line, c.span.column) if c.span else (0, 0),
+    )
+    items = list(collector.items)
+    for pending in collector.elses:
+        line = _else_line(pending, located)
+        items.append(_Item(_else_key(pending.node), line, pending.column, pending.containers))
+    items.sort(key=lambda i: (i.line, i.column))
+    body_column: dict[Key, int] = {}
+    for item in items:
+        for container in item.containers[:1]:
+            body_column.setdefault(container, item.column)
+
+    placement = _Placement()
+    for comment in located:
+        assert comment.span is not None
+        line, column = comment.span.line, comment.span.column
+        same_line = [i for i in items if i.line == line and i.column < column]
+        if same_line:
+            placement.add(placement.eol, same_line[-1].key, comment)
+            continue
+        before = [i for i in items if i.line < line]
+        after = [i for i in items if i.line > line]
+        prev = before[-1] if before else None
+        nxt = after[0] if after else None
+        target = _closing_container(prev, nxt, column, body_column)
+        if target is not None:
+            placement.add(placement.end, target, comment)
+        elif nxt is not None:
+            placement.add(placement.before, nxt.key, comment)
+        else:
+            placement.add(placement.end, _FILE, comment)
+    return placement
+
+
+def _closing_container(
+    prev: _Item | None, nxt: _Item | None, column: int, body_column: dict[Key, int]
+) -> Key | None:
+    """The innermost block that ends between `prev` and `nxt` and the comment is indented under."""
+    if prev is None:
+        return None
+    still_open = set(nxt.containers) if nxt is not None else set()
+    for container in prev.containers:
+        if container in still_open:
+            return None
+        if body_column.get(container, 1) <= column:
+            return container
+    return None
+
+
+# ---------------------------------------------------------------------------------------------
+# Rendering
+
+
+@define
+class _Writer:
+    placement: _Placement
+    lines: list[str] = field(factory=list)
+    emitted: set[int] = field(factory=set)
+
+    def comments(self, found: Iterable[Comment], depth: int) -> None:
+        for comment in found:
+            self.lines.append(INDENT * depth + comment.text.rstrip())
+            self.emitted.add(id(comment))
+
+    def line(self, depth: int, text: str, key: Key, tail: Key | None = None) -> None:
+        """One item's line: comments standing before it, then the text with end-of-line ones."""
+        self.comments(self.placement.before.get(key, ()), depth)
+        trailing = list(self.placement.eol.get(key, ()))
+        if tail is not None:
+            trailing += self.placement.eol.get(tail, ())
+        for comment in trailing:
+            text += "  " + comment.text.rstrip()
+            self.emitted.add(id(comment))
+        self.lines.append(INDENT * depth + text)
+
+    def end(self, key: Key, depth: int) -> None:
+        self.comments(self.placement.end.get(key, ()), depth)
+
+    def blank(self) -> None:
+        if self.lines and self.lines[-1] != "":
+            self.lines.append("")
+
+    # The file -------------------------------------------------------------------------------
+
+    def flow(self, flow: Flow) -> None:
+        settings = sorted(flow.settings, key=lambda s: _SETTING_ORDER.get(s.name, 2))
+        for setting in settings:
+            self.line(0, f"{setting.name} {render_str(setting.value)}", id(setting))
+        for step in flow.steps:
+            self.blank()
+            self.line(0, f"{step.name.value}:", id(step))
+            self.block(step.body, 1, _body(step))
+        if flow.on_hangup is not None:
+            self.blank()
+            self.handler(flow.on_hangup, 0)
+        if self.placement.end.get(_FILE):
+            self.blank()
+            self.end(_FILE, 0)
+
+    def block(self, body: Sequence[Stmt], depth: int, key: Key) -> None:
+        for stmt in body:
+            self.statement(stmt, depth)
+        self.end(key, depth)
+
+    # Statements ------------------------------------------------------------------------------
+
+    def statement(self, stmt: Stmt, depth: int) -> None:
+        if isinstance(stmt, If):
+            self.if_(stmt, depth)
+        elif isinstance(stmt, Gather):
+            self.gather(stmt, depth)
+        elif isinstance(stmt, AiGather):
+            self.ai_gather(stmt, depth)
+        elif isinstance(stmt, Assistant):
+            self.assistant(stmt, depth)
+        else:
+            self.line(depth, simple_statement(stmt), id(stmt))
+
+    def if_(self, stmt: If, depth: int) -> None:
+        self.line(depth, f"if {render_expr(stmt.cond)}:", id(stmt))
+        self.block(stmt.body, depth + 1, _body(stmt))
+        for arm in stmt.elifs:
+            self.elif_(arm, depth)
+        if stmt.else_ is not None:
+            self.line(depth, "else:", _else_key(stmt))
+            self.block(stmt.else_, depth + 1, _else_body(stmt))
+
+    def elif_(self, arm: Elif, depth: int) -> None:
+        self.line(depth, f"elif {render_expr(arm.cond)}:", id(arm))
+        self.block(arm.body, depth + 1, _body(arm))
+
+    def gather(self, stmt: Gather, depth: int) -> None:
+        self.line(depth, _header("gather", _gather_options(stmt)), id(stmt))
+        inner = depth + 1
+        for prompt in stmt.prompt:
+            self.line(inner, simple_statement(prompt), id(prompt))
+        if stmt.reprompt is not None:
+            self.line(inner, f"reprompt {render_str(stmt.reprompt.text)}", id(stmt.reprompt))
+        self.handlers(stmt.handlers, inner)
+        self.end(_body(stmt), inner)
+
+    def ai_gather(self, stmt: AiGather, depth: int) -> None:
+        options = [
+            ("into", stmt.into.value if stmt.into else None),
+            ("voice", render_str(stmt.voice) if stmt.voice else None),
+            ("language", render_str(stmt.language) if stmt.language else None),
+            ("timeout", _duration(stmt.timeout) if stmt.timeout else None),
+        ]
+        self.line(depth, _header("ai_gather", _ordered(options, nodes.AI_GATHER_OPTIONS)), id(stmt))
+        inner = depth + 1
+        if stmt.greeting is not None:
+            self.line(inner, f"greeting {render_str(stmt.greeting)}", id(stmt.greeting))
+        for f in stmt.fields:
+            text = f"field {f.name.value} {f.type.value} {render_str(f.description)}"
+            self.line(inner, text + (" optional" if f.optional else ""), id(f))
+        self.handlers(stmt.handlers, inner)
+        self.end(_body(stmt), inner)
+
+    def assistant(self, stmt: Assistant, depth: int) -> None:
+        options = [
+            ("id", render_str(stmt.id) if stmt.id else None),
+            ("voice", render_str(stmt.voice) if stmt.voice else None),
+        ]
+        self.line(depth, _header("assistant", _ordered(options, nodes.ASSISTANT_OPTIONS)), id(stmt))
+        inner = depth + 1
+        if stmt.instructions is not None:
+            text = f"instructions {render_str(stmt.instructions)}"
+            self.line(inner, text, id(stmt.instructions))
+        if stmt.greeting is not None:
+            self.line(inner, f"greeting {render_str(stmt.greeting)}", id(stmt.greeting))
+        for message in stmt.messages:
+            text = f"message {message.role.value} {render_str(message.text)}"
+            self.line(inner, text, id(message))
+        self.handlers(stmt.handlers, inner)
+        self.end(_body(stmt), inner)
+
+    # Handlers --------------------------------------------------------------------------------
+
+    def handlers(self, handlers: Iterable[On], depth: int) -> None:
+        for on in handlers:
+            self.handler(on, depth)
+
+    def handler(self, on: On, depth: int) -> None:
+        head = _handler_head(on)
+        if self.fits_one_line(on):
+            only = on.body[0]
+            self.line(depth, f"{head}: {simple_statement(only)}", id(on), tail=id(only))
+            return
+        self.line(depth, f"{head}:", id(on))
+        self.block(on.body, depth + 1, _body(on))
+
+    def fits_one_line(self, on: On) -> bool:
+        """One simple statement, and no comment that needs the block form to keep its place."""
+        if len(on.body) != 1 or not isinstance(on.body[0], SIMPLE_STATEMENTS):
+            return False
+        p = self.placement
+        return not (p.eol.get(id(on)) or p.before.get(id(on.body[0])) or p.end.get(_body(on)))
+
+
+def _handler_head(on: On) -> str:
+    values = ", ".join(render_str(v) for v in on.values)
+    return f"on {on.event} {values}" if values else f"on {on.event}"
+
+
+def _header(keyword: str, options: Sequence[str]) -> str:
+    return " ".join([keyword, *options]) + ":"
+
+
+def _ordered(options: Sequence[tuple[str, str | None]], order: Sequence[str]) -> list[str]:
+    given = {name: text for name, text in options if text is not None}
+    return [f"{name} {given[name]}" for name in order if name in given]
+
+
+def _gather_options(stmt: Gather) -> list[str]:
+    digits: str | None = None
+    if isinstance(stmt.digits, DigitRange):
+        digits = f"{stmt.digits.low.value}..{stmt.digits.high.value}"
+    elif isinstance(stmt.digits, Int):
+        digits = str(stmt.digits.value)
+    options = [
+        ("digits", digits),
+        ("timeout", _duration(stmt.timeout) if stmt.timeout else None),
+        (
+            "inter_digit_timeout",
+            _duration(stmt.inter_digit_timeout) if stmt.inter_digit_timeout else None,
+        ),
+        ("initial_timeout", _duration(stmt.initial_timeout) if stmt.initial_timeout else None),
+        ("terminator", render_str(stmt.terminator) if stmt.terminator else None),
+        ("valid", render_str(stmt.valid) if stmt.valid else None),
+        ("tries", str(stmt.tries.value) if stmt.tries else None),
+        ("into", stmt.into.value if stmt.into else None),
+        ("voice", render_str(stmt.voice) if stmt.voice else None),
+        ("language", render_str(stmt.language) if stmt.language else None),
+    ]
+    return _ordered(options, nodes.GATHER_OPTIONS)
+
+
+def simple_statement(stmt: Stmt) -> str:
+    """One line for a statement that holds no block (`say`, `goto`, `set`...)."""
+    if isinstance(stmt, Answer):
+        return "answer"
+    if isinstance(stmt, Hangup):
+        return "hangup"
+    if isinstance(stmt, Say):
+        text = f"say {render_str(stmt.text)}"
+        if stmt.voice is not None:
+            text += f" voice {render_str(stmt.voice)}"
+        if stmt.language is not None:
+            text += f" language {render_str(stmt.language)}"
+        return text + (" ssml" if stmt.ssml else "")
+    if isinstance(stmt, Play):
+        keyword = "play media" if stmt.media else "play"
+        return f"{keyword} {render_str(stmt.source)}"
+    if isinstance(stmt, Transfer):
+        text = f"transfer {render_str(stmt.to)}"
+        if stmt.from_ is not None:
+            text += f" from {render_str(stmt.from_)}"
+        if stmt.timeout is not None:
+            text += f" timeout {_duration(stmt.timeout)}"
+        return text
+    if isinstance(stmt, Goto):
+        return f"goto {stmt.target.value}"
+    if isinstance(stmt, Set):
+        return f"set {stmt.name.value} = {render_expr(stmt.value)}"
+    if isinstance(stmt, Log):
+        return f"log {render_str(stmt.text)}"
+    raise TypeError(f"{type(stmt).__name__} is a block, not a simple statement")
+
+
+# ---------------------------------------------------------------------------------------------
+# Entry points
+
+
+def format_flow(flow: Flow) -> str:
+    """The canonical text of `flow`, with each of `flow.comments` written once, where it stood."""
+    placement = _place(flow)
+    writer = _Writer(placement)
+    writer.flow(flow)
+    # A comment the tree gives no position for (a hand-built tree) is still never dropped.
+    leftover = [c for c in flow.comments if id(c) not in writer.emitted]
+    if leftover:
+        writer.blank()
+        writer.comments(leftover, 0)
+    return "\n".join(writer.lines) + "\n"
+
+
+def format_text(text: str, name: str = "<string>") -> str:
+    """Parse `text` and return it formatted; raises FlowSyntaxError when it does not parse."""
+    from flowlang.parser import parse_source
+
+    return format_flow(parse_source(Source(name, text)))
