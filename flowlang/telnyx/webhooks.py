@@ -1,0 +1,98 @@
+"""Reading a Telnyx API v2 webhook envelope, leniently, into the interpreter's Event."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from attrs import frozen
+
+from flowlang.runtime.events import Event
+
+# The Call Control event types Telnyx documents (the OpenAPI subset's webhook events). Any other
+# type is acknowledged and ignored without touching a call.
+CALL_EVENT_TYPES = frozenset(
+    {
+        "call.initiated",
+        "call.answered",
+        "call.hangup",
+        "call.bridged",
+        "call.speak.started",
+        "call.speak.ended",
+        "call.playback.started",
+        "call.playback.ended",
+        "call.gather.ended",
+        "call.dtmf.received",
+        "call.ai_gather.ended",
+        "call.ai_gather.partial_results",
+        "call.ai_gather.message_history_updated",
+        "call.conversation.ended",
+        "call.recording.saved",
+    }
+)
+
+
+class MalformedWebhook(ValueError):
+    """The body is not a Telnyx API v2 webhook; the message says what is wrong."""
+
+
+@frozen
+class Webhook:
+    """One delivered webhook: the `event` for the interpreter and the call facts around it.
+
+    `call_control_id` is None for events that belong to no call; `direction`, `caller` (`from`)
+    and `called` (`to`) are read from the payload when present (they matter on `call.initiated`).
+    """
+
+    event: Event
+    call_control_id: str | None
+    direction: str | None = None
+    caller: str | None = None
+    called: str | None = None
+
+    @property
+    def is_incoming_call(self) -> bool:
+        """True for the `call.initiated` of a call someone placed to us."""
+        return self.event.type == "call.initiated" and self.direction == "incoming"
+
+
+def _text(value: Any) -> str | None:
+    if isinstance(value, str) and value:
+        return value
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    return None
+
+
+def parse_webhook(body: bytes) -> Webhook:
+    """The webhook in `body`; MalformedWebhook when it is not JSON or not an API v2 envelope.
+
+    Real payloads carry more fields than documented, and some documented ones go missing: only
+    `data.event_type` is required; everything else is read when it is there.
+    """
+    try:
+        document = json.loads(body)
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise MalformedWebhook(f"body is not JSON: {exc}") from None
+    if not isinstance(document, dict):
+        raise MalformedWebhook("body is not a JSON object")
+    data = document.get("data")
+    if not isinstance(data, dict):
+        if "event_type" in document:
+            raise MalformedWebhook(
+                "an API v1 webhook (no `data`): set the Call Control application to API v2"
+            )
+        raise MalformedWebhook("no `data` object: not a Telnyx API v2 webhook")
+    event_type = data.get("event_type")
+    if not isinstance(event_type, str) or not event_type:
+        raise MalformedWebhook("`data.event_type` is missing")
+    payload = data.get("payload")
+    if not isinstance(payload, dict):
+        payload = {}
+    return Webhook(
+        event=Event(type=event_type, payload=payload, id=_text(data.get("id"))),
+        call_control_id=_text(payload.get("call_control_id")),
+        direction=_text(payload.get("direction")),
+        caller=_text(payload.get("from")),
+        called=_text(payload.get("to")),
+    )
