@@ -1,15 +1,94 @@
-"""`flowlang fmt` (not built yet)."""
+"""Rewrite .flow files in the one canonical layout (--check and --diff report without writing)."""
 
 from __future__ import annotations
 
 import argparse
+import difflib
 import sys
+from pathlib import Path
+
+from flowlang.cli.inputs import UsageError, collect_files, read_source
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("args", nargs="*")
+    parser.add_argument("paths", nargs="+", metavar="PATH", help=".flow files or folders")
+    parser.add_argument(
+        "--check",
+        action="store_true",
+        help="write nothing; exit 1 and name the files that would change",
+    )
+    parser.add_argument(
+        "--diff",
+        action="store_true",
+        help="write nothing; print what would change as a unified diff",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
-    print("flowlang fmt: not built yet", file=sys.stderr)
-    return 2
+    from flowlang.diagnostics import render_text
+    from flowlang.errors import FlowSyntaxError
+    from flowlang.fmt import format_text
+
+    files = collect_files(args.paths)
+    if not files:
+        raise UsageError("no .flow files found in " + ", ".join(args.paths))
+    write = not (args.check or args.diff)
+    changed: list[Path] = []
+    unchanged = failed = unreadable = 0
+    for path in files:
+        try:
+            source = read_source(path)
+        except UsageError as exc:
+            print(f"flowlang: error: {exc}", file=sys.stderr)
+            unreadable += 1
+            continue
+        try:
+            formatted = format_text(source.text, source.name)
+        except FlowSyntaxError as exc:
+            for diagnostic in exc.diagnostics:
+                sys.stderr.write(render_text(diagnostic, source))
+            failed += 1
+            continue
+        if formatted == source.text:
+            unchanged += 1
+            continue
+        changed.append(path)
+        if args.diff:
+            sys.stdout.writelines(
+                difflib.unified_diff(
+                    source.text.splitlines(keepends=True),
+                    formatted.splitlines(keepends=True),
+                    fromfile=f"{path} (before)",
+                    tofile=f"{path} (formatted)",
+                )
+            )
+        if args.check:
+            print(f"would reformat {path}")
+        if write:
+            try:
+                path.write_text(formatted, encoding="utf-8")
+            except OSError as exc:
+                print(f"flowlang: error: {path}: cannot write the file ({exc.strerror or exc})", file=sys.stderr)
+                unreadable += 1
+                continue
+            print(f"reformatted {path}", file=sys.stderr)
+    print(_summary(len(changed), unchanged, failed, write), file=sys.stderr)
+    if unreadable:
+        return 2
+    if failed or (args.check and changed):
+        return 1
+    return 0
+
+
+def _summary(changed: int, unchanged: int, failed: int, write: bool) -> str:
+    def files(n: int) -> str:
+        return f"{n} file" + ("" if n == 1 else "s")
+
+    parts = []
+    if changed:
+        parts.append(f"{files(changed)} {'reformatted' if write else 'would be reformatted'}")
+    if unchanged:
+        parts.append(f"{files(unchanged)} already formatted")
+    if failed:
+        parts.append(f"{files(failed)} with syntax errors (fix them, then run fmt again)")
+    return ", ".join(parts) + "."

@@ -1,0 +1,386 @@
+"""Hypothesis strategies that build random, grammatically valid `nodes.Flow` trees.
+
+Every tree drawn here is one the grammar accepts, so `parse(format_flow(tree)) == tree` must hold
+for all of them. Other test suites reuse these (for example "the interpreter never crashes"):
+
+    from tests.strategies import flows
+    @given(flows())
+    def test_something(flow): ...
+
+`flows(runnable=True)` draws flows that also pass the linter's main checks: a file voice, a known
+language, `goto` only to existing steps, variables read only after the first step set them.
+"""
+
+from __future__ import annotations
+
+import string
+
+from hypothesis import strategies as st
+
+from flowlang.nodes import (
+    AiGather,
+    Answer,
+    Assistant,
+    BinOp,
+    Bool,
+    DigitRange,
+    Duration,
+    Elif,
+    Expr,
+    Field,
+    Flow,
+    Gather,
+    Goto,
+    Hangup,
+    If,
+    Int,
+    Interp,
+    ListExpr,
+    Log,
+    Message,
+    Name,
+    Not,
+    On,
+    Play,
+    Reprompt,
+    Say,
+    Set,
+    Setting,
+    Step,
+    Stmt,
+    Str,
+    Transfer,
+    Var,
+)
+
+# Every word the grammar reserves, and a few more that read like keywords: identifiers avoid them.
+KEYWORDS = frozenset(
+    """
+    answer hangup say play media gather ai_gather assistant transfer goto set if elif else log
+    on digits invalid timeout valid key voice language ssml from inter_digit_timeout
+    initial_timeout terminator tries into reprompt greeting field optional instructions message
+    id true false and or not in string integer number boolean system user developer tool
+    """.split()
+)
+
+BUILTIN_VARIABLES = ("caller", "called")
+LANGUAGES = ("en-US", "en-GB", "de-DE", "fr-FR", "es-ES")
+VOICES = ("Telnyx.KokoroTTS.af", "AWS.Polly.Joanna-Neural")
+FIELD_TYPES = ("string", "integer", "number", "boolean")
+KEYS = "0123456789*#"
+
+identifiers = st.from_regex(r"[a-z][a-z0-9_]{0,7}", fullmatch=True).filter(
+    lambda word: word not in KEYWORDS
+)
+
+# Text inside strings: printable characters, the ones that need escaping, braces, and non-ASCII
+# letters. Newline is the only control character (it is written back as `\n`).
+_text_chars = st.sampled_from(
+    list(string.ascii_letters + string.digits + " .,!?'-:;*#()[]")
+    + ['"', "\\", "{", "}", "\n", "é", "ü", "日"]
+)
+texts = st.text(_text_chars, min_size=1, max_size=12)
+paths = st.lists(identifiers, min_size=1, max_size=3).map(tuple)
+
+
+def _normalise(parts: list[str | Interp]) -> tuple[str | Interp, ...]:
+    """Text parts merged and empty ones dropped: the shape the parser produces."""
+    out: list[str | Interp] = []
+    for part in parts:
+        if isinstance(part, str):
+            if not part:
+                continue
+            if out and isinstance(out[-1], str):
+                out[-1] = out[-1] + part
+                continue
+        out.append(part)
+    return tuple(out)
+
+
+def strings(
+    interpolate: bool = True, variables: st.SearchStrategy[tuple[str, ...]] = paths
+) -> st.SearchStrategy[Str]:
+    """String literals: escapes, literal braces and (when `interpolate`) `{path}` parts."""
+    part: st.SearchStrategy[str | Interp] = texts
+    if interpolate:
+        part = st.one_of(texts, variables.map(Interp))
+    return st.lists(part, max_size=4).map(lambda parts: Str(_normalise(parts)))
+
+
+plain_strings = strings(interpolate=False)
+keys_strings = st.text(st.sampled_from(KEYS), min_size=1, max_size=4).map(lambda t: Str((t,)))
+durations = st.builds(Duration, st.integers(0, 900), st.sampled_from(["ms", "s", "m"]))
+small_ints = st.integers(0, 20).map(Int)
+
+
+def expressions(variables: st.SearchStrategy[tuple[str, ...]] = paths) -> st.SearchStrategy[Expr]:
+    """Expressions of every operator, nested to any depth (parentheses make any tree writable)."""
+    atoms: st.SearchStrategy[Expr] = st.one_of(
+        strings(variables=variables),
+        st.integers(0, 10_000).map(Int),
+        st.booleans().map(Bool),
+        variables.map(Var),
+    )
+    lists = st.lists(st.one_of(plain_strings, small_ints), min_size=1, max_size=3).map(ListExpr)
+
+    def extend(inner: st.SearchStrategy[Expr]) -> st.SearchStrategy[Expr]:
+        return st.one_of(
+            inner.map(Not),
+            st.builds(BinOp, st.sampled_from(["and", "or"]), inner, inner),
+            st.builds(BinOp, st.sampled_from(["==", "!=", "<", "<=", ">", ">="]), inner, inner),
+            st.builds(BinOp, st.just("in"), inner, lists),
+        )
+
+    return st.recursive(atoms, extend, max_leaves=8)
+
+
+class _Vocabulary:
+    """What a flow's statements may refer to: step names for `goto`, variable paths to read."""
+
+    def __init__(
+        self, steps: st.SearchStrategy[str], variables: st.SearchStrategy[tuple[str, ...]]
+    ):
+        self.steps = steps
+        self.variables = variables
+        self.exprs = expressions(variables)
+        self.strs = strings(variables=variables)
+
+
+def _simple(v: _Vocabulary) -> st.SearchStrategy[Stmt]:
+    return st.one_of(
+        st.just(Answer()),
+        st.just(Hangup()),
+        st.builds(
+            Say,
+            v.strs,
+            voice=st.none() | plain_strings,
+            language=st.none() | plain_strings,
+            ssml=st.booleans(),
+        ),
+        st.builds(Play, v.strs, media=st.booleans()),
+        st.builds(Transfer, v.strs, from_=st.none() | v.strs, timeout=st.none() | durations),
+        v.steps.map(lambda name: Goto(Name(name))),
+        st.builds(Set, identifiers.map(Name), v.exprs),
+        st.builds(Log, v.strs),
+    )
+
+
+def _say_prompt(v: _Vocabulary) -> st.SearchStrategy[Say]:
+    return st.builds(
+        Say, v.strs, voice=st.none() | plain_strings, language=st.none() | plain_strings
+    )
+
+
+def _body(stmt: st.SearchStrategy[Stmt]) -> st.SearchStrategy[tuple[Stmt, ...]]:
+    return st.lists(stmt, min_size=1, max_size=3).map(tuple)
+
+
+def _gather(v: _Vocabulary, body: st.SearchStrategy[tuple[Stmt, ...]]) -> st.SearchStrategy[Stmt]:
+    prompt = st.one_of(
+        st.lists(_say_prompt(v), max_size=2).map(tuple),
+        st.builds(Play, v.strs, media=st.booleans()).map(lambda p: (p,)),
+    )
+    branch = st.builds(
+        On, st.just("digits"), st.lists(keys_strings, min_size=1, max_size=3).map(tuple), body
+    )
+    handlers = st.tuples(
+        st.lists(branch, max_size=3),
+        st.lists(st.builds(On, st.just("digits"), st.just(()), body), max_size=1),
+        st.lists(st.builds(On, st.just("invalid"), st.just(()), body), max_size=1),
+        st.lists(st.builds(On, st.just("timeout"), st.just(()), body), max_size=1),
+    ).map(lambda groups: tuple(h for group in groups for h in group))
+    digits = st.none() | small_ints | st.builds(DigitRange, small_ints, small_ints)
+    gather = st.builds(
+        Gather,
+        digits=digits,
+        timeout=st.none() | durations,
+        inter_digit_timeout=st.none() | durations,
+        initial_timeout=st.none() | durations,
+        terminator=st.none() | keys_strings,
+        valid=st.none() | keys_strings,
+        tries=st.none() | small_ints,
+        into=st.none() | identifiers.map(Name),
+        voice=st.none() | plain_strings,
+        language=st.none() | plain_strings,
+        prompt=prompt,
+        reprompt=st.none() | v.strs.map(Reprompt),
+        handlers=handlers,
+    )
+    return gather.filter(lambda g: bool(g.prompt or g.reprompt or g.handlers))
+
+
+def _key_handler(body: st.SearchStrategy[tuple[Stmt, ...]]) -> st.SearchStrategy[On]:
+    key = st.sampled_from(KEYS).map(lambda k: (Str((k,)),))
+    return st.builds(On, st.just("key"), key, body)
+
+
+def _ai_gather(
+    v: _Vocabulary, body: st.SearchStrategy[tuple[Stmt, ...]]
+) -> st.SearchStrategy[Stmt]:
+    field_ = st.builds(
+        Field,
+        identifiers.map(Name),
+        st.sampled_from(FIELD_TYPES).map(Name),
+        v.strs,
+        optional=st.booleans(),
+    )
+    handlers = st.tuples(
+        st.lists(st.builds(On, st.just("valid"), st.just(()), body), max_size=1),
+        st.lists(st.builds(On, st.just("invalid"), st.just(()), body), max_size=1),
+        st.lists(_key_handler(body), max_size=2),
+    ).map(lambda groups: tuple(h for group in groups for h in group))
+    ai = st.builds(
+        AiGather,
+        into=st.none() | identifiers.map(Name),
+        voice=st.none() | plain_strings,
+        language=st.none() | plain_strings,
+        timeout=st.none() | durations,
+        greeting=st.none() | v.strs,
+        fields=st.lists(field_, max_size=3, unique_by=lambda f: f.name.value).map(tuple),
+        handlers=handlers,
+    )
+    return ai.filter(lambda a: bool(a.greeting or a.fields or a.handlers))
+
+
+def _assistant(
+    v: _Vocabulary, body: st.SearchStrategy[tuple[Stmt, ...]]
+) -> st.SearchStrategy[Stmt]:
+    message = st.builds(Message, st.sampled_from(["system", "user"]).map(Name), v.strs)
+    assistant = st.builds(
+        Assistant,
+        id=st.none() | plain_strings,
+        voice=st.none() | plain_strings,
+        instructions=st.none() | v.strs,
+        greeting=st.none() | v.strs,
+        messages=st.lists(message, max_size=2).map(tuple),
+        handlers=st.lists(_key_handler(body), max_size=2).map(tuple),
+    )
+    return assistant.filter(
+        lambda a: bool(a.instructions or a.greeting or a.messages or a.handlers)
+    )
+
+
+def _if(v: _Vocabulary, body: st.SearchStrategy[tuple[Stmt, ...]]) -> st.SearchStrategy[Stmt]:
+    return st.builds(
+        If,
+        v.exprs,
+        body,
+        elifs=st.lists(st.builds(Elif, v.exprs, body), max_size=2).map(tuple),
+        else_=st.none() | body,
+    )
+
+
+def _statements(v: _Vocabulary, depth: int) -> st.SearchStrategy[Stmt]:
+    simple = _simple(v)
+    if depth == 0:
+        return simple
+    body = _body(_statements(v, depth - 1))
+    return st.one_of(
+        simple,
+        simple,
+        _if(v, body),
+        _gather(v, body),
+        _ai_gather(v, body),
+        _assistant(v, body),
+    )
+
+
+def statements(depth: int = 2) -> st.SearchStrategy[Stmt]:
+    """Any statement, blocks nested up to `depth` levels."""
+    return _statements(_Vocabulary(identifiers, paths), depth)
+
+
+@st.composite
+def flows(draw: st.DrawFn, runnable: bool = False, max_steps: int = 4) -> Flow:
+    """A whole flow: settings, 1..`max_steps` uniquely named steps, maybe a top-level `on hangup:`.
+
+    With `runnable`, the flow also passes the linter's reference checks: the file names a voice
+    and a known language, says and prompts use them, `goto` names a step of the flow, and variables
+    read are the built-ins or ones the first step sets before anything else.
+    """
+    names = draw(st.lists(identifiers, min_size=1, max_size=max_steps, unique=True))
+    if runnable:
+        assigned = draw(st.lists(identifiers, max_size=2, unique=True))
+        readable = [(name,) for name in (*BUILTIN_VARIABLES, *assigned)]
+        vocabulary = _Vocabulary(st.sampled_from(names), st.sampled_from(readable))
+        settings = (
+            Setting("voice", Str((draw(st.sampled_from(VOICES)),))),
+            Setting("language", Str((draw(st.sampled_from(LANGUAGES)),))),
+        )
+        prologue = tuple(Set(Name(name), Str(("x",))) for name in assigned)
+    else:
+        assigned = []
+        vocabulary = _Vocabulary(st.one_of(st.sampled_from(names), identifiers), paths)
+        voice = draw(st.none() | plain_strings)
+        language = draw(st.none() | plain_strings)
+        settings = tuple(
+            Setting(name, value)
+            for name, value in (("voice", voice), ("language", language))
+            if value is not None
+        )
+        prologue = ()
+    statement = _runnable_statements(vocabulary, 2) if runnable else _statements(vocabulary, 2)
+    steps = []
+    for index, name in enumerate(names):
+        body = draw(_body(statement))
+        steps.append(Step(Name(name), (prologue + body) if index == 0 else body))
+    on_hangup = None
+    if draw(st.booleans()):
+        quiet = st.one_of(
+            st.builds(Set, identifiers.map(Name), vocabulary.exprs),
+            st.builds(Log, vocabulary.strs),
+        )
+        on_hangup = On("hangup", (), draw(_body(quiet)))
+    return Flow(settings, tuple(steps), on_hangup)
+
+
+def _runnable_statements(v: _Vocabulary, depth: int) -> st.SearchStrategy[Stmt]:
+    """Statements without per-statement voice or language overrides (the file's settings apply)
+    and with AI blocks that name what they need (fields, an assistant's instructions)."""
+    simple = st.one_of(
+        st.just(Answer()),
+        st.just(Hangup()),
+        st.builds(Say, v.strs),
+        st.builds(Play, st.just(Str(("https://example.com/a.mp3",)))),
+        st.builds(Transfer, st.just(Str(("+13125550001",)))),
+        v.steps.map(lambda name: Goto(Name(name))),
+        st.builds(Set, identifiers.map(Name), v.exprs),
+        st.builds(Log, v.strs),
+    )
+    if depth == 0:
+        return simple
+    body = _body(_runnable_statements(v, depth - 1))
+    branch = st.builds(
+        On, st.just("digits"), st.lists(keys_strings, min_size=1, max_size=2).map(tuple), body
+    )
+    gather = st.builds(
+        Gather,
+        tries=st.none() | st.integers(1, 3).map(Int),
+        prompt=st.lists(st.builds(Say, v.strs), max_size=2).map(tuple),
+        handlers=st.lists(branch, min_size=1, max_size=3).map(tuple),
+    )
+    field_ = st.builds(Field, identifiers.map(Name), st.sampled_from(FIELD_TYPES).map(Name), v.strs)
+    ai = st.builds(
+        AiGather,
+        into=identifiers.map(Name),
+        greeting=v.strs,
+        fields=st.lists(field_, min_size=1, max_size=2, unique_by=lambda f: f.name.value).map(
+            tuple
+        ),
+        handlers=st.lists(st.builds(On, st.just("valid"), st.just(()), body), max_size=1).map(
+            tuple
+        ),
+    )
+    assistant = st.builds(Assistant, instructions=v.strs, greeting=st.none() | v.strs)
+    return st.one_of(simple, simple, _if(v, body), gather, ai, assistant)
+
+
+__all__ = [
+    "KEYWORDS",
+    "durations",
+    "expressions",
+    "flows",
+    "identifiers",
+    "statements",
+    "strings",
+]
