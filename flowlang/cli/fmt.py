@@ -68,7 +68,8 @@ def run(args: argparse.Namespace) -> int:
             try:
                 path.write_text(formatted, encoding="utf-8")
             except OSError as exc:
-                print(f"flowlang: error: {path}: cannot write the file ({exc.strerror or exc})", file=sys.stderr)
+                reason = exc.strerror or exc
+                print(f"flowlang: error: {path}: cannot write the file ({reason})", file=sys.stderr)
                 unreadable += 1
                 continue
             print(f"reformatted {path}", file=sys.stderr)
