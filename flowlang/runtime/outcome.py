@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from attrs import field, frozen
@@ -29,6 +30,18 @@ class LogLine:
     level: str = "info"
 
 
+def _commands(items: Iterable[Command]) -> tuple[Command, ...]:
+    return tuple(items)
+
+
+def _logs(items: Iterable[LogLine]) -> tuple[LogLine, ...]:
+    return tuple(items)
+
+
+def _points(items: Iterable[str]) -> tuple[str, ...]:
+    return tuple(items)
+
+
 @frozen
 class Outcome:
     """The result of `Interpreter.start` or `Interpreter.handle`.
@@ -42,12 +55,16 @@ class Outcome:
     - `waiting`: what the run now waits for, for drivers and transcripts: one of "answer",
       "speak", "playback", "gather", "ai_gather", "assistant", or None when ended.
     - `step`: the name of the step the run is in now.
+    - `logs`: `log` statements' text and runtime warnings, in order.
+    - `reached`: the coverage points (`Program.coverage_points()`) reached while handling this
+      start or event, in order; a driver unites them over the whole call.
     """
 
     state: dict[str, Any]
-    commands: tuple[Command, ...] = field(default=(), converter=tuple)
+    commands: tuple[Command, ...] = field(default=(), converter=_commands)
     end: End | None = None
     ignored: bool = False
     waiting: str | None = None
     step: str | None = None
-    logs: tuple[LogLine, ...] = field(default=(), converter=tuple)
+    logs: tuple[LogLine, ...] = field(default=(), converter=_logs)
+    reached: tuple[str, ...] = field(default=(), converter=_points)

@@ -1,0 +1,352 @@
+"""Compile a checked syntax tree into a runnable `Program`: defaults applied, options inferred."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Sequence
+
+from flowlang import nodes
+from flowlang.diagnostics import Diagnostic, Severity
+from flowlang.errors import FlowCompileError
+from flowlang.program import (
+    AiGatherOp,
+    AnswerOp,
+    Arm,
+    AssistantOp,
+    Block,
+    Branch,
+    GatherOp,
+    GotoOp,
+    Handler,
+    HangupOp,
+    IfOp,
+    Key,
+    LogOp,
+    Op,
+    PlayOp,
+    Program,
+    SayOp,
+    SetOp,
+    StepInfo,
+    TransferOp,
+)
+from flowlang.source import Source
+
+# The order LANGUAGE.md 3 lists inferred valid keys in.
+KEY_ORDER = "0123456789*#"
+DEFAULT_TRIES = 3
+
+
+def compile_source(source: Source) -> Program:
+    """Parse and compile `source`; raises FlowSyntaxError or FlowCompileError with diagnostics."""
+    from flowlang.parser import parse_source
+
+    return compile_flow(parse_source(source), source)
+
+
+def compile_flow(flow: nodes.Flow, source: Source) -> Program:
+    """Compile `flow` (parsed from `source`); raises FlowCompileError when the flow has errors."""
+    errors = [d for d in _lint(flow, source) if d.is_error]
+    if errors:
+        raise FlowCompileError(errors)
+    return _Compiler(flow, source).program()
+
+
+def _lint(flow: nodes.Flow, source: Source) -> list[Diagnostic]:
+    # Imported here: the linter imports analysis code the runtime never needs, and compiling is
+    # the only place that needs it. Its rules load lazily, so an incomplete install shows up as an
+    # ImportError from the call as well as from the import.
+    try:
+        from flowlang.lint import lint
+
+        return list(lint(flow, source))
+    except ImportError:
+        return _minimal_checks(flow, source)
+
+
+def _minimal_checks(flow: nodes.Flow, source: Source) -> list[Diagnostic]:
+    """Checks the compiler cannot do without, used only when the linter is not installed."""
+    if not flow.steps:
+        return [
+            Diagnostic("FL100", Severity.ERROR, "the flow has no steps", source.name, None,
+                       help="add a step, for example `main:` followed by indented statements")
+        ]
+    names = {s.name.value for s in flow.steps}
+    found: list[Diagnostic] = []
+    for node in nodes.walk(flow):
+        if isinstance(node, nodes.Goto) and node.target.value not in names:
+            found.append(_unknown_step(node, source))
+    return found
+
+
+def _unknown_step(goto: nodes.Goto, source: Source) -> Diagnostic:
+    return Diagnostic(
+        "FL101",
+        Severity.ERROR,
+        f"`goto` target `{goto.target.value}` is not a step in this flow",
+        source.name,
+        goto.target.span,
+        label="unknown step",
+        help="use the name of a step defined in this file",
+    )
+
+
+def _line(node: nodes.Node | None) -> int:
+    return node.span.line if node is not None and node.span is not None else 0
+
+
+class _Compiler:
+    """One compilation: numbers blocks as it meets them and collects coverage points."""
+
+    def __init__(self, flow: nodes.Flow, source: Source) -> None:
+        self.flow = flow
+        self.source = source
+        self.voice = flow.setting("voice")
+        self.language = flow.setting("language")
+        self.blocks: list[Block | None] = []
+        self.points: list[tuple[int, int, str]] = []
+        self.step_blocks: dict[str, int] = {}
+        self.problems: list[Diagnostic] = []
+
+    def program(self) -> Program:
+        # Step blocks are numbered first so a `goto` can refer to a step defined further down.
+        steps = []
+        for step in self.flow.steps:
+            if step.name.value not in self.step_blocks:
+                self.step_blocks[step.name.value] = self._reserve()
+                steps.append(step)
+        infos = []
+        for step in steps:
+            number = self.step_blocks[step.name.value]
+            self._point(_line(step), f"step:{step.name.value}")
+            self.blocks[number] = Block(self._ops(step.body))
+            infos.append(StepInfo(step.name.value, number, _line(step)))
+        on_hangup = self._handler(self.flow.on_hangup) if self.flow.on_hangup else None
+        if self.problems:
+            raise FlowCompileError(self.problems)
+        blocks = tuple(b for b in self.blocks if b is not None)
+        return Program(
+            source=self.source,
+            digest=hashlib.sha256(self.source.text.encode("utf-8")).hexdigest(),
+            steps=tuple(infos),
+            blocks=blocks,
+            on_hangup=on_hangup,
+            points=tuple(p for _, _, p in sorted(self.points)),
+        )
+
+    def _reserve(self) -> int:
+        self.blocks.append(None)
+        return len(self.blocks) - 1
+
+    def _point(self, line: int, point: str) -> None:
+        self.points.append((line, len(self.points), point))
+
+    def _block(self, body: Sequence[nodes.Stmt]) -> int:
+        number = self._reserve()
+        self.blocks[number] = Block(self._ops(body))
+        return number
+
+    def _handler(self, on: nodes.On) -> Handler:
+        line = _line(on)
+        self._point(line, f"on:{line}")
+        return Handler(self._block(on.body), f"on:{line}", line)
+
+    def _ops(self, body: Sequence[nodes.Stmt]) -> tuple[Op, ...]:
+        return tuple(self._op(stmt) for stmt in body)
+
+    def _op(self, stmt: nodes.Stmt) -> Op:
+        line = _line(stmt)
+        if isinstance(stmt, nodes.Answer):
+            return AnswerOp(line)
+        if isinstance(stmt, nodes.Hangup):
+            return HangupOp(line)
+        if isinstance(stmt, nodes.Say):
+            return SayOp(
+                line,
+                stmt.text,
+                stmt.voice or self.voice,
+                stmt.language or self.language,
+                stmt.ssml,
+            )
+        if isinstance(stmt, nodes.Play):
+            return PlayOp(line, stmt.source, stmt.media)
+        if isinstance(stmt, nodes.Transfer):
+            timeout = None
+            if stmt.timeout is not None:
+                timeout = max(1, -(-stmt.timeout.millis // 1000))
+            return TransferOp(line, stmt.to, stmt.from_, timeout)
+        if isinstance(stmt, nodes.Goto):
+            target = stmt.target.value
+            if target not in self.step_blocks:
+                self.problems.append(_unknown_step(stmt, self.source))
+                return GotoOp(line, target, 0)
+            return GotoOp(line, target, self.step_blocks[target])
+        if isinstance(stmt, nodes.Set):
+            return SetOp(line, stmt.name.value, stmt.value)
+        if isinstance(stmt, nodes.Log):
+            return LogOp(line, stmt.text)
+        if isinstance(stmt, nodes.If):
+            return self._if(stmt)
+        if isinstance(stmt, nodes.Gather):
+            return self._gather(stmt)
+        if isinstance(stmt, nodes.AiGather):
+            return self._ai_gather(stmt)
+        return self._assistant(stmt)
+
+    def _if(self, stmt: nodes.If) -> IfOp:
+        line = _line(stmt)
+        self._point(line, f"if:{line}")
+        arms = [Arm(stmt.cond, Handler(self._block(stmt.body), f"if:{line}", line))]
+        for elif_ in stmt.elifs:
+            el = _line(elif_)
+            self._point(el, f"elif:{el}")
+            arms.append(Arm(elif_.cond, Handler(self._block(elif_.body), f"elif:{el}", el)))
+        if stmt.else_ is not None:
+            el = self._else_line(stmt)
+            self._point(el, f"else:{el}")
+            arms.append(Arm(None, Handler(self._block(stmt.else_), f"else:{el}", el)))
+        return IfOp(line, tuple(arms))
+
+    def _else_line(self, stmt: nodes.If) -> int:
+        # The tree keeps no node for the `else:` keyword itself, so its line is found in the text:
+        # the nearest line at or above the first statement of the else body that opens with `else`.
+        first = stmt.else_[0] if stmt.else_ else None
+        start = _line(first)
+        floor = max([_line(stmt), *(_line(e) for e in stmt.elifs)])
+        for number in range(start, floor, -1):
+            text = self.source.line(number).lstrip()
+            if text.startswith("else") and text[4:].lstrip().startswith(":"):
+                return number
+        return start
+
+    def _gather(self, g: nodes.Gather) -> GatherOp:
+        says = [p for p in g.prompt if isinstance(p, nodes.Say)]
+        plays = [p for p in g.prompt if isinstance(p, nodes.Play)]
+        if says:
+            action = "gather_using_speak"
+        elif plays:
+            action = "gather_using_audio"
+        else:
+            action = "gather"
+        branches: list[Branch] = []
+        catch_all = on_invalid = on_timeout = None
+        for on in g.handlers:
+            if on.event == "digits" and on.values:
+                branches.append(Branch(on.values, self._handler(on)))
+            elif on.event == "digits" and catch_all is None:
+                catch_all = self._handler(on)
+            elif on.event == "invalid" and on_invalid is None:
+                on_invalid = self._handler(on)
+            elif on.event == "timeout" and on_timeout is None:
+                on_timeout = self._handler(on)
+        low, high = _digit_bounds(g.digits)
+        valid = g.valid.text if g.valid is not None else None
+        literals = [v.text for b in branches for v in b.values if not v.interpolations]
+        inferable = catch_all is None and branches and len(literals) == sum(
+            len(b.values) for b in branches
+        )
+        if inferable:
+            if low is None:
+                low, high = min(map(len, literals)), max(map(len, literals))
+            if valid is None:
+                used = set("".join(literals))
+                valid = "".join(k for k in KEY_ORDER if k in used)
+        terminator = g.terminator.text if g.terminator is not None else None
+        options: list[tuple[str, int | str]] = []
+        if low is not None and high is not None:
+            options += [("minimum_digits", low), ("maximum_digits", high)]
+        if g.timeout is not None:
+            options.append(("timeout_millis", g.timeout.millis))
+        if g.inter_digit_timeout is not None:
+            options.append(("inter_digit_timeout_millis", g.inter_digit_timeout.millis))
+        if g.initial_timeout is not None and action == "gather":
+            options.append(("initial_timeout_millis", g.initial_timeout.millis))
+        if terminator is not None:
+            options.append(("terminating_digit", terminator))
+        if valid:
+            options.append(("valid_digits", valid))
+        if action != "gather":
+            options.append(("maximum_tries", 1))
+        first_say = says[0] if says else None
+        voice = g.voice or (first_say.voice if first_say else None) or self.voice
+        language = g.language or (first_say.language if first_say else None) or self.language
+        return GatherOp(
+            line=_line(g),
+            action=action,
+            options=tuple(options),
+            prompt=tuple(s.text for s in says),
+            ssml=any(s.ssml for s in says),
+            voice=voice,
+            language=language,
+            audio=plays[0].source if plays else None,
+            media=plays[0].media if plays else False,
+            reprompt=g.reprompt.text if g.reprompt is not None else None,
+            tries=g.tries.value if g.tries is not None else DEFAULT_TRIES,
+            terminator=terminator,
+            into=g.into.value if g.into is not None else None,
+            branches=tuple(branches),
+            catch_all=catch_all,
+            on_invalid=on_invalid,
+            on_timeout=on_timeout,
+        )
+
+    def _keys(self, handlers: Sequence[nodes.On]) -> tuple[Key, ...]:
+        return tuple(
+            Key(on.values[0].text, self._handler(on))
+            for on in handlers
+            if on.event == "key" and on.values
+        )
+
+    def _ai_gather(self, a: nodes.AiGather) -> AiGatherOp:
+        properties = {
+            f.name.value: {"type": f.type.value, "description": f.description.text}
+            for f in a.fields
+        }
+        required = [f.name.value for f in a.fields if not f.optional]
+        schema = {"type": "object", "properties": properties, "required": required}
+        on_valid = on_invalid = None
+        for on in a.handlers:
+            if on.event == "valid" and on_valid is None:
+                on_valid = self._handler(on)
+            elif on.event == "invalid" and on_invalid is None:
+                on_invalid = self._handler(on)
+        return AiGatherOp(
+            line=_line(a),
+            parameters=json.dumps(schema, ensure_ascii=False, separators=(",", ":")),
+            greeting=a.greeting,
+            voice=a.voice or self.voice,
+            language=_transcription_language(a.language),
+            timeout_ms=a.timeout.millis if a.timeout is not None else None,
+            into=a.into.value if a.into is not None else None,
+            on_valid=on_valid,
+            on_invalid=on_invalid,
+            keys=self._keys(a.handlers),
+        )
+
+    def _assistant(self, a: nodes.Assistant) -> AssistantOp:
+        return AssistantOp(
+            line=_line(a),
+            id=a.id,
+            instructions=a.instructions,
+            voice=a.voice or self.voice,
+            greeting=a.greeting,
+            messages=tuple((m.role.value, m.text) for m in a.messages),
+            keys=self._keys(a.handlers),
+        )
+
+
+def _digit_bounds(digits: nodes.Int | nodes.DigitRange | None) -> tuple[int | None, int | None]:
+    if isinstance(digits, nodes.Int):
+        return digits.value, digits.value
+    if isinstance(digits, nodes.DigitRange):
+        return digits.low.value, digits.high.value
+    return None, None
+
+
+def _transcription_language(language: nodes.Str | None) -> str | None:
+    # gather_using_ai's `language` is a speech-recognition language named by its primary subtag
+    # (`en`, `de`), unlike speak's `en-US`: a region written by habit is dropped so Telnyx takes it.
+    if language is None:
+        return None
+    return language.text.split("-")[0].lower()

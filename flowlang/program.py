@@ -1,0 +1,245 @@
+"""The compiled form of a flow: flat numbered blocks of resolved operations, ready to interpret.
+
+A `Program` is what the compiler produces and the interpreter runs. Every statement list of the
+flow (a step's body, an `if` arm, a handler's body) becomes one `Block`, numbered by its position
+in `Program.blocks`; an operation refers to the blocks it may enter by number. That numbering is
+what lets a suspended run be stored as a tiny stack of `(block, index)` pairs instead of a history.
+Settings and defaults are already applied (the file's voice and language, gather inference, the
+`ai_gather` JSON Schema), so the interpreter never looks at the syntax tree's options again.
+"""
+
+from __future__ import annotations
+
+from attrs import field, frozen
+
+from flowlang.nodes import Expr, Str
+from flowlang.source import Source
+
+
+@frozen
+class Handler:
+    """A block to run when something happens, and its coverage point (`on:LINE`, `if:LINE`...)."""
+
+    block: int
+    point: str
+    line: int
+
+
+@frozen
+class Branch:
+    """`on digits "1", "2":` of a gather: the entries it matches (strings, maybe interpolated)."""
+
+    values: tuple[Str, ...]
+    handler: Handler
+
+
+@frozen
+class Key:
+    """`on key "0":` in an `ai_gather` or `assistant`: the key and what to run."""
+
+    key: str
+    handler: Handler
+
+
+@frozen
+class AnswerOp:
+    """Send `answer`, wait for `call.answered`."""
+
+    line: int
+
+
+@frozen
+class HangupOp:
+    """Send `hangup`; the run ends."""
+
+    line: int
+
+
+@frozen
+class SayOp:
+    """Send `speak`, wait for `call.speak.ended`; `voice`/`language` default to the file's."""
+
+    line: int
+    text: Str
+    voice: Str | None
+    language: Str | None
+    ssml: bool
+
+
+@frozen
+class PlayOp:
+    """Send `playback_start` (`audio_url`, or `media_name` when `media`), wait for the end."""
+
+    line: int
+    source: Str
+    media: bool
+
+
+@frozen
+class TransferOp:
+    """Send `transfer`; the run ends. `timeout_secs` already converted from the duration."""
+
+    line: int
+    to: Str
+    from_: Str | None
+    timeout_secs: int | None
+
+
+@frozen
+class GotoOp:
+    """Continue at step `target`, whose body is block `block`."""
+
+    line: int
+    target: str
+    block: int
+
+
+@frozen
+class SetOp:
+    """Assign the value of `value` to variable `name`."""
+
+    line: int
+    name: str
+    value: Expr
+
+
+@frozen
+class LogOp:
+    """Write `text` to the run's log."""
+
+    line: int
+    text: Str
+
+
+@frozen
+class Arm:
+    """One arm of an `if`: `cond` None for `else`."""
+
+    cond: Expr | None
+    handler: Handler
+
+
+@frozen
+class IfOp:
+    """Run the first arm whose condition holds (an `else` arm always holds), then continue."""
+
+    line: int
+    arms: tuple[Arm, ...]
+
+
+@frozen
+class GatherOp:
+    """One `gather`, every option resolved: `action` is the Telnyx command of each try.
+
+    `options` are the body fields sent on every try (`minimum_digits`, ... only those written or
+    inferred; `maximum_tries: 1` for the `_using_` commands). `prompt` is the joined text of the
+    `say` prompt lines (None without one); `audio` the `play` prompt's source.
+    """
+
+    line: int
+    action: str
+    options: tuple[tuple[str, int | str], ...]
+    prompt: tuple[Str, ...]
+    ssml: bool
+    voice: Str | None
+    language: Str | None
+    audio: Str | None
+    media: bool
+    reprompt: Str | None
+    tries: int
+    terminator: str | None
+    into: str | None
+    branches: tuple[Branch, ...]
+    catch_all: Handler | None
+    on_invalid: Handler | None
+    on_timeout: Handler | None
+
+
+@frozen
+class AiGatherOp:
+    """One `ai_gather`: `parameters` is the JSON Schema sent to Telnyx, as canonical JSON text."""
+
+    line: int
+    parameters: str
+    greeting: Str | None
+    voice: Str | None
+    language: str | None
+    timeout_ms: int | None
+    into: str | None
+    on_valid: Handler | None
+    on_invalid: Handler | None
+    keys: tuple[Key, ...]
+
+
+@frozen
+class AssistantOp:
+    """One `assistant`: started, sent its `message` lines, awaited until the conversation ends."""
+
+    line: int
+    id: Str | None
+    instructions: Str | None
+    voice: Str | None
+    greeting: Str | None
+    messages: tuple[tuple[str, Str], ...]
+    keys: tuple[Key, ...]
+
+
+Op = (
+    AnswerOp
+    | HangupOp
+    | SayOp
+    | PlayOp
+    | TransferOp
+    | GotoOp
+    | SetOp
+    | LogOp
+    | IfOp
+    | GatherOp
+    | AiGatherOp
+    | AssistantOp
+)
+
+
+@frozen
+class Block:
+    """A statement list, compiled: operations run in order."""
+
+    ops: tuple[Op, ...]
+
+
+@frozen
+class StepInfo:
+    """A step: its name, the block of its body, the line it is defined on."""
+
+    name: str
+    block: int
+    line: int
+
+
+@frozen
+class Program:
+    """A compiled flow. `digest` is the sha256 of the source text; a run's state names it, so a
+    state is never resumed against a different program. The first step is the entry."""
+
+    source: Source
+    digest: str
+    steps: tuple[StepInfo, ...]
+    blocks: tuple[Block, ...]
+    on_hangup: Handler | None
+    points: tuple[str, ...] = field(repr=False)
+
+    @property
+    def entry(self) -> StepInfo:
+        return self.steps[0]
+
+    def step(self, name: str) -> StepInfo | None:
+        """The step called `name`, None when there is none."""
+        for s in self.steps:
+            if s.name == name:
+                return s
+        return None
+
+    def coverage_points(self) -> tuple[str, ...]:
+        """Every coverage point, in source order: `step:NAME`, `on:LINE`, `if:LINE`,
+        `elif:LINE`, `else:LINE` (LINE is the `.flow` line of the handler or arm)."""
+        return self.points

@@ -1,0 +1,187 @@
+"""Evaluate expressions and string interpolation over a run's variables, as a caller would expect.
+
+Values are plain JSON data: strings, integers, booleans, and whatever an AI result holds (numbers,
+objects, lists, null). Rules chosen for people who are not programmers:
+
+- `==` / `!=` between a number and a string that spells a number compare the numbers
+  (`digits == 5` holds when the caller pressed `5`); two strings compare as text (`"007" != "7"`).
+- `<`, `<=`, `>`, `>=` compare numbers when both sides are, or spell, numbers (`"10" > "9"`),
+  text when both are other strings; anything else is a runtime error naming both values.
+- `in` with a list is membership using `==` above; with a string it asks "is it part of the text".
+- A condition holds when it is `true`, a non-empty string, a non-zero number, a non-empty list
+  or object; `""`, `0`, `false`, null and an unset variable do not hold.
+- Reading an unset variable gives `""` (and the interpreter logs a warning).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from flowlang import nodes
+
+
+class EvalError(Exception):
+    """An expression cannot be evaluated (for example `"abc" < 3`); the message says why."""
+
+
+Missing = Callable[[str], None]
+
+
+def lookup(variables: Mapping[str, Any], path: tuple[str, ...]) -> tuple[bool, Any]:
+    """The value at dotted `path` (`booking.name`): `(True, value)`, or `(False, "")` when unset."""
+    value: Any = variables
+    for part in path:
+        if isinstance(value, Mapping) and part in value:
+            value = value[part]
+        else:
+            return False, ""
+    return True, value
+
+
+def text_of(value: Any) -> str:
+    """How a value reads when spliced into text: `true`/`false`, `2` for 2.0, "" for null."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, (dict, list)):
+        return json.dumps(value, ensure_ascii=False, separators=(", ", ": "))
+    return str(value)
+
+
+def interpolate(text: nodes.Str, variables: Mapping[str, Any], missing: Missing) -> str:
+    """`text` with each `{path}` replaced by its value; `missing(path)` is told of unset ones."""
+    if len(text.parts) == 1 and isinstance(text.parts[0], str):
+        return text.parts[0]
+    out = []
+    for part in text.parts:
+        if isinstance(part, str):
+            out.append(part)
+            continue
+        found, value = lookup(variables, part.path)
+        if not found:
+            missing(part.dotted)
+        out.append(text_of(value))
+    return "".join(out)
+
+
+def truthy(value: Any) -> bool:
+    """Whether a condition with this value holds (see the module's rules)."""
+    if isinstance(value, bool):
+        return value
+    if value is None:
+        return False
+    if isinstance(value, (int, float)):
+        return value != 0
+    if isinstance(value, (str, list, dict)):
+        return len(value) > 0
+    return True
+
+
+def _number(value: Any) -> int | float | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, (int, float)):
+        return value
+    if isinstance(value, str):
+        text = value.strip()
+        try:
+            return int(text)
+        except ValueError:
+            pass
+        try:
+            number = float(text)
+        except ValueError:
+            return None
+        return number if number == number and abs(number) != float("inf") else None
+    return None
+
+
+def equal(left: Any, right: Any) -> bool:
+    """`left == right` with numbers and numeric strings compared as numbers."""
+    if isinstance(left, str) and isinstance(right, str):
+        return left == right
+    if isinstance(left, bool) or isinstance(right, bool):
+        return isinstance(left, bool) and isinstance(right, bool) and left == right
+    a, b = _number(left), _number(right)
+    if a is not None and b is not None:
+        return a == b
+    return bool(left == right)
+
+
+def _describe(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False) if not isinstance(value, str) else repr(value)
+
+
+def compare(op: str, left: Any, right: Any) -> bool:
+    """`left op right` for `<`, `<=`, `>`, `>=`; raises EvalError for values with no order."""
+    a, b = _number(left), _number(right)
+    pair: tuple[Any, Any]
+    if a is not None and b is not None:
+        pair = (a, b)
+    elif isinstance(left, str) and isinstance(right, str):
+        pair = (left, right)
+    else:
+        raise EvalError(
+            f"cannot compare {_describe(left)} {op} {_describe(right)}: "
+            "only numbers, or two pieces of text, can be compared that way"
+        )
+    x: Any = pair[0]
+    y: Any = pair[1]
+    if op == "<":
+        return bool(x < y)
+    if op == "<=":
+        return bool(x <= y)
+    if op == ">":
+        return bool(x > y)
+    return bool(x >= y)
+
+
+def contains(item: Any, container: Any) -> bool:
+    """`item in container`: membership in a list, or part of a text."""
+    if isinstance(container, list):
+        return any(equal(item, x) for x in container)
+    if isinstance(container, str):
+        return text_of(item) in container
+    if isinstance(container, dict):
+        return text_of(item) in container
+    raise EvalError(f"`in` needs a list or text on its right, not {_describe(container)}")
+
+
+def evaluate(expr: nodes.Expr, variables: Mapping[str, Any], missing: Missing) -> Any:
+    """The value of `expr`; raises EvalError when it cannot be computed."""
+    if isinstance(expr, nodes.Str):
+        return interpolate(expr, variables, missing)
+    if isinstance(expr, (nodes.Int, nodes.Bool)):
+        return expr.value
+    if isinstance(expr, nodes.Var):
+        found, value = lookup(variables, expr.path)
+        if not found:
+            missing(expr.dotted)
+        return value
+    if isinstance(expr, nodes.ListExpr):
+        return [evaluate(item, variables, missing) for item in expr.items]
+    if isinstance(expr, nodes.Not):
+        return not truthy(evaluate(expr.operand, variables, missing))
+    op = expr.op
+    if op == "and":
+        left = evaluate(expr.left, variables, missing)
+        return truthy(left) and truthy(evaluate(expr.right, variables, missing))
+    if op == "or":
+        left = evaluate(expr.left, variables, missing)
+        return truthy(left) or truthy(evaluate(expr.right, variables, missing))
+    left = evaluate(expr.left, variables, missing)
+    right = evaluate(expr.right, variables, missing)
+    if op == "==":
+        return equal(left, right)
+    if op == "!=":
+        return not equal(left, right)
+    if op == "in":
+        return contains(left, right)
+    if op in ("<", "<=", ">", ">="):
+        return compare(op, left, right)
+    raise EvalError(f"unknown operator {op!r}")

@@ -1,0 +1,516 @@
+"""Run one call of a compiled flow: pure, resumable, events in and commands out, never raising.
+
+`Interpreter(program).start(call)` runs the flow until it first waits for Telnyx; each webhook is
+then given to `handle(state, event)` with the state the previous outcome returned. Nothing here
+does I/O, reads a clock or draws a random number, so the same state and event always give the same
+outcome, in this process or another. Every error, in the flow or in flowlang, is caught here and
+reported as `End("error", message, line)` after hanging the call up.
+
+Choices the contract leaves open:
+- A `reprompt` before a `play` prompt or a gather without a prompt is spoken with `speak`, and the
+  next try starts when that speech has ended (`call.speak.ended`), so the caller hears the whole
+  reprompt before the gather's timers start.
+- A `call.gather.ended` with a status other than `valid`, `invalid` and `call_hangup` (for example
+  `cancelled`) counts as a timed-out try.
+- The top-level `on hangup:` runs when the caller hangs up (a `call.hangup` event, or a command
+  that ended with status `call_hangup`), not after the flow's own `hangup`.
+- `call.ai_gather.partial_results` keeps the latest partial result in the state (replacing the
+  previous one) and `call.ai_gather.message_history_updated` is acknowledged; neither resumes.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from flowlang.program import (
+    AiGatherOp,
+    AnswerOp,
+    AssistantOp,
+    GatherOp,
+    GotoOp,
+    Handler,
+    HangupOp,
+    IfOp,
+    Key,
+    LogOp,
+    Op,
+    PlayOp,
+    Program,
+    SayOp,
+    SetOp,
+    TransferOp,
+)
+from flowlang.runtime import state as st
+from flowlang.runtime.commands import Command
+from flowlang.runtime.events import CallInfo, Event
+from flowlang.runtime.expressions import EvalError, evaluate, interpolate, truthy
+from flowlang.runtime.outcome import End, LogLine, Outcome
+
+STATEMENT_LIMIT = 1000
+
+# What each kind of wait is called in `Outcome.waiting` (a reprompt is a `speak` to the driver).
+WAITING_NAMES = {
+    "answer": "answer",
+    "speak": "speak",
+    "playback": "playback",
+    "reprompt": "speak",
+    "gather": "gather",
+    "ai_gather": "ai_gather",
+    "assistant": "assistant",
+}
+
+# The event that completes each simple wait.
+SIMPLE_WAITS = {
+    "answer": "call.answered",
+    "speak": "call.speak.ended",
+    "playback": "call.playback.ended",
+}
+
+
+class FlowRuntimeError(Exception):
+    """The flow cannot go on (a bad comparison, the statement guard); `line` is where."""
+
+    def __init__(self, message: str, line: int | None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.line = line
+
+
+class Interpreter:
+    """Runs calls of one `Program`; holds nothing about any call itself."""
+
+    def __init__(self, program: Program) -> None:
+        self.program = program
+
+    def start(self, call: CallInfo) -> Outcome:
+        """Begin a run on `call`: the commands up to the first wait, and the state to keep."""
+        entry = self.program.entry
+        state = st.new_state(self.program.digest, call, entry.name, entry.block)
+        run = _Run(self.program, state)
+        run.reach(f"step:{entry.name}")
+        return run.guarded(run.begin)
+
+    def handle(self, state: dict[str, Any], event: Event) -> Outcome:
+        """Resume the run in `state` with `event`; an event it does not wait for is ignored."""
+        try:
+            problem = st.problem(state, self.program.digest)
+        except Exception as e:  # noqa: BLE001 - a damaged state must not crash the server
+            problem = f"the stored call state cannot be read ({e})"
+        if problem is not None:
+            return _refuse(state, problem)
+        if state.get("end") is not None:
+            return _ignored(state)
+        run = _Run(self.program, state)
+        return run.guarded(lambda: run.resume(event))
+
+
+def _ignored(state: dict[str, Any]) -> Outcome:
+    wait = state.get("wait") if isinstance(state, dict) else None
+    kind = wait.get("kind") if isinstance(wait, dict) else None
+    step = state.get("step") if isinstance(state, dict) else None
+    return Outcome(
+        state=state,
+        ignored=True,
+        waiting=WAITING_NAMES.get(kind) if isinstance(kind, str) else None,
+        step=step if isinstance(step, str) else None,
+    )
+
+
+def _refuse(state: Any, problem: str) -> Outcome:
+    kept = state if isinstance(state, dict) else {}
+    return Outcome(state=kept, ignored=True, logs=(LogLine(problem, None, "warning"),))
+
+
+class _Run:
+    """One start or one event's worth of running: a working copy of the state and what it sends."""
+
+    def __init__(self, program: Program, state: dict[str, Any]) -> None:
+        self.program = program
+        self.blocks = program.blocks
+        self.original = state
+        call = state["call"]
+        self.call_id: str = call["id"]
+        self.step: str = state["step"]
+        self.frames: list[list[int]] = [list(f) for f in state["frames"]]
+        self.vars: dict[str, Any] = dict(state["vars"])
+        self.seq: int = state["seq"]
+        wait = state.get("wait")
+        self.wait: dict[str, Any] | None = dict(wait) if isinstance(wait, dict) else None
+        self.commands: list[Command] = []
+        self.logs: list[LogLine] = []
+        self.reached: list[str] = []
+        self.end: End | None = None
+        self.detached = False
+        self.line: int | None = None
+        self.count = 0
+
+    # -- the boundary ----------------------------------------------------------------------
+
+    def guarded(self, action: Callable[[], bool]) -> Outcome:
+        """Run `action` (False: the event was not for us), turning every error into an `error`
+        end that hangs the call up."""
+        try:
+            if not action():
+                return _ignored(self.original)
+        except FlowRuntimeError as e:
+            self.fail(e.message, e.line)
+        except EvalError as e:
+            self.fail(str(e), self.line)
+        except Exception as e:  # noqa: BLE001 - the interpreter never raises out (STYLE 9)
+            self.fail(f"internal error in flowlang: {type(e).__name__}: {e}", self.line)
+        return self.outcome()
+
+    def fail(self, message: str, line: int | None) -> None:
+        if not self.detached and (self.end is None or self.end.reason != "hangup"):
+            self.send("hangup", {})
+        self.end = End("error", message, line)
+        self.wait = None
+
+    def outcome(self) -> Outcome:
+        state: dict[str, Any] = {
+            "v": st.VERSION,
+            "program": self.program.digest,
+            "call": self.original["call"],
+            "step": self.step,
+            "frames": self.frames if self.end is None else [],
+            "vars": self.vars,
+            "seq": self.seq,
+            "wait": self.wait if self.end is None else None,
+            "end": self.end.reason if self.end is not None else None,
+        }
+        kind = self.wait["kind"] if self.wait is not None and self.end is None else None
+        return Outcome(
+            state=state,
+            commands=tuple(self.commands),
+            end=self.end,
+            waiting=WAITING_NAMES[kind] if kind is not None else None,
+            step=self.step,
+            logs=tuple(self.logs),
+            reached=tuple(self.reached),
+        )
+
+    # -- helpers -----------------------------------------------------------------------------
+
+    def reach(self, point: str) -> None:
+        self.reached.append(point)
+
+    def missing(self, name: str) -> None:
+        self.logs.append(
+            LogLine(f"`{name}` has no value here, so it was left empty", self.line, "warning")
+        )
+
+    def text(self, value: Any) -> str:
+        return interpolate(value, self.vars, self.missing)
+
+    def send(self, action: str, fields: Mapping[str, Any]) -> int:
+        self.seq += 1
+        body = dict(fields)
+        body["client_state"] = st.client_state(self.seq)
+        body["command_id"] = st.command_id(self.call_id, self.seq)
+        self.commands.append(Command(action, body))
+        return self.seq
+
+    def wait_for(self, kind: str, seq: int, first: int | None = None, tries: int = 0) -> None:
+        self.wait = {"kind": kind, "seq": seq, "first": seq if first is None else first}
+        if tries:
+            self.wait["try"] = tries
+
+    def advance(self) -> None:
+        self.frames[-1][1] += 1
+
+    def enter(self, handler: Handler) -> None:
+        self.reach(handler.point)
+        self.frames.append([handler.block, 0])
+
+    def finish(self, reason: str) -> None:
+        self.end = End(reason)
+        self.wait = None
+
+    def current(self) -> Op:
+        block, index = self.frames[-1]
+        return self.blocks[block].ops[index]
+
+    # -- running -------------------------------------------------------------------------------
+
+    def begin(self) -> bool:
+        self.go()
+        return True
+
+    def go(self) -> None:
+        """Run statements until the flow waits or ends."""
+        self.wait = None
+        while self.end is None and self.wait is None:
+            if not self.frames:
+                if self.detached:
+                    return
+                self.send("hangup", {})
+                self.finish("completed")
+                return
+            frame = self.frames[-1]
+            ops = self.blocks[frame[0]].ops
+            if frame[1] >= len(ops):
+                self.frames.pop()
+                continue
+            op = ops[frame[1]]
+            self.line = op.line
+            self.count += 1
+            if self.count > STATEMENT_LIMIT:
+                raise FlowRuntimeError(
+                    f"the flow ran {STATEMENT_LIMIT:,} statements without waiting for the caller; "
+                    "it is probably stuck in a `goto` loop",
+                    op.line,
+                )
+            self.execute(op)
+
+    def execute(self, op: Op) -> None:
+        if isinstance(op, SetOp):
+            self.vars[op.name] = evaluate(op.value, self.vars, self.missing)
+            self.advance()
+        elif isinstance(op, LogOp):
+            self.logs.append(LogLine(self.text(op.text), op.line))
+            self.advance()
+        elif isinstance(op, IfOp):
+            self.advance()
+            for arm in op.arms:
+                if arm.cond is None or truthy(evaluate(arm.cond, self.vars, self.missing)):
+                    self.enter(arm.handler)
+                    break
+        elif self.detached:
+            # After the caller hung up only `set`, `log` and `if` mean anything (LANGUAGE.md 1).
+            self.advance()
+        elif isinstance(op, GotoOp):
+            self.frames = [[op.block, 0]]
+            self.step = op.target
+            self.reach(f"step:{op.target}")
+        elif isinstance(op, AnswerOp):
+            self.wait_for("answer", self.send("answer", {}))
+        elif isinstance(op, HangupOp):
+            self.send("hangup", {})
+            self.finish("hangup")
+        elif isinstance(op, SayOp):
+            self.wait_for("speak", self.send("speak", self.say_body(op)))
+        elif isinstance(op, PlayOp):
+            field = "media_name" if op.media else "audio_url"
+            self.wait_for("playback", self.send("playback_start", {field: self.text(op.source)}))
+        elif isinstance(op, TransferOp):
+            self.send("transfer", self.transfer_body(op))
+            self.finish("transfer")
+        elif isinstance(op, GatherOp):
+            self.gather_try(op, 1, reprompted=False)
+        elif isinstance(op, AiGatherOp):
+            self.wait_for("ai_gather", self.send("gather_using_ai", self.ai_gather_body(op)))
+        else:
+            self.start_assistant(op)
+
+    def say_body(self, op: SayOp) -> dict[str, Any]:
+        body: dict[str, Any] = {"payload": self.text(op.text)}
+        if op.voice is not None:
+            body["voice"] = self.text(op.voice)
+        if op.language is not None:
+            body["language"] = self.text(op.language)
+        if op.ssml:
+            body["payload_type"] = "ssml"
+        return body
+
+    def transfer_body(self, op: TransferOp) -> dict[str, Any]:
+        body: dict[str, Any] = {"to": self.text(op.to)}
+        if op.from_ is not None:
+            body["from"] = self.text(op.from_)
+        if op.timeout_secs is not None:
+            body["timeout_secs"] = op.timeout_secs
+        return body
+
+    def ai_gather_body(self, op: AiGatherOp) -> dict[str, Any]:
+        body: dict[str, Any] = {"parameters": json.loads(op.parameters)}
+        if op.greeting is not None:
+            body["greeting"] = self.text(op.greeting)
+        if op.voice is not None:
+            body["voice"] = self.text(op.voice)
+        if op.language is not None:
+            body["language"] = op.language
+        if op.timeout_ms is not None:
+            body["user_response_timeout_ms"] = op.timeout_ms
+        return body
+
+    def start_assistant(self, op: AssistantOp) -> None:
+        assistant: dict[str, Any] = {}
+        if op.id is not None:
+            assistant["id"] = self.text(op.id)
+        if op.instructions is not None:
+            assistant["instructions"] = self.text(op.instructions)
+        body: dict[str, Any] = {"assistant": assistant}
+        if op.voice is not None:
+            body["voice"] = self.text(op.voice)
+        if op.greeting is not None:
+            body["greeting"] = self.text(op.greeting)
+        first = self.send("ai_assistant_start", body)
+        last = first
+        if op.messages:
+            messages = [{"role": role, "content": self.text(t)} for role, t in op.messages]
+            last = self.send("ai_assistant_add_messages", {"messages": messages})
+        self.wait_for("assistant", last, first)
+
+    # -- gather ----------------------------------------------------------------------------------
+
+    def gather_try(self, op: GatherOp, number: int, reprompted: bool) -> None:
+        reprompt = self.text(op.reprompt) if op.reprompt is not None and number > 1 else None
+        if reprompt is not None and op.action != "gather_using_speak" and not reprompted:
+            body: dict[str, Any] = {"payload": reprompt}
+            if op.voice is not None:
+                body["voice"] = self.text(op.voice)
+            if op.language is not None:
+                body["language"] = self.text(op.language)
+            self.wait_for("reprompt", self.send("speak", body), tries=number)
+            return
+        body = {}
+        if op.action == "gather_using_speak":
+            prompt = " ".join(self.text(p) for p in op.prompt)
+            body["payload"] = f"{reprompt} {prompt}" if reprompt is not None else prompt
+            if op.voice is not None:
+                body["voice"] = self.text(op.voice)
+            if op.language is not None:
+                body["language"] = self.text(op.language)
+            if op.ssml:
+                body["payload_type"] = "ssml"
+        elif op.action == "gather_using_audio" and op.audio is not None:
+            body["media_name" if op.media else "audio_url"] = self.text(op.audio)
+        body.update(op.options)
+        self.wait_for("gather", self.send(op.action, body), tries=number)
+
+    def gather_ended(self, op: GatherOp, payload: Mapping[str, Any]) -> None:
+        status = payload.get("status")
+        if status == "call_hangup":
+            self.caller_hung_up()
+            return
+        entry = payload.get("digits")
+        entry = entry if isinstance(entry, str) else ""
+        if op.terminator and entry.endswith(op.terminator):
+            entry = entry[: -len(op.terminator)]
+        failure = "timeout"
+        if status in ("valid", "invalid"):
+            failure = "invalid"
+        else:
+            entry = ""
+        self.vars["digits"] = entry
+        if op.into is not None:
+            self.vars[op.into] = entry
+        if status == "valid":
+            handler = self.match(op, entry)
+            if handler is not None:
+                self.advance()
+                self.enter(handler)
+                self.go()
+                return
+        number = self.wait["try"] if self.wait is not None else op.tries
+        if number < op.tries:
+            self.gather_try(op, number + 1, reprompted=False)
+            return
+        self.advance()
+        last = op.on_invalid if failure == "invalid" else op.on_timeout
+        if last is not None:
+            self.enter(last)
+        self.go()
+
+    def match(self, op: GatherOp, entry: str) -> Handler | None:
+        for branch in op.branches:
+            if any(self.text(value) == entry for value in branch.values):
+                return branch.handler
+        return op.catch_all
+
+    # -- resuming --------------------------------------------------------------------------------
+
+    def resume(self, event: Event) -> bool:
+        """Apply `event`; False when the run was not waiting for it (then nothing changed)."""
+        payload = event.payload if isinstance(event.payload, Mapping) else {}
+        call_id = payload.get("call_control_id")
+        if call_id is not None and call_id != self.call_id:
+            return False
+        if event.type == "call.hangup":
+            self.caller_hung_up()
+            return True
+        wait = self.wait
+        if wait is None or not self.frames:
+            return False
+        seq = st.read_client_state(payload.get("client_state"))
+        if seq is None or not wait["first"] <= seq <= wait["seq"]:
+            return False
+        kind = wait["kind"]
+        latest = seq == wait["seq"]
+        op = self.current()
+        self.line = op.line
+        if kind in SIMPLE_WAITS or kind == "reprompt":
+            expected = SIMPLE_WAITS.get(kind, "call.speak.ended")
+            if event.type != expected or not latest:
+                return False
+            if payload.get("status") == "call_hangup":
+                self.caller_hung_up()
+            elif kind == "reprompt" and isinstance(op, GatherOp):
+                self.gather_try(op, wait.get("try", 2), reprompted=True)
+            else:
+                self.advance()
+                self.go()
+            return True
+        if kind == "gather" and isinstance(op, GatherOp):
+            if event.type != "call.gather.ended" or not latest:
+                return False
+            self.gather_ended(op, payload)
+            return True
+        if kind == "ai_gather" and isinstance(op, AiGatherOp):
+            return self.ai_event(op, event.type, payload)
+        if kind == "assistant" and isinstance(op, AssistantOp):
+            if event.type == "call.conversation.ended":
+                self.advance()
+                self.go()
+                return True
+            if event.type == "call.dtmf.received":
+                return self.key_pressed(op.keys, payload, "ai_assistant_stop")
+        return False
+
+    def ai_event(self, op: AiGatherOp, kind: str, payload: Mapping[str, Any]) -> bool:
+        if kind == "call.ai_gather.ended":
+            result = payload.get("result")
+            if op.into is not None:
+                self.vars[op.into] = result if result is not None else {}
+            handler = op.on_valid if payload.get("status") == "valid" else op.on_invalid
+            self.advance()
+            if handler is not None:
+                self.enter(handler)
+            self.go()
+            return True
+        if kind == "call.ai_gather.partial_results" and self.wait is not None:
+            partial = payload.get("partial_results")
+            self.wait["partial"] = partial if isinstance(partial, dict) else {}
+            return True
+        if kind == "call.ai_gather.message_history_updated" and self.wait is not None:
+            history = payload.get("message_history")
+            self.wait["messages"] = len(history) if isinstance(history, list) else 0
+            return True
+        if kind == "call.dtmf.received":
+            return self.key_pressed(op.keys, payload, "gather_stop")
+        return False
+
+    def key_pressed(self, keys: tuple[Key, ...], payload: Mapping[str, Any], stop: str) -> bool:
+        digit = payload.get("digit")
+        for key in keys:
+            if key.key == digit:
+                self.send(stop, {})
+                self.advance()
+                self.enter(key.handler)
+                self.go()
+                return True
+        return False
+
+    def caller_hung_up(self) -> None:
+        """The caller is gone: run the top-level `on hangup:` (no commands), end as `hangup`."""
+        self.wait = None
+        self.detached = True
+        self.frames = []
+        handler = self.program.on_hangup
+        if handler is not None:
+            self.enter(handler)
+            self.count = 0
+            self.go()
+        self.frames = []
+        self.finish("hangup")

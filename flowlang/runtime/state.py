@@ -1,0 +1,80 @@
+"""A run's state between events as plain JSON data, and the correlation data its commands carry.
+
+The state of a suspended run is a dict that survives `json.dumps`/`json.loads`:
+
+    {"v": 1, "program": DIGEST, "call": {"id": ..., "caller": ..., "called": ...},
+     "step": "menu", "frames": [[BLOCK, INDEX], ...], "vars": {...}, "seq": 7,
+     "wait": {"kind": "gather", "seq": 7, "first": 7, "try": 2}, "end": null}
+
+`frames` is a stack of positions in the program's numbered blocks (the innermost last), so its
+size is the flow's nesting depth, never the call's length. `seq` counts the commands sent so far;
+each command's `client_state` carries its number, and `wait` says which event, for which numbers,
+resumes the run. Nothing in it grows with the number of events handled.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import uuid
+from typing import Any
+
+from flowlang.runtime.events import CallInfo
+
+VERSION = 1
+
+# A fixed namespace makes command ids deterministic: the same call and sequence number always give
+# the same id, so a re-sent command is recognised by Telnyx as a repeat.
+_COMMAND_NAMESPACE = uuid.UUID("6f1d3c0e-5b0a-4f7e-9a51-1c2f0d9b7e42")
+
+
+def new_state(digest: str, call: CallInfo, step: str, block: int) -> dict[str, Any]:
+    """The state of a run about to start at `step` (whose body is `block`)."""
+    return {
+        "v": VERSION,
+        "program": digest,
+        "call": {"id": call.call_control_id, "caller": call.caller, "called": call.called},
+        "step": step,
+        "frames": [[block, 0]],
+        "vars": {"caller": call.caller, "called": call.called, "digits": ""},
+        "seq": 0,
+        "wait": None,
+        "end": None,
+    }
+
+
+def problem(state: Any, digest: str) -> str | None:
+    """Why `state` cannot be resumed by the program with `digest`, or None when it can."""
+    if not isinstance(state, dict) or state.get("v") != VERSION:
+        return "the stored call state is not one this version of flowlang wrote"
+    if not isinstance(state.get("frames"), list) or not isinstance(state.get("vars"), dict):
+        return "the stored call state is damaged"
+    if not isinstance(state.get("call"), dict) or not isinstance(state.get("seq"), int):
+        return "the stored call state is damaged"
+    if state.get("program") != digest:
+        return "this call was started by a different version of the flow; it cannot be resumed"
+    return None
+
+
+def client_state(seq: int) -> str:
+    """The base64 `client_state` of command number `seq` (one line, no padding surprises)."""
+    raw = json.dumps({"flowlang": seq}, separators=(",", ":")).encode("ascii")
+    return base64.b64encode(raw).decode("ascii")
+
+
+def read_client_state(value: Any) -> int | None:
+    """The command number carried by a webhook's `client_state`, None when it is not ours."""
+    if not isinstance(value, str) or not value:
+        return None
+    try:
+        data = json.loads(base64.b64decode(value, validate=True))
+    except (binascii.Error, ValueError, UnicodeDecodeError):
+        return None
+    seq = data.get("flowlang") if isinstance(data, dict) else None
+    return seq if isinstance(seq, int) and not isinstance(seq, bool) else None
+
+
+def command_id(call_control_id: str, seq: int) -> str:
+    """A unique, deterministic `command_id` for command number `seq` on this call."""
+    return str(uuid.uuid5(_COMMAND_NAMESPACE, f"{call_control_id}:{seq}"))
