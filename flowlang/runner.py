@@ -1,0 +1,174 @@
+"""One webhook applied to one call: dedupe, load, step the interpreter, save, in one transaction."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from typing import Any, Protocol
+
+from attrs import frozen
+
+from flowlang.program import Program
+from flowlang.runtime.commands import Command
+from flowlang.runtime.events import CallInfo, Event
+from flowlang.runtime.outcome import End, LogLine, Outcome
+from flowlang.store.base import CallChange, Store, StoredCall
+from flowlang.telnyx.webhooks import CALL_EVENT_TYPES, Webhook
+from flowlang.versions import FlowVersions
+
+# What became of a webhook, as logged: a run was started or advanced, or the event changed
+# nothing (and why).
+RESULTS = (
+    "started",
+    "stepped",
+    "ignored",
+    "duplicate",
+    "unknown_call",
+    "unknown_event",
+    "no_call",
+    "call_over",
+)
+
+
+class Runs(Protocol):
+    """The interpreter's interface, as the runner uses it."""
+
+    def start(self, call: CallInfo) -> Outcome: ...
+
+    def handle(self, state: dict[str, Any], event: Event) -> Outcome: ...
+
+
+def _interpreter(program: Program) -> Runs:
+    from flowlang.runtime.interpreter import Interpreter
+
+    runs: Runs = Interpreter(program)
+    return runs
+
+
+@frozen
+class Handled:
+    """What one webhook did: `result` (one of RESULTS), the call's change if any (its commands
+    now wait in the outbox), and the flow's log lines from this step."""
+
+    result: str
+    call_control_id: str | None = None
+    change: CallChange | None = None
+    logs: tuple[LogLine, ...] = ()
+
+
+class Runner:
+    """Applies webhooks to the calls in a store, running each call on its own flow version.
+
+    Blocking (it waits on the store): the server calls it from its store thread.
+    """
+
+    def __init__(
+        self,
+        store: Store,
+        flows: FlowVersions,
+        clock: Callable[[], float],
+        interpreter: Callable[[Program], Runs] = _interpreter,
+    ) -> None:
+        self._store = store
+        self._flows = flows
+        self._clock = clock
+        self._make = interpreter
+        self._runs: dict[str, Runs] = {}
+
+    def _runs_for(self, program: Program) -> Runs:
+        runs = self._runs.get(program.digest)
+        if runs is None:
+            runs = self._runs[program.digest] = self._make(program)
+        return runs
+
+    def handle(self, hook: Webhook) -> Handled:
+        """Apply `hook` in one store transaction; a repeated event id changes nothing."""
+        call_id = hook.call_control_id
+        if hook.event.type not in CALL_EVENT_TYPES:
+            return Handled("unknown_event", call_id)
+        if call_id is None:
+            return Handled("no_call")
+        verdict: list[Handled] = []
+
+        def step(call: StoredCall | None) -> CallChange | None:
+            handled = self._step(hook, call_id, call)
+            verdict.append(handled)
+            return handled.change
+
+        applied = self._store.apply(call_id, hook.event.id, step, self._clock())
+        if applied.duplicate:
+            return Handled("duplicate", call_id)
+        return verdict[0]
+
+    def _step(self, hook: Webhook, call_id: str, call: StoredCall | None) -> Handled:
+        if call is None:
+            if not hook.is_incoming_call:
+                return Handled("unknown_call", call_id)
+            program = self._flows.current()
+            info = CallInfo(call_id, hook.caller or "", hook.called or "")
+            outcome = _guarded(program.digest, lambda: self._runs_for(program).start(info))
+            source = (program.source.name, program.source.text)
+            change = _change(program.digest, outcome, source)
+            return Handled("started", call_id, change, outcome.logs)
+        if call.status != "active":
+            return Handled("call_over", call_id)
+        version = self._flows.get(call.digest)
+        if version is None:
+            end = End("error", f"flow version {call.digest[:12]} is no longer available")
+            outcome = _failsafe(call.state, call.digest, hook.event, end)
+            return Handled("stepped", call_id, _change(call.digest, outcome))
+        found = version
+        outcome = _guarded(
+            call.digest,
+            lambda: self._runs_for(found).handle(call.state, hook.event),
+            call.state,
+            hook.event,
+        )
+        if outcome.ignored:
+            return Handled("ignored", call_id)
+        return Handled("stepped", call_id, _change(call.digest, outcome), outcome.logs)
+
+
+def _hangup(digest: str, event: Event | None) -> tuple[Command, ...]:
+    # A deterministic command_id, so a retried webhook that also fails sends the same hangup.
+    seed = f"{digest}/{event.id if event else 'start'}/{event.type if event else ''}"
+    command_id = "flowlang-failsafe-" + hashlib.sha256(seed.encode()).hexdigest()[:24]
+    return (Command("hangup", {"command_id": command_id}),)
+
+
+def _guarded(
+    digest: str,
+    run: Callable[[], Outcome],
+    state: dict[str, Any] | None = None,
+    event: Event | None = None,
+) -> Outcome:
+    # The interpreter promises never to raise. If it breaks that promise the caller must not be
+    # left in silence: the run ends as an error and the call is hung up.
+    try:
+        return run()
+    except Exception as exc:  # noqa: BLE001 - a broken promise becomes a logged, ended run
+        message = f"internal error in the interpreter: {type(exc).__name__}: {exc}"
+        return _failsafe(state or {}, digest, event, End("error", message))
+
+
+def _failsafe(state: dict[str, Any], digest: str, event: Event | None, end: End) -> Outcome:
+    # attrs' `converter=tuple` leaves the field's element type unknown to mypy.
+    commands: Any = _hangup(digest, event)
+    return Outcome(state, commands, end=end)
+
+
+def _change(
+    digest: str, outcome: Outcome, source: tuple[str, str] | None = None
+) -> CallChange:
+    end = outcome.end
+    reason = None
+    if end is not None:
+        reason = end.reason if end.message is None else f"{end.reason}: {end.message}"
+    return CallChange(
+        digest=digest,
+        state=outcome.state,
+        status="active" if end is None else "ended",
+        end_reason=reason,
+        commands=outcome.commands,
+        source=source,
+    )

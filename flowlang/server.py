@@ -1,0 +1,344 @@
+"""The webhook server: a plain ASGI application that runs the flow on Telnyx's signed webhooks."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import functools
+import json
+import logging
+import time
+from collections.abc import Awaitable, Callable, MutableMapping
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from flowlang.program import Program
+from flowlang.runner import Handled, Runner
+from flowlang.sender import Sender
+from flowlang.store.base import Store, StoreError
+from flowlang.telnyx.client import DEFAULT_API_BASE, RetryPolicy, TelnyxClient
+from flowlang.telnyx.signature import (
+    SIGNATURE_HEADER,
+    TIMESTAMP_HEADER,
+    SignatureError,
+    Verifier,
+)
+from flowlang.telnyx.webhooks import MalformedWebhook, parse_webhook
+from flowlang.versions import FlowVersions
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+
+MAX_BODY = 1024 * 1024
+HEALTH_TIMEOUT = 2.0
+
+logger = logging.getLogger("flowlang.server")
+
+
+class _TooLarge(Exception):
+    pass
+
+
+class _Gone(Exception):
+    pass
+
+
+def _log(severity: int, /, **fields: Any) -> None:
+    logger.log(severity, json.dumps(fields, ensure_ascii=False))
+
+
+class WebhookApp:
+    """`POST /webhook` and `GET /healthz`, mountable in any ASGI server.
+
+    A webhook is verified (unless `verifier` is None), parsed, and applied to its call by the
+    `runner` in one store transaction on the store thread; the answer goes out as soon as that
+    transaction commits, and the call's new commands are sent afterwards by the `sender`. On
+    start-up (ASGI lifespan, or the first request when the server has no lifespan) the sender
+    resumes commands left unsent by an earlier process, and finished calls are cleaned up every
+    `cleanup_every` seconds once older than `retention`.
+    """
+
+    def __init__(
+        self,
+        runner: Runner,
+        store: Store,
+        sender: Sender,
+        store_thread: ThreadPoolExecutor,
+        verifier: Verifier | None,
+        *,
+        clock: Callable[[], float] = time.time,
+        max_body: int = MAX_BODY,
+        retention: float = 3600.0,
+        idle_limit: float = 24 * 3600.0,
+        cleanup_every: float = 60.0,
+        on_close: Callable[[], Awaitable[None]] | None = None,
+    ) -> None:
+        self.runner = runner
+        self.store = store
+        self.sender = sender
+        self.verifier = verifier
+        self._thread = store_thread
+        self._clock = clock
+        self._max_body = max_body
+        self._retention = retention
+        self._idle_limit = idle_limit
+        self._cleanup_every = cleanup_every
+        self._on_close = on_close
+        self._started = False
+        self._cleaner: asyncio.Task[None] | None = None
+
+    # -- life cycle --------------------------------------------------------------------------
+
+    async def startup(self) -> None:
+        """Resend what an earlier process left unsent, and start the periodic clean-up."""
+        if self._started:
+            return
+        self._started = True
+        resumed = await self.sender.resume()
+        _log(logging.INFO, event="startup", resumed_calls=resumed)
+        self._cleaner = asyncio.get_running_loop().create_task(self._clean_forever())
+
+    async def shutdown(self) -> None:
+        """Stop background work; unsent commands stay in the store for the next start."""
+        if self._cleaner is not None:
+            self._cleaner.cancel()
+            await asyncio.gather(self._cleaner, return_exceptions=True)
+        await self.sender.close()
+        if self._on_close is not None:
+            await self._on_close()
+
+    async def blocking(self, fn: Callable[..., Any], *args: Any) -> Any:
+        """Run a blocking store call on the store thread."""
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._thread, functools.partial(fn, *args))
+
+    async def cleanup(self) -> int:
+        """Forget finished calls older than the retention time; returns how many."""
+        now = self._clock()
+        removed: int = await self.blocking(
+            self.store.cleanup, now - self._retention, now - self._idle_limit
+        )
+        if removed:
+            _log(logging.INFO, event="cleanup", removed_calls=removed)
+        return removed
+
+    async def _clean_forever(self) -> None:
+        while True:
+            try:
+                await self.cleanup()
+            except StoreError as exc:
+                _log(logging.ERROR, event="cleanup_failed", error=str(exc))
+            await asyncio.sleep(self._cleanup_every)
+
+    # -- ASGI --------------------------------------------------------------------------------
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "lifespan":
+            await self._lifespan(receive, send)
+            return
+        if scope["type"] != "http":
+            return
+        await self.startup()
+        path, method = scope.get("path", ""), scope.get("method", "")
+        if path == "/webhook":
+            if method != "POST":
+                await _answer(send, 405, {"error": "use POST"}, [(b"allow", b"POST")])
+                return
+            await self._webhook(scope, receive, send)
+        elif path == "/healthz":
+            if method not in ("GET", "HEAD"):
+                await _answer(send, 405, {"error": "use GET"}, [(b"allow", b"GET")])
+                return
+            await self._health(send)
+        else:
+            await _answer(send, 404, {"error": "not found: this server has /webhook and /healthz"})
+
+    async def _lifespan(self, receive: Receive, send: Send) -> None:
+        while True:
+            message = await receive()
+            if message["type"] == "lifespan.startup":
+                try:
+                    await self.startup()
+                except Exception as exc:  # noqa: BLE001 - reported to the ASGI server
+                    await send({"type": "lifespan.startup.failed", "message": str(exc)})
+                    return
+                await send({"type": "lifespan.startup.complete"})
+            elif message["type"] == "lifespan.shutdown":
+                await self.shutdown()
+                await send({"type": "lifespan.shutdown.complete"})
+                return
+
+    async def _health(self, send: Send) -> None:
+        try:
+            await asyncio.wait_for(self.blocking(self.store.ping), HEALTH_TIMEOUT)
+        except (StoreError, TimeoutError) as exc:
+            await _answer(send, 503, {"status": "unavailable", "error": str(exc) or "timeout"})
+            return
+        await _answer(send, 200, {"status": "ok"})
+
+    async def _read(self, scope: Scope, receive: Receive) -> bytes:
+        declared = _header(scope, b"content-length")
+        if declared is not None and declared.isdigit() and int(declared) > self._max_body:
+            raise _TooLarge
+        body = bytearray()
+        more = True
+        while more:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                raise _Gone
+            body += message.get("body", b"")
+            if len(body) > self._max_body:
+                raise _TooLarge
+            more = bool(message.get("more_body"))
+        return bytes(body)
+
+    async def _webhook(self, scope: Scope, receive: Receive, send: Send) -> None:
+        started = time.perf_counter()
+        timestamp = _header(scope, TIMESTAMP_HEADER.encode())
+        signature = _header(scope, SIGNATURE_HEADER.encode())
+        if self.verifier is not None and (not timestamp or not signature):
+            await self._refuse(send, 401, "missing signature headers", started)
+            return
+        try:
+            body = await self._read(scope, receive)
+        except _TooLarge:
+            await self._refuse(send, 413, f"body over {self._max_body} bytes", started)
+            return
+        except _Gone:
+            return
+        if self.verifier is not None:
+            try:
+                self.verifier.verify(timestamp, signature, body, self._clock())
+            except SignatureError as exc:
+                await self._refuse(send, 401, str(exc), started)
+                return
+        try:
+            hook = parse_webhook(body)
+        except MalformedWebhook as exc:
+            await self._refuse(send, 400, str(exc), started)
+            return
+        try:
+            handled: Handled = await self.blocking(self.runner.handle, hook)
+        except StoreError as exc:
+            # Telnyx retries a 5xx, so the event is not lost while the store is unavailable.
+            await self._refuse(send, 503, f"store unavailable: {exc}", started)
+            return
+        await _answer(send, 200, {"result": handled.result})
+        change = handled.change
+        if change is not None and change.commands and handled.call_control_id is not None:
+            self.sender.wake(handled.call_control_id)
+        _log(
+            logging.INFO,
+            event="webhook",
+            status=200,
+            result=handled.result,
+            event_type=hook.event.type,
+            event_id=hook.event.id,
+            call_control_id=hook.call_control_id,
+            commands=len(change.commands) if change else 0,
+            end=change.end_reason if change and change.status != "active" else None,
+            ms=round((time.perf_counter() - started) * 1000, 2),
+        )
+        for line in handled.logs:
+            _log(
+                logging.WARNING if line.level == "warning" else logging.INFO,
+                event="flow_log",
+                call_control_id=hook.call_control_id,
+                level=line.level,
+                line=line.line,
+                text=line.text,
+            )
+
+    async def _refuse(self, send: Send, status: int, reason: str, started: float) -> None:
+        await _answer(send, status, {"error": _PUBLIC_REASONS.get(status, reason)})
+        _log(
+            logging.WARNING,
+            event="webhook",
+            status=status,
+            reason=reason,
+            ms=round((time.perf_counter() - started) * 1000, 2),
+        )
+
+
+# What a refused request is told. A signature failure says no more than that (the log has the
+# detail): a forger learns nothing from the answer.
+_PUBLIC_REASONS = {401: "webhook signature check failed"}
+
+
+def _header(scope: Scope, name: bytes) -> str | None:
+    for key, value in scope.get("headers", ()):
+        if key.lower() == name:
+            text: str = value.decode("latin-1")
+            return text
+    return None
+
+
+async def _answer(
+    send: Send,
+    status: int,
+    payload: dict[str, Any],
+    extra: list[tuple[bytes, bytes]] | None = None,
+) -> None:
+    body = json.dumps(payload).encode("utf-8")
+    headers = [
+        (b"content-type", b"application/json"),
+        (b"content-length", str(len(body)).encode("ascii")),
+        *(extra or []),
+    ]
+    with contextlib.suppress(OSError):
+        await send({"type": "http.response.start", "status": status, "headers": headers})
+        await send({"type": "http.response.body", "body": body})
+
+
+def create_app(
+    program: Program,
+    store: Store,
+    *,
+    verifier: Verifier | None,
+    api_key: str,
+    api_base: str = DEFAULT_API_BASE,
+    flow_path: Path | None = None,
+    retention: float = 3600.0,
+    clock: Callable[[], float] = time.time,
+    policy: RetryPolicy | None = None,
+    timeout: float = 5.0,
+    transport: httpx.AsyncBaseTransport | None = None,
+    max_body: int = MAX_BODY,
+    cleanup_every: float = 60.0,
+) -> WebhookApp:
+    """The whole server for `program` (re-read from `flow_path` when that file changes), wired
+    to `store` and to Telnyx at `api_base`. The app owns the store from now on and closes it."""
+    thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="flowlang-store")
+    versions = FlowVersions(program, flow_path, store.load_flow)
+    runner = Runner(store, versions, clock)
+    client = TelnyxClient(
+        api_key, api_base, timeout=timeout, policy=policy, transport=transport, clock=clock
+    )
+
+    async def blocking(fn: Callable[..., Any], *args: Any) -> Any:
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(thread, functools.partial(fn, *args))
+
+    async def close() -> None:
+        await client.aclose()
+        await blocking(store.close)
+        thread.shutdown(wait=True)
+
+    sender = Sender(store, client, blocking, clock)
+    return WebhookApp(
+        runner,
+        store,
+        sender,
+        thread,
+        verifier,
+        clock=clock,
+        max_body=max_body,
+        retention=retention,
+        cleanup_every=cleanup_every,
+        on_close=close,
+    )
