@@ -1,0 +1,228 @@
+"""A simulated call as the lines of a conversation a person reads, each with its `.flow` line."""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+from attrs import frozen
+
+from flowlang.nodes import Interp, Str
+from flowlang.phone import AiResult, ConversationEnds, HangUp, KeyDuringAi, Press, Silence
+from flowlang.simulator import Entered, Heard, Logged, Note, Sent, Transcript
+
+# The kinds of line in which the caller hears speech (`expect say` looks in all of them).
+SPOKEN = ("say", "ask", "ai", "assistant")
+END_WORDS = {
+    "hangup": "the call was hung up",
+    "transfer": "the caller was transferred",
+    "completed": "the flow ran to its end",
+    "waiting": "the flow is still waiting for the caller (no more inputs)",
+    "error": "the flow failed",
+}
+
+
+@frozen
+class Line:
+    """One thing that happened: `kind` (step, answer, say, ask, play, ai, assistant, message,
+    stop, transfer, hangup, log, warning, note, caller, end), `text` for people, `value` what
+    expectations compare with (the spoken text, the number, the step name), the `.flow` line
+    when known, and `turn`: how many caller inputs came before it."""
+
+    kind: str
+    text: str
+    value: str = ""
+    flow_line: int | None = None
+    turn: int = 0
+
+
+def conversation(transcript: Transcript, program: Any = None) -> list[Line]:
+    """The transcript's lines, in order, ending with an `end` line."""
+    lines: list[Line] = []
+    turn = 0
+    for entry in transcript.entries:
+        if isinstance(entry, Entered):
+            where = _step_line(program, entry.name)
+            lines.append(Line("step", f"step {entry.name}", entry.name, where, turn))
+        elif isinstance(entry, Sent):
+            line = _command_line(entry, program, turn)
+            if line is not None:
+                lines.append(line)
+        elif isinstance(entry, Heard):
+            turn = entry.number
+            lines.append(Line("caller", _caller_text(entry), "", None, turn))
+        elif isinstance(entry, Logged):
+            kind = "warning" if entry.line.level == "warning" else "log"
+            lines.append(Line(kind, f"{kind}: {entry.line.text}", entry.line.text,
+                              entry.line.line, turn))
+        elif isinstance(entry, Note):
+            lines.append(Line("note", f"note: {entry.text}", entry.text, None, turn))
+    end = transcript.end
+    text = END_WORDS.get(end.reason, end.reason)
+    if end.reason == "error" and end.message:
+        text = f"{text}: {end.message}"
+    lines.append(Line("end", f"end: {text}", end.reason, end.line, turn))
+    return lines
+
+
+def _caller_text(heard: Heard) -> str:
+    action = heard.action
+    if isinstance(action, Press):
+        said = f"caller presses {action.keys}"
+        if heard.result == "invalid":
+            return f"{said} (not a valid entry)"
+        return said
+    if isinstance(action, Silence):
+        return "caller stays silent (timeout)"
+    if isinstance(action, HangUp):
+        return "caller hangs up"
+    if isinstance(action, AiResult):
+        shown = json.dumps(action.result, ensure_ascii=False)
+        return f"AI gather ends {'valid' if action.valid else 'invalid'}: {shown}"
+    if isinstance(action, KeyDuringAi):
+        return f"caller presses key {action.key}"
+    assert isinstance(action, ConversationEnds)
+    return "the AI conversation ends"
+
+
+def _command_line(sent: Sent, program: Any, turn: int) -> Line | None:
+    action, body = sent.command.action, sent.command.body
+    where = _locate(program, sent.step, action, body)
+    if action == "answer":
+        return Line("answer", "answer the call", "", where, turn)
+    if action == "speak":
+        text = str(body.get("payload", ""))
+        return Line("say", f'say "{text}"', text, where, turn)
+    if action == "playback_start":
+        audio = str(body.get("audio_url") or body.get("media_name") or "")
+        return Line("play", f'play "{audio}"', audio, where, turn)
+    if action in ("gather", "gather_using_speak", "gather_using_audio"):
+        keys = _keys_wanted(body)
+        if action == "gather_using_speak":
+            text = str(body.get("payload", ""))
+            return Line("ask", f'ask "{text}" ({keys})', text, where, turn)
+        if action == "gather_using_audio":
+            audio = str(body.get("audio_url") or body.get("media_name") or "")
+            return Line("ask", f'ask with "{audio}" ({keys})', audio, where, turn)
+        return Line("ask", f"listen for keys ({keys})", "", where, turn)
+    if action == "gather_using_ai":
+        greeting = str(body.get("greeting", ""))
+        fields = ", ".join(body.get("parameters", {}).get("properties", {}))
+        return Line("ai", f'AI gather "{greeting}" (asks for {fields})', greeting, where, turn)
+    if action == "ai_assistant_start":
+        greeting = str(body.get("greeting", ""))
+        return Line("assistant", f'AI assistant "{greeting}"', greeting, where, turn)
+    if action == "ai_assistant_add_messages":
+        contents = "; ".join(str(m.get("content", "")) for m in body.get("messages", []))
+        return Line("message", f"message to the assistant: {contents}", contents, where, turn)
+    if action in ("gather_stop", "ai_assistant_stop"):
+        return Line("stop", "stop the AI", "", where, turn)
+    if action == "transfer":
+        to = str(body.get("to", ""))
+        return Line("transfer", f"transfer to {to}", to, where, turn)
+    if action == "hangup":
+        return Line("hangup", "hang up", "", where, turn)
+    return Line("command", action, "", where, turn)
+
+
+def _keys_wanted(body: dict[str, Any]) -> str:
+    low, high = body.get("minimum_digits"), body.get("maximum_digits")
+    if low is not None and high is not None and low == high:
+        count = f"{low} key{'s' if low != 1 else ''}"
+    elif low is not None and high is not None:
+        count = f"{low} to {high} keys"
+    else:
+        count = "keys"
+    valid = body.get("valid_digits")
+    if valid:
+        count += f": {', '.join(valid)}"
+    terminator = body.get("terminating_digit")
+    if terminator:
+        count += f", ending with {terminator}"
+    return count
+
+
+# ---------------------------------------------------------------------------------------------
+# Which `.flow` line sent a command: found in the compiled program by what the command says.
+
+
+def _step_line(program: Any, name: str) -> int | None:
+    if program is None:
+        return None
+    step = program.step(name)
+    return None if step is None else int(step.line)
+
+
+def _locate(program: Any, step: str | None, action: str, body: dict[str, Any]) -> int | None:
+    if program is None:
+        return None
+    candidates = [op for op in _ops(program) if _fits(op, action, body)]
+    if not candidates:
+        return None
+    low, high = _step_range(program, step)
+    inside = [op for op in candidates if low <= op.line < high]
+    return int((inside or candidates)[0].line)
+
+
+def _ops(program: Any) -> tuple[Any, ...]:
+    # Programs are immutable; the flat list of operations is worked out once per program.
+    key = id(program)
+    cached = _OPS.get(key)
+    if cached is None or cached[0] is not program:
+        cached = (program, tuple(op for block in program.blocks for op in block.ops))
+        if len(_OPS) > 64:
+            _OPS.clear()
+        _OPS[key] = cached
+    return cached[1]
+
+
+_OPS: dict[int, tuple[Any, tuple[Any, ...]]] = {}
+
+
+def _step_range(program: Any, step: str | None) -> tuple[int, int]:
+    starts = sorted(int(s.line) for s in program.steps)
+    info = program.step(step) if step else None
+    if info is None:
+        return (0, 1 << 30)
+    later = [line for line in starts if line > info.line]
+    return (int(info.line), later[0] if later else 1 << 30)
+
+
+def _fits(op: Any, action: str, body: dict[str, Any]) -> bool:
+    kind = type(op).__name__
+    if action == "answer":
+        return kind == "AnswerOp"
+    if action == "hangup":
+        return kind == "HangupOp"
+    if action == "speak":
+        payload = str(body.get("payload", ""))
+        if kind == "SayOp":
+            return _matches(op.text, payload)
+        return kind == "GatherOp" and op.reprompt is not None and _matches(op.reprompt, payload)
+    if action == "playback_start":
+        return kind == "PlayOp" and _matches(op.source, _audio(body))
+    if action in ("gather", "gather_using_speak", "gather_using_audio"):
+        if kind != "GatherOp" or op.action != action:
+            return False
+        if action == "gather_using_speak" and op.prompt:
+            return _matches(op.prompt[-1], str(body.get("payload", "")))
+        if action == "gather_using_audio" and op.audio is not None:
+            return _matches(op.audio, _audio(body))
+        return True
+    if action in ("gather_using_ai", "gather_stop"):
+        return kind == "AiGatherOp"
+    if action.startswith("ai_assistant"):
+        return kind == "AssistantOp"
+    if action == "transfer":
+        return kind == "TransferOp" and _matches(op.to, str(body.get("to", "")))
+    return False
+
+
+def _audio(body: dict[str, Any]) -> str:
+    return str(body.get("audio_url") or body.get("media_name") or "")
+
+
+def _matches(text: Str, actual: str) -> bool:
+    pattern = "".join(".*?" if isinstance(p, Interp) else re.escape(p) for p in text.parts)
+    return re.search(pattern, actual, re.DOTALL) is not None

@@ -1,0 +1,373 @@
+"""The Telnyx side of one call, offline: the webhooks sent for each command and caller action."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from attrs import define, field, frozen
+
+from flowlang.runtime.commands import Command
+from flowlang.runtime.events import CallInfo, Event
+
+# Telnyx's documented defaults for a DTMF gather (shared/telnyx/NOTES.md).
+DEFAULT_MINIMUM_DIGITS = 1
+DEFAULT_MAXIMUM_DIGITS = 128
+DEFAULT_TERMINATOR = "#"
+DEFAULT_VALID_DIGITS = "0123456789#*"
+KEYS = "0123456789*#"
+
+GATHER_ACTIONS = ("gather", "gather_using_speak", "gather_using_audio")
+# Commands Telnyx accepts on a call that is not answered yet; any other one is refused (90034).
+BEFORE_ANSWER = ("answer", "hangup", "transfer", "reject")
+# Events whose payload carries the call's `from` and `to` (per the OpenAPI subset's schemas).
+WITH_NUMBERS = (
+    "call.initiated",
+    "call.answered",
+    "call.hangup",
+    "call.bridged",
+    "call.gather.ended",
+    "call.dtmf.received",
+    "call.ai_gather.ended",
+    "call.conversation.ended",
+)
+_ID_NAMESPACE = uuid.UUID("6f1c1f8e-4b57-4c1e-9a43-2d7f0c6c5a10")
+_START = datetime(2026, 1, 1, 12, 0, 0, tzinfo=UTC)
+
+
+# ---------------------------------------------------------------------------------------------
+# What the caller does
+
+
+@frozen
+class Press:
+    """The caller types `keys` (`"1234#"`) for the current key-press question."""
+
+    keys: str
+
+
+@frozen
+class Silence:
+    """The caller says and presses nothing until the question times out."""
+
+
+@frozen
+class HangUp:
+    """The caller hangs up."""
+
+
+@frozen
+class AiResult:
+    """The AI gather ends: `valid` with `result`, or invalid (`valid` False) with what it got."""
+
+    result: dict[str, Any]
+    valid: bool = True
+
+
+@frozen
+class KeyDuringAi:
+    """The caller presses one `key` while an AI gather or an AI assistant is talking."""
+
+    key: str
+
+
+@frozen
+class ConversationEnds:
+    """The AI assistant's conversation ends."""
+
+
+CallerAction = Press | Silence | HangUp | AiResult | KeyDuringAi | ConversationEnds
+
+
+class PhoneError(Exception):
+    """Something Telnyx would refuse (`code` is Telnyx's error code) or a caller action that
+    does not fit what the call is doing now; the message says which, in plain words."""
+
+    def __init__(self, message: str, code: str | None = None) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+@frozen
+class GatherEntry:
+    """How Telnyx ends one DTMF gather try for the keys the caller typed: `status` (`valid` or
+    `invalid`), the `digits` it reports (terminator stripped) and the keys it heard (`pressed`)."""
+
+    status: str
+    digits: str
+    pressed: str
+
+
+def gather_entry(body: dict[str, Any], keys: str) -> GatherEntry:
+    """Telnyx's rules for an entry: the terminator ends it (and is not reported), a key outside
+    `valid_digits` ends it as invalid, it stops at `maximum_digits`, and a short one is invalid."""
+    low = int(body.get("minimum_digits", DEFAULT_MINIMUM_DIGITS))
+    high = int(body.get("maximum_digits", DEFAULT_MAXIMUM_DIGITS))
+    terminator = str(body.get("terminating_digit", DEFAULT_TERMINATOR))
+    valid = str(body.get("valid_digits", DEFAULT_VALID_DIGITS))
+    digits: list[str] = []
+    pressed: list[str] = []
+    for key in keys:
+        pressed.append(key)
+        if key == terminator:
+            break
+        digits.append(key)
+        if key not in valid:
+            return GatherEntry("invalid", "".join(digits), "".join(pressed))
+        if len(digits) >= high:
+            break
+    status = "valid" if len(digits) >= low else "invalid"
+    return GatherEntry(status, "".join(digits), "".join(pressed))
+
+
+@frozen
+class Waiting:
+    """A command still waiting for the caller: `kind` is "gather", "ai_gather" or "assistant"."""
+
+    kind: str
+    command: Command
+
+
+_KIND_OF_ACTION = {
+    "gather": "gather",
+    "gather_using_speak": "gather",
+    "gather_using_audio": "gather",
+    "gather_using_ai": "ai_gather",
+    "ai_assistant_start": "assistant",
+}
+
+
+@define
+class Phone:
+    """One incoming call as Telnyx runs it, with no network: `send(command)` and
+    `act(caller_action)` return the webhook envelopes (`{"data": ..., "meta": ...}`, shaped like
+    Telnyx's) that they cause, in order. `client_state` is echoed as Telnyx does: every webhook
+    carries the one most recently set by a command. Ids and timestamps are deterministic.
+
+    `strict` makes `send` raise PhoneError for commands Telnyx refuses (a command before
+    `answer`, any command after the call ended); otherwise they are recorded in `refusals`.
+    `dtmf_events` sends `call.dtmf.received` for each key typed during a gather, as Telnyx does.
+    """
+
+    call: CallInfo
+    strict: bool = False
+    dtmf_events: bool = True
+    connection_id: str = "flowlang-simulator"
+    webhook_url: str = "http://localhost:8000/webhook"
+    state: str = "parked"
+    client_state: str | None = None
+    waiting: Waiting | None = None
+    refusals: list[str] = field(factory=list)
+    _count: int = 0
+    _leg: str = ""
+
+    def __attrs_post_init__(self) -> None:
+        self._leg = str(uuid.uuid5(_ID_NAMESPACE, self.call.call_control_id))
+
+    # -- the webhooks -----------------------------------------------------------------------
+
+    def envelope(self, event_type: str, **fields: Any) -> dict[str, Any]:
+        """A webhook envelope for `event_type` on this call, with `fields` added to its payload."""
+        self._count += 1
+        payload: dict[str, Any] = {
+            "call_control_id": self.call.call_control_id,
+            "connection_id": self.connection_id,
+            "call_leg_id": self._leg,
+            "call_session_id": self._leg,
+        }
+        if self.client_state is not None:
+            payload["client_state"] = self.client_state
+        if event_type in WITH_NUMBERS:
+            payload["from"] = self.call.caller
+            payload["to"] = self.call.called
+        payload.update(fields)
+        when = _START + timedelta(milliseconds=100 * self._count)
+        return {
+            "data": {
+                "record_type": "event",
+                "event_type": event_type,
+                "id": str(uuid.uuid5(_ID_NAMESPACE, f"{self._leg}/{self._count}")),
+                "occurred_at": when.strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
+                "payload": payload,
+            },
+            "meta": {"attempt": 1, "delivered_to": self.webhook_url},
+        }
+
+    def incoming(self) -> dict[str, Any]:
+        """The `call.initiated` webhook that starts the call."""
+        return self.envelope(
+            "call.initiated",
+            direction="incoming",
+            state="parked",
+            start_time=_START.strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
+        )
+
+    # -- commands ---------------------------------------------------------------------------
+
+    def send(self, command: Command) -> list[dict[str, Any]]:
+        """The webhooks Telnyx sends straight away for `command` (a gather waits for the caller)."""
+        action, body = command.action, command.body
+        refusal = self._refusal(action)
+        if refusal is not None:
+            if self.strict:
+                raise PhoneError(refusal[1], refusal[0])
+            self.refusals.append(refusal[1])
+        if self.state == "ended":
+            return []
+        if "client_state" in body:
+            self.client_state = body["client_state"]
+        if action == "answer":
+            self.state = "answered"
+            return [self.envelope("call.answered", state="answered")]
+        if action == "hangup":
+            return self._end("callee")
+        if action == "transfer":
+            self.state = "ended"
+            self.waiting = None
+            return []
+        if action == "speak":
+            return [
+                self.envelope("call.speak.started"),
+                self.envelope("call.speak.ended", status="completed"),
+            ]
+        if action == "playback_start":
+            media = {k: body[k] for k in ("media_url", "media_name") if k in body}
+            if "audio_url" in body:
+                media["media_url"] = body["audio_url"]
+            return [
+                self.envelope("call.playback.started", overlay=False, **media),
+                self.envelope("call.playback.ended", overlay=False, status="completed", **media),
+            ]
+        if action in _KIND_OF_ACTION:
+            return self._start_waiting(Waiting(_KIND_OF_ACTION[action], command))
+        if action == "gather_stop":
+            return self._stop(("gather", "ai_gather"))
+        if action == "ai_assistant_stop":
+            return self._stop(("assistant",))
+        return []
+
+    def _refusal(self, action: str) -> tuple[str, str] | None:
+        if self.state == "ended":
+            return ("90018", f"Telnyx refuses `{action}`: the call has already ended")
+        if self.state == "parked" and action not in BEFORE_ANSWER:
+            return ("90034", f"Telnyx refuses `{action}`: the call is not answered yet")
+        return None
+
+    def _start_waiting(self, waiting: Waiting) -> list[dict[str, Any]]:
+        # A new question replaces one still open; Telnyx reports the old DTMF gather cancelled.
+        events = self._stop(("gather",)) if self.waiting is not None else []
+        self.waiting = waiting
+        return events
+
+    def _stop(self, kinds: tuple[str, ...]) -> list[dict[str, Any]]:
+        if self.waiting is None or self.waiting.kind not in kinds:
+            return []
+        kind, self.waiting = self.waiting.kind, None
+        if kind == "gather":
+            return [self.envelope("call.gather.ended", digits="", status="cancelled")]
+        return []
+
+    def _end(self, source: str) -> list[dict[str, Any]]:
+        events: list[dict[str, Any]] = []
+        if self.waiting is not None and self.waiting.kind == "gather" and source == "caller":
+            events.append(self.envelope("call.gather.ended", digits="", status="call_hangup"))
+        self.waiting = None
+        self.state = "ended"
+        events.append(
+            self.envelope(
+                "call.hangup",
+                state="hangup",
+                hangup_cause="normal_clearing",
+                hangup_source=source,
+                start_time=_START.strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
+            )
+        )
+        return events
+
+    # -- the caller -------------------------------------------------------------------------
+
+    def act(self, action: CallerAction) -> list[dict[str, Any]]:
+        """The webhooks caused by what the caller does; PhoneError when it does not fit now."""
+        if self.state == "ended":
+            raise PhoneError("the call has already ended")
+        if isinstance(action, HangUp):
+            return self._end("caller")
+        waiting = self.waiting
+        if waiting is None:
+            raise PhoneError("the call is not waiting for the caller now")
+        if waiting.kind == "gather":
+            return self._answer_gather(waiting, action)
+        if isinstance(action, KeyDuringAi):
+            return [self.envelope("call.dtmf.received", digit=action.key)]
+        if waiting.kind == "ai_gather" and isinstance(action, AiResult):
+            self.waiting = None
+            return [
+                self.envelope(
+                    "call.ai_gather.ended",
+                    status="valid" if action.valid else "invalid",
+                    result=action.result,
+                    message_history=[],
+                )
+            ]
+        if waiting.kind == "assistant" and isinstance(action, ConversationEnds):
+            self.waiting = None
+            return [
+                self.envelope(
+                    "call.conversation.ended",
+                    conversation_id=str(uuid.uuid5(_ID_NAMESPACE, f"{self._leg}/conversation")),
+                    calling_party_type="pstn",
+                    duration_sec=60,
+                )
+            ]
+        raise PhoneError(f"{describe_action(action)} does not fit: {expected_inputs(waiting.kind)}")
+
+    def _answer_gather(self, waiting: Waiting, action: CallerAction) -> list[dict[str, Any]]:
+        if isinstance(action, Silence):
+            self.waiting = None
+            return [self.envelope("call.gather.ended", digits="", status="timeout")]
+        if isinstance(action, KeyDuringAi):
+            action = Press(action.key)
+        if not isinstance(action, Press):
+            raise PhoneError(f"{describe_action(action)} does not fit: {expected_inputs('gather')}")
+        entry = gather_entry(waiting.command.body, action.keys)
+        events = (
+            [self.envelope("call.dtmf.received", digit=key) for key in entry.pressed]
+            if self.dtmf_events
+            else []
+        )
+        self.waiting = None
+        events.append(self.envelope("call.gather.ended", digits=entry.digits, status=entry.status))
+        return events
+
+
+def describe_action(action: CallerAction) -> str:
+    """What the caller did, in words (for messages)."""
+    if isinstance(action, Press):
+        return f"pressing {action.keys}"
+    if isinstance(action, Silence):
+        return "silence (timeout)"
+    if isinstance(action, HangUp):
+        return "hanging up"
+    if isinstance(action, AiResult):
+        return "an AI result" if action.valid else "an invalid AI result"
+    if isinstance(action, KeyDuringAi):
+        return f"pressing key {action.key}"
+    return "the end of the conversation"
+
+
+def expected_inputs(kind: str) -> str:
+    """What the caller can do while the call waits on `kind`, in the `--input` spelling."""
+    if kind == "gather":
+        return "the flow is asking for key presses (give keys like 1 or 1234#, timeout or hangup)"
+    if kind == "ai_gather":
+        return (
+            "the flow is in an AI gather (give ai={...}, ai-invalid={...}, key=K or hangup)"
+        )
+    return "the flow is talking to an AI assistant (give end, key=K or hangup)"
+
+
+def to_event(envelope: dict[str, Any]) -> Event:
+    """The interpreter's view of a webhook envelope."""
+    data = envelope["data"]
+    return Event(type=data["event_type"], payload=data["payload"], id=data["id"])

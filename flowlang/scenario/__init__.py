@@ -1,0 +1,1 @@
+"""Scenario tests for flows: the `.scenarios` format, running scenarios, and what they cover."""

@@ -1,0 +1,366 @@
+"""Offline calls: a flow's interpreter driven by the phone model and a scripted caller."""
+
+from __future__ import annotations
+
+import json
+from collections import deque
+from collections.abc import Callable, Iterable
+from typing import Any, Protocol
+
+from attrs import define, field, frozen
+
+from flowlang.phone import (
+    KEYS,
+    AiResult,
+    CallerAction,
+    ConversationEnds,
+    HangUp,
+    KeyDuringAi,
+    Phone,
+    PhoneError,
+    Press,
+    Silence,
+    describe_action,
+    expected_inputs,
+    gather_entry,
+    to_event,
+)
+from flowlang.runtime.commands import Command
+from flowlang.runtime.events import CallInfo
+from flowlang.runtime.outcome import End, LogLine, Outcome
+
+__all__ = [
+    "AiResult",
+    "CallerAction",
+    "ConversationEnds",
+    "Entered",
+    "Heard",
+    "HangUp",
+    "InputError",
+    "KeyDuringAi",
+    "Logged",
+    "Note",
+    "Phone",
+    "Press",
+    "Sent",
+    "Silence",
+    "Simulation",
+    "Transcript",
+    "input_text",
+    "parse_input",
+    "expected_inputs",
+    "gather_entry",
+    "simulate",
+]
+
+DEFAULT_CALLER = "+15550001111"
+DEFAULT_CALLED = "+15550002222"
+CALL_CONTROL_ID = "v3:flowlang-simulated-call"
+
+
+class InputError(ValueError):
+    """A caller input that cannot be understood, or does not fit what the flow waits for."""
+
+
+def parse_input(text: str) -> CallerAction:
+    """One `--input` (LANGUAGE.md 8): keys, `timeout`, `hangup`, `ai={...}`, `ai-invalid={...}`,
+    `key=K`, `end`. Raises InputError saying what is wrong and what would be right."""
+    word = text.strip()
+    if word == "timeout":
+        return Silence()
+    if word == "hangup":
+        return HangUp()
+    if word == "end":
+        return ConversationEnds()
+    for prefix, valid in (("ai=", True), ("ai-invalid=", False)):
+        if word.startswith(prefix):
+            return AiResult(_json_object(word[len(prefix) :], prefix), valid)
+    if word.startswith("key="):
+        key = word[4:]
+        if len(key) != 1 or key not in KEYS:
+            raise InputError(f"`{text}`: key= takes one key, 0-9, * or # (for example key=0)")
+        return KeyDuringAi(key)
+    if word and all(c in KEYS for c in word):
+        return Press(word)
+    raise InputError(
+        f"`{text}` is not a caller input: use keys (1, 1234#), timeout, hangup, "
+        'ai={"name": "Bob"}, ai-invalid={...}, key=0 or end'
+    )
+
+
+def _json_object(raw: str, prefix: str) -> dict[str, Any]:
+    try:
+        value = json.loads(raw)
+    except json.JSONDecodeError as exc:
+        raise InputError(
+            f"`{prefix}{raw}`: not valid JSON ({exc.msg} at character {exc.pos + 1}); "
+            f"""write it like {prefix}{{"name": "Bob", "guests": 4}}"""
+        ) from None
+    if not isinstance(value, dict):
+        raise InputError(f"`{prefix}{raw}`: the AI result must be a JSON object {{...}}")
+    return value
+
+
+def input_text(action: CallerAction) -> str:
+    """The `--input` spelling of a caller action (the inverse of parse_input)."""
+    if isinstance(action, Press):
+        return action.keys
+    if isinstance(action, Silence):
+        return "timeout"
+    if isinstance(action, HangUp):
+        return "hangup"
+    if isinstance(action, AiResult):
+        prefix = "ai=" if action.valid else "ai-invalid="
+        return prefix + json.dumps(action.result, separators=(", ", ": "), ensure_ascii=False)
+    if isinstance(action, KeyDuringAi):
+        return f"key={action.key}"
+    return "end"
+
+
+# ---------------------------------------------------------------------------------------------
+# The transcript: what happened on the call, in order
+
+
+@frozen
+class Entered:
+    """The flow went into step `name`."""
+
+    name: str
+
+
+@frozen
+class Sent:
+    """The flow sent `command` to Telnyx (while in step `step`)."""
+
+    command: Command
+    step: str | None = None
+
+
+@frozen
+class Heard:
+    """The caller did `action` (the `number`-th input, 1-based) while the call waited on `kind`;
+    `result` is how Telnyx ended a key-press try (`valid`, `invalid`, `timeout`, ...)."""
+
+    action: CallerAction
+    number: int
+    kind: str | None = None
+    result: str | None = None
+    digits: str | None = None
+
+
+@frozen
+class Logged:
+    """A `log` line (or a runtime warning) of the flow."""
+
+    line: LogLine
+
+
+@frozen
+class Note:
+    """Something the simulator noticed (a command Telnyx would refuse, an unused input)."""
+
+    text: str
+
+
+Entry = Entered | Sent | Heard | Logged | Note
+
+
+@frozen
+class Transcript:
+    """A whole simulated call: `entries` in order, how it ended (`end.reason` is one of
+    hangup/transfer/completed/error, or `waiting` when the inputs ran out), the coverage points
+    `reached`, how many inputs were used, and `stuck` when the flow waits for something that no
+    caller input can complete."""
+
+    entries: tuple[Entry, ...]
+    end: End
+    reached: frozenset[str] = frozenset()
+    inputs_used: int = 0
+    stuck: bool = False
+    waiting: str | None = None
+
+    @property
+    def commands(self) -> list[Command]:
+        return [e.command for e in self.entries if isinstance(e, Sent)]
+
+    def jsonl(self) -> str:
+        """LANGUAGE.md 8's `--format jsonl`: one line per command, then the `end` line."""
+        lines = [json.dumps(c.to_json(), ensure_ascii=False) for c in self.commands]
+        last: dict[str, Any] = {"end": self.end.reason}
+        if self.end.reason == "error":
+            last["message"] = self.end.message or "the flow failed"
+        lines.append(json.dumps(last, ensure_ascii=False))
+        return "\n".join(lines) + "\n"
+
+
+class Runnable(Protocol):
+    """What the simulator needs of the interpreter (flowlang.runtime.interpreter.Interpreter)."""
+
+    def start(self, call: CallInfo) -> Outcome: ...
+
+    def handle(self, state: dict[str, Any], event: Any) -> Outcome: ...
+
+
+def _interpreter(program: Any) -> Runnable:
+    from flowlang.runtime.interpreter import Interpreter
+
+    interpreter: Runnable = Interpreter(program)  # type: ignore[no-untyped-call,unused-ignore]
+    return interpreter
+
+
+@define
+class Simulation:
+    """One offline call, advanced one caller action at a time (`give`). After every action the
+    flow has run as far as it can without the caller: `ended`, `end`, and `needs` (what the
+    phone waits for: "gather", "ai_gather", "assistant", or None) tell where it stands."""
+
+    interpreter: Runnable
+    call: CallInfo
+    phone: Phone
+    entries: list[Entry] = field(factory=list)
+    reached: set[str] = field(factory=set)
+    end: End | None = None
+    state: dict[str, Any] = field(factory=dict)
+    step: str | None = None
+    waiting: str | None = None
+    inputs_used: int = 0
+    _queue: deque[dict[str, Any]] = field(factory=deque)
+
+    @classmethod
+    def begin(
+        cls,
+        program: Any,
+        caller: str = DEFAULT_CALLER,
+        called: str = DEFAULT_CALLED,
+        interpreter: Runnable | None = None,
+    ) -> Simulation:
+        """Start the call: the flow runs until it first waits for the caller (or ends)."""
+        call = CallInfo(CALL_CONTROL_ID, caller, called)
+        sim = cls(interpreter or _interpreter(program), call, Phone(call))
+        sim._apply(sim._guarded(sim.interpreter.start, call))
+        sim._drain()
+        return sim
+
+    @property
+    def ended(self) -> bool:
+        return self.end is not None
+
+    @property
+    def needs(self) -> str | None:
+        """What kind of caller input the call waits for now (None when ended or stuck)."""
+        if self.end is not None or self.phone.waiting is None:
+            return None
+        return self.phone.waiting.kind
+
+    @property
+    def stuck(self) -> bool:
+        """The flow waits, but the phone has nothing the caller could answer: it waits forever."""
+        return self.end is None and self.phone.waiting is None
+
+    def give(self, action: CallerAction) -> None:
+        """The caller does `action`; InputError when it does not fit what the call waits for."""
+        if self.end is not None:
+            raise InputError(f"{describe_action(action)}: the call has already ended")
+        kind = self.needs
+        if kind is None and not isinstance(action, HangUp):
+            raise InputError(
+                f"{describe_action(action)} does not fit: the flow is not waiting for the caller"
+            )
+        try:
+            events = self.phone.act(action)
+        except PhoneError as exc:
+            raise InputError(str(exc)) from None
+        self.inputs_used += 1
+        result = digits = None
+        if kind == "gather":
+            result, digits = _gather_outcome(events)
+        self.entries.append(Heard(action, self.inputs_used, kind, result, digits))
+        self._queue.extend(events)
+        self._drain()
+
+    def transcript(self) -> Transcript:
+        """The call so far; a call that has not ended ends `waiting`."""
+        end = self.end or End("waiting")
+        return Transcript(
+            tuple(self.entries),
+            end,
+            frozenset(self.reached),
+            self.inputs_used,
+            self.stuck,
+            None if self.end else self.waiting,
+        )
+
+    def _guarded(self, run: Callable[..., Outcome], *args: Any) -> Outcome:
+        # The interpreter promises never to raise; if it does anyway, the call ends in an error
+        # the person can report, not a traceback.
+        try:
+            outcome = run(*args)
+        except Exception as exc:  # noqa: BLE001 - a broken promise becomes a reported error
+            return Outcome(
+                state=self.state,
+                end=End("error", f"internal error in the interpreter: {type(exc).__name__}: {exc}"),
+            )
+        return outcome
+
+    def _apply(self, outcome: Outcome) -> None:
+        self.state = outcome.state
+        self.reached.update(getattr(outcome, "reached", ()))
+        if outcome.step is not None and outcome.step != self.step:
+            self.step = outcome.step
+            self.entries.append(Entered(outcome.step))
+        self.entries.extend(Logged(line) for line in outcome.logs)
+        self.waiting = outcome.waiting
+        for command in outcome.commands:
+            self.entries.append(Sent(command, self.step))
+            if self.phone.state == "ended":
+                continue
+            refused = len(self.phone.refusals)
+            self._queue.extend(self.phone.send(command))
+            self.entries.extend(Note(text) for text in self.phone.refusals[refused:])
+        if outcome.end is not None:
+            self.end = outcome.end
+
+    def _drain(self) -> None:
+        while self._queue and self.end is None:
+            event = to_event(self._queue.popleft())
+            outcome = self._guarded(self.interpreter.handle, self.state, event)
+            if outcome.ignored:
+                continue
+            self._apply(outcome)
+
+
+def _gather_outcome(events: list[dict[str, Any]]) -> tuple[str | None, str | None]:
+    for envelope in events:
+        data = envelope["data"]
+        if data["event_type"] == "call.gather.ended":
+            return data["payload"]["status"], data["payload"]["digits"]
+    return None, None
+
+
+def simulate(
+    program: Any,
+    inputs: Iterable[str | CallerAction],
+    caller: str = DEFAULT_CALLER,
+    called: str = DEFAULT_CALLED,
+) -> Transcript:
+    """Play a whole call with scripted caller `inputs` (LANGUAGE.md 8 spellings or actions).
+
+    Inputs left when the call ends are noted in the transcript; an input that does not fit
+    what the flow waits for raises InputError naming it by number."""
+    sim = Simulation.begin(program, caller, called)
+    actions = [parse_input(i) if isinstance(i, str) else i for i in inputs]
+    for number, action in enumerate(actions, start=1):
+        if sim.ended or sim.stuck:
+            sim.entries.append(Note(_unused(len(actions) - number + 1)))
+            break
+        try:
+            sim.give(action)
+        except InputError as exc:
+            raise InputError(f"input {number} ({input_text(action)}): {exc}") from None
+    return sim.transcript()
+
+
+def _unused(count: int) -> str:
+    plural = "s" if count != 1 else ""
+    return f"{count} input{plural} not used: the call no longer waits for the caller"
+
