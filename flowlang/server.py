@@ -16,7 +16,7 @@ from typing import Any
 import httpx
 
 from flowlang.program import Program
-from flowlang.runner import Handled, Runner
+from flowlang.runner import Handled, Runner, Runs
 from flowlang.sender import Sender
 from flowlang.store.base import Store, StoreError
 from flowlang.telnyx.client import DEFAULT_API_BASE, RetryPolicy, TelnyxClient
@@ -310,12 +310,17 @@ def create_app(
     transport: httpx.AsyncBaseTransport | None = None,
     max_body: int = MAX_BODY,
     cleanup_every: float = 60.0,
+    interpreter: Callable[[Program], Runs] | None = None,
 ) -> WebhookApp:
     """The whole server for `program` (re-read from `flow_path` when that file changes), wired
     to `store` and to Telnyx at `api_base`. The app owns the store from now on and closes it."""
     thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="flowlang-store")
     versions = FlowVersions(program, flow_path, store.load_flow)
-    runner = Runner(store, versions, clock)
+    runner = (
+        Runner(store, versions, clock)
+        if interpreter is None
+        else Runner(store, versions, clock, interpreter)
+    )
     client = TelnyxClient(
         api_key, api_base, timeout=timeout, policy=policy, transport=transport, clock=clock
     )

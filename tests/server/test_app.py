@@ -1,0 +1,347 @@
+"""The ASGI app with a stand-in flow: security, malformed input, sizes, dedupe, health, logs."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from nacl.signing import SigningKey
+
+from flowlang.server import create_app
+from flowlang.store import open_store
+from flowlang.telnyx.client import RetryPolicy
+from flowlang.telnyx.signature import Verifier
+from tests.server import standin
+from tests.server.signing import sign
+
+KEY = SigningKey.generate()
+API_KEY = "KEY-secret-123"
+NOW = 1_800_000_000.0
+
+
+def envelope(event_type: str, call: str = "call-1", event_id: str = "e1", **payload: Any) -> bytes:
+    body = {"call_control_id": call, **payload}
+    return json.dumps(
+        {"data": {"event_type": event_type, "id": event_id, "payload": body}, "meta": {}}
+    ).encode()
+
+
+INCOMING = envelope("call.initiated", direction="incoming", **{"from": "+1555", "to": "+1666"})
+
+
+class Telnyx:
+    """An in-process Telnyx answering every command from `answer` (a callable), recording them."""
+
+    def __init__(self, answer: Callable[[httpx.Request], Any] | None = None) -> None:
+        self.requests: list[tuple[str, dict[str, Any]]] = []
+        self.answer = answer
+
+    async def __call__(self, request: httpx.Request) -> httpx.Response:
+        self.requests.append((request.url.path.rsplit("/", 1)[-1], json.loads(request.content)))
+        assert request.headers["authorization"] == f"Bearer {API_KEY}"
+        if self.answer is not None:
+            result = self.answer(request)
+            if asyncio.iscoroutine(result):
+                result = await result
+            if result is not None:
+                return result
+        return httpx.Response(200, json={"data": {"result": "ok"}})
+
+    @property
+    def actions(self) -> list[str]:
+        return [a for a, _ in self.requests]
+
+
+class Harness:
+    def __init__(self, store_url: str, telnyx: Telnyx, verify: bool = True, **kw: Any) -> None:
+        self.telnyx = telnyx
+        self.app = create_app(
+            standin.program(),
+            open_store(store_url),
+            verifier=Verifier(KEY.verify_key) if verify else None,
+            api_key=API_KEY,
+            api_base="http://telnyx.test/v2",
+            clock=lambda: NOW,
+            transport=httpx.MockTransport(telnyx),
+            interpreter=standin.Counter,
+            policy=RetryPolicy(max_attempts=2, base_delay=0.0),
+            **kw,
+        )
+        self.http = httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=self.app), base_url="http://server"
+        )
+
+    async def post(self, body: bytes, headers: dict[str, str] | None = None) -> httpx.Response:
+        return await self.http.post(
+            "/webhook",
+            content=body,
+            headers=sign(KEY, body, int(NOW)) if headers is None else headers,
+        )
+
+    async def close(self) -> None:
+        await self.http.aclose()
+        await self.app.shutdown()
+
+
+def run(
+    test: Callable[[Harness], Any],
+    telnyx: Telnyx | None = None,
+    url: str = "sqlite:///:memory:",
+    **kw: Any,
+) -> Any:
+    async def go() -> Any:
+        harness = Harness(url, telnyx or Telnyx(), **kw)
+        try:
+            return await test(harness)
+        finally:
+            await harness.close()
+
+    return asyncio.run(go())
+
+
+def test_an_incoming_call_starts_a_run_and_its_command_is_sent() -> None:
+    async def test(h: Harness) -> None:
+        response = await h.post(INCOMING)
+        assert response.status_code == 200 and response.json() == {"result": "started"}
+        await h.app.sender.idle()
+        assert h.telnyx.requests == [("answer", {"command_id": "call-1-0", "client_state": "MA=="})]
+        response = await h.post(envelope("call.answered", event_id="e2"))
+        assert response.json() == {"result": "stepped"}
+        await h.app.sender.idle()
+        assert h.telnyx.actions == ["answer", "speak"]
+
+    run(test)
+
+
+def test_a_duplicated_webhook_advances_the_call_once() -> None:
+    async def test(h: Harness) -> None:
+        await h.post(INCOMING)
+        answered = envelope("call.answered", event_id="e2")
+        results = [(await h.post(answered)).json()["result"] for _ in range(3)]
+        assert results == ["stepped", "duplicate", "duplicate"]
+        await h.app.sender.idle()
+        assert h.telnyx.actions == ["answer", "speak"]
+
+    run(test)
+
+
+def test_simultaneous_deliveries_of_one_event_advance_the_call_once() -> None:
+    async def test(h: Harness) -> None:
+        await h.post(INCOMING)
+        answered = envelope("call.answered", event_id="e2")
+        responses = await asyncio.gather(*(h.post(answered) for _ in range(8)))
+        assert sorted(r.json()["result"] for r in responses) == ["duplicate"] * 7 + ["stepped"]
+        await h.app.sender.idle()
+        assert h.telnyx.actions == ["answer", "speak"]
+
+    run(test)
+
+
+IGNORED = [
+    ("unknown-event-type", envelope("call.something_new", direction="incoming"), "unknown_event"),
+    ("unknown-call", envelope("call.answered", call="nobody"), "unknown_call"),
+    ("outgoing-call", envelope("call.initiated", direction="outgoing"), "unknown_call"),
+    ("no-call-id", json.dumps({"data": {"event_type": "call.hangup"}}).encode(), "no_call"),
+]
+
+
+@pytest.mark.parametrize(("body", "result"), [i[1:] for i in IGNORED], ids=[i[0] for i in IGNORED])
+def test_events_that_concern_no_run_are_acknowledged_and_ignored(body: bytes, result: str) -> None:
+    async def test(h: Harness) -> None:
+        response = await h.post(body)
+        assert response.status_code == 200 and response.json() == {"result": result}
+        await h.app.sender.idle()
+        assert h.telnyx.requests == []
+
+    run(test)
+
+
+def _without(name: str) -> dict[str, str]:
+    headers = sign(KEY, INCOMING, int(NOW))
+    del headers[name]
+    return headers
+
+
+REFUSED = [
+    ("no-headers", {}),
+    ("no-signature", _without("telnyx-signature-ed25519")),
+    ("no-timestamp", _without("telnyx-timestamp")),
+    ("stale", sign(KEY, INCOMING, int(NOW) - 301)),
+    ("from-the-future", sign(KEY, INCOMING, int(NOW) + 301)),
+    ("foreign-key", sign(SigningKey.generate(), INCOMING, int(NOW))),
+    ("other-body", sign(KEY, INCOMING + b" ", int(NOW))),
+]
+
+
+@pytest.mark.parametrize("headers", [r[1] for r in REFUSED], ids=[r[0] for r in REFUSED])
+def test_a_webhook_not_signed_by_telnyx_is_refused_and_changes_nothing(
+    headers: dict[str, str],
+) -> None:
+    async def test(h: Harness) -> None:
+        response = await h.post(INCOMING, headers)
+        assert response.status_code == 401
+        assert response.json() == {"error": "webhook signature check failed"}
+        # The same event, now properly signed, is new to the server: nothing was recorded.
+        assert (await h.post(INCOMING)).json() == {"result": "started"}
+
+    run(test)
+
+
+def test_insecure_mode_accepts_unsigned_webhooks() -> None:
+    async def test(h: Harness) -> None:
+        assert (await h.post(INCOMING, {})).json() == {"result": "started"}
+
+    run(test, verify=False)
+
+
+MALFORMED = [
+    ("not-json", b"{not json"),
+    ("api-v1", b'{"event_type": "call.initiated", "payload": {}}'),
+    ("empty", b""),
+]
+
+
+@pytest.mark.parametrize("body", [m[1] for m in MALFORMED], ids=[m[0] for m in MALFORMED])
+def test_a_signed_but_malformed_body_is_a_400(body: bytes) -> None:
+    async def test(h: Harness) -> None:
+        response = await h.post(body)
+        assert response.status_code == 400
+        assert response.json()["error"]
+
+    run(test)
+
+
+def test_a_declared_oversize_body_is_refused_before_reading() -> None:
+    async def test(h: Harness) -> None:
+        big = b"x" * 2000
+        response = await h.post(big)
+        assert response.status_code == 413
+
+    run(test, max_body=1000)
+
+
+def test_a_streamed_oversize_body_stops_being_read() -> None:
+    async def test(h: Harness) -> None:
+        chunks = [b"x" * 600] * 50
+        received: list[int] = []
+
+        async def receive() -> dict[str, Any]:
+            received.append(1)
+            return {"type": "http.request", "body": chunks[len(received) - 1], "more_body": True}
+
+        sent: list[dict[str, Any]] = []
+
+        async def send(message: dict[str, Any]) -> None:
+            sent.append(message)
+
+        headers = [(k.encode(), v.encode()) for k, v in sign(KEY, b"", int(NOW)).items()]
+        scope = {"type": "http", "method": "POST", "path": "/webhook", "headers": headers}
+        await h.app(scope, receive, send)
+        assert sent[0]["status"] == 413
+        assert len(received) == 2
+
+    run(test, max_body=1000)
+
+
+def test_health_and_routes() -> None:
+    async def test(h: Harness) -> None:
+        assert (await h.http.get("/healthz")).status_code == 200
+        assert (await h.http.get("/webhook")).status_code == 405
+        assert (await h.http.get("/nope")).status_code == 404
+        h.app.store.close()
+        response = await h.http.get("/healthz")
+        assert response.status_code == 503 and response.json()["status"] == "unavailable"
+
+    run(test)
+
+
+def test_the_answer_does_not_wait_for_telnyx() -> None:
+    release = asyncio.Event()
+
+    async def slow(request: httpx.Request) -> None:
+        await release.wait()
+
+    async def test(h: Harness) -> None:
+        response = await asyncio.wait_for(h.post(INCOMING), 5)
+        assert response.json() == {"result": "started"}
+        assert h.app.sender.busy == 1
+        release.set()
+        await h.app.sender.idle()
+        assert h.telnyx.actions == ["answer"]
+
+    run(test, Telnyx(slow))
+
+
+def test_a_refused_command_stops_the_run_cleanly(caplog: pytest.LogCaptureFixture) -> None:
+    refusal = {"errors": [{"code": "90018", "title": "Call has already ended"}]}
+
+    def refuse(request: httpx.Request) -> httpx.Response | None:
+        if request.url.path.endswith("/speak"):
+            return httpx.Response(422, json=refusal)
+        return None
+
+    async def test(h: Harness) -> None:
+        await h.post(INCOMING)
+        await h.post(envelope("call.answered", event_id="e2"))
+        await h.app.sender.idle()
+        response = await h.post(envelope("call.speak.ended", event_id="e3"))
+        assert response.json() == {"result": "call_over"}
+        assert await h.app.blocking(h.app.store.pending_calls) == []
+
+    with caplog.at_level(logging.INFO, logger="flowlang"):
+        run(test, Telnyx(refuse))
+    stopped = [json.loads(r.message) for r in caplog.records if "run_stopped" in r.message]
+    assert stopped[0]["call_control_id"] == "call-1"
+    assert "90018" in stopped[0]["reason"]
+    commands = [json.loads(r.message) for r in caplog.records if '"command"' in r.message]
+    assert commands[-1]["error_code"] == "90018"
+
+
+def test_unsent_commands_are_sent_after_a_restart(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path}/calls.db"
+    hold = asyncio.Event()
+
+    async def never(request: httpx.Request) -> None:
+        await hold.wait()
+
+    async def first(h: Harness) -> None:
+        await h.post(INCOMING)
+        await h.post(envelope("call.initiated", "call-2", "e9", direction="incoming"))
+
+    run(first, Telnyx(never), url)
+    telnyx = Telnyx()
+
+    async def second(h: Harness) -> None:
+        await h.app.startup()
+        await h.app.sender.idle()
+        assert sorted(body["command_id"] for _, body in telnyx.requests) == ["call-1-0", "call-2-0"]
+
+    run(second, telnyx, url)
+
+
+def test_logs_are_json_with_the_call_id_and_no_secrets(caplog: pytest.LogCaptureFixture) -> None:
+    headers = sign(KEY, INCOMING, int(NOW))
+
+    async def test(h: Harness) -> None:
+        await h.post(INCOMING, headers)
+        await h.post(INCOMING, sign(SigningKey.generate(), INCOMING, int(NOW)))
+        await h.app.sender.idle()
+
+    with caplog.at_level(logging.INFO, logger="flowlang"):
+        run(test)
+    lines = [json.loads(r.message) for r in caplog.records if r.name.startswith("flowlang")]
+    hooks = [line for line in lines if line["event"] == "webhook"]
+    assert [(w["status"], w.get("call_control_id")) for w in hooks] == [
+        (200, "call-1"),
+        (401, None),
+    ]
+    assert any(line["event"] == "command" and line["call_control_id"] == "call-1" for line in lines)
+    text = caplog.text
+    assert API_KEY not in text
+    assert headers["telnyx-signature-ed25519"] not in text
