@@ -1,0 +1,179 @@
+"""Rules about the call itself (FL2xx): answering it, and what may run once it is over."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from flowlang import nodes
+from flowlang.analysis import NEEDS_ANSWER
+from flowlang.diagnostics import Severity
+from flowlang.lint.context import Context
+from flowlang.lint.registry import Finding, rule
+from flowlang.lint.telnyx_data import TRANSFER_TIMEOUT_SECS
+
+STATEMENT_NAMES = {
+    nodes.Answer: "answer",
+    nodes.Hangup: "hangup",
+    nodes.Say: "say",
+    nodes.Play: "play",
+    nodes.Transfer: "transfer",
+    nodes.Goto: "goto",
+    nodes.Gather: "gather",
+    nodes.AiGather: "ai_gather",
+    nodes.Assistant: "assistant",
+}
+
+
+@rule("FL201", "before-answer", Severity.ERROR)
+def before_answer(ctx: Context) -> Iterator[Finding]:
+    """## What it does
+    Finds `say`, `play`, `gather`, `ai_gather` and `assistant` statements that some path from
+    the start of the call reaches before an `answer`.
+
+    ## Why is this bad?
+    An incoming call is parked until it is answered; Telnyx refuses these commands on it
+    ("call not answered yet") and the caller hears nothing.
+
+    ## Example
+    ```
+    main:
+        say "Welcome to Acme."
+        answer
+    ```
+
+    ## Use instead
+    ```
+    main:
+        answer
+        say "Welcome to Acme."
+    ```
+    """
+    unanswered = ctx.analysis.unanswered
+    for n in ctx.analysis.graph.nodes:
+        if n.kind == "stmt" and n.id in unanswered and isinstance(n.node, NEEDS_ANSWER):
+            name = STATEMENT_NAMES[type(n.node)]
+            yield Finding(
+                n.span,
+                f"`{name}` can run before the call is answered",
+                label="the call may not be answered here",
+                help="put `answer` before it, at the start of the first step",
+            )
+
+
+@rule("FL202", "no-answer", Severity.WARNING)
+def no_answer(ctx: Context) -> Iterator[Finding]:
+    """## What it does
+    Warns when a flow has no `answer` statement at all.
+
+    ## Why is this bad?
+    An incoming call that is never answered keeps ringing until the caller gives up, unless
+    the flow only transfers or hangs up. Most flows should start with `answer`.
+
+    ## Example
+    ```
+    main:
+        transfer "+13125550001"
+    ```
+
+    ## Use instead
+    ```
+    main:
+        answer
+        transfer "+13125550001"
+    ```
+    """
+    if not ctx.flow.steps:
+        return
+    if any(isinstance(n.node, nodes.Answer) for n in ctx.analysis.graph.nodes):
+        return
+    first = ctx.flow.steps[0]
+    yield Finding(
+        first.name.span or first.span,
+        "this flow never answers the call",
+        label="the call starts here",
+        help="add `answer` as the first statement of this step",
+    )
+
+
+@rule("FL203", "call-after-hangup", Severity.ERROR)
+def call_after_hangup(ctx: Context) -> Iterator[Finding]:
+    """## What it does
+    Checks that the top-level `on hangup:` handler only uses statements that do not touch the
+    call: `set`, `log` and `if`.
+
+    ## Why is this bad?
+    `on hangup:` runs after the caller has hung up: there is no call left to speak to, gather
+    from or transfer, and a `goto` would lead back into statements that do.
+
+    ## Example
+    ```
+    on hangup:
+        say "Goodbye."
+    ```
+
+    ## Use instead
+    ```
+    on hangup:
+        log "The caller hung up."
+    ```
+    """
+    handler = ctx.flow.on_hangup
+    if handler is None:
+        return
+    todo: list[nodes.Node] = list(handler.body)
+    while todo:
+        stmt = todo.pop(0)
+        if isinstance(stmt, nodes.If):
+            todo[:0] = [*stmt.body, *(s for e in stmt.elifs for s in e.body), *(stmt.else_ or ())]
+            continue
+        if isinstance(stmt, nodes.Set | nodes.Log):
+            continue
+        name = STATEMENT_NAMES.get(type(stmt), type(stmt).__name__.lower())
+        yield Finding(
+            stmt.span,
+            f"`{name}` cannot run in `on hangup:`: the call is already over",
+            label="the caller has hung up",
+            help="only `set`, `log` and `if` may be used here",
+        )
+
+
+@rule("FL204", "transfer-timeout-range", Severity.ERROR)
+def transfer_timeout_range(ctx: Context) -> Iterator[Finding]:
+    """## What it does
+    Checks that a `transfer`'s `timeout` is between 5 seconds and 10 minutes (600 s), the
+    range Telnyx accepts for how long the other side may ring.
+
+    ## Why is this bad?
+    Telnyx rejects the transfer command with a timeout outside that range, so the caller is
+    never connected.
+
+    ## Example
+    ```
+    transfer "+13125550001" timeout 2s
+    ```
+
+    ## Use instead
+    ```
+    transfer "+13125550001" timeout 20s
+    ```
+    """
+    low, high = TRANSFER_TIMEOUT_SECS
+    for stmt in ctx.of_type(nodes.Transfer):
+        assert isinstance(stmt, nodes.Transfer)
+        t = stmt.timeout
+        if t is None:
+            continue
+        if not low * 1000 <= t.millis <= high * 1000:
+            yield Finding(
+                t.span or stmt.span,
+                f"transfer timeout {t.amount}{t.unit} is outside {low}..{high} seconds",
+                label="Telnyx refuses this",
+                help=f"use a timeout from {low}s to {high}s (10m)",
+            )
+        elif t.millis % 1000:
+            yield Finding(
+                t.span or stmt.span,
+                f"transfer timeout {t.amount}{t.unit} is not a whole number of seconds",
+                label="Telnyx counts this in seconds",
+                help="write it in whole seconds, like `20s`",
+            )

@@ -1,0 +1,382 @@
+"""Rules about what the caller hears (FL4xx): prompts, voices, languages, SSML, audio URLs."""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Iterator
+
+from flowlang import nodes
+from flowlang.diagnostics import Severity
+from flowlang.lint.context import Context
+from flowlang.lint.gather import branches, gathers, has_catch_all
+from flowlang.lint.registry import Finding, rule
+from flowlang.lint.telnyx_data import PAYLOAD_MAX_CHARS, SPEAK_LANGUAGES
+from flowlang.source import Span
+
+
+@rule("FL401", "mixed-prompt", Severity.ERROR)
+def mixed_prompt(ctx: Context) -> Iterator[Finding]:
+    """## What it does
+    Checks that a gather's prompt is either `say` lines or exactly one `play` line.
+
+    ## Why is this bad?
+    Telnyx gathers with either speech (`gather_using_speak`) or one audio file
+    (`gather_using_audio`), never both, and plays only one file per try.
+
+    ## Example
+    ```
+    gather:
+        play "https://example.com/welcome.mp3"
+        say "Press 1 for sales."
+    ```
+
+    ## Use instead
+    Play the file first, then gather with speech:
+    ```
+    play "https://example.com/welcome.mp3"
+    gather:
+        say "Press 1 for sales."
+    ```
+    """
+    for gather in gathers(ctx):
+        plays = [p for p in gather.prompt if isinstance(p, nodes.Play)]
+        says = [p for p in gather.prompt if isinstance(p, nodes.Say)]
+        if plays and says:
+            yield Finding(
+                plays[0].span,
+                "this gather's prompt mixes `say` and `play`",
+                label="cannot go with the `say` lines",
+                help="keep one kind: `say` lines, or one `play`; move the other before the gather",
+            )
+        elif len(plays) > 1:
+            yield Finding(
+                plays[1].span,
+                "this gather's prompt has more than one `play`",
+                label="second `play`",
+                help="a gather plays one file per try: move the others before the gather",
+            )
+
+
+def _length(text: nodes.Str) -> int:
+    return sum(len(p) for p in text.parts if isinstance(p, str))
+
+
+def _spoken(ctx: Context) -> Iterator[tuple[nodes.Node, int, str]]:
+    """Everything sent as one speech payload: (where, literal length, what it is)."""
+    for stmt in ctx.of_type(nodes.Say):
+        assert isinstance(stmt, nodes.Say)
+        yield stmt, _length(stmt.text), "`say` text"
+    for gather in gathers(ctx):
+        says = [p for p in gather.prompt if isinstance(p, nodes.Say)]
+        total = sum(_length(s.text) for s in says) + max(0, len(says) - 1)
+        if says:
+            yield gather, total, "gather prompt"
+        if gather.reprompt is not None:
+            extra = _length(gather.reprompt.text) + (1 if says else 0)
+            yield gather.reprompt, total + extra, "gather prompt with its reprompt"
+
+
+@rule("FL402", "payload-too-long", Severity.ERROR)
+def payload_too_long(ctx: Context) -> Iterator[Finding]:
+    """## What it does
+    Checks that text spoken in one go (a `say`, or a gather's prompt lines joined together,
+    with the `reprompt` in front on later tries) fits Telnyx's 3,000-character limit.
+    Text filled in from `{variables}` is not counted, so the real payload may be longer.
+
+    ## Why is this bad?
+    Telnyx rejects a longer payload and the caller hears nothing.
+
+    ## Example
+    A `say` with a 4,000-character script.
+
+    ## Use instead
+    Split it into several `say` lines (each is sent on its own).
+    """
+    for where, length, what in _spoken(ctx):
+        if where.span is None or length <= PAYLOAD_MAX_CHARS:
+            continue
+        span = where.span
+        if isinstance(where, nodes.Gather):
+            span = Span.point(span.line, span.column, len("gather"))
+        yield Finding(
+            span,
+            f"this {what} is {length} characters long; Telnyx speaks at most "
+            f"{PAYLOAD_MAX_CHARS:,} at once",
+            label="too long",
+            help="shorten it, or split it over several `say` lines",
+        )
+
+
+@rule("FL403", "missing-voice", Severity.ERROR)
+def missing_voice(ctx: Context) -> Iterator[Finding]:
+    """## What it does
+    Checks that every `say` (and every gather that speaks) has a voice: its own `voice "..."`,
+    the gather's, or the file's `voice` setting.
+
+    ## Why is this bad?
+    Telnyx requires a voice for speech; without one the command is rejected.
+
+    ## Example
+    ```
+    main:
+        answer
+        say "Hello."
+    ```
+
+    ## Use instead
+    ```
+    voice "Telnyx.KokoroTTS.af"
+
+    main:
+        answer
+        say "Hello."
+    ```
+    """
+    if ctx.flow.setting("voice") is not None:
+        return
+    in_gathers: set[int] = set()
+    for gather in gathers(ctx):
+        says = [p for p in gather.prompt if isinstance(p, nodes.Say)]
+        in_gathers.update(id(s) for s in says)
+        speaks = bool(says) or gather.reprompt is not None
+        if not speaks or gather.voice is not None:
+            continue
+        if says and all(s.voice is not None for s in says) and gather.reprompt is None:
+            continue
+        where = says[0] if says else gather.reprompt
+        assert where is not None
+        yield Finding(
+            where.span,
+            "this gather speaks but has no voice",
+            label="no voice",
+            help='add `voice "..."` to the gather, or a `voice "..."` line at the top of the file',
+        )
+    for stmt in ctx.of_type(nodes.Say):
+        assert isinstance(stmt, nodes.Say)
+        if stmt.voice is None and id(stmt) not in in_gathers:
+            yield Finding(
+                stmt.span,
+                "this `say` has no voice",
+                label="no voice",
+                help='add `voice "Telnyx.KokoroTTS.af"` (or another) at the top of the file, '
+                "or to this line",
+            )
+
+
+def _languages(ctx: Context) -> Iterator[nodes.Str]:
+    setting = ctx.flow.setting("language")
+    if setting is not None:
+        yield setting
+    for stmt in ctx.of_type(nodes.Say, nodes.Gather):
+        assert isinstance(stmt, nodes.Say | nodes.Gather)
+        if stmt.language is not None:
+            yield stmt.language
+
+
+@rule("FL404", "unknown-language", Severity.ERROR)
+def unknown_language(ctx: Context) -> Iterator[Finding]:
+    """## What it does
+    Checks that every `language` (the file setting, a `say`'s, a gather's) is one Telnyx's
+    speech accepts, such as `en-US`, `en-GB`, `de-DE`, `fr-FR` or `es-MX`.
+
+    ## Why is this bad?
+    Telnyx rejects speech in a language it does not know.
+
+    ## Example
+    ```
+    language "english"
+    ```
+
+    ## Use instead
+    ```
+    language "en-US"
+    ```
+    """
+    by_lower = {code.lower(): code for code in SPEAK_LANGUAGES}
+    for value in _languages(ctx):
+        text = value.text
+        if value.interpolations or text in SPEAK_LANGUAGES:
+            continue
+        guess = by_lower.get(text.lower()) or next(
+            iter(difflib.get_close_matches(text, SPEAK_LANGUAGES, n=1, cutoff=0.6)), None
+        )
+        fix = f"did you mean `{guess}`?" if guess else "use a code like `en-US` (see the list)"
+        yield Finding(
+            value.span,
+            f'language "{text}" is not one Telnyx speaks',
+            label="unknown language",
+            help=fix,
+            notes=("Telnyx speaks: " + ", ".join(SPEAK_LANGUAGES),),
+        )
+
+
+@rule("FL405", "invalid-ssml", Severity.ERROR)
+def invalid_ssml(ctx: Context) -> Iterator[Finding]:
+    """## What it does
+    Checks that the text of a `say ... ssml` is well-formed XML (SSML).
+
+    ## Why is this bad?
+    Telnyx cannot read broken SSML: the speech fails, or the tags are read out loud.
+
+    ## Example
+    ```
+    say "<speak>Hello <break time='1s'></speak>" ssml
+    ```
+
+    ## Use instead
+    ```
+    say "<speak>Hello <break time='1s'/></speak>" ssml
+    ```
+    """
+    import xml.etree.ElementTree as ElementTree
+
+    for stmt in ctx.of_type(nodes.Say):
+        assert isinstance(stmt, nodes.Say)
+        if not stmt.ssml:
+            continue
+        text = "".join(p if isinstance(p, str) else "x" for p in stmt.text.parts)
+        try:
+            ElementTree.fromstring(text)
+        except ElementTree.ParseError as exc:
+            reason = str(exc).split(":")[0]
+            yield Finding(
+                stmt.text.span or stmt.span,
+                f"this SSML is not well-formed XML ({reason})",
+                label="broken SSML",
+                help="close every tag (`<break/>`), quote attributes, wrap it all in "
+                "`<speak>...</speak>`",
+            )
+
+
+@rule("FL406", "play-url-scheme", Severity.ERROR)
+def play_url_scheme(ctx: Context) -> Iterator[Finding]:
+    """## What it does
+    Checks that `play "URL"` names an `http://` or `https://` address.
+
+    ## Why is this bad?
+    Telnyx fetches the audio over the web; a file path or other address cannot be played.
+    Files uploaded to Telnyx are played with `play media "NAME"`.
+
+    ## Example
+    ```
+    play "welcome.mp3"
+    ```
+
+    ## Use instead
+    ```
+    play "https://example.com/welcome.mp3"
+    ```
+    or, for a file uploaded to Telnyx's media storage:
+    ```
+    play media "welcome"
+    ```
+    """
+    for stmt in ctx.of_type(nodes.Play, nodes.Gather):
+        plays = stmt.prompt if isinstance(stmt, nodes.Gather) else (stmt,)
+        for play in plays:
+            if not isinstance(play, nodes.Play) or play.media:
+                continue
+            first = play.source.parts[0] if play.source.parts else ""
+            if not isinstance(first, str):
+                continue
+            if first.lower().startswith(("http://", "https://")):
+                continue
+            yield Finding(
+                play.source.span or play.span,
+                f'"{play.source.text}" is not an http(s) address',
+                label="Telnyx cannot fetch this",
+                help='use a full `https://...` URL, or `play media "NAME"` for uploaded audio',
+            )
+
+
+KEY_WORDS = {
+    "zero": "0",
+    "one": "1",
+    "two": "2",
+    "three": "3",
+    "four": "4",
+    "five": "5",
+    "six": "6",
+    "seven": "7",
+    "eight": "8",
+    "nine": "9",
+    "star": "*",
+    "pound": "#",
+    "hash": "#",
+}
+# A key, not followed by a letter or digit ("press 10" mentions no single key).
+_KEY = r"(?:[0-9*#]|zero|one|two|three|four|five|six|seven|eight|nine|star|pound|hash)(?!\w)"
+MENTION = re.compile(
+    rf"\b(?:press|dial|push|hit|enter|select)\s+({_KEY})((?:\s*(?:,\s*or|,|or|and)\s*{_KEY})*)",
+    re.IGNORECASE,
+)
+_KEY_RE = re.compile(_KEY, re.IGNORECASE)
+
+
+def mentioned_keys(text: str) -> list[str]:
+    """The keys a prompt tells the caller to press ("press 1", "press one or two", "press star")."""
+    keys: list[str] = []
+    for match in MENTION.finditer(text):
+        for word in [match.group(1), *_KEY_RE.findall(match.group(2) or "")]:
+            key = KEY_WORDS.get(word.lower(), word)
+            if key not in keys:
+                keys.append(key)
+    return keys
+
+
+@rule("FL407", "prompt-branch-mismatch", Severity.WARNING)
+def prompt_branch_mismatch(ctx: Context) -> Iterator[Finding]:
+    """## What it does
+    Compares what a gather's prompt tells the caller to press ("press 3") with the keys its
+    branches take: a key the prompt offers that no branch takes, or a one-key branch the
+    prompt never mentions.
+
+    ## Why is this bad?
+    A caller who does what the prompt says and lands in "that is not an option" hangs up
+    annoyed; a branch nobody is told about is never used.
+
+    ## Example
+    ```
+    gather:
+        say "For sales press 1. For support press 2. For our hours press 3."
+        on digits "1": goto sales
+        on digits "2": goto support
+    ```
+
+    ## Use instead
+    ```
+    gather:
+        say "For sales press 1. For support press 2. For our hours press 3."
+        on digits "1": goto sales
+        on digits "2": goto support
+        on digits "3": goto hours
+    ```
+    """
+    for gather in gathers(ctx):
+        texts = [p.text.text for p in gather.prompt if isinstance(p, nodes.Say)]
+        if gather.reprompt is not None:
+            texts.append(gather.reprompt.text.text)
+        keys = mentioned_keys(" ".join(texts))
+        if not keys:
+            continue
+        taken = branches(gather)
+        values = {b.value for b in taken}
+        anchor = next((p for p in gather.prompt if isinstance(p, nodes.Say)), None)
+        if not has_catch_all(gather):
+            for key in keys:
+                if key not in values:
+                    yield Finding(
+                        anchor.span if anchor is not None else gather.span,
+                        f'the prompt says to press {key}, but no branch takes "{key}"',
+                        label=f"offers {key}",
+                        help=f'add `on digits "{key}": ...`, or change the prompt',
+                    )
+        for b in taken:
+            if len(b.value) == 1 and b.value not in keys:
+                yield Finding(
+                    b.str_node.span or b.handler.span,
+                    f'branch "{b.value}" is never mentioned in the prompt',
+                    label="callers are not told about this",
+                    help=f"tell the caller, e.g. \"... press {b.value}\", or remove the branch",
+                )

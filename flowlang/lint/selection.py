@@ -1,0 +1,56 @@
+"""Which rule codes a run reports: `--select` / `--ignore` lists of codes or code prefixes."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+from attrs import frozen
+
+CODE_PATTERN = re.compile(r"^FL\d{0,3}$")
+
+
+class SelectionError(ValueError):
+    """A `select` or `ignore` entry that is not a rule code or prefix (like `FL101` or `FL3`)."""
+
+
+def parse_codes(items: Iterable[str], where: str) -> tuple[str, ...]:
+    """Normalise codes and prefixes (`fl101`, `FL3`, comma-separated lists); reject the rest."""
+    out: list[str] = []
+    for item in items:
+        for part in str(item).split(","):
+            code = part.strip().upper()
+            if not code:
+                continue
+            if not CODE_PATTERN.match(code):
+                raise SelectionError(
+                    f"{where}: `{part.strip()}` is not a rule code or prefix "
+                    "(write codes like FL101, or a prefix like FL3 for a whole family)"
+                )
+            out.append(code)
+    return tuple(out)
+
+
+@frozen
+class Selection:
+    """`select`: codes/prefixes to report (None: every rule); `ignore`: codes/prefixes to drop.
+    The longest matching entry wins (`ignore` on a tie), so `select FL3` with `ignore FL301`
+    reports FL302 but not FL301."""
+
+    select: tuple[str, ...] | None = None
+    ignore: tuple[str, ...] = ()
+
+    def wants(self, code: str) -> bool:
+        chosen = -1 if self.select is None else _longest(code, self.select)
+        if self.select is not None and chosen < 0:
+            return False
+        return _longest(code, self.ignore) < chosen if self.ignore else True
+
+
+def _longest(code: str, prefixes: tuple[str, ...]) -> int:
+    """The length of the longest entry of `prefixes` that `code` starts with (-1: none)."""
+    best = -1
+    for p in prefixes:
+        if code.startswith(p) and len(p) > best:
+            best = len(p)
+    return best

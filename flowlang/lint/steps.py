@@ -1,0 +1,313 @@
+"""Rules about steps and the shape of the flow (FL1xx): targets, duplicates, dead code, handlers."""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterator
+
+from flowlang import nodes
+from flowlang.diagnostics import Severity
+from flowlang.lint.context import Context
+from flowlang.lint.registry import Finding, rule
+
+# The handlers each block accepts (LANGUAGE.md sections 3 to 5).
+ALLOWED_HANDLERS: dict[type[nodes.Node], tuple[str, ...]] = {
+    nodes.Gather: ("digits", "invalid", "timeout"),
+    nodes.AiGather: ("valid", "invalid", "key"),
+    nodes.Assistant: ("key",),
+}
+
+BLOCK_NAMES = {nodes.Gather: "gather", nodes.AiGather: "ai_gather", nodes.Assistant: "assistant"}
+
+
+def _line(node: nodes.Node) -> int:
+    return node.span.line if node.span is not None else 0
+
+
+@rule("FL101", "unknown-step", Severity.ERROR)
+def unknown_step(ctx: Context) -> Iterator[Finding]:
+    """## What it does
+    Checks that every `goto` names a step that exists in the flow.
+
+    ## Why is this bad?
+    A call that reaches `goto` with an unknown step has nowhere to go: the flow cannot run.
+    This is usually a typo in the step name.
+
+    ## Example
+    ```
+    main:
+        answer
+        goto suport
+
+    support:
+        say "Connecting you."
+    ```
+
+    ## Use instead
+    ```
+    main:
+        answer
+        goto support
+
+    support:
+        say "Connecting you."
+    ```
+    """
+    steps = {s.name.value: s for s in reversed(ctx.flow.steps)}
+    for goto in ctx.of_type(nodes.Goto):
+        assert isinstance(goto, nodes.Goto)
+        target = goto.target.value
+        if target in steps:
+            continue
+        close = difflib.get_close_matches(target, list(steps), n=1, cutoff=0.6)
+        if close:
+            fix = f"did you mean `{close[0]}`? (defined at line {_line(steps[close[0]])})"
+        elif steps:
+            names = ", ".join(f"`{n}`" for n in sorted(steps))
+            fix = f"add a step `{target}:` or go to one of the steps there are: {names}"
+        else:
+            fix = f"add a step `{target}:`"
+        yield Finding(
+            goto.target.span or goto.span,
+            f"`goto` target `{target}` is not a step in this flow",
+            label="unknown step",
+            help=fix,
+        )
+
+
+@rule("FL102", "duplicate-step", Severity.ERROR)
+def duplicate_step(ctx: Context) -> Iterator[Finding]:
+    """## What it does
+    Checks that no two steps have the same name.
+
+    ## Why is this bad?
+    A `goto` to that name can only reach one of them (the first), so the second step's
+    statements never run, whatever you meant.
+
+    ## Example
+    ```
+    menu:
+        say "Press 1 for sales."
+
+    menu:
+        say "Press 2 for support."
+    ```
+
+    ## Use instead
+    Give each step its own name:
+    ```
+    menu:
+        say "Press 1 for sales."
+
+    support_menu:
+        say "Press 2 for support."
+    ```
+    """
+    first: dict[str, nodes.Step] = {}
+    for step in ctx.flow.steps:
+        name = step.name.value
+        if name in first:
+            yield Finding(
+                step.name.span or step.span,
+                f"step `{name}` is defined twice (first at line {_line(first[name])})",
+                label="second definition",
+                help=f"rename this step, or merge it into the first `{name}`",
+            )
+        else:
+            first[name] = step
+
+
+@rule("FL103", "unreachable-step", Severity.WARNING)
+def unreachable_step(ctx: Context) -> Iterator[Finding]:
+    """## What it does
+    Finds steps that no call can ever reach: no `goto` leads to them from the first step.
+
+    ## Why is this bad?
+    A step nobody reaches is dead weight, and usually means a missing `goto` or a misspelt one.
+
+    ## Example
+    ```
+    main:
+        answer
+        say "Hello."
+        hangup
+
+    goodbye:
+        say "Goodbye."
+    ```
+
+    ## Use instead
+    ```
+    main:
+        answer
+        say "Hello."
+        goto goodbye
+
+    goodbye:
+        say "Goodbye."
+    ```
+    """
+    reached = ctx.analysis.reachable
+    graph = ctx.analysis.graph
+    for nid in graph.steps.values():
+        if nid in reached:
+            continue
+        node = graph.nodes[nid]
+        step = node.node
+        assert isinstance(step, nodes.Step)
+        yield Finding(
+            step.name.span or step.span,
+            f"step `{node.step}` is never reached",
+            label="no path leads here",
+            help=f"add `goto {node.step}` where the call should come here, or delete the step",
+        )
+
+
+def _ends_block(stmt: nodes.Node) -> str | None:
+    if isinstance(stmt, nodes.Hangup):
+        return "hangup"
+    if isinstance(stmt, nodes.Transfer):
+        return "transfer"
+    if isinstance(stmt, nodes.Goto):
+        return "goto"
+    return None
+
+
+@rule("FL104", "unreachable-statement", Severity.WARNING)
+def unreachable_statement(ctx: Context) -> Iterator[Finding]:
+    """## What it does
+    Finds statements written after a `hangup`, `transfer` or `goto` in the same block.
+
+    ## Why is this bad?
+    `hangup` and `transfer` end the flow and `goto` jumps away, so the lines after them never
+    run. The author probably expected them to.
+
+    ## Example
+    ```
+    main:
+        answer
+        transfer "+13125550001"
+        say "Thanks for calling."
+    ```
+
+    ## Use instead
+    ```
+    main:
+        answer
+        say "Thanks for calling."
+        transfer "+13125550001"
+    ```
+    """
+    for _, body in ctx.blocks():
+        for before, after in zip(body, body[1:], strict=False):
+            ender = _ends_block(before)
+            if ender is not None:
+                yield Finding(
+                    after.span,
+                    f"this statement never runs: `{ender}` on line {_line(before)} comes first",
+                    label="never runs",
+                    help=f"move it before the `{ender}`, or delete it",
+                )
+                break
+
+
+@rule("FL105", "misplaced-handler", Severity.ERROR)
+def misplaced_handler(ctx: Context) -> Iterator[Finding]:
+    """## What it does
+    Checks that each `on` handler belongs to the block it is written in: `gather` takes
+    `on digits`, `on invalid` and `on timeout`; `ai_gather` takes `on valid`, `on invalid`
+    and `on key`; `assistant` takes `on key`; only the top level takes `on hangup`.
+
+    ## Why is this bad?
+    A handler for an event the block never produces never runs: an `on valid` in a `gather`
+    is never called (a gather's valid entries go to `on digits`).
+
+    ## Example
+    ```
+    gather digits 4:
+        say "Enter your PIN."
+        on valid: goto account
+    ```
+
+    ## Use instead
+    ```
+    gather digits 4:
+        say "Enter your PIN."
+        on digits: goto account
+    ```
+    """
+    for stmt in ctx.of_type(nodes.Gather, nodes.AiGather, nodes.Assistant):
+        allowed = ALLOWED_HANDLERS[type(stmt)]
+        block = BLOCK_NAMES[type(stmt)]
+        assert isinstance(stmt, nodes.Gather | nodes.AiGather | nodes.Assistant)
+        for on in stmt.handlers:
+            if on.event not in allowed:
+                takes = ", ".join(f"`on {e}`" for e in allowed)
+                yield Finding(
+                    on.span,
+                    f"`on {on.event}` does not belong in a `{block}` block",
+                    label="never runs here",
+                    help=f"a `{block}` takes {takes}",
+                )
+    top = ctx.flow.on_hangup
+    if top is not None and top.event != "hangup":
+        yield Finding(
+            top.span,
+            f"`on {top.event}` cannot stand at the top level",
+            label="never runs here",
+            help="only `on hangup:` goes at the top level; put it inside a gather or ai_gather",
+        )
+
+
+def _handler_key(on: nodes.On) -> list[str]:
+    if on.event in ("digits", "key") and on.values:
+        return []
+    return [on.event]
+
+
+@rule("FL106", "duplicate-handler", Severity.ERROR)
+def duplicate_handler(ctx: Context) -> Iterator[Finding]:
+    """## What it does
+    Checks that a block has at most one handler for each outcome: one `on timeout`, one
+    `on invalid`, one catch-all `on digits:`, one `on valid`, one `on key` per key.
+
+    ## Why is this bad?
+    Only the first handler runs; the second is dead code that looks alive.
+
+    ## Example
+    ```
+    gather:
+        say "Press 1."
+        on digits "1": goto sales
+        on timeout: say "Are you there?"
+        on timeout: hangup
+    ```
+
+    ## Use instead
+    ```
+    gather:
+        say "Press 1."
+        on digits "1": goto sales
+        on timeout:
+            say "Are you there?"
+            hangup
+    ```
+    """
+    for stmt in ctx.of_type(nodes.Gather, nodes.AiGather, nodes.Assistant):
+        assert isinstance(stmt, nodes.Gather | nodes.AiGather | nodes.Assistant)
+        seen: dict[str, nodes.On] = {}
+        for on in stmt.handlers:
+            keys = _handler_key(on)
+            if on.event == "key":
+                keys = [f"key {v.text}" for v in on.values]
+            for key in keys:
+                if key in seen:
+                    yield Finding(
+                        on.span,
+                        f"a second `on {key}` handler in this block "
+                        f"(the first is on line {_line(seen[key])})",
+                        label="never runs",
+                        help="merge the two handlers into one",
+                    )
+                else:
+                    seen[key] = on
