@@ -8,7 +8,7 @@ read by everything else; nothing mutates them.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import Any, Union
 
 import attrs
@@ -29,6 +29,12 @@ class Node:
             if a.name == "span":
                 continue
             yield from _nodes_in(getattr(self, a.name))
+
+
+def _tuple(items: Iterable[Any]) -> tuple[Any, ...]:
+    # A plain `converter=tuple` leaves mypy with an unbound type variable in every node's
+    # __init__, so no caller could type-check; this converter has a concrete signature.
+    return tuple(items)
 
 
 def _nodes_in(value: Any) -> Iterator[Node]:
@@ -78,7 +84,7 @@ class Name(Node):
 class Interp(Node):
     """`{booking.name}` inside a string: the variable `path` whose value is spliced in."""
 
-    path: tuple[str, ...] = field(converter=tuple)
+    path: tuple[str, ...] = field(converter=_tuple)
 
     @property
     def dotted(self) -> str:
@@ -90,7 +96,7 @@ class Str(Node):
     """A string literal. `parts` are literal text (escapes already decoded, `{{` already `{`)
     and `Interp` nodes, in order. A string without interpolation has at most one text part."""
 
-    parts: tuple[str | Interp, ...] = field(converter=tuple)
+    parts: tuple[str | Interp, ...] = field(converter=_tuple)
 
     @property
     def text(self) -> str:
@@ -143,7 +149,7 @@ class DigitRange(Node):
 class Var(Node):
     """A variable read in an expression: `account`, or a dotted path `booking.name`."""
 
-    path: tuple[str, ...] = field(converter=tuple)
+    path: tuple[str, ...] = field(converter=_tuple)
 
     @property
     def dotted(self) -> str:
@@ -154,7 +160,7 @@ class Var(Node):
 class ListExpr(Node):
     """A list literal, the right side of `in`: `["1", "2"]`."""
 
-    items: tuple[Expr, ...] = field(converter=tuple)
+    items: tuple[Expr, ...] = field(converter=_tuple)
 
 
 @frozen
@@ -251,7 +257,7 @@ class Elif(Node):
     """One `elif cond:` arm of an `If`."""
 
     cond: Expr
-    body: tuple[Stmt, ...] = field(converter=tuple)
+    body: tuple[Stmt, ...] = field(converter=_tuple)
 
 
 @frozen
@@ -259,8 +265,8 @@ class If(Node):
     """`if cond:` body, then any `elif` arms, then an optional `else:` (`else_` None when absent)."""
 
     cond: Expr
-    body: tuple[Stmt, ...] = field(converter=tuple)
-    elifs: tuple[Elif, ...] = field(default=(), converter=tuple)
+    body: tuple[Stmt, ...] = field(converter=_tuple)
+    elifs: tuple[Elif, ...] = field(default=(), converter=_tuple)
     else_: tuple[Stmt, ...] | None = None
 
 
@@ -278,8 +284,8 @@ class On(Node):
     `on valid:`, `on key "0":`, top-level `on hangup:`. Block and one-line forms give the same node."""
 
     event: str
-    values: tuple[Str, ...] = field(converter=tuple)
-    body: tuple[Stmt, ...] = field(converter=tuple)
+    values: tuple[Str, ...] = field(converter=_tuple)
+    body: tuple[Stmt, ...] = field(converter=_tuple)
 
 
 @frozen
@@ -304,9 +310,9 @@ class Gather(Node):
     into: Name | None = None
     voice: Str | None = None
     language: Str | None = None
-    prompt: tuple[Say | Play, ...] = field(default=(), converter=tuple)
+    prompt: tuple[Say | Play, ...] = field(default=(), converter=_tuple)
     reprompt: Reprompt | None = None
-    handlers: tuple[On, ...] = field(default=(), converter=tuple)
+    handlers: tuple[On, ...] = field(default=(), converter=_tuple)
 
 
 # Header options of `gather`, in the formatter's canonical order.
@@ -345,8 +351,8 @@ class AiGather(Node):
     language: Str | None = None
     timeout: Duration | None = None
     greeting: Str | None = None
-    fields: tuple[Field, ...] = field(default=(), converter=tuple)
-    handlers: tuple[On, ...] = field(default=(), converter=tuple)
+    fields: tuple[Field, ...] = field(default=(), converter=_tuple)
+    handlers: tuple[On, ...] = field(default=(), converter=_tuple)
 
 
 AI_GATHER_OPTIONS = ("into", "voice", "language", "timeout")
@@ -369,8 +375,8 @@ class Assistant(Node):
     voice: Str | None = None
     instructions: Str | None = None
     greeting: Str | None = None
-    messages: tuple[Message, ...] = field(default=(), converter=tuple)
-    handlers: tuple[On, ...] = field(default=(), converter=tuple)
+    messages: tuple[Message, ...] = field(default=(), converter=_tuple)
+    handlers: tuple[On, ...] = field(default=(), converter=_tuple)
 
 
 ASSISTANT_OPTIONS = ("id", "voice")
@@ -398,7 +404,7 @@ class Step(Node):
     """`NAME:` and its block of statements. The first step is where a call starts."""
 
     name: Name
-    body: tuple[Stmt, ...] = field(converter=tuple)
+    body: tuple[Stmt, ...] = field(converter=_tuple)
 
 
 @frozen
@@ -414,10 +420,10 @@ class Flow(Node):
     """A whole `.flow` file: settings, steps (the first is the entry), and the optional
     top-level `on hangup:` handler."""
 
-    settings: tuple[Setting, ...] = field(default=(), converter=tuple)
-    steps: tuple[Step, ...] = field(default=(), converter=tuple)
+    settings: tuple[Setting, ...] = field(default=(), converter=_tuple)
+    steps: tuple[Step, ...] = field(default=(), converter=_tuple)
     on_hangup: On | None = None
-    comments: tuple[Comment, ...] = field(default=(), converter=tuple, eq=False, repr=False)
+    comments: tuple[Comment, ...] = field(default=(), converter=_tuple, eq=False, repr=False)
 
     def setting(self, name: str) -> Str | None:
         """The value of setting `name` (`voice` or `language`), None when not set."""
