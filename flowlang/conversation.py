@@ -10,6 +10,7 @@ from attrs import frozen
 
 from flowlang.nodes import Interp, Str
 from flowlang.phone import AiResult, ConversationEnds, HangUp, KeyDuringAi, Press, Silence
+from flowlang.runtime.outcome import End
 from flowlang.simulator import Entered, Heard, Logged, Note, Sent, Transcript
 
 # The kinds of line in which the caller hears speech (`expect say` looks in all of them).
@@ -226,3 +227,45 @@ def _audio(body: dict[str, Any]) -> str:
 def _matches(text: Str, actual: str) -> bool:
     pattern = "".join(".*?" if isinstance(p, Interp) else re.escape(p) for p in text.parts)
     return re.search(pattern, actual, re.DOTALL) is not None
+
+
+# ---------------------------------------------------------------------------------------------
+# The readable transcript of `flowlang simulate`
+
+
+def show(line: Line) -> str:
+    """One conversation line as the simulate transcript prints it."""
+    if line.kind == "step":
+        where = f" (line {line.flow_line})" if line.flow_line else ""
+        return f"step {line.value}{where}"
+    if line.kind == "caller":
+        return f"  >>>       {line.text}"
+    if line.kind == "end":
+        return ""
+    where = f"line {line.flow_line}" if line.flow_line else ""
+    return f"  {where:<9} {line.text}"
+
+
+def ending(lines: list[Line], end: End) -> str:
+    """The closing sentence of a transcript that ended with `end`."""
+    if end.reason == "transfer":
+        numbers = [line.value for line in lines if line.kind == "transfer"]
+        to = f" to {numbers[-1]}" if numbers else ""
+        return f"The call ended: the caller was transferred{to}."
+    if end.reason == "hangup":
+        by_caller = any(line.text == "caller hangs up" for line in lines)
+        return "The call ended: " + ("the caller hung up." if by_caller else "the flow hung up.")
+    if end.reason == "error":
+        where = f" (line {end.line})" if end.line else ""
+        return f"The call ended with an error{where}: {end.message or 'the flow failed'}"
+    if end.reason == "completed":
+        return "The call ended: the flow ran to its end."
+    return "The flow is still waiting for the caller: no more inputs were given."
+
+
+def render(transcript: Transcript, program: Any = None) -> str:
+    """The whole readable transcript of a simulated call."""
+    lines = conversation(transcript, program)
+    out = [show(line) for line in lines[:-1]]
+    out += ["", ending(lines, transcript.end)]
+    return "\n".join(out) + "\n"

@@ -1,15 +1,125 @@
-"""`flowlang simulate` (not built yet)."""
+"""Play a call offline with a scripted (or interactive) caller and show what happens."""
 
 from __future__ import annotations
 
 import argparse
 import sys
+from typing import Any, TextIO
+
+from flowlang.cli.inputs import UsageError, read_source
+
+DEFAULT_CALLER = "+15550001111"
+DEFAULT_CALLED = "+15550002222"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("args", nargs="*")
+    parser.add_argument("flow", metavar="FLOW", help="the .flow file to run")
+    parser.add_argument(
+        "--input",
+        dest="inputs",
+        action="append",
+        default=None,
+        metavar="X",
+        help="what the caller does next: keys (1, 1234#), timeout, hangup, ai={...}, "
+        "ai-invalid={...}, key=0 or end; once per thing the flow waits for",
+    )
+    parser.add_argument("--from", dest="caller", default=DEFAULT_CALLER, metavar="NUMBER",
+                        help=f"the calling number (default {DEFAULT_CALLER})")
+    parser.add_argument("--to", dest="called", default=DEFAULT_CALLED, metavar="NUMBER",
+                        help=f"the number called (default {DEFAULT_CALLED})")
+    parser.add_argument("--format", choices=("text", "jsonl"), default="text",
+                        help="text: a transcript to read (default); jsonl: every command's "
+                        "exact body, then how the call ended")
 
 
 def run(args: argparse.Namespace) -> int:
-    print("flowlang simulate: not built yet", file=sys.stderr)
-    return 2
+    from flowlang.simulator import InputError, parse_input
+
+    source = read_source(args.flow)
+    try:
+        actions = [parse_input(text) for text in args.inputs or ()]
+    except InputError as exc:
+        raise UsageError(f"--input {exc}") from None
+    program = load_program(source)
+    if program is None:
+        return 1
+    if args.inputs is None and args.format == "text" and sys.stdin.isatty():
+        return interactive(program, args.caller, args.called, sys.stdin, sys.stdout)
+    return scripted(program, actions, args)
+
+
+def load_program(source: Any) -> Any:
+    """The compiled flow, or None after printing its syntax or lint errors."""
+    from flowlang.compiler import compile_source
+    from flowlang.diagnostics import render_text
+    from flowlang.errors import FlowError
+
+    try:
+        return compile_source(source)
+    except FlowError as exc:
+        for diagnostic in exc.diagnostics:
+            sys.stderr.write(render_text(diagnostic, source))
+        count = len(exc.diagnostics)
+        sys.stderr.write(
+            f"{source.name}: cannot simulate: {count} error{'s' if count != 1 else ''} "
+            "to fix first\n"
+        )
+        return None
+
+
+def scripted(program: Any, actions: list[Any], args: argparse.Namespace) -> int:
+    from flowlang.conversation import render
+    from flowlang.simulator import InputError, simulate
+
+    try:
+        transcript = simulate(program, actions, args.caller, args.called)
+    except InputError as exc:
+        raise UsageError(str(exc)) from None
+    if args.format == "jsonl":
+        sys.stdout.write(transcript.jsonl())
+    else:
+        sys.stdout.write(f"Call from {args.caller} to {args.called}\n")
+        sys.stdout.write(render(transcript, program))
+    return 1 if transcript.end.reason == "error" else 0
+
+
+PROMPTS = {
+    "gather": "Press keys (like 1 or 1234#), or type timeout, hangup or quit",
+    "ai_gather": 'The AI gather is listening: type ai={"field": "value"}, ai-invalid={...}, '
+    "key=0, hangup or quit",
+    "assistant": "The AI assistant is talking: type end, key=0, hangup or quit",
+}
+
+
+def interactive(program: Any, caller: str, called: str, stdin: TextIO, stdout: TextIO) -> int:
+    """Play the call with a person typing what the caller does, one prompt per wait."""
+    from flowlang.conversation import conversation, ending, show
+    from flowlang.simulator import InputError, Simulation, parse_input
+
+    sim = Simulation.begin(program, caller, called)
+    stdout.write(f"Call from {caller} to {called} (type quit to stop)\n")
+    shown = 0
+    while True:
+        transcript = sim.transcript()
+        lines = conversation(transcript, program)
+        for line in lines[shown:-1]:
+            stdout.write(show(line) + "\n")
+        shown = len(lines) - 1
+        kind = sim.needs
+        if kind is None:
+            if sim.stuck:
+                stdout.write("\nThe flow waits for something no caller can do: it is stuck.\n")
+            stdout.write("\n" + ending(lines, transcript.end) + "\n")
+            return 1 if transcript.end.reason == "error" else 0
+        stdout.write(PROMPTS[kind] + "\n> ")
+        stdout.flush()
+        typed = stdin.readline()
+        if not typed or typed.strip() in ("quit", "q", "exit"):
+            stdout.write("\n" + ending(lines, transcript.end) + "\n")
+            return 0
+        if not typed.strip():
+            continue
+        try:
+            sim.give(parse_input(typed.strip()))
+        except InputError as exc:
+            stdout.write(f"{exc}\n")

@@ -1,0 +1,54 @@
+"""Scenario results as text for people: a line per scenario, and failures side by side."""
+
+from __future__ import annotations
+
+from flowlang.scenario.run import Row, ScenarioResult
+
+WIDTH = 46
+
+
+def _cell(text: str, width: int) -> str:
+    text = " ".join(text.split())
+    if len(text) > width:
+        text = text[: width - 3] + "..."
+    return text.ljust(width)
+
+
+def _left(row: Row) -> str:
+    number = str(row.expected_line) if row.expected_line else ""
+    return f"{number:>4} {row.expected}" if row.expected else ""
+
+
+def _right(row: Row) -> str:
+    number = str(row.flow_line) if row.flow_line else ""
+    return f"{number:>4} {row.actual}" if row.actual else ""
+
+
+def side_by_side(result: ScenarioResult, scenario_file: str, flow_file: str) -> str:
+    """The expected and the actual conversation in two columns, the mismatch marked with `X`."""
+    head = f"  {_cell('  scenario (' + scenario_file + ')', WIDTH)} | the call ({flow_file})"
+    out = [head.rstrip(), "  " + "-" * WIDTH + "-+-" + "-" * WIDTH]
+    for row in result.rows:
+        mark = "X " if row.failed else "  "
+        right = _right(row) if not row.failed else "   ? (not found)" if not row.actual else ""
+        out.append(f"{mark}{_cell(_left(row), WIDTH)} | {right}".rstrip())
+    if result.problem:
+        out.append("")
+        where = f"{scenario_file}:{result.scenario_line}" if result.scenario_line else scenario_file
+        out.append(f"  {where}: {result.problem}")
+        if result.flow_line:
+            out.append(f"  the flow is at {flow_file}:{result.flow_line}")
+    return "\n".join(out) + "\n"
+
+
+def summary_line(result: ScenarioResult) -> str:
+    """`PASS  name` or `FAIL  name`."""
+    return f"{'PASS' if result.passed else 'FAIL'}  {result.scenario.name}"
+
+
+def totals(passed: int, failed: int, errors: int = 0) -> str:
+    """`5 passed, 1 failed` (and files that could not run)."""
+    parts = [f"{passed} passed", f"{failed} failed"]
+    if errors:
+        parts.append(f"{errors} file{'s' if errors != 1 else ''} could not run")
+    return ", ".join(parts)

@@ -1,0 +1,106 @@
+"""Finding scenario files and the flow each one tests, ready for `flowlang test` and pytest."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from attrs import frozen
+
+from flowlang.diagnostics import Diagnostic, Severity, render_text
+from flowlang.errors import FlowError
+from flowlang.scenario.syntax import BAD_LAYOUT, SUFFIX, ScenarioFile, parse_scenarios
+from flowlang.source import Source
+
+
+class NoScenarios(Exception):
+    """A path names no scenario file (a `.flow` without one beside it, or a folder with none)."""
+
+
+def find(paths: Iterable[str]) -> list[Path]:
+    """The scenario files named: `.scenarios` files, the one beside each `.flow` file named,
+    and every one under a folder (sorted). NoScenarios when a path gives none."""
+    found: list[Path] = []
+    for raw in paths:
+        path = Path(raw)
+        if path.is_dir():
+            inside = sorted(p for p in path.rglob(f"*{SUFFIX}") if p.is_file())
+            if not inside:
+                raise NoScenarios(f"{raw}: no {SUFFIX} files in this folder")
+            found.extend(inside)
+        elif path.suffix == ".flow":
+            beside = path.with_suffix(SUFFIX)
+            if not beside.is_file():
+                raise NoScenarios(f"{raw}: no scenario file {beside} beside this flow")
+            found.append(beside)
+        elif path.is_file():
+            found.append(path)
+        else:
+            raise NoScenarios(f"{raw}: no such file or folder")
+    unique: dict[Path, None] = {}
+    for p in found:
+        unique.setdefault(p.resolve(), None)
+    return [Path(p) for p in unique] if len(unique) != len(found) else found
+
+
+@frozen
+class Loaded:
+    """A scenario file ready to run: its scenarios, the flow's path and compiled program, or the
+    `problems` (rendered diagnostics) that stop it from running."""
+
+    path: Path
+    file: ScenarioFile | None = None
+    flow_path: Path | None = None
+    program: Any = None
+    problems: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return self.file is not None and self.program is not None
+
+
+def _read(path: Path) -> Source | str:
+    try:
+        text = path.read_bytes().decode("utf-8")
+    except OSError as exc:
+        return f"{path}: cannot read the file ({exc.strerror or exc})\n"
+    except UnicodeDecodeError as exc:
+        return f"{path}: not UTF-8 text (byte {exc.start}); save the file as UTF-8\n"
+    return Source(str(path), text.removeprefix("\ufeff"))
+
+
+def load(path: Path) -> Loaded:
+    """Parse `path`, then find and compile the flow it tests; never raises for bad input."""
+    from flowlang.compiler import compile_source
+
+    source = _read(path)
+    if isinstance(source, str):
+        return Loaded(path, problems=source)
+    try:
+        file = parse_scenarios(source)
+    except FlowError as exc:
+        return Loaded(path, problems=_render(exc.diagnostics, source))
+    flow_path = path.parent / file.flow if file.flow else path.with_suffix(".flow")
+    flow_source = _read(flow_path)
+    if isinstance(flow_source, str):
+        diagnostic = Diagnostic(
+            BAD_LAYOUT,
+            Severity.ERROR,
+            f"the flow these scenarios test, {flow_path}, cannot be read",
+            source.name,
+            file.flow_span,
+            "this flow",
+            help=f'put the flow beside this file as {path.with_suffix(".flow").name}, '
+            'or name it with a `flow "NAME.flow"` line',
+        )
+        return Loaded(path, file, flow_path, problems=render_text(diagnostic, source))
+    try:
+        program = compile_source(flow_source)
+    except FlowError as exc:
+        return Loaded(path, file, flow_path, problems=_render(exc.diagnostics, flow_source))
+    return Loaded(path, file, flow_path, program)
+
+
+def _render(diagnostics: Iterable[Diagnostic], source: Source) -> str:
+    return "".join(render_text(d, source) + "\n" for d in diagnostics)
