@@ -3,10 +3,17 @@
 from __future__ import annotations
 
 import enum
+from collections.abc import Iterable
 
 from attrs import field, frozen
 
 from flowlang.source import Source, Span
+
+
+def _strings(items: Iterable[str]) -> tuple[str, ...]:
+    # A plain `converter=tuple` leaves mypy an unbound type variable in __init__, so no
+    # caller could pass notes and type-check.
+    return tuple(items)
 
 
 class Severity(enum.Enum):
@@ -30,7 +37,7 @@ class Diagnostic:
     span: Span | None
     label: str = ""
     help: str | None = None
-    notes: tuple[str, ...] = field(default=(), converter=tuple)
+    notes: tuple[str, ...] = field(default=(), converter=_strings)
 
     @property
     def is_error(self) -> bool:
