@@ -1,0 +1,195 @@
+"""Reading `.flow` text into a `nodes.Flow`, or a FlowSyntaxError saying what is wrong and where."""
+
+from __future__ import annotations
+
+import threading
+from functools import cache
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from flowlang.diagnostics import Diagnostic, Severity
+from flowlang.errors import FlowSyntaxError
+from flowlang.nodes import Flow
+from flowlang.source import Source, Span
+from flowlang.syntax.explain import KEYWORDS
+from flowlang.syntax.problems import Problem, ProblemError, Run
+
+if TYPE_CHECKING:
+    from lark import Lark, Token
+
+    from flowlang.syntax.builder import FlowBuilder
+    from flowlang.syntax.indenter import FlowIndenter
+
+__all__ = ["KEYWORDS", "grammar_path", "parse", "parse_source"]
+
+# One Lark parser serves every parse; its post-lexer and transformer carry the state of the
+# parse under way, so parses take turns.
+_LOCK = threading.Lock()
+
+
+def grammar_path() -> Path:
+    """Where grammar/flowlang.lark is: inside the installed package, else in the source tree."""
+    here = Path(__file__).resolve().parent
+    for folder in (here / "grammar", here.parent / "grammar"):
+        candidate = folder / "flowlang.lark"
+        if candidate.is_file():
+            return candidate
+    raise FileNotFoundError(f"flowlang's grammar file flowlang.lark is missing (looked in {here})")
+
+
+@cache
+def _machinery() -> tuple[Lark, FlowIndenter, FlowBuilder]:
+    # Imported here so that commands which never parse do not pay for Lark at start-up.
+    from lark import Lark
+
+    from flowlang.syntax.builder import FlowBuilder
+    from flowlang.syntax.indenter import FlowIndenter
+
+    indenter = FlowIndenter()
+    builder = FlowBuilder()
+    lark = Lark(
+        grammar_path().read_text(encoding="utf-8"),
+        parser="lalr",
+        lexer="basic",
+        postlex=indenter,
+        transformer=builder,
+        maybe_placeholders=False,
+        cache=True,
+    )
+    return lark, indenter, builder
+
+
+def parse(text: str, name: str = "<string>") -> Flow:
+    """Parse `text` (named `name` in messages); raises FlowSyntaxError with every error found."""
+    return parse_source(Source(name, text))
+
+
+def parse_source(source: Source) -> Flow:
+    """Parse a Source; raises FlowSyntaxError listing each error, independent steps all checked."""
+    with _LOCK:
+        flow, problems = _parse_once(source.text, fragment=False)
+        if flow is None:
+            problems = _merge(_recover(source.text), problems)
+    if problems:
+        raise FlowSyntaxError(_diagnostic(p, source.name) for p in _sorted(problems))
+    assert flow is not None
+    return flow
+
+
+def _diagnostic(problem: Problem, file: str) -> Diagnostic:
+    return Diagnostic(
+        problem.code,
+        Severity.ERROR,
+        problem.message,
+        file,
+        problem.span,
+        problem.label,
+        problem.help,
+        problem.notes,
+    )
+
+
+def _sorted(problems: list[Problem]) -> list[Problem]:
+    return sorted(problems, key=lambda p: (p.span or Span(0, 0, 0, 0), p.code))
+
+
+def _end_position(text: str) -> tuple[int, int]:
+    last_break = text.rfind("\n")
+    return text.count("\n") + 1, len(text) - last_break
+
+
+def _parse_once(text: str, fragment: bool) -> tuple[Flow | None, list[Problem]]:
+    """One parse of `text`: the Flow and the problems read past, or None and the fatal one last."""
+    from lark.exceptions import LarkError, UnexpectedCharacters, UnexpectedToken
+
+    lark, indenter, builder = _machinery()
+    padded = text if text.endswith("\n") else text + "\n"
+    run = Run(fragment=fragment, text_length=len(padded), eof=_end_position(padded))
+    indenter.run = run
+    builder.run = run
+    try:
+        flow = lark.parse(padded)
+    except ProblemError as exc:
+        return None, [*run.problems, exc.problem]
+    except UnexpectedToken as exc:
+        found = list(run.problems)
+        return None, [*found, _explain_token(exc, indenter, padded)]
+    except UnexpectedCharacters as exc:
+        from flowlang.syntax.explain import unexpected_character
+
+        problem = unexpected_character(padded, exc.pos_in_stream or 0, exc.line, exc.column)
+        return None, [*run.problems, problem]
+    except LarkError as exc:
+        problem = Problem("FL001", f"this text cannot be read as a flow ({exc})", None)
+        return None, [*run.problems, problem]
+    if not isinstance(flow, Flow):
+        return None, [*run.problems, Problem("FL001", "this text cannot be read as a flow", None)]
+    return flow, list(run.problems)
+
+
+def _explain_token(exc: object, indenter: FlowIndenter, text: str) -> Problem:
+    from lark.exceptions import UnexpectedToken
+
+    from flowlang.syntax.explain import Context, unexpected_token
+
+    assert isinstance(exc, UnexpectedToken)
+    token: Token = exc.token
+    assert token is not None
+    try:
+        accepts = set(exc.accepts)
+    except Exception:  # accepts replays the parser; if that fails, its cruder guess will do
+        accepts = set(exc.expected)
+    last, before = indenter.last, indenter.before_last
+    head: Token | None
+    if last is not None and last[0] is token:
+        previous = before[0] if before is not None else None
+        head = last[1]
+        previous_head = before[1] if before is not None else None
+    else:
+        previous = last[0] if last is not None else None
+        head = previous_head = last[1] if last is not None else None
+    return unexpected_token(Context(token, accepts, previous, head, previous_head, text))
+
+
+def _recover(text: str) -> list[Problem]:
+    """Parse each top-level piece (a setting, a step, `on hangup`) on its own: their errors
+    are independent, so one run can report them all."""
+    lines = text.split("\n")
+    starts = [0] + [
+        i for i, line in enumerate(lines) if i and line[:1] not in ("", " ", "\t", "#", "\r")
+    ]
+    problems: list[Problem] = []
+    for start, end in zip(starts, [*starts[1:], len(lines)], strict=True):
+        piece = "\n".join(lines[start:end])
+        _, found = _parse_once(piece, fragment=True)
+        problems.extend(_moved(p, start) for p in found)
+    return problems
+
+
+def _moved(problem: Problem, lines: int) -> Problem:
+    span = problem.span
+    if span is None or lines == 0:
+        return problem
+    moved = Span(span.line + lines, span.column, span.end_line + lines, span.end_column)
+    notes = tuple(_move_note(note, lines) for note in problem.notes)
+    return Problem(problem.code, problem.message, moved, problem.label, problem.help, notes)
+
+
+def _move_note(note: str, lines: int) -> str:
+    # Notes that point at an earlier line ("first given at line 3") are about the same piece.
+    words = note.split(" ")
+    for i, word in enumerate(words[:-1]):
+        if word == "line" and words[i + 1].rstrip(",").isdigit():
+            number = int(words[i + 1].rstrip(","))
+            words[i + 1] = words[i + 1].replace(str(number), str(number + lines), 1)
+    return " ".join(words)
+
+
+def _merge(recovered: list[Problem], whole: list[Problem]) -> list[Problem]:
+    """The piece-by-piece problems, plus any whole-file one that stands somewhere else (such
+    as a setting written after the steps, which no single piece can see)."""
+    if not recovered:
+        return whole
+    seen = {(p.span.line, p.span.column) if p.span else None for p in recovered}
+    extra = [p for p in whole if ((p.span.line, p.span.column) if p.span else None) not in seen]
+    return recovered + extra

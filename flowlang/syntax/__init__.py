@@ -1,0 +1,1 @@
+"""The parts of the `.flow` parser: indentation, string literals, tree building, error wording."""

@@ -1,0 +1,489 @@
+"""The Lark transformer that builds typed, spanned `nodes` straight from the LALR parse."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from attrs import frozen
+from lark import Token, Transformer
+
+from flowlang import nodes as n
+from flowlang.source import Span
+from flowlang.syntax.indenter import LAYOUT
+from flowlang.syntax.problems import Problem, Run
+from flowlang.syntax.strings import decode
+
+# Longer numbers are not meant as numbers; Python also refuses to read them as int by default.
+_MAX_DIGITS = 1000
+
+
+def token_span(token: Token) -> Span:
+    line = token.line or 1
+    column = token.column or 1
+    end_line = token.end_line or line
+    end_column = token.end_column or column + len(token)
+    return Span(line, column, end_line, end_column)
+
+
+def _span_of(item: Any) -> Span | None:
+    if isinstance(item, Token):
+        return token_span(item)
+    if isinstance(item, n.Node):
+        return item.span
+    if isinstance(item, (_Labeled, _Else)):
+        return item.span
+    if isinstance(item, tuple) and item:
+        return _span_of(item[-1])
+    return None
+
+
+def _cover(children: Sequence[Any]) -> Span:
+    """The span from the first child to the last one that is not layout (line breaks, indents)."""
+    first = _span_of(children[0]) or Span(1, 1, 1, 1)
+    for item in reversed(children):
+        if isinstance(item, Token) and item.type in LAYOUT:
+            continue
+        last = _span_of(item)
+        if last is not None:
+            return first.cover(last)
+    return first
+
+
+@frozen
+class _Labeled:
+    """A block line that is only a labelled string (`greeting`, `instructions`), before placing."""
+
+    kind: str
+    value: n.Str
+    span: Span
+
+
+@frozen
+class _Else:
+    """An `else:` arm, before it is attached to its `if`."""
+
+    body: tuple[Any, ...]
+    span: Span
+
+
+@frozen
+class _Option:
+    """A header option as written: its keyword token and its value tokens."""
+
+    keyword: Token
+    values: tuple[Token, ...]
+
+    @property
+    def span(self) -> Span:
+        return _cover([self.keyword, *self.values])
+
+
+class FlowBuilder(Transformer[Token, n.Flow]):
+    """Called by the LALR parser on every reduction; problems go to `run`, never raised."""
+
+    def __init__(self) -> None:
+        super().__init__(visit_tokens=False)
+        self.run = Run()
+
+    # -- leaves ---------------------------------------------------------------------------------
+
+    def _str(self, token: Token) -> n.Str:
+        return decode(str(token), token.line or 1, token.column or 1, self.run.problems)
+
+    def _int(self, token: Token) -> n.Int:
+        text = str(token)
+        if len(text) > _MAX_DIGITS:
+            self._problem(
+                "FL006",
+                "this number is far too long",
+                token_span(token),
+                "too long",
+                "write a number with fewer digits",
+            )
+            return n.Int(0, span=token_span(token))
+        return n.Int(int(text), span=token_span(token))
+
+    def _duration(self, token: Token) -> n.Duration:
+        text = str(token)
+        unit = "ms" if text.endswith("ms") else text[-1]
+        digits = text[: -len(unit)]
+        amount = self._int(Token("INT", digits)).value
+        return n.Duration(amount, unit, span=token_span(token))
+
+    def _name(self, token: Token) -> n.Name:
+        return n.Name(str(token), span=token_span(token))
+
+    def _value(self, token: Token) -> Any:
+        kind = token.type
+        if kind == "STRING":
+            return self._str(token)
+        if kind == "INT":
+            return self._int(token)
+        if kind == "DURATION":
+            return self._duration(token)
+        return self._name(token)
+
+    def _problem(
+        self,
+        code: str,
+        message: str,
+        span: Span | None,
+        label: str = "",
+        help: str | None = None,
+        notes: Sequence[str] = (),
+    ) -> None:
+        self.run.problems.append(Problem(code, message, span, label, help, tuple(notes)))
+
+    def _options(self, tokens: Sequence[Token], owner: str) -> dict[str, _Option]:
+        """Header options by keyword; a keyword written twice is a problem (the first one wins)."""
+        found: dict[str, _Option] = {}
+        keyword: Token | None = None
+        values: list[Token] = []
+
+        def close() -> None:
+            if keyword is None:
+                return
+            option = _Option(keyword, tuple(values))
+            name = str(keyword)
+            if name in found:
+                first = found[name].span
+                self._problem(
+                    "FL013",
+                    f"`{name}` is written twice on this `{owner}`",
+                    option.span,
+                    "second time",
+                    f"keep only one `{name}`",
+                    [f"`{name}` is first given at line {first.line}, column {first.column}"],
+                )
+            else:
+                found[name] = option
+
+        for token in tokens:
+            if token.type in LAYOUT or token.type == "COLON":
+                continue
+            if token.type in ("STRING", "INT", "DURATION", "NAME", "DOTDOT"):
+                values.append(token)
+                continue
+            close()
+            keyword = token
+            values = []
+        close()
+        return found
+
+    def _option_value(self, options: dict[str, _Option], name: str) -> Any:
+        option = options.get(name)
+        if option is None or not option.values:
+            return None
+        return self._value(option.values[0])
+
+    def _body(self, children: Sequence[Any]) -> tuple[Any, ...]:
+        """A handler's statements: the block after `:`, or the one statement on the same line."""
+        for item in children:
+            if isinstance(item, tuple):
+                return item
+        for item in reversed(children):
+            if isinstance(item, n.Node):
+                return (item,)
+        return ()
+
+    # -- file -----------------------------------------------------------------------------------
+
+    def start(self, children: list[Any]) -> n.Flow:
+        settings: list[n.Setting] = []
+        steps: list[n.Step] = []
+        on_hangup: n.On | None = None
+        for item in children:
+            if isinstance(item, n.Setting):
+                earlier = next((s for s in settings if s.name == item.name), None)
+                if earlier is not None:
+                    self._twice(item.name, "in this file", item, earlier)
+                else:
+                    settings.append(item)
+            elif isinstance(item, n.Step):
+                steps.append(item)
+            elif isinstance(item, n.On):
+                if on_hangup is not None:
+                    self._twice("on hangup", "in this file", item, on_hangup)
+                else:
+                    on_hangup = item
+        if not steps and not self.run.fragment:
+            self._problem(
+                "FL012",
+                "this file has no steps",
+                None,
+                help="a flow needs at least one step: a name followed by `:` and indented "
+                'lines, for example\n    main:\n        say "Hello."\n        hangup',
+            )
+        line, column = self.run.eof
+        return n.Flow(
+            settings,
+            steps,
+            on_hangup,
+            comments=tuple(self.run.comments),
+            span=Span(1, 1, line, column),
+        )
+
+    def _twice(self, what: str, where: str, item: Any, earlier: Any) -> None:
+        span = _span_of(item) or Span(1, 1, 1, 1)
+        first = _span_of(earlier) or span
+        self._problem(
+            "FL013",
+            f"`{what}` is written twice {where}",
+            span,
+            "second time",
+            f"keep only one `{what}`",
+            [f"it is first given at line {first.line}"],
+        )
+
+    def setting(self, children: list[Any]) -> n.Setting:
+        return n.Setting(str(children[0]), self._str(children[1]), span=_cover(children))
+
+    def step(self, children: list[Any]) -> n.Step:
+        return n.Step(self._name(children[0]), children[1], span=_cover(children))
+
+    def block(self, children: list[Any]) -> tuple[Any, ...]:
+        return tuple(children)
+
+    def on_hangup(self, children: list[Any]) -> n.On:
+        return n.On("hangup", (), self._body(children), span=_cover(children))
+
+    # -- simple statements ----------------------------------------------------------------------
+
+    def answer(self, children: list[Any]) -> n.Answer:
+        return n.Answer(span=token_span(children[0]))
+
+    def hangup(self, children: list[Any]) -> n.Hangup:
+        return n.Hangup(span=token_span(children[0]))
+
+    def say(self, children: list[Any]) -> n.Say:
+        options = self._options(children[2:], "say")
+        return n.Say(
+            self._str(children[1]),
+            voice=self._option_value(options, "voice"),
+            language=self._option_value(options, "language"),
+            ssml="ssml" in options,
+            span=_cover(children),
+        )
+
+    def play(self, children: list[Any]) -> n.Play:
+        return n.Play(self._str(children[-1]), media=len(children) == 3, span=_cover(children))
+
+    def transfer(self, children: list[Any]) -> n.Transfer:
+        options = self._options(children[2:], "transfer")
+        return n.Transfer(
+            self._str(children[1]),
+            from_=self._option_value(options, "from"),
+            timeout=self._option_value(options, "timeout"),
+            span=_cover(children),
+        )
+
+    def goto(self, children: list[Any]) -> n.Goto:
+        return n.Goto(self._name(children[1]), span=_cover(children))
+
+    def set_stmt(self, children: list[Any]) -> n.Set:
+        return n.Set(self._name(children[1]), children[3], span=_cover(children))
+
+    def log(self, children: list[Any]) -> n.Log:
+        return n.Log(self._str(children[1]), span=_cover(children))
+
+    # -- branches -------------------------------------------------------------------------------
+
+    def if_stmt(self, children: list[Any]) -> n.If:
+        elifs = [c for c in children if isinstance(c, n.Elif)]
+        else_ = next((c.body for c in children if isinstance(c, _Else)), None)
+        return n.If(children[1], children[3], elifs, else_, span=_cover(children))
+
+    def elif_clause(self, children: list[Any]) -> n.Elif:
+        return n.Elif(children[1], children[3], span=_cover(children))
+
+    def else_clause(self, children: list[Any]) -> _Else:
+        return _Else(children[2], _cover(children))
+
+    # -- gather ---------------------------------------------------------------------------------
+
+    def _split_header(self, children: list[Any]) -> tuple[list[Token], list[Any]]:
+        colon = next(
+            i for i, c in enumerate(children) if isinstance(c, Token) and c.type == "COLON"
+        )
+        items = [c for c in children[colon + 1 :] if not isinstance(c, Token)]
+        return children[1:colon], items
+
+    def gather(self, children: list[Any]) -> n.Gather:
+        header, items = self._split_header(children)
+        options = self._options(header, "gather")
+        digits: n.Int | n.DigitRange | None = None
+        if "digits" in options:
+            values = options["digits"].values
+            low = self._int(values[0])
+            if len(values) == 3:
+                high = self._int(values[2])
+                digits = n.DigitRange(low, high, span=_cover(values))
+            else:
+                digits = low
+        prompt: list[n.Say | n.Play] = []
+        reprompt: n.Reprompt | None = None
+        handlers: list[n.On] = []
+        for item in items:
+            if isinstance(item, (n.Say, n.Play)):
+                prompt.append(item)
+            elif isinstance(item, n.Reprompt):
+                if reprompt is not None:
+                    self._twice("reprompt", "in this gather", item, reprompt)
+                else:
+                    reprompt = item
+            elif isinstance(item, n.On):
+                handlers.append(item)
+        get = self._option_value
+        return n.Gather(
+            digits=digits,
+            timeout=get(options, "timeout"),
+            inter_digit_timeout=get(options, "inter_digit_timeout"),
+            initial_timeout=get(options, "initial_timeout"),
+            terminator=get(options, "terminator"),
+            valid=get(options, "valid"),
+            tries=get(options, "tries"),
+            into=get(options, "into"),
+            voice=get(options, "voice"),
+            language=get(options, "language"),
+            prompt=prompt,
+            reprompt=reprompt,
+            handlers=handlers,
+            span=_cover(children),
+        )
+
+    def reprompt(self, children: list[Any]) -> n.Reprompt:
+        return n.Reprompt(self._str(children[1]), span=_cover(children))
+
+    def gather_on(self, children: list[Any]) -> n.On:
+        event = str(children[1])
+        values = [
+            self._str(c) for c in children[2:] if isinstance(c, Token) and c.type == "STRING"
+        ]
+        return n.On(event, values, self._body(children), span=_cover(children))
+
+    # -- ai_gather ------------------------------------------------------------------------------
+
+    def ai_gather(self, children: list[Any]) -> n.AiGather:
+        header, items = self._split_header(children)
+        options = self._options(header, "ai_gather")
+        greeting: _Labeled | None = None
+        fields: list[n.Field] = []
+        handlers: list[n.On] = []
+        for item in items:
+            if isinstance(item, _Labeled):
+                if greeting is not None:
+                    self._twice("greeting", "in this ai_gather", item, greeting)
+                else:
+                    greeting = item
+            elif isinstance(item, n.Field):
+                fields.append(item)
+            elif isinstance(item, n.On):
+                handlers.append(item)
+        get = self._option_value
+        return n.AiGather(
+            into=get(options, "into"),
+            voice=get(options, "voice"),
+            language=get(options, "language"),
+            timeout=get(options, "timeout"),
+            greeting=greeting.value if greeting is not None else None,
+            fields=fields,
+            handlers=handlers,
+            span=_cover(children),
+        )
+
+    def greeting(self, children: list[Any]) -> _Labeled:
+        return _Labeled("greeting", self._str(children[1]), _cover(children))
+
+    def field(self, children: list[Any]) -> n.Field:
+        return n.Field(
+            self._name(children[1]),
+            self._name(children[2]),
+            self._str(children[3]),
+            optional=len(children) == 5,
+            span=_cover(children),
+        )
+
+    def ai_gather_on(self, children: list[Any]) -> n.On:
+        if isinstance(children[0], n.On):
+            return children[0]
+        return n.On(str(children[1]), (), self._body(children), span=_cover(children))
+
+    def key_on(self, children: list[Any]) -> n.On:
+        return n.On("key", [self._str(children[2])], self._body(children), span=_cover(children))
+
+    # -- assistant ------------------------------------------------------------------------------
+
+    def assistant(self, children: list[Any]) -> n.Assistant:
+        header, items = self._split_header(children)
+        options = self._options(header, "assistant")
+        labeled: dict[str, _Labeled] = {}
+        messages: list[n.Message] = []
+        handlers: list[n.On] = []
+        for item in items:
+            if isinstance(item, _Labeled):
+                if item.kind in labeled:
+                    self._twice(item.kind, "in this assistant", item, labeled[item.kind])
+                else:
+                    labeled[item.kind] = item
+            elif isinstance(item, n.Message):
+                messages.append(item)
+            elif isinstance(item, n.On):
+                handlers.append(item)
+        instructions = labeled.get("instructions")
+        greeting = labeled.get("greeting")
+        return n.Assistant(
+            id=self._option_value(options, "id"),
+            voice=self._option_value(options, "voice"),
+            instructions=instructions.value if instructions is not None else None,
+            greeting=greeting.value if greeting is not None else None,
+            messages=messages,
+            handlers=handlers,
+            span=_cover(children),
+        )
+
+    def instructions(self, children: list[Any]) -> _Labeled:
+        return _Labeled("instructions", self._str(children[1]), _cover(children))
+
+    def message(self, children: list[Any]) -> n.Message:
+        return n.Message(self._name(children[1]), self._str(children[2]), span=_cover(children))
+
+    # -- expressions ----------------------------------------------------------------------------
+
+    def _fold(self, op: str, children: list[Any]) -> Any:
+        result = children[0]
+        for right in children[1:]:
+            result = n.BinOp(op, result, right, span=_cover([result, right]))
+        return result
+
+    def or_expr(self, children: list[Any]) -> Any:
+        return self._fold("or", children)
+
+    def and_expr(self, children: list[Any]) -> Any:
+        return self._fold("and", children)
+
+    def not_expr(self, children: list[Any]) -> n.Not:
+        return n.Not(children[1], span=_cover(children))
+
+    def comparison(self, children: list[Any]) -> n.BinOp:
+        return n.BinOp(str(children[1]), children[0], children[2], span=_cover(children))
+
+    def in_list(self, children: list[Any]) -> n.BinOp:
+        return n.BinOp("in", children[0], children[1], span=_cover(children))
+
+    def string(self, children: list[Any]) -> n.Str:
+        return self._str(children[0])
+
+    def integer(self, children: list[Any]) -> n.Int:
+        return self._int(children[0])
+
+    def boolean(self, children: list[Any]) -> n.Bool:
+        return n.Bool(str(children[0]) == "true", span=token_span(children[0]))
+
+    def var(self, children: list[Any]) -> n.Var:
+        path = [str(c) for c in children if c.type != "DOT"]
+        return n.Var(path, span=_cover(children))
+
+    def list_expr(self, children: list[Any]) -> n.ListExpr:
+        items = [c for c in children if not isinstance(c, Token)]
+        return n.ListExpr(items, span=_cover(children))

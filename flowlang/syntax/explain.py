@@ -1,0 +1,517 @@
+"""Turning the parser's "unexpected token" into a plain-words problem with a hint to fix it."""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Iterable, Set
+
+from lark import Token
+
+from flowlang.source import Span
+from flowlang.syntax.problems import Problem
+
+# Every reserved word of the language (the keywords of grammar/flowlang.lark).
+KEYWORDS = frozenset(
+    """voice language answer hangup say ssml play media transfer from timeout goto set log
+    if elif else gather digits inter_digit_timeout initial_timeout terminator valid tries into
+    reprompt on invalid ai_gather field optional greeting key assistant id instructions message
+    not and or in true false""".split()
+)
+
+STATEMENTS = (
+    "answer", "hangup", "say", "play", "transfer", "goto", "set", "log", "if",
+    "gather", "ai_gather", "assistant",
+)  # fmt: skip
+_STATEMENT_TYPES = frozenset(s.upper() for s in STATEMENTS)
+
+# The header options each block or statement takes, for "did you mean" and "the options are".
+OPTIONS = {
+    "gather": (
+        "digits", "timeout", "inter_digit_timeout", "initial_timeout", "terminator", "valid",
+        "tries", "into", "voice", "language",
+    ),
+    "ai_gather": ("into", "voice", "language", "timeout"),
+    "assistant": ("id", "voice"),
+    "say": ("voice", "language", "ssml"),
+    "transfer": ("from", "timeout"),
+}  # fmt: skip
+
+# What each block takes after `on`.
+HANDLERS = {
+    frozenset({"DIGITS", "INVALID", "TIMEOUT"}): ("gather", "on digits, on invalid, on timeout"),
+    frozenset({"VALID", "INVALID", "KEY"}): ("ai_gather", "on valid, on invalid, on key"),
+    frozenset({"KEY"}): ("assistant", "on key"),
+    frozenset({"HANGUP"}): ("the top level of the file", "on hangup"),
+}
+
+_VALUES = {
+    "STRING": "a string in double quotes",
+    "DURATION": "a duration like 8s",
+    "INT": "a whole number like 3",
+    "NAME": "a name",
+}
+_PUNCTUATION = {
+    "COLON": "`:`",
+    "COMMA": "`,`",
+    "DOT": "`.`",
+    "DOTDOT": "`..`",
+    "EQUAL": "`=`",
+    "COMPARE": "a comparison like `==`",
+    "LPAR": "`(`",
+    "RPAR": "`)`",
+    "LSQB": "`[`",
+    "RSQB": "`]`",
+    "_NL": "the end of the line",
+    "_INDENT": "an indented line",
+    "_DEDENT": "a line indented less",
+    "$END": "the end of the file",
+}
+_EXPRESSION_START = frozenset({"STRING", "INT", "TRUE", "FALSE", "NAME", "DIGITS", "LPAR", "NOT"})
+_VALUE_TYPES = frozenset(_VALUES)
+
+
+def describe_expected(accepts: Set[str]) -> str:
+    """`accepts` (terminal names) in plain words: "`:` or a duration like 8s"."""
+    names = set(accepts)
+    words: list[str] = []
+    if _STATEMENT_TYPES <= names:
+        names -= _STATEMENT_TYPES
+        words.append("a statement (like `say`, `gather` or `goto`)")
+    if _EXPRESSION_START <= names:
+        names -= _EXPRESSION_START
+        words.append("a value (a string, a number, `true`, `false` or a variable)")
+    for name in sorted(names, key=_order):
+        if name in _VALUES:
+            words.append(_VALUES[name])
+        elif name in _PUNCTUATION:
+            words.append(_PUNCTUATION[name])
+        elif name.lower() in KEYWORDS:
+            words.append(f"`{name.lower()}`")
+    return _one_of(words)
+
+
+def _order(name: str) -> tuple[int, str]:
+    if name in _VALUES:
+        return (0, name)
+    if name.lower() in KEYWORDS:
+        return (1, name)
+    return (2, name)
+
+
+def _one_of(words: list[str]) -> str:
+    if not words:
+        return "something else"
+    if len(words) == 1:
+        return words[0]
+    return ", ".join(words[:-1]) + " or " + words[-1]
+
+
+def describe_found(token: Token) -> str:
+    """The token as a person would name it: "the word `gahter`", "the number `5`"."""
+    kind = token.type
+    value = str(token)
+    if kind == "NAME":
+        return f"the word `{value}`"
+    if kind == "STRING":
+        return f"the string {value}"
+    if kind == "INT":
+        return f"the number `{value}`"
+    if kind == "DURATION":
+        return f"the duration `{value}`"
+    if kind in _PUNCTUATION and kind not in ("COMPARE",):
+        return _PUNCTUATION[kind].replace("a line indented less", "the end of the block")
+    if value.lower() in KEYWORDS:
+        return f"`{value}`"
+    return f"`{value}`"
+
+
+def _did_you_mean(word: str, choices: Iterable[str]) -> str | None:
+    close = difflib.get_close_matches(word.lower(), list(choices), n=1, cutoff=0.6)
+    return close[0] if close else None
+
+
+def _span(token: Token) -> Span:
+    line = token.line or 1
+    column = token.column or 1
+    end_column = token.end_column if token.end_line == line and token.end_column else column + 1
+    return Span(line, column, line, max(end_column, column + 1))
+
+
+def _after(token: Token) -> Span:
+    line = token.end_line or token.line or 1
+    column = token.end_column or (token.column or 1) + len(token)
+    return Span.point(line, column)
+
+
+class Context:
+    """What the parser had read when it stopped: the token it refused, the real token before
+    it, the first token of their lines, what it would have accepted, and the text."""
+
+    def __init__(
+        self,
+        token: Token,
+        accepts: Set[str],
+        previous: Token | None,
+        head: Token | None,
+        previous_head: Token | None,
+        text: str,
+    ) -> None:
+        self.token = token
+        self.accepts = accepts
+        self.previous = previous
+        self.head = head
+        self.previous_head = previous_head
+        self.text = text
+
+
+def unexpected_token(ctx: Context) -> Problem:
+    """The problem for a token the grammar does not allow where it stands."""
+    for rule in _RULES:
+        problem = rule(ctx)
+        if problem is not None:
+            return problem
+    return _generic(ctx)
+
+
+def _unexpected_indent(ctx: Context) -> Problem | None:
+    if ctx.token.type != "_INDENT":
+        return None
+    line = ctx.token.line or 1
+    return Problem(
+        "FL017",
+        "this line is indented, but the line above does not open a block",
+        Span(line, 1, line, max(2, len(ctx.token) + 1)),
+        "unexpected indentation",
+        "start this line at the same place as the line above; or, if the line above "
+        "should open a block, end it with `:`",
+    )
+
+
+def _empty_block(ctx: Context) -> Problem | None:
+    if "_INDENT" not in ctx.accepts or ctx.previous is None:
+        return None
+    header = ctx.previous_head if ctx.previous_head is not None else ctx.previous
+    span = _span(header).cover(_span(ctx.previous))
+    what = f"`{header}`" if header.type != "NAME" else f"step `{header}`"
+    if header.type == "ON":
+        fix = "write one statement after the `:` on the same line, or indented lines under it"
+    else:
+        fix = "add at least one line under it, indented further than the line with the `:`"
+    return Problem("FL011", f"the block of {what} is empty", span, "nothing under this", fix)
+
+
+def _missing_colon(ctx: Context) -> Problem | None:
+    if "COLON" not in ctx.accepts or ctx.token.type not in ("_NL", "$END", "_DEDENT"):
+        return None
+    if ctx.previous is None:
+        return None
+    if ctx.head is not None and ctx.head.type == "NAME" and ctx.head is ctx.previous:
+        message = f"the step name `{ctx.head}` must be followed by `:`"
+        fix = f"write `{ctx.head}:` and put the step's lines under it, indented"
+    else:
+        message = "this line opens a block, so it must end with `:`"
+        fix = "add `:` at the end of the line"
+    return Problem("FL002", message, _after(ctx.previous), "expected `:` here", fix)
+
+
+def _elif_without_if(ctx: Context) -> Problem | None:
+    if ctx.token.type not in ("ELIF", "ELSE"):
+        return None
+    word = str(ctx.token)
+    return Problem(
+        "FL010",
+        f"`{word}` without an `if` right before it",
+        _span(ctx.token),
+        f"no `if` for this `{word}`",
+        f"put `{word}` directly after the lines of an `if` block, starting at the same "
+        "place as the `if`",
+    )
+
+
+def _misplaced_handler(ctx: Context) -> Problem | None:
+    token = ctx.token
+    if token.type == "ON" and "ON" not in ctx.accepts:
+        return Problem(
+            "FL009",
+            "an `on` handler cannot stand here",
+            _span(token),
+            "not inside a gather, ai_gather or assistant block",
+            "`on` handlers belong inside a `gather`, `ai_gather` or `assistant` block "
+            "(indented under it), or at the top of the file as `on hangup:`",
+        )
+    if ctx.previous is None or ctx.previous.type != "ON":
+        return None
+    for events, (block, allowed) in HANDLERS.items():
+        if set(ctx.accepts) == events:
+            shown = f"on {token}" if token.type != "_NL" else "on"
+            return Problem(
+                "FL009",
+                f"`{shown}` does not belong in {_block_name(block)}",
+                _span(ctx.previous).cover(_span(token)),
+                "not allowed here",
+                f"{_block_name(block)} takes: {allowed}",
+            )
+    return None
+
+
+def _block_name(block: str) -> str:
+    return block if block.startswith("the ") else f"a `{block}` block"
+
+
+def _option_owner(ctx: Context) -> str | None:
+    if ctx.head is None:
+        return None
+    owner = str(ctx.head)
+    if owner not in OPTIONS:
+        return None
+    options = {o.upper() for o in OPTIONS[owner]}
+    return owner if options & set(ctx.accepts) else None
+
+
+def _unknown_word(ctx: Context) -> Problem | None:
+    token = ctx.token
+    if token.type != "NAME":
+        return None
+    word = str(token)
+    owner = _option_owner(ctx)
+    if owner is not None and ctx.previous is not None and ctx.previous.type not in _OPTION_TYPES:
+        options = OPTIONS[owner]
+        guess = _did_you_mean(word, options)
+        listed = ", ".join(f"`{o}`" for o in options)
+        fix = f"did you mean `{guess}`? " if guess else ""
+        return Problem(
+            "FL005",
+            f"`{word}` is not an option of `{owner}`",
+            _span(token),
+            "unknown option",
+            f"{fix}the options of `{owner}` are {listed}",
+        )
+    if _STATEMENT_TYPES <= set(ctx.accepts):
+        guess = _did_you_mean(word, STATEMENTS)
+        fix = f"did you mean `{guess}`? " if guess else ""
+        listed = ", ".join(f"`{s}`" for s in STATEMENTS)
+        return Problem(
+            "FL004",
+            f"`{word}` is not a statement flowlang knows",
+            _span(token),
+            "unknown word",
+            f"{fix}a line in a step starts with one of {listed}",
+        )
+    keywords = sorted(a.lower() for a in ctx.accepts if a.lower() in KEYWORDS)
+    if keywords and "NAME" not in ctx.accepts:
+        guess = _did_you_mean(word, keywords)
+        fix = f"did you mean `{guess}`? " if guess else ""
+        return Problem(
+            "FL004",
+            f"`{word}` is not a word flowlang expects here",
+            _span(token),
+            "unknown word",
+            f"{fix}expected {describe_expected(ctx.accepts)}",
+        )
+    return None
+
+
+_OPTION_TYPES = frozenset(o.upper() for options in OPTIONS.values() for o in options)
+
+
+def _unknown_setting(ctx: Context) -> Problem | None:
+    previous = ctx.previous
+    if (
+        previous is None
+        or previous.type != "NAME"
+        or previous is not ctx.head
+        or previous.column != 1
+        or ctx.token.type != "STRING"
+    ):
+        return None
+    guess = _did_you_mean(str(previous), ("voice", "language"))
+    fix = f"did you mean `{guess}`? " if guess else ""
+    return Problem(
+        "FL004",
+        f"`{previous}` is not a setting flowlang knows",
+        _span(previous),
+        "unknown setting",
+        f"{fix}the settings are `voice` and `language`; a step is a name followed by `:`",
+    )
+
+
+def _reserved_word(ctx: Context) -> Problem | None:
+    token = ctx.token
+    word = str(token)
+    if word not in KEYWORDS or "NAME" not in ctx.accepts:
+        return None
+    rest = ctx.text[token.end_pos or 0 :].lstrip(" ")
+    at_top = "ON" in ctx.accepts and "$END" in ctx.accepts
+    if at_top and word.upper() in _STATEMENT_TYPES and not rest.startswith(":"):
+        return Problem(
+            "FL017",
+            f"`{word}` must be inside a step",
+            _span(token),
+            "not in a step",
+            "indent this line under a step name, for example under `main:`",
+        )
+    return Problem(
+        "FL019",
+        f"`{word}` is a reserved word, so it cannot be used as a name",
+        _span(token),
+        "reserved word",
+        f"choose another name, for example `{word}_1` or `my_{word}`",
+    )
+
+
+def _wrong_value(ctx: Context) -> Problem | None:
+    accepts = set(ctx.accepts)
+    token = ctx.token
+    if not accepts or not accepts <= _VALUE_TYPES or ctx.previous is None:
+        return None
+    owner = str(ctx.previous)
+    wanted = describe_expected(accepts)
+    if token.type == "INT" and "DURATION" in accepts:
+        return Problem(
+            "FL006",
+            f"`{owner}` needs a duration, and `{token}` has no unit",
+            _span(token),
+            "no unit",
+            f"a duration needs a unit, like 5s: write `{owner} {token}s` "
+            "(units: ms for milliseconds, s for seconds, m for minutes)",
+        )
+    if token.type == "STRING" and accepts == {"INT"}:
+        inner = str(token)[1:-1]
+        example = inner if inner.isdigit() else "3"
+        return Problem(
+            "FL006",
+            f"`{owner}` needs a whole number, not a string",
+            _span(token),
+            "a string, not a number",
+            f"write the number without quotes, like `{owner} {example}`",
+        )
+    if token.type in ("INT", "DURATION") and accepts == {"STRING"}:
+        return Problem(
+            "FL006",
+            f"`{owner}` needs a string in double quotes",
+            _span(token),
+            "not in quotes",
+            f'put it in double quotes: `{owner} "{token}"`',
+        )
+    return Problem(
+        "FL006",
+        f"`{owner}` needs {wanted}, not {describe_found(token)}",
+        _span(token),
+        f"expected {wanted}",
+        f"write {wanted} after `{owner}`",
+    )
+
+
+def _keys_in_quotes(ctx: Context) -> Problem | None:
+    token = ctx.token
+    if (
+        token.type == "INT"
+        and "STRING" in ctx.accepts
+        and ctx.previous is not None
+        and ctx.previous.type in ("DIGITS", "KEY", "COMMA")
+    ):
+        return Problem(
+            "FL006",
+            "keys are written in double quotes",
+            _span(token),
+            "not in quotes",
+            f'write `"{token}"`, with the quotes',
+        )
+    return None
+
+
+def _end_of_file(ctx: Context) -> Problem | None:
+    token = ctx.token
+    at_end = token.type == "$END" or (
+        token.type in ("_NL", "_DEDENT") and not ctx.text[token.end_pos or 0 :].strip()
+    )
+    if not at_end:
+        return None
+    where = _after(ctx.previous) if ctx.previous is not None else Span.point(1, 1)
+    return Problem(
+        "FL016",
+        "the file ends too early",
+        where,
+        f"expected {describe_expected(ctx.accepts)}",
+        f"finish this line: it needs {describe_expected(ctx.accepts)}",
+    )
+
+
+def _generic(ctx: Context) -> Problem:
+    token = ctx.token
+    wanted = describe_expected(ctx.accepts)
+    if token.type in ("_NL", "_DEDENT", "$END") and ctx.previous is not None:
+        span = _after(ctx.previous)
+        message = f"this line ends too early: expected {wanted}"
+    else:
+        span = _span(token)
+        message = f"unexpected {describe_found(token)}"
+    return Problem("FL001", message, span, f"expected {wanted}", f"write {wanted} here")
+
+
+_RULES = (
+    _unexpected_indent,
+    _empty_block,
+    _missing_colon,
+    _elif_without_if,
+    _misplaced_handler,
+    _unknown_setting,
+    _unknown_word,
+    _reserved_word,
+    _keys_in_quotes,
+    _wrong_value,
+    _end_of_file,
+)
+
+
+_NUMBER_WITH_LETTERS = re.compile(r"[0-9]+\w+")
+
+
+def unexpected_character(text: str, pos: int, line: int, column: int) -> Problem:
+    """The problem for a character no token can start with (an unclosed string, a tab, ...)."""
+    char = text[pos] if pos < len(text) else ""
+    if char == '"':
+        end = text.find("\n", pos)
+        end = len(text) if end < 0 else end
+        width = len(text[pos:end].rstrip("\r"))
+        return Problem(
+            "FL003",
+            "this string is not closed",
+            Span(line, column, line, column + max(1, width)),
+            "the string starts here",
+            'end the text with `"` on the same line; to put a quote inside a string, write `\\"`',
+        )
+    if char == "\t":
+        return Problem(
+            "FL008",
+            "a tab is used here",
+            Span.point(line, column),
+            "tab",
+            "use spaces instead of tabs; many editors can turn tabs into spaces for you",
+        )
+    number = _NUMBER_WITH_LETTERS.match(text, pos)
+    if char.isdigit() and number is not None:
+        return Problem(
+            "FL006",
+            f"`{number.group()}` is neither a number nor a duration",
+            Span(line, column, line, column + len(number.group())),
+            "not a number",
+            "write a whole number like 3, or a duration like 500ms, 8s or 2m",
+        )
+    if char == "\u00a0":
+        return Problem(
+            "FL018",
+            "a non-breaking space is used here",
+            Span.point(line, column),
+            "special space",
+            "replace it with a normal space (it often comes from copying text from a web page)",
+        )
+    shown = f"`{char}`" if char.isprintable() else f"the character {char!r}"
+    return Problem(
+        "FL018",
+        f"{shown} cannot be used here",
+        Span.point(line, column),
+        "unexpected character",
+        'text belongs in double quotes, like say "Hello!"; a `#` starts a comment',
+    )

@@ -1,0 +1,44 @@
+"""Syntax problems found while parsing, before they become diagnostics with a file name."""
+
+from __future__ import annotations
+
+from attrs import define, field, frozen
+
+from flowlang.nodes import Comment
+from flowlang.source import Span
+
+
+@frozen
+class Problem:
+    """One syntax error: a stable `code` (FL0xx), what is wrong, where, and how to fix it."""
+
+    code: str
+    message: str
+    span: Span | None
+    label: str = ""
+    help: str | None = None
+    notes: tuple[str, ...] = ()
+
+
+class ProblemError(Exception):
+    """Stops a parse at a problem it cannot read past (raised by the post-lexer)."""
+
+    def __init__(self, problem: Problem) -> None:
+        super().__init__(problem.message)
+        self.problem = problem
+
+
+@define
+class Run:
+    """What one parse collects on the side: problems it can read past, and the comments.
+
+    `fragment` is set when re-parsing one piece of a broken file, so whole-file checks
+    (such as "the file has no steps") are left out. `text_length` and `eof` say where the
+    text ends, for the tokens the post-lexer adds there.
+    """
+
+    problems: list[Problem] = field(factory=list)
+    comments: list[Comment] = field(factory=list)
+    fragment: bool = False
+    text_length: int = 0
+    eof: tuple[int, int] = (1, 1)
