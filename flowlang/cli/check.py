@@ -1,15 +1,93 @@
-"""`flowlang check` (not built yet)."""
+"""Check .flow files for syntax errors and likely mistakes (files, or folders of *.flow)."""
 
 from __future__ import annotations
 
 import argparse
 import sys
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from flowlang.lint.report import Report
+
+FORMATS = ("text", "json", "sarif", "github")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("args", nargs="*")
+    parser.add_argument("paths", nargs="+", metavar="PATH", help=".flow files or folders")
+    parser.add_argument(
+        "--format", choices=FORMATS, default="text", help="output format (default: text)"
+    )
+    parser.add_argument(
+        "--select",
+        action="append",
+        metavar="CODES",
+        help="report only these rules: codes or prefixes, comma-separated (FL101,FL3)",
+    )
+    parser.add_argument(
+        "--ignore",
+        action="append",
+        metavar="CODES",
+        help="do not report these rules: codes or prefixes, comma-separated",
+    )
+    parser.add_argument(
+        "--strict", action="store_true", help="exit with status 1 on warnings too"
+    )
+    parser.add_argument(
+        "--no-config",
+        action="store_true",
+        help="ignore [tool.flowlang] in pyproject.toml files",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
-    print("flowlang check: not built yet", file=sys.stderr)
-    return 2
+    from pathlib import Path
+
+    from flowlang.cli.inputs import UsageError, collect_files, read_source
+    from flowlang.lint import check_source
+    from flowlang.lint.config import Config, ConfigError, ConfigFinder
+    from flowlang.lint.report import Checked, Report
+    from flowlang.lint.selection import SelectionError, parse_codes
+
+    try:
+        cli_select = None if args.select is None else parse_codes(args.select, "--select")
+        cli_ignore = parse_codes(args.ignore or (), "--ignore")
+    except SelectionError as exc:
+        raise UsageError(str(exc)) from None
+    files = collect_files(args.paths)
+    if not files:
+        raise UsageError(f"no .flow files found in {' '.join(args.paths)}")
+    finder = ConfigFinder()
+    strict = bool(args.strict)
+    checked: list[Checked] = []
+    for path in files:
+        source = read_source(path)
+        try:
+            config = Config() if args.no_config else finder.for_file(Path(path))
+        except ConfigError as exc:
+            raise UsageError(str(exc)) from None
+        strict = strict or config.strict
+        select = cli_select if cli_select is not None else config.select
+        ignore = (*config.ignore, *cli_ignore)
+        found = check_source(source, select=select, ignore=ignore)
+        checked.append(Checked(source, tuple(found)))
+    report = Report(tuple(checked))
+    sys.stdout.write(_render(args.format, report))
+    return report.exit_status(strict)
+
+
+def _render(fmt: str, report: Report) -> str:
+    if fmt == "json":
+        from flowlang.lint import json_format
+
+        return json_format.render(report)
+    if fmt == "sarif":
+        from flowlang.lint import sarif
+
+        return sarif.render(report)
+    if fmt == "github":
+        from flowlang.lint import github_format
+
+        return github_format.render(report)
+    from flowlang.lint import text_format
+
+    return text_format.render(report)

@@ -52,8 +52,7 @@ def lint(
                     span=f.span,
                     label=f.label,
                     help=f.help,
-                    # attrs' `converter=tuple` on Diagnostic.notes hides its type from mypy.
-                    notes=f.notes,  # type: ignore[arg-type]
+                    notes=f.notes,
                 )
             )
     return sorted(found, key=lambda d: d.sort_key)

@@ -214,7 +214,7 @@ def unknown_language(ctx: Context) -> Iterator[Finding]:
 @rule("FL405", "invalid-ssml", Severity.ERROR)
 def invalid_ssml(ctx: Context) -> Iterator[Finding]:
     """## What it does
-    Checks that the text of a `say ... ssml` is well-formed XML (SSML).
+    Checks that the text of a `say` marked `ssml` is well-formed XML (SSML).
 
     ## Why is this bad?
     Telnyx cannot read broken SSML: the speech fails, or the tags are read out loud.

@@ -1,0 +1,52 @@
+"""`flowlang check --format json`: a stable, versioned JSON document (schema in docs/check.md)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from flowlang.diagnostics import Diagnostic
+from flowlang.lint.registry import find_rule
+from flowlang.lint.report import Report
+
+# Bumped only when a field changes meaning or disappears; new fields may appear in any version.
+SCHEMA_VERSION = 1
+
+
+def rule_name(code: str) -> str:
+    """The kebab-case name of rule `code`; `syntax-error` for parser codes (FL0xx)."""
+    found = find_rule(code)
+    return found.name if found is not None else "syntax-error"
+
+
+def diagnostic_json(d: Diagnostic) -> dict[str, Any]:
+    span = d.span
+    return {
+        "file": d.file,
+        "code": d.code,
+        "rule": rule_name(d.code),
+        "severity": d.severity.value,
+        "message": d.message,
+        "label": d.label,
+        "help": d.help,
+        "notes": list(d.notes),
+        "line": span.line if span else None,
+        "column": span.column if span else None,
+        "end_line": span.end_line if span else None,
+        "end_column": span.end_column if span else None,
+    }
+
+
+def render(report: Report) -> str:
+    document = {
+        "version": SCHEMA_VERSION,
+        "tool": "flowlang",
+        "summary": {
+            "files": len(report.files),
+            "files_with_findings": report.files_with_findings,
+            "errors": report.errors,
+            "warnings": report.warnings,
+        },
+        "diagnostics": [diagnostic_json(d) for d in report.diagnostics],
+    }
+    return json.dumps(document, indent=2, ensure_ascii=False) + "\n"

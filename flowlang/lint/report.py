@@ -1,0 +1,55 @@
+"""The result of checking some files: each file's diagnostics, and the counts a summary needs."""
+
+from __future__ import annotations
+
+from attrs import frozen
+
+from flowlang.diagnostics import Diagnostic, Severity
+from flowlang.source import Source
+
+
+@frozen
+class Checked:
+    """One checked file: its `source` and what was found in it, sorted by place."""
+
+    source: Source
+    diagnostics: tuple[Diagnostic, ...]
+
+
+@frozen
+class Report:
+    """Every checked file, in the order they were named."""
+
+    files: tuple[Checked, ...]
+
+    @property
+    def diagnostics(self) -> list[Diagnostic]:
+        return [d for f in self.files for d in f.diagnostics]
+
+    @property
+    def errors(self) -> int:
+        return sum(1 for d in self.diagnostics if d.severity is Severity.ERROR)
+
+    @property
+    def warnings(self) -> int:
+        return sum(1 for d in self.diagnostics if d.severity is Severity.WARNING)
+
+    @property
+    def files_with_findings(self) -> int:
+        return sum(1 for f in self.files if f.diagnostics)
+
+    def exit_status(self, strict: bool) -> int:
+        """1 when there are errors (with `strict`, warnings too), else 0."""
+        return 1 if self.errors or (strict and self.warnings) else 0
+
+
+def plural(count: int, word: str) -> str:
+    return f"{count} {word}" if count == 1 else f"{count} {word}s"
+
+
+def summary(report: Report) -> str:
+    """`Found 2 errors and 1 warning in 1 file.` or `All checks passed (3 files).`"""
+    if not report.diagnostics:
+        return f"All checks passed ({plural(len(report.files), 'file')})."
+    parts = [plural(n, w) for n, w in ((report.errors, "error"), (report.warnings, "warning")) if n]
+    return f"Found {' and '.join(parts)} in {plural(report.files_with_findings, 'file')}."
