@@ -56,6 +56,7 @@ __all__ = [
 DEFAULT_CALLER = "+15550001111"
 DEFAULT_CALLED = "+15550002222"
 CALL_CONTROL_ID = "v3:flowlang-simulated-call"
+STOP_ACTIONS = ("gather_stop", "ai_assistant_stop")
 
 
 class InputError(ValueError):
@@ -304,21 +305,34 @@ class Simulation:
 
     def _apply(self, outcome: Outcome) -> None:
         self.state = outcome.state
-        self.reached.update(getattr(outcome, "reached", ()))
-        if outcome.step is not None and outcome.step != self.step:
+        reached = getattr(outcome, "reached", ())
+        self.reached.update(reached)
+        # An outcome lists commands and reached points apart. A stop (after `on key`) comes
+        # first; steps are entered before the rest, which ends with the command waited on.
+        commands = list(outcome.commands)
+        stops = [c for c in commands if c.action in STOP_ACTIONS]
+        self._send(stops)
+        steps = [p[5:] for p in reached if p.startswith("step:")]
+        if not steps and outcome.step is not None and outcome.step != self.step:
+            steps = [outcome.step]
+        for name in steps:
+            self.entries.append(Entered(name))
+        if outcome.step is not None:
             self.step = outcome.step
-            self.entries.append(Entered(outcome.step))
         self.entries.extend(Logged(line) for line in outcome.logs)
         self.waiting = outcome.waiting
-        for command in outcome.commands:
+        self._send([c for c in commands if c.action not in STOP_ACTIONS])
+        if outcome.end is not None:
+            self.end = outcome.end
+
+    def _send(self, commands: list[Command]) -> None:
+        for command in commands:
             self.entries.append(Sent(command, self.step))
             if self.phone.state == "ended":
                 continue
             refused = len(self.phone.refusals)
             self._queue.extend(self.phone.send(command))
             self.entries.extend(Note(text) for text in self.phone.refusals[refused:])
-        if outcome.end is not None:
-            self.end = outcome.end
 
     def _drain(self) -> None:
         while self._queue and self.end is None:
