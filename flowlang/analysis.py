@@ -118,7 +118,7 @@ def stmt_reads(stmt: nodes.Node) -> Iterator[Read]:
 
 def _handler_label(on: nodes.On) -> str:
     if on.values:
-        return ", ".join(f'"{v.text}"' for v in on.values)
+        return ", ".join(v.text for v in on.values)
     if on.event == "digits":
         return "other digits"
     return on.event

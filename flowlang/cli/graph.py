@@ -1,4 +1,4 @@
-"""`flowlang graph` (not built yet)."""
+"""Draw a flow's steps, choices and endings as a Mermaid or Graphviz (DOT) diagram."""
 
 from __future__ import annotations
 
@@ -7,9 +7,28 @@ import sys
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("args", nargs="*")
+    parser.add_argument("flow", metavar="FLOW", help="the .flow file to draw")
+    parser.add_argument(
+        "--format",
+        choices=("mermaid", "dot"),
+        default="mermaid",
+        help="mermaid (default; GitHub shows it in Markdown) or dot (Graphviz)",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
-    print("flowlang graph: not built yet", file=sys.stderr)
-    return 2
+    from flowlang.cli.inputs import read_source
+    from flowlang.diagnostics import render_text
+    from flowlang.errors import FlowSyntaxError
+    from flowlang.graph import to_dot, to_mermaid
+    from flowlang.parser import parse_source
+
+    source = read_source(args.flow)
+    try:
+        flow = parse_source(source)
+    except FlowSyntaxError as exc:
+        for d in exc.diagnostics:
+            sys.stderr.write(render_text(d, source))
+        return 1
+    sys.stdout.write(to_dot(flow) if args.format == "dot" else to_mermaid(flow))
+    return 0

@@ -305,20 +305,28 @@ KEY_WORDS = {
     "pound": "#",
     "hash": "#",
 }
-# A key, not followed by a letter or digit ("press 10" mentions no single key).
-_KEY = r"(?:[0-9*#]|zero|one|two|three|four|five|six|seven|eight|nine|star|pound|hash)(?!\w)"
-MENTION = re.compile(
-    rf"\b(?:press|dial|push|hit|enter|select)\s+({_KEY})((?:\s*(?:,\s*or|,|or|and)\s*{_KEY})*)",
+_WORD = r"(?:zero|one|two|three|four|five|six|seven|eight|nine|star|pound|hash)"
+_SENTENCE = re.compile(r"[^.!?]+")
+_ASKS = re.compile(r"\b(?:press|dial|push|hit|enter|select|choose)\b", re.IGNORECASE)
+# A lone key (`3`, not `30`), or a key word right after "press" / "or" / a comma.
+_KEYS = re.compile(
+    rf"(?<![\w*#])([0-9*#])(?![\w*#])"
+    rf"|\b(?:press|dial|push|hit|enter|select|choose|or|and)\s+({_WORD})\b"
+    rf"|,\s*({_WORD})\b",
     re.IGNORECASE,
 )
-_KEY_RE = re.compile(_KEY, re.IGNORECASE)
 
 
 def mentioned_keys(text: str) -> list[str]:
-    """The keys a prompt tells the caller to press ("press 1", "press one or two", "press star")."""
+    """The keys a prompt tells the caller to press: in each sentence that asks for a key
+    ("press", "dial", "enter"...), every lone key (`1`, `*`) and key word after the verb or
+    an "or" ("press one or two", "press star")."""
     keys: list[str] = []
-    for match in MENTION.finditer(text):
-        for word in [match.group(1), *_KEY_RE.findall(match.group(2) or "")]:
+    for sentence in _SENTENCE.findall(text):
+        if not _ASKS.search(sentence):
+            continue
+        for match in _KEYS.finditer(sentence):
+            word = next(g for g in match.groups() if g)
             key = KEY_WORDS.get(word.lower(), word)
             if key not in keys:
                 keys.append(key)

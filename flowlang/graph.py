@@ -1,0 +1,161 @@
+"""Drawings of a flow's control graph (Mermaid or Graphviz DOT), from the shared analysis.
+
+Only the points a person thinks about are drawn: steps, gathers and AI blocks, `if` tests,
+and where the call ends. The plain statements between them are folded into the edges, and
+each edge carries the label of the choice that leads along it (the keys of a gather branch,
+`timeout`, `yes`/`no` of an `if`, `goto`).
+"""
+
+from __future__ import annotations
+
+from attrs import frozen
+
+from flowlang import nodes
+from flowlang.analysis import Edge, Graph, Node, analyze
+
+SHOWN = (nodes.Gather, nodes.AiGather, nodes.Assistant, nodes.If)
+LABEL_WIDTH = 40
+
+
+@frozen
+class Box:
+    """A drawn point: `id` is its graph node, `shape` one of step, ask, test, end."""
+
+    id: int
+    text: str
+    shape: str
+
+
+@frozen
+class Arrow:
+    source: int
+    target: int
+    label: str
+
+
+@frozen
+class Drawing:
+    boxes: tuple[Box, ...]
+    arrows: tuple[Arrow, ...]
+
+
+def _short(text: str) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= LABEL_WIDTH else text[: LABEL_WIDTH - 3] + "..."
+
+
+def _box(n: Node) -> Box | None:
+    stmt = n.node
+    if n.kind == "step":
+        return Box(n.id, n.step, "step")
+    if n.kind == "end":
+        return Box(n.id, "end", "end")
+    if n.kind != "stmt":
+        return None
+    if isinstance(stmt, nodes.Hangup):
+        return Box(n.id, "hangup", "end")
+    if isinstance(stmt, nodes.Transfer):
+        return Box(n.id, _short(f"transfer {stmt.to.text}"), "end")
+    if isinstance(stmt, nodes.Gather):
+        says = [p.text.text for p in stmt.prompt if isinstance(p, nodes.Say)]
+        return Box(n.id, _short("gather: " + " ".join(says)) if says else "gather", "ask")
+    if isinstance(stmt, nodes.AiGather):
+        return Box(n.id, "ai_gather", "ask")
+    if isinstance(stmt, nodes.Assistant):
+        return Box(n.id, "assistant", "ask")
+    if isinstance(stmt, nodes.If):
+        return Box(n.id, "if", "test")
+    return None
+
+
+def _edge_label(graph: Graph, edge: Edge) -> str:
+    if edge.label == "goto":
+        return ""
+    source = graph.nodes[edge.source]
+    if source.kind == "result" and not edge.label:
+        # The outcomes with no handler of their own continue after the block.
+        block = source.node
+        wanted = ("invalid", "timeout") if isinstance(block, nodes.Gather) else ("valid", "invalid")
+        handled = {on.event for on in getattr(block, "handlers", ())}
+        return ", ".join(e for e in wanted if e not in handled)
+    return edge.label
+
+
+def drawing(graph: Graph) -> Drawing:
+    """The boxes and arrows of `graph`, with the undrawn statements folded into the arrows."""
+    boxes: dict[int, Box] = {}
+    for n in graph.nodes:
+        box = _box(n)
+        if box is not None:
+            boxes[n.id] = box
+    arrows: list[Arrow] = []
+    seen_arrows: set[tuple[int, int, str]] = set()
+    for source in boxes:
+        todo = [(e.target, _edge_label(graph, e)) for e in graph.successors(source)]
+        visited: set[tuple[int, str]] = set()
+        while todo:
+            nid, label = todo.pop(0)
+            if nid in boxes:
+                key = (source, nid, label)
+                if key not in seen_arrows:
+                    seen_arrows.add(key)
+                    arrows.append(Arrow(source, nid, label))
+                continue
+            if (nid, label) in visited:
+                continue
+            visited.add((nid, label))
+            for e in graph.successors(nid):
+                todo.append((e.target, label or _edge_label(graph, e)))
+    return Drawing(tuple(boxes.values()), tuple(arrows))
+
+
+def _mermaid_text(text: str) -> str:
+    return text.replace("&", "&amp;").replace('"', "#quot;").replace("<", "&lt;")
+
+
+MERMAID_SHAPES = {
+    "step": ('(["', '"])'),
+    "ask": ('{{"', '"}}'),
+    "test": ('{"', '"}'),
+    "end": ('(("', '"))'),
+}
+
+
+def to_mermaid(flow: nodes.Flow) -> str:
+    """A Mermaid `flowchart TD` of the flow."""
+    d = drawing(analyze(flow).graph)
+    lines = ["flowchart TD"]
+    for b in d.boxes:
+        left, right = MERMAID_SHAPES[b.shape]
+        lines.append(f"    n{b.id}{left}{_mermaid_text(b.text)}{right}")
+    for a in d.arrows:
+        if a.label:
+            lines.append(f'    n{a.source} -->|"{_mermaid_text(a.label)}"| n{a.target}')
+        else:
+            lines.append(f"    n{a.source} --> n{a.target}")
+    return "\n".join(lines) + "\n"
+
+
+def _dot_text(text: str) -> str:
+    return text.replace("\\", "\\\\").replace('"', '\\"')
+
+
+DOT_SHAPES = {
+    "step": "box, style=rounded",
+    "ask": "hexagon",
+    "test": "diamond",
+    "end": "doublecircle",
+}
+
+
+def to_dot(flow: nodes.Flow) -> str:
+    """A Graphviz `digraph` of the flow."""
+    d = drawing(analyze(flow).graph)
+    lines = ["digraph flow {", "    rankdir=TB;", '    node [fontname="Helvetica"];']
+    for b in d.boxes:
+        lines.append(f'    n{b.id} [label="{_dot_text(b.text)}", shape={DOT_SHAPES[b.shape]}];')
+    for a in d.arrows:
+        label = f' [label="{_dot_text(a.label)}"]' if a.label else ""
+        lines.append(f"    n{a.source} -> n{a.target}{label};")
+    lines.append("}")
+    return "\n".join(lines) + "\n"
