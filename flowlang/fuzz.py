@@ -1,0 +1,205 @@
+"""Random callers for a flow (with hypothesis): find calls that fail, loop forever or get stuck."""
+
+from __future__ import annotations
+
+import shlex
+from collections.abc import Callable
+from typing import Any
+
+from attrs import frozen
+from hypothesis import HealthCheck, Phase, Verbosity, given, settings
+from hypothesis import seed as fixed_seed
+from hypothesis import strategies as st
+
+from flowlang.nodes import Interp
+from flowlang.phone import (
+    KEYS,
+    AiResult,
+    CallerAction,
+    ConversationEnds,
+    HangUp,
+    KeyDuringAi,
+    Press,
+    Silence,
+)
+from flowlang.simulator import InputError, Simulation, input_text
+
+DEFAULT_EXAMPLES = 200
+MAX_INPUTS = 30
+
+
+@frozen
+class Finding:
+    """A call that went wrong: `kind` ("error", "stuck" or "crash"), what happened, the `.flow`
+    line when known, and the caller inputs that lead to it (shrunk by hypothesis)."""
+
+    kind: str
+    message: str
+    line: int | None
+    inputs: tuple[str, ...]
+
+
+@frozen
+class FuzzReport:
+    """How many random calls were tried, and the first problem found (None when none)."""
+
+    examples: int
+    finding: Finding | None
+
+
+class _Found(Exception):
+    pass
+
+
+def simulate_command(flow_path: str, inputs: tuple[str, ...]) -> str:
+    """The ready-to-paste `flowlang simulate` command that replays `inputs`."""
+    parts = ["flowlang", "simulate", flow_path]
+    for text in inputs:
+        parts += ["--input", text]
+    return " ".join(shlex.quote(p) for p in parts)
+
+
+class _Vocabulary:
+    """What a random caller may do, learnt from the program: the entries its branches expect
+    and the keys its `on key` handlers listen for."""
+
+    def __init__(self, program: Any) -> None:
+        entries: set[str] = set()
+        keys: set[str] = set()
+        for block in program.blocks:
+            for op in block.ops:
+                for branch in getattr(op, "branches", ()):
+                    for value in branch.values:
+                        if not any(isinstance(p, Interp) for p in value.parts):
+                            entries.add("".join(str(p) for p in value.parts))
+                for key in getattr(op, "keys", ()):
+                    keys.add(key.key)
+        self.entries = sorted(e for e in entries if e and all(c in KEYS for c in e))
+        self.keys = sorted(keys)
+
+    def gather(self, body: dict[str, Any]) -> st.SearchStrategy[CallerAction]:
+        valid = str(body.get("valid_digits", "0123456789"))
+        low = int(body.get("minimum_digits", 1))
+        high = min(int(body.get("maximum_digits", 8)), max(low, 1) + 4)
+        terminator = str(body.get("terminating_digit", "#"))
+        typed = st.text(st.sampled_from(valid or KEYS), min_size=max(low, 1), max_size=high)
+        if body.get("terminating_digit"):
+            typed = typed.map(lambda keys: keys + terminator) | typed
+        choices: list[st.SearchStrategy[CallerAction]] = [
+            st.just(Silence()),
+            typed.map(Press),
+        ]
+        if self.entries:
+            choices.append(st.sampled_from(self.entries).map(Press))
+        choices += [st.text(st.sampled_from(KEYS), min_size=1, max_size=6).map(Press),
+                    st.just(HangUp())]
+        return st.one_of(choices)
+
+    def ai_gather(self, body: dict[str, Any]) -> st.SearchStrategy[CallerAction]:
+        # Telnyx ends an AI gather `valid` only with every required field, of its type; an
+        # invalid one may carry anything it got so far.
+        parameters = body.get("parameters", {})
+        properties = parameters.get("properties", {})
+        required = set(parameters.get("required", ()))
+        values = {
+            "string": st.text(max_size=12),
+            "integer": st.integers(-5, 50),
+            "number": st.floats(-5, 50, allow_nan=False),
+            "boolean": st.booleans(),
+        }
+        fields = {name: values.get(str(spec.get("type")), st.none())
+                  for name, spec in properties.items()}
+        valid = st.fixed_dictionaries(
+            {name: fields[name] for name in fields if name in required},
+            optional={name: fields[name] for name in fields if name not in required},
+        )
+        invalid = st.fixed_dictionaries({}, optional=fields)
+        return st.one_of(
+            valid.map(AiResult),
+            invalid.map(lambda result: AiResult(result, valid=False)),
+            self._key(),
+            st.just(HangUp()),
+        )
+
+    def assistant(self) -> st.SearchStrategy[CallerAction]:
+        return st.one_of(st.just(ConversationEnds()), self._key(), st.just(HangUp()))
+
+    def _key(self) -> st.SearchStrategy[CallerAction]:
+        keys = st.sampled_from(self.keys) | st.sampled_from(KEYS) if self.keys else \
+            st.sampled_from(KEYS)
+        return keys.map(KeyDuringAi)
+
+
+def play(
+    program: Any, draw: Callable[[st.SearchStrategy[CallerAction]], CallerAction],
+    vocabulary: _Vocabulary, max_inputs: int = MAX_INPUTS,
+) -> Finding | None:
+    """One random call: the caller's actions come from `draw`; a Finding when it goes wrong."""
+    inputs: list[str] = []
+    try:
+        sim = Simulation.begin(program)
+        for _ in range(max_inputs + 1):
+            finding = _check(sim, inputs)
+            if finding is not None or sim.ended:
+                return finding
+            if len(inputs) == max_inputs:
+                return None
+            waiting = sim.phone.waiting
+            assert waiting is not None
+            if waiting.kind == "gather":
+                strategy = vocabulary.gather(waiting.command.body)
+            elif waiting.kind == "ai_gather":
+                strategy = vocabulary.ai_gather(waiting.command.body)
+            else:
+                strategy = vocabulary.assistant()
+            action = draw(strategy)
+            inputs.append(input_text(action))
+            sim.give(action)
+    except InputError as exc:
+        return Finding("crash", f"the simulator refused an input: {exc}", None, tuple(inputs))
+    except Exception as exc:  # noqa: BLE001 - any crash is a finding to report, not a traceback
+        return Finding("crash", f"{type(exc).__name__}: {exc}", None, tuple(inputs))
+    return None
+
+
+def _check(sim: Simulation, inputs: list[str]) -> Finding | None:
+    end = sim.end
+    if end is not None and end.reason == "error":
+        return Finding("error", end.message or "the flow failed", end.line, tuple(inputs))
+    if sim.stuck:
+        what = sim.waiting or "something"
+        message = f"the flow waits for {what}, but nothing the caller does can complete it"
+        return Finding("stuck", message, None, tuple(inputs))
+    return None
+
+
+def fuzz(
+    program: Any, examples: int = DEFAULT_EXAMPLES, seed: int = 0, max_inputs: int = MAX_INPUTS
+) -> FuzzReport:
+    """Try `examples` random callers on `program`; report the shortest failing one found."""
+    vocabulary = _Vocabulary(program)
+    found: list[Finding] = []
+
+    @settings(
+        max_examples=examples,
+        deadline=None,
+        database=None,
+        verbosity=Verbosity.quiet,
+        report_multiple_bugs=False,
+        phases=(Phase.generate, Phase.shrink),
+        suppress_health_check=list(HealthCheck),
+    )
+    @fixed_seed(seed)
+    @given(st.data())
+    def explore(data: st.DataObject) -> None:
+        finding = play(program, data.draw, vocabulary, max_inputs)
+        if finding is not None:
+            found.append(finding)
+            raise _Found(finding.message)
+
+    try:
+        explore()
+    except _Found:
+        pass
+    # Hypothesis replays the shrunk example last, so the last finding is the shortest one.
+    return FuzzReport(examples, found[-1] if found else None)
