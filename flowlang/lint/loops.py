@@ -9,21 +9,23 @@ from flowlang.analysis import Loop
 from flowlang.diagnostics import Severity
 from flowlang.lint.context import Context
 from flowlang.lint.registry import Finding, rule
+from flowlang.source import Span
 
 
 def _goto_in(ctx: Context, loop: Loop) -> nodes.Goto | None:
-    """The first `goto` (in source order) that closes the loop: it jumps to a step inside it."""
+    """The `goto` that closes the loop: one inside it that jumps back up to a step inside it
+    (the first in source order), else any `goto` inside it to a step inside it."""
     graph = ctx.analysis.graph
-    best: nodes.Goto | None = None
+    candidates: list[tuple[bool, Span, nodes.Goto]] = []
     for nid in loop.nodes:
         node = graph.nodes[nid].node
-        if not isinstance(node, nodes.Goto):
+        if not isinstance(node, nodes.Goto) or node.span is None:
             continue
-        if not any(e.target in loop.nodes for e in graph.successors(nid)):
-            continue
-        if best is None or (node.span and best.span and node.span < best.span):
-            best = node
-    return best
+        for e in graph.successors(nid):
+            target = graph.nodes[e.target]
+            if e.target in loop.nodes and target.span is not None:
+                candidates.append((target.span.line > node.span.line, node.span, node))
+    return min(candidates, key=lambda c: (c[0], c[1]))[2] if candidates else None
 
 
 def _report(ctx: Context, loop: Loop) -> Finding:

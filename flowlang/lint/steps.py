@@ -1,4 +1,7 @@
-"""Rules about steps and the shape of the flow (FL1xx): targets, duplicates, dead code, handlers."""
+"""Rules about steps and the shape of the flow (FL1xx): targets, duplicates, dead code, handlers.
+
+A handler written in the wrong block (`on valid` in a gather) is a syntax error (FL009).
+"""
 
 from __future__ import annotations
 
@@ -9,15 +12,6 @@ from flowlang import nodes
 from flowlang.diagnostics import Severity
 from flowlang.lint.context import Context
 from flowlang.lint.registry import Finding, rule
-
-# The handlers each block accepts (LANGUAGE.md sections 3 to 5).
-ALLOWED_HANDLERS: dict[type[nodes.Node], tuple[str, ...]] = {
-    nodes.Gather: ("digits", "invalid", "timeout"),
-    nodes.AiGather: ("valid", "invalid", "key"),
-    nodes.Assistant: ("key",),
-}
-
-BLOCK_NAMES = {nodes.Gather: "gather", nodes.AiGather: "ai_gather", nodes.Assistant: "assistant"}
 
 
 def _line(node: nodes.Node) -> int:
@@ -209,54 +203,6 @@ def unreachable_statement(ctx: Context) -> Iterator[Finding]:
                     help=f"move it before the `{ender}`, or delete it",
                 )
                 break
-
-
-@rule("FL105", "misplaced-handler", Severity.ERROR)
-def misplaced_handler(ctx: Context) -> Iterator[Finding]:
-    """## What it does
-    Checks that each `on` handler belongs to the block it is written in: `gather` takes
-    `on digits`, `on invalid` and `on timeout`; `ai_gather` takes `on valid`, `on invalid`
-    and `on key`; `assistant` takes `on key`; only the top level takes `on hangup`.
-
-    ## Why is this bad?
-    A handler for an event the block never produces never runs: an `on valid` in a `gather`
-    is never called (a gather's valid entries go to `on digits`).
-
-    ## Example
-    ```
-    gather digits 4:
-        say "Enter your PIN."
-        on valid: goto account
-    ```
-
-    ## Use instead
-    ```
-    gather digits 4:
-        say "Enter your PIN."
-        on digits: goto account
-    ```
-    """
-    for stmt in ctx.of_type(nodes.Gather, nodes.AiGather, nodes.Assistant):
-        allowed = ALLOWED_HANDLERS[type(stmt)]
-        block = BLOCK_NAMES[type(stmt)]
-        assert isinstance(stmt, nodes.Gather | nodes.AiGather | nodes.Assistant)
-        for on in stmt.handlers:
-            if on.event not in allowed:
-                takes = ", ".join(f"`on {e}`" for e in allowed)
-                yield Finding(
-                    on.span,
-                    f"`on {on.event}` does not belong in a `{block}` block",
-                    label="never runs here",
-                    help=f"a `{block}` takes {takes}",
-                )
-    top = ctx.flow.on_hangup
-    if top is not None and top.event != "hangup":
-        yield Finding(
-            top.span,
-            f"`on {top.event}` cannot stand at the top level",
-            label="never runs here",
-            help="only `on hangup:` goes at the top level; put it inside a gather or ai_gather",
-        )
 
 
 def _handler_key(on: nodes.On) -> list[str]:

@@ -1,0 +1,88 @@
+"""Each rule against its inline-annotated fixture: exactly the annotated findings are reported."""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from flowlang import nodes
+from flowlang.lint import check_source, lint
+from flowlang.lint.registry import all_rules
+from flowlang.source import Source, Span
+
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+FIXTURE_FILES = sorted(FIXTURES.glob("*.flow"))
+ANNOTATION = re.compile(r"#\s*(error|warning):\s*\[([^\]]*)\]\s*$")
+
+
+def annotated(text: str) -> Counter[tuple[int, str, str]]:
+    """(line, severity, code) for every `# error: [FL101]` / `# warning: [FL301, ...]`."""
+    found: Counter[tuple[int, str, str]] = Counter()
+    for number, line in enumerate(text.splitlines(), start=1):
+        match = ANNOTATION.search(line)
+        if match:
+            for code in match.group(2).split(","):
+                found[(number, match.group(1), code.strip())] += 1
+    return found
+
+
+def reported(source: Source) -> Counter[tuple[int, str, str]]:
+    return Counter(
+        (d.span.line if d.span else 0, d.severity.value, d.code) for d in check_source(source)
+    )
+
+
+@pytest.mark.parametrize("path", FIXTURE_FILES, ids=[p.stem for p in FIXTURE_FILES])
+def test_fixture_reports_exactly_its_annotations(path: Path) -> None:
+    source = Source(str(path.relative_to(FIXTURES.parent)), path.read_text(encoding="utf-8"))
+    assert reported(source) == annotated(source.text)
+
+
+RULES = all_rules()
+
+
+@pytest.mark.parametrize("code", [r.code for r in RULES], ids=[r.code for r in RULES])
+def test_every_rule_has_a_fixture_that_triggers_it(code: str) -> None:
+    path = FIXTURES / f"{code}.flow"
+    assert path.exists(), f"add tests/lint/fixtures/{code}.flow"
+    codes = {c for (_, _, c) in annotated(path.read_text(encoding="utf-8"))}
+    assert code in codes
+
+
+def test_annotation_reader_counts_repeated_codes() -> None:
+    text = 'say "x"  # error: [FL303, FL303]\nlog "y"  # warning: [FL301]\n'
+    assert annotated(text) == Counter(
+        {(1, "error", "FL303"): 2, (2, "warning", "FL301"): 1}
+    )
+
+
+@pytest.mark.parametrize("rule", RULES, ids=[r.code for r in RULES])
+def test_rule_metadata_is_complete(rule: object) -> None:
+    from flowlang.lint.registry import DOC_SECTIONS, Rule
+
+    assert isinstance(rule, Rule)
+    assert re.fullmatch(r"FL[1-7]\d\d", rule.code)
+    assert re.fullmatch(r"[a-z]+(-[a-z]+)*", rule.name)
+    for section in DOC_SECTIONS:
+        assert rule.section(section), f"{rule.code} has no `## {section}` section"
+    assert rule.summary.endswith(".")
+
+
+def test_codes_and_names_are_unique() -> None:
+    assert len({r.code for r in RULES}) == len(RULES)
+    assert len({r.name for r in RULES}) == len(RULES)
+
+
+def test_duplicate_handler_rule_sees_hand_built_trees_too() -> None:
+    """A tree built without the parser (the parser already rejects misplaced handlers)."""
+    span = Span(3, 5, 3, 20)
+    on = nodes.On("timeout", (), (nodes.Hangup(span=span),), span=span)
+    gather = nodes.Gather(prompt=(), handlers=(on, on), span=span)
+    flow = nodes.Flow(
+        steps=(nodes.Step(nodes.Name("main"), (nodes.Answer(span=span), gather), span=span),)
+    )
+    codes = [d.code for d in lint(flow, Source("t.flow", ""))]
+    assert codes.count("FL106") == 1
