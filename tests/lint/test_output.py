@@ -1,0 +1,118 @@
+"""`flowlang check` output: golden snapshots (text, json, github) and a schema-valid SARIF log."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+import jsonschema
+import pytest
+
+from flowlang.lint import check_source, github_format, json_format, sarif, text_format
+from flowlang.lint.registry import all_rules
+from flowlang.lint.report import Checked, Report
+from flowlang.source import Source
+
+HERE = Path(__file__).resolve().parent
+SCHEMA = HERE.parent / "data" / "sarif-schema-2.1.0.json"
+SNAPSHOTS = ["FL101", "FL201", "FL301", "FL502", "FL702"]
+
+
+def report_of(*codes: str) -> Report:
+    files = []
+    for code in codes:
+        path = HERE / "fixtures" / f"{code}.flow"
+        source = Source(f"fixtures/{code}.flow", path.read_text(encoding="utf-8"))
+        files.append(Checked(source, tuple(check_source(source))))
+    return Report(tuple(files))
+
+
+@pytest.mark.parametrize("code", SNAPSHOTS, ids=SNAPSHOTS)
+def test_text_output_matches_golden(code: str, golden: Callable[[str, str], None]) -> None:
+    golden(f"lint/{code}.txt", text_format.render(report_of(code)))
+
+
+@pytest.mark.parametrize("code", SNAPSHOTS, ids=SNAPSHOTS)
+def test_json_output_matches_golden(code: str, golden: Callable[[str, str], None]) -> None:
+    golden(f"lint/{code}.json", json_format.render(report_of(code)))
+
+
+@pytest.mark.parametrize("code", SNAPSHOTS, ids=SNAPSHOTS)
+def test_github_output_matches_golden(code: str, golden: Callable[[str, str], None]) -> None:
+    golden(f"lint/{code}.github.txt", github_format.render(report_of(code)))
+
+
+def test_syntax_error_is_rendered_like_a_finding(golden: Callable[[str, str], None]) -> None:
+    source = Source("broken.flow", "main:\n    answer\n    goto\n")
+    report = Report((Checked(source, tuple(check_source(source))),))
+    assert report.errors >= 1
+    golden("lint/syntax_error.txt", text_format.render(report))
+
+
+def sarif_validator() -> jsonschema.protocols.Validator:
+    schema = json.loads(SCHEMA.read_text(encoding="utf-8"))
+    cls = jsonschema.validators.validator_for(schema)
+    cls.check_schema(schema)
+    return cls(schema, format_checker=cls.FORMAT_CHECKER)
+
+
+def test_sarif_output_validates_against_the_sarif_2_1_0_schema() -> None:
+    syntax = Source("broken.flow", "main:\n    goto\n")
+    report = Report(
+        (*report_of(*SNAPSHOTS).files, Checked(syntax, tuple(check_source(syntax))))
+    )
+    log = json.loads(sarif.render(report))
+    sarif_validator().validate(log)
+    run = log["runs"][0]
+    assert len(run["results"]) == len(report.diagnostics)
+    ids = [r["id"] for r in run["tool"]["driver"]["rules"]]
+    for result in run["results"]:
+        assert ids[result["ruleIndex"]] == result["ruleId"]
+        region = result["locations"][0]["physicalLocation"]["region"]
+        assert region["startLine"] >= 1 and region["startColumn"] >= 1
+
+
+def test_the_schema_check_catches_an_invalid_log() -> None:
+    log = json.loads(sarif.render(report_of("FL101")))
+    log["runs"][0]["results"][0]["level"] = "fatal"
+    with pytest.raises(jsonschema.ValidationError):
+        sarif_validator().validate(log)
+
+
+def test_sarif_rules_carry_their_documentation() -> None:
+    log = json.loads(sarif.render(Report(())))
+    rules = {r["id"]: r for r in log["runs"][0]["tool"]["driver"]["rules"]}
+    assert set(rules) == {r.code for r in all_rules()}
+    for r in all_rules():
+        d = rules[r.code]
+        assert d["name"] == r.name
+        assert d["shortDescription"]["text"] == r.summary
+        assert d["fullDescription"]["text"] == r.description
+        assert "## Why is this bad?" in d["help"]["markdown"]
+        assert d["helpUri"] == f"docs/rules/{r.code}.md"
+        assert d["defaultConfiguration"]["level"] == r.severity.value
+
+
+def test_json_output_has_the_documented_shape() -> None:
+    document = json.loads(json_format.render(report_of("FL101", "FL202")))
+    assert document["version"] == 1
+    assert document["summary"] == {
+        "files": 2,
+        "files_with_findings": 2,
+        "errors": 2,
+        "warnings": 1,
+    }
+    first = document["diagnostics"][0]
+    assert set(first) == {
+        "file", "code", "rule", "severity", "message", "label", "help", "notes",
+        "line", "column", "end_line", "end_column",
+    }
+    assert (first["code"], first["rule"], first["line"]) == ("FL101", "unknown-step", 7)
+
+
+def test_github_output_escapes_separators() -> None:
+    source = Source("a,b:c.flow", "main:\n    answer\n    goto nowhere\n")
+    out = github_format.render(Report((Checked(source, tuple(check_source(source))),)))
+    assert out.startswith("::error file=a%2Cb%3Ac.flow,line=3,col=10,endLine=3,endColumn=17,")
+    assert ",title=FL101::`goto` target `nowhere` is not a step in this flow\n" in out
