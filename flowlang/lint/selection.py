@@ -44,7 +44,8 @@ class Selection:
         chosen = -1 if self.select is None else _longest(code, self.select)
         if self.select is not None and chosen < 0:
             return False
-        return _longest(code, self.ignore) < chosen if self.ignore else True
+        dropped = _longest(code, self.ignore)
+        return dropped < 0 or (self.select is not None and chosen > dropped)
 
 
 def _longest(code: str, prefixes: tuple[str, ...]) -> int:

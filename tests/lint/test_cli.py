@@ -1,0 +1,204 @@
+"""`flowlang check`, `rule` and `graph` as a person runs them: output and exit status."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from flowlang.cli import main
+
+CLEAN = 'voice "Telnyx.KokoroTTS.af"\n\nmain:\n    answer\n    say "Hello."\n    hangup\n'
+WARNS = 'main:\n    transfer "+13125550001"\n'  # FL202 no-answer
+ERRS = "main:\n    answer\n    goto nowhere\n"  # FL101
+
+
+def write(folder: Path, name: str, text: str) -> Path:
+    path = folder / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def workdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """An empty folder with its own pyproject.toml, so the repository's config does not apply."""
+    monkeypatch.chdir(tmp_path)
+    write(tmp_path, "pyproject.toml", "[project]\nname = 'x'\n")
+    return tmp_path
+
+
+@pytest.mark.parametrize(
+    ("text", "extra", "status", "summary"),
+    [
+        (CLEAN, [], 0, "All checks passed (1 file)."),
+        (WARNS, [], 0, "Found 1 warning in 1 file."),
+        (WARNS, ["--strict"], 1, "Found 1 warning in 1 file."),
+        (ERRS, [], 1, "Found 1 error in 1 file."),
+    ],
+    ids=["clean", "warnings-pass", "strict-warnings-fail", "errors-fail"],
+)
+def test_exit_status_and_summary(
+    workdir: Path,
+    capsys: pytest.CaptureFixture[str],
+    text: str,
+    extra: list[str],
+    status: int,
+    summary: str,
+) -> None:
+    write(workdir, "a.flow", text)
+    assert main(["check", "a.flow", *extra]) == status
+    assert capsys.readouterr().out.splitlines()[-1] == summary
+
+
+def test_folders_are_searched_for_flow_files(
+    workdir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    write(workdir, "flows/a.flow", CLEAN)
+    write(workdir, "flows/deep/b.flow", ERRS)
+    write(workdir, "flows/notes.txt", "not a flow")
+    assert main(["check", "flows"]) == 1
+    out = capsys.readouterr().out
+    assert "flows/deep/b.flow:3:10" in out
+    assert out.splitlines()[-1] == "Found 1 error in 1 file."
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["check", "missing.flow"], "missing.flow: no such file or folder"),
+        (["check", "bad.flow"], "not UTF-8"),
+        (["check", "a.flow", "--select", "E501"], "`E501` is not a rule code"),
+        (["rule", "FL999"], "no rule `FL999`"),
+    ],
+    ids=["missing-file", "not-utf8", "bad-select", "unknown-rule"],
+)
+def test_usage_errors_exit_2_with_one_line(
+    workdir: Path, capsys: pytest.CaptureFixture[str], args: list[str], message: str
+) -> None:
+    write(workdir, "a.flow", CLEAN)
+    (workdir / "bad.flow").write_bytes(b"main:\n    say \"\xff\"\n")
+    assert main(args) == 2
+    err = capsys.readouterr().err
+    assert len(err.strip().splitlines()) == 1
+    assert message in err
+    assert "Traceback" not in err
+
+
+def test_select_and_ignore(workdir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    write(workdir, "a.flow", "main:\n    say \"Hi\"\n    goto nowhere\n")
+    main(["check", "a.flow", "--format", "json", "--select", "FL1,FL2"])
+    assert '"FL403"' not in capsys.readouterr().out
+    assert main(["check", "a.flow", "--ignore", "FL101", "--ignore", "FL2,FL4"]) == 0
+    assert capsys.readouterr().out.strip() == "All checks passed (1 file)."
+
+
+def test_suppression_comment_on_the_line(workdir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    text = (
+        'voice "Telnyx.KokoroTTS.af"\n\nmain:\n    answer\n'
+        "    goto nowhere  # flowlang: ignore[FL101]\n"
+        "    goto other  # flowlang: ignore[FL104, FL101]\n"
+    )
+    write(workdir, "a.flow", text)
+    assert main(["check", "a.flow"]) == 0
+    assert capsys.readouterr().out.strip() == "All checks passed (1 file)."
+
+
+def test_pyproject_config_applies(workdir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    write(workdir, "pyproject.toml", '[tool.flowlang]\nignore = ["FL101"]\nstrict = true\n')
+    write(workdir, "sub/a.flow", ERRS)
+    write(workdir, "sub/b.flow", WARNS)
+    assert main(["check", "sub/a.flow"]) == 0
+    assert main(["check", "sub"]) == 1  # strict: the warning of b.flow fails the run
+    capsys.readouterr()
+    assert main(["check", "sub", "--no-config"]) == 1
+    assert "FL101" in capsys.readouterr().out
+
+
+def test_bad_config_is_a_usage_error(workdir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    write(workdir, "pyproject.toml", "[tool.flowlang]\nselect = 3\n")
+    write(workdir, "a.flow", CLEAN)
+    assert main(["check", "a.flow"]) == 2
+    assert "`select` must be a list of rule codes" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("fmt", ["json", "sarif", "github"], ids=["json", "sarif", "github"])
+def test_every_format_reports_the_same_finding(
+    workdir: Path, capsys: pytest.CaptureFixture[str], fmt: str
+) -> None:
+    write(workdir, "a.flow", ERRS)
+    assert main(["check", "a.flow", "--format", fmt]) == 1
+    out = capsys.readouterr().out
+    assert "FL101" in out and "`nowhere`" in out
+
+
+def test_rule_prints_its_documentation(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["rule", "unknown-step"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("FL101 unknown-step (error)")
+    assert "## Why is this bad?" in out and "## Use instead" in out
+
+
+def test_rule_lists_every_rule(capsys: pytest.CaptureFixture[str]) -> None:
+    from flowlang.lint.registry import all_rules
+
+    assert main(["rule"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert [line.split()[0] for line in lines] == [r.code for r in all_rules()]
+
+
+def test_graph_draws_mermaid_and_dot(workdir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    text = (
+        'voice "Telnyx.KokoroTTS.af"\n\nmain:\n    answer\n    gather:\n'
+        '        say "Press 1."\n        on digits "1": transfer "+13125550001"\n'
+        "        on invalid: hangup\n        on timeout: goto main\n"
+    )
+    write(workdir, "a.flow", text)
+    assert main(["graph", "a.flow"]) == 0
+    mermaid = capsys.readouterr().out
+    assert mermaid.startswith("flowchart TD\n")
+    assert '-->|"1"|' in mermaid and '-->|"timeout"|' in mermaid
+    assert main(["graph", "a.flow", "--format", "dot"]) == 0
+    dot = capsys.readouterr().out
+    assert dot.startswith("digraph flow {") and '[label="invalid"]' in dot
+
+
+def test_graph_of_a_broken_flow_shows_the_syntax_error(
+    workdir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    write(workdir, "a.flow", "main:\n    goto\n")
+    assert main(["graph", "a.flow"]) == 1
+    assert "error[FL" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("select", "ignore", "code", "wanted"),
+    [
+        (None, (), "FL101", True),
+        (None, ("FL101",), "FL202", True),
+        (None, ("FL101",), "FL101", False),
+        (None, ("FL1",), "FL102", False),
+        (("FL3",), (), "FL101", False),
+        (("FL3",), ("FL301",), "FL302", True),
+        (("FL3",), ("FL301",), "FL301", False),
+        (("FL301",), ("FL3",), "FL301", True),
+        (("FL301",), ("FL301",), "FL301", False),
+    ],
+    ids=[
+        "default-all",
+        "ignore-other",
+        "ignore-exact",
+        "ignore-prefix",
+        "select-other-family",
+        "select-family-ignore-one-keeps-rest",
+        "select-family-ignore-one-drops-it",
+        "specific-select-beats-broad-ignore",
+        "ignore-wins-a-tie",
+    ],
+)
+def test_selection_longest_match_wins(
+    select: tuple[str, ...] | None, ignore: tuple[str, ...], code: str, wanted: bool
+) -> None:
+    from flowlang.lint.selection import Selection
+
+    assert Selection(select=select, ignore=ignore).wants(code) is wanted
