@@ -1,4 +1,4 @@
-"""Generated files stay in sync: docs/rules/ with the rules' docstrings, telnyx_data with the spec."""
+"""Generated files stay in sync: docs/rules/ with the docstrings, telnyx_data with the spec."""
 
 from __future__ import annotations
 
