@@ -1,0 +1,307 @@
+"""A fake Telnyx for end-to-end tests, over loopback: it takes Call Control commands over HTTP,
+checks each body against the OpenAPI subset, drops repeated command_ids as Telnyx does, and
+plays the caller with the simulator's phone model, POSTing signed webhooks back to the server
+(late, duplicated and out of order when asked; retried, as Telnyx does, while the server is down).
+"""
+
+from __future__ import annotations
+
+import heapq
+import itertools
+import json
+import random
+import threading
+import time
+from collections import deque
+from collections.abc import Iterable
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import unquote
+
+import httpx
+from nacl.signing import SigningKey
+
+from flowlang.phone import CallerAction, Phone, PhoneError
+from flowlang.runtime.commands import Command
+from flowlang.runtime.events import CallInfo
+from flowlang.simulator import parse_input
+from tests.openapi import command_errors
+from tests.server.signing import sign
+
+
+class Chaos:
+    """How webhooks misbehave: each batch shuffled, each event repeated with probability
+    `duplicate` (the copy arriving up to `late` seconds later), every delivery delayed up to
+    `jitter` seconds. Seeded, so a failing run can be replayed."""
+
+    def __init__(
+        self,
+        seed: int = 0,
+        shuffle: bool = False,
+        duplicate: float = 0.0,
+        late: float = 0.0,
+        jitter: float = 0.0,
+    ) -> None:
+        self.random = random.Random(seed)
+        self.shuffle = shuffle
+        self.duplicate = duplicate
+        self.late = late
+        self.jitter = jitter
+
+
+class FakeCall:
+    """One caller: a phone model, the caller's scripted actions, and a delivery thread."""
+
+    def __init__(self, fake: FakeTelnyx, info: CallInfo, script: list[CallerAction], hold: bool):
+        self.fake = fake
+        self.info = info
+        self.phone = Phone(info, webhook_url=fake.webhook_url)
+        self.script = deque(script)
+        self.hold = hold
+        self.accepted: list[tuple[str, dict[str, Any]]] = []
+        self.command_ids: set[str] = set()
+        self.received = 0
+        self.caller_errors: list[str] = []
+        self._heap: list[tuple[float, int, dict[str, Any]]] = []
+        self._order = itertools.count()
+        self._busy = 0
+        self._cond = threading.Condition()
+        self._thread = threading.Thread(target=self._deliver_forever, daemon=True)
+        self._thread.start()
+
+    # -- the call's state --------------------------------------------------------------------
+
+    @property
+    def waiting(self) -> bool:
+        """The call waits for the caller and every webhook so far was delivered."""
+        with self._cond:
+            return self.phone.waiting is not None and not self._heap and not self._busy
+
+    @property
+    def finished(self) -> bool:
+        with self._cond:
+            return self.phone.state == "ended" and not self._heap and not self._busy
+
+    @property
+    def settled(self) -> bool:
+        """Nothing left to deliver (the call may be over, or waiting)."""
+        with self._cond:
+            return not self._heap and not self._busy
+
+    def release(self) -> None:
+        """Let a held caller act."""
+        with self._cond:
+            self.hold = False
+            self._act()
+
+    # -- commands and the caller --------------------------------------------------------------
+
+    def command(self, action: str, body: dict[str, Any]) -> None:
+        with self._cond:
+            self.accepted.append((action, body))
+            self._enqueue(self.phone.send(Command(action, body)))
+            self._act()
+
+    def _act(self) -> None:
+        if self.hold or self.phone.waiting is None or not self.script:
+            return
+        if self.phone.state == "ended":
+            return
+        action = self.script.popleft()
+        try:
+            self._enqueue(self.phone.act(action))
+        except PhoneError as exc:
+            self.caller_errors.append(str(exc))
+
+    def start(self) -> None:
+        with self._cond:
+            self._enqueue([self.phone.incoming()])
+
+    def hang_up(self) -> None:
+        with self._cond:
+            if self.phone.state != "ended":
+                self._enqueue(self.phone.act(parse_input("hangup")))
+
+    # -- delivery ---------------------------------------------------------------------------
+
+    def _enqueue(self, envelopes: Iterable[dict[str, Any]]) -> None:
+        batch = list(envelopes)
+        chaos = self.fake.chaos
+        now = time.monotonic()
+        if chaos.shuffle:
+            chaos.random.shuffle(batch)
+        for envelope in batch:
+            due = now + chaos.random.uniform(0, chaos.jitter)
+            heapq.heappush(self._heap, (due, next(self._order), envelope))
+            if chaos.random.random() < chaos.duplicate:
+                again = due + chaos.random.uniform(0, chaos.late)
+                heapq.heappush(self._heap, (again, next(self._order), envelope))
+        self._cond.notify_all()
+
+    def _deliver_forever(self) -> None:
+        while not self.fake.stopped:
+            with self._cond:
+                if not self._heap:
+                    self._cond.wait(0.2)
+                    continue
+                due, _, envelope = self._heap[0]
+                pause = due - time.monotonic()
+                if pause > 0:
+                    self._cond.wait(pause)
+                    continue
+                heapq.heappop(self._heap)
+                self._busy += 1
+            try:
+                self.fake.deliver(envelope)
+            finally:
+                with self._cond:
+                    self._busy -= 1
+
+
+class FakeTelnyx:
+    """The Telnyx side of many calls. `api_base` is what the server's --api-base points at;
+    set `webhook_url` to the server's webhook before starting calls.
+
+    `faults` (a deque) makes the next command requests fail: "429" and "500" are answered
+    without processing the command, "timeout" processes it and answers after `slow_answer`
+    seconds (so the client times out and retries the same command_id).
+    """
+
+    def __init__(self, key: SigningKey, api_key: str = "test-api-key") -> None:
+        self.key = key
+        self.api_key = api_key
+        self.webhook_url = ""
+        self.chaos = Chaos()
+        self.faults: deque[str] = deque()
+        self.slow_answer = 2.0
+        self.stall = threading.Event()
+        self.stall.set()
+        self.calls: dict[str, FakeCall] = {}
+        self.invalid: list[str] = []
+        self.requests = 0
+        self.fault_hits: list[str] = []
+        self.stopped = False
+        self.lock = threading.Lock()
+        self._http = httpx.Client(timeout=10.0)
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
+        self._server.daemon_threads = True
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread.start()
+
+    @property
+    def api_base(self) -> str:
+        return f"http://127.0.0.1:{self._server.server_address[1]}/v2"
+
+    def close(self) -> None:
+        self.stopped = True
+        self.stall.set()
+        self._server.shutdown()
+        self._server.server_close()
+        self._http.close()
+
+    # -- calls ------------------------------------------------------------------------------
+
+    def call(
+        self,
+        call_control_id: str,
+        inputs: Iterable[str],
+        caller: str = "+15550001111",
+        called: str = "+15550002222",
+        hold: bool = False,
+    ) -> FakeCall:
+        """Place an incoming call whose caller will do `inputs` (LANGUAGE.md 8 spellings)."""
+        info = CallInfo(call_control_id, caller, called)
+        call = FakeCall(self, info, [parse_input(i) for i in inputs], hold)
+        with self.lock:
+            self.calls[call_control_id] = call
+        call.start()
+        return call
+
+    def deliver(self, envelope: dict[str, Any]) -> None:
+        """POST one signed webhook, retrying as Telnyx does until the server answers 2xx."""
+        body = json.dumps(envelope).encode("utf-8")
+        pause = 0.05
+        while not self.stopped:
+            headers = {"content-type": "application/json", **sign(self.key, body)}
+            try:
+                response = self._http.post(self.webhook_url, content=body, headers=headers)
+            except httpx.TransportError:
+                pass
+            else:
+                if response.status_code < 300:
+                    return
+                if response.status_code < 500 and response.status_code not in (408, 429):
+                    raise AssertionError(f"server refused a webhook: {response.status_code}")
+            time.sleep(pause)
+            pause = min(pause * 2, 0.5)
+
+    # -- commands ---------------------------------------------------------------------------
+
+    def command(self, call_control_id: str, action: str, raw: bytes, auth: str) -> tuple[int, Any]:
+        with self.lock:
+            self.requests += 1
+            fault = self.faults.popleft() if self.faults else None
+            if fault:
+                self.fault_hits.append(fault)
+        if auth != f"Bearer {self.api_key}":
+            return 401, {"errors": [{"code": "10009", "title": "Authentication failed"}]}
+        if fault == "429":
+            return 429, {"errors": [{"code": "10011", "title": "Too many requests"}]}
+        if fault == "500":
+            return 500, {"errors": [{"code": "10007", "title": "Unexpected error"}]}
+        try:
+            body = json.loads(raw)
+        except ValueError:
+            return 400, {"errors": [{"code": "10015", "title": "Bad request"}]}
+        problems = command_errors(action, body)
+        if problems:
+            with self.lock:
+                self.invalid.append(f"{action}: {'; '.join(problems)}")
+            return 422, {"errors": [{"code": "10032", "title": "Invalid parameter"}]}
+        call = self.calls.get(call_control_id)
+        if call is None:
+            return 422, {"errors": [{"code": "90015", "title": "Invalid call control id"}]}
+        with call._cond:
+            call.received += 1
+            repeated = body.get("command_id") in call.command_ids
+            if not repeated and body.get("command_id"):
+                call.command_ids.add(body["command_id"])
+        if not repeated:
+            call.command(action, body)
+        if fault == "timeout":
+            time.sleep(self.slow_answer)
+        self.stall.wait()
+        return 200, {"data": {"result": "ok"}}
+
+
+def _handler(fake: FakeTelnyx) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def do_POST(self) -> None:  # noqa: N802 - the http.server spelling
+            length = int(self.headers.get("content-length") or 0)
+            raw = self.rfile.read(length)
+            parts = self.path.split("/")
+            # /v2/calls/{id}/actions/{action}
+            if len(parts) != 6 or parts[1:3] != ["v2", "calls"] or parts[4] != "actions":
+                status, payload = 404, {"errors": [{"code": "404", "title": "Not found"}]}
+            else:
+                status, payload = fake.command(
+                    unquote(parts[3]), parts[5], raw, self.headers.get("authorization", "")
+                )
+            data = json.dumps(payload).encode()
+            try:
+                self.send_response(status)
+                self.send_header("content-type", "application/json")
+                self.send_header("content-length", str(len(data)))
+                if status == 429:
+                    self.send_header("retry-after", "0")
+                self.end_headers()
+                self.wfile.write(data)
+            except OSError:
+                pass  # the server went away (a killed process): Telnyx would not care either
+
+        def log_message(self, format: str, *args: Any) -> None:
+            pass
+
+    return Handler

@@ -1,0 +1,225 @@
+"""End to end over loopback: the real server (uvicorn in a thread) against the fake Telnyx."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from nacl.signing import SigningKey
+
+from flowlang.cli.inputs import read_source
+from flowlang.compiler import compile_source
+from flowlang.server import WebhookApp, create_app
+from flowlang.simulator import simulate
+from flowlang.store import open_store
+from flowlang.telnyx.client import RetryPolicy
+from flowlang.telnyx.signature import Verifier
+from tests.server.fake_telnyx import Chaos, FakeCall, FakeTelnyx
+from tests.server.live import ROOT, ThreadServer, wait_for
+from tests.server.signing import sign
+
+EVERYTHING = Path(__file__).parent / "flows" / "everything.flow"
+EXAMPLES = ROOT / "examples"
+
+# Caller scripts (LANGUAGE.md 8 spellings) that together send every action the language uses.
+SCENARIOS: list[tuple[Path, list[str]]] = [
+    (EVERYTHING, ["1", "1234#", "9"]),
+    (EVERYTHING, ["1", "0000#", "timeout", "timeout", "timeout"]),
+    (EVERYTHING, ["1", "5555#", "hangup"]),
+    (EVERYTHING, ["1", "timeout", "timeout", "timeout"]),
+    (EVERYTHING, ["2", 'ai={"name": "Bob", "guests": 2}']),
+    (EVERYTHING, ["2", 'ai-invalid={"name": "Bob"}']),
+    (EVERYTHING, ["2", "key=0"]),
+    (EVERYTHING, ["3", "end"]),
+    (EVERYTHING, ["3", "key=0"]),
+    (EVERYTHING, ["7", "timeout"]),
+    (EVERYTHING, ["hangup"]),
+    (EXAMPLES / "acme_main.flow", ["2", "123456#"]),
+    (EXAMPLES / "acme_main.flow", ["3", "9", "timeout", "timeout", "timeout"]),
+    (EXAMPLES / "business_line.flow", ["1", "1", "2"]),
+    (EXAMPLES / "business_line.flow", ["timeout", "timeout", "timeout"]),
+    (EXAMPLES / "pin_entry.flow", ["0000#", "hangup"]),
+    (EXAMPLES / "pin_entry.flow", ["timeout", "timeout", "timeout"]),
+    (EXAMPLES / "survey.flow", ["5", "1"]),
+    (EXAMPLES / "survey.flow", ["9", "9", "timeout", "timeout"]),
+    (EXAMPLES / "table_booking.flow", ['ai={"name": "Ann", "guests": 4, "time": "Friday 8pm"}']),
+    (EXAMPLES / "table_booking.flow", ["key=0"]),
+    (EXAMPLES / "ai_receptionist.flow", ["end"]),
+    (EXAMPLES / "ai_receptionist.flow", ["key=0"]),
+]
+IDS = [f"{path.stem}-{'-'.join(inputs)[:40]}" for path, inputs in SCENARIOS]
+
+
+def program(path: Path) -> Any:
+    return compile_source(read_source(path))
+
+
+def without_ids(commands: list[tuple[str, dict[str, Any]]]) -> list[tuple[str, dict[str, Any]]]:
+    # command_id is derived from the call_control_id, which differs between the simulator's call
+    # and the fake's; everything else must be identical.
+    return [(a, {k: v for k, v in b.items() if k != "command_id"}) for a, b in commands]
+
+
+def expected(path: Path, inputs: list[str]) -> list[tuple[str, dict[str, Any]]]:
+    transcript = simulate(program(path), inputs)
+    assert transcript.end.reason != "waiting", "a scenario must end the call"
+    return without_ids([(c.action, c.body) for c in transcript.commands])
+
+
+class Rig:
+    """A fake Telnyx and a served flow wired to each other."""
+
+    def __init__(self, tmp: Path, flow: Path, **options: Any) -> None:
+        self.key = SigningKey.generate()
+        self.fake = FakeTelnyx(self.key)
+        self.flow = flow
+        self.app: WebhookApp = create_app(
+            program(flow),
+            open_store(f"sqlite:///{tmp}/calls.db"),
+            verifier=Verifier(self.key.verify_key),
+            api_key=self.fake.api_key,
+            api_base=self.fake.api_base,
+            flow_path=flow,
+            **options,
+        )
+        self.server = ThreadServer(self.app)
+        self.fake.webhook_url = self.server.url + "/webhook"
+
+    def close(self) -> None:
+        self.server.stop()
+        self.fake.close()
+
+
+@pytest.fixture
+def rig(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Rig]:
+    flow, options = getattr(request, "param", (EVERYTHING, {}))
+    built = Rig(tmp_path, flow, **options)
+    yield built
+    built.close()
+
+
+def finish(*calls: FakeCall, timeout: float = 120.0) -> None:
+    wait_for(lambda: all(c.finished for c in calls), timeout, "every call to finish")
+
+
+def assert_ran_like_the_simulator(rig: Rig, call: FakeCall, flow: Path, inputs: list[str]) -> None:
+    assert rig.fake.invalid == []
+    assert call.caller_errors == []
+    assert without_ids(call.accepted) == expected(flow, inputs)
+    assert len({b["command_id"] for _, b in call.accepted}) == len(call.accepted)
+
+
+@pytest.mark.parametrize(("flow", "inputs"), SCENARIOS, ids=IDS)
+def test_a_whole_call_runs_as_simulated(tmp_path: Path, flow: Path, inputs: list[str]) -> None:
+    rig = Rig(tmp_path, flow)
+    try:
+        call = rig.fake.call("v3:call-1", inputs)
+        finish(call)
+        assert_ran_like_the_simulator(rig, call, flow, inputs)
+    finally:
+        rig.close()
+
+
+def test_every_action_is_exercised() -> None:
+    actions = {a for flow, inputs in SCENARIOS for a, _ in expected(flow, inputs)}
+    from flowlang.telnyx.client import ACTIONS
+
+    assert actions == set(ACTIONS)
+
+
+def test_fifty_concurrent_calls(rig: Rig) -> None:
+    everything = [(f, i) for f, i in SCENARIOS if f == EVERYTHING]
+    plan = [(f"v3:call-{n}", everything[n % len(everything)][1]) for n in range(50)]
+    calls = [rig.fake.call(ccid, inputs) for ccid, inputs in plan]
+    finish(*calls, timeout=240)
+    for call, (_, inputs) in zip(calls, plan, strict=True):
+        assert_ran_like_the_simulator(rig, call, EVERYTHING, inputs)
+
+
+def test_late_duplicated_and_out_of_order_webhooks(rig: Rig) -> None:
+    rig.fake.chaos = Chaos(seed=7, shuffle=True, duplicate=0.5, late=0.3, jitter=0.05)
+    everything = [(f, i) for f, i in SCENARIOS if f == EVERYTHING]
+    calls = [rig.fake.call(f"v3:chaos-{n}", i) for n, (_, i) in enumerate(everything)]
+    finish(*calls, timeout=240)
+    for call, (_, inputs) in zip(calls, everything, strict=True):
+        assert_ran_like_the_simulator(rig, call, EVERYTHING, inputs)
+
+
+FAULTY = (EVERYTHING, {"timeout": 0.5, "policy": RetryPolicy(max_attempts=8, base_delay=0.05)})
+
+
+@pytest.mark.parametrize("rig", [FAULTY], indirect=True, ids=["fast-retries"])
+def test_telnyx_answering_429_500_and_timing_out(rig: Rig) -> None:
+    rig.fake.slow_answer = 1.5
+    rig.fake.faults.extend(["429", "500", "timeout", "500", "429"])
+    inputs = ["3", "end"]
+    call = rig.fake.call("v3:faulty", inputs)
+    finish(call)
+    assert list(rig.fake.fault_hits) == ["429", "500", "timeout", "500", "429"]
+    assert call.received > len(call.accepted)
+    assert_ran_like_the_simulator(rig, call, EVERYTHING, inputs)
+
+
+GIVE_UP = (EVERYTHING, {"policy": RetryPolicy(max_attempts=3, base_delay=0.01)})
+
+
+@pytest.mark.parametrize("rig", [GIVE_UP], indirect=True, ids=["three-attempts"])
+def test_an_unreachable_telnyx_stops_the_run_after_bounded_attempts(rig: Rig) -> None:
+    rig.fake.faults.extend(["500", "500", "500"])
+    call = rig.fake.call("v3:doomed", ["1"])
+    wait_for(lambda: rig.app.sender.busy == 0 and call.settled and rig.fake.requests >= 3)
+    assert call.accepted == []
+    assert rig.fake.requests == 3
+    pending = httpx.get(rig.server.url + "/healthz")
+    assert pending.status_code == 200
+
+
+def test_a_call_in_progress_finishes_on_the_flow_it_started_with(tmp_path: Path) -> None:
+    flow = tmp_path / "line.flow"
+    flow.write_text(EVERYTHING.read_text().replace("Welcome.", "Welcome to version one."))
+    rig = Rig(tmp_path, flow)
+    try:
+        first = rig.fake.call("v3:old", ["1", "1234#", "9"], hold=True)
+        wait_for(lambda: first.waiting, what="the first call to wait")
+        flow.write_text(EVERYTHING.read_text().replace("Welcome.", "Welcome to version two."))
+        second = rig.fake.call("v3:new", ["hangup"])
+        finish(second)
+        first.release()
+        finish(first)
+        said = {
+            c.info.call_control_id: [b.get("payload") for a, b in c.accepted if a == "speak"]
+            for c in (first, second)
+        }
+        assert said["v3:old"][0] == "Welcome to version one."
+        assert said["v3:new"][0] == "Welcome to version two."
+        assert rig.fake.invalid == []
+    finally:
+        rig.close()
+
+
+def test_security_over_loopback(rig: Rig) -> None:
+    url = rig.server.url + "/webhook"
+    body = json.dumps(
+        {
+            "data": {
+                "event_type": "call.initiated",
+                "id": "x",
+                "payload": {"call_control_id": "v3:intruder", "direction": "incoming"},
+            }
+        }
+    ).encode()
+    foreign = sign(SigningKey.generate(), body)
+    stale = sign(rig.key, body, timestamp=1)
+    with httpx.Client() as http:
+        assert http.post(url, content=body).status_code == 401
+        assert http.post(url, content=body, headers=foreign).status_code == 401
+        assert http.post(url, content=body, headers=stale).status_code == 401
+        assert http.post(url, content=b"{oops", headers=sign(rig.key, b"{oops")).status_code == 400
+        big = b"x" * (2 * 1024 * 1024)
+        assert http.post(url, content=big, headers=sign(rig.key, big)).status_code == 413
+        assert http.get(rig.server.url + "/healthz").status_code == 200
+    assert rig.fake.requests == 0
