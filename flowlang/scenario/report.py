@@ -30,7 +30,7 @@ def side_by_side(result: ScenarioResult, scenario_file: str, flow_file: str) -> 
     out = [head.rstrip(), "  " + "-" * WIDTH + "-+-" + "-" * WIDTH]
     for row in result.rows:
         mark = "X " if row.failed else "  "
-        right = _right(row) if not row.failed else "   ? (not found)" if not row.actual else ""
+        right = _right(row)
         out.append(f"{mark}{_cell(_left(row), WIDTH)} | {right}".rstrip())
     if result.problem:
         out.append("")

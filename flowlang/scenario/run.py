@@ -182,7 +182,7 @@ class _Checker:
         return [line for line in self.lines if line.turn > turn]
 
     def expect_failed(self, expect: Expect, rest: list[Line], turn: int) -> ScenarioResult:
-        self.rows.append(Row(expect.written, expect.span.line, "", None, True))
+        self.rows.append(Row(expect.written, expect.span.line, "? not found here", None, True))
         self.rows.extend(self.actual(line) for line in rest)
         self.rows.extend(self.actual(line) for line in self.later_lines(turn))
         related = [line for line in rest if line.kind in _RELATED[expect.kind]]
@@ -203,9 +203,9 @@ class _Checker:
         return f"after `{self.acts[turn - 1].written}`"
 
     def act_failed(self, act: Act, why: str) -> ScenarioResult:
-        self.rows.append(Row(act.written, act.span.line, "", None, True))
+        self.rows.append(Row(act.written, act.span.line, "! cannot be done now", None, True))
         rest = [line for line in self.lines if line.turn >= self.acts.index(act) + 1]
         self.rows.extend(self.actual(line) for line in rest)
-        end = self.lines[-1]
+        where = next((line.flow_line for line in reversed(self.lines) if line.flow_line), None)
         problem = f"`{act.written}` could not be done: {why}"
-        return self.result(problem, act.span.line, end.flow_line)
+        return self.result(problem, act.span.line, where)

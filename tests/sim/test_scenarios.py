@@ -1,0 +1,258 @@
+"""Scenario files: the parser's diagnostics, pass/fail rendering, coverage and `flowlang test`."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from flowlang.cli import main
+from flowlang.diagnostics import render_text
+from flowlang.phone import AiResult, HangUp, KeyDuringAi, Press, Silence
+from flowlang.scenario.report import side_by_side
+from flowlang.scenario.run import run_scenario
+from flowlang.scenario.syntax import Act, Expect, ScenarioSyntaxError, parse_scenarios
+from flowlang.source import Source
+from tests.sim.helpers import EXAMPLES, flow, program
+
+MENU = flow(
+    """\
+    voice "Telnyx.KokoroTTS.af"
+
+    main:
+        answer
+        say "Welcome to Acme."
+        gather tries 2:
+            say "For sales press 1. For support press 2."
+            on digits "1":
+                log "sales chosen"
+                transfer "+13125550001"
+            on digits "2": goto support
+            on timeout: say "Nobody there?"
+        hangup
+
+    support:
+        if caller == "+15550009999":
+            say "Welcome back, friend."
+        else:
+            say "Please hold for support."
+        transfer "+13125550002"
+    """
+)
+
+
+def parse(text: str) -> object:
+    return parse_scenarios(Source("t.scenarios", text))
+
+
+def test_every_step_form_parses() -> None:
+    text = flow(
+        """\
+        # a comment
+        flow "other.flow"
+        from "+15551112222"
+
+        scenario "All the forms":
+            to "+15553334444"
+            press "1"
+            press 1234#
+            press key "0"
+            silence
+            hang up
+            ai returns {"name": "Bob", "guests": 4}
+            ai fails {"name": "Bob"}
+            ai fails
+            conversation ends
+            expect say "Hello"   # a comment after a step
+            expect hear "Hello"
+            expect play "https://example.com/a.mp3"
+            expect transfer "+13125550001"
+            expect hangup
+            expect hang up
+            expect end completed
+            expect step support
+            expect log "sales"
+            expect error "compare"
+            expect error
+        """
+    )
+    file = parse(text)
+    scenario = file.scenarios[0]
+    assert (file.flow, file.caller, scenario.called) == ("other.flow", "+15551112222",
+                                                          "+15553334444")
+    acts = [s.action for s in scenario.steps if isinstance(s, Act)]
+    assert acts == [Press("1"), Press("1234#"), KeyDuringAi("0"), Silence(), HangUp(),
+                    AiResult({"name": "Bob", "guests": 4}), AiResult({"name": "Bob"}, False),
+                    AiResult({}, False), acts[-1]]
+    expects = [(s.kind, s.value) for s in scenario.steps if isinstance(s, Expect)]
+    assert expects == [("say", "Hello"), ("say", "Hello"),
+                       ("play", "https://example.com/a.mp3"), ("transfer", "+13125550001"),
+                       ("hangup", ""), ("hangup", ""), ("end", "completed"), ("step", "support"),
+                       ("log", "sales"), ("error", "compare"), ("error", "")]
+
+
+BROKEN = flow(
+    """\
+    flow "menu.flow"
+    scenaro "typo":
+    scenario "Bad steps":
+        presss 1
+        expect sya "Hello"
+        ai returns {"name": }
+        press "12
+        expect end somehow
+          silence
+        press key "12"
+    scenario "Bad steps":
+        silence
+    scenario "empty":
+    press "1"
+    """
+)
+
+
+def test_syntax_errors_are_positioned_and_hinted(golden) -> None:
+    source = Source("broken.scenarios", BROKEN)
+    with pytest.raises(ScenarioSyntaxError) as info:
+        parse_scenarios(source)
+    golden("sim/scenario_syntax_errors.txt",
+           "".join(render_text(d, source) + "\n" for d in info.value.diagnostics))
+
+
+def test_passing_scenario_reaches_its_points() -> None:
+    prog = program(MENU)
+    file = parse(flow(
+        """\
+        scenario "support":
+            expect say "welcome to acme"
+            press "2"
+            expect step support
+            expect say "Please hold"
+            expect transfer "+1 312 555 0002"
+            expect end transfer
+        """
+    ))
+    result = run_scenario(prog, file.scenarios[0], file)
+    assert result.passed, result.problem
+    assert {"step:main", "step:support", "else:18"} <= result.reached
+
+
+def test_a_failing_scenario_shows_both_conversations_side_by_side(golden) -> None:
+    prog = program(MENU, "menu.flow")
+    file = parse(flow(
+        """\
+        scenario "sales goes to the wrong number":
+            expect say "Welcome"
+            press "1"
+            expect log "sales chosen"
+            expect transfer "+13125559999"
+        """
+    ))
+    result = run_scenario(prog, file.scenarios[0], file)
+    assert not result.passed
+    assert result.scenario_line == 5
+    assert result.flow_line == 10
+    golden("sim/scenario_failure.txt", side_by_side(result, "menu.scenarios", "menu.flow"))
+
+
+def test_an_action_that_does_not_fit_fails_at_its_line(golden) -> None:
+    prog = program(MENU, "menu.flow")
+    file = parse(flow(
+        """\
+        scenario "ai result at a key press question":
+            ai returns {"name": "Bob"}
+        scenario "keys after the end":
+            press "1"
+            press "2"
+        """
+    ))
+    first = run_scenario(prog, file.scenarios[0], file)
+    second = run_scenario(prog, file.scenarios[1], file)
+    assert (first.passed, first.scenario_line) == (False, 2)
+    assert "asking for key presses" in (first.problem or "")
+    assert (second.passed, second.scenario_line) == (False, 5)
+    assert "already ended (transfer)" in (second.problem or "")
+    golden("sim/scenario_action_failure.txt",
+           side_by_side(second, "menu.scenarios", "menu.flow"))
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    (tmp_path / "menu.flow").write_text(MENU, encoding="utf-8")
+    (tmp_path / "menu.scenarios").write_text(flow(
+        """\
+        scenario "sales":
+            press "1"
+            expect transfer "+13125550001"
+        scenario "support":
+            press "2"
+            expect say "Please hold"
+        """
+    ), encoding="utf-8")
+    return tmp_path
+
+
+def test_flowlang_test_passes_and_lists_what_is_not_covered(project: Path, capsys,
+                                                             golden) -> None:
+    status = main(["test", str(project / "menu.flow"), "--coverage"])
+    out = capsys.readouterr().out.replace(str(project), "<dir>")
+    assert status == 0
+    golden("sim/test_coverage.txt", out)
+
+
+def test_coverage_json(project: Path, capsys) -> None:
+    status = main(["test", str(project), "--coverage-format", "json"])
+    captured = capsys.readouterr()
+    data = json.loads(captured.out)
+    assert status == 0
+    assert "2 passed, 0 failed" in captured.err
+    [report] = data["flows"]
+    assert (report["points"], report["reached"]) == (7, 5)
+    assert [m["point"] for m in report["missed"]] == ["on:12", "if:16"]
+    assert report["missed"][1] == {"point": "if:16", "kind": "branch", "line": 16,
+                                   "text": 'if caller == "+15550009999":'}
+
+
+def test_flowlang_test_exits_1_on_a_failure_and_shows_it(project: Path, capsys) -> None:
+    with (project / "menu.scenarios").open("a", encoding="utf-8") as f:
+        f.write('scenario "wrong":\n    press "1"\n    expect step support\n')
+    status = main(["test", str(project)])
+    out = capsys.readouterr().out
+    assert status == 1
+    assert "FAIL  wrong" in out and "2 passed, 1 failed" in out
+    assert "menu.scenarios:9: expected `expect step support`" in out
+
+
+def test_flowlang_test_reports_a_broken_scenario_file(project: Path, capsys) -> None:
+    (project / "menu.scenarios").write_text('scenario "x":\n    jump\n', encoding="utf-8")
+    status = main(["test", str(project)])
+    out = capsys.readouterr().out
+    assert status == 1
+    assert "error[FL901]: `jump` is not a scenario step" in out
+    assert "1 file could not run" in out
+
+
+def test_flowlang_test_reports_a_missing_flow(tmp_path: Path, capsys) -> None:
+    (tmp_path / "lonely.scenarios").write_text('scenario "x":\n    silence\n', encoding="utf-8")
+    assert main(["test", str(tmp_path)]) == 1
+    assert "lonely.flow, cannot be read" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("target", ["nothing-here", "empty-dir", "flow-without-scenarios"],
+                         ids=["missing", "empty-folder", "flow-alone"])
+def test_flowlang_test_usage_errors_exit_2(tmp_path: Path, capsys, target: str) -> None:
+    (tmp_path / "empty-dir").mkdir()
+    (tmp_path / "flow-without-scenarios.flow").write_text(MENU, encoding="utf-8")
+    path = tmp_path / (target + ".flow" if target.startswith("flow") else target)
+    assert main(["test", str(path)]) == 2
+    assert capsys.readouterr().err.startswith("flowlang: error:")
+
+
+def test_examples_pass_with_full_coverage(tmp_path: Path, capsys) -> None:
+    shutil.copytree(EXAMPLES, tmp_path / "examples")
+    status = main(["test", str(tmp_path / "examples"), "--coverage"])
+    out = capsys.readouterr().out
+    assert status == 0
+    assert "0 failed" in out and "not reached" not in out
