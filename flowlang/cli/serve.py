@@ -80,6 +80,14 @@ def run(args: argparse.Namespace) -> int:
     if not 0 <= args.port <= 65535:
         raise UsageError(f"--port {args.port} is not a port number (0 to 65535)")
 
+    from flowlang.store import StoreError
+    from flowlang.store.url import store_path
+
+    try:
+        store_path(args.store)
+    except StoreError as exc:
+        raise UsageError(str(exc)) from None
+
     source = read_source(args.flow)
     diagnostics = check_source(source)
     for diagnostic in diagnostics:

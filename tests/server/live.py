@@ -97,6 +97,7 @@ class ServeProcess:
         self._reader.start()
         wait_for(lambda: self.listening is not None or self.proc.poll() is not None, 60, "serve")
         if self.listening is None:
+            self.stop()
             raise AssertionError("flowlang serve did not start:\n" + "\n".join(self.lines))
         self.port = int(self.listening["port"])
         wait_for(self._healthy, 30, "healthz")
@@ -136,6 +137,12 @@ class ServeProcess:
         """kill -9: no shutdown, no flushing, as a crash or an OOM kill would do."""
         self.proc.send_signal(signal.SIGKILL)
         self.proc.wait(30)
+        self._release()
+
+    def _release(self) -> None:
+        self._reader.join(30)
+        if self.proc.stderr is not None:
+            self.proc.stderr.close()
 
     def stop(self) -> None:
         if self.proc.poll() is None:
@@ -145,3 +152,4 @@ class ServeProcess:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait(30)
+        self._release()

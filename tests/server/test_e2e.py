@@ -11,63 +11,22 @@ import httpx
 import pytest
 from nacl.signing import SigningKey
 
-from flowlang.cli.inputs import read_source
-from flowlang.compiler import compile_source
 from flowlang.server import WebhookApp, create_app
-from flowlang.simulator import simulate
 from flowlang.store import open_store
 from flowlang.telnyx.client import RetryPolicy
 from flowlang.telnyx.signature import Verifier
-from tests.server.fake_telnyx import Chaos, FakeCall, FakeTelnyx
-from tests.server.live import ROOT, ThreadServer, wait_for
+from tests.server.fake_telnyx import Chaos, FakeTelnyx
+from tests.server.live import ThreadServer, wait_for
+from tests.server.scenarios import (
+    EVERYTHING,
+    IDS,
+    SCENARIOS,
+    assert_ran_like_the_simulator,
+    expected,
+    finish,
+    program,
+)
 from tests.server.signing import sign
-
-EVERYTHING = Path(__file__).parent / "flows" / "everything.flow"
-EXAMPLES = ROOT / "examples"
-
-# Caller scripts (LANGUAGE.md 8 spellings) that together send every action the language uses.
-SCENARIOS: list[tuple[Path, list[str]]] = [
-    (EVERYTHING, ["1", "1234#", "9"]),
-    (EVERYTHING, ["1", "0000#", "timeout", "timeout", "timeout"]),
-    (EVERYTHING, ["1", "5555#", "hangup"]),
-    (EVERYTHING, ["1", "timeout", "timeout", "timeout"]),
-    (EVERYTHING, ["2", 'ai={"name": "Bob", "guests": 2}']),
-    (EVERYTHING, ["2", 'ai-invalid={"name": "Bob"}']),
-    (EVERYTHING, ["2", "key=0"]),
-    (EVERYTHING, ["3", "end"]),
-    (EVERYTHING, ["3", "key=0"]),
-    (EVERYTHING, ["7", "timeout"]),
-    (EVERYTHING, ["hangup"]),
-    (EXAMPLES / "acme_main.flow", ["2", "123456#"]),
-    (EXAMPLES / "acme_main.flow", ["3", "9", "timeout", "timeout", "timeout"]),
-    (EXAMPLES / "business_line.flow", ["1", "1", "2"]),
-    (EXAMPLES / "business_line.flow", ["timeout", "timeout", "timeout"]),
-    (EXAMPLES / "pin_entry.flow", ["0000#", "hangup"]),
-    (EXAMPLES / "pin_entry.flow", ["timeout", "timeout", "timeout"]),
-    (EXAMPLES / "survey.flow", ["5", "1"]),
-    (EXAMPLES / "survey.flow", ["9", "9", "timeout", "timeout"]),
-    (EXAMPLES / "table_booking.flow", ['ai={"name": "Ann", "guests": 4, "time": "Friday 8pm"}']),
-    (EXAMPLES / "table_booking.flow", ["key=0"]),
-    (EXAMPLES / "ai_receptionist.flow", ["end"]),
-    (EXAMPLES / "ai_receptionist.flow", ["key=0"]),
-]
-IDS = [f"{path.stem}-{'-'.join(inputs)[:40]}" for path, inputs in SCENARIOS]
-
-
-def program(path: Path) -> Any:
-    return compile_source(read_source(path))
-
-
-def without_ids(commands: list[tuple[str, dict[str, Any]]]) -> list[tuple[str, dict[str, Any]]]:
-    # command_id is derived from the call_control_id, which differs between the simulator's call
-    # and the fake's; everything else must be identical.
-    return [(a, {k: v for k, v in b.items() if k != "command_id"}) for a, b in commands]
-
-
-def expected(path: Path, inputs: list[str]) -> list[tuple[str, dict[str, Any]]]:
-    transcript = simulate(program(path), inputs)
-    assert transcript.end.reason != "waiting", "a scenario must end the call"
-    return without_ids([(c.action, c.body) for c in transcript.commands])
 
 
 class Rig:
@@ -102,24 +61,13 @@ def rig(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Rig]:
     built.close()
 
 
-def finish(*calls: FakeCall, timeout: float = 120.0) -> None:
-    wait_for(lambda: all(c.finished for c in calls), timeout, "every call to finish")
-
-
-def assert_ran_like_the_simulator(rig: Rig, call: FakeCall, flow: Path, inputs: list[str]) -> None:
-    assert rig.fake.invalid == []
-    assert call.caller_errors == []
-    assert without_ids(call.accepted) == expected(flow, inputs)
-    assert len({b["command_id"] for _, b in call.accepted}) == len(call.accepted)
-
-
 @pytest.mark.parametrize(("flow", "inputs"), SCENARIOS, ids=IDS)
 def test_a_whole_call_runs_as_simulated(tmp_path: Path, flow: Path, inputs: list[str]) -> None:
     rig = Rig(tmp_path, flow)
     try:
         call = rig.fake.call("v3:call-1", inputs)
         finish(call)
-        assert_ran_like_the_simulator(rig, call, flow, inputs)
+        assert_ran_like_the_simulator(rig.fake, call, flow, inputs)
     finally:
         rig.close()
 
@@ -137,7 +85,7 @@ def test_fifty_concurrent_calls(rig: Rig) -> None:
     calls = [rig.fake.call(ccid, inputs) for ccid, inputs in plan]
     finish(*calls, timeout=240)
     for call, (_, inputs) in zip(calls, plan, strict=True):
-        assert_ran_like_the_simulator(rig, call, EVERYTHING, inputs)
+        assert_ran_like_the_simulator(rig.fake, call, EVERYTHING, inputs)
 
 
 def test_late_duplicated_and_out_of_order_webhooks(rig: Rig) -> None:
@@ -146,7 +94,7 @@ def test_late_duplicated_and_out_of_order_webhooks(rig: Rig) -> None:
     calls = [rig.fake.call(f"v3:chaos-{n}", i) for n, (_, i) in enumerate(everything)]
     finish(*calls, timeout=240)
     for call, (_, inputs) in zip(calls, everything, strict=True):
-        assert_ran_like_the_simulator(rig, call, EVERYTHING, inputs)
+        assert_ran_like_the_simulator(rig.fake, call, EVERYTHING, inputs)
 
 
 FAULTY = (EVERYTHING, {"timeout": 0.5, "policy": RetryPolicy(max_attempts=8, base_delay=0.05)})
@@ -161,7 +109,7 @@ def test_telnyx_answering_429_500_and_timing_out(rig: Rig) -> None:
     finish(call)
     assert list(rig.fake.fault_hits) == ["429", "500", "timeout", "500", "429"]
     assert call.received > len(call.accepted)
-    assert_ran_like_the_simulator(rig, call, EVERYTHING, inputs)
+    assert_ran_like_the_simulator(rig.fake, call, EVERYTHING, inputs)
 
 
 GIVE_UP = (EVERYTHING, {"policy": RetryPolicy(max_attempts=3, base_delay=0.01)})

@@ -1,0 +1,72 @@
+"""The calls the end-to-end tests place, and how a served call is checked against the simulator."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from flowlang.cli.inputs import read_source
+from flowlang.compiler import compile_source
+from flowlang.simulator import simulate
+from tests.server.fake_telnyx import FakeCall, FakeTelnyx
+from tests.server.live import ROOT, wait_for
+
+EVERYTHING = Path(__file__).parent / "flows" / "everything.flow"
+EXAMPLES = ROOT / "examples"
+
+# Caller scripts (LANGUAGE.md 8 spellings) that together send every action the language uses.
+SCENARIOS: list[tuple[Path, list[str]]] = [
+    (EVERYTHING, ["1", "1234#", "9"]),
+    (EVERYTHING, ["1", "0000#", "timeout", "timeout", "timeout"]),
+    (EVERYTHING, ["1", "5555#", "hangup"]),
+    (EVERYTHING, ["1", "timeout", "timeout", "timeout"]),
+    (EVERYTHING, ["2", 'ai={"name": "Bob", "guests": 2}']),
+    (EVERYTHING, ["2", 'ai-invalid={"name": "Bob"}']),
+    (EVERYTHING, ["2", "key=0"]),
+    (EVERYTHING, ["3", "end"]),
+    (EVERYTHING, ["3", "key=0"]),
+    (EVERYTHING, ["7", "timeout"]),
+    (EVERYTHING, ["hangup"]),
+    (EXAMPLES / "acme_main.flow", ["2", "123456#"]),
+    (EXAMPLES / "acme_main.flow", ["3", "9", "timeout", "timeout", "timeout"]),
+    (EXAMPLES / "business_line.flow", ["1", "1", "2"]),
+    (EXAMPLES / "business_line.flow", ["timeout", "timeout", "timeout"]),
+    (EXAMPLES / "pin_entry.flow", ["0000#", "hangup"]),
+    (EXAMPLES / "pin_entry.flow", ["timeout", "timeout", "timeout"]),
+    (EXAMPLES / "survey.flow", ["5", "1"]),
+    (EXAMPLES / "survey.flow", ["9", "9", "timeout", "timeout"]),
+    (EXAMPLES / "table_booking.flow", ['ai={"name": "Ann", "guests": 4, "time": "Friday 8pm"}']),
+    (EXAMPLES / "table_booking.flow", ["key=0"]),
+    (EXAMPLES / "ai_receptionist.flow", ["end"]),
+    (EXAMPLES / "ai_receptionist.flow", ["key=0"]),
+]
+IDS = [f"{path.stem}-{'-'.join(inputs)[:40]}" for path, inputs in SCENARIOS]
+
+
+def program(path: Path) -> Any:
+    return compile_source(read_source(path))
+
+
+def without_ids(commands: list[tuple[str, dict[str, Any]]]) -> list[tuple[str, dict[str, Any]]]:
+    # command_id is derived from the call_control_id, which differs between the simulator's call
+    # and the fake's; everything else must be identical.
+    return [(a, {k: v for k, v in b.items() if k != "command_id"}) for a, b in commands]
+
+
+def expected(path: Path, inputs: list[str]) -> list[tuple[str, dict[str, Any]]]:
+    transcript = simulate(program(path), inputs)
+    assert transcript.end.reason != "waiting", "a scenario must end the call"
+    return without_ids([(c.action, c.body) for c in transcript.commands])
+
+
+def finish(*calls: FakeCall, timeout: float = 120.0) -> None:
+    wait_for(lambda: all(c.finished for c in calls), timeout, "every call to finish")
+
+
+def assert_ran_like_the_simulator(
+    fake: FakeTelnyx, call: FakeCall, flow: Path, inputs: list[str]
+) -> None:
+    assert fake.invalid == []
+    assert call.caller_errors == []
+    assert without_ids(call.accepted) == expected(flow, inputs)
+    assert len({b["command_id"] for _, b in call.accepted}) == len(call.accepted)
