@@ -8,20 +8,24 @@ WIDTH = 46
 
 
 def _cell(text: str, width: int) -> str:
-    text = " ".join(text.split())
     if len(text) > width:
         text = text[: width - 3] + "..."
     return text.ljust(width)
 
 
+def _flat(text: str) -> str:
+    # Spoken text may hold line breaks; a row is one line.
+    return " ".join(text.split())
+
+
 def _left(row: Row) -> str:
     number = str(row.expected_line) if row.expected_line else ""
-    return f"{number:>4} {row.expected}" if row.expected else ""
+    return f"{number:>4} {_flat(row.expected)}" if row.expected else ""
 
 
 def _right(row: Row) -> str:
     number = str(row.flow_line) if row.flow_line else ""
-    return f"{number:>4} {row.actual}" if row.actual else ""
+    return f"{number:>4} {_flat(row.actual)}" if row.actual else ""
 
 
 def side_by_side(result: ScenarioResult, scenario_file: str, flow_file: str) -> str:

@@ -1,0 +1,97 @@
+"""`flowlang fuzz` finds planted bugs with a short input list, and passes sound flows."""
+
+from __future__ import annotations
+
+import shlex
+from pathlib import Path
+
+from flowlang.cli import main
+from flowlang.fuzz import fuzz, simulate_command
+from tests.sim.helpers import VOICE, flow, program
+
+PLANTED = VOICE + flow(
+    """\
+    main:
+        answer
+        gather digits 1..3 into amount tries 2:
+            say "How many tickets?"
+            on digits:
+                if amount > 2:
+                    say "That is a lot."
+        hangup
+    """
+)
+
+
+def test_fuzz_finds_the_runtime_error_with_one_input() -> None:
+    report = fuzz(program(PLANTED), examples=100)
+    assert report.finding is not None
+    assert report.finding.kind == "error"
+    assert report.finding.line == 7
+    assert len(report.finding.inputs) == 1
+    assert "*" in report.finding.inputs[0] or "#" in report.finding.inputs[0]
+
+
+def test_fuzz_finds_a_flow_stuck_in_a_loop_through_the_guard() -> None:
+    looping = VOICE + flow(
+        """\
+        main:
+            answer
+            gather tries 1:
+                say "Press 1 to loop."
+                on digits "1": goto spin
+                on timeout: hangup
+            hangup
+
+        spin:
+            if caller == "nobody":
+                say "never"
+            goto spin
+        """
+    )
+    report = fuzz(program(looping), examples=100)
+    assert report.finding is not None
+    assert report.finding.kind == "error"
+    assert "1,000 statements" in report.finding.message
+    assert report.finding.inputs == ("1",)
+
+
+def test_fuzz_finds_nothing_in_a_sound_flow() -> None:
+    sound = VOICE + flow(
+        """\
+        main:
+            answer
+            gather tries 2:
+                say "Press 1."
+                on digits "1": transfer "+13125550001"
+            hangup
+        """
+    )
+    assert fuzz(program(sound), examples=50).finding is None
+
+
+def test_fuzz_command_reports_a_ready_to_paste_simulate_command(tmp_path: Path, capsys) -> None:
+    path = tmp_path / "tickets.flow"
+    path.write_text(PLANTED, encoding="utf-8")
+    status = main(["fuzz", str(path), "--examples", "100"])
+    out = capsys.readouterr().out
+    assert status == 1
+    assert "a call ended in an error (line 7)" in out
+    command = out.strip().splitlines()[-1].strip()
+    argv = shlex.split(command)
+    assert argv[:3] == ["flowlang", "simulate", str(path)]
+    assert main(argv[1:]) == 1
+    assert "The call ended with an error (line 7)" in capsys.readouterr().out
+
+
+def test_fuzz_command_exit_0_when_nothing_found(tmp_path: Path, capsys) -> None:
+    path = tmp_path / "ok.flow"
+    path.write_text('main:\n    answer\n    hangup\n', encoding="utf-8")
+    assert main(["fuzz", str(path), "--examples", "5"]) == 0
+    assert "no problem found" in capsys.readouterr().out
+
+
+def test_simulate_command_quotes_json_inputs() -> None:
+    command = simulate_command("a b.flow", ("1", 'ai={"name": "Bob"}'))
+    assert shlex.split(command) == ["flowlang", "simulate", "a b.flow", "--input", "1",
+                                    "--input", 'ai={"name": "Bob"}']

@@ -1,0 +1,80 @@
+"""The readable transcript of `flowlang simulate` and its interactive mode."""
+
+from __future__ import annotations
+
+import io
+import sys
+from pathlib import Path
+
+import pytest
+
+from flowlang.cli import main
+from flowlang.cli.simulate import interactive
+from tests.sim.helpers import EXAMPLES, program
+
+
+def test_text_transcript_of_the_readme_command(capsys, golden) -> None:
+    status = main(["simulate", str(EXAMPLES / "business_line.flow"), "--input", "1"])
+    assert status == 0
+    golden("sim/business_line_input_1.txt", capsys.readouterr().out)
+
+
+def test_text_transcript_shows_logs_invalid_entries_and_the_error_line(
+    tmp_path: Path, capsys, golden
+) -> None:
+    path = tmp_path / "tickets.flow"
+    path.write_text(
+        'voice "Telnyx.KokoroTTS.af"\n\nmain:\n    answer\n'
+        "    gather digits 1..3 valid \"123*\" into amount:\n"
+        '        say "How many tickets?"\n'
+        "        on digits:\n"
+        '            log "asked for {amount}"\n'
+        "            if amount > 2:\n"
+        '                say "That is a lot."\n',
+        encoding="utf-8",
+    )
+    status = main(["simulate", str(path), "--input", "9", "--input", "*"])
+    assert status == 1
+    golden("sim/tickets_error.txt", capsys.readouterr().out.replace(str(tmp_path), "<dir>"))
+
+
+def test_without_inputs_on_a_terminal_the_cli_goes_interactive(monkeypatch, capsys) -> None:
+    typed = io.StringIO("7\n1\n")
+    typed.isatty = lambda: True  # type: ignore[method-assign]
+    monkeypatch.setattr(sys, "stdin", typed)
+    status = main(["simulate", str(EXAMPLES / "business_line.flow")])
+    out = capsys.readouterr().out
+    assert status == 0
+    assert "Press keys (like 1 or 1234#)" in out
+    assert "caller presses 7 (not a valid entry)" in out
+    assert "Sorry, I did not get that." in out
+    assert out.rstrip().endswith("The flow is still waiting for the caller: no more inputs "
+                                 "were given.")
+
+
+@pytest.mark.parametrize(
+    ("typed", "expected", "status"),
+    [
+        ("0\n", "The call ended: the caller was transferred to +13125550100.", 0),
+        ("hangup\n", "The call ended: the caller hung up.", 0),
+        ("ai={}\nquit\n", "does not fit", 0),
+        ("oops\n\n", "is not a caller input", 0),
+    ],
+    ids=["transfer", "hangup", "wrong-kind-then-quit", "bad-word-then-eof"],
+)
+def test_interactive_session(typed: str, expected: str, status: int) -> None:
+    out = io.StringIO()
+    prog = program((EXAMPLES / "business_line.flow").read_text(encoding="utf-8"))
+    assert interactive(prog, "+15550001111", "+15550002222", io.StringIO(typed), out) == status
+    assert expected in out.getvalue()
+
+
+def test_interactive_ai_prompts(capsys) -> None:
+    out = io.StringIO()
+    prog = program((EXAMPLES / "table_booking.flow").read_text(encoding="utf-8"))
+    typed = io.StringIO('ai={"name": "Ann", "guests": 2, "time": "noon"}\n')
+    interactive(prog, "+15550001111", "+15550002222", typed, out)
+    text = out.getvalue()
+    assert "The AI gather is listening" in text
+    assert "Thank you Ann. Your table for 2 is booked for noon." in text
+    assert "The call ended: the flow hung up." in text
