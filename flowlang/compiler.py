@@ -50,6 +50,12 @@ def compile_flow(flow: nodes.Flow, source: Source) -> Program:
     errors = [d for d in _lint(flow, source) if d.is_error]
     if errors:
         raise FlowCompileError(errors)
+    return build_program(flow, source)
+
+
+def build_program(flow: nodes.Flow, source: Source) -> Program:
+    """Compile `flow` without running the linter first (for callers that checked it already, and
+    for tests that run flows the linter would warn about). Still refuses a `goto` to no step."""
     return _Compiler(flow, source).program()
 
 

@@ -109,8 +109,14 @@ def webhook_schema(event_type: str) -> dict[str, Any]:
     return schema
 
 
+_validators: dict[int, jsonschema.protocols.Validator] = {}
+
+
 def _schema_errors(schema: dict[str, Any], instance: Any) -> list[str]:
-    validator = jsonschema.Draft202012Validator(schema)
+    # Building a validator walks the whole schema (gather_using_ai's is large): keep one per schema.
+    validator = _validators.get(id(schema))
+    if validator is None:
+        validator = _validators[id(schema)] = jsonschema.Draft202012Validator(schema)
     errors = sorted(validator.iter_errors(instance), key=lambda e: list(e.absolute_path))
     return [f"{'/'.join(map(str, e.absolute_path)) or '<body>'}: {e.message}" for e in errors]
 
