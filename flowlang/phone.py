@@ -36,6 +36,18 @@ _ID_NAMESPACE = uuid.UUID("6f1c1f8e-4b57-4c1e-9a43-2d7f0c6c5a10")
 _START = datetime(2026, 1, 1, 12, 0, 0, tzinfo=UTC)
 
 
+def _timestamp(count: int) -> str:
+    """The deterministic time of the `count`-th webhook of a call: 100 ms apart from noon."""
+    millis = count * 100
+    seconds, millis = divmod(millis, 1000)
+    if seconds >= 12 * 3600:
+        when = _START + timedelta(milliseconds=100 * count)
+        return when.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    minutes, seconds = divmod(seconds, 60)
+    hours, minutes = divmod(minutes, 60)
+    return f"2026-01-01T{12 + hours:02d}:{minutes:02d}:{seconds:02d}.{millis:03d}000Z"
+
+
 # ---------------------------------------------------------------------------------------------
 # What the caller does
 
@@ -147,12 +159,14 @@ class Phone:
 
     `strict` makes `send` raise PhoneError for commands Telnyx refuses (a command before
     `answer`, any command after the call ended); otherwise they are recorded in `refusals`.
-    `dtmf_events` sends `call.dtmf.received` for each key typed during a gather, as Telnyx does.
+    `informational` also sends the webhooks that never resume a flow, as Telnyx does:
+    `call.speak.started`, `call.playback.started`, and `call.dtmf.received` for each key typed
+    at a key-press question. The simulator leaves them out, for speed; a fake Telnyx keeps them.
     """
 
     call: CallInfo
     strict: bool = False
-    dtmf_events: bool = True
+    informational: bool = True
     connection_id: str = "flowlang-simulator"
     webhook_url: str = "http://localhost:8000/webhook"
     state: str = "parked"
@@ -182,13 +196,13 @@ class Phone:
             payload["from"] = self.call.caller
             payload["to"] = self.call.called
         payload.update(fields)
-        when = _START + timedelta(milliseconds=100 * self._count)
         return {
             "data": {
                 "record_type": "event",
                 "event_type": event_type,
-                "id": str(uuid.uuid5(_ID_NAMESPACE, f"{self._leg}/{self._count}")),
-                "occurred_at": when.strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
+                # Unique per call and event, in UUID form, without hashing on every event.
+                "id": f"{self._leg[:24]}{self._count:012x}",
+                "occurred_at": _timestamp(self._count),
                 "payload": payload,
             },
             "meta": {"attempt": 1, "delivered_to": self.webhook_url},
@@ -200,7 +214,7 @@ class Phone:
             "call.initiated",
             direction="incoming",
             state="parked",
-            start_time=_START.strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
+            start_time=_timestamp(0),
         )
 
     # -- commands ---------------------------------------------------------------------------
@@ -227,18 +241,19 @@ class Phone:
             self.waiting = None
             return []
         if action == "speak":
-            return [
-                self.envelope("call.speak.started"),
-                self.envelope("call.speak.ended", status="completed"),
-            ]
+            started = [self.envelope("call.speak.started")] if self.informational else []
+            return [*started, self.envelope("call.speak.ended", status="completed")]
         if action == "playback_start":
             media = {k: body[k] for k in ("media_url", "media_name") if k in body}
             if "audio_url" in body:
                 media["media_url"] = body["audio_url"]
-            return [
-                self.envelope("call.playback.started", overlay=False, **media),
-                self.envelope("call.playback.ended", overlay=False, status="completed", **media),
-            ]
+            started = (
+                [self.envelope("call.playback.started", overlay=False, **media)]
+                if self.informational
+                else []
+            )
+            ended = self.envelope("call.playback.ended", overlay=False, status="completed", **media)
+            return [*started, ended]
         if action in _KIND_OF_ACTION:
             return self._start_waiting(Waiting(_KIND_OF_ACTION[action], command))
         if action == "gather_stop":
@@ -280,7 +295,7 @@ class Phone:
                 state="hangup",
                 hangup_cause="normal_clearing",
                 hangup_source=source,
-                start_time=_START.strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
+                start_time=_timestamp(0),
             )
         )
         return events
@@ -333,7 +348,7 @@ class Phone:
         entry = gather_entry(waiting.command.body, action.keys)
         events = (
             [self.envelope("call.dtmf.received", digit=key) for key in entry.pressed]
-            if self.dtmf_events
+            if self.informational
             else []
         )
         self.waiting = None

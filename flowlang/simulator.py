@@ -237,7 +237,7 @@ class Simulation:
     ) -> Simulation:
         """Start the call: the flow runs until it first waits for the caller (or ends)."""
         call = CallInfo(CALL_CONTROL_ID, caller, called)
-        sim = cls(interpreter or _interpreter(program), call, Phone(call))
+        sim = cls(interpreter or _interpreter(program), call, Phone(call, informational=False))
         sim._apply(sim._guarded(sim.interpreter.start, call))
         sim._drain()
         return sim
@@ -305,34 +305,38 @@ class Simulation:
 
     def _apply(self, outcome: Outcome) -> None:
         self.state = outcome.state
-        reached = getattr(outcome, "reached", ())
-        self.reached.update(reached)
+        reached = outcome.reached
+        commands = outcome.commands
+        entries = self.entries
         # An outcome lists commands and reached points apart. A stop (after `on key`) comes
         # first; steps are entered before the rest, which ends with the command waited on.
-        commands = list(outcome.commands)
-        stops = [c for c in commands if c.action in STOP_ACTIONS]
-        self._send(stops)
-        steps = [p[5:] for p in reached if p.startswith("step:")]
-        if not steps and outcome.step is not None and outcome.step != self.step:
-            steps = [outcome.step]
-        for name in steps:
-            self.entries.append(Entered(name))
+        if commands and commands[0].action in STOP_ACTIONS:
+            stop, commands = commands[:1], commands[1:]
+            self._send(stop)
+        if reached:
+            self.reached.update(reached)
+            entries.extend(Entered(p[5:]) for p in reached if p.startswith("step:"))
+        elif outcome.step is not None and outcome.step != self.step:
+            entries.append(Entered(outcome.step))
         if outcome.step is not None:
             self.step = outcome.step
-        self.entries.extend(Logged(line) for line in outcome.logs)
+        if outcome.logs:
+            entries.extend(Logged(line) for line in outcome.logs)
         self.waiting = outcome.waiting
-        self._send([c for c in commands if c.action not in STOP_ACTIONS])
+        self._send(commands)
         if outcome.end is not None:
             self.end = outcome.end
 
-    def _send(self, commands: list[Command]) -> None:
+    def _send(self, commands: tuple[Command, ...]) -> None:
+        phone = self.phone
         for command in commands:
             self.entries.append(Sent(command, self.step))
-            if self.phone.state == "ended":
+            if phone.state == "ended":
                 continue
-            refused = len(self.phone.refusals)
-            self._queue.extend(self.phone.send(command))
-            self.entries.extend(Note(text) for text in self.phone.refusals[refused:])
+            refused = len(phone.refusals)
+            self._queue.extend(phone.send(command))
+            if len(phone.refusals) > refused:
+                self.entries.extend(Note(text) for text in phone.refusals[refused:])
 
     def _drain(self) -> None:
         while self._queue and self.end is None:

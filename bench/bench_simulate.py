@@ -1,0 +1,80 @@
+"""Simulator speed and state size: long calls, many short calls, and a suspended call's state.
+
+Run: .venv/bin/python bench/bench_simulate.py   (prints figures; the targets are from issue 4)
+"""
+
+from __future__ import annotations
+
+import json
+import time
+
+from flowlang.compiler import compile_source
+from flowlang.phone import Press, Silence
+from flowlang.simulator import Simulation, simulate
+from flowlang.source import Source
+
+VOICE = 'voice "Telnyx.KokoroTTS.af"\n'
+
+
+def long_gather(tries: int) -> object:
+    text = VOICE + (
+        "main:\n    answer\n"
+        f"    gather tries {tries}:\n"
+        '        say "Press 1 when you are ready."\n'
+        '        on digits "1": transfer "+13125550001"\n'
+        "    hangup\n"
+    )
+    return compile_source(Source("long.flow", text))
+
+
+def ten_steps() -> object:
+    steps = [f'step{i}:\n    say "This is step {i}."\n    goto step{i + 1}\n' for i in range(9)]
+    text = VOICE + "main:\n    answer\n    goto step0\n" + "".join(steps)
+    text += 'step9:\n    say "Goodbye."\n    hangup\n'
+    return compile_source(Source("ten.flow", text))
+
+
+def call_of_tries(tries: int) -> float:
+    program = long_gather(tries)
+    actions = [Silence()] * (tries - 1) + [Press("1")]
+    started = time.perf_counter()
+    transcript = simulate(program, actions)
+    elapsed = time.perf_counter() - started
+    assert transcript.end.reason == "transfer"
+    return elapsed
+
+
+def state_size_after(tries: int) -> int:
+    program = long_gather(tries + 1)
+    sim = Simulation.begin(program)
+    for _ in range(tries):
+        sim.give(Silence())
+    assert sim.needs == "gather"
+    return len(json.dumps(sim.state, separators=(",", ":")).encode("utf-8"))
+
+
+def main() -> None:
+    small = call_of_tries(10_000)
+    large = call_of_tries(20_000)
+    print(f"one call of 10,000 gather tries: {small:.2f} s (target < 2 s)")
+    print(f"one call of 20,000 gather tries: {large:.2f} s "
+          f"({large / small:.2f}x the 10,000 call; target < 2.3x)")
+
+    program = ten_steps()
+    count = 0
+    started = time.perf_counter()
+    while time.perf_counter() - started < 2.0:
+        transcript = simulate(program, [])
+        count += 1
+    rate = count / (time.perf_counter() - started)
+    assert transcript.end.reason == "hangup"
+    print(f"complete 10-step calls: {rate:,.0f} per second in one process (target >= 2,000/s)")
+
+    for tries in (10, 1_000, 10_000):
+        size = state_size_after(tries)
+        print(f"suspended call state after {tries:,} tries: {size:,} bytes of JSON "
+              "(target < 2 KB)")
+
+
+if __name__ == "__main__":
+    main()
