@@ -1,4 +1,4 @@
-"""`gather` (LANGUAGE.md 3): the command per prompt, option fields, inference, tries, every outcome."""
+"""`gather` (LANGUAGE.md 3): command per prompt, option fields, inference, tries, every outcome."""
 
 from __future__ import annotations
 
@@ -161,7 +161,8 @@ def test_first_exact_match_wins_over_later_branches_and_catch_all() -> None:
     )
     assert [line.text for line in call.press("1").logs] == ["first"]
     call = gather_call(
-        HEAD + '    gather:\n        on digits "1": log "first"\n        on digits: log "any {digits}"\n'
+        HEAD + '    gather:\n        on digits "1": log "first"\n'
+        '        on digits: log "any {digits}"\n'
     )
     assert [line.text for line in call.press("7").logs] == ["any 7"]
 
@@ -211,7 +212,9 @@ def test_a_later_try_can_still_succeed() -> None:
 
 
 def test_missing_handler_continues_after_the_gather() -> None:
-    call = gather_call(HEAD + '    gather tries 1:\n        on digits "1": log "one"\n    log "after"\n')
+    call = gather_call(
+        HEAD + '    gather tries 1:\n        on digits "1": log "one"\n    log "after"\n'
+    )
     assert [line.text for line in call.press("", "timeout").logs] == ["after"]
 
 
@@ -255,7 +258,8 @@ def test_no_reprompt_on_the_first_try_and_none_without_reprompt() -> None:
 
 def test_entry_goes_into_digits_and_into_without_the_terminator() -> None:
     call = gather_call(
-        HEAD + '    gather digits 6 into account terminator "#":\n        on digits: log "{account}"\n'
+        HEAD + '    gather digits 6 into account terminator "#":\n'
+        '        on digits: log "{account}"\n'
     )
     out = call.press("123456#")
     assert [line.text for line in out.logs] == ["123456"]
