@@ -205,7 +205,7 @@ class Runnable(Protocol):
 def _interpreter(program: Any) -> Runnable:
     from flowlang.runtime.interpreter import Interpreter
 
-    interpreter: Runnable = Interpreter(program)  # type: ignore[no-untyped-call,unused-ignore]
+    interpreter: Runnable = Interpreter(program)
     return interpreter
 
 

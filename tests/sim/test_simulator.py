@@ -1,0 +1,147 @@
+"""The simulator's driver: input spellings, stuck flows, notes, and what a transcript records."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from flowlang import fuzz as fuzz_module
+from flowlang import simulator
+from flowlang.phone import AiResult, ConversationEnds, HangUp, KeyDuringAi, Press, Silence
+from flowlang.runtime.commands import Command
+from flowlang.runtime.outcome import Outcome
+from flowlang.simulator import (
+    Entered,
+    InputError,
+    Note,
+    Sent,
+    Simulation,
+    input_text,
+    parse_input,
+    simulate,
+)
+from tests.sim.helpers import VOICE, flow, program
+
+KEYS = st.text(st.sampled_from("0123456789*#"), min_size=1, max_size=8)
+JSON = st.dictionaries(st.text(max_size=5), st.integers() | st.text(max_size=5) | st.booleans(),
+                       max_size=3)
+ACTIONS = st.one_of(
+    KEYS.map(Press),
+    st.just(Silence()),
+    st.just(HangUp()),
+    st.builds(AiResult, JSON, st.booleans()),
+    st.sampled_from("0123456789*#").map(KeyDuringAi),
+    st.just(ConversationEnds()),
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(ACTIONS)
+def test_input_spelling_round_trips(action: Any) -> None:
+    assert parse_input(input_text(action)) == action
+
+
+@pytest.mark.parametrize(
+    ("text", "action"),
+    [("1234#", Press("1234#")), ("timeout", Silence()), ("hangup", HangUp()),
+     ('ai={"name": "Bob"}', AiResult({"name": "Bob"})),
+     ("ai-invalid={}", AiResult({}, valid=False)), ("key=*", KeyDuringAi("*")),
+     ("end", ConversationEnds())],
+    ids=["keys", "timeout", "hangup", "ai", "ai-invalid", "key", "end"],
+)
+def test_language_md_input_spellings(text: str, action: Any) -> None:
+    assert parse_input(text) == action
+
+
+MENU = VOICE + flow(
+    """\
+    main:
+        answer
+        gather tries 1:
+            say "Press 1."
+            on digits "1": goto sales
+            on timeout: hangup
+        hangup
+
+    sales:
+        transfer "+13125550001"
+    """
+)
+
+
+def test_transcript_records_steps_commands_and_unused_inputs() -> None:
+    transcript = simulate(program(MENU), ["1", "2", "3"])
+    assert [e.name for e in transcript.entries if isinstance(e, Entered)] == ["main", "sales"]
+    assert [e.command.action for e in transcript.entries if isinstance(e, Sent)] == [
+        "answer", "gather_using_speak", "transfer"]
+    assert transcript.entries[-1] == Note(
+        "2 inputs not used: the call no longer waits for the caller")
+    assert transcript.inputs_used == 1
+    assert transcript.end.reason == "transfer"
+
+
+def test_an_input_that_does_not_fit_names_its_number() -> None:
+    with pytest.raises(InputError, match=r"input 1 \(end\): the end of the conversation"):
+        simulate(program(MENU), ["end"])
+
+
+class SpeaksFirst:
+    """An interpreter that speaks before answering (the linter stops real flows doing that)."""
+
+    def start(self, call: Any) -> Outcome:
+        return Outcome(state={}, commands=(Command("speak", {"payload": "Hi"}),),
+                       waiting="speak")
+
+    def handle(self, state: dict[str, Any], event: Any) -> Outcome:
+        return Outcome(state=state, commands=(Command("hangup", {}),),
+                       end=simulator.End("hangup"))
+
+
+def test_a_command_telnyx_would_refuse_is_noted() -> None:
+    transcript = Simulation.begin(None, interpreter=SpeaksFirst()).transcript()
+    assert Note("Telnyx refuses `speak`: the call is not answered yet") in transcript.entries
+    assert transcript.end.reason == "hangup"
+
+
+class NeverResumes:
+    """An interpreter that answers the call and then ignores `call.answered`: it waits forever."""
+
+    def start(self, call: Any) -> Outcome:
+        return Outcome(state={}, commands=(Command("answer", {}),), waiting="answer")
+
+    def handle(self, state: dict[str, Any], event: Any) -> Outcome:
+        return Outcome(state=state, ignored=True, waiting="answer")
+
+
+def test_a_run_that_waits_for_nothing_the_caller_can_do_is_stuck() -> None:
+    sim = Simulation.begin(None, interpreter=NeverResumes())
+    assert sim.stuck and sim.needs is None
+    transcript = sim.transcript()
+    assert transcript.stuck and transcript.end.reason == "waiting"
+    assert transcript.waiting == "answer"
+
+
+def test_fuzz_reports_a_stuck_run(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(simulator, "_interpreter", lambda prog: NeverResumes())
+    report = fuzz_module.fuzz(program(MENU), examples=5)
+    assert report.finding is not None
+    assert report.finding.kind == "stuck"
+    assert report.finding.inputs == ()
+    assert "waits for answer" in report.finding.message
+
+
+class Raises:
+    def start(self, call: Any) -> Outcome:
+        raise RuntimeError("boom")
+
+    def handle(self, state: dict[str, Any], event: Any) -> Outcome:
+        raise RuntimeError("boom")
+
+
+def test_an_interpreter_that_raises_ends_the_call_in_an_error_not_a_traceback() -> None:
+    sim = Simulation.begin(None, interpreter=Raises())
+    assert sim.end is not None and sim.end.reason == "error"
+    assert "RuntimeError: boom" in (sim.end.message or "")
