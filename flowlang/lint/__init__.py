@@ -23,7 +23,6 @@ def lint(
     `select` / `ignore` hold rule codes or prefixes (`FL3` is every gather rule); a line with
     `# flowlang: ignore[FL301]` drops those findings on that line.
     """
-    from flowlang.analysis import analyze
     from flowlang.lint.context import Context
     from flowlang.lint.registry import all_rules
     from flowlang.lint.selection import Selection, parse_codes
@@ -33,7 +32,7 @@ def lint(
         select=None if select is None else parse_codes(select, "select"),
         ignore=() if ignore is None else parse_codes(ignore, "ignore"),
     )
-    context = Context(flow=flow, source=source, analysis=analyze(flow))
+    context = Context.build(flow, source)
     table = suppressed_lines(flow.comments)
     found: list[Diagnostic] = []
     for rule in all_rules():

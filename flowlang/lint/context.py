@@ -4,49 +4,66 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from attrs import frozen
+from attrs import field, frozen
 
 from flowlang import nodes
-from flowlang.analysis import Analysis
+from flowlang.analysis import Analysis, analyze
 from flowlang.source import Source
+
+Block = tuple[nodes.Node, tuple[nodes.Node, ...]]
 
 
 @frozen
 class Context:
-    """A parsed flow being linted: `flow`, its `source` text and its `analysis`."""
+    """A parsed flow being linted: `flow`, its `source` text and its `analysis`. `block_list`
+    holds every statement list with its owner (a Step, On, If or Elif), in source order: it is
+    computed once, because every rule walks it."""
 
     flow: nodes.Flow
     source: Source
     analysis: Analysis
+    block_list: tuple[Block, ...] = field(repr=False)
+    statement_list: tuple[nodes.Node, ...] = field(repr=False)
 
-    def blocks(self) -> Iterator[tuple[nodes.Node, tuple[nodes.Node, ...]]]:
-        """Every statement list with its owner (a Step, On, If or Elif), in source order."""
-        roots: list[tuple[nodes.Node, tuple[nodes.Node, ...]]] = [
-            (step, step.body) for step in self.flow.steps
-        ]
-        if self.flow.on_hangup is not None:
-            roots.append((self.flow.on_hangup, self.flow.on_hangup.body))
-        stack = list(reversed(roots))
-        while stack:
-            owner, body = stack.pop()
-            yield owner, body
-            nested = [pair for stmt in body for pair in _nested(stmt)]
-            stack.extend(reversed(nested))
+    @classmethod
+    def build(cls, flow: nodes.Flow, source: Source) -> Context:
+        block_list = tuple(_blocks(flow))
+        return cls(
+            flow=flow,
+            source=source,
+            analysis=analyze(flow),
+            block_list=block_list,
+            statement_list=tuple(stmt for _, body in block_list for stmt in body),
+        )
+
+    def blocks(self) -> Iterator[Block]:
+        return iter(self.block_list)
 
     def statements(self) -> Iterator[nodes.Node]:
-        """Every statement of the flow (nested ones included), in source order of blocks."""
-        for _, body in self.blocks():
-            yield from body
+        """Every statement of the flow (nested ones included)."""
+        return iter(self.statement_list)
 
     def of_type(self, *types: type[nodes.Node]) -> Iterator[nodes.Node]:
-        for stmt in self.statements():
+        for stmt in self.statement_list:
             if isinstance(stmt, types):
                 yield stmt
 
 
-def _nested(stmt: nodes.Node) -> list[tuple[nodes.Node, tuple[nodes.Node, ...]]]:
+def _blocks(flow: nodes.Flow) -> Iterator[Block]:
+    roots: list[Block] = [(step, step.body) for step in flow.steps]
+    if flow.on_hangup is not None:
+        roots.append((flow.on_hangup, flow.on_hangup.body))
+    stack = list(reversed(roots))
+    while stack:
+        owner, body = stack.pop()
+        yield owner, body
+        nested = [pair for stmt in body for pair in _nested(stmt)]
+        stack.extend(reversed(nested))
+
+
+def _nested(stmt: nodes.Node) -> list[Block]:
     if isinstance(stmt, nodes.If):
-        out: list[tuple[nodes.Node, tuple[nodes.Node, ...]]] = [(stmt, stmt.body)]
+        out: list[Block] = [(stmt, stmt.body)]
         out += [(e, e.body) for e in stmt.elifs]
         if stmt.else_ is not None:
             out.append((stmt, stmt.else_))
