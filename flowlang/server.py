@@ -228,6 +228,12 @@ class WebhookApp:
             # Telnyx retries a 5xx, so the event is not lost while the store is unavailable.
             await self._refuse(send, 503, f"store unavailable: {exc}", started)
             return
+        except Exception as exc:  # noqa: BLE001 - a bug must not become a traceback to Telnyx
+            logger.exception(
+                json.dumps({"event": "webhook_failed", "call_control_id": hook.call_control_id})
+            )
+            await self._refuse(send, 500, f"internal error: {type(exc).__name__}", started)
+            return
         await _answer(send, 200, {"result": handled.result})
         change = handled.change
         if change is not None and change.commands and handled.call_control_id is not None:

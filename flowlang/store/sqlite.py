@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sqlite3
 import threading
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -79,22 +81,32 @@ class SQLiteStore:
             raise StoreError(f"cannot open the store {path}: {exc}") from None
         self._lock = threading.Lock()
 
+    @contextlib.contextmanager
+    def _locked(self) -> Iterator[None]:
+        # One connection, used by one thread at a time; SQLite's own errors (a locked or closed
+        # database, a full disk) become StoreError, which the server reports without a trace.
+        with self._lock:
+            try:
+                yield
+            except sqlite3.Error as exc:
+                raise StoreError(f"{self.path}: {exc}") from exc
+
     def ping(self) -> None:
         try:
-            with self._lock:
+            with self._locked():
                 self._db.execute("SELECT count(*) FROM flows").fetchone()
-        except sqlite3.Error as exc:
+        except StoreError as exc:
             raise StoreError(f"store does not answer: {exc}") from None
 
     def load_flow(self, digest: str) -> tuple[str, str] | None:
-        with self._lock:
+        with self._locked():
             row = self._db.execute(
                 "SELECT name, text FROM flows WHERE digest = ?", (digest,)
             ).fetchone()
         return (row[0], row[1]) if row else None
 
     def apply(self, call_control_id: str, event_id: str | None, step: Step, now: float) -> Applied:
-        with self._lock:
+        with self._locked():
             db = self._db
             db.execute("BEGIN IMMEDIATE")
             try:
@@ -156,7 +168,7 @@ class SQLiteStore:
         return Applied(duplicate=False, change=change)
 
     def pending_calls(self) -> list[str]:
-        with self._lock:
+        with self._locked():
             rows = self._db.execute(
                 "SELECT call_control_id FROM outbox WHERE sent = 0"
                 " GROUP BY call_control_id ORDER BY min(id)"
@@ -164,7 +176,7 @@ class SQLiteStore:
         return [r[0] for r in rows]
 
     def next_command(self, call_control_id: str) -> OutboxItem | None:
-        with self._lock:
+        with self._locked():
             row = self._db.execute(
                 "SELECT id, action, body FROM outbox WHERE call_control_id = ? AND sent = 0"
                 " ORDER BY id LIMIT 1",
@@ -175,11 +187,11 @@ class SQLiteStore:
         return OutboxItem(row[0], call_control_id, row[1], json.loads(row[2]))
 
     def mark_sent(self, item_id: int) -> None:
-        with self._lock:
+        with self._locked():
             self._db.execute("UPDATE outbox SET sent = ? WHERE id = ?", (_SENT, item_id))
 
     def abandon(self, call_control_id: str, reason: str, now: float) -> int:
-        with self._lock:
+        with self._locked():
             db = self._db
             db.execute("BEGIN IMMEDIATE")
             try:
@@ -199,7 +211,7 @@ class SQLiteStore:
         return int(dropped)
 
     def cleanup(self, finished_before: float, idle_before: float) -> int:
-        with self._lock:
+        with self._locked():
             db = self._db
             db.execute("BEGIN IMMEDIATE")
             try:
@@ -229,12 +241,12 @@ class SQLiteStore:
 
     def size_bytes(self) -> int:
         """Bytes the database occupies (pages in use), for benchmarks and operators."""
-        with self._lock:
+        with self._locked():
             pages = self._db.execute("PRAGMA page_count").fetchone()[0]
             free = self._db.execute("PRAGMA freelist_count").fetchone()[0]
             size = self._db.execute("PRAGMA page_size").fetchone()[0]
         return int((pages - free) * size)
 
     def close(self) -> None:
-        with self._lock:
+        with self._locked():
             self._db.close()

@@ -61,13 +61,14 @@ class Telnyx:
 class Harness:
     def __init__(self, store_url: str, telnyx: Telnyx, verify: bool = True, **kw: Any) -> None:
         self.telnyx = telnyx
+        self.clock: Callable[[], float] = kw.pop("clock", lambda: NOW)
         self.app = create_app(
             standin.program(),
             open_store(store_url),
             verifier=Verifier(KEY.verify_key) if verify else None,
             api_key=API_KEY,
             api_base="http://telnyx.test/v2",
-            clock=lambda: NOW,
+            clock=self.clock,
             transport=httpx.MockTransport(telnyx),
             interpreter=standin.Counter,
             policy=RetryPolicy(max_attempts=2, base_delay=0.0),
@@ -81,7 +82,7 @@ class Harness:
         return await self.http.post(
             "/webhook",
             content=body,
-            headers=sign(KEY, body, int(NOW)) if headers is None else headers,
+            headers=sign(KEY, body, int(self.clock())) if headers is None else headers,
         )
 
     async def close(self) -> None:
@@ -345,3 +346,36 @@ def test_logs_are_json_with_the_call_id_and_no_secrets(caplog: pytest.LogCapture
     text = caplog.text
     assert API_KEY not in text
     assert headers["telnyx-signature-ed25519"] not in text
+
+
+def test_finished_calls_are_cleaned_up_after_the_retention_time(tmp_path: Path) -> None:
+    now = [NOW]
+    url = f"sqlite:///{tmp_path}/calls.db"
+
+    async def test(h: Harness) -> None:
+        await h.post(INCOMING)
+        await h.post(envelope("call.initiated", "call-2", "e5", direction="incoming"))
+        await h.post(envelope("call.hangup", event_id="e2"))
+        await h.app.sender.idle()
+        now[0] += 3599
+        assert await h.app.cleanup() == 0
+        now[0] += 2
+        assert await h.app.cleanup() == 1
+        # The finished call is forgotten; the one still running is not.
+        assert (await h.post(envelope("call.answered", event_id="e3"))).json() == {
+            "result": "unknown_call"
+        }
+        answered = envelope("call.answered", "call-2", "e6")
+        assert (await h.post(answered)).json() == {"result": "stepped"}
+
+    run(test, url=url, clock=lambda: now[0], retention=3600.0)
+
+
+def test_a_store_that_fails_mid_webhook_is_a_503_so_telnyx_retries() -> None:
+    async def test(h: Harness) -> None:
+        await h.post(INCOMING)
+        h.app.store.close()
+        response = await h.post(envelope("call.answered", event_id="e2"))
+        assert response.status_code == 503
+
+    run(test)
