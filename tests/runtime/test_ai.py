@@ -1,0 +1,179 @@
+"""`ai_gather` (LANGUAGE.md 4) and `assistant` (5): bodies, results, handlers, `on key`."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.runtime.calls import Call, without_correlation
+
+HEAD = 'voice "Telnyx.KokoroTTS.af"\nlanguage "en-US"\n\nmain:\n    answer\n'
+VOICE = "Telnyx.KokoroTTS.af"
+
+BOOKING = HEAD + (
+    "    ai_gather into booking timeout 20s:\n"
+    '        greeting "Hi! I can book a table for you."\n'
+    '        field name string "The caller\'s full name"\n'
+    '        field guests integer "How many people are coming"\n'
+    '        field notes string "Anything else we should know" optional\n'
+    '        on valid: log "Thanks {booking.name}, {booking.guests} guests."\n'
+    '        on invalid: log "invalid {booking.name}"\n'
+    '        on key "0":\n'
+    '            log "operator"\n'
+    '            transfer "+13125550100"\n'
+    '    log "after"\n'
+)
+
+
+def ai_call(text: str = BOOKING) -> Call:
+    call = Call.of(text)
+    call.start()
+    call.settle()
+    return call
+
+
+def test_ai_gather_body() -> None:
+    call = ai_call()
+    assert call.last.waiting == "ai_gather"
+    command = call.last.commands[-1]
+    assert command.action == "gather_using_ai"
+    assert without_correlation(command.body) == {
+        "parameters": {
+            "type": "object",
+            "properties": {
+                "name": {"type": "string", "description": "The caller's full name"},
+                "guests": {"type": "integer", "description": "How many people are coming"},
+                "notes": {"type": "string", "description": "Anything else we should know"},
+            },
+            "required": ["name", "guests"],
+        },
+        "greeting": "Hi! I can book a table for you.",
+        "voice": VOICE,
+        "user_response_timeout_ms": 20000,
+    }
+
+
+def test_ai_gather_valid_result_is_read_as_fields() -> None:
+    call = ai_call()
+    out = call.event("call.ai_gather.ended", status="valid", result={"name": "Bob", "guests": 4})
+    assert [line.text for line in out.logs] == ["Thanks Bob, 4 guests.", "after"]
+    assert call.state["vars"]["booking"] == {"name": "Bob", "guests": 4}
+    assert "on:11" in out.reached
+
+
+def test_ai_gather_invalid_runs_on_invalid() -> None:
+    call = ai_call()
+    out = call.event("call.ai_gather.ended", status="invalid", result={"name": "Al"})
+    assert [line.text for line in out.logs] == ["invalid Al", "after"]
+
+
+def test_ai_gather_without_handlers_continues() -> None:
+    call = ai_call(HEAD + '    ai_gather:\n        field a string "A"\n    log "after"\n')
+    out = call.event("call.ai_gather.ended", status="valid", result={"a": "x"})
+    assert [line.text for line in out.logs] == ["after"]
+
+
+@pytest.mark.parametrize(
+    ("event", "payload"),
+    [
+        ("call.ai_gather.partial_results", {"partial_results": {"name": "Bo"}}),
+        ("call.ai_gather.message_history_updated",
+         {"message_history": [{"role": "user", "content": "hi"}]}),
+    ],
+    ids=["partial-results", "message-history"],
+)
+def test_ai_gather_progress_events_are_accepted_without_resuming(event: str, payload: dict) -> None:
+    call = ai_call()
+    out = call.event(event, **payload)
+    assert not out.ignored
+    assert out.commands == ()
+    assert out.waiting == "ai_gather"
+    ended = call.event("call.ai_gather.ended", status="valid", result={"name": "Bo", "guests": 2})
+    assert ended.logs[0].text == "Thanks Bo, 2 guests."
+
+
+def test_ai_gather_partial_results_do_not_grow_the_state() -> None:
+    call = ai_call()
+    sizes = set()
+    for n in range(20):
+        call.event("call.ai_gather.partial_results", partial_results={"name": "B" * 10, "n": n})
+        sizes.add(len(str(call.state)))
+    assert len(sizes) <= 2
+
+
+def test_on_key_stops_the_ai_gather_and_runs_the_handler() -> None:
+    call = ai_call()
+    out = call.event("call.dtmf.received", digit="0")
+    assert [c.action for c in out.commands] == ["gather_stop", "transfer"]
+    assert without_correlation(out.commands[0].body) == {}
+    assert [line.text for line in out.logs] == ["operator"]
+    assert out.end is not None and out.end.reason == "transfer"
+
+
+def test_keys_without_handler_are_ignored_during_ai_gather() -> None:
+    call = ai_call()
+    assert call.event("call.dtmf.received", digit="5").ignored
+
+
+def test_ai_gather_language_is_sent_as_a_recognition_language() -> None:
+    call = ai_call(HEAD + '    ai_gather language "de-DE":\n        field a string "A"\n')
+    assert call.last.commands[-1].body["language"] == "de"
+
+
+ASSISTANT = HEAD + (
+    '    set account = "A-17"\n'
+    '    assistant id "assistant-123":\n'
+    '        greeting "Hi, this is Ava from Acme."\n'
+    '        message system "The caller\'s account is {account}."\n'
+    '        message user "I need help."\n'
+    '        on key "0":\n'
+    '            say "Connecting you to a person."\n'
+    '            transfer "+13125550003"\n'
+    '    log "after"\n'
+)
+
+
+def test_assistant_start_then_messages_then_wait() -> None:
+    call = ai_call(ASSISTANT)
+    out = call.last
+    assert out.waiting == "assistant"
+    assert [c.action for c in out.commands] == ["ai_assistant_start", "ai_assistant_add_messages"]
+    assert without_correlation(out.commands[0].body) == {
+        "assistant": {"id": "assistant-123"},
+        "voice": VOICE,
+        "greeting": "Hi, this is Ava from Acme.",
+    }
+    assert without_correlation(out.commands[1].body) == {
+        "messages": [
+            {"role": "system", "content": "The caller's account is A-17."},
+            {"role": "user", "content": "I need help."},
+        ]
+    }
+
+
+def test_assistant_with_instructions_and_no_messages() -> None:
+    call = ai_call(HEAD + '    assistant:\n        instructions "You are the receptionist."\n')
+    assert [c.action for c in call.last.commands] == ["ai_assistant_start"]
+    assert without_correlation(call.last.commands[0].body) == {
+        "assistant": {"instructions": "You are the receptionist."},
+        "voice": VOICE,
+    }
+
+
+@pytest.mark.parametrize("which", [0, 1], ids=["start-client-state", "messages-client-state"])
+def test_conversation_ended_continues_after_the_block(which: int) -> None:
+    call = ai_call(ASSISTANT)
+    client_state = call.last.commands[which].body["client_state"]
+    out = call.event("call.conversation.ended", client_state=client_state)
+    assert [line.text for line in out.logs] == ["after"]
+
+
+def test_on_key_stops_the_assistant() -> None:
+    call = ai_call(ASSISTANT)
+    started = call.last.commands[0].body["client_state"]
+    out = call.event("call.dtmf.received", digit="0")
+    assert [c.action for c in out.commands] == ["ai_assistant_stop", "speak"]
+    assert out.waiting == "speak"
+    # The conversation's own end, arriving after the stop, is stale: the flow has moved on.
+    assert call.event("call.conversation.ended", client_state=started).ignored
+    out = call.complete()
+    assert [c.action for c in out.commands] == ["transfer"]
