@@ -95,7 +95,8 @@ def matches(expect: Expect, line: Line, transcript: Transcript) -> bool:
     if kind == "transfer":
         return line.kind == "transfer" and _number(value) == _number(line.value)
     if kind == "hangup":
-        return line.kind == "end" and line.value == "hangup"
+        # The flow's `hangup` (also sent when a flow runs off its end) or the caller's.
+        return line.kind == "hangup" or (line.kind == "end" and line.value == "hangup")
     if kind == "end":
         return line.kind == "end" and line.value == value
     if kind == "step":
