@@ -151,7 +151,7 @@ class WebhookApp:
                 return
             await self._webhook(scope, receive, send)
         elif path == "/healthz":
-            if method not in ("GET", "HEAD"):
+            if method != "GET":
                 await _answer(send, 405, {"error": "use GET"}, [(b"allow", b"GET")])
                 return
             await self._health(send)

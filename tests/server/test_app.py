@@ -11,13 +11,19 @@ from typing import Any
 
 import httpx
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from nacl.signing import SigningKey
 
+from flowlang.cli.inputs import read_source
+from flowlang.compiler import compile_source
 from flowlang.server import create_app
 from flowlang.store import open_store
 from flowlang.telnyx.client import RetryPolicy
 from flowlang.telnyx.signature import Verifier
+from flowlang.telnyx.webhooks import CALL_EVENT_TYPES
 from tests.server import standin
+from tests.server.scenarios import EVERYTHING
 from tests.server.signing import sign
 
 KEY = SigningKey.generate()
@@ -62,15 +68,17 @@ class Harness:
     def __init__(self, store_url: str, telnyx: Telnyx, verify: bool = True, **kw: Any) -> None:
         self.telnyx = telnyx
         self.clock: Callable[[], float] = kw.pop("clock", lambda: NOW)
+        flow = kw.pop("flow", None)
+        if flow is None:
+            kw["interpreter"] = standin.Counter
         self.app = create_app(
-            standin.program(),
+            standin.program() if flow is None else compile_source(read_source(flow)),
             open_store(store_url),
             verifier=Verifier(KEY.verify_key) if verify else None,
             api_key=API_KEY,
             api_base="http://telnyx.test/v2",
             clock=self.clock,
             transport=httpx.MockTransport(telnyx),
-            interpreter=standin.Counter,
             policy=RetryPolicy(max_attempts=2, base_delay=0.0),
             **kw,
         )
@@ -379,3 +387,46 @@ def test_a_store_that_fails_mid_webhook_is_a_503_so_telnyx_retries() -> None:
         assert response.status_code == 503
 
     run(test)
+
+
+EVENT_TYPES = sorted(CALL_EVENT_TYPES) + ["call.unheard_of", ""]
+JSONISH = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(max_size=8),
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=6), inner, max_size=3)
+    ),
+    max_leaves=8,
+)
+PAYLOADS = st.fixed_dictionaries(
+    {"call_control_id": st.sampled_from(["call-1", "call-2"])},
+    optional={
+        "status": st.sampled_from(["valid", "invalid", "timeout", "call_hangup", "x"]) | JSONISH,
+        "digits": st.text("0123456789#*", max_size=5) | JSONISH,
+        "client_state": st.sampled_from(["MA==", "eyJ9", "!!", ""]) | JSONISH,
+        "direction": st.sampled_from(["incoming", "outgoing"]),
+        "result": JSONISH,
+        "digit": st.text("0123456789", max_size=1),
+    },
+)
+
+
+@given(
+    events=st.lists(
+        st.tuples(st.sampled_from(EVENT_TYPES), PAYLOADS, st.text("abc", max_size=2)),
+        max_size=8,
+    )
+)
+@settings(max_examples=60, deadline=None)
+def test_any_sequence_of_signed_webhooks_is_answered_200(events: list) -> None:
+    async def test(h: Harness) -> None:
+        await h.post(INCOMING)
+        for event_type, payload, event_id in events:
+            body = json.dumps(
+                {"data": {"event_type": event_type, "id": event_id, "payload": payload}}
+            ).encode()
+            response = await h.post(body)
+            expected = 400 if not event_type else 200
+            assert response.status_code == expected, response.text
+        assert (await h.http.get("/healthz")).status_code == 200
+
+    run(test, flow=EVERYTHING)
