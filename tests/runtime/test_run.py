@@ -110,7 +110,9 @@ IGNORED = [
 ]
 
 
-@pytest.mark.parametrize(("type_", "payload"), [c[1:] for c in IGNORED], ids=[c[0] for c in IGNORED])
+@pytest.mark.parametrize(
+    ("type_", "payload"), [c[1:] for c in IGNORED], ids=[c[0] for c in IGNORED]
+)
 def test_events_not_for_this_wait_are_ignored(type_: str, payload: dict) -> None:
     call = Call.of(HEAD + '    say "Hi"\n    say "Bye"\n')
     call.start()
