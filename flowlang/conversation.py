@@ -267,5 +267,9 @@ def render(transcript: Transcript, program: Any = None) -> str:
     """The whole readable transcript of a simulated call."""
     lines = conversation(transcript, program)
     out = [show(line) for line in lines[:-1]]
-    out += ["", ending(lines, transcript.end)]
+    if transcript.stuck:
+        out += ["", f"The flow is stuck: it waits for {transcript.waiting or 'something'}, "
+                "which nothing the caller does can complete."]
+    else:
+        out += ["", ending(lines, transcript.end)]
     return "\n".join(out) + "\n"

@@ -124,6 +124,14 @@ def test_a_run_that_waits_for_nothing_the_caller_can_do_is_stuck() -> None:
     assert transcript.waiting == "answer"
 
 
+def test_the_transcript_says_a_stuck_flow_is_stuck() -> None:
+    from flowlang.conversation import render
+
+    text = render(Simulation.begin(None, interpreter=NeverResumes()).transcript())
+    assert text.endswith("The flow is stuck: it waits for answer, which nothing the caller "
+                         "does can complete.\n")
+
+
 def test_fuzz_reports_a_stuck_run(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(simulator, "_interpreter", lambda prog: NeverResumes())
     report = fuzz_module.fuzz(program(MENU), examples=5)
