@@ -108,7 +108,9 @@ def interactive(program: Any, caller: str, called: str, stdin: TextIO, stdout: T
         kind = sim.needs
         if kind is None:
             if sim.stuck:
-                stdout.write("\nThe flow waits for something no caller can do: it is stuck.\n")
+                stdout.write(f"\nThe flow is stuck: it waits for {sim.waiting or 'something'}, "
+                             "which nothing the caller does can complete.\n")
+                return 0
             stdout.write("\n" + ending(lines, transcript.end) + "\n")
             return 1 if transcript.end.reason == "error" else 0
         stdout.write(PROMPTS[kind] + "\n> ")
