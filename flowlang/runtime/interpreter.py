@@ -86,6 +86,8 @@ class Interpreter:
 
     def start(self, call: CallInfo) -> Outcome:
         """Begin a run on `call`: the commands up to the first wait, and the state to keep."""
+        if not self.program.steps:
+            return Outcome(state={}, end=End("error", "the flow has no steps", None))
         entry = self.program.entry
         state = st.new_state(self.program.digest, call, entry.name, entry.block)
         run = _Run(self.program, state)
@@ -96,13 +98,13 @@ class Interpreter:
         """Resume the run in `state` with `event`; an event it does not wait for is ignored."""
         try:
             problem = st.problem(state, self.program.digest)
-        except Exception as e:  # noqa: BLE001 - a damaged state must not crash the server
-            problem = f"the stored call state cannot be read ({e})"
-        if problem is not None:
-            return _refuse(state, problem)
-        if state.get("end") is not None:
-            return _ignored(state)
-        run = _Run(self.program, state)
+            if problem is None and state.get("end") is not None:
+                return _ignored(state)
+            run = _Run(self.program, state) if problem is None else None
+        except Exception:  # noqa: BLE001 - a damaged state must not crash the server
+            problem, run = "the stored call state is damaged", None
+        if run is None:
+            return _refuse(state, problem or "the stored call state is damaged")
         return run.guarded(lambda: run.resume(event))
 
 

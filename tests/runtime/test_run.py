@@ -158,6 +158,25 @@ def test_a_damaged_state_is_refused_not_raised(state: dict) -> None:
     assert out.logs and out.logs[0].level == "warning"
 
 
+def test_a_state_with_the_right_digest_but_missing_parts_is_refused() -> None:
+    call = Call.of(HEAD + '    say "Hi"\n')
+    call.start()
+    damaged = dict(call.state, call={}, step=None)
+    out = call.interpreter.handle(damaged, Event("call.answered", {}))
+    assert out.ignored
+    assert out.logs[0].level == "warning"
+
+
+def test_a_state_pointing_nowhere_ends_in_an_error_not_a_crash() -> None:
+    call = Call.of(HEAD + '    say "Hi"\n')
+    call.start()
+    lost = dict(call.state, frames=[[999, 0]])
+    out = call.interpreter.handle(lost, Event("call.answered", {
+        "client_state": call.commands[-1].body["client_state"]}))
+    assert out.end is not None and out.end.reason == "error"
+    assert [c.action for c in out.commands] == ["hangup"]
+
+
 def test_statement_guard_stops_a_loop_and_hangs_up() -> None:
     # The loop has a way out the linter cannot rule out, so only the guard can stop it.
     call = Call.of(

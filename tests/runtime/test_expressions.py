@@ -1,0 +1,130 @@
+"""Expression evaluation and interpolation: the rules a non-programmer expects (see the module)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from flowlang import nodes
+from flowlang.runtime.expressions import (
+    EvalError,
+    compare,
+    contains,
+    equal,
+    evaluate,
+    interpolate,
+    text_of,
+    truthy,
+)
+
+
+def var(path: str) -> nodes.Var:
+    return nodes.Var(tuple(path.split(".")))
+
+
+def s(text: str) -> nodes.Str:
+    return nodes.Str((text,))
+
+
+def run(expr: nodes.Expr, variables: dict[str, Any] | None = None) -> tuple[Any, list[str]]:
+    missing: list[str] = []
+    return evaluate(expr, variables or {}, missing.append), missing
+
+
+EQUAL = [
+    ("5", 5, True), (5, "5", True), ("05", 5, True), ("5", "05", False), ("abc", "abc", True),
+    (True, "true", False), (True, True, True), (1, True, False), ("", 0, False),
+    (2.0, 2, True), (None, "", False),
+]
+
+
+@pytest.mark.parametrize(("a", "b", "expected"), EQUAL, ids=[f"{a!r}=={b!r}" for a, b, _ in EQUAL])
+def test_equal(a: Any, b: Any, expected: bool) -> None:
+    assert equal(a, b) is expected
+
+
+ORDER = [
+    ("<", "10", "9", False), ("<", "9", 10, True), (">=", 3, "3", True),
+    ("<", "apple", "banana", True), (">", 2.5, 2, True), ("<=", "b", "a", False),
+]
+
+
+@pytest.mark.parametrize(("op", "a", "b", "expected"), ORDER,
+                         ids=[f"{a!r}{op}{b!r}" for op, a, b, _ in ORDER])
+def test_order(op: str, a: Any, b: Any, expected: bool) -> None:
+    assert compare(op, a, b) is expected
+
+
+@pytest.mark.parametrize(("a", "b"), [("abc", 3), (True, 1), ({"a": 1}, "x"), (None, 1)],
+                         ids=["text-number", "bool", "object", "null"])
+def test_order_without_meaning_is_an_error_naming_the_values(a: Any, b: Any) -> None:
+    with pytest.raises(EvalError, match="cannot compare"):
+        compare("<", a, b)
+
+
+def test_in_list_text_and_error() -> None:
+    assert contains("2", ["1", 2]) is True
+    assert contains("3", ["1", "2"]) is False
+    assert contains("ell", "hello") is True
+    with pytest.raises(EvalError, match="needs a list"):
+        contains("1", 5)
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [(True, True), (False, False), ("", False), ("x", True), (0, False), (3, True),
+     (None, False), ([], False), ({"a": 1}, True)],
+    ids=["true", "false", "empty", "text", "zero", "number", "null", "empty-list", "object"],
+)
+def test_truthy(value: Any, expected: bool) -> None:
+    assert truthy(value) is expected
+
+
+@pytest.mark.parametrize(
+    ("value", "text"),
+    [(None, ""), (True, "true"), (False, "false"), (2.0, "2"), (2.5, "2.5"), (7, "7"),
+     ({"a": 1}, '{"a": 1}'), (["x"], '["x"]')],
+    ids=["null", "true", "false", "whole-float", "float", "int", "object", "list"],
+)
+def test_text_of(value: Any, text: str) -> None:
+    assert text_of(value) == text
+
+
+def test_interpolation_reads_dotted_paths_and_reports_missing_ones() -> None:
+    text = nodes.Str(("Hi ", nodes.Interp(("b", "name")), ", ", nodes.Interp(("b", "age")), "!"))
+    missing: list[str] = []
+    out = interpolate(text, {"b": {"name": "Bo"}}, missing.append)
+    assert out == "Hi Bo, !"
+    assert missing == ["b.age"]
+
+
+def test_operators_and_short_circuit() -> None:
+    expr = nodes.BinOp("or", nodes.Bool(True), var("nope"))
+    assert run(expr) == (True, [])
+    expr = nodes.BinOp("and", nodes.Bool(False), var("nope"))
+    assert run(expr) == (False, [])
+    expr = nodes.Not(nodes.BinOp("in", var("digits"), nodes.ListExpr((s("1"), s("2")))))
+    assert run(expr, {"digits": "2"}) == (False, [])
+    assert run(nodes.BinOp("!=", var("x"), nodes.Int(3)), {"x": "3"}) == (False, [])
+    assert run(var("ghost")) == ("", ["ghost"])
+
+
+numbers = st.integers(-10_000, 10_000)
+
+
+@settings(max_examples=200, deadline=None)
+@given(a=numbers, b=numbers)
+def test_numbers_and_their_spelling_compare_alike(a: int, b: int) -> None:
+    for op in ("<", "<=", ">", ">="):
+        assert compare(op, a, b) == compare(op, str(a), b) == compare(op, a, str(b))
+        assert compare(op, str(a), str(b)) == compare(op, a, b)
+    assert equal(a, str(b)) == (a == b)
+
+
+@settings(max_examples=200, deadline=None)
+@given(a=st.text(max_size=5), b=st.text(max_size=5))
+def test_two_texts_are_equal_exactly_when_they_are_the_same_text(a: str, b: str) -> None:
+    assert equal(a, b) == (a == b)
