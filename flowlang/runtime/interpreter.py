@@ -267,44 +267,55 @@ class _Run:
             self.execute(op)
 
     def execute(self, op: Op) -> None:
-        if isinstance(op, SetOp):
-            self.vars[op.name] = evaluate(op.value, self.vars, self.missing)
-            self.advance()
-        elif isinstance(op, LogOp):
-            self.logs.append(LogLine(self.text(op.text), op.line))
-            self.advance()
-        elif isinstance(op, IfOp):
-            self.advance()
-            for arm in op.arms:
-                if arm.cond is None or truthy(evaluate(arm.cond, self.vars, self.missing)):
-                    self.enter(arm.handler)
-                    break
-        elif self.detached:
+        if self.detached and type(op) not in _QUIET:
             # After the caller hung up only `set`, `log` and `if` mean anything (LANGUAGE.md 1).
             self.advance()
-        elif isinstance(op, GotoOp):
-            self.frames = [[op.block, 0]]
-            self.step = op.target
-            self.reach(f"step:{op.target}")
-        elif isinstance(op, AnswerOp):
-            self.wait_for("answer", self.send("answer", {}))
-        elif isinstance(op, HangupOp):
-            self.send("hangup", {})
-            self.finish("hangup")
-        elif isinstance(op, SayOp):
-            self.wait_for("speak", self.send("speak", self.say_body(op)))
-        elif isinstance(op, PlayOp):
-            field = "media_name" if op.media else "audio_url"
-            self.wait_for("playback", self.send("playback_start", {field: self.text(op.source)}))
-        elif isinstance(op, TransferOp):
-            self.send("transfer", self.transfer_body(op))
-            self.finish("transfer")
-        elif isinstance(op, GatherOp):
-            self.gather_try(op, 1, reprompted=False)
-        elif isinstance(op, AiGatherOp):
-            self.wait_for("ai_gather", self.send("gather_using_ai", self.ai_gather_body(op)))
-        else:
-            self.start_assistant(op)
+            return
+        _EXECUTE[type(op)](self, op)
+
+    def do_set(self, op: SetOp) -> None:
+        self.vars[op.name] = evaluate(op.value, self.vars, self.missing)
+        self.advance()
+
+    def do_log(self, op: LogOp) -> None:
+        self.logs.append(LogLine(self.text(op.text), op.line))
+        self.advance()
+
+    def do_if(self, op: IfOp) -> None:
+        self.advance()
+        for arm in op.arms:
+            if arm.cond is None or truthy(evaluate(arm.cond, self.vars, self.missing)):
+                self.enter(arm.handler)
+                return
+
+    def do_goto(self, op: GotoOp) -> None:
+        self.frames = [[op.block, 0]]
+        self.step = op.target
+        self.reach(f"step:{op.target}")
+
+    def do_answer(self, op: AnswerOp) -> None:
+        self.wait_for("answer", self.send("answer", {}))
+
+    def do_hangup(self, op: HangupOp) -> None:
+        self.send("hangup", {})
+        self.finish("hangup")
+
+    def do_say(self, op: SayOp) -> None:
+        self.wait_for("speak", self.send("speak", self.say_body(op)))
+
+    def do_play(self, op: PlayOp) -> None:
+        field = "media_name" if op.media else "audio_url"
+        self.wait_for("playback", self.send("playback_start", {field: self.text(op.source)}))
+
+    def do_transfer(self, op: TransferOp) -> None:
+        self.send("transfer", self.transfer_body(op))
+        self.finish("transfer")
+
+    def do_gather(self, op: GatherOp) -> None:
+        self.gather_try(op, 1, reprompted=False)
+
+    def do_ai_gather(self, op: AiGatherOp) -> None:
+        self.wait_for("ai_gather", self.send("gather_using_ai", self.ai_gather_body(op)))
 
     def say_body(self, op: SayOp) -> dict[str, Any]:
         body: dict[str, Any] = {"payload": self.text(op.text)}
@@ -336,7 +347,7 @@ class _Run:
             body["user_response_timeout_ms"] = op.timeout_ms
         return body
 
-    def start_assistant(self, op: AssistantOp) -> None:
+    def do_assistant(self, op: AssistantOp) -> None:
         assistant: dict[str, Any] = {}
         if op.id is not None:
             assistant["id"] = self.text(op.id)
@@ -425,7 +436,7 @@ class _Run:
 
     def resume(self, event: Event) -> bool:
         """Apply `event`; False when the run was not waiting for it (then nothing changed)."""
-        payload = event.payload if isinstance(event.payload, Mapping) else {}
+        payload = event.payload if isinstance(event.payload, dict) else {}
         call_id = payload.get("call_control_id")
         if call_id is not None and call_id != self.call_id:
             return False
@@ -516,3 +527,23 @@ class _Run:
             self.go()
         self.frames = []
         self.finish("hangup")
+
+
+_QUIET = (SetOp, LogOp, IfOp)
+
+# One method per kind of operation: a table lookup instead of a chain of isinstance checks,
+# since this runs for every statement of every call.
+_EXECUTE: dict[type, Callable[[_Run, Any], None]] = {
+    SetOp: _Run.do_set,
+    LogOp: _Run.do_log,
+    IfOp: _Run.do_if,
+    GotoOp: _Run.do_goto,
+    AnswerOp: _Run.do_answer,
+    HangupOp: _Run.do_hangup,
+    SayOp: _Run.do_say,
+    PlayOp: _Run.do_play,
+    TransferOp: _Run.do_transfer,
+    GatherOp: _Run.do_gather,
+    AiGatherOp: _Run.do_ai_gather,
+    AssistantOp: _Run.do_assistant,
+}

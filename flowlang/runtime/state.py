@@ -16,17 +16,12 @@ from __future__ import annotations
 
 import base64
 import binascii
-import json
-import uuid
+from functools import lru_cache
 from typing import Any
 
 from flowlang.runtime.events import CallInfo
 
 VERSION = 1
-
-# A fixed namespace makes command ids deterministic: the same call and sequence number always give
-# the same id, so a re-sent command is recognised by Telnyx as a repeat.
-_COMMAND_NAMESPACE = uuid.UUID("6f1d3c0e-5b0a-4f7e-9a51-1c2f0d9b7e42")
 
 
 def new_state(digest: str, call: CallInfo, step: str, block: int) -> dict[str, Any]:
@@ -57,24 +52,41 @@ def problem(state: Any, digest: str) -> str | None:
     return None
 
 
+# client_state is the JSON `{"flowlang":SEQ}` in base64. It is written and read with byte
+# operations rather than the json module: this runs for every command and every webhook.
+_PREFIX = b'{"flowlang":'
+_SUFFIX = b"}"
+
+
+@lru_cache(maxsize=4096)
 def client_state(seq: int) -> str:
     """The base64 `client_state` of command number `seq` (one line, no padding surprises)."""
-    raw = json.dumps({"flowlang": seq}, separators=(",", ":")).encode("ascii")
-    return base64.b64encode(raw).decode("ascii")
+    return base64.b64encode(_PREFIX + str(seq).encode("ascii") + _SUFFIX).decode("ascii")
 
 
 def read_client_state(value: Any) -> int | None:
     """The command number carried by a webhook's `client_state`, None when it is not ours."""
     if not isinstance(value, str) or not value:
         return None
+    return _read(value)
+
+
+# Every call numbers its commands from 1, so the same few client_states recur across calls.
+@lru_cache(maxsize=4096)
+def _read(value: str) -> int | None:
     try:
-        data = json.loads(base64.b64decode(value, validate=True))
-    except (binascii.Error, ValueError, UnicodeDecodeError):
+        raw = base64.b64decode(value, validate=True)
+    except (binascii.Error, ValueError):
         return None
-    seq = data.get("flowlang") if isinstance(data, dict) else None
-    return seq if isinstance(seq, int) and not isinstance(seq, bool) else None
+    if not (raw.startswith(_PREFIX) and raw.endswith(_SUFFIX)):
+        return None
+    digits = raw[len(_PREFIX) : -len(_SUFFIX)]
+    return int(digits) if digits.isdigit() and len(digits) < 19 else None
 
 
 def command_id(call_control_id: str, seq: int) -> str:
-    """A unique, deterministic `command_id` for command number `seq` on this call."""
-    return str(uuid.uuid5(_COMMAND_NAMESPACE, f"{call_control_id}:{seq}"))
+    """A unique, deterministic `command_id` for command number `seq` on this call.
+
+    Telnyx deduplicates command ids per call, so the call's id and the number together are unique
+    wherever they are seen, and the same command re-sent after a crash carries the same id."""
+    return f"{call_control_id}/{seq}"
