@@ -1,0 +1,83 @@
+"""The exact command stream of LANGUAGE.md's Acme example for a few callers, as golden files.
+
+Each line is one command as `flowlang simulate --format jsonl` prints it; review changes as diffs
+(`pytest --update-goldens`).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+
+import pytest
+
+from tests.runtime.calls import Call
+
+ACME = '''# Acme main line
+voice "Telnyx.KokoroTTS.af"
+language "en-US"
+
+main:
+    answer
+    say "Thanks for calling Acme."
+    goto menu
+
+menu:
+    gather tries 3 timeout 8s:
+        say "For sales press 1. For support press 2. To hear our hours press 3."
+        reprompt "Sorry, I didn't catch that."
+        on digits "1": transfer "+13125550001"
+        on digits "2": goto support
+        on digits "3":
+            say "We are open nine to five, Monday to Friday."
+            goto menu
+        on invalid: say "That is not an option."
+        on timeout: say "We did not hear anything."
+    say "Goodbye."
+    hangup
+
+support:
+    gather digits 6 into account terminator "#":
+        say "Please enter your six digit account number, then press pound."
+        on digits:
+            say "Thank you. Connecting you to support for account {account}."
+            transfer "+13125550002"
+        on timeout: hangup
+'''
+
+Script = Callable[[Call], None]
+
+
+def sales(call: Call) -> None:
+    call.press("1")
+
+
+def three_timeouts(call: Call) -> None:
+    for _ in range(3):
+        call.press("", "timeout")
+    call.settle()
+
+
+def hours_then_support(call: Call) -> None:
+    call.press("3")
+    call.settle()
+    call.press("9", "invalid")
+    call.press("2")
+    call.settle()
+    call.press("123456#")
+    call.settle()
+
+
+SCRIPTS = {"sales": sales, "three_timeouts": three_timeouts, "support": hours_then_support}
+
+
+@pytest.mark.parametrize("name", list(SCRIPTS), ids=list(SCRIPTS))
+def test_acme_command_stream(name: str, golden: Callable[[str, str], None]) -> None:
+    call = Call.of(ACME)
+    call.start()
+    call.settle()
+    SCRIPTS[name](call)
+    assert call.last.end is not None
+    lines = [json.dumps(c.to_json(), ensure_ascii=False) for c in call.commands]
+    lines.append(json.dumps({"end": call.last.end.reason}))
+    golden(f"runtime/acme_{name}.jsonl", "\n".join(lines) + "\n")
