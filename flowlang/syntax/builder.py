@@ -357,9 +357,7 @@ class FlowBuilder(Transformer[Token, n.Flow]):
 
     def gather_on(self, children: list[Any]) -> n.On:
         event = str(children[1])
-        values = [
-            self._str(c) for c in children[2:] if isinstance(c, Token) and c.type == "STRING"
-        ]
+        values = [self._str(c) for c in children[2:] if isinstance(c, Token) and c.type == "STRING"]
         return n.On(event, values, self._body(children), span=_cover(children))
 
     # -- ai_gather ------------------------------------------------------------------------------

@@ -69,6 +69,13 @@ _PUNCTUATION = {
 }
 _EXPRESSION_START = frozenset({"STRING", "INT", "TRUE", "FALSE", "NAME", "DIGITS", "LPAR", "NOT"})
 _VALUE_TYPES = frozenset(_VALUES)
+# What the name after a keyword names.
+_NAME_AFTER = {
+    "GOTO": "the name of a step",
+    "SET": "a variable name",
+    "INTO": "a variable name",
+    "FIELD": "a field name",
+}
 
 
 def describe_expected(accepts: Set[str]) -> str:
@@ -367,6 +374,8 @@ def _wrong_value(ctx: Context) -> Problem | None:
         return None
     owner = str(ctx.previous)
     wanted = describe_expected(accepts)
+    if accepts == {"NAME"}:
+        wanted = _NAME_AFTER.get(ctx.previous.type, wanted)
     if token.type == "INT" and "DURATION" in accepts:
         return Problem(
             "FL006",

@@ -1,0 +1,584 @@
+"""The parser builds the right trees: every construct of LANGUAGE.md, tricky tokens, spans."""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from flowlang import nodes as n
+from flowlang.errors import FlowSyntaxError
+from flowlang.parser import KEYWORDS, grammar_path, parse
+from flowlang.source import Span
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def flow(text: str) -> n.Flow:
+    return parse(textwrap.dedent(text).lstrip("\n"))
+
+
+def body(text: str) -> tuple[n.Node, ...]:
+    """The statements of a one-step flow whose step body is `text`."""
+    lines = textwrap.dedent(text).strip("\n").splitlines()
+    return parse("main:\n" + "".join(f"    {line}\n" for line in lines)).steps[0].body
+
+
+def stmt(text: str) -> n.Node:
+    (only,) = body(text)
+    return only
+
+
+def s(text: str) -> n.Str:
+    return n.Str((text,) if text else ())
+
+
+def expr(text: str) -> n.Node:
+    node = stmt(f"set x = {text}")
+    assert isinstance(node, n.Set)
+    return node.value
+
+
+# ---------------------------------------------------------------------------------------------
+# The examples of LANGUAGE.md
+
+SECTION_1 = """
+# Acme main line
+voice "Telnyx.KokoroTTS.af"
+language "en-US"
+
+main:
+    answer
+    say "Thanks for calling Acme."
+    goto menu
+
+menu:
+    gather tries 3 timeout 8s:
+        say "For sales press 1. For support press 2. To hear our hours press 3."
+        reprompt "Sorry, I didn't catch that."
+        on digits "1": transfer "+13125550001"
+        on digits "2": goto support
+        on digits "3":
+            say "We are open nine to five, Monday to Friday."
+            goto menu
+        on invalid: say "That is not an option."
+        on timeout: say "We did not hear anything."
+    say "Goodbye."
+    hangup
+
+support:
+    gather digits 6 into account terminator "#":
+        say "Please enter your six digit account number, then press pound."
+        on digits:
+            say "Thank you. Connecting you to support for account {account}."
+            transfer "+13125550002"
+        on timeout: hangup
+"""
+
+
+def test_section_1_example_tree() -> None:
+    tree = flow(SECTION_1)
+    assert tree.settings == (
+        n.Setting("voice", s("Telnyx.KokoroTTS.af")),
+        n.Setting("language", s("en-US")),
+    )
+    assert [step.name.value for step in tree.steps] == ["main", "menu", "support"]
+    assert tree.steps[0].body == (
+        n.Answer(),
+        n.Say(s("Thanks for calling Acme.")),
+        n.Goto(n.Name("menu")),
+    )
+    menu_gather = tree.steps[1].body[0]
+    assert menu_gather == n.Gather(
+        tries=n.Int(3),
+        timeout=n.Duration(8, "s"),
+        prompt=[n.Say(s("For sales press 1. For support press 2. To hear our hours press 3."))],
+        reprompt=n.Reprompt(s("Sorry, I didn't catch that.")),
+        handlers=[
+            n.On("digits", [s("1")], [n.Transfer(s("+13125550001"))]),
+            n.On("digits", [s("2")], [n.Goto(n.Name("support"))]),
+            n.On(
+                "digits",
+                [s("3")],
+                [n.Say(s("We are open nine to five, Monday to Friday.")), n.Goto(n.Name("menu"))],
+            ),
+            n.On("invalid", [], [n.Say(s("That is not an option."))]),
+            n.On("timeout", [], [n.Say(s("We did not hear anything."))]),
+        ],
+    )
+    assert tree.steps[1].body[1:] == (n.Say(s("Goodbye.")), n.Hangup())
+    support_gather = tree.steps[2].body[0]
+    assert support_gather == n.Gather(
+        digits=n.Int(6),
+        into=n.Name("account"),
+        terminator=s("#"),
+        prompt=[n.Say(s("Please enter your six digit account number, then press pound."))],
+        handlers=[
+            n.On(
+                "digits",
+                [],
+                [
+                    n.Say(
+                        n.Str(
+                            [
+                                "Thank you. Connecting you to support for account ",
+                                n.Interp(["account"]),
+                                ".",
+                            ]
+                        )
+                    ),
+                    n.Transfer(s("+13125550002")),
+                ],
+            ),
+            n.On("timeout", [], [n.Hangup()]),
+        ],
+    )
+    assert tree.on_hangup is None
+    assert [c.text for c in tree.comments] == ["# Acme main line"]
+
+
+def test_section_3_gather_with_every_option_in_any_order() -> None:
+    header = (
+        'gather language "de-DE" valid "123#" into pin tries 2 voice "V" terminator "#" '
+        "initial_timeout 3s inter_digit_timeout 500ms timeout 2m digits 4..6:"
+    )
+    node = stmt(
+        header
+        + """
+            on digits: goto main
+            say "Enter"
+            reprompt "Again."
+            say "your PIN."
+            on invalid: hangup
+            on timeout: hangup
+        """
+    )
+    assert node == n.Gather(
+        digits=n.DigitRange(n.Int(4), n.Int(6)),
+        timeout=n.Duration(2, "m"),
+        inter_digit_timeout=n.Duration(500, "ms"),
+        initial_timeout=n.Duration(3, "s"),
+        terminator=s("#"),
+        valid=s("123#"),
+        tries=n.Int(2),
+        into=n.Name("pin"),
+        voice=s("V"),
+        language=s("de-DE"),
+        prompt=[n.Say(s("Enter")), n.Say(s("your PIN."))],
+        reprompt=n.Reprompt(s("Again.")),
+        handlers=[
+            n.On("digits", [], [n.Goto(n.Name("main"))]),
+            n.On("invalid", [], [n.Hangup()]),
+            n.On("timeout", [], [n.Hangup()]),
+        ],
+    )
+
+
+def test_gather_with_several_keys_a_play_prompt_and_no_options() -> None:
+    node = stmt(
+        """
+        gather:
+            play media "menu_prompt"
+            on digits "1", "2", "*":
+                hangup
+        """
+    )
+    assert node == n.Gather(
+        prompt=[n.Play(s("menu_prompt"), media=True)],
+        handlers=[n.On("digits", [s("1"), s("2"), s("*")], [n.Hangup()])],
+    )
+
+
+def test_gather_prompt_may_mix_say_and_play_for_the_linter_to_report() -> None:
+    node = stmt(
+        """
+        gather:
+            say "a"
+            play "https://example.com/a.mp3"
+        """
+    )
+    assert isinstance(node, n.Gather)
+    assert node.prompt == (n.Say(s("a")), n.Play(s("https://example.com/a.mp3")))
+
+
+SECTION_4 = """
+ai_gather into booking voice "V" language "en-US" timeout 20s:
+    greeting "Hi! I can book a table for you."
+    field name string "The caller's full name"
+    field guests integer "How many people are coming"
+    field notes string "Anything else we should know" optional
+    on valid: say "Thanks {booking.name}."
+    on invalid: transfer "+13125550100"
+    on key "0": hangup
+"""
+
+
+def test_section_4_ai_gather_tree() -> None:
+    assert stmt(SECTION_4) == n.AiGather(
+        into=n.Name("booking"),
+        voice=s("V"),
+        language=s("en-US"),
+        timeout=n.Duration(20, "s"),
+        greeting=s("Hi! I can book a table for you."),
+        fields=[
+            n.Field(n.Name("name"), n.Name("string"), s("The caller's full name")),
+            n.Field(n.Name("guests"), n.Name("integer"), s("How many people are coming")),
+            n.Field(
+                n.Name("notes"), n.Name("string"), s("Anything else we should know"), optional=True
+            ),
+        ],
+        handlers=[
+            n.On("valid", [], [n.Say(n.Str(["Thanks ", n.Interp(["booking", "name"]), "."]))]),
+            n.On("invalid", [], [n.Transfer(s("+13125550100"))]),
+            n.On("key", [s("0")], [n.Hangup()]),
+        ],
+    )
+
+
+SECTION_5 = """
+assistant id "assistant-123" voice "V":
+    instructions "You are the Acme receptionist."
+    greeting "Hi, this is Ava from Acme."
+    message system "The caller's account is {account}."
+    message assistant "I will help."
+    on key "0":
+        say "Connecting you to a person."
+        transfer "+13125550003"
+"""
+
+
+def test_section_5_assistant_tree() -> None:
+    assert stmt(SECTION_5) == n.Assistant(
+        id=s("assistant-123"),
+        voice=s("V"),
+        instructions=s("You are the Acme receptionist."),
+        greeting=s("Hi, this is Ava from Acme."),
+        messages=[
+            n.Message(
+                n.Name("system"), n.Str(["The caller's account is ", n.Interp(["account"]), "."])
+            ),
+            n.Message(n.Name("assistant"), s("I will help.")),
+        ],
+        handlers=[
+            n.On(
+                "key",
+                [s("0")],
+                [n.Say(s("Connecting you to a person.")), n.Transfer(s("+13125550003"))],
+            )
+        ],
+    )
+
+
+def test_examples_folder_parses() -> None:
+    files = sorted((ROOT / "examples").glob("*.flow"))
+    assert files, "the examples folder has no .flow files"
+    for path in files:
+        tree = parse(path.read_text(encoding="utf-8"), str(path))
+        assert tree.steps, path
+
+
+# ---------------------------------------------------------------------------------------------
+# Statements, one at a time
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("answer", n.Answer()),
+        ("hangup", n.Hangup()),
+        ('say "Hi"', n.Say(s("Hi"))),
+        ('say "Hi" ssml language "en-GB" voice "V"', n.Say(s("Hi"), s("V"), s("en-GB"), True)),
+        ('play "https://x/y.mp3"', n.Play(s("https://x/y.mp3"))),
+        ('play media "hold"', n.Play(s("hold"), media=True)),
+        ('transfer "+1"', n.Transfer(s("+1"))),
+        ('transfer "+1" timeout 30s from "+2"', n.Transfer(s("+1"), s("+2"), n.Duration(30, "s"))),
+        ("goto menu", n.Goto(n.Name("menu"))),
+        ("set tries_left = 3", n.Set(n.Name("tries_left"), n.Int(3))),
+        ('log "hello {caller}"', n.Log(n.Str(["hello ", n.Interp(["caller"])]))),
+    ],
+    ids=[
+        "answer", "hangup", "say", "say-options", "play", "play-media", "transfer",
+        "transfer-options", "goto", "set", "log",
+    ],
+)  # fmt: skip
+def test_simple_statements(text: str, expected: n.Node) -> None:
+    assert stmt(text) == expected
+
+
+def test_if_elif_else() -> None:
+    node = stmt(
+        """
+        if digits == "1":
+            hangup
+        elif digits in ["2", "3"]:
+            goto b
+        elif not done:
+            goto c
+        else:
+            goto d
+        """
+    )
+    assert node == n.If(
+        n.BinOp("==", n.Var(["digits"]), s("1")),
+        [n.Hangup()],
+        [
+            n.Elif(
+                n.BinOp("in", n.Var(["digits"]), n.ListExpr([s("2"), s("3")])),
+                [n.Goto(n.Name("b"))],
+            ),
+            n.Elif(n.Not(n.Var(["done"])), [n.Goto(n.Name("c"))]),
+        ],
+        (n.Goto(n.Name("d")),),
+    )
+
+
+def test_if_without_else_has_none() -> None:
+    node = stmt("if x:\n    hangup")
+    assert node == n.If(n.Var(["x"]), [n.Hangup()])
+    assert isinstance(node, n.If) and node.else_ is None
+
+
+def test_top_level_on_hangup_and_settings() -> None:
+    tree = flow(
+        """
+        main:
+            hangup
+        on hangup:
+            set left = true
+            log "gone"
+        """
+    )
+    assert tree.on_hangup == n.On(
+        "hangup", [], [n.Set(n.Name("left"), n.Bool(True)), n.Log(s("gone"))]
+    )
+
+
+def test_one_line_handler_equals_block_handler() -> None:
+    one_line = stmt('gather:\n    on digits "1": goto sales')
+    block = stmt('gather:\n    on digits "1":\n        goto sales')
+    assert one_line == block
+
+
+# ---------------------------------------------------------------------------------------------
+# Expressions
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("a or b and c", n.BinOp("or", n.Var(["a"]), n.BinOp("and", n.Var(["b"]), n.Var(["c"])))),
+        ("a and b or c", n.BinOp("or", n.BinOp("and", n.Var(["a"]), n.Var(["b"])), n.Var(["c"]))),
+        ("not a and b", n.BinOp("and", n.Not(n.Var(["a"])), n.Var(["b"]))),
+        ("not a == b", n.Not(n.BinOp("==", n.Var(["a"]), n.Var(["b"])))),
+        ("(a or b) and c", n.BinOp("and", n.BinOp("or", n.Var(["a"]), n.Var(["b"])), n.Var(["c"]))),
+        ("a or b or c", n.BinOp("or", n.BinOp("or", n.Var(["a"]), n.Var(["b"])), n.Var(["c"]))),
+        ("x.y.z != 3", n.BinOp("!=", n.Var(["x", "y", "z"]), n.Int(3))),
+        ("n <= 2", n.BinOp("<=", n.Var(["n"]), n.Int(2))),
+        ("n >= 2", n.BinOp(">=", n.Var(["n"]), n.Int(2))),
+        ("n < 2", n.BinOp("<", n.Var(["n"]), n.Int(2))),
+        ("n > 2", n.BinOp(">", n.Var(["n"]), n.Int(2))),
+        ("digits in []", n.BinOp("in", n.Var(["digits"]), n.ListExpr([]))),
+        ('x in ["1",]', n.BinOp("in", n.Var(["x"]), n.ListExpr([s("1")]))),
+        ("false", n.Bool(False)),
+        ('""', n.Str(())),
+        ("not not x", n.Not(n.Not(n.Var(["x"])))),
+    ],
+    ids=[
+        "or-looser-than-and", "and-then-or", "not-tighter-than-and", "not-looser-than-compare",
+        "parentheses", "or-left-assoc", "dotted-path", "le", "ge", "lt", "gt", "empty-list",
+        "trailing-comma", "false", "empty-string", "double-not",
+    ],
+)  # fmt: skip
+def test_expressions(text: str, expected: n.Node) -> None:
+    assert expr(text) == expected
+
+
+def test_comparisons_do_not_chain() -> None:
+    with pytest.raises(FlowSyntaxError):
+        expr("a == b == c")
+
+
+# ---------------------------------------------------------------------------------------------
+# Tricky tokens
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("5s", n.Duration(5, "s")),
+        ("500ms", n.Duration(500, "ms")),
+        ("2m", n.Duration(2, "m")),
+        ("0s", n.Duration(0, "s")),
+    ],
+    ids=["5s", "500ms", "2m", "0s"],
+)
+def test_duration_is_one_token(text: str, expected: n.Duration) -> None:
+    node = stmt(f'transfer "+1" timeout {text}')
+    assert isinstance(node, n.Transfer)
+    assert node.timeout == expected
+    assert node.timeout is not None and node.timeout.span is not None
+    width = node.timeout.span.end_column - node.timeout.span.column
+    assert width == len(text)
+
+
+def test_quoted_key_is_a_string_and_star_and_hash_stay_inside_strings() -> None:
+    node = stmt('gather valid "*#1":\n    on digits "1", "#", "*9": hangup  # not part of it')
+    assert isinstance(node, n.Gather)
+    assert node.valid == s("*#1")
+    assert node.handlers[0].values == (s("1"), s("#"), s("*9"))
+
+
+@pytest.mark.parametrize(
+    ("option", "expected"),
+    [("digits 4..6", n.DigitRange(n.Int(4), n.Int(6))), ("digits 4", n.Int(4))],
+    ids=["range", "single"],
+)
+def test_digits_option(option: str, expected: n.Node) -> None:
+    node = stmt(f'gather {option}:\n    say "x"')
+    assert isinstance(node, n.Gather)
+    assert node.digits == expected
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "timeouts",
+        "saying",
+        "gathering",
+        "into_x",
+        "digits2",
+        "onward",
+        "iff",
+        "valid_pin",
+        "_x",
+        "é",
+    ],
+)
+def test_words_that_start_like_keywords_are_names(name: str) -> None:
+    assert stmt(f"goto {name}") == n.Goto(n.Name(name))
+
+
+@pytest.mark.parametrize("word", sorted(KEYWORDS))
+def test_keywords_are_reserved(word: str) -> None:
+    with pytest.raises(FlowSyntaxError):
+        stmt(f"set {word} = 1")
+
+
+def test_digits_is_a_keyword_and_the_builtin_variable() -> None:
+    assert expr("digits") == n.Var(["digits"])
+
+
+@pytest.mark.parametrize(
+    ("literal", "parts"),
+    [
+        (r'"a \"b\" c"', ['a "b" c']),
+        (r'"back\\slash"', ["back\\slash"]),
+        (r'"two\nlines"', ["two\nlines"]),
+        ('"{{literal}} braces"', ["{literal} braces"]),
+        ('"a }} b"', ["a } b"]),
+        ('"{a}{b.c}"', [n.Interp(["a"]), n.Interp(["b", "c"])]),
+        ('"x { name } y"', ["x ", n.Interp(["name"]), " y"]),
+        ('"# not a comment"', ["# not a comment"]),
+        ('"日本"', ["日本"]),
+    ],
+    ids=[
+        "quote", "backslash", "newline", "double-brace", "closing-brace", "two-interps",
+        "spaces-in-braces", "hash", "unicode",
+    ],
+)  # fmt: skip
+def test_string_literals(literal: str, parts: list[object]) -> None:
+    node = stmt(f"log {literal}")
+    assert isinstance(node, n.Log)
+    assert node.text == n.Str(parts)
+
+
+# ---------------------------------------------------------------------------------------------
+# Spans
+
+
+def test_spans_of_goto_target_and_option_values() -> None:
+    tree = parse(
+        'main:\n    gather tries 3 timeout 8s into pin:\n        on digits "12": goto next\n'
+    )
+    gather = tree.steps[0].body[0]
+    assert isinstance(gather, n.Gather)
+    assert gather.tries is not None and gather.tries.span == Span(2, 18, 2, 19)
+    assert gather.timeout is not None and gather.timeout.span == Span(2, 28, 2, 30)
+    assert gather.into is not None and gather.into.span == Span(2, 36, 2, 39)
+    handler = gather.handlers[0]
+    assert handler.values[0].span == Span(3, 19, 3, 23)
+    goto = handler.body[0]
+    assert isinstance(goto, n.Goto)
+    assert goto.target.span == Span(3, 30, 3, 34)
+    assert goto.span == Span(3, 25, 3, 34)
+    assert gather.span == Span(2, 5, 3, 34)
+    assert tree.steps[0].name.span == Span(1, 1, 1, 5)
+
+
+def test_interpolation_spans_point_inside_the_braces_even_after_escapes() -> None:
+    tree = parse('main:\n    say "a \\"q\\" \\n {{x}} { booking.name } {b}"\n')
+    say = tree.steps[0].body[0]
+    assert isinstance(say, n.Say)
+    first, second = say.text.interpolations
+    source_line = '    say "a \\"q\\" \\n {{x}} { booking.name } {b}"'
+    assert first.span == Span(2, source_line.index("booking") + 1, 2, source_line.index(" }") + 1)
+    assert second.span == Span(2, source_line.index("{b}") + 2, 2, source_line.index("{b}") + 3)
+
+
+def test_spans_of_field_names_types_and_variables() -> None:
+    tree = parse(
+        'main:\n    ai_gather:\n        field guests integer "How many"\n'
+        "    if a.b == 1:\n        hangup\n"
+    )
+    ai, branch = tree.steps[0].body
+    assert isinstance(ai, n.AiGather) and isinstance(branch, n.If)
+    assert ai.fields[0].name.span == Span(3, 15, 3, 21)
+    assert ai.fields[0].type.span == Span(3, 22, 3, 29)
+    assert isinstance(branch.cond, n.BinOp)
+    assert branch.cond.left.span == Span(4, 8, 4, 11)
+    assert branch.cond.right.span == Span(4, 15, 4, 16)
+
+
+def test_every_node_of_the_examples_has_a_span() -> None:
+    for path in sorted((ROOT / "examples").glob("*.flow")):
+        tree = parse(path.read_text(encoding="utf-8"), str(path))
+        for node in n.walk(tree):
+            assert node.span is not None, (path, node)
+            assert (node.span.line, node.span.column) <= (node.span.end_line, node.span.end_column)
+
+
+# ---------------------------------------------------------------------------------------------
+# Layout: comments, blank lines, line endings
+
+
+def test_comments_are_collected_with_spans() -> None:
+    text = "# top\nmain:  # header\n    # inside\n        # odd indent\n    hangup # end\n# last"
+    tree = parse(text)
+    assert [(c.text, c.span) for c in tree.comments] == [
+        ("# top", Span(1, 1, 1, 6)),
+        ("# header", Span(2, 8, 2, 16)),
+        ("# inside", Span(3, 5, 3, 13)),
+        ("# odd indent", Span(4, 9, 4, 21)),
+        ("# end", Span(5, 12, 5, 17)),
+        ("# last", Span(6, 1, 6, 7)),
+    ]
+    assert tree.steps[0].body == (n.Hangup(),)
+
+
+def test_blank_lines_with_odd_indentation_and_no_final_newline() -> None:
+    text = "\n\nmain:\n\n      \n    answer\n  \n\n    hangup"
+    assert parse(text).steps[0].body == (n.Answer(), n.Hangup())
+
+
+def test_crlf_line_endings_give_the_same_tree_and_clean_comments() -> None:
+    text = SECTION_1.lstrip("\n")
+    crlf = parse(text.replace("\n", "\r\n"))
+    assert crlf == parse(text)
+    assert crlf.comments[0].text == "# Acme main line"
+
+
+def test_grammar_file_is_found() -> None:
+    path = grammar_path()
+    assert path.name == "flowlang.lark"
+    assert "start:" in path.read_text(encoding="utf-8")
