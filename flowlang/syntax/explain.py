@@ -200,12 +200,14 @@ def _empty_block(ctx: Context) -> Problem | None:
         return None
     header = ctx.previous_head if ctx.previous_head is not None else ctx.previous
     span = _span(header).cover(_span(ctx.previous))
-    what = f"`{header}`" if header.type != "NAME" else f"step `{header}`"
     if header.type == "ON":
+        message = "this handler is empty"
         fix = "write one statement after the `:` on the same line, or indented lines under it"
     else:
+        what = f"step `{header}`" if header.type == "NAME" else f"the `{header}` block"
+        message = f"{what} is empty"
         fix = "add at least one line under it, indented further than the line with the `:`"
-    return Problem("FL011", f"the block of {what} is empty", span, "nothing under this", fix)
+    return Problem("FL011", message, span, "nothing under this", fix)
 
 
 def _missing_colon(ctx: Context) -> Problem | None:
@@ -263,7 +265,10 @@ def _misplaced_handler(ctx: Context) -> Problem | None:
 
 
 def _block_name(block: str) -> str:
-    return block if block.startswith("the ") else f"a `{block}` block"
+    if block.startswith("the "):
+        return block
+    article = "an" if block[0] in "aeiou" else "a"
+    return f"{article} `{block}` block"
 
 
 def _option_owner(ctx: Context) -> str | None:
@@ -430,6 +435,21 @@ def _keys_in_quotes(ctx: Context) -> Problem | None:
     return None
 
 
+def _missing_comma(ctx: Context) -> Problem | None:
+    previous = ctx.previous
+    if previous is None or previous.type != "STRING" or ctx.token.type != "STRING":
+        return None
+    if "COMMA" not in ctx.accepts:
+        return None
+    return Problem(
+        "FL001",
+        "two strings in a row need a comma between them",
+        _span(ctx.token),
+        "comma missing before this",
+        f"write {previous}, {ctx.token}",
+    )
+
+
 def _end_of_file(ctx: Context) -> Problem | None:
     token = ctx.token
     at_end = token.type == "$END" or (
@@ -452,15 +472,130 @@ def _generic(ctx: Context) -> Problem:
     wanted = describe_expected(ctx.accepts)
     if token.type in ("_NL", "_DEDENT", "$END") and ctx.previous is not None:
         span = _after(ctx.previous)
-        message = f"this line ends too early: expected {wanted}"
+        message = "this line ends too early"
     else:
         span = _span(token)
-        message = f"unexpected {describe_found(token)}"
-    return Problem("FL001", message, span, f"expected {wanted}", f"write {wanted} here")
+        message = f"{describe_found(token)} is not expected here"
+    return Problem("FL001", message, span, f"expected {wanted}", f"here flowlang expects {wanted}")
+
+
+def _comparison(ctx: Context) -> Problem | None:
+    token = ctx.token
+    if token.type == "EQUAL" and "COMPARE" in ctx.accepts:
+        return Problem(
+            "FL020",
+            "`=` sets a variable; to compare two values write `==`",
+            _span(token),
+            "use `==` here",
+            'write `==` to check whether two values are equal, like `if digits == "1":`',
+        )
+    if token.type in ("COMPARE", "IN") and token.type not in ctx.accepts:
+        return Problem(
+            "FL020",
+            "only one comparison can be made at a time",
+            _span(token),
+            "a second comparison",
+            "join comparisons with `and` or `or`, like `a == b and b == c`",
+        )
+    return None
+
+
+def _setting_after_steps(ctx: Context) -> Problem | None:
+    token = ctx.token
+    if token.type not in ("VOICE", "LANGUAGE") or token.column != 1:
+        return None
+    if "ON" not in ctx.accepts or "$END" not in ctx.accepts:
+        return None
+    return Problem(
+        "FL021",
+        f"the `{token}` setting comes after the steps",
+        _span(token),
+        "too late for a setting",
+        "move this line to the top of the file, above the first step",
+    )
+
+
+# The lines each kind of block takes, recognised by what the parser would accept there.
+_BLOCK_ITEMS = (
+    ("gather", frozenset({"SAY", "PLAY", "REPROMPT", "ON"}), "its prompt (`say` or `play` lines), "
+     "`reprompt` and `on` handlers"),
+    ("ai_gather", frozenset({"GREETING", "FIELD", "ON"}), "`greeting`, `field` lines and `on` "
+     "handlers"),
+    ("assistant", frozenset({"INSTRUCTIONS", "GREETING", "MESSAGE", "ON"}), "`instructions`, "
+     "`greeting`, `message` lines and `on` handlers"),
+)  # fmt: skip
+
+
+def _line_not_in_block(ctx: Context) -> Problem | None:
+    token = ctx.token
+    if token.type not in _STATEMENT_TYPES:
+        return None
+    for block, items, described in _BLOCK_ITEMS:
+        if items <= set(ctx.accepts):
+            return Problem(
+                "FL022",
+                f"`{token}` cannot stand directly in {_block_name(block)}",
+                _span(token),
+                "not allowed here",
+                f"{_block_name(block)} holds {described}; put `{token}` inside a handler, "
+                f"like `on ...: {token} ...`, or after the block, indented like the `{block}`",
+            )
+    return None
+
+
+def _text_after_colon(ctx: Context) -> Problem | None:
+    previous = ctx.previous
+    if previous is None or previous.type != "COLON" or set(ctx.accepts) != {"_NL"}:
+        return None
+    return Problem(
+        "FL023",
+        "the lines of a block go under it, not after its `:`",
+        _span(ctx.token),
+        "move this to the next line",
+        "start a new line after the `:` and indent it; only `on` handlers may have one "
+        "statement on the same line",
+    )
+
+
+def _message_role(ctx: Context) -> Problem | None:
+    if ctx.previous is None or ctx.previous.type != "MESSAGE" or ctx.token.type != "STRING":
+        return None
+    return Problem(
+        "FL006",
+        "`message` needs a role before its text",
+        _span(ctx.token),
+        "no role before the text",
+        f"write who the message is from, like `message system {ctx.token}`",
+    )
+
+
+def _field_type(ctx: Context) -> Problem | None:
+    previous = ctx.previous
+    if (
+        previous is None
+        or previous.type != "NAME"
+        or ctx.head is None
+        or ctx.head.type != "FIELD"
+        or set(ctx.accepts) != {"NAME"}
+    ):
+        return None
+    return Problem(
+        "FL006",
+        f"the field `{previous}` needs a type after its name",
+        _after(previous),
+        "type missing here",
+        f"write one of string, integer, number or boolean, like `field {previous} string ...`",
+    )
 
 
 _RULES = (
     _unexpected_indent,
+    _setting_after_steps,
+    _comparison,
+    _text_after_colon,
+    _message_role,
+    _field_type,
+    _line_not_in_block,
     _empty_block,
     _missing_colon,
     _elif_without_if,
@@ -469,6 +604,7 @@ _RULES = (
     _unknown_word,
     _reserved_word,
     _keys_in_quotes,
+    _missing_comma,
     _wrong_value,
     _end_of_file,
 )
@@ -517,6 +653,15 @@ def unexpected_character(text: str, pos: int, line: int, column: int) -> Problem
             "replace it with a normal space (it often comes from copying text from a web page)",
         )
     shown = f"`{char}`" if char.isprintable() else f"the character {char!r}"
+    if char in "+-*/%":
+        return Problem(
+            "FL018",
+            f"{shown} cannot be used here: flows do not do arithmetic",
+            Span.point(line, column),
+            "unexpected character",
+            "compare and combine values with `==`, `!=`, `<`, `>`, `and`, `or` and `not`; "
+            "text belongs in double quotes",
+        )
     return Problem(
         "FL018",
         f"{shown} cannot be used here",

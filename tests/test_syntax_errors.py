@@ -1,0 +1,164 @@
+"""Syntax errors are positioned, worded for people, all reported, and the only thing raised."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from flowlang.diagnostics import Severity, render_text
+from flowlang.errors import FlowSyntaxError
+from flowlang.parser import parse
+from flowlang.source import Source
+
+FIXTURES = Path(__file__).resolve().parent / "fixtures" / "syntax"
+CASES = sorted(path.stem for path in FIXTURES.glob("*.flow"))
+EXAMPLES = sorted((Path(__file__).resolve().parent.parent / "examples").glob("*.flow"))
+
+
+def errors_of(text: str, name: str = "flow.flow") -> tuple[FlowSyntaxError, Source]:
+    source = Source(name, text)
+    with pytest.raises(FlowSyntaxError) as caught:
+        parse(text, name)
+    return caught.value, source
+
+
+@pytest.mark.parametrize("case", CASES, ids=CASES)
+def test_rendered_error_matches_golden(case: str, golden) -> None:
+    text = (FIXTURES / f"{case}.flow").read_text(encoding="utf-8")
+    error, source = errors_of(text, f"{case}.flow")
+    rendered = "\n".join(render_text(d, source) for d in error.diagnostics)
+    golden(f"syntax/{case}.txt", rendered)
+
+
+REQUIRED = {
+    "missing_colon": "FL002",
+    "unclosed_string": "FL003",
+    "unknown_keyword": "FL004",
+    "misspelled_option": "FL005",
+    "duration_without_unit": "FL006",
+    "tries_as_string": "FL006",
+    "inconsistent_indentation": "FL007",
+    "tab_indentation": "FL008",
+    "handler_outside_block": "FL009",
+    "elif_without_if": "FL010",
+    "empty_step": "FL011",
+    "no_steps": "FL012",
+    "duplicate_option": "FL013",
+    "bad_escape": "FL014",
+    "unclosed_brace": "FL015",
+    "unexpected_end_of_file": "FL016",
+}
+
+
+@pytest.mark.parametrize(("case", "code"), REQUIRED.items(), ids=list(REQUIRED))
+def test_each_required_mistake_has_its_code_and_a_help_line(case: str, code: str) -> None:
+    text = (FIXTURES / f"{case}.flow").read_text(encoding="utf-8")
+    error, _ = errors_of(text)
+    assert [d.code for d in error.diagnostics] == [code]
+    (diagnostic,) = error.diagnostics
+    assert diagnostic.severity is Severity.ERROR
+    assert diagnostic.help
+    assert "_NL" not in diagnostic.message + diagnostic.help
+    assert "STRING" not in diagnostic.message + diagnostic.help
+
+
+def test_unclosed_string_points_at_its_start() -> None:
+    error, _ = errors_of('main:\n    say "ok"\n    say "never closed\n    hangup\n')
+    (diagnostic,) = error.diagnostics
+    assert diagnostic.span is not None
+    assert (diagnostic.span.line, diagnostic.span.column) == (3, 9)
+
+
+def test_did_you_mean_for_a_misspelled_statement_and_option() -> None:
+    error, _ = errors_of('main:\n    gahter timout 5s:\n        say "x"\n')
+    assert "did you mean `gather`?" in (error.diagnostics[0].help or "")
+    error, _ = errors_of('main:\n    gather timout 5s:\n        say "x"\n')
+    assert "did you mean `timeout`?" in (error.diagnostics[0].help or "")
+
+
+def test_independent_errors_in_different_steps_are_all_reported() -> None:
+    text = (
+        "one:\n    gahter:\n        hangup\n\n"
+        "two:\n    goto\n\n"
+        "three:\n    hangup\n\n"
+        'four:\n    say "unclosed\n'
+    )
+    error, _ = errors_of(text)
+    assert [(d.code, d.span.line if d.span else 0) for d in error.diagnostics] == [
+        ("FL004", 2),
+        ("FL006", 6),
+        ("FL003", 12),
+    ]
+
+
+def test_problems_read_past_are_reported_together_with_a_later_fatal_one() -> None:
+    text = 'main:\n    say "a \\q"\n    gather tries 1 tries 2:\n        say "b"\n    goto\n'
+    error, _ = errors_of(text)
+    assert [d.code for d in error.diagnostics] == ["FL014", "FL013", "FL006"]
+
+
+def test_error_message_names_the_file() -> None:
+    error, source = errors_of("main\n", "flows/acme.flow")
+    assert " --> flows/acme.flow:1:5" in render_text(error.diagnostics[0], source)
+
+
+# ---------------------------------------------------------------------------------------------
+# Properties: any text at all gives a tree or a FlowSyntaxError, never anything else.
+
+
+def _parse_or_syntax_error(text: str) -> None:
+    try:
+        parse(text)
+    except FlowSyntaxError as error:
+        assert error.diagnostics
+        lines = text.splitlines() or [""]
+        for diagnostic in error.diagnostics:
+            assert diagnostic.code.startswith("FL0")
+            assert diagnostic.is_error
+            if diagnostic.span is not None:
+                assert 1 <= diagnostic.span.line <= len(lines) + 1
+                assert diagnostic.span.column >= 1
+            render_text(diagnostic, Source("flow.flow", text))
+
+
+_PIECES = st.sampled_from(
+    list(' \n\t\r:"{}\\#=.,()[]<>!@0123456789abcxyz_é')
+    + ["say ", "gather", " on ", "digits", "    ", "if ", "elif ", "else", "5s", "..", '"1"']
+    + ["\n    ", "\n        ", "main:", "goto ", "tries ", "timeout ", "ai_gather", "assistant"]
+)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.text())
+def test_random_text_raises_only_syntax_errors(text: str) -> None:
+    _parse_or_syntax_error(text)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.binary(max_size=200))
+def test_random_bytes_decoded_raise_only_syntax_errors(data: bytes) -> None:
+    _parse_or_syntax_error(data.decode("utf-8", errors="replace"))
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(_PIECES, max_size=40).map("".join))
+def test_random_flow_like_text_raises_only_syntax_errors(text: str) -> None:
+    _parse_or_syntax_error(text)
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    st.sampled_from(EXAMPLES),
+    st.lists(st.tuples(st.integers(0, 10_000), st.integers(0, 4), _PIECES), min_size=1, max_size=4),
+)
+def test_mutated_examples_raise_only_syntax_errors(
+    path: Path, edits: list[tuple[int, int, str]]
+) -> None:
+    text = path.read_text(encoding="utf-8")
+    for position, removed, inserted in edits:
+        at = position % (len(text) + 1)
+        text = text[:at] + inserted + text[at + removed :]
+    _parse_or_syntax_error(text)
