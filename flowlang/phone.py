@@ -38,6 +38,8 @@ _START = datetime(2026, 1, 1, 12, 0, 0, tzinfo=UTC)
 
 def _timestamp(count: int) -> str:
     """The deterministic time of the `count`-th webhook of a call: 100 ms apart from noon."""
+    if count < len(_STAMPS):
+        return _STAMPS[count]
     millis = count * 100
     seconds, millis = divmod(millis, 1000)
     if seconds >= 12 * 3600:
@@ -46,6 +48,11 @@ def _timestamp(count: int) -> str:
     minutes, seconds = divmod(seconds, 60)
     hours, minutes = divmod(minutes, 60)
     return f"2026-01-01T{12 + hours:02d}:{minutes:02d}:{seconds:02d}.{millis:03d}000Z"
+
+
+# Every call starts its clock at noon, so the first stamps are worked out once for all calls.
+_STAMPS: list[str] = []
+_STAMPS.extend(_timestamp(count) for count in range(4096))
 
 
 # ---------------------------------------------------------------------------------------------

@@ -203,10 +203,20 @@ class Runnable(Protocol):
 
 
 def _interpreter(program: Any) -> Runnable:
+    # The interpreter is pure, so one per program serves every simulated call of it.
+    cached = _INTERPRETERS.get(id(program))
+    if cached is not None and cached[0] is program:
+        return cached[1]
     from flowlang.runtime.interpreter import Interpreter
 
     interpreter: Runnable = Interpreter(program)
+    if len(_INTERPRETERS) > 64:
+        _INTERPRETERS.clear()
+    _INTERPRETERS[id(program)] = (program, interpreter)
     return interpreter
+
+
+_INTERPRETERS: dict[int, tuple[Any, Runnable]] = {}
 
 
 @define
