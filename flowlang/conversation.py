@@ -42,13 +42,18 @@ def conversation(transcript: Transcript, program: Any = None) -> list[Line]:
     """The transcript's lines, in order, ending with an `end` line."""
     lines: list[Line] = []
     turn = 0
+    # Statements run top to bottom within a step, so the next command most likely comes from
+    # a line after the previous one (a `goto` starts its step again).
+    after = 0
     for entry in transcript.entries:
         if isinstance(entry, Entered):
             where = _step_line(program, entry.name)
+            after = where or 0
             lines.append(Line("step", f"step {entry.name}", entry.name, where, turn))
         elif isinstance(entry, Sent):
-            line = _command_line(entry, program, turn)
+            line = _command_line(entry, program, turn, after)
             if line is not None:
+                after = line.flow_line or after
                 lines.append(line)
         elif isinstance(entry, Heard):
             turn = entry.number
@@ -87,9 +92,9 @@ def _caller_text(heard: Heard) -> str:
     return "the AI conversation ends"
 
 
-def _command_line(sent: Sent, program: Any, turn: int) -> Line | None:
+def _command_line(sent: Sent, program: Any, turn: int, after: int) -> Line | None:
     action, body = sent.command.action, sent.command.body
-    where = _locate(program, sent.step, action, body)
+    where = _locate(program, sent.step, action, body, after)
     if action == "answer":
         return Line("answer", "answer the call", "", where, turn)
     if action == "speak":
@@ -155,7 +160,9 @@ def _step_line(program: Any, name: str) -> int | None:
     return None if step is None else int(step.line)
 
 
-def _locate(program: Any, step: str | None, action: str, body: dict[str, Any]) -> int | None:
+def _locate(
+    program: Any, step: str | None, action: str, body: dict[str, Any], after: int
+) -> int | None:
     if program is None:
         return None
     candidates = [op for op in _ops(program) if _fits(op, action, body)]
@@ -163,7 +170,9 @@ def _locate(program: Any, step: str | None, action: str, body: dict[str, Any]) -
         return None
     low, high = _step_range(program, step)
     inside = [op for op in candidates if low <= op.line < high]
-    return int((inside or candidates)[0].line)
+    inside.sort(key=lambda op: int(op.line))
+    later = [op for op in inside if op.line >= after]
+    return int((later or inside or candidates)[0].line)
 
 
 def _ops(program: Any) -> tuple[Any, ...]:
@@ -207,7 +216,7 @@ def _fits(op: Any, action: str, body: dict[str, Any]) -> bool:
         if kind != "GatherOp" or op.action != action:
             return False
         if action == "gather_using_speak" and op.prompt:
-            return _matches(op.prompt[-1], str(body.get("payload", "")))
+            return _matches(op.prompt[-1], str(body.get("payload", "")), ending=True)
         if action == "gather_using_audio" and op.audio is not None:
             return _matches(op.audio, _audio(body))
         return True
@@ -224,9 +233,12 @@ def _audio(body: dict[str, Any]) -> str:
     return str(body.get("audio_url") or body.get("media_name") or "")
 
 
-def _matches(text: Str, actual: str) -> bool:
+def _matches(text: Str, actual: str, ending: bool = False) -> bool:
+    """Whether `actual` is what `text` gives once interpolated (or ends with it: `ending`)."""
     pattern = "".join(".*?" if isinstance(p, Interp) else re.escape(p) for p in text.parts)
-    return re.search(pattern, actual, re.DOTALL) is not None
+    if ending:
+        return re.search(f"(?:{pattern})\\Z", actual, re.DOTALL) is not None
+    return re.fullmatch(pattern, actual, re.DOTALL) is not None
 
 
 # ---------------------------------------------------------------------------------------------

@@ -78,3 +78,12 @@ def test_interactive_ai_prompts(capsys) -> None:
     assert "The AI gather is listening" in text
     assert "Thank you Ann. Your table for 2 is booked for noon." in text
     assert "The call ended: the flow hung up." in text
+
+
+def test_each_line_is_attributed_to_the_statement_that_ran(capsys, golden) -> None:
+    # Two `hangup`s and two `say`s ending in "Goodbye." in one step: each line must point at
+    # the statement that really ran.
+    status = main(["simulate", str(EXAMPLES / "pin_entry.flow"), "--input", "1111#",
+                   "--input", "2222#"])
+    assert status == 0
+    golden("sim/pin_entry_two_wrong.txt", capsys.readouterr().out)
