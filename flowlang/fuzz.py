@@ -59,7 +59,7 @@ def simulate_command(flow_path: str, inputs: tuple[str, ...]) -> str:
     return " ".join(shlex.quote(p) for p in parts)
 
 
-class _Vocabulary:
+class Vocabulary:
     """What a random caller may do, learnt from the program: the entries its branches expect
     and the keys its `on key` handlers listen for."""
 
@@ -132,7 +132,7 @@ class _Vocabulary:
 
 def play(
     program: Any, draw: Callable[[st.SearchStrategy[CallerAction]], CallerAction],
-    vocabulary: _Vocabulary, max_inputs: int = MAX_INPUTS,
+    vocabulary: Vocabulary, max_inputs: int = MAX_INPUTS,
 ) -> Finding | None:
     """One random call: the caller's actions come from `draw`; a Finding when it goes wrong."""
     inputs: list[str] = []
@@ -177,7 +177,7 @@ def fuzz(
     program: Any, examples: int = DEFAULT_EXAMPLES, seed: int = 0, max_inputs: int = MAX_INPUTS
 ) -> FuzzReport:
     """Try `examples` random callers on `program`; report the shortest failing one found."""
-    vocabulary = _Vocabulary(program)
+    vocabulary = Vocabulary(program)
     found: list[Finding] = []
 
     @settings(

@@ -98,3 +98,36 @@ def test_fuzz_finds_no_problem_in_the_example(path: Path) -> None:
     loaded = load(path.with_suffix(".scenarios"))
     report = fuzz(loaded.program, examples=60)
     assert report.finding is None, report.finding
+
+
+@pytest.mark.parametrize("path", EXAMPLE_FLOWS, ids=IDS)
+def test_state_survives_json_for_random_callers(path: Path) -> None:
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    from flowlang.fuzz import Vocabulary
+
+    loaded = load(path.with_suffix(".scenarios"))
+    vocabulary = Vocabulary(loaded.program)
+
+    @settings(max_examples=40, deadline=None, database=None)
+    @given(st.data())
+    def same_call(data: st.DataObject) -> None:
+        plain = Simulation.begin(loaded.program)
+        stored = Simulation.begin(loaded.program, interpreter=RoundTrip(loaded.program))
+        for _ in range(12):
+            waiting = plain.phone.waiting
+            if plain.ended or waiting is None:
+                break
+            if waiting.kind == "gather":
+                action = data.draw(vocabulary.gather(waiting.command.body))
+            elif waiting.kind == "ai_gather":
+                action = data.draw(vocabulary.ai_gather(waiting.command.body))
+            else:
+                action = data.draw(vocabulary.assistant())
+            plain.give(action)
+            stored.give(action)
+            assert stored.state == plain.state
+        assert stored.transcript() == plain.transcript()
+
+    same_call()
