@@ -60,7 +60,10 @@ STOP_ACTIONS = ("gather_stop", "ai_assistant_stop")
 
 
 class InputError(ValueError):
-    """A caller input that cannot be understood, or does not fit what the flow waits for."""
+    """A caller input that cannot be understood, or does not fit what the flow waits for;
+    `transcript` is the call up to that input, when there is one."""
+
+    transcript: Transcript | None = None
 
 
 def parse_input(text: str) -> CallerAction:
@@ -384,7 +387,9 @@ def simulate(
         try:
             sim.give(action)
         except InputError as exc:
-            raise InputError(f"input {number} ({input_text(action)}): {exc}") from None
+            error = InputError(f"input {number} ({input_text(action)}): {exc}")
+            error.transcript = sim.transcript()
+            raise error from None
     return sim.transcript()
 
 

@@ -74,6 +74,12 @@ def scripted(program: Any, actions: list[Any], args: argparse.Namespace) -> int:
     try:
         transcript = simulate(program, actions, args.caller, args.called)
     except InputError as exc:
+        # The call so far helps to see why the input does not fit; the error still exits 2.
+        if args.format == "text" and exc.transcript is not None:
+            sys.stdout.write(f"Call from {args.caller} to {args.called}\n")
+            sys.stdout.write(render(exc.transcript, program).rstrip().rsplit("\n", 1)[0])
+            sys.stdout.write("\n")
+            sys.stdout.flush()
         raise UsageError(str(exc)) from None
     if args.format == "jsonl":
         sys.stdout.write(transcript.jsonl())

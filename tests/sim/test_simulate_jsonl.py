@@ -338,9 +338,10 @@ def test_an_input_that_does_not_fit_the_wait_is_exit_2(tmp_path: Path, capsys) -
         """
     )
     status = main(["simulate", str(write_flow(tmp_path, text)), "--input", "1"])
-    err = capsys.readouterr().err
+    captured = capsys.readouterr()
     assert status == 2
-    assert "input 1 (1)" in err and "AI assistant" in err
+    assert "input 1 (1)" in captured.err and "AI assistant" in captured.err
+    assert "answer the call" in captured.out
 
 
 def test_a_flow_with_lint_errors_prints_diagnostics_and_exits_1(tmp_path: Path, capsys) -> None:
