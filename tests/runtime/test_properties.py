@@ -30,7 +30,7 @@ KEYS = "0123456789*#"
 MAX_STATE_BYTES = 2048
 
 SETTINGS = settings(
-    max_examples=60,
+    max_examples=40,
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
@@ -136,54 +136,122 @@ def foreign_state(value: str) -> str:
     return base64.b64encode(value.encode()).decode()
 
 
-@st.composite
-def random_events(draw: st.DrawFn, sent: list[str]) -> Event:
-    kinds = ["none", "junk", "other app", "wrong type", "bool"]
-    if sent:
-        kinds += ["latest", "latest", "latest", "earlier"]
-    kind = draw(st.sampled_from(kinds))
-    payload: dict[str, Any] = {}
-    if kind == "latest":
+CLIENT_STATES = ["latest", "latest", "latest", "earlier", "none", "junk", "other app",
+                 "wrong type", "bool"]
+
+# One event's recipe, drawn from a strategy built once (building strategies per draw is slow):
+# the client_state is chosen by kind and resolved against the commands sent so far.
+event_recipes = st.fixed_dictionaries(
+    {
+        "type": st.sampled_from(EVENT_TYPES + ["expected"] * len(EVENT_TYPES)),
+        "client_state": st.sampled_from(CLIENT_STATES),
+        "pick": st.integers(0, 10_000),
+        "junk": st.text(max_size=8),
+        "call_control_id": st.sampled_from([CALL.call_control_id] * 2 + ["v3:another-call"]),
+    },
+    optional={
+        "status": st.sampled_from(STATUSES),
+        "digits": st.one_of(st.text(st.sampled_from(KEYS), max_size=4), st.none()),
+        "digit": st.one_of(st.sampled_from(KEYS), st.integers()),
+        "result": st.one_of(
+            st.none(),
+            st.integers(),
+            st.dictionaries(st.sampled_from("ab"), st.one_of(st.integers(), st.text(max_size=3)),
+                            max_size=2),
+        ),
+    },
+)
+
+
+# The event that would resume each kind of wait, so random runs also get deep into a flow.
+EXPECTED = {
+    "answer": ["call.answered"],
+    "speak": ["call.speak.ended"],
+    "playback": ["call.playback.ended"],
+    "gather": ["call.gather.ended"],
+    "ai_gather": ["call.ai_gather.ended", "call.dtmf.received", "call.ai_gather.partial_results"],
+    "assistant": ["call.conversation.ended", "call.dtmf.received"],
+}
+
+
+def event_from(recipe: dict[str, Any], sent: list[str], waiting: str | None) -> Event:
+    if recipe["type"] == "expected":
+        choices = EXPECTED.get(waiting or "", ["call.hangup"])
+        recipe["type"] = choices[recipe["pick"] % len(choices)]
+    kind = recipe.pop("client_state")
+    pick = recipe.pop("pick")
+    junk = recipe.pop("junk")
+    payload: dict[str, Any] = dict(recipe)
+    del payload["type"]
+    if sent and kind == "latest":
         payload["client_state"] = sent[-1]
-    elif kind == "earlier":
-        payload["client_state"] = draw(st.sampled_from(sent))
+    elif sent and kind == "earlier":
+        payload["client_state"] = sent[pick % len(sent)]
     elif kind == "junk":
-        payload["client_state"] = draw(st.text(max_size=8))
+        payload["client_state"] = junk
     elif kind == "other app":
-        payload["client_state"] = foreign_state(draw(st.sampled_from(['{"a":1}', "[1]", "hi"])))
+        payload["client_state"] = foreign_state('{"a":1}')
     elif kind == "wrong type":
-        payload["client_state"] = draw(st.integers())
+        payload["client_state"] = pick
     elif kind == "bool":
         payload["client_state"] = foreign_state('{"flowlang": true}')
-    if draw(st.booleans()):
-        payload["status"] = draw(st.sampled_from(STATUSES))
-    if draw(st.booleans()):
-        payload["digits"] = draw(st.one_of(st.text(st.sampled_from(KEYS), max_size=4), st.none()))
-    if draw(st.booleans()):
-        payload["digit"] = draw(st.one_of(st.sampled_from(KEYS), st.integers()))
-    if draw(st.booleans()):
-        payload["result"] = draw(st.one_of(st.none(), st.integers(), st.dictionaries(
-            st.sampled_from("ab"), st.one_of(st.integers(), st.text(max_size=3)), max_size=2)))
-    payload["call_control_id"] = draw(
-        st.sampled_from([CALL.call_control_id, CALL.call_control_id, "v3:another-call"])
-    )
-    return Event(draw(st.sampled_from(EVENT_TYPES)), payload)
+    return Event(recipe["type"], payload)
 
 
-@SETTINGS
-@given(flow=flows(runnable=True), data=st.data())
-def test_random_events_never_break_the_run(flow: Flow, data: st.DataObject) -> None:
-    interpreter = Interpreter(program_of(flow))
+# Small hand-written flows that wait on every kind of thing, for many cheap random event runs.
+HEAD = 'voice "Telnyx.KokoroTTS.af"\nlanguage "en-US"\n\nmain:\n    answer\n'
+FIXED = {
+    "menu": HEAD + (
+        "    gather tries 2 into d:\n"
+        '        play "https://example.com/m.mp3"\n'
+        '        reprompt "Again {digits}."\n'
+        '        on digits "1", "22": goto ai\n'
+        '        on digits: say "You pressed {digits}."\n'
+        '        on invalid: say "No."\n'
+        '        on timeout: goto menu2\n'
+        '    say "Bye."\n'
+        "menu2:\n"
+        "    gather:\n"
+        '        say "Press 1."\n'
+        '        on digits "1": goto ai\n'
+        "ai:\n"
+        "    ai_gather into b:\n"
+        '        field n integer "N"\n'
+        '        on valid:\n'
+        '            if b.n > 3:\n'
+        '                say "Big {b.n}."\n'
+        '        on key "0": goto helper\n'
+        "helper:\n"
+        "    assistant:\n"
+        '        instructions "Help."\n'
+        '        message system "caller is {caller}"\n'
+        '        on key "*": transfer "+13125550001"\n'
+        '    play media "bye"\n'
+        '\non hangup:\n    log "gone"\n'
+    ),
+}
+_compiled: dict[str, Program] = {}
+
+
+def fixed_program(name: str) -> Program:
+    if name not in _compiled:
+        from flowlang.compiler import compile_source
+
+        _compiled[name] = compile_source(Source(f"{name}.flow", FIXED[name]))
+    return _compiled[name]
+
+
+def check_random_events(interpreter: Interpreter, data: st.DataObject, count: int) -> None:
     outcome = interpreter.start(CALL)
     sent: list[str] = []
     ended = False
-    for _ in range(30):
+    for _ in range(count):
         for command in outcome.commands:
             validate_command(command.action, command.body)
             sent.append(command.body["client_state"])
         json.dumps(outcome.state)
         ended = ended or outcome.end is not None
-        event = data.draw(random_events(sent))
+        event = event_from(data.draw(event_recipes), sent, outcome.waiting)
         before = json.dumps(outcome.state, sort_keys=True)
         nxt = interpreter.handle(outcome.state, event)
         assert json.dumps(outcome.state, sort_keys=True) == before, "handle mutated its input"
@@ -194,3 +262,15 @@ def test_random_events_never_break_the_run(flow: Flow, data: st.DataObject) -> N
             assert json.dumps(nxt.state, sort_keys=True) == before
             continue
         outcome = nxt
+
+
+@SETTINGS
+@given(flow=flows(runnable=True), data=st.data())
+def test_random_events_never_break_random_flows(flow: Flow, data: st.DataObject) -> None:
+    check_random_events(Interpreter(program_of(flow)), data, 20)
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(name=st.sampled_from(sorted(FIXED)), data=st.data())
+def test_random_events_never_break_a_flow_with_every_wait(name: str, data: st.DataObject) -> None:
+    check_random_events(Interpreter(fixed_program(name)), data, 40)
