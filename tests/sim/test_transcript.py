@@ -87,3 +87,33 @@ def test_each_line_is_attributed_to_the_statement_that_ran(capsys, golden) -> No
                    "--input", "2222#"])
     assert status == 0
     golden("sim/pin_entry_two_wrong.txt", capsys.readouterr().out)
+
+
+def test_interactive_in_a_real_terminal() -> None:
+    # A pseudo-terminal: stdin really is a terminal, so no --input means interactive.
+    import os
+    import pty
+    import subprocess
+
+    primary, secondary = pty.openpty()
+    process = subprocess.Popen(
+        [sys.executable, "-c", "from flowlang.cli import entry; entry()", "simulate",
+         str(EXAMPLES / "business_line.flow")],
+        stdin=secondary, stdout=secondary, stderr=secondary, close_fds=True,
+    )
+    os.close(secondary)
+    os.write(primary, b"0\nquit\n")  # `quit` ends the session even if `0` did not
+    output = b""
+    while True:
+        try:
+            chunk = os.read(primary, 4096)
+        except OSError:
+            break
+        if not chunk:
+            break
+        output += chunk
+    assert process.wait(timeout=60) == 0
+    os.close(primary)
+    text = output.decode("utf-8", "replace")
+    assert "Press keys (like 1 or 1234#)" in text
+    assert "The call ended: the caller was transferred to +13125550100." in text
