@@ -38,10 +38,11 @@ def find(paths: Iterable[str]) -> list[Path]:
             found.append(path)
         else:
             raise NoScenarios(f"{raw}: no such file or folder")
-    unique: dict[Path, None] = {}
+    # A file named twice (itself and through its folder) runs once, under its first name.
+    unique: dict[Path, Path] = {}
     for p in found:
-        unique.setdefault(p.resolve(), None)
-    return [Path(p) for p in unique] if len(unique) != len(found) else found
+        unique.setdefault(p.resolve(), p)
+    return list(unique.values())
 
 
 @frozen

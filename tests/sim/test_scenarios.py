@@ -256,3 +256,10 @@ def test_examples_pass_with_full_coverage(tmp_path: Path, capsys) -> None:
     out = capsys.readouterr().out
     assert status == 0
     assert "0 failed" in out and "not reached" not in out
+
+
+def test_a_file_named_twice_runs_once(project: Path, capsys) -> None:
+    status = main(["test", str(project), str(project / "menu.scenarios"),
+                   str(project / "menu.flow")])
+    assert status == 0
+    assert "2 passed, 0 failed" in capsys.readouterr().out
