@@ -1,1 +1,16 @@
 """Scenario tests for flows: the `.scenarios` format, running scenarios, and what they cover."""
+
+from flowlang.scenario.coverage import Coverage, coverage
+from flowlang.scenario.run import ScenarioResult, run_scenario
+from flowlang.scenario.syntax import Scenario, ScenarioFile, ScenarioSyntaxError, parse_scenarios
+
+__all__ = [
+    "Coverage",
+    "Scenario",
+    "ScenarioFile",
+    "ScenarioResult",
+    "ScenarioSyntaxError",
+    "coverage",
+    "parse_scenarios",
+    "run_scenario",
+]
