@@ -4,11 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from flowlang.scenario.syntax import SUFFIX, Scenario
+if TYPE_CHECKING:
+    from flowlang.scenario.syntax import Scenario
+
+# pytest loads this plugin in every run, so flowlang itself is imported only when a scenario
+# file is collected.
+SUFFIX = ".scenarios"
 
 
 def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Collector | None:
