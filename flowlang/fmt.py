@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import bisect
 from collections.abc import Iterable, Sequence
 
 from attrs import define, field, frozen
@@ -126,6 +127,9 @@ def render_expr(expr: Expr) -> str:
 
 Key = int | tuple[str, int]
 _FILE: Key = ("file", 0)
+# Comments above the first item of the file: its header, which stays on top even when the
+# formatter reorders the settings.
+_HEADER: Key = ("header", 0)
 
 
 def _else_key(node: If) -> Key:
@@ -251,10 +255,21 @@ class _ItemCollector:
         return max(lines, default=None)
 
 
-def _else_line(pending: _PendingElse, comments: Sequence[Comment]) -> int:
-    """The source line of `else:`, which has no node of its own: the line between the two arms
-    that holds no comment, or else the one whose comment stands to the right of `else:`."""
+def _else_line(
+    pending: _PendingElse, comments: Sequence[Comment], lines: Sequence[str] | None
+) -> int:
+    """The source line of `else:`, which has no node of its own.
+
+    With the source text it is the line between the two arms that starts with `else`. Without
+    it, it is guessed from the comments in between: the first line that holds none, or else the
+    first whose comment stands far enough right to follow `else:` on its line.
+    """
     gap = range(pending.after_line + 1, pending.first_line)
+    if lines is not None:
+        for number in gap:
+            words = lines[number - 1].split(":")[0].split() if number <= len(lines) else []
+            if words == ["else"]:
+                return number
     by_line = {c.span.line: c.span.column for c in comments if c.span is not None}
     outdented = [line for line in gap if line in by_line and by_line[line] <= pending.column]
     start = max(outdented, default=pending.after_line) + 1
@@ -262,11 +277,18 @@ def _else_line(pending: _PendingElse, comments: Sequence[Comment]) -> int:
     if free:
         return free[0]
     after_keyword = pending.column + len("else:")
-    trailing = [line for line in gap if line >= start and by_line[line] >= after_keyword]
+    trailing = [line for line in gap if by_line[line] >= after_keyword]
     return trailing[0] if trailing else start
 
 
-def _place(flow: Flow) -> _Placement:
+def _own_line(comment: Comment, lines: Sequence[str] | None) -> bool | None:
+    """Whether the comment is alone on its line (None when there is no text to tell)."""
+    if lines is None or comment.span is None or comment.span.line > len(lines):
+        return None
+    return not lines[comment.span.line - 1][: comment.span.column - 1].strip()
+
+
+def _place(flow: Flow, lines: Sequence[str] | None) -> _Placement:
     """Attach every comment that has a position to an item or a container."""
     collector = _ItemCollector()
     collector.flow(flow)
@@ -276,9 +298,10 @@ def _place(flow: Flow) -> _Placement:
     )
     items = list(collector.items)
     for pending in collector.elses:
-        line = _else_line(pending, located)
+        line = _else_line(pending, located, lines)
         items.append(_Item(_else_key(pending.node), line, pending.column, pending.containers))
     items.sort(key=lambda i: (i.line, i.column))
+    starts = [i.line for i in items]
     body_column: dict[Key, int] = {}
     for item in items:
         for container in item.containers[:1]:
@@ -288,16 +311,17 @@ def _place(flow: Flow) -> _Placement:
     for comment in located:
         assert comment.span is not None
         line, column = comment.span.line, comment.span.column
-        same_line = [i for i in items if i.line == line and i.column < column]
-        if same_line:
+        first_on, first_after = bisect.bisect_left(starts, line), bisect.bisect_right(starts, line)
+        same_line = [i for i in items[first_on:first_after] if i.column < column]
+        if same_line and _own_line(comment, lines) is not True:
             placement.add(placement.eol, same_line[-1].key, comment)
             continue
-        before = [i for i in items if i.line < line]
-        after = [i for i in items if i.line > line]
-        prev = before[-1] if before else None
-        nxt = after[0] if after else None
+        prev = items[first_on - 1] if first_on > 0 else None
+        nxt = items[first_after] if first_after < len(items) else None
         target = _closing_container(prev, nxt, column, body_column)
-        if target is not None:
+        if prev is None:
+            placement.add(placement.before, _HEADER, comment)
+        elif target is not None:
             placement.add(placement.end, target, comment)
         elif nxt is not None:
             placement.add(placement.before, nxt.key, comment)
@@ -357,6 +381,7 @@ class _Writer:
     # The file -------------------------------------------------------------------------------
 
     def flow(self, flow: Flow) -> None:
+        self.comments(self.placement.before.get(_HEADER, ()), 0)
         settings = sorted(flow.settings, key=lambda s: _SETTING_ORDER.get(s.name, 2))
         for setting in settings:
             self.line(0, f"{setting.name} {render_str(setting.value)}", id(setting))
@@ -545,9 +570,14 @@ def simple_statement(stmt: Stmt) -> str:
 # Entry points
 
 
-def format_flow(flow: Flow) -> str:
-    """The canonical text of `flow`, with each of `flow.comments` written once, where it stood."""
-    placement = _place(flow)
+def format_flow(flow: Flow, source: Source | str | None = None) -> str:
+    """The canonical text of `flow`, with each of `flow.comments` written once, where it stood.
+
+    `source` (the text the flow was parsed from) is optional: with it, comments are placed
+    exactly; without it, from their positions alone, which is exact on formatted text.
+    """
+    text = source.text if isinstance(source, Source) else source
+    placement = _place(flow, None if text is None else text.split("\n"))
     writer = _Writer(placement)
     writer.flow(flow)
     # A comment the tree gives no position for (a hand-built tree) is still never dropped.
@@ -562,4 +592,5 @@ def format_text(text: str, name: str = "<string>") -> str:
     """Parse `text` and return it formatted; raises FlowSyntaxError when it does not parse."""
     from flowlang.parser import parse_source
 
-    return format_flow(parse_source(Source(name, text)))
+    source = Source(name, text)
+    return format_flow(parse_source(source), source)

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import string
 
+import attrs
 from hypothesis import strategies as st
 
 from flowlang.nodes import (
@@ -206,7 +207,16 @@ def _gather(v: _Vocabulary, body: st.SearchStrategy[tuple[Stmt, ...]]) -> st.Sea
         reprompt=st.none() | v.strs.map(Reprompt),
         handlers=handlers,
     )
-    return gather.filter(lambda g: bool(g.prompt or g.reprompt or g.handlers))
+    # A block may not be empty: a gather that drew nothing gets an `on timeout:` handler (mapped,
+    # not filtered, so that no example is thrown away).
+    fallback = st.builds(On, st.just("timeout"), st.just(()), body)
+    return st.tuples(gather, fallback).map(
+        lambda pair: (
+            pair[0]
+            if pair[0].prompt or pair[0].reprompt or pair[0].handlers
+            else attrs.evolve(pair[0], handlers=(pair[1],))
+        )
+    )
 
 
 def _key_handler(body: st.SearchStrategy[tuple[Stmt, ...]]) -> st.SearchStrategy[On]:
@@ -239,7 +249,13 @@ def _ai_gather(
         fields=st.lists(field_, max_size=3, unique_by=lambda f: f.name.value).map(tuple),
         handlers=handlers,
     )
-    return ai.filter(lambda a: bool(a.greeting or a.fields or a.handlers))
+    return st.tuples(ai, v.strs).map(
+        lambda pair: (
+            pair[0]
+            if pair[0].greeting or pair[0].fields or pair[0].handlers
+            else attrs.evolve(pair[0], greeting=pair[1])
+        )
+    )
 
 
 def _assistant(
@@ -255,8 +271,12 @@ def _assistant(
         messages=st.lists(message, max_size=2).map(tuple),
         handlers=st.lists(_key_handler(body), max_size=2).map(tuple),
     )
-    return assistant.filter(
-        lambda a: bool(a.instructions or a.greeting or a.messages or a.handlers)
+    return st.tuples(assistant, v.strs).map(
+        lambda pair: (
+            pair[0]
+            if pair[0].instructions or pair[0].greeting or pair[0].messages or pair[0].handlers
+            else attrs.evolve(pair[0], instructions=pair[1])
+        )
     )
 
 
