@@ -91,7 +91,8 @@ def matches(expect: Expect, line: Line, transcript: Transcript) -> bool:
     if kind == "say":
         return line.kind in SPOKEN and _norm(value) in _norm(line.value)
     if kind == "play":
-        return line.kind in ("play", "ask") and bool(value) and value in line.value
+        audio = line.kind == "play" or (line.kind == "ask" and line.text.startswith("ask with"))
+        return audio and bool(value) and value in line.value
     if kind == "transfer":
         return line.kind == "transfer" and _number(value) == _number(line.value)
     if kind == "hangup":

@@ -263,3 +263,30 @@ def test_a_file_named_twice_runs_once(project: Path, capsys) -> None:
                    str(project / "menu.flow")])
     assert status == 0
     assert "2 passed, 0 failed" in capsys.readouterr().out
+
+
+def test_expect_play_matches_audio_not_speech() -> None:
+    prog = program(flow(
+        """\
+        voice "Telnyx.KokoroTTS.af"
+        main:
+            answer
+            play "https://example.com/hold.mp3"
+            gather:
+                play media "menu-prompt"
+                on digits "1": say "You chose the hold music."
+        """
+    ))
+    file = parse(flow(
+        """\
+        scenario "audio":
+            expect play "hold.mp3"
+            expect play "menu-prompt"
+            press "1"
+        scenario "speech is not audio":
+            press "1"
+            expect play "hold music"
+        """
+    ))
+    assert run_scenario(prog, file.scenarios[0], file).passed
+    assert not run_scenario(prog, file.scenarios[1], file).passed
