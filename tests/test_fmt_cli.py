@@ -1,0 +1,102 @@
+"""`flowlang fmt` on files and folders: in place, --check, --diff, syntax errors, bad input."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from flowlang.cli import main
+
+MESSY = 'main:\n  say "Hi" # greet\n  gather tries 2:\n   on digits "1":\n    hangup\n'
+TIDY = 'main:\n    say "Hi"  # greet\n    gather tries 2:\n        on digits "1": hangup\n'
+BROKEN = 'main:\n    sya "Hi"\n'
+
+
+@pytest.fixture
+def files(tmp_path):
+    (tmp_path / "messy.flow").write_text(MESSY, encoding="utf-8")
+    (tmp_path / "tidy.flow").write_text(TIDY, encoding="utf-8")
+    return tmp_path
+
+
+def test_rewrites_changed_files_in_place_and_leaves_tidy_ones_alone(files, capsys):
+    tidy = files / "tidy.flow"
+    os.utime(tidy, (1_000_000, 1_000_000))
+    assert main(["fmt", str(files)]) == 0
+    assert (files / "messy.flow").read_text(encoding="utf-8") == TIDY
+    assert tidy.stat().st_mtime == 1_000_000  # not rewritten
+    err = capsys.readouterr().err
+    assert f"reformatted {files / 'messy.flow'}" in err
+    assert "1 file reformatted, 1 file already formatted." in err
+
+
+def test_check_names_the_files_that_would_change_and_writes_nothing(files, capsys):
+    assert main(["fmt", "--check", str(files)]) == 1
+    assert (files / "messy.flow").read_text(encoding="utf-8") == MESSY
+    out = capsys.readouterr().out
+    assert out == f"would reformat {files / 'messy.flow'}\n"
+
+
+def test_check_passes_when_every_file_is_formatted(files, capsys):
+    assert main(["fmt", "--check", str(files / "tidy.flow")]) == 0
+    assert capsys.readouterr().out == ""
+
+
+def test_diff_prints_a_unified_diff_and_writes_nothing(files, capsys):
+    path = files / "messy.flow"
+    assert main(["fmt", "--diff", str(path)]) == 0
+    assert path.read_text(encoding="utf-8") == MESSY
+    out = capsys.readouterr().out
+    assert out.startswith(f"--- {path} (before)\n+++ {path} (formatted)\n@@ ")
+    assert '-  say "Hi" # greet\n' in out
+    assert '+    say "Hi"  # greet\n' in out
+
+
+def test_check_with_diff_prints_the_diff_and_fails(files, capsys):
+    assert main(["fmt", "--check", "--diff", str(files / "messy.flow")]) == 1
+    assert "@@ " in capsys.readouterr().out
+
+
+def test_a_syntax_error_is_shown_and_other_files_are_still_formatted(files, capsys):
+    (files / "broken.flow").write_text(BROKEN, encoding="utf-8")
+    assert main(["fmt", str(files)]) == 1
+    assert (files / "messy.flow").read_text(encoding="utf-8") == TIDY
+    assert (files / "broken.flow").read_text(encoding="utf-8") == BROKEN
+    err = capsys.readouterr().err
+    assert f"--> {files / 'broken.flow'}:2:5" in err
+    assert "error[FL" in err
+
+
+def test_a_missing_path_is_a_usage_error(tmp_path, capsys):
+    assert main(["fmt", str(tmp_path / "nope.flow")]) == 2
+    err = capsys.readouterr().err
+    assert err == f"flowlang: error: {tmp_path / 'nope.flow'}: no such file or folder\n"
+
+
+def test_unreadable_input_exits_2_after_formatting_the_rest(files, capsys):
+    (files / "latin1.flow").write_bytes('main:\n    say "caf\xe9"\n'.encode("latin-1"))
+    assert main(["fmt", str(files)]) == 2
+    assert (files / "messy.flow").read_text(encoding="utf-8") == TIDY
+    err = capsys.readouterr().err
+    assert f"flowlang: error: {files / 'latin1.flow'}: not UTF-8 text" in err
+
+
+def test_a_folder_without_flows_is_a_usage_error(tmp_path, capsys):
+    assert main(["fmt", str(tmp_path)]) == 2
+    assert "no .flow files found" in capsys.readouterr().err
+
+
+def test_formatting_keeps_what_the_flow_means_on_a_real_example(tmp_path, capsys):
+    from flowlang.parser import parse
+
+    path = tmp_path / "acme.flow"
+    original = (
+        'voice "V"\nmain:\n  gather digits 6 into account terminator "#":\n'
+        '    say "Enter your account."\n    on digits:\n      transfer "+1312"\n'
+    )
+    path.write_text(original, encoding="utf-8")
+    assert main(["fmt", str(path)]) == 0
+    formatted = path.read_text(encoding="utf-8")
+    assert parse(formatted) == parse(original)
+    assert 'gather digits 6 terminator "#" into account:' in formatted
