@@ -44,13 +44,14 @@ def _machinery() -> tuple[Lark, FlowIndenter, FlowBuilder]:
 
     from flowlang.syntax.builder import FlowBuilder
     from flowlang.syntax.indenter import FlowIndenter
+    from flowlang.syntax.lexer import FlowLexer
 
     indenter = FlowIndenter()
     builder = FlowBuilder()
     lark = Lark(
         grammar_path().read_text(encoding="utf-8"),
         parser="lalr",
-        lexer="basic",
+        lexer=FlowLexer,
         postlex=indenter,
         transformer=builder,
         maybe_placeholders=False,

@@ -38,16 +38,28 @@ def _span_of(item: Any) -> Span | None:
     return None
 
 
+def _start_of(item: Any) -> tuple[int, int]:
+    if isinstance(item, Token):
+        return item.line or 1, item.column or 1
+    span = _span_of(item)
+    return (span.line, span.column) if span is not None else (1, 1)
+
+
 def _cover(children: Sequence[Any]) -> Span:
-    """The span from the first child to the last one that is not layout (line breaks, indents)."""
-    first = _span_of(children[0]) or Span(1, 1, 1, 1)
+    """The span from the first child to the last one that is not layout (line breaks, indents).
+
+    Built straight from the two ends: this runs once per node, so it makes one Span, not three.
+    """
+    line, column = _start_of(children[0])
     for item in reversed(children):
-        if isinstance(item, Token) and item.type in LAYOUT:
-            continue
+        if isinstance(item, Token):
+            if item.type in LAYOUT:
+                continue
+            return Span(line, column, item.end_line or line, item.end_column or column + 1)
         last = _span_of(item)
         if last is not None:
-            return first.cover(last)
-    return first
+            return Span(line, column, last.end_line, last.end_column)
+    return Span(line, column, line, column + 1)
 
 
 @frozen
@@ -257,6 +269,10 @@ class FlowBuilder(Transformer[Token, n.Flow]):
         return n.Hangup(span=token_span(children[0]))
 
     def say(self, children: list[Any]) -> n.Say:
+        if len(children) == 2:  # the common `say "text"`, without options
+            keyword, text = children
+            span = Span(keyword.line, keyword.column, text.end_line, text.end_column)
+            return n.Say(self._str(text), span=span)
         options = self._options(children[2:], "say")
         return n.Say(
             self._str(children[1]),
