@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -162,3 +163,15 @@ def test_mutated_examples_raise_only_syntax_errors(
         at = position % (len(text) + 1)
         text = text[:at] + inserted + text[at + removed :]
     _parse_or_syntax_error(text)
+
+
+def test_every_syntax_error_code_is_documented() -> None:
+    docs = (Path(__file__).resolve().parent.parent / "docs" / "errors.md").read_text("utf-8")
+    documented = set(re.findall(r"^## (FL0\d\d):", docs, flags=re.MULTILINE))
+    produced = set()
+    for case in CASES:
+        text = (FIXTURES / f"{case}.flow").read_text(encoding="utf-8")
+        error, _ = errors_of(text)
+        produced |= {d.code for d in error.diagnostics}
+    assert produced <= documented
+    assert documented == {f"FL{n:03d}" for n in range(1, len(documented) + 1)}
