@@ -253,10 +253,17 @@ def _misplaced_handler(ctx: Context) -> Problem | None:
         return None
     for events, (block, allowed) in HANDLERS.items():
         if set(ctx.accepts) == events:
-            shown = f"on {token}" if token.type != "_NL" else "on"
+            if str(token).lower() not in KEYWORDS or token.type == "NAME":
+                return Problem(
+                    "FL009",
+                    "`on` needs the event it handles",
+                    _span(token),
+                    "expected an event here",
+                    f"{_block_name(block)} takes: {allowed}",
+                )
             return Problem(
                 "FL009",
-                f"`{shown}` does not belong in {_block_name(block)}",
+                f"`on {token}` does not belong in {_block_name(block)}",
                 _span(ctx.previous).cover(_span(token)),
                 "not allowed here",
                 f"{_block_name(block)} takes: {allowed}",
@@ -435,6 +442,36 @@ def _keys_in_quotes(ctx: Context) -> Problem | None:
     return None
 
 
+def _expressions(ctx: Context) -> Problem | None:
+    token = ctx.token
+    previous = ctx.previous
+    if previous is not None and previous.type in ("IF", "ELIF") and token.type == "COLON":
+        return Problem(
+            "FL001",
+            f"`{previous}` needs a condition before the `:`",
+            _span(token),
+            "condition missing",
+            f'write what to check, like `{previous} digits == "1":`',
+        )
+    if previous is not None and previous.type == "IN" and set(ctx.accepts) == {"LSQB"}:
+        return Problem(
+            "FL001",
+            "`in` needs a list in square brackets",
+            _span(token),
+            "expected a list here",
+            'write the values to look for in square brackets, like `in ["1", "2"]`',
+        )
+    if token.type == "LSQB" and "LSQB" not in ctx.accepts:
+        return Problem(
+            "FL001",
+            "a list in square brackets can only come after `in`",
+            _span(token),
+            "a list cannot stand here",
+            'use a list to check for several values, like `if digits in ["1", "2"]:`',
+        )
+    return None
+
+
 def _missing_comma(ctx: Context) -> Problem | None:
     previous = ctx.previous
     if previous is None or previous.type != "STRING" or ctx.token.type != "STRING":
@@ -604,6 +641,7 @@ _RULES = (
     _unknown_word,
     _reserved_word,
     _keys_in_quotes,
+    _expressions,
     _missing_comma,
     _wrong_value,
     _end_of_file,
