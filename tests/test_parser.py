@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import shutil
+import subprocess
+import sys
 import textwrap
 from pathlib import Path
 
@@ -582,3 +586,31 @@ def test_grammar_file_is_found() -> None:
     path = grammar_path()
     assert path.name == "flowlang.lark"
     assert "start:" in path.read_text(encoding="utf-8")
+
+
+def test_installed_layout_finds_the_grammar_inside_the_package(tmp_path: Path) -> None:
+    # A wheel ships the grammar as flowlang/grammar/flowlang.lark (pyproject force-include);
+    # a copy of the package laid out that way, away from the source tree, must find and use it.
+    site = tmp_path / "site"
+    shutil.copytree(
+        ROOT / "flowlang", site / "flowlang", ignore=shutil.ignore_patterns("__pycache__")
+    )
+    (site / "flowlang" / "grammar").mkdir()
+    shutil.copy(ROOT / "grammar" / "flowlang.lark", site / "flowlang" / "grammar")
+    script = (
+        "from flowlang.parser import grammar_path, parse\n"
+        "print(grammar_path())\n"
+        "print(len(parse('main:\\n    hangup\\n').steps))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=tmp_path,
+        env={**os.environ, "PYTHONPATH": str(site)},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert result.stdout.splitlines() == [
+        str(site / "flowlang" / "grammar" / "flowlang.lark"),
+        "1",
+    ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Iterator
 
@@ -51,6 +52,23 @@ class FlowIndenter(Indenter):
 
     def _flow_process(self, stream: Iterator[Token]) -> Iterator[Token]:
         head: Token | None = None
+        stream = iter(stream)
+        first = next(stream, None)
+        if first is None:
+            return
+        if first.type != NL and first.column != 1:
+            line = first.line or 1
+            raise ProblemError(
+                Problem(
+                    "FL017",
+                    "the first line of the file is indented",
+                    Span(line, 1, line, first.column or 2),
+                    "unexpected indentation",
+                    "start the first line at the very left; only the lines inside a block "
+                    "are indented",
+                )
+            )
+        stream = itertools.chain((first,), stream)
         for token in stream:
             if token.type == NL:
                 head = None
