@@ -322,7 +322,7 @@ class _Compiler:
             parameters=json.dumps(schema, ensure_ascii=False, separators=(",", ":")),
             greeting=a.greeting,
             voice=a.voice or self.voice,
-            language=_transcription_language(a.language),
+            language=_transcription_language(a.language or self.language),
             timeout_ms=a.timeout.millis if a.timeout is not None else None,
             into=a.into.value if a.into is not None else None,
             on_valid=on_valid,

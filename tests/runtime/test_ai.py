@@ -48,6 +48,7 @@ def test_ai_gather_body() -> None:
         },
         "greeting": "Hi! I can book a table for you.",
         "voice": VOICE,
+        "language": "en",
         "user_response_timeout_ms": 20000,
     }
 
