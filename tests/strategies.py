@@ -13,6 +13,7 @@ language, `goto` only to existing steps, variables read only after the first ste
 
 from __future__ import annotations
 
+import functools
 import string
 
 import attrs
@@ -70,8 +71,13 @@ VOICES = ("Telnyx.KokoroTTS.af", "AWS.Polly.Joanna-Neural")
 FIELD_TYPES = ("string", "integer", "number", "boolean")
 KEYS = "0123456789*#"
 
-identifiers = st.from_regex(r"[a-z][a-z0-9_]{0,7}", fullmatch=True).filter(
-    lambda word: word not in KEYWORDS
+identifiers = (
+    st.tuples(
+        st.sampled_from(string.ascii_lowercase),
+        st.text(string.ascii_lowercase + string.digits + "_", max_size=7),
+    )
+    .map("".join)
+    .filter(lambda word: word not in KEYWORDS)
 )
 
 # Text inside strings: printable characters, the ones that need escaping, braces, and non-ASCII
@@ -310,27 +316,55 @@ def statements(depth: int = 2) -> st.SearchStrategy[Stmt]:
     return _statements(_Vocabulary(identifiers, paths), depth)
 
 
+# Step names and variables of runnable flows come from fixed pools, so that their strategies are
+# built once (building strategies for every example would dominate the tests' time).
+STEP_POOL = ("main", "menu", "sales", "support")
+ASSIGNED_VARIABLES = ("account", "choice")
+
+
+@functools.cache
+def _syntactic_vocabulary() -> _Vocabulary:
+    return _Vocabulary(identifiers, paths)
+
+
+@functools.cache
+def _syntactic_statements() -> st.SearchStrategy[Stmt]:
+    return _statements(_syntactic_vocabulary(), 2)
+
+
+@functools.cache
+def _runnable_vocabulary(steps: int) -> _Vocabulary:
+    readable = [(name,) for name in (*BUILTIN_VARIABLES, *ASSIGNED_VARIABLES)]
+    return _Vocabulary(st.sampled_from(STEP_POOL[:steps]), st.sampled_from(readable))
+
+
+@functools.cache
+def _runnable_statements_for(steps: int) -> st.SearchStrategy[Stmt]:
+    return _runnable_statements(_runnable_vocabulary(steps), 2)
+
+
 @st.composite
 def flows(draw: st.DrawFn, runnable: bool = False, max_steps: int = 4) -> Flow:
     """A whole flow: settings, 1..`max_steps` uniquely named steps, maybe a top-level `on hangup:`.
 
     With `runnable`, the flow also passes the linter's reference checks: the file names a voice
-    and a known language, says and prompts use them, `goto` names a step of the flow, and variables
-    read are the built-ins or ones the first step sets before anything else.
+    and a known language, `goto` names a step of the flow (steps are named from STEP_POOL), and
+    variables read are the built-ins or ASSIGNED_VARIABLES, which the first step sets first.
     """
-    names = draw(st.lists(identifiers, min_size=1, max_size=max_steps, unique=True))
     if runnable:
-        assigned = draw(st.lists(identifiers, max_size=2, unique=True))
-        readable = [(name,) for name in (*BUILTIN_VARIABLES, *assigned)]
-        vocabulary = _Vocabulary(st.sampled_from(names), st.sampled_from(readable))
+        count = draw(st.integers(1, min(max_steps, len(STEP_POOL))))
+        names = list(STEP_POOL[:count])
+        vocabulary = _runnable_vocabulary(count)
+        statement = _runnable_statements_for(count)
         settings = (
             Setting("voice", Str((draw(st.sampled_from(VOICES)),))),
             Setting("language", Str((draw(st.sampled_from(LANGUAGES)),))),
         )
-        prologue = tuple(Set(Name(name), Str(("x",))) for name in assigned)
+        prologue = tuple(Set(Name(name), Str(("x",))) for name in ASSIGNED_VARIABLES)
     else:
-        assigned = []
-        vocabulary = _Vocabulary(st.one_of(st.sampled_from(names), identifiers), paths)
+        names = draw(st.lists(identifiers, min_size=1, max_size=max_steps, unique=True))
+        vocabulary = _syntactic_vocabulary()
+        statement = _syntactic_statements()
         voice = draw(st.none() | plain_strings)
         language = draw(st.none() | plain_strings)
         settings = tuple(
@@ -339,19 +373,20 @@ def flows(draw: st.DrawFn, runnable: bool = False, max_steps: int = 4) -> Flow:
             if value is not None
         )
         prologue = ()
-    statement = _runnable_statements(vocabulary, 2) if runnable else _statements(vocabulary, 2)
     steps = []
     for index, name in enumerate(names):
         body = draw(_body(statement))
         steps.append(Step(Name(name), (prologue + body) if index == 0 else body))
     on_hangup = None
     if draw(st.booleans()):
-        quiet = st.one_of(
-            st.builds(Set, identifiers.map(Name), vocabulary.exprs),
-            st.builds(Log, vocabulary.strs),
-        )
-        on_hangup = On("hangup", (), draw(_body(quiet)))
+        on_hangup = On("hangup", (), draw(_body(_quiet_statements(vocabulary))))
     return Flow(settings, tuple(steps), on_hangup)
+
+
+@functools.cache
+def _quiet_statements(v: _Vocabulary) -> st.SearchStrategy[Stmt]:
+    """Statements that do not touch the call, for the top-level `on hangup:`."""
+    return st.one_of(st.builds(Set, identifiers.map(Name), v.exprs), st.builds(Log, v.strs))
 
 
 def _runnable_statements(v: _Vocabulary, depth: int) -> st.SearchStrategy[Stmt]:
