@@ -100,3 +100,12 @@ def test_formatting_keeps_what_the_flow_means_on_a_real_example(tmp_path, capsys
     formatted = path.read_text(encoding="utf-8")
     assert parse(formatted) == parse(original)
     assert 'gather digits 6 terminator "#" into account:' in formatted
+
+
+def test_windows_line_breaks_and_a_missing_last_line_break_are_normalised(tmp_path, capsys):
+    path = tmp_path / "crlf.flow"
+    path.write_bytes(b'main:\r\n    say "a"  # c\r\n    hangup')
+    assert main(["fmt", "--diff", str(path)]) == 0
+    assert "-    hangup\n\\ No newline at end of file\n" in capsys.readouterr().out
+    assert main(["fmt", str(path)]) == 0
+    assert path.read_bytes() == b'main:\n    say "a"  # c\n    hangup\n'

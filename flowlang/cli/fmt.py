@@ -54,14 +54,7 @@ def run(args: argparse.Namespace) -> int:
             continue
         changed.append(path)
         if args.diff:
-            sys.stdout.writelines(
-                difflib.unified_diff(
-                    source.text.splitlines(keepends=True),
-                    formatted.splitlines(keepends=True),
-                    fromfile=f"{path} (before)",
-                    tofile=f"{path} (formatted)",
-                )
-            )
+            sys.stdout.write(_diff(path, source.text, formatted))
         if args.check:
             print(f"would reformat {path}")
         if write:
@@ -79,6 +72,19 @@ def run(args: argparse.Namespace) -> int:
     if failed or (args.check and changed):
         return 1
     return 0
+
+
+def _diff(path: Path, before: str, after: str) -> str:
+    """A unified diff; like git's, it marks a last line without a line break."""
+    lines = difflib.unified_diff(
+        before.splitlines(keepends=True),
+        after.splitlines(keepends=True),
+        fromfile=f"{path} (before)",
+        tofile=f"{path} (formatted)",
+    )
+    return "".join(
+        line if line.endswith("\n") else line + "\n\\ No newline at end of file\n" for line in lines
+    )
 
 
 def _summary(changed: int, unchanged: int, failed: int, write: bool) -> str:
