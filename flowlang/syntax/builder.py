@@ -470,7 +470,7 @@ class FlowBuilder(Transformer[Token, n.Flow]):
             result = n.BinOp(op, result, right, span=_cover([result, right]))
         return result
 
-    def or_expr(self, children: list[Any]) -> Any:
+    def expr(self, children: list[Any]) -> Any:
         return self._fold("or", children)
 
     def and_expr(self, children: list[Any]) -> Any:
