@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -614,3 +615,9 @@ def test_installed_layout_finds_the_grammar_inside_the_package(tmp_path: Path) -
         str(site / "flowlang" / "grammar" / "flowlang.lark"),
         "1",
     ]
+
+
+def test_keyword_list_matches_the_grammar() -> None:
+    grammar = grammar_path().read_text(encoding="utf-8")
+    code = "\n".join(line.split("//")[0] for line in grammar.splitlines())
+    assert set(re.findall(r'"([a-z_]+)"', code)) == KEYWORDS
