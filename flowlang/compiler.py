@@ -33,6 +33,8 @@ from flowlang.program import (
 )
 from flowlang.source import Source
 
+__all__ = ["build_program", "compile_flow", "compile_source"]
+
 # The order LANGUAGE.md 3 lists inferred valid keys in.
 KEY_ORDER = "0123456789*#"
 DEFAULT_TRIES = 3

@@ -21,6 +21,8 @@ from typing import Any
 
 from flowlang import nodes
 
+__all__ = ["EvalError", "compare", "contains", "equal", "evaluate", "interpolate", "lookup", "text_of", "truthy"]
+
 
 class EvalError(Exception):
     """An expression cannot be evaluated (for example `"abc" < 3`); the message says why."""

@@ -48,6 +48,8 @@ from flowlang.runtime.events import CallInfo, Event
 from flowlang.runtime.expressions import EvalError, evaluate, interpolate, truthy
 from flowlang.runtime.outcome import End, LogLine, Outcome
 
+__all__ = ["STATEMENT_LIMIT", "FlowRuntimeError", "Interpreter"]
+
 STATEMENT_LIMIT = 1000
 
 # What each kind of wait is called in `Outcome.waiting` (a reprompt is a `speak` to the driver).

@@ -21,6 +21,8 @@ from typing import Any
 
 from flowlang.runtime.events import CallInfo
 
+__all__ = ["VERSION", "client_state", "command_id", "new_state", "problem", "read_client_state"]
+
 VERSION = 1
 
 
