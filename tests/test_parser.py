@@ -11,6 +11,8 @@ import textwrap
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from flowlang import nodes as n
 from flowlang.errors import FlowSyntaxError
@@ -621,3 +623,41 @@ def test_keyword_list_matches_the_grammar() -> None:
     grammar = grammar_path().read_text(encoding="utf-8")
     code = "\n".join(line.split("//")[0] for line in grammar.splitlines())
     assert set(re.findall(r'"([a-z_]+)"', code)) == KEYWORDS
+
+
+_TEXT = st.text(alphabet=st.sampled_from(list('ab "\\{}\n#*é')), min_size=1, max_size=6)
+_PATH = st.lists(st.from_regex(r"[a-z][a-z0-9_]{0,4}", fullmatch=True), min_size=1, max_size=3)
+
+
+def _escape(text: str) -> str:
+    return (
+        text.replace("\\", "\\\\")
+        .replace('"', '\\"')
+        .replace("\n", "\\n")
+        .replace("{", "{{")
+        .replace("}", "}}")
+    )
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.one_of(_TEXT, _PATH), max_size=5), st.integers(0, 8))
+def test_strings_decode_and_interpolation_spans_point_at_their_path(
+    pieces: list[str | list[str]], indent: int
+) -> None:
+    literal = "".join(_escape(p) if isinstance(p, str) else "{" + ".".join(p) + "}" for p in pieces)
+    line = " " * (indent + 4) + f'log "{literal}"'
+    tree = parse(f"main:\n{line}\n")
+    log = tree.steps[0].body[0]
+    assert isinstance(log, n.Log)
+    expected: list[str | n.Interp] = []
+    for piece in pieces:
+        if isinstance(piece, list):
+            expected.append(n.Interp(piece))
+        elif expected and isinstance(expected[-1], str):
+            expected[-1] += piece
+        else:
+            expected.append(piece)
+    assert log.text == n.Str(expected)
+    for interp in log.text.interpolations:
+        assert interp.span is not None and interp.span.line == 2
+        assert line[interp.span.column - 1 : interp.span.end_column - 1] == interp.dotted
