@@ -334,8 +334,9 @@ def _syntactic_statements() -> st.SearchStrategy[Stmt]:
 
 @functools.cache
 def _runnable_vocabulary(steps: int) -> _Vocabulary:
+    # `goto` never targets the entry step: going back there would answer the call twice.
     readable = [(name,) for name in (*BUILTIN_VARIABLES, *ASSIGNED_VARIABLES)]
-    return _Vocabulary(st.sampled_from(STEP_POOL[:steps]), st.sampled_from(readable))
+    return _Vocabulary(st.sampled_from(STEP_POOL[1:steps]), st.sampled_from(readable))
 
 
 @functools.cache
@@ -347,12 +348,13 @@ def _runnable_statements_for(steps: int) -> st.SearchStrategy[Stmt]:
 def flows(draw: st.DrawFn, runnable: bool = False, max_steps: int = 4) -> Flow:
     """A whole flow: settings, 1..`max_steps` uniquely named steps, maybe a top-level `on hangup:`.
 
-    With `runnable`, the flow also passes the linter's reference checks: the file names a voice
-    and a known language, `goto` names a step of the flow (steps are named from STEP_POOL), and
-    variables read are the built-ins or ASSIGNED_VARIABLES, which the first step sets first.
+    With `runnable`, the flow also passes the linter: the file names a voice and a known
+    language; the entry step `main` first answers and sets ASSIGNED_VARIABLES (the only variables
+    read besides the built-ins); `goto` names one of the other steps (from STEP_POOL), each of
+    which starts by saying something, so no loop runs without waiting for the caller.
     """
     if runnable:
-        count = draw(st.integers(1, min(max_steps, len(STEP_POOL))))
+        count = draw(st.integers(2, max(2, min(max_steps, len(STEP_POOL)))))
         names = list(STEP_POOL[:count])
         vocabulary = _runnable_vocabulary(count)
         statement = _runnable_statements_for(count)
@@ -360,7 +362,7 @@ def flows(draw: st.DrawFn, runnable: bool = False, max_steps: int = 4) -> Flow:
             Setting("voice", Str((draw(st.sampled_from(VOICES)),))),
             Setting("language", Str((draw(st.sampled_from(LANGUAGES)),))),
         )
-        prologue = tuple(Set(Name(name), Str(("x",))) for name in ASSIGNED_VARIABLES)
+        prologue = (Answer(), *(Set(Name(name), Str(("x",))) for name in ASSIGNED_VARIABLES))
     else:
         names = draw(st.lists(identifiers, min_size=1, max_size=max_steps, unique=True))
         vocabulary = _syntactic_vocabulary()
@@ -376,7 +378,11 @@ def flows(draw: st.DrawFn, runnable: bool = False, max_steps: int = 4) -> Flow:
     steps = []
     for index, name in enumerate(names):
         body = draw(_body(statement))
-        steps.append(Step(Name(name), (prologue + body) if index == 0 else body))
+        if index == 0:
+            body = prologue + body
+        elif runnable:
+            body = (Say(Str((f"This is {name}.",))), *body)
+        steps.append(Step(Name(name), body))
     on_hangup = None
     if draw(st.booleans()):
         on_hangup = On("hangup", (), draw(_body(_quiet_statements(vocabulary))))

@@ -1,0 +1,44 @@
+"""The promises of tests/strategies.py, which other suites build on."""
+
+from __future__ import annotations
+
+from hypothesis import HealthCheck, given, settings
+
+from flowlang.fmt import format_flow
+from flowlang.lint import check_source
+from flowlang.nodes import Gather, Name, walk
+from flowlang.source import Source
+from tests.strategies import KEYWORDS, flows
+
+PROPERTY = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+@PROPERTY
+@given(flows(runnable=True))
+def test_runnable_flows_have_no_lint_errors(flow):
+    source = Source("random.flow", format_flow(flow))
+    errors = [d for d in check_source(source) if d.is_error]
+    assert errors == []
+
+
+@PROPERTY
+@given(flows())
+def test_names_are_never_keywords_and_step_names_are_unique(flow):
+    names = [n.value for n in walk(flow) if isinstance(n, Name)]
+    assert not set(names) & (
+        KEYWORDS - {"system", "user", "string", "integer", "number", "boolean"}
+    )
+    steps = [s.name.value for s in flow.steps]
+    assert len(steps) == len(set(steps))
+
+
+@PROPERTY
+@given(flows())
+def test_blocks_are_never_empty(flow):
+    for node in walk(flow):
+        if isinstance(node, Gather):
+            assert node.prompt or node.reprompt or node.handlers
+        for attribute in ("body", "else_"):
+            body = getattr(node, attribute, None)
+            if body is not None:
+                assert len(body) > 0
