@@ -40,7 +40,13 @@ class Source:
 
     @cached_property
     def lines(self) -> list[str]:
-        return self.text.splitlines()
+        # Only "\n" (or "\r\n") ends a line, as in the parser's line numbers; splitlines()
+        # would also break at form feeds or Unicode line separators inside strings and
+        # comments, and show the wrong line under a diagnostic.
+        lines = self.text.split("\n")
+        if lines[-1] == "":
+            lines.pop()
+        return [line.removesuffix("\r") for line in lines]
 
     def line(self, number: int) -> str:
         """The text of 1-based line `number`, without its line break ("" past the end)."""
