@@ -175,3 +175,10 @@ def test_every_syntax_error_code_is_documented() -> None:
         produced |= {d.code for d in error.diagnostics}
     assert produced <= documented
     assert documented == {f"FL{n:03d}" for n in range(1, len(documented) + 1)}
+
+
+def test_rendered_line_is_right_after_form_feeds_and_line_separators_in_strings() -> None:
+    text = 'main:\n    say "a\x0cb\u2028c"  # \u2029\n    goto\n'
+    error, source = errors_of(text)
+    rendered = render_text(error.diagnostics[0], source)
+    assert "3 |     goto" in rendered
