@@ -62,30 +62,10 @@ def build_program(flow: nodes.Flow, source: Source) -> Program:
 
 
 def _lint(flow: nodes.Flow, source: Source) -> list[Diagnostic]:
-    # Imported here: the linter imports analysis code the runtime never needs, and compiling is
-    # the only place that needs it. Its rules load lazily, so an incomplete install shows up as an
-    # ImportError from the call as well as from the import.
-    try:
-        from flowlang.lint import lint
+    # Imported here: the linter and its analysis are needed to compile, never to run a program.
+    from flowlang.lint import lint
 
-        return list(lint(flow, source))
-    except ImportError:
-        return _minimal_checks(flow, source)
-
-
-def _minimal_checks(flow: nodes.Flow, source: Source) -> list[Diagnostic]:
-    """Checks the compiler cannot do without, used only when the linter is not installed."""
-    if not flow.steps:
-        return [
-            Diagnostic("FL100", Severity.ERROR, "the flow has no steps", source.name, None,
-                       help="add a step, for example `main:` followed by indented statements")
-        ]
-    names = {s.name.value for s in flow.steps}
-    found: list[Diagnostic] = []
-    for node in nodes.walk(flow):
-        if isinstance(node, nodes.Goto) and node.target.value not in names:
-            found.append(_unknown_step(node, source))
-    return found
+    return list(lint(flow, source))
 
 
 def _unknown_step(goto: nodes.Goto, source: Source) -> Diagnostic:
