@@ -393,10 +393,10 @@ def defined_variables(graph: Graph) -> Defined:
         while changed:
             changed = False
             for nid in order:
-                if nid == root:
-                    continue
-                may = 0
-                must = full
+                # The root is also entered from the start of the run, with `may_root` and
+                # nothing surely assigned; a `goto` back to it adds what its path assigned.
+                may = may_root if nid == root else 0
+                must = 0 if nid == root else full
                 for e in graph.pred[nid]:
                     p = graph.edges[e].source
                     if p in region:
