@@ -57,3 +57,12 @@ def test_linter_does_not_read_the_spec_at_run_time() -> None:
     package = ROOT / "flowlang"
     for path in [*package.joinpath("lint").rglob("*.py"), package / "analysis.py"]:
         assert "openapi-subset.json" not in path.read_text(encoding="utf-8"), path
+
+
+def test_graph_doc_shows_the_current_drawing_of_its_example() -> None:
+    from flowlang.graph import to_mermaid
+    from flowlang.parser import parse
+
+    text = (ROOT / "examples" / "acme_main.flow").read_text(encoding="utf-8")
+    page = (ROOT / "docs" / "graph.md").read_text(encoding="utf-8")
+    assert "```mermaid\n" + to_mermaid(parse(text)) + "```" in page
