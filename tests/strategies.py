@@ -74,7 +74,7 @@ KEYS = "0123456789*#"
 identifiers = (
     st.tuples(
         st.sampled_from(string.ascii_lowercase),
-        st.text(string.ascii_lowercase + string.digits + "_", max_size=7),
+        st.text(string.ascii_lowercase + string.digits + "_éß", max_size=7),
     )
     .map("".join)
     .filter(lambda word: word not in KEYWORDS)
@@ -87,7 +87,11 @@ _text_chars = st.sampled_from(
     + ['"', "\\", "{", "}", "\n", "é", "ü", "日"]
 )
 texts = st.text(_text_chars, min_size=1, max_size=12)
-paths = st.lists(identifiers, min_size=1, max_size=3).map(tuple)
+# Variable paths; `digits` is a keyword that is also the built-in variable of the last entry.
+paths = st.one_of(
+    st.lists(identifiers, min_size=1, max_size=3).map(tuple),
+    st.lists(identifiers, max_size=1).map(lambda rest: ("digits", *rest)),
+)
 
 
 def _normalise(parts: list[str | Interp]) -> tuple[str | Interp, ...]:
@@ -267,7 +271,8 @@ def _ai_gather(
 def _assistant(
     v: _Vocabulary, body: st.SearchStrategy[tuple[Stmt, ...]]
 ) -> st.SearchStrategy[Stmt]:
-    message = st.builds(Message, st.sampled_from(["system", "user"]).map(Name), v.strs)
+    roles = st.sampled_from(["system", "user", "assistant", "developer"])
+    message = st.builds(Message, roles.map(Name), v.strs)
     assistant = st.builds(
         Assistant,
         id=st.none() | plain_strings,
