@@ -78,6 +78,8 @@ def parse_source(source: Source) -> Flow:
 
 
 def _diagnostic(problem: Problem, file: str) -> Diagnostic:
+    first = problem.first
+    notes = [] if first is None else [f"first written at line {first.line}, column {first.column}"]
     return Diagnostic(
         problem.code,
         Severity.ERROR,
@@ -86,7 +88,7 @@ def _diagnostic(problem: Problem, file: str) -> Diagnostic:
         problem.span,
         problem.label,
         problem.help,
-        problem.notes,
+        notes,
     )
 
 
@@ -163,27 +165,8 @@ def _recover(text: str) -> list[Problem]:
     for start, end in zip(starts, [*starts[1:], len(lines)], strict=True):
         piece = "\n".join(lines[start:end])
         _, found = _parse_once(piece, fragment=True)
-        problems.extend(_moved(p, start) for p in found)
+        problems.extend(p.moved(start) if start else p for p in found)
     return problems
-
-
-def _moved(problem: Problem, lines: int) -> Problem:
-    span = problem.span
-    if span is None or lines == 0:
-        return problem
-    moved = Span(span.line + lines, span.column, span.end_line + lines, span.end_column)
-    notes = tuple(_move_note(note, lines) for note in problem.notes)
-    return Problem(problem.code, problem.message, moved, problem.label, problem.help, notes)
-
-
-def _move_note(note: str, lines: int) -> str:
-    # Notes that point at an earlier line ("first given at line 3") are about the same piece.
-    words = note.split(" ")
-    for i, word in enumerate(words[:-1]):
-        if word == "line" and words[i + 1].rstrip(",").isdigit():
-            number = int(words[i + 1].rstrip(","))
-            words[i + 1] = words[i + 1].replace(str(number), str(number + lines), 1)
-    return " ".join(words)
 
 
 def _merge(recovered: list[Problem], whole: list[Problem]) -> list[Problem]:

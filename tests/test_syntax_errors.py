@@ -182,3 +182,10 @@ def test_rendered_line_is_right_after_form_feeds_and_line_separators_in_strings(
     error, source = errors_of(text)
     rendered = render_text(error.diagnostics[0], source)
     assert "3 |     goto" in rendered
+
+
+def test_first_written_note_points_at_the_right_line_in_a_later_step() -> None:
+    text = "one:\n    gahter\n\ntwo:\n    gather tries 1 tries 2:\n        say \"x\"\n"
+    error, _ = errors_of(text)
+    assert [d.code for d in error.diagnostics] == ["FL004", "FL013"]
+    assert error.diagnostics[1].notes == ("first written at line 5, column 12",)

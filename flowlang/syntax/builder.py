@@ -143,9 +143,9 @@ class FlowBuilder(Transformer[Token, n.Flow]):
         span: Span | None,
         label: str = "",
         help: str | None = None,
-        notes: Sequence[str] = (),
+        first: Span | None = None,
     ) -> None:
-        self.run.problems.append(Problem(code, message, span, label, help, tuple(notes)))
+        self.run.problems.append(Problem(code, message, span, label, help, first))
 
     def _options(self, tokens: Sequence[Token], owner: str) -> dict[str, _Option]:
         """Header options by keyword; a keyword written twice is a problem (the first one wins)."""
@@ -166,7 +166,7 @@ class FlowBuilder(Transformer[Token, n.Flow]):
                     option.span,
                     "second time",
                     f"keep only one `{name}`",
-                    [f"`{name}` is first given at line {first.line}, column {first.column}"],
+                    first,
                 )
             else:
                 found[name] = option
@@ -245,7 +245,7 @@ class FlowBuilder(Transformer[Token, n.Flow]):
             span,
             "second time",
             f"keep only one `{what}`",
-            [f"it is first given at line {first.line}"],
+            first,
         )
 
     def setting(self, children: list[Any]) -> n.Setting:

@@ -10,14 +10,35 @@ from flowlang.source import Span
 
 @frozen
 class Problem:
-    """One syntax error: a stable `code` (FL0xx), what is wrong, where, and how to fix it."""
+    """One syntax error: a stable `code` (FL0xx), what is wrong, where, and how to fix it.
+
+    `first` is where the same thing was first written, for "written twice" problems: kept as a
+    span (not as text) so it moves with `span` when a piece of a file is parsed on its own.
+    """
 
     code: str
     message: str
     span: Span | None
     label: str = ""
     help: str | None = None
-    notes: tuple[str, ...] = ()
+    first: Span | None = None
+
+    def moved(self, lines: int) -> Problem:
+        """The same problem, `lines` further down the file."""
+        return Problem(
+            self.code,
+            self.message,
+            _down(self.span, lines),
+            self.label,
+            self.help,
+            _down(self.first, lines),
+        )
+
+
+def _down(span: Span | None, lines: int) -> Span | None:
+    if span is None:
+        return None
+    return Span(span.line + lines, span.column, span.end_line + lines, span.end_column)
 
 
 class ProblemError(Exception):
