@@ -237,11 +237,11 @@ class _ItemCollector:
             self.item(id(arm), arm, containers)
             self.block(arm.body, (_body(arm), *containers))
             previous = arm.body
-        if stmt.else_ is None or stmt.span is None:
+        if stmt.else_ is None:
             return
         first = self.first_line(stmt.else_)
         last = self.last_line(previous)
-        if first is not None and last is not None:
+        if stmt.span is not None and first is not None and last is not None:
             self.elses.append(_PendingElse(stmt, stmt.span.column, last, first, containers))
         self.block(stmt.else_, (_else_body(stmt), *containers))
 
