@@ -16,6 +16,7 @@ from flowlang.syntax.problems import Problem, ProblemError, Run
 
 if TYPE_CHECKING:
     from lark import Lark, Token
+    from lark.exceptions import UnexpectedToken
 
     from flowlang.syntax.builder import FlowBuilder
     from flowlang.syntax.indenter import FlowIndenter
@@ -103,7 +104,7 @@ def _end_position(text: str) -> tuple[int, int]:
 
 def _parse_once(text: str, fragment: bool) -> tuple[Flow | None, list[Problem]]:
     """One parse of `text`: the Flow and the problems read past, or None and the fatal one last."""
-    from lark.exceptions import LarkError, UnexpectedCharacters, UnexpectedToken
+    from lark.exceptions import LarkError, UnexpectedToken
 
     lark, indenter, builder = _machinery()
     padded = text if text.endswith("\n") else text + "\n"
@@ -117,12 +118,7 @@ def _parse_once(text: str, fragment: bool) -> tuple[Flow | None, list[Problem]]:
     except UnexpectedToken as exc:
         found = list(run.problems)
         return None, [*found, _explain_token(exc, indenter, padded)]
-    except UnexpectedCharacters as exc:
-        from flowlang.syntax.explain import unexpected_character
-
-        problem = unexpected_character(padded, exc.pos_in_stream or 0, exc.line, exc.column)
-        return None, [*run.problems, problem]
-    except LarkError as exc:
+    except LarkError as exc:  # a safety net: the lexer and the post-lexer raise ProblemError
         problem = Problem("FL001", f"this text cannot be read as a flow ({exc})", None)
         return None, [*run.problems, problem]
     if not isinstance(flow, Flow):
@@ -130,12 +126,9 @@ def _parse_once(text: str, fragment: bool) -> tuple[Flow | None, list[Problem]]:
     return flow, list(run.problems)
 
 
-def _explain_token(exc: object, indenter: FlowIndenter, text: str) -> Problem:
-    from lark.exceptions import UnexpectedToken
-
+def _explain_token(exc: UnexpectedToken, indenter: FlowIndenter, text: str) -> Problem:
     from flowlang.syntax.explain import Context, unexpected_token
 
-    assert isinstance(exc, UnexpectedToken)
     token: Token = exc.token
     assert token is not None
     try:
