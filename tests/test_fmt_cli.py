@@ -109,3 +109,19 @@ def test_windows_line_breaks_and_a_missing_last_line_break_are_normalised(tmp_pa
     assert "-    hangup\n\\ No newline at end of file\n" in capsys.readouterr().out
     assert main(["fmt", str(path)]) == 0
     assert path.read_bytes() == b'main:\n    say "a"  # c\n    hangup\n'
+
+
+def test_a_dash_formats_standard_input_to_standard_output(monkeypatch, capsys):
+    import io
+
+    monkeypatch.setattr("sys.stdin", io.TextIOWrapper(io.BytesIO(MESSY.encode("utf-8"))))
+    assert main(["fmt", "-"]) == 0
+    assert capsys.readouterr().out == TIDY
+
+
+def test_a_dash_with_check_reports_by_exit_status(monkeypatch, capsys):
+    import io
+
+    monkeypatch.setattr("sys.stdin", io.TextIOWrapper(io.BytesIO(MESSY.encode("utf-8"))))
+    assert main(["fmt", "--check", "-"]) == 1
+    assert capsys.readouterr().out == ""

@@ -11,7 +11,12 @@ from flowlang.cli.inputs import UsageError, collect_files, read_source
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("paths", nargs="+", metavar="PATH", help=".flow files or folders")
+    parser.add_argument(
+        "paths",
+        nargs="+",
+        metavar="PATH",
+        help=".flow files or folders; `-` formats standard input to standard output",
+    )
     parser.add_argument(
         "--check",
         action="store_true",
@@ -29,6 +34,8 @@ def run(args: argparse.Namespace) -> int:
     from flowlang.errors import FlowSyntaxError
     from flowlang.fmt import format_text
 
+    if args.paths == ["-"]:
+        return _standard_input(args)
     files = collect_files(args.paths)
     if not files:
         raise UsageError("no .flow files found in " + ", ".join(args.paths))
@@ -72,6 +79,32 @@ def run(args: argparse.Namespace) -> int:
     if failed or (args.check and changed):
         return 1
     return 0
+
+
+def _standard_input(args: argparse.Namespace) -> int:
+    """Format what comes on standard input (an editor's buffer) and print it."""
+    from flowlang.diagnostics import render_text
+    from flowlang.errors import FlowSyntaxError
+    from flowlang.fmt import format_text
+    from flowlang.source import Source
+
+    data = sys.stdin.buffer.read()
+    try:
+        text = data.decode("utf-8").removeprefix("\ufeff")
+    except UnicodeDecodeError as exc:
+        raise UsageError(f"<stdin>: not UTF-8 text (byte {exc.start})") from None
+    source = Source("<stdin>", text)
+    try:
+        formatted = format_text(text, source.name)
+    except FlowSyntaxError as exc:
+        for diagnostic in exc.diagnostics:
+            sys.stderr.write(render_text(diagnostic, source))
+        return 1
+    if args.diff:
+        sys.stdout.write(_diff(Path("<stdin>"), text, formatted))
+    elif not args.check:
+        sys.stdout.write(formatted)
+    return 1 if args.check and formatted != text else 0
 
 
 def _diff(path: Path, before: str, after: str) -> str:
