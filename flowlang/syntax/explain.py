@@ -126,11 +126,18 @@ def describe_found(token: Token) -> str:
         return f"the number `{value}`"
     if kind == "DURATION":
         return f"the duration `{value}`"
-    if kind in _PUNCTUATION and kind not in ("COMPARE",):
-        return _PUNCTUATION[kind].replace("a line indented less", "the end of the block")
-    if value.lower() in KEYWORDS:
-        return f"`{value}`"
+    if kind in _LAYOUT_FOUND:
+        return _LAYOUT_FOUND[kind]
     return f"`{value}`"
+
+
+# Layout tokens as found (rather than as expected): they are places, not text.
+_LAYOUT_FOUND = {
+    "_NL": "the end of the line",
+    "_INDENT": "an indented line",
+    "_DEDENT": "the end of the block",
+    "$END": "the end of the file",
+}
 
 
 def _did_you_mean(word: str, choices: Iterable[str]) -> str | None:
