@@ -5,16 +5,13 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from typing import Any, Protocol
 
-from flowlang.store.base import Store
+from flowlang.store.base import Store, StoreError
 from flowlang.telnyx.client import SendResult
 
 logger = logging.getLogger("flowlang.server")
-
-# Runs a blocking store call off the event loop (the server's store thread).
-Blocking = Callable[..., Awaitable[Any]]
 
 
 class Client(Protocol):
@@ -37,15 +34,20 @@ class Sender:
         self,
         store: Store,
         client: Client,
-        blocking: Blocking,
         clock: Callable[[], float],
+        flush_delay: float = 0.05,
     ) -> None:
         self._store = store
         self._client = client
-        self._blocking = blocking
         self._clock = clock
         self._tasks: dict[str, asyncio.Task[None]] = {}
         self._again: set[str] = set()
+        # Commands delivered but not yet recorded as sent. They are written together, a moment
+        # later, in one transaction for every call: one write per command was most of the
+        # sender's cost. A crash in that moment only means a resend, which command_id absorbs.
+        self._delivered: set[int] = set()
+        self._flush_delay = flush_delay
+        self._flush_handle: asyncio.TimerHandle | None = None
 
     @property
     def busy(self) -> int:
@@ -62,7 +64,7 @@ class Sender:
 
     async def resume(self) -> int:
         """Wake every call with unsent commands (after a restart); returns how many."""
-        calls: list[str] = await self._blocking(self._store.pending_calls)
+        calls = self._store.pending_calls()
         for call_control_id in calls:
             self.wake(call_control_id)
         return len(calls)
@@ -71,6 +73,7 @@ class Sender:
         """Wait until no call has commands being sent (for tests and orderly shutdown)."""
         while self._tasks:
             await asyncio.gather(*self._tasks.values(), return_exceptions=True)
+        self.flush()
 
     async def close(self) -> None:
         """Stop sending; what is unsent stays in the outbox for the next start."""
@@ -78,36 +81,48 @@ class Sender:
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
+        self.flush()
+
+    def flush(self) -> None:
+        """Record every delivered command as sent now."""
+        if self._flush_handle is not None:
+            self._flush_handle.cancel()
+            self._flush_handle = None
+        delivered, self._delivered = self._delivered, set()
+        self._store.mark_sent(delivered)
+
+    def _delivered_one(self, item_id: int) -> None:
+        self._delivered.add(item_id)
+        if self._flush_handle is None:
+            loop = asyncio.get_running_loop()
+            self._flush_handle = loop.call_later(self._flush_delay, self._flush_later)
+
+    def _flush_later(self) -> None:
+        self._flush_handle = None
+        try:
+            self.flush()
+        except StoreError as exc:
+            logger.error(json.dumps({"event": "sender_error", "error": str(exc)}))
 
     async def _drain(self, call_control_id: str) -> None:
         try:
             while True:
                 self._again.discard(call_control_id)
-                item = await self._blocking(self._store.next_command, call_control_id)
-                if item is None:
+                items = [
+                    i for i in self._store.unsent(call_control_id) if i.id not in self._delivered
+                ]
+                if not items:
                     if call_control_id in self._again:
                         continue
                     return
-                result = await self._client.send(call_control_id, item.action, item.body)
-                _log_command(call_control_id, item.action, item.body, result)
-                if result.ok:
-                    await self._blocking(self._store.mark_sent, item.id)
-                    continue
-                reason = _reason(item.action, result)
-                dropped = await self._blocking(
-                    self._store.abandon, call_control_id, reason, self._clock()
-                )
-                logger.warning(
-                    json.dumps(
-                        {
-                            "event": "run_stopped",
-                            "call_control_id": call_control_id,
-                            "reason": reason,
-                            "dropped_commands": dropped,
-                        }
-                    )
-                )
-                return
+                for item in items:
+                    result = await self._client.send(call_control_id, item.action, item.body)
+                    _log_command(call_control_id, item.action, item.body, result)
+                    if result.ok:
+                        self._delivered_one(item.id)
+                        continue
+                    self._stop(call_control_id, _reason(item.action, result))
+                    return
         except asyncio.CancelledError:
             raise
         except Exception as exc:  # noqa: BLE001 - one call's failure must not stop the sender
@@ -123,6 +138,20 @@ class Sender:
         finally:
             self._tasks.pop(call_control_id, None)
             self._again.discard(call_control_id)
+
+    def _stop(self, call_control_id: str, reason: str) -> None:
+        self.flush()
+        dropped = self._store.abandon(call_control_id, reason, self._clock())
+        logger.warning(
+            json.dumps(
+                {
+                    "event": "run_stopped",
+                    "call_control_id": call_control_id,
+                    "reason": reason,
+                    "dropped_commands": dropped,
+                }
+            )
+        )
 
 
 def _reason(action: str, result: SendResult) -> str:

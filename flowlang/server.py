@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import functools
 import json
 import logging
+import socket
 import time
 from collections.abc import Awaitable, Callable, MutableMapping
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -35,7 +34,6 @@ Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 
 MAX_BODY = 1024 * 1024
-HEALTH_TIMEOUT = 2.0
 
 logger = logging.getLogger("flowlang.server")
 
@@ -56,7 +54,7 @@ class WebhookApp:
     """`POST /webhook` and `GET /healthz`, mountable in any ASGI server.
 
     A webhook is verified (unless `verifier` is None), parsed, and applied to its call by the
-    `runner` in one store transaction on the store thread; the answer goes out as soon as that
+    `runner` in one store transaction; the answer goes out as soon as that
     transaction commits, and the call's new commands are sent afterwards by the `sender`. On
     start-up (ASGI lifespan, or the first request when the server has no lifespan) the sender
     resumes commands left unsent by an earlier process, and finished calls are cleaned up every
@@ -68,7 +66,6 @@ class WebhookApp:
         runner: Runner,
         store: Store,
         sender: Sender,
-        store_thread: ThreadPoolExecutor,
         verifier: Verifier | None,
         *,
         clock: Callable[[], float] = time.time,
@@ -82,7 +79,6 @@ class WebhookApp:
         self.store = store
         self.sender = sender
         self.verifier = verifier
-        self._thread = store_thread
         self._clock = clock
         self._max_body = max_body
         self._retention = retention
@@ -112,17 +108,10 @@ class WebhookApp:
         if self._on_close is not None:
             await self._on_close()
 
-    async def blocking(self, fn: Callable[..., Any], *args: Any) -> Any:
-        """Run a blocking store call on the store thread."""
-        loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._thread, functools.partial(fn, *args))
-
     async def cleanup(self) -> int:
         """Forget finished calls older than the retention time; returns how many."""
         now = self._clock()
-        removed: int = await self.blocking(
-            self.store.cleanup, now - self._retention, now - self._idle_limit
-        )
+        removed = self.store.cleanup(now - self._retention, now - self._idle_limit)
         if removed:
             _log(logging.INFO, event="cleanup", removed_calls=removed)
         return removed
@@ -175,9 +164,9 @@ class WebhookApp:
 
     async def _health(self, send: Send) -> None:
         try:
-            await asyncio.wait_for(self.blocking(self.store.ping), HEALTH_TIMEOUT)
-        except (StoreError, TimeoutError) as exc:
-            await _answer(send, 503, {"status": "unavailable", "error": str(exc) or "timeout"})
+            self.store.ping()
+        except StoreError as exc:
+            await _answer(send, 503, {"status": "unavailable", "error": str(exc)})
             return
         await _answer(send, 200, {"status": "ok"})
 
@@ -223,7 +212,7 @@ class WebhookApp:
             await self._refuse(send, 400, str(exc), started)
             return
         try:
-            handled: Handled = await self.blocking(self.runner.handle, hook)
+            handled: Handled = self.runner.handle(hook)
         except StoreError as exc:
             # Telnyx retries a 5xx, so the event is not lost while the store is unavailable.
             await self._refuse(send, 503, f"store unavailable: {exc}", started)
@@ -301,6 +290,25 @@ async def _answer(
         await send({"type": "http.response.body", "body": body})
 
 
+def listening_socket(host: str, port: int) -> socket.socket:
+    """A TCP socket listening on `host`:`port` (0: any free port), to hand to an ASGI server.
+
+    Made with an explicit IPPROTO_TCP: asyncio turns Nagle's algorithm off only for sockets
+    whose protocol says TCP, and `socket.create_server` leaves it 0. With Nagle on, a response
+    sent as headers then body waits for the client's delayed ACK: 40 ms on every webhook.
+    """
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((host, port))
+        sock.listen(socket.SOMAXCONN)
+    except OSError:
+        sock.close()
+        raise
+    return sock
+
+
 def create_app(
     program: Program,
     store: Store,
@@ -320,7 +328,6 @@ def create_app(
 ) -> WebhookApp:
     """The whole server for `program` (re-read from `flow_path` when that file changes), wired
     to `store` and to Telnyx at `api_base`. The app owns the store from now on and closes it."""
-    thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="flowlang-store")
     versions = FlowVersions(program, flow_path, store.load_flow)
     runner = (
         Runner(store, versions, clock)
@@ -331,21 +338,15 @@ def create_app(
         api_key, api_base, timeout=timeout, policy=policy, transport=transport, clock=clock
     )
 
-    async def blocking(fn: Callable[..., Any], *args: Any) -> Any:
-        loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(thread, functools.partial(fn, *args))
-
     async def close() -> None:
         await client.aclose()
-        await blocking(store.close)
-        thread.shutdown(wait=True)
+        store.close()
 
-    sender = Sender(store, client, blocking, clock)
+    sender = Sender(store, client, clock)
     return WebhookApp(
         runner,
         store,
         sender,
-        thread,
         verifier,
         clock=clock,
         max_body=max_body,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from typing import Any, Protocol
 
 from attrs import frozen
@@ -83,11 +83,11 @@ class Store(Protocol):
     def pending_calls(self) -> list[str]:
         """Calls with commands not yet sent, oldest first."""
 
-    def next_command(self, call_control_id: str) -> OutboxItem | None:
-        """The call's oldest unsent command."""
+    def unsent(self, call_control_id: str) -> list[OutboxItem]:
+        """The call's commands not yet sent, oldest first."""
 
-    def mark_sent(self, item_id: int) -> None:
-        """Record that a command was delivered to Telnyx."""
+    def mark_sent(self, item_ids: Collection[int]) -> None:
+        """Record that these commands were delivered to Telnyx (in one write)."""
 
     def abandon(self, call_control_id: str, reason: str, now: float) -> int:
         """Stop a call's run: status "failed", unsent commands dropped (how many is returned)."""

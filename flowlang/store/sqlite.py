@@ -6,7 +6,7 @@ import contextlib
 import json
 import sqlite3
 import threading
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -119,27 +119,29 @@ class SQLiteStore:
 
     def _apply(self, call_control_id: str, event_id: str | None, step: Step, now: float) -> Applied:
         db = self._db
-        if event_id is not None:
-            seen = db.execute("SELECT 1 FROM events WHERE event_id = ?", (event_id,)).fetchone()
-            if seen:
-                return Applied(duplicate=True)
-        row = db.execute(
-            "SELECT digest, state, status, updated FROM calls WHERE call_control_id = ?",
-            (call_control_id,),
+        # One query answers both questions: was this event seen, and where is the call?
+        seen, digest, state, status, updated = db.execute(
+            "SELECT (SELECT 1 FROM events WHERE event_id = ?1), c.digest, c.state, c.status,"
+            " c.updated FROM (SELECT 1) LEFT JOIN calls c ON c.call_control_id = ?2",
+            (event_id, call_control_id),
         ).fetchone()
+        if seen:
+            return Applied(duplicate=True)
         call = (
-            StoredCall(call_control_id, row[0], json.loads(row[1]), row[2], row[3])
-            if row
+            StoredCall(call_control_id, digest, json.loads(state), status, updated)
+            if digest is not None
             else None
         )
         change = step(call)
-        if event_id is not None and (call is not None or change is not None):
+        if change is None:
+            # Nothing changed, so nothing is written: a repeat of this event finds the same state
+            # and changes nothing either.
+            return Applied(duplicate=False)
+        if event_id is not None:
             db.execute(
                 "INSERT INTO events (event_id, call_control_id, seen) VALUES (?, ?, ?)",
                 (event_id, call_control_id, now),
             )
-        if change is None:
-            return Applied(duplicate=False)
         if change.source is not None:
             db.execute(
                 "INSERT INTO flows (digest, name, text, created) VALUES (?, ?, ?, ?)"
@@ -175,20 +177,22 @@ class SQLiteStore:
             ).fetchall()
         return [r[0] for r in rows]
 
-    def next_command(self, call_control_id: str) -> OutboxItem | None:
+    def unsent(self, call_control_id: str) -> list[OutboxItem]:
         with self._locked():
-            row = self._db.execute(
+            rows = self._db.execute(
                 "SELECT id, action, body FROM outbox WHERE call_control_id = ? AND sent = 0"
-                " ORDER BY id LIMIT 1",
+                " ORDER BY id",
                 (call_control_id,),
-            ).fetchone()
-        if row is None:
-            return None
-        return OutboxItem(row[0], call_control_id, row[1], json.loads(row[2]))
+            ).fetchall()
+        return [OutboxItem(r[0], call_control_id, r[1], json.loads(r[2])) for r in rows]
 
-    def mark_sent(self, item_id: int) -> None:
+    def mark_sent(self, item_ids: Collection[int]) -> None:
+        if not item_ids:
+            return
         with self._locked():
-            self._db.execute("UPDATE outbox SET sent = ? WHERE id = ?", (_SENT, item_id))
+            self._db.executemany(
+                "UPDATE outbox SET sent = ? WHERE id = ?", [(_SENT, i) for i in item_ids]
+            )
 
     def abandon(self, call_control_id: str, reason: str, now: float) -> int:
         with self._locked():

@@ -277,6 +277,9 @@ class FakeTelnyx:
 def _handler(fake: FakeTelnyx) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
+        # Headers and body go out in separate writes: without this each answer would wait
+        # for the client's delayed ACK (40 ms).
+        disable_nagle_algorithm = True
 
         def do_POST(self) -> None:  # noqa: N802 - the http.server spelling
             length = int(self.headers.get("content-length") or 0)

@@ -17,6 +17,8 @@ from typing import Any
 
 import uvicorn
 
+from flowlang.server import listening_socket
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -35,7 +37,7 @@ class ThreadServer:
     """An ASGI app served by uvicorn in a background thread on 127.0.0.1 and a free port."""
 
     def __init__(self, app: Any) -> None:
-        self.sock = socket.create_server(("127.0.0.1", 0))
+        self.sock = listening_socket("127.0.0.1", 0)
         self.port = self.sock.getsockname()[1]
         config = uvicorn.Config(
             app, lifespan="on", log_config=None, access_log=False, log_level="warning"

@@ -301,7 +301,7 @@ def test_a_refused_command_stops_the_run_cleanly(caplog: pytest.LogCaptureFixtur
         await h.app.sender.idle()
         response = await h.post(envelope("call.speak.ended", event_id="e3"))
         assert response.json() == {"result": "call_over"}
-        assert await h.app.blocking(h.app.store.pending_calls) == []
+        assert h.app.store.pending_calls() == []
 
     with caplog.at_level(logging.INFO, logger="flowlang"):
         run(test, Telnyx(refuse))

@@ -40,8 +40,8 @@ def test_a_new_call_is_saved_with_its_flow_and_commands(store: SQLiteStore) -> N
     applied = store.apply("c1", "e1", start(), now=10.0)
     assert not applied.duplicate and applied.change is not None
     assert store.load_flow("d1") == SOURCE
-    item = store.next_command("c1")
-    assert item is not None and (item.action, item.body) == ("answer", {"command_id": "a"})
+    (item,) = store.unsent("c1")
+    assert (item.action, item.body) == ("answer", {"command_id": "a"})
 
 
 def test_a_seen_event_id_changes_nothing(store: SQLiteStore) -> None:
@@ -57,18 +57,19 @@ def test_a_seen_event_id_changes_nothing(store: SQLiteStore) -> None:
 def test_an_event_for_an_unknown_call_leaves_no_trace(store: SQLiteStore) -> None:
     assert store.apply("ghost", "e9", lambda c: None, now=1.0).change is None
     store.apply("ghost", "e9", start(), now=2.0)
-    assert store.next_command("ghost") is not None
+    assert len(store.unsent("ghost")) == 1
 
 
 def test_the_outbox_keeps_each_calls_order(store: SQLiteStore) -> None:
     store.apply("a", "ea", start((Command("answer", {"i": 1}), Command("speak", {"i": 2}))), 1.0)
     store.apply("b", "eb", start((Command("answer", {"i": 3}),)), 2.0)
     assert store.pending_calls() == ["a", "b"]
-    got = []
-    while (item := store.next_command("a")) is not None:
-        got.append(item.body["i"])
-        store.mark_sent(item.id)
-    assert got == [1, 2]
+    items = store.unsent("a")
+    assert [item.body["i"] for item in items] == [1, 2]
+    store.mark_sent([items[0].id])
+    assert [item.body["i"] for item in store.unsent("a")] == [2]
+    store.mark_sent([items[1].id])
+    assert store.unsent("a") == []
     assert store.pending_calls() == ["b"]
 
 
@@ -86,7 +87,7 @@ def test_a_step_that_raises_rolls_everything_back(store: SQLiteStore) -> None:
 def test_abandon_stops_the_run_and_drops_unsent_commands(store: SQLiteStore) -> None:
     store.apply("c1", "e1", start((Command("answer", {}), Command("speak", {}))), 1.0)
     assert store.abandon("c1", "telnyx 90018", now=2.0) == 2
-    assert store.next_command("c1") is None
+    assert store.unsent("c1") == []
     seen: list[StoredCall | None] = []
     store.apply("c1", None, lambda c: seen.append(c) or None, now=3.0)
     assert seen[0] is not None and seen[0].status == "failed"
@@ -126,10 +127,7 @@ def test_two_processes_never_both_advance_a_call(tmp_path: Path) -> None:
     seen: list[StoredCall | None] = []
     first.apply("c1", None, lambda c: seen.append(c) or None, now=2.0)
     assert seen[0] is not None and seen[0].state == {"n": 120}
-    bodies = []
-    while (item := first.next_command("c1")) is not None:
-        bodies.append(item.body.get("n"))
-        first.mark_sent(item.id)
+    bodies = [item.body.get("n") for item in first.unsent("c1")]
     assert bodies == [None, *range(1, 121)]
     for s in stores:
         s.close()
