@@ -205,8 +205,12 @@ def unreachable_statement(ctx: Context) -> Iterator[Finding]:
                 break
 
 
-def _handler_key(on: nodes.On) -> list[str]:
-    if on.event in ("digits", "key") and on.values:
+def _outcomes(on: nodes.On) -> list[str]:
+    """The outcomes a handler claims: `timeout`, `digits` (the catch-all), `key 0`...
+    Branch values (`on digits "1"`) are checked by FL302 instead."""
+    if on.event == "key":
+        return [f"key {v.text}" for v in on.values]
+    if on.event == "digits" and on.values:
         return []
     return [on.event]
 
@@ -243,10 +247,7 @@ def duplicate_handler(ctx: Context) -> Iterator[Finding]:
         assert isinstance(stmt, nodes.Gather | nodes.AiGather | nodes.Assistant)
         seen: dict[str, nodes.On] = {}
         for on in stmt.handlers:
-            keys = _handler_key(on)
-            if on.event == "key":
-                keys = [f"key {v.text}" for v in on.values]
-            for key in keys:
+            for key in _outcomes(on):
                 if key in seen:
                     yield Finding(
                         on.span,
