@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterator
 from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -20,6 +21,7 @@ if TYPE_CHECKING:
 
     from flowlang.syntax.builder import FlowBuilder
     from flowlang.syntax.indenter import FlowIndenter
+    from flowlang.syntax.lexer import FlowLexer
 
 __all__ = ["KEYWORDS", "grammar_path", "parse", "parse_source"]
 
@@ -39,7 +41,7 @@ def grammar_path() -> Path:
 
 
 @cache
-def _machinery() -> tuple[Lark, FlowIndenter, FlowBuilder]:
+def _machinery() -> tuple[Lark, FlowIndenter, FlowBuilder, FlowLexer]:
     # Imported here so that commands which never parse do not pay for Lark at start-up.
     from lark import Lark
 
@@ -58,7 +60,8 @@ def _machinery() -> tuple[Lark, FlowIndenter, FlowBuilder]:
         maybe_placeholders=False,
         cache=True,
     )
-    return lark, indenter, builder
+    # A second lexer over the same terminals, to re-read the text when a parse fails.
+    return lark, indenter, builder, FlowLexer(lark.lexer_conf)
 
 
 def parse(text: str, name: str = "<string>") -> Flow:
@@ -106,7 +109,7 @@ def _parse_once(text: str, fragment: bool) -> tuple[Flow | None, list[Problem]]:
     """One parse of `text`: the Flow and the problems read past, or None and the fatal one last."""
     from lark.exceptions import LarkError, UnexpectedToken
 
-    lark, indenter, builder = _machinery()
+    lark, indenter, builder, lexer = _machinery()
     padded = text if text.endswith("\n") else text + "\n"
     run = Run(fragment=fragment, text_length=len(padded), eof=_end_position(padded))
     indenter.run = run
@@ -117,7 +120,7 @@ def _parse_once(text: str, fragment: bool) -> tuple[Flow | None, list[Problem]]:
         return None, [*run.problems, exc.problem]
     except UnexpectedToken as exc:
         found = list(run.problems)
-        return None, [*found, _explain_token(exc, indenter, padded)]
+        return None, [*found, _explain_token(exc, lexer, padded)]
     except LarkError as exc:  # a safety net: the lexer and the post-lexer raise ProblemError
         problem = Problem("FL001", f"this text cannot be read as a flow ({exc})", None)
         return None, [*run.problems, problem]
@@ -126,25 +129,25 @@ def _parse_once(text: str, fragment: bool) -> tuple[Flow | None, list[Problem]]:
     return flow, list(run.problems)
 
 
-def _explain_token(exc: UnexpectedToken, indenter: FlowIndenter, text: str) -> Problem:
-    from flowlang.syntax.explain import Context, unexpected_token
+def _explain_token(exc: UnexpectedToken, lexer: FlowLexer, text: str) -> Problem:
+    from flowlang.syntax.explain import Context, surroundings, unexpected_token
 
     token: Token = exc.token
-    assert token is not None
     try:
         accepts = set(exc.accepts)
     except Exception:  # accepts replays the parser; if that fails, its cruder guess will do
         accepts = set(exc.expected)
-    last, before = indenter.last, indenter.before_last
-    head: Token | None
-    if last is not None and last[0] is token:
-        previous = before[0] if before is not None else None
-        head = last[1]
-        previous_head = before[1] if before is not None else None
-    else:
-        previous = last[0] if last is not None else None
-        head = previous_head = last[1] if last is not None else None
+    previous, head, previous_head = surroundings(_readable_tokens(lexer, text), token)
     return unexpected_token(Context(token, accepts, previous, head, previous_head, text))
+
+
+def _readable_tokens(lexer: FlowLexer, text: str) -> Iterator[Token]:
+    # The parse stopped before any character the lexer cannot read, but the lexer may still
+    # look one token further than the parser did.
+    try:
+        yield from lexer.lex(text)
+    except ProblemError:
+        return
 
 
 def _recover(text: str) -> list[Problem]:

@@ -179,6 +179,33 @@ class Context:
         self.text = text
 
 
+def surroundings(
+    tokens: Iterable[Token], refused: Token
+) -> tuple[Token | None, Token | None, Token | None]:
+    """For the token the parser refused: the real token before it, the first token of the
+    refused token's line (or of that earlier token's line, when the refused one is layout),
+    and the first token of the earlier token's line. `tokens` is the text lexed again: this
+    is only needed once a parse has failed, so the parse itself keeps no history."""
+    position = refused.start_pos or 0
+    previous: Token | None = None
+    previous_head: Token | None = None
+    head: Token | None = None
+    for token in tokens:
+        if (token.start_pos or 0) >= position:
+            break
+        if token.type == "_NL":
+            head = None
+            continue
+        if head is None:
+            head = token
+        previous, previous_head = token, head
+    if refused.type in _LAYOUT_FOUND:
+        return previous, previous_head, previous_head
+    if previous is not None and (previous.end_line or 0) < (refused.line or 0):
+        return previous, refused, previous_head
+    return previous, head if head is not None else refused, previous_head
+
+
 def unexpected_token(ctx: Context) -> Problem:
     """The problem for a token the grammar does not allow where it stands."""
     for rule in _RULES:

@@ -26,8 +26,7 @@ class FlowIndenter(Indenter):
 
     Lark's own version positions INDENT/DEDENT at the end of the previous line and raises a
     DedentError without a line; here they stand at the start of the line they describe.
-    It also remembers the last real tokens and the first token of their line, which the
-    error wording uses, and collects comments out of the line-break tokens.
+    It also collects comments out of the line-break tokens.
     """
 
     NL_type = NL
@@ -40,18 +39,13 @@ class FlowIndenter(Indenter):
     def __init__(self) -> None:
         super().__init__()
         self.run = Run()
-        self.last: tuple[Token, Token] | None = None
-        self.before_last: tuple[Token, Token] | None = None
 
     def process(self, stream: Iterator[Token]) -> Iterator[Token]:
         self.indent_level = [0]
         self.paren_level = 0
-        self.last = None
-        self.before_last = None
         return self._flow_process(stream)
 
     def _flow_process(self, stream: Iterator[Token]) -> Iterator[Token]:
-        head: Token | None = None
         stream = iter(stream)
         first = next(stream, None)
         if first is None:
@@ -71,14 +65,9 @@ class FlowIndenter(Indenter):
         stream = itertools.chain((first,), stream)
         for token in stream:
             if token.type == NL:
-                head = None
                 yield from self._newline(token)
-                continue
-            if head is None:
-                head = token
-            self.before_last = self.last
-            self.last = (token, head)
-            yield token
+            else:
+                yield token
         line, column = self.run.eof
         while len(self.indent_level) > 1:
             self.indent_level.pop()
