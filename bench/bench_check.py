@@ -22,12 +22,13 @@ step{i}:
     say "You are in part {i}, {{name}}."
     set seen{i} = false
     gather digits 1 tries 2 timeout 5s into choice{i}:
-        say "Press 1 to go on, press 2 to hear this again."
+        say "Press 1 to go on, 2 to hear this again, or 9 to go back."
         reprompt "Sorry, I did not get that."
         on digits "1":
             set seen{i} = true
             log "Part {i} chosen by {{caller}}"
         on digits "2": goto step{i}
+        on digits "9": goto step{back}
         on invalid: say "That is not an option."
         on timeout: say "We did not hear anything."
     if choice{i} == "1" and seen{i} == true:
@@ -40,6 +41,8 @@ step{i}:
 
 """
 STEP_LINES = STEP.count("\n")
+# Each part can go back to the one before ("press 9"): the whole flow is one big loop, the
+# hardest shape for a dataflow analysis that is not careful to stay linear.
 
 
 def generate(lines: int) -> str:
@@ -48,7 +51,7 @@ def generate(lines: int) -> str:
         'main:\n    answer\n    set name = "friend"\n    goto step0\n\n'
     )
     count = max(1, (lines - head.count("\n") - 3) // STEP_LINES)
-    body = "".join(STEP.format(i=i, j=i + 1) for i in range(count))
+    body = "".join(STEP.format(i=i, j=i + 1, back=max(0, i - 1)) for i in range(count))
     tail = f'step{count}:\n    say "Goodbye, {{name}}."\n    hangup\n'
     return head + body + tail
 
