@@ -73,15 +73,20 @@ class _BareIndenter(Indenter):
     tab_len = 8
 
 
-def best_of(runs: int, action: Callable[[], object]) -> float:
-    """The best CPU time of `runs` runs: CPU time, not wall time, because this machine's cores
-    are shared, and waiting for a core says nothing about the parser."""
-    times = []
-    for _ in range(runs):
-        start = time.process_time()
-        action()
-        times.append(time.process_time() - start)
-    return min(times)
+def best_times(rounds: int, *actions: Callable[[], object]) -> list[float]:
+    """The best CPU time of each action over `rounds` rounds, the actions taking turns.
+
+    CPU time, not wall time, because this machine's cores are shared and waiting for a core
+    says nothing about the parser; taking turns spreads the other work on the machine evenly
+    over the actions being compared.
+    """
+    best = [float("inf")] * len(actions)
+    for _ in range(rounds):
+        for i, action in enumerate(actions):
+            start = time.process_time()
+            action()
+            best[i] = min(best[i], time.process_time() - start)
+    return best
 
 
 def main() -> None:
@@ -106,9 +111,9 @@ def main() -> None:
         maybe_placeholders=False,
     )
     parse(text)  # build and cache the parser before timing
-    ours = best_of(5, lambda: parse(text))
-    theirs = best_of(5, lambda: bare.parse(text))
-    no_nodes = best_of(5, lambda: trees.parse(text))
+    ours, theirs, no_nodes = best_times(
+        7, lambda: parse(text), lambda: bare.parse(text), lambda: trees.parse(text)
+    )
     rate = "lines/s"
     print(f"lines:                     {lines}")
     print(f"flowlang parse:            {ours:.3f} s  ({lines / ours:,.0f} {rate}; target 30,000)")
