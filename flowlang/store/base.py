@@ -93,8 +93,8 @@ class Store(Protocol):
         """Stop a call's run: status "failed", unsent commands dropped (how many is returned)."""
 
     def cleanup(self, finished_before: float, idle_before: float) -> int:
-        """Forget calls finished before `finished_before` or idle since `idle_before`, and event
-        ids seen before `finished_before`; returns how many calls were removed."""
+        """Forget calls finished before `finished_before` or idle since `idle_before`, with
+        their event ids and commands; returns how many calls were removed."""
 
     def close(self) -> None:
         """Release the store's resources."""

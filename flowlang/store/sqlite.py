@@ -12,6 +12,9 @@ from typing import Any
 
 from flowlang.store.base import Applied, OutboxItem, Step, StoredCall, StoreError
 
+# Few indexes on purpose: every index is one more page written to the WAL on every webhook.
+# Event ids are kept per call (a prefix of the key), so they go when their call goes; the
+# periodic clean-up scans `calls`, which only holds calls in progress and recently finished.
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS flows (
     digest TEXT PRIMARY KEY,
@@ -26,23 +29,21 @@ CREATE TABLE IF NOT EXISTS calls (
     status TEXT NOT NULL,
     end_reason TEXT,
     updated REAL NOT NULL
-);
-CREATE INDEX IF NOT EXISTS calls_by_status ON calls (status, updated);
-CREATE TABLE IF NOT EXISTS events (
-    event_id TEXT PRIMARY KEY,
-    call_control_id TEXT NOT NULL,
-    seen REAL NOT NULL
 ) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS events_by_seen ON events (seen);
+CREATE TABLE IF NOT EXISTS events (
+    call_control_id TEXT NOT NULL,
+    event_id TEXT NOT NULL,
+    seen REAL NOT NULL,
+    PRIMARY KEY (call_control_id, event_id)
+) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS outbox (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    id INTEGER PRIMARY KEY,
     call_control_id TEXT NOT NULL,
     action TEXT NOT NULL,
     body TEXT NOT NULL,
     sent INTEGER NOT NULL DEFAULT 0
 );
-CREATE INDEX IF NOT EXISTS outbox_unsent ON outbox (call_control_id, id) WHERE sent = 0;
-CREATE INDEX IF NOT EXISTS outbox_by_call ON outbox (call_control_id);
+CREATE INDEX IF NOT EXISTS outbox_by_call ON outbox (call_control_id, sent, id);
 """
 
 # outbox.sent: 0 waiting, 1 delivered to Telnyx, 2 dropped because the call's run was stopped.
@@ -121,9 +122,10 @@ class SQLiteStore:
         db = self._db
         # One query answers both questions: was this event seen, and where is the call?
         seen, digest, state, status, updated = db.execute(
-            "SELECT (SELECT 1 FROM events WHERE event_id = ?1), c.digest, c.state, c.status,"
-            " c.updated FROM (SELECT 1) LEFT JOIN calls c ON c.call_control_id = ?2",
-            (event_id, call_control_id),
+            "SELECT (SELECT 1 FROM events WHERE call_control_id = ?1 AND event_id = ?2),"
+            " c.digest, c.state, c.status, c.updated"
+            " FROM (SELECT 1) LEFT JOIN calls c ON c.call_control_id = ?1",
+            (call_control_id, event_id),
         ).fetchone()
         if seen:
             return Applied(duplicate=True)
@@ -139,8 +141,8 @@ class SQLiteStore:
             return Applied(duplicate=False)
         if event_id is not None:
             db.execute(
-                "INSERT INTO events (event_id, call_control_id, seen) VALUES (?, ?, ?)",
-                (event_id, call_control_id, now),
+                "INSERT INTO events (call_control_id, event_id, seen) VALUES (?, ?, ?)",
+                (call_control_id, event_id, now),
             )
         if change.source is not None:
             db.execute(
@@ -151,7 +153,7 @@ class SQLiteStore:
         db.execute(
             "INSERT INTO calls (call_control_id, digest, state, status, end_reason, updated)"
             " VALUES (?, ?, ?, ?, ?, ?)"
-            " ON CONFLICT (call_control_id) DO UPDATE SET digest = excluded.digest,"
+            " ON CONFLICT (call_control_id) DO UPDATE SET"
             " state = excluded.state, status = excluded.status,"
             " end_reason = excluded.end_reason, updated = excluded.updated",
             (
@@ -227,11 +229,10 @@ class SQLiteStore:
                         (finished_before, idle_before),
                     )
                 ]
-                db.executemany(
-                    "DELETE FROM outbox WHERE call_control_id = ?", [(c,) for c in gone]
-                )
-                db.executemany("DELETE FROM calls WHERE call_control_id = ?", [(c,) for c in gone])
-                db.execute("DELETE FROM events WHERE seen < ?", (finished_before,))
+                for table in ("outbox", "events", "calls"):
+                    db.executemany(
+                        f"DELETE FROM {table} WHERE call_control_id = ?", [(c,) for c in gone]
+                    )
                 db.execute(
                     "DELETE FROM flows WHERE digest NOT IN (SELECT digest FROM calls)"
                     " AND created < ?",
