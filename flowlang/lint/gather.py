@@ -336,6 +336,8 @@ def _timeouts(ctx: Context) -> Iterator[tuple[str, nodes.Duration, int, str, nod
 
 
 def _shown(millis: int) -> str:
+    if millis >= 86_400_000:
+        return f"about {millis // 86_400_000} days"
     if millis % 60_000 == 0:
         return f"{millis // 60_000}m"
     if millis % 1000 == 0:
@@ -374,7 +376,7 @@ def timeout_range(ctx: Context) -> Iterator[Finding]:
             f"{block} `{name}` {value.amount}{value.unit} is outside what Telnyx accepts "
             f"(1ms to {_shown(limit)})",
             label="Telnyx refuses this",
-            help=f"choose a `{name}` above zero and at most {_shown(limit)}",
+            help=f"set `{name}` above zero and at most {_shown(limit)}",
         )
 
 
