@@ -20,6 +20,7 @@ import argparse
 import asyncio
 import json
 import multiprocessing
+import os
 import socket
 import statistics
 import sys
@@ -90,11 +91,15 @@ def serve(port_out: Any, store_path: str, public_key: bytes) -> None:
     import uvicorn
 
     from flowlang.cli.inputs import read_source
+    from flowlang.cli.serve import start_logging
     from flowlang.compiler import compile_source
     from flowlang.server import create_app, listening_socket
     from flowlang.store import open_store
     from flowlang.telnyx.signature import SignatureError, Verifier, load_public_key
     from flowlang.telnyx.webhooks import MalformedWebhook, parse_webhook
+
+    # Log as `flowlang serve` does (one JSON line per webhook and command), into the void.
+    start_logging(open(os.devnull, "w"))  # noqa: SIM115 - lives as long as the process
 
     verifier = Verifier(load_public_key(public_key.decode()))
     ok = b'{"data":{"result":"ok"}}'

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import atexit
 import os
 import re
 import sys
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TextIO
 
 from flowlang.cli.inputs import UsageError, read_source
 
@@ -27,6 +28,25 @@ def duration(text: str) -> float:
             f"{text!r} is not a duration: write a number with s, m, h or d, such as 30m or 12h"
         )
     return float(int(match.group(1)) * _UNITS[match.group(2) or "s"])
+
+
+def start_logging(stream: TextIO) -> None:
+    """Send flowlang's JSON log lines to `stream`, one per line, written by a background thread
+    so that a webhook's answer never waits on the terminal or the log collector."""
+    import logging
+    import logging.handlers
+    import queue
+
+    lines: queue.SimpleQueue[logging.LogRecord] = queue.SimpleQueue()
+    writer = logging.StreamHandler(stream)
+    writer.setFormatter(logging.Formatter("%(message)s"))
+    listener = logging.handlers.QueueListener(lines, writer)
+    listener.start()
+    atexit.register(listener.stop)
+    log = logging.getLogger("flowlang")
+    log.addHandler(logging.handlers.QueueHandler(lines))
+    log.setLevel(logging.INFO)
+    log.propagate = False
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -102,22 +122,17 @@ def run(args: argparse.Namespace) -> int:
 def _serve(source: Source, args: argparse.Namespace, verifier: Verifier | None) -> int:
     import json
     import logging
-    import socket
     from pathlib import Path
 
     import uvicorn
 
     from flowlang.compiler import compile_source
     from flowlang.errors import FlowError
-    from flowlang.server import create_app
+    from flowlang.server import create_app, listening_socket
     from flowlang.store import StoreError, open_store
 
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter("%(message)s"))
+    start_logging(sys.stderr)
     log = logging.getLogger("flowlang")
-    log.addHandler(handler)
-    log.setLevel(logging.INFO)
-    log.propagate = False
 
     try:
         program = compile_source(source)
@@ -128,9 +143,8 @@ def _serve(source: Source, args: argparse.Namespace, verifier: Verifier | None) 
         store = open_store(args.store)
     except StoreError as exc:
         raise UsageError(str(exc)) from None
-    family = socket.AF_INET6 if ":" in args.host else socket.AF_INET
     try:
-        sock = socket.create_server((args.host, args.port), family=family)
+        sock = listening_socket(args.host, args.port)
     except OSError as exc:
         store.close()
         raise UsageError(
