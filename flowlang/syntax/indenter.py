@@ -63,11 +63,22 @@ class FlowIndenter(Indenter):
                 )
             )
         stream = itertools.chain((first,), stream)
+        levels = self.indent_level
         for token in stream:
-            if token.type == NL:
-                yield from self._newline(token)
-            else:
+            if token.type != NL:
                 yield token
+                continue
+            text = token.value
+            # Most lines keep the indentation of the line before: no block opens or closes.
+            if (
+                len(text) - text.rfind("\n") - 1 == levels[-1]
+                and "#" not in text
+                and "\t" not in text
+                and (token.end_pos or 0) < self.run.text_length
+            ):
+                yield token
+            else:
+                yield from self._newline(token)
         line, column = self.run.eof
         while len(self.indent_level) > 1:
             self.indent_level.pop()
