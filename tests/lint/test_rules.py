@@ -86,3 +86,9 @@ def test_duplicate_handler_rule_sees_hand_built_trees_too() -> None:
     )
     codes = [d.code for d in lint(flow, Source("t.flow", ""))]
     assert codes.count("FL106") == 1
+
+
+def test_public_api_is_pinned() -> None:
+    import flowlang.lint
+
+    assert flowlang.lint.__all__ == ["check_source", "lint"]
