@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import atexit
+import logging
 import os
 import re
 import sys
@@ -30,21 +31,50 @@ def duration(text: str) -> float:
     return float(int(match.group(1)) * _UNITS[match.group(2) or "s"])
 
 
-def start_logging(stream: TextIO) -> None:
-    """Send flowlang's JSON log lines to `stream`, one per line, written by a background thread
-    so that a webhook's answer never waits on the terminal or the log collector."""
-    import logging
-    import logging.handlers
-    import queue
+class _LineBatcher(logging.Handler):
+    """Writes log lines in batches: those logged during one turn of the event loop go out in
+    one write at its end, so a busy server does not pay a system call per line (outside a loop,
+    each line is written at once)."""
 
-    lines: queue.SimpleQueue[logging.LogRecord] = queue.SimpleQueue()
-    writer = logging.StreamHandler(stream)
-    writer.setFormatter(logging.Formatter("%(message)s"))
-    listener = logging.handlers.QueueListener(lines, writer)
-    listener.start()
-    atexit.register(listener.stop)
+    def __init__(self, stream: TextIO) -> None:
+        super().__init__()
+        self.stream = stream
+        self.pending: list[str] = []
+        self.scheduled = False
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.pending.append(self.format(record))
+        if self.scheduled:
+            return
+        import asyncio  # here, not at the top: `flowlang check` builds this module's parser
+
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            self.flush()
+            return
+        self.scheduled = True
+        loop.call_soon(self._write)
+
+    def _write(self) -> None:
+        with self.lock:  # type: ignore[union-attr]
+            self.scheduled = False
+            self.flush()
+
+    def flush(self) -> None:
+        lines, self.pending = self.pending, []
+        if lines:
+            self.stream.write("\n".join(lines) + "\n")
+            self.stream.flush()
+
+
+def start_logging(stream: TextIO) -> None:
+    """Send flowlang's JSON log lines to `stream`, one per line, batched per event-loop turn."""
+    handler = _LineBatcher(stream)
+    handler.setFormatter(logging.Formatter("%(message)s"))
+    atexit.register(handler.flush)
     log = logging.getLogger("flowlang")
-    log.addHandler(logging.handlers.QueueHandler(lines))
+    log.addHandler(handler)
     log.setLevel(logging.INFO)
     log.propagate = False
 
@@ -121,7 +151,6 @@ def run(args: argparse.Namespace) -> int:
 
 def _serve(source: Source, args: argparse.Namespace, verifier: Verifier | None) -> int:
     import json
-    import logging
     from pathlib import Path
 
     import uvicorn
