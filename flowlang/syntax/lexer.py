@@ -1,11 +1,4 @@
-"""The tokenizer: one regular expression built from the grammar's own terminals, one match a token.
-
-Lark's basic lexer makes a separate match for every run of spaces and looks keywords up through
-a second regex; on call-flow text that is a third of the parse time. This lexer reads the same
-terminals from grammar/flowlang.lark (so the grammar stays the one reference), skips spaces
-inside the token's match, and finds keywords with a dict. It also says what is wrong with a
-character no token can start with, in plain words.
-"""
+"""The tokenizer: one regular expression from the grammar's own terminals, one match a token."""
 
 from __future__ import annotations
 
@@ -21,7 +14,14 @@ from flowlang.syntax.problems import ProblemError
 
 
 class FlowLexer(Lexer):
-    """A Lark custom lexer (interface 0: `lex(text)`), used as `Lark(..., lexer=FlowLexer)`."""
+    """A Lark custom lexer (interface 0: `lex(text)`), used as `Lark(..., lexer=FlowLexer)`.
+
+    Lark's basic lexer makes a separate match for every run of spaces and looks keywords up
+    through a second regex; on call-flow text that is a third of the parse time. This lexer
+    reads the same terminals from grammar/flowlang.lark (so the grammar stays the one
+    reference), skips spaces inside the token's match, and finds keywords with a dict. A
+    character no token can start with raises a ProblemError in plain words.
+    """
 
     def __init__(self, lexer_conf: Any) -> None:
         terminals = list(lexer_conf.terminals)
