@@ -1,6 +1,6 @@
 """Drawings of a flow's control graph (Mermaid or Graphviz DOT), from the shared analysis.
 
-Only the points a person thinks about are drawn: steps, gathers and AI blocks, `if` tests,
+Only the points a person thinks about are drawn: steps, gathers and AI blocks, `if`/`elif` tests,
 and where the call ends. The plain statements between them are folded into the edges, and
 each edge carries the label of the choice that leads along it (the keys of a gather branch,
 `timeout`, `yes`/`no` of an `if`, `goto`).
@@ -12,6 +12,7 @@ from attrs import frozen
 
 from flowlang import nodes
 from flowlang.analysis import Edge, Graph, Node, analyze
+from flowlang.fmt import render_expr
 
 SHOWN = (nodes.Gather, nodes.AiGather, nodes.Assistant, nodes.If)
 LABEL_WIDTH = 40
@@ -46,8 +47,12 @@ def _short(text: str) -> str:
 
 def _box(n: Node) -> Box | None:
     stmt = n.node
+    if n.kind == "test" and isinstance(stmt, nodes.Elif):
+        return Box(n.id, _short(f"elif {render_expr(stmt.cond)}"), "test")
     if n.kind == "step":
         return Box(n.id, n.step, "step")
+    if n.kind == "handler" and not n.step:
+        return Box(n.id, "on hangup", "step")
     if n.kind == "end":
         return Box(n.id, "end", "end")
     if n.kind != "stmt":
@@ -64,7 +69,7 @@ def _box(n: Node) -> Box | None:
     if isinstance(stmt, nodes.Assistant):
         return Box(n.id, "assistant", "ask")
     if isinstance(stmt, nodes.If):
-        return Box(n.id, "if", "test")
+        return Box(n.id, _short(f"if {render_expr(stmt.cond)}"), "test")
     return None
 
 

@@ -202,3 +202,18 @@ def test_selection_longest_match_wins(
     from flowlang.lint.selection import Selection
 
     assert Selection(select=select, ignore=ignore).wants(code) is wanted
+
+
+def test_graph_shows_conditions_and_the_hangup_handler() -> None:
+    from flowlang.graph import to_mermaid
+    from flowlang.parser import parse
+
+    text = (
+        'voice "v"\n\nmain:\n    answer\n    if caller == "+1":\n        hangup\n'
+        '    elif caller == "+2":\n        transfer "+3"\n    say "x"\n    hangup\n\n'
+        'on hangup:\n    log "bye"\n'
+    )
+    drawn = to_mermaid(parse(text))
+    assert '{"if caller == #quot;+1#quot;"}' in drawn
+    assert '{"elif caller == #quot;+2#quot;"}' in drawn
+    assert '(["on hangup"])' in drawn
