@@ -201,7 +201,11 @@ def unknown_language(ctx: Context) -> Iterator[Finding]:
         guess = by_lower.get(text.lower()) or next(
             iter(difflib.get_close_matches(text, SPEAK_LANGUAGES, n=1, cutoff=0.6)), None
         )
-        fix = f"did you mean `{guess}`?" if guess else "use a code like `en-US` (all of them are listed below)"
+        fix = (
+            f"did you mean `{guess}`?"
+            if guess
+            else "use a code like `en-US` (all of them are listed below)"
+        )
         yield Finding(
             value.span,
             f'language "{text}" is not one Telnyx speaks',
