@@ -70,6 +70,12 @@ class _LineBatcher(logging.Handler):
 
 def start_logging(stream: TextIO) -> None:
     """Send flowlang's JSON log lines to `stream`, one per line, batched per event-loop turn."""
+    # The logging HOWTO's "Optimization" settings: the lines are JSON made by flowlang itself,
+    # which never uses the caller's file, thread or process that logging would look up per line.
+    logging._srcfile = None
+    logging.logThreads = False
+    logging.logProcesses = False
+    logging.logMultiprocessing = False
     handler = _LineBatcher(stream)
     handler.setFormatter(logging.Formatter("%(message)s"))
     atexit.register(handler.flush)

@@ -107,15 +107,20 @@ class SQLiteStore:
         return (row[0], row[1]) if row else None
 
     def apply(self, call_control_id: str, event_id: str | None, step: Step, now: float) -> Applied:
-        with self._locked():
+        # The hot path: the lock and the error translation are spelled out rather than taken
+        # from `_locked`, whose generator costs as much as one of these statements.
+        with self._lock:
             db = self._db
-            db.execute("BEGIN IMMEDIATE")
             try:
-                applied = self._apply(call_control_id, event_id, step, now)
-            except BaseException:
-                db.execute("ROLLBACK")
-                raise
-            db.execute("COMMIT")
+                db.execute("BEGIN IMMEDIATE")
+                try:
+                    applied = self._apply(call_control_id, event_id, step, now)
+                except BaseException:
+                    db.execute("ROLLBACK")
+                    raise
+                db.execute("COMMIT")
+            except sqlite3.Error as exc:
+                raise StoreError(f"{self.path}: {exc}") from exc
             return applied
 
     def _apply(self, call_control_id: str, event_id: str | None, step: Step, now: float) -> Applied:
