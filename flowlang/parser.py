@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import threading
 from collections.abc import Iterator
 from functools import cache
@@ -74,7 +75,7 @@ def parse_source(source: Source) -> Flow:
     with _LOCK:
         flow, problems = _parse_once(source.text, fragment=False)
         if flow is None:
-            problems = _merge(_recover(source.text), problems)
+            problems = _merge(problems, _recover(source.text))
     if problems:
         raise FlowSyntaxError(_diagnostic(p, source.name) for p in _sorted(problems))
     assert flow is not None
@@ -159,17 +160,50 @@ def _recover(text: str) -> list[Problem]:
     ]
     problems: list[Problem] = []
     for start, end in zip(starts, [*starts[1:], len(lines)], strict=True):
-        piece = "\n".join(lines[start:end])
-        _, found = _parse_once(piece, fragment=True)
+        piece = lines[start:end]
+        flow, found = _parse_once("\n".join(piece), fragment=True)
+        if flow is None:
+            found = _merge(found, _recover_statements(piece))
         problems.extend(p.moved(start) if start else p for p in found)
     return problems
 
 
-def _merge(recovered: list[Problem], whole: list[Problem]) -> list[Problem]:
-    """The piece-by-piece problems, plus any whole-file one that stands somewhere else (such
-    as a setting written after the steps, which no single piece can see)."""
-    if not recovered:
-        return whole
-    seen = {(p.span.line, p.span.column) if p.span else None for p in recovered}
-    extra = [p for p in whole if ((p.span.line, p.span.column) if p.span else None) not in seen]
-    return recovered + extra
+# Lines that continue the statement above them rather than starting one.
+_CONTINUES = re.compile(r"(elif|else)\b")
+
+
+def _recover_statements(piece: list[str]) -> list[Problem]:
+    """Parse each statement of a broken step (with the lines indented under it) on its own, in
+    a stand-in step, so that several mistakes in one step are reported together."""
+    body: int | None = None
+    starts: list[int] = []
+    for number, line in enumerate(piece[1:], start=1):
+        content = line.lstrip(" ")
+        if not content.strip() or content.startswith("#"):
+            continue
+        indent = len(line) - len(content)
+        if body is None:
+            if indent == 0:
+                return []
+            body = indent
+        if indent == body and not _CONTINUES.match(content):
+            starts.append(number)
+    if body is None or len(starts) < 2:
+        return []
+    problems: list[Problem] = []
+    for start, end in zip(starts, [*starts[1:], len(piece)], strict=True):
+        # A statement at the same indentation follows, as one did in the step (or would).
+        group = ["_:", *piece[start:end], " " * body + "hangup"]
+        _, found = _parse_once("\n".join(group), fragment=True)
+        inside = [p for p in found if p.span is not None and 2 <= p.span.line <= end - start + 1]
+        problems.extend(p.moved(start - 1) for p in inside)
+    return problems
+
+
+def _merge(preferred: list[Problem], others: list[Problem]) -> list[Problem]:
+    """`preferred`, plus the problems of `others` that stand somewhere else. The preferred
+    ones come from a parse that saw more of the file, so where both found something at the
+    same place, theirs is worded from the better context."""
+    seen = {(p.span.line, p.span.column) if p.span else None for p in preferred}
+    extra = [p for p in others if ((p.span.line, p.span.column) if p.span else None) not in seen]
+    return preferred + extra

@@ -189,3 +189,15 @@ def test_first_written_note_points_at_the_right_line_in_a_later_step() -> None:
     error, _ = errors_of(text)
     assert [d.code for d in error.diagnostics] == ["FL004", "FL013"]
     assert error.diagnostics[1].notes == ("first written at line 5, column 12",)
+
+
+def test_independent_errors_in_one_step_are_all_reported_without_cascades() -> None:
+    text = (FIXTURES / "errors_in_one_step.flow").read_text(encoding="utf-8")
+    error, _ = errors_of(text)
+    assert [(d.code, d.span.line if d.span else 0) for d in error.diagnostics] == [
+        ("FL004", 2),
+        ("FL006", 6),
+        ("FL002", 7),
+        ("FL001", 11),
+        ("FL006", 12),
+    ]
