@@ -352,6 +352,7 @@ def _closing_container(
 @define
 class _Writer:
     placement: _Placement
+    source_lines: Sequence[str] | None = None
     lines: list[str] = field(factory=list)
     emitted: set[int] = field(factory=set)
 
@@ -397,9 +398,25 @@ class _Writer:
             self.end(_FILE, 0)
 
     def block(self, body: Sequence[Stmt], depth: int, key: Key) -> None:
-        for stmt in body:
+        for index, stmt in enumerate(body):
+            if index and self.spaced(stmt):
+                self.blank()
             self.statement(stmt, depth)
         self.end(key, depth)
+
+    def spaced(self, stmt: Stmt) -> bool:
+        """Whether the author left a blank line above `stmt` (or above its comments).
+
+        People group the statements of a step with blank lines; like black and gofmt, the
+        formatter keeps such a gap (several blank lines become one) rather than packing them.
+        """
+        if self.source_lines is None or stmt.span is None:
+            return False
+        top = stmt.span.line
+        for comment in self.placement.before.get(id(stmt), ()):
+            if comment.span is not None:
+                top = min(top, comment.span.line)
+        return top >= 2 and not self.source_lines[top - 2].strip()
 
     # Statements ------------------------------------------------------------------------------
 
@@ -577,8 +594,8 @@ def format_flow(flow: Flow, source: Source | str | None = None) -> str:
     exactly; without it, from their positions alone, which is exact on formatted text.
     """
     text = source.text if isinstance(source, Source) else source
-    placement = _place(flow, None if text is None else text.split("\n"))
-    writer = _Writer(placement)
+    lines = None if text is None else text.replace("\r\n", "\n").split("\n")
+    writer = _Writer(_place(flow, lines), lines)
     writer.flow(flow)
     # A comment the tree gives no position for (a hand-built tree) is still never dropped.
     leftover = [c for c in flow.comments if id(c) not in writer.emitted]

@@ -222,3 +222,25 @@ def test_steps_are_separated_by_one_blank_line_and_on_hangup_by_one_more():
 def test_comments_without_positions_are_still_written_once():
     tree = Flow((), (Step(Name("main"), (Hangup(),)),), comments=(Comment("# kept"),))
     assert format_flow(tree).count("# kept") == 1
+
+
+def test_a_blank_line_between_statements_is_kept_once() -> None:
+    from flowlang.fmt import format_text
+
+    text = (
+        'voice "V"\n\nmain:\n    answer\n\n\n    # greet\n    say "hi"\n'
+        '    if true:\n        log "a"\n\n        log "b"\n    hangup\n'
+    )
+    expected = (
+        'voice "V"\n\nmain:\n    answer\n\n    # greet\n    say "hi"\n'
+        '    if true:\n        log "a"\n\n        log "b"\n    hangup\n'
+    )
+    assert format_text(text) == expected
+    assert format_text(expected) == expected
+
+
+def test_statements_written_together_stay_together() -> None:
+    from flowlang.fmt import format_text
+
+    text = 'voice "V"\n\nmain:\n    answer\n    say "hi"\n    hangup\n'
+    assert format_text(text) == text
