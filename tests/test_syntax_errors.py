@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from flowlang.diagnostics import Severity, render_text
 from flowlang.errors import FlowSyntaxError
-from flowlang.parser import parse
+from flowlang.parser import KEYWORDS, parse
 from flowlang.source import Source
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "syntax"
@@ -201,3 +201,10 @@ def test_independent_errors_in_one_step_are_all_reported_without_cascades() -> N
         ("FL001", 11),
         ("FL006", 12),
     ]
+
+
+def test_docs_list_every_reserved_word() -> None:
+    docs = (Path(__file__).resolve().parent.parent / "docs" / "errors.md").read_text("utf-8")
+    section = docs.split("## FL019")[1].split("\n## ")[0]
+    listed = set(re.findall(r"`([a-z_]+)`", section.split("The reserved words are:")[1]))
+    assert KEYWORDS <= listed
