@@ -76,6 +76,10 @@ class SQLiteStore:
             )
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=NORMAL")
+            # Checkpoints (which fsync) every ~32 MB of WAL rather than SQLite's default 4 MB:
+            # fewer pauses on a busy server; the WAL file is cut back after each one.
+            self._db.execute("PRAGMA wal_autocheckpoint=8000")
+            self._db.execute("PRAGMA journal_size_limit=67108864")
             self._db.execute("PRAGMA foreign_keys=ON")
             self._db.executescript(SCHEMA)
         except sqlite3.Error as exc:
