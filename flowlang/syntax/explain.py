@@ -597,6 +597,30 @@ _BLOCK_ITEMS = (
 )  # fmt: skip
 
 
+# The lines that only some blocks take, and which blocks those are.
+_ITEM_HOMES = {
+    "REPROMPT": "a `gather` block",
+    "GREETING": "an `ai_gather` or `assistant` block",
+    "FIELD": "an `ai_gather` block",
+    "INSTRUCTIONS": "an `assistant` block",
+    "MESSAGE": "an `assistant` block",
+}
+
+
+def _item_out_of_place(ctx: Context) -> Problem | None:
+    token = ctx.token
+    home = _ITEM_HOMES.get(token.type)
+    if home is None or token.type in ctx.accepts or ctx.head is not token:
+        return None
+    return Problem(
+        "FL022",
+        f"`{token}` lines belong in {home}",
+        _span(token),
+        "not allowed here",
+        f"move this line into {home}, indented under its first line",
+    )
+
+
 def _line_not_in_block(ctx: Context) -> Problem | None:
     token = ctx.token
     if token.type not in _STATEMENT_TYPES:
@@ -667,6 +691,7 @@ _RULES = (
     _message_role,
     _field_type,
     _line_not_in_block,
+    _item_out_of_place,
     _empty_block,
     _missing_colon,
     _elif_without_if,
