@@ -185,7 +185,7 @@ def test_rendered_line_is_right_after_form_feeds_and_line_separators_in_strings(
 
 
 def test_first_written_note_points_at_the_right_line_in_a_later_step() -> None:
-    text = "one:\n    gahter\n\ntwo:\n    gather tries 1 tries 2:\n        say \"x\"\n"
+    text = 'one:\n    gahter\n\ntwo:\n    gather tries 1 tries 2:\n        say "x"\n'
     error, _ = errors_of(text)
     assert [d.code for d in error.diagnostics] == ["FL004", "FL013"]
     assert error.diagnostics[1].notes == ("first written at line 5, column 12",)
