@@ -81,7 +81,7 @@ class Sender:
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
-        self.flush()
+        self._flush_later()
 
     def flush(self) -> None:
         """Record every delivered command as sent now."""

@@ -54,8 +54,8 @@ class WebhookApp:
     """`POST /webhook` and `GET /healthz`, mountable in any ASGI server.
 
     A webhook is verified (unless `verifier` is None), parsed, and applied to its call by the
-    `runner` in one store transaction; the answer goes out as soon as that
-    transaction commits, and the call's new commands are sent afterwards by the `sender`. On
+    `runner` in one store transaction; the answer goes out as soon as that transaction commits,
+    and the call's new commands are sent afterwards by the `sender`. On
     start-up (ASGI lifespan, or the first request when the server has no lifespan) the sender
     resumes commands left unsent by an earlier process, and finished calls are cleaned up every
     `cleanup_every` seconds once older than `retention`.
