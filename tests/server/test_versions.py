@@ -1,0 +1,71 @@
+"""Flow versions: new calls get the file as it is now; calls in progress keep theirs."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from pathlib import Path
+
+import pytest
+
+from flowlang.cli.inputs import read_source
+from flowlang.compiler import compile_source
+from flowlang.source import Source
+from flowlang.versions import FlowVersions
+
+ONE = 'voice "Telnyx.KokoroTTS.af"\n\nmain:\n    answer\n    say "one"\n    hangup\n'
+TWO = ONE.replace('"one"', '"two"')
+
+
+def write(path: Path, text: str, tick: int) -> None:
+    path.write_text(text)
+    # Some filesystems keep coarse modification times: make each version's stamp distinct.
+    os.utime(path, ns=(tick * 1_000_000_000, tick * 1_000_000_000))
+
+
+def test_a_changed_file_is_used_for_new_calls(tmp_path: Path) -> None:
+    flow = tmp_path / "line.flow"
+    write(flow, ONE, 1)
+    first = compile_source(read_source(flow))
+    versions = FlowVersions(first, flow)
+    assert versions.current() is first
+    write(flow, TWO, 2)
+    second = versions.current()
+    assert second.digest != first.digest
+    assert second.source.text == TWO
+    assert versions.get(first.digest) is first
+
+
+def test_a_broken_edit_keeps_the_last_good_version(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    flow = tmp_path / "line.flow"
+    write(flow, ONE, 1)
+    first = compile_source(read_source(flow))
+    versions = FlowVersions(first, flow)
+    write(flow, "main:\n    goto nowhere\n", 2)
+    with caplog.at_level(logging.ERROR, logger="flowlang"):
+        assert versions.current() is first
+    (line,) = [json.loads(r.message) for r in caplog.records]
+    assert line["event"] == "flow_reload_failed" and line["keeping"] == first.digest
+
+
+def test_a_deleted_file_keeps_the_last_good_version(tmp_path: Path) -> None:
+    flow = tmp_path / "line.flow"
+    write(flow, ONE, 1)
+    first = compile_source(read_source(flow))
+    versions = FlowVersions(first, flow)
+    flow.unlink()
+    assert versions.current() is first
+
+
+def test_after_a_restart_an_older_version_comes_from_the_store() -> None:
+    old = compile_source(Source("line.flow", ONE))
+    new = compile_source(Source("line.flow", TWO))
+    saved = {old.digest: ("line.flow", ONE)}
+    versions = FlowVersions(new, None, saved.get)
+    found = versions.get(old.digest)
+    assert found is not None and found.digest == old.digest
+    assert versions.get(old.digest) is found
+    assert versions.get("0" * 64) is None
