@@ -11,39 +11,10 @@ from collections.abc import Callable
 
 import pytest
 
+from tests.language_examples import SECTION_1
 from tests.runtime.calls import Call
 
-ACME = '''# Acme main line
-voice "Telnyx.KokoroTTS.af"
-language "en-US"
-
-main:
-    answer
-    say "Thanks for calling Acme."
-    goto menu
-
-menu:
-    gather tries 3 timeout 8s:
-        say "For sales press 1. For support press 2. To hear our hours press 3."
-        reprompt "Sorry, I didn't catch that."
-        on digits "1": transfer "+13125550001"
-        on digits "2": goto support
-        on digits "3":
-            say "We are open nine to five, Monday to Friday."
-            goto menu
-        on invalid: say "That is not an option."
-        on timeout: say "We did not hear anything."
-    say "Goodbye."
-    hangup
-
-support:
-    gather digits 6 into account terminator "#":
-        say "Please enter your six digit account number, then press pound."
-        on digits:
-            say "Thank you. Connecting you to support for account {account}."
-            transfer "+13125550002"
-        on timeout: hangup
-'''
+ACME = SECTION_1.lstrip("\n")
 
 Script = Callable[[Call], None]
 
