@@ -127,7 +127,8 @@ class Runner:
         )
         if outcome.ignored:
             return Handled("ignored", call_id)
-        return Handled("stepped", call_id, _change(call.digest, outcome), outcome.logs)
+        change = _change(call.digest, outcome, gone=hook.event.type == "call.hangup")
+        return Handled("stepped", call_id, change, outcome.logs)
 
 
 def _hangup(digest: str, event: Event | None) -> tuple[Command, ...]:
@@ -159,7 +160,7 @@ def _failsafe(state: dict[str, Any], digest: str, event: Event | None, end: End)
 
 
 def _change(
-    digest: str, outcome: Outcome, source: tuple[str, str] | None = None
+    digest: str, outcome: Outcome, source: tuple[str, str] | None = None, gone: bool = False
 ) -> CallChange:
     end = outcome.end
     reason = None
@@ -172,4 +173,5 @@ def _change(
         end_reason=reason,
         commands=outcome.commands,
         source=source,
+        call_gone=gone,
     )

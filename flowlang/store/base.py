@@ -42,6 +42,9 @@ class CallChange:
     # (name, text) of the flow `digest` names, when the call is new: saved with the call so that
     # it can finish on this version after the file changes.
     source: tuple[str, str] | None = None
+    # The call itself is gone (the caller hung up): commands still waiting can never be carried
+    # out, so they are dropped rather than sent to be refused.
+    call_gone: bool = False
 
 
 @frozen
@@ -90,7 +93,8 @@ class Store(Protocol):
         """Record that these commands were delivered to Telnyx (in one write)."""
 
     def abandon(self, call_control_id: str, reason: str, now: float) -> int:
-        """Stop a call's run: status "failed", unsent commands dropped (how many is returned)."""
+        """Stop a call's run: unsent commands dropped (how many is returned), and the status set
+        to "failed" unless the run had already ended."""
 
     def cleanup(self, finished_before: float, idle_before: float) -> int:
         """Forget calls finished before `finished_before` or idle since `idle_before`, with

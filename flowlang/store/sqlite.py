@@ -174,6 +174,11 @@ class SQLiteStore:
                 now,
             ),
         )
+        if change.call_gone:
+            db.execute(
+                "UPDATE outbox SET sent = ? WHERE call_control_id = ? AND sent = 0",
+                (_DROPPED, call_control_id),
+            )
         db.executemany(
             "INSERT INTO outbox (call_control_id, action, body) VALUES (?, ?, ?)",
             [(call_control_id, c.action, _dumps(c.body)) for c in change.commands],
@@ -212,7 +217,7 @@ class SQLiteStore:
             try:
                 db.execute(
                     "UPDATE calls SET status = 'failed', end_reason = ?, updated = ?"
-                    " WHERE call_control_id = ?",
+                    " WHERE call_control_id = ? AND status = 'active'",
                     (reason, now, call_control_id),
                 )
                 dropped = db.execute(

@@ -430,3 +430,26 @@ def test_any_sequence_of_signed_webhooks_is_answered_200(events: list) -> None:
         assert (await h.http.get("/healthz")).status_code == 200
 
     run(test, flow=EVERYTHING)
+
+
+def test_commands_waiting_when_the_caller_hangs_up_are_dropped() -> None:
+    release = asyncio.Event()
+
+    async def slow(request: httpx.Request) -> None:
+        await release.wait()
+
+    async def test(h: Harness) -> None:
+        await h.post(INCOMING)
+        while not h.telnyx.requests:  # the answer is on its way, and Telnyx is slow
+            await asyncio.sleep(0.001)
+        await h.post(envelope("call.answered", event_id="e2"))
+        assert [i.action for i in h.app.store.unsent("call-1")] == ["answer", "speak"]
+        assert (await h.post(envelope("call.hangup", event_id="e3"))).json() == {
+            "result": "stepped"
+        }
+        release.set()
+        await h.app.sender.idle()
+        assert h.telnyx.actions == ["answer"]
+        assert h.app.store.pending_calls() == []
+
+    run(test, Telnyx(slow))

@@ -176,3 +176,17 @@ def test_the_file_is_in_wal_mode(tmp_path: Path) -> None:
     SQLiteStore(str(tmp_path / "w.db")).close()
     with sqlite3.connect(tmp_path / "w.db") as db:
         assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+
+
+def test_a_refusal_after_the_run_ended_keeps_its_end(store: SQLiteStore) -> None:
+    def finish(call: StoredCall | None) -> CallChange | None:
+        assert call is not None
+        return CallChange(call.digest, call.state, "ended", end_reason="hangup", call_gone=True)
+
+    store.apply("c1", "e1", start((Command("answer", {}), Command("speak", {}))), 1.0)
+    store.apply("c1", "e2", finish, 2.0)
+    assert store.unsent("c1") == []
+    store.abandon("c1", "Telnyx refused speak", now=3.0)
+    seen: list[StoredCall | None] = []
+    store.apply("c1", None, lambda c: seen.append(c) or None, now=4.0)
+    assert seen[0] is not None and seen[0].status == "ended"
