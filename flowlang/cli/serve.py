@@ -166,9 +166,6 @@ def _serve(source: Source, args: argparse.Namespace, verifier: Verifier | None) 
     from flowlang.server import create_app, listening_socket
     from flowlang.store import StoreError, open_store
 
-    start_logging(sys.stderr)
-    log = logging.getLogger("flowlang")
-
     try:
         program = compile_source(source)
     except FlowError as exc:
@@ -186,6 +183,9 @@ def _serve(source: Source, args: argparse.Namespace, verifier: Verifier | None) 
             f"cannot listen on {args.host}:{args.port} ({exc.strerror or exc});"
             " is another server using that port? Try another --port"
         ) from None
+    # Only now, when nothing can stop the start any more: logging is set up for the process.
+    start_logging(sys.stderr)
+    log = logging.getLogger("flowlang")
     api_key = os.environ.get("TELNYX_API_KEY", "")
     if not api_key:
         print(
