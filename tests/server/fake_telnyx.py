@@ -180,6 +180,7 @@ class FakeTelnyx:
         self.invalid: list[str] = []
         self.requests = 0
         self.fault_hits: list[str] = []
+        self.deliveries: list[str] = []  # the event id of every webhook posted (repeats too)
         self.stopped = False
         self.lock = threading.Lock()
         self._http = httpx.Client(timeout=10.0)
@@ -220,6 +221,8 @@ class FakeTelnyx:
     def deliver(self, envelope: dict[str, Any]) -> None:
         """POST one signed webhook, retrying as Telnyx does until the server answers 2xx."""
         body = json.dumps(envelope).encode("utf-8")
+        with self.lock:
+            self.deliveries.append(envelope["data"]["id"])
         pause = 0.05
         while not self.stopped:
             headers = {"content-type": "application/json", **sign(self.key, body)}

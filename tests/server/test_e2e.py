@@ -93,6 +93,8 @@ def test_late_duplicated_and_out_of_order_webhooks(rig: Rig) -> None:
     everything = [(f, i) for f, i in SCENARIOS if f == EVERYTHING]
     calls = [rig.fake.call(f"v3:chaos-{n}", i) for n, (_, i) in enumerate(everything)]
     finish(*calls, timeout=240)
+    delivered = rig.fake.deliveries
+    assert len(delivered) > len(set(delivered)), "the chaos sent no duplicate"
     for call, (_, inputs) in zip(calls, everything, strict=True):
         assert_ran_like_the_simulator(rig.fake, call, EVERYTHING, inputs)
 
