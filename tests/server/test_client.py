@@ -8,6 +8,8 @@ from collections.abc import Callable
 
 import httpx
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from flowlang.telnyx.client import ACTIONS, RetryPolicy, TelnyxClient, retry_after
 
@@ -143,3 +145,25 @@ def test_a_final_4xx_is_not_retried_and_keeps_telnyx_error_code(
     assert result.status == "rejected"
     assert (result.http_status, result.error_code, result.detail) == (status, code, detail)
     assert len(requests) == 1 and sleeps == []
+
+
+@given(
+    failures=st.lists(
+        st.sampled_from(["408", "429", "500", "503", "connect", "timeout"]), max_size=5
+    )
+)
+@settings(max_examples=100, deadline=None)
+def test_any_run_of_transient_failures_then_success_sends_one_body(failures: list[str]) -> None:
+    answers = {
+        "408": reply(408, {}),
+        "429": reply(429, {}),
+        "500": reply(500, {}),
+        "503": reply(503, {}),
+        "connect": fail(httpx.ConnectError),
+        "timeout": fail(httpx.ReadTimeout),
+    }
+    script = [answers[f] for f in failures] + [reply(200)]
+    result, requests, sleeps = run(script, policy=RetryPolicy(max_attempts=6))
+    assert result.ok and result.attempts == len(failures) + 1
+    assert len({r.content for r in requests}) == 1
+    assert sleeps == [RetryPolicy().backoff(n) for n in range(1, len(failures) + 1)]
