@@ -68,8 +68,10 @@ class _LineBatcher(logging.Handler):
             self.stream.flush()
 
 
-def start_logging(stream: TextIO) -> None:
-    """Send flowlang's JSON log lines to `stream`, one per line, batched per event-loop turn."""
+def start_logging(stream: TextIO) -> logging.Handler:
+    """Send flowlang's JSON log lines to `stream`, one per line, batched per event-loop turn.
+
+    Returns the handler, for `stop_logging` when the server stops."""
     # The logging HOWTO's "Optimization" settings: the lines are JSON made by flowlang itself,
     # which never uses the caller's file, thread or process that logging would look up per line.
     logging._srcfile = None
@@ -83,6 +85,15 @@ def start_logging(stream: TextIO) -> None:
     log.addHandler(handler)
     log.setLevel(logging.INFO)
     log.propagate = False
+    return handler
+
+
+def stop_logging(handler: logging.Handler) -> None:
+    """Write what is pending and detach `handler`, so nothing later writes to its stream
+    (which may be closed by then: a test's captured output, a pipe)."""
+    handler.flush()
+    logging.getLogger("flowlang").removeHandler(handler)
+    atexit.unregister(handler.flush)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -184,41 +195,44 @@ def _serve(source: Source, args: argparse.Namespace, verifier: Verifier | None) 
             " is another server using that port? Try another --port"
         ) from None
     # Only now, when nothing can stop the start any more: logging is set up for the process.
-    start_logging(sys.stderr)
-    log = logging.getLogger("flowlang")
-    api_key = os.environ.get("TELNYX_API_KEY", "")
-    if not api_key:
-        print(
-            "flowlang serve: warning: TELNYX_API_KEY is not set, so Telnyx will refuse every"
-            " command; set it to your API key",
-            file=sys.stderr,
+    handler = start_logging(sys.stderr)
+    try:
+        log = logging.getLogger("flowlang")
+        api_key = os.environ.get("TELNYX_API_KEY", "")
+        if not api_key:
+            print(
+                "flowlang serve: warning: TELNYX_API_KEY is not set, so Telnyx will refuse every"
+                " command; set it to your API key",
+                file=sys.stderr,
+            )
+        app = create_app(
+            program,
+            store,
+            verifier=verifier,
+            api_key=api_key,
+            api_base=args.api_base,
+            flow_path=Path(args.flow),
+            retention=args.retention,
         )
-    app = create_app(
-        program,
-        store,
-        verifier=verifier,
-        api_key=api_key,
-        api_base=args.api_base,
-        flow_path=Path(args.flow),
-        retention=args.retention,
-    )
-    port = sock.getsockname()[1]
-    log.info(
-        json.dumps(
-            {
-                "event": "listening",
-                "url": f"http://{args.host}:{port}/webhook",
-                "port": port,
-                "flow": args.flow,
-                "digest": program.digest,
-                "store": args.store,
-                "api_base": args.api_base,
-                "verify_signatures": verifier is not None,
-            }
+        port = sock.getsockname()[1]
+        log.info(
+            json.dumps(
+                {
+                    "event": "listening",
+                    "url": f"http://{args.host}:{port}/webhook",
+                    "port": port,
+                    "flow": args.flow,
+                    "digest": program.digest,
+                    "store": args.store,
+                    "api_base": args.api_base,
+                    "verify_signatures": verifier is not None,
+                }
+            )
         )
-    )
-    config = uvicorn.Config(
-        app, log_level="warning", access_log=False, lifespan="on", log_config=None
-    )
-    uvicorn.Server(config).run(sockets=[sock])
+        config = uvicorn.Config(
+            app, log_level="warning", access_log=False, lifespan="on", log_config=None
+        )
+        uvicorn.Server(config).run(sockets=[sock])
+    finally:
+        stop_logging(handler)
     return 0

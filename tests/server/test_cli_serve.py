@@ -102,3 +102,27 @@ def test_a_bad_retention_is_explained(monkeypatch: pytest.MonkeyPatch, capsys) -
         main(["serve", str(EVERYTHING), "--retention", "soon"])
     assert exit_.value.code == 2
     assert "not a duration" in capsys.readouterr().err
+
+
+def test_a_served_run_logs_where_it_listens_and_leaves_no_handler_behind(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys
+) -> None:
+    import json
+    import logging
+
+    import uvicorn
+
+    def run(self: uvicorn.Server, sockets: list | None = None) -> None:
+        for sock in sockets or []:
+            sock.close()  # as uvicorn does when it stops
+
+    monkeypatch.setattr(uvicorn.Server, "run", run)
+    store = f"sqlite:///{tmp_path / 'calls.db'}"
+    argv = [str(EVERYTHING), "--port", "0", "--store", store, "--insecure-skip-verify"]
+    status, err = serve(argv, {"TELNYX_API_KEY": "KEY123"}, monkeypatch, capsys)
+    assert status == 0
+    listening = [json.loads(line) for line in err.splitlines() if line.startswith("{")]
+    assert [entry["event"] for entry in listening] == ["listening"]
+    assert "KEY123" not in err
+    # A later log line must not go to this run's stream, which may be closed by then.
+    assert logging.getLogger("flowlang").handlers == []
