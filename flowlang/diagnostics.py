@@ -74,7 +74,8 @@ def render_text(diagnostic: Diagnostic, source: Source | None) -> str:
         width = max(1, end - span.column)
         carets = " " * (span.column - 1) + "^" * width
         label = f" {diagnostic.label}" if diagnostic.label else ""
-        lines += [f"{pad} |", f"{number} | {shown}".rstrip(), f"{pad} | {carets}{label}", f"{pad} |"]
+        source_line = f"{number} | {shown}".rstrip()
+        lines += [f"{pad} |", source_line, f"{pad} | {carets}{label}", f"{pad} |"]
     if diagnostic.help:
         lines.append(f"{pad} = help: {diagnostic.help}")
     lines += [f"{pad} = note: {note}" for note in diagnostic.notes]

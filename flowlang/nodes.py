@@ -9,7 +9,7 @@ read by everything else; nothing mutates them.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from typing import Any, Union
+from typing import Any
 
 import attrs
 from attrs import field, frozen
@@ -100,7 +100,7 @@ class Str(Node):
 
     @property
     def text(self) -> str:
-        """The literal text, with each interpolation shown as `{path}` (for plain strings: the value)."""
+        """The literal text, each interpolation shown as `{path}` (a plain string: its value)."""
         return "".join(p if isinstance(p, str) else "{" + p.dotted + "}" for p in self.parts)
 
     @property
@@ -185,7 +185,7 @@ class BinOp(Node):
     right: Expr
 
 
-Expr = Union[Str, Int, Bool, Var, ListExpr, Not, BinOp]
+Expr = Str | Int | Bool | Var | ListExpr | Not | BinOp
 
 
 # ---------------------------------------------------------------------------------------------
@@ -215,7 +215,7 @@ class Say(Node):
 
 @frozen
 class Play(Node):
-    """`play "URL"` (`media` false) or `play media "NAME"` (`media` true): play audio, wait until done."""
+    """`play "URL"` (`media` false) or `play media "NAME"` (`media` true): play audio, wait."""
 
     source: Str
     media: bool = False
@@ -262,7 +262,7 @@ class Elif(Node):
 
 @frozen
 class If(Node):
-    """`if cond:` body, then any `elif` arms, then an optional `else:` (`else_` None when absent)."""
+    """`if cond:` body, then any `elif` arms, then an optional `else:` (`else_` None if absent)."""
 
     cond: Expr
     body: tuple[Stmt, ...] = field(converter=_tuple)
@@ -281,7 +281,7 @@ HANDLER_EVENTS = ("digits", "invalid", "timeout", "valid", "key", "hangup")
 @frozen
 class On(Node):
     """A handler: `on digits "1", "2": ...`, `on digits:`, `on invalid:`, `on timeout:`,
-    `on valid:`, `on key "0":`, top-level `on hangup:`. Block and one-line forms give the same node."""
+    `on valid:`, `on key "0":`, top-level `on hangup:`. Block and one-line forms give one node."""
 
     event: str
     values: tuple[Str, ...] = field(converter=_tuple)
@@ -333,7 +333,7 @@ GATHER_OPTIONS = (
 @frozen
 class Field(Node):
     """`field NAME TYPE "description" [optional]` in an `ai_gather`. `type` is kept as written
-    (a Name) so the linter can point at an unknown type; valid ones are string/integer/number/boolean."""
+    (a Name) so the linter can point at an unknown type; valid: string/integer/number/boolean."""
 
     name: Name
     type: Name
@@ -382,9 +382,9 @@ class Assistant(Node):
 ASSISTANT_OPTIONS = ("id", "voice")
 
 
-Stmt = Union[
-    Answer, Hangup, Say, Play, Transfer, Goto, Set, Log, If, Gather, AiGather, Assistant
-]
+Stmt = (
+    Answer | Hangup | Say | Play | Transfer | Goto | Set | Log | If | Gather | AiGather | Assistant
+)
 
 
 # ---------------------------------------------------------------------------------------------

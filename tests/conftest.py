@@ -1,4 +1,4 @@
-"""Shared test fixtures: golden files rewritten with `pytest --update-goldens`, reviewed as diffs."""
+"""Shared fixtures: golden files, rewritten by `pytest --update-goldens` and reviewed as diffs."""
 
 from __future__ import annotations
 

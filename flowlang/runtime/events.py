@@ -9,7 +9,7 @@ from attrs import field, frozen
 
 @frozen
 class CallInfo:
-    """The call a run belongs to: Telnyx's `call_control_id` and the numbers (`caller`, `called`)."""
+    """The call a run belongs to: its `call_control_id` and numbers (`caller`, `called`)."""
 
     call_control_id: str
     caller: str = "+15550001111"

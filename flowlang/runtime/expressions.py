@@ -21,7 +21,17 @@ from typing import Any
 
 from flowlang import nodes
 
-__all__ = ["EvalError", "compare", "contains", "equal", "evaluate", "interpolate", "lookup", "text_of", "truthy"]
+__all__ = [
+    "EvalError",
+    "compare",
+    "contains",
+    "equal",
+    "evaluate",
+    "interpolate",
+    "lookup",
+    "text_of",
+    "truthy",
+]
 
 
 class EvalError(Exception):
