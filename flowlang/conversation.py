@@ -45,13 +45,16 @@ def conversation(transcript: Transcript, program: Any = None) -> list[Line]:
     # Statements run top to bottom within a step, so the next command most likely comes from
     # a line after the previous one (a `goto` starts its step again).
     after = 0
+    # After a run off the end or an error the interpreter hangs up by itself: no line did it.
+    automatic_hangup = transcript.end.reason in ("completed", "error")
     for entry in transcript.entries:
         if isinstance(entry, Entered):
             where = _step_line(program, entry.name)
             after = where or 0
             lines.append(Line("step", f"step {entry.name}", entry.name, where, turn))
         elif isinstance(entry, Sent):
-            line = _command_line(entry, program, turn, after)
+            automatic = automatic_hangup and entry.command.action == "hangup"
+            line = _command_line(entry, None if automatic else program, turn, after)
             if line is not None:
                 after = line.flow_line or after
                 lines.append(line)
