@@ -58,3 +58,76 @@ def test_the_hang_up_after_a_runtime_error_is_not_pinned_on_a_hangup_line(
     out = _transcript(capsys, path)
     assert "line 9    hang up" not in out
     assert "1,000 statements" in out
+
+
+def _serve_once_per_request(answer_status: int):
+    """A loopback HTTP server standing in for Telnyx; records each request's Authorization."""
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    seen: list[str | None] = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:  # noqa: N802 - http.server's naming
+            self.rfile.read(int(self.headers.get("content-length") or 0))
+            auth = self.headers.get("authorization")
+            seen.append(auth)
+            status = answer_status if auth else 401
+            body = b'{"data": {"result": "ok"}}' if status == 200 else (
+                b'{"errors": [{"code": "10009", "title": "Authentication failed"}]}'
+            )
+            self.send_response(status)
+            self.send_header("content-type", "application/json")
+            self.send_header("content-length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server, seen
+
+
+def _send_with_key(api_key: str):
+    import asyncio
+
+    from flowlang.telnyx.client import TelnyxClient
+
+    server, seen = _serve_once_per_request(200)
+
+    async def no_wait(seconds: float) -> None:
+        pass
+
+    async def go():
+        client = TelnyxClient(
+            api_key, f"http://127.0.0.1:{server.server_address[1]}/v2", sleep=no_wait
+        )
+        try:
+            return await client.send("v3:call-1", "answer", {"command_id": "c-1"})
+        finally:
+            await client.aclose()
+
+    try:
+        return asyncio.run(go()), seen
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_without_an_api_key_telnyx_gets_the_command_and_refuses_it_once() -> None:
+    # docs/serve.md: "Without TELNYX_API_KEY the server starts (with a warning), but Telnyx
+    # refuses every command." An empty `Bearer ` header is not even a valid HTTP header: the
+    # command never left the machine and was retried as a connection error.
+    result, seen = _send_with_key("")
+    assert seen == [None]
+    assert result.status == "rejected" and result.http_status == 401
+
+
+def test_an_api_key_with_a_trailing_newline_still_authenticates() -> None:
+    # A key pasted from a file (`export TELNYX_API_KEY=$(cat key.txt)` keeps no newline, but
+    # an .env file or a copy from the portal may): the header must still be valid.
+    result, seen = _send_with_key("  KEY123\n")
+    assert seen == ["Bearer KEY123"]
+    assert result.status == "sent"

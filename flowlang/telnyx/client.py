@@ -143,8 +143,12 @@ class TelnyxClient:
         # machinery that a JSON POST does not need: it was most of a command's CPU cost.
         self._transport = transport or httpx.AsyncHTTPTransport()
         self._base = api_base.rstrip("/")
+        # A key pasted with spaces or a newline around it would make an invalid header (the
+        # command would never leave the machine); without a key no Authorization is sent, so
+        # Telnyx answers 401 and the command is refused once instead of retried.
+        api_key = api_key.strip()
         self._headers = [
-            ("Authorization", f"Bearer {api_key}"),
+            *([("Authorization", f"Bearer {api_key}")] if api_key else []),
             ("Accept", "application/json"),
             ("Content-Type", "application/json"),
         ]
