@@ -118,10 +118,15 @@ def _command_line(sent: Sent, program: Any, turn: int, after: int) -> Line | Non
     if action == "gather_using_ai":
         greeting = str(body.get("greeting", ""))
         fields = ", ".join(body.get("parameters", {}).get("properties", {}))
-        return Line("ai", f'AI gather "{greeting}" (asks for {fields})', greeting, where, turn)
+        said = f' "{greeting}"' if greeting else ""
+        return Line("ai", f"AI gather{said} (asks for {fields})", greeting, where, turn)
     if action == "ai_assistant_start":
         greeting = str(body.get("greeting", ""))
-        return Line("assistant", f'AI assistant "{greeting}"', greeting, where, turn)
+        # Without a greeting the caller hears nothing from flowlang: say which assistant starts.
+        ident = body.get("assistant", {}).get("id") if isinstance(body.get("assistant"), dict) \
+            else None
+        said = f'"{greeting}"' if greeting else (f"{ident} starts" if ident else "starts")
+        return Line("assistant", f"AI assistant {said}", greeting, where, turn)
     if action == "ai_assistant_add_messages":
         contents = "; ".join(str(m.get("content", "")) for m in body.get("messages", []))
         return Line("message", f"message to the assistant: {contents}", contents, where, turn)

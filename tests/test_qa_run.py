@@ -131,3 +131,26 @@ def test_an_api_key_with_a_trailing_newline_still_authenticates() -> None:
     result, seen = _send_with_key("  KEY123\n")
     assert seen == ["Bearer KEY123"]
     assert result.status == "sent"
+
+
+def test_an_ai_gather_or_assistant_without_greeting_is_not_shown_with_empty_quotes(
+    tmp_path: Path, capsys
+) -> None:
+    path = write_flow(tmp_path, VOICE + flow(
+        """\
+
+        main:
+            answer
+            assistant id "assistant-123":
+                on key "#": say "hash"
+            ai_gather:
+                field ok boolean "ok?"
+            assistant:
+                instructions "Be nice"
+        """
+    ))
+    out = _transcript(capsys, path, "key=#", 'ai={"ok": true}', "end")
+    assert '""' not in out
+    assert "AI assistant assistant-123 starts" in out
+    assert "AI gather (asks for ok)" in out
+    assert "AI assistant starts" in out
