@@ -262,7 +262,8 @@ def _else_line(
 
     With the source text it is the line between the two arms that starts with `else`. Without
     it, it is guessed from the comments in between: the first line that holds none, or else the
-    first whose comment stands far enough right to follow `else:` on its line.
+    first whose comment stands two spaces after `else:` (where fmt writes it), or else the first
+    whose comment stands far enough right to follow `else:` on its line.
     """
     gap = range(pending.after_line + 1, pending.first_line)
     if lines is not None:
@@ -277,6 +278,11 @@ def _else_line(
     if free:
         return free[0]
     after_keyword = pending.column + len("else:")
+    # In formatted text a comment after `else:` stands exactly two spaces after it, a column no
+    # comment on a line of its own reaches (those are indented by whole levels of 4 spaces).
+    exact = [line for line in gap if line >= start and by_line[line] == after_keyword + 2]
+    if exact:
+        return exact[0]
     trailing = [line for line in gap if by_line[line] >= after_keyword]
     return trailing[0] if trailing else start
 

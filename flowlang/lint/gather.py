@@ -216,15 +216,45 @@ def digits_range(ctx: Context) -> Iterator[Finding]:
                 )
 
 
+def _non_phone_keys(gather: nodes.Gather) -> Iterator[Finding]:
+    """`terminator` that is not exactly one phone key; `valid` with anything but phone keys."""
+    if gather.terminator is not None:
+        text = literal(gather.terminator)
+        if text is not None and not (len(text) == 1 and text in DTMF_KEYS):
+            yield Finding(
+                gather.terminator.span or gather.span,
+                f'`terminator "{text}"` is not a single phone key',
+                label="not one key",
+                help='use one of 0-9, * or #, like `terminator "#"`',
+            )
+    if gather.valid is not None:
+        text = literal(gather.valid)
+        if text is None:
+            return
+        foreign = sorted({k for k in text if k not in DTMF_KEYS})
+        if not text or foreign:
+            keys = ", ".join(f"`{k}`" for k in foreign)
+            which = "which is not a phone key" if len(foreign) == 1 else "which are not phone keys"
+            what = "is empty" if not text else f"has {keys}, {which}"
+            yield Finding(
+                gather.valid.span or gather.span,
+                f'`valid "{text}"` {what}',
+                label="not phone keys",
+                help='list the keys the caller may press, from 0-9, * and #, like `valid "123"`',
+            )
+
+
 @rule("FL304", "terminator-is-valid-key", Severity.ERROR)
 def terminator_is_valid_key(ctx: Context) -> Iterator[Finding]:
     """## What it does
-    Checks that the terminator key (`#` unless `terminator` names another) is not also one of
-    the `valid` keys of a gather.
+    Checks a gather's keys: `terminator` names exactly one phone key (`0` to `9`, `*` or `#`),
+    `valid` lists only phone keys, and the terminator key (`#` unless `terminator` names
+    another) is not also one of the `valid` keys.
 
     ## Why is this bad?
-    Pressing that key always ends the entry, so it can never be part of an answer: the
-    flow says one thing and the phone does another.
+    A caller can only press phone keys: a terminator or valid key that is not one can never be
+    pressed, and Telnyx refuses it. A terminator that is also valid always ends the entry, so
+    it can never be part of an answer: the flow says one thing and the phone does another.
 
     ## Example
     ```
@@ -239,6 +269,7 @@ def terminator_is_valid_key(ctx: Context) -> Iterator[Finding]:
     ```
     """
     for gather in gathers(ctx):
+        yield from _non_phone_keys(gather)
         if gather.valid is None:
             continue
         valid = literal(gather.valid)

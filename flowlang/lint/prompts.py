@@ -18,11 +18,15 @@ from flowlang.source import Span
 @rule("FL401", "mixed-prompt", Severity.ERROR)
 def mixed_prompt(ctx: Context) -> Iterator[Finding]:
     """## What it does
-    Checks that a gather's prompt is either `say` lines or exactly one `play` line.
+    Checks that a gather's prompt is either `say` lines or exactly one `play` line, and that
+    its `say` lines agree on `voice`, `language` and `ssml` (with each other, and with the
+    gather's own `voice` and `language`).
 
     ## Why is this bad?
     Telnyx gathers with either speech (`gather_using_speak`) or one audio file
-    (`gather_using_audio`), never both, and plays only one file per try.
+    (`gather_using_audio`), never both, and plays only one file per try. The `say` lines are
+    joined into one text spoken in one voice and one language: a line that names another
+    voice or language would not get it, and plain text joined to SSML is not valid SSML.
 
     ## Example
     ```
@@ -56,6 +60,42 @@ def mixed_prompt(ctx: Context) -> Iterator[Finding]:
                 label="second `play`",
                 help="a gather plays one file per try: move the others before the gather",
             )
+        yield from _disagreeing_says(gather, says)
+
+
+def _disagreeing_says(gather: nodes.Gather, says: list[nodes.Say]) -> Iterator[Finding]:
+    """`say` lines of one prompt that ask for a voice, language or ssml the speech cannot have."""
+    for option in ("voice", "language"):
+        own: nodes.Str | None = getattr(gather, option)
+        values = [getattr(s, option) for s in says]
+        texts = [v.text if v is not None else None for v in values]
+        for say, value, text in zip(says, values, texts, strict=True):
+            if own is not None:
+                if value is None or text == own.text:
+                    continue
+                message = f'this `say` asks for {option} "{text}", but the gather speaks with '
+                message += f'{option} "{own.text}"'
+            elif text == texts[0]:
+                continue
+            else:
+                first = f'{option} "{texts[0]}"' if texts[0] is not None else f"the file's {option}"
+                message = f"this prompt line's {option} differs from the first line's ({first})"
+            yield Finding(
+                (value or say).span,
+                message,
+                label=f"another {option}",
+                help=f"a gather's prompt is spoken as one text in one {option}: set `{option}` "
+                "on the gather line, or move this `say` before the gather",
+            )
+            break
+    if any(s.ssml for s in says) and not all(s.ssml for s in says):
+        odd = next(s for s in says if s.ssml != says[0].ssml)
+        yield Finding(
+            odd.span,
+            "this gather's prompt mixes `ssml` and plain `say` lines",
+            label="ssml" if odd.ssml else "not ssml",
+            help="the lines are joined into one text: mark all of them `ssml`, or none",
+        )
 
 
 def _length(text: nodes.Str) -> int:
@@ -108,11 +148,26 @@ def payload_too_long(ctx: Context) -> Iterator[Finding]:
         )
 
 
+def _empty_voices(ctx: Context) -> Iterator[Finding]:
+    voices = [ctx.flow.setting("voice")]
+    for stmt in ctx.of_type(nodes.Say, nodes.Gather, nodes.AiGather, nodes.Assistant):
+        assert isinstance(stmt, nodes.Say | nodes.Gather | nodes.AiGather | nodes.Assistant)
+        voices.append(stmt.voice)
+    for voice in voices:
+        if voice is not None and not voice.interpolations and not voice.text.strip():
+            yield Finding(
+                voice.span,
+                '`voice ""` is empty: Telnyx needs a voice to speak',
+                label="no voice",
+                help='name a voice, like `voice "Telnyx.KokoroTTS.af"`',
+            )
+
+
 @rule("FL403", "missing-voice", Severity.ERROR)
 def missing_voice(ctx: Context) -> Iterator[Finding]:
     """## What it does
     Checks that every `say` (and every gather that speaks) has a voice: its own `voice "..."`,
-    the gather's, or the file's `voice` setting.
+    the gather's, or the file's `voice` setting. An empty `voice ""` is no voice.
 
     ## Why is this bad?
     Telnyx requires a voice for speech; without one the command is rejected.
@@ -133,6 +188,7 @@ def missing_voice(ctx: Context) -> Iterator[Finding]:
         say "Hello."
     ```
     """
+    yield from _empty_voices(ctx)
     if ctx.flow.setting("voice") is not None:
         return
     in_gathers: set[int] = set()
@@ -168,8 +224,8 @@ def _languages(ctx: Context) -> Iterator[nodes.Str]:
     setting = ctx.flow.setting("language")
     if setting is not None:
         yield setting
-    for stmt in ctx.of_type(nodes.Say, nodes.Gather):
-        assert isinstance(stmt, nodes.Say | nodes.Gather)
+    for stmt in ctx.of_type(nodes.Say, nodes.Gather, nodes.AiGather):
+        assert isinstance(stmt, nodes.Say | nodes.Gather | nodes.AiGather)
         if stmt.language is not None:
             yield stmt.language
 
@@ -177,8 +233,8 @@ def _languages(ctx: Context) -> Iterator[nodes.Str]:
 @rule("FL404", "unknown-language", Severity.ERROR)
 def unknown_language(ctx: Context) -> Iterator[Finding]:
     """## What it does
-    Checks that every `language` (the file setting, a `say`'s, a gather's) is one Telnyx's
-    speech accepts, such as `en-US`, `en-GB`, `de-DE`, `fr-FR` or `es-MX`.
+    Checks that every `language` (the file setting, a `say`'s, a gather's, an ai_gather's) is
+    one Telnyx's speech accepts, such as `en-US`, `en-GB`, `de-DE`, `fr-FR` or `es-MX`.
 
     ## Why is this bad?
     Telnyx rejects speech in a language it does not know.

@@ -16,6 +16,8 @@ from flowlang.syntax.strings import decode
 
 # Longer numbers are not meant as numbers; Python also refuses to read them as int by default.
 _MAX_DIGITS = 1000
+# The roles `ai_assistant_add_messages` takes for a message.
+MESSAGE_ROLES = ("system", "user", "assistant", "developer", "tool")
 
 
 def token_span(token: Token) -> Span:
@@ -460,7 +462,17 @@ class FlowBuilder(Transformer[Token, n.Flow]):
         return _Labeled("instructions", self._str(children[1]), _cover(children))
 
     def message(self, children: list[Any]) -> n.Message:
-        return n.Message(self._name(children[1]), self._str(children[2]), span=_cover(children))
+        role = self._name(children[1])
+        if role.value not in MESSAGE_ROLES:
+            roles = ", ".join(f"`{r}`" for r in MESSAGE_ROLES)
+            self._problem(
+                "FL006",
+                f"`{role.value}` is not a message role",
+                role.span,
+                "unknown role",
+                f"write who says it: one of {roles}, like `message system \"...\"`",
+            )
+        return n.Message(role, self._str(children[2]), span=_cover(children))
 
     # -- expressions ----------------------------------------------------------------------------
 

@@ -1,0 +1,165 @@
+"""QA (area lang): lint findings and formatting a flow writer expects from LANGUAGE.md 1-6."""
+
+from __future__ import annotations
+
+import pytest
+
+from flowlang.fmt import format_flow, format_text
+from flowlang.lint import check_source
+from flowlang.parser import parse
+from flowlang.source import Source
+
+HEAD = 'voice "Telnyx.KokoroTTS.af"\nmain:\n    answer\n'
+ENDS = "        on invalid: hangup\n        on timeout: hangup\n"
+
+
+def findings(text: str) -> list[tuple[str, int, str]]:
+    return [
+        (d.code, d.span.line if d.span else 0, d.message)
+        for d in check_source(Source("t.flow", text))
+    ]
+
+
+def codes(text: str) -> list[tuple[str, int]]:
+    return [(code, line) for code, line, _ in findings(text)]
+
+
+# gather keys: a terminator is one phone key, `valid` lists phone keys only
+
+
+@pytest.mark.parametrize("value", ["A", "##", "", "pound"])
+def test_a_gather_terminator_that_is_not_one_phone_key_is_an_error(value: str) -> None:
+    text = HEAD + f'    gather terminator "{value}":\n        on digits: hangup\n' + ENDS
+    found = findings(text)
+    assert [(c, line) for c, line, _ in found] == [("FL304", 4)]
+    assert "not a single phone key" in found[0][2]
+
+
+@pytest.mark.parametrize("value", ["12x", "", "1 2", "abc"])
+def test_gather_valid_keys_that_are_not_phone_keys_are_an_error(value: str) -> None:
+    text = HEAD + f'    gather valid "{value}":\n        on digits: hangup\n' + ENDS
+    assert codes(text) == [("FL304", 4)]
+
+
+@pytest.mark.parametrize("term,valid", [("*", "0123456789#"), ("#", "123*"), ("5", "1234")])
+def test_gather_phone_keys_pass(term: str, valid: str) -> None:
+    text = HEAD + f'    gather terminator "{term}" valid "{valid}":\n'
+    text += "        on digits: hangup\n" + ENDS
+    assert codes(text) == []
+
+
+# languages: an ai_gather's language is checked like every other
+
+
+def test_an_ai_gather_language_telnyx_does_not_speak_is_an_error() -> None:
+    text = HEAD + '    ai_gather into b language "klingon":\n        field n string "x"\n'
+    assert codes(text) == [("FL404", 4)]
+
+
+def test_an_ai_gather_language_telnyx_speaks_passes() -> None:
+    text = HEAD + '    ai_gather into b language "de-DE":\n        field n string "x"\n'
+    assert codes(text) == []
+
+
+# gather prompts: the `say` lines are spoken as one text, with one voice, language and ssml
+
+
+def test_gather_prompt_lines_with_different_voices_are_an_error() -> None:
+    text = HEAD + (
+        "    gather:\n"
+        '        say "Press 1" voice "AWS.Polly.Joanna-Neural"\n'
+        '        say "or 2" voice "Telnyx.KokoroTTS.af"\n'
+        '        on digits "1", "2": hangup\n'
+    ) + ENDS
+    assert codes(text) == [("FL401", 6)]
+
+
+def test_a_prompt_line_voice_the_gather_voice_overrides_is_an_error() -> None:
+    text = HEAD + (
+        '    gather voice "Telnyx.KokoroTTS.af":\n'
+        '        say "Press 1" voice "AWS.Polly.Joanna-Neural"\n'
+        '        on digits "1": hangup\n'
+    ) + ENDS
+    assert codes(text) == [("FL401", 5)]
+
+
+def test_gather_prompt_lines_with_different_languages_are_an_error() -> None:
+    text = HEAD + (
+        "    gather:\n"
+        '        say "Press 1"\n'
+        '        say "ou 2" language "fr-FR"\n'
+        '        on digits "1", "2": hangup\n'
+    ) + ENDS
+    assert codes(text) == [("FL401", 6)]
+
+
+def test_gather_prompt_mixing_ssml_and_plain_lines_is_an_error() -> None:
+    text = HEAD + (
+        "    gather:\n"
+        '        say "<speak>Press 1</speak>" ssml\n'
+        '        say "or 2"\n'
+        '        on digits "1", "2": hangup\n'
+    ) + ENDS
+    assert codes(text) == [("FL401", 6)]
+
+
+def test_gather_prompt_lines_that_agree_pass() -> None:
+    text = HEAD + (
+        '    gather language "en-GB":\n'
+        '        say "Press 1" voice "AWS.Polly.Joanna-Neural"\n'
+        '        say "or 2" voice "AWS.Polly.Joanna-Neural" language "en-GB"\n'
+        '        on digits "1", "2": hangup\n'
+    ) + ENDS
+    assert codes(text) == []
+
+
+# voices: an empty voice is no voice
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        'voice ""\nmain:\n    answer\n    say "Hello."\n',
+        HEAD + '    say "Hello." voice ""\n',
+        HEAD + '    gather voice "":\n        say "Press 1"\n        on digits "1": hangup\n'
+        + ENDS,
+    ],
+)
+def test_an_empty_voice_is_reported_as_no_voice(text: str) -> None:
+    assert "FL403" in [c for c, _ in codes(text)]
+
+
+# fmt: a comment after `else:` stays there when formatting from the tree alone
+
+
+def test_format_flow_keeps_a_comment_after_else_after_a_trailing_own_line_comment() -> None:
+    text = (
+        "main:\n"
+        "    answer\n"
+        "    if true:\n"
+        "        assistant:\n"
+        '            instructions ""\n'
+        '            message system ""\n'
+        "            # own\n"
+        "    else:  # after else\n"
+        "        answer\n"
+    )
+    formatted = format_text(text)
+    assert formatted == text
+    assert format_flow(parse(formatted)) == formatted
+
+
+# assistant messages: the role is one Telnyx takes
+
+
+def test_a_message_role_telnyx_does_not_take_is_an_error() -> None:
+    text = HEAD + '    assistant:\n        instructions "x"\n        message boss "Be nice."\n'
+    found = findings(text)
+    assert [(c, line) for c, line, _ in found] == [("FL006", 6)]
+    assert "`boss` is not a message role" in found[0][2]
+
+
+@pytest.mark.parametrize("role", ["system", "user", "assistant", "developer", "tool"])
+def test_every_message_role_telnyx_takes_passes(role: str) -> None:
+    text = HEAD + f'    assistant:\n        instructions "x"\n        message {role} "Hi."\n'
+    assert codes(text) == []
