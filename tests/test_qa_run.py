@@ -154,3 +154,66 @@ def test_an_ai_gather_or_assistant_without_greeting_is_not_shown_with_empty_quot
     assert "AI assistant assistant-123 starts" in out
     assert "AI gather (asks for ok)" in out
     assert "AI assistant starts" in out
+
+
+def _payloads(capsys, path: Path, *inputs: str) -> list[str]:
+    import json
+
+    argv = ["simulate", str(path), "--format", "jsonl"]
+    for text in inputs:
+        argv += ["--input", text]
+    main(argv)
+    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    return [
+        line["body"]["payload"]
+        for line in lines
+        if line.get("action") == "gather_using_speak"
+    ]
+
+
+def test_a_reprompt_before_an_ssml_prompt_stays_inside_one_speak_element(
+    tmp_path: Path, capsys
+) -> None:
+    # "Sorry. <speak>...</speak>" sent as `payload_type: ssml` is not SSML: text outside the
+    # root element. The reprompt goes inside it (escaped), before the prompt.
+    path = write_flow(tmp_path, flow(
+        """\
+        voice "AWS.Polly.Joanna-Neural"
+
+        main:
+            answer
+            gather tries 2:
+                say "<speak>Press <emphasis>one</emphasis>.</speak>" ssml
+                reprompt "Sorry & again."
+                on digits "1": say "one"
+                on timeout: hangup
+                on invalid: hangup
+        """
+    ))
+    first, second = _payloads(capsys, path, "timeout", "1")
+    assert first == "<speak>Press <emphasis>one</emphasis>.</speak>"
+    assert second == "<speak>Sorry &amp; again. Press <emphasis>one</emphasis>.</speak>"
+
+
+def test_two_ssml_prompt_lines_are_joined_into_one_ssml_document(
+    tmp_path: Path, capsys
+) -> None:
+    path = write_flow(tmp_path, flow(
+        """\
+        voice "AWS.Polly.Joanna-Neural"
+
+        main:
+            answer
+            gather tries 1:
+                say "<speak xml:lang='en-US'>Welcome to A &amp; B.</speak>" ssml
+                say "<speak>Press <say-as interpret-as='digits'>1</say-as>.</speak>" ssml
+                on digits "1": say "one"
+                on timeout: hangup
+                on invalid: hangup
+        """
+    ))
+    (payload,) = _payloads(capsys, path, "1")
+    assert payload == (
+        "<speak xml:lang='en-US'>Welcome to A &amp; B. "
+        "Press <say-as interpret-as='digits'>1</say-as>.</speak>"
+    )

@@ -20,7 +20,9 @@ Choices the contract leaves open:
 
 from __future__ import annotations
 
+import html
 import json
+import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -381,8 +383,10 @@ class _Run:
             return
         body = {}
         if op.action == "gather_using_speak":
-            prompt = " ".join(self.text(p) for p in op.prompt)
-            body["payload"] = f"{reprompt} {prompt}" if reprompt is not None else prompt
+            parts = [self.text(p) for p in op.prompt]
+            if reprompt is not None:
+                parts.insert(0, reprompt)
+            body["payload"] = _ssml_document(parts) if op.ssml else " ".join(parts)
             if op.voice is not None:
                 body["voice"] = self.text(op.voice)
             if op.language is not None:
@@ -529,6 +533,32 @@ class _Run:
             self.go()
         self.frames = []
         self.finish("hangup")
+
+
+_SPEAK_ROOT = re.compile(r"\s*(<speak(?:\s[^>]*)?>)(.*)</speak>\s*", re.DOTALL)
+_MARKUP = re.compile(r"<[A-Za-z/!?]")
+
+
+def _ssml_document(parts: list[str]) -> str:
+    """An SSML prompt joined with other prompt lines or a reprompt: one `<speak>` document.
+
+    Each `<speak>...</speak>` part gives its content, plain text is escaped, and the whole is
+    wrapped in one root element (the first part's, attributes kept): "Sorry. <speak>..</speak>"
+    would be text outside the root, which Telnyx's SSML voices refuse or read out."""
+    if len(parts) == 1:
+        return parts[0]
+    root: str | None = None
+    inner: list[str] = []
+    for part in parts:
+        found = _SPEAK_ROOT.fullmatch(part)
+        if found is not None:
+            root = root or found.group(1)
+            inner.append(found.group(2).strip())
+        elif _MARKUP.search(part):
+            inner.append(part.strip())
+        else:
+            inner.append(html.escape(part.strip(), quote=False))
+    return (root or "<speak>") + " ".join(piece for piece in inner if piece) + "</speak>"
 
 
 _QUIET = (SetOp, LogOp, IfOp)
