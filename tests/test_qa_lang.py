@@ -163,3 +163,17 @@ def test_a_message_role_telnyx_does_not_take_is_an_error() -> None:
 def test_every_message_role_telnyx_takes_passes(role: str) -> None:
     text = HEAD + f'    assistant:\n        instructions "x"\n        message {role} "Hi."\n'
     assert codes(text) == []
+
+
+# a reprompt is only spoken on a second try: with `tries 1` it needs no voice
+
+
+def test_a_reprompt_never_spoken_with_one_try_needs_no_voice() -> None:
+    text = (
+        "main:\n    answer\n    gather tries 1:\n"
+        '        play "https://example.com/menu.mp3"\n'
+        '        reprompt "Sorry, again."\n'
+        '        on digits "1": hangup\n'
+    ) + ENDS
+    assert codes(text) == []
+    assert codes(text.replace("tries 1", "tries 2")) == [("FL403", 5)]

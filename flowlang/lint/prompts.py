@@ -195,10 +195,12 @@ def missing_voice(ctx: Context) -> Iterator[Finding]:
     for gather in gathers(ctx):
         says = [p for p in gather.prompt if isinstance(p, nodes.Say)]
         in_gathers.update(id(s) for s in says)
-        speaks = bool(says) or gather.reprompt is not None
+        # The reprompt is only spoken on a second try: never with `tries 1`.
+        reprompts = gather.reprompt is not None and (gather.tries is None or gather.tries.value > 1)
+        speaks = bool(says) or reprompts
         if not speaks or gather.voice is not None:
             continue
-        if says and all(s.voice is not None for s in says) and gather.reprompt is None:
+        if says and all(s.voice is not None for s in says) and not reprompts:
             continue
         where = says[0] if says else gather.reprompt
         assert where is not None
