@@ -217,3 +217,23 @@ def test_two_ssml_prompt_lines_are_joined_into_one_ssml_document(
         "<speak xml:lang='en-US'>Welcome to A &amp; B. "
         "Press <say-as interpret-as='digits'>1</say-as>.</speak>"
     )
+
+
+def test_an_entry_ended_by_telnyx_default_terminator_matches_without_it() -> None:
+    # LANGUAGE.md 3: the entry is matched "without the terminator". A gather that names no
+    # terminator still has Telnyx's default one, `#`; an entry reported as "2#" is "2".
+    from tests.runtime.calls import Call
+
+    call = Call.of(
+        'voice "Telnyx.KokoroTTS.af"\n\nmain:\n    answer\n'
+        "    gather tries 1 into pick:\n"
+        '        say "Press 1 or 2."\n'
+        '        on digits "1": log "one"\n'
+        '        on digits "2": log "two {digits} {pick}"\n'
+        '        on invalid: log "invalid"\n'
+        '        on timeout: log "timeout"\n'
+    )
+    call.start()
+    call.complete()
+    out = call.event("call.gather.ended", status="valid", digits="2#")
+    assert [line.text for line in out.logs] == ["two 2 2"]

@@ -54,6 +54,9 @@ __all__ = ["STATEMENT_LIMIT", "FlowRuntimeError", "Interpreter"]
 
 STATEMENT_LIMIT = 1000
 
+# Telnyx's `terminating_digit` when a gather sends none (NOTES.md).
+DEFAULT_TERMINATOR = "#"
+
 # What each kind of wait is called in `Outcome.waiting` (a reprompt is a `speak` to the driver).
 WAITING_NAMES = {
     "answer": "answer",
@@ -405,8 +408,10 @@ class _Run:
             return
         entry = payload.get("digits")
         entry = entry if isinstance(entry, str) else ""
-        if op.terminator and entry.endswith(op.terminator):
-            entry = entry[: -len(op.terminator)]
+        # Without a `terminator` option Telnyx's default one, `#`, still ends the entry.
+        terminator = op.terminator or DEFAULT_TERMINATOR
+        if entry.endswith(terminator):
+            entry = entry[: -len(terminator)]
         failure = "timeout"
         if status in ("valid", "invalid"):
             failure = "invalid"
