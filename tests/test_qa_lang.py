@@ -177,3 +177,27 @@ def test_a_reprompt_never_spoken_with_one_try_needs_no_voice() -> None:
     ) + ENDS
     assert codes(text) == []
     assert codes(text.replace("tries 1", "tries 2")) == [("FL403", 5)]
+
+
+# check --select / --ignore: a code that names no rule is a usage error, not "all passed"
+
+
+@pytest.mark.parametrize("option", [["--select", "FL999"], ["--ignore", "FL9"]])
+def test_check_refuses_a_rule_code_that_names_no_rule(
+    tmp_path, capsys: pytest.CaptureFixture[str], option: list[str]
+) -> None:
+    from flowlang.cli import main
+
+    path = tmp_path / "f.flow"
+    path.write_text(HEAD + "    hangup\n", encoding="utf-8")
+    assert main(["check", *option, str(path)]) == 2
+    assert "no rule" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("option", [["--select", "FL3"], ["--ignore", "FL308,FL0"]])
+def test_check_takes_rule_codes_and_prefixes_that_exist(tmp_path, option: list[str]) -> None:
+    from flowlang.cli import main
+
+    path = tmp_path / "f.flow"
+    path.write_text(HEAD + "    hangup\n", encoding="utf-8")
+    assert main(["check", *option, str(path)]) == 0

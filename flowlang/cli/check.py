@@ -46,12 +46,16 @@ def run(args: argparse.Namespace) -> int:
     from flowlang.cli.inputs import UsageError, collect_files, read_source
     from flowlang.lint import check_source
     from flowlang.lint.config import Config, ConfigError, ConfigFinder
+    from flowlang.lint.registry import all_rules
     from flowlang.lint.report import Checked, Report
-    from flowlang.lint.selection import SelectionError, parse_codes
+    from flowlang.lint.selection import SelectionError, check_known, parse_codes
 
     try:
         cli_select = None if args.select is None else parse_codes(args.select, "--select")
         cli_ignore = parse_codes(args.ignore or (), "--ignore")
+        known = [r.code for r in all_rules()]
+        check_known(cli_select or (), known, "--select")
+        check_known(cli_ignore, known, "--ignore")
     except SelectionError as exc:
         raise UsageError(str(exc)) from None
     files = collect_files(args.paths)

@@ -31,6 +31,19 @@ def parse_codes(items: Iterable[str], where: str) -> tuple[str, ...]:
     return tuple(out)
 
 
+def check_known(codes: Iterable[str], known: Iterable[str], where: str) -> None:
+    """Reject a code or prefix that names no rule (a typo like `FL3011` would select nothing).
+    Syntax errors (`FL0` and two digits) are always known."""
+    rules = tuple(known)
+    for code in codes:
+        if code.startswith("FL0") or any(r.startswith(code) for r in rules):
+            continue
+        raise SelectionError(
+            f"{where}: no rule `{code}`; run `flowlang rule` to list them "
+            "(codes look like FL101, or a prefix like FL3 for a whole family)"
+        )
+
+
 @frozen
 class Selection:
     """`select`: codes/prefixes to report (None: every rule); `ignore`: codes/prefixes to drop.
