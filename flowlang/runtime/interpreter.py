@@ -16,6 +16,10 @@ Choices the contract leaves open:
   that ended with status `call_hangup`), not after the flow's own `hangup`.
 - `call.ai_gather.partial_results` keeps the latest partial result in the state (replacing the
   previous one) and `call.ai_gather.message_history_updated` is acknowledged; neither resumes.
+- A gather's entry is matched without its terminator, Telnyx's default `#` when the gather names
+  none.
+- An `ssml` prompt joined with a reprompt or another prompt line is sent as one `<speak>`
+  document (plain text escaped), never as text outside the root element.
 """
 
 from __future__ import annotations
