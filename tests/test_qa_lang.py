@@ -201,3 +201,15 @@ def test_check_takes_rule_codes_and_prefixes_that_exist(tmp_path, option: list[s
     path = tmp_path / "f.flow"
     path.write_text(HEAD + "    hangup\n", encoding="utf-8")
     assert main(["check", *option, str(path)]) == 0
+
+
+def test_a_pyproject_select_that_names_no_rule_is_a_usage_error(
+    tmp_path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from flowlang.cli import main
+
+    (tmp_path / "pyproject.toml").write_text('[tool.flowlang]\nignore = ["FL388"]\n')
+    path = tmp_path / "f.flow"
+    path.write_text(HEAD + "    hangup\n", encoding="utf-8")
+    assert main(["check", str(path)]) == 2
+    assert "no rule `FL388`" in capsys.readouterr().err

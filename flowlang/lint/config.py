@@ -7,7 +7,7 @@ from typing import Any
 
 from attrs import frozen
 
-from flowlang.lint.selection import SelectionError, parse_codes
+from flowlang.lint.selection import SelectionError, check_known, parse_codes
 
 KEYS = ("select", "ignore", "strict")
 
@@ -43,8 +43,12 @@ def _codes(table: dict[str, Any], key: str, where: str) -> tuple[str, ...] | Non
         value = [value]
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
         raise ConfigError(f'{where}: `{key}` must be a list of rule codes, like ["FL101", "FL3"]')
+    from flowlang.lint.registry import all_rules
+
     try:
-        return parse_codes(value, f"{where}: {key}")
+        codes = parse_codes(value, f"{where}: {key}")
+        check_known(codes, [r.code for r in all_rules()], f"{where}: {key}")
+        return codes
     except SelectionError as exc:
         raise ConfigError(str(exc)) from None
 
