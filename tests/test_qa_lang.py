@@ -213,3 +213,13 @@ def test_a_pyproject_select_that_names_no_rule_is_a_usage_error(
     path.write_text(HEAD + "    hangup\n", encoding="utf-8")
     assert main(["check", str(path)]) == 2
     assert "no rule `FL388`" in capsys.readouterr().err
+
+
+# syntax errors: `else if` (as in many languages) is pointed to `elif`
+
+
+def test_else_if_is_explained_as_elif() -> None:
+    text = HEAD + "    if true:\n        hangup\n    else if false:\n        hangup\n"
+    found = findings(text)
+    assert [(c, line) for c, line, _ in found] == [("FL001", 6)]
+    assert "`elif`" in found[0][2]

@@ -664,6 +664,23 @@ def _message_role(ctx: Context) -> Problem | None:
     )
 
 
+def _covering(first: Span, last: Span) -> Span:
+    return Span(first.line, first.column, last.end_line, last.end_column)
+
+
+def _else_if(ctx: Context) -> Problem | None:
+    previous = ctx.previous
+    if previous is None or previous.type != "ELSE" or ctx.token.type != "IF":
+        return None
+    return Problem(
+        "FL001",
+        "`else if` is written `elif` in a flow",
+        _covering(_span(previous), _span(ctx.token)),
+        "write `elif`",
+        "replace `else if` with `elif`, like `elif digits == \"2\":`",
+    )
+
+
 def _field_type(ctx: Context) -> Problem | None:
     previous = ctx.previous
     if (
@@ -689,6 +706,7 @@ _RULES = (
     _comparison,
     _text_after_colon,
     _message_role,
+    _else_if,
     _field_type,
     _line_not_in_block,
     _item_out_of_place,
