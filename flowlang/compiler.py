@@ -332,9 +332,23 @@ def _digit_bounds(digits: nodes.Int | nodes.DigitRange | None) -> tuple[int | No
     return None, None
 
 
+# gather_using_ai's `language` values (GoogleTranscriptionLanguage in the OpenAPI subset).
+TRANSCRIPTION_LANGUAGES = frozenset(
+    "af am ar az bg bn bs ca cs da de el en es et eu fa fi fil fr gl gu hi hr hu hy id is it iw "
+    "ja jv ka kk km kn ko lo lt lv mk ml mn mr ms my ne nl no pa pl pt ro ru rw si sk sl sq sr "
+    "ss st su sv sw ta te th tn tr ts uk ur uz ve vi xh yue zh zu".split()
+)
+# Speak languages whose primary subtag Google names otherwise.
+TRANSCRIPTION_ALIASES = {"arb": "ar", "cmn": "zh", "nb": "no", "nn": "no", "he": "iw"}
+
+
 def _transcription_language(language: nodes.Str | None) -> str | None:
     # gather_using_ai's `language` is a speech-recognition language named by its primary subtag
     # (`en`, `de`), unlike speak's `en-US`: a region written by habit is dropped so Telnyx takes it.
+    # A language with no recognition name there (Welsh) is left out: Telnyx would refuse the
+    # whole command, and without it Telnyx uses its default.
     if language is None:
         return None
-    return language.text.split("-")[0].lower()
+    primary = language.text.split("-")[0].lower()
+    primary = TRANSCRIPTION_ALIASES.get(primary, primary)
+    return primary if primary in TRANSCRIPTION_LANGUAGES else None

@@ -237,3 +237,33 @@ def test_an_entry_ended_by_telnyx_default_terminator_matches_without_it() -> Non
     call.complete()
     out = call.event("call.gather.ended", status="valid", digits="2#")
     assert [line.text for line in out.logs] == ["two 2 2"]
+
+
+def test_ai_gather_language_from_a_speak_language_is_one_gather_using_ai_accepts(
+    tmp_path: Path, capsys
+) -> None:
+    # `language "cmn-CN"` is a language speak takes; its primary subtag `cmn` is not one of
+    # gather_using_ai's (Google) languages: Mandarin is `zh` there, Arabic `ar`, Norwegian `no`.
+    # A language it has no name for (Welsh) is left out, so Telnyx uses its default.
+    import json
+
+    from tests.openapi import command_errors
+
+    expected = {"cmn-CN": "zh", "arb": "ar", "nb-NO": "no", "en-GB": "en", "cy-GB": None}
+    for language, sent in expected.items():
+        path = write_flow(tmp_path, VOICE + flow(
+            f"""\
+            language "{language}"
+
+            main:
+                answer
+                ai_gather:
+                    field a string "a"
+                say "x"
+            """
+        ))
+        main(["simulate", str(path), "--format", "jsonl"])
+        lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+        (ai,) = [line for line in lines if line.get("action") == "gather_using_ai"]
+        assert ai["body"].get("language") == sent, language
+        assert command_errors("gather_using_ai", ai["body"]) == [], language
