@@ -223,3 +223,12 @@ def test_else_if_is_explained_as_elif() -> None:
     found = findings(text)
     assert [(c, line) for c, line, _ in found] == [("FL001", 6)]
     assert "`elif`" in found[0][2]
+
+
+def test_digits_written_with_a_dash_is_pointed_to_two_dots() -> None:
+    text = HEAD + "    gather digits 1-3:\n        on digits: hangup\n" + ENDS
+    found = findings(text)
+    assert [(c, line) for c, line, _ in found] == [("FL018", 4)]
+    assert "`..`" in found[0][2]
+    (diagnostic,) = check_source(Source("t.flow", text))
+    assert "`digits 1..3`" in (diagnostic.help or "")

@@ -728,6 +728,10 @@ _RULES = (
 _NUMBER_WITH_LETTERS = re.compile(r"[0-9]+\w+")
 
 
+# `digits 1-3` where `digits 1..3` is meant (the text up to and including the `-`).
+_DIGITS_WITH_DASH = re.compile(r"\bdigits\s+([0-9]+)\s*-$")
+
+
 def unexpected_character(text: str, pos: int, line: int, column: int) -> Problem:
     """The problem for a character no token can start with (an unclosed string, a tab, ...)."""
     char = text[pos] if pos < len(text) else ""
@@ -768,6 +772,18 @@ def unexpected_character(text: str, pos: int, line: int, column: int) -> Problem
             "replace it with a normal space (it often comes from copying text from a web page)",
         )
     shown = f"`{char}`" if char.isprintable() else f"the character {char!r}"
+    line_start = text.rfind("\n", 0, pos) + 1
+    written_range = _DIGITS_WITH_DASH.search(text[line_start : pos + 1])
+    if char == "-" and written_range is not None:
+        high = re.match(r" *([0-9]+)", text[pos + 1 :])
+        low_high = f"{written_range.group(1)}..{high.group(1) if high else 'N'}"
+        return Problem(
+            "FL018",
+            "a range of key counts is written with `..`, not `-`",
+            Span.point(line, column),
+            "write `..` here",
+            f"write `digits {low_high}` (the fewest keys, two dots, the most keys)",
+        )
     if char in "+-*/%":
         return Problem(
             "FL018",
