@@ -232,3 +232,13 @@ def test_digits_written_with_a_dash_is_pointed_to_two_dots() -> None:
     assert "`..`" in found[0][2]
     (diagnostic,) = check_source(Source("t.flow", text))
     assert "`digits 1..3`" in (diagnostic.help or "")
+
+
+def test_an_option_keyword_written_as_a_file_setting_is_an_unknown_setting() -> None:
+    found = findings("tries 3\nmain:\n    answer\n")
+    assert [(c, line) for c, line, _ in found] == [("FL004", 1)]
+    assert "not a setting" in found[0][2]
+
+
+def test_a_keyword_as_a_step_name_is_still_a_reserved_word() -> None:
+    assert codes("say:\n    answer\n") == [("FL019", 1)]

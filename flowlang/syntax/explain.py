@@ -404,6 +404,15 @@ def _reserved_word(ctx: Context) -> Problem | None:
             "not in a step",
             "indent this line under a step name, for example under `main:`",
         )
+    if at_top and token.column == 1 and not rest.startswith(":"):
+        return Problem(
+            "FL004",
+            f"`{word}` is not a setting flowlang knows",
+            _span(token),
+            "unknown setting",
+            "the settings are `voice` and `language`; options like "
+            f"`{word}` go on the line of the statement they belong to",
+        )
     return Problem(
         "FL019",
         f"`{word}` is a reserved word, so it cannot be used as a name",
