@@ -242,3 +242,9 @@ def test_an_option_keyword_written_as_a_file_setting_is_an_unknown_setting() -> 
 
 def test_a_keyword_as_a_step_name_is_still_a_reserved_word() -> None:
     assert codes("say:\n    answer\n") == [("FL019", 1)]
+
+
+def test_a_capitalised_boolean_is_pointed_to_lower_case() -> None:
+    text = HEAD + "    set x = True\n    if x == FALSE:\n        hangup\n"
+    helps = [d.help for d in check_source(Source("t.flow", text))]
+    assert helps == ["did you mean `true`?", "did you mean `false`?"]

@@ -51,6 +51,8 @@ def undefined_variable(ctx: Context) -> Iterator[Finding]:
             continue
         if not bit:
             close = difflib.get_close_matches(r.name, known, n=1, cutoff=0.7)
+            if r.name.lower() in ("true", "false") and len(r.path) == 1:
+                close = [r.name.lower()]  # `True`, `FALSE`: the booleans are written in lower case
             fix = (
                 f"did you mean `{close[0]}`?"
                 if close
