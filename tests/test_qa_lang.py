@@ -248,3 +248,16 @@ def test_a_capitalised_boolean_is_pointed_to_lower_case() -> None:
     text = HEAD + "    set x = True\n    if x == FALSE:\n        hangup\n"
     helps = [d.help for d in check_source(Source("t.flow", text))]
     assert helps == ["did you mean `true`?", "did you mean `false`?"]
+
+
+def test_check_reports_the_readable_files_and_exits_2_for_an_unreadable_one(
+    tmp_path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from flowlang.cli import main
+
+    (tmp_path / "a.flow").write_bytes(b"\xff\xfe not utf-8")
+    (tmp_path / "b.flow").write_text(HEAD + '    say "{nobody}"\n', encoding="utf-8")
+    assert main(["check", "--no-config", str(tmp_path)]) == 2
+    out, err = capsys.readouterr()
+    assert "a.flow" in err and "UTF-8" in err
+    assert "FL501" in out

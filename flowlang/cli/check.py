@@ -68,8 +68,16 @@ def run(args: argparse.Namespace) -> int:
     finder = ConfigFinder()
     strict = bool(args.strict)
     checked: list[Checked] = []
+    unreadable = False
     for path in files:
-        source = read_source(path)
+        # A file that cannot be read is named on stderr and makes the status 2, but the other
+        # files are still checked and reported.
+        try:
+            source = read_source(path)
+        except UsageError as exc:
+            print(f"flowlang: error: {exc}", file=sys.stderr)
+            unreadable = True
+            continue
         try:
             config = Config() if args.no_config else finder.for_file(Path(path))
         except ConfigError as exc:
@@ -81,7 +89,7 @@ def run(args: argparse.Namespace) -> int:
         checked.append(Checked(source, tuple(found)))
     report = Report(tuple(checked))
     sys.stdout.write(_render(args.format, report))
-    return report.exit_status(strict)
+    return 2 if unreadable else report.exit_status(strict)
 
 
 def _render(fmt: str, report: Report) -> str:
