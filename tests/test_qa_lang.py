@@ -261,3 +261,13 @@ def test_check_reports_the_readable_files_and_exits_2_for_an_unreadable_one(
     out, err = capsys.readouterr()
     assert "a.flow" in err and "UTF-8" in err
     assert "FL501" in out
+
+
+def test_prompt_lines_after_a_first_line_that_names_the_language_need_not_repeat_it() -> None:
+    text = HEAD + (
+        "    gather:\n"
+        '        say "Drücken Sie 1" language "de-DE"\n'
+        '        say "oder 2"\n'
+        '        on digits "1", "2": hangup\n'
+    ) + ENDS
+    assert codes(text) == []

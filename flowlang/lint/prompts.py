@@ -69,19 +69,19 @@ def _disagreeing_says(gather: nodes.Gather, says: list[nodes.Say]) -> Iterator[F
         own: nodes.Str | None = getattr(gather, option)
         values = [getattr(s, option) for s in says]
         texts = [v.text if v is not None else None for v in values]
-        for say, value, text in zip(says, values, texts, strict=True):
+        for value, text in zip(values, texts, strict=True):
             if own is not None:
                 if value is None or text == own.text:
                     continue
                 message = f'this `say` asks for {option} "{text}", but the gather speaks with '
                 message += f'{option} "{own.text}"'
-            elif text == texts[0]:
-                continue
+            elif value is None or text == texts[0]:
+                continue  # a line that names none is spoken like the first: nothing is lost
             else:
                 first = f'{option} "{texts[0]}"' if texts[0] is not None else f"the file's {option}"
                 message = f"this prompt line's {option} differs from the first line's ({first})"
             yield Finding(
-                (value or say).span,
+                value.span,
                 message,
                 label=f"another {option}",
                 help=f"a gather's prompt is spoken as one text in one {option}: set `{option}` "
