@@ -271,3 +271,15 @@ def test_prompt_lines_after_a_first_line_that_names_the_language_need_not_repeat
         '        on digits "1", "2": hangup\n'
     ) + ENDS
     assert codes(text) == []
+
+
+def test_a_function_call_is_explained_as_something_flows_cannot_do() -> None:
+    found = findings(HEAD + "    set x = len(caller)\n")
+    assert [(c, line) for c, line, _ in found] == [("FL001", 4)]
+    assert "flows cannot call functions" in found[0][2]
+
+
+def test_joining_strings_with_plus_points_to_interpolation() -> None:
+    (diagnostic,) = check_source(Source("t.flow", HEAD + '    set x = "a" + caller\n'))
+    assert diagnostic.code == "FL018"
+    assert '"{first} {last}"' in (diagnostic.help or "")

@@ -504,6 +504,20 @@ def _expressions(ctx: Context) -> Problem | None:
             "expected a list here",
             'write the values to look for in square brackets, like `in ["1", "2"]`',
         )
+    if (
+        token.type == "LPAR"
+        and previous is not None
+        and previous.type in ("NAME", "DIGITS")
+        and "LPAR" not in ctx.accepts
+    ):
+        return Problem(
+            "FL001",
+            f"`{previous}(...)` looks like a function call, and flows cannot call functions",
+            _span(token),
+            "no calls",
+            "a condition only compares values: variables, text, numbers, `true`, `false`; "
+            "a flow is data, not code",
+        )
     if token.type == "LSQB" and "LSQB" not in ctx.accepts:
         return Problem(
             "FL001",
@@ -800,7 +814,12 @@ def unexpected_character(text: str, pos: int, line: int, column: int) -> Problem
             Span.point(line, column),
             "unexpected character",
             "compare and combine values with `==`, `!=`, `<`, `>`, `and`, `or` and `not`; "
-            "text belongs in double quotes",
+            + (
+                'to join text, put the variables in one string, like `"{first} {last}"`'
+                if char == "+"
+                and (text[:pos].rstrip(" ").endswith('"') or text[pos + 1 :].lstrip(" ")[:1] == '"')
+                else "text belongs in double quotes"
+            ),
         )
     return Problem(
         "FL018",
