@@ -19,14 +19,14 @@ from flowlang.source import Span
 def mixed_prompt(ctx: Context) -> Iterator[Finding]:
     """## What it does
     Checks that a gather's prompt is either `say` lines or exactly one `play` line, and that
-    its `say` lines agree on `voice`, `language` and `ssml` (with each other, and with the
-    gather's own `voice` and `language`).
+    its `say` lines agree on `voice` and `language` (with each other, and with the gather's
+    own `voice` and `language`).
 
     ## Why is this bad?
     Telnyx gathers with either speech (`gather_using_speak`) or one audio file
     (`gather_using_audio`), never both, and plays only one file per try. The `say` lines are
     joined into one text spoken in one voice and one language: a line that names another
-    voice or language would not get it, and plain text joined to SSML is not valid SSML.
+    voice or language would not get it.
 
     ## Example
     ```
@@ -64,7 +64,7 @@ def mixed_prompt(ctx: Context) -> Iterator[Finding]:
 
 
 def _disagreeing_says(gather: nodes.Gather, says: list[nodes.Say]) -> Iterator[Finding]:
-    """`say` lines of one prompt that ask for a voice, language or ssml the speech cannot have."""
+    """`say` lines of one prompt that ask for a voice or language the speech cannot have."""
     for option in ("voice", "language"):
         own: nodes.Str | None = getattr(gather, option)
         values = [getattr(s, option) for s in says]
@@ -88,14 +88,6 @@ def _disagreeing_says(gather: nodes.Gather, says: list[nodes.Say]) -> Iterator[F
                 "on the gather line, or move this `say` before the gather",
             )
             break
-    if any(s.ssml for s in says) and not all(s.ssml for s in says):
-        odd = next(s for s in says if s.ssml != says[0].ssml)
-        yield Finding(
-            odd.span,
-            "this gather's prompt mixes `ssml` and plain `say` lines",
-            label="ssml" if odd.ssml else "not ssml",
-            help="the lines are joined into one text: mark all of them `ssml`, or none",
-        )
 
 
 def _length(text: nodes.Str) -> int:
