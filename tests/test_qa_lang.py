@@ -284,3 +284,20 @@ def test_gather_prompt_mixing_ssml_and_plain_lines_is_accepted() -> None:
         '        on digits "1", "2": hangup\n'
     ) + ENDS
     assert codes(text) == []
+
+
+def test_an_ai_gather_may_name_a_recognition_language_or_a_speak_language() -> None:
+    from flowlang.lint import check_source
+    from flowlang.source import Source
+
+    def codes(language: str) -> list[str]:
+        text = (
+            'voice "Telnyx.KokoroTTS.af"\n\nmain:\n    answer\n'
+            f'    ai_gather into b language "{language}":\n'
+            '        field n string "Name"\n        on valid: hangup\n        on invalid: hangup\n'
+        )
+        return [d.code for d in check_source(Source("a.flow", text))]
+
+    assert codes("en") == []
+    assert codes("en-US") == []
+    assert codes("zz") == ["FL404"]

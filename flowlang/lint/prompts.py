@@ -214,21 +214,23 @@ def missing_voice(ctx: Context) -> Iterator[Finding]:
             )
 
 
-def _languages(ctx: Context) -> Iterator[nodes.Str]:
+def _languages(ctx: Context) -> Iterator[tuple[nodes.Str, bool]]:
+    """Every `language` written, and whether it is an ai_gather's own (a recognition language)."""
     setting = ctx.flow.setting("language")
     if setting is not None:
-        yield setting
+        yield setting, False
     for stmt in ctx.of_type(nodes.Say, nodes.Gather, nodes.AiGather):
         assert isinstance(stmt, nodes.Say | nodes.Gather | nodes.AiGather)
         if stmt.language is not None:
-            yield stmt.language
+            yield stmt.language, isinstance(stmt, nodes.AiGather)
 
 
 @rule("FL404", "unknown-language", Severity.ERROR)
 def unknown_language(ctx: Context) -> Iterator[Finding]:
     """## What it does
     Checks that every `language` (the file setting, a `say`'s, a gather's, an ai_gather's) is
-    one Telnyx's speech accepts, such as `en-US`, `en-GB`, `de-DE`, `fr-FR` or `es-MX`.
+    one Telnyx's speech accepts, such as `en-US`, `en-GB`, `de-DE`, `fr-FR` or `es-MX`. An
+    ai_gather may also name the speech-recognition code Telnyx takes there, such as `en` or `de`.
 
     ## Why is this bad?
     Telnyx rejects speech in a language it does not know.
@@ -243,10 +245,16 @@ def unknown_language(ctx: Context) -> Iterator[Finding]:
     language "en-US"
     ```
     """
+    # gather_using_ai itself takes recognition codes (`en`, `de`); an ai_gather may name one
+    # directly as well as a speak language (`en-US`), which is sent as its recognition code.
+    from flowlang.compiler import TRANSCRIPTION_LANGUAGES
+
     by_lower = {code.lower(): code for code in SPEAK_LANGUAGES}
-    for value in _languages(ctx):
+    for value, recognition in _languages(ctx):
         text = value.text
         if value.interpolations or text in SPEAK_LANGUAGES:
+            continue
+        if recognition and text in TRANSCRIPTION_LANGUAGES:
             continue
         guess = by_lower.get(text.lower()) or next(
             iter(difflib.get_close_matches(text, SPEAK_LANGUAGES, n=1, cutoff=0.6)), None
