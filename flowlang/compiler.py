@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from flowlang import nodes
 from flowlang.diagnostics import Diagnostic, Severity
 from flowlang.errors import FlowCompileError
+from flowlang.lint.telnyx_data import RECOGNITION_LANGUAGES
 from flowlang.program import (
     AiGatherOp,
     AnswerOp,
@@ -332,12 +333,6 @@ def _digit_bounds(digits: nodes.Int | nodes.DigitRange | None) -> tuple[int | No
     return None, None
 
 
-# gather_using_ai's `language` values (GoogleTranscriptionLanguage in the OpenAPI subset).
-TRANSCRIPTION_LANGUAGES = frozenset(
-    "af am ar az bg bn bs ca cs da de el en es et eu fa fi fil fr gl gu hi hr hu hy id is it iw "
-    "ja jv ka kk km kn ko lo lt lv mk ml mn mr ms my ne nl no pa pl pt ro ru rw si sk sl sq sr "
-    "ss st su sv sw ta te th tn tr ts uk ur uz ve vi xh yue zh zu".split()
-)
 # Speak languages whose primary subtag Google names otherwise.
 TRANSCRIPTION_ALIASES = {"arb": "ar", "cmn": "zh", "nb": "no", "nn": "no", "he": "iw"}
 
@@ -351,4 +346,4 @@ def _transcription_language(language: nodes.Str | None) -> str | None:
         return None
     primary = language.text.split("-")[0].lower()
     primary = TRANSCRIPTION_ALIASES.get(primary, primary)
-    return primary if primary in TRANSCRIPTION_LANGUAGES else None
+    return primary if primary in RECOGNITION_LANGUAGES else None

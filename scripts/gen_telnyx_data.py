@@ -37,11 +37,15 @@ def extract(spec: dict[str, Any]) -> dict[str, Any]:
     speak = _request(spec, "speak")
     gather = _request(spec, "gather")
     transfer = _request(spec, "transfer")
+    ai_language = _request(spec, "gather_using_ai")["language"]
     for name in ("timeout_millis", "inter_digit_timeout_millis", "initial_timeout_millis"):
         if gather[name].get("format") != "int32":
             raise SystemExit(f"gather.{name} is no longer an int32")
     return {
         "SPEAK_LANGUAGES": tuple(speak["language"]["enum"]),
+        "RECOGNITION_LANGUAGES": tuple(
+            code for choice in ai_language["oneOf"] for code in choice["enum"]
+        ),
         "PAYLOAD_MAX_CHARS": _number(speak["payload"]["description"], r"([\d,]+) character limit"),
         "DIGITS_MIN": _number(gather["minimum_digits"]["description"], r"minimum value of (\d+)"),
         "DIGITS_MAX": _number(gather["maximum_digits"]["description"], r"maximum value of (\d+)"),
@@ -56,6 +60,7 @@ def extract(spec: dict[str, Any]) -> dict[str, Any]:
 def render(spec: dict[str, Any]) -> str:
     facts = extract(spec)
     languages = "".join(f'    "{code}",\n' for code in facts["SPEAK_LANGUAGES"])
+    recognition = "".join(f'    "{code}",\n' for code in facts["RECOGNITION_LANGUAGES"])
     return (
         '"""Facts about Telnyx that the linter checks flows against."""\n'
         "\n"
@@ -64,6 +69,9 @@ def render(spec: dict[str, Any]) -> str:
         "\n"
         "# `speak` (and `gather_using_speak`) `language` values.\n"
         f"SPEAK_LANGUAGES = (\n{languages})\n"
+        "\n"
+        "# `gather_using_ai` `language` values: speech-recognition languages (`en`, not `en-US`).\n"
+        f"RECOGNITION_LANGUAGES = (\n{recognition})\n"
         "\n"
         "# The longest `payload` Telnyx speaks, in characters.\n"
         f"PAYLOAD_MAX_CHARS = {facts['PAYLOAD_MAX_CHARS']}\n"

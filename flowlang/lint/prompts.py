@@ -11,7 +11,7 @@ from flowlang.diagnostics import Severity
 from flowlang.lint.context import Context
 from flowlang.lint.gather import branches, gathers, has_catch_all
 from flowlang.lint.registry import Finding, rule
-from flowlang.lint.telnyx_data import PAYLOAD_MAX_CHARS, SPEAK_LANGUAGES
+from flowlang.lint.telnyx_data import PAYLOAD_MAX_CHARS, RECOGNITION_LANGUAGES, SPEAK_LANGUAGES
 from flowlang.source import Span
 
 
@@ -247,14 +247,12 @@ def unknown_language(ctx: Context) -> Iterator[Finding]:
     """
     # gather_using_ai itself takes recognition codes (`en`, `de`); an ai_gather may name one
     # directly as well as a speak language (`en-US`), which is sent as its recognition code.
-    from flowlang.compiler import TRANSCRIPTION_LANGUAGES
-
     by_lower = {code.lower(): code for code in SPEAK_LANGUAGES}
     for value, recognition in _languages(ctx):
         text = value.text
         if value.interpolations or text in SPEAK_LANGUAGES:
             continue
-        if recognition and text in TRANSCRIPTION_LANGUAGES:
+        if recognition and text in RECOGNITION_LANGUAGES:
             continue
         guess = by_lower.get(text.lower()) or next(
             iter(difflib.get_close_matches(text, SPEAK_LANGUAGES, n=1, cutoff=0.6)), None
