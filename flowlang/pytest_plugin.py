@@ -45,7 +45,18 @@ class ScenarioFileCollector(pytest.File):
             )
 
 
-class ScenarioItem(pytest.Item):
+class _ScenarioReport(pytest.Item):
+    """An item whose failure is a ScenarioProblem: shown as its text, with no Python trace."""
+
+    def repr_failure(
+        self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None
+    ) -> str:
+        if isinstance(excinfo.value, ScenarioProblem):
+            return str(excinfo.value)
+        return str(super().repr_failure(excinfo))
+
+
+class ScenarioItem(_ScenarioReport):
     """One scenario, run against its flow."""
 
     def __init__(self, *, scenario: Scenario, loaded: Any, **kwargs: Any) -> None:
@@ -63,18 +74,11 @@ class ScenarioItem(pytest.Item):
                 side_by_side(result, str(self.loaded.path), str(self.loaded.flow_path))
             )
 
-    def repr_failure(
-        self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None
-    ) -> str:
-        if isinstance(excinfo.value, ScenarioProblem):
-            return str(excinfo.value)
-        return str(super().repr_failure(excinfo))
-
     def reportinfo(self) -> tuple[Path, int, str]:
         return self.path, self.scenario.span.line - 1, f"scenario: {self.scenario.name}"
 
 
-class BrokenScenarioFile(pytest.Item):
+class BrokenScenarioFile(_ScenarioReport):
     """A scenario file (or its flow) with errors: fails with the diagnostics."""
 
     def __init__(self, *, problems: str, **kwargs: Any) -> None:
@@ -83,13 +87,6 @@ class BrokenScenarioFile(pytest.Item):
 
     def runtest(self) -> None:
         raise ScenarioProblem(self.problems)
-
-    def repr_failure(
-        self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None
-    ) -> str:
-        if isinstance(excinfo.value, ScenarioProblem):
-            return str(excinfo.value)
-        return str(super().repr_failure(excinfo))
 
     def reportinfo(self) -> tuple[Path, int, str]:
         return self.path, 0, f"scenarios: {self.path.name}"
