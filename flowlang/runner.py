@@ -154,9 +154,7 @@ def _guarded(
 
 
 def _failsafe(state: dict[str, Any], digest: str, event: Event | None, end: End) -> Outcome:
-    # attrs' `converter=tuple` leaves the field's element type unknown to mypy.
-    commands: Any = _hangup(digest, event)
-    return Outcome(state, commands, end=end)
+    return Outcome(state, _hangup(digest, event), end=end)
 
 
 def _change(
