@@ -80,8 +80,8 @@ def time_phases(text: str) -> tuple[float, float]:
     import gc
 
     from flowlang.lint import lint
-    from flowlang.parser import parse_source
     from flowlang.source import Source
+    from flowlang.syntax.parser import parse_source
 
     gc.disable()
     source = Source("bench.flow", text)

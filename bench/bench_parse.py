@@ -1,4 +1,4 @@
-"""Parse speed: lines per second of `flowlang.parser.parse` on a generated 20,000-line flow,
+"""Parse speed: lines per second of `flowlang.syntax.parser.parse` on a generated 20,000-line flow,
 against a bare Lark parse of the same text with the same grammar (Lark's own tree, no nodes).
 
 Run: .venv/bin/python bench/bench_parse.py   (prints figures; targets: >= 30,000 lines/s,
@@ -13,9 +13,9 @@ from collections.abc import Callable
 from lark import Lark
 from lark.indenter import Indenter
 
-from flowlang.parser import grammar_path, parse
 from flowlang.syntax.indenter import FlowIndenter
 from flowlang.syntax.lexer import FlowLexer
+from flowlang.syntax.parser import grammar_path, parse
 from flowlang.syntax.problems import Run
 
 TARGET_LINES = 20_000

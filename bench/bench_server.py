@@ -51,10 +51,10 @@ def _sign(key: Any, body: bytes) -> dict[str, str]:
 
 def call_webhooks(program: Any, call_control_id: str, inputs: list[str]) -> list[bytes]:
     """The webhooks Telnyx sends, in order, for one call of `program` with caller `inputs`."""
-    from flowlang.phone import Phone, to_event
+    from flowlang.offline.phone import Phone, to_event
+    from flowlang.offline.simulator import parse_input
     from flowlang.runtime.events import CallInfo
     from flowlang.runtime.interpreter import Interpreter
-    from flowlang.simulator import parse_input
 
     info = CallInfo(call_control_id)
     phone = Phone(info)
@@ -93,10 +93,10 @@ def serve(port_out: Any, store_path: str, public_key: bytes) -> None:
     from flowlang.cli.inputs import read_source
     from flowlang.cli.serve import start_logging
     from flowlang.compiler import compile_source
-    from flowlang.server import create_app, listening_socket
-    from flowlang.store import open_store
-    from flowlang.telnyx.signature import SignatureError, Verifier, load_public_key
-    from flowlang.telnyx.webhooks import MalformedWebhook, parse_webhook
+    from flowlang.serve.app import create_app, listening_socket
+    from flowlang.serve.store import open_store
+    from flowlang.serve.telnyx.signature import SignatureError, Verifier, load_public_key
+    from flowlang.serve.telnyx.webhooks import MalformedWebhook, parse_webhook
 
     # Log as `flowlang serve` does (one JSON line per webhook and command), into the void.
     start_logging(open(os.devnull, "w"))  # noqa: SIM115 - lives as long as the process
@@ -238,7 +238,7 @@ def main() -> int:
 
     from flowlang.cli.inputs import read_source
     from flowlang.compiler import compile_source
-    from flowlang.store.sqlite import SQLiteStore
+    from flowlang.serve.store.sqlite import SQLiteStore
 
     program = compile_source(read_source(FLOW))
     key = SigningKey.generate()

@@ -9,8 +9,8 @@ import json
 import time
 
 from flowlang.compiler import compile_source
-from flowlang.phone import Press, Silence
-from flowlang.simulator import Simulation, simulate
+from flowlang.offline.phone import Press, Silence
+from flowlang.offline.simulator import Simulation, simulate
 from flowlang.source import Source
 
 VOICE = 'voice "Telnyx.KokoroTTS.af"\n'

@@ -26,10 +26,10 @@ _EXPORTS = {
     "FlowError": "flowlang.errors",
     "FlowSyntaxError": "flowlang.errors",
     "FlowCompileError": "flowlang.errors",
-    "parse": "flowlang.parser",
-    "parse_source": "flowlang.parser",
-    "format_flow": "flowlang.fmt",
-    "format_text": "flowlang.fmt",
+    "parse": "flowlang.syntax.parser",
+    "parse_source": "flowlang.syntax.parser",
+    "format_flow": "flowlang.syntax.fmt",
+    "format_text": "flowlang.syntax.fmt",
     "check_source": "flowlang.lint",
     "compile_flow": "flowlang.compiler",
     "compile_source": "flowlang.compiler",
@@ -39,7 +39,7 @@ _EXPORTS = {
     "Event": "flowlang.runtime.events",
     "Command": "flowlang.runtime.commands",
     "Outcome": "flowlang.runtime.outcome",
-    "simulate": "flowlang.simulator",
+    "simulate": "flowlang.offline.simulator",
 }
 
 __all__ = [
@@ -71,16 +71,16 @@ if TYPE_CHECKING:
     from flowlang.compiler import compile_flow, compile_source
     from flowlang.diagnostics import Diagnostic, Severity, render_text
     from flowlang.errors import FlowCompileError, FlowError, FlowSyntaxError
-    from flowlang.fmt import format_flow, format_text
     from flowlang.lint import check_source
-    from flowlang.parser import parse, parse_source
+    from flowlang.offline.simulator import simulate
     from flowlang.program import Program
     from flowlang.runtime.commands import Command
     from flowlang.runtime.events import CallInfo, Event
     from flowlang.runtime.interpreter import Interpreter
     from flowlang.runtime.outcome import Outcome
-    from flowlang.simulator import simulate
     from flowlang.source import Source, Span
+    from flowlang.syntax.fmt import format_flow, format_text
+    from flowlang.syntax.parser import parse, parse_source
 
 
 def __getattr__(name: str) -> Any:

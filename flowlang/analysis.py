@@ -17,8 +17,8 @@ from collections.abc import Iterable, Iterator
 
 from attrs import field, frozen
 
-from flowlang import nodes
 from flowlang.source import Span
+from flowlang.syntax import nodes
 
 BUILTIN_VARIABLES = frozenset({"caller", "called", "digits"})
 

@@ -6,7 +6,6 @@ import hashlib
 import json
 from collections.abc import Sequence
 
-from flowlang import nodes
 from flowlang.diagnostics import Diagnostic, Severity
 from flowlang.errors import FlowCompileError
 from flowlang.lint.telnyx_data import RECOGNITION_LANGUAGES
@@ -33,6 +32,7 @@ from flowlang.program import (
     TransferOp,
 )
 from flowlang.source import Source
+from flowlang.syntax import nodes
 
 __all__ = ["build_program", "compile_flow", "compile_source"]
 
@@ -43,7 +43,7 @@ DEFAULT_TRIES = 3
 
 def compile_source(source: Source) -> Program:
     """Parse and compile `source`; raises FlowSyntaxError or FlowCompileError with diagnostics."""
-    from flowlang.parser import parse_source
+    from flowlang.syntax.parser import parse_source
 
     return compile_flow(parse_source(source), source)
 

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from attrs import frozen
 
-from flowlang import nodes
 from flowlang.analysis import Edge, Graph, Node, analyze
-from flowlang.fmt import render_expr
+from flowlang.syntax import nodes
+from flowlang.syntax.fmt import render_expr
 
 SHOWN = (nodes.Gather, nodes.AiGather, nodes.Assistant, nodes.If)
 LABEL_WIDTH = 40

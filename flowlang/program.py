@@ -12,8 +12,8 @@ from __future__ import annotations
 
 from attrs import field, frozen
 
-from flowlang.nodes import Expr, Str
 from flowlang.source import Source
+from flowlang.syntax.nodes import Expr, Str
 
 
 @frozen

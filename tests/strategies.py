@@ -19,7 +19,7 @@ import string
 import attrs
 from hypothesis import strategies as st
 
-from flowlang.nodes import (
+from flowlang.syntax.nodes import (
     AiGather,
     Answer,
     Assistant,

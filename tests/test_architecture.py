@@ -14,9 +14,9 @@ PACKAGE = Path(__file__).resolve().parent.parent / "flowlang"
 # The interpreter is pure: events in, commands out. Network, crypto, clocks, randomness and the
 # Telnyx HTTP layer live at the edges (simulator, server).
 FORBIDDEN_IN_RUNTIME = {
-    "flowlang.telnyx",
-    "flowlang.server",
-    "flowlang.store",
+    "flowlang.serve.telnyx",
+    "flowlang.serve.app",
+    "flowlang.serve.store",
     "httpx",
     "nacl",
     "uvicorn",
@@ -56,8 +56,8 @@ def test_runtime_modules_do_no_io(path: Path) -> None:
 
 def test_forbidden_import_scan_catches_a_violation(tmp_path: Path) -> None:
     bad = tmp_path / "bad.py"
-    bad.write_text("import httpx\nfrom flowlang.telnyx.client import X\nimport time\n")
-    assert forbidden(imported_modules(bad)) == {"httpx", "flowlang.telnyx.client", "time"}
+    bad.write_text("import httpx\nfrom flowlang.serve.telnyx.client import X\nimport time\n")
+    assert forbidden(imported_modules(bad)) == {"httpx", "flowlang.serve.telnyx.client", "time"}
 
 
 HEAVY = ("httpx", "nacl", "uvicorn", "hypothesis", "sqlite3", "jsonschema")

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from flowlang.fmt import format_flow, render_expr, render_str
-from flowlang.nodes import (
+from flowlang.syntax.fmt import format_flow, render_expr, render_str
+from flowlang.syntax.nodes import (
     AiGather,
     Answer,
     Assistant,
@@ -225,7 +225,7 @@ def test_comments_without_positions_are_still_written_once():
 
 
 def test_a_blank_line_between_statements_is_kept_once() -> None:
-    from flowlang.fmt import format_text
+    from flowlang.syntax.fmt import format_text
 
     text = (
         'voice "V"\n\nmain:\n    answer\n\n\n    # greet\n    say "hi"\n'
@@ -240,7 +240,7 @@ def test_a_blank_line_between_statements_is_kept_once() -> None:
 
 
 def test_statements_written_together_stay_together() -> None:
-    from flowlang.fmt import format_text
+    from flowlang.syntax.fmt import format_text
 
     text = 'voice "V"\n\nmain:\n    answer\n    say "hi"\n    hangup\n'
     assert format_text(text) == text

@@ -88,7 +88,7 @@ def test_a_folder_without_flows_is_a_usage_error(tmp_path, capsys):
 
 
 def test_formatting_keeps_what_the_flow_means_on_a_real_example(tmp_path, capsys):
-    from flowlang.parser import parse
+    from flowlang.syntax.parser import parse
 
     path = tmp_path / "acme.flow"
     original = (

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from flowlang.errors import FlowSyntaxError
-from flowlang.fmt import format_text
-from flowlang.parser import parse
+from flowlang.syntax.fmt import format_text
+from flowlang.syntax.parser import parse
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = ("docs/language.md", "docs/tutorial.md")

@@ -11,9 +11,9 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
 from flowlang.errors import FlowSyntaxError
-from flowlang.fmt import format_flow, format_text
-from flowlang.nodes import Flow
-from flowlang.parser import parse
+from flowlang.syntax.fmt import format_flow, format_text
+from flowlang.syntax.nodes import Flow
+from flowlang.syntax.parser import parse
 from tests.strategies import flows
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from hypothesis import HealthCheck, given, settings
 
-from flowlang.fmt import format_flow
 from flowlang.lint import check_source
-from flowlang.nodes import Field, Gather, Message, Name, walk
 from flowlang.source import Source
+from flowlang.syntax.fmt import format_flow
+from flowlang.syntax.nodes import Field, Gather, Message, Name, walk
 from tests.strategies import KEYWORDS, flows
 
 PROPERTY = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])

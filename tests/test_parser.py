@@ -14,10 +14,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from flowlang import nodes as n
 from flowlang.errors import FlowSyntaxError
-from flowlang.parser import KEYWORDS, grammar_path, parse
 from flowlang.source import Span
+from flowlang.syntax import nodes as n
+from flowlang.syntax.parser import KEYWORDS, grammar_path, parse
 from tests.language_examples import SECTION_1, SECTION_4, SECTION_5
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -545,7 +545,7 @@ def test_installed_layout_finds_the_grammar_inside_the_package(tmp_path: Path) -
     (site / "flowlang" / "grammar").mkdir()
     shutil.copy(ROOT / "grammar" / "flowlang.lark", site / "flowlang" / "grammar")
     script = (
-        "from flowlang.parser import grammar_path, parse\n"
+        "from flowlang.syntax.parser import grammar_path, parse\n"
         "print(grammar_path())\n"
         "print(len(parse('main:\\n    hangup\\n').steps))\n"
     )

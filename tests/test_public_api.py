@@ -52,7 +52,10 @@ def test_an_unknown_name_is_an_attribute_error() -> None:
 
 
 def test_importing_the_package_loads_no_parser() -> None:
-    code = "import sys, flowlang; print('flowlang.parser' in sys.modules, 'lark' in sys.modules)"
+    code = (
+        "import sys, flowlang; "
+        "print('flowlang.syntax.parser' in sys.modules, 'lark' in sys.modules)"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.split() == ["False", "False"]
 

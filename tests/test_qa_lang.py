@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from flowlang.fmt import format_flow, format_text
 from flowlang.lint import check_source
-from flowlang.parser import parse
 from flowlang.source import Source
+from flowlang.syntax.fmt import format_flow, format_text
+from flowlang.syntax.parser import parse
 
 HEAD = 'voice "Telnyx.KokoroTTS.af"\nmain:\n    answer\n'
 ENDS = "        on invalid: hangup\n        on timeout: hangup\n"

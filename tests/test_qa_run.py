@@ -93,7 +93,7 @@ def _serve_once_per_request(answer_status: int):
 def _send_with_key(api_key: str):
     import asyncio
 
-    from flowlang.telnyx.client import TelnyxClient
+    from flowlang.serve.telnyx.client import TelnyxClient
 
     server, seen = _serve_once_per_request(200)
 

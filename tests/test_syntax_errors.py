@@ -11,8 +11,8 @@ from hypothesis import strategies as st
 
 from flowlang.diagnostics import Severity, render_text
 from flowlang.errors import FlowSyntaxError
-from flowlang.parser import KEYWORDS, parse
 from flowlang.source import Source
+from flowlang.syntax.parser import KEYWORDS, parse
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "syntax"
 CASES = sorted(path.stem for path in FIXTURES.glob("*.flow"))

@@ -32,7 +32,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from flowlang.diagnostics import render_text
     from flowlang.errors import FlowSyntaxError
-    from flowlang.fmt import format_text
+    from flowlang.syntax.fmt import format_text
 
     if args.paths == ["-"]:
         return _standard_input(args)
@@ -85,8 +85,8 @@ def _standard_input(args: argparse.Namespace) -> int:
     """Format what comes on standard input (an editor's buffer) and print it."""
     from flowlang.diagnostics import render_text
     from flowlang.errors import FlowSyntaxError
-    from flowlang.fmt import format_text
     from flowlang.source import Source
+    from flowlang.syntax.fmt import format_text
 
     data = sys.stdin.buffer.read()
     try:

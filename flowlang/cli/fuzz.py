@@ -30,7 +30,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from flowlang.cli.simulate import load_program
-    from flowlang.fuzz import fuzz, simulate_command
+    from flowlang.offline.fuzz import fuzz, simulate_command
 
     source = read_source(args.flow)
     program = load_program(source)

@@ -21,7 +21,7 @@ def run(args: argparse.Namespace) -> int:
     from flowlang.diagnostics import render_text
     from flowlang.errors import FlowSyntaxError
     from flowlang.graph import to_dot, to_mermaid
-    from flowlang.parser import parse_source
+    from flowlang.syntax.parser import parse_source
 
     source = read_source(args.flow)
     try:

@@ -13,8 +13,8 @@ from typing import TYPE_CHECKING, TextIO
 from flowlang.cli.inputs import UsageError, read_source
 
 if TYPE_CHECKING:
+    from flowlang.serve.telnyx.signature import Verifier
     from flowlang.source import Source
-    from flowlang.telnyx.signature import Verifier
 
 DEFAULT_STORE = "sqlite:///flowlang.db"
 DEFAULT_API_BASE = "https://api.telnyx.com/v2"
@@ -138,7 +138,7 @@ def run(args: argparse.Namespace) -> int:
         )
     verifier: Verifier | None = None
     if public_key and not args.insecure_skip_verify:
-        from flowlang.telnyx.signature import PublicKeyError, Verifier, load_public_key
+        from flowlang.serve.telnyx.signature import PublicKeyError, Verifier, load_public_key
 
         try:
             verifier = Verifier(load_public_key(public_key))
@@ -147,8 +147,8 @@ def run(args: argparse.Namespace) -> int:
     if not 0 <= args.port <= 65535:
         raise UsageError(f"--port {args.port} is not a port number (0 to 65535)")
 
-    from flowlang.store import StoreError
-    from flowlang.store.url import store_path
+    from flowlang.serve.store import StoreError
+    from flowlang.serve.store.url import store_path
 
     try:
         store_path(args.store)
@@ -174,8 +174,8 @@ def _serve(source: Source, args: argparse.Namespace, verifier: Verifier | None) 
 
     from flowlang.compiler import compile_source
     from flowlang.errors import FlowError
-    from flowlang.server import create_app, listening_socket
-    from flowlang.store import StoreError, open_store
+    from flowlang.serve.app import create_app, listening_socket
+    from flowlang.serve.store import StoreError, open_store
 
     try:
         program = compile_source(source)

@@ -33,7 +33,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from flowlang.simulator import InputError, parse_input
+    from flowlang.offline.simulator import InputError, parse_input
 
     source = read_source(args.flow)
     try:
@@ -68,8 +68,8 @@ def load_program(source: Any) -> Any:
 
 
 def scripted(program: Any, actions: list[Any], args: argparse.Namespace) -> int:
-    from flowlang.conversation import render
-    from flowlang.simulator import InputError, simulate
+    from flowlang.offline.conversation import render
+    from flowlang.offline.simulator import InputError, simulate
 
     try:
         transcript = simulate(program, actions, args.caller, args.called)
@@ -99,8 +99,8 @@ PROMPTS = {
 
 def interactive(program: Any, caller: str, called: str, stdin: TextIO, stdout: TextIO) -> int:
     """Play the call with a person typing what the caller does, one prompt per wait."""
-    from flowlang.conversation import conversation, ending, show
-    from flowlang.simulator import InputError, Simulation, parse_input
+    from flowlang.offline.conversation import conversation, ending, show
+    from flowlang.offline.simulator import InputError, Simulation, parse_input
 
     sim = Simulation.begin(program, caller, called)
     stdout.write(f"Call from {caller} to {called} (type quit to stop)\n")

@@ -19,10 +19,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from flowlang.cli.inputs import UsageError
-    from flowlang.scenario.coverage import coverage, render_json, render_text
-    from flowlang.scenario.report import side_by_side, summary_line, totals
-    from flowlang.scenario.run import run_scenario
-    from flowlang.scenario.suite import NoScenarios, find, load
+    from flowlang.offline.scenario.coverage import coverage, render_json, render_text
+    from flowlang.offline.scenario.report import side_by_side, summary_line, totals
+    from flowlang.offline.scenario.run import run_scenario
+    from flowlang.offline.scenario.suite import NoScenarios, find, load
 
     try:
         files = find(args.paths)

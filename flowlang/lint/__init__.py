@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from flowlang import nodes
 from flowlang.diagnostics import Diagnostic
 from flowlang.errors import FlowSyntaxError
 from flowlang.source import Source
+from flowlang.syntax import nodes
 
 __all__ = ["check_source", "lint"]
 
@@ -64,7 +64,7 @@ def check_source(
 ) -> list[Diagnostic]:
     """Parse `source` and lint it: its syntax errors (FL0xx) if it does not parse, else the
     rules' findings. Syntax errors are always reported, whatever `select` / `ignore` say."""
-    from flowlang.parser import parse_source
+    from flowlang.syntax.parser import parse_source
 
     try:
         flow = parse_source(source)

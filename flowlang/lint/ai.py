@@ -5,11 +5,11 @@ from __future__ import annotations
 import difflib
 from collections.abc import Iterator
 
-from flowlang import nodes
 from flowlang.diagnostics import Severity
 from flowlang.lint.context import Context
 from flowlang.lint.registry import Finding, rule
 from flowlang.source import Span
+from flowlang.syntax import nodes
 
 FIELD_TYPES = ("string", "integer", "number", "boolean")
 DTMF_KEYS = "0123456789*#"

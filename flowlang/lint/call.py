@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from flowlang import nodes
 from flowlang.analysis import NEEDS_ANSWER
 from flowlang.diagnostics import Severity
 from flowlang.lint.context import Context
 from flowlang.lint.registry import Finding, rule
 from flowlang.lint.telnyx_data import TRANSFER_TIMEOUT_SECS
+from flowlang.syntax import nodes
 
 STATEMENT_NAMES = {
     nodes.Answer: "answer",

@@ -6,9 +6,9 @@ from collections.abc import Iterator
 
 from attrs import field, frozen
 
-from flowlang import nodes
 from flowlang.analysis import Analysis, analyze
 from flowlang.source import Source
+from flowlang.syntax import nodes
 
 Block = tuple[nodes.Node, tuple[nodes.Node, ...]]
 

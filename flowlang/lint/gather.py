@@ -6,12 +6,12 @@ from collections.abc import Iterator
 
 from attrs import frozen
 
-from flowlang import nodes
 from flowlang.diagnostics import Severity
 from flowlang.lint.context import Context
 from flowlang.lint.registry import Finding, rule
 from flowlang.lint.telnyx_data import DIGITS_MAX, DIGITS_MIN, MILLIS_MAX
 from flowlang.source import Span
+from flowlang.syntax import nodes
 
 DTMF_KEYS = "0123456789*#"
 DEFAULT_TERMINATOR = "#"

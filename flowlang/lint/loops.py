@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from flowlang import nodes
 from flowlang.analysis import Loop
 from flowlang.diagnostics import Severity
 from flowlang.lint.context import Context
 from flowlang.lint.registry import Finding, rule
 from flowlang.source import Span
+from flowlang.syntax import nodes
 
 
 def _goto_in(ctx: Context, loop: Loop) -> nodes.Goto | None:

@@ -6,13 +6,13 @@ import difflib
 import re
 from collections.abc import Iterator
 
-from flowlang import nodes
 from flowlang.diagnostics import Severity
 from flowlang.lint.context import Context
 from flowlang.lint.gather import branches, gathers, has_catch_all
 from flowlang.lint.registry import Finding, rule
 from flowlang.lint.telnyx_data import PAYLOAD_MAX_CHARS, RECOGNITION_LANGUAGES, SPEAK_LANGUAGES
 from flowlang.source import Span
+from flowlang.syntax import nodes
 
 
 @rule("FL401", "mixed-prompt", Severity.ERROR)

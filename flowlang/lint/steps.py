@@ -8,10 +8,10 @@ from __future__ import annotations
 import difflib
 from collections.abc import Iterator
 
-from flowlang import nodes
 from flowlang.diagnostics import Severity
 from flowlang.lint.context import Context
 from flowlang.lint.registry import Finding, rule
+from flowlang.syntax import nodes
 
 
 def _line(node: nodes.Node) -> int:

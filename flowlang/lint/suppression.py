@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from flowlang import nodes
+from flowlang.syntax import nodes
 
 IGNORE_COMMENT = re.compile(r"#\s*flowlang:\s*ignore\[([^\]]*)\]", re.IGNORECASE)
 

@@ -19,7 +19,7 @@ import json
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from flowlang import nodes
+from flowlang.syntax import nodes
 
 __all__ = [
     "EvalError",

@@ -8,8 +8,8 @@ from typing import Any
 from attrs import frozen
 from lark import Token, Transformer
 
-from flowlang import nodes as n
 from flowlang.source import Span
+from flowlang.syntax import nodes as n
 from flowlang.syntax.indenter import LAYOUT
 from flowlang.syntax.problems import Problem, Run
 from flowlang.syntax.strings import decode

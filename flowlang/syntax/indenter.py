@@ -9,8 +9,8 @@ from collections.abc import Iterator
 from lark import Token
 from lark.indenter import Indenter
 
-from flowlang.nodes import Comment
 from flowlang.source import Span
+from flowlang.syntax.nodes import Comment
 from flowlang.syntax.problems import Problem, ProblemError, Run
 
 NL = "_NL"

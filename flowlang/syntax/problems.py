@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from attrs import define, field, frozen
 
-from flowlang.nodes import Comment
 from flowlang.source import Span
+from flowlang.syntax.nodes import Comment
 
 
 @frozen

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import re
 
-from flowlang.nodes import Interp, Str
 from flowlang.source import Span
+from flowlang.syntax.nodes import Interp, Str
 from flowlang.syntax.problems import Problem
 
 ESCAPES = {'"': '"', "\\": "\\", "n": "\n"}

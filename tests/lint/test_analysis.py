@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from hypothesis import HealthCheck, given, settings
 
-from flowlang import nodes
 from flowlang.analysis import Graph, analyze, build
 from flowlang.graph import to_dot, to_mermaid
 from flowlang.lint import lint
 from flowlang.lint.registry import all_rules
-from flowlang.parser import parse
 from flowlang.source import Source
+from flowlang.syntax import nodes
+from flowlang.syntax.parser import parse
 from tests.strategies import flows
 
 # Drawing random flows is the slow part (the strategy builds large trees): keep the count modest.

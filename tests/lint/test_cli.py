@@ -206,7 +206,7 @@ def test_selection_longest_match_wins(
 
 def test_graph_shows_conditions_and_the_hangup_handler() -> None:
     from flowlang.graph import to_mermaid
-    from flowlang.parser import parse
+    from flowlang.syntax.parser import parse
 
     text = (
         'voice "v"\n\nmain:\n    answer\n    if caller == "+1":\n        hangup\n'

@@ -61,7 +61,7 @@ def test_linter_does_not_read_the_spec_at_run_time() -> None:
 
 def test_graph_doc_shows_the_current_drawing_of_its_example() -> None:
     from flowlang.graph import to_mermaid
-    from flowlang.parser import parse
+    from flowlang.syntax.parser import parse
 
     text = (ROOT / "examples" / "acme_main.flow").read_text(encoding="utf-8")
     page = (ROOT / "docs" / "graph.md").read_text(encoding="utf-8")

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from flowlang.fmt import format_text
 from flowlang.lint import check_source
 from flowlang.source import Source
+from flowlang.syntax.fmt import format_text
 
 EXAMPLES = sorted((Path(__file__).resolve().parents[2] / "examples").rglob("*.flow"))
 

@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from flowlang import nodes
 from flowlang.lint import check_source, lint
 from flowlang.lint.registry import all_rules
 from flowlang.source import Source, Span
+from flowlang.syntax import nodes
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 FIXTURE_FILES = sorted(FIXTURES.glob("*.flow"))

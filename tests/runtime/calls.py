@@ -14,13 +14,13 @@ import json
 from typing import Any
 
 from flowlang.compiler import build_program, compile_source
-from flowlang.parser import parse_source
 from flowlang.program import Program
 from flowlang.runtime.commands import Command
 from flowlang.runtime.events import CallInfo, Event
 from flowlang.runtime.interpreter import Interpreter
 from flowlang.runtime.outcome import Outcome
 from flowlang.source import Source
+from flowlang.syntax.parser import parse_source
 from tests.openapi import validate_command
 
 CALL_ID = "v3:test-call"

@@ -10,9 +10,9 @@ import pytest
 
 from flowlang.compiler import build_program, compile_flow, compile_source
 from flowlang.errors import FlowCompileError, FlowSyntaxError
-from flowlang.parser import parse_source
 from flowlang.program import AiGatherOp, GatherOp, GotoOp, SayOp
 from flowlang.source import Source
+from flowlang.syntax.parser import parse_source
 
 GOOD = 'voice "Telnyx.KokoroTTS.af"\nlanguage "en-US"\n\nmain:\n    answer\n    say "Hi"\n'
 

@@ -8,7 +8,6 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from flowlang import nodes
 from flowlang.runtime.expressions import (
     EvalError,
     compare,
@@ -19,6 +18,7 @@ from flowlang.runtime.expressions import (
     text_of,
     truthy,
 )
+from flowlang.syntax import nodes
 
 
 def var(path: str) -> nodes.Var:

@@ -16,12 +16,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from flowlang.compiler import build_program
-from flowlang.nodes import Flow
 from flowlang.program import Program
 from flowlang.runtime.events import CallInfo, Event
 from flowlang.runtime.interpreter import Interpreter
 from flowlang.runtime.outcome import Outcome
 from flowlang.source import Source
+from flowlang.syntax.nodes import Flow
 from tests.openapi import validate_command
 from tests.strategies import flows
 

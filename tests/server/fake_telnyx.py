@@ -21,10 +21,10 @@ from urllib.parse import unquote
 import httpx
 from nacl.signing import SigningKey
 
-from flowlang.phone import CallerAction, Phone, PhoneError
+from flowlang.offline.phone import CallerAction, Phone, PhoneError
+from flowlang.offline.simulator import parse_input
 from flowlang.runtime.commands import Command
 from flowlang.runtime.events import CallInfo
-from flowlang.simulator import parse_input
 from tests.openapi import command_errors
 from tests.server.signing import sign
 

@@ -17,7 +17,7 @@ from typing import Any
 
 import uvicorn
 
-from flowlang.server import listening_socket
+from flowlang.serve.app import listening_socket
 
 ROOT = Path(__file__).resolve().parents[2]
 

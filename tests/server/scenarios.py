@@ -7,7 +7,7 @@ from typing import Any
 
 from flowlang.cli.inputs import read_source
 from flowlang.compiler import compile_source
-from flowlang.simulator import simulate
+from flowlang.offline.simulator import simulate
 from tests.server.fake_telnyx import FakeCall, FakeTelnyx
 from tests.server.live import ROOT, wait_for
 

@@ -17,11 +17,11 @@ from nacl.signing import SigningKey
 
 from flowlang.cli.inputs import read_source
 from flowlang.compiler import compile_source
-from flowlang.server import create_app
-from flowlang.store import open_store
-from flowlang.telnyx.client import RetryPolicy
-from flowlang.telnyx.signature import Verifier
-from flowlang.telnyx.webhooks import CALL_EVENT_TYPES
+from flowlang.serve.app import create_app
+from flowlang.serve.store import open_store
+from flowlang.serve.telnyx.client import RetryPolicy
+from flowlang.serve.telnyx.signature import Verifier
+from flowlang.serve.telnyx.webhooks import CALL_EVENT_TYPES
 from tests.server import standin
 from tests.server.scenarios import EVERYTHING
 from tests.server.signing import sign

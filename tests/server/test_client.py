@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from flowlang.telnyx.client import ACTIONS, RetryPolicy, TelnyxClient, retry_after
+from flowlang.serve.telnyx.client import ACTIONS, RetryPolicy, TelnyxClient, retry_after
 
 OK = {"data": {"result": "ok"}}
 

@@ -11,10 +11,10 @@ import httpx
 import pytest
 from nacl.signing import SigningKey
 
-from flowlang.server import WebhookApp, create_app
-from flowlang.store import open_store
-from flowlang.telnyx.client import RetryPolicy
-from flowlang.telnyx.signature import Verifier
+from flowlang.serve.app import WebhookApp, create_app
+from flowlang.serve.store import open_store
+from flowlang.serve.telnyx.client import RetryPolicy
+from flowlang.serve.telnyx.signature import Verifier
 from tests.server.fake_telnyx import Chaos, FakeTelnyx
 from tests.server.live import ThreadServer, wait_for
 from tests.server.scenarios import (
@@ -74,7 +74,7 @@ def test_a_whole_call_runs_as_simulated(tmp_path: Path, flow: Path, inputs: list
 
 def test_every_action_is_exercised() -> None:
     actions = {a for flow, inputs in SCENARIOS for a, _ in expected(flow, inputs)}
-    from flowlang.telnyx.client import ACTIONS
+    from flowlang.serve.telnyx.client import ACTIONS
 
     assert actions == set(ACTIONS)
 

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import flowlang.store
-from flowlang import server
-from flowlang.telnyx import client, signature, webhooks
+import flowlang.serve.store
+from flowlang.serve import app as server
+from flowlang.serve.telnyx import client, signature, webhooks
 
 
 def test_store_exports() -> None:
-    assert sorted(flowlang.store.__all__) == [
+    assert sorted(flowlang.serve.store.__all__) == [
         "Applied",
         "CallChange",
         "OutboxItem",
@@ -17,8 +17,8 @@ def test_store_exports() -> None:
         "StoredCall",
         "open_store",
     ]
-    for name in flowlang.store.__all__:
-        assert hasattr(flowlang.store, name)
+    for name in flowlang.serve.store.__all__:
+        assert hasattr(flowlang.serve.store, name)
 
 
 def test_server_and_telnyx_entry_points_exist() -> None:

@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from nacl.signing import SigningKey
 
-from flowlang.telnyx.signature import (
+from flowlang.serve.telnyx.signature import (
     PublicKeyError,
     SignatureError,
     Verifier,

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from flowlang.runtime.commands import Command
-from flowlang.store import CallChange, StoredCall, StoreError, open_store
-from flowlang.store.sqlite import SQLiteStore
+from flowlang.serve.store import CallChange, StoredCall, StoreError, open_store
+from flowlang.serve.store.sqlite import SQLiteStore
 
 SOURCE = ("main.flow", "main:\n    answer\n")
 

@@ -11,8 +11,8 @@ import pytest
 
 from flowlang.cli.inputs import read_source
 from flowlang.compiler import compile_source
+from flowlang.serve.versions import FlowVersions
 from flowlang.source import Source
-from flowlang.versions import FlowVersions
 
 ONE = 'voice "Telnyx.KokoroTTS.af"\n\nmain:\n    answer\n    say "one"\n    hangup\n'
 TWO = ONE.replace('"one"', '"two"')

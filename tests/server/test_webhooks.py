@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from flowlang.telnyx.webhooks import MalformedWebhook, parse_webhook
+from flowlang.serve.telnyx.webhooks import MalformedWebhook, parse_webhook
 
 
 def envelope(event_type: str, payload: dict[str, object], event_id: str = "ev-1") -> bytes:

@@ -8,13 +8,13 @@ from typing import Any
 
 import pytest
 
-from flowlang.fuzz import fuzz
 from flowlang.lint import check_source
-from flowlang.phone import Phone
-from flowlang.scenario.coverage import coverage
-from flowlang.scenario.run import run_scenario
-from flowlang.scenario.suite import load
-from flowlang.simulator import Simulation
+from flowlang.offline.fuzz import fuzz
+from flowlang.offline.phone import Phone
+from flowlang.offline.scenario.coverage import coverage
+from flowlang.offline.scenario.run import run_scenario
+from flowlang.offline.scenario.suite import load
+from flowlang.offline.simulator import Simulation
 from flowlang.source import Source
 from tests.openapi import validate_command, validate_webhook
 from tests.sim.helpers import EXAMPLE_FLOWS
@@ -105,7 +105,7 @@ def test_state_survives_json_for_random_callers(path: Path) -> None:
     from hypothesis import given, settings
     from hypothesis import strategies as st
 
-    from flowlang.fuzz import Vocabulary
+    from flowlang.offline.fuzz import Vocabulary
 
     loaded = load(path.with_suffix(".scenarios"))
     vocabulary = Vocabulary(loaded.program)

@@ -6,7 +6,7 @@ import shlex
 from pathlib import Path
 
 from flowlang.cli import main
-from flowlang.fuzz import fuzz, simulate_command
+from flowlang.offline.fuzz import fuzz, simulate_command
 from tests.sim.helpers import VOICE, flow, program
 
 PLANTED = VOICE + flow(

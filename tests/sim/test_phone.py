@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from flowlang.phone import (
+from flowlang.offline.phone import (
     AiResult,
     ConversationEnds,
     HangUp,

@@ -10,10 +10,10 @@ import pytest
 
 from flowlang.cli import main
 from flowlang.diagnostics import render_text
-from flowlang.phone import AiResult, HangUp, KeyDuringAi, Press, Silence
-from flowlang.scenario.report import side_by_side
-from flowlang.scenario.run import run_scenario
-from flowlang.scenario.syntax import Act, Expect, ScenarioSyntaxError, parse_scenarios
+from flowlang.offline.phone import AiResult, HangUp, KeyDuringAi, Press, Silence
+from flowlang.offline.scenario.report import side_by_side
+from flowlang.offline.scenario.run import run_scenario
+from flowlang.offline.scenario.syntax import Act, Expect, ScenarioSyntaxError, parse_scenarios
 from flowlang.source import Source
 from tests.sim.helpers import EXAMPLES, flow, program
 

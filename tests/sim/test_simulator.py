@@ -8,12 +8,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from flowlang import fuzz as fuzz_module
-from flowlang import simulator
-from flowlang.phone import AiResult, ConversationEnds, HangUp, KeyDuringAi, Press, Silence
-from flowlang.runtime.commands import Command
-from flowlang.runtime.outcome import Outcome
-from flowlang.simulator import (
+from flowlang.offline import fuzz as fuzz_module
+from flowlang.offline import simulator
+from flowlang.offline.phone import AiResult, ConversationEnds, HangUp, KeyDuringAi, Press, Silence
+from flowlang.offline.simulator import (
     Entered,
     InputError,
     Note,
@@ -23,6 +21,8 @@ from flowlang.simulator import (
     parse_input,
     simulate,
 )
+from flowlang.runtime.commands import Command
+from flowlang.runtime.outcome import Outcome
 from tests.sim.helpers import VOICE, flow, program
 
 KEYS = st.text(st.sampled_from("0123456789*#"), min_size=1, max_size=8)
@@ -125,7 +125,7 @@ def test_a_run_that_waits_for_nothing_the_caller_can_do_is_stuck() -> None:
 
 
 def test_the_transcript_says_a_stuck_flow_is_stuck() -> None:
-    from flowlang.conversation import render
+    from flowlang.offline.conversation import render
 
     text = render(Simulation.begin(None, interpreter=NeverResumes()).transcript())
     assert text.endswith("The flow is stuck: it waits for answer, which nothing the caller "

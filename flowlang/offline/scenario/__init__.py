@@ -1,8 +1,13 @@
 """Scenario tests for flows: the `.scenarios` format, running scenarios, and what they cover."""
 
-from flowlang.scenario.coverage import Coverage, coverage
-from flowlang.scenario.run import ScenarioResult, run_scenario
-from flowlang.scenario.syntax import Scenario, ScenarioFile, ScenarioSyntaxError, parse_scenarios
+from flowlang.offline.scenario.coverage import Coverage, coverage
+from flowlang.offline.scenario.run import ScenarioResult, run_scenario
+from flowlang.offline.scenario.syntax import (
+    Scenario,
+    ScenarioFile,
+    ScenarioSyntaxError,
+    parse_scenarios,
+)
 
 __all__ = [
     "Coverage",

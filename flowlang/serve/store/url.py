@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flowlang.store.base import Store, StoreError
+from flowlang.serve.store.base import Store, StoreError
 
 DEFAULT_URL = "sqlite:///flowlang.db"
 
@@ -22,6 +22,6 @@ def store_path(url: str) -> str:
 def open_store(url: str = DEFAULT_URL) -> Store:
     """The store at `url`: `sqlite:///relative.db`, `sqlite:////absolute.db`, `sqlite:///:memory:`."""
     path = store_path(url)
-    from flowlang.store.sqlite import SQLiteStore
+    from flowlang.serve.store.sqlite import SQLiteStore
 
     return SQLiteStore(path)

@@ -11,9 +11,9 @@ from typing import TYPE_CHECKING
 
 from flowlang.diagnostics import Diagnostic, Severity
 from flowlang.errors import FlowSyntaxError
-from flowlang.nodes import Flow
 from flowlang.source import Source, Span
 from flowlang.syntax.explain import KEYWORDS
+from flowlang.syntax.nodes import Flow
 from flowlang.syntax.problems import Problem, ProblemError, Run
 
 if TYPE_CHECKING:
@@ -33,12 +33,14 @@ _LOCK = threading.Lock()
 
 def grammar_path() -> Path:
     """Where grammar/flowlang.lark is: inside the installed package, else in the source tree."""
-    here = Path(__file__).resolve().parent
-    for folder in (here / "grammar", here.parent / "grammar"):
+    package = Path(__file__).resolve().parent.parent
+    for folder in (package / "grammar", package.parent / "grammar"):
         candidate = folder / "flowlang.lark"
         if candidate.is_file():
             return candidate
-    raise FileNotFoundError(f"flowlang's grammar file flowlang.lark is missing (looked in {here})")
+    raise FileNotFoundError(
+        f"flowlang's grammar file flowlang.lark is missing (looked in {package})"
+    )
 
 
 @cache

@@ -8,10 +8,10 @@ import logging
 from collections.abc import Callable
 from typing import Any, Protocol
 
-from flowlang.store.base import Store, StoreError
-from flowlang.telnyx.client import SendResult
+from flowlang.serve.store.base import Store, StoreError
+from flowlang.serve.telnyx.client import SendResult
 
-logger = logging.getLogger("flowlang.server")
+logger = logging.getLogger("flowlang.serve.app")
 
 
 class Client(Protocol):

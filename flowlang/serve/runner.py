@@ -12,9 +12,9 @@ from flowlang.program import Program
 from flowlang.runtime.commands import Command
 from flowlang.runtime.events import CallInfo, Event
 from flowlang.runtime.outcome import End, LogLine, Outcome
-from flowlang.store.base import CallChange, Store, StoredCall
-from flowlang.telnyx.webhooks import CALL_EVENT_TYPES, Webhook
-from flowlang.versions import FlowVersions
+from flowlang.serve.store.base import CallChange, Store, StoredCall
+from flowlang.serve.telnyx.webhooks import CALL_EVENT_TYPES, Webhook
+from flowlang.serve.versions import FlowVersions
 
 # What became of a webhook, as logged: a run was started or advanced, or the event changed
 # nothing (and why).

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from flowlang.store.base import Applied, CallChange, OutboxItem, Store, StoredCall, StoreError
-from flowlang.store.url import open_store
+from flowlang.serve.store.base import Applied, CallChange, OutboxItem, Store, StoredCall, StoreError
+from flowlang.serve.store.url import open_store
 
 __all__ = [
     "Applied",

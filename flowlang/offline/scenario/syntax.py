@@ -10,7 +10,7 @@ from attrs import frozen
 
 from flowlang.diagnostics import Diagnostic, Severity
 from flowlang.errors import FlowSyntaxError
-from flowlang.phone import (
+from flowlang.offline.phone import (
     KEYS,
     AiResult,
     CallerAction,

@@ -12,7 +12,7 @@ from flowlang.errors import FlowError
 from flowlang.program import Program
 from flowlang.source import Source
 
-logger = logging.getLogger("flowlang.server")
+logger = logging.getLogger("flowlang.serve.app")
 
 Compile = Callable[[Source], Program]
 LoadSaved = Callable[[str], "tuple[str, str] | None"]

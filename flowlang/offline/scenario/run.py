@@ -6,10 +6,16 @@ from typing import Any
 
 from attrs import frozen
 
-from flowlang.conversation import SPOKEN, Line, conversation
-from flowlang.phone import HangUp
-from flowlang.scenario.syntax import Act, Expect, Scenario, ScenarioFile
-from flowlang.simulator import DEFAULT_CALLED, DEFAULT_CALLER, InputError, Simulation, Transcript
+from flowlang.offline.conversation import SPOKEN, Line, conversation
+from flowlang.offline.phone import HangUp
+from flowlang.offline.scenario.syntax import Act, Expect, Scenario, ScenarioFile
+from flowlang.offline.simulator import (
+    DEFAULT_CALLED,
+    DEFAULT_CALLER,
+    InputError,
+    Simulation,
+    Transcript,
+)
 
 
 @frozen

@@ -10,7 +10,7 @@ from attrs import frozen
 
 from flowlang.diagnostics import Diagnostic, Severity, render_text
 from flowlang.errors import FlowError
-from flowlang.scenario.syntax import BAD_LAYOUT, SUFFIX, ScenarioFile, parse_scenarios
+from flowlang.offline.scenario.syntax import BAD_LAYOUT, SUFFIX, ScenarioFile, parse_scenarios
 from flowlang.source import Source
 
 

@@ -9,7 +9,7 @@ from typing import Any, Protocol
 
 from attrs import define, field, frozen
 
-from flowlang.phone import (
+from flowlang.offline.phone import (
     KEYS,
     AiResult,
     CallerAction,

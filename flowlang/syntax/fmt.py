@@ -7,8 +7,9 @@ from collections.abc import Iterable, Sequence
 
 from attrs import define, field, frozen
 
-from flowlang import nodes
-from flowlang.nodes import (
+from flowlang.source import Source
+from flowlang.syntax import nodes
+from flowlang.syntax.nodes import (
     AiGather,
     Answer,
     Assistant,
@@ -37,7 +38,6 @@ from flowlang.nodes import (
     Transfer,
     Var,
 )
-from flowlang.source import Source
 
 __all__ = ["INDENT", "format_flow", "format_text", "render_expr", "render_str"]
 
@@ -613,7 +613,7 @@ def format_flow(flow: Flow, source: Source | str | None = None) -> str:
 
 def format_text(text: str, name: str = "<string>") -> str:
     """Parse `text` and return it formatted; raises FlowSyntaxError when it does not parse."""
-    from flowlang.parser import parse_source
+    from flowlang.syntax.parser import parse_source
 
     source = Source(name, text)
     return format_flow(parse_source(source), source)

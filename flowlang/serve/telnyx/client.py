@@ -37,7 +37,7 @@ ACTIONS = (
 # Telnyx retries webhooks on these, and documents them as transient for commands too.
 _RETRY_STATUSES = frozenset({408, 429})
 
-logger = logging.getLogger("flowlang.telnyx")
+logger = logging.getLogger("flowlang.serve.telnyx")
 
 
 @frozen

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flowlang.scenario.run import Row, ScenarioResult
+from flowlang.offline.scenario.run import Row, ScenarioResult
 
 WIDTH = 46
 

@@ -8,10 +8,10 @@ from typing import Any
 
 from attrs import frozen
 
-from flowlang.nodes import Interp, Str
-from flowlang.phone import AiResult, ConversationEnds, HangUp, KeyDuringAi, Press, Silence
+from flowlang.offline.phone import AiResult, ConversationEnds, HangUp, KeyDuringAi, Press, Silence
+from flowlang.offline.simulator import Entered, Heard, Logged, Note, Sent, Transcript
 from flowlang.runtime.outcome import End
-from flowlang.simulator import Entered, Heard, Logged, Note, Sent, Transcript
+from flowlang.syntax.nodes import Interp, Str
 
 # The kinds of line in which the caller hears speech (`expect say` looks in all of them).
 SPOKEN = ("say", "ask", "ai", "assistant")

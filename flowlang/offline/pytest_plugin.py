@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 if TYPE_CHECKING:
-    from flowlang.scenario.syntax import Scenario
+    from flowlang.offline.scenario.syntax import Scenario
 
 # pytest loads this plugin in every run, so flowlang itself is imported only when a scenario
 # file is collected.
@@ -31,7 +31,7 @@ class ScenarioFileCollector(pytest.File):
     """A `.scenarios` file: one item per scenario (one failing item when it cannot be loaded)."""
 
     def collect(self) -> Iterator[pytest.Item]:
-        from flowlang.scenario.suite import load
+        from flowlang.offline.scenario.suite import load
 
         loaded = load(self.path)
         if not loaded.ok or loaded.file is None:
@@ -65,8 +65,8 @@ class ScenarioItem(_ScenarioReport):
         self.loaded = loaded
 
     def runtest(self) -> None:
-        from flowlang.scenario.report import side_by_side
-        from flowlang.scenario.run import run_scenario
+        from flowlang.offline.scenario.report import side_by_side
+        from flowlang.offline.scenario.run import run_scenario
 
         result = run_scenario(self.loaded.program, self.scenario, self.loaded.file)
         if not result.passed:

@@ -11,8 +11,7 @@ from hypothesis import HealthCheck, Phase, Verbosity, given, settings
 from hypothesis import seed as fixed_seed
 from hypothesis import strategies as st
 
-from flowlang.nodes import Interp
-from flowlang.phone import (
+from flowlang.offline.phone import (
     KEYS,
     AiResult,
     CallerAction,
@@ -22,7 +21,8 @@ from flowlang.phone import (
     Press,
     Silence,
 )
-from flowlang.simulator import InputError, Simulation, input_text
+from flowlang.offline.simulator import InputError, Simulation, input_text
+from flowlang.syntax.nodes import Interp
 
 DEFAULT_EXAMPLES = 200
 MAX_INPUTS = 30

@@ -15,18 +15,18 @@ from typing import Any
 import httpx
 
 from flowlang.program import Program
-from flowlang.runner import Handled, Runner, Runs
-from flowlang.sender import Sender
-from flowlang.store.base import Store, StoreError
-from flowlang.telnyx.client import DEFAULT_API_BASE, RetryPolicy, TelnyxClient
-from flowlang.telnyx.signature import (
+from flowlang.serve.runner import Handled, Runner, Runs
+from flowlang.serve.sender import Sender
+from flowlang.serve.store.base import Store, StoreError
+from flowlang.serve.telnyx.client import DEFAULT_API_BASE, RetryPolicy, TelnyxClient
+from flowlang.serve.telnyx.signature import (
     SIGNATURE_HEADER,
     TIMESTAMP_HEADER,
     SignatureError,
     Verifier,
 )
-from flowlang.telnyx.webhooks import MalformedWebhook, parse_webhook
-from flowlang.versions import FlowVersions
+from flowlang.serve.telnyx.webhooks import MalformedWebhook, parse_webhook
+from flowlang.serve.versions import FlowVersions
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -35,7 +35,7 @@ Send = Callable[[Message], Awaitable[None]]
 
 MAX_BODY = 1024 * 1024
 
-logger = logging.getLogger("flowlang.server")
+logger = logging.getLogger("flowlang.serve.app")
 
 
 class _TooLarge(Exception):

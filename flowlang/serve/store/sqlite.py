@@ -10,7 +10,7 @@ from collections.abc import Collection, Iterator
 from pathlib import Path
 from typing import Any
 
-from flowlang.store.base import Applied, OutboxItem, Step, StoredCall, StoreError
+from flowlang.serve.store.base import Applied, OutboxItem, Step, StoredCall, StoreError
 
 # Few indexes on purpose: every index is one more page written to the WAL on every webhook.
 # Event ids are kept per call (a prefix of the key), so they go when their call goes; the
