@@ -13,14 +13,15 @@ from flowlang.syntax.problems import Problem
 
 # Every reserved word of the language (the keywords of grammar/flowlang.lark).
 KEYWORDS = frozenset(
-    """voice language answer hangup say ssml play media transfer from timeout goto set log
+    """voice language answer hangup say ssml play media transfer from timeout goto call return
+    set log
     if elif else gather digits inter_digit_timeout initial_timeout terminator valid tries into
     reprompt on invalid ai_gather field optional greeting key assistant id instructions message
     not and or in true false""".split()
 )
 
 STATEMENTS = (
-    "answer", "hangup", "say", "play", "transfer", "goto", "set", "log", "if",
+    "answer", "hangup", "say", "play", "transfer", "goto", "call", "return", "set", "log", "if",
     "gather", "ai_gather", "assistant",
 )  # fmt: skip
 _STATEMENT_TYPES = frozenset(s.upper() for s in STATEMENTS)
