@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from functools import cache
 from typing import TYPE_CHECKING
 
@@ -12,6 +13,7 @@ from flowlang.syntax.problems import ProblemError, Run
 
 if TYPE_CHECKING:
     from lark import Lark, Token
+    from lark.parsers.lalr_interactive_parser import InteractiveParser
 
     from flowlang.syntax.lexer import FlowLexer
 
@@ -81,12 +83,28 @@ def expected(text: str) -> Expected | None:
         accepted: set[str] = interactive.accepts()  # type: ignore[no-untyped-call]
     except (LarkError, ProblemError):
         return None
+    if "NAME" in accepted:
+        # Where a name may stand, the grammar's `name` rule accepts every contextual keyword
+        # too. A keyword is only offered where the parser reads on differently after it than
+        # after a name (`voice` at the top of a file starts a setting, not a step).
+        as_name = _after(interactive, "NAME")
+        accepted = {t for t in accepted if t not in names or _after(interactive, t) != as_name}
     line_tokens = [t for t in line_tokens if t.type not in ("_INDENT", "_DEDENT")]
     return Expected(
         keywords=frozenset(names[t] for t in accepted if t in names),
         values=frozenset(t for t in accepted if t not in names),
         line_tokens=tuple(line_tokens),
     )
+
+
+def _after(interactive: InteractiveParser, terminal: str) -> frozenset[str]:
+    """The terminals the parser has an action for once `terminal` is fed."""
+    from lark import Token
+
+    cursor = copy.copy(interactive)
+    cursor.feed_token(Token(terminal, ""))
+    state = cursor.parser_state
+    return frozenset(state.parse_conf.parse_table.states[state.position])
 
 
 def line_tokens(text: str) -> list[Token]:

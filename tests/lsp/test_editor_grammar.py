@@ -60,8 +60,9 @@ def test_extension_manifest_points_at_its_files() -> None:
     assert re.search(config["indentationRules"]["increaseIndentPattern"], '    on digits "1":')
     assert not re.search(config["indentationRules"]["increaseIndentPattern"], '    say "a: b"')
     (grammar,) = manifest["contributes"]["grammars"]
-    assert json.loads((EXTENSION / grammar["path"]).read_text(encoding="utf-8"))["scopeName"] == (
-        grammar["scopeName"]
+    assert (
+        json.loads((EXTENSION / grammar["path"]).read_text(encoding="utf-8"))["scopeName"]
+        == (grammar["scopeName"])
     )
     assert (EXTENSION / manifest["main"]).is_file()
     lock = json.loads((EXTENSION / "package-lock.json").read_text(encoding="utf-8"))

@@ -114,7 +114,7 @@ async def test_hover_on_names_and_findings(client: LanguageClient, tmp_path: Pat
     assert "variable `choice`" in variable and "line 5" in variable
     # The finding's rule is explained where it is reported.
     finding = await hover(client, uri, 13, 11)
-    assert "**FL101** `unknown-step`: Checks that every `goto` names a step" in finding
+    assert "**FL101** `unknown-step`: Checks that every `goto`" in finding
 
 
 # --------------------------------------------------------------------------------------------
@@ -245,6 +245,8 @@ async def test_completion_of_statements_steps_and_variables(
         ("main", "step at line 3"),
         ("sales", "step at line 7"),
     ]
+    called = await complete_at(client, tmp_path / "call.flow", "    call ‸\n\nsales:\n    return\n")
+    assert [i.label for i in called.items] == ["main", "sales"]
     variables = await complete_at(
         client, tmp_path / "variables.flow", '    set plan = "gold"\n    if ‸\n'
     )
