@@ -283,14 +283,18 @@ def test_a_runtime_error_ends_with_error_and_message_and_exit_1(tmp_path: Path, 
             answer
             gather digits 1..3 into n:
                 on digits:
-                    if n > 2:
-                        hangup
+                    goto count
+
+        count:
+            set n = n + 1
+            if n < 5000:
+                goto count
         """
     )
-    code, lines = simulate_jsonl(capsys, write_flow(tmp_path, text), "*")
+    code, lines = simulate_jsonl(capsys, write_flow(tmp_path, text), "1")
     assert code == 1
     assert lines[-1]["end"] == "error"
-    assert "compare" in lines[-1]["message"]
+    assert "1,000 statements" in lines[-1]["message"]
     assert lines[-2]["action"] == "hangup"
 
 

@@ -29,8 +29,11 @@ def test_text_transcript_shows_logs_invalid_entries_and_the_error_line(
         '        say "How many tickets?"\n'
         "        on digits:\n"
         '            log "asked for {amount}"\n'
-        "            if amount > 2:\n"
-        '                say "That is a lot."\n',
+        "            goto count\n"
+        "\ncount:\n"
+        "    set amount = amount + 1\n"
+        "    if amount < 5000:\n"
+        "        goto count\n",
         encoding="utf-8",
     )
     status = main(["simulate", str(path), "--input", "9", "--input", "*"])
