@@ -24,6 +24,7 @@ import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from flowlang.runtime.spoken import say_as
 from flowlang.syntax import nodes
 
 __all__ = [
@@ -46,6 +47,8 @@ class EvalError(Exception):
 
 
 Missing = Callable[[str], None]
+# Told of a `{value as FORMAT}` whose value does not fit: (the braces' content, the value).
+Unfit = Callable[[str, str], None]
 
 
 def lookup(variables: Mapping[str, Any], path: tuple[str, ...]) -> tuple[bool, Any]:
@@ -76,10 +79,15 @@ def interpolate(
     text: nodes.Str,
     variables: Mapping[str, Any],
     missing: Missing,
+    language: str | None = None,
+    unfit: Unfit | None = None,
     escape: Callable[[str], str] | None = None,
 ) -> str:
-    """`text` with each `{path}` replaced by its value (passed through `escape`, when given);
-    `missing(path)` is told of unset ones."""
+    """`text` with each `{path}` replaced by its value; `missing(path)` is told of unset ones.
+
+    A `{path as FORMAT}` is said in the wording of `language` (None: Telnyx's default);
+    `unfit` is told of a value that does not fit its format (it is then left as written).
+    `escape`, when given, is applied to each value spliced in (a URL's percent-encoding)."""
     if len(text.parts) == 1 and isinstance(text.parts[0], str):
         return text.parts[0]
     out = []
@@ -91,6 +99,11 @@ def interpolate(
         if not found:
             missing(part.dotted)
         spliced = text_of(value)
+        if part.format is not None and found:
+            said, fits = say_as(spliced, part.format, language)
+            if not fits and unfit is not None:
+                unfit(part.written, spliced)
+            spliced = said
         out.append(escape(spliced) if escape is not None else spliced)
     return "".join(out)
 

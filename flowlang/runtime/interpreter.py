@@ -59,6 +59,7 @@ from flowlang.runtime.commands import Command, FetchRequest
 from flowlang.runtime.events import FETCH_ENDED, CallInfo, Event
 from flowlang.runtime.expressions import EvalError, evaluate, interpolate, truthy
 from flowlang.runtime.outcome import End, LogLine, Outcome
+from flowlang.syntax.nodes import Str
 
 __all__ = ["STATEMENT_LIMIT", "FlowRuntimeError", "Interpreter"]
 
@@ -231,8 +232,22 @@ class _Run:
     def evaluate(self, expr: Any) -> Any:
         return evaluate(expr, self.vars, self.missing, self.not_a_number)
 
-    def text(self, value: Any) -> str:
-        return interpolate(value, self.vars, self.missing)
+    def unfit(self, written: str, value: str) -> None:
+        self.logs.append(
+            LogLine(
+                f"`{{{written}}}`: {value!r} cannot be said that way, so it was said as written",
+                self.line,
+                "warning",
+            )
+        )
+
+    def text(self, value: Any, language: str | None = None) -> str:
+        return interpolate(value, self.vars, self.missing, language, self.unfit)
+
+    def spoken(self, value: Any, language: Str | None) -> tuple[str, str | None]:
+        """`value` as said in `language` (itself interpolated), and that language."""
+        said_in = self.text(language) if language is not None else None
+        return self.text(value, said_in), said_in
 
     def send(self, action: str, fields: Mapping[str, Any]) -> int:
         self.seq += 1
@@ -340,7 +355,7 @@ class _Run:
         self.finish("transfer")
 
     def do_gather(self, op: GatherOp) -> None:
-        self.gather_try(op, 1, reprompted=False)
+        self.gather_try(op, 1, reprompted=False, after="")
 
     def do_ai_gather(self, op: AiGatherOp) -> None:
         self.wait_for("ai_gather", self.send("gather_using_ai", self.ai_gather_body(op)))
@@ -356,7 +371,7 @@ class _Run:
             body = {name: self.evaluate(e) for name, e in op.sends}
         self.fetch = FetchRequest(
             method=op.method,
-            url=interpolate(op.url, self.vars, self.missing, _url_part),
+            url=interpolate(op.url, self.vars, self.missing, escape=_url_part),
             headers=headers,
             body=body,
             timeout_ms=op.timeout_ms,
@@ -377,11 +392,12 @@ class _Run:
         self.go()
 
     def say_body(self, op: SayOp) -> dict[str, Any]:
-        body: dict[str, Any] = {"payload": self.text(op.text)}
+        payload, language = self.spoken(op.text, op.language)
+        body: dict[str, Any] = {"payload": payload}
         if op.voice is not None:
             body["voice"] = self.text(op.voice)
-        if op.language is not None:
-            body["language"] = self.text(op.language)
+        if language is not None:
+            body["language"] = language
         if op.ssml:
             body["payload_type"] = "ssml"
         return body
@@ -426,26 +442,31 @@ class _Run:
 
     # -- gather ----------------------------------------------------------------------------------
 
-    def gather_try(self, op: GatherOp, number: int, reprompted: bool) -> None:
-        reprompt = self.text(op.reprompt) if op.reprompt is not None and number > 1 else None
+    def gather_try(self, op: GatherOp, number: int, reprompted: bool, after: str) -> None:
+        """Start try `number`; `after` is the outcome of the try before (`invalid`/`timeout`)."""
+        written = op.reprompt_after(after) if number > 1 else None
+        language = self.text(op.language) if op.language is not None else None
+        reprompt = self.text(written, language) if written is not None else None
         if reprompt is not None and op.action != "gather_using_speak" and not reprompted:
             body: dict[str, Any] = {"payload": reprompt}
             if op.voice is not None:
                 body["voice"] = self.text(op.voice)
-            if op.language is not None:
-                body["language"] = self.text(op.language)
+            if language is not None:
+                body["language"] = language
             self.wait_for("reprompt", self.send("speak", body), tries=number)
+            if self.wait is not None:
+                self.wait["after"] = after
             return
         body = {}
         if op.action == "gather_using_speak":
-            parts = [self.text(p) for p in op.prompt]
+            parts = [self.text(p, language) for p in op.prompt]
             if reprompt is not None:
                 parts.insert(0, reprompt)
             body["payload"] = _ssml_document(parts) if op.ssml else " ".join(parts)
             if op.voice is not None:
                 body["voice"] = self.text(op.voice)
-            if op.language is not None:
-                body["language"] = self.text(op.language)
+            if language is not None:
+                body["language"] = language
             if op.ssml:
                 body["payload_type"] = "ssml"
         elif op.action == "gather_using_audio" and op.audio is not None:
@@ -481,7 +502,7 @@ class _Run:
                 return
         number = self.wait["try"] if self.wait is not None else op.tries
         if number < op.tries:
-            self.gather_try(op, number + 1, reprompted=False)
+            self.gather_try(op, number + 1, reprompted=False, after=failure)
             return
         self.advance()
         last = op.on_invalid if failure == "invalid" else op.on_timeout
@@ -523,7 +544,9 @@ class _Run:
             if payload.get("status") == "call_hangup":
                 self.caller_hung_up()
             elif kind == "reprompt" and isinstance(op, GatherOp):
-                self.gather_try(op, wait.get("try", 2), reprompted=True)
+                after = wait.get("after")
+                after = after if after in ("invalid", "timeout") else "invalid"
+                self.gather_try(op, wait.get("try", 2), reprompted=True, after=after)
             else:
                 self.advance()
                 self.go()

@@ -80,7 +80,9 @@ ARITHMETIC = [
 
 @pytest.mark.parametrize(("op", "a", "b", "expected"), ARITHMETIC,
                          ids=[f"{a!r}{op}{b!r}" for op, a, b, _ in ARITHMETIC])
-def test_arithmetic_counts_numbers_and_text_of_digits(op: str, a: Any, b: Any, expected: Any) -> None:
+def test_arithmetic_counts_numbers_and_text_of_digits(
+    op: str, a: Any, b: Any, expected: Any
+) -> None:
     warned: list[str] = []
     assert arithmetic(op, a, b, warned.append) == expected
     assert warned == []

@@ -107,7 +107,8 @@ def test_a_backend_answer_while_the_caller_is_asked_for_keys_is_refused() -> Non
     ("text", "expected"),
     [
         ("fetch-error", FetchAnswer(None)),
-        ('fetch={"state": "shipped", "items": [1]}', FetchAnswer({"state": "shipped", "items": [1]})),
+        ('fetch={"state": "shipped", "items": [1]}',
+         FetchAnswer({"state": "shipped", "items": [1]})),
     ],
 )
 def test_fetch_inputs_read_and_write_back(text: str, expected: FetchAnswer) -> None:
