@@ -15,6 +15,7 @@ from flowlang.syntax.nodes import (
     Assistant,
     BinOp,
     Bool,
+    Call,
     Comment,
     DigitRange,
     Duration,
@@ -32,6 +33,7 @@ from flowlang.syntax.nodes import (
     Not,
     On,
     Play,
+    Return,
     Say,
     Set,
     Stmt,
@@ -46,7 +48,7 @@ INDENT = "    "
 
 # Statements that may stand on a handler's own line (`on digits "1": goto sales`); blocks may not.
 # A `fetch` may, when it is written on one line (no headers, `send` lines or handler).
-SIMPLE_STATEMENTS = (Answer, Hangup, Say, Play, Transfer, Goto, Set, Log, Fetch)
+SIMPLE_STATEMENTS = (Answer, Hangup, Say, Play, Transfer, Goto, Call, Return, Set, Log, Fetch)
 
 _ATOM_PRECEDENCE = 6
 _SETTING_ORDER = {"voice": 0, "language": 1}
@@ -617,6 +619,10 @@ def simple_statement(stmt: Stmt) -> str:
         return text
     if isinstance(stmt, Goto):
         return f"goto {stmt.target.value}"
+    if isinstance(stmt, Call):
+        return f"call {stmt.target.value}"
+    if isinstance(stmt, Return):
+        return "return"
     if isinstance(stmt, Set):
         return f"set {stmt.name.value} = {render_expr(stmt.value)}"
     if isinstance(stmt, Log):

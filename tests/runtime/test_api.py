@@ -14,7 +14,8 @@ PUBLIC = {
         "lookup", "text_of", "truthy", "whole_number",
     ],
     "flowlang.runtime.state": [
-        "VERSION", "client_state", "command_id", "new_state", "problem", "read_client_state",
+        "CALL_DEPTH", "VERSION", "client_state", "command_id", "new_state", "problem",
+        "read_client_state",
     ],
 }
 
