@@ -204,6 +204,10 @@ def arithmetic(op: str, left: Any, right: Any, warn: Missing) -> int | float:
     return a + b if op == "+" else a - b
 
 
+def _unset(expr: nodes.Expr, variables: Mapping[str, Any]) -> bool:
+    return isinstance(expr, nodes.Var) and not lookup(variables, expr.path)[0]
+
+
 def contains(item: Any, container: Any) -> bool:
     """`item in container`: membership in a list, or part of a text."""
     if isinstance(container, list):
@@ -245,14 +249,17 @@ def evaluate(
         return truthy(left) or truthy(evaluate(expr.right, variables, missing, warn))
     left = evaluate(expr.left, variables, missing, warn)
     right = evaluate(expr.right, variables, missing, warn)
+    if op in ("<", "<=", ">", ">="):
+        # A missing value (an optional AI field left out, a variable never set) has no order.
+        if _unset(expr.left, variables) or _unset(expr.right, variables):
+            return False
+        return compare(op, left, right)
     if op == "==":
         return equal(left, right)
     if op == "!=":
         return not equal(left, right)
     if op == "in":
         return contains(left, right)
-    if op in ("<", "<=", ">", ">="):
-        return compare(op, left, right)
     if op in ("+", "-"):
         return arithmetic(op, left, right, warn or _ignore)
     raise EvalError(f"unknown operator {op!r}")

@@ -283,12 +283,13 @@ def test_a_runtime_error_ends_with_error_and_message_and_exit_1(tmp_path: Path, 
             answer
             gather digits 1..3 into n:
                 on digits:
-                    goto count
-
-        count:
-            set n = n + 1
-            if n < 5000:
-                goto count
+                    if n > 2:
+                        hangup
+                    goto spin
+        spin:
+            if caller == "nobody":
+                hangup
+            goto spin
         """
     )
     code, lines = simulate_jsonl(capsys, write_flow(tmp_path, text), "1")
