@@ -28,6 +28,7 @@ RULE_MODULES = (
     "flowlang.lint.loops",
     "flowlang.lint.texts",
     "flowlang.lint.comments",
+    "flowlang.lint.data",
     "flowlang.lint.spoken",
     "flowlang.lint.reuse",
 )
