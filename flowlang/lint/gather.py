@@ -65,32 +65,6 @@ def digit_bounds(gather: nodes.Gather) -> tuple[int, int] | None:
     return d.low.value, d.high.value
 
 
-def entry_keys(gather: nodes.Gather) -> str | None:
-    """The keys an entry of this gather can hold (what `digits` and its `into` may contain):
-    its `valid` keys, else the keys its branches use when the compiler sends those as the valid
-    keys (every branch a literal, no catch-all), else every key; the terminator never counts.
-    None when a `valid` or `terminator` is built from variables."""
-    if gather.terminator is None:
-        terminator = DEFAULT_TERMINATOR
-    else:
-        written = literal(gather.terminator)
-        if written is None:
-            return None
-        terminator = written
-    if gather.valid is not None:
-        keys = literal(gather.valid)
-        if keys is None:
-            return None
-    else:
-        found = branches(gather)
-        written_values = sum(len(on.values) for on in gather.handlers if on.event == "digits")
-        if found and not has_catch_all(gather) and len(found) == written_values:
-            keys = "".join(b.value for b in found)
-        else:
-            keys = DTMF_KEYS
-    return "".join(k for k in DTMF_KEYS if k in keys and k != terminator)
-
-
 @rule("FL301", "unmatchable-branch", Severity.ERROR)
 def unmatchable_branch(ctx: Context) -> Iterator[Finding]:
     """## What it does
