@@ -68,7 +68,7 @@ def run(args: argparse.Namespace) -> int:
     finder = ConfigFinder()
     strict = bool(args.strict)
     checked: list[Checked] = []
-    unreadable = False
+    unreadable = 0
     for path in files:
         # A file that cannot be read is named on stderr and makes the status 2, but the other
         # files are still checked and reported.
@@ -76,7 +76,7 @@ def run(args: argparse.Namespace) -> int:
             source = read_source(path)
         except UsageError as exc:
             print(f"flowlang: error: {exc}", file=sys.stderr)
-            unreadable = True
+            unreadable += 1
             continue
         try:
             config = Config() if args.no_config else finder.for_file(Path(path))
@@ -87,7 +87,7 @@ def run(args: argparse.Namespace) -> int:
         ignore = (*config.ignore, *cli_ignore)
         found = check_source(source, select=select, ignore=ignore)
         checked.append(Checked(source, tuple(found)))
-    report = Report(tuple(checked))
+    report = Report(tuple(checked), unreadable)
     sys.stdout.write(_render(args.format, report))
     return 2 if unreadable else report.exit_status(strict)
 

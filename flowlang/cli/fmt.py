@@ -73,7 +73,7 @@ def run(args: argparse.Namespace) -> int:
                 unreadable += 1
                 continue
             print(f"reformatted {path}", file=sys.stderr)
-    print(_summary(len(changed), unchanged, failed, write), file=sys.stderr)
+    print(_summary(len(changed), unchanged, failed, write, unreadable), file=sys.stderr)
     if unreadable:
         return 2
     if failed or (args.check and changed):
@@ -120,7 +120,7 @@ def _diff(path: Path, before: str, after: str) -> str:
     )
 
 
-def _summary(changed: int, unchanged: int, failed: int, write: bool) -> str:
+def _summary(changed: int, unchanged: int, failed: int, write: bool, unreadable: int = 0) -> str:
     def files(n: int) -> str:
         return f"{n} file" + ("" if n == 1 else "s")
 
@@ -131,4 +131,6 @@ def _summary(changed: int, unchanged: int, failed: int, write: bool) -> str:
         parts.append(f"{files(unchanged)} already formatted")
     if failed:
         parts.append(f"{files(failed)} with syntax errors (fix them, then run fmt again)")
+    if unreadable:
+        parts.append(f"{files(unreadable)} could not be read")
     return ", ".join(parts) + "."

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import stat
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -29,6 +31,12 @@ def collect_files(paths: Iterable[str], suffix: str = ".flow") -> list[Path]:
 def read_source(path: Path | str) -> Source:
     """The file's text as a Source named by its path; UsageError when it cannot be read as UTF-8."""
     try:
+        # Opening a named pipe (or a device) would wait for a writer forever: refuse it first.
+        if not stat.S_ISREG(os.stat(path).st_mode):
+            raise UsageError(
+                f"{path}: not a regular file (a pipe, socket or device); "
+                "give the path of a .flow file"
+            )
         data = Path(path).read_bytes()
     except OSError as exc:
         raise UsageError(f"{path}: cannot read the file ({exc.strerror or exc})") from None

@@ -18,9 +18,10 @@ class Checked:
 
 @frozen
 class Report:
-    """Every checked file, in the order they were named."""
+    """Every checked file, in the order they were named, and how many could not be read."""
 
     files: tuple[Checked, ...]
+    unreadable: int = 0
 
     @property
     def diagnostics(self) -> list[Diagnostic]:
@@ -48,8 +49,15 @@ def plural(count: int, word: str) -> str:
 
 
 def summary(report: Report) -> str:
-    """`Found 2 errors and 1 warning in 1 file.` or `All checks passed (3 files).`"""
+    """`Found 2 errors and 1 warning in 1 file.` or `All checks passed (3 files).`, and how many
+    files could not be read, if any (never "All checks passed" then)."""
+    unread = plural(report.unreadable, "file") + " could not be read" if report.unreadable else ""
     if not report.diagnostics:
-        return f"All checks passed ({plural(len(report.files), 'file')})."
+        if not unread:
+            return f"All checks passed ({plural(len(report.files), 'file')})."
+        if not report.files:
+            return f"Nothing was checked: {unread}."
+        return f"No problems in {plural(len(report.files), 'file')} checked, but {unread}."
     parts = [plural(n, w) for n, w in ((report.errors, "error"), (report.warnings, "warning")) if n]
-    return f"Found {' and '.join(parts)} in {plural(report.files_with_findings, 'file')}."
+    found = f"Found {' and '.join(parts)} in {plural(report.files_with_findings, 'file')}"
+    return f"{found}; {unread}." if unread else f"{found}."

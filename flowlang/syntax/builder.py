@@ -15,6 +15,8 @@ from flowlang.syntax.problems import Problem, Run
 from flowlang.syntax.strings import decode
 
 # Longer numbers are not meant as numbers; Python also refuses to read them as int by default.
+# Conditions inside conditions (FL041): see MAX_NESTING in indenter.py for why there is a limit.
+MAX_EXPRESSION_DEPTH = 100
 _MAX_DIGITS = 1000
 # The roles `ai_assistant_add_messages` takes for a message.
 MESSAGE_ROLES = ("system", "user", "assistant", "developer", "tool")
@@ -557,10 +559,29 @@ class FlowBuilder(Transformer[Token, n.Flow]):
 
     # -- expressions ----------------------------------------------------------------------------
 
+    def _nested(self, node: Any, *inner: Any) -> Any:
+        """`node`, its depth noted; a condition deeper than MAX_EXPRESSION_DEPTH is a problem
+        (every tool walks conditions recursively, and Python's stack is about 1,000 deep)."""
+        depths = self.run.depths
+        depth = 1 + max((depths.get(id(i), 1) for i in inner), default=0)
+        depths[id(node)] = depth
+        if depth == MAX_EXPRESSION_DEPTH + 1:
+            self._problem(
+                "FL041",
+                f"this condition is nested more than {MAX_EXPRESSION_DEPTH} levels deep",
+                node.span,
+                "too deep",
+                "split it: `set` parts of it to variables first, or use `in [...]` instead of "
+                "a long chain of `or`",
+            )
+        return node
+
     def _fold(self, op: str, children: list[Any]) -> Any:
         result = children[0]
         for right in children[1:]:
-            result = n.BinOp(op, result, right, span=_cover([result, right]))
+            result = self._nested(
+                n.BinOp(op, result, right, span=_cover([result, right])), result, right
+            )
         return result
 
     def expr(self, children: list[Any]) -> Any:
@@ -570,19 +591,22 @@ class FlowBuilder(Transformer[Token, n.Flow]):
         return self._fold("and", children)
 
     def not_expr(self, children: list[Any]) -> n.Not:
-        return n.Not(children[1], span=_cover(children))
+        return self._nested(n.Not(children[1], span=_cover(children)), children[1])
 
     def comparison(self, children: list[Any]) -> n.BinOp:
-        return n.BinOp(str(children[1]), children[0], children[2], span=_cover(children))
+        node = n.BinOp(str(children[1]), children[0], children[2], span=_cover(children))
+        return self._nested(node, children[0], children[2])
 
     def sum(self, children: list[Any]) -> Any:
         result = children[0]
         for op, right in zip(children[1::2], children[2::2], strict=True):
-            result = n.BinOp(str(op), result, right, span=_cover([result, right]))
+            node = n.BinOp(str(op), result, right, span=_cover([result, right]))
+            result = self._nested(node, result, right)
         return result
 
     def in_list(self, children: list[Any]) -> n.BinOp:
-        return n.BinOp("in", children[0], children[1], span=_cover(children))
+        node = n.BinOp("in", children[0], children[1], span=_cover(children))
+        return self._nested(node, children[0], children[1])
 
     def string(self, children: list[Any]) -> n.Str:
         return self._str(children[0])
@@ -599,4 +623,4 @@ class FlowBuilder(Transformer[Token, n.Flow]):
 
     def list_expr(self, children: list[Any]) -> n.ListExpr:
         items = [c for c in children if not isinstance(c, Token)]
-        return n.ListExpr(items, span=_cover(children))
+        return self._nested(n.ListExpr(items, span=_cover(children)), *items)

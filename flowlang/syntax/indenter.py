@@ -19,6 +19,9 @@ DEDENT = "_DEDENT"
 LAYOUT = frozenset({NL, INDENT, DEDENT})
 
 _COMMENT = re.compile(r"#[^\n]*")
+# Blocks inside blocks: every tool walks them recursively, and Python's stack is about 1,000
+# frames deep. No call flow comes near this; a generated one gets a clear error.
+MAX_NESTING = 100
 
 
 class FlowIndenter(Indenter):
@@ -111,6 +114,16 @@ class FlowIndenter(Indenter):
         indent = len(indent_str)
         start = end_pos - indent
         if indent > self.indent_level[-1]:
+            if len(self.indent_level) > MAX_NESTING:
+                raise ProblemError(
+                    Problem(
+                        "FL040",
+                        f"blocks are nested more than {MAX_NESTING} levels deep here",
+                        Span(line, 1, line, indent + 1),
+                        "too deep",
+                        "move the inner part into a step of its own and `goto` it",
+                    )
+                )
             self.indent_level.append(indent)
             yield Token(INDENT, indent_str, start, line, 1, line, indent + 1, end_pos)
             return

@@ -63,3 +63,5 @@ class Run:
     fragment: bool = False
     text_length: int = 0
     eof: tuple[int, int] = (1, 1)
+    # How deeply each condition built so far nests (by id), for FL041.
+    depths: dict[int, int] = field(factory=dict)

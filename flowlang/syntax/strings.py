@@ -82,8 +82,11 @@ def decode(raw: str, line: int, column: int, problems: list[Problem]) -> Str:
                 )
             i = close + 1
         else:
-            text.append(char)
-            i += 1
+            # Plain text runs to the next special character in one slice, not char by char.
+            special = _SPECIAL.search(body, i + 1)
+            stop = n if special is None else special.start()
+            text.append(body[i:stop])
+            i = stop
     if text:
         parts.append("".join(text))
     return Str(tuple(parts), span=span)

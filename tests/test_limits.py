@@ -1,0 +1,104 @@
+"""Inputs at the edges: very deep, very big, not a file, not UTF-8. Each gets a clear answer,
+never a traceback or a hang (bench/bench_limits.py measures their time and memory)."""
+
+from __future__ import annotations
+
+import os
+import tracemalloc
+from pathlib import Path
+
+import pytest
+
+from flowlang.cli import main
+from flowlang.errors import FlowSyntaxError
+from flowlang.syntax.parser import parse
+
+HEAD = 'voice "Telnyx.KokoroTTS.af"\n\nmain:\n    answer\n'
+
+
+def nested_ifs(levels: int, innermost: str = "hangup") -> str:
+    lines = [HEAD.rstrip("\n")]
+    for depth in range(1, levels + 1):
+        lines.append("    " * depth + 'if caller == "x":')
+    lines.append("    " * (levels + 1) + innermost)
+    return "\n".join(lines) + "\n"
+
+
+def codes(text: str) -> list[str]:
+    with pytest.raises(FlowSyntaxError) as caught:
+        parse(text)
+    return [d.code for d in caught.value.diagnostics]
+
+
+def test_blocks_nested_500_deep_are_a_syntax_error_in_check_and_fmt(tmp_path: Path, capsys) -> None:
+    path = tmp_path / "deep.flow"
+    path.write_text(nested_ifs(500), encoding="utf-8")
+    assert main(["check", "--no-config", str(path)]) == 1
+    out = capsys.readouterr().out
+    assert "error[FL040]: blocks are nested more than 100 levels deep here" in out
+    assert main(["fmt", str(path)]) == 1
+    err = capsys.readouterr().err
+    assert "FL040" in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize(
+    "condition",
+    ["not " * 500 + "caller", " or ".join(f'caller == "{i}"' for i in range(5000))],
+    ids=["500 nots", "5000 ors"],
+)
+def test_a_condition_nested_500_deep_is_a_syntax_error(condition: str) -> None:
+    assert codes(HEAD + f"    if {condition}:\n        hangup\n") == ["FL041"]
+
+
+def test_at_the_limits_every_tool_works(tmp_path: Path, capsys) -> None:
+    # 100 levels of blocks, and a 99-level condition in the innermost: no RecursionError.
+    condition = "not " * 48 + "(" + " or ".join(f'caller == "{i}"' for i in range(50)) + ")"
+    text = nested_ifs(98, f"if {condition}:\n" + "    " * 100 + "hangup")
+    path = tmp_path / "limits.flow"
+    path.write_text(text, encoding="utf-8")
+    assert main(["check", "--no-config", str(path)]) == 0
+    assert main(["fmt", "--check", str(path)]) == 0
+    assert main(["graph", str(path)]) == 0
+    assert main(["simulate", str(path)]) == 0
+    assert "Traceback" not in capsys.readouterr().err
+
+
+def test_a_5_mb_string_is_read_in_little_memory() -> None:
+    # The string token's regular expression used to keep ~120 bytes per character (896 MB).
+    text = HEAD + '    say "' + "a" * 5_000_000 + '"\n'
+    tracemalloc.start()
+    try:
+        flow = parse(text)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert len(flow.steps[0].body[1].text.text) == 5_000_000
+    assert peak < 60_000_000
+
+
+def test_a_long_line_of_interpolations_is_decoded_whole() -> None:
+    text = HEAD + '    log "' + "ab{caller} " * 100_000 + '"\n'
+    parts = parse(text).steps[0].body[1].text.parts
+    assert len(parts) == 200_001
+    assert parts[0] == "ab" and parts[-1] == " "
+
+
+@pytest.mark.parametrize("command", ["check", "fmt", "simulate"])
+def test_a_named_pipe_is_refused_not_waited_on(tmp_path: Path, capsys, command: str) -> None:
+    fifo = tmp_path / "x.flow"
+    os.mkfifo(fifo)
+    assert main([command, str(fifo)]) == 2
+    assert "not a regular file" in capsys.readouterr().err
+
+
+def test_a_file_that_is_not_utf8_is_never_all_checks_passed(tmp_path: Path, capsys) -> None:
+    bad = tmp_path / "bad.flow"
+    bad.write_bytes(b"\xff\xfe not utf-8")
+    assert main(["check", "--no-config", str(bad)]) == 2
+    out, err = capsys.readouterr()
+    assert "not UTF-8" in err
+    assert out.strip() == "Nothing was checked: 1 file could not be read."
+    (tmp_path / "good.flow").write_text(HEAD + "    hangup\n", encoding="utf-8")
+    assert main(["check", "--no-config", str(tmp_path)]) == 2
+    out = capsys.readouterr().out
+    assert out.strip() == "No problems in 1 file checked, but 1 file could not be read."
