@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, TypeVar
 
 from attrs import frozen
 from lark import Token, Transformer
@@ -15,6 +15,8 @@ from flowlang.syntax.problems import Problem, Run
 from flowlang.syntax.strings import decode
 
 # Longer numbers are not meant as numbers; Python also refuses to read them as int by default.
+_N = TypeVar("_N", bound=n.Node)
+
 # Conditions inside conditions (FL041): see MAX_NESTING in indenter.py for why there is a limit.
 MAX_EXPRESSION_DEPTH = 100
 _MAX_DIGITS = 1000
@@ -559,7 +561,7 @@ class FlowBuilder(Transformer[Token, n.Flow]):
 
     # -- expressions ----------------------------------------------------------------------------
 
-    def _nested(self, node: Any, *inner: Any) -> Any:
+    def _nested(self, node: _N, *inner: object) -> _N:
         """`node`, its depth noted; a condition deeper than MAX_EXPRESSION_DEPTH is a problem
         (every tool walks conditions recursively, and Python's stack is about 1,000 deep)."""
         depths = self.run.depths
