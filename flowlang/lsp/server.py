@@ -149,13 +149,21 @@ def _point(text_document: TextDocument, position: types.Position) -> tuple[int, 
 
 
 def rule_link(code: str) -> str | None:
-    """The URI of the rule's documentation page, when it is on this machine."""
-    package = Path(__file__).resolve().parent.parent
-    for folder in (package / "docs" / "rules", package.parent / "docs" / "rules"):
-        page = folder / f"{code}.md"
-        if page.is_file():
-            return page.as_uri()
-    return None
+    """The URI of the page that explains `code`: the rule's page, or a syntax error's section
+    of docs/errors.md (None when neither is on this machine)."""
+    from flowlang.lsp.reference import anchor, docs_path, syntax_error
+
+    try:
+        page = docs_path(f"rules/{code}.md")
+        return page.as_uri()
+    except FileNotFoundError:
+        pass
+    try:
+        section = syntax_error(code)
+        errors = docs_path("errors.md")
+    except FileNotFoundError:
+        return None
+    return None if section is None else f"{errors.as_uri()}#{anchor(section.heading)}"
 
 
 def _fix(text_document: TextDocument, d: Diagnostic) -> str | None:

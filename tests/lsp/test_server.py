@@ -80,6 +80,20 @@ async def test_diagnostics_are_the_findings_of_check_with_rule_links(
     assert "did you mean `wrap_up`?" in typo.message
 
 
+async def test_a_syntax_error_links_and_explains_its_section_of_errors_md(
+    client: LanguageClient, tmp_path: Path
+) -> None:
+    uri = await open_flow(client, tmp_path / "syntax.flow", "main\n    hangup\n")
+    (error,) = client.diagnostics[uri]
+    assert error.code == "FL002" and error.code_description is not None
+    page, fragment = error.code_description.href.split("#")
+    assert page.endswith("/docs/errors.md") and Path(page.removeprefix("file://")).is_file()
+    assert fragment == "fl002-a-block-needs-a--at-the-end-of-its-first-line"
+    text = await hover(client, uri, 0, 4)
+    assert text.startswith("**FL002: a block needs a `:` at the end of its first line**")
+    assert "**Fix:** write `main:`." in text
+
+
 async def test_diagnostics_follow_edits(client: LanguageClient, tmp_path: Path) -> None:
     uri = await open_flow(client, tmp_path / "edits.flow", FLOW)
     assert list(client.diagnostics[uri]) == []
