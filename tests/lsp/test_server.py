@@ -94,6 +94,19 @@ async def test_a_syntax_error_links_and_explains_its_section_of_errors_md(
     assert "**Fix:** write `main:`." in text
 
 
+async def test_diagnostics_follow_the_projects_pyproject_toml(
+    client: LanguageClient, tmp_path: Path
+) -> None:
+    text = FLOW.replace("        on timeout: goto sales\n", "")
+    first = await open_flow(client, tmp_path / "plain.flow", text)
+    assert [d.code for d in client.diagnostics[first]] == ["FL308"]
+    project = tmp_path / "project"
+    (project / "flows").mkdir(parents=True)
+    (project / "pyproject.toml").write_text('[tool.flowlang]\nignore = ["FL308"]\n')
+    second = await open_flow(client, project / "flows" / "main.flow", text)
+    assert list(client.diagnostics[second]) == []
+
+
 async def test_diagnostics_follow_edits(client: LanguageClient, tmp_path: Path) -> None:
     uri = await open_flow(client, tmp_path / "edits.flow", FLOW)
     assert list(client.diagnostics[uri]) == []
