@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections.abc import Sequence
 
@@ -44,10 +43,18 @@ DEFAULT_TRIES = 3
 
 
 def compile_source(source: Source) -> Program:
-    """Parse and compile `source`; raises FlowSyntaxError or FlowCompileError with diagnostics."""
+    """Parse and compile `source` with the files it includes (`source.included`, else read from
+    disk); raises FlowSyntaxError or FlowCompileError with diagnostics."""
+    from flowlang.includes import merge
     from flowlang.syntax.parser import parse_source
 
-    return compile_flow(parse_source(source), source)
+    flow = parse_source(source)
+    if flow.includes:
+        merged = merge(source, flow)
+        if merged.diagnostics:
+            raise FlowCompileError(merged.diagnostics)
+        flow, source = merged.flow, merged.source
+    return compile_flow(flow, source)
 
 
 def compile_flow(flow: nodes.Flow, source: Source) -> Program:
@@ -120,7 +127,7 @@ class _Compiler:
         blocks = tuple(b for b in self.blocks if b is not None)
         return Program(
             source=self.source,
-            digest=hashlib.sha256(self.source.text.encode("utf-8")).hexdigest(),
+            digest=self.source.fingerprint,
             steps=tuple(infos),
             blocks=blocks,
             on_hangup=on_hangup,

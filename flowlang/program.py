@@ -245,7 +245,8 @@ class StepInfo:
 
 @frozen
 class Program:
-    """A compiled flow. `digest` is the sha256 of the source text; a run's state names it, so a
+    """A compiled flow. `digest` is the sha256 of the source text (and of every included file:
+    `Source.fingerprint`); a run's state names it, so a
     state is never resumed against a different program. The first step is the entry."""
 
     source: Source

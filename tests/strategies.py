@@ -37,6 +37,7 @@ from flowlang.syntax.nodes import (
     Goto,
     Hangup,
     If,
+    Include,
     Int,
     Interp,
     ListExpr,
@@ -388,6 +389,7 @@ def flows(draw: st.DrawFn, runnable: bool = False, max_steps: int = 4) -> Flow:
     read besides the built-ins); `goto` names one of the other steps (from STEP_POOL), each of
     which starts by saying something, so no loop runs without waiting for the caller.
     """
+    includes: tuple[Include, ...] = ()
     if runnable:
         count = draw(st.integers(2, max(2, min(max_steps, len(STEP_POOL)))))
         names = list(STEP_POOL[:count])
@@ -410,6 +412,8 @@ def flows(draw: st.DrawFn, runnable: bool = False, max_steps: int = 4) -> Flow:
             if value is not None
         )
         prologue = ()
+        paths = st.lists(plain_strings.map(lambda s: Include(s)), max_size=2)
+        includes = tuple(draw(paths))
     steps = []
     for index, name in enumerate(names):
         body = draw(_body(statement))
@@ -421,7 +425,7 @@ def flows(draw: st.DrawFn, runnable: bool = False, max_steps: int = 4) -> Flow:
     on_hangup = None
     if draw(st.booleans()):
         on_hangup = On("hangup", (), draw(_body(_quiet_statements(vocabulary))))
-    return Flow(settings, tuple(steps), on_hangup)
+    return Flow(settings, tuple(steps), on_hangup, includes)
 
 
 @functools.cache

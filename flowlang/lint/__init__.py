@@ -21,8 +21,10 @@ def lint(
     """Every finding of the rules about `flow`, sorted by place.
 
     `select` / `ignore` hold rule codes or prefixes (`FL3` is every gather rule); a line with
-    `# flowlang: ignore[FL301]` drops those findings on that line.
+    `# flowlang: ignore[FL301]` drops those findings on that line. For a flow merged with the
+    files it includes (`source.included`), each finding points into the file it is about.
     """
+    from flowlang.includes import locate
     from flowlang.lint.context import Context
     from flowlang.lint.registry import all_rules
     from flowlang.lint.selection import Selection, parse_codes
@@ -54,6 +56,8 @@ def lint(
                     notes=f.notes,
                 )
             )
+    if source.included:
+        found = [locate(d, source) for d in found]
     return sorted(found, key=lambda d: d.sort_key)
 
 
@@ -62,12 +66,31 @@ def check_source(
     select: Iterable[str] | None = None,
     ignore: Iterable[str] | None = None,
 ) -> list[Diagnostic]:
+    """Parse `source` and lint it (see `check_with_includes`): the sorted diagnostics."""
+    return check_with_includes(source, select, ignore)[1]
+
+
+def check_with_includes(
+    source: Source,
+    select: Iterable[str] | None = None,
+    ignore: Iterable[str] | None = None,
+) -> tuple[Source, list[Diagnostic]]:
     """Parse `source` and lint it: its syntax errors (FL0xx) if it does not parse, else the
-    rules' findings. Syntax errors are always reported, whatever `select` / `ignore` say."""
+    rules' findings. Syntax errors are always reported, whatever `select` / `ignore` say.
+    The files the flow includes are read (from `source.included`, else from disk) and checked
+    as part of it; a file that cannot be read or a syntax error in one is reported instead.
+    Answers the source with its included files (to show the lines findings point at) too.
+    """
+    from flowlang.includes import merge
     from flowlang.syntax.parser import parse_source
 
     try:
         flow = parse_source(source)
     except FlowSyntaxError as exc:
-        return sorted(exc.diagnostics, key=lambda d: d.sort_key)
-    return lint(flow, source, select=select, ignore=ignore)
+        return source, sorted(exc.diagnostics, key=lambda d: d.sort_key)
+    if flow.includes:
+        merged = merge(source, flow)
+        if merged.diagnostics:
+            return merged.source, sorted(merged.diagnostics, key=lambda d: d.sort_key)
+        flow, source = merged.flow, merged.source
+    return source, lint(flow, source, select=select, ignore=ignore)

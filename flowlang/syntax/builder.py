@@ -207,8 +207,11 @@ class FlowBuilder(Transformer[Token, n.Flow]):
         settings: list[n.Setting] = []
         steps: list[n.Step] = []
         on_hangup: n.On | None = None
+        includes: list[n.Include] = []
         for item in children:
-            if isinstance(item, n.Setting):
+            if isinstance(item, n.Include):
+                includes.append(item)
+            elif isinstance(item, n.Setting):
                 earlier = next((s for s in settings if s.name == item.name), None)
                 if earlier is not None:
                     self._twice(item.name, "in this file", item, earlier)
@@ -234,6 +237,7 @@ class FlowBuilder(Transformer[Token, n.Flow]):
             settings,
             steps,
             on_hangup,
+            includes,
             comments=tuple(self.run.comments),
             span=Span(1, 1, line, column),
         )
@@ -249,6 +253,9 @@ class FlowBuilder(Transformer[Token, n.Flow]):
             f"keep only one `{what}`",
             first,
         )
+
+    def include(self, children: list[Any]) -> n.Include:
+        return n.Include(self._str(children[1]), span=_cover(children))
 
     def setting(self, children: list[Any]) -> n.Setting:
         return n.Setting(str(children[0]), self._str(children[1]), span=_cover(children))

@@ -189,6 +189,8 @@ class _ItemCollector:
 
     def flow(self, flow: Flow) -> None:
         top = (_FILE,)
+        for include in flow.includes:
+            self.item(id(include), include, top)
         for setting in flow.settings:
             self.item(id(setting), setting, top)
         for step in flow.steps:
@@ -392,6 +394,8 @@ class _Writer:
 
     def flow(self, flow: Flow) -> None:
         self.comments(self.placement.before.get(_HEADER, ()), 0)
+        for include in flow.includes:
+            self.line(0, f"include {render_str(include.path)}", id(include))
         settings = sorted(flow.settings, key=lambda s: _SETTING_ORDER.get(s.name, 2))
         for setting in settings:
             self.line(0, f"{setting.name} {render_str(setting.value)}", id(setting))

@@ -448,6 +448,14 @@ class Setting(Node):
 
 
 @frozen
+class Include(Node):
+    """`include "PATH"` at the top of a file: the steps of the file at PATH (relative to this
+    file) belong to this flow too."""
+
+    path: Str
+
+
+@frozen
 class Step(Node):
     """`NAME:` and its block of statements. The first step is where a call starts."""
 
@@ -465,12 +473,13 @@ class Comment(Node):
 
 @frozen
 class Flow(Node):
-    """A whole `.flow` file: settings, steps (the first is the entry), and the optional
-    top-level `on hangup:` handler."""
+    """A whole `.flow` file: settings, steps (the first is the entry), the optional top-level
+    `on hangup:` handler, and the files it `include`s."""
 
     settings: tuple[Setting, ...] = field(default=(), converter=_tuple)
     steps: tuple[Step, ...] = field(default=(), converter=_tuple)
     on_hangup: On | None = None
+    includes: tuple[Include, ...] = field(default=(), converter=_tuple)
     comments: tuple[Comment, ...] = field(default=(), converter=_tuple, eq=False, repr=False)
 
     def setting(self, name: str) -> Str | None:
