@@ -9,7 +9,7 @@ from flowlang.errors import FlowSyntaxError
 from flowlang.source import Source
 from flowlang.syntax import nodes
 
-__all__ = ["check_source", "lint"]
+__all__ = ["check", "check_source", "lint"]
 
 
 def lint(
@@ -61,13 +61,26 @@ def lint(
     return sorted(found, key=lambda d: d.sort_key)
 
 
+def check(
+    source: Source,
+    select: Iterable[str] | None = None,
+    ignore: Iterable[str] | None = None,
+) -> tuple[nodes.Flow | None, list[Diagnostic]]:
+    """Parse `source` and lint it: the flow (None if it does not parse) and its diagnostics,
+    the syntax errors (FL0xx) or else the rules' findings. Syntax errors are always reported,
+    whatever `select` / `ignore` say. `flowlang check` and the language server both call this.
+    The flow is this file's own tree; the diagnostics cover the files it includes too."""
+    flow, _, found = _check(source, select, ignore)
+    return flow, found
+
+
 def check_source(
     source: Source,
     select: Iterable[str] | None = None,
     ignore: Iterable[str] | None = None,
 ) -> list[Diagnostic]:
-    """Parse `source` and lint it (see `check_with_includes`): the sorted diagnostics."""
-    return check_with_includes(source, select, ignore)[1]
+    """The diagnostics of `check` alone."""
+    return _check(source, select, ignore)[2]
 
 
 def check_with_includes(
@@ -75,22 +88,31 @@ def check_with_includes(
     select: Iterable[str] | None = None,
     ignore: Iterable[str] | None = None,
 ) -> tuple[Source, list[Diagnostic]]:
-    """Parse `source` and lint it: its syntax errors (FL0xx) if it does not parse, else the
-    rules' findings. Syntax errors are always reported, whatever `select` / `ignore` say.
-    The files the flow includes are read (from `source.included`, else from disk) and checked
-    as part of it; a file that cannot be read or a syntax error in one is reported instead.
-    Answers the source with its included files (to show the lines findings point at) too.
-    """
+    """The diagnostics of `check`, and the source with the files it includes (to show the
+    lines of findings in those files)."""
+    _, merged, found = _check(source, select, ignore)
+    return merged, found
+
+
+def _check(
+    source: Source,
+    select: Iterable[str] | None,
+    ignore: Iterable[str] | None,
+) -> tuple[nodes.Flow | None, Source, list[Diagnostic]]:
+    # The files the flow includes are read (from `source.included`, else from disk) and
+    # checked as part of it; a file that cannot be read or a syntax error in one is reported
+    # instead of the rules' findings.
     from flowlang.includes import merge
     from flowlang.syntax.parser import parse_source
 
     try:
         flow = parse_source(source)
     except FlowSyntaxError as exc:
-        return source, sorted(exc.diagnostics, key=lambda d: d.sort_key)
-    if flow.includes:
-        merged = merge(source, flow)
-        if merged.diagnostics:
-            return merged.source, sorted(merged.diagnostics, key=lambda d: d.sort_key)
-        flow, source = merged.flow, merged.source
-    return source, lint(flow, source, select=select, ignore=ignore)
+        return None, source, sorted(exc.diagnostics, key=lambda d: d.sort_key)
+    if not flow.includes:
+        return flow, source, lint(flow, source, select=select, ignore=ignore)
+    merged = merge(source, flow)
+    if merged.diagnostics:
+        return flow, merged.source, sorted(merged.diagnostics, key=lambda d: d.sort_key)
+    found = lint(merged.flow, merged.source, select=select, ignore=ignore)
+    return flow, merged.source, found

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import os
@@ -67,11 +68,16 @@ def test_after_a_restart_an_older_version_comes_from_the_store() -> None:
     old = compile_source(Source("line.flow", ONE))
     new = compile_source(Source("line.flow", TWO))
     saved = {old.digest: ("line.flow", ONE)}
-    versions = FlowVersions(new, None, saved.get)
-    found = versions.get(old.digest)
+
+    async def load(digest: str) -> tuple[str, str] | None:
+        return saved.get(digest)
+
+    versions = FlowVersions(new, None, load)
+    assert versions.get(old.digest) is None
+    found = asyncio.run(versions.load(old.digest))
     assert found is not None and found.digest == old.digest
     assert versions.get(old.digest) is found
-    assert versions.get("0" * 64) is None
+    assert asyncio.run(versions.load("0" * 64)) is None
 
 
 MAIN = (
@@ -113,7 +119,11 @@ def test_a_version_covers_every_included_file(tmp_path: Path) -> None:
     # ...while calls in progress keep theirs, even rebuilt from the store after a restart.
     assert versions.get(first.digest) is first
     saved = {first.digest: (first.source.name, first.source.stored())}
-    restarted = FlowVersions(second, flow, saved.get)
-    rebuilt = restarted.get(first.digest)
+
+    async def load(digest: str) -> tuple[str, str] | None:
+        return saved.get(digest)
+
+    restarted = FlowVersions(second, flow, load)
+    rebuilt = asyncio.run(restarted.load(first.digest))
     assert rebuilt is not None and rebuilt.digest == first.digest
     assert spoken(rebuilt) == ["one"]
