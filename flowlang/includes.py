@@ -25,7 +25,7 @@ from flowlang.errors import FlowSyntaxError
 from flowlang.source import LINE_BLOCK, Source, Span
 from flowlang.syntax import nodes
 
-__all__ = ["Merged", "included_names", "locate", "merge"]
+__all__ = ["Merged", "included_names", "locate", "merge", "needs_merge"]
 
 Read = Callable[[str], str]
 
@@ -55,9 +55,15 @@ def included_names(source: Source, flow: nodes.Flow) -> list[str]:
     return [include_path(source.name, inc.path.text) for inc in flow.includes]
 
 
+def needs_merge(flow: nodes.Flow) -> bool:
+    """Whether `flow` brings in other files: includes, or the catalogs of its languages."""
+    return bool(flow.includes) or len(flow.speaks) > 1
+
+
 def merge(source: Source, flow: nodes.Flow, read: Read | None = None) -> Merged:
     """Read every file `flow` includes (through `source.included` when the source already
-    carries them, as a stored version does; else from disk) and merge their steps in."""
+    carries them, as a stored version does; else from disk) and merge their steps in; read
+    the translation catalog of each of its languages after the first, where there is one."""
     from flowlang.syntax.parser import parse_source
 
     given = {s.name: s for s in source.included}
@@ -106,8 +112,25 @@ def merge(source: Source, flow: nodes.Flow, read: Read | None = None) -> Merged:
     merged = attrs.evolve(flow, steps=tuple(steps), comments=tuple(comments))
     # A file with syntax errors is kept after the others (no lines of the merged flow come from
     # it), so its errors can still show the line they are about.
-    bundle = Source(source.name, source.text, (*files, *broken))
+    bundle = Source(source.name, source.text, (*files, *broken), _catalogs(source, flow, reader))
     return Merged(merged, bundle, tuple(problems))
+
+
+def _catalogs(source: Source, flow: nodes.Flow, read: Read) -> tuple[Source, ...]:
+    from flowlang.catalog import catalog_name
+
+    given = {s.name: s for s in source.catalogs}
+    found: list[Source] = []
+    for spoken in flow.speaks[1:]:
+        name = catalog_name(source.name, spoken.language.text)
+        if name in given:
+            found.append(given[name])
+            continue
+        try:
+            found.append(Source(name, read(name)))
+        except (OSError, UnicodeDecodeError):
+            continue  # check reports every text as untranslated, naming the file to create
+    return tuple(found)
 
 
 def _cycle(here: Source, inc: nodes.Include, chain: tuple[str, ...]) -> Diagnostic:
@@ -167,7 +190,7 @@ _LINE = re.compile(r"\bline (\d+)\b")
 def locate(diagnostic: Diagnostic, source: Source) -> Diagnostic:
     """A finding about the merged flow of `source`, pointing into the file it is about; a line
     it mentions in another file is named with that file."""
-    if not source.included:
+    if not source.included and not source.catalogs:
         return diagnostic
     file = diagnostic.file
     span = diagnostic.span

@@ -45,43 +45,55 @@ class Source:
     """A named piece of `.flow` text; `name` is the path shown in diagnostics.
 
     `included` holds the files a flow includes, once they are read (flowlang/includes.py): the
-    Nth of them is where lines N * LINE_BLOCK + 1... of the merged flow come from.
+    Nth of them is where lines N * LINE_BLOCK + 1... of the merged flow come from. `catalogs`
+    holds its translation catalogs (flowlang/catalog.py) that exist.
     """
 
     name: str
     text: str = field(repr=False)
     included: tuple[Source, ...] = field(default=(), repr=False)
+    catalogs: tuple[Source, ...] = field(default=(), repr=False)
 
     def locate(self, line: int) -> tuple[Source, int]:
         """The file a line number of the merged flow is in, and the line in that file."""
         block, local = divmod(line, LINE_BLOCK)
-        if 1 <= block <= len(self.included):
-            return self.included[block - 1], local
+        parts = (*self.included, *self.catalogs)
+        if 1 <= block <= len(parts):
+            return parts[block - 1], local
         return self, line
+
+    def offset_of(self, name: str) -> int:
+        """What to add to a line of the included file or catalog `name` to number it in the
+        merged flow (0 for this file itself)."""
+        for number, part in enumerate((*self.included, *self.catalogs), start=1):
+            if part.name == name:
+                return number * LINE_BLOCK
+        return 0
 
     def named(self, name: str) -> Source | None:
         """This source or the included one called `name`, None when there is none."""
         if name == self.name:
             return self
-        return next((s for s in self.included if s.name == name), None)
+        return next((s for s in (*self.included, *self.catalogs) if s.name == name), None)
 
     @cached_property
     def fingerprint(self) -> str:
         """The sha256 of the text, and of every included file's name and text."""
         digest = hashlib.sha256(self.text.encode("utf-8"))
-        if not self.included:
+        if not self.included and not self.catalogs:
             return digest.hexdigest()
-        for part in self.included:
+        for part in (*self.included, *self.catalogs):
             digest.update(b"\0" + part.name.encode("utf-8") + b"\0" + part.text.encode("utf-8"))
         return digest.hexdigest()
 
     def stored(self) -> str:
         """The text to store for this version: the text itself, or with includes a bundle of
         every file, so the version can be rebuilt whatever happens to the files later."""
-        if not self.included:
+        if not self.included and not self.catalogs:
             return self.text
         files = [[self.name, self.text], *([s.name, s.text] for s in self.included)]
-        return json.dumps({_BUNDLE: 1, "files": files}, ensure_ascii=False)
+        catalogs = [[s.name, s.text] for s in self.catalogs]
+        return json.dumps({_BUNDLE: 1, "files": files, "catalogs": catalogs}, ensure_ascii=False)
 
     @classmethod
     def from_stored(cls, name: str, text: str) -> Source:
@@ -90,10 +102,11 @@ class Source:
             try:
                 data = json.loads(text)
                 files = [(str(n), str(t)) for n, t in data["files"]]
-            except (ValueError, KeyError, TypeError):
+                catalogs = [(str(n), str(t)) for n, t in data.get("catalogs", [])]
+            except (ValueError, KeyError, TypeError, AttributeError):
                 return cls(name, text)
             parts = tuple(cls(n, t) for n, t in files[1:])
-            return cls(files[0][0], files[0][1], parts)
+            return cls(files[0][0], files[0][1], parts, tuple(cls(n, t) for n, t in catalogs))
         return cls(name, text)
 
     @cached_property
@@ -108,7 +121,7 @@ class Source:
 
     def line(self, number: int) -> str:
         """The text of 1-based line `number`, without its line break ("" past the end)."""
-        if number > LINE_BLOCK and self.included:
+        if number > LINE_BLOCK and (self.included or self.catalogs):
             part, local = self.locate(number)
             return part.line(local) if part is not self else ""
         if 1 <= number <= len(self.lines):

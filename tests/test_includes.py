@@ -154,3 +154,12 @@ def test_a_stored_version_keeps_every_file_and_rebuilds_without_the_disk(tmp_pat
     assert again.digest == program.digest
     plain = "main:\n    answer\n"
     assert Source.from_stored("x.flow", plain) == Source("x.flow", plain)
+
+
+def test_simulate_names_the_included_file_of_a_line(capsys: pytest.CaptureFixture[str]) -> None:
+    main(["simulate", str(EXAMPLES / "clinic.flow"), "--input", "1", "--input", "01311980"])
+    out = capsys.readouterr().out
+    common = EXAMPLES / "shared" / "common.flow"
+    assert f"step verify ({common} line 7)" in out
+    assert f"  {common} line 12 ask" in out
+    assert "  line 14   say \"Your next appointment" in out

@@ -56,7 +56,7 @@ def lint(
                     notes=f.notes,
                 )
             )
-    if source.included:
+    if source.included or source.catalogs:
         found = [locate(d, source) for d in found]
     return sorted(found, key=lambda d: d.sort_key)
 
@@ -102,14 +102,14 @@ def _check(
     # The files the flow includes are read (from `source.included`, else from disk) and
     # checked as part of it; a file that cannot be read or a syntax error in one is reported
     # instead of the rules' findings.
-    from flowlang.includes import merge
+    from flowlang.includes import merge, needs_merge
     from flowlang.syntax.parser import parse_source
 
     try:
         flow = parse_source(source)
     except FlowSyntaxError as exc:
         return None, source, sorted(exc.diagnostics, key=lambda d: d.sort_key)
-    if not flow.includes:
+    if not needs_merge(flow):
         return flow, source, lint(flow, source, select=select, ignore=ignore)
     merged = merge(source, flow)
     if merged.diagnostics:
