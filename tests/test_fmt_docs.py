@@ -16,6 +16,7 @@ ROOT = Path(__file__).resolve().parent.parent
 DOCS = (
     "docs/language.md",
     "docs/tutorial.md",
+    "docs/tutorial-order.md",
     "docs/tutorial-reuse.md",
     "docs/tutorial-languages.md",
 )
