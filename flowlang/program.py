@@ -210,6 +210,22 @@ Op = (
 
 
 @frozen
+class OpeningHours:
+    """`hours NAME:` compiled: for each weekday (Monday first) the open minutes of the day as
+    `[start, end)` pairs, and the `closed` dates (`YYYY-MM-DD`), closed whatever the weekday."""
+
+    name: str
+    week: tuple[tuple[tuple[int, int], ...], ...]
+    closed: frozenset[str]
+
+    def is_open(self, date: str, weekday: int, minute: int) -> bool:
+        """Whether these hours are open at `minute` (of the day) on `date`, a `weekday`."""
+        if date in self.closed:
+            return False
+        return any(start <= minute < end for start, end in self.week[weekday])
+
+
+@frozen
 class Block:
     """A statement list, compiled: operations run in order."""
 
@@ -228,7 +244,8 @@ class StepInfo:
 @frozen
 class Program:
     """A compiled flow. `digest` is the sha256 of the source text; a run's state names it, so a
-    state is never resumed against a different program. The first step is the entry."""
+    state is never resumed against a different program. The first step is the entry. `timezone`
+    (IANA) is the clock `now` and `open` read; `hours` the file's opening hours."""
 
     source: Source
     digest: str
@@ -236,6 +253,8 @@ class Program:
     blocks: tuple[Block, ...]
     on_hangup: Handler | None
     points: tuple[str, ...] = field(repr=False)
+    timezone: str = "UTC"
+    hours: tuple[OpeningHours, ...] = ()
 
     @property
     def entry(self) -> StepInfo:

@@ -9,7 +9,7 @@ from typing import Any
 from attrs import define, field, frozen
 
 from flowlang.runtime.commands import Command
-from flowlang.runtime.events import CallInfo, Event
+from flowlang.runtime.events import CallInfo, Event, LocalTime
 
 # Telnyx's documented defaults for a DTMF gather (shared/telnyx/NOTES.md).
 DEFAULT_MINIMUM_DIGITS = 1
@@ -389,7 +389,7 @@ def expected_inputs(kind: str) -> str:
     return "the flow is talking to an AI assistant (give end, key=K or hangup)"
 
 
-def to_event(envelope: dict[str, Any]) -> Event:
-    """The interpreter's view of a webhook envelope."""
+def to_event(envelope: dict[str, Any], at: LocalTime | None = None) -> Event:
+    """The interpreter's view of a webhook envelope that happened at `at` (simulated time)."""
     data = envelope["data"]
-    return Event(type=data["event_type"], payload=data["payload"], id=data["id"])
+    return Event(type=data["event_type"], payload=data["payload"], id=data["id"], at=at)

@@ -19,6 +19,8 @@ import json
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from flowlang.program import OpeningHours
+from flowlang.runtime.events import WEEKDAYS
 from flowlang.runtime.spoken import say_as
 from flowlang.syntax import nodes
 
@@ -29,6 +31,7 @@ __all__ = [
     "equal",
     "evaluate",
     "interpolate",
+    "is_open",
     "lookup",
     "text_of",
     "truthy",
@@ -182,8 +185,32 @@ def contains(item: Any, container: Any) -> bool:
     raise EvalError(f"`in` needs a list or text on its right, not {_describe(container)}")
 
 
-def evaluate(expr: nodes.Expr, variables: Mapping[str, Any], missing: Missing) -> Any:
-    """The value of `expr`; raises EvalError when it cannot be computed."""
+def is_open(hours: OpeningHours, variables: Mapping[str, Any]) -> bool:
+    """`open NAME`: whether `hours` are open at the run's time (the built-in variable `now`)."""
+    now = variables.get("now")
+    if not isinstance(now, Mapping) or now.get("weekday") not in WEEKDAYS:
+        raise EvalError(
+            f"`open {hours.name}` needs the time of the call, and this run was not given one"
+        )
+    hour, minute = now.get("hour"), now.get("minute")
+    if not isinstance(hour, int) or not isinstance(minute, int):
+        raise EvalError(f"`open {hours.name}` needs the time of the call: `now` was changed")
+    return hours.is_open(str(now.get("date")), WEEKDAYS.index(now["weekday"]), hour * 60 + minute)
+
+
+def evaluate(
+    expr: nodes.Expr,
+    variables: Mapping[str, Any],
+    missing: Missing,
+    hours: Mapping[str, OpeningHours] | None = None,
+) -> Any:
+    """The value of `expr`; raises EvalError when it cannot be computed. `hours` are the
+    program's opening hours by name, for `open NAME`."""
+    if isinstance(expr, nodes.OpenTest):
+        table = (hours or {}).get(expr.name.value)
+        if table is None:
+            raise EvalError(f"`open {expr.name.value}`: no `hours {expr.name.value}:` in this flow")
+        return is_open(table, variables)
     if isinstance(expr, nodes.Str):
         return interpolate(expr, variables, missing)
     if isinstance(expr, (nodes.Int, nodes.Bool)):
@@ -194,18 +221,18 @@ def evaluate(expr: nodes.Expr, variables: Mapping[str, Any], missing: Missing) -
             missing(expr.dotted)
         return value
     if isinstance(expr, nodes.ListExpr):
-        return [evaluate(item, variables, missing) for item in expr.items]
+        return [evaluate(item, variables, missing, hours) for item in expr.items]
     if isinstance(expr, nodes.Not):
-        return not truthy(evaluate(expr.operand, variables, missing))
+        return not truthy(evaluate(expr.operand, variables, missing, hours))
     op = expr.op
     if op == "and":
-        left = evaluate(expr.left, variables, missing)
-        return truthy(left) and truthy(evaluate(expr.right, variables, missing))
+        left = evaluate(expr.left, variables, missing, hours)
+        return truthy(left) and truthy(evaluate(expr.right, variables, missing, hours))
     if op == "or":
-        left = evaluate(expr.left, variables, missing)
-        return truthy(left) or truthy(evaluate(expr.right, variables, missing))
-    left = evaluate(expr.left, variables, missing)
-    right = evaluate(expr.right, variables, missing)
+        left = evaluate(expr.left, variables, missing, hours)
+        return truthy(left) or truthy(evaluate(expr.right, variables, missing, hours))
+    left = evaluate(expr.left, variables, missing, hours)
+    right = evaluate(expr.right, variables, missing, hours)
     if op == "==":
         return equal(left, right)
     if op == "!=":

@@ -42,6 +42,7 @@ from flowlang.program import (
     Key,
     LogOp,
     Op,
+    OpeningHours,
     PlayOp,
     Program,
     SayOp,
@@ -102,6 +103,8 @@ class Interpreter:
             return Outcome(state={}, end=End("error", "the flow has no steps", None))
         entry = self.program.entry
         state = st.new_state(self.program.digest, call, entry.name, entry.block)
+        if call.at is not None:
+            state["vars"]["now"] = call.at.variable()
         run = _Run(self.program, state)
         run.reach(f"step:{entry.name}")
         return run.guarded(run.begin)
@@ -117,7 +120,25 @@ class Interpreter:
             problem, run = "the stored call state is damaged", None
         if run is None:
             return _refuse(state, problem or "the stored call state is damaged")
+        if event.at is not None:
+            # The time is an input like any other: the moment of this event (LANGUAGE.md 11).
+            run.vars["now"] = event.at.variable()
         return run.guarded(lambda: run.resume(event))
+
+
+# A program's opening hours by name, worked out once per program (programs are immutable).
+_HOURS: dict[int, tuple[Program, dict[str, OpeningHours]]] = {}
+
+
+def _hours_of(program: Program) -> dict[str, OpeningHours]:
+    cached = _HOURS.get(id(program))
+    if cached is not None and cached[0] is program:
+        return cached[1]
+    table = {h.name: h for h in program.hours}
+    if len(_HOURS) > 64:
+        _HOURS.clear()
+    _HOURS[id(program)] = (program, table)
+    return table
 
 
 def _ignored(state: dict[str, Any]) -> Outcome:
@@ -143,6 +164,7 @@ class _Run:
     def __init__(self, program: Program, state: dict[str, Any]) -> None:
         self.program = program
         self.blocks = program.blocks
+        self.hours = _hours_of(program)
         self.original = state
         call = state["call"]
         self.call_id: str = call["id"]
@@ -300,7 +322,7 @@ class _Run:
         _EXECUTE[type(op)](self, op)
 
     def do_set(self, op: SetOp) -> None:
-        self.vars[op.name] = evaluate(op.value, self.vars, self.missing)
+        self.vars[op.name] = evaluate(op.value, self.vars, self.missing, self.hours)
         self.advance()
 
     def do_log(self, op: LogOp) -> None:
@@ -310,7 +332,7 @@ class _Run:
     def do_if(self, op: IfOp) -> None:
         self.advance()
         for arm in op.arms:
-            if arm.cond is None or truthy(evaluate(arm.cond, self.vars, self.missing)):
+            if arm.cond is None or truthy(evaluate(arm.cond, self.vars, self.missing, self.hours)):
                 self.enter(arm.handler)
                 return
 

@@ -41,7 +41,8 @@ class Webhook:
     """One delivered webhook: the `event` for the interpreter and the call facts around it.
 
     `call_control_id` is None for events that belong to no call; `direction`, `caller` (`from`)
-    and `called` (`to`) are read from the payload when present (they matter on `call.initiated`).
+    and `called` (`to`) are read from the payload when present (they matter on `call.initiated`);
+    `occurred_at` is the envelope's time of the event, as sent (the clock `now` and `open` read).
     """
 
     event: Event
@@ -49,6 +50,7 @@ class Webhook:
     direction: str | None = None
     caller: str | None = None
     called: str | None = None
+    occurred_at: str | None = None
 
     @property
     def is_incoming_call(self) -> bool:
@@ -95,4 +97,5 @@ def parse_webhook(body: bytes) -> Webhook:
         direction=_text(payload.get("direction")),
         caller=_text(payload.get("from")),
         called=_text(payload.get("to")),
+        occurred_at=_text(data.get("occurred_at")),
     )
