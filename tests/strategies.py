@@ -68,7 +68,8 @@ KEYWORDS = frozenset(
 CONTEXTUAL = (
     "media", "invalid", "timeout", "valid", "key", "voice", "language", "ssml", "from",
     "inter_digit_timeout", "initial_timeout", "terminator", "tries", "into", "reprompt",
-    "greeting", "field", "optional", "instructions", "message", "id",
+    "greeting", "field", "optional", "instructions", "message", "id", "timezone", "hours",
+    "closed", "open",
 )  # fmt: skip
 
 BUILTIN_VARIABLES = ("caller", "called")

@@ -27,6 +27,7 @@ RULE_MODULES = (
     "flowlang.lint.ai",
     "flowlang.lint.loops",
     "flowlang.lint.spoken",
+    "flowlang.lint.hours",
 )
 
 FAMILIES = {

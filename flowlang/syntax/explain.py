@@ -16,7 +16,7 @@ KEYWORDS = frozenset(
     """voice language answer hangup say ssml play media transfer from timeout goto set log
     if elif else gather digits inter_digit_timeout initial_timeout terminator valid tries into
     reprompt on invalid ai_gather field optional greeting key assistant id instructions message
-    not and or in true false""".split()
+    not and or in true false timezone hours closed open""".split()
 )
 
 # The keywords that can never be a name: the words that start a statement, `on`, `digits` (the
