@@ -27,6 +27,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help=f"the calling number (default {DEFAULT_CALLER})")
     parser.add_argument("--to", dest="called", default=DEFAULT_CALLED, metavar="NUMBER",
                         help=f"the number called (default {DEFAULT_CALLED})")
+    parser.add_argument("--at", metavar="TIME", default=None,
+                        help="when the call happens, for opening hours and `now`: "
+                        "2026-11-23T14:05 in the flow's timezone, or with an offset "
+                        "(2026-11-23T14:05-06:00); default: now")
     parser.add_argument("--format", choices=("text", "jsonl"), default="text",
                         help="text: a transcript to read (default); jsonl: every command's "
                         "exact body, then how the call ended")
@@ -43,9 +47,23 @@ def run(args: argparse.Namespace) -> int:
     program = load_program(source)
     if program is None:
         return 1
+    args.at = when(args.at, program)
     if args.inputs is None and args.format == "text" and sys.stdin.isatty():
-        return interactive(program, args.caller, args.called, sys.stdin, sys.stdout)
+        return interactive(program, args.caller, args.called, sys.stdin, sys.stdout, args.at)
     return scripted(program, actions, args)
+
+
+def when(text: str | None, program: Any) -> Any:
+    """The moment `--at` names (None: now), read in the flow's timezone; a usage error when
+    it is not a time."""
+    if text is None:
+        return None
+    from flowlang.clock import parse_at
+
+    try:
+        return parse_at(text, program.timezone)
+    except ValueError as exc:
+        raise UsageError(f"--at: {exc}") from None
 
 
 def load_program(source: Any) -> Any:
@@ -72,7 +90,7 @@ def scripted(program: Any, actions: list[Any], args: argparse.Namespace) -> int:
     from flowlang.offline.simulator import InputError, simulate
 
     try:
-        transcript = simulate(program, actions, args.caller, args.called)
+        transcript = simulate(program, actions, args.caller, args.called, args.at)
     except InputError as exc:
         # The call so far helps to see why the input does not fit; the error still exits 2.
         if args.format == "text" and exc.transcript is not None:
@@ -97,12 +115,14 @@ PROMPTS = {
 }
 
 
-def interactive(program: Any, caller: str, called: str, stdin: TextIO, stdout: TextIO) -> int:
+def interactive(
+    program: Any, caller: str, called: str, stdin: TextIO, stdout: TextIO, at: Any = None
+) -> int:
     """Play the call with a person typing what the caller does, one prompt per wait."""
     from flowlang.offline.conversation import conversation, ending, show
     from flowlang.offline.simulator import InputError, Simulation, parse_input
 
-    sim = Simulation.begin(program, caller, called)
+    sim = Simulation.begin(program, caller, called, at=at)
     stdout.write(f"Call from {caller} to {called} (type quit to stop)\n")
     shown = 0
     while True:

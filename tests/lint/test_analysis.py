@@ -113,3 +113,17 @@ def test_on_hangup_sees_variables_as_maybe_assigned() -> None:
     found = {(d.code, d.message.split("`")[1]) for d in lint(flow, Source("t", text))}
     assert ("FL502", "x") in found
     assert ("FL501", "y") in found
+
+
+def test_an_open_test_is_drawn_as_a_branch_labelled_open_and_closed() -> None:
+    flow = parse(
+        'voice "V"\ntimezone "UTC"\n\nhours office:\n    daily 9:00-17:00\n\n'
+        "main:\n    answer\n"
+        '    if open office:\n        transfer "+13125550100"\n'
+        "    elif not open office:\n        hangup\n"
+    )
+    mermaid = to_mermaid(flow)
+    assert '{"if open office"}' in mermaid
+    assert '-->|"open"|' in mermaid and '-->|"closed"|' in mermaid
+    dot = to_dot(flow)
+    assert 'label="open"' in dot and 'label="closed"' in dot

@@ -50,6 +50,7 @@ STEP_FORMS = (
     'expect error "text"',
     'from "+15551234567"',
     'to "+15550002222"',
+    'at "2026-11-23T14:05"',
 )
 
 
@@ -77,13 +78,14 @@ Step = Act | Expect
 
 @frozen
 class Scenario:
-    """One named scenario: who calls whom, and its steps in order."""
+    """One named scenario: who calls whom, when (`at`, as written), and its steps in order."""
 
     name: str
     span: Span
     steps: tuple[Step, ...]
     caller: str | None = None
     called: str | None = None
+    at: str | None = None
 
 
 @frozen
@@ -97,6 +99,7 @@ class ScenarioFile:
     caller: str | None = None
     called: str | None = None
     flow_span: Span | None = None
+    at: str | None = None
 
 
 class _Cursor:
@@ -156,6 +159,7 @@ class _Parser:
         self.flow_span: Span | None = None
         self.caller: str | None = None
         self.called: str | None = None
+        self.at: str | None = None
         self.scenarios: list[Scenario] = []
         self.current: dict[str, Any] | None = None
         self.indent: int | None = None
@@ -181,7 +185,7 @@ class _Parser:
         if self.problems:
             raise ScenarioSyntaxError(sorted(self.problems, key=lambda d: d.sort_key))
         return ScenarioFile(self.source, self.flow, tuple(self.scenarios), self.caller,
-                            self.called, self.flow_span)
+                            self.called, self.flow_span, self.at)
 
     def line(self, number: int, raw: str) -> None:
         stripped = raw.lstrip(" ")
@@ -225,7 +229,7 @@ class _Parser:
             return
         self.scenarios.append(Scenario(current["name"], current["span"],
                                        tuple(current["steps"]), current["caller"],
-                                       current["called"]))
+                                       current["called"], current["at"]))
 
     def top_level(self, cursor: _Cursor) -> None:
         self.close()
@@ -244,13 +248,16 @@ class _Parser:
             if self.trailing(cursor):
                 return
             self.current = {"name": name, "span": span.cover(cursor.span(cursor.column - 1)),
-                            "steps": [], "lines": 0, "caller": None, "called": None}
+                            "steps": [], "lines": 0, "caller": None, "called": None,
+                            "at": None}
             return
-        if word in ("flow", "from", "to"):
+        if word in ("flow", "from", "to", "at"):
             value = self.string(cursor, f"the {word} value", f'{word} "..."')
             if value is None or self.trailing(cursor):
                 return
-            if word == "flow":
+            if word == "at":
+                self.at = self.time(value, span)
+            elif word == "flow":
                 self.flow, self.flow_span = value, span
             elif word == "from":
                 self.caller = value
@@ -261,7 +268,7 @@ class _Parser:
 
     def unknown(self, word: str, span: Span, top: bool) -> None:
         if top:
-            known = ["scenario", "flow", "from", "to"]
+            known = ["scenario", "flow", "from", "to", "at"]
             near = difflib.get_close_matches(word, known, n=1)
             hint = (f"did you mean `{near[0]}`?" if near else
                     'a file holds `scenario "NAME":` lines with their steps indented below them')
@@ -276,6 +283,18 @@ class _Parser:
         hint = (f"did you mean {', '.join(f'`{f}`' for f in forms)}?" if forms else
                 "a step is one of: " + ", ".join(f"`{f}`" for f in STEP_FORMS))
         self.problem(NOT_A_STEP, f"`{word}` is not a scenario step", span, "unknown step", hint)
+
+    def time(self, value: str, span: Span) -> str | None:
+        """`value` when it is a time `at` can take (read in the flow's timezone when run)."""
+        from flowlang.clock import parse_at
+
+        try:
+            parse_at(value, "UTC")
+        except ValueError as exc:
+            self.problem(BAD_STRING, f'"{value}" is not a date and time', span, "not a time",
+                         str(exc).split(": ", 1)[-1])
+            return None
+        return value
 
     def trailing(self, cursor: _Cursor) -> bool:
         if cursor.at_end():
@@ -324,6 +343,12 @@ class _Parser:
             if value is not None and not self.trailing(cursor):
                 assert self.current is not None
                 self.current["caller" if word == "from" else "called"] = value
+            return None
+        if word == "at":
+            value = self.string(cursor, "the time of the call", 'at "2026-11-23T14:05"')
+            if value is not None and not self.trailing(cursor):
+                assert self.current is not None
+                self.current["at"] = self.time(value, span)
             return None
         if word == "expect":
             return self.expect(cursor, start)
