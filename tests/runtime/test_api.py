@@ -10,8 +10,8 @@ PUBLIC = {
     "flowlang.compiler": ["build_program", "compile_flow", "compile_source"],
     "flowlang.runtime.interpreter": ["STATEMENT_LIMIT", "FlowRuntimeError", "Interpreter"],
     "flowlang.runtime.expressions": [
-        "EvalError", "compare", "contains", "equal", "evaluate", "interpolate", "lookup",
-        "text_of", "truthy",
+        "EvalError", "compare", "contains", "equal", "evaluate", "interpolate", "is_open",
+        "lookup", "text_of", "truthy",
     ],
     "flowlang.runtime.state": [
         "VERSION", "client_state", "command_id", "new_state", "problem", "read_client_state",
