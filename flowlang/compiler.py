@@ -10,12 +10,16 @@ from flowlang.diagnostics import Diagnostic, Severity
 from flowlang.errors import FlowCompileError
 from flowlang.lint.telnyx_data import RECOGNITION_LANGUAGES
 from flowlang.program import (
+    DEFAULT_FETCH_TIMEOUT_MS,
+    MAX_FETCH_TIMEOUT_MS,
     AiGatherOp,
     AnswerOp,
     Arm,
     AssistantOp,
     Block,
     Branch,
+    CallOp,
+    FetchOp,
     GatherOp,
     GotoOp,
     Handler,
@@ -27,6 +31,7 @@ from flowlang.program import (
     OpeningHours,
     PlayOp,
     Program,
+    ReturnOp,
     SayOp,
     SetOp,
     StepInfo,
@@ -40,6 +45,7 @@ __all__ = ["build_program", "compile_flow", "compile_source"]
 # The order LANGUAGE.md 3 lists inferred valid keys in.
 KEY_ORDER = "0123456789*#"
 DEFAULT_TRIES = 3
+
 
 
 def compile_source(source: Source) -> Program:
@@ -70,11 +76,12 @@ def _lint(flow: nodes.Flow, source: Source) -> list[Diagnostic]:
     return list(lint(flow, source))
 
 
-def _unknown_step(goto: nodes.Goto, source: Source) -> Diagnostic:
+def _unknown_step(goto: nodes.Goto | nodes.Call, source: Source) -> Diagnostic:
+    word = "goto" if isinstance(goto, nodes.Goto) else "call"
     return Diagnostic(
         "FL101",
         Severity.ERROR,
-        f"`goto` target `{goto.target.value}` is not a step in this flow",
+        f"`{word}` target `{goto.target.value}` is not a step in this flow",
         source.name,
         goto.target.span,
         label="unknown step",
@@ -174,6 +181,14 @@ class _Compiler:
                 self.problems.append(_unknown_step(stmt, self.source))
                 return GotoOp(line, target, 0)
             return GotoOp(line, target, self.step_blocks[target])
+        if isinstance(stmt, nodes.Call):
+            target = stmt.target.value
+            if target not in self.step_blocks:
+                self.problems.append(_unknown_step(stmt, self.source))
+                return CallOp(line, target, 0)
+            return CallOp(line, target, self.step_blocks[target])
+        if isinstance(stmt, nodes.Return):
+            return ReturnOp(line)
         if isinstance(stmt, nodes.Set):
             return SetOp(line, stmt.name.value, stmt.value)
         if isinstance(stmt, nodes.Log):
@@ -184,7 +199,23 @@ class _Compiler:
             return self._gather(stmt)
         if isinstance(stmt, nodes.AiGather):
             return self._ai_gather(stmt)
+        if isinstance(stmt, nodes.Fetch):
+            return self._fetch(stmt)
         return self._assistant(stmt)
+
+    def _fetch(self, f: nodes.Fetch) -> FetchOp:
+        timeout = f.timeout.millis if f.timeout is not None else DEFAULT_FETCH_TIMEOUT_MS
+        on_error = f.on_error
+        return FetchOp(
+            line=_line(f),
+            url=f.url,
+            method=f.method.text.upper() if f.method is not None else "GET",
+            into=f.into.value if f.into is not None else None,
+            timeout_ms=min(timeout, MAX_FETCH_TIMEOUT_MS),
+            headers=tuple((h.name.text, h.value, h.secret) for h in f.headers),
+            sends=tuple((s.name.value, s.value) for s in f.sends),
+            on_error=self._handler(on_error) if on_error is not None else None,
+        )
 
     def _if(self, stmt: nodes.If) -> IfOp:
         line = _line(stmt)

@@ -26,8 +26,10 @@ RULE_MODULES = (
     "flowlang.lint.variables",
     "flowlang.lint.ai",
     "flowlang.lint.loops",
+    "flowlang.lint.data",
     "flowlang.lint.spoken",
     "flowlang.lint.hours",
+    "flowlang.lint.reuse",
 )
 
 FAMILIES = {
@@ -39,7 +41,7 @@ FAMILIES = {
     "FL5": "variables",
     "FL6": "ai_gather and assistant",
     "FL7": "loops",
-    "FL8": "data and time",
+    "FL8": "data, time and reuse",
 }
 
 DOC_SECTIONS = ("What it does", "Why is this bad?", "Example", "Use instead")

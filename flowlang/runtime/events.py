@@ -6,6 +6,11 @@ from typing import Any
 
 from attrs import field, frozen
 
+# The event a driver hands back with a fetch's answer. Its payload: `client_state` (the
+# request's), `status` ("ok" with `result`, the JSON object, or "error" with `reason`).
+FETCH_ENDED = "flowlang.fetch.ended"
+
+
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 
 

@@ -18,6 +18,10 @@ Choices the contract leaves open:
   previous one) and `call.ai_gather.message_history_updated` is acknowledged; neither resumes.
 - A gather's entry is matched without its terminator, Telnyx's default `#` when the gather names
   none.
+- A fetch's answer is applied like a webhook: the driver hands back a `FETCH_ENDED` event with
+  the request's `client_state`. A failed fetch leaves its `into` variable empty (`""`) and runs
+  `on error:` if there is one; a caller who hangs up meanwhile ends the run, and the answer
+  that arrives later is ignored.
 - An `ssml` prompt joined with a reprompt or another prompt line is sent as one `<speak>`
   document (plain text escaped), never as text outside the root element.
 """
@@ -29,11 +33,14 @@ import json
 import re
 from collections.abc import Callable, Mapping
 from typing import Any
+from urllib.parse import quote
 
 from flowlang.program import (
     AiGatherOp,
     AnswerOp,
     AssistantOp,
+    CallOp,
+    FetchOp,
     GatherOp,
     GotoOp,
     Handler,
@@ -45,13 +52,14 @@ from flowlang.program import (
     OpeningHours,
     PlayOp,
     Program,
+    ReturnOp,
     SayOp,
     SetOp,
     TransferOp,
 )
 from flowlang.runtime import state as st
-from flowlang.runtime.commands import Command
-from flowlang.runtime.events import CallInfo, Event
+from flowlang.runtime.commands import Command, FetchRequest
+from flowlang.runtime.events import FETCH_ENDED, CallInfo, Event
 from flowlang.runtime.expressions import EvalError, evaluate, interpolate, truthy
 from flowlang.runtime.outcome import End, LogLine, Outcome
 from flowlang.syntax.nodes import Str
@@ -72,6 +80,7 @@ WAITING_NAMES = {
     "gather": "gather",
     "ai_gather": "ai_gather",
     "assistant": "assistant",
+    "fetch": "fetch",
 }
 
 # The event that completes each simple wait.
@@ -170,11 +179,15 @@ class _Run:
         self.call_id: str = call["id"]
         self.step: str = state["step"]
         self.frames: list[list[int]] = [list(f) for f in state["frames"]]
+        self.calls: list[tuple[str, list[list[int]]]] = [
+            (str(step), [list(f) for f in frames]) for step, frames in state.get("calls", [])
+        ]
         self.vars: dict[str, Any] = dict(state["vars"])
         self.seq: int = state["seq"]
         wait = state.get("wait")
         self.wait: dict[str, Any] | None = dict(wait) if isinstance(wait, dict) else None
         self.commands: list[Command] = []
+        self.fetch: FetchRequest | None = None
         self.logs: list[LogLine] = []
         self.reached: list[str] = []
         self.end: End | None = None
@@ -211,6 +224,7 @@ class _Run:
             "call": self.original["call"],
             "step": self.step,
             "frames": self.frames if self.end is None else [],
+            "calls": [[step, frames] for step, frames in self.calls] if self.end is None else [],
             "vars": self.vars,
             "seq": self.seq,
             "wait": self.wait if self.end is None else None,
@@ -225,6 +239,7 @@ class _Run:
             step=self.step,
             logs=tuple(self.logs),
             reached=tuple(self.reached),
+            fetch=self.fetch if self.end is None else None,
         )
 
     # -- helpers -----------------------------------------------------------------------------
@@ -236,6 +251,14 @@ class _Run:
         self.logs.append(
             LogLine(f"`{name}` has no value here, so it was left empty", self.line, "warning")
         )
+
+    def not_a_number(self, shown: str) -> None:
+        self.logs.append(
+            LogLine(f"{shown} is not a whole number, so it counted as 0", self.line, "warning")
+        )
+
+    def evaluate(self, expr: Any) -> Any:
+        return evaluate(expr, self.vars, self.missing, self.not_a_number, self.hours)
 
     def unfit(self, written: str, value: str) -> None:
         self.logs.append(
@@ -293,6 +316,9 @@ class _Run:
         self.wait = None
         while self.end is None and self.wait is None:
             if not self.frames:
+                if self.calls:
+                    self.come_back()
+                    continue
                 if self.detached:
                     return
                 self.send("hangup", {})
@@ -322,7 +348,7 @@ class _Run:
         _EXECUTE[type(op)](self, op)
 
     def do_set(self, op: SetOp) -> None:
-        self.vars[op.name] = evaluate(op.value, self.vars, self.missing, self.hours)
+        self.vars[op.name] = self.evaluate(op.value)
         self.advance()
 
     def do_log(self, op: LogOp) -> None:
@@ -332,7 +358,7 @@ class _Run:
     def do_if(self, op: IfOp) -> None:
         self.advance()
         for arm in op.arms:
-            if arm.cond is None or truthy(evaluate(arm.cond, self.vars, self.missing, self.hours)):
+            if arm.cond is None or truthy(self.evaluate(arm.cond)):
                 self.enter(arm.handler)
                 return
 
@@ -340,6 +366,30 @@ class _Run:
         self.frames = [[op.block, 0]]
         self.step = op.target
         self.reach(f"step:{op.target}")
+
+    def do_call(self, op: CallOp) -> None:
+        if len(self.calls) >= st.CALL_DEPTH:
+            raise FlowRuntimeError(
+                f"`call {op.target}` would run more than {st.CALL_DEPTH} calls inside one "
+                "another; a step probably calls itself (or a step that calls it back) "
+                "without returning",
+                op.line,
+            )
+        self.advance()
+        self.calls.append((self.step, self.frames))
+        self.frames = [[op.block, 0]]
+        self.step = op.target
+        self.reach(f"step:{op.target}")
+
+    def do_return(self, op: ReturnOp) -> None:
+        # With no call running (`check` reports that), `return` ends the flow like its end.
+        self.frames = []
+        if self.calls:
+            self.come_back()
+
+    def come_back(self) -> None:
+        """The innermost called step is done: continue after its `call`."""
+        self.step, self.frames = self.calls.pop()
 
     def do_answer(self, op: AnswerOp) -> None:
         self.wait_for("answer", self.send("answer", {}))
@@ -364,6 +414,37 @@ class _Run:
 
     def do_ai_gather(self, op: AiGatherOp) -> None:
         self.wait_for("ai_gather", self.send("gather_using_ai", self.ai_gather_body(op)))
+
+    def do_fetch(self, op: FetchOp) -> None:
+        self.seq += 1
+        headers = tuple(
+            (name, value.text if secret else self.text(value), secret)
+            for name, value, secret in op.headers
+        )
+        body = None
+        if op.method != "GET":
+            body = {name: self.evaluate(e) for name, e in op.sends}
+        self.fetch = FetchRequest(
+            method=op.method,
+            url=interpolate(op.url, self.vars, self.missing, escape=_url_part),
+            headers=headers,
+            body=body,
+            timeout_ms=op.timeout_ms,
+            client_state=st.client_state(self.seq),
+            key=st.command_id(self.call_id, self.seq),
+        )
+        self.wait_for("fetch", self.seq)
+
+    def fetch_ended(self, op: FetchOp, payload: Mapping[str, Any]) -> None:
+        result = payload.get("result")
+        ok = payload.get("status") == "ok" and isinstance(result, dict)
+        if op.into is not None:
+            self.vars[op.into] = result if ok else ""
+        self.advance()
+        # Why it failed is the driver's to log (it knows, and knows what must stay secret).
+        if not ok and op.on_error is not None:
+            self.enter(op.on_error)
+        self.go()
 
     def say_body(self, op: SayOp) -> dict[str, Any]:
         payload, language = self.spoken(op.text, op.language)
@@ -532,6 +613,11 @@ class _Run:
             return True
         if kind == "ai_gather" and isinstance(op, AiGatherOp):
             return self.ai_event(op, event.type, payload)
+        if kind == "fetch" and isinstance(op, FetchOp):
+            if event.type != FETCH_ENDED or not latest:
+                return False
+            self.fetch_ended(op, payload)
+            return True
         if kind == "assistant" and isinstance(op, AssistantOp):
             if event.type == "call.conversation.ended":
                 self.advance()
@@ -580,6 +666,7 @@ class _Run:
         self.wait = None
         self.detached = True
         self.frames = []
+        self.calls = []
         handler = self.program.on_hangup
         if handler is not None:
             self.enter(handler)
@@ -615,6 +702,11 @@ def _ssml_document(parts: list[str]) -> str:
     return (root or "<speak>") + " ".join(piece for piece in inner if piece) + "</speak>"
 
 
+def _url_part(value: str) -> str:
+    # A value spliced into a URL is one piece of it: `/`, `?`, `&` and `#` in it are escaped too.
+    return quote(value, safe="")
+
+
 _QUIET = (SetOp, LogOp, IfOp)
 
 # One method per kind of operation: a table lookup instead of a chain of isinstance checks,
@@ -624,6 +716,8 @@ _EXECUTE: dict[type, Callable[[_Run, Any], None]] = {
     LogOp: _Run.do_log,
     IfOp: _Run.do_if,
     GotoOp: _Run.do_goto,
+    CallOp: _Run.do_call,
+    ReturnOp: _Run.do_return,
     AnswerOp: _Run.do_answer,
     HangupOp: _Run.do_hangup,
     SayOp: _Run.do_say,
@@ -632,4 +726,5 @@ _EXECUTE: dict[type, Callable[[_Run, Any], None]] = {
     GatherOp: _Run.do_gather,
     AiGatherOp: _Run.do_ai_gather,
     AssistantOp: _Run.do_assistant,
+    FetchOp: _Run.do_fetch,
 }

@@ -9,6 +9,8 @@ from flowlang.cli import main
 from flowlang.offline.fuzz import fuzz, simulate_command
 from tests.sim.helpers import VOICE, flow, program
 
+# The author thinks every entry is a number, so the `else` "cannot happen"; `*` is not a
+# number, so both comparisons are false (LANGUAGE.md 10) and the call ends up in a busy loop.
 PLANTED = VOICE + flow(
     """\
     main:
@@ -18,7 +20,16 @@ PLANTED = VOICE + flow(
             on digits:
                 if amount > 2:
                     say "That is a lot."
+                elif amount <= 2:
+                    say "Fine."
+                else:
+                    goto wait
         hangup
+
+    wait:
+        if caller == "nobody":
+            say "never"
+        goto wait
     """
 )
 
@@ -27,9 +38,9 @@ def test_fuzz_finds_the_runtime_error_with_one_input() -> None:
     report = fuzz(program(PLANTED), examples=100)
     assert report.finding is not None
     assert report.finding.kind == "error"
-    assert report.finding.line == 7
+    assert report.finding.line == 16
     assert len(report.finding.inputs) == 1
-    assert "*" in report.finding.inputs[0] or "#" in report.finding.inputs[0]
+    assert "*" in report.finding.inputs[0]
 
 
 def test_fuzz_finds_a_flow_stuck_in_a_loop_through_the_guard() -> None:
@@ -76,12 +87,12 @@ def test_fuzz_command_reports_a_ready_to_paste_simulate_command(tmp_path: Path, 
     status = main(["fuzz", str(path), "--examples", "100"])
     out = capsys.readouterr().out
     assert status == 1
-    assert "a call ended in an error (line 7)" in out
+    assert "a call ended in an error (line 16)" in out
     command = out.strip().splitlines()[-1].strip()
     argv = shlex.split(command)
     assert argv[:3] == ["flowlang", "simulate", str(path)]
     assert main(argv[1:]) == 1
-    assert "The call ended with an error (line 7)" in capsys.readouterr().out
+    assert "The call ended with an error (line 16)" in capsys.readouterr().out
 
 
 def test_fuzz_command_exit_0_when_nothing_found(tmp_path: Path, capsys) -> None:
@@ -95,6 +106,50 @@ def test_simulate_command_quotes_json_inputs() -> None:
     command = simulate_command("a b.flow", ("1", 'ai={"name": "Bob"}'))
     assert shlex.split(command) == ["flowlang", "simulate", "a b.flow", "--input", "1",
                                     "--input", 'ai={"name": "Bob"}']
+
+
+# `*` compared with or counted as a number: false, or 0, never a crash (check warns, FL807).
+ORDERING_KEYS = VOICE + flow(
+    """\
+    main:
+        answer
+        gather digits 1..3 into amount tries 2:
+            say "How many tickets?"
+            on digits:
+                if amount > 2 and amount - 1 < 9:
+                    say "That is a lot."
+        hangup
+    """
+)
+
+
+def test_fuzz_finds_no_error_in_counting_or_ordering_keys_and_check_warns_there() -> None:
+    from flowlang.lint import check_source
+    from flowlang.source import Source
+
+    assert fuzz(program(ORDERING_KEYS), examples=100).finding is None
+    found = {d.code for d in check_source(Source("t.flow", ORDERING_KEYS))}
+    assert "FL807" in found
+
+
+BACKEND = VOICE + flow(
+    """\
+    main:
+        answer
+        fetch "https://api.acme.com/orders/{caller}" into status:
+            on error:
+                say "Sorry."
+                hangup
+        if status.count > 2 and status.count + 1 < status.limit - status.used:
+            say "Your order {status.state} has {status.count} items."
+        say "{status.items.first}"
+        hangup
+    """
+)
+
+
+def test_fuzz_answers_fetches_with_random_json_and_finds_no_error() -> None:
+    assert fuzz(program(BACKEND), examples=150).finding is None
 
 
 
