@@ -33,7 +33,8 @@ WITH_NUMBERS = (
     "call.conversation.ended",
 )
 _ID_NAMESPACE = uuid.UUID("6f1c1f8e-4b57-4c1e-9a43-2d7f0c6c5a10")
-_START = datetime(2026, 1, 1, 12, 0, 0, tzinfo=UTC)
+# The phone's webhooks carry this clock: noon UTC on 2026-01-01, then 100 ms per event.
+CLOCK_START = datetime(2026, 1, 1, 12, 0, 0, tzinfo=UTC)
 
 
 def _timestamp(count: int) -> str:
@@ -43,7 +44,7 @@ def _timestamp(count: int) -> str:
     millis = count * 100
     seconds, millis = divmod(millis, 1000)
     if seconds >= 12 * 3600:
-        when = _START + timedelta(milliseconds=100 * count)
+        when = CLOCK_START + timedelta(milliseconds=100 * count)
         return when.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
     minutes, seconds = divmod(seconds, 60)
     hours, minutes = divmod(minutes, 60)
