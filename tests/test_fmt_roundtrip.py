@@ -6,6 +6,7 @@ import collections
 import textwrap
 from pathlib import Path
 
+import attrs
 import pytest
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
@@ -32,9 +33,9 @@ PROPERTY = settings(
 def canonical_settings(flow: Flow) -> Flow:
     """The tree with settings in the formatter's order: their order has no meaning (each is
     looked up by name), and the formatter writes `voice` before `language`."""
-    order = {"voice": 0, "language": 1}
-    ordered = tuple(sorted(flow.settings, key=lambda s: order.get(s.name, 2)))
-    return Flow(ordered, flow.steps, flow.on_hangup, comments=flow.comments)
+    order = {"voice": 0, "language": 1, "timezone": 2}
+    ordered = tuple(sorted(flow.settings, key=lambda s: order.get(s.name, 3)))
+    return attrs.evolve(flow, settings=ordered)
 
 
 def comment_texts(flow: Flow) -> collections.Counter[str]:
