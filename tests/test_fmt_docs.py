@@ -18,6 +18,8 @@ DOCS = (
     "docs/tutorial.md",
     "docs/tutorial-open-and-closed.md",
     "docs/tutorial-order.md",
+    "docs/tutorial-reuse.md",
+    "docs/tutorial-languages.md",
 )
 
 

@@ -278,13 +278,15 @@ class Simulation:
         caller: str = DEFAULT_CALLER,
         called: str = DEFAULT_CALLED,
         interpreter: Runnable | None = None,
+        language: str | None = None,
         at: datetime | None = None,
     ) -> Simulation:
-        """Start the call at `at` (default: now): the flow runs until it first waits for the
-        caller (or ends). The simulated clock stands still for the whole call."""
+        """Start the call (in `language`, for a flow that speaks several) at `at` (default:
+        now): the flow runs until it first waits for the caller (or ends). The simulated clock
+        stands still for the whole call."""
         zone = getattr(program, "timezone", "UTC")
         clock = local_time(at if at is not None else now(), zone)
-        call = CallInfo(CALL_CONTROL_ID, caller, called, clock)
+        call = CallInfo(CALL_CONTROL_ID, caller, called, language, clock)
         sim = cls(interpreter or _interpreter(program), call, Phone(call, informational=False))
         sim._apply(sim._guarded(sim.interpreter.start, call))
         sim._drain()
@@ -452,6 +454,7 @@ def simulate(
     inputs: Iterable[str | CallerAction],
     caller: str = DEFAULT_CALLER,
     called: str = DEFAULT_CALLED,
+    language: str | None = None,
     at: datetime | None = None,
 ) -> Transcript:
     """Play a whole call with scripted caller `inputs` (LANGUAGE.md 8 spellings or actions),
@@ -459,7 +462,7 @@ def simulate(
 
     Inputs left when the call ends are noted in the transcript; an input that does not fit
     what the flow waits for raises InputError naming it by number."""
-    sim = Simulation.begin(program, caller, called, at=at)
+    sim = Simulation.begin(program, caller, called, language=language, at=at)
     actions = [parse_input(i) if isinstance(i, str) else i for i in inputs]
     for number, action in enumerate(actions, start=1):
         if sim.ended or sim.stuck:

@@ -39,11 +39,13 @@ class LocalTime:
 @frozen
 class CallInfo:
     """The call a run belongs to: its `call_control_id` and numbers (`caller`, `called`), and
-    `at`, when the call started (None: not known)."""
+    the language it starts in (`language`, for a flow that speaks several; None: its first),
+    and `at`, when the call started (None: not known)."""
 
     call_control_id: str
     caller: str = "+15550001111"
     called: str = "+15550002222"
+    language: str | None = None
     at: LocalTime | None = None
 
 

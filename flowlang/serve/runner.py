@@ -147,9 +147,12 @@ class Runner:
             if not hook.is_incoming_call:
                 return Handled("unknown_call", call_id)
             program = self._flows.current()
-            info = CallInfo(call_id, hook.caller or "", hook.called or "", self._at(hook, program))
+            info = CallInfo(
+                call_id, hook.caller or "", hook.called or "", at=self._at(hook, program)
+            )
             outcome = _guarded(program.digest, lambda: self._runs_for(program).start(info))
-            source = (program.source.name, program.source.text)
+            # With includes, every file's text is stored: the version stays what it was.
+            source = (program.source.name, program.source.stored())
             change = _change(program.digest, outcome, source)
             return Handled("started", call_id, change, outcome.logs)
         if call.status != "active":

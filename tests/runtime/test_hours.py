@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
@@ -174,3 +175,19 @@ def test_open_agrees_with_a_minute_by_minute_model(
     outcome = Interpreter(program).start(CallInfo("call", at=at))
     said = [line.text for line in outcome.logs if line.level == "info"]
     assert said == ["open" if model_open(spec, closed, moment) else "closed"]
+
+
+def test_hours_of_an_included_file_are_part_of_the_flow(tmp_path: Path) -> None:
+    (tmp_path / "hours.flow").write_text(
+        'hours office:\n    mon-fri 9:00-17:00\n\nunused:\n    hangup\n', encoding="utf-8"
+    )
+    main = tmp_path / "main.flow"
+    main.write_text(
+        HEAD + 'include "hours.flow"\n\nmain:\n    if open office:\n        log "open"\n'
+        '    else:\n        log "closed"\n',
+        encoding="utf-8",
+    )
+    text = main.read_text(encoding="utf-8")
+    program = compile_source(Source(str(main), text))
+    outcome = Interpreter(program).start(CallInfo("c", at=LocalTime("2026-11-23", 10, 0, 0)))
+    assert [line.text for line in outcome.logs] == ["open"]

@@ -55,9 +55,10 @@ def run_scenario(
     """Play `scenario` on `program` and compare what happened with what it expects."""
     caller = scenario.caller or (file.caller if file else None) or DEFAULT_CALLER
     called = scenario.called or (file.called if file else None) or DEFAULT_CALLED
+    language = scenario.language or (file.language if file else None)
     written = scenario.at or (file.at if file else None)
     at = parse_at(written, program.timezone) if written else None
-    sim = Simulation.begin(program, caller, called, at=at)
+    sim = Simulation.begin(program, caller, called, language=language, at=at)
     segments: list[list[Expect]] = [[]]
     acts: list[Act] = []
     failed_act: tuple[Act, str] | None = None

@@ -89,6 +89,7 @@ class Scenario:
     steps: tuple[Step, ...]
     caller: str | None = None
     called: str | None = None
+    language: str | None = None
     at: str | None = None
 
 
@@ -103,6 +104,7 @@ class ScenarioFile:
     caller: str | None = None
     called: str | None = None
     flow_span: Span | None = None
+    language: str | None = None
     at: str | None = None
 
 
@@ -163,6 +165,7 @@ class _Parser:
         self.flow_span: Span | None = None
         self.caller: str | None = None
         self.called: str | None = None
+        self.language: str | None = None
         self.at: str | None = None
         self.scenarios: list[Scenario] = []
         self.current: dict[str, Any] | None = None
@@ -189,7 +192,7 @@ class _Parser:
         if self.problems:
             raise ScenarioSyntaxError(sorted(self.problems, key=lambda d: d.sort_key))
         return ScenarioFile(self.source, self.flow, tuple(self.scenarios), self.caller,
-                            self.called, self.flow_span, self.at)
+                            self.called, self.flow_span, self.language, self.at)
 
     def line(self, number: int, raw: str) -> None:
         stripped = raw.lstrip(" ")
@@ -233,7 +236,8 @@ class _Parser:
             return
         self.scenarios.append(Scenario(current["name"], current["span"],
                                        tuple(current["steps"]), current["caller"],
-                                       current["called"], current["at"]))
+                                       current["called"], current["language"],
+                                       current["at"]))
 
     def top_level(self, cursor: _Cursor) -> None:
         self.close()
@@ -253,9 +257,9 @@ class _Parser:
                 return
             self.current = {"name": name, "span": span.cover(cursor.span(cursor.column - 1)),
                             "steps": [], "lines": 0, "caller": None, "called": None,
-                            "at": None}
+                            "language": None, "at": None}
             return
-        if word in ("flow", "from", "to", "at"):
+        if word in ("flow", "from", "to", "language", "at"):
             value = self.string(cursor, f"the {word} value", f'{word} "..."')
             if value is None or self.trailing(cursor):
                 return
@@ -263,6 +267,8 @@ class _Parser:
                 self.at = self.time(value, span)
             elif word == "flow":
                 self.flow, self.flow_span = value, span
+            elif word == "language":
+                self.language = value
             elif word == "from":
                 self.caller = value
             else:
@@ -272,7 +278,7 @@ class _Parser:
 
     def unknown(self, word: str, span: Span, top: bool) -> None:
         if top:
-            known = ["scenario", "flow", "from", "to", "at"]
+            known = ["scenario", "flow", "from", "to", "language", "at"]
             near = difflib.get_close_matches(word, known, n=1)
             hint = (f"did you mean `{near[0]}`?" if near else
                     'a file holds `scenario "NAME":` lines with their steps indented below them')
@@ -347,6 +353,12 @@ class _Parser:
             if value is not None and not self.trailing(cursor):
                 assert self.current is not None
                 self.current["caller" if word == "from" else "called"] = value
+            return None
+        if word == "language":
+            value = self.string(cursor, "the language", 'language "es-US"')
+            if value is not None and not self.trailing(cursor):
+                assert self.current is not None
+                self.current["language"] = value
             return None
         if word == "at":
             value = self.string(cursor, "the time of the call", 'at "2026-11-23T14:05"')
