@@ -128,6 +128,7 @@ def serve(port_out: Any, store_url: str, public_key: bytes) -> None:
     # It has a store of its own, or the other app's sender would send its commands.
     quiet = build(store_url.replace("bench.db", "quiet.db"))
     quiet.sender.wake = lambda call_control_id: None
+    quiet.runner.claim = None
 
     async def resume_nothing() -> int:
         return 0
