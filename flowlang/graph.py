@@ -1,11 +1,12 @@
 """Drawings of a flow's control graph (Mermaid or Graphviz DOT), from the shared analysis.
 
-Only the points a person thinks about are drawn: steps, gathers and AI blocks, backend fetches
-(with an `answered` and a `failed` way out), `if`/`elif` tests, `call`s and `return`s, and where
-the call ends. The plain statements between them are folded into the edges, and each edge
-carries the label of the choice that leads along it (the keys of a gather branch, `timeout`,
-`yes`/`no` of an `if`, `goto`). A called step is drawn once: each `call` box has an arrow to it,
-and an arrow `back` to what follows the call.
+Only the points a person thinks about are drawn: steps, what the caller hears (`say`, `play`),
+gathers and AI blocks, backend fetches (with an `answered` and a `failed` way out), `if`/`elif`
+tests, `call`s and `return`s, and where the call ends. The other statements between them are
+folded into the edges, and each edge carries the label of the choice that leads along it (the
+keys of a gather branch, `timeout`, `yes`/`no` of an `if`, also when it has no `else`). A
+called step is drawn once: each `call` box has an arrow to it, and an arrow `back` to what
+follows the call.
 """
 
 from __future__ import annotations
@@ -22,7 +23,8 @@ LABEL_WIDTH = 40
 
 @frozen
 class Box:
-    """A drawn point: `id` is its graph node, `shape` one of step, ask, fetch, test, call, end."""
+    """A drawn point: `id` is its graph node, `shape` one of step, ask, fetch, test, call, say,
+    end."""
 
     id: int
     text: str
@@ -59,6 +61,10 @@ def _box(n: Node) -> Box | None:
         return Box(n.id, "end", "end")
     if n.kind != "stmt":
         return None
+    if isinstance(stmt, nodes.Say):
+        return Box(n.id, _short(f'say "{_plain(stmt.text)}"'), "say")
+    if isinstance(stmt, nodes.Play):
+        return Box(n.id, _short(f'play "{_plain(stmt.source)}"'), "say")
     if isinstance(stmt, nodes.Hangup):
         return Box(n.id, "hangup", "end")
     if isinstance(stmt, nodes.Transfer):
@@ -82,12 +88,20 @@ def _box(n: Node) -> Box | None:
     return None
 
 
+def _plain(text: nodes.Str) -> str:
+    """The string as written between its quotes, `{variables}` included."""
+    return render_expr(text)[1:-1]
+
+
 def _edge_label(graph: Graph, edge: Edge) -> str:
     if edge.label in ("goto", "call"):
         return ""
+    source = graph.nodes[edge.source]
+    if not edge.label and source.kind in ("stmt", "test"):
+        if isinstance(source.node, nodes.If | nodes.Elif):
+            return "no"  # an `if` without `else` goes on when its test fails
     if edge.label == "returns":
         return "back"
-    source = graph.nodes[edge.source]
     if source.kind == "result" and not edge.label:
         # The outcomes with no handler of their own continue after the block.
         block = source.node
@@ -158,7 +172,8 @@ MERMAID_SHAPES = {
     "fetch": ('[/"', '"/]'),
     "test": ('{"', '"}'),
     "call": ('[["', '"]]'),
-    "end": ('(("', '"))'),
+    "say": ('["', '"]'),
+    "end": ('>"', '"]'),
 }
 
 
@@ -187,14 +202,22 @@ DOT_SHAPES = {
     "fetch": "parallelogram",
     "test": "diamond",
     "call": "box, peripheries=2",
-    "end": "doublecircle",
+    "say": 'note, fontsize=11, color="#888888"',
+    # Sized to their few words, not drawn as circles around them, which grew with the text
+    # (`transfer +13125550001`) until the ends were the biggest things in the picture.
+    "end": 'octagon, style=filled, fillcolor="#eeeeee", fontsize=11, margin="0.04,0.02"',
 }
 
 
 def to_dot(flow: nodes.Flow) -> str:
     """A Graphviz `digraph` of the flow."""
     d = drawing(analyze(flow).graph)
-    lines = ["digraph flow {", "    rankdir=TB;", '    node [fontname="Helvetica"];']
+    lines = [
+        "digraph flow {",
+        "    rankdir=TB;",
+        '    node [fontname="Helvetica"];',
+        '    edge [fontname="Helvetica", fontsize=11];',
+    ]
     for b in d.boxes:
         lines.append(f'    n{b.id} [label="{_dot_text(b.text)}", shape={DOT_SHAPES[b.shape]}];')
     for a in d.arrows:

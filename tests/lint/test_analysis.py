@@ -237,7 +237,7 @@ def test_a_called_step_is_drawn_once_with_an_arrow_from_each_call_site() -> None
     )
     assert f"    {call_choose} --> {step}" in mermaid
     assert f'    {call_choose} -->|"back"|' in mermaid
-    assert '(("return"))' in mermaid
+    assert '>"return"]' in mermaid
     dot = to_dot(parse(CALLS))
     assert 'label="call never_back", shape=box, peripheries=2' in dot
 

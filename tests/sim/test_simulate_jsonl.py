@@ -359,7 +359,7 @@ def test_a_flow_with_lint_errors_prints_diagnostics_and_exits_1(tmp_path: Path, 
     status = main(["simulate", str(path), "--format", "jsonl"])
     captured = capsys.readouterr()
     assert status == 1
-    assert captured.out == ""
+    assert json.loads(captured.out)["end"] == "error"
     assert "nowhere" in captured.err and "cannot simulate" in captured.err
 
 
