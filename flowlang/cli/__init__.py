@@ -43,7 +43,15 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `flowlang` console script; returns the exit status."""
-    args = build_parser().parse_args(argv)
+    words = list(sys.argv[1:] if argv is None else argv)
+    inputs: list[str] = []
+    if words[:1] == ["simulate"]:
+        from flowlang.cli.simulate import take_inputs
+
+        words, inputs = take_inputs(words)
+    args = build_parser().parse_args(words)
+    if inputs:
+        args.inputs = [*inputs, *(args.inputs or ())]
     try:
         status: int = args._run(args)
     except UsageError as exc:

@@ -34,9 +34,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="CODES",
         help="do not report these rules: codes or prefixes, comma-separated",
     )
-    parser.add_argument(
-        "--strict", action="store_true", help="exit with status 1 on warnings too"
-    )
+    parser.add_argument("--strict", action="store_true", help="exit with status 1 on warnings too")
     parser.add_argument(
         "--no-config",
         action="store_true",

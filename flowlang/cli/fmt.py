@@ -138,8 +138,11 @@ def _catalog_jobs(source: Source) -> tuple[list[tuple[Path, str, str]], int]:
             continue
         catalog = parse_catalog(Source(str(target), text), spoken.language.text)
         if catalog.problems:
-            print(f"{target}: a line cannot be read (`flowlang check` shows it); "
-                  "fix it, then run fmt again", file=sys.stderr)
+            print(
+                f"{target}: a line cannot be read (`flowlang check` shows it); "
+                "fix it, then run fmt again",
+                file=sys.stderr,
+            )
             broken += 1
             continue
         jobs.append((target, text, format_catalog(catalog, flow)))

@@ -20,12 +20,27 @@ def _positive(text: str) -> int:
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("flow", metavar="FLOW", help="the .flow file to try")
-    parser.add_argument("--examples", type=_positive, default=200, metavar="N",
-                        help="how many random calls to try (default 200)")
-    parser.add_argument("--seed", type=int, default=0, metavar="N",
-                        help="change it to try other random calls (default 0)")
-    parser.add_argument("--max-inputs", type=_positive, default=30, metavar="N",
-                        help="the most caller actions in one call (default 30)")
+    parser.add_argument(
+        "--examples",
+        type=_positive,
+        default=200,
+        metavar="N",
+        help="how many random calls to try (default 200)",
+    )
+    parser.add_argument(
+        "--seed",
+        type=int,
+        default=0,
+        metavar="N",
+        help="change it to try other random calls (default 0)",
+    )
+    parser.add_argument(
+        "--max-inputs",
+        type=_positive,
+        default=30,
+        metavar="N",
+        help="the most caller actions in one call (default 30)",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -52,8 +67,10 @@ def run(args: argparse.Namespace) -> int:
     print(f"Problem found in {args.flow}: {what}{where}.")
     print(f"  {finding.message}")
     count = len(finding.inputs)
-    print(f"The shortest caller behaviour found that shows it ({count} input"
-          f"{'s' if count != 1 else ''}):")
+    print(
+        f"The shortest caller behaviour found that shows it ({count} input"
+        f"{'s' if count != 1 else ''}):"
+    )
     print(f"  {simulate_command(args.flow, finding.inputs, finding.at)}")
     sys.stdout.flush()
     return 1

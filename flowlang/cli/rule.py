@@ -38,7 +38,5 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(
             f"no rule `{args.code}`; run `flowlang rule` to list them (codes look like FL101)"
         )
-    sys.stdout.write(
-        f"{found.code} {found.name} ({found.severity.value})\n\n{found.doc}\n"
-    )
+    sys.stdout.write(f"{found.code} {found.name} ({found.severity.value})\n\n{found.doc}\n")
     return 0

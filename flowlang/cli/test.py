@@ -7,14 +7,26 @@ import sys
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("paths", nargs="*", default=["."], metavar="PATH",
-                        help=".scenarios files, .flow files (their .scenarios beside them) or "
-                        "folders (default: the current folder)")
-    parser.add_argument("--coverage", action="store_true",
-                        help="list the steps, handlers and branches no scenario reached")
-    parser.add_argument("--coverage-format", choices=("text", "json"), default=None,
-                        help="text (default) or json; json goes to standard output alone, the "
-                        "test results to standard error")
+    parser.add_argument(
+        "paths",
+        nargs="*",
+        default=["."],
+        metavar="PATH",
+        help=".scenarios files, .flow files (their .scenarios beside them) or "
+        "folders (default: the current folder)",
+    )
+    parser.add_argument(
+        "--coverage",
+        action="store_true",
+        help="list the steps, handlers and branches no scenario reached",
+    )
+    parser.add_argument(
+        "--coverage-format",
+        choices=("text", "json"),
+        default=None,
+        help="text (default) or json; json goes to standard output alone, the "
+        "test results to standard error",
+    )
 
 
 def run(args: argparse.Namespace) -> int:

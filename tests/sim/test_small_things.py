@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from flowlang.cli import main
-from flowlang.cli.simulate import add_arguments, interactive
+from flowlang.cli.simulate import add_arguments, interactive, take_inputs
 from flowlang.compiler import compile_source
 from flowlang.graph import to_dot, to_mermaid
 from flowlang.source import Source
@@ -131,3 +131,23 @@ def test_ends_are_not_circles_sized_to_their_text() -> None:
 def test_every_example_draws(name: str) -> None:
     text = (EXAMPLES / name).read_text(encoding="utf-8")
     assert to_dot(parse(text)).startswith("digraph flow {")
+
+
+def test_inputs_are_taken_out_before_argparse_in_one_pass() -> None:
+    words = ["simulate", "a.flow", "--input", "1", "--input=2", "--format", "jsonl", "--input"]
+    assert take_inputs(words) == (
+        ["simulate", "a.flow", "--format", "jsonl", "--input"],
+        ["1", "2"],
+    )
+    assert take_inputs(["simulate", "--", "--input", "1"]) == (
+        ["simulate", "--", "--input", "1"],
+        [],
+    )
+
+
+def test_input_and_inputs_together_are_a_usage_error(tmp_path: Path, capsys) -> None:
+    path = write_flow(tmp_path, MENU)
+    given = tmp_path / "inputs.txt"
+    given.write_text("1\n", encoding="utf-8")
+    assert main(["simulate", str(path), "--input", "1", "--inputs", str(given)]) == 2
+    assert "not both" in capsys.readouterr().err

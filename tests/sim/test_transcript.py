@@ -59,7 +59,7 @@ def test_without_inputs_on_a_terminal_the_cli_goes_interactive(monkeypatch, caps
         ("0\n", "The call ended: the caller was transferred to +13125550100.", 0),
         ("hangup\n", "The call ended: the caller hung up.", 0),
         ("ai={}\nquit\n", "does not fit", 0),
-        ("oops\n\n", "is not a caller input", 0),
+        ("oops\n\n", "`oops` is not something the caller can do now.", 0),
     ],
     ids=["transfer", "hangup", "wrong-kind-then-quit", "bad-word-then-eof"],
 )
