@@ -13,7 +13,7 @@ from flowlang.lint import docs, telnyx_data
 
 ROOT = Path(__file__).resolve().parents[2]
 RULE_DOCS = ROOT / "docs" / "rules"
-SPEC = ROOT.parent / "shared" / "telnyx" / "call-control-openapi-subset.json"
+SPEC = ROOT / "spec" / "telnyx" / "call-control-openapi-subset.json"
 PAGES = docs.pages()
 
 
