@@ -115,8 +115,8 @@ def stmt_reads(stmt: nodes.Node) -> Iterator[Read]:
     elif isinstance(stmt, nodes.Gather):
         for p in stmt.prompt:
             yield from stmt_reads(p)
-        if stmt.reprompt is not None:
-            yield from expr_reads(stmt.reprompt.text)
+        for reprompt in stmt.reprompts:
+            yield from expr_reads(reprompt.text)
     elif isinstance(stmt, nodes.AiGather):
         yield from expr_reads(stmt.greeting)
         for f in stmt.fields:

@@ -278,6 +278,8 @@ class _Compiler:
             catch_all=catch_all,
             on_invalid=on_invalid,
             on_timeout=on_timeout,
+            reprompt_invalid=g.reprompt_invalid.text if g.reprompt_invalid is not None else None,
+            reprompt_timeout=g.reprompt_timeout.text if g.reprompt_timeout is not None else None,
         )
 
     def _keys(self, handlers: Sequence[nodes.On]) -> tuple[Key, ...]:

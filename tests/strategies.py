@@ -214,16 +214,25 @@ def _gather(v: _Vocabulary, body: st.SearchStrategy[tuple[Stmt, ...]]) -> st.Sea
         voice=st.none() | plain_strings,
         language=st.none() | plain_strings,
         prompt=prompt,
-        reprompt=st.none() | v.strs.map(Reprompt),
         handlers=handlers,
     )
+    # A plain reprompt, or any of the two outcome reprompts (never both kinds: FL060).
+    reprompts = st.one_of(
+        st.builds(dict, reprompt=st.none() | v.strs.map(Reprompt)),
+        st.builds(
+            dict,
+            reprompt_invalid=st.none() | v.strs.map(lambda s: Reprompt(s, "invalid")),
+            reprompt_timeout=st.none() | v.strs.map(lambda s: Reprompt(s, "timeout")),
+        ),
+    )
+    gather = st.tuples(gather, reprompts).map(lambda pair: attrs.evolve(pair[0], **pair[1]))
     # A block may not be empty: a gather that drew nothing gets an `on timeout:` handler (mapped,
     # not filtered, so that no example is thrown away).
     fallback = st.builds(On, st.just("timeout"), st.just(()), body)
     return st.tuples(gather, fallback).map(
         lambda pair: (
             pair[0]
-            if pair[0].prompt or pair[0].reprompt or pair[0].handlers
+            if pair[0].prompt or pair[0].reprompts or pair[0].handlers
             else attrs.evolve(pair[0], handlers=(pair[1],))
         )
     )

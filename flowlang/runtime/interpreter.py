@@ -323,7 +323,7 @@ class _Run:
         self.finish("transfer")
 
     def do_gather(self, op: GatherOp) -> None:
-        self.gather_try(op, 1, reprompted=False)
+        self.gather_try(op, 1, reprompted=False, after="")
 
     def do_ai_gather(self, op: AiGatherOp) -> None:
         self.wait_for("ai_gather", self.send("gather_using_ai", self.ai_gather_body(op)))
@@ -378,8 +378,10 @@ class _Run:
 
     # -- gather ----------------------------------------------------------------------------------
 
-    def gather_try(self, op: GatherOp, number: int, reprompted: bool) -> None:
-        reprompt = self.text(op.reprompt) if op.reprompt is not None and number > 1 else None
+    def gather_try(self, op: GatherOp, number: int, reprompted: bool, after: str) -> None:
+        """Start try `number`; `after` is the outcome of the try before (`invalid`/`timeout`)."""
+        written = op.reprompt_after(after) if number > 1 else None
+        reprompt = self.text(written) if written is not None else None
         if reprompt is not None and op.action != "gather_using_speak" and not reprompted:
             body: dict[str, Any] = {"payload": reprompt}
             if op.voice is not None:
@@ -387,6 +389,8 @@ class _Run:
             if op.language is not None:
                 body["language"] = self.text(op.language)
             self.wait_for("reprompt", self.send("speak", body), tries=number)
+            if self.wait is not None:
+                self.wait["after"] = after
             return
         body = {}
         if op.action == "gather_using_speak":
@@ -433,7 +437,7 @@ class _Run:
                 return
         number = self.wait["try"] if self.wait is not None else op.tries
         if number < op.tries:
-            self.gather_try(op, number + 1, reprompted=False)
+            self.gather_try(op, number + 1, reprompted=False, after=failure)
             return
         self.advance()
         last = op.on_invalid if failure == "invalid" else op.on_timeout
@@ -475,7 +479,9 @@ class _Run:
             if payload.get("status") == "call_hangup":
                 self.caller_hung_up()
             elif kind == "reprompt" and isinstance(op, GatherOp):
-                self.gather_try(op, wait.get("try", 2), reprompted=True)
+                after = wait.get("after")
+                after = after if after in ("invalid", "timeout") else "invalid"
+                self.gather_try(op, wait.get("try", 2), reprompted=True, after=after)
             else:
                 self.advance()
                 self.go()

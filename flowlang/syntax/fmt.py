@@ -207,7 +207,8 @@ class _ItemCollector:
             inner = (_body(stmt), *containers)
             for prompt in stmt.prompt:
                 self.item(id(prompt), prompt, inner)
-            self.item(id(stmt.reprompt), stmt.reprompt, inner)
+            for reprompt in stmt.reprompts:
+                self.item(id(reprompt), reprompt, inner)
             for on in stmt.handlers:
                 self.handler(on, inner)
         elif isinstance(stmt, AiGather):
@@ -456,8 +457,9 @@ class _Writer:
         inner = depth + 1
         for prompt in stmt.prompt:
             self.line(inner, simple_statement(prompt), id(prompt))
-        if stmt.reprompt is not None:
-            self.line(inner, f"reprompt {render_str(stmt.reprompt.text)}", id(stmt.reprompt))
+        for reprompt in stmt.reprompts:
+            word = "reprompt" if reprompt.outcome is None else f"reprompt {reprompt.outcome}"
+            self.line(inner, f"{word} {render_str(reprompt.text)}", id(reprompt))
         self.handlers(stmt.handlers, inner)
         self.end(_body(stmt), inner)
 

@@ -290,15 +290,19 @@ class On(Node):
 
 @frozen
 class Reprompt(Node):
-    """`reprompt "text"` in a gather: said before the prompt on the 2nd and later tries."""
+    """`reprompt "text"` in a gather: said before the prompt on the 2nd and later tries.
+    `reprompt invalid "text"` / `reprompt timeout "text"` (`outcome` "invalid" or "timeout"):
+    said only after a try of that outcome."""
 
     text: Str
+    outcome: str | None = None
 
 
 @frozen
 class Gather(Node):
-    """`gather [options]:` with a prompt (`say` lines, or one `play`), an optional `reprompt`,
-    and `on` handlers. Options left out are None. Each option is written at most once."""
+    """`gather [options]:` with a prompt (`say` lines, or one `play`), an optional `reprompt`
+    (or outcome reprompts `reprompt_invalid` / `reprompt_timeout`), and `on` handlers. Options
+    left out are None. Each option is written at most once."""
 
     digits: Int | DigitRange | None = None
     timeout: Duration | None = None
@@ -313,6 +317,14 @@ class Gather(Node):
     prompt: tuple[Say | Play, ...] = field(default=(), converter=_tuple)
     reprompt: Reprompt | None = None
     handlers: tuple[On, ...] = field(default=(), converter=_tuple)
+    reprompt_invalid: Reprompt | None = None
+    reprompt_timeout: Reprompt | None = None
+
+    @property
+    def reprompts(self) -> tuple[Reprompt, ...]:
+        """The reprompts written, plain first, then invalid, then timeout."""
+        found = (self.reprompt, self.reprompt_invalid, self.reprompt_timeout)
+        return tuple(r for r in found if r is not None)
 
 
 # Header options of `gather`, in the formatter's canonical order.
