@@ -58,12 +58,17 @@ from flowlang.syntax.nodes import (
 # Every word the grammar reserves, and a few more that read like keywords: identifiers avoid them.
 KEYWORDS = frozenset(
     """
-    answer hangup say play media gather ai_gather assistant transfer goto set if elif else log
-    on digits invalid timeout valid key voice language ssml from inter_digit_timeout
-    initial_timeout terminator tries into reprompt greeting field optional instructions message
-    id true false and or not in string integer number boolean system user developer tool
+    answer hangup say play gather ai_gather assistant transfer goto set if elif else log
+    on digits true false and or not in string integer number boolean system user developer tool
     """.split()
 )
+# Keywords that are only options or lines inside a block: they can name steps and variables too,
+# so identifiers are often one of them.
+CONTEXTUAL = (
+    "media", "invalid", "timeout", "valid", "key", "voice", "language", "ssml", "from",
+    "inter_digit_timeout", "initial_timeout", "terminator", "tries", "into", "reprompt",
+    "greeting", "field", "optional", "instructions", "message", "id",
+)  # fmt: skip
 
 BUILTIN_VARIABLES = ("caller", "called")
 LANGUAGES = ("en-US", "en-GB", "de-DE", "fr-FR", "es-ES")
@@ -71,13 +76,14 @@ VOICES = ("Telnyx.KokoroTTS.af", "AWS.Polly.Joanna-Neural")
 FIELD_TYPES = ("string", "integer", "number", "boolean")
 KEYS = "0123456789*#"
 
-identifiers = (
+identifiers = st.one_of(
+    st.sampled_from(CONTEXTUAL),
     st.tuples(
         st.sampled_from(string.ascii_lowercase),
         st.text(string.ascii_lowercase + string.digits + "_éß", max_size=7),
     )
     .map("".join)
-    .filter(lambda word: word not in KEYWORDS)
+    .filter(lambda word: word not in KEYWORDS),
 )
 
 # Text inside strings: printable characters, the ones that need escaping, braces, and non-ASCII
@@ -451,6 +457,7 @@ def _runnable_statements(v: _Vocabulary, depth: int) -> st.SearchStrategy[Stmt]:
 
 
 __all__ = [
+    "CONTEXTUAL",
     "KEYWORDS",
     "durations",
     "expressions",

@@ -253,6 +253,11 @@ class FlowBuilder(Transformer[Token, n.Flow]):
     def setting(self, children: list[Any]) -> n.Setting:
         return n.Setting(str(children[0]), self._str(children[1]), span=_cover(children))
 
+    def name(self, children: list[Any]) -> Token:
+        # A contextual keyword used as a name is a NAME to every rule above this one.
+        token: Token = children[0]
+        return token if token.type == "NAME" else token.update(type="NAME")
+
     def step(self, children: list[Any]) -> n.Step:
         return n.Step(self._name(children[0]), children[1], span=_cover(children))
 
