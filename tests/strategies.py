@@ -20,6 +20,7 @@ import attrs
 from hypothesis import strategies as st
 
 from flowlang.syntax.nodes import (
+    SPOKEN_FORMATS,
     AiGather,
     Answer,
     Assistant,
@@ -115,12 +116,16 @@ def _normalise(parts: list[str | Interp]) -> tuple[str | Interp, ...]:
 
 
 def strings(
-    interpolate: bool = True, variables: st.SearchStrategy[tuple[str, ...]] = paths
+    interpolate: bool = True,
+    variables: st.SearchStrategy[tuple[str, ...]] = paths,
+    formats: tuple[str, ...] = SPOKEN_FORMATS,
 ) -> st.SearchStrategy[Str]:
-    """String literals: escapes, literal braces and (when `interpolate`) `{path}` parts."""
+    """String literals: escapes, literal braces and (when `interpolate`) `{path}` parts, some
+    with a spoken format (`{path as digits}`) from `formats`."""
     part: st.SearchStrategy[str | Interp] = texts
     if interpolate:
-        part = st.one_of(texts, variables.map(Interp))
+        spoken = st.none() | st.sampled_from(formats) if formats else st.none()
+        part = st.one_of(texts, st.builds(Interp, variables, spoken))
     return st.lists(part, max_size=4).map(lambda parts: Str(_normalise(parts)))
 
 
@@ -155,12 +160,15 @@ class _Vocabulary:
     """What a flow's statements may refer to: step names for `goto`, variable paths to read."""
 
     def __init__(
-        self, steps: st.SearchStrategy[str], variables: st.SearchStrategy[tuple[str, ...]]
+        self,
+        steps: st.SearchStrategy[str],
+        variables: st.SearchStrategy[tuple[str, ...]],
+        formats: tuple[str, ...] = SPOKEN_FORMATS,
     ):
         self.steps = steps
         self.variables = variables
         self.exprs = expressions(variables)
-        self.strs = strings(variables=variables)
+        self.strs = strings(variables=variables, formats=formats)
 
 
 def _simple(v: _Vocabulary) -> st.SearchStrategy[Stmt]:
@@ -356,7 +364,10 @@ def _syntactic_statements() -> st.SearchStrategy[Stmt]:
 def _runnable_vocabulary(steps: int) -> _Vocabulary:
     # `goto` never targets the entry step: going back there would answer the call twice.
     readable = [(name,) for name in (*BUILTIN_VARIABLES, *ASSIGNED_VARIABLES)]
-    return _Vocabulary(st.sampled_from(STEP_POOL[1:steps]), st.sampled_from(readable))
+    # Only the formats every language has: a runnable flow may speak German (FL820).
+    return _Vocabulary(
+        st.sampled_from(STEP_POOL[1:steps]), st.sampled_from(readable), ("digits", "phone")
+    )
 
 
 @functools.cache

@@ -53,6 +53,7 @@ REQUIRED = {
     "unclosed_brace": "FL015",
     "unexpected_end_of_file": "FL016",
     "reprompt_plain_and_outcome": "FL060",
+    "unknown_spoken_format": "FL061",
 }
 
 

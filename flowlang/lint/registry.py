@@ -26,6 +26,7 @@ RULE_MODULES = (
     "flowlang.lint.variables",
     "flowlang.lint.ai",
     "flowlang.lint.loops",
+    "flowlang.lint.spoken",
 )
 
 FAMILIES = {
@@ -37,6 +38,7 @@ FAMILIES = {
     "FL5": "variables",
     "FL6": "ai_gather and assistant",
     "FL7": "loops",
+    "FL8": "data and time",
 }
 
 DOC_SECTIONS = ("What it does", "Why is this bad?", "Example", "Use instead")

@@ -19,6 +19,7 @@ import json
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from flowlang.runtime.spoken import say_as
 from flowlang.syntax import nodes
 
 __all__ = [
@@ -39,6 +40,8 @@ class EvalError(Exception):
 
 
 Missing = Callable[[str], None]
+# Told of a `{value as FORMAT}` whose value does not fit: (the braces' content, the value).
+Unfit = Callable[[str, str], None]
 
 
 def lookup(variables: Mapping[str, Any], path: tuple[str, ...]) -> tuple[bool, Any]:
@@ -65,8 +68,17 @@ def text_of(value: Any) -> str:
     return str(value)
 
 
-def interpolate(text: nodes.Str, variables: Mapping[str, Any], missing: Missing) -> str:
-    """`text` with each `{path}` replaced by its value; `missing(path)` is told of unset ones."""
+def interpolate(
+    text: nodes.Str,
+    variables: Mapping[str, Any],
+    missing: Missing,
+    language: str | None = None,
+    unfit: Unfit | None = None,
+) -> str:
+    """`text` with each `{path}` replaced by its value; `missing(path)` is told of unset ones.
+
+    A `{path as FORMAT}` is said in the wording of `language` (None: Telnyx's default);
+    `unfit` is told of a value that does not fit its format (it is then left as written)."""
     if len(text.parts) == 1 and isinstance(text.parts[0], str):
         return text.parts[0]
     out = []
@@ -77,7 +89,13 @@ def interpolate(text: nodes.Str, variables: Mapping[str, Any], missing: Missing)
         found, value = lookup(variables, part.path)
         if not found:
             missing(part.dotted)
-        out.append(text_of(value))
+        spliced = text_of(value)
+        if part.format is not None and found:
+            said, fits = say_as(spliced, part.format, language)
+            if not fits and unfit is not None:
+                unfit(part.written, spliced)
+            spliced = said
+        out.append(spliced)
     return "".join(out)
 
 

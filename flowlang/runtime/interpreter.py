@@ -53,6 +53,7 @@ from flowlang.runtime.commands import Command
 from flowlang.runtime.events import CallInfo, Event
 from flowlang.runtime.expressions import EvalError, evaluate, interpolate, truthy
 from flowlang.runtime.outcome import End, LogLine, Outcome
+from flowlang.syntax.nodes import Str
 
 __all__ = ["STATEMENT_LIMIT", "FlowRuntimeError", "Interpreter"]
 
@@ -214,8 +215,22 @@ class _Run:
             LogLine(f"`{name}` has no value here, so it was left empty", self.line, "warning")
         )
 
-    def text(self, value: Any) -> str:
-        return interpolate(value, self.vars, self.missing)
+    def unfit(self, written: str, value: str) -> None:
+        self.logs.append(
+            LogLine(
+                f"`{{{written}}}`: {value!r} cannot be said that way, so it was said as written",
+                self.line,
+                "warning",
+            )
+        )
+
+    def text(self, value: Any, language: str | None = None) -> str:
+        return interpolate(value, self.vars, self.missing, language, self.unfit)
+
+    def spoken(self, value: Any, language: Str | None) -> tuple[str, str | None]:
+        """`value` as said in `language` (itself interpolated), and that language."""
+        said_in = self.text(language) if language is not None else None
+        return self.text(value, said_in), said_in
 
     def send(self, action: str, fields: Mapping[str, Any]) -> int:
         self.seq += 1
@@ -329,11 +344,12 @@ class _Run:
         self.wait_for("ai_gather", self.send("gather_using_ai", self.ai_gather_body(op)))
 
     def say_body(self, op: SayOp) -> dict[str, Any]:
-        body: dict[str, Any] = {"payload": self.text(op.text)}
+        payload, language = self.spoken(op.text, op.language)
+        body: dict[str, Any] = {"payload": payload}
         if op.voice is not None:
             body["voice"] = self.text(op.voice)
-        if op.language is not None:
-            body["language"] = self.text(op.language)
+        if language is not None:
+            body["language"] = language
         if op.ssml:
             body["payload_type"] = "ssml"
         return body
@@ -381,27 +397,28 @@ class _Run:
     def gather_try(self, op: GatherOp, number: int, reprompted: bool, after: str) -> None:
         """Start try `number`; `after` is the outcome of the try before (`invalid`/`timeout`)."""
         written = op.reprompt_after(after) if number > 1 else None
-        reprompt = self.text(written) if written is not None else None
+        language = self.text(op.language) if op.language is not None else None
+        reprompt = self.text(written, language) if written is not None else None
         if reprompt is not None and op.action != "gather_using_speak" and not reprompted:
             body: dict[str, Any] = {"payload": reprompt}
             if op.voice is not None:
                 body["voice"] = self.text(op.voice)
-            if op.language is not None:
-                body["language"] = self.text(op.language)
+            if language is not None:
+                body["language"] = language
             self.wait_for("reprompt", self.send("speak", body), tries=number)
             if self.wait is not None:
                 self.wait["after"] = after
             return
         body = {}
         if op.action == "gather_using_speak":
-            parts = [self.text(p) for p in op.prompt]
+            parts = [self.text(p, language) for p in op.prompt]
             if reprompt is not None:
                 parts.insert(0, reprompt)
             body["payload"] = _ssml_document(parts) if op.ssml else " ".join(parts)
             if op.voice is not None:
                 body["voice"] = self.text(op.voice)
-            if op.language is not None:
-                body["language"] = self.text(op.language)
+            if language is not None:
+                body["language"] = language
             if op.ssml:
                 body["payload_type"] = "ssml"
         elif op.action == "gather_using_audio" and op.audio is not None:

@@ -67,7 +67,7 @@ def render_str(value: Str) -> str:
                 .replace("}", "}}")
             )
         else:
-            out.append("{" + part.dotted + "}")
+            out.append("{" + part.written + "}")
     out.append('"')
     return "".join(out)
 

@@ -82,13 +82,24 @@ class Name(Node):
 
 @frozen
 class Interp(Node):
-    """`{booking.name}` inside a string: the variable `path` whose value is spliced in."""
+    """`{booking.name}` inside a string: the variable `path` whose value is spliced in.
+    `{order as digits}` also names a spoken `format` (one of SPOKEN_FORMATS)."""
 
     path: tuple[str, ...] = field(converter=_tuple)
+    format: str | None = None
 
     @property
     def dotted(self) -> str:
         return ".".join(self.path)
+
+    @property
+    def written(self) -> str:
+        """The braces' content as `fmt` writes it: `order` or `order as digits`."""
+        return self.dotted if self.format is None else f"{self.dotted} as {self.format}"
+
+
+# `{EXPR as FORMAT}`: how a value is read out (LANGUAGE.md 12).
+SPOKEN_FORMATS = ("digits", "phone", "money", "date", "time")
 
 
 @frozen
@@ -101,7 +112,7 @@ class Str(Node):
     @property
     def text(self) -> str:
         """The literal text, each interpolation shown as `{path}` (a plain string: its value)."""
-        return "".join(p if isinstance(p, str) else "{" + p.dotted + "}" for p in self.parts)
+        return "".join(p if isinstance(p, str) else "{" + p.written + "}" for p in self.parts)
 
     @property
     def interpolations(self) -> tuple[Interp, ...]:
