@@ -16,6 +16,7 @@ from flowlang.program import (
     AssistantOp,
     Block,
     Branch,
+    CallOp,
     GatherOp,
     GotoOp,
     Handler,
@@ -26,6 +27,7 @@ from flowlang.program import (
     Op,
     PlayOp,
     Program,
+    ReturnOp,
     SayOp,
     SetOp,
     StepInfo,
@@ -69,11 +71,12 @@ def _lint(flow: nodes.Flow, source: Source) -> list[Diagnostic]:
     return list(lint(flow, source))
 
 
-def _unknown_step(goto: nodes.Goto, source: Source) -> Diagnostic:
+def _unknown_step(goto: nodes.Goto | nodes.Call, source: Source) -> Diagnostic:
+    word = "goto" if isinstance(goto, nodes.Goto) else "call"
     return Diagnostic(
         "FL101",
         Severity.ERROR,
-        f"`goto` target `{goto.target.value}` is not a step in this flow",
+        f"`{word}` target `{goto.target.value}` is not a step in this flow",
         source.name,
         goto.target.span,
         label="unknown step",
@@ -171,6 +174,14 @@ class _Compiler:
                 self.problems.append(_unknown_step(stmt, self.source))
                 return GotoOp(line, target, 0)
             return GotoOp(line, target, self.step_blocks[target])
+        if isinstance(stmt, nodes.Call):
+            target = stmt.target.value
+            if target not in self.step_blocks:
+                self.problems.append(_unknown_step(stmt, self.source))
+                return CallOp(line, target, 0)
+            return CallOp(line, target, self.step_blocks[target])
+        if isinstance(stmt, nodes.Return):
+            return ReturnOp(line)
         if isinstance(stmt, nodes.Set):
             return SetOp(line, stmt.name.value, stmt.value)
         if isinstance(stmt, nodes.Log):

@@ -95,6 +95,22 @@ class GotoOp:
 
 
 @frozen
+class CallOp:
+    """Run step `target` (body: block `block`) as a call; its end or `return` comes back here."""
+
+    line: int
+    target: str
+    block: int
+
+
+@frozen
+class ReturnOp:
+    """Leave the innermost called step; continue after its `call`."""
+
+    line: int
+
+
+@frozen
 class SetOp:
     """Assign the value of `value` to variable `name`."""
 
@@ -200,6 +216,8 @@ Op = (
     | PlayOp
     | TransferOp
     | GotoOp
+    | CallOp
+    | ReturnOp
     | SetOp
     | LogOp
     | IfOp

@@ -26,6 +26,7 @@ from flowlang.syntax.nodes import (
     Assistant,
     BinOp,
     Bool,
+    Call,
     DigitRange,
     Duration,
     Elif,
@@ -46,6 +47,7 @@ from flowlang.syntax.nodes import (
     On,
     Play,
     Reprompt,
+    Return,
     Say,
     Set,
     Setting,
@@ -185,6 +187,8 @@ def _simple(v: _Vocabulary) -> st.SearchStrategy[Stmt]:
         st.builds(Play, v.strs, media=st.booleans()),
         st.builds(Transfer, v.strs, from_=st.none() | v.strs, timeout=st.none() | durations),
         v.steps.map(lambda name: Goto(Name(name))),
+        v.steps.map(lambda name: Call(Name(name))),
+        st.just(Return()),
         st.builds(Set, identifiers.map(Name), v.exprs),
         st.builds(Log, v.strs),
     )
@@ -436,6 +440,7 @@ def _runnable_statements(v: _Vocabulary, depth: int) -> st.SearchStrategy[Stmt]:
         st.builds(Play, st.just(Str(("https://example.com/a.mp3",)))),
         st.builds(Transfer, st.just(Str(("+13125550001",)))),
         v.steps.map(lambda name: Goto(Name(name))),
+        v.steps.map(lambda name: Call(Name(name))),
         st.builds(Set, identifiers.map(Name), v.exprs),
         st.builds(Log, v.strs),
     )

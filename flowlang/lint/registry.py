@@ -27,6 +27,7 @@ RULE_MODULES = (
     "flowlang.lint.ai",
     "flowlang.lint.loops",
     "flowlang.lint.spoken",
+    "flowlang.lint.reuse",
 )
 
 FAMILIES = {
@@ -38,7 +39,7 @@ FAMILIES = {
     "FL5": "variables",
     "FL6": "ai_gather and assistant",
     "FL7": "loops",
-    "FL8": "data and time",
+    "FL8": "data, time and reuse",
 }
 
 DOC_SECTIONS = ("What it does", "Why is this bad?", "Example", "Use instead")

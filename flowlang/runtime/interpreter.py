@@ -34,6 +34,7 @@ from flowlang.program import (
     AiGatherOp,
     AnswerOp,
     AssistantOp,
+    CallOp,
     GatherOp,
     GotoOp,
     Handler,
@@ -44,6 +45,7 @@ from flowlang.program import (
     Op,
     PlayOp,
     Program,
+    ReturnOp,
     SayOp,
     SetOp,
     TransferOp,
@@ -148,6 +150,9 @@ class _Run:
         self.call_id: str = call["id"]
         self.step: str = state["step"]
         self.frames: list[list[int]] = [list(f) for f in state["frames"]]
+        self.calls: list[tuple[str, list[list[int]]]] = [
+            (str(step), [list(f) for f in frames]) for step, frames in state.get("calls", [])
+        ]
         self.vars: dict[str, Any] = dict(state["vars"])
         self.seq: int = state["seq"]
         wait = state.get("wait")
@@ -189,6 +194,7 @@ class _Run:
             "call": self.original["call"],
             "step": self.step,
             "frames": self.frames if self.end is None else [],
+            "calls": [[step, frames] for step, frames in self.calls] if self.end is None else [],
             "vars": self.vars,
             "seq": self.seq,
             "wait": self.wait if self.end is None else None,
@@ -271,6 +277,9 @@ class _Run:
         self.wait = None
         while self.end is None and self.wait is None:
             if not self.frames:
+                if self.calls:
+                    self.come_back()
+                    continue
                 if self.detached:
                     return
                 self.send("hangup", {})
@@ -318,6 +327,30 @@ class _Run:
         self.frames = [[op.block, 0]]
         self.step = op.target
         self.reach(f"step:{op.target}")
+
+    def do_call(self, op: CallOp) -> None:
+        if len(self.calls) >= st.CALL_DEPTH:
+            raise FlowRuntimeError(
+                f"`call {op.target}` would run more than {st.CALL_DEPTH} calls inside one "
+                "another; a step probably calls itself (or a step that calls it back) "
+                "without returning",
+                op.line,
+            )
+        self.advance()
+        self.calls.append((self.step, self.frames))
+        self.frames = [[op.block, 0]]
+        self.step = op.target
+        self.reach(f"step:{op.target}")
+
+    def do_return(self, op: ReturnOp) -> None:
+        # With no call running (`check` reports that), `return` ends the flow like its end.
+        self.frames = []
+        if self.calls:
+            self.come_back()
+
+    def come_back(self) -> None:
+        """The innermost called step is done: continue after its `call`."""
+        self.step, self.frames = self.calls.pop()
 
     def do_answer(self, op: AnswerOp) -> None:
         self.wait_for("answer", self.send("answer", {}))
@@ -558,6 +591,7 @@ class _Run:
         self.wait = None
         self.detached = True
         self.frames = []
+        self.calls = []
         handler = self.program.on_hangup
         if handler is not None:
             self.enter(handler)
@@ -602,6 +636,8 @@ _EXECUTE: dict[type, Callable[[_Run, Any], None]] = {
     LogOp: _Run.do_log,
     IfOp: _Run.do_if,
     GotoOp: _Run.do_goto,
+    CallOp: _Run.do_call,
+    ReturnOp: _Run.do_return,
     AnswerOp: _Run.do_answer,
     HangupOp: _Run.do_hangup,
     SayOp: _Run.do_say,

@@ -304,6 +304,12 @@ class FlowBuilder(Transformer[Token, n.Flow]):
     def goto(self, children: list[Any]) -> n.Goto:
         return n.Goto(self._name(children[1]), span=_cover(children))
 
+    def call_stmt(self, children: list[Any]) -> n.Call:
+        return n.Call(self._name(children[1]), span=_cover(children))
+
+    def return_stmt(self, children: list[Any]) -> n.Return:
+        return n.Return(span=token_span(children[0]))
+
     def set_stmt(self, children: list[Any]) -> n.Set:
         return n.Set(self._name(children[1]), children[3], span=_cover(children))
 

@@ -13,7 +13,8 @@ from flowlang.syntax.problems import Problem
 
 # Every keyword of the language (the quoted words of grammar/flowlang.lark).
 KEYWORDS = frozenset(
-    """voice language answer hangup say ssml play media transfer from timeout goto set log
+    """voice language answer hangup say ssml play media transfer from timeout goto call return
+    set log
     if elif else gather digits inter_digit_timeout initial_timeout terminator valid tries into
     reprompt on invalid ai_gather field optional greeting key assistant id instructions message
     not and or in true false""".split()
@@ -25,13 +26,13 @@ KEYWORDS = frozenset(
 # goes in KEYWORDS and either here (and in docs/language.md, "Reserved words") or in `name`;
 # tests/test_parser.py checks that each is exactly one of the two.
 RESERVED = frozenset(
-    """answer hangup say play transfer goto set log if elif else gather ai_gather assistant
-    on digits not and or in true false""".split()
+    """answer hangup say play transfer goto call return set log if elif else gather ai_gather
+    assistant on digits not and or in true false""".split()
 )
 CONTEXTUAL = KEYWORDS - RESERVED
 
 STATEMENTS = (
-    "answer", "hangup", "say", "play", "transfer", "goto", "set", "log", "if",
+    "answer", "hangup", "say", "play", "transfer", "goto", "call", "return", "set", "log", "if",
     "gather", "ai_gather", "assistant",
 )  # fmt: skip
 _STATEMENT_TYPES = frozenset(s.upper() for s in STATEMENTS)

@@ -15,6 +15,7 @@ from flowlang.syntax.nodes import (
     Assistant,
     BinOp,
     Bool,
+    Call,
     Comment,
     DigitRange,
     Duration,
@@ -31,6 +32,7 @@ from flowlang.syntax.nodes import (
     Not,
     On,
     Play,
+    Return,
     Say,
     Set,
     Stmt,
@@ -44,7 +46,7 @@ __all__ = ["INDENT", "format_flow", "format_text", "render_expr", "render_str"]
 INDENT = "    "
 
 # Statements that may stand on a handler's own line (`on digits "1": goto sales`); blocks may not.
-SIMPLE_STATEMENTS = (Answer, Hangup, Say, Play, Transfer, Goto, Set, Log)
+SIMPLE_STATEMENTS = (Answer, Hangup, Say, Play, Transfer, Goto, Call, Return, Set, Log)
 
 _ATOM_PRECEDENCE = 5
 _SETTING_ORDER = {"voice": 0, "language": 1}
@@ -584,6 +586,10 @@ def simple_statement(stmt: Stmt) -> str:
         return text
     if isinstance(stmt, Goto):
         return f"goto {stmt.target.value}"
+    if isinstance(stmt, Call):
+        return f"call {stmt.target.value}"
+    if isinstance(stmt, Return):
+        return "return"
     if isinstance(stmt, Set):
         return f"set {stmt.name.value} = {render_expr(stmt.value)}"
     if isinstance(stmt, Log):

@@ -249,6 +249,18 @@ class Goto(Node):
 
 
 @frozen
+class Call(Node):
+    """`call STEP`: run the step named `target`; at its `return` or its end, come back here."""
+
+    target: Name
+
+
+@frozen
+class Return(Node):
+    """`return`: leave the step that was `call`ed and continue after the `call`."""
+
+
+@frozen
 class Set(Node):
     """`set NAME = EXPR`: assign a variable."""
 
@@ -406,7 +418,20 @@ ASSISTANT_OPTIONS = ("id", "voice")
 
 
 Stmt = (
-    Answer | Hangup | Say | Play | Transfer | Goto | Set | Log | If | Gather | AiGather | Assistant
+    Answer
+    | Hangup
+    | Say
+    | Play
+    | Transfer
+    | Goto
+    | Call
+    | Return
+    | Set
+    | Log
+    | If
+    | Gather
+    | AiGather
+    | Assistant
 )
 
 
