@@ -25,6 +25,7 @@ from tests.server.scenarios import (
     expected,
     finish,
     program,
+    stuck,
 )
 from tests.server.signing import sign
 
@@ -139,7 +140,7 @@ def test_a_call_in_progress_finishes_on_the_flow_it_started_with(tmp_path: Path)
     rig = Rig(tmp_path, flow)
     try:
         first = rig.fake.call("v3:old", ["1", "1234#", "9"], hold=True)
-        wait_for(lambda: first.waiting, what="the first call to wait")
+        wait_for(lambda: first.waiting, 60, "the first call to wait", stuck([first]))
         flow.write_text(EVERYTHING.read_text().replace("Welcome.", "Welcome to version two."))
         second = rig.fake.call("v3:new", ["hangup"])
         finish(second)
