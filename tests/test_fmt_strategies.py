@@ -50,7 +50,8 @@ def test_contextual_keywords_name_steps_and_variables():
 def test_blocks_are_never_empty(flow):
     for node in walk(flow):
         if isinstance(node, Gather):
-            assert node.prompt or node.reprompt or node.handlers
+            lines = (node.reprompt, node.reprompt_invalid, node.reprompt_timeout)
+            assert node.prompt or any(lines) or node.handlers
         for attribute in ("body", "else_"):
             body = getattr(node, attribute, None)
             if body is not None:
