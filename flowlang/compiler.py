@@ -10,6 +10,8 @@ from flowlang.diagnostics import Diagnostic, Severity
 from flowlang.errors import FlowCompileError
 from flowlang.lint.telnyx_data import RECOGNITION_LANGUAGES
 from flowlang.program import (
+    DEFAULT_FETCH_TIMEOUT_MS,
+    MAX_FETCH_TIMEOUT_MS,
     AiGatherOp,
     AnswerOp,
     Arm,
@@ -17,6 +19,7 @@ from flowlang.program import (
     Block,
     Branch,
     CallOp,
+    FetchOp,
     GatherOp,
     GotoOp,
     Handler,
@@ -41,6 +44,7 @@ __all__ = ["build_program", "compile_flow", "compile_source"]
 # The order LANGUAGE.md 3 lists inferred valid keys in.
 KEY_ORDER = "0123456789*#"
 DEFAULT_TRIES = 3
+
 
 
 def compile_source(source: Source) -> Program:
@@ -192,7 +196,23 @@ class _Compiler:
             return self._gather(stmt)
         if isinstance(stmt, nodes.AiGather):
             return self._ai_gather(stmt)
+        if isinstance(stmt, nodes.Fetch):
+            return self._fetch(stmt)
         return self._assistant(stmt)
+
+    def _fetch(self, f: nodes.Fetch) -> FetchOp:
+        timeout = f.timeout.millis if f.timeout is not None else DEFAULT_FETCH_TIMEOUT_MS
+        on_error = f.on_error
+        return FetchOp(
+            line=_line(f),
+            url=f.url,
+            method=f.method.text.upper() if f.method is not None else "GET",
+            into=f.into.value if f.into is not None else None,
+            timeout_ms=min(timeout, MAX_FETCH_TIMEOUT_MS),
+            headers=tuple((h.name.text, h.value, h.secret) for h in f.headers),
+            sends=tuple((s.name.value, s.value) for s in f.sends),
+            on_error=self._handler(on_error) if on_error is not None else None,
+        )
 
     def _if(self, stmt: nodes.If) -> IfOp:
         line = _line(stmt)

@@ -31,11 +31,13 @@ from flowlang.syntax.nodes import (
     Duration,
     Elif,
     Expr,
+    Fetch,
     Field,
     Flow,
     Gather,
     Goto,
     Hangup,
+    Header,
     If,
     Int,
     Interp,
@@ -49,6 +51,7 @@ from flowlang.syntax.nodes import (
     Reprompt,
     Return,
     Say,
+    SendField,
     Set,
     Setting,
     Step,
@@ -62,7 +65,8 @@ from flowlang.syntax.nodes import (
 KEYWORDS = frozenset(
     """
     answer hangup say play gather ai_gather assistant transfer goto set if elif else log
-    on digits true false and or not in string integer number boolean system user developer tool
+    on digits true false fetch and or not in string integer number boolean system user
+    developer tool
     """.split()
 )
 # Keywords that are only options or lines inside a block: they can name steps and variables too,
@@ -70,7 +74,8 @@ KEYWORDS = frozenset(
 CONTEXTUAL = (
     "media", "invalid", "timeout", "valid", "key", "voice", "language", "ssml", "from",
     "inter_digit_timeout", "initial_timeout", "terminator", "tries", "into", "reprompt",
-    "greeting", "field", "optional", "instructions", "message", "id",
+    "greeting", "field", "optional", "instructions", "message", "id", "method", "header",
+    "secret", "send", "error",
 )  # fmt: skip
 
 BUILTIN_VARIABLES = ("caller", "called")
@@ -153,6 +158,7 @@ def expressions(variables: st.SearchStrategy[tuple[str, ...]] = paths) -> st.Sea
             st.builds(BinOp, st.sampled_from(["and", "or"]), inner, inner),
             st.builds(BinOp, st.sampled_from(["==", "!=", "<", "<=", ">", ">="]), inner, inner),
             st.builds(BinOp, st.just("in"), inner, lists),
+            st.builds(BinOp, st.sampled_from(["+", "-"]), inner, inner),
         )
 
     return st.recursive(atoms, extend, max_leaves=8)
@@ -191,6 +197,37 @@ def _simple(v: _Vocabulary) -> st.SearchStrategy[Stmt]:
         st.just(Return()),
         st.builds(Set, identifiers.map(Name), v.exprs),
         st.builds(Log, v.strs),
+        _fetch_line(v),
+    )
+
+
+def _fetch_line(v: _Vocabulary) -> st.SearchStrategy[Fetch]:
+    return st.builds(
+        Fetch,
+        v.strs,
+        method=st.none() | plain_strings,
+        into=st.none() | identifiers.map(Name),
+        timeout=st.none() | durations,
+    )
+
+
+def _fetch(v: _Vocabulary, body: st.SearchStrategy[tuple[Stmt, ...]]) -> st.SearchStrategy[Stmt]:
+    header = st.builds(Header, v.strs, v.strs, secret=st.booleans())
+    send = st.builds(SendField, identifiers.map(Name), v.exprs)
+    on_error = st.builds(On, st.just("error"), st.just(()), body)
+    fetch = st.builds(
+        Fetch,
+        v.strs,
+        method=st.none() | plain_strings,
+        into=st.none() | identifiers.map(Name),
+        timeout=st.none() | durations,
+        headers=st.lists(header, max_size=2).map(tuple),
+        sends=st.lists(send, max_size=2).map(tuple),
+        handlers=st.lists(on_error, max_size=1).map(tuple),
+    )
+    # A block may not be empty: one that drew nothing gets an `on error:` handler.
+    return st.tuples(fetch, on_error).map(
+        lambda pair: pair[0] if pair[0].is_block else attrs.evolve(pair[0], handlers=(pair[1],))
     )
 
 
@@ -340,6 +377,7 @@ def _statements(v: _Vocabulary, depth: int) -> st.SearchStrategy[Stmt]:
         _gather(v, body),
         _ai_gather(v, body),
         _assistant(v, body),
+        _fetch(v, body),
     )
 
 
@@ -469,7 +507,15 @@ def _runnable_statements(v: _Vocabulary, depth: int) -> st.SearchStrategy[Stmt]:
         ),
     )
     assistant = st.builds(Assistant, instructions=v.strs, greeting=st.none() | v.strs)
-    return st.one_of(simple, simple, _if(v, body), gather, ai, assistant)
+    fetch = st.builds(
+        Fetch,
+        st.just(Str(("https://api.example.com/orders/", Interp(("account",))))),
+        into=st.none() | identifiers.map(Name),
+        handlers=st.lists(st.builds(On, st.just("error"), st.just(()), body), max_size=1).map(
+            tuple
+        ),
+    )
+    return st.one_of(simple, simple, _if(v, body), gather, ai, assistant, fetch)
 
 
 __all__ = [

@@ -68,6 +68,6 @@ def _nested(stmt: nodes.Node) -> list[Block]:
         if stmt.else_ is not None:
             out.append((stmt, stmt.else_))
         return out
-    if isinstance(stmt, nodes.Gather | nodes.AiGather | nodes.Assistant):
+    if isinstance(stmt, nodes.Gather | nodes.AiGather | nodes.Assistant | nodes.Fetch):
         return [(on, on.body) for on in stmt.handlers]
     return []

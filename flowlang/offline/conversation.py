@@ -8,8 +8,16 @@ from typing import Any
 
 from attrs import frozen
 
-from flowlang.offline.phone import AiResult, ConversationEnds, HangUp, KeyDuringAi, Press, Silence
-from flowlang.offline.simulator import Entered, Heard, Logged, Note, Sent, Transcript
+from flowlang.offline.phone import (
+    AiResult,
+    ConversationEnds,
+    FetchAnswer,
+    HangUp,
+    KeyDuringAi,
+    Press,
+    Silence,
+)
+from flowlang.offline.simulator import Entered, Heard, Logged, Note, Requested, Sent, Transcript
 from flowlang.runtime.outcome import End
 from flowlang.syntax.nodes import Interp, Str
 
@@ -27,7 +35,7 @@ END_WORDS = {
 @frozen
 class Line:
     """One thing that happened: `kind` (step, answer, say, ask, play, ai, assistant, message,
-    stop, transfer, hangup, log, warning, note, caller, end), `text` for people, `value` what
+    stop, transfer, hangup, fetch, log, warning, note, caller, end), `text` for people, `value` what
     expectations compare with (the spoken text, the number, the step name), the `.flow` line
     when known, and `turn`: how many caller inputs came before it."""
 
@@ -58,6 +66,12 @@ def conversation(transcript: Transcript, program: Any = None) -> list[Line]:
             if line is not None:
                 after = line.flow_line or after
                 lines.append(line)
+        elif isinstance(entry, Requested):
+            fetch = entry.fetch
+            where = _fetch_line(program, entry.step, fetch.url, after)
+            after = where or after
+            text = f"fetch {fetch.method} {fetch.url}"
+            lines.append(Line("fetch", text, fetch.url, where, turn))
         elif isinstance(entry, Heard):
             turn = entry.number
             lines.append(Line("caller", _caller_text(entry), "", None, turn))
@@ -91,6 +105,10 @@ def _caller_text(heard: Heard) -> str:
         return f"AI gather ends {'valid' if action.valid else 'invalid'}: {shown}"
     if isinstance(action, KeyDuringAi):
         return f"caller presses key {action.key}"
+    if isinstance(action, FetchAnswer):
+        if action.result is None:
+            return "the backend fails"
+        return f"the backend answers {json.dumps(action.result, ensure_ascii=False)}"
     assert isinstance(action, ConversationEnds)
     return "the AI conversation ends"
 
@@ -198,6 +216,17 @@ def _ops(program: Any) -> tuple[Any, ...]:
 _OPS: dict[int, tuple[Any, tuple[Any, ...]]] = {}
 
 
+def _fetch_line(program: Any, step: str | None, url: str, after: int) -> int | None:
+    if program is None:
+        return None
+    fits = [op for op in _ops(program) if type(op).__name__ == "FetchOp"]
+    low, high = _step_range(program, step)
+    inside = sorted((op for op in fits if low <= op.line < high), key=lambda op: int(op.line))
+    later = [op for op in inside if op.line >= after]
+    chosen = later or inside or fits
+    return int(chosen[0].line) if chosen else None
+
+
 def _step_range(program: Any, step: str | None) -> tuple[int, int]:
     starts = sorted(int(s.line) for s in program.steps)
     info = program.step(step) if step else None
@@ -289,7 +318,19 @@ def ending(lines: list[Line], end: End) -> str:
 def render(transcript: Transcript, program: Any = None) -> str:
     """The whole readable transcript of a simulated call."""
     lines = conversation(transcript, program)
-    out = [show(line) for line in lines[:-1]]
+    out: list[str] = []
+    repeats = 0
+    for line in lines[:-1]:
+        shown = show(line)
+        if out and shown == out[-1] and line.kind == "step":
+            repeats += 1
+            continue
+        if repeats:
+            out[-1] += f"  (and {repeats} more times)"
+            repeats = 0
+        out.append(shown)
+    if repeats:
+        out[-1] += f"  (and {repeats} more times)"
     if transcript.stuck:
         out += ["", f"The flow is stuck: it waits for {transcript.waiting or 'something'}, "
                 "which nothing the caller does can complete."]

@@ -96,7 +96,21 @@ class ConversationEnds:
     """The AI assistant's conversation ends."""
 
 
-CallerAction = Press | Silence | HangUp | AiResult | KeyDuringAi | ConversationEnds
+@frozen
+class FetchAnswer:
+    """The backend answers the flow's `fetch`: with the JSON object `result`, or, when it is
+    None, with an error (a network error, a timeout, a bad status or body). Not something the
+    caller does, but given in the same list, since offline nothing else stands in for the
+    backend."""
+
+    result: dict[str, Any] | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.result is not None
+
+
+CallerAction = Press | Silence | HangUp | AiResult | KeyDuringAi | ConversationEnds | FetchAnswer
 
 
 class PhoneError(Exception):
@@ -375,6 +389,8 @@ def describe_action(action: CallerAction) -> str:
         return "an AI result" if action.valid else "an invalid AI result"
     if isinstance(action, KeyDuringAi):
         return f"pressing key {action.key}"
+    if isinstance(action, FetchAnswer):
+        return "a backend answer" if action.ok else "a backend error"
     return "the end of the conversation"
 
 
@@ -382,6 +398,11 @@ def expected_inputs(kind: str) -> str:
     """What the caller can do while the call waits on `kind`, in the `--input` spelling."""
     if kind == "gather":
         return "the flow is asking for key presses (give keys like 1 or 1234#, timeout or hangup)"
+    if kind == "fetch":
+        return (
+            'the flow waits for its backend (give fetch={"state": "shipped"}, fetch-error '
+            "or hangup)"
+        )
     if kind == "ai_gather":
         return (
             "the flow is in an AI gather (give ai={...}, ai-invalid={...}, key=K or hangup)"

@@ -110,6 +110,8 @@ def matches(expect: Expect, line: Line, transcript: Transcript) -> bool:
         return line.kind == "step" and line.value == value
     if kind == "log":
         return line.kind in ("log", "warning") and _norm(value) in _norm(line.value)
+    if kind == "fetch":
+        return line.kind == "fetch" and bool(value) and value in line.value
     message = transcript.end.message or ""
     return line.kind == "end" and line.value == "error" and _norm(value) in _norm(message)
 
@@ -124,6 +126,7 @@ _RELATED = {
     "error": ("end",),
     "step": ("step",),
     "log": ("log", "warning"),
+    "fetch": ("fetch",),
 }
 
 

@@ -15,6 +15,7 @@ from flowlang.offline.phone import (
     AiResult,
     CallerAction,
     ConversationEnds,
+    FetchAnswer,
     HangUp,
     KeyDuringAi,
     Press,
@@ -31,7 +32,7 @@ BAD_JSON = "FL903"
 BAD_LAYOUT = "FL904"
 
 END_REASONS = ("hangup", "transfer", "completed", "waiting", "error")
-EXPECT_KINDS = ("say", "play", "transfer", "hangup", "end", "step", "log", "error")
+EXPECT_KINDS = ("say", "play", "transfer", "hangup", "end", "step", "log", "error", "fetch")
 STEP_FORMS = (
     'press "1"',
     'press key "0"',
@@ -40,6 +41,8 @@ STEP_FORMS = (
     'ai returns {"name": "Bob"}',
     "ai fails {}",
     "conversation ends",
+    'backend returns {"state": "shipped"}',
+    "backend fails",
     'expect say "text"',
     'expect play "URL"',
     'expect transfer "+13125550001"',
@@ -48,6 +51,7 @@ STEP_FORMS = (
     "expect step NAME",
     'expect log "text"',
     'expect error "text"',
+    'expect fetch "https://api.acme.com/orders/12345"',
     'from "+15551234567"',
     'to "+15550002222"',
 )
@@ -369,6 +373,17 @@ class _Parser:
             if result is None:
                 return None
             return AiResult(result, how == "returns")
+        if word == "backend":
+            how, how_span = cursor.word()
+            if how == "fails":
+                return FetchAnswer(None)
+            if how != "returns":
+                self.problem(NOT_A_STEP, "after `backend` comes `returns` or `fails`", how_span,
+                             "expected returns or fails",
+                             'write `backend returns {"state": "shipped"}` or `backend fails`')
+                return None
+            answer = self.json_object(cursor, optional=False)
+            return None if answer is None else FetchAnswer(answer)
         self.unknown(word, span, top=False)
         return None
 
@@ -435,7 +450,7 @@ class _Parser:
                          if kind else "expect what?", span, "unknown", hint)
             return None
         value = ""
-        if kind in ("say", "play", "transfer", "log"):
+        if kind in ("say", "play", "transfer", "log", "fetch"):
             got = self.string(cursor, f"the {kind} text", f'expect {kind} "..."')
             if got is None:
                 return None
