@@ -140,6 +140,7 @@ def stmt_reads(stmt: nodes.Node) -> Iterator[Read]:
         yield from expr_reads(stmt.instructions)
         yield from expr_reads(stmt.greeting)
         for m in stmt.messages:
+            yield from expr_reads(m.tool_call_id)
             yield from expr_reads(m.text)
 
 

@@ -299,7 +299,9 @@ def _assistant(
     v: _Vocabulary, body: st.SearchStrategy[tuple[Stmt, ...]]
 ) -> st.SearchStrategy[Stmt]:
     roles = st.sampled_from(["system", "user", "assistant", "developer"])
-    message = st.builds(Message, roles.map(Name), v.strs)
+    message = st.builds(Message, roles.map(Name), v.strs) | st.builds(
+        Message, st.just(Name("tool")), v.strs, v.strs
+    )
     assistant = st.builds(
         Assistant,
         id=st.none() | plain_strings,
@@ -432,7 +434,7 @@ def _quiet_statements(v: _Vocabulary) -> st.SearchStrategy[Stmt]:
 
 def _runnable_statements(v: _Vocabulary, depth: int) -> st.SearchStrategy[Stmt]:
     """Statements without per-statement voice or language overrides (the file's settings apply)
-    and with AI blocks that name what they need (fields, an assistant's instructions)."""
+    and with AI blocks that name what they need (fields, an assistant's id and instructions)."""
     simple = st.one_of(
         st.just(Answer()),
         st.just(Hangup()),
@@ -468,7 +470,14 @@ def _runnable_statements(v: _Vocabulary, depth: int) -> st.SearchStrategy[Stmt]:
             tuple
         ),
     )
-    assistant = st.builds(Assistant, instructions=v.strs, greeting=st.none() | v.strs)
+    tool = st.builds(Message, st.just(Name("tool")), v.strs, v.strs)
+    assistant = st.builds(
+        Assistant,
+        id=plain_strings.filter(bool),
+        instructions=v.strs,
+        greeting=st.none() | v.strs,
+        messages=st.lists(tool, max_size=1).map(tuple),
+    )
     return st.one_of(simple, simple, _if(v, body), gather, ai, assistant)
 
 
