@@ -109,6 +109,7 @@ def _terminator(schema: dict[str, Any]) -> None:
 
 
 OVERLAY: dict[str, Callable[[dict[str, Any]], None]] = {
+    "ai_assistant_start": _assistant_start,
     "gather": _terminator,
     "gather_using_speak": _terminator,
     "gather_using_audio": _terminator,

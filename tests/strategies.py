@@ -336,7 +336,9 @@ def _assistant(
     v: _Vocabulary, body: st.SearchStrategy[tuple[Stmt, ...]]
 ) -> st.SearchStrategy[Stmt]:
     roles = st.sampled_from(["system", "user", "assistant", "developer"])
-    message = st.builds(Message, roles.map(Name), v.strs)
+    message = st.builds(Message, roles.map(Name), v.strs) | st.builds(
+        Message, st.just(Name("tool")), v.strs, v.strs
+    )
     assistant = st.builds(
         Assistant,
         id=st.none() | plain_strings,
@@ -470,7 +472,7 @@ def _quiet_statements(v: _Vocabulary) -> st.SearchStrategy[Stmt]:
 
 def _runnable_statements(v: _Vocabulary, depth: int) -> st.SearchStrategy[Stmt]:
     """Statements without per-statement voice or language overrides (the file's settings apply)
-    and with AI blocks that name what they need (fields, an assistant's instructions)."""
+    and with AI blocks that name what they need (fields, an assistant's id and instructions)."""
     simple = st.one_of(
         st.just(Answer()),
         st.just(Hangup()),
@@ -506,7 +508,14 @@ def _runnable_statements(v: _Vocabulary, depth: int) -> st.SearchStrategy[Stmt]:
             tuple
         ),
     )
-    assistant = st.builds(Assistant, instructions=v.strs, greeting=st.none() | v.strs)
+    tool = st.builds(Message, st.just(Name("tool")), v.strs, v.strs)
+    assistant = st.builds(
+        Assistant,
+        id=plain_strings.filter(bool),
+        instructions=v.strs,
+        greeting=st.none() | v.strs,
+        messages=st.lists(tool, max_size=1).map(tuple),
+    )
     fetch = st.builds(
         Fetch,
         st.just(Str(("https://api.example.com/orders/", Interp(("account",))))),

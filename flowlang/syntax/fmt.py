@@ -505,7 +505,10 @@ class _Writer:
         if stmt.greeting is not None:
             self.line(inner, f"greeting {render_str(stmt.greeting)}", id(stmt.greeting))
         for message in stmt.messages:
-            text = f"message {message.role.value} {render_str(message.text)}"
+            said = render_str(message.text)
+            if message.tool_call_id is not None:
+                said = f"{render_str(message.tool_call_id)} {said}"
+            text = f"message {message.role.value} {said}"
             self.line(inner, text, id(message))
         self.handlers(stmt.handlers, inner)
         self.end(_body(stmt), inner)

@@ -409,10 +409,12 @@ AI_GATHER_OPTIONS = ("into", "voice", "language", "timeout")
 
 @frozen
 class Message(Node):
-    """`message ROLE "text"` in an `assistant` block (sent with `ai_assistant_add_messages`)."""
+    """`message ROLE "text"` in an `assistant` block (sent with `ai_assistant_add_messages`);
+    `message tool "CALL_ID" "result"` also names the tool call it answers."""
 
     role: Name
     text: Str
+    tool_call_id: Str | None = None
 
 
 @frozen
@@ -427,8 +429,21 @@ class Assistant(Node):
     messages: tuple[Message, ...] = field(default=(), converter=_tuple)
     handlers: tuple[On, ...] = field(default=(), converter=_tuple)
 
+    @property
+    def keyword_span(self) -> Span | None:
+        """The `assistant` word that opens the block (where a missing header option belongs)."""
+        if self.span is None:
+            return None
+        return Span.point(self.span.line, self.span.column, len("assistant"))
+
 
 ASSISTANT_OPTIONS = ("id", "voice")
+
+# Where a flow's author finds the id `assistant id` needs (FL410 and the compiler say it).
+ASSISTANT_ID_HINT = (
+    'start it with a stored assistant, `assistant id "assistant-..."`: its id is on the Telnyx '
+    "portal's AI Assistants page, or in the answer of `GET /ai/assistants`"
+)
 
 
 @frozen

@@ -191,6 +191,9 @@ class FakeTelnyx:
         self.refuse_actions: set[str] = set()  # actions answered 500 for as long as they are here
         self.deliveries: list[str] = []  # the event id of every webhook posted (repeats too)
         self.broken: list[str] = []  # what went wrong inside the fake itself
+        # event_type -> the client_state Telnyx puts on it instead of the call's own (Telnyx's
+        # example call.conversation.ended carries one the application never set).
+        self.foreign_state: dict[str, str] = {}
         self.last_activity = time.monotonic()
         self.stopped = False
         self.lock = threading.Lock()
@@ -247,6 +250,11 @@ class FakeTelnyx:
 
     def deliver(self, envelope: dict[str, Any]) -> None:
         """POST one signed webhook, retrying as Telnyx does until the server answers 2xx."""
+        foreign = self.foreign_state.get(envelope["data"]["event_type"])
+        if foreign is not None:
+            data = envelope["data"]
+            envelope = {**envelope, "data": {**data, "payload": {**data["payload"]}}}
+            envelope["data"]["payload"]["client_state"] = foreign
         body = json.dumps(envelope).encode("utf-8")
         with self.lock:
             self.deliveries.append(envelope["data"]["id"])

@@ -19,6 +19,7 @@ from tests.server.fake_telnyx import Chaos, FakeTelnyx
 from tests.server.live import ThreadServer, wait_for
 from tests.server.scenarios import (
     EVERYTHING,
+    EXAMPLES,
     IDS,
     SCENARIOS,
     assert_ran_like_the_simulator,
@@ -68,6 +69,29 @@ def test_a_whole_call_runs_as_simulated(tmp_path: Path, flow: Path, inputs: list
     try:
         call = rig.fake.call("v3:call-1", inputs)
         finish(call)
+        assert_ran_like_the_simulator(rig.fake, call, flow, inputs)
+    finally:
+        rig.close()
+
+
+# Telnyx's own example of call.conversation.ended carries this client_state (NOTES.md).
+FOREIGN_STATE = "aGF2ZSBhIG5pY2UgZGF5ID1d"
+
+
+@pytest.mark.parametrize(
+    ("flow", "inputs"),
+    [(EVERYTHING, ["3", "key=9", "end"]), (EXAMPLES / "ai_receptionist.flow", ["end"])],
+    ids=["everything", "ai_receptionist"],
+)
+def test_a_conversation_end_with_a_foreign_client_state_ends_the_assistant(
+    tmp_path: Path, flow: Path, inputs: list[str]
+) -> None:
+    rig = Rig(tmp_path, flow)
+    try:
+        rig.fake.foreign_state["call.conversation.ended"] = FOREIGN_STATE
+        call = rig.fake.call("v3:foreign", inputs)
+        finish(call)
+        assert "ai_assistant_start" in [a for a, _ in call.accepted]
         assert_ran_like_the_simulator(rig.fake, call, flow, inputs)
     finally:
         rig.close()
