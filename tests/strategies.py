@@ -43,6 +43,7 @@ from flowlang.syntax.nodes import (
     Log,
     Message,
     Name,
+    NoKey,
     Not,
     On,
     Play,
@@ -225,7 +226,7 @@ def _gather(v: _Vocabulary, body: st.SearchStrategy[tuple[Stmt, ...]]) -> st.Sea
         timeout=st.none() | durations,
         inter_digit_timeout=st.none() | durations,
         initial_timeout=st.none() | durations,
-        terminator=st.none() | keys_strings,
+        terminator=st.none() | keys_strings | st.just(NoKey()),
         valid=st.none() | keys_strings,
         tries=st.none() | small_ints,
         into=st.none() | identifiers.map(Name),
@@ -454,6 +455,7 @@ def _runnable_statements(v: _Vocabulary, depth: int) -> st.SearchStrategy[Stmt]:
     )
     gather = st.builds(
         Gather,
+        terminator=st.none() | st.just(NoKey()),
         tries=st.none() | st.integers(1, 3).map(Int),
         prompt=st.lists(st.builds(Say, v.strs), max_size=2).map(tuple),
         handlers=st.lists(branch, min_size=1, max_size=3).map(tuple),
@@ -473,7 +475,7 @@ def _runnable_statements(v: _Vocabulary, depth: int) -> st.SearchStrategy[Stmt]:
     tool = st.builds(Message, st.just(Name("tool")), v.strs, v.strs)
     assistant = st.builds(
         Assistant,
-        id=plain_strings.filter(bool),
+        id=plain_strings.filter(lambda text: bool(text.text.strip())),
         instructions=v.strs,
         greeting=st.none() | v.strs,
         messages=st.lists(tool, max_size=1).map(tuple),

@@ -16,7 +16,7 @@ KEYWORDS = frozenset(
     """voice language answer hangup say ssml play media transfer from timeout goto call return
     set log
     if elif else gather digits inter_digit_timeout initial_timeout terminator valid tries into
-    reprompt on invalid ai_gather field optional greeting key assistant id instructions message
+    reprompt on invalid ai_gather field optional greeting key assistant id instructions message none
     not and or in true false""".split()
 )
 
