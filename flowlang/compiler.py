@@ -284,7 +284,12 @@ class _Compiler:
             if valid is None:
                 used = set("".join(literals))
                 valid = "".join(k for k in KEY_ORDER if k in used)
-        terminator = g.terminator.text if g.terminator is not None else None
+        # `terminator none` is sent as "": Telnyx then ends the entry on no key (NOTES.md).
+        terminator = None
+        if isinstance(g.terminator, nodes.NoKey):
+            terminator = ""
+        elif g.terminator is not None:
+            terminator = g.terminator.text
         options: list[tuple[str, int | str]] = []
         if low is not None and high is not None:
             options += [("minimum_digits", low), ("maximum_digits", high)]

@@ -45,6 +45,7 @@ from flowlang.syntax.nodes import (
     Log,
     Message,
     Name,
+    NoKey,
     Not,
     On,
     Play,
@@ -266,7 +267,7 @@ def _gather(v: _Vocabulary, body: st.SearchStrategy[tuple[Stmt, ...]]) -> st.Sea
         timeout=st.none() | durations,
         inter_digit_timeout=st.none() | durations,
         initial_timeout=st.none() | durations,
-        terminator=st.none() | keys_strings,
+        terminator=st.none() | keys_strings | st.just(NoKey()),
         valid=st.none() | keys_strings,
         tries=st.none() | small_ints,
         into=st.none() | identifiers.map(Name),
@@ -497,6 +498,7 @@ def _runnable_statements(v: _Vocabulary, depth: int) -> st.SearchStrategy[Stmt]:
     )
     gather = st.builds(
         Gather,
+        terminator=st.none() | st.just(NoKey()),
         tries=st.none() | st.integers(1, 3).map(Int),
         prompt=st.lists(st.builds(Say, spoken), max_size=2).map(tuple),
         handlers=st.lists(branch, min_size=1, max_size=3).map(tuple),

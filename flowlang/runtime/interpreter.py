@@ -519,9 +519,10 @@ class _Run:
             return
         entry = payload.get("digits")
         entry = entry if isinstance(entry, str) else ""
-        # Without a `terminator` option Telnyx's default one, `#`, still ends the entry.
-        terminator = op.terminator or DEFAULT_TERMINATOR
-        if entry.endswith(terminator):
+        # Without a `terminator` option Telnyx's default one, `#`, still ends the entry; with
+        # `terminator none` ("") no key does, and `#` is part of the entry.
+        terminator = DEFAULT_TERMINATOR if op.terminator is None else op.terminator
+        if terminator and entry.endswith(terminator):
             entry = entry[: -len(terminator)]
         failure = "timeout"
         if status in ("valid", "invalid"):

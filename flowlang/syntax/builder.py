@@ -136,6 +136,8 @@ class FlowBuilder(Transformer[Token, n.Flow]):
             return self._int(token)
         if kind == "DURATION":
             return self._duration(token)
+        if kind == "NONE":
+            return n.NoKey(span=_span_of(token))
         return self._name(token)
 
     def _problem(
@@ -177,6 +179,9 @@ class FlowBuilder(Transformer[Token, n.Flow]):
             if token.type in LAYOUT or token.type == "COLON":
                 continue
             if token.type in ("STRING", "INT", "DURATION", "NAME", "DOTDOT"):
+                values.append(token)
+                continue
+            if token.type == "NONE" and keyword is not None and str(keyword) == "terminator":
                 values.append(token)
                 continue
             close()

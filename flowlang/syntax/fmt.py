@@ -80,6 +80,12 @@ def _duration(value: Duration) -> str:
     return f"{value.amount}{value.unit}"
 
 
+def _terminator(value: nodes.Str | nodes.NoKey | None) -> str | None:
+    if isinstance(value, nodes.NoKey):
+        return "none"
+    return render_str(value) if value else None
+
+
 def _precedence(expr: Expr) -> int:
     if isinstance(expr, BinOp):
         return nodes.BINARY_PRECEDENCE[expr.op]
@@ -578,7 +584,7 @@ def _gather_options(stmt: Gather) -> list[str]:
             _duration(stmt.inter_digit_timeout) if stmt.inter_digit_timeout else None,
         ),
         ("initial_timeout", _duration(stmt.initial_timeout) if stmt.initial_timeout else None),
-        ("terminator", render_str(stmt.terminator) if stmt.terminator else None),
+        ("terminator", _terminator(stmt.terminator)),
         ("valid", render_str(stmt.valid) if stmt.valid else None),
         ("tries", str(stmt.tries.value) if stmt.tries else None),
         ("into", stmt.into.value if stmt.into else None),

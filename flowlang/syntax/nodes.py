@@ -336,6 +336,11 @@ class Reprompt(Node):
 
 
 @frozen
+class NoKey(Node):
+    """`terminator none`: no key ends a gather's entry, so `#` is an ordinary key."""
+
+
+@frozen
 class Gather(Node):
     """`gather [options]:` with a prompt (`say` lines, or one `play`), an optional `reprompt`
     (or outcome reprompts `reprompt_invalid` / `reprompt_timeout`), and `on` handlers. Options
@@ -345,7 +350,7 @@ class Gather(Node):
     timeout: Duration | None = None
     inter_digit_timeout: Duration | None = None
     initial_timeout: Duration | None = None
-    terminator: Str | None = None
+    terminator: Str | NoKey | None = None
     valid: Str | None = None
     tries: Int | None = None
     into: Name | None = None
