@@ -39,8 +39,10 @@ from flowlang.syntax.nodes import (
     Hangup,
     Header,
     If,
+    Include,
     Int,
     Interp,
+    Languages,
     ListExpr,
     Log,
     Message,
@@ -55,6 +57,7 @@ from flowlang.syntax.nodes import (
     SendField,
     Set,
     Setting,
+    Spoken,
     Step,
     Stmt,
     Str,
@@ -433,6 +436,8 @@ def flows(draw: st.DrawFn, runnable: bool = False, max_steps: int = 4) -> Flow:
     read besides the built-ins); `goto` names one of the other steps (from STEP_POOL), each of
     which starts by saying something, so no loop runs without waiting for the caller.
     """
+    includes: tuple[Include, ...] = ()
+    languages: Languages | None = None
     if runnable:
         count = draw(st.integers(2, max(2, min(max_steps, len(STEP_POOL)))))
         names = list(STEP_POOL[:count])
@@ -455,6 +460,11 @@ def flows(draw: st.DrawFn, runnable: bool = False, max_steps: int = 4) -> Flow:
             if value is not None
         )
         prologue = ()
+        paths = st.lists(plain_strings.map(lambda s: Include(s)), max_size=2)
+        includes = tuple(draw(paths))
+        spoken = st.builds(Spoken, plain_strings, voice=st.none() | plain_strings)
+        listed = draw(st.lists(spoken, max_size=3))
+        languages = Languages(tuple(listed)) if listed else None
     steps = []
     for index, name in enumerate(names):
         body = draw(_body(statement))
@@ -466,7 +476,7 @@ def flows(draw: st.DrawFn, runnable: bool = False, max_steps: int = 4) -> Flow:
     on_hangup = None
     if draw(st.booleans()):
         on_hangup = On("hangup", (), draw(_body(_quiet_statements(vocabulary))))
-    return Flow(settings, tuple(steps), on_hangup)
+    return Flow(settings, tuple(steps), on_hangup, includes, languages)
 
 
 @functools.cache

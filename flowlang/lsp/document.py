@@ -30,7 +30,9 @@ class Document:
         from flowlang.lint import check
 
         self.source = source
-        self.flow, self.diagnostics = check(source, select=select, ignore=ignore)
+        self.flow, found = check(source, select=select, ignore=ignore)
+        # A finding in a file this one includes is that file's, not this document's.
+        self.diagnostics = [d for d in found if d.file == source.name]
 
     @cached_property
     def index(self) -> NameIndex | None:

@@ -276,9 +276,11 @@ class Simulation:
         caller: str = DEFAULT_CALLER,
         called: str = DEFAULT_CALLED,
         interpreter: Runnable | None = None,
+        language: str | None = None,
     ) -> Simulation:
-        """Start the call: the flow runs until it first waits for the caller (or ends)."""
-        call = CallInfo(CALL_CONTROL_ID, caller, called)
+        """Start the call (in `language`, for a flow that speaks several): the flow runs until
+        it first waits for the caller (or ends)."""
+        call = CallInfo(CALL_CONTROL_ID, caller, called, language)
         sim = cls(interpreter or _interpreter(program), call, Phone(call, informational=False))
         sim._apply(sim._guarded(sim.interpreter.start, call))
         sim._drain()
@@ -446,12 +448,13 @@ def simulate(
     inputs: Iterable[str | CallerAction],
     caller: str = DEFAULT_CALLER,
     called: str = DEFAULT_CALLED,
+    language: str | None = None,
 ) -> Transcript:
     """Play a whole call with scripted caller `inputs` (LANGUAGE.md 8 spellings or actions).
 
     Inputs left when the call ends are noted in the transcript; an input that does not fit
     what the flow waits for raises InputError naming it by number."""
-    sim = Simulation.begin(program, caller, called)
+    sim = Simulation.begin(program, caller, called, language=language)
     actions = [parse_input(i) if isinstance(i, str) else i for i in inputs]
     for number, action in enumerate(actions, start=1):
         if sim.ended or sim.stuck:

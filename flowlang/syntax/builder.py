@@ -212,8 +212,17 @@ class FlowBuilder(Transformer[Token, n.Flow]):
         settings: list[n.Setting] = []
         steps: list[n.Step] = []
         on_hangup: n.On | None = None
+        includes: list[n.Include] = []
+        languages: n.Languages | None = None
         for item in children:
-            if isinstance(item, n.Setting):
+            if isinstance(item, n.Include):
+                includes.append(item)
+            elif isinstance(item, n.Languages):
+                if languages is not None:
+                    self._twice("languages", "in this file", item, languages)
+                else:
+                    languages = item
+            elif isinstance(item, n.Setting):
                 earlier = next((s for s in settings if s.name == item.name), None)
                 if earlier is not None:
                     self._twice(item.name, "in this file", item, earlier)
@@ -239,6 +248,8 @@ class FlowBuilder(Transformer[Token, n.Flow]):
             settings,
             steps,
             on_hangup,
+            includes,
+            languages,
             comments=tuple(self.run.comments),
             span=Span(1, 1, line, column),
         )
@@ -254,6 +265,17 @@ class FlowBuilder(Transformer[Token, n.Flow]):
             f"keep only one `{what}`",
             first,
         )
+
+    def languages(self, children: list[Any]) -> n.Languages:
+        spoken = [c for c in children if isinstance(c, n.Spoken)]
+        return n.Languages(spoken, span=_cover(children))
+
+    def spoken(self, children: list[Any]) -> n.Spoken:
+        voice = self._str(children[2]) if len(children) == 3 else None
+        return n.Spoken(self._str(children[0]), voice, span=_cover(children))
+
+    def include(self, children: list[Any]) -> n.Include:
+        return n.Include(self._str(children[1]), span=_cover(children))
 
     def setting(self, children: list[Any]) -> n.Setting:
         return n.Setting(str(children[0]), self._str(children[1]), span=_cover(children))

@@ -13,8 +13,8 @@ from flowlang.syntax.problems import Problem
 
 # Every keyword of the language (the quoted words of grammar/flowlang.lark).
 KEYWORDS = frozenset(
-    """voice language answer hangup say ssml play media transfer from timeout goto call return
-    set log
+    """include languages voice language answer hangup say ssml play media transfer from timeout
+    goto call return set log
     if elif else gather digits inter_digit_timeout initial_timeout terminator valid tries into
     reprompt on invalid ai_gather field optional greeting key assistant id instructions message
     none not and or in true false fetch method header secret send error""".split()
@@ -27,7 +27,7 @@ KEYWORDS = frozenset(
 # tests/test_parser.py checks that each is exactly one of the two.
 RESERVED = frozenset(
     """answer hangup say play transfer goto call return set log if elif else gather ai_gather
-    assistant fetch on digits not and or in true false""".split()
+    assistant fetch on digits not and or in true false languages""".split()
 )
 CONTEXTUAL = KEYWORDS - RESERVED
 

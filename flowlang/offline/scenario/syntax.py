@@ -88,6 +88,7 @@ class Scenario:
     steps: tuple[Step, ...]
     caller: str | None = None
     called: str | None = None
+    language: str | None = None
 
 
 @frozen
@@ -101,6 +102,7 @@ class ScenarioFile:
     caller: str | None = None
     called: str | None = None
     flow_span: Span | None = None
+    language: str | None = None
 
 
 class _Cursor:
@@ -160,6 +162,7 @@ class _Parser:
         self.flow_span: Span | None = None
         self.caller: str | None = None
         self.called: str | None = None
+        self.language: str | None = None
         self.scenarios: list[Scenario] = []
         self.current: dict[str, Any] | None = None
         self.indent: int | None = None
@@ -185,7 +188,7 @@ class _Parser:
         if self.problems:
             raise ScenarioSyntaxError(sorted(self.problems, key=lambda d: d.sort_key))
         return ScenarioFile(self.source, self.flow, tuple(self.scenarios), self.caller,
-                            self.called, self.flow_span)
+                            self.called, self.flow_span, self.language)
 
     def line(self, number: int, raw: str) -> None:
         stripped = raw.lstrip(" ")
@@ -229,7 +232,7 @@ class _Parser:
             return
         self.scenarios.append(Scenario(current["name"], current["span"],
                                        tuple(current["steps"]), current["caller"],
-                                       current["called"]))
+                                       current["called"], current["language"]))
 
     def top_level(self, cursor: _Cursor) -> None:
         self.close()
@@ -248,14 +251,17 @@ class _Parser:
             if self.trailing(cursor):
                 return
             self.current = {"name": name, "span": span.cover(cursor.span(cursor.column - 1)),
-                            "steps": [], "lines": 0, "caller": None, "called": None}
+                            "steps": [], "lines": 0, "caller": None, "called": None,
+                            "language": None}
             return
-        if word in ("flow", "from", "to"):
+        if word in ("flow", "from", "to", "language"):
             value = self.string(cursor, f"the {word} value", f'{word} "..."')
             if value is None or self.trailing(cursor):
                 return
             if word == "flow":
                 self.flow, self.flow_span = value, span
+            elif word == "language":
+                self.language = value
             elif word == "from":
                 self.caller = value
             else:
@@ -265,7 +271,7 @@ class _Parser:
 
     def unknown(self, word: str, span: Span, top: bool) -> None:
         if top:
-            known = ["scenario", "flow", "from", "to"]
+            known = ["scenario", "flow", "from", "to", "language"]
             near = difflib.get_close_matches(word, known, n=1)
             hint = (f"did you mean `{near[0]}`?" if near else
                     'a file holds `scenario "NAME":` lines with their steps indented below them')
@@ -328,6 +334,12 @@ class _Parser:
             if value is not None and not self.trailing(cursor):
                 assert self.current is not None
                 self.current["caller" if word == "from" else "called"] = value
+            return None
+        if word == "language":
+            value = self.string(cursor, "the language", 'language "es-US"')
+            if value is not None and not self.trailing(cursor):
+                assert self.current is not None
+                self.current["language"] = value
             return None
         if word == "expect":
             return self.expect(cursor, start)
