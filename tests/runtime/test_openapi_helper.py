@@ -24,6 +24,18 @@ GOOD = [
         {"messages": [{"role": "tool", "content": "42", "tool_call_id": "call_1"}]},
     ),
     ("gather", {"terminating_digit": ""}),
+    ("ai_assistant_start", {"assistant": {"id": "assistant-1"}}),
+    (
+        "ai_assistant_start",
+        {
+            "assistant": {
+                "id": "assistant-1",
+                "instructions": "Be brief.",
+                "greeting": "Hi.",
+                "voice_settings": {"voice": "AWS.Polly.Joanna-Neural"},
+            }
+        },
+    ),
     ("gather_using_speak", {"payload": "PIN", "voice": "v", "terminating_digit": "*"}),
     ("transfer", {"to": "+13125550001", "timeout_secs": 30}),
 ]
@@ -54,6 +66,24 @@ BAD = [
         "is not valid under any of the given schemas",
     ),
     ("gather", {"terminating_digit": "##"}, "terminating_digit: '##' does not match"),
+    ("ai_assistant_start", {}, "'assistant' is a required property"),
+    ("ai_assistant_start", {"assistant": {}}, "assistant: 'id' is a required property"),
+    ("ai_assistant_start", {"assistant": {"id": ""}}, "assistant/id: '' should be non-empty"),
+    (
+        "ai_assistant_start",
+        {"assistant": {"id": "a"}, "voice": "Telnyx.KokoroTTS.af"},
+        "voice: not a property of the ai_assistant_start request",
+    ),
+    (
+        "ai_assistant_start",
+        {"assistant": {"id": "a"}, "voice_settings": {"voice": "x"}},
+        "voice_settings: not a property",
+    ),
+    (
+        "ai_assistant_start",
+        {"assistant": {"id": "a", "voice": "Telnyx.KokoroTTS.af"}},
+        "Additional properties are not allowed ('voice' was unexpected)",
+    ),
     ("gather_using_audio", {"terminating_digit": "none"}, "terminating_digit"),
     ("no_such_action", {}, "not in the OpenAPI subset"),
 ]
