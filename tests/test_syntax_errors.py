@@ -56,6 +56,9 @@ REQUIRED = {
     "unknown_spoken_format": "FL061",
     "tool_message_without_id": "FL030",
     "message_with_two_texts": "FL031",
+    "hours_bad_day": "FL062",
+    "hours_bad_time": "FL063",
+    "hours_bad_date": "FL064",
 }
 
 
