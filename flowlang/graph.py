@@ -14,7 +14,10 @@ from flowlang.analysis import Edge, Graph, Node, analyze
 from flowlang.syntax import nodes
 from flowlang.syntax.fmt import render_expr
 
-SHOWN = (nodes.Gather, nodes.AiGather, nodes.Assistant, nodes.If)
+SHOWN = (
+    nodes.Gather, nodes.AiGather, nodes.Assistant, nodes.If, nodes.Record, nodes.Queue,
+    nodes.Transfer,
+)  # fmt: skip
 LABEL_WIDTH = 40
 
 
@@ -60,7 +63,13 @@ def _box(n: Node) -> Box | None:
     if isinstance(stmt, nodes.Hangup):
         return Box(n.id, "hangup", "end")
     if isinstance(stmt, nodes.Transfer):
-        return Box(n.id, _short(f"transfer {stmt.to.text}"), "end")
+        # A transfer with handlers is a question too: does the other side answer?
+        shape = "ask" if stmt.handlers else "end"
+        return Box(n.id, _short(f"transfer {stmt.to.text}"), shape)
+    if isinstance(stmt, nodes.Record):
+        return Box(n.id, "record" + (f" into {stmt.into.value}" if stmt.into else ""), "ask")
+    if isinstance(stmt, nodes.Queue):
+        return Box(n.id, _short(f"queue {stmt.name.text}"), "ask")
     if isinstance(stmt, nodes.Gather):
         says = [p.text.text for p in stmt.prompt if isinstance(p, nodes.Say)]
         return Box(n.id, _short("gather: " + " ".join(says)) if says else "gather", "ask")
@@ -81,6 +90,8 @@ def _edge_label(graph: Graph, edge: Edge) -> str:
         # The outcomes with no handler of their own continue after the block.
         block = source.node
         wanted = ("invalid", "timeout") if isinstance(block, nodes.Gather) else ("valid", "invalid")
+        if isinstance(block, nodes.Record):
+            wanted = ("saved", "error")
         handled = {on.event for on in getattr(block, "handlers", ())}
         return ", ".join(e for e in wanted if e not in handled)
     return edge.label

@@ -44,10 +44,13 @@ from flowlang.syntax.nodes import (
     Not,
     On,
     Play,
+    Queue,
+    Record,
     Reprompt,
     Say,
     Set,
     Setting,
+    Sms,
     Step,
     Stmt,
     Str,
@@ -62,6 +65,7 @@ KEYWORDS = frozenset(
     on digits invalid timeout valid key voice language ssml from inter_digit_timeout
     initial_timeout terminator tries into reprompt greeting field optional instructions message
     id true false and or not in string integer number boolean system user developer tool
+    sms sms_from record max silence beep end_key saved error queue max_wait no_answer busy failed
     """.split()
 )
 
@@ -173,7 +177,59 @@ def _simple(v: _Vocabulary) -> st.SearchStrategy[Stmt]:
         v.steps.map(lambda name: Goto(Name(name))),
         st.builds(Set, identifiers.map(Name), v.exprs),
         st.builds(Log, v.strs),
+        st.builds(Sms, v.strs, v.strs, from_=st.none() | v.strs),
+        _record(st.just(())),
+        st.builds(Queue, v.strs, max_wait=st.none() | durations),
     )
+
+
+def _record(handlers: st.SearchStrategy[tuple[On, ...]]) -> st.SearchStrategy[Stmt]:
+    return st.builds(
+        Record,
+        into=st.none() | identifiers.map(Name),
+        max=st.none() | durations,
+        silence=st.none() | durations,
+        beep=st.booleans(),
+        end_key=st.none() | keys_strings,
+        handlers=handlers,
+    )
+
+
+def _events(
+    events: tuple[str, ...], body: st.SearchStrategy[tuple[Stmt, ...]]
+) -> st.SearchStrategy[tuple[On, ...]]:
+    """At least one handler, each of `events` at most once, in the order given."""
+    chosen = st.lists(st.sampled_from(events), min_size=1, unique=True).map(
+        lambda names: [e for e in events if e in names]
+    )
+    return chosen.flatmap(
+        lambda names: st.tuples(*(st.builds(On, st.just(e), st.just(()), body) for e in names))
+    )
+
+
+def _blocks_of_section_14(
+    v: _Vocabulary, body: st.SearchStrategy[tuple[Stmt, ...]], quiet: st.SearchStrategy[Stmt]
+) -> st.SearchStrategy[Stmt]:
+    """`transfer`, `record` and `queue` with blocks (a record's handlers hold quiet statements)."""
+    transfer = st.builds(
+        Transfer,
+        v.strs,
+        from_=st.none() | v.strs,
+        timeout=st.none() | durations,
+        handlers=_events(("no_answer", "busy", "failed"), body),
+    )
+    record = _record(_events(("saved", "error"), _body(quiet)))
+    music = st.builds(Play, v.strs, media=st.booleans())
+    queue = st.builds(
+        Queue,
+        v.strs,
+        max_wait=st.none() | durations,
+        music=music,
+        handlers=st.lists(st.builds(On, st.just("timeout"), st.just(()), body), max_size=1).map(
+            tuple
+        ),
+    )
+    return st.one_of(transfer, record, queue)
 
 
 def _say_prompt(v: _Vocabulary) -> st.SearchStrategy[Say]:
@@ -313,6 +369,7 @@ def _statements(v: _Vocabulary, depth: int) -> st.SearchStrategy[Stmt]:
         _gather(v, body),
         _ai_gather(v, body),
         _assistant(v, body),
+        _blocks_of_section_14(v, body, _quiet_statements(v)),
     )
 
 
@@ -396,8 +453,13 @@ def flows(draw: st.DrawFn, runnable: bool = False, max_steps: int = 4) -> Flow:
 
 @functools.cache
 def _quiet_statements(v: _Vocabulary) -> st.SearchStrategy[Stmt]:
-    """Statements that do not touch the call, for the top-level `on hangup:`."""
-    return st.one_of(st.builds(Set, identifiers.map(Name), v.exprs), st.builds(Log, v.strs))
+    """Statements that do not touch the call, for the top-level `on hangup:` and a recording's
+    handlers."""
+    return st.one_of(
+        st.builds(Set, identifiers.map(Name), v.exprs),
+        st.builds(Log, v.strs),
+        st.builds(Sms, st.just(Str(("+13125550100",))), v.strs),
+    )
 
 
 def _runnable_statements(v: _Vocabulary, depth: int) -> st.SearchStrategy[Stmt]:
@@ -438,7 +500,31 @@ def _runnable_statements(v: _Vocabulary, depth: int) -> st.SearchStrategy[Stmt]:
         ),
     )
     assistant = st.builds(Assistant, instructions=v.strs, greeting=st.none() | v.strs)
-    return st.one_of(simple, simple, _if(v, body), gather, ai, assistant)
+    number = st.just(Str(("+13125550001",)))
+    transfer = st.builds(
+        Transfer,
+        number,
+        timeout=st.just(Duration(20, "s")),
+        handlers=_events(("no_answer", "busy", "failed"), body),
+    )
+    quiet = _body(_quiet_statements(v))
+    record = st.builds(
+        Record,
+        into=st.none() | identifiers.map(Name),
+        beep=st.booleans(),
+        end_key=st.none() | st.just(Str(("#",))),
+        handlers=_events(("saved", "error"), quiet),
+    )
+    queue = st.builds(
+        Queue,
+        st.just(Str(("support",))),
+        max_wait=st.just(Duration(5, "m")),
+        music=st.none() | st.just(Play(Str(("https://example.com/hold.mp3",)))),
+        handlers=st.lists(st.builds(On, st.just("timeout"), st.just(()), body), max_size=1).map(
+            tuple
+        ),
+    )
+    return st.one_of(simple, simple, _if(v, body), gather, ai, assistant, transfer, record, queue)
 
 
 __all__ = [

@@ -26,6 +26,7 @@ RULE_MODULES = (
     "flowlang.lint.variables",
     "flowlang.lint.ai",
     "flowlang.lint.loops",
+    "flowlang.lint.telephony",
 )
 
 FAMILIES = {
@@ -37,6 +38,7 @@ FAMILIES = {
     "FL5": "variables",
     "FL6": "ai_gather and assistant",
     "FL7": "loops",
+    "FL8": "recordings, transfers, texts, queues and numbers",
 }
 
 DOC_SECTIONS = ("What it does", "Why is this bad?", "Example", "Use instead")

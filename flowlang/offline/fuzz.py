@@ -16,9 +16,12 @@ from flowlang.offline.phone import (
     AiResult,
     CallerAction,
     ConversationEnds,
+    Dequeued,
     HangUp,
     KeyDuringAi,
+    LegResult,
     Press,
+    Recorded,
     Silence,
 )
 from flowlang.offline.simulator import InputError, Simulation, input_text
@@ -124,6 +127,25 @@ class Vocabulary:
     def assistant(self) -> st.SearchStrategy[CallerAction]:
         return st.one_of(st.just(ConversationEnds()), self._key(), st.just(HangUp()))
 
+    def record(self, body: dict[str, Any], hung_up: bool) -> st.SearchStrategy[CallerAction]:
+        """A recording ends saved (of any length) or failed; before that the caller may press
+        keys or hang up (the recording still arrives after a hangup)."""
+        outcomes: list[st.SearchStrategy[CallerAction]] = [
+            st.integers(0, int(body.get("max_length") or 600)).map(lambda s: Recorded(True, s)),
+            st.just(Recorded(saved=False)),
+        ]
+        if not hung_up:
+            outcomes += [st.sampled_from(KEYS).map(Press), st.just(HangUp())]
+        return st.one_of(outcomes)
+
+    def transfer(self) -> st.SearchStrategy[CallerAction]:
+        results = ("answered", "no_answer", "busy", "failed")
+        return st.one_of(st.sampled_from(results).map(LegResult), st.just(HangUp()))
+
+    def queue(self) -> st.SearchStrategy[CallerAction]:
+        reasons = st.sampled_from(("bridged", "timeout")).map(Dequeued)
+        return st.one_of(reasons, st.just(HangUp()))
+
     def _key(self) -> st.SearchStrategy[CallerAction]:
         keys = st.sampled_from(self.keys) | st.sampled_from(KEYS) if self.keys else \
             st.sampled_from(KEYS)
@@ -150,6 +172,12 @@ def play(
                 strategy = vocabulary.gather(waiting.command.body)
             elif waiting.kind == "ai_gather":
                 strategy = vocabulary.ai_gather(waiting.command.body)
+            elif waiting.kind == "record":
+                strategy = vocabulary.record(waiting.command.body, sim.phone.state == "ended")
+            elif waiting.kind == "transfer":
+                strategy = vocabulary.transfer()
+            elif waiting.kind == "queue":
+                strategy = vocabulary.queue()
             else:
                 strategy = vocabulary.assistant()
             action = draw(strategy)

@@ -14,11 +14,14 @@ from flowlang.offline.phone import (
     AiResult,
     CallerAction,
     ConversationEnds,
+    Dequeued,
     HangUp,
     KeyDuringAi,
+    LegResult,
     Phone,
     PhoneError,
     Press,
+    Recorded,
     Silence,
     describe_action,
     expected_inputs,
@@ -33,15 +36,18 @@ __all__ = [
     "AiResult",
     "CallerAction",
     "ConversationEnds",
+    "Dequeued",
     "Entered",
     "Heard",
     "HangUp",
     "InputError",
     "KeyDuringAi",
+    "LegResult",
     "Logged",
     "Note",
     "Phone",
     "Press",
+    "Recorded",
     "Sent",
     "Silence",
     "Simulation",
@@ -67,9 +73,20 @@ class InputError(ValueError):
 
 
 def parse_input(text: str) -> CallerAction:
-    """One `--input` (LANGUAGE.md 8): keys, `timeout`, `hangup`, `ai={...}`, `ai-invalid={...}`,
-    `key=K`, `end`. Raises InputError saying what is wrong and what would be right."""
+    """One `--input` (LANGUAGE.md 8 and 17): keys, `timeout`, `hangup`, `ai={...}`,
+    `ai-invalid={...}`, `key=K`, `end`, `saved`, `saved=SECONDS`, `record-error`, `answered`,
+    `no_answer`, `busy`, `failed`, `bridged`, `queue-timeout`. Raises InputError saying what is
+    wrong and what would be right."""
     word = text.strip()
+    if word in WAIT_WORDS:
+        return WAIT_WORDS[word]
+    if word.startswith("saved="):
+        seconds = word[len("saved=") :]
+        if not seconds.isdigit() or len(seconds) > 6:
+            raise InputError(
+                f"`{text}`: saved= takes the recording's length in whole seconds (saved=42)"
+            )
+        return Recorded(True, int(seconds))
     if word == "timeout":
         return Silence()
     if word == "hangup":
@@ -88,8 +105,22 @@ def parse_input(text: str) -> CallerAction:
         return Press(word)
     raise InputError(
         f"`{text}` is not a caller input: use keys (1, 1234#), timeout, hangup, "
-        'ai={"name": "Bob"}, ai-invalid={...}, key=0 or end'
+        'ai={"name": "Bob"}, ai-invalid={...}, key=0, end, saved, saved=42, record-error, '
+        "answered, no_answer, busy, failed, bridged or queue-timeout"
     )
+
+
+# The inputs that are one word each (LANGUAGE.md 17), beside keys and `timeout`/`hangup`.
+WAIT_WORDS: dict[str, CallerAction] = {
+    "saved": Recorded(),
+    "record-error": Recorded(saved=False),
+    "answered": LegResult("answered"),
+    "no_answer": LegResult("no_answer"),
+    "busy": LegResult("busy"),
+    "failed": LegResult("failed"),
+    "bridged": Dequeued("bridged"),
+    "queue-timeout": Dequeued("timeout"),
+}
 
 
 def _json_object(raw: str, prefix: str) -> dict[str, Any]:
@@ -118,6 +149,14 @@ def input_text(action: CallerAction) -> str:
         return prefix + json.dumps(action.result, separators=(", ", ": "), ensure_ascii=False)
     if isinstance(action, KeyDuringAi):
         return f"key={action.key}"
+    if isinstance(action, Recorded):
+        if not action.saved:
+            return "record-error"
+        return "saved" if action == Recorded() else f"saved={action.seconds}"
+    if isinstance(action, LegResult):
+        return action.result
+    if isinstance(action, Dequeued):
+        return "bridged" if action.reason == "bridged" else "queue-timeout"
     return "end"
 
 

@@ -16,12 +16,13 @@ KEYWORDS = frozenset(
     """voice language answer hangup say ssml play media transfer from timeout goto set log
     if elif else gather digits inter_digit_timeout initial_timeout terminator valid tries into
     reprompt on invalid ai_gather field optional greeting key assistant id instructions message
-    not and or in true false""".split()
+    not and or in true false sms_from sms record max silence beep end_key saved error queue
+    max_wait no_answer busy failed""".split()
 )
 
 STATEMENTS = (
     "answer", "hangup", "say", "play", "transfer", "goto", "set", "log", "if",
-    "gather", "ai_gather", "assistant",
+    "gather", "ai_gather", "assistant", "sms", "record", "queue",
 )  # fmt: skip
 _STATEMENT_TYPES = frozenset(s.upper() for s in STATEMENTS)
 
@@ -35,6 +36,9 @@ OPTIONS = {
     "assistant": ("id", "voice"),
     "say": ("voice", "language", "ssml"),
     "transfer": ("from", "timeout"),
+    "sms": ("from",),
+    "record": ("into", "max", "silence", "beep", "end_key"),
+    "queue": ("max_wait",),
 }  # fmt: skip
 
 # What each block takes after `on`.
@@ -43,6 +47,9 @@ HANDLERS = {
     frozenset({"VALID", "INVALID", "KEY"}): ("ai_gather", "on valid, on invalid, on key"),
     frozenset({"KEY"}): ("assistant", "on key"),
     frozenset({"HANGUP"}): ("the top level of the file", "on hangup"),
+    frozenset({"SAVED", "ERROR"}): ("record", "on saved, on error"),
+    frozenset({"NO_ANSWER", "BUSY", "FAILED"}): ("transfer", "on no_answer, on busy, on failed"),
+    frozenset({"TIMEOUT"}): ("queue", "on timeout"),
 }
 
 _VALUES = {

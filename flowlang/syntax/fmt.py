@@ -31,8 +31,11 @@ from flowlang.syntax.nodes import (
     Not,
     On,
     Play,
+    Queue,
+    Record,
     Say,
     Set,
+    Sms,
     Stmt,
     Str,
     Transfer,
@@ -44,10 +47,10 @@ __all__ = ["INDENT", "format_flow", "format_text", "render_expr", "render_str"]
 INDENT = "    "
 
 # Statements that may stand on a handler's own line (`on digits "1": goto sales`); blocks may not.
-SIMPLE_STATEMENTS = (Answer, Hangup, Say, Play, Transfer, Goto, Set, Log)
+SIMPLE_STATEMENTS = (Answer, Hangup, Say, Play, Transfer, Goto, Set, Log, Sms, Record, Queue)
 
 _ATOM_PRECEDENCE = 5
-_SETTING_ORDER = {"voice": 0, "language": 1}
+_SETTING_ORDER = {"voice": 0, "language": 1, "sms_from": 2}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -215,6 +218,12 @@ class _ItemCollector:
             self.item(id(stmt.greeting), stmt.greeting, inner, shift=len("greeting "))
             for f in stmt.fields:
                 self.item(id(f), f, inner)
+            for on in stmt.handlers:
+                self.handler(on, inner)
+        elif isinstance(stmt, (Transfer, Record, Queue)):
+            inner = (_body(stmt), *containers)
+            if isinstance(stmt, Queue):
+                self.item(id(stmt.music), stmt.music, inner)
             for on in stmt.handlers:
                 self.handler(on, inner)
         elif isinstance(stmt, Assistant):
@@ -435,6 +444,8 @@ class _Writer:
             self.ai_gather(stmt, depth)
         elif isinstance(stmt, Assistant):
             self.assistant(stmt, depth)
+        elif isinstance(stmt, (Transfer, Record, Queue)) and not is_simple(stmt):
+            self.with_block(stmt, depth)
         else:
             self.line(depth, simple_statement(stmt), id(stmt))
 
@@ -496,6 +507,14 @@ class _Writer:
         self.handlers(stmt.handlers, inner)
         self.end(_body(stmt), inner)
 
+    def with_block(self, stmt: Transfer | Record | Queue, depth: int) -> None:
+        self.line(depth, simple_statement(stmt) + ":", id(stmt))
+        inner = depth + 1
+        if isinstance(stmt, Queue) and stmt.music is not None:
+            self.line(inner, simple_statement(stmt.music), id(stmt.music))
+        self.handlers(stmt.handlers, inner)
+        self.end(_body(stmt), inner)
+
     # Handlers --------------------------------------------------------------------------------
 
     def handlers(self, handlers: Iterable[On], depth: int) -> None:
@@ -513,10 +532,19 @@ class _Writer:
 
     def fits_one_line(self, on: On) -> bool:
         """One simple statement, and no comment that needs the block form to keep its place."""
-        if len(on.body) != 1 or not isinstance(on.body[0], SIMPLE_STATEMENTS):
+        if len(on.body) != 1 or not is_simple(on.body[0]):
             return False
         p = self.placement
         return not (p.eol.get(id(on)) or p.before.get(id(on.body[0])) or p.end.get(_body(on)))
+
+
+def is_simple(stmt: Stmt) -> bool:
+    """Whether `stmt` is written on one line (a `transfer`, `record` or `queue` without a block)."""
+    if isinstance(stmt, (Transfer, Record)):
+        return not stmt.handlers
+    if isinstance(stmt, Queue):
+        return not stmt.handlers and stmt.music is None
+    return isinstance(stmt, SIMPLE_STATEMENTS)
 
 
 def _handler_head(on: On) -> str:
@@ -558,7 +586,8 @@ def _gather_options(stmt: Gather) -> list[str]:
 
 
 def simple_statement(stmt: Stmt) -> str:
-    """One line for a statement that holds no block (`say`, `goto`, `set`...)."""
+    """One line for a statement that holds no block (`say`, `goto`, `set`...); for a `transfer`,
+    `record` or `queue` with a block, its header line without the `:`."""
     if isinstance(stmt, Answer):
         return "answer"
     if isinstance(stmt, Hangup):
@@ -580,6 +609,23 @@ def simple_statement(stmt: Stmt) -> str:
         if stmt.timeout is not None:
             text += f" timeout {_duration(stmt.timeout)}"
         return text
+    if isinstance(stmt, Sms):
+        text = f"sms {render_str(stmt.to)} {render_str(stmt.text)}"
+        return text + (f" from {render_str(stmt.from_)}" if stmt.from_ is not None else "")
+    if isinstance(stmt, Record):
+        options = [
+            ("into", stmt.into.value if stmt.into else None),
+            ("max", _duration(stmt.max) if stmt.max else None),
+            ("silence", _duration(stmt.silence) if stmt.silence else None),
+            ("end_key", render_str(stmt.end_key) if stmt.end_key else None),
+        ]
+        words = _ordered(options, nodes.RECORD_OPTIONS)
+        if stmt.beep:
+            words.insert(sum(1 for name, v in options[:3] if v is not None), "beep")
+        return " ".join(["record", *words])
+    if isinstance(stmt, Queue):
+        text = f"queue {render_str(stmt.name)}"
+        return text + (f" max_wait {_duration(stmt.max_wait)}" if stmt.max_wait else "")
     if isinstance(stmt, Goto):
         return f"goto {stmt.target.value}"
     if isinstance(stmt, Set):

@@ -223,11 +223,51 @@ class Play(Node):
 
 @frozen
 class Transfer(Node):
-    """`transfer "NUMBER" [from "NUMBER"] [timeout D]`: transfer the caller; ends the flow."""
+    """`transfer "NUMBER" [from "NUMBER"] [timeout D]`: transfer the caller. Without `handlers`
+    it ends the flow; with a block, `on no_answer` / `on busy` / `on failed` run when the new
+    leg ends before it answers, and the flow goes on after the block."""
 
     to: Str
     from_: Str | None = None
     timeout: Duration | None = None
+    handlers: tuple[On, ...] = field(default=(), converter=_tuple)
+
+
+@frozen
+class Sms(Node):
+    """`sms "TO" "TEXT" [from "NUMBER"]`: send a text message; does not wait."""
+
+    to: Str
+    text: Str
+    from_: Str | None = None
+
+
+@frozen
+class Record(Node):
+    """`record [into NAME] [max D] [silence D] [beep] [end_key "K"]`, one line or with
+    `on saved` / `on error` handlers: record the caller until silence, `max`, the end key or
+    a hangup, and wait for the recording."""
+
+    into: Name | None = None
+    max: Duration | None = None
+    silence: Duration | None = None
+    beep: bool = False
+    end_key: Str | None = None
+    handlers: tuple[On, ...] = field(default=(), converter=_tuple)
+
+
+RECORD_OPTIONS = ("into", "max", "silence", "beep", "end_key")
+
+
+@frozen
+class Queue(Node):
+    """`queue "NAME" [max_wait D]`, one line or a block with one optional `play` line (hold
+    music, looped) and `on timeout`: wait in a Telnyx queue until an agent takes the call."""
+
+    name: Str
+    max_wait: Duration | None = None
+    music: Play | None = None
+    handlers: tuple[On, ...] = field(default=(), converter=_tuple)
 
 
 @frozen
@@ -274,8 +314,14 @@ class If(Node):
 #   gather:    "digits" (values: the keys it matches; empty = any other entry), "invalid", "timeout"
 #   ai_gather: "valid", "invalid", "key" (values: exactly one key)
 #   assistant: "key"
+#   record:    "saved", "error"
+#   transfer:  "no_answer", "busy", "failed"
+#   queue:     "timeout"
 #   top level: "hangup"
-HANDLER_EVENTS = ("digits", "invalid", "timeout", "valid", "key", "hangup")
+HANDLER_EVENTS = (
+    "digits", "invalid", "timeout", "valid", "key", "hangup", "saved", "error", "no_answer",
+    "busy", "failed",
+)  # fmt: skip
 
 
 @frozen
@@ -383,7 +429,21 @@ ASSISTANT_OPTIONS = ("id", "voice")
 
 
 Stmt = (
-    Answer | Hangup | Say | Play | Transfer | Goto | Set | Log | If | Gather | AiGather | Assistant
+    Answer
+    | Hangup
+    | Say
+    | Play
+    | Transfer
+    | Goto
+    | Set
+    | Log
+    | If
+    | Gather
+    | AiGather
+    | Assistant
+    | Sms
+    | Record
+    | Queue
 )
 
 
@@ -393,7 +453,7 @@ Stmt = (
 
 @frozen
 class Setting(Node):
-    """A file setting: `voice "..."` or `language "..."` (`name` is "voice" or "language")."""
+    """A file setting: `voice "..."`, `language "..."` or `sms_from "..."` (`name` is the word)."""
 
     name: str
     value: Str
@@ -426,7 +486,7 @@ class Flow(Node):
     comments: tuple[Comment, ...] = field(default=(), converter=_tuple, eq=False, repr=False)
 
     def setting(self, name: str) -> Str | None:
-        """The value of setting `name` (`voice` or `language`), None when not set."""
+        """The value of setting `name` (`voice`, `language`, `sms_from`), None when not set."""
         for s in self.settings:
             if s.name == name:
                 return s.value

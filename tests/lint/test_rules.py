@@ -64,7 +64,7 @@ def test_rule_metadata_is_complete(rule: object) -> None:
     from flowlang.lint.registry import DOC_SECTIONS, Rule
 
     assert isinstance(rule, Rule)
-    assert re.fullmatch(r"FL[1-7]\d\d", rule.code)
+    assert re.fullmatch(r"FL[1-8]\d\d", rule.code)
     assert re.fullmatch(r"[a-z]+(-[a-z]+)*", rule.name)
     for section in DOC_SECTIONS:
         assert rule.section(section), f"{rule.code} has no `## {section}` section"

@@ -110,6 +110,10 @@ def matches(expect: Expect, line: Line, transcript: Transcript) -> bool:
         return line.kind == "step" and line.value == value
     if kind == "log":
         return line.kind in ("log", "warning") and _norm(value) in _norm(line.value)
+    if kind in ("sms", "queue"):
+        return line.kind == kind and _norm(value) in _norm(line.value)
+    if kind == "record":
+        return line.kind == "record"
     message = transcript.end.message or ""
     return line.kind == "end" and line.value == "error" and _norm(value) in _norm(message)
 
@@ -124,6 +128,9 @@ _RELATED = {
     "error": ("end",),
     "step": ("step",),
     "log": ("log", "warning"),
+    "sms": ("sms",),
+    "record": ("record",),
+    "queue": ("queue",),
 }
 
 

@@ -15,9 +15,12 @@ from flowlang.offline.phone import (
     AiResult,
     CallerAction,
     ConversationEnds,
+    Dequeued,
     HangUp,
     KeyDuringAi,
+    LegResult,
     Press,
+    Recorded,
     Silence,
 )
 from flowlang.source import Source, Span
@@ -31,7 +34,9 @@ BAD_JSON = "FL903"
 BAD_LAYOUT = "FL904"
 
 END_REASONS = ("hangup", "transfer", "completed", "waiting", "error")
-EXPECT_KINDS = ("say", "play", "transfer", "hangup", "end", "step", "log", "error")
+EXPECT_KINDS = (
+    "say", "play", "transfer", "hangup", "end", "step", "log", "error", "sms", "record", "queue",
+)  # fmt: skip
 STEP_FORMS = (
     'press "1"',
     'press key "0"',
@@ -40,6 +45,15 @@ STEP_FORMS = (
     'ai returns {"name": "Bob"}',
     "ai fails {}",
     "conversation ends",
+    "recording saved",
+    "recording saved 42",
+    "recording fails",
+    "transfer answered",
+    "transfer no_answer",
+    "transfer busy",
+    "transfer fails",
+    "agent answers",
+    "queue times out",
     'expect say "text"',
     'expect play "URL"',
     'expect transfer "+13125550001"',
@@ -51,6 +65,15 @@ STEP_FORMS = (
     'from "+15551234567"',
     'to "+15550002222"',
 )
+
+
+# Caller-side words for the waits of section 14, and what may follow each.
+_WAIT_FORMS = {
+    "recording": ("saved", "fails"),
+    "transfer": ("answered", "no_answer", "busy", "fails"),
+    "agent": ("answers",),
+    "queue": ("times",),
+}
 
 
 @frozen
@@ -343,6 +366,8 @@ class _Parser:
         if word == "conversation":
             return ConversationEnds() if self.next_word(cursor, "ends", "conversation ends") \
                 else None
+        if word in _WAIT_FORMS:
+            return self.wait_action(word, cursor)
         if word == "press":
             if cursor.peek_word() == "key":
                 cursor.word()
@@ -371,6 +396,31 @@ class _Parser:
             return AiResult(result, how == "returns")
         self.unknown(word, span, top=False)
         return None
+
+    def wait_action(self, word: str, cursor: _Cursor) -> CallerAction | None:
+        """`recording saved [SECONDS]`, `recording fails`, `transfer answered` (`no_answer`,
+        `busy`, `fails`), `agent answers`, `queue times out`."""
+        forms = _WAIT_FORMS[word]
+        how, how_span = cursor.word()
+        if how == "times" and word == "queue":
+            return Dequeued("timeout") if self.next_word(cursor, "out", "queue times out") \
+                else None
+        if how not in forms:
+            written = ", ".join(f"`{word} {f}`" for f in forms)
+            self.problem(NOT_A_STEP, f"after `{word}` comes one of: {', '.join(forms)}",
+                         how_span, "unknown", f"write one of {written}")
+            return None
+        if word == "recording":
+            if how == "fails":
+                return Recorded(saved=False)
+            seconds = cursor.peek_word()
+            if seconds and seconds.isdigit() and len(seconds) < 7:
+                cursor.word()
+                return Recorded(True, int(seconds))
+            return Recorded()
+        if word == "transfer":
+            return LegResult("failed" if how == "fails" else how)
+        return Dequeued("bridged")
 
     def next_word(self, cursor: _Cursor, expected: str, form: str) -> bool:
         word, span = cursor.word()
@@ -435,7 +485,7 @@ class _Parser:
                          if kind else "expect what?", span, "unknown", hint)
             return None
         value = ""
-        if kind in ("say", "play", "transfer", "log"):
+        if kind in ("say", "play", "transfer", "log", "sms", "queue"):
             got = self.string(cursor, f"the {kind} text", f'expect {kind} "..."')
             if got is None:
                 return None
