@@ -16,6 +16,7 @@ from flowlang.program import (
     AssistantOp,
     Block,
     Branch,
+    CallOp,
     GatherOp,
     GotoOp,
     Handler,
@@ -28,6 +29,7 @@ from flowlang.program import (
     Program,
     QueueOp,
     RecordOp,
+    ReturnOp,
     SayOp,
     SetOp,
     SmsOp,
@@ -74,11 +76,12 @@ def _lint(flow: nodes.Flow, source: Source) -> list[Diagnostic]:
     return list(lint(flow, source))
 
 
-def _unknown_step(goto: nodes.Goto, source: Source) -> Diagnostic:
+def _unknown_step(goto: nodes.Goto | nodes.Call, source: Source) -> Diagnostic:
+    word = "goto" if isinstance(goto, nodes.Goto) else "call"
     return Diagnostic(
         "FL101",
         Severity.ERROR,
-        f"`goto` target `{goto.target.value}` is not a step in this flow",
+        f"`{word}` target `{goto.target.value}` is not a step in this flow",
         source.name,
         goto.target.span,
         label="unknown step",
@@ -179,6 +182,14 @@ class _Compiler:
                 self.problems.append(_unknown_step(stmt, self.source))
                 return GotoOp(line, target, 0)
             return GotoOp(line, target, self.step_blocks[target])
+        if isinstance(stmt, nodes.Call):
+            target = stmt.target.value
+            if target not in self.step_blocks:
+                self.problems.append(_unknown_step(stmt, self.source))
+                return CallOp(line, target, 0)
+            return CallOp(line, target, self.step_blocks[target])
+        if isinstance(stmt, nodes.Return):
+            return ReturnOp(line)
         if isinstance(stmt, nodes.Set):
             return SetOp(line, stmt.name.value, stmt.value)
         if isinstance(stmt, nodes.Log):
@@ -333,6 +344,8 @@ class _Compiler:
             catch_all=catch_all,
             on_invalid=on_invalid,
             on_timeout=on_timeout,
+            reprompt_invalid=g.reprompt_invalid.text if g.reprompt_invalid is not None else None,
+            reprompt_timeout=g.reprompt_timeout.text if g.reprompt_timeout is not None else None,
         )
 
     def _keys(self, handlers: Sequence[nodes.On]) -> tuple[Key, ...]:

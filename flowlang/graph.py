@@ -1,9 +1,10 @@
 """Drawings of a flow's control graph (Mermaid or Graphviz DOT), from the shared analysis.
 
 Only the points a person thinks about are drawn: steps, gathers and AI blocks, `if`/`elif` tests,
-and where the call ends. The plain statements between them are folded into the edges, and
-each edge carries the label of the choice that leads along it (the keys of a gather branch,
-`timeout`, `yes`/`no` of an `if`, `goto`).
+`call`s and `return`s, and where the call ends. The plain statements between them are folded
+into the edges, and each edge carries the label of the choice that leads along it (the keys of a
+gather branch, `timeout`, `yes`/`no` of an `if`, `goto`). A called step is drawn once: each
+`call` box has an arrow to it, and an arrow `back` to what follows the call.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ LABEL_WIDTH = 40
 
 @frozen
 class Box:
-    """A drawn point: `id` is its graph node, `shape` one of step, ask, test, end."""
+    """A drawn point: `id` is its graph node, `shape` one of step, ask, test, call, end."""
 
     id: int
     text: str
@@ -70,6 +71,10 @@ def _box(n: Node) -> Box | None:
         return Box(n.id, "record" + (f" into {stmt.into.value}" if stmt.into else ""), "ask")
     if isinstance(stmt, nodes.Queue):
         return Box(n.id, _short(f"queue {stmt.name.text}"), "ask")
+    if isinstance(stmt, nodes.Call):
+        return Box(n.id, f"call {stmt.target.value}", "call")
+    if isinstance(stmt, nodes.Return):
+        return Box(n.id, "return", "end")
     if isinstance(stmt, nodes.Gather):
         says = [p.text.text for p in stmt.prompt if isinstance(p, nodes.Say)]
         return Box(n.id, _short("gather: " + " ".join(says)) if says else "gather", "ask")
@@ -83,8 +88,10 @@ def _box(n: Node) -> Box | None:
 
 
 def _edge_label(graph: Graph, edge: Edge) -> str:
-    if edge.label == "goto":
+    if edge.label in ("goto", "call"):
         return ""
+    if edge.label == "returns":
+        return "back"
     source = graph.nodes[edge.source]
     if source.kind == "result" and not edge.label:
         # The outcomes with no handler of their own continue after the block.
@@ -133,6 +140,7 @@ MERMAID_SHAPES = {
     "step": ('(["', '"])'),
     "ask": ('{{"', '"}}'),
     "test": ('{"', '"}'),
+    "call": ('[["', '"]]'),
     "end": ('(("', '"))'),
 }
 
@@ -160,6 +168,7 @@ DOT_SHAPES = {
     "step": "box, style=rounded",
     "ask": "hexagon",
     "test": "diamond",
+    "call": "box, peripheries=2",
     "end": "doublecircle",
 }
 

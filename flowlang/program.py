@@ -139,6 +139,22 @@ class GotoOp:
 
 
 @frozen
+class CallOp:
+    """Run step `target` (body: block `block`) as a call; its end or `return` comes back here."""
+
+    line: int
+    target: str
+    block: int
+
+
+@frozen
+class ReturnOp:
+    """Leave the innermost called step; continue after its `call`."""
+
+    line: int
+
+
+@frozen
 class SetOp:
     """Assign the value of `value` to variable `name`."""
 
@@ -177,7 +193,9 @@ class GatherOp:
 
     `options` are the body fields sent on every try (`minimum_digits`, ... only those written or
     inferred; `maximum_tries: 1` for the `_using_` commands). `prompt` is the joined text of the
-    `say` prompt lines (None without one); `audio` the `play` prompt's source.
+    `say` prompt lines (None without one); `audio` the `play` prompt's source. `reprompt` is
+    said after a failed try of any outcome; `reprompt_invalid`/`reprompt_timeout`, when written,
+    after a try of that outcome instead.
     """
 
     line: int
@@ -197,6 +215,13 @@ class GatherOp:
     catch_all: Handler | None
     on_invalid: Handler | None
     on_timeout: Handler | None
+    reprompt_invalid: Str | None = None
+    reprompt_timeout: Str | None = None
+
+    def reprompt_after(self, outcome: str) -> Str | None:
+        """What is said before the next try after a try that ended `invalid` or `timeout`."""
+        written = self.reprompt_invalid if outcome == "invalid" else self.reprompt_timeout
+        return written if written is not None else self.reprompt
 
 
 @frozen
@@ -235,6 +260,8 @@ Op = (
     | PlayOp
     | TransferOp
     | GotoOp
+    | CallOp
+    | ReturnOp
     | SetOp
     | LogOp
     | IfOp

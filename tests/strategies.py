@@ -20,11 +20,13 @@ import attrs
 from hypothesis import strategies as st
 
 from flowlang.syntax.nodes import (
+    SPOKEN_FORMATS,
     AiGather,
     Answer,
     Assistant,
     BinOp,
     Bool,
+    Call,
     DigitRange,
     Duration,
     Elif,
@@ -47,6 +49,7 @@ from flowlang.syntax.nodes import (
     Queue,
     Record,
     Reprompt,
+    Return,
     Say,
     Set,
     Setting,
@@ -61,13 +64,19 @@ from flowlang.syntax.nodes import (
 # Every word the grammar reserves, and a few more that read like keywords: identifiers avoid them.
 KEYWORDS = frozenset(
     """
-    answer hangup say play media gather ai_gather assistant transfer goto set if elif else log
-    on digits invalid timeout valid key voice language ssml from inter_digit_timeout
-    initial_timeout terminator tries into reprompt greeting field optional instructions message
-    id true false and or not in string integer number boolean system user developer tool
-    sms sms_from record max silence beep end_key saved error queue max_wait no_answer busy failed
+    answer hangup say play gather ai_gather assistant transfer goto set if elif else log
+    sms record queue on digits true false and or not in string integer number boolean system user
+    developer tool
     """.split()
 )
+# Keywords that are only options or lines inside a block: they can name steps and variables too,
+# so identifiers are often one of them.
+CONTEXTUAL = (
+    "media", "invalid", "timeout", "valid", "key", "voice", "language", "ssml", "from",
+    "inter_digit_timeout", "initial_timeout", "terminator", "tries", "into", "reprompt",
+    "greeting", "field", "optional", "instructions", "message", "id", "sms_from", "max",
+    "silence", "beep", "end_key", "saved", "error", "max_wait", "no_answer", "busy", "failed",
+)  # fmt: skip
 
 BUILTIN_VARIABLES = ("caller", "called")
 LANGUAGES = ("en-US", "en-GB", "de-DE", "fr-FR", "es-ES")
@@ -75,13 +84,14 @@ VOICES = ("Telnyx.KokoroTTS.af", "AWS.Polly.Joanna-Neural")
 FIELD_TYPES = ("string", "integer", "number", "boolean")
 KEYS = "0123456789*#"
 
-identifiers = (
+identifiers = st.one_of(
+    st.sampled_from(CONTEXTUAL),
     st.tuples(
         st.sampled_from(string.ascii_lowercase),
         st.text(string.ascii_lowercase + string.digits + "_éß", max_size=7),
     )
     .map("".join)
-    .filter(lambda word: word not in KEYWORDS)
+    .filter(lambda word: word not in KEYWORDS),
 )
 
 # Text inside strings: printable characters, the ones that need escaping, braces, and non-ASCII
@@ -113,12 +123,16 @@ def _normalise(parts: list[str | Interp]) -> tuple[str | Interp, ...]:
 
 
 def strings(
-    interpolate: bool = True, variables: st.SearchStrategy[tuple[str, ...]] = paths
+    interpolate: bool = True,
+    variables: st.SearchStrategy[tuple[str, ...]] = paths,
+    formats: tuple[str, ...] = SPOKEN_FORMATS,
 ) -> st.SearchStrategy[Str]:
-    """String literals: escapes, literal braces and (when `interpolate`) `{path}` parts."""
+    """String literals: escapes, literal braces and (when `interpolate`) `{path}` parts, some
+    with a spoken format (`{path as digits}`) from `formats`."""
     part: st.SearchStrategy[str | Interp] = texts
     if interpolate:
-        part = st.one_of(texts, variables.map(Interp))
+        spoken = st.none() | st.sampled_from(formats) if formats else st.none()
+        part = st.one_of(texts, st.builds(Interp, variables, spoken))
     return st.lists(part, max_size=4).map(lambda parts: Str(_normalise(parts)))
 
 
@@ -153,12 +167,15 @@ class _Vocabulary:
     """What a flow's statements may refer to: step names for `goto`, variable paths to read."""
 
     def __init__(
-        self, steps: st.SearchStrategy[str], variables: st.SearchStrategy[tuple[str, ...]]
+        self,
+        steps: st.SearchStrategy[str],
+        variables: st.SearchStrategy[tuple[str, ...]],
+        formats: tuple[str, ...] = SPOKEN_FORMATS,
     ):
         self.steps = steps
         self.variables = variables
         self.exprs = expressions(variables)
-        self.strs = strings(variables=variables)
+        self.strs = strings(variables=variables, formats=formats)
 
 
 def _simple(v: _Vocabulary) -> st.SearchStrategy[Stmt]:
@@ -175,6 +192,8 @@ def _simple(v: _Vocabulary) -> st.SearchStrategy[Stmt]:
         st.builds(Play, v.strs, media=st.booleans()),
         st.builds(Transfer, v.strs, from_=st.none() | v.strs, timeout=st.none() | durations),
         v.steps.map(lambda name: Goto(Name(name))),
+        v.steps.map(lambda name: Call(Name(name))),
+        st.just(Return()),
         st.builds(Set, identifiers.map(Name), v.exprs),
         st.builds(Log, v.strs),
         st.builds(Sms, v.strs, v.strs, from_=st.none() | v.strs),
@@ -270,16 +289,25 @@ def _gather(v: _Vocabulary, body: st.SearchStrategy[tuple[Stmt, ...]]) -> st.Sea
         voice=st.none() | plain_strings,
         language=st.none() | plain_strings,
         prompt=prompt,
-        reprompt=st.none() | v.strs.map(Reprompt),
         handlers=handlers,
     )
+    # A plain reprompt, or any of the two outcome reprompts (never both kinds: FL060).
+    reprompts = st.one_of(
+        st.builds(dict, reprompt=st.none() | v.strs.map(Reprompt)),
+        st.builds(
+            dict,
+            reprompt_invalid=st.none() | v.strs.map(lambda s: Reprompt(s, "invalid")),
+            reprompt_timeout=st.none() | v.strs.map(lambda s: Reprompt(s, "timeout")),
+        ),
+    )
+    gather = st.tuples(gather, reprompts).map(lambda pair: attrs.evolve(pair[0], **pair[1]))
     # A block may not be empty: a gather that drew nothing gets an `on timeout:` handler (mapped,
     # not filtered, so that no example is thrown away).
     fallback = st.builds(On, st.just("timeout"), st.just(()), body)
     return st.tuples(gather, fallback).map(
         lambda pair: (
             pair[0]
-            if pair[0].prompt or pair[0].reprompt or pair[0].handlers
+            if pair[0].prompt or pair[0].reprompts or pair[0].handlers
             else attrs.evolve(pair[0], handlers=(pair[1],))
         )
     )
@@ -398,7 +426,10 @@ def _syntactic_statements() -> st.SearchStrategy[Stmt]:
 def _runnable_vocabulary(steps: int) -> _Vocabulary:
     # `goto` never targets the entry step: going back there would answer the call twice.
     readable = [(name,) for name in (*BUILTIN_VARIABLES, *ASSIGNED_VARIABLES)]
-    return _Vocabulary(st.sampled_from(STEP_POOL[1:steps]), st.sampled_from(readable))
+    # Only the formats every language has: a runnable flow may speak German (FL820).
+    return _Vocabulary(
+        st.sampled_from(STEP_POOL[1:steps]), st.sampled_from(readable), ("digits", "phone")
+    )
 
 
 @functools.cache
@@ -472,6 +503,7 @@ def _runnable_statements(v: _Vocabulary, depth: int) -> st.SearchStrategy[Stmt]:
         st.builds(Play, st.just(Str(("https://example.com/a.mp3",)))),
         st.builds(Transfer, st.just(Str(("+13125550001",)))),
         v.steps.map(lambda name: Goto(Name(name))),
+        v.steps.map(lambda name: Call(Name(name))),
         st.builds(Set, identifiers.map(Name), v.exprs),
         st.builds(Log, v.strs),
     )
@@ -528,6 +560,7 @@ def _runnable_statements(v: _Vocabulary, depth: int) -> st.SearchStrategy[Stmt]:
 
 
 __all__ = [
+    "CONTEXTUAL",
     "KEYWORDS",
     "durations",
     "expressions",

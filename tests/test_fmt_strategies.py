@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, find, given, settings
 
 from flowlang.lint import check_source
 from flowlang.source import Source
 from flowlang.syntax.fmt import format_flow
 from flowlang.syntax.nodes import Field, Gather, Message, Name, walk
-from tests.strategies import KEYWORDS, flows
+from tests.strategies import CONTEXTUAL, KEYWORDS, flows
 
 PROPERTY = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
@@ -23,7 +23,7 @@ def test_runnable_flows_have_no_lint_errors(flow):
 
 @PROPERTY
 @given(flows())
-def test_names_are_never_keywords_and_step_names_are_unique(flow):
+def test_names_are_never_reserved_words_and_step_names_are_unique(flow):
     # A message's role and a field's type are words of their own (`message assistant "..."`).
     worded = {id(n.role) for n in walk(flow) if isinstance(n, Message)}
     worded |= {id(n.type) for n in walk(flow) if isinstance(n, Field)}
@@ -31,6 +31,18 @@ def test_names_are_never_keywords_and_step_names_are_unique(flow):
     assert not set(names) & KEYWORDS
     steps = [s.name.value for s in flow.steps]
     assert len(steps) == len(set(steps))
+
+
+def _names(flow):
+    return {n.value for n in walk(flow) if isinstance(n, Name)}
+
+
+def test_contextual_keywords_name_steps_and_variables():
+    # The round-trip properties only cover contextual names if the strategy draws them.
+    found = find(flows(), lambda f: any(s.name.value in CONTEXTUAL for s in f.steps))
+    assert {s.name.value for s in found.steps} & set(CONTEXTUAL)
+    found = find(flows(), lambda f: len(_names(f) & set(CONTEXTUAL)) >= 3)
+    assert len(_names(found) & set(CONTEXTUAL)) >= 3
 
 
 @PROPERTY

@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 from flowlang.errors import FlowSyntaxError
 from flowlang.source import Span
 from flowlang.syntax import nodes as n
+from flowlang.syntax.explain import CONTEXTUAL, RESERVED
 from flowlang.syntax.parser import KEYWORDS, grammar_path, parse
 from tests.language_examples import SECTION_1, SECTION_4, SECTION_5
 
@@ -410,10 +411,50 @@ def test_words_that_start_like_keywords_are_names(name: str) -> None:
     assert stmt(f"goto {name}") == n.Goto(n.Name(name))
 
 
-@pytest.mark.parametrize("word", sorted(KEYWORDS))
-def test_keywords_are_reserved(word: str) -> None:
+@pytest.mark.parametrize("word", sorted(RESERVED))
+def test_reserved_words_are_not_names(word: str) -> None:
     with pytest.raises(FlowSyntaxError):
         stmt(f"set {word} = 1")
+
+
+@pytest.mark.parametrize("word", sorted(CONTEXTUAL))
+def test_contextual_keywords_name_steps_variables_and_fields(word: str) -> None:
+    text = (
+        f"{word}:\n"
+        f"    set {word} = {word}.{word}\n"
+        f"    if {word} == 1:\n"
+        f"        goto {word}\n"
+        f"    gather into {word}:\n"
+        f'        say "x"\n'
+        f"    ai_gather into {word}:\n"
+        f'        field {word} text "x"\n'
+    )
+    step = flow(text).steps[0]
+    name = n.Name(word)
+    path = n.Var([word, word])
+    set_, if_, gather, ai_gather = step.body
+    assert step.name == name
+    assert set_ == n.Set(name, path)
+    assert if_ == n.If(n.BinOp("==", n.Var([word]), n.Int(1)), (n.Goto(name),))
+    assert gather.into == name
+    assert ai_gather.into == name
+    assert ai_gather.fields[0].name == name
+
+
+def test_a_contextual_keyword_keeps_its_meaning_where_an_option_stands() -> None:
+    gather = stmt('gather into timeout timeout 5s:\n    say "x"')
+    assert gather.into == n.Name("timeout")
+    assert gather.timeout == n.Duration(5, "s")
+
+
+def test_every_keyword_is_either_reserved_or_a_name() -> None:
+    # The grammar's `name` rule lists the contextual keywords; a new keyword must be in one list.
+    grammar = grammar_path().read_text(encoding="utf-8")
+    code = "\n".join(line.split("//")[0] for line in grammar.splitlines())
+    rule = code.split("!name:")[1].split("\n\n")[0]
+    assert set(re.findall(r'"([a-z_]+)"', rule)) == CONTEXTUAL
+    assert RESERVED | CONTEXTUAL == KEYWORDS
+    assert not RESERVED & CONTEXTUAL
 
 
 def test_digits_is_a_keyword_and_the_builtin_variable() -> None:

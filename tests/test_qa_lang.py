@@ -234,6 +234,31 @@ def test_a_keyword_as_a_step_name_is_still_a_reserved_word() -> None:
     assert codes("say:\n    answer\n") == [("FL019", 1)]
 
 
+def test_instructions_greeting_and_message_can_name_steps() -> None:
+    # `instructions:` used to be told to move into an assistant block.
+    text = (
+        'voice "Telnyx.KokoroTTS.af"\ninstructions:\n    answer\n    goto greeting\n'
+        'greeting:\n    say "Hello."\n    goto message\nmessage:\n    hangup\n'
+    )
+    assert codes(text) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "code", "message"),
+    [
+        ('greeting "hi"\nmain:\n    answer\n', "FL022", "`greeting` lines belong in"),
+        ('main:\n    answer\ninstructions "x"\n', "FL022", "`instructions` lines belong in"),
+        ('main:\n    answer\nlanguage "en-US"\n', "FL021", "comes after the steps"),
+    ],
+)
+def test_a_block_line_or_setting_at_the_top_is_still_explained(
+    text: str, code: str, message: str
+) -> None:
+    found = findings(text)
+    assert [c for c, _, _ in found] == [code]
+    assert message in found[0][2]
+
+
 def test_a_capitalised_boolean_is_pointed_to_lower_case() -> None:
     text = HEAD + "    set x = True\n    if x == FALSE:\n        hangup\n"
     helps = [d.help for d in check_source(Source("t.flow", text))]

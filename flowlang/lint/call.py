@@ -18,6 +18,8 @@ STATEMENT_NAMES = {
     nodes.Play: "play",
     nodes.Transfer: "transfer",
     nodes.Goto: "goto",
+    nodes.Call: "call",
+    nodes.Return: "return",
     nodes.Gather: "gather",
     nodes.AiGather: "ai_gather",
     nodes.Assistant: "assistant",

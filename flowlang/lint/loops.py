@@ -12,18 +12,20 @@ from flowlang.source import Span
 from flowlang.syntax import nodes
 
 
-def _goto_in(ctx: Context, loop: Loop) -> nodes.Goto | None:
-    """The `goto` that closes the loop: one inside it that jumps back up to a step inside it
-    (the first in source order), else any `goto` inside it to a step inside it."""
+def _goto_in(ctx: Context, loop: Loop) -> nodes.Goto | nodes.Call | None:
+    """The `goto` (or `call`) that closes the loop: one inside it that jumps back up to a step
+    inside it (the first in source order), else any inside it to a step inside it."""
     graph = ctx.analysis.graph
-    candidates: list[tuple[bool, Span, nodes.Goto]] = []
+    candidates: list[tuple[bool, Span, nodes.Goto | nodes.Call]] = []
     for nid in loop.nodes:
         node = graph.nodes[nid].node
-        if not isinstance(node, nodes.Goto) or node.span is None:
+        if graph.nodes[nid].kind != "stmt":
+            continue
+        if not isinstance(node, nodes.Goto | nodes.Call) or node.span is None:
             continue
         for e in graph.successors(nid):
             target = graph.nodes[e.target]
-            if e.target in loop.nodes and target.span is not None:
+            if e.label in ("goto", "call") and e.target in loop.nodes and target.span is not None:
                 candidates.append((target.span.line > node.span.line, node.span, node))
     return min(candidates, key=lambda c: (c[0], c[1]))[2] if candidates else None
 

@@ -104,9 +104,9 @@ def _spoken(ctx: Context) -> Iterator[tuple[nodes.Node, int, str]]:
         total = sum(_length(s.text) for s in says) + max(0, len(says) - 1)
         if says:
             yield gather, total, "gather prompt"
-        if gather.reprompt is not None:
-            extra = _length(gather.reprompt.text) + (1 if says else 0)
-            yield gather.reprompt, total + extra, "gather prompt with its reprompt"
+        for reprompt in gather.reprompts:
+            extra = _length(reprompt.text) + (1 if says else 0)
+            yield reprompt, total + extra, "gather prompt with its reprompt"
 
 
 @rule("FL402", "payload-too-long", Severity.ERROR)
@@ -188,14 +188,13 @@ def missing_voice(ctx: Context) -> Iterator[Finding]:
         says = [p for p in gather.prompt if isinstance(p, nodes.Say)]
         in_gathers.update(id(s) for s in says)
         # The reprompt is only spoken on a second try: never with `tries 1`.
-        reprompts = gather.reprompt is not None and (gather.tries is None or gather.tries.value > 1)
+        reprompts = bool(gather.reprompts) and (gather.tries is None or gather.tries.value > 1)
         speaks = bool(says) or reprompts
         if not speaks or gather.voice is not None:
             continue
         if says and all(s.voice is not None for s in says) and not reprompts:
             continue
-        where = says[0] if says else gather.reprompt
-        assert where is not None
+        where: nodes.Node = says[0] if says else gather.reprompts[0]
         yield Finding(
             where.span,
             "this gather speaks but has no voice",
@@ -423,8 +422,7 @@ def prompt_branch_mismatch(ctx: Context) -> Iterator[Finding]:
     """
     for gather in gathers(ctx):
         texts = [p.text.text for p in gather.prompt if isinstance(p, nodes.Say)]
-        if gather.reprompt is not None:
-            texts.append(gather.reprompt.text.text)
+        texts.extend(r.text.text for r in gather.reprompts)
         keys = mentioned_keys(" ".join(texts))
         if not keys:
             continue

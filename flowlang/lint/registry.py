@@ -26,6 +26,8 @@ RULE_MODULES = (
     "flowlang.lint.variables",
     "flowlang.lint.ai",
     "flowlang.lint.loops",
+    "flowlang.lint.spoken",
+    "flowlang.lint.reuse",
     "flowlang.lint.telephony",
 )
 
@@ -38,7 +40,7 @@ FAMILIES = {
     "FL5": "variables",
     "FL6": "ai_gather and assistant",
     "FL7": "loops",
-    "FL8": "recordings, transfers, texts, queues and numbers",
+    "FL8": "data, time, reuse, recordings, transfers, texts, queues and numbers",
 }
 
 DOC_SECTIONS = ("What it does", "Why is this bad?", "Example", "Use instead")

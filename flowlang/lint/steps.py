@@ -21,10 +21,11 @@ def _line(node: nodes.Node) -> int:
 @rule("FL101", "unknown-step", Severity.ERROR)
 def unknown_step(ctx: Context) -> Iterator[Finding]:
     """## What it does
-    Checks that every `goto` names a step that exists in the flow.
+    Checks that every `goto` and `call` names a step that exists in the flow.
 
     ## Why is this bad?
-    A call that reaches `goto` with an unknown step has nowhere to go: the flow cannot run.
+    A call that reaches `goto` (or `call`) with an unknown step has nowhere to go: the flow
+    cannot run.
     This is usually a typo in the step name.
 
     ## Example
@@ -48,8 +49,9 @@ def unknown_step(ctx: Context) -> Iterator[Finding]:
     ```
     """
     steps = {s.name.value: s for s in reversed(ctx.flow.steps)}
-    for goto in ctx.of_type(nodes.Goto):
-        assert isinstance(goto, nodes.Goto)
+    for goto in ctx.of_type(nodes.Goto, nodes.Call):
+        assert isinstance(goto, nodes.Goto | nodes.Call)
+        word = "goto" if isinstance(goto, nodes.Goto) else "call"
         target = goto.target.value
         if target in steps:
             continue
@@ -58,12 +60,13 @@ def unknown_step(ctx: Context) -> Iterator[Finding]:
             fix = f"did you mean `{close[0]}`? (defined at line {_line(steps[close[0]])})"
         elif steps:
             names = ", ".join(f"`{n}`" for n in sorted(steps))
-            fix = f"add a step `{target}:` or go to one of the steps there are: {names}"
+            verb = "go to" if word == "goto" else "call"
+            fix = f"add a step `{target}:` or {verb} one of the steps there are: {names}"
         else:
             fix = f"add a step `{target}:`"
         yield Finding(
             goto.target.span or goto.span,
-            f"`goto` target `{target}` is not a step in this flow",
+            f"`{word}` target `{target}` is not a step in this flow",
             label="unknown step",
             help=fix,
         )
@@ -114,7 +117,8 @@ def duplicate_step(ctx: Context) -> Iterator[Finding]:
 @rule("FL103", "unreachable-step", Severity.WARNING)
 def unreachable_step(ctx: Context) -> Iterator[Finding]:
     """## What it does
-    Finds steps that no call can ever reach: no `goto` leads to them from the first step.
+    Finds steps that no call can ever reach: no `goto` or `call` leads to them from the first
+    step.
 
     ## Why is this bad?
     A step nobody reaches is dead weight, and usually means a missing `goto` or a misspelt one.
@@ -153,7 +157,8 @@ def unreachable_step(ctx: Context) -> Iterator[Finding]:
             step.name.span or step.span,
             f"step `{node.step}` is never reached",
             label="no path leads here",
-            help=f"add `goto {node.step}` where the call should come here, or delete the step",
+            help=f"add `goto {node.step}` or `call {node.step}` where the call should come "
+            "here, or delete the step",
         )
 
 
@@ -164,17 +169,19 @@ def _ends_block(stmt: nodes.Node) -> str | None:
         return "transfer"
     if isinstance(stmt, nodes.Goto):
         return "goto"
+    if isinstance(stmt, nodes.Return):
+        return "return"
     return None
 
 
 @rule("FL104", "unreachable-statement", Severity.WARNING)
 def unreachable_statement(ctx: Context) -> Iterator[Finding]:
     """## What it does
-    Finds statements written after a `hangup`, `transfer` or `goto` in the same block.
+    Finds statements written after a `hangup`, `transfer`, `goto` or `return` in the same block.
 
     ## Why is this bad?
-    `hangup` and `transfer` end the flow and `goto` jumps away, so the lines after them never
-    run. The author probably expected them to.
+    `hangup` and `transfer` end the flow, `goto` jumps away and `return` goes back to the
+    `call`, so the lines after them never run. The author probably expected them to.
 
     ## Example
     ```

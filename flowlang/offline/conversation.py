@@ -255,7 +255,10 @@ def _fits(op: Any, action: str, body: dict[str, Any]) -> bool:
         payload = str(body.get("payload", ""))
         if kind == "SayOp":
             return _matches(op.text, payload)
-        return kind == "GatherOp" and op.reprompt is not None and _matches(op.reprompt, payload)
+        if kind != "GatherOp":
+            return False
+        written = (op.reprompt, op.reprompt_invalid, op.reprompt_timeout)
+        return any(r is not None and _matches(r, payload) for r in written)
     if action == "playback_start":
         if kind == "QueueOp" and op.music is not None:
             return _matches(op.music, _audio(body))

@@ -297,8 +297,8 @@ class Phone:
             return []
         if action == "playback_start" and body.get("loop") == "infinity":
             # Hold music plays on until it is stopped: no `call.playback.ended` yet.
-            started = self.envelope("call.playback.started", overlay=False)
-            return [started] if self.informational else []
+            looping = self.envelope("call.playback.started", overlay=False)
+            return [looping] if self.informational else []
         if action == "playback_stop":
             return []
         if action == "speak":

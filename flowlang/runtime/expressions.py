@@ -6,7 +6,8 @@ objects, lists, null). Rules chosen for people who are not programmers:
 - `==` / `!=` between a number and a string that spells a number compare the numbers
   (`digits == 5` holds when the caller pressed `5`); two strings compare as text (`"007" != "7"`).
 - `<`, `<=`, `>`, `>=` compare numbers when both sides are, or spell, numbers (`"10" > "9"`),
-  text when both are other strings; anything else is a runtime error naming both values.
+  text when both are other strings; anything else (a number against `"*"`, a missing variable
+  or AI field, null) is false, never an error (LANGUAGE.md section 10).
 - `in` with a list is membership using `==` above; with a string it asks "is it part of the text".
 - A condition holds when it is `true`, a non-empty string, a non-zero number, a non-empty list
   or object; `""`, `0`, `false`, null and an unset variable do not hold.
@@ -19,6 +20,7 @@ import json
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from flowlang.runtime.spoken import say_as
 from flowlang.syntax import nodes
 
 __all__ = [
@@ -39,6 +41,8 @@ class EvalError(Exception):
 
 
 Missing = Callable[[str], None]
+# Told of a `{value as FORMAT}` whose value does not fit: (the braces' content, the value).
+Unfit = Callable[[str, str], None]
 
 
 def lookup(variables: Mapping[str, Any], path: tuple[str, ...]) -> tuple[bool, Any]:
@@ -65,8 +69,17 @@ def text_of(value: Any) -> str:
     return str(value)
 
 
-def interpolate(text: nodes.Str, variables: Mapping[str, Any], missing: Missing) -> str:
-    """`text` with each `{path}` replaced by its value; `missing(path)` is told of unset ones."""
+def interpolate(
+    text: nodes.Str,
+    variables: Mapping[str, Any],
+    missing: Missing,
+    language: str | None = None,
+    unfit: Unfit | None = None,
+) -> str:
+    """`text` with each `{path}` replaced by its value; `missing(path)` is told of unset ones.
+
+    A `{path as FORMAT}` is said in the wording of `language` (None: Telnyx's default);
+    `unfit` is told of a value that does not fit its format (it is then left as written)."""
     if len(text.parts) == 1 and isinstance(text.parts[0], str):
         return text.parts[0]
     out = []
@@ -77,7 +90,13 @@ def interpolate(text: nodes.Str, variables: Mapping[str, Any], missing: Missing)
         found, value = lookup(variables, part.path)
         if not found:
             missing(part.dotted)
-        out.append(text_of(value))
+        spliced = text_of(value)
+        if part.format is not None and found:
+            said, fits = say_as(spliced, part.format, language)
+            if not fits and unfit is not None:
+                unfit(part.written, spliced)
+            spliced = said
+        out.append(spliced)
     return "".join(out)
 
 
@@ -130,7 +149,7 @@ def _describe(value: Any) -> str:
 
 
 def compare(op: str, left: Any, right: Any) -> bool:
-    """`left op right` for `<`, `<=`, `>`, `>=`; raises EvalError for values with no order."""
+    """`left op right` for `<`, `<=`, `>`, `>=`; false for values with no order between them."""
     a, b = _number(left), _number(right)
     pair: tuple[Any, Any]
     if a is not None and b is not None:
@@ -138,10 +157,7 @@ def compare(op: str, left: Any, right: Any) -> bool:
     elif isinstance(left, str) and isinstance(right, str):
         pair = (left, right)
     else:
-        raise EvalError(
-            f"cannot compare {_describe(left)} {op} {_describe(right)}: "
-            "only numbers, or two pieces of text, can be compared that way"
-        )
+        return False
     x: Any = pair[0]
     y: Any = pair[1]
     if op == "<":
@@ -151,6 +167,10 @@ def compare(op: str, left: Any, right: Any) -> bool:
     if op == ">":
         return bool(x > y)
     return bool(x >= y)
+
+
+def _unset(expr: nodes.Expr, variables: Mapping[str, Any]) -> bool:
+    return isinstance(expr, nodes.Var) and not lookup(variables, expr.path)[0]
 
 
 def contains(item: Any, container: Any) -> bool:
@@ -188,12 +208,15 @@ def evaluate(expr: nodes.Expr, variables: Mapping[str, Any], missing: Missing) -
         return truthy(left) or truthy(evaluate(expr.right, variables, missing))
     left = evaluate(expr.left, variables, missing)
     right = evaluate(expr.right, variables, missing)
+    if op in ("<", "<=", ">", ">="):
+        # A missing value (an optional AI field left out, a variable never set) has no order.
+        if _unset(expr.left, variables) or _unset(expr.right, variables):
+            return False
+        return compare(op, left, right)
     if op == "==":
         return equal(left, right)
     if op == "!=":
         return not equal(left, right)
     if op == "in":
         return contains(left, right)
-    if op in ("<", "<=", ">", ">="):
-        return compare(op, left, right)
     raise EvalError(f"unknown operator {op!r}")

@@ -44,6 +44,7 @@ from flowlang.program import (
     AiGatherOp,
     AnswerOp,
     AssistantOp,
+    CallOp,
     GatherOp,
     GotoOp,
     Handler,
@@ -56,6 +57,7 @@ from flowlang.program import (
     Program,
     QueueOp,
     RecordOp,
+    ReturnOp,
     SayOp,
     SetOp,
     SmsOp,
@@ -66,6 +68,7 @@ from flowlang.runtime.commands import MESSAGE, Command
 from flowlang.runtime.events import CallInfo, Event
 from flowlang.runtime.expressions import EvalError, evaluate, interpolate, truthy
 from flowlang.runtime.outcome import End, LogLine, Outcome
+from flowlang.syntax.nodes import Str
 
 __all__ = ["STATEMENT_LIMIT", "FlowRuntimeError", "Interpreter"]
 
@@ -167,6 +170,9 @@ class _Run:
         self.call_id: str = call["id"]
         self.step: str = state["step"]
         self.frames: list[list[int]] = [list(f) for f in state["frames"]]
+        self.calls: list[tuple[str, list[list[int]]]] = [
+            (str(step), [list(f) for f in frames]) for step, frames in state.get("calls", [])
+        ]
         self.vars: dict[str, Any] = dict(state["vars"])
         self.seq: int = state["seq"]
         wait = state.get("wait")
@@ -208,6 +214,7 @@ class _Run:
             "call": self.original["call"],
             "step": self.step,
             "frames": self.frames if self.end is None else [],
+            "calls": [[step, frames] for step, frames in self.calls] if self.end is None else [],
             "vars": self.vars,
             "seq": self.seq,
             "wait": self.wait if self.end is None else None,
@@ -234,8 +241,22 @@ class _Run:
             LogLine(f"`{name}` has no value here, so it was left empty", self.line, "warning")
         )
 
-    def text(self, value: Any) -> str:
-        return interpolate(value, self.vars, self.missing)
+    def unfit(self, written: str, value: str) -> None:
+        self.logs.append(
+            LogLine(
+                f"`{{{written}}}`: {value!r} cannot be said that way, so it was said as written",
+                self.line,
+                "warning",
+            )
+        )
+
+    def text(self, value: Any, language: str | None = None) -> str:
+        return interpolate(value, self.vars, self.missing, language, self.unfit)
+
+    def spoken(self, value: Any, language: Str | None) -> tuple[str, str | None]:
+        """`value` as said in `language` (itself interpolated), and that language."""
+        said_in = self.text(language) if language is not None else None
+        return self.text(value, said_in), said_in
 
     def send(self, action: str, fields: Mapping[str, Any]) -> int:
         self.seq += 1
@@ -276,6 +297,9 @@ class _Run:
         self.wait = None
         while self.end is None and self.wait is None:
             if not self.frames:
+                if self.calls:
+                    self.come_back()
+                    continue
                 if self.detached:
                     return
                 self.send("hangup", {})
@@ -323,6 +347,30 @@ class _Run:
         self.frames = [[op.block, 0]]
         self.step = op.target
         self.reach(f"step:{op.target}")
+
+    def do_call(self, op: CallOp) -> None:
+        if len(self.calls) >= st.CALL_DEPTH:
+            raise FlowRuntimeError(
+                f"`call {op.target}` would run more than {st.CALL_DEPTH} calls inside one "
+                "another; a step probably calls itself (or a step that calls it back) "
+                "without returning",
+                op.line,
+            )
+        self.advance()
+        self.calls.append((self.step, self.frames))
+        self.frames = [[op.block, 0]]
+        self.step = op.target
+        self.reach(f"step:{op.target}")
+
+    def do_return(self, op: ReturnOp) -> None:
+        # With no call running (`check` reports that), `return` ends the flow like its end.
+        self.frames = []
+        if self.calls:
+            self.come_back()
+
+    def come_back(self) -> None:
+        """The innermost called step is done: continue after its `call`."""
+        self.step, self.frames = self.calls.pop()
 
     def do_answer(self, op: AnswerOp) -> None:
         self.wait_for("answer", self.send("answer", {}))
@@ -380,17 +428,18 @@ class _Run:
             self.wait["music"] = True
 
     def do_gather(self, op: GatherOp) -> None:
-        self.gather_try(op, 1, reprompted=False)
+        self.gather_try(op, 1, reprompted=False, after="")
 
     def do_ai_gather(self, op: AiGatherOp) -> None:
         self.wait_for("ai_gather", self.send("gather_using_ai", self.ai_gather_body(op)))
 
     def say_body(self, op: SayOp) -> dict[str, Any]:
-        body: dict[str, Any] = {"payload": self.text(op.text)}
+        payload, language = self.spoken(op.text, op.language)
+        body: dict[str, Any] = {"payload": payload}
         if op.voice is not None:
             body["voice"] = self.text(op.voice)
-        if op.language is not None:
-            body["language"] = self.text(op.language)
+        if language is not None:
+            body["language"] = language
         if op.ssml:
             body["payload_type"] = "ssml"
         return body
@@ -435,26 +484,31 @@ class _Run:
 
     # -- gather ----------------------------------------------------------------------------------
 
-    def gather_try(self, op: GatherOp, number: int, reprompted: bool) -> None:
-        reprompt = self.text(op.reprompt) if op.reprompt is not None and number > 1 else None
+    def gather_try(self, op: GatherOp, number: int, reprompted: bool, after: str) -> None:
+        """Start try `number`; `after` is the outcome of the try before (`invalid`/`timeout`)."""
+        written = op.reprompt_after(after) if number > 1 else None
+        language = self.text(op.language) if op.language is not None else None
+        reprompt = self.text(written, language) if written is not None else None
         if reprompt is not None and op.action != "gather_using_speak" and not reprompted:
             body: dict[str, Any] = {"payload": reprompt}
             if op.voice is not None:
                 body["voice"] = self.text(op.voice)
-            if op.language is not None:
-                body["language"] = self.text(op.language)
+            if language is not None:
+                body["language"] = language
             self.wait_for("reprompt", self.send("speak", body), tries=number)
+            if self.wait is not None:
+                self.wait["after"] = after
             return
         body = {}
         if op.action == "gather_using_speak":
-            parts = [self.text(p) for p in op.prompt]
+            parts = [self.text(p, language) for p in op.prompt]
             if reprompt is not None:
                 parts.insert(0, reprompt)
             body["payload"] = _ssml_document(parts) if op.ssml else " ".join(parts)
             if op.voice is not None:
                 body["voice"] = self.text(op.voice)
-            if op.language is not None:
-                body["language"] = self.text(op.language)
+            if language is not None:
+                body["language"] = language
             if op.ssml:
                 body["payload_type"] = "ssml"
         elif op.action == "gather_using_audio" and op.audio is not None:
@@ -490,7 +544,7 @@ class _Run:
                 return
         number = self.wait["try"] if self.wait is not None else op.tries
         if number < op.tries:
-            self.gather_try(op, number + 1, reprompted=False)
+            self.gather_try(op, number + 1, reprompted=False, after=failure)
             return
         self.advance()
         last = op.on_invalid if failure == "invalid" else op.on_timeout
@@ -539,7 +593,9 @@ class _Run:
             if payload.get("status") == "call_hangup":
                 self.caller_hung_up()
             elif kind == "reprompt" and isinstance(op, GatherOp):
-                self.gather_try(op, wait.get("try", 2), reprompted=True)
+                after = wait.get("after")
+                after = after if after in ("invalid", "timeout") else "invalid"
+                self.gather_try(op, wait.get("try", 2), reprompted=True, after=after)
             else:
                 self.advance()
                 self.go()
@@ -693,6 +749,7 @@ class _Run:
         self.wait = None
         self.detached = True
         self.frames = []
+        self.calls = []
         handler = self.program.on_hangup
         if handler is not None:
             self.enter(handler)
@@ -769,6 +826,8 @@ _EXECUTE: dict[type, Callable[[_Run, Any], None]] = {
     LogOp: _Run.do_log,
     IfOp: _Run.do_if,
     GotoOp: _Run.do_goto,
+    CallOp: _Run.do_call,
+    ReturnOp: _Run.do_return,
     AnswerOp: _Run.do_answer,
     HangupOp: _Run.do_hangup,
     SayOp: _Run.do_say,

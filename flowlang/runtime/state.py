@@ -3,13 +3,16 @@
 The state of a suspended run is a dict that survives `json.dumps`/`json.loads`:
 
     {"v": 1, "program": DIGEST, "call": {"id": ..., "caller": ..., "called": ...},
-     "step": "menu", "frames": [[BLOCK, INDEX], ...], "vars": {...}, "seq": 7,
+     "step": "menu", "frames": [[BLOCK, INDEX], ...], "calls": [[STEP, FRAMES], ...],
+     "vars": {...}, "seq": 7,
      "wait": {"kind": "gather", "seq": 7, "first": 7, "try": 2}, "end": null}
 
 `frames` is a stack of positions in the program's numbered blocks (the innermost last), so its
-size is the flow's nesting depth, never the call's length. `seq` counts the commands sent so far;
-each command's `client_state` carries its number, and `wait` says which event, for which numbers,
-resumes the run. Nothing in it grows with the number of events handled.
+size is the flow's nesting depth, never the call's length. `calls` holds, for each `call STEP`
+still running (the innermost last), the step and the frames to go back to when it returns; it
+is at most CALL_DEPTH deep, and an older state without it has no call running. `seq` counts the
+commands sent so far; each command's `client_state` carries its number, and `wait` says which
+event, for which numbers, resumes the run. Nothing in it grows with the number of events handled.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from typing import Any
 from flowlang.runtime.events import CallInfo
 
 __all__ = [
+    "CALL_DEPTH",
     "VERSION",
     "client_state",
     "command_id",
@@ -35,6 +39,9 @@ __all__ = [
 
 VERSION = 1
 
+# How many `call`s may be running inside one another (LANGUAGE.md 15).
+CALL_DEPTH = 50
+
 
 def new_state(digest: str, call: CallInfo, step: str, block: int) -> dict[str, Any]:
     """The state of a run about to start at `step` (whose body is `block`)."""
@@ -44,6 +51,7 @@ def new_state(digest: str, call: CallInfo, step: str, block: int) -> dict[str, A
         "call": {"id": call.call_control_id, "caller": call.caller, "called": call.called},
         "step": step,
         "frames": [[block, 0]],
+        "calls": [],
         "vars": {"caller": call.caller, "called": call.called, "digits": ""},
         "seq": 0,
         "wait": None,
@@ -56,6 +64,8 @@ def problem(state: Any, digest: str) -> str | None:
     if not isinstance(state, dict) or state.get("v") != VERSION:
         return "the stored call state is not one this version of flowlang wrote"
     if not isinstance(state.get("frames"), list) or not isinstance(state.get("vars"), dict):
+        return "the stored call state is damaged"
+    if not isinstance(state.get("calls", []), list):
         return "the stored call state is damaged"
     if not isinstance(state.get("call"), dict) or not isinstance(state.get("seq"), int):
         return "the stored call state is damaged"

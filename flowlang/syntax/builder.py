@@ -253,6 +253,11 @@ class FlowBuilder(Transformer[Token, n.Flow]):
     def setting(self, children: list[Any]) -> n.Setting:
         return n.Setting(str(children[0]), self._str(children[1]), span=_cover(children))
 
+    def name(self, children: list[Any]) -> Token:
+        # A contextual keyword used as a name is a NAME to every rule above this one.
+        token: Token = children[0]
+        return token if token.type == "NAME" else token.update(type="NAME")
+
     def step(self, children: list[Any]) -> n.Step:
         return n.Step(self._name(children[0]), children[1], span=_cover(children))
 
@@ -372,6 +377,12 @@ class FlowBuilder(Transformer[Token, n.Flow]):
     def goto(self, children: list[Any]) -> n.Goto:
         return n.Goto(self._name(children[1]), span=_cover(children))
 
+    def call_stmt(self, children: list[Any]) -> n.Call:
+        return n.Call(self._name(children[1]), span=_cover(children))
+
+    def return_stmt(self, children: list[Any]) -> n.Return:
+        return n.Return(span=token_span(children[0]))
+
     def set_stmt(self, children: list[Any]) -> n.Set:
         return n.Set(self._name(children[1]), children[3], span=_cover(children))
 
@@ -413,16 +424,13 @@ class FlowBuilder(Transformer[Token, n.Flow]):
             else:
                 digits = low
         prompt: list[n.Say | n.Play] = []
-        reprompt: n.Reprompt | None = None
+        reprompts: dict[str | None, n.Reprompt] = {}
         handlers: list[n.On] = []
         for item in items:
             if isinstance(item, (n.Say, n.Play)):
                 prompt.append(item)
             elif isinstance(item, n.Reprompt):
-                if reprompt is not None:
-                    self._twice("reprompt", "in this gather", item, reprompt)
-                else:
-                    reprompt = item
+                self._add_reprompt(reprompts, item)
             elif isinstance(item, n.On):
                 handlers.append(item)
         get = self._option_value
@@ -438,13 +446,37 @@ class FlowBuilder(Transformer[Token, n.Flow]):
             voice=get(options, "voice"),
             language=get(options, "language"),
             prompt=prompt,
-            reprompt=reprompt,
+            reprompt=reprompts.get(None),
             handlers=handlers,
+            reprompt_invalid=reprompts.get("invalid"),
+            reprompt_timeout=reprompts.get("timeout"),
             span=_cover(children),
         )
 
+    def _add_reprompt(self, found: dict[str | None, n.Reprompt], item: n.Reprompt) -> None:
+        """Keep `item` unless its kind is already there, or it mixes a plain reprompt with outcome
+        ones: a plain reprompt serves both outcomes, so with an outcome reprompt one is dead."""
+        word = "reprompt" if item.outcome is None else f"reprompt {item.outcome}"
+        if item.outcome in found:
+            self._twice(word, "in this gather", item, found[item.outcome])
+            return
+        other = next((r for k, r in found.items() if (k is None) != (item.outcome is None)), None)
+        if other is not None:
+            self._problem(
+                "FL060",
+                "a plain `reprompt` and `reprompt invalid`/`reprompt timeout` cannot be mixed",
+                item.span,
+                "mixed with the other kind",
+                "write one plain `reprompt` said after any failed try, or `reprompt invalid` and "
+                "`reprompt timeout` for different words after a wrong entry and after silence",
+                other.span,
+            )
+            return
+        found[item.outcome] = item
+
     def reprompt(self, children: list[Any]) -> n.Reprompt:
-        return n.Reprompt(self._str(children[1]), span=_cover(children))
+        outcome = str(children[1]) if len(children) == 3 else None
+        return n.Reprompt(self._str(children[-1]), outcome, span=_cover(children))
 
     def gather_on(self, children: list[Any]) -> n.On:
         event = str(children[1])

@@ -11,17 +11,29 @@ from lark import Token
 from flowlang.source import Span
 from flowlang.syntax.problems import Problem
 
-# Every reserved word of the language (the keywords of grammar/flowlang.lark).
+# Every keyword of the language (the quoted words of grammar/flowlang.lark).
 KEYWORDS = frozenset(
-    """voice language answer hangup say ssml play media transfer from timeout goto set log
+    """voice language answer hangup say ssml play media transfer from timeout goto call return
+    set log
     if elif else gather digits inter_digit_timeout initial_timeout terminator valid tries into
     reprompt on invalid ai_gather field optional greeting key assistant id instructions message
     not and or in true false sms_from sms record max silence beep end_key saved error queue
     max_wait no_answer busy failed""".split()
 )
 
+# The keywords that can never be a name: the words that start a statement, `on`, `digits` (the
+# built-in variable) and the words of expressions. Every other keyword is contextual: the
+# grammar's `name` rule lists it, so it names steps, variables and fields too. A new keyword
+# goes in KEYWORDS and either here (and in docs/language.md, "Reserved words") or in `name`;
+# tests/test_parser.py checks that each is exactly one of the two.
+RESERVED = frozenset(
+    """answer hangup say play transfer goto call return set log if elif else gather ai_gather
+    assistant on digits not and or in true false sms record queue""".split()
+)
+CONTEXTUAL = KEYWORDS - RESERVED
+
 STATEMENTS = (
-    "answer", "hangup", "say", "play", "transfer", "goto", "set", "log", "if",
+    "answer", "hangup", "say", "play", "transfer", "goto", "call", "return", "set", "log", "if",
     "gather", "ai_gather", "assistant", "sms", "record", "queue",
 )  # fmt: skip
 _STATEMENT_TYPES = frozenset(s.upper() for s in STATEMENTS)
@@ -88,6 +100,9 @@ _NAME_AFTER = {
 def describe_expected(accepts: Set[str]) -> str:
     """`accepts` (terminal names) in plain words: "`:` or a duration like 8s"."""
     names = set(accepts)
+    if "NAME" in names:
+        # The contextual keywords are accepted here only as names.
+        names -= {word.upper() for word in CONTEXTUAL}
     words: list[str] = []
     if _STATEMENT_TYPES <= names:
         names -= _STATEMENT_TYPES
@@ -376,30 +391,41 @@ _OPTION_TYPES = frozenset(o.upper() for options in OPTIONS.values() for o in opt
 
 
 def _unknown_setting(ctx: Context) -> Problem | None:
+    # A word at the start of a top-level line that is not followed by `:`: a setting that
+    # flowlang does not have, or an option written on a line of its own.
     previous = ctx.previous
     if (
         previous is None
-        or previous.type != "NAME"
+        or previous.type not in ("NAME", *(word.upper() for word in CONTEXTUAL))
         or previous is not ctx.head
         or previous.column != 1
-        or ctx.token.type != "STRING"
+        or ctx.token.type not in ("STRING", "INT", "DURATION")
+        or set(ctx.accepts) != {"COLON"}
     ):
         return None
-    guess = _did_you_mean(str(previous), ("voice", "language"))
-    fix = f"did you mean `{guess}`? " if guess else ""
+    word = str(previous)
+    if previous.type != "NAME":
+        advice = (
+            f"the settings are `voice` and `language`; options like `{word}` go on the line "
+            "of the statement they belong to"
+        )
+    else:
+        guess = _did_you_mean(word, ("voice", "language"))
+        fix = f"did you mean `{guess}`? " if guess else ""
+        advice = f"{fix}the settings are `voice` and `language`; a step is a name followed by `:`"
     return Problem(
         "FL004",
-        f"`{previous}` is not a setting flowlang knows",
+        f"`{word}` is not a setting flowlang knows",
         _span(previous),
         "unknown setting",
-        f"{fix}the settings are `voice` and `language`; a step is a name followed by `:`",
+        advice,
     )
 
 
 def _reserved_word(ctx: Context) -> Problem | None:
     token = ctx.token
     word = str(token)
-    if word not in KEYWORDS or "NAME" not in ctx.accepts:
+    if word not in RESERVED or "NAME" not in ctx.accepts:
         return None
     rest = ctx.text[token.end_pos or 0 :].lstrip(" ")
     at_top = "ON" in ctx.accepts and "$END" in ctx.accepts
@@ -602,15 +628,17 @@ def _comparison(ctx: Context) -> Problem | None:
 
 
 def _setting_after_steps(ctx: Context) -> Problem | None:
-    token = ctx.token
-    if token.type not in ("VOICE", "LANGUAGE") or token.column != 1:
+    # After the first step, `voice` at the start of a line can only be a step's name, so the
+    # parser stops at the string that follows it.
+    word = ctx.previous
+    if word is None or word.type not in ("VOICE", "LANGUAGE") or word is not ctx.head:
         return None
-    if "ON" not in ctx.accepts or "$END" not in ctx.accepts:
+    if word.column != 1 or ctx.token.type == "COLON" or set(ctx.accepts) != {"COLON"}:
         return None
     return Problem(
         "FL021",
-        f"the `{token}` setting comes after the steps",
-        _span(token),
+        f"the `{word}` setting comes after the steps",
+        _span(word),
         "too late for a setting",
         "move this line to the top of the file, above the first step",
     )
@@ -639,6 +667,9 @@ _ITEM_HOMES = {
 
 def _item_out_of_place(ctx: Context) -> Problem | None:
     token = ctx.token
+    if ctx.previous is not None and ctx.previous is ctx.head and set(ctx.accepts) == {"COLON"}:
+        # At the top of the file the word was read as a step's name, and what follows is not `:`.
+        token = ctx.previous
     home = _ITEM_HOMES.get(token.type)
     if home is None or token.type in ctx.accepts or ctx.head is not token:
         return None

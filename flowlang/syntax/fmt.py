@@ -15,6 +15,7 @@ from flowlang.syntax.nodes import (
     Assistant,
     BinOp,
     Bool,
+    Call,
     Comment,
     DigitRange,
     Duration,
@@ -33,6 +34,7 @@ from flowlang.syntax.nodes import (
     Play,
     Queue,
     Record,
+    Return,
     Say,
     Set,
     Sms,
@@ -47,7 +49,9 @@ __all__ = ["INDENT", "format_flow", "format_text", "render_expr", "render_str"]
 INDENT = "    "
 
 # Statements that may stand on a handler's own line (`on digits "1": goto sales`); blocks may not.
-SIMPLE_STATEMENTS = (Answer, Hangup, Say, Play, Transfer, Goto, Set, Log, Sms, Record, Queue)
+SIMPLE_STATEMENTS = (
+    Answer, Hangup, Say, Play, Transfer, Goto, Call, Return, Set, Log, Sms, Record, Queue,
+)  # fmt: skip
 
 _ATOM_PRECEDENCE = 5
 _SETTING_ORDER = {"voice": 0, "language": 1, "sms_from": 2}
@@ -70,7 +74,7 @@ def render_str(value: Str) -> str:
                 .replace("}", "}}")
             )
         else:
-            out.append("{" + part.dotted + "}")
+            out.append("{" + part.written + "}")
     out.append('"')
     return "".join(out)
 
@@ -210,7 +214,8 @@ class _ItemCollector:
             inner = (_body(stmt), *containers)
             for prompt in stmt.prompt:
                 self.item(id(prompt), prompt, inner)
-            self.item(id(stmt.reprompt), stmt.reprompt, inner)
+            for reprompt in stmt.reprompts:
+                self.item(id(reprompt), reprompt, inner)
             for on in stmt.handlers:
                 self.handler(on, inner)
         elif isinstance(stmt, AiGather):
@@ -467,8 +472,9 @@ class _Writer:
         inner = depth + 1
         for prompt in stmt.prompt:
             self.line(inner, simple_statement(prompt), id(prompt))
-        if stmt.reprompt is not None:
-            self.line(inner, f"reprompt {render_str(stmt.reprompt.text)}", id(stmt.reprompt))
+        for reprompt in stmt.reprompts:
+            word = "reprompt" if reprompt.outcome is None else f"reprompt {reprompt.outcome}"
+            self.line(inner, f"{word} {render_str(reprompt.text)}", id(reprompt))
         self.handlers(stmt.handlers, inner)
         self.end(_body(stmt), inner)
 
@@ -628,6 +634,10 @@ def simple_statement(stmt: Stmt) -> str:
         return text + (f" max_wait {_duration(stmt.max_wait)}" if stmt.max_wait else "")
     if isinstance(stmt, Goto):
         return f"goto {stmt.target.value}"
+    if isinstance(stmt, Call):
+        return f"call {stmt.target.value}"
+    if isinstance(stmt, Return):
+        return "return"
     if isinstance(stmt, Set):
         return f"set {stmt.name.value} = {render_expr(stmt.value)}"
     if isinstance(stmt, Log):

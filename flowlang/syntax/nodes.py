@@ -82,13 +82,24 @@ class Name(Node):
 
 @frozen
 class Interp(Node):
-    """`{booking.name}` inside a string: the variable `path` whose value is spliced in."""
+    """`{booking.name}` inside a string: the variable `path` whose value is spliced in.
+    `{order as digits}` also names a spoken `format` (one of SPOKEN_FORMATS)."""
 
     path: tuple[str, ...] = field(converter=_tuple)
+    format: str | None = None
 
     @property
     def dotted(self) -> str:
         return ".".join(self.path)
+
+    @property
+    def written(self) -> str:
+        """The braces' content as `fmt` writes it: `order` or `order as digits`."""
+        return self.dotted if self.format is None else f"{self.dotted} as {self.format}"
+
+
+# `{EXPR as FORMAT}`: how a value is read out (LANGUAGE.md 12).
+SPOKEN_FORMATS = ("digits", "phone", "money", "date", "time")
 
 
 @frozen
@@ -101,7 +112,7 @@ class Str(Node):
     @property
     def text(self) -> str:
         """The literal text, each interpolation shown as `{path}` (a plain string: its value)."""
-        return "".join(p if isinstance(p, str) else "{" + p.dotted + "}" for p in self.parts)
+        return "".join(p if isinstance(p, str) else "{" + p.written + "}" for p in self.parts)
 
     @property
     def interpolations(self) -> tuple[Interp, ...]:
@@ -278,6 +289,18 @@ class Goto(Node):
 
 
 @frozen
+class Call(Node):
+    """`call STEP`: run the step named `target`; at its `return` or its end, come back here."""
+
+    target: Name
+
+
+@frozen
+class Return(Node):
+    """`return`: leave the step that was `call`ed and continue after the `call`."""
+
+
+@frozen
 class Set(Node):
     """`set NAME = EXPR`: assign a variable."""
 
@@ -336,15 +359,19 @@ class On(Node):
 
 @frozen
 class Reprompt(Node):
-    """`reprompt "text"` in a gather: said before the prompt on the 2nd and later tries."""
+    """`reprompt "text"` in a gather: said before the prompt on the 2nd and later tries.
+    `reprompt invalid "text"` / `reprompt timeout "text"` (`outcome` "invalid" or "timeout"):
+    said only after a try of that outcome."""
 
     text: Str
+    outcome: str | None = None
 
 
 @frozen
 class Gather(Node):
-    """`gather [options]:` with a prompt (`say` lines, or one `play`), an optional `reprompt`,
-    and `on` handlers. Options left out are None. Each option is written at most once."""
+    """`gather [options]:` with a prompt (`say` lines, or one `play`), an optional `reprompt`
+    (or outcome reprompts `reprompt_invalid` / `reprompt_timeout`), and `on` handlers. Options
+    left out are None. Each option is written at most once."""
 
     digits: Int | DigitRange | None = None
     timeout: Duration | None = None
@@ -359,6 +386,14 @@ class Gather(Node):
     prompt: tuple[Say | Play, ...] = field(default=(), converter=_tuple)
     reprompt: Reprompt | None = None
     handlers: tuple[On, ...] = field(default=(), converter=_tuple)
+    reprompt_invalid: Reprompt | None = None
+    reprompt_timeout: Reprompt | None = None
+
+    @property
+    def reprompts(self) -> tuple[Reprompt, ...]:
+        """The reprompts written, plain first, then invalid, then timeout."""
+        found = (self.reprompt, self.reprompt_invalid, self.reprompt_timeout)
+        return tuple(r for r in found if r is not None)
 
 
 # Header options of `gather`, in the formatter's canonical order.
@@ -435,6 +470,8 @@ Stmt = (
     | Play
     | Transfer
     | Goto
+    | Call
+    | Return
     | Set
     | Log
     | If

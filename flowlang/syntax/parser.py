@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import re
 import threading
 from collections.abc import Iterator
@@ -12,7 +13,7 @@ from typing import TYPE_CHECKING
 from flowlang.diagnostics import Diagnostic, Severity
 from flowlang.errors import FlowSyntaxError
 from flowlang.source import Source, Span
-from flowlang.syntax.explain import KEYWORDS
+from flowlang.syntax.explain import CONTEXTUAL, KEYWORDS
 from flowlang.syntax.nodes import Flow
 from flowlang.syntax.problems import Problem, ProblemError, Run
 
@@ -137,11 +138,37 @@ def _explain_token(exc: UnexpectedToken, lexer: FlowLexer, text: str) -> Problem
 
     token: Token = exc.token
     try:
-        accepts = set(exc.accepts)
+        accepts = _as_keywords(exc, set(exc.accepts))
     except Exception:  # accepts replays the parser; if that fails, its cruder guess will do
         accepts = set(exc.expected)
     previous, head, previous_head = surroundings(_readable_tokens(lexer, text), token)
     return unexpected_token(Context(token, accepts, previous, head, previous_head, text))
+
+
+def _as_keywords(exc: UnexpectedToken, accepts: set[str]) -> set[str]:
+    """`accepts` without the contextual keywords that the parser takes here only as a name.
+
+    Where a name may stand, every contextual keyword is accepted too (the grammar's `name`
+    rule); the explanations should hear "a name". A keyword stays when the parser reads on
+    differently after it than after a name: `voice` at the top of a file starts a setting.
+    """
+    if "NAME" not in accepts:
+        return accepts
+    from lark import Token
+
+    def after(kind: str) -> frozenset[str]:
+        cursor = copy.copy(exc.interactive_parser)
+        cursor.feed_token(Token(kind, ""))
+        # The terminals the parser's new state has an action for (what `choices()` returns).
+        state = cursor.parser_state
+        return frozenset(state.parse_conf.parse_table.states[state.position])
+
+    as_name = after("NAME")
+    return {
+        kind
+        for kind in accepts
+        if kind.lower() not in CONTEXTUAL or after(kind) != as_name
+    }
 
 
 def _readable_tokens(lexer: FlowLexer, text: str) -> Iterator[Token]:

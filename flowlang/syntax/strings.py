@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import difflib
 import re
 
 from flowlang.source import Span
-from flowlang.syntax.nodes import Interp, Str
+from flowlang.syntax.nodes import SPOKEN_FORMATS, Interp, Str
 from flowlang.syntax.problems import Problem
 
 ESCAPES = {'"': '"', "\\": "\\", "n": "\n"}
 _PATH = re.compile(r"[^\W\d]\w*(?:\.[^\W\d]\w*)*")
+# `{order as digits}`: a path, the word `as`, a format name (checked against SPOKEN_FORMATS).
+_FORMATTED = re.compile(r"([^\W\d]\w*(?:\.[^\W\d]\w*)*) +as +(\w+)")
 _SPECIAL = re.compile(r"[\\{}]")
 
 
@@ -54,6 +57,15 @@ def decode(raw: str, line: int, column: int, problems: list[Problem]) -> Str:
             path = inner.strip(" ")
             lead = len(inner) - len(inner.lstrip(" "))
             start = first + i + 1 + lead
+            formatted = _FORMATTED.fullmatch(path)
+            spoken: str | None = None
+            if formatted is not None:
+                spoken = formatted.group(2)
+                if spoken not in SPOKEN_FORMATS:
+                    at = start + formatted.start(2)
+                    problems.append(_unknown_format(spoken, line, at))
+                    spoken = None
+                path = formatted.group(1)
             if _PATH.fullmatch(path) is None:
                 problems.append(_bad_interpolation(inner, line, first + i, close - i + 1))
                 text.append(body[i : close + 1])
@@ -62,7 +74,11 @@ def decode(raw: str, line: int, column: int, problems: list[Problem]) -> Str:
                     parts.append("".join(text))
                     text = []
                 parts.append(
-                    Interp(tuple(path.split(".")), span=Span(line, start, line, start + len(path)))
+                    Interp(
+                        tuple(path.split(".")),
+                        spoken,
+                        span=Span(line, start, line, start + len(path)),
+                    )
                 )
             i = close + 1
         else:
@@ -102,4 +118,17 @@ def _bad_interpolation(inner: str, line: int, column: int, width: int) -> Proble
         "not a variable",
         "braces in a string hold a variable, like `{account}` or `{booking.name}`; "
         "to write a brace itself, type `{{` or `}}`",
+    )
+
+
+def _unknown_format(word: str, line: int, column: int) -> Problem:
+    known = ", ".join(f"`{f}`" for f in SPOKEN_FORMATS)
+    close = difflib.get_close_matches(word, SPOKEN_FORMATS, n=1)
+    hint = f"did you mean `{close[0]}`? " if close else ""
+    return Problem(
+        "FL061",
+        f"`{word}` is not a way of saying a value",
+        Span(line, column, line, column + len(word)),
+        "unknown format",
+        f"{hint}after `as` write one of {known}, like `{{order as digits}}`",
     )

@@ -21,6 +21,11 @@ def defs_of(graph: Graph, name: str) -> set[int]:
     return {n.id for n in graph.nodes if name in n.defs}
 
 
+def sure_defs_of(graph: Graph, name: str) -> set[int]:
+    """The nodes after which `name` is surely assigned (a call: on every path through it)."""
+    return {n.id for n in graph.nodes if name in (n.defs if n.sure is None else n.sure)}
+
+
 def reach(graph: Graph, roots: set[int], blocked: set[int]) -> set[int]:
     """Plain search: the nodes reachable from `roots` without going on past `blocked` nodes."""
     seen = set(roots)
@@ -54,7 +59,7 @@ def test_dataflow_agrees_with_a_search_per_variable(flow: nodes.Flow) -> None:
     for name in a.defined.names:
         bit = a.defined.bit(name)
         defs = defs_of(g, name) & main
-        unassigned = reach(g, {g.entry}, defs)
+        unassigned = reach(g, {g.entry}, sure_defs_of(g, name) & main)
         after = reach(g, {e.target for d in defs for e in g.successors(d)}, set())
         for nid in main:
             assert bool(a.defined.must[nid] & bit) == (nid not in unassigned), (name, nid)
@@ -113,3 +118,121 @@ def test_on_hangup_sees_variables_as_maybe_assigned() -> None:
     found = {(d.code, d.message.split("`")[1]) for d in lint(flow, Source("t", text))}
     assert ("FL502", "x") in found
     assert ("FL501", "y") in found
+
+
+def lint_codes(text: str) -> list[tuple[str, int]]:
+    flow = parse(text)
+    return sorted(
+        (d.code, d.span.line if d.span else 0) for d in lint(flow, Source("t.flow", text))
+    )
+
+
+CALLS = """voice "v"
+
+main:
+    answer
+    call choose
+    say "You chose {choice}, {maybe}."
+    call never_back
+    say "Not reached."
+
+choose:
+    set maybe = "?"
+    gather digits 1 into choice:
+        say "Press a key."
+        on digits "1": return
+        on invalid:
+            set maybe = "invalid"
+            return
+        on timeout: goto choose_again
+
+choose_again:
+    say "Once more."
+    set maybe = "no"
+
+never_back:
+    hangup
+"""
+
+
+def test_a_call_assigns_what_its_step_assigns_on_every_way_back() -> None:
+    g = graph_of(CALLS)
+    back = [n for n in g.nodes if n.kind == "returned"]
+    assert [n.label for n in back] == ["back from choose", "back from never_back"]
+    assert back[0].sure == ("choice", "maybe")
+    assert set(back[0].defs) == {"choice", "maybe"}
+    # A step that never returns gets no way back: what follows its call never runs.
+    a = analyze(parse(CALLS))
+    assert back[1].id not in a.reachable
+    assert lint_codes(CALLS) == []
+
+
+def test_each_call_site_keeps_its_own_variables() -> None:
+    text = """voice "v"
+
+main:
+    answer
+    set welcome = "hi"
+    call helper
+    say "{welcome}"
+    goto other
+
+other:
+    call helper
+    say "done"
+    hangup
+
+helper:
+    say "helping"
+"""
+    assert lint_codes(text) == []
+    codes = lint_codes(text.replace('say "done"', 'say "{welcome}"'))
+    assert codes == []  # welcome was set in main before the goto, on every path
+    unset = text.replace('    set welcome = "hi"\n', "").replace('say "done"', "log \"x\"")
+    assert ("FL501", 6) in lint_codes(unset)
+
+
+def test_a_variable_assigned_on_some_way_through_a_call_is_maybe_unassigned() -> None:
+    text = """voice "v"
+
+main:
+    answer
+    call pick
+    say "{picked}"
+
+pick:
+    if caller == "+1":
+        set picked = "yes"
+"""
+    assert ("FL502", 6) in lint_codes(text)
+
+
+def test_answering_inside_a_called_step_answers_what_follows_the_call() -> None:
+    text = 'voice "v"\n\nmain:\n    call greet\n    say "after"\n\ngreet:\n    answer\n'
+    assert [c for c, _ in lint_codes(text)] == []
+
+
+def test_a_loop_through_a_call_that_waits_is_not_busy() -> None:
+    text = (
+        'voice "v"\n\nmain:\n    answer\n    goto loop\n\n'
+        'loop:\n    call speak\n    goto loop\n\nspeak:\n    say "hi"\n'
+    )
+    assert analyze(parse(text)).loops == ()
+    quiet = text.replace('say "hi"', 'log "hi"')
+    assert [c for c, _ in lint_codes(quiet)] == ["FL701"]
+
+
+def test_a_called_step_is_drawn_once_with_an_arrow_from_each_call_site() -> None:
+    mermaid = to_mermaid(parse(CALLS))
+    assert mermaid.count('(["choose"])') == 1
+    assert mermaid.count('[["call choose"]]') == 1
+    boxes = {line.split("[")[0].strip(): line for line in mermaid.splitlines() if "[[" in line}
+    call_choose = next(k for k, v in boxes.items() if "call choose" in v)
+    step = next(
+        line.split("(")[0].strip() for line in mermaid.splitlines() if '(["choose"])' in line
+    )
+    assert f"    {call_choose} --> {step}" in mermaid
+    assert f'    {call_choose} -->|"back"|' in mermaid
+    assert '(("return"))' in mermaid
+    dot = to_dot(parse(CALLS))
+    assert 'label="call never_back", shape=box, peripheries=2' in dot

@@ -10,10 +10,12 @@ from types import ModuleType
 import pytest
 
 from flowlang.lint import docs, telnyx_data
+from tests.openapi import spec_path
 
 ROOT = Path(__file__).resolve().parents[2]
 RULE_DOCS = ROOT / "docs" / "rules"
-SPEC = ROOT.parent / "shared" / "telnyx" / "call-control-openapi-subset.json"
+# The same spec the command-body checks read (FLOWLANG_TELNYX_SPEC names it in a worktree).
+SPEC = spec_path()
 PAGES = docs.pages()
 
 

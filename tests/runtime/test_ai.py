@@ -53,6 +53,21 @@ def test_ai_gather_body() -> None:
     }
 
 
+def test_comparing_a_missing_optional_field_is_false_and_the_call_goes_on() -> None:
+    text = BOOKING.replace(
+        '    log "after"\n',
+        '    if booking.notes > 2:\n        log "more"\n'
+        '    elif booking.notes <= 2:\n        log "less"\n    log "after"\n',
+    )
+    call = ai_call(text)
+    out = call.event("call.ai_gather.ended", status="valid", result={"name": "Bob", "guests": 4})
+    assert out.end is None or out.end.reason != "error"
+    assert [line.text for line in out.logs if line.level == "info"] == [
+        "Thanks Bob, 4 guests.",
+        "after",
+    ]
+
+
 def test_ai_gather_valid_result_is_read_as_fields() -> None:
     call = ai_call()
     out = call.event("call.ai_gather.ended", status="valid", result={"name": "Bob", "guests": 4})

@@ -14,8 +14,8 @@ PUBLIC = {
         "text_of", "truthy",
     ],
     "flowlang.runtime.state": [
-        "VERSION", "client_state", "command_id", "new_state", "problem", "read_client_state",
-        "leg_client_state", "read_leg_state",
+        "CALL_DEPTH", "VERSION", "client_state", "command_id", "new_state", "problem",
+        "read_client_state", "leg_client_state", "read_leg_state",
     ],
 }
 

@@ -58,11 +58,23 @@ def test_order(op: str, a: Any, b: Any, expected: bool) -> None:
     assert compare(op, a, b) is expected
 
 
-@pytest.mark.parametrize(("a", "b"), [("abc", 3), (True, 1), ({"a": 1}, "x"), (None, 1)],
-                         ids=["text-number", "bool", "object", "null"])
-def test_order_without_meaning_is_an_error_naming_the_values(a: Any, b: Any) -> None:
-    with pytest.raises(EvalError, match="cannot compare"):
-        compare("<", a, b)
+@pytest.mark.parametrize(("a", "b"), [("abc", 3), ("*", 2), (True, 1), ({"a": 1}, "x"), (None, 1)],
+                         ids=["text-number", "star", "bool", "object", "null"])
+@pytest.mark.parametrize("op", ["<", "<=", ">", ">="])
+def test_order_without_meaning_is_false_never_an_error(op: str, a: Any, b: Any) -> None:
+    # LANGUAGE.md section 10: a number against text that is not one is false, both ways round.
+    assert compare(op, a, b) is False
+    assert compare(op, b, a) is False
+
+
+@pytest.mark.parametrize("op", ["<", "<=", ">", ">="])
+def test_a_missing_value_is_never_in_order(op: str) -> None:
+    # An optional ai_gather field left out reads as "" but has no order, against text or number.
+    booking = {"booking": {"name": "Bob"}}
+    for other in (nodes.Int(8), s("12:00"), s("")):
+        for expr in (nodes.BinOp(op, var("booking.guests"), other),
+                     nodes.BinOp(op, other, var("booking.guests"))):
+            assert run(expr, booking) == (False, ["booking.guests"])
 
 
 def test_in_list_text_and_error() -> None:

@@ -285,12 +285,17 @@ def test_a_runtime_error_ends_with_error_and_message_and_exit_1(tmp_path: Path, 
                 on digits:
                     if n > 2:
                         hangup
+                    goto spin
+        spin:
+            if caller == "nobody":
+                hangup
+            goto spin
         """
     )
     code, lines = simulate_jsonl(capsys, write_flow(tmp_path, text), "*")
     assert code == 1
     assert lines[-1]["end"] == "error"
-    assert "compare" in lines[-1]["message"]
+    assert "1,000 statements" in lines[-1]["message"]
     assert lines[-2]["action"] == "hangup"
 
 

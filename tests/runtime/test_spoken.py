@@ -1,0 +1,146 @@
+"""Spoken formats (LANGUAGE.md 12): `{value as FORMAT}` reads a value as a person would say it."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from flowlang.errors import FlowSyntaxError
+from flowlang.lint.telnyx_data import SPEAK_LANGUAGES
+from flowlang.runtime.spoken import ENGLISH, formats_of, parse_money, parse_time, say_as, weekday
+from flowlang.source import Source
+from flowlang.syntax.parser import parse_source
+from tests.runtime.calls import Call
+
+CASES = [
+    ("digits", "1234", "en-US", "1 2 3 4"),
+    ("digits", "A 12#", "de-DE", "A 1 2 #"),
+    ("phone", "+13125550100", "en-US", "3 1 2, 5 5 5, 0 1 0 0"),
+    ("phone", "(312) 555-0100", "fr-FR", "3 1 2, 5 5 5, 0 1 0 0"),
+    ("phone", "+442071838750", "en-GB", "4 4 2, 0 7 1, 8 3 8, 7 5 0"),
+    ("money", "12.5", "en-US", "12 dollars and 50 cents"),
+    ("money", "1", "en-US", "1 dollar"),
+    ("money", "0.01", "en-AU", "1 cent"),
+    ("money", "$1,234.00", "en-US", "1234 dollars"),
+    ("money", "-3.999", "en-US", "minus 4 dollars"),
+    ("money", "12.5", "en-GB", "12 pounds and 50 pence"),
+    ("money", "1.01", "en-GB-WLS", "1 pound and 1 penny"),
+    ("money", "250", "en-IN", "250 rupees"),
+    ("date", "2026-11-23", "en-US", "Monday, November 23, 2026"),
+    ("date", "2026-11-23", "en-GB", "Monday 23 November 2026"),
+    ("date", "2024-02-29T10:00:00Z", "en-IN", "Thursday 29 February 2024"),
+    ("time", "14:05", "en-US", "2:05 PM"),
+    ("time", "0:00", "en-AU", "12 AM"),
+    ("time", "12:30", "en-GB", "12:30 PM"),
+    ("time", "2026-11-23T09:00:00-06:00", "en-US", "9 AM"),
+]
+
+
+@pytest.mark.parametrize(
+    ("format", "value", "language", "said"), CASES, ids=[f"{c[0]}-{c[2]}-{c[1]}" for c in CASES]
+)
+def test_each_format_reads_a_value_as_a_person_would(
+    format: str, value: str, language: str, said: str
+) -> None:
+    assert say_as(value, format, language) == (said, True)
+
+
+@pytest.mark.parametrize(
+    ("format", "value"),
+    [("money", "lots"), ("date", "2026-02-30"), ("date", "tomorrow"), ("time", "25:00"),
+     ("phone", "call me")],
+    ids=["money", "impossible-date", "word-date", "time", "phone"],
+)
+def test_a_value_that_does_not_fit_is_said_as_written(format: str, value: str) -> None:
+    assert say_as(value, format, "en-US") == (value, False)
+
+
+def test_every_english_speak_language_has_every_format_and_all_have_digits_and_phone() -> None:
+    for language in SPEAK_LANGUAGES:
+        assert {"digits", "phone"} <= set(formats_of(language))
+        if language.startswith("en-"):
+            assert language in ENGLISH
+            assert set(formats_of(language)) == {"digits", "phone", "money", "date", "time"}
+    assert formats_of(None) == formats_of("en-US")
+
+
+@given(st.decimals(min_value=-10**9, max_value=10**9, places=2), st.sampled_from(list(ENGLISH)))
+def test_money_round_trips(amount: Decimal, language: str) -> None:
+    said, fits = say_as(str(amount), "money", language)
+    assert fits
+    assert parse_money(said, ENGLISH[language]) == amount
+
+
+@given(st.integers(0, 23), st.integers(0, 59))
+def test_time_round_trips(hour: int, minute: int) -> None:
+    said, fits = say_as(f"{hour}:{minute:02d}", "time", "en-US")
+    assert fits
+    assert parse_time(said) == f"{hour}:{minute:02d}"
+
+
+@given(st.dates())
+def test_weekday_agrees_with_the_calendar(day: object) -> None:
+    import datetime
+
+    assert isinstance(day, datetime.date)
+    assert weekday(day.year, day.month, day.day) == day.weekday()
+
+
+HEAD = 'voice "Telnyx.KokoroTTS.af"\nlanguage "en-GB"\n\nmain:\n    answer\n'
+
+
+def test_a_say_uses_the_wording_of_its_own_language_else_the_files() -> None:
+    call = Call.of(
+        HEAD + '    set total = "12.5"\n'
+        '    say "You owe {total as money}."\n'
+        '    say "You owe {total as money}." language "en-US"\n'
+        '    say "Order {total as digits}."\n'
+    )
+    call.start()
+    said = []
+    for _ in range(4):
+        out = call.complete()
+        said += [c.body["payload"] for c in out.commands if c.action == "speak"]
+    assert said == [
+        "You owe 12 pounds and 50 pence.",
+        "You owe 12 dollars and 50 cents.",
+        "Order 1 2 . 5.",
+    ]
+
+
+def test_a_value_that_does_not_fit_is_said_as_written_with_a_warning() -> None:
+    call = Call.of(HEAD + '    set day = "soon"\n    say "See you {day as date}."\n')
+    call.start()
+    out = call.complete()
+    assert out.commands[-1].body["payload"] == "See you soon."
+    assert [(line.level, line.text) for line in out.logs] == [
+        ("warning", "`{day as date}`: 'soon' cannot be said that way, so it was said as written")
+    ]
+
+
+def test_gather_prompts_and_reprompts_use_the_format_too() -> None:
+    call = Call.of(
+        HEAD + '    set number = "+13125550100"\n'
+        "    gather tries 2:\n"
+        '        say "We will call {number as phone}."\n'
+        '        reprompt timeout "Again: {number as phone}."\n'
+        '        on digits "1": hangup\n'
+    )
+    call.start()
+    call.settle()
+    assert call.last.commands[-1].body["payload"] == "We will call 3 1 2, 5 5 5, 0 1 0 0."
+    out = call.press("", "timeout")
+    assert out.commands[-1].body["payload"] == (
+        "Again: 3 1 2, 5 5 5, 0 1 0 0. We will call 3 1 2, 5 5 5, 0 1 0 0."
+    )
+
+
+def test_an_unknown_format_is_a_syntax_error_with_a_suggestion() -> None:
+    with pytest.raises(FlowSyntaxError) as error:
+        parse_source(Source("f.flow", HEAD + '    say "Total {total as mony}."\n'))
+    (diagnostic,) = error.value.diagnostics
+    assert diagnostic.code == "FL061"
+    assert diagnostic.help is not None and "did you mean `money`?" in diagnostic.help
