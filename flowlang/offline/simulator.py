@@ -372,10 +372,17 @@ class Simulation:
             entries.append(Entered(outcome.step))
         if outcome.step is not None:
             self.step = outcome.step
-        if outcome.logs:
-            entries.extend(Logged(line) for line in outcome.logs)
         self.waiting = outcome.waiting
-        self._send(commands)
+        # Logs stand where they were written among the commands (`after` counts the outcome's
+        # commands before each), a stop already sent counting as one of them.
+        sent = len(outcome.commands) - len(commands)
+        logs = list(outcome.logs)
+        for command in commands:
+            while logs and logs[0].after <= sent:
+                entries.append(Logged(logs.pop(0)))
+            self._send((command,))
+            sent += 1
+        entries.extend(Logged(line) for line in logs)
         if outcome.end is not None:
             self.end = outcome.end
 

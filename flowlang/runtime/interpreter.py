@@ -333,7 +333,7 @@ class _Run:
         self.advance()
 
     def do_log(self, op: LogOp) -> None:
-        self.logs.append(LogLine(self.text(op.text), op.line))
+        self.logs.append(LogLine(self.text(op.text), op.line, after=len(self.commands)))
         self.advance()
 
     def do_if(self, op: IfOp) -> None:

@@ -127,7 +127,8 @@ class Runner:
         )
         if outcome.ignored:
             return Handled("ignored", call_id)
-        change = _change(call.digest, outcome, gone=hook.event.type == "call.hangup")
+        gone = hook.event.type == "call.hangup" and not hook.leg
+        change = _change(call.digest, outcome, gone=gone)
         return Handled("stepped", call_id, change, outcome.logs)
 
 

@@ -8,6 +8,7 @@ import logging
 from collections.abc import Callable
 from typing import Any, Protocol
 
+from flowlang.runtime.commands import MESSAGE
 from flowlang.serve.store.base import Store, StoreError
 from flowlang.serve.telnyx.client import SendResult
 
@@ -19,6 +20,8 @@ class Client(Protocol):
 
     async def send(self, call_control_id: str, action: str, body: dict[str, Any]) -> SendResult:
         ...
+
+    async def send_message(self, body: dict[str, Any]) -> SendResult: ...
 
 
 class Sender:
@@ -116,6 +119,13 @@ class Sender:
                         continue
                     return
                 for item in items:
+                    if item.action == MESSAGE:
+                        # A text message refused by Telnyx is logged with its error; the flow
+                        # does not wait for messages, so the call's run goes on regardless.
+                        sent = await self._client.send_message(item.body)
+                        _log_message(call_control_id, item.body, sent)
+                        self._delivered_one(item.id)
+                        continue
                     result = await self._client.send(call_control_id, item.action, item.body)
                     _log_command(call_control_id, item.action, item.body, result)
                     if result.ok:
@@ -160,6 +170,23 @@ def _reason(action: str, result: SendResult) -> str:
         detail = f": {result.detail}" if result.detail else ""
         return f"Telnyx refused {action} (HTTP {result.http_status}{code}){detail}"
     return f"Telnyx could not be reached for {action} after {result.attempts} attempts"
+
+
+def _log_message(call_control_id: str, body: dict[str, Any], result: SendResult) -> None:
+    line: dict[str, Any] = {
+        "event": "message",
+        "call_control_id": call_control_id,
+        "to": body.get("to"),
+        "result": result.status,
+        "attempts": result.attempts,
+        "http_status": result.http_status,
+    }
+    if result.ok and result.data is not None:
+        line["message_id"] = result.data.get("id")
+    if not result.ok:
+        line["error_code"] = result.error_code
+        line["detail"] = result.detail
+    logger.log(logging.INFO if result.ok else logging.WARNING, json.dumps(line))
 
 
 def _log_command(

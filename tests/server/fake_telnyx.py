@@ -80,7 +80,9 @@ class FakeCall:
     @property
     def finished(self) -> bool:
         with self._cond:
-            return self.phone.state == "ended" and not self._heap and not self._busy
+            # A recording outlives the call: the call is over once it is saved (or failed).
+            over = self.phone.state == "ended" and self.phone.waiting is None
+            return over and not self._heap and not self._busy
 
     @property
     def settled(self) -> bool:
@@ -103,15 +105,19 @@ class FakeCall:
             self._act()
 
     def _act(self) -> None:
-        if self.hold or self.phone.waiting is None or not self.script:
-            return
-        if self.phone.state == "ended":
-            return
-        action = self.script.popleft()
-        try:
-            self._enqueue(self.phone.act(action))
-        except PhoneError as exc:
-            self.caller_errors.append(str(exc))
+        while not self.hold and self.phone.waiting is not None and self.script:
+            recording = self.phone.waiting.kind == "record"
+            if self.phone.state == "ended" and not recording:
+                return
+            action = self.script.popleft()
+            try:
+                self._enqueue(self.phone.act(action))
+            except PhoneError as exc:
+                self.caller_errors.append(str(exc))
+            # A caller who hangs up during a recording leaves it to be saved: the next scripted
+            # input (saved, record-error) comes from Telnyx, with no command to wait for.
+            if not (recording and self.phone.state == "ended"):
+                return
 
     def start(self) -> None:
         with self._cond:
@@ -177,6 +183,10 @@ class FakeTelnyx:
         self.stall = threading.Event()
         self.stall.set()
         self.calls: dict[str, FakeCall] = {}
+        # Text messages taken (`POST /messages` bodies), and the answers to give the next ones:
+        # "422" refuses one as Telnyx does a number it cannot text.
+        self.messages: list[dict[str, Any]] = []
+        self.message_faults: deque[str] = deque()
         self.invalid: list[str] = []
         self.requests = 0
         self.fault_hits: list[str] = []
@@ -240,6 +250,29 @@ class FakeTelnyx:
 
     # -- commands ---------------------------------------------------------------------------
 
+    def message(self, raw: bytes, auth: str) -> tuple[int, Any]:
+        """`POST /messages`: check the body against the subset, keep it, answer its id."""
+        if auth != f"Bearer {self.api_key}":
+            return 401, {"errors": [{"code": "10009", "title": "Authentication failed"}]}
+        try:
+            body = json.loads(raw)
+        except ValueError:
+            return 400, {"errors": [{"code": "10015", "title": "Bad request"}]}
+        problems = command_errors("message", body)
+        with self.lock:
+            if problems:
+                self.invalid.append(f"POST /messages: {'; '.join(problems)}")
+                return 422, {"errors": [{"code": "10032", "title": "Invalid parameter"}]}
+            fault = self.message_faults.popleft() if self.message_faults else None
+            if fault == "422":
+                return 422, {"errors": [{"code": "40310", "title": "Invalid 'to' address",
+                                         "detail": "The 'to' address is not a mobile number.",
+                                         "source": {"pointer": "/to"}}]}
+            self.messages.append(body)
+            number = len(self.messages)
+        return 200, {"data": {"record_type": "message", "id": f"msg-{number}",
+                              "to": [{"phone_number": body.get("to")}], "text": body.get("text")}}
+
     def command(self, call_control_id: str, action: str, raw: bytes, auth: str) -> tuple[int, Any]:
         with self.lock:
             self.requests += 1
@@ -288,8 +321,10 @@ def _handler(fake: FakeTelnyx) -> type[BaseHTTPRequestHandler]:
             length = int(self.headers.get("content-length") or 0)
             raw = self.rfile.read(length)
             parts = self.path.split("/")
-            # /v2/calls/{id}/actions/{action}
-            if len(parts) != 6 or parts[1:3] != ["v2", "calls"] or parts[4] != "actions":
+            # /v2/calls/{id}/actions/{action}, or /v2/messages
+            if parts[1:] == ["v2", "messages"]:
+                status, payload = fake.message(raw, self.headers.get("authorization", ""))
+            elif len(parts) != 6 or parts[1:3] != ["v2", "calls"] or parts[4] != "actions":
                 status, payload = 404, {"errors": [{"code": "404", "title": "Not found"}]}
             else:
                 status, payload = fake.command(

@@ -43,7 +43,7 @@ class CallChange:
     # it can finish on this version after the file changes.
     source: tuple[str, str] | None = None
     # The call itself is gone (the caller hung up): commands still waiting can never be carried
-    # out, so they are dropped rather than sent to be refused.
+    # out, so they are dropped rather than sent to be refused (text messages are still sent).
     call_gone: bool = False
 
 

@@ -10,6 +10,7 @@ from collections.abc import Collection, Iterator
 from pathlib import Path
 from typing import Any
 
+from flowlang.runtime.commands import MESSAGE
 from flowlang.serve.store.base import Applied, OutboxItem, Step, StoredCall, StoreError
 
 # Few indexes on purpose: every index is one more page written to the WAL on every webhook.
@@ -175,9 +176,11 @@ class SQLiteStore:
             ),
         )
         if change.call_gone:
+            # Text messages do not need the call: they are still sent after it is over.
             db.execute(
-                "UPDATE outbox SET sent = ? WHERE call_control_id = ? AND sent = 0",
-                (_DROPPED, call_control_id),
+                "UPDATE outbox SET sent = ? WHERE call_control_id = ? AND sent = 0"
+                " AND action != ?",
+                (_DROPPED, call_control_id, MESSAGE),
             )
         db.executemany(
             "INSERT INTO outbox (call_control_id, action, body) VALUES (?, ?, ?)",

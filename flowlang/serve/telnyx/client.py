@@ -32,6 +32,10 @@ ACTIONS = (
     "ai_assistant_stop",
     "ai_assistant_add_messages",
     "transfer",
+    "record_start",
+    "record_stop",
+    "enqueue",
+    "playback_stop",
 )
 
 # Telnyx retries webhooks on these, and documents them as transient for commands too.
@@ -181,6 +185,19 @@ class TelnyxClient:
             f"{self._base}/calls/{quote(call_control_id, safe=':')}"
             f"/actions/{quote(action, safe='')}"
         )
+        return await self._request(url, body, call_control_id, action)
+
+    async def send_message(self, body: dict[str, Any]) -> SendResult:
+        """POST a text message (`from`, `to`, `text`) to `messages`, retrying transient failures.
+
+        A message has no `command_id`: a retry after a timeout may send it twice, which Telnyx
+        cannot tell apart, so only answers that say it was not taken (408, 429, 5xx) and
+        connection errors are retried."""
+        return await self._request(f"{self._base}/messages", body, None, "message")
+
+    async def _request(
+        self, url: str, body: dict[str, Any], call_control_id: str | None, action: str
+    ) -> SendResult:
         content = json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
         policy = self._policy
         attempt = 0

@@ -8,6 +8,7 @@ from typing import Any
 from attrs import frozen
 
 from flowlang.runtime.events import Event
+from flowlang.runtime.state import read_leg_state
 
 # The Call Control event types Telnyx documents (the OpenAPI subset's webhook events). Any other
 # type is acknowledged and ignored without touching a call.
@@ -28,6 +29,11 @@ CALL_EVENT_TYPES = frozenset(
         "call.ai_gather.message_history_updated",
         "call.conversation.ended",
         "call.recording.saved",
+        "call.recording.error",
+        "call.enqueued",
+        "call.dequeued",
+        "call.machine.detection.ended",
+        "call.machine.greeting.ended",
     }
 )
 
@@ -42,6 +48,9 @@ class Webhook:
 
     `call_control_id` is None for events that belong to no call; `direction`, `caller` (`from`)
     and `called` (`to`) are read from the payload when present (they matter on `call.initiated`).
+    An event of the new leg a `transfer` rang (its `client_state` names the call that
+    transferred) belongs to that original call: `call_control_id` is the original's and `leg`
+    is True.
     """
 
     event: Event
@@ -49,6 +58,7 @@ class Webhook:
     direction: str | None = None
     caller: str | None = None
     called: str | None = None
+    leg: bool = False
 
     @property
     def is_incoming_call(self) -> bool:
@@ -89,9 +99,13 @@ def parse_webhook(body: bytes) -> Webhook:
     payload = data.get("payload")
     if not isinstance(payload, dict):
         payload = {}
+    own = _text(payload.get("call_control_id"))
+    leg = read_leg_state(payload.get("client_state"))
+    original = leg[0] if leg is not None and leg[0] != own else None
     return Webhook(
         event=Event(type=event_type, payload=payload, id=_text(data.get("id"))),
-        call_control_id=_text(payload.get("call_control_id")),
+        call_control_id=original or own,
+        leg=original is not None,
         direction=_text(payload.get("direction")),
         caller=_text(payload.get("from")),
         called=_text(payload.get("to")),
