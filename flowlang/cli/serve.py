@@ -13,6 +13,9 @@ from typing import TYPE_CHECKING, TextIO
 from flowlang.cli.inputs import UsageError, read_source
 
 if TYPE_CHECKING:
+    import socket
+
+    from flowlang.program import Program
     from flowlang.serve.telnyx.signature import Verifier
     from flowlang.source import Source
 
@@ -22,13 +25,20 @@ _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 
 
 def duration(text: str) -> float:
-    """Seconds from `90`, `90s`, `30m`, `12h` or `7d` (for --retention)."""
-    match = re.fullmatch(r"\s*(\d+)\s*([smhd]?)\s*", text)
+    """Seconds from `90`, `90s`, `0.5s`, `30m`, `12h` or `7d` (for --retention and the like)."""
+    match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([smhd]?)\s*", text)
     if match is None:
         raise argparse.ArgumentTypeError(
             f"{text!r} is not a duration: write a number with s, m, h or d, such as 30m or 12h"
         )
-    return float(int(match.group(1)) * _UNITS[match.group(2) or "s"])
+    return float(match.group(1)) * _UNITS[match.group(2) or "s"]
+
+
+def workers(text: str) -> int:
+    """A number of worker processes, 1 to 64 (for --workers)."""
+    if not text.strip().isdigit() or not 1 <= int(text) <= 64:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of workers: write 1 to 64")
+    return int(text)
 
 
 class _LineBatcher(logging.Handler):
@@ -124,6 +134,37 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="DURATION",
         help="how long finished calls are kept before they are cleaned up (1h)",
     )
+    parser.add_argument(
+        "--workers",
+        type=workers,
+        default=1,
+        metavar="N",
+        help="worker processes sharing the port and the store (1); use a postgresql:// store"
+        " for more than one",
+    )
+    parser.add_argument(
+        "--give-up-after",
+        type=duration,
+        default=120.0,
+        metavar="DURATION",
+        help="how long a command is retried while Telnyx cannot be reached before the call is"
+        " hung up (2m)",
+    )
+    parser.add_argument(
+        "--lease",
+        type=duration,
+        default=30.0,
+        metavar="DURATION",
+        help="how long a worker holds the commands it took; a dead worker's are taken over"
+        " after it (30s)",
+    )
+    parser.add_argument(
+        "--command-timeout",
+        type=duration,
+        default=5.0,
+        metavar="DURATION",
+        help="how long one request to Telnyx may take (5s)",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -148,12 +189,17 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(f"--port {args.port} is not a port number (0 to 65535)")
 
     from flowlang.serve.store import StoreError
-    from flowlang.serve.store.url import store_path
+    from flowlang.serve.store.url import check_url, is_postgres
 
     try:
-        store_path(args.store)
+        check_url(args.store)
     except StoreError as exc:
         raise UsageError(str(exc)) from None
+    if args.lease < 3 * args.command_timeout:
+        raise UsageError(
+            f"--lease {args.lease:g}s is too short for --command-timeout {args.command_timeout:g}s:"
+            " make it at least three times as long"
+        )
 
     source = read_source(args.flow)
     diagnostics = check_source(source)
@@ -163,33 +209,54 @@ def run(args: argparse.Namespace) -> int:
         print(f"flowlang serve: {args.flow} has errors; fix them and start again", file=sys.stderr)
         return 1
 
+    if is_postgres(args.store):
+        _reach_postgres(args.store)
+    elif args.workers > 1:
+        print(
+            "flowlang serve: warning: several workers on one SQLite file take turns at every"
+            " write; use a postgresql:// store for more than one worker",
+            file=sys.stderr,
+        )
+
     return _serve(source, args, verifier)
+
+
+def _reach_postgres(url: str) -> None:
+    import psycopg
+
+    try:
+        psycopg.connect(url, connect_timeout=5).close()
+    except psycopg.Error as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise UsageError(f"cannot reach the PostgreSQL store: {first}") from None
 
 
 def _serve(source: Source, args: argparse.Namespace, verifier: Verifier | None) -> int:
     import json
-    from pathlib import Path
-
-    import uvicorn
 
     from flowlang.compiler import compile_source
     from flowlang.errors import FlowError
-    from flowlang.serve.app import create_app, listening_socket
-    from flowlang.serve.store import StoreError, open_store
+    from flowlang.serve.app import listening_socket
+    from flowlang.serve.store import StoreError
+    from flowlang.serve.store.url import is_postgres, store_path
 
     try:
         program = compile_source(source)
     except FlowError as exc:
         print(f"flowlang serve: {args.flow}: {exc}", file=sys.stderr)
         return 1
-    try:
-        store = open_store(args.store)
-    except StoreError as exc:
-        raise UsageError(str(exc)) from None
+    if not is_postgres(args.store):
+        from flowlang.serve.store.sqlite import SQLiteStore
+
+        # Opened once here so that a bad path is one clear line before anything starts; each
+        # worker opens its own connection.
+        try:
+            SQLiteStore.check(store_path(args.store))
+        except StoreError as exc:
+            raise UsageError(str(exc)) from None
     try:
         sock = listening_socket(args.host, args.port)
     except OSError as exc:
-        store.close()
         raise UsageError(
             f"cannot listen on {args.host}:{args.port} ({exc.strerror or exc});"
             " is another server using that port? Try another --port"
@@ -198,22 +265,12 @@ def _serve(source: Source, args: argparse.Namespace, verifier: Verifier | None) 
     handler = start_logging(sys.stderr)
     try:
         log = logging.getLogger("flowlang")
-        api_key = os.environ.get("TELNYX_API_KEY", "")
-        if not api_key:
+        if not os.environ.get("TELNYX_API_KEY", ""):
             print(
                 "flowlang serve: warning: TELNYX_API_KEY is not set, so Telnyx will refuse every"
                 " command; set it to your API key",
                 file=sys.stderr,
             )
-        app = create_app(
-            program,
-            store,
-            verifier=verifier,
-            api_key=api_key,
-            api_base=args.api_base,
-            flow_path=Path(args.flow),
-            retention=args.retention,
-        )
         port = sock.getsockname()[1]
         log.info(
             json.dumps(
@@ -226,13 +283,52 @@ def _serve(source: Source, args: argparse.Namespace, verifier: Verifier | None) 
                     "store": args.store,
                     "api_base": args.api_base,
                     "verify_signatures": verifier is not None,
+                    "workers": args.workers,
                 }
             )
         )
-        config = uvicorn.Config(
-            app, log_level="warning", access_log=False, lifespan="on", log_config=None
-        )
-        uvicorn.Server(config).run(sockets=[sock])
+        if args.workers == 1:
+            _worker(program, args, verifier, sock)
+        else:
+            from flowlang.cli.workers import supervise
+
+            handler.flush()
+            supervise(args.workers, lambda: _worker(program, args, verifier, sock))
     finally:
         stop_logging(handler)
     return 0
+
+
+def _worker(
+    program: Program, args: argparse.Namespace, verifier: Verifier | None, sock: socket.socket
+) -> None:
+    """Serve on `sock` until told to stop: this process's own store connection and app."""
+    from pathlib import Path
+
+    import uvicorn
+
+    from flowlang.serve.app import create_app
+    from flowlang.serve.store import StoreError, open_store
+    from flowlang.serve.telnyx.client import RetryPolicy
+
+    try:
+        store = open_store(args.store)
+    except StoreError as exc:
+        raise UsageError(str(exc)) from None
+    app = create_app(
+        program,
+        store,
+        verifier=verifier,
+        api_key=os.environ.get("TELNYX_API_KEY", ""),
+        api_base=args.api_base,
+        flow_path=Path(args.flow),
+        retention=args.retention,
+        policy=RetryPolicy(give_up_after=args.give_up_after),
+        timeout=args.command_timeout,
+        lease=args.lease,
+        poll_every=min(1.0, args.lease / 4),
+    )
+    config = uvicorn.Config(
+        app, log_level="warning", access_log=False, lifespan="on", log_config=None
+    )
+    uvicorn.Server(config).run(sockets=[sock])

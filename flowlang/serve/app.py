@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import json
 import logging
 import socket
@@ -15,9 +16,10 @@ from typing import Any
 import httpx
 
 from flowlang.program import Program
+from flowlang.serve.metrics import CONTENT_TYPE, Metrics
 from flowlang.serve.runner import Handled, Runner, Runs
-from flowlang.serve.sender import Sender
-from flowlang.serve.store.base import Store, StoreError
+from flowlang.serve.sender import COMMAND_ID_MEMORY, Sender
+from flowlang.serve.store.base import CALL_COMMAND, Counts, Outgoing, Store, StoreError
 from flowlang.serve.telnyx.client import DEFAULT_API_BASE, RetryPolicy, TelnyxClient
 from flowlang.serve.telnyx.signature import (
     SIGNATURE_HEADER,
@@ -34,6 +36,14 @@ Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 
 MAX_BODY = 1024 * 1024
+# A webhook body still arriving after this many seconds is refused and its connection closed:
+# a client sending a byte a second must not hold a connection (and memory) for ever.
+BODY_TIMEOUT = 10.0
+
+# Events after which a call the store does not know is still on the line, waiting: it is hung
+# up rather than left in silence. (A new call starts with call.initiated; call.hangup needs
+# nothing.)
+_NOT_LIVE = frozenset({"call.initiated", "call.hangup"})
 
 logger = logging.getLogger("flowlang.serve.app")
 
@@ -46,12 +56,16 @@ class _Gone(Exception):
     pass
 
 
+class _Slow(Exception):
+    pass
+
+
 def _log(severity: int, /, **fields: Any) -> None:
     logger.log(severity, json.dumps(fields, ensure_ascii=False))
 
 
 class WebhookApp:
-    """`POST /webhook` and `GET /healthz`, mountable in any ASGI server.
+    """`POST /webhook`, `GET /healthz` and `GET /metrics`, mountable in any ASGI server.
 
     A webhook is verified (unless `verifier` is None), parsed, and applied to its call by the
     `runner` in one store transaction; the answer goes out as soon as that transaction commits,
@@ -73,6 +87,8 @@ class WebhookApp:
         retention: float = 3600.0,
         idle_limit: float = 24 * 3600.0,
         cleanup_every: float = 60.0,
+        body_timeout: float = BODY_TIMEOUT,
+        metrics: Metrics | None = None,
         on_close: Callable[[], Awaitable[None]] | None = None,
     ) -> None:
         self.runner = runner
@@ -84,6 +100,8 @@ class WebhookApp:
         self._retention = retention
         self._idle_limit = idle_limit
         self._cleanup_every = cleanup_every
+        self._body_timeout = body_timeout
+        self.metrics = metrics or Metrics()
         self._on_close = on_close
         self._started = False
         self._cleaner: asyncio.Task[None] | None = None
@@ -111,7 +129,7 @@ class WebhookApp:
     async def cleanup(self) -> int:
         """Forget finished calls older than the retention time; returns how many."""
         now = self._clock()
-        removed = self.store.cleanup(now - self._retention, now - self._idle_limit)
+        removed = await self.store.cleanup(now - self._retention, now - self._idle_limit)
         if removed:
             _log(logging.INFO, event="cleanup", removed_calls=removed)
         return removed
@@ -144,8 +162,15 @@ class WebhookApp:
                 await _answer(send, 405, {"error": "use GET"}, [(b"allow", b"GET")])
                 return
             await self._health(send)
+        elif path == "/metrics":
+            if method != "GET":
+                await _answer(send, 405, {"error": "use GET"}, [(b"allow", b"GET")])
+                return
+            await self._metrics(send)
         else:
-            await _answer(send, 404, {"error": "not found: this server has /webhook and /healthz"})
+            await _answer(
+                send, 404, {"error": "not found: this server has /webhook, /healthz and /metrics"}
+            )
 
     async def _lifespan(self, receive: Receive, send: Send) -> None:
         while True:
@@ -164,11 +189,26 @@ class WebhookApp:
 
     async def _health(self, send: Send) -> None:
         try:
-            self.store.ping()
+            await self.store.ping()
         except StoreError as exc:
             await _answer(send, 503, {"status": "unavailable", "error": str(exc)})
             return
         await _answer(send, 200, {"status": "ok"})
+
+    async def _metrics(self, send: Send) -> None:
+        counts: Counts | None
+        try:
+            counts = await self.store.counts()
+        except StoreError:
+            counts = None
+        body = self.metrics.render(counts)
+        headers = [
+            (b"content-type", CONTENT_TYPE.encode("ascii")),
+            (b"content-length", str(len(body)).encode("ascii")),
+        ]
+        with contextlib.suppress(OSError):
+            await send({"type": "http.response.start", "status": 200, "headers": headers})
+            await send({"type": "http.response.body", "body": body})
 
     async def _read(self, scope: Scope, receive: Receive) -> bytes:
         declared = _header(scope, b"content-length")
@@ -176,14 +216,18 @@ class WebhookApp:
             raise _TooLarge
         body = bytearray()
         more = True
-        while more:
-            message = await receive()
-            if message["type"] == "http.disconnect":
-                raise _Gone
-            body += message.get("body", b"")
-            if len(body) > self._max_body:
-                raise _TooLarge
-            more = bool(message.get("more_body"))
+        try:
+            async with asyncio.timeout(self._body_timeout):
+                while more:
+                    message = await receive()
+                    if message["type"] == "http.disconnect":
+                        raise _Gone
+                    body += message.get("body", b"")
+                    if len(body) > self._max_body:
+                        raise _TooLarge
+                    more = bool(message.get("more_body"))
+        except TimeoutError:
+            raise _Slow from None
         return bytes(body)
 
     async def _webhook(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -200,6 +244,11 @@ class WebhookApp:
             return
         except _Gone:
             return
+        except _Slow:
+            await self._refuse(
+                send, 408, f"body not received within {self._body_timeout:g} s", started, True
+            )
+            return
         if self.verifier is not None:
             try:
                 self.verifier.verify(timestamp, signature, body, self._clock())
@@ -211,8 +260,16 @@ class WebhookApp:
         except MalformedWebhook as exc:
             await self._refuse(send, 400, str(exc), started)
             return
+        if hook.ignored_fields:
+            _log(
+                logging.WARNING,
+                event="webhook_fields_ignored",
+                call_control_id=hook.call_control_id,
+                event_type=hook.event.type,
+                fields=list(hook.ignored_fields),
+            )
         try:
-            handled: Handled = self.runner.handle(hook)
+            handled: Handled = await self.runner.handle(hook)
         except StoreError as exc:
             # Telnyx retries a 5xx, so the event is not lost while the store is unavailable.
             await self._refuse(send, 503, f"store unavailable: {exc}", started)
@@ -223,7 +280,17 @@ class WebhookApp:
             )
             await self._refuse(send, 500, f"internal error: {type(exc).__name__}", started)
             return
+        if handled.result == "unknown_call" and hook.event.type not in _NOT_LIVE:
+            try:
+                await self._hang_up_unknown(hook.call_control_id, hook.event.id)
+            except StoreError as exc:
+                # Telnyx retries a 5xx: the hangup is queued on a later delivery.
+                await self._refuse(send, 503, f"store unavailable: {exc}", started)
+                return
         await _answer(send, 200, {"result": handled.result})
+        elapsed = time.perf_counter() - started
+        self.metrics.webhooks.labels(handled.result).inc()
+        self.metrics.webhook_seconds.observe(elapsed)
         change = handled.change
         if change is not None and change.commands and handled.call_control_id is not None:
             self.sender.wake(handled.call_control_id)
@@ -237,7 +304,7 @@ class WebhookApp:
             call_control_id=hook.call_control_id,
             commands=len(change.commands) if change else 0,
             end=change.end_reason if change and change.status != "active" else None,
-            ms=round((time.perf_counter() - started) * 1000, 2),
+            ms=round(elapsed * 1000, 2),
         )
         for line in handled.logs:
             _log(
@@ -249,14 +316,33 @@ class WebhookApp:
                 text=line.text,
             )
 
-    async def _refuse(self, send: Send, status: int, reason: str, started: float) -> None:
-        await _answer(send, status, {"error": _PUBLIC_REASONS.get(status, reason)})
+    async def _hang_up_unknown(self, call_control_id: str | None, event_id: str | None) -> None:
+        # The store has no run for a call that is on the line (it was lost, or cleaned up too
+        # early): the caller would hear silence, so the call is hung up, through the outbox
+        # like any command. The command_id is the same for every delivery of this event.
+        if call_control_id is None:
+            return
+        seed = f"{call_control_id}/{event_id}"
+        command_id = "flowlang-unknown-" + hashlib.sha256(seed.encode()).hexdigest()[:24]
+        hangup = Outgoing(CALL_COMMAND, "hangup", {"command_id": command_id})
+        await self.store.abandon(call_control_id, "unknown call", self._clock(), hangup)
+        self.sender.wake(call_control_id)
+        _log(logging.WARNING, event="unknown_call_hung_up", call_control_id=call_control_id)
+
+    async def _refuse(
+        self, send: Send, status: int, reason: str, started: float, close: bool = False
+    ) -> None:
+        extra = [(b"connection", b"close")] if close else None
+        await _answer(send, status, {"error": _PUBLIC_REASONS.get(status, reason)}, extra)
+        elapsed = time.perf_counter() - started
+        self.metrics.webhooks.labels(str(status)).inc()
+        self.metrics.webhook_seconds.observe(elapsed)
         _log(
             logging.WARNING,
             event="webhook",
             status=status,
             reason=reason,
-            ms=round((time.perf_counter() - started) * 1000, 2),
+            ms=round(elapsed * 1000, 2),
         )
 
 
@@ -325,9 +411,16 @@ def create_app(
     max_body: int = MAX_BODY,
     cleanup_every: float = 60.0,
     interpreter: Callable[[Program], Runs] | None = None,
+    lease: float = 30.0,
+    poll_every: float = 1.0,
+    body_timeout: float = BODY_TIMEOUT,
+    command_id_memory: float = COMMAND_ID_MEMORY,
 ) -> WebhookApp:
     """The whole server for `program` (re-read from `flow_path` when that file changes), wired
-    to `store` and to Telnyx at `api_base`. The app owns the store from now on and closes it."""
+    to `store` and to Telnyx at `api_base`. The app owns the store from now on and closes it.
+
+    `policy` says how commands are retried through an outage, `lease` how long a worker holds
+    the outbox rows it claimed, `poll_every` how often it looks for rows nobody holds."""
     versions = FlowVersions(program, flow_path, store.load_flow)
     runner = (
         Runner(store, versions, clock)
@@ -340,9 +433,19 @@ def create_app(
 
     async def close() -> None:
         await client.aclose()
-        store.close()
+        await store.close()
 
-    sender = Sender(store, client, clock)
+    metrics = Metrics()
+    sender = Sender(
+        store,
+        client,
+        clock,
+        lease=lease,
+        poll_every=poll_every,
+        policy=policy,
+        command_id_memory=command_id_memory,
+        metrics=metrics,
+    )
     return WebhookApp(
         runner,
         store,
@@ -352,5 +455,7 @@ def create_app(
         max_body=max_body,
         retention=retention,
         cleanup_every=cleanup_every,
+        body_timeout=body_timeout,
+        metrics=metrics,
         on_close=close,
     )

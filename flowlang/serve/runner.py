@@ -45,6 +45,14 @@ def _interpreter(program: Program) -> Runs:
     return runs
 
 
+class _NeedFlow(Exception):
+    """Raised inside a step to roll it back: the call's flow version must be loaded first."""
+
+    def __init__(self, digest: str) -> None:
+        super().__init__(digest)
+        self.digest = digest
+
+
 @frozen
 class Handled:
     """What one webhook did: `result` (one of RESULTS), the call's change if any (its commands
@@ -59,8 +67,8 @@ class Handled:
 class Runner:
     """Applies webhooks to the calls in a store, running each call on its own flow version.
 
-    Synchronous: a transaction is a fraction of a millisecond, so the server runs it on its
-    event loop rather than paying a thread hand-off on every webhook.
+    The step (the interpreter's work) runs inside the store's transaction, wherever the store
+    runs it: on the store's thread for SQLite, on the event loop for PostgreSQL.
     """
 
     def __init__(
@@ -75,6 +83,8 @@ class Runner:
         self._clock = clock
         self._make = interpreter
         self._runs: dict[str, Runs] = {}
+        # Versions neither memory nor the store has: their calls end rather than wait.
+        self._missing: set[str] = set()
 
     def _runs_for(self, program: Program) -> Runs:
         runs = self._runs.get(program.digest)
@@ -82,7 +92,7 @@ class Runner:
             runs = self._runs[program.digest] = self._make(program)
         return runs
 
-    def handle(self, hook: Webhook) -> Handled:
+    async def handle(self, hook: Webhook) -> Handled:
         """Apply `hook` in one store transaction; a repeated event id changes nothing."""
         call_id = hook.call_control_id
         if hook.event.type not in CALL_EVENT_TYPES:
@@ -92,11 +102,22 @@ class Runner:
         verdict: list[Handled] = []
 
         def step(call: StoredCall | None) -> CallChange | None:
+            verdict.clear()
             handled = self._step(hook, call_id, call)
             verdict.append(handled)
             return handled.change
 
-        applied = self._store.apply(call_id, hook.event.id, step, self._clock())
+        while True:
+            try:
+                applied = await self._store.apply(call_id, hook.event.id, step, self._clock())
+            except _NeedFlow as need:
+                # The call runs a version this process has not seen (it started before a
+                # restart, or on another worker): read it from the store, outside the
+                # transaction, and apply the event again.
+                if await self._flows.load(need.digest) is None:
+                    self._missing.add(need.digest)
+                continue
+            break
         if applied.duplicate:
             return Handled("duplicate", call_id)
         return verdict[0]
@@ -114,6 +135,8 @@ class Runner:
         if call.status != "active":
             return Handled("call_over", call_id)
         version = self._flows.get(call.digest)
+        if version is None and call.digest not in self._missing:
+            raise _NeedFlow(call.digest)
         if version is None:
             end = End("error", f"flow version {call.digest[:12]} is no longer available")
             outcome = _failsafe(call.state, call.digest, hook.event, end)

@@ -1,36 +1,78 @@
-"""Sends the outbox's commands to Telnyx in the background, in order within each call."""
+"""Carries out the outbox in the background: claimed under a lease, in order within each call,
+retried with backoff through an outage, and a best-effort hangup when a call cannot go on."""
 
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import json
 import logging
-from collections.abc import Callable
+import os
+import random
+import socket
+from collections.abc import Awaitable, Callable
 from typing import Any, Protocol
 
-from flowlang.runtime.commands import MESSAGE
-from flowlang.serve.store.base import Store, StoreError
-from flowlang.serve.telnyx.client import SendResult
+from flowlang.serve.metrics import Metrics
+from flowlang.serve.store.base import (
+    CALL_COMMAND,
+    TEXT_MESSAGE,
+    OutboxItem,
+    Outgoing,
+    Store,
+    StoreError,
+)
+from flowlang.serve.telnyx.client import RetryPolicy, SendResult, log_retry
 
 logger = logging.getLogger("flowlang.serve.app")
+
+# Telnyx remembers a command_id for about a minute (docs/serve.md): within that time a command
+# sent again is recognised and not carried out twice; after it, it would be. The margin keeps
+# clear of the edge.
+COMMAND_ID_MEMORY = 55.0
+
+# Telnyx's codes for "this call is over": nothing more can be done on it, not even a hangup.
+CALL_GONE_CODES = frozenset({"90018"})
+
+# Actions whose repetition is harmless, so a doubtful one is re-sent whatever its age.
+IDEMPOTENT = frozenset({"hangup"})
+
+# Carries out one outbox row of a kind; returns how the try went.
+Handler = Callable[[OutboxItem], Awaitable[SendResult]]
 
 
 class Client(Protocol):
     """What the sender needs from the Telnyx client."""
 
-    async def send(self, call_control_id: str, action: str, body: dict[str, Any]) -> SendResult:
-        ...
+    async def attempt(
+        self, call_control_id: str, action: str, body: dict[str, Any], attempt: int = 1
+    ) -> SendResult: ...
 
-    async def send_message(self, body: dict[str, Any]) -> SendResult: ...
+    def pause(self, result: SendResult, draw: float = 1.0) -> float: ...
+
+    async def send_message(self, body: dict[str, Any], attempt: int = 1) -> SendResult: ...
+
+
+def worker_name() -> str:
+    """This process's name in leases: host, process id and a random part (pids are reused)."""
+    return f"{socket.gethostname()}:{os.getpid()}:{random.getrandbits(32):08x}"
 
 
 class Sender:
-    """One drain task per call with unsent commands; a call's commands go one after the other.
+    """One drain task per call with rows to carry out; a call's rows go one after the other.
 
     A webhook only `wake`s the sender after its transaction committed, so its answer never waits
-    on Telnyx. A command Telnyx refuses (a 4xx such as 90018, call already ended) or that cannot
-    be delivered after the client's retries stops that call's run: it is marked failed and its
-    other unsent commands are dropped, so the store never holds a run that cannot go on.
+    on Telnyx. Rows are claimed from the store under a lease of `lease` seconds, so that with
+    many workers each row is carried out by one; every `poll_every` seconds the sender also
+    claims rows nobody holds (left by a worker that died, or due for another try).
+
+    A transient failure (5xx, 429, a timeout) puts the row back with a pause that grows
+    exponentially, with jitter and at least Telnyx's Retry-After; the call's other webhooks go on
+    being applied meanwhile. A row still failing `policy.give_up_after` seconds after it was
+    queued, a refusal (a 4xx), or a row that may already have reached Telnyx longer ago than
+    Telnyx remembers its command_id, stops the call's run: its other rows are dropped and a
+    hangup is queued, so no caller is left on a silent line (unless Telnyx said the call is
+    over, or the hangup itself is what failed).
     """
 
     def __init__(
@@ -38,19 +80,50 @@ class Sender:
         store: Store,
         client: Client,
         clock: Callable[[], float],
+        *,
         flush_delay: float = 0.05,
+        lease: float = 30.0,
+        poll_every: float = 1.0,
+        policy: RetryPolicy | None = None,
+        command_id_memory: float = COMMAND_ID_MEMORY,
+        metrics: Metrics | None = None,
+        worker: str | None = None,
+        handlers: dict[str, Handler] | None = None,
     ) -> None:
         self._store = store
         self._client = client
         self._clock = clock
+        self._lease = lease
+        self._poll_every = poll_every
+        self._policy = policy or RetryPolicy()
+        self._memory = command_id_memory
+        self._metrics = metrics
+        self.worker = worker or worker_name()
+        self._handlers: dict[str, Handler] = {
+            CALL_COMMAND: self._call_command,
+            TEXT_MESSAGE: self._text_message,
+        }
+        self._handlers.update(handlers or {})
         self._tasks: dict[str, asyncio.Task[None]] = {}
         self._again: set[str] = set()
-        # Commands delivered but not yet recorded as sent. They are written together, a moment
-        # later, in one transaction for every call: one write per command was most of the
+        self._handoff: dict[str, list[OutboxItem]] = {}
+        self._timers: set[asyncio.TimerHandle] = set()
+        self._poller: asyncio.Task[None] | None = None
+        # Rows carried out but not yet recorded as done, by call. They are written together, a
+        # moment later, in one transaction for every call: one write per row was most of the
         # sender's cost. A crash in that moment only means a resend, which command_id absorbs.
-        self._delivered: set[int] = set()
+        self._delivered: dict[str, set[int]] = {}
         self._flush_delay = flush_delay
         self._flush_handle: asyncio.TimerHandle | None = None
+        self._flushes: set[asyncio.Task[None]] = set()
+        # Rows this worker claimed and has not finished with, and when each one's current try
+        # started (None: not being tried): given back on an orderly close, so a restart need
+        # not wait for the lease.
+        self._held: dict[int, tuple[str, float | None]] = {}
+
+    def register(self, kind: str, handler: Handler) -> None:
+        """Have `handler` carry out the outbox rows of `kind`."""
+        self._handlers[kind] = handler
 
     @property
     def busy(self) -> int:
@@ -58,145 +131,279 @@ class Sender:
         return len(self._tasks)
 
     def wake(self, call_control_id: str) -> None:
-        """Make sure the call's unsent commands get sent (a drain task runs or re-checks)."""
+        """Make sure the call's waiting rows get carried out (a drain task runs or re-checks)."""
         if call_control_id in self._tasks:
             self._again.add(call_control_id)
             return
-        task = asyncio.get_running_loop().create_task(self._drain(call_control_id))
+        self._start(call_control_id, None)
+
+    def _start(self, call_control_id: str, items: list[OutboxItem] | None) -> None:
+        task = asyncio.get_running_loop().create_task(self._drain(call_control_id, items))
         self._tasks[call_control_id] = task
 
     async def resume(self) -> int:
-        """Wake every call with unsent commands (after a restart); returns how many."""
-        calls = self._store.pending_calls()
-        for call_control_id in calls:
-            self.wake(call_control_id)
-        return len(calls)
+        """Claim what is waiting (left by an earlier process, or by a worker that died), start
+        the periodic claim; returns how many calls had rows waiting."""
+        found = await self._poll()
+        if self._poller is None:
+            self._poller = asyncio.get_running_loop().create_task(self._poll_forever())
+        return found
+
+    async def _claim(self, call_control_id: str | None = None) -> list[OutboxItem]:
+        items = await self._store.claim(self.worker, self._clock(), self._lease, call_control_id)
+        for item in items:
+            self._held[item.id] = (item.call_control_id, None)
+        return items
+
+    async def _poll(self) -> int:
+        items = await self._claim()
+        by_call: dict[str, list[OutboxItem]] = {}
+        for item in items:
+            by_call.setdefault(item.call_control_id, []).append(item)
+        for call_control_id, claimed in by_call.items():
+            if call_control_id in self._tasks:
+                self._handoff.setdefault(call_control_id, []).extend(claimed)
+                self._again.add(call_control_id)
+            else:
+                self._start(call_control_id, claimed)
+        return len(by_call)
+
+    async def _poll_forever(self) -> None:
+        while True:
+            await asyncio.sleep(self._poll_every)
+            try:
+                await self._poll()
+            except StoreError as exc:
+                _log(logging.ERROR, event="sender_error", error=str(exc))
 
     async def idle(self) -> None:
-        """Wait until no call has commands being sent (for tests and orderly shutdown)."""
-        while self._tasks:
-            await asyncio.gather(*self._tasks.values(), return_exceptions=True)
-        self.flush()
+        """Wait until no call has rows being carried out or waiting for a retry here (for tests
+        and orderly shutdown)."""
+        while True:
+            if self._tasks:
+                await asyncio.gather(*self._tasks.values(), return_exceptions=True)
+            elif self._timers:
+                await asyncio.sleep(0.005)
+            else:
+                break
+        await self.flush()
 
     async def close(self) -> None:
-        """Stop sending; what is unsent stays in the outbox for the next start."""
+        """Stop; what is not carried out stays in the outbox for the next start (or another
+        worker, once the lease runs out)."""
+        for timer in self._timers:
+            timer.cancel()
+        self._timers.clear()
         tasks = list(self._tasks.values())
+        if self._poller is not None:
+            tasks.append(self._poller)
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
-        self._flush_later()
-
-    def flush(self) -> None:
-        """Record every delivered command as sent now."""
         if self._flush_handle is not None:
             self._flush_handle.cancel()
             self._flush_handle = None
-        delivered, self._delivered = self._delivered, set()
-        self._store.mark_sent(delivered)
+        await asyncio.gather(*self._flushes, return_exceptions=True)
+        try:
+            await self.flush()
+            held, self._held = self._held, {}
+            for item_id, (_, tried) in held.items():
+                if tried is not None:
+                    # Cut off mid-try: Telnyx may have it.
+                    await self._store.release([item_id], 0.0, doubt=tried, tried=False)
+            await self._store.release_worker(self.worker)
+        except StoreError as exc:
+            _log(logging.ERROR, event="sender_error", error=str(exc))
 
-    def _delivered_one(self, item_id: int) -> None:
-        self._delivered.add(item_id)
+    async def flush(self) -> None:
+        """Record every row carried out as done now."""
+        if self._flush_handle is not None:
+            self._flush_handle.cancel()
+            self._flush_handle = None
+        delivered, self._delivered = self._delivered, {}
+        ids = [i for items in delivered.values() for i in items]
+        try:
+            await self._store.done(ids)
+        except BaseException:
+            # Not recorded: kept, so the next flush tries again rather than re-sending them.
+            for call, items in delivered.items():
+                self._delivered.setdefault(call, set()).update(items)
+            raise
+
+    def _delivered_one(self, item: OutboxItem) -> None:
+        self._held.pop(item.id, None)
+        self._delivered.setdefault(item.call_control_id, set()).add(item.id)
         if self._flush_handle is None:
             loop = asyncio.get_running_loop()
             self._flush_handle = loop.call_later(self._flush_delay, self._flush_later)
 
     def _flush_later(self) -> None:
         self._flush_handle = None
-        try:
-            self.flush()
-        except StoreError as exc:
-            logger.error(json.dumps({"event": "sender_error", "error": str(exc)}))
+        task = asyncio.get_running_loop().create_task(self._flush_logged())
+        self._flushes.add(task)
+        task.add_done_callback(self._flushes.discard)
 
-    async def _drain(self, call_control_id: str) -> None:
+    async def _flush_logged(self) -> None:
+        try:
+            await self.flush()
+        except StoreError as exc:
+            _log(logging.ERROR, event="sender_error", error=str(exc))
+
+    def _wake_later(self, call_control_id: str, delay: float) -> None:
+        def fire() -> None:
+            self._timers.discard(handle)
+            self.wake(call_control_id)
+
+        handle = asyncio.get_running_loop().call_later(delay, fire)
+        self._timers.add(handle)
+
+    async def _drain(self, call_control_id: str, items: list[OutboxItem] | None) -> None:
         try:
             while True:
                 self._again.discard(call_control_id)
-                items = [
-                    i for i in self._store.unsent(call_control_id) if i.id not in self._delivered
-                ]
+                if items is None:
+                    items = self._handoff.pop(call_control_id, None)
+                if items is None:
+                    if call_control_id in self._delivered:
+                        # Rows of this call carried out but not yet recorded still hold their
+                        # lease, which would keep the rows behind them from being claimed.
+                        await self.flush()
+                    items = await self._claim(call_control_id)
                 if not items:
                     if call_control_id in self._again:
+                        items = None
                         continue
                     return
-                for item in items:
-                    if item.action == MESSAGE:
-                        # A text message refused by Telnyx is logged with its error; the flow
-                        # does not wait for messages, so the call's run goes on regardless.
-                        sent = await self._client.send_message(item.body)
-                        _log_message(call_control_id, item.body, sent)
-                        self._delivered_one(item.id)
-                        continue
-                    result = await self._client.send(call_control_id, item.action, item.body)
-                    _log_command(call_control_id, item.action, item.body, result)
-                    if result.ok:
-                        self._delivered_one(item.id)
-                        continue
-                    self._stop(call_control_id, _reason(item.action, result))
+                await self._carry_out(call_control_id, items)
+                items = None
+                if call_control_id not in self._again:
                     return
         except asyncio.CancelledError:
             raise
         except Exception as exc:  # noqa: BLE001 - one call's failure must not stop the sender
-            logger.error(
-                json.dumps(
-                    {
-                        "event": "sender_error",
-                        "call_control_id": call_control_id,
-                        "error": f"{type(exc).__name__}: {exc}",
-                    }
-                )
+            _log(
+                logging.ERROR,
+                event="sender_error",
+                call_control_id=call_control_id,
+                error=f"{type(exc).__name__}: {exc}",
             )
         finally:
             self._tasks.pop(call_control_id, None)
             self._again.discard(call_control_id)
+            left = self._handoff.pop(call_control_id, None)
+            if left:
+                self._start(call_control_id, left)
 
-    def _stop(self, call_control_id: str, reason: str) -> None:
-        self.flush()
-        dropped = self._store.abandon(call_control_id, reason, self._clock())
-        logger.warning(
-            json.dumps(
-                {
-                    "event": "run_stopped",
-                    "call_control_id": call_control_id,
-                    "reason": reason,
-                    "dropped_commands": dropped,
-                }
+    async def _carry_out(self, call_control_id: str, items: list[OutboxItem]) -> None:
+        policy = self._policy
+        for n, item in enumerate(items):
+            started = self._clock()
+            if (
+                item.doubt is not None
+                and started - item.doubt > self._memory
+                and item.action not in IDEMPOTENT
+            ):
+                age = round(started - item.doubt)
+                await self._stop(
+                    item,
+                    f"{item.action} may have reached Telnyx {age} s ago, longer than Telnyx"
+                    " remembers its command_id, so it is not sent again",
+                )
+                return
+            handler = self._handlers.get(item.kind)
+            if handler is None:
+                await self._stop(item, f"nothing here carries out outbox rows of kind {item.kind}")
+                return
+            self._held[item.id] = (call_control_id, started)
+            result = await handler(item)
+            self._held[item.id] = (call_control_id, None)
+            if self._metrics is not None:
+                outcome = {"gave_up": "failed"}.get(result.status, result.status)
+                self._metrics.commands.labels(item.action, outcome).inc()
+            _log_command(item, result)
+            if result.ok:
+                self._delivered_one(item)
+                continue
+            if result.status == "rejected" and item.kind != CALL_COMMAND:
+                # A refused row of another kind (a text message) is logged above with
+                # Telnyx's error; the run does not wait for it, so it goes on.
+                self._delivered_one(item)
+                continue
+            if result.status == "rejected":
+                gone = result.error_code in CALL_GONE_CODES
+                await self._stop(item, _reason(item.action, result), hang_up=not gone)
+                return
+            wait = self._client.pause(result, random.random())
+            if self._clock() + wait - item.created > policy.give_up_after:
+                await self._stop(
+                    item,
+                    f"Telnyx could not be reached for {item.action} in"
+                    f" {round(self._clock() - item.created)} s ({result.attempts} attempts)",
+                )
+                return
+            if self._metrics is not None:
+                self._metrics.retries.labels(item.action).inc()
+            log_retry(call_control_id, item.action, item.body, result, wait)
+            await self._store.release(
+                [item.id], self._clock() + wait, doubt=started if result.doubtful else None
             )
+            rest = [i.id for i in items[n + 1 :]]
+            await self._store.release(rest, 0.0, tried=False)
+            for item_id in (item.id, *rest):
+                self._held.pop(item_id, None)
+            self._wake_later(call_control_id, wait)
+            return
+
+    async def _call_command(self, item: OutboxItem) -> SendResult:
+        return await self._client.attempt(
+            item.call_control_id, item.action, item.body, item.attempts + 1
         )
+
+    async def _text_message(self, item: OutboxItem) -> SendResult:
+        return await self._client.send_message(item.body, item.attempts + 1)
+
+    async def _stop(self, item: OutboxItem, reason: str, hang_up: bool = True) -> None:
+        call_control_id = item.call_control_id
+        await self.flush()
+        last = None
+        if hang_up and not (item.kind == CALL_COMMAND and item.action == "hangup"):
+            seed = f"{call_control_id}/{item.id}"
+            command_id = "flowlang-stop-" + hashlib.sha256(seed.encode()).hexdigest()[:24]
+            last = Outgoing(CALL_COMMAND, "hangup", {"command_id": command_id})
+        dropped = await self._store.abandon(call_control_id, reason, self._clock(), last)
+        for item_id in [i for i, (call, _) in self._held.items() if call == call_control_id]:
+            del self._held[item_id]
+        if self._metrics is not None:
+            self._metrics.runs_stopped.inc()
+        _log(
+            logging.WARNING,
+            event="run_stopped",
+            call_control_id=call_control_id,
+            reason=reason,
+            dropped_commands=dropped,
+            hangup=last is not None,
+        )
+        if last is not None:
+            self._again.add(call_control_id)
+
+
+def _log(severity: int, /, **fields: Any) -> None:
+    logger.log(severity, json.dumps(fields, ensure_ascii=False))
 
 
 def _reason(action: str, result: SendResult) -> str:
-    if result.status == "rejected":
-        code = f" {result.error_code}" if result.error_code else ""
-        detail = f": {result.detail}" if result.detail else ""
-        return f"Telnyx refused {action} (HTTP {result.http_status}{code}){detail}"
-    return f"Telnyx could not be reached for {action} after {result.attempts} attempts"
+    code = f" {result.error_code}" if result.error_code else ""
+    detail = f": {result.detail}" if result.detail else ""
+    return f"Telnyx refused {action} (HTTP {result.http_status}{code}){detail}"
 
 
-def _log_message(call_control_id: str, body: dict[str, Any], result: SendResult) -> None:
+def _log_command(item: OutboxItem, result: SendResult) -> None:
     line: dict[str, Any] = {
-        "event": "message",
-        "call_control_id": call_control_id,
-        "to": body.get("to"),
-        "result": result.status,
-        "attempts": result.attempts,
-        "http_status": result.http_status,
-    }
-    if result.ok and result.data is not None:
-        line["message_id"] = result.data.get("id")
-    if not result.ok:
-        line["error_code"] = result.error_code
-        line["detail"] = result.detail
-    logger.log(logging.INFO if result.ok else logging.WARNING, json.dumps(line))
-
-
-def _log_command(
-    call_control_id: str, action: str, body: dict[str, Any], result: SendResult
-) -> None:
-    line = {
         "event": "command",
-        "call_control_id": call_control_id,
-        "action": action,
-        "command_id": body.get("command_id"),
+        "call_control_id": item.call_control_id,
+        "kind": item.kind,
+        "action": item.action,
+        "command_id": item.body.get("command_id"),
         "result": result.status,
         "attempts": result.attempts,
         "http_status": result.http_status,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import os
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 from flowlang.errors import FlowError
@@ -15,7 +15,7 @@ from flowlang.source import Source
 logger = logging.getLogger("flowlang.serve.app")
 
 Compile = Callable[[Source], Program]
-LoadSaved = Callable[[str], "tuple[str, str] | None"]
+LoadSaved = Callable[[str], Awaitable["tuple[str, str] | None"]]
 
 
 def _compile_source(source: Source) -> Program:
@@ -95,11 +95,15 @@ class FlowVersions:
         self._by_digest[program.digest] = program
 
     def get(self, digest: str) -> Program | None:
+        """The version named `digest` if it is in memory (see `load` for the store's copy)."""
+        return self._by_digest.get(digest)
+
+    async def load(self, digest: str) -> Program | None:
         """The version named `digest`, or None when neither memory nor the store has it."""
         program = self._by_digest.get(digest)
         if program is not None or self._load_saved is None:
             return program
-        saved = self._load_saved(digest)
+        saved = await self._load_saved(digest)
         if saved is None:
             return None
         try:

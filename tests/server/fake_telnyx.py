@@ -189,7 +189,13 @@ class FakeTelnyx:
         self.message_faults: deque[str] = deque()
         self.invalid: list[str] = []
         self.requests = 0
+        self.actions: list[tuple[str, str]] = []  # (call_control_id, action) of every request
+        # Phases of an outage, (until, fault) in time.monotonic(): while one lasts every command
+        # is answered with its fault ("500", "429") or, for "timeout", not answered until
+        # `slow_answer` seconds have passed; in no case is the command carried out.
+        self.outage: list[tuple[float, str]] = []
         self.fault_hits: list[str] = []
+        self.refuse_actions: set[str] = set()  # actions answered 500 for as long as they are here
         self.deliveries: list[str] = []  # the event id of every webhook posted (repeats too)
         self.stopped = False
         self.lock = threading.Lock()
@@ -276,9 +282,19 @@ class FakeTelnyx:
     def command(self, call_control_id: str, action: str, raw: bytes, auth: str) -> tuple[int, Any]:
         with self.lock:
             self.requests += 1
+            self.actions.append((call_control_id, action))
             fault = self.faults.popleft() if self.faults else None
             if fault:
                 self.fault_hits.append(fault)
+            now = time.monotonic()
+            down = next((f for until, f in self.outage if now < until), None)
+        if down == "timeout":
+            time.sleep(self.slow_answer)
+            return 504, {"errors": [{"code": "10007", "title": "Gateway timeout"}]}
+        if down is not None:
+            fault = down
+        if action in self.refuse_actions:
+            fault = "500"
         if auth != f"Bearer {self.api_key}":
             return 401, {"errors": [{"code": "10009", "title": "Authentication failed"}]}
         if fault == "429":

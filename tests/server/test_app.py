@@ -154,7 +154,7 @@ def test_simultaneous_deliveries_of_one_event_advance_the_call_once() -> None:
 
 IGNORED = [
     ("unknown-event-type", envelope("call.something_new", direction="incoming"), "unknown_event"),
-    ("unknown-call", envelope("call.answered", call="nobody"), "unknown_call"),
+    ("unknown-call-hung-up", envelope("call.hangup", call="nobody"), "unknown_call"),
     ("outgoing-call", envelope("call.initiated", direction="outgoing"), "unknown_call"),
     ("no-call-id", json.dumps({"data": {"event_type": "call.hangup"}}).encode(), "no_call"),
 ]
@@ -167,6 +167,21 @@ def test_events_that_concern_no_run_are_acknowledged_and_ignored(body: bytes, re
         assert response.status_code == 200 and response.json() == {"result": result}
         await h.app.sender.idle()
         assert h.telnyx.requests == []
+
+    run(test)
+
+
+def test_a_call_the_store_does_not_know_is_hung_up_not_left_in_silence() -> None:
+    async def test(h: Harness) -> None:
+        lost = envelope("call.speak.ended", call="lost", event_id="e7")
+        for _ in range(2):
+            response = await h.post(lost)
+            assert response.status_code == 200 and response.json() == {"result": "unknown_call"}
+        await h.app.sender.idle()
+        # Once per delivery, with one command_id, so Telnyx carries it out once.
+        assert h.telnyx.actions == ["hangup", "hangup"]
+        assert len({body["command_id"] for _, body in h.telnyx.requests}) == 1
+        assert (await h.app.store.counts()).outbox_depth == 0
 
     run(test)
 
@@ -263,7 +278,7 @@ def test_health_and_routes() -> None:
         assert (await h.http.get("/healthz")).status_code == 200
         assert (await h.http.get("/webhook")).status_code == 405
         assert (await h.http.get("/nope")).status_code == 404
-        h.app.store.close()
+        await h.app.store.close()
         response = await h.http.get("/healthz")
         assert response.status_code == 503 and response.json()["status"] == "unavailable"
 
@@ -301,7 +316,7 @@ def test_a_refused_command_stops_the_run_cleanly(caplog: pytest.LogCaptureFixtur
         await h.app.sender.idle()
         response = await h.post(envelope("call.speak.ended", event_id="e3"))
         assert response.json() == {"result": "call_over"}
-        assert h.app.store.pending_calls() == []
+        assert (await h.app.store.counts()).outbox_depth == 0
 
     with caplog.at_level(logging.INFO, logger="flowlang"):
         run(test, Telnyx(refuse))
@@ -382,7 +397,7 @@ def test_finished_calls_are_cleaned_up_after_the_retention_time(tmp_path: Path) 
 def test_a_store_that_fails_mid_webhook_is_a_503_so_telnyx_retries() -> None:
     async def test(h: Harness) -> None:
         await h.post(INCOMING)
-        h.app.store.close()
+        await h.app.store.close()
         response = await h.post(envelope("call.answered", event_id="e2"))
         assert response.status_code == 503
 
@@ -443,13 +458,13 @@ def test_commands_waiting_when_the_caller_hangs_up_are_dropped() -> None:
         while not h.telnyx.requests:  # the answer is on its way, and Telnyx is slow
             await asyncio.sleep(0.001)
         await h.post(envelope("call.answered", event_id="e2"))
-        assert [i.action for i in h.app.store.unsent("call-1")] == ["answer", "speak"]
+        assert [i.action for i in await h.app.store.unsent("call-1")] == ["answer", "speak"]
         assert (await h.post(envelope("call.hangup", event_id="e3"))).json() == {
             "result": "stepped"
         }
         release.set()
         await h.app.sender.idle()
         assert h.telnyx.actions == ["answer"]
-        assert h.app.store.pending_calls() == []
+        assert (await h.app.store.counts()).outbox_depth == 0
 
     run(test, Telnyx(slow))

@@ -10,8 +10,11 @@ from flowlang.serve.telnyx import client, signature, webhooks
 def test_store_exports() -> None:
     assert sorted(flowlang.serve.store.__all__) == [
         "Applied",
+        "CALL_COMMAND",
         "CallChange",
+        "Counts",
         "OutboxItem",
+        "Outgoing",
         "Store",
         "StoreError",
         "StoredCall",

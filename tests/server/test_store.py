@@ -1,14 +1,19 @@
-"""The SQLite store: dedupe, one transaction per event, ordered outbox, cleanup, URLs."""
+"""The store contract, run against SQLite and PostgreSQL alike: dedupe, one transaction per
+event, ordered outbox claimed under leases, cleanup; then what is particular to each."""
 
 from __future__ import annotations
 
-import threading
+import asyncio
+import os
+import sqlite3
+from collections.abc import Awaitable, Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from flowlang.runtime.commands import Command
-from flowlang.serve.store import CallChange, StoredCall, StoreError, open_store
+from flowlang.serve.store import CallChange, Outgoing, Store, StoredCall, StoreError, open_store
 from flowlang.serve.store.sqlite import SQLiteStore
 
 SOURCE = ("main.flow", "main:\n    answer\n")
@@ -29,122 +34,260 @@ def bump(call: StoredCall | None) -> CallChange | None:
     return CallChange(call.digest, {"n": n}, "active", commands=(Command("speak", {"n": n}),))
 
 
-@pytest.fixture
-def store(tmp_path: Path) -> SQLiteStore:
-    s = SQLiteStore(str(tmp_path / "calls.db"))
-    yield s
-    s.close()
+def run(url: str, test: Callable[[Store], Awaitable[Any]]) -> Any:
+    async def go() -> Any:
+        store = open_store(url)
+        try:
+            return await test(store)
+        finally:
+            await store.close()
+
+    return asyncio.run(go())
 
 
-def test_a_new_call_is_saved_with_its_flow_and_commands(store: SQLiteStore) -> None:
-    applied = store.apply("c1", "e1", start(), now=10.0)
-    assert not applied.duplicate and applied.change is not None
-    assert store.load_flow("d1") == SOURCE
-    (item,) = store.unsent("c1")
-    assert (item.action, item.body) == ("answer", {"command_id": "a"})
-
-
-def test_a_seen_event_id_changes_nothing(store: SQLiteStore) -> None:
-    store.apply("c1", "e1", start(), now=10.0)
-    store.apply("c1", "e2", bump, now=11.0)
-    again = store.apply("c1", "e2", bump, now=12.0)
-    assert again.duplicate and again.change is None
+async def peek(store: Store, call: str) -> StoredCall | None:
     seen: list[StoredCall | None] = []
-    store.apply("c1", None, lambda c: seen.append(c) or None, now=13.0)
-    assert seen[0] is not None and seen[0].state == {"n": 1}
+    await store.apply(call, None, lambda c: seen.append(c) or None, now=0.0)
+    return seen[0]
 
 
-def test_an_event_for_an_unknown_call_leaves_no_trace(store: SQLiteStore) -> None:
-    assert store.apply("ghost", "e9", lambda c: None, now=1.0).change is None
-    store.apply("ghost", "e9", start(), now=2.0)
-    assert len(store.unsent("ghost")) == 1
+def test_a_new_call_is_saved_with_its_flow_and_commands(store_url: str) -> None:
+    async def test(store: Store) -> None:
+        applied = await store.apply("c1", "e1", start(), now=10.0)
+        assert not applied.duplicate and applied.change is not None
+        assert await store.load_flow("d1") == SOURCE
+        (item,) = await store.unsent("c1")
+        assert (item.kind, item.action, item.body) == ("call", "answer", {"command_id": "a"})
+        assert item.created == 10.0 and item.attempts == 0 and item.doubt is None
+
+    run(store_url, test)
 
 
-def test_the_outbox_keeps_each_calls_order(store: SQLiteStore) -> None:
-    store.apply("a", "ea", start((Command("answer", {"i": 1}), Command("speak", {"i": 2}))), 1.0)
-    store.apply("b", "eb", start((Command("answer", {"i": 3}),)), 2.0)
-    assert store.pending_calls() == ["a", "b"]
-    items = store.unsent("a")
-    assert [item.body["i"] for item in items] == [1, 2]
-    store.mark_sent([items[0].id])
-    assert [item.body["i"] for item in store.unsent("a")] == [2]
-    store.mark_sent([items[1].id])
-    assert store.unsent("a") == []
-    assert store.pending_calls() == ["b"]
+def test_a_seen_event_id_changes_nothing(store_url: str) -> None:
+    async def test(store: Store) -> None:
+        await store.apply("c1", "e1", start(), now=10.0)
+        await store.apply("c1", "e2", bump, now=11.0)
+        again = await store.apply("c1", "e2", bump, now=12.0)
+        assert again.duplicate and again.change is None
+        call = await peek(store, "c1")
+        assert call is not None and call.state == {"n": 1}
+
+    run(store_url, test)
 
 
-def test_a_step_that_raises_rolls_everything_back(store: SQLiteStore) -> None:
-    store.apply("c1", "e1", start(), now=1.0)
+def test_an_event_for_an_unknown_call_leaves_no_trace(store_url: str) -> None:
+    async def test(store: Store) -> None:
+        assert (await store.apply("ghost", "e9", lambda c: None, now=1.0)).change is None
+        await store.apply("ghost", "e9", start(), now=2.0)
+        assert len(await store.unsent("ghost")) == 1
 
+    run(store_url, test)
+
+
+def test_rows_of_any_kind_are_queued_in_order(store_url: str) -> None:
+    commands = (
+        Command("answer", {"i": 1}),
+        Outgoing("fetch", "GET", {"url": "https://example.test/"}),
+        Command("speak", {"i": 2}),
+    )
+
+    async def test(store: Store) -> None:
+        await store.apply("c1", "e1", start(commands), 1.0)
+        items = await store.unsent("c1")
+        assert [(i.kind, i.action) for i in items] == [
+            ("call", "answer"),
+            ("fetch", "GET"),
+            ("call", "speak"),
+        ]
+
+    run(store_url, test)
+
+
+def test_a_claim_takes_each_calls_rows_in_order_and_only_once(store_url: str) -> None:
+    async def test(store: Store) -> None:
+        await store.apply(
+            "a", "ea", start((Command("answer", {"i": 1}), Command("speak", {"i": 2}))), 1.0
+        )
+        await store.apply("b", "eb", start((Command("answer", {"i": 3}),)), 2.0)
+        claimed = await store.claim("w1", now=5.0, lease=30.0)
+        assert [(i.call_control_id, i.body["i"]) for i in claimed] == [("a", 1), ("a", 2), ("b", 3)]
+        # Held by w1's lease: nobody else gets them, not even for one call by name.
+        assert await store.claim("w2", now=6.0, lease=30.0) == []
+        assert await store.claim("w2", now=6.0, lease=30.0, call_control_id="a") == []
+        await store.done([claimed[0].id])
+        assert [i.body["i"] for i in await store.unsent("a")] == [2]
+        await store.done([claimed[1].id, claimed[2].id])
+        assert await store.unsent("a") == [] and await store.unsent("b") == []
+        assert await store.claim("w2", now=7.0, lease=30.0) == []
+
+    run(store_url, test)
+
+
+def test_rows_queued_behind_a_held_row_wait_for_it(store_url: str) -> None:
+    async def test(store: Store) -> None:
+        await store.apply("c1", "e1", start(), 1.0)
+        (first,) = await store.claim("w1", now=2.0, lease=30.0, call_control_id="c1")
+        await store.apply("c1", "e2", bump, 3.0)
+        # The new speak must not overtake the answer that w1 is still sending.
+        assert await store.claim("w2", now=4.0, lease=30.0) == []
+        await store.done([first.id])
+        (second,) = await store.claim("w2", now=5.0, lease=30.0)
+        assert second.action == "speak"
+
+    run(store_url, test)
+
+
+def test_a_dead_workers_rows_are_taken_over_after_the_lease_with_doubt(store_url: str) -> None:
+    async def test(store: Store) -> None:
+        await store.apply("c1", "e1", start(), 1.0)
+        (held,) = await store.claim("w1", now=2.0, lease=10.0)
+        assert held.doubt is None
+        assert await store.claim("w2", now=11.0, lease=10.0) == []
+        (taken,) = await store.claim("w2", now=12.5, lease=10.0)
+        assert taken.id == held.id
+        # w1 may have sent it just before it died: from the time w1 claimed it.
+        assert taken.doubt == 2.0
+
+    run(store_url, test)
+
+
+def test_a_released_row_waits_its_turn_and_counts_its_attempts(store_url: str) -> None:
+    async def test(store: Store) -> None:
+        await store.apply("c1", "e1", start((Command("answer", {}), Command("speak", {}))), 1.0)
+        first, second = await store.claim("w1", now=2.0, lease=30.0)
+        await store.release([first.id], not_before=10.0, doubt=2.5)
+        await store.release([second.id], not_before=0.0, tried=False)
+        assert await store.claim("w2", now=9.0, lease=30.0) == []
+        again = await store.claim("w2", now=10.0, lease=30.0)
+        assert [(i.action, i.attempts, i.doubt) for i in again] == [
+            ("answer", 1, 2.5),
+            ("speak", 0, None),
+        ]
+
+    run(store_url, test)
+
+
+def test_a_step_that_raises_rolls_everything_back(store_url: str) -> None:
     def boom(call: StoredCall | None) -> CallChange | None:
         raise RuntimeError("interpreter bug")
 
-    with pytest.raises(RuntimeError):
-        store.apply("c1", "e2", boom, now=2.0)
-    assert store.apply("c1", "e2", bump, now=3.0).change is not None
+    async def test(store: Store) -> None:
+        await store.apply("c1", "e1", start(), now=1.0)
+        with pytest.raises(RuntimeError):
+            await store.apply("c1", "e2", boom, now=2.0)
+        assert (await store.apply("c1", "e2", bump, now=3.0)).change is not None
+
+    run(store_url, test)
 
 
-def test_abandon_stops_the_run_and_drops_unsent_commands(store: SQLiteStore) -> None:
-    store.apply("c1", "e1", start((Command("answer", {}), Command("speak", {}))), 1.0)
-    assert store.abandon("c1", "telnyx 90018", now=2.0) == 2
-    assert store.unsent("c1") == []
-    seen: list[StoredCall | None] = []
-    store.apply("c1", None, lambda c: seen.append(c) or None, now=3.0)
-    assert seen[0] is not None and seen[0].status == "failed"
+def test_abandon_stops_the_run_drops_rows_and_queues_the_last_one(store_url: str) -> None:
+    async def test(store: Store) -> None:
+        await store.apply("c1", "e1", start((Command("answer", {}), Command("speak", {}))), 1.0)
+        hangup = Outgoing("call", "hangup", {"command_id": "stop"})
+        assert await store.abandon("c1", "telnyx 90018", 2.0, hangup) == 2
+        assert [i.action for i in await store.unsent("c1")] == ["hangup"]
+        call = await peek(store, "c1")
+        assert call is not None and call.status == "failed"
+
+    run(store_url, test)
 
 
-def test_cleanup_forgets_finished_and_idle_calls_only(store: SQLiteStore) -> None:
+def test_cleanup_forgets_finished_and_idle_calls_only(store_url: str) -> None:
     def finish(call: StoredCall | None) -> CallChange | None:
         assert call is not None
         return CallChange(call.digest, call.state, "ended", end_reason="hangup")
 
-    store.apply("done", "e1", start(), now=100.0)
-    store.apply("done", "e2", finish, now=100.0)
-    store.apply("live", "e3", start(), now=100.0)
-    store.apply("idle", "e4", start(), now=1.0)
-    assert store.cleanup(finished_before=150.0, idle_before=50.0) == 2
-    assert store.pending_calls() == ["live"]
-    assert store.load_flow("d1") == SOURCE
-    # The event ids were forgotten with the calls, so a late duplicate of e1 now finds no call.
-    assert store.apply("done", "e1", lambda c: c and None, now=200.0).change is None
+    async def test(store: Store) -> None:
+        await store.apply("done", "e1", start(), now=100.0)
+        await store.apply("done", "e2", finish, now=100.0)
+        await store.apply("live", "e3", start(), now=100.0)
+        await store.apply("idle", "e4", start(), now=1.0)
+        hangup = Outgoing("call", "hangup", {})
+        await store.abandon("never-known", "unknown call", 100.0, hangup)
+        assert await store.cleanup(finished_before=150.0, idle_before=50.0) == 2
+        assert [i.call_control_id for i in await store.claim("w", 200.0, 30.0)] == ["live"]
+        assert await store.load_flow("d1") == SOURCE
+        # The event ids were forgotten with the calls, so a late duplicate of e1 finds no call.
+        assert (await store.apply("done", "e1", lambda c: c and None, now=200.0)).change is None
+
+    run(store_url, test)
 
 
-def test_two_processes_never_both_advance_a_call(tmp_path: Path) -> None:
-    path = str(tmp_path / "shared.db")
-    first = SQLiteStore(path)
-    first.apply("c1", "start", start(), now=0.0)
-    stores = [first, SQLiteStore(path), SQLiteStore(path)]
+def test_counts(store_url: str) -> None:
+    async def test(store: Store) -> None:
+        await store.apply("a", "e1", start((Command("answer", {}), Command("speak", {}))), 1.0)
+        await store.apply("b", "e2", start(), 1.0)
+        counts = await store.counts()
+        assert (counts.active_calls, counts.outbox_depth) == (2, 3)
 
-    def worker(store: SQLiteStore, name: int) -> None:
-        for i in range(40):
-            store.apply("c1", f"{name}-{i}", bump, now=1.0)
-
-    threads = [threading.Thread(target=worker, args=(s, n)) for n, s in enumerate(stores)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    seen: list[StoredCall | None] = []
-    first.apply("c1", None, lambda c: seen.append(c) or None, now=2.0)
-    assert seen[0] is not None and seen[0].state == {"n": 120}
-    bodies = [item.body.get("n") for item in first.unsent("c1")]
-    assert bodies == [None, *range(1, 121)]
-    for s in stores:
-        s.close()
+    run(store_url, test)
 
 
-def test_health_check_fails_once_closed(tmp_path: Path) -> None:
-    store = SQLiteStore(str(tmp_path / "x.db"))
-    store.ping()
-    store.close()
-    with pytest.raises(StoreError):
-        store.ping()
+def test_concurrent_workers_never_both_advance_a_call(store_url: str) -> None:
+    async def worker(name: int) -> None:
+        store = open_store(store_url)
+        try:
+            for i in range(30):
+                await store.apply("c1", f"{name}-{i}", bump, now=1.0)
+                # Every event delivered twice, at once: applied once.
+                await asyncio.gather(
+                    store.apply("c1", f"{name}-{i}-x", bump, now=1.0),
+                    store.apply("c1", f"{name}-{i}-x", bump, now=1.0),
+                )
+        finally:
+            await store.close()
+
+    async def test(store: Store) -> None:
+        await store.apply("c1", "start", start(), now=0.0)
+        await asyncio.gather(*(worker(n) for n in range(3)))
+        call = await peek(store, "c1")
+        assert call is not None and call.state == {"n": 180}
+        bodies = [item.body.get("n") for item in await store.unsent("c1")]
+        assert bodies == [None, *range(1, 181)]
+
+    run(store_url, test)
+
+
+def test_concurrent_claims_take_each_row_once(store_url: str) -> None:
+    async def test(store: Store) -> None:
+        for n in range(40):
+            await store.apply(
+                f"c{n}", "e", start((Command("answer", {}), Command("speak", {}))), 1.0
+            )
+        others = [open_store(store_url) for _ in range(3)]
+        try:
+            claims = await asyncio.gather(
+                *(
+                    s.claim(f"w{n}", 2.0, 30.0, limit=5)
+                    for n, s in enumerate(others)
+                    for _ in range(4)
+                )
+            )
+        finally:
+            for other in others:
+                await other.close()
+        taken = [item.id for batch in claims for item in batch]
+        assert len(taken) == len(set(taken)) == 80
+
+    run(store_url, test)
+
+
+def test_health_check_fails_once_closed(store_url: str) -> None:
+    async def test() -> None:
+        store = open_store(store_url)
+        await store.ping()
+        await store.close()
+        with pytest.raises(StoreError):
+            await store.ping()
+
+    asyncio.run(test())
 
 
 URLS = [
-    ("other-scheme", "postgres://db/flows", "unsupported store URL"),
+    ("other-scheme", "mysql://db/flows", "unsupported store URL"),
     ("no-scheme", "flowlang.db", "unsupported store URL"),
     ("no-path", "sqlite://", "no path"),
+    ("bad-postgres", "postgresql://host/db?bogus=1", "not a valid PostgreSQL URL"),
 ]
 
 
@@ -154,6 +297,16 @@ def test_bad_store_urls_are_explained(url: str, message: str) -> None:
         open_store(url)
 
 
+def test_an_unreachable_postgres_is_a_store_error(postgres: Any) -> None:
+    async def test() -> None:
+        store = open_store("postgresql://postgres@127.0.0.1:1/none")
+        with pytest.raises(StoreError, match="cannot reach PostgreSQL at 127.0.0.1:1"):
+            await store.ping()
+        await store.close()
+
+    asyncio.run(test())
+
+
 def test_a_missing_folder_is_explained(tmp_path: Path) -> None:
     with pytest.raises(StoreError, match="does not exist"):
         open_store(f"sqlite:///{tmp_path}/nowhere/x.db")
@@ -161,32 +314,65 @@ def test_a_missing_folder_is_explained(tmp_path: Path) -> None:
 
 def test_relative_and_absolute_urls(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)
-    open_store("sqlite:///rel.db").close()
+    run("sqlite:///rel.db", lambda s: s.ping())
     assert (tmp_path / "rel.db").exists()
-    open_store(f"sqlite:///{tmp_path}/abs.db").close()
+    run(f"sqlite:///{tmp_path}/abs.db", lambda s: s.ping())
     assert (tmp_path / "abs.db").exists()
-    memory = open_store("sqlite:///:memory:")
-    memory.ping()
-    memory.close()
+    run("sqlite:///:memory:", lambda s: s.ping())
 
 
 def test_the_file_is_in_wal_mode(tmp_path: Path) -> None:
-    import sqlite3
-
-    SQLiteStore(str(tmp_path / "w.db")).close()
+    SQLiteStore.check(str(tmp_path / "w.db"))
     with sqlite3.connect(tmp_path / "w.db") as db:
         assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
 
 
-def test_a_refusal_after_the_run_ended_keeps_its_end(store: SQLiteStore) -> None:
+def test_a_file_from_before_leases_is_upgraded(tmp_path: Path) -> None:
+    path = tmp_path / "old.db"
+    with sqlite3.connect(path) as db:
+        db.execute(
+            "CREATE TABLE outbox (id INTEGER PRIMARY KEY, call_control_id TEXT NOT NULL,"
+            " action TEXT NOT NULL, body TEXT NOT NULL, sent INTEGER NOT NULL DEFAULT 0)"
+        )
+        db.execute("INSERT INTO outbox (call_control_id, action, body) VALUES ('c', 'speak', '{}')")
+
+    async def test(store: Store) -> None:
+        (item,) = await store.claim("w", 1.0, 30.0)
+        assert (item.kind, item.action) == ("call", "speak")
+
+    run(f"sqlite:///{path}", test)
+
+
+@pytest.mark.parametrize("how", ["deleted", "replaced"])
+def test_a_deleted_or_replaced_file_is_noticed(tmp_path: Path, how: str) -> None:
+    path = tmp_path / "calls.db"
+
+    async def test(store: Store) -> None:
+        await store.apply("c1", "e1", start(), 1.0)
+        for name in ("calls.db", "calls.db-wal", "calls.db-shm"):
+            if (tmp_path / name).exists():
+                os.unlink(tmp_path / name)
+        if how == "replaced":
+            SQLiteStore.check(str(path))
+        with pytest.raises(StoreError, match="deleted or replaced"):
+            await store.ping()
+        with pytest.raises(StoreError, match="deleted or replaced"):
+            await store.apply("c1", "e2", bump, 2.0)
+
+    run(f"sqlite:///{path}", test)
+
+
+def test_a_refusal_after_the_run_ended_keeps_its_end(store_url: str) -> None:
     def finish(call: StoredCall | None) -> CallChange | None:
         assert call is not None
         return CallChange(call.digest, call.state, "ended", end_reason="hangup", call_gone=True)
 
-    store.apply("c1", "e1", start((Command("answer", {}), Command("speak", {}))), 1.0)
-    store.apply("c1", "e2", finish, 2.0)
-    assert store.unsent("c1") == []
-    store.abandon("c1", "Telnyx refused speak", now=3.0)
-    seen: list[StoredCall | None] = []
-    store.apply("c1", None, lambda c: seen.append(c) or None, now=4.0)
-    assert seen[0] is not None and seen[0].status == "ended"
+    async def test(store: Store) -> None:
+        await store.apply("c1", "e1", start((Command("answer", {}), Command("speak", {}))), 1.0)
+        await store.apply("c1", "e2", finish, 2.0)
+        assert await store.unsent("c1") == []
+        await store.abandon("c1", "Telnyx refused speak", now=3.0)
+        call = await peek(store, "c1")
+        assert call is not None and call.status == "ended"
+
+    run(store_url, test)

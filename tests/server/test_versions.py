@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import os
@@ -64,8 +65,13 @@ def test_after_a_restart_an_older_version_comes_from_the_store() -> None:
     old = compile_source(Source("line.flow", ONE))
     new = compile_source(Source("line.flow", TWO))
     saved = {old.digest: ("line.flow", ONE)}
-    versions = FlowVersions(new, None, saved.get)
-    found = versions.get(old.digest)
+
+    async def load(digest: str) -> tuple[str, str] | None:
+        return saved.get(digest)
+
+    versions = FlowVersions(new, None, load)
+    assert versions.get(old.digest) is None
+    found = asyncio.run(versions.load(old.digest))
     assert found is not None and found.digest == old.digest
     assert versions.get(old.digest) is found
-    assert versions.get("0" * 64) is None
+    assert asyncio.run(versions.load("0" * 64)) is None

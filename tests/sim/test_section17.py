@@ -1,4 +1,4 @@
-"""The simulator's inputs for section 14's waits (LANGUAGE.md 17) and the scenario words for them."""
+"""Simulator inputs for the waits of LANGUAGE.md 14 (section 17), and their scenario words."""
 
 from __future__ import annotations
 
@@ -50,7 +50,7 @@ def test_recording_inputs(
     got = bare(out)[1:]  # after `answer`
     # speak and hangup bodies are covered elsewhere: compare what section 17 is about.
     assert len(got) == len(lines)
-    assert [{k: line.get(k) for k in want} for line, want in zip(got, lines)] == lines
+    assert [{k: line.get(k) for k in want} for line, want in zip(got, lines, strict=True)] == lines
     assert status == 0
 
 

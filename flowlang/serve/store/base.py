@@ -14,6 +14,14 @@ from flowlang.runtime.commands import Command
 # reached, so the run was stopped and its unsent commands dropped.
 STATUSES = ("active", "ended", "failed")
 
+# The outbox kind of a Call Control command (`POST /calls/{id}/actions/{action}`). Other kinds
+# (a backend request, a text message) are rows of their own kind, carried out by the sender's
+# handler registered for that kind.
+CALL_COMMAND = "call"
+# The outbox kind of a text message (`POST /messages`, LANGUAGE.md 14): it needs no call, so it
+# is still sent when the caller has hung up, and a refusal does not stop the run.
+TEXT_MESSAGE = "message"
+
 
 class StoreError(Exception):
     """The store cannot be opened or used (bad URL, unreadable file, database error)."""
@@ -31,14 +39,33 @@ class StoredCall:
 
 
 @frozen
+class Outgoing:
+    """Something a call's run asks to be done outside the store, queued in the outbox: `kind`
+    names who carries it out, `action` and `body` what (a Command is kind CALL_COMMAND)."""
+
+    kind: str
+    action: str
+    body: dict[str, Any]
+
+
+def outgoing(item: Command | Outgoing) -> Outgoing:
+    """The outbox row for `item`: a Command is a Call Control command, or a text message."""
+    if isinstance(item, Outgoing):
+        return item
+    if item.is_message:
+        return Outgoing(TEXT_MESSAGE, item.action, item.body)
+    return Outgoing(CALL_COMMAND, item.action, item.body)
+
+
+@frozen
 class CallChange:
-    """What one event did to a call: its new state and status, and the commands to send next."""
+    """What one event did to a call: its new state and status, and what to send next."""
 
     digest: str
     state: dict[str, Any]
     status: str
     end_reason: str | None = None
-    commands: tuple[Command, ...] = ()
+    commands: tuple[Command | Outgoing, ...] = ()
     # (name, text) of the flow `digest` names, when the call is new: saved with the call so that
     # it can finish on this version after the file changes.
     source: tuple[str, str] | None = None
@@ -58,12 +85,29 @@ class Applied:
 
 @frozen
 class OutboxItem:
-    """A command waiting to be sent for a call; `id` orders a call's commands."""
+    """A row of the outbox, waiting to be carried out; `id` orders a call's rows.
+
+    `attempts` counts the tries that failed; `created` is when it was queued; `doubt`, when set,
+    is the time of the earliest try whose outcome is unknown (a timeout, a dropped connection,
+    or a worker that died holding the row): the other side may have acted on it.
+    """
 
     id: int
     call_control_id: str
+    kind: str
     action: str
     body: dict[str, Any]
+    created: float = 0.0
+    attempts: int = 0
+    doubt: float | None = None
+
+
+@frozen
+class Counts:
+    """Store-wide figures for metrics: calls whose run goes on, rows waiting in the outbox."""
+
+    active_calls: int
+    outbox_depth: int
 
 
 # Decides, inside the store's transaction, what an event does to the call (None: nothing).
@@ -71,34 +115,73 @@ Step = Callable[[StoredCall | None], CallChange | None]
 
 
 class Store(Protocol):
-    """Durable, transactional state shared by every worker that serves the same flow."""
+    """Durable, transactional state shared by every worker that serves the same flow.
 
-    def ping(self) -> None:
-        """Return when the store answers; raise StoreError when it does not."""
+    Every method is a coroutine that never blocks the event loop (a store does its I/O on a
+    thread of its own, or with an asynchronous driver).
 
-    def load_flow(self, digest: str) -> tuple[str, str] | None:
+    The outbox is shared by every worker: a row is carried out by the worker that `claim`ed it,
+    under a lease; a worker that dies leaves its lease to run out, and then another claims the
+    row. A call's rows are carried out in order: only a call's first unfinished row is claimable,
+    and claiming it claims the rows behind it too.
+    """
+
+    async def ping(self) -> None:
+        """Return when the store can be written; raise StoreError when it cannot."""
+
+    async def load_flow(self, digest: str) -> tuple[str, str] | None:
         """The (name, text) saved under `digest`, or None."""
 
-    def apply(self, call_control_id: str, event_id: str | None, step: Step, now: float) -> Applied:
+    async def apply(
+        self, call_control_id: str, event_id: str | None, step: Step, now: float
+    ) -> Applied:
         """In one transaction: drop a seen `event_id`, load the call, run `step`, save its change
-        (and its flow source) and queue its commands. Two applies for one call never interleave."""
+        (and its flow source) and queue its commands. Two applies for one call never interleave,
+        whichever workers run them."""
 
-    def pending_calls(self) -> list[str]:
-        """Calls with commands not yet sent, oldest first."""
+    async def claim(
+        self,
+        worker: str,
+        now: float,
+        lease: float,
+        call_control_id: str | None = None,
+        limit: int = 100,
+    ) -> list[OutboxItem]:
+        """Lease to `worker` until `now + lease` the due rows of up to `limit` calls (or of the
+        one call named) that no live lease holds, oldest first, each call's rows in order. A
+        row taken over from an expired lease gets its `doubt` set."""
 
-    def unsent(self, call_control_id: str) -> list[OutboxItem]:
-        """The call's commands not yet sent, oldest first."""
+    async def done(self, item_ids: Collection[int]) -> None:
+        """Record that these rows were carried out (in one write)."""
 
-    def mark_sent(self, item_ids: Collection[int]) -> None:
-        """Record that these commands were delivered to Telnyx (in one write)."""
+    async def release(
+        self,
+        item_ids: Collection[int],
+        not_before: float,
+        doubt: float | None = None,
+        tried: bool = True,
+    ) -> None:
+        """Give the rows back: claimable again from `not_before`, one more attempt counted
+        when `tried`, and `doubt` recorded when the try's outcome is unknown."""
 
-    def abandon(self, call_control_id: str, reason: str, now: float) -> int:
-        """Stop a call's run: unsent commands dropped (how many is returned), and the status set
-        to "failed" unless the run had already ended."""
+    async def release_worker(self, worker: str) -> None:
+        """Give back every row `worker` still holds (it is stopping in good order)."""
 
-    def cleanup(self, finished_before: float, idle_before: float) -> int:
+    async def unsent(self, call_control_id: str) -> list[OutboxItem]:
+        """The call's rows not yet carried out, oldest first (claimed or not)."""
+
+    async def abandon(
+        self, call_control_id: str, reason: str, now: float, last: Outgoing | None = None
+    ) -> int:
+        """Stop a call's run: unfinished rows dropped (how many is returned), the status set to
+        "failed" unless the run had already ended, and `last` (a best-effort hangup) queued."""
+
+    async def cleanup(self, finished_before: float, idle_before: float) -> int:
         """Forget calls finished before `finished_before` or idle since `idle_before`, with
         their event ids and commands; returns how many calls were removed."""
 
-    def close(self) -> None:
+    async def counts(self) -> Counts:
+        """How many calls are active and how many rows wait in the outbox."""
+
+    async def close(self) -> None:
         """Release the store's resources."""

@@ -1,21 +1,35 @@
-"""The SQLite store: one file in WAL mode, one IMMEDIATE transaction per webhook."""
+"""The SQLite store: one file in WAL mode, one IMMEDIATE transaction per webhook, on a thread."""
 
 from __future__ import annotations
 
-import contextlib
+import asyncio
 import json
+import os
 import sqlite3
-import threading
-from collections.abc import Collection, Iterator
+from collections.abc import Callable, Collection
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
-from flowlang.runtime.commands import MESSAGE
-from flowlang.serve.store.base import Applied, OutboxItem, Step, StoredCall, StoreError
+from flowlang.serve.store.base import (
+    CALL_COMMAND,
+    Applied,
+    Counts,
+    OutboxItem,
+    Outgoing,
+    Step,
+    StoredCall,
+    StoreError,
+    outgoing,
+)
+
+T = TypeVar("T")
 
 # Few indexes on purpose: every index is one more page written to the WAL on every webhook.
 # Event ids are kept per call (a prefix of the key), so they go when their call goes; the
 # periodic clean-up scans `calls`, which only holds calls in progress and recently finished.
+# `outbox_waiting` is partial: it holds only rows not yet carried out, so claiming never scans
+# the rows already sent.
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS flows (
     digest TEXT PRIMARY KEY,
@@ -44,29 +58,67 @@ CREATE TABLE IF NOT EXISTS outbox (
     body TEXT NOT NULL,
     sent INTEGER NOT NULL DEFAULT 0
 );
-CREATE INDEX IF NOT EXISTS outbox_by_call ON outbox (call_control_id, sent, id);
+CREATE TABLE IF NOT EXISTS health (
+    id INTEGER PRIMARY KEY,
+    at REAL NOT NULL
+);
 """
 
-# outbox.sent: 0 waiting, 1 delivered to Telnyx, 2 dropped because the call's run was stopped.
+# Columns the outbox gained with leases; a store file from an earlier version gets them added.
+OUTBOX_COLUMNS = {
+    "kind": "TEXT NOT NULL DEFAULT 'call'",
+    "created": "REAL NOT NULL DEFAULT 0",
+    "attempts": "INTEGER NOT NULL DEFAULT 0",
+    "not_before": "REAL NOT NULL DEFAULT 0",
+    "claimed_by": "TEXT",
+    "claimed": "REAL",
+    "lease_until": "REAL",
+    "doubt": "REAL",
+}
+
+INDEXES = """
+CREATE INDEX IF NOT EXISTS outbox_by_call ON outbox (call_control_id, sent, id);
+CREATE INDEX IF NOT EXISTS outbox_waiting ON outbox (id) WHERE sent = 0;
+"""
+
+# outbox.sent: 0 waiting, 1 carried out, 2 dropped because the call's run was stopped.
 _UNSENT, _SENT, _DROPPED = 0, 1, 2
+
+_ITEM = "id, call_control_id, kind, action, body, created, attempts, doubt"
+
+# The first unfinished row of each call, when it is due and no live lease holds it.
+_HEADS = (
+    "SELECT o.call_control_id FROM outbox o"
+    " WHERE o.sent = 0 AND o.not_before <= :now"
+    " AND (o.lease_until IS NULL OR o.lease_until < :now)"
+    " AND NOT EXISTS (SELECT 1 FROM outbox p WHERE p.call_control_id = o.call_control_id"
+    " AND p.sent = 0 AND p.id < o.id)"
+)
 
 
 def _dumps(value: Any) -> str:
     return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
 
 
+def _item(row: tuple[Any, ...]) -> OutboxItem:
+    return OutboxItem(row[0], row[1], row[2], row[3], json.loads(row[4]), row[5], row[6], row[7])
+
+
 class SQLiteStore:
-    """A Store in one SQLite file, safe to share between threads and between processes.
+    """A Store in one SQLite file, safe to share between processes on one machine.
 
     Every apply is a `BEGIN IMMEDIATE` transaction, which takes SQLite's write lock before
     reading: two workers handling events of one call run one after the other, and the second
-    sees the first's state. WAL lets readers (the health check, the sender) run alongside.
-    `synchronous=NORMAL` survives a crash of the process (kill -9) without an fsync per webhook;
-    a power cut may lose the last moments.
+    sees the first's state. WAL lets readers run alongside. `synchronous=NORMAL` survives a crash
+    of the process (kill -9) without an fsync per webhook; a power cut may lose the last moments.
+
+    The connection lives on one thread of its own, so the event loop never waits on the disk;
+    each method hands its work to that thread.
     """
 
     def __init__(self, path: str, busy_timeout: float = 5.0) -> None:
         self.path = path
+        self._file: tuple[int, int] | None = None
         if path != ":memory:":
             parent = Path(path).parent
             if not parent.is_dir():
@@ -83,50 +135,85 @@ class SQLiteStore:
             self._db.execute("PRAGMA journal_size_limit=67108864")
             self._db.execute("PRAGMA foreign_keys=ON")
             self._db.executescript(SCHEMA)
+            have = {row[1] for row in self._db.execute("PRAGMA table_info(outbox)")}
+            for name, spec in OUTBOX_COLUMNS.items():
+                if name not in have:
+                    self._db.execute(f"ALTER TABLE outbox ADD COLUMN {name} {spec}")
+            self._db.executescript(INDEXES)
         except sqlite3.Error as exc:
             raise StoreError(f"cannot open the store {path}: {exc}") from None
-        self._lock = threading.Lock()
+        if path != ":memory:":
+            self._file = _identity(path)
+        self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="flowlang-sqlite")
+        self._closed = False
 
-    @contextlib.contextmanager
-    def _locked(self) -> Iterator[None]:
-        # One connection, used by one thread at a time; SQLite's own errors (a locked or closed
-        # database, a full disk) become StoreError, which the server reports without a trace.
-        with self._lock:
-            try:
-                yield
-            except sqlite3.Error as exc:
-                raise StoreError(f"{self.path}: {exc}") from exc
+    @classmethod
+    def check(cls, path: str) -> None:
+        """Open the file at `path` (creating the schema) and close it again; StoreError when
+        that fails. For a command line that wants to report a bad path before it starts."""
+        store = cls(path)
+        store._db.close()
+        store._closed = True
 
-    def ping(self) -> None:
+    async def _run(self, work: Callable[[], T], check: bool = True) -> T:
+        if self._closed:
+            raise StoreError(f"{self.path}: the store is closed")
+        loop = asyncio.get_running_loop()
         try:
-            with self._locked():
-                self._db.execute("SELECT count(*) FROM flows").fetchone()
-        except StoreError as exc:
-            raise StoreError(f"store does not answer: {exc}") from None
+            future = loop.run_in_executor(self._thread, self._checked, work, check)
+        except RuntimeError as exc:  # the executor was shut down: the store is closed
+            raise StoreError(f"{self.path}: the store is closed") from exc
+        return await future
 
-    def load_flow(self, digest: str) -> tuple[str, str] | None:
-        with self._locked():
+    def _checked(self, work: Callable[[], T], check: bool) -> T:
+        # SQLite's own errors (a locked or closed database, a full disk) become StoreError,
+        # which the server reports without a trace.
+        if check and self._file is not None and _identity(self.path) != self._file:
+            raise StoreError(
+                f"the store file {self.path} was deleted or replaced while the server ran;"
+                " calls in progress are in the old file: put it back, or restart the server"
+            )
+        try:
+            return work()
+        except sqlite3.Error as exc:
+            raise StoreError(f"{self.path}: {exc}") from exc
+
+    def _transaction(self, work: Callable[[], T]) -> T:
+        db = self._db
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            result = work()
+        except BaseException:
+            if db.in_transaction:
+                db.execute("ROLLBACK")
+            raise
+        db.execute("COMMIT")
+        return result
+
+    async def ping(self) -> None:
+        def write() -> None:
+            self._db.execute("INSERT OR REPLACE INTO health (id, at) VALUES (1, julianday())")
+
+        try:
+            await self._run(write)
+        except StoreError as exc:
+            raise StoreError(f"store cannot be written: {exc}") from None
+
+    async def load_flow(self, digest: str) -> tuple[str, str] | None:
+        def read() -> tuple[str, str] | None:
             row = self._db.execute(
                 "SELECT name, text FROM flows WHERE digest = ?", (digest,)
             ).fetchone()
-        return (row[0], row[1]) if row else None
+            return (row[0], row[1]) if row else None
 
-    def apply(self, call_control_id: str, event_id: str | None, step: Step, now: float) -> Applied:
-        # The hot path: the lock and the error translation are spelled out rather than taken
-        # from `_locked`, whose generator costs as much as one of these statements.
-        with self._lock:
-            db = self._db
-            try:
-                db.execute("BEGIN IMMEDIATE")
-                try:
-                    applied = self._apply(call_control_id, event_id, step, now)
-                except BaseException:
-                    db.execute("ROLLBACK")
-                    raise
-                db.execute("COMMIT")
-            except sqlite3.Error as exc:
-                raise StoreError(f"{self.path}: {exc}") from exc
-            return applied
+        return await self._run(read)
+
+    async def apply(
+        self, call_control_id: str, event_id: str | None, step: Step, now: float
+    ) -> Applied:
+        return await self._run(
+            lambda: self._transaction(lambda: self._apply(call_control_id, event_id, step, now))
+        )
 
     def _apply(self, call_control_id: str, event_id: str | None, step: Step, now: float) -> Applied:
         db = self._db
@@ -176,99 +263,182 @@ class SQLiteStore:
             ),
         )
         if change.call_gone:
-            # Text messages do not need the call: they are still sent after it is over.
             db.execute(
                 "UPDATE outbox SET sent = ? WHERE call_control_id = ? AND sent = 0"
-                " AND action != ?",
-                (_DROPPED, call_control_id, MESSAGE),
+                " AND kind = ?",
+                (_DROPPED, call_control_id, CALL_COMMAND),
             )
-        db.executemany(
-            "INSERT INTO outbox (call_control_id, action, body) VALUES (?, ?, ?)",
-            [(call_control_id, c.action, _dumps(c.body)) for c in change.commands],
-        )
+        if change.commands:
+            db.executemany(
+                "INSERT INTO outbox (call_control_id, kind, action, body, created)"
+                " VALUES (?, ?, ?, ?, ?)",
+                [
+                    (call_control_id, o.kind, o.action, _dumps(o.body), now)
+                    for o in map(outgoing, change.commands)
+                ],
+            )
         return Applied(duplicate=False, change=change)
 
-    def pending_calls(self) -> list[str]:
-        with self._locked():
-            rows = self._db.execute(
-                "SELECT call_control_id FROM outbox WHERE sent = 0"
-                " GROUP BY call_control_id ORDER BY min(id)"
+    async def claim(
+        self,
+        worker: str,
+        now: float,
+        lease: float,
+        call_control_id: str | None = None,
+        limit: int = 100,
+    ) -> list[OutboxItem]:
+        def claim() -> list[OutboxItem]:
+            db = self._db
+            params = {"now": now, "call": call_control_id, "limit": limit}
+            one = " AND o.call_control_id = :call" if call_control_id is not None else ""
+            calls = [r[0] for r in db.execute(f"{_HEADS}{one} ORDER BY o.id LIMIT :limit", params)]
+            if not calls:
+                return []
+            marks = ",".join("?" * len(calls))
+            rows = db.execute(
+                "UPDATE outbox SET"
+                " doubt = CASE WHEN lease_until IS NOT NULL THEN coalesce(doubt, claimed)"
+                " ELSE doubt END,"
+                " claimed_by = ?, claimed = ?, lease_until = ?"
+                f" WHERE sent = 0 AND call_control_id IN ({marks}) RETURNING {_ITEM}",
+                (worker, now, now + lease, *calls),
             ).fetchall()
-        return [r[0] for r in rows]
+            order = {c: n for n, c in enumerate(calls)}
+            return sorted(map(_item, rows), key=lambda i: (order[i.call_control_id], i.id))
 
-    def unsent(self, call_control_id: str) -> list[OutboxItem]:
-        with self._locked():
-            rows = self._db.execute(
-                "SELECT id, action, body FROM outbox WHERE call_control_id = ? AND sent = 0"
-                " ORDER BY id",
-                (call_control_id,),
-            ).fetchall()
-        return [OutboxItem(r[0], call_control_id, r[1], json.loads(r[2])) for r in rows]
+        return await self._run(lambda: self._transaction(claim))
 
-    def mark_sent(self, item_ids: Collection[int]) -> None:
+    async def done(self, item_ids: Collection[int]) -> None:
         if not item_ids:
             return
-        with self._locked():
-            self._db.executemany(
-                "UPDATE outbox SET sent = ? WHERE id = ?", [(_SENT, i) for i in item_ids]
+        await self._run(
+            lambda: self._db.executemany(
+                "UPDATE outbox SET sent = ?, lease_until = NULL WHERE id = ? AND sent = 0",
+                [(_SENT, i) for i in item_ids],
             )
+        )
 
-    def abandon(self, call_control_id: str, reason: str, now: float) -> int:
-        with self._locked():
+    async def release(
+        self,
+        item_ids: Collection[int],
+        not_before: float,
+        doubt: float | None = None,
+        tried: bool = True,
+    ) -> None:
+        if not item_ids:
+            return
+        await self._run(
+            lambda: self._db.executemany(
+                "UPDATE outbox SET claimed_by = NULL, lease_until = NULL, not_before = ?,"
+                " attempts = attempts + ?, doubt = coalesce(doubt, ?) WHERE id = ? AND sent = 0",
+                [(not_before, int(tried), doubt, i) for i in item_ids],
+            )
+        )
+
+    async def release_worker(self, worker: str) -> None:
+        await self._run(
+            lambda: self._db.execute(
+                "UPDATE outbox SET claimed_by = NULL, lease_until = NULL"
+                " WHERE claimed_by = ? AND sent = 0",
+                (worker,),
+            )
+        )
+
+    async def unsent(self, call_control_id: str) -> list[OutboxItem]:
+        def read() -> list[OutboxItem]:
+            rows = self._db.execute(
+                f"SELECT {_ITEM} FROM outbox WHERE call_control_id = ? AND sent = 0 ORDER BY id",
+                (call_control_id,),
+            ).fetchall()
+            return [_item(r) for r in rows]
+
+        return await self._run(read)
+
+    async def abandon(
+        self, call_control_id: str, reason: str, now: float, last: Outgoing | None = None
+    ) -> int:
+        def abandon() -> int:
             db = self._db
-            db.execute("BEGIN IMMEDIATE")
-            try:
+            db.execute(
+                "UPDATE calls SET status = 'failed', end_reason = ?, updated = ?"
+                " WHERE call_control_id = ? AND status = 'active'",
+                (reason, now, call_control_id),
+            )
+            dropped = db.execute(
+                "UPDATE outbox SET sent = ? WHERE call_control_id = ? AND sent = 0",
+                (_DROPPED, call_control_id),
+            ).rowcount
+            if last is not None:
                 db.execute(
-                    "UPDATE calls SET status = 'failed', end_reason = ?, updated = ?"
-                    " WHERE call_control_id = ? AND status = 'active'",
-                    (reason, now, call_control_id),
+                    "INSERT INTO outbox (call_control_id, kind, action, body, created)"
+                    " VALUES (?, ?, ?, ?, ?)",
+                    (call_control_id, last.kind, last.action, _dumps(last.body), now),
                 )
-                dropped = db.execute(
-                    "UPDATE outbox SET sent = ? WHERE call_control_id = ? AND sent = 0",
-                    (_DROPPED, call_control_id),
-                ).rowcount
-            except BaseException:
-                db.execute("ROLLBACK")
-                raise
-            db.execute("COMMIT")
-        return int(dropped)
+            return int(dropped)
 
-    def cleanup(self, finished_before: float, idle_before: float) -> int:
-        with self._locked():
+        return await self._run(lambda: self._transaction(abandon))
+
+    async def cleanup(self, finished_before: float, idle_before: float) -> int:
+        def cleanup() -> int:
             db = self._db
-            db.execute("BEGIN IMMEDIATE")
-            try:
-                gone = [
-                    r[0]
-                    for r in db.execute(
-                        "SELECT call_control_id FROM calls WHERE"
-                        " (status != 'active' AND updated < ?) OR updated < ?",
-                        (finished_before, idle_before),
-                    )
-                ]
-                for table in ("outbox", "events", "calls"):
-                    db.executemany(
-                        f"DELETE FROM {table} WHERE call_control_id = ?", [(c,) for c in gone]
-                    )
-                db.execute(
-                    "DELETE FROM flows WHERE digest NOT IN (SELECT digest FROM calls)"
-                    " AND created < ?",
-                    (finished_before,),
+            gone = [
+                r[0]
+                for r in db.execute(
+                    "SELECT call_control_id FROM calls WHERE"
+                    " (status != 'active' AND updated < ?) OR updated < ?",
+                    (finished_before, idle_before),
                 )
-            except BaseException:
-                db.execute("ROLLBACK")
-                raise
-            db.execute("COMMIT")
-        return len(gone)
+            ]
+            for table in ("outbox", "events", "calls"):
+                db.executemany(
+                    f"DELETE FROM {table} WHERE call_control_id = ?", [(c,) for c in gone]
+                )
+            # Rows of calls the store never had (the hangup of an unknown call).
+            db.execute(
+                "DELETE FROM outbox WHERE created < ?"
+                " AND call_control_id NOT IN (SELECT call_control_id FROM calls)",
+                (finished_before,),
+            )
+            db.execute(
+                "DELETE FROM flows WHERE digest NOT IN (SELECT digest FROM calls) AND created < ?",
+                (finished_before,),
+            )
+            return len(gone)
 
-    def size_bytes(self) -> int:
+        return await self._run(lambda: self._transaction(cleanup))
+
+    async def counts(self) -> Counts:
+        def read() -> Counts:
+            active, depth = self._db.execute(
+                "SELECT (SELECT count(*) FROM calls WHERE status = 'active'),"
+                " (SELECT count(*) FROM outbox WHERE sent = 0)"
+            ).fetchone()
+            return Counts(int(active), int(depth))
+
+        return await self._run(read)
+
+    async def size_bytes(self) -> int:
         """Bytes the database occupies (pages in use), for benchmarks and operators."""
-        with self._locked():
+
+        def read() -> int:
             pages = self._db.execute("PRAGMA page_count").fetchone()[0]
             free = self._db.execute("PRAGMA freelist_count").fetchone()[0]
             size = self._db.execute("PRAGMA page_size").fetchone()[0]
-        return int((pages - free) * size)
+            return int((pages - free) * size)
 
-    def close(self) -> None:
-        with self._locked():
-            self._db.close()
+        return await self._run(read)
+
+    async def close(self) -> None:
+        if self._closed:
+            return
+        await self._run(self._db.close, check=False)
+        self._closed = True
+        self._thread.shutdown(wait=False)
+
+
+def _identity(path: str) -> tuple[int, int] | None:
+    try:
+        stat = os.stat(path)
+    except OSError:
+        return None
+    return (stat.st_dev, stat.st_ino)

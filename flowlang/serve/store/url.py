@@ -1,10 +1,11 @@
-"""Opening a store from its URL (`sqlite:///PATH`)."""
+"""Opening a store from its URL (`sqlite:///PATH` or `postgresql://...`)."""
 
 from __future__ import annotations
 
 from flowlang.serve.store.base import Store, StoreError
 
 DEFAULT_URL = "sqlite:///flowlang.db"
+POSTGRES_SCHEMES = ("postgresql", "postgres")
 
 
 def store_path(url: str) -> str:
@@ -13,15 +14,41 @@ def store_path(url: str) -> str:
     if not sep or scheme != "sqlite":
         raise StoreError(
             f"unsupported store URL {url!r}: use sqlite:///PATH (for example {DEFAULT_URL})"
+            " or postgresql://USER:PASSWORD@HOST:PORT/DATABASE"
         )
     if not rest.startswith("/") or rest == "/":
         raise StoreError(f"store URL {url!r} has no path: write sqlite:///PATH")
     return rest[1:]
 
 
+def is_postgres(url: str) -> bool:
+    """True for a `postgresql://` (or `postgres://`) URL."""
+    scheme, sep, _ = url.partition("://")
+    return bool(sep) and scheme in POSTGRES_SCHEMES
+
+
+def check_url(url: str) -> None:
+    """Raise StoreError, saying how to write it, when `url` names no store flowlang can open."""
+    if is_postgres(url):
+        import psycopg
+
+        try:
+            psycopg.conninfo.conninfo_to_dict(url)
+        except psycopg.Error as exc:
+            message = str(exc).strip()
+            raise StoreError(f"store URL is not a valid PostgreSQL URL: {message}") from None
+        return
+    store_path(url)
+
+
 def open_store(url: str = DEFAULT_URL) -> Store:
-    """The store at `url`: `sqlite:///relative.db`, `sqlite:////absolute.db`, `sqlite:///:memory:`."""
-    path = store_path(url)
+    """The store at `url`: `sqlite:///relative.db`, `sqlite:////absolute.db`, `sqlite:///:memory:`,
+    or `postgresql://user:password@host:port/database` (connected on first use)."""
+    check_url(url)
+    if is_postgres(url):
+        from flowlang.serve.store.postgres import PostgresStore
+
+        return PostgresStore(url)
     from flowlang.serve.store.sqlite import SQLiteStore
 
-    return SQLiteStore(path)
+    return SQLiteStore(store_path(url))

@@ -46,17 +46,28 @@ logger = logging.getLogger("flowlang.serve.telnyx")
 
 @frozen
 class RetryPolicy:
-    """How often and how patiently a command is re-sent: exponential backoff, bounded attempts."""
+    """How often and how patiently a command is re-sent: exponential backoff with jitter.
+
+    The client's own `send` tries `max_attempts` times. The server's sender keeps a command's
+    tries in the store instead and goes on for `give_up_after` seconds (see docs/serve.md):
+    long enough to ride out an outage of Telnyx, short enough that a caller is not left on a
+    silent line for long before the best-effort hangup.
+    """
 
     max_attempts: int = 6
     base_delay: float = 0.25
     max_delay: float = 8.0
     # A Retry-After longer than this is cut short: the caller is waiting on the line.
     max_retry_after: float = 30.0
+    give_up_after: float = 120.0
+    # Fraction of each pause drawn at random, so workers retrying together spread out.
+    jitter: float = 0.5
 
-    def backoff(self, attempt: int) -> float:
-        """The pause after failed attempt number `attempt` (1-based)."""
-        return float(min(self.max_delay, self.base_delay * 2 ** (attempt - 1)))
+    def backoff(self, attempt: int, draw: float = 1.0) -> float:
+        """The pause after failed attempt number `attempt` (1-based); `draw` in [0, 1] takes
+        away up to `jitter` of it."""
+        full = float(min(self.max_delay, self.base_delay * 2 ** (attempt - 1)))
+        return full * (1.0 - self.jitter * (1.0 - draw))
 
 
 @frozen
@@ -65,7 +76,9 @@ class SendResult:
 
     `status` is "sent" (Telnyx accepted it), "rejected" (Telnyx refused it with a 4xx that
     retrying cannot fix; `error_code` is Telnyx's code, such as "90018" for a call that already
-    ended) or "gave_up" (every attempt failed transiently). `data` is Telnyx's `data` on success.
+    ended) or "gave_up" (the attempts failed transiently). `data` is Telnyx's `data` on success.
+    After a transient failure `retry_after` is the pause Telnyx asked for (if it did), and
+    `doubtful` says the command may have reached Telnyx (a timeout or a dropped connection).
     """
 
     status: str
@@ -74,6 +87,8 @@ class SendResult:
     error_code: str | None = None
     detail: str | None = None
     data: dict[str, Any] | None = None
+    retry_after: float | None = None
+    doubtful: bool = False
 
     @property
     def ok(self) -> bool:
@@ -179,63 +194,86 @@ class TelnyxClient:
             await response.aclose()
         return response
 
-    async def send(self, call_control_id: str, action: str, body: dict[str, Any]) -> SendResult:
-        """POST `body` to `calls/{id}/actions/{action}`, retrying transient failures."""
+    async def attempt(
+        self, call_control_id: str, action: str, body: dict[str, Any], attempt: int = 1
+    ) -> SendResult:
+        """POST `body` to `calls/{id}/actions/{action}` once; a transient failure comes back as
+        "gave_up" with Telnyx's Retry-After, for the caller to schedule the next try."""
         url = (
             f"{self._base}/calls/{quote(call_control_id, safe=':')}"
             f"/actions/{quote(action, safe='')}"
         )
-        return await self._request(url, body, call_control_id, action)
+        return await self._request(url, body, attempt)
 
-    async def send_message(self, body: dict[str, Any]) -> SendResult:
-        """POST a text message (`from`, `to`, `text`) to `messages`, retrying transient failures.
+    async def send_message(self, body: dict[str, Any], attempt: int = 1) -> SendResult:
+        """POST a text message (`from`, `to`, `text`) to `messages` once, like `attempt`.
 
-        A message has no `command_id`: a retry after a timeout may send it twice, which Telnyx
-        cannot tell apart, so only answers that say it was not taken (408, 429, 5xx) and
-        connection errors are retried."""
-        return await self._request(f"{self._base}/messages", body, None, "message")
+        A message has no `command_id`: a retry after a timeout may send it twice (Telnyx cannot
+        tell the two apart); every other failure is retried without that risk."""
+        return await self._request(f"{self._base}/messages", body, attempt)
 
-    async def _request(
-        self, url: str, body: dict[str, Any], call_control_id: str | None, action: str
-    ) -> SendResult:
+    async def _request(self, url: str, body: dict[str, Any], attempt: int) -> SendResult:
         content = json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+        try:
+            response = await self._post(url, content)
+        except httpx.TransportError as exc:
+            timeout = isinstance(exc, httpx.TimeoutException)
+            # A connection that was never made cannot have carried the command.
+            doubtful = not isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout)
+            reason = "timeout" if timeout else "connection"
+            return SendResult(
+                "gave_up", attempt, detail=f"{reason} error: {exc!r}", doubtful=doubtful
+            )
+        status = response.status_code
+        if 200 <= status < 300:
+            return SendResult("sent", attempt, status, data=_data(response))
+        code, detail = _errors(response)
+        if status not in _RETRY_STATUSES and status < 500:
+            return SendResult("rejected", attempt, status, code, detail)
+        asked = retry_after(response.headers.get("retry-after"), self._clock())
+        return SendResult("gave_up", attempt, status, code, detail, retry_after=asked)
+
+    def pause(self, result: SendResult, draw: float = 1.0) -> float:
+        """How long to wait after the failed `result` before the next try."""
+        policy = self._policy
+        wait = policy.backoff(result.attempts, draw)
+        if result.retry_after is not None:
+            wait = min(policy.max_retry_after, max(wait, result.retry_after))
+        return wait
+
+    async def send(self, call_control_id: str, action: str, body: dict[str, Any]) -> SendResult:
+        """POST `body` to `calls/{id}/actions/{action}`, retrying transient failures."""
         policy = self._policy
         attempt = 0
         last = SendResult("gave_up", 0)
         while attempt < policy.max_attempts:
             attempt += 1
-            wait = policy.backoff(attempt)
-            try:
-                response = await self._post(url, content)
-            except httpx.TransportError as exc:
-                reason = "timeout" if isinstance(exc, httpx.TimeoutException) else "connection"
-                last = SendResult("gave_up", attempt, detail=f"{reason} error: {exc!r}")
-            else:
-                status = response.status_code
-                if 200 <= status < 300:
-                    return SendResult("sent", attempt, status, data=_data(response))
-                code, detail = _errors(response)
-                if status not in _RETRY_STATUSES and status < 500:
-                    return SendResult("rejected", attempt, status, code, detail)
-                last = SendResult("gave_up", attempt, status, code, detail)
-                asked = retry_after(response.headers.get("retry-after"), self._clock())
-                if asked is not None:
-                    wait = min(policy.max_retry_after, max(wait, asked))
+            last = await self.attempt(call_control_id, action, body, attempt)
+            if last.status != "gave_up":
+                return last
             if attempt < policy.max_attempts:
-                logger.info(
-                    json.dumps(
-                        {
-                            "event": "command_retry",
-                            "call_control_id": call_control_id,
-                            "action": action,
-                            "command_id": body.get("command_id"),
-                            "attempt": attempt,
-                            "http_status": last.http_status,
-                            "error_code": last.error_code,
-                            "detail": last.detail,
-                            "retry_in": round(wait, 3),
-                        }
-                    )
-                )
+                wait = self.pause(last)
+                log_retry(call_control_id, action, body, last, wait)
                 await self._sleep(wait)
         return last
+
+
+def log_retry(
+    call_control_id: str, action: str, body: dict[str, Any], result: SendResult, wait: float
+) -> None:
+    """One JSON log line for a command that failed transiently and will be tried again."""
+    logger.info(
+        json.dumps(
+            {
+                "event": "command_retry",
+                "call_control_id": call_control_id,
+                "action": action,
+                "command_id": body.get("command_id"),
+                "attempt": result.attempts,
+                "http_status": result.http_status,
+                "error_code": result.error_code,
+                "detail": result.detail,
+                "retry_in": round(wait, 3),
+            }
+        )
+    )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 from attrs import frozen
@@ -38,6 +39,41 @@ CALL_EVENT_TYPES = frozenset(
 )
 
 
+# Deeper JSON is refused: Telnyx's envelopes are a few levels deep, and a body nested thousands
+# deep would exhaust the parser's recursion.
+MAX_DEPTH = 64
+
+# Payload fields the interpreter reads, with the JSON type Telnyx sends them as. A field of
+# another type is dropped from the event (and reported), so the run sees it as absent.
+FIELD_TYPES: dict[str, type | tuple[type, ...]] = {
+    "status": str,
+    "digits": str,
+    "digit": str,
+    "client_state": str,
+    "direction": str,
+    "from": str,
+    "to": str,
+    "result": dict,
+    "partial_results": dict,
+    "message_history": list,
+}
+
+_TOKENS = re.compile(rb'"(?:[^"\\]|\\.)*"|[\[\]{}]')
+
+
+def _depth(body: bytes) -> int:
+    """How deep the brackets of a JSON text nest (strings skipped)."""
+    deepest = depth = 0
+    for token in _TOKENS.finditer(body):
+        first = token.group()[:1]
+        if first in (b"{", b"["):
+            depth += 1
+            deepest = max(deepest, depth)
+        elif first in (b"}", b"]"):
+            depth -= 1
+    return deepest
+
+
 class MalformedWebhook(ValueError):
     """The body is not a Telnyx API v2 webhook; the message says what is wrong."""
 
@@ -58,6 +94,8 @@ class Webhook:
     direction: str | None = None
     caller: str | None = None
     called: str | None = None
+    # Payload fields dropped for having the wrong JSON type (see FIELD_TYPES).
+    ignored_fields: tuple[str, ...] = ()
     leg: bool = False
 
     @property
@@ -80,10 +118,16 @@ def parse_webhook(body: bytes) -> Webhook:
     Real payloads carry more fields than documented, and some documented ones go missing: only
     `data.event_type` is required; everything else is read when it is there.
     """
+    # Counting brackets is cheap; measuring the nesting only when there are many keeps the
+    # common envelope fast.
+    if body.count(b"{") + body.count(b"[") > MAX_DEPTH and _depth(body) > MAX_DEPTH:
+        raise MalformedWebhook(f"body is nested more than {MAX_DEPTH} levels deep")
     try:
         document = json.loads(body)
     except (UnicodeDecodeError, ValueError) as exc:
         raise MalformedWebhook(f"body is not JSON: {exc}") from None
+    except RecursionError:
+        raise MalformedWebhook("body is nested too deep") from None
     if not isinstance(document, dict):
         raise MalformedWebhook("body is not a JSON object")
     data = document.get("data")
@@ -99,6 +143,13 @@ def parse_webhook(body: bytes) -> Webhook:
     payload = data.get("payload")
     if not isinstance(payload, dict):
         payload = {}
+    ignored = tuple(
+        name
+        for name, kind in FIELD_TYPES.items()
+        if payload.get(name) is not None and not isinstance(payload[name], kind)
+    )
+    if ignored:
+        payload = {k: v for k, v in payload.items() if k not in ignored}
     own = _text(payload.get("call_control_id"))
     leg = read_leg_state(payload.get("client_state"))
     original = leg[0] if leg is not None and leg[0] != own else None
@@ -109,4 +160,5 @@ def parse_webhook(body: bytes) -> Webhook:
         direction=_text(payload.get("direction")),
         caller=_text(payload.get("from")),
         called=_text(payload.get("to")),
+        ignored_fields=ignored,
     )

@@ -1,0 +1,395 @@
+"""The PostgreSQL store, for many workers on one database: psycopg 3 and its connection pool."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+from collections.abc import AsyncIterator, Collection
+from typing import Any
+
+import psycopg
+from psycopg_pool import AsyncConnectionPool, PoolTimeout
+
+from flowlang.serve.store.base import (
+    CALL_COMMAND,
+    Applied,
+    Counts,
+    OutboxItem,
+    Outgoing,
+    Step,
+    StoredCall,
+    StoreError,
+    outgoing,
+)
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS flows (
+    digest TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    text TEXT NOT NULL,
+    created DOUBLE PRECISION NOT NULL
+);
+CREATE TABLE IF NOT EXISTS calls (
+    call_control_id TEXT PRIMARY KEY,
+    digest TEXT NOT NULL REFERENCES flows (digest),
+    state TEXT NOT NULL,
+    status TEXT NOT NULL,
+    end_reason TEXT,
+    updated DOUBLE PRECISION NOT NULL
+);
+CREATE TABLE IF NOT EXISTS events (
+    call_control_id TEXT NOT NULL,
+    event_id TEXT NOT NULL,
+    seen DOUBLE PRECISION NOT NULL,
+    PRIMARY KEY (call_control_id, event_id)
+);
+CREATE TABLE IF NOT EXISTS outbox (
+    id BIGSERIAL PRIMARY KEY,
+    call_control_id TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    action TEXT NOT NULL,
+    body TEXT NOT NULL,
+    sent SMALLINT NOT NULL DEFAULT 0,
+    created DOUBLE PRECISION NOT NULL,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    not_before DOUBLE PRECISION NOT NULL DEFAULT 0,
+    claimed_by TEXT,
+    claimed DOUBLE PRECISION,
+    lease_until DOUBLE PRECISION,
+    doubt DOUBLE PRECISION
+);
+CREATE INDEX IF NOT EXISTS outbox_by_call ON outbox (call_control_id, sent, id);
+CREATE INDEX IF NOT EXISTS outbox_waiting ON outbox (id) WHERE sent = 0;
+CREATE TABLE IF NOT EXISTS health (
+    worker TEXT PRIMARY KEY,
+    at TIMESTAMPTZ NOT NULL
+);
+"""
+
+# Workers starting together create the schema one at a time (CREATE ... IF NOT EXISTS is not
+# safe against itself): the key is any number of our own.
+_SCHEMA_LOCK = 7_215_514_466_611_500_001
+
+_UNSENT, _SENT, _DROPPED = 0, 1, 2
+
+_ITEM = "id, call_control_id, kind, action, body, created, attempts, doubt"
+
+# Every transaction that changes one call takes this lock first, so two workers never change
+# one call at once, even a call that has no row yet.
+_LOCK_CALL = "SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))"
+
+
+def _dumps(value: Any) -> str:
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+
+
+def _item(row: tuple[Any, ...]) -> OutboxItem:
+    return OutboxItem(row[0], row[1], row[2], row[3], json.loads(row[4]), row[5], row[6], row[7])
+
+
+class PostgresStore:
+    """A Store in a PostgreSQL database that any number of workers share.
+
+    psycopg 3 with psycopg_pool: an asynchronous driver (the event loop never waits on the
+    database) that is maintained with PostgreSQL's own release cycle, speaks the server's
+    binary protocol through libpq, and has a pool that checks and replaces broken connections.
+
+    Each call's changes are serialised by a transaction-level advisory lock on its id; the
+    outbox is claimed with `FOR UPDATE SKIP LOCKED`, so two workers never claim one row.
+    """
+
+    def __init__(self, url: str, min_size: int = 1, max_size: int = 10, timeout: float = 5.0):
+        self.url = url
+        self._pool = AsyncConnectionPool(
+            url,
+            min_size=min_size,
+            max_size=max_size,
+            timeout=timeout,
+            kwargs={"autocommit": True},
+            open=False,
+        )
+        self._opened = False
+        self._opening = asyncio.Lock()
+
+    def _where(self) -> str:
+        # The URL without its password, for messages.
+        try:
+            info = psycopg.conninfo.conninfo_to_dict(self.url)
+        except psycopg.Error:
+            return "the PostgreSQL store"
+        return f"PostgreSQL at {info.get('host', 'localhost')}:{info.get('port', 5432)}"
+
+    async def _open(self) -> None:
+        async with self._opening:
+            if self._opened:
+                return
+            try:
+                # One connection first: an unreachable server fails at once, with libpq's
+                # reason, rather than after the pool's patient retries.
+                first = await psycopg.AsyncConnection.connect(self.url, connect_timeout=5)
+                await first.close()
+                await self._pool.open(wait=True, timeout=10.0)
+            except (PoolTimeout, psycopg.Error) as exc:
+                raise StoreError(f"cannot reach {self._where()}: {exc}") from None
+            self._opened = True
+            async with self._connection() as conn, conn.transaction():
+                await conn.execute("SELECT pg_advisory_xact_lock(%s)", (_SCHEMA_LOCK,))
+                await conn.execute(SCHEMA)
+
+    @contextlib.asynccontextmanager
+    async def _connection(self) -> AsyncIterator[psycopg.AsyncConnection[Any]]:
+        if not self._opened:
+            await self._open()
+        try:
+            async with self._pool.connection() as conn:
+                yield conn
+        except (psycopg.Error, PoolTimeout) as exc:
+            raise StoreError(f"{self._where()}: {exc}") from exc
+
+    async def ping(self) -> None:
+        try:
+            async with self._connection() as conn:
+                await conn.execute(
+                    "INSERT INTO health (worker, at) VALUES (%s, now())"
+                    " ON CONFLICT (worker) DO UPDATE SET at = excluded.at",
+                    (str(id(self)),),
+                )
+        except StoreError as exc:
+            raise StoreError(f"store cannot be written: {exc}") from None
+
+    async def load_flow(self, digest: str) -> tuple[str, str] | None:
+        async with self._connection() as conn:
+            cur = await conn.execute("SELECT name, text FROM flows WHERE digest = %s", (digest,))
+            row = await cur.fetchone()
+        return (row[0], row[1]) if row else None
+
+    async def apply(
+        self, call_control_id: str, event_id: str | None, step: Step, now: float
+    ) -> Applied:
+        async with self._connection() as conn, conn.transaction():
+            await conn.execute(_LOCK_CALL, (call_control_id,))
+            cur = await conn.execute(
+                "SELECT EXISTS (SELECT 1 FROM events WHERE call_control_id = %(c)s"
+                " AND event_id = %(e)s), c.digest, c.state, c.status, c.updated"
+                " FROM (SELECT 1) AS one LEFT JOIN calls c ON c.call_control_id = %(c)s",
+                {"c": call_control_id, "e": event_id},
+            )
+            row = await cur.fetchone()
+            assert row is not None
+            seen, digest, state, status, updated = row
+            if seen:
+                return Applied(duplicate=True)
+            call = (
+                StoredCall(call_control_id, digest, json.loads(state), status, updated)
+                if digest is not None
+                else None
+            )
+            change = step(call)
+            if change is None:
+                return Applied(duplicate=False)
+            if event_id is not None:
+                await conn.execute(
+                    "INSERT INTO events (call_control_id, event_id, seen) VALUES (%s, %s, %s)",
+                    (call_control_id, event_id, now),
+                )
+            if change.source is not None:
+                await conn.execute(
+                    "INSERT INTO flows (digest, name, text, created) VALUES (%s, %s, %s, %s)"
+                    " ON CONFLICT (digest) DO UPDATE SET created = excluded.created",
+                    (change.digest, change.source[0], change.source[1], now),
+                )
+            await conn.execute(
+                "INSERT INTO calls (call_control_id, digest, state, status, end_reason, updated)"
+                " VALUES (%s, %s, %s, %s, %s, %s)"
+                " ON CONFLICT (call_control_id) DO UPDATE SET"
+                " state = excluded.state, status = excluded.status,"
+                " end_reason = excluded.end_reason, updated = excluded.updated",
+                (
+                    call_control_id,
+                    change.digest,
+                    _dumps(change.state),
+                    change.status,
+                    change.end_reason,
+                    now,
+                ),
+            )
+            if change.call_gone:
+                await conn.execute(
+                    "UPDATE outbox SET sent = %s WHERE call_control_id = %s AND sent = 0"
+                    " AND kind = %s",
+                    (_DROPPED, call_control_id, CALL_COMMAND),
+                )
+            if change.commands:
+                async with conn.cursor() as cur:
+                    await cur.executemany(
+                        "INSERT INTO outbox (call_control_id, kind, action, body, created)"
+                        " VALUES (%s, %s, %s, %s, %s)",
+                        [
+                            (call_control_id, o.kind, o.action, _dumps(o.body), now)
+                            for o in map(outgoing, change.commands)
+                        ],
+                    )
+            return Applied(duplicate=False, change=change)
+
+    async def claim(
+        self,
+        worker: str,
+        now: float,
+        lease: float,
+        call_control_id: str | None = None,
+        limit: int = 100,
+    ) -> list[OutboxItem]:
+        one = " AND o.call_control_id = %(call)s" if call_control_id is not None else ""
+        params = {"now": now, "call": call_control_id, "limit": limit}
+        async with self._connection() as conn, conn.transaction():
+            # The first unfinished row of each call, due and not held by a live lease; rows
+            # another worker is claiming right now are skipped, not waited for.
+            cur = await conn.execute(
+                "SELECT o.call_control_id FROM outbox o"
+                " WHERE o.sent = 0 AND o.not_before <= %(now)s"
+                " AND (o.lease_until IS NULL OR o.lease_until < %(now)s)"
+                " AND NOT EXISTS (SELECT 1 FROM outbox p"
+                " WHERE p.call_control_id = o.call_control_id AND p.sent = 0 AND p.id < o.id)"
+                f"{one} ORDER BY o.id LIMIT %(limit)s FOR UPDATE OF o SKIP LOCKED",
+                params,
+            )
+            heads = [r[0] for r in await cur.fetchall()]
+            if not heads:
+                return []
+            # A call being changed right now (its lock held by an apply) is left for later:
+            # taking the call's lock in the same order as apply does rules out deadlocks.
+            cur = await conn.execute(
+                "SELECT c FROM unnest(%s::text[]) AS c"
+                " WHERE pg_try_advisory_xact_lock(hashtextextended(c, 0))",
+                (heads,),
+            )
+            calls = [r[0] for r in await cur.fetchall()]
+            if not calls:
+                return []
+            cur = await conn.execute(
+                "UPDATE outbox SET"
+                " doubt = CASE WHEN lease_until IS NOT NULL THEN coalesce(doubt, claimed)"
+                " ELSE doubt END,"
+                " claimed_by = %s, claimed = %s, lease_until = %s"
+                f" WHERE sent = 0 AND call_control_id = ANY(%s) RETURNING {_ITEM}",
+                (worker, now, now + lease, calls),
+            )
+            rows = await cur.fetchall()
+        order = {c: n for n, c in enumerate(calls)}
+        return sorted(map(_item, rows), key=lambda i: (order[i.call_control_id], i.id))
+
+    async def done(self, item_ids: Collection[int]) -> None:
+        if not item_ids:
+            return
+        async with self._connection() as conn:
+            await conn.execute(
+                "UPDATE outbox SET sent = %s, lease_until = NULL WHERE id = ANY(%s) AND sent = 0",
+                (_SENT, sorted(item_ids)),
+            )
+
+    async def release(
+        self,
+        item_ids: Collection[int],
+        not_before: float,
+        doubt: float | None = None,
+        tried: bool = True,
+    ) -> None:
+        if not item_ids:
+            return
+        async with self._connection() as conn:
+            await conn.execute(
+                "UPDATE outbox SET claimed_by = NULL, lease_until = NULL, not_before = %s,"
+                " attempts = attempts + %s, doubt = coalesce(doubt, %s)"
+                " WHERE id = ANY(%s) AND sent = 0",
+                (not_before, int(tried), doubt, sorted(item_ids)),
+            )
+
+    async def release_worker(self, worker: str) -> None:
+        async with self._connection() as conn:
+            await conn.execute(
+                "UPDATE outbox SET claimed_by = NULL, lease_until = NULL"
+                " WHERE claimed_by = %s AND sent = 0",
+                (worker,),
+            )
+
+    async def unsent(self, call_control_id: str) -> list[OutboxItem]:
+        async with self._connection() as conn:
+            cur = await conn.execute(
+                f"SELECT {_ITEM} FROM outbox WHERE call_control_id = %s AND sent = 0 ORDER BY id",
+                (call_control_id,),
+            )
+            return [_item(r) for r in await cur.fetchall()]
+
+    async def abandon(
+        self, call_control_id: str, reason: str, now: float, last: Outgoing | None = None
+    ) -> int:
+        async with self._connection() as conn, conn.transaction():
+            await conn.execute(_LOCK_CALL, (call_control_id,))
+            await conn.execute(
+                "UPDATE calls SET status = 'failed', end_reason = %s, updated = %s"
+                " WHERE call_control_id = %s AND status = 'active'",
+                (reason, now, call_control_id),
+            )
+            cur = await conn.execute(
+                "UPDATE outbox SET sent = %s WHERE call_control_id = %s AND sent = 0",
+                (_DROPPED, call_control_id),
+            )
+            dropped = cur.rowcount
+            if last is not None:
+                await conn.execute(
+                    "INSERT INTO outbox (call_control_id, kind, action, body, created)"
+                    " VALUES (%s, %s, %s, %s, %s)",
+                    (call_control_id, last.kind, last.action, _dumps(last.body), now),
+                )
+        return int(dropped)
+
+    async def cleanup(self, finished_before: float, idle_before: float) -> int:
+        async with self._connection() as conn, conn.transaction():
+            cur = await conn.execute(
+                "DELETE FROM calls WHERE (status != 'active' AND updated < %s) OR updated < %s"
+                " RETURNING call_control_id",
+                (finished_before, idle_before),
+            )
+            gone = [r[0] for r in await cur.fetchall()]
+            if gone:
+                for table in ("outbox", "events"):
+                    await conn.execute(
+                        f"DELETE FROM {table} WHERE call_control_id = ANY(%s)", (gone,)
+                    )
+            # Rows of calls the store never had (the hangup of an unknown call).
+            await conn.execute(
+                "DELETE FROM outbox o WHERE created < %s"
+                " AND NOT EXISTS (SELECT 1 FROM calls c"
+                " WHERE c.call_control_id = o.call_control_id)",
+                (finished_before,),
+            )
+            await conn.execute(
+                "DELETE FROM flows f WHERE created < %s"
+                " AND NOT EXISTS (SELECT 1 FROM calls c WHERE c.digest = f.digest)",
+                (finished_before,),
+            )
+        return len(gone)
+
+    async def counts(self) -> Counts:
+        async with self._connection() as conn:
+            cur = await conn.execute(
+                "SELECT (SELECT count(*) FROM calls WHERE status = 'active'),"
+                " (SELECT count(*) FROM outbox WHERE sent = 0)"
+            )
+            row = await cur.fetchone()
+        assert row is not None
+        return Counts(int(row[0]), int(row[1]))
+
+    async def size_bytes(self) -> int:
+        """Bytes the store's tables and indexes occupy, for benchmarks and operators."""
+        async with self._connection() as conn:
+            cur = await conn.execute(
+                "SELECT sum(pg_total_relation_size(t))::bigint"
+                " FROM unnest(ARRAY['flows', 'calls', 'events', 'outbox']) AS t"
+            )
+            row = await cur.fetchone()
+        return int(row[0]) if row and row[0] is not None else 0
+
+    async def close(self) -> None:
+        await self._pool.close()

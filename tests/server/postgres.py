@@ -1,0 +1,126 @@
+"""A throwaway PostgreSQL cluster on loopback for tests and benchmarks: Debian's `postgresql`
+package, initdb into a temporary folder, run as the `postgres` user when we are root."""
+
+from __future__ import annotations
+
+import glob
+import itertools
+import os
+import pwd
+import shutil
+import socket
+import subprocess
+import tempfile
+from pathlib import Path
+
+INSTALL_HINT = (
+    "PostgreSQL is not installed: the store tests need Debian's postgresql package"
+    " (apt-get update && apt-get install -y postgresql; .ci/run does this)"
+)
+
+
+def binaries() -> Path:
+    """The newest /usr/lib/postgresql/*/bin that has initdb; RuntimeError when there is none."""
+    found = sorted(
+        glob.glob("/usr/lib/postgresql/*/bin/initdb"),
+        key=lambda p: (
+            int(Path(p).parent.parent.name) if Path(p).parent.parent.name.isdigit() else 0
+        ),
+    )
+    if not found:
+        raise RuntimeError(INSTALL_HINT)
+    return Path(found[-1]).parent
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+class Cluster:
+    """A PostgreSQL server of its own, stopped (and its folder removed) by `stop`.
+
+    `fsync=off` suits a throwaway cluster: a crash of the machine loses it anyway. Each test gets
+    a database of its own from `database()`.
+    """
+
+    def __init__(self, fast: bool = True) -> None:
+        self.bin = binaries()
+        self.dir = Path(tempfile.mkdtemp(prefix="flowlang-pg-"))
+        self.data = self.dir / "data"
+        self.port = _free_port()
+        self._names = itertools.count(1)
+        self._as: list[str] = []
+        if os.geteuid() == 0:
+            # initdb refuses to run as root: the package's `postgres` user owns the cluster.
+            try:
+                owner = pwd.getpwnam("postgres")
+            except KeyError:
+                raise RuntimeError(INSTALL_HINT + " (no postgres user)") from None
+            os.chown(self.dir, owner.pw_uid, owner.pw_gid)
+            self._as = ["runuser", "-u", "postgres", "--"]
+        self._run(
+            str(self.bin / "initdb"),
+            "-D",
+            str(self.data),
+            "-A",
+            "trust",
+            "-U",
+            "postgres",
+            "--no-sync",
+            "-E",
+            "UTF8",
+        )
+        options = [
+            f"-p {self.port}",
+            "-c listen_addresses=127.0.0.1",
+            f"-c unix_socket_directories={self.dir}",
+            "-c max_connections=300",
+            "-c shared_buffers=32MB",
+        ]
+        if fast:
+            options += ["-c fsync=off", "-c synchronous_commit=off", "-c full_page_writes=off"]
+        self._run(
+            str(self.bin / "pg_ctl"),
+            "-D",
+            str(self.data),
+            "-l",
+            str(self.dir / "log"),
+            "-o",
+            " ".join(options),
+            "-w",
+            "-t",
+            "60",
+            "start",
+        )
+
+    def _run(self, *command: str) -> None:
+        done = subprocess.run(
+            [*self._as, *command], capture_output=True, text=True, timeout=120, cwd=self.dir
+        )
+        if done.returncode != 0:
+            log = self.dir / "log"
+            tail = log.read_text()[-2000:] if log.exists() else ""
+            raise RuntimeError(
+                f"{Path(command[0]).name} failed ({done.returncode}): {done.stderr.strip()}\n{tail}"
+            )
+
+    def url(self, database: str = "postgres") -> str:
+        return f"postgresql://postgres@127.0.0.1:{self.port}/{database}"
+
+    def database(self) -> str:
+        """A new, empty store; returns its URL. (A schema of its own, named on the URL: much
+        quicker to make than a database.)"""
+        import psycopg
+
+        name = f"t{next(self._names)}"
+        with psycopg.connect(self.url(), autocommit=True) as conn:
+            conn.execute(f"CREATE SCHEMA {name}")
+        return f"{self.url()}?options=-csearch_path%3D{name}"
+
+    def stop(self) -> None:
+        try:
+            self._run(str(self.bin / "pg_ctl"), "-D", str(self.data), "-m", "immediate", "stop")
+        finally:
+            shutil.rmtree(self.dir, ignore_errors=True)
