@@ -127,6 +127,22 @@ class Vocabulary:
     def assistant(self) -> st.SearchStrategy[CallerAction]:
         return st.one_of(st.just(ConversationEnds()), self._key(), st.just(HangUp()))
 
+    def for_call(self, sim: Simulation) -> st.SearchStrategy[CallerAction]:
+        """What the caller (or Telnyx) may do next in `sim`, by what the call waits for."""
+        waiting = sim.phone.waiting
+        assert waiting is not None
+        if waiting.kind == "gather":
+            return self.gather(waiting.command.body)
+        if waiting.kind == "ai_gather":
+            return self.ai_gather(waiting.command.body)
+        if waiting.kind == "record":
+            return self.record(waiting.command.body, sim.phone.state == "ended")
+        if waiting.kind == "transfer":
+            return self.transfer()
+        if waiting.kind == "queue":
+            return self.queue()
+        return self.assistant()
+
     def record(self, body: dict[str, Any], hung_up: bool) -> st.SearchStrategy[CallerAction]:
         """A recording ends saved (of any length) or failed; before that the caller may press
         keys or hang up (the recording still arrives after a hangup)."""
@@ -166,21 +182,7 @@ def play(
                 return finding
             if len(inputs) == max_inputs:
                 return None
-            waiting = sim.phone.waiting
-            assert waiting is not None
-            if waiting.kind == "gather":
-                strategy = vocabulary.gather(waiting.command.body)
-            elif waiting.kind == "ai_gather":
-                strategy = vocabulary.ai_gather(waiting.command.body)
-            elif waiting.kind == "record":
-                strategy = vocabulary.record(waiting.command.body, sim.phone.state == "ended")
-            elif waiting.kind == "transfer":
-                strategy = vocabulary.transfer()
-            elif waiting.kind == "queue":
-                strategy = vocabulary.queue()
-            else:
-                strategy = vocabulary.assistant()
-            action = draw(strategy)
+            action = draw(vocabulary.for_call(sim))
             inputs.append(input_text(action))
             sim.give(action)
     except InputError as exc:
