@@ -41,6 +41,7 @@ WAITING = (
     nodes.Assistant,
     nodes.Record,
     nodes.Queue,
+    nodes.Fetch,
 )
 
 # Statements that Telnyx refuses on a call that has not been answered.
@@ -76,10 +77,11 @@ class Node:
 
     `kind` is `step` (a step's entry), `stmt` (a statement), `arm` (an if/elif/else arm: `node`
     is the If or Elif; else arms have `label` "else"), `test` (an `elif` condition), `handler`
-    (an `on` handler), `result` (a gather or ai_gather has ended: its `into` gets a value) or
-    `end` (the flow ran off the end of step `step`), `returned` (a `call` has come back: `node`
-    is the Call). `ends` says how the call ends here (`hangup`, `transfer`, `completed`), None
-    when it goes on. `sure` is None when `defs` are assigned on every path through the node; a
+    (an `on` handler), `result` (a gather, ai_gather or fetch has ended: its `into` gets a
+    value; a fetch has two, `label` "fetch answered" and "fetch failed") or `end` (the flow ran
+    off the end of step `step`), `returned` (a `call` has come back: `node` is the Call).
+    `ends` says how the call ends here (`hangup`, `transfer`, `completed`), None when it goes
+    on. `sure` is None when `defs` are assigned on every path through the node; a
     `returned` node sets it to the called step's variables assigned on every path. `pauses` and
     `answers` say that every way through a called step waits for the caller / answers the call.
     """
@@ -168,6 +170,14 @@ def stmt_reads(stmt: nodes.Node) -> Iterator[Read]:
         yield from expr_reads(stmt.greeting)
         for m in stmt.messages:
             yield from expr_reads(m.text)
+    elif isinstance(stmt, nodes.Fetch):
+        yield from expr_reads(stmt.url)
+        for h in stmt.headers:
+            yield from expr_reads(h.name)
+            if not h.secret:
+                yield from expr_reads(h.value)
+        for send in stmt.sends:
+            yield from expr_reads(send.value)
 
 
 def _handler_label(on: nodes.On) -> str:
@@ -271,6 +281,8 @@ class _Builder:
             return self.gather(stmt, frontier, step)
         if isinstance(stmt, nodes.AiGather):
             return self.ai_gather(stmt, frontier, step)
+        if isinstance(stmt, nodes.Fetch):
+            return self.fetch(stmt, frontier, step)
         if isinstance(stmt, nodes.Assistant):
             n = self.add("stmt", stmt, step, reads=tuple(stmt_reads(stmt)))
             self.link(frontier, n)
@@ -323,6 +335,27 @@ class _Builder:
         if not {"valid", "invalid"} <= {on.event for on in ends}:
             exits.append(result)
         return exits + self.handlers(g, keys, step, "key ")
+
+
+    def fetch(self, stmt: nodes.Fetch, frontier: list[int], step: str) -> list[int]:
+        f = self.add("stmt", stmt, step, reads=tuple(stmt_reads(stmt)))
+        self.link(frontier, f)
+        defs = (stmt.into.value,) if stmt.into is not None else ()
+        answered = self.add("result", stmt, step, defs=defs, label=FETCH_ANSWERED)
+        self.link([f], answered, "answered")
+        # A failed fetch leaves `into` empty: assigned, but without the answer's fields.
+        failed = self.add("result", stmt, step, defs=defs, label=FETCH_FAILED)
+        self.link([f], failed, "failed")
+        on_error = stmt.on_error
+        if on_error is None:
+            return [answered, failed]
+        h = self.add("handler", on_error, step, label="on error")
+        self.link([failed], h, "error")
+        return [answered, *self.block(on_error.body, [h], step)]
+
+
+FETCH_ANSWERED = "fetch answered"
+FETCH_FAILED = "fetch failed"
 
 
 def _summarise_calls(b: _Builder, steps: dict[str, int]) -> dict[str, frozenset[int]]:

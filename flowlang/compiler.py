@@ -10,6 +10,8 @@ from flowlang.diagnostics import Diagnostic, Severity
 from flowlang.errors import FlowCompileError
 from flowlang.lint.telnyx_data import RECOGNITION_LANGUAGES
 from flowlang.program import (
+    DEFAULT_FETCH_TIMEOUT_MS,
+    MAX_FETCH_TIMEOUT_MS,
     AiGatherOp,
     AnswerOp,
     Arm,
@@ -17,6 +19,7 @@ from flowlang.program import (
     Block,
     Branch,
     CallOp,
+    FetchOp,
     GatherOp,
     GotoOp,
     Handler,
@@ -46,6 +49,7 @@ KEY_ORDER = "0123456789*#"
 DEFAULT_TRIES = 3
 # How long a call waits in a queue without `max_wait`: a queue nobody answers must still end.
 DEFAULT_MAX_WAIT_SECS = 1800
+
 
 
 def compile_source(source: Source) -> Program:
@@ -200,6 +204,8 @@ class _Compiler:
             return self._gather(stmt)
         if isinstance(stmt, nodes.AiGather):
             return self._ai_gather(stmt)
+        if isinstance(stmt, nodes.Fetch):
+            return self._fetch(stmt)
         if isinstance(stmt, nodes.Assistant):
             return self._assistant(stmt)
         raise TypeError(f"flowlang cannot compile a {type(stmt).__name__} statement")
@@ -247,6 +253,20 @@ class _Compiler:
             music.source if music is not None else None,
             music.media if music is not None else False,
             handlers.get("timeout"),
+        )
+
+    def _fetch(self, f: nodes.Fetch) -> FetchOp:
+        timeout = f.timeout.millis if f.timeout is not None else DEFAULT_FETCH_TIMEOUT_MS
+        on_error = f.on_error
+        return FetchOp(
+            line=_line(f),
+            url=f.url,
+            method=f.method.text.upper() if f.method is not None else "GET",
+            into=f.into.value if f.into is not None else None,
+            timeout_ms=min(timeout, MAX_FETCH_TIMEOUT_MS),
+            headers=tuple((h.name.text, h.value, h.secret) for h in f.headers),
+            sends=tuple((s.name.value, s.value) for s in f.sends),
+            on_error=self._handler(on_error) if on_error is not None else None,
         )
 
     def _if(self, stmt: nodes.If) -> IfOp:

@@ -1,10 +1,11 @@
 """Drawings of a flow's control graph (Mermaid or Graphviz DOT), from the shared analysis.
 
-Only the points a person thinks about are drawn: steps, gathers and AI blocks, `if`/`elif` tests,
-`call`s and `return`s, and where the call ends. The plain statements between them are folded
-into the edges, and each edge carries the label of the choice that leads along it (the keys of a
-gather branch, `timeout`, `yes`/`no` of an `if`, `goto`). A called step is drawn once: each
-`call` box has an arrow to it, and an arrow `back` to what follows the call.
+Only the points a person thinks about are drawn: steps, gathers and AI blocks, backend fetches
+(with an `answered` and a `failed` way out), `if`/`elif` tests, `call`s and `return`s, and where
+the call ends. The plain statements between them are folded into the edges, and each edge
+carries the label of the choice that leads along it (the keys of a gather branch, `timeout`,
+`yes`/`no` of an `if`, `goto`). A called step is drawn once: each `call` box has an arrow to it,
+and an arrow `back` to what follows the call.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from flowlang.syntax import nodes
 from flowlang.syntax.fmt import render_expr
 
 SHOWN = (
-    nodes.Gather, nodes.AiGather, nodes.Assistant, nodes.If, nodes.Record, nodes.Queue,
+    nodes.Gather, nodes.AiGather, nodes.Assistant, nodes.If, nodes.Fetch, nodes.Record, nodes.Queue,
     nodes.Transfer,
 )  # fmt: skip
 LABEL_WIDTH = 40
@@ -24,7 +25,7 @@ LABEL_WIDTH = 40
 
 @frozen
 class Box:
-    """A drawn point: `id` is its graph node, `shape` one of step, ask, test, call, end."""
+    """A drawn point: `id` is its graph node, `shape` one of step, ask, fetch, test, call, end."""
 
     id: int
     text: str
@@ -84,6 +85,9 @@ def _box(n: Node) -> Box | None:
         return Box(n.id, "assistant", "ask")
     if isinstance(stmt, nodes.If):
         return Box(n.id, _short(f"if {render_expr(stmt.cond)}"), "test")
+    if isinstance(stmt, nodes.Fetch):
+        method = stmt.method.text.upper() if stmt.method is not None else "GET"
+        return Box(n.id, _short(f"fetch {method} {stmt.url.text}"), "fetch")
     return None
 
 
@@ -96,6 +100,8 @@ def _edge_label(graph: Graph, edge: Edge) -> str:
     if source.kind == "result" and not edge.label:
         # The outcomes with no handler of their own continue after the block.
         block = source.node
+        if isinstance(block, nodes.Fetch):
+            return ""  # the fetch's own edges already say `answered` or `failed`
         wanted = ("invalid", "timeout") if isinstance(block, nodes.Gather) else ("valid", "invalid")
         if isinstance(block, nodes.Record):
             wanted = ("saved", "error")
@@ -139,6 +145,7 @@ def _mermaid_text(text: str) -> str:
 MERMAID_SHAPES = {
     "step": ('(["', '"])'),
     "ask": ('{{"', '"}}'),
+    "fetch": ('[/"', '"/]'),
     "test": ('{"', '"}'),
     "call": ('[["', '"]]'),
     "end": ('(("', '"))'),
@@ -167,6 +174,7 @@ def _dot_text(text: str) -> str:
 DOT_SHAPES = {
     "step": "box, style=rounded",
     "ask": "hexagon",
+    "fetch": "parallelogram",
     "test": "diamond",
     "call": "box, peripheries=2",
     "end": "doublecircle",

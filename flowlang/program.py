@@ -253,6 +253,28 @@ class AssistantOp:
     keys: tuple[Key, ...]
 
 
+# LANGUAGE.md 10: a fetch waits 5 s by default, and never more than 10 s.
+DEFAULT_FETCH_TIMEOUT_MS = 5_000
+MAX_FETCH_TIMEOUT_MS = 10_000
+
+
+@frozen
+class FetchOp:
+    """One `fetch`: ask the backend at `url` (values interpolated into it are percent-encoded)
+    and wait for the answer. `headers` are (name, value, secret) with `value` the name of an
+    environment variable when `secret`; `sends` are the fields of a POST's JSON body;
+    `timeout_ms` is already defaulted and capped."""
+
+    line: int
+    url: Str
+    method: str
+    into: str | None
+    timeout_ms: int
+    headers: tuple[tuple[str, Str, bool], ...]
+    sends: tuple[tuple[str, Expr], ...]
+    on_error: Handler | None
+
+
 Op = (
     AnswerOp
     | HangupOp
@@ -271,6 +293,7 @@ Op = (
     | SmsOp
     | RecordOp
     | QueueOp
+    | FetchOp
 )
 
 

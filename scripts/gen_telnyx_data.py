@@ -54,13 +54,21 @@ def extract(spec: dict[str, Any]) -> dict[str, Any]:
             _number(transfer["timeout_secs"]["description"], r"Maximum value is (\d+) seconds"),
         ),
         "MILLIS_MAX": INT32_MAX,
+        "VOICES": _voices(speak["voice"]),
     }
+
+
+def _voices(voice: dict[str, Any]) -> tuple[str, ...]:
+    """The voices the spec names as examples: the editor offers them when a `voice` is typed."""
+    named = re.findall(r"\b(?:AWS\.Polly|Azure)\.[\w:-]*\w", voice["description"])
+    return tuple(sorted({voice["example"], *named}))
 
 
 def render(spec: dict[str, Any]) -> str:
     facts = extract(spec)
     languages = "".join(f'    "{code}",\n' for code in facts["SPEAK_LANGUAGES"])
     recognition = "".join(f'    "{code}",\n' for code in facts["RECOGNITION_LANGUAGES"])
+    voices = "".join(f'    "{voice}",\n' for voice in facts["VOICES"])
     return (
         '"""Facts about Telnyx that the linter checks flows against."""\n'
         "\n"
@@ -85,6 +93,9 @@ def render(spec: dict[str, Any]) -> str:
         "\n"
         "# Millisecond fields are int32: the largest value they can hold.\n"
         f"MILLIS_MAX = {facts['MILLIS_MAX']}\n"
+        "\n"
+        "# The voices the `speak` documentation names as examples (editors offer them).\n"
+        f"VOICES = (\n{voices})\n"
     )
 
 

@@ -31,11 +31,13 @@ from flowlang.syntax.nodes import (
     Duration,
     Elif,
     Expr,
+    Fetch,
     Field,
     Flow,
     Gather,
     Goto,
     Hangup,
+    Header,
     If,
     Int,
     Interp,
@@ -51,6 +53,7 @@ from flowlang.syntax.nodes import (
     Reprompt,
     Return,
     Say,
+    SendField,
     Set,
     Setting,
     Sms,
@@ -65,7 +68,8 @@ from flowlang.syntax.nodes import (
 KEYWORDS = frozenset(
     """
     answer hangup say play gather ai_gather assistant transfer goto set if elif else log
-    sms record queue on digits true false and or not in string integer number boolean system user
+    sms record queue on digits true false fetch and or not in string integer number boolean
+    system user
     developer tool
     """.split()
 )
@@ -74,8 +78,9 @@ KEYWORDS = frozenset(
 CONTEXTUAL = (
     "media", "invalid", "timeout", "valid", "key", "voice", "language", "ssml", "from",
     "inter_digit_timeout", "initial_timeout", "terminator", "tries", "into", "reprompt",
-    "greeting", "field", "optional", "instructions", "message", "id", "sms_from", "max",
-    "silence", "beep", "end_key", "saved", "error", "max_wait", "no_answer", "busy", "failed",
+    "greeting", "field", "optional", "instructions", "message", "id", "method", "header",
+    "secret", "send", "error", "sms_from", "max", "silence", "beep", "end_key", "saved",
+    "max_wait", "no_answer", "busy", "failed",
 )  # fmt: skip
 
 BUILTIN_VARIABLES = ("caller", "called")
@@ -158,6 +163,7 @@ def expressions(variables: st.SearchStrategy[tuple[str, ...]] = paths) -> st.Sea
             st.builds(BinOp, st.sampled_from(["and", "or"]), inner, inner),
             st.builds(BinOp, st.sampled_from(["==", "!=", "<", "<=", ">", ">="]), inner, inner),
             st.builds(BinOp, st.just("in"), inner, lists),
+            st.builds(BinOp, st.sampled_from(["+", "-"]), inner, inner),
         )
 
     return st.recursive(atoms, extend, max_leaves=8)
@@ -199,6 +205,37 @@ def _simple(v: _Vocabulary) -> st.SearchStrategy[Stmt]:
         st.builds(Sms, v.strs, v.strs, from_=st.none() | v.strs),
         _record(st.just(())),
         st.builds(Queue, v.strs, max_wait=st.none() | durations),
+        _fetch_line(v),
+    )
+
+
+def _fetch_line(v: _Vocabulary) -> st.SearchStrategy[Fetch]:
+    return st.builds(
+        Fetch,
+        v.strs,
+        method=st.none() | plain_strings,
+        into=st.none() | identifiers.map(Name),
+        timeout=st.none() | durations,
+    )
+
+
+def _fetch(v: _Vocabulary, body: st.SearchStrategy[tuple[Stmt, ...]]) -> st.SearchStrategy[Stmt]:
+    header = st.builds(Header, v.strs, v.strs, secret=st.booleans())
+    send = st.builds(SendField, identifiers.map(Name), v.exprs)
+    on_error = st.builds(On, st.just("error"), st.just(()), body)
+    fetch = st.builds(
+        Fetch,
+        v.strs,
+        method=st.none() | plain_strings,
+        into=st.none() | identifiers.map(Name),
+        timeout=st.none() | durations,
+        headers=st.lists(header, max_size=2).map(tuple),
+        sends=st.lists(send, max_size=2).map(tuple),
+        handlers=st.lists(on_error, max_size=1).map(tuple),
+    )
+    # A block may not be empty: one that drew nothing gets an `on error:` handler.
+    return st.tuples(fetch, on_error).map(
+        lambda pair: pair[0] if pair[0].is_block else attrs.evolve(pair[0], handlers=(pair[1],))
     )
 
 
@@ -398,6 +435,7 @@ def _statements(v: _Vocabulary, depth: int) -> st.SearchStrategy[Stmt]:
         _ai_gather(v, body),
         _assistant(v, body),
         _blocks_of_section_14(v, body, _quiet_statements(v)),
+        _fetch(v, body),
     )
 
 
@@ -556,7 +594,16 @@ def _runnable_statements(v: _Vocabulary, depth: int) -> st.SearchStrategy[Stmt]:
             tuple
         ),
     )
-    return st.one_of(simple, simple, _if(v, body), gather, ai, assistant, transfer, record, queue)
+    fetch = st.builds(
+        Fetch,
+        st.just(Str(("https://api.example.com/orders/", Interp(("account",))))),
+        into=st.none() | identifiers.map(Name),
+        handlers=st.lists(st.builds(On, st.just("error"), st.just(()), body), max_size=1).map(
+            tuple
+        ),
+    )
+    return st.one_of(simple, simple, _if(v, body), gather, ai, assistant, fetch,
+                     transfer, record, queue)
 
 
 __all__ = [

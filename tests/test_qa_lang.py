@@ -296,7 +296,7 @@ def test_a_function_call_is_explained_as_something_flows_cannot_do() -> None:
 
 def test_joining_strings_with_plus_points_to_interpolation() -> None:
     (diagnostic,) = check_source(Source("t.flow", HEAD + '    set x = "a" + caller\n'))
-    assert diagnostic.code == "FL018"
+    assert diagnostic.code == "FL807"
     assert '"{first} {last}"' in (diagnostic.help or "")
 
 

@@ -21,6 +21,7 @@ SUBCOMMANDS = {
     "test": "test",
     "fuzz": "fuzz",
     "serve": "serve",
+    "lsp": "lsp",
 }
 
 

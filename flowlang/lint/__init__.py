@@ -9,7 +9,7 @@ from flowlang.errors import FlowSyntaxError
 from flowlang.source import Source
 from flowlang.syntax import nodes
 
-__all__ = ["check_source", "lint"]
+__all__ = ["check", "check_source", "lint"]
 
 
 def lint(
@@ -57,17 +57,27 @@ def lint(
     return sorted(found, key=lambda d: d.sort_key)
 
 
-def check_source(
+def check(
     source: Source,
     select: Iterable[str] | None = None,
     ignore: Iterable[str] | None = None,
-) -> list[Diagnostic]:
-    """Parse `source` and lint it: its syntax errors (FL0xx) if it does not parse, else the
-    rules' findings. Syntax errors are always reported, whatever `select` / `ignore` say."""
+) -> tuple[nodes.Flow | None, list[Diagnostic]]:
+    """Parse `source` and lint it: the flow (None if it does not parse) and its diagnostics,
+    the syntax errors (FL0xx) or else the rules' findings. Syntax errors are always reported,
+    whatever `select` / `ignore` say. `flowlang check` and the language server both call this."""
     from flowlang.syntax.parser import parse_source
 
     try:
         flow = parse_source(source)
     except FlowSyntaxError as exc:
-        return sorted(exc.diagnostics, key=lambda d: d.sort_key)
-    return lint(flow, source, select=select, ignore=ignore)
+        return None, sorted(exc.diagnostics, key=lambda d: d.sort_key)
+    return flow, lint(flow, source, select=select, ignore=ignore)
+
+
+def check_source(
+    source: Source,
+    select: Iterable[str] | None = None,
+    ignore: Iterable[str] | None = None,
+) -> list[Diagnostic]:
+    """The diagnostics of `check` alone."""
+    return check(source, select=select, ignore=ignore)[1]

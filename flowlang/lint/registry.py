@@ -26,6 +26,7 @@ RULE_MODULES = (
     "flowlang.lint.variables",
     "flowlang.lint.ai",
     "flowlang.lint.loops",
+    "flowlang.lint.data",
     "flowlang.lint.spoken",
     "flowlang.lint.reuse",
     "flowlang.lint.telephony",

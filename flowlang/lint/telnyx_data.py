@@ -132,3 +132,14 @@ TRANSFER_TIMEOUT_SECS = (5, 600)
 
 # Millisecond fields are int32: the largest value they can hold.
 MILLIS_MAX = 2147483647
+
+# The voices the `speak` documentation names as examples (editors offer them).
+VOICES = (
+    "AWS.Polly.Joanna",
+    "AWS.Polly.Joanna-Neural",
+    "Azure.en-CA-ClaraNeural",
+    "Azure.en-CA-LiamNeural",
+    "Azure.en-US-Ava:DragonHDLatestNeural",
+    "Azure.en-US-BrianMultilingualNeural",
+    "Telnyx.KokoroTTS.af",
+)

@@ -12,6 +12,7 @@ from flowlang.offline.phone import (
     AiResult,
     ConversationEnds,
     Dequeued,
+    FetchAnswer,
     HangUp,
     KeyDuringAi,
     LegResult,
@@ -19,7 +20,7 @@ from flowlang.offline.phone import (
     Recorded,
     Silence,
 )
-from flowlang.offline.simulator import Entered, Heard, Logged, Note, Sent, Transcript
+from flowlang.offline.simulator import Entered, Heard, Logged, Note, Requested, Sent, Transcript
 from flowlang.runtime.outcome import End
 from flowlang.syntax.nodes import Interp, Str
 
@@ -37,7 +38,7 @@ END_WORDS = {
 @frozen
 class Line:
     """One thing that happened: `kind` (step, answer, say, ask, play, ai, assistant, message,
-    stop, transfer, hangup, record, sms, queue, log, warning, note, caller, end), `text` for
+    stop, transfer, hangup, fetch, record, sms, queue, log, warning, note, caller, end), `text` for
     people, `value` what expectations compare with (the spoken text, the number, the step
     name), the `.flow` line when known, and `turn`: how many caller inputs came before it."""
 
@@ -68,6 +69,12 @@ def conversation(transcript: Transcript, program: Any = None) -> list[Line]:
             if line is not None:
                 after = line.flow_line or after
                 lines.append(line)
+        elif isinstance(entry, Requested):
+            fetch = entry.fetch
+            where = _fetch_line(program, entry.step, fetch.url, after)
+            after = where or after
+            text = f"fetch {fetch.method} {fetch.url}"
+            lines.append(Line("fetch", text, fetch.url, where, turn))
         elif isinstance(entry, Heard):
             turn = entry.number
             lines.append(Line("caller", _caller_text(entry), "", None, turn))
@@ -109,6 +116,10 @@ def _caller_text(heard: Heard) -> str:
         return _LEG_WORDS[action.result]
     if isinstance(action, Dequeued):
         return "an agent takes the call" if action.reason == "bridged" else "the queue times out"
+    if isinstance(action, FetchAnswer):
+        if action.result is None:
+            return "the backend fails"
+        return f"the backend answers {json.dumps(action.result, ensure_ascii=False)}"
     assert isinstance(action, ConversationEnds)
     return "the AI conversation ends"
 
@@ -236,6 +247,17 @@ def _ops(program: Any) -> tuple[Any, ...]:
 _OPS: dict[int, tuple[Any, tuple[Any, ...]]] = {}
 
 
+def _fetch_line(program: Any, step: str | None, url: str, after: int) -> int | None:
+    if program is None:
+        return None
+    fits = [op for op in _ops(program) if type(op).__name__ == "FetchOp"]
+    low, high = _step_range(program, step)
+    inside = sorted((op for op in fits if low <= op.line < high), key=lambda op: int(op.line))
+    later = [op for op in inside if op.line >= after]
+    chosen = later or inside or fits
+    return int(chosen[0].line) if chosen else None
+
+
 def _step_range(program: Any, step: str | None) -> tuple[int, int]:
     starts = sorted(int(s.line) for s in program.steps)
     info = program.step(step) if step else None
@@ -335,7 +357,19 @@ def ending(lines: list[Line], end: End) -> str:
 def render(transcript: Transcript, program: Any = None) -> str:
     """The whole readable transcript of a simulated call."""
     lines = conversation(transcript, program)
-    out = [show(line) for line in lines[:-1]]
+    out: list[str] = []
+    repeats = 0
+    for line in lines[:-1]:
+        shown = show(line)
+        if out and shown == out[-1] and line.kind == "step":
+            repeats += 1
+            continue
+        if repeats:
+            out[-1] += f"  (and {repeats} more times)"
+            repeats = 0
+        out.append(shown)
+    if repeats:
+        out[-1] += f"  (and {repeats} more times)"
     if transcript.stuck:
         out += ["", f"The flow is stuck: it waits for {transcript.waiting or 'something'}, "
                 "which nothing the caller does can complete."]

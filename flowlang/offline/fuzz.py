@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shlex
 from collections.abc import Callable
 from typing import Any
@@ -17,6 +18,7 @@ from flowlang.offline.phone import (
     CallerAction,
     ConversationEnds,
     Dequeued,
+    FetchAnswer,
     HangUp,
     KeyDuringAi,
     LegResult,
@@ -63,8 +65,9 @@ def simulate_command(flow_path: str, inputs: tuple[str, ...]) -> str:
 
 
 class Vocabulary:
-    """What a random caller may do, learnt from the program: the entries its branches expect
-    and the keys its `on key` handlers listen for."""
+    """What a random caller may do, learnt from the program: the entries its branches expect,
+    the keys its `on key` handlers listen for, and the fields the flow reads from the answers
+    of its fetches (so that a random backend answers with some of them)."""
 
     def __init__(self, program: Any) -> None:
         entries: set[str] = set()
@@ -79,6 +82,12 @@ class Vocabulary:
                     keys.add(key.key)
         self.entries = sorted(e for e in entries if e and all(c in KEYS for c in e))
         self.keys = sorted(keys)
+        fields: set[str] = set()
+        text = program.source.text
+        for name in {getattr(op, "into", None) for b in program.blocks for op in b.ops
+                     if type(op).__name__ == "FetchOp"} - {None}:
+            fields.update(re.findall(rf"\b{re.escape(str(name))}\.(\w+)", text))
+        self.fields = sorted(fields) or ["value"]
 
     def gather(self, body: dict[str, Any]) -> st.SearchStrategy[CallerAction]:
         valid = str(body.get("valid_digits", "0123456789"))
@@ -122,6 +131,25 @@ class Vocabulary:
             invalid.map(lambda result: AiResult(result, valid=False)),
             self._key(),
             st.just(HangUp()),
+        )
+
+    def fetch(self) -> st.SearchStrategy[CallerAction]:
+        # A backend may answer any JSON: the fields the flow reads, of any type, or missing.
+        leaf = st.one_of(
+            st.none(),
+            st.booleans(),
+            st.integers(-1000, 1000),
+            st.text(st.sampled_from("0123456789 abc*#-."), max_size=6),
+        )
+        value = st.recursive(
+            leaf,
+            lambda inner: st.lists(inner, max_size=2)
+            | st.dictionaries(st.sampled_from(self.fields), inner, max_size=2),
+            max_leaves=4,
+        )
+        answer = st.dictionaries(st.sampled_from(self.fields), value, max_size=4)
+        return st.one_of(
+            answer.map(FetchAnswer), st.just(FetchAnswer(None)), st.just(HangUp())
         )
 
     def assistant(self) -> st.SearchStrategy[CallerAction]:

@@ -103,6 +103,20 @@ class ConversationEnds:
 
 
 @frozen
+class FetchAnswer:
+    """The backend answers the flow's `fetch`: with the JSON object `result`, or, when it is
+    None, with an error (a network error, a timeout, a bad status or body). Not something the
+    caller does, but given in the same list, since offline nothing else stands in for the
+    backend."""
+
+    result: dict[str, Any] | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.result is not None
+
+
+@frozen
 class Recorded:
     """The recording ends: `saved` (a `seconds` long mp3) or not (Telnyx reports an error)."""
 
@@ -134,6 +148,7 @@ CallerAction = (
     | Recorded
     | LegResult
     | Dequeued
+    | FetchAnswer
 )
 
 
@@ -515,6 +530,8 @@ def describe_action(action: CallerAction) -> str:
         return f"the transferred-to number: {action.result.replace('_', ' ')}"
     if isinstance(action, Dequeued):
         return "an agent taking the call" if action.reason == "bridged" else "the queue timing out"
+    if isinstance(action, FetchAnswer):
+        return "a backend answer" if action.ok else "a backend error"
     return "the end of the conversation"
 
 
@@ -522,6 +539,11 @@ def expected_inputs(kind: str) -> str:
     """What the caller can do while the call waits on `kind`, in the `--input` spelling."""
     if kind == "gather":
         return "the flow is asking for key presses (give keys like 1 or 1234#, timeout or hangup)"
+    if kind == "fetch":
+        return (
+            'the flow waits for its backend (give fetch={"state": "shipped"}, fetch-error '
+            "or hangup)"
+        )
     if kind == "ai_gather":
         return (
             "the flow is in an AI gather (give ai={...}, ai-invalid={...}, key=K or hangup)"

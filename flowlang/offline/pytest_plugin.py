@@ -48,6 +48,10 @@ class ScenarioFileCollector(pytest.File):
 class _ScenarioReport(pytest.Item):
     """An item whose failure is a ScenarioProblem: shown as its text, with no Python trace."""
 
+    # Plugins such as pytest-lsp read `item.funcargs` in their runtest hooks, and fail on an
+    # item without it; a scenario takes no fixtures.
+    funcargs: dict[str, Any] = {}
+
     def repr_failure(
         self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None
     ) -> str:

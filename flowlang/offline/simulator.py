@@ -15,6 +15,7 @@ from flowlang.offline.phone import (
     CallerAction,
     ConversationEnds,
     Dequeued,
+    FetchAnswer,
     HangUp,
     KeyDuringAi,
     LegResult,
@@ -28,8 +29,8 @@ from flowlang.offline.phone import (
     gather_entry,
     to_event,
 )
-from flowlang.runtime.commands import Command
-from flowlang.runtime.events import CallInfo
+from flowlang.runtime.commands import Command, FetchRequest
+from flowlang.runtime.events import FETCH_ENDED, CallInfo, Event
 from flowlang.runtime.outcome import End, LogLine, Outcome
 
 __all__ = [
@@ -38,6 +39,7 @@ __all__ = [
     "ConversationEnds",
     "Dequeued",
     "Entered",
+    "FetchAnswer",
     "Heard",
     "HangUp",
     "InputError",
@@ -48,6 +50,7 @@ __all__ = [
     "Phone",
     "Press",
     "Recorded",
+    "Requested",
     "Sent",
     "Silence",
     "Simulation",
@@ -75,8 +78,8 @@ class InputError(ValueError):
 def parse_input(text: str) -> CallerAction:
     """One `--input` (LANGUAGE.md 8 and 17): keys, `timeout`, `hangup`, `ai={...}`,
     `ai-invalid={...}`, `key=K`, `end`, `saved`, `saved=SECONDS`, `record-error`, `answered`,
-    `no_answer`, `busy`, `failed`, `bridged`, `queue-timeout`. Raises InputError saying what is
-    wrong and what would be right."""
+    `no_answer`, `busy`, `failed`, `bridged`, `queue-timeout`, `fetch={...}`, `fetch-error`.
+    Raises InputError saying what is wrong and what would be right."""
     word = text.strip()
     if word in WAIT_WORDS:
         return WAIT_WORDS[word]
@@ -87,6 +90,10 @@ def parse_input(text: str) -> CallerAction:
                 f"`{text}`: saved= takes the recording's length in whole seconds (saved=42)"
             )
         return Recorded(True, int(seconds))
+    if word == "fetch-error":
+        return FetchAnswer(None)
+    if word.startswith("fetch="):
+        return FetchAnswer(_json_object(word[len("fetch=") :], "fetch="))
     if word == "timeout":
         return Silence()
     if word == "hangup":
@@ -106,7 +113,8 @@ def parse_input(text: str) -> CallerAction:
     raise InputError(
         f"`{text}` is not a caller input: use keys (1, 1234#), timeout, hangup, "
         'ai={"name": "Bob"}, ai-invalid={...}, key=0, end, saved, saved=42, record-error, '
-        "answered, no_answer, busy, failed, bridged or queue-timeout"
+        "answered, no_answer, busy, failed, bridged, queue-timeout, "
+        'fetch={"state": "shipped"} or fetch-error'
     )
 
 
@@ -132,7 +140,8 @@ def _json_object(raw: str, prefix: str) -> dict[str, Any]:
             f"""write it like {prefix}{{"name": "Bob", "guests": 4}}"""
         ) from None
     if not isinstance(value, dict):
-        raise InputError(f"`{prefix}{raw}`: the AI result must be a JSON object {{...}}")
+        what = "the backend's answer" if prefix == "fetch=" else "the AI result"
+        raise InputError(f"`{prefix}{raw}`: {what} must be a JSON object {{...}}")
     return value
 
 
@@ -157,6 +166,10 @@ def input_text(action: CallerAction) -> str:
         return action.result
     if isinstance(action, Dequeued):
         return "bridged" if action.reason == "bridged" else "queue-timeout"
+    if isinstance(action, FetchAnswer):
+        if action.result is None:
+            return "fetch-error"
+        return "fetch=" + json.dumps(action.result, separators=(", ", ": "), ensure_ascii=False)
     return "end"
 
 
@@ -176,6 +189,14 @@ class Sent:
     """The flow sent `command` to Telnyx (while in step `step`)."""
 
     command: Command
+    step: str | None = None
+
+
+@frozen
+class Requested:
+    """The flow asked its backend: `fetch` (while in step `step`)."""
+
+    fetch: FetchRequest
     step: str | None = None
 
 
@@ -205,7 +226,7 @@ class Note:
     text: str
 
 
-Entry = Entered | Sent | Heard | Logged | Note
+Entry = Entered | Sent | Requested | Heard | Logged | Note
 
 
 @frozen
@@ -227,8 +248,14 @@ class Transcript:
         return [e.command for e in self.entries if isinstance(e, Sent)]
 
     def jsonl(self) -> str:
-        """LANGUAGE.md 8's `--format jsonl`: one line per command, then the `end` line."""
-        lines = [json.dumps(c.to_json(), ensure_ascii=False) for c in self.commands]
+        """LANGUAGE.md 8's `--format jsonl`: one line per command and backend request (17),
+        then the `end` line."""
+        lines = [
+            json.dumps(e.command.to_json() if isinstance(e, Sent) else e.fetch.to_json(),
+                       ensure_ascii=False)
+            for e in self.entries
+            if isinstance(e, (Sent, Requested))
+        ]
         last: dict[str, Any] = {"end": self.end.reason}
         if self.end.reason == "error":
             last["message"] = self.end.message or "the flow failed"
@@ -277,6 +304,7 @@ class Simulation:
     step: str | None = None
     waiting: str | None = None
     inputs_used: int = 0
+    fetching: FetchRequest | None = None
     _queue: deque[dict[str, Any]] = field(factory=deque)
 
     @classmethod
@@ -301,14 +329,18 @@ class Simulation:
     @property
     def needs(self) -> str | None:
         """What kind of caller input the call waits for now (None when ended or stuck)."""
-        if self.end is not None or self.phone.waiting is None:
+        if self.end is not None:
+            return None
+        if self.fetching is not None:
+            return "fetch"
+        if self.phone.waiting is None:
             return None
         return self.phone.waiting.kind
 
     @property
     def stuck(self) -> bool:
         """The flow waits, but the phone has nothing the caller could answer: it waits forever."""
-        return self.end is None and self.phone.waiting is None
+        return self.end is None and self.phone.waiting is None and self.fetching is None
 
     def give(self, action: CallerAction) -> None:
         """The caller does `action`; InputError when it does not fit what the call waits for."""
@@ -319,6 +351,9 @@ class Simulation:
             raise InputError(
                 f"{describe_action(action)} does not fit: the flow is not waiting for the caller"
             )
+        if isinstance(action, FetchAnswer) or kind == "fetch":
+            self._answer_fetch(action)
+            return
         try:
             events = self.phone.act(action)
         except PhoneError as exc:
@@ -329,6 +364,39 @@ class Simulation:
             result, digits = _gather_outcome(events)
         self.entries.append(Heard(action, self.inputs_used, kind, result, digits))
         self._queue.extend(events)
+        self._drain()
+
+    def _answer_fetch(self, action: CallerAction) -> None:
+        fetch = self.fetching
+        if fetch is None:
+            raise InputError(
+                f"{describe_action(action)} does not fit: the flow is not waiting for its backend"
+            )
+        if isinstance(action, HangUp):
+            self.fetching = None
+            self.inputs_used += 1
+            self.entries.append(Heard(action, self.inputs_used, "fetch"))
+            self._queue.extend(self.phone.act(action))
+            self._drain()
+            return
+        if not isinstance(action, FetchAnswer):
+            raise InputError(f"{describe_action(action)} does not fit: {expected_inputs('fetch')}")
+        self.fetching = None
+        self.inputs_used += 1
+        result = "ok" if action.ok else "error"
+        self.entries.append(Heard(action, self.inputs_used, "fetch", result))
+        payload: dict[str, Any] = {
+            "call_control_id": self.call.call_control_id,
+            "client_state": fetch.client_state,
+            "status": result,
+        }
+        if action.result is not None:
+            payload["result"] = action.result
+        else:
+            payload["reason"] = "the simulated backend failed (fetch-error)"
+        outcome = self._guarded(self.interpreter.handle, self.state, Event(FETCH_ENDED, payload))
+        if not outcome.ignored:
+            self._apply(outcome)
         self._drain()
 
     def transcript(self) -> Transcript:
@@ -383,8 +451,12 @@ class Simulation:
             self._send((command,))
             sent += 1
         entries.extend(Logged(line) for line in logs)
+        if outcome.fetch is not None:
+            self.entries.append(Requested(outcome.fetch, self.step))
+            self.fetching = outcome.fetch
         if outcome.end is not None:
             self.end = outcome.end
+            self.fetching = None
 
     def _send(self, commands: tuple[Command, ...]) -> None:
         phone = self.phone

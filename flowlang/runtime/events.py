@@ -6,6 +6,10 @@ from typing import Any
 
 from attrs import field, frozen
 
+# The event a driver hands back with a fetch's answer. Its payload: `client_state` (the
+# request's), `status` ("ok" with `result`, the JSON object, or "error" with `reason`).
+FETCH_ENDED = "flowlang.fetch.ended"
+
 
 @frozen
 class CallInfo:

@@ -5,9 +5,12 @@ objects, lists, null). Rules chosen for people who are not programmers:
 
 - `==` / `!=` between a number and a string that spells a number compare the numbers
   (`digits == 5` holds when the caller pressed `5`); two strings compare as text (`"007" != "7"`).
-- `<`, `<=`, `>`, `>=` compare numbers when both sides are, or spell, numbers (`"10" > "9"`),
-  text when both are other strings; anything else (a number against `"*"`, a missing variable
-  or AI field, null) is false, never an error (LANGUAGE.md section 10).
+- `<`, `<=`, `>`, `>=` compare numbers when both sides are numbers or text of a whole number
+  (`"10" > "9"`, `"0042" == 42`), text when both are other text; between a number and anything
+  that is not a number (text like `"12a"` or `""`, true/false, an object) they are false, never
+  an error (LANGUAGE.md 10).
+- `+` and `-` add and subtract whole numbers; text of digits counts as the number it spells.
+  A side that is not a number counts as 0, and the interpreter logs a warning naming it.
 - `in` with a list is membership using `==` above; with a string it asks "is it part of the text".
 - A condition holds when it is `true`, a non-empty string, a non-zero number, a non-empty list
   or object; `""`, `0`, `false`, null and an unset variable do not hold.
@@ -17,6 +20,7 @@ objects, lists, null). Rules chosen for people who are not programmers:
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -25,6 +29,7 @@ from flowlang.syntax import nodes
 
 __all__ = [
     "EvalError",
+    "arithmetic",
     "compare",
     "contains",
     "equal",
@@ -33,6 +38,7 @@ __all__ = [
     "lookup",
     "text_of",
     "truthy",
+    "whole_number",
 ]
 
 
@@ -75,11 +81,13 @@ def interpolate(
     missing: Missing,
     language: str | None = None,
     unfit: Unfit | None = None,
+    escape: Callable[[str], str] | None = None,
 ) -> str:
     """`text` with each `{path}` replaced by its value; `missing(path)` is told of unset ones.
 
     A `{path as FORMAT}` is said in the wording of `language` (None: Telnyx's default);
-    `unfit` is told of a value that does not fit its format (it is then left as written)."""
+    `unfit` is told of a value that does not fit its format (it is then left as written).
+    `escape`, when given, is applied to each value spliced in (a URL's percent-encoding)."""
     if len(text.parts) == 1 and isinstance(text.parts[0], str):
         return text.parts[0]
     out = []
@@ -96,7 +104,7 @@ def interpolate(
             if not fits and unfit is not None:
                 unfit(part.written, spliced)
             spliced = said
-        out.append(spliced)
+        out.append(escape(spliced) if escape is not None else spliced)
     return "".join(out)
 
 
@@ -148,13 +156,27 @@ def _describe(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False) if not isinstance(value, str) else repr(value)
 
 
+_WHOLE = re.compile(r"\s*[+-]?[0-9]+\s*")
+
+
+def whole_number(value: Any) -> int | float | None:
+    """The number `value` is, or spells as a whole number (`"0042"` is 42); None otherwise."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, (int, float)):
+        return value
+    if isinstance(value, str) and len(value) < 4000 and _WHOLE.fullmatch(value):
+        return int(value)
+    return None
+
+
 def compare(op: str, left: Any, right: Any) -> bool:
     """`left op right` for `<`, `<=`, `>`, `>=`; false for values with no order between them."""
-    a, b = _number(left), _number(right)
+    a, b = whole_number(left), whole_number(right)
     pair: tuple[Any, Any]
     if a is not None and b is not None:
         pair = (a, b)
-    elif isinstance(left, str) and isinstance(right, str):
+    elif isinstance(left, str) and isinstance(right, str) and a is None and b is None:
         pair = (left, right)
     else:
         return False
@@ -167,6 +189,19 @@ def compare(op: str, left: Any, right: Any) -> bool:
     if op == ">":
         return bool(x > y)
     return bool(x >= y)
+
+
+def arithmetic(op: str, left: Any, right: Any, warn: Missing) -> int | float:
+    """`left + right` or `left - right` over whole numbers; `warn(value)` is told of a side that
+    is not a number, which counts as 0."""
+    a, b = whole_number(left), whole_number(right)
+    if a is None:
+        warn(_describe(left))
+        a = 0
+    if b is None:
+        warn(_describe(right))
+        b = 0
+    return a + b if op == "+" else a - b
 
 
 def _unset(expr: nodes.Expr, variables: Mapping[str, Any]) -> bool:
@@ -184,8 +219,14 @@ def contains(item: Any, container: Any) -> bool:
     raise EvalError(f"`in` needs a list or text on its right, not {_describe(container)}")
 
 
-def evaluate(expr: nodes.Expr, variables: Mapping[str, Any], missing: Missing) -> Any:
-    """The value of `expr`; raises EvalError when it cannot be computed."""
+def evaluate(
+    expr: nodes.Expr,
+    variables: Mapping[str, Any],
+    missing: Missing,
+    warn: Missing | None = None,
+) -> Any:
+    """The value of `expr`; `missing` is told of unset variables, `warn` of a value that is not
+    a number where one was needed. Raises EvalError when it cannot be computed."""
     if isinstance(expr, nodes.Str):
         return interpolate(expr, variables, missing)
     if isinstance(expr, (nodes.Int, nodes.Bool)):
@@ -196,18 +237,18 @@ def evaluate(expr: nodes.Expr, variables: Mapping[str, Any], missing: Missing) -
             missing(expr.dotted)
         return value
     if isinstance(expr, nodes.ListExpr):
-        return [evaluate(item, variables, missing) for item in expr.items]
+        return [evaluate(item, variables, missing, warn) for item in expr.items]
     if isinstance(expr, nodes.Not):
-        return not truthy(evaluate(expr.operand, variables, missing))
+        return not truthy(evaluate(expr.operand, variables, missing, warn))
     op = expr.op
     if op == "and":
-        left = evaluate(expr.left, variables, missing)
-        return truthy(left) and truthy(evaluate(expr.right, variables, missing))
+        left = evaluate(expr.left, variables, missing, warn)
+        return truthy(left) and truthy(evaluate(expr.right, variables, missing, warn))
     if op == "or":
-        left = evaluate(expr.left, variables, missing)
-        return truthy(left) or truthy(evaluate(expr.right, variables, missing))
-    left = evaluate(expr.left, variables, missing)
-    right = evaluate(expr.right, variables, missing)
+        left = evaluate(expr.left, variables, missing, warn)
+        return truthy(left) or truthy(evaluate(expr.right, variables, missing, warn))
+    left = evaluate(expr.left, variables, missing, warn)
+    right = evaluate(expr.right, variables, missing, warn)
     if op in ("<", "<=", ">", ">="):
         # A missing value (an optional AI field left out, a variable never set) has no order.
         if _unset(expr.left, variables) or _unset(expr.right, variables):
@@ -219,4 +260,10 @@ def evaluate(expr: nodes.Expr, variables: Mapping[str, Any], missing: Missing) -
         return not equal(left, right)
     if op == "in":
         return contains(left, right)
+    if op in ("+", "-"):
+        return arithmetic(op, left, right, warn or _ignore)
     raise EvalError(f"unknown operator {op!r}")
+
+
+def _ignore(value: str) -> None:
+    return None

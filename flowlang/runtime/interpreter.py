@@ -18,6 +18,10 @@ Choices the contract leaves open:
   previous one) and `call.ai_gather.message_history_updated` is acknowledged; neither resumes.
 - A gather's entry is matched without its terminator, Telnyx's default `#` when the gather names
   none.
+- A fetch's answer is applied like a webhook: the driver hands back a `FETCH_ENDED` event with
+  the request's `client_state`. A failed fetch leaves its `into` variable empty (`""`) and runs
+  `on error:` if there is one; a caller who hangs up meanwhile ends the run, and the answer
+  that arrives later is ignored.
 - An `ssml` prompt joined with a reprompt or another prompt line is sent as one `<speak>`
   document (plain text escaped), never as text outside the root element.
 - A caller who hangs up during a `record` does not end the run: it waits on for the recording,
@@ -39,12 +43,14 @@ import json
 import re
 from collections.abc import Callable, Mapping
 from typing import Any
+from urllib.parse import quote
 
 from flowlang.program import (
     AiGatherOp,
     AnswerOp,
     AssistantOp,
     CallOp,
+    FetchOp,
     GatherOp,
     GotoOp,
     Handler,
@@ -64,8 +70,8 @@ from flowlang.program import (
     TransferOp,
 )
 from flowlang.runtime import state as st
-from flowlang.runtime.commands import MESSAGE, Command
-from flowlang.runtime.events import CallInfo, Event
+from flowlang.runtime.commands import MESSAGE, Command, FetchRequest
+from flowlang.runtime.events import FETCH_ENDED, CallInfo, Event
 from flowlang.runtime.expressions import EvalError, evaluate, interpolate, truthy
 from flowlang.runtime.outcome import End, LogLine, Outcome
 from flowlang.syntax.nodes import Str
@@ -89,6 +95,7 @@ WAITING_NAMES = {
     "record": "record",
     "transfer": "transfer",
     "queue": "queue",
+    "fetch": "fetch",
 }
 
 # A new leg's `hangup_cause` before it answered -> the `transfer` handler it runs.
@@ -178,6 +185,7 @@ class _Run:
         wait = state.get("wait")
         self.wait: dict[str, Any] | None = dict(wait) if isinstance(wait, dict) else None
         self.commands: list[Command] = []
+        self.fetch: FetchRequest | None = None
         self.logs: list[LogLine] = []
         self.reached: list[str] = []
         self.end: End | None = None
@@ -229,6 +237,7 @@ class _Run:
             step=self.step,
             logs=tuple(self.logs),
             reached=tuple(self.reached),
+            fetch=self.fetch if self.end is None else None,
         )
 
     # -- helpers -----------------------------------------------------------------------------
@@ -240,6 +249,14 @@ class _Run:
         self.logs.append(
             LogLine(f"`{name}` has no value here, so it was left empty", self.line, "warning")
         )
+
+    def not_a_number(self, shown: str) -> None:
+        self.logs.append(
+            LogLine(f"{shown} is not a whole number, so it counted as 0", self.line, "warning")
+        )
+
+    def evaluate(self, expr: Any) -> Any:
+        return evaluate(expr, self.vars, self.missing, self.not_a_number)
 
     def unfit(self, written: str, value: str) -> None:
         self.logs.append(
@@ -329,7 +346,7 @@ class _Run:
         _EXECUTE[type(op)](self, op)
 
     def do_set(self, op: SetOp) -> None:
-        self.vars[op.name] = evaluate(op.value, self.vars, self.missing)
+        self.vars[op.name] = self.evaluate(op.value)
         self.advance()
 
     def do_log(self, op: LogOp) -> None:
@@ -339,7 +356,7 @@ class _Run:
     def do_if(self, op: IfOp) -> None:
         self.advance()
         for arm in op.arms:
-            if arm.cond is None or truthy(evaluate(arm.cond, self.vars, self.missing)):
+            if arm.cond is None or truthy(self.evaluate(arm.cond)):
                 self.enter(arm.handler)
                 return
 
@@ -432,6 +449,37 @@ class _Run:
 
     def do_ai_gather(self, op: AiGatherOp) -> None:
         self.wait_for("ai_gather", self.send("gather_using_ai", self.ai_gather_body(op)))
+
+    def do_fetch(self, op: FetchOp) -> None:
+        self.seq += 1
+        headers = tuple(
+            (name, value.text if secret else self.text(value), secret)
+            for name, value, secret in op.headers
+        )
+        body = None
+        if op.method != "GET":
+            body = {name: self.evaluate(e) for name, e in op.sends}
+        self.fetch = FetchRequest(
+            method=op.method,
+            url=interpolate(op.url, self.vars, self.missing, escape=_url_part),
+            headers=headers,
+            body=body,
+            timeout_ms=op.timeout_ms,
+            client_state=st.client_state(self.seq),
+            key=st.command_id(self.call_id, self.seq),
+        )
+        self.wait_for("fetch", self.seq)
+
+    def fetch_ended(self, op: FetchOp, payload: Mapping[str, Any]) -> None:
+        result = payload.get("result")
+        ok = payload.get("status") == "ok" and isinstance(result, dict)
+        if op.into is not None:
+            self.vars[op.into] = result if ok else ""
+        self.advance()
+        # Why it failed is the driver's to log (it knows, and knows what must stay secret).
+        if not ok and op.on_error is not None:
+            self.enter(op.on_error)
+        self.go()
 
     def say_body(self, op: SayOp) -> dict[str, Any]:
         payload, language = self.spoken(op.text, op.language)
@@ -615,6 +663,10 @@ class _Run:
             if event.type != "call.bridged":
                 return False
             self.finish("transfer")
+        if kind == "fetch" and isinstance(op, FetchOp):
+            if event.type != FETCH_ENDED or not latest:
+                return False
+            self.fetch_ended(op, payload)
             return True
         if kind == "assistant" and isinstance(op, AssistantOp):
             if event.type == "call.conversation.ended":
@@ -817,6 +869,11 @@ def _ssml_document(parts: list[str]) -> str:
     return (root or "<speak>") + " ".join(piece for piece in inner if piece) + "</speak>"
 
 
+def _url_part(value: str) -> str:
+    # A value spliced into a URL is one piece of it: `/`, `?`, `&` and `#` in it are escaped too.
+    return quote(value, safe="")
+
+
 _QUIET = (SetOp, LogOp, IfOp, SmsOp)
 
 # One method per kind of operation: a table lookup instead of a chain of isinstance checks,
@@ -839,4 +896,5 @@ _EXECUTE: dict[type, Callable[[_Run, Any], None]] = {
     SmsOp: _Run.do_sms,
     RecordOp: _Run.do_record,
     QueueOp: _Run.do_queue,
+    FetchOp: _Run.do_fetch,
 }

@@ -7,7 +7,7 @@ from typing import Any
 
 from attrs import field, frozen
 
-from flowlang.runtime.commands import Command
+from flowlang.runtime.commands import Command, FetchRequest
 
 END_REASONS = ("hangup", "transfer", "completed", "error")
 
@@ -52,11 +52,12 @@ class Outcome:
     - `state`: the run's whole state as plain JSON data (dicts, lists, str, int, bool, None),
       to be stored and handed back to `handle` with the next event, in this or another process.
     - `commands`: to send, in order.
+    - `fetch`: a backend request to make after the commands; the run waits for its answer.
     - `end`: set when the run is over (then no further event changes anything).
     - `ignored`: True when the event did not match what the run waits for (duplicate, stale,
       unknown): state and commands are then unchanged/empty.
     - `waiting`: what the run now waits for, for drivers and transcripts: one of "answer",
-      "speak", "playback", "gather", "ai_gather", "assistant", or None when ended.
+      "speak", "playback", "gather", "ai_gather", "assistant", "fetch", or None when ended.
     - `step`: the name of the step the run is in now.
     - `logs`: `log` statements' text and runtime warnings, in order.
     - `reached`: the coverage points (`Program.coverage_points()`) reached while handling this
@@ -71,3 +72,4 @@ class Outcome:
     step: str | None = None
     logs: tuple[LogLine, ...] = field(default=(), converter=_logs)
     reached: tuple[str, ...] = field(default=(), converter=_points)
+    fetch: FetchRequest | None = None

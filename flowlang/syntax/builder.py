@@ -579,6 +579,55 @@ class FlowBuilder(Transformer[Token, n.Flow]):
             )
         return n.Message(role, self._str(children[2]), span=_cover(children))
 
+    # -- fetch ----------------------------------------------------------------------------------
+
+    def fetch(self, children: list[Any]) -> n.Fetch:
+        options = self._options(children[2:], "fetch")
+        get = self._option_value
+        return n.Fetch(
+            self._str(children[1]),
+            method=get(options, "method"),
+            into=get(options, "into"),
+            timeout=get(options, "timeout"),
+            span=_cover(children),
+        )
+
+    def fetch_block(self, children: list[Any]) -> n.Fetch:
+        header, items = self._split_header(children)
+        options = self._options(header[1:], "fetch")
+        handlers: list[n.On] = []
+        for item in items:
+            if isinstance(item, n.On):
+                if handlers:
+                    self._twice("on error", "in this fetch", item, handlers[0])
+                else:
+                    handlers.append(item)
+        get = self._option_value
+        return n.Fetch(
+            self._str(header[0]),
+            method=get(options, "method"),
+            into=get(options, "into"),
+            timeout=get(options, "timeout"),
+            headers=[i for i in items if isinstance(i, n.Header)],
+            sends=[i for i in items if isinstance(i, n.SendField)],
+            handlers=handlers,
+            span=_cover(children),
+        )
+
+    def header(self, children: list[Any]) -> n.Header:
+        return n.Header(
+            self._str(children[1]),
+            self._str(children[-1]),
+            secret=len(children) == 4,
+            span=_cover(children),
+        )
+
+    def send(self, children: list[Any]) -> n.SendField:
+        return n.SendField(self._name(children[1]), children[3], span=_cover(children))
+
+    def fetch_on(self, children: list[Any]) -> n.On:
+        return n.On("error", (), self._body(children), span=_cover(children))
+
     # -- expressions ----------------------------------------------------------------------------
 
     def _fold(self, op: str, children: list[Any]) -> Any:
@@ -598,6 +647,12 @@ class FlowBuilder(Transformer[Token, n.Flow]):
 
     def comparison(self, children: list[Any]) -> n.BinOp:
         return n.BinOp(str(children[1]), children[0], children[2], span=_cover(children))
+
+    def sum(self, children: list[Any]) -> Any:
+        result = children[0]
+        for op, right in zip(children[1::2], children[2::2], strict=True):
+            result = n.BinOp(str(op), result, right, span=_cover([result, right]))
+        return result
 
     def in_list(self, children: list[Any]) -> n.BinOp:
         return n.BinOp("in", children[0], children[1], span=_cover(children))

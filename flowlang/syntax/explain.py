@@ -18,7 +18,7 @@ KEYWORDS = frozenset(
     if elif else gather digits inter_digit_timeout initial_timeout terminator valid tries into
     reprompt on invalid ai_gather field optional greeting key assistant id instructions message
     not and or in true false sms_from sms record max silence beep end_key saved error queue
-    max_wait no_answer busy failed""".split()
+    max_wait no_answer busy failed fetch method header secret send""".split()
 )
 
 # The keywords that can never be a name: the words that start a statement, `on`, `digits` (the
@@ -28,13 +28,13 @@ KEYWORDS = frozenset(
 # tests/test_parser.py checks that each is exactly one of the two.
 RESERVED = frozenset(
     """answer hangup say play transfer goto call return set log if elif else gather ai_gather
-    assistant on digits not and or in true false sms record queue""".split()
+    assistant fetch on digits not and or in true false sms record queue""".split()
 )
 CONTEXTUAL = KEYWORDS - RESERVED
 
 STATEMENTS = (
     "answer", "hangup", "say", "play", "transfer", "goto", "call", "return", "set", "log", "if",
-    "gather", "ai_gather", "assistant", "sms", "record", "queue",
+    "gather", "ai_gather", "assistant", "fetch", "sms", "record", "queue",
 )  # fmt: skip
 _STATEMENT_TYPES = frozenset(s.upper() for s in STATEMENTS)
 
@@ -51,6 +51,7 @@ OPTIONS = {
     "sms": ("from",),
     "record": ("into", "max", "silence", "beep", "end_key"),
     "queue": ("max_wait",),
+    "fetch": ("method", "into", "timeout"),
 }  # fmt: skip
 
 # What each block takes after `on`.
@@ -58,6 +59,7 @@ HANDLERS = {
     frozenset({"DIGITS", "INVALID", "TIMEOUT"}): ("gather", "on digits, on invalid, on timeout"),
     frozenset({"VALID", "INVALID", "KEY"}): ("ai_gather", "on valid, on invalid, on key"),
     frozenset({"KEY"}): ("assistant", "on key"),
+    frozenset({"ERROR"}): ("fetch", "on error"),
     frozenset({"HANGUP"}): ("the top level of the file", "on hangup"),
     frozenset({"SAVED", "ERROR"}): ("record", "on saved, on error"),
     frozenset({"NO_ANSWER", "BUSY", "FAILED"}): ("transfer", "on no_answer, on busy, on failed"),
@@ -77,6 +79,7 @@ _PUNCTUATION = {
     "DOTDOT": "`..`",
     "EQUAL": "`=`",
     "COMPARE": "a comparison like `==`",
+    "ADDOP": "`+` or `-`",
     "LPAR": "`(`",
     "RPAR": "`)`",
     "LSQB": "`[`",
@@ -761,7 +764,28 @@ def _field_type(ctx: Context) -> Problem | None:
     )
 
 
+def _digits_with_dash(ctx: Context) -> Problem | None:
+    # `gather digits 1-3:` reads `-` as subtraction, which a header option cannot take.
+    token = ctx.token
+    if token.type != "ADDOP" or str(token) != "-" or ctx.previous is None:
+        return None
+    line_start = ctx.text.rfind("\n", 0, token.start_pos or 0) + 1
+    written = _DIGITS_WITH_DASH.search(ctx.text[line_start : (token.start_pos or 0) + 1])
+    if written is None:
+        return None
+    high = re.match(r" *([0-9]+)", ctx.text[(token.end_pos or 0) :])
+    low_high = f"{written.group(1)}..{high.group(1) if high else 'N'}"
+    return Problem(
+        "FL018",
+        "a range of key counts is written with `..`, not `-`",
+        _span(token),
+        "write `..` here",
+        f"write `digits {low_high}` (the fewest keys, two dots, the most keys)",
+    )
+
+
 _RULES = (
+    _digits_with_dash,
     _unexpected_indent,
     _setting_after_steps,
     _comparison,
@@ -845,19 +869,14 @@ def unexpected_character(text: str, pos: int, line: int, column: int) -> Problem
             "write `..` here",
             f"write `digits {low_high}` (the fewest keys, two dots, the most keys)",
         )
-    if char in "+-*/%":
+    if char in "*/%":
         return Problem(
             "FL018",
-            f"{shown} cannot be used here: flows do not do arithmetic",
+            f"{shown} cannot be used here: flows only add and subtract whole numbers",
             Span.point(line, column),
             "unexpected character",
-            "compare and combine values with `==`, `!=`, `<`, `>`, `and`, `or` and `not`; "
-            + (
-                'to join text, put the variables in one string, like `"{first} {last}"`'
-                if char == "+"
-                and (text[:pos].rstrip(" ").endswith('"') or text[pos + 1 :].lstrip(" ")[:1] == '"')
-                else "text belongs in double quotes"
-            ),
+            "count with `+` and `-` (`set left = left - 1`); compare and combine values with "
+            "`==`, `!=`, `<`, `>`, `and`, `or` and `not`",
         )
     return Problem(
         "FL018",

@@ -21,6 +21,7 @@ from flowlang.syntax.nodes import (
     Duration,
     Elif,
     Expr,
+    Fetch,
     Flow,
     Gather,
     Goto,
@@ -49,11 +50,12 @@ __all__ = ["INDENT", "format_flow", "format_text", "render_expr", "render_str"]
 INDENT = "    "
 
 # Statements that may stand on a handler's own line (`on digits "1": goto sales`); blocks may not.
+# A `fetch` may, when it is written on one line (no headers, `send` lines or handler).
 SIMPLE_STATEMENTS = (
-    Answer, Hangup, Say, Play, Transfer, Goto, Call, Return, Set, Log, Sms, Record, Queue,
+    Answer, Hangup, Say, Play, Transfer, Goto, Call, Return, Set, Log, Fetch, Sms, Record, Queue,
 )  # fmt: skip
 
-_ATOM_PRECEDENCE = 5
+_ATOM_PRECEDENCE = 6
 _SETTING_ORDER = {"voice": 0, "language": 1, "sms_from": 2}
 
 
@@ -229,6 +231,12 @@ class _ItemCollector:
             inner = (_body(stmt), *containers)
             if isinstance(stmt, Queue):
                 self.item(id(stmt.music), stmt.music, inner)
+            for on in stmt.handlers:
+                self.handler(on, inner)
+        elif isinstance(stmt, Fetch):
+            inner = (_body(stmt), *containers)
+            for item in (*stmt.headers, *stmt.sends):
+                self.item(id(item), item, inner)
             for on in stmt.handlers:
                 self.handler(on, inner)
         elif isinstance(stmt, Assistant):
@@ -449,6 +457,8 @@ class _Writer:
             self.ai_gather(stmt, depth)
         elif isinstance(stmt, Assistant):
             self.assistant(stmt, depth)
+        elif isinstance(stmt, Fetch) and stmt.is_block:
+            self.fetch(stmt, depth)
         elif isinstance(stmt, (Transfer, Record, Queue)) and not is_simple(stmt):
             self.with_block(stmt, depth)
         else:
@@ -513,6 +523,18 @@ class _Writer:
         self.handlers(stmt.handlers, inner)
         self.end(_body(stmt), inner)
 
+    def fetch(self, stmt: Fetch, depth: int) -> None:
+        self.line(depth, _fetch_head(stmt) + ":", id(stmt))
+        inner = depth + 1
+        for header in stmt.headers:
+            secret = "secret " if header.secret else ""
+            text = f"header {render_str(header.name)} {secret}{render_str(header.value)}"
+            self.line(inner, text, id(header))
+        for field_ in stmt.sends:
+            self.line(inner, f"send {field_.name.value} = {render_expr(field_.value)}", id(field_))
+        self.handlers(stmt.handlers, inner)
+        self.end(_body(stmt), inner)
+
     def with_block(self, stmt: Transfer | Record | Queue, depth: int) -> None:
         self.line(depth, simple_statement(stmt) + ":", id(stmt))
         inner = depth + 1
@@ -539,6 +561,8 @@ class _Writer:
     def fits_one_line(self, on: On) -> bool:
         """One simple statement, and no comment that needs the block form to keep its place."""
         if len(on.body) != 1 or not is_simple(on.body[0]):
+            return False
+        if isinstance(on.body[0], Fetch) and on.body[0].is_block:
             return False
         p = self.placement
         return not (p.eol.get(id(on)) or p.before.get(id(on.body[0])) or p.end.get(_body(on)))
@@ -591,6 +615,15 @@ def _gather_options(stmt: Gather) -> list[str]:
     return _ordered(options, nodes.GATHER_OPTIONS)
 
 
+def _fetch_head(stmt: Fetch) -> str:
+    options = [
+        ("method", render_str(stmt.method) if stmt.method else None),
+        ("into", stmt.into.value if stmt.into else None),
+        ("timeout", _duration(stmt.timeout) if stmt.timeout else None),
+    ]
+    return " ".join(["fetch", render_str(stmt.url), *_ordered(options, nodes.FETCH_OPTIONS)])
+
+
 def simple_statement(stmt: Stmt) -> str:
     """One line for a statement that holds no block (`say`, `goto`, `set`...); for a `transfer`,
     `record` or `queue` with a block, its header line without the `:`."""
@@ -627,7 +660,7 @@ def simple_statement(stmt: Stmt) -> str:
         ]
         words = _ordered(options, nodes.RECORD_OPTIONS)
         if stmt.beep:
-            words.insert(sum(1 for name, v in options[:3] if v is not None), "beep")
+            words.insert(sum(1 for _, v in options[:3] if v is not None), "beep")
         return " ".join(["record", *words])
     if isinstance(stmt, Queue):
         text = f"queue {render_str(stmt.name)}"
@@ -642,6 +675,8 @@ def simple_statement(stmt: Stmt) -> str:
         return f"set {stmt.name.value} = {render_expr(stmt.value)}"
     if isinstance(stmt, Log):
         return f"log {render_str(stmt.text)}"
+    if isinstance(stmt, Fetch) and not stmt.is_block:
+        return _fetch_head(stmt)
     raise TypeError(f"{type(stmt).__name__} is a block, not a simple statement")
 
 

@@ -181,14 +181,27 @@ class Not(Node):
     operand: Expr
 
 
-# Binary operators from loosest to tightest binding; comparisons and `in` do not chain.
-BINARY_PRECEDENCE = {"or": 1, "and": 2, "==": 4, "!=": 4, "<": 4, "<=": 4, ">": 4, ">=": 4, "in": 4}
+# Binary operators from loosest to tightest binding; comparisons and `in` do not chain,
+# `+` and `-` group to the left.
+BINARY_PRECEDENCE = {
+    "or": 1,
+    "and": 2,
+    "==": 4,
+    "!=": 4,
+    "<": 4,
+    "<=": 4,
+    ">": 4,
+    ">=": 4,
+    "in": 4,
+    "+": 5,
+    "-": 5,
+}
 NOT_PRECEDENCE = 3
 
 
 @frozen
 class BinOp(Node):
-    """`left op right`, `op` one of `or and == != < <= > >= in`. Parentheses leave no trace:
+    """`left op right`, `op` one of `or and == != < <= > >= in + -`. Parentheses leave no trace:
     `(a or b) and c` is `BinOp("and", BinOp("or", a, b), c)`."""
 
     op: str
@@ -337,12 +350,13 @@ class If(Node):
 #   gather:    "digits" (values: the keys it matches; empty = any other entry), "invalid", "timeout"
 #   ai_gather: "valid", "invalid", "key" (values: exactly one key)
 #   assistant: "key"
+#   fetch:     "error"
 #   record:    "saved", "error"
 #   transfer:  "no_answer", "busy", "failed"
 #   queue:     "timeout"
 #   top level: "hangup"
 HANDLER_EVENTS = (
-    "digits", "invalid", "timeout", "valid", "key", "hangup", "saved", "error", "no_answer",
+    "digits", "invalid", "timeout", "valid", "key", "error", "hangup", "saved", "no_answer",
     "busy", "failed",
 )  # fmt: skip
 
@@ -463,6 +477,51 @@ class Assistant(Node):
 ASSISTANT_OPTIONS = ("id", "voice")
 
 
+@frozen
+class Header(Node):
+    """`header "Name" "value"` (`secret` False) or `header "Name" secret "ENV_NAME"` (`secret`
+    True: `value` is the name of the environment variable that holds the value) in a `fetch`."""
+
+    name: Str
+    value: Str
+    secret: bool = False
+
+
+@frozen
+class SendField(Node):
+    """`send NAME = EXPR` in a `fetch`: one field of the JSON object a POST sends."""
+
+    name: Name
+    value: Expr
+
+
+@frozen
+class Fetch(Node):
+    """`fetch "URL" [method "M"] [into NAME] [timeout D]`, one line or a block of `header` and
+    `send` lines and an `on error:` handler. Asks a backend; the answer's JSON object goes into
+    `into`. Options left out are None (GET, 5 s). It is written as a block when it has
+    headers, `send` lines or a handler."""
+
+    url: Str
+    method: Str | None = None
+    into: Name | None = None
+    timeout: Duration | None = None
+    headers: tuple[Header, ...] = field(default=(), converter=_tuple)
+    sends: tuple[SendField, ...] = field(default=(), converter=_tuple)
+    handlers: tuple[On, ...] = field(default=(), converter=_tuple)
+
+    @property
+    def on_error(self) -> On | None:
+        return next((on for on in self.handlers if on.event == "error"), None)
+
+    @property
+    def is_block(self) -> bool:
+        return bool(self.headers or self.sends or self.handlers)
+
+
+FETCH_OPTIONS = ("method", "into", "timeout")
+
+
 Stmt = (
     Answer
     | Hangup
@@ -481,6 +540,7 @@ Stmt = (
     | Sms
     | Record
     | Queue
+    | Fetch
 )
 
 

@@ -91,4 +91,4 @@ def test_duplicate_handler_rule_sees_hand_built_trees_too() -> None:
 def test_public_api_is_pinned() -> None:
     import flowlang.lint
 
-    assert flowlang.lint.__all__ == ["check_source", "lint"]
+    assert flowlang.lint.__all__ == ["check", "check_source", "lint"]

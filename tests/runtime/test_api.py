@@ -10,8 +10,8 @@ PUBLIC = {
     "flowlang.compiler": ["build_program", "compile_flow", "compile_source"],
     "flowlang.runtime.interpreter": ["STATEMENT_LIMIT", "FlowRuntimeError", "Interpreter"],
     "flowlang.runtime.expressions": [
-        "EvalError", "compare", "contains", "equal", "evaluate", "interpolate", "lookup",
-        "text_of", "truthy",
+        "EvalError", "arithmetic", "compare", "contains", "equal", "evaluate", "interpolate",
+        "lookup", "text_of", "truthy", "whole_number",
     ],
     "flowlang.runtime.state": [
         "CALL_DEPTH", "VERSION", "client_state", "command_id", "new_state", "problem",

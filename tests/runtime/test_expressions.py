@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 
 from flowlang.runtime.expressions import (
     EvalError,
+    arithmetic,
     compare,
     contains,
     equal,
@@ -140,3 +141,45 @@ def test_numbers_and_their_spelling_compare_alike(a: int, b: int) -> None:
 @given(a=st.text(max_size=5), b=st.text(max_size=5))
 def test_two_texts_are_equal_exactly_when_they_are_the_same_text(a: str, b: str) -> None:
     assert equal(a, b) == (a == b)
+
+
+@pytest.mark.parametrize(("a", "b"), [("", 3), ("12a", 3), ("1.5", 3), ("9", "abc")],
+                         ids=["empty", "digits-and-letters", "decimal-text", "digit-text-and-text"])
+def test_only_whole_numbers_spelt_in_text_count_as_numbers_in_order(a: Any, b: Any) -> None:
+    for op in ("<", "<=", ">", ">="):
+        assert compare(op, a, b) is False
+        assert compare(op, b, a) is False
+
+
+ARITHMETIC = [
+    ("+", 2, 3, 5), ("-", 2, 3, -1), ("+", "0042", 1, 43), ("-", "10", "4", 6),
+    ("+", 1.5, 1, 2.5), ("-", " 7 ", 0, 7),
+]
+
+
+@pytest.mark.parametrize(("op", "a", "b", "expected"), ARITHMETIC,
+                         ids=[f"{a!r}{op}{b!r}" for op, a, b, _ in ARITHMETIC])
+def test_arithmetic_counts_numbers_and_text_of_digits(
+    op: str, a: Any, b: Any, expected: Any
+) -> None:
+    warned: list[str] = []
+    assert arithmetic(op, a, b, warned.append) == expected
+    assert warned == []
+
+
+@pytest.mark.parametrize("other", ["abc", "", "1*", None, True, [1], {"a": 1}])
+def test_arithmetic_counts_what_is_not_a_number_as_zero_and_says_so(other: Any) -> None:
+    warned: list[str] = []
+    assert arithmetic("+", other, 5, warned.append) == 5
+    assert arithmetic("-", 5, other, warned.append) == 5
+    assert len(warned) == 2
+
+
+@given(st.one_of(st.none(), st.booleans(), st.integers(), st.text(max_size=8),
+                 st.lists(st.integers(), max_size=2)),
+       st.one_of(st.none(), st.booleans(), st.integers(), st.text(max_size=8)))
+def test_counting_and_ordering_never_raise(a: Any, b: Any) -> None:
+    for op in ("<", "<=", ">", ">="):
+        assert isinstance(compare(op, a, b), bool)
+    for op in ("+", "-"):
+        assert isinstance(arithmetic(op, a, b, lambda _: None), int | float)

@@ -256,3 +256,23 @@ def test_suspended_state_is_plain_json_and_small() -> None:
     assert json.loads(json.dumps(call.state)) == call.state
     assert call.state["call"]["id"] == CALL_ID
     assert call.state["program"] == call.program.digest
+
+
+def test_counting_down_and_comparing_text_of_digits() -> None:
+    call = Call.of(
+        HEAD + '    set left = "3"\n    set left = left - 1\n    set more = left + "0040"\n'
+        '    if left >= 2 and more > 41 and not (left < "x"):\n        log "{left} {more}"\n'
+    )
+    call.start()
+    out = call.complete()
+    assert [line.text for line in out.logs] == ["2 42"]
+
+
+def test_adding_text_that_is_not_a_number_counts_it_as_zero_with_a_warning() -> None:
+    call = Call.of(HEAD + '    set total = "abc" + 2\n    log "{total}"\n')
+    call.start()
+    out = call.complete()
+    assert [(line.level, line.text) for line in out.logs] == [
+        ("warning", "'abc' is not a whole number, so it counted as 0"),
+        ("info", "2"),
+    ]

@@ -106,3 +106,47 @@ def test_simulate_command_quotes_json_inputs() -> None:
     command = simulate_command("a b.flow", ("1", 'ai={"name": "Bob"}'))
     assert shlex.split(command) == ["flowlang", "simulate", "a b.flow", "--input", "1",
                                     "--input", 'ai={"name": "Bob"}']
+
+
+# `*` compared with or counted as a number: false, or 0, never a crash (check warns, FL807).
+ORDERING_KEYS = VOICE + flow(
+    """\
+    main:
+        answer
+        gather digits 1..3 into amount tries 2:
+            say "How many tickets?"
+            on digits:
+                if amount > 2 and amount - 1 < 9:
+                    say "That is a lot."
+        hangup
+    """
+)
+
+
+def test_fuzz_finds_no_error_in_counting_or_ordering_keys_and_check_warns_there() -> None:
+    from flowlang.lint import check_source
+    from flowlang.source import Source
+
+    assert fuzz(program(ORDERING_KEYS), examples=100).finding is None
+    found = {d.code for d in check_source(Source("t.flow", ORDERING_KEYS))}
+    assert "FL807" in found
+
+
+BACKEND = VOICE + flow(
+    """\
+    main:
+        answer
+        fetch "https://api.acme.com/orders/{caller}" into status:
+            on error:
+                say "Sorry."
+                hangup
+        if status.count > 2 and status.count + 1 < status.limit - status.used:
+            say "Your order {status.state} has {status.count} items."
+        say "{status.items.first}"
+        hangup
+    """
+)
+
+
+def test_fuzz_answers_fetches_with_random_json_and_finds_no_error() -> None:
+    assert fuzz(program(BACKEND), examples=150).finding is None

@@ -292,7 +292,7 @@ def test_a_runtime_error_ends_with_error_and_message_and_exit_1(tmp_path: Path, 
             goto spin
         """
     )
-    code, lines = simulate_jsonl(capsys, write_flow(tmp_path, text), "*")
+    code, lines = simulate_jsonl(capsys, write_flow(tmp_path, text), "1")
     assert code == 1
     assert lines[-1]["end"] == "error"
     assert "1,000 statements" in lines[-1]["message"]

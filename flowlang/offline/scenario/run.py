@@ -114,6 +114,8 @@ def matches(expect: Expect, line: Line, transcript: Transcript) -> bool:
         return line.kind == kind and _norm(value) in _norm(line.value)
     if kind == "record":
         return line.kind == "record"
+    if kind == "fetch":
+        return line.kind == "fetch" and bool(value) and value in line.value
     message = transcript.end.message or ""
     return line.kind == "end" and line.value == "error" and _norm(value) in _norm(message)
 
@@ -131,6 +133,7 @@ _RELATED = {
     "sms": ("sms",),
     "record": ("record",),
     "queue": ("queue",),
+    "fetch": ("fetch",),
 }
 
 

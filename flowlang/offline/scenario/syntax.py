@@ -16,6 +16,7 @@ from flowlang.offline.phone import (
     CallerAction,
     ConversationEnds,
     Dequeued,
+    FetchAnswer,
     HangUp,
     KeyDuringAi,
     LegResult,
@@ -36,6 +37,7 @@ BAD_LAYOUT = "FL904"
 END_REASONS = ("hangup", "transfer", "completed", "waiting", "error")
 EXPECT_KINDS = (
     "say", "play", "transfer", "hangup", "end", "step", "log", "error", "sms", "record", "queue",
+    "fetch",
 )  # fmt: skip
 STEP_FORMS = (
     'press "1"',
@@ -54,6 +56,8 @@ STEP_FORMS = (
     "transfer fails",
     "agent answers",
     "queue times out",
+    'backend returns {"state": "shipped"}',
+    "backend fails",
     'expect say "text"',
     'expect play "URL"',
     'expect transfer "+13125550001"',
@@ -62,6 +66,7 @@ STEP_FORMS = (
     "expect step NAME",
     'expect log "text"',
     'expect error "text"',
+    'expect fetch "https://api.acme.com/orders/12345"',
     'from "+15551234567"',
     'to "+15550002222"',
 )
@@ -394,6 +399,17 @@ class _Parser:
             if result is None:
                 return None
             return AiResult(result, how == "returns")
+        if word == "backend":
+            how, how_span = cursor.word()
+            if how == "fails":
+                return FetchAnswer(None)
+            if how != "returns":
+                self.problem(NOT_A_STEP, "after `backend` comes `returns` or `fails`", how_span,
+                             "expected returns or fails",
+                             'write `backend returns {"state": "shipped"}` or `backend fails`')
+                return None
+            answer = self.json_object(cursor, optional=False)
+            return None if answer is None else FetchAnswer(answer)
         self.unknown(word, span, top=False)
         return None
 
@@ -485,7 +501,7 @@ class _Parser:
                          if kind else "expect what?", span, "unknown", hint)
             return None
         value = ""
-        if kind in ("say", "play", "transfer", "log", "sms", "queue"):
+        if kind in ("say", "play", "transfer", "log", "sms", "queue", "fetch"):
             got = self.string(cursor, f"the {kind} text", f'expect {kind} "..."')
             if got is None:
                 return None

@@ -1,0 +1,387 @@
+"""Rules about data (FL8xx): backend fetches, secrets, and counting with numbers."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from urllib.parse import urlsplit
+
+from flowlang.analysis import FETCH_FAILED
+from flowlang.diagnostics import Severity
+from flowlang.lint.context import Context
+from flowlang.lint.registry import Finding, rule
+from flowlang.program import MAX_FETCH_TIMEOUT_MS
+from flowlang.syntax import nodes
+
+# An environment variable's name as shells write it: letters, digits and `_`.
+ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+METHODS = ("GET", "POST")
+LOCAL_HOSTS = ("localhost", "127.0.0.1", "::1")
+# Telnyx's keys; a gather that may take `*` or `#` gives text that is not a number.
+_DIGIT_KEYS = "0123456789"
+_ALL_KEYS = "0123456789*#"
+_WHOLE = re.compile(r"\s*[+-]?[0-9]+\s*")
+
+
+def _fetches(ctx: Context) -> Iterator[nodes.Fetch]:
+    for stmt in ctx.of_type(nodes.Fetch):
+        assert isinstance(stmt, nodes.Fetch)
+        yield stmt
+
+
+@rule("FL801", "fetch-without-on-error", Severity.WARNING)
+def fetch_without_on_error(ctx: Context) -> Iterator[Finding]:
+    """## What it does
+    Finds a `fetch` with no `on error:` handler.
+
+    ## Why is this bad?
+    Backends fail: they time out, answer with an error page, or are down for maintenance.
+    Without `on error:` the flow goes on with the answer empty, and the caller hears a
+    sentence with a gap in it ("Your order is .") instead of an apology or a way out.
+
+    ## Example
+    ```
+    fetch "https://api.acme.com/orders/{order}" into status
+    say "Your order is {status.state}."
+    ```
+
+    ## Use instead
+    ```
+    fetch "https://api.acme.com/orders/{order}" into status:
+        on error:
+            say "Sorry, I cannot look that up right now."
+            transfer "+13125550100"
+    say "Your order is {status.state}."
+    ```
+    """
+    for fetch in _fetches(ctx):
+        if fetch.on_error is None:
+            yield Finding(
+                fetch.span,
+                "this fetch has no `on error:`: if the backend fails, the flow goes on without "
+                "its answer",
+                label="no `on error:`",
+                help="end the fetch line with `:` and add an indented `on error:` saying what "
+                "the caller hears when the lookup fails",
+            )
+
+
+@rule("FL802", "fetch-result-after-failure", Severity.WARNING)
+def fetch_result_after_failure(ctx: Context) -> Iterator[Finding]:
+    """## What it does
+    Finds a field of a fetch's answer (`status.state`) read where the fetch may have failed:
+    after a fetch without `on error:`, after an `on error:` that goes on after the fetch,
+    or inside `on error:` itself.
+
+    ## Why is this bad?
+    When the fetch fails its `into` variable is empty, so the field reads as nothing: the
+    caller hears a gap, and a condition on it quietly goes the other way.
+
+    ## Example
+    ```
+    fetch "https://api.acme.com/orders/{order}" into status:
+        on error: say "Sorry, I cannot look that up right now."
+    say "Your order is {status.state}."
+    ```
+
+    ## Use instead
+    Leave the step when the fetch fails, so the fields are read only after an answer:
+    ```
+    fetch "https://api.acme.com/orders/{order}" into status:
+        on error:
+            say "Sorry, I cannot look that up right now."
+            goto menu
+    say "Your order is {status.state}."
+    ```
+    """
+    graph = ctx.analysis.graph
+    failed: dict[str, list[int]] = {}
+    for n in graph.nodes:
+        if n.kind == "result" and n.label == FETCH_FAILED and n.defs:
+            failed.setdefault(n.defs[0], []).append(n.id)
+    for name, sources in failed.items():
+        # Another assignment of the variable (an answered fetch, a `set`) ends a failure's reach.
+        stop = frozenset(
+            n.id for n in graph.nodes if name in n.defs and n.label != FETCH_FAILED
+        )
+        starts = [e.target for s in sources for e in graph.successors(s)]
+        for nid in sorted(graph.reachable_from(starts, stop)):
+            if nid in stop:
+                continue
+            for read in graph.nodes[nid].reads:
+                if read.name == name and len(read.path) > 1:
+                    dotted = ".".join(read.path)
+                    yield Finding(
+                        read.span,
+                        f"`{dotted}` is read where the fetch into `{name}` may have failed",
+                        label="empty when the fetch failed",
+                        help="give the fetch an `on error:` that leaves (with `goto`, "
+                        "`transfer` or `hangup`), so this line runs only after an answer",
+                    )
+
+
+@rule("FL803", "send-with-get", Severity.ERROR)
+def send_with_get(ctx: Context) -> Iterator[Finding]:
+    """## What it does
+    Finds `send` lines in a `fetch` that uses GET (the default method).
+
+    ## Why is this bad?
+    A GET request carries no body, so the fields would never reach the backend.
+
+    ## Example
+    ```
+    fetch "https://api.acme.com/callbacks" into booked:
+        send number = caller
+    ```
+
+    ## Use instead
+    ```
+    fetch "https://api.acme.com/callbacks" method "POST" into booked:
+        send number = caller
+    ```
+    """
+    for fetch in _fetches(ctx):
+        method = fetch.method.text.upper() if fetch.method is not None else "GET"
+        if method == "GET" and fetch.sends:
+            yield Finding(
+                fetch.sends[0].span,
+                "`send` needs a POST: this fetch uses GET, which sends no body",
+                label="sent with GET",
+                help='add `method "POST"` to the fetch line, or put the value in the URL: '
+                '"https://.../orders/{order}"',
+            )
+
+
+@rule("FL804", "fetch-timeout", Severity.ERROR)
+def fetch_timeout(ctx: Context) -> Iterator[Finding]:
+    """## What it does
+    Finds a `fetch` whose `timeout` is longer than 10 seconds, or zero.
+
+    ## Why is this bad?
+    The caller waits in silence while the request runs. More than 10 seconds of silence
+    makes callers hang up, so flowlang never waits longer; a zero timeout always fails.
+
+    ## Example
+    ```
+    fetch "https://api.acme.com/orders/{order}" into status timeout 30s:
+        on error: goto menu
+    ```
+
+    ## Use instead
+    ```
+    fetch "https://api.acme.com/orders/{order}" into status timeout 5s:
+        on error: goto menu
+    ```
+    """
+    for fetch in _fetches(ctx):
+        timeout = fetch.timeout
+        if timeout is None:
+            continue
+        if timeout.millis > MAX_FETCH_TIMEOUT_MS or timeout.millis == 0:
+            yield Finding(
+                timeout.span,
+                f"a fetch waits at most 10s, not {timeout.amount}{timeout.unit}"
+                if timeout.millis
+                else "a fetch timeout of zero always fails",
+                label="timeout out of range",
+                help="write a timeout from 1s to 10s (the default is 5s); the caller hears "
+                "silence while the fetch runs",
+            )
+
+
+@rule("FL805", "secret-name", Severity.ERROR)
+def secret_name(ctx: Context) -> Iterator[Finding]:
+    """## What it does
+    Finds a `header ... secret "NAME"` whose NAME is not the name of an environment variable
+    (letters, digits and `_`, not starting with a digit, no `{...}`).
+
+    ## Why is this bad?
+    The secret's value is read from the environment of the server under that name. A name
+    with spaces, dashes or braces cannot be set in a shell, and usually means the secret
+    value itself was pasted into the flow, where everyone who reads the file can see it.
+
+    ## Example
+    ```
+    fetch "https://api.acme.com/orders/{order}" into status:
+        header "Authorization" secret "Bearer sk-live-1234"
+        on error: goto menu
+    ```
+
+    ## Use instead
+    Put the value in the environment (`export ACME_TOKEN="Bearer sk-live-1234"`) and name it:
+    ```
+    fetch "https://api.acme.com/orders/{order}" into status:
+        header "Authorization" secret "ACME_TOKEN"
+        on error: goto menu
+    ```
+    """
+    for fetch in _fetches(ctx):
+        for header in fetch.headers:
+            if not header.secret:
+                continue
+            name = header.value
+            if name.interpolations or not ENV_NAME.fullmatch(name.text):
+                yield Finding(
+                    name.span,
+                    f'"{name.text}" is not the name of an environment variable',
+                    label="not a variable name",
+                    help="name the environment variable that holds the secret, like "
+                    '`secret "ACME_TOKEN"` (letters, digits and `_`), and set it where '
+                    "`flowlang serve` runs",
+                )
+
+
+@rule("FL806", "insecure-fetch-url", Severity.WARNING)
+def insecure_fetch_url(ctx: Context) -> Iterator[Finding]:
+    """## What it does
+    Finds a `fetch` to an `http://` URL on another machine than this one (`localhost`).
+
+    ## Why is this bad?
+    Plain HTTP is readable and changeable on the way: the caller's details, the answer and
+    any secret header travel in the clear.
+
+    ## Example
+    ```
+    fetch "http://api.acme.com/orders/{order}" into status:
+        on error: goto menu
+    ```
+
+    ## Use instead
+    ```
+    fetch "https://api.acme.com/orders/{order}" into status:
+        on error: goto menu
+    ```
+    """
+    for fetch in _fetches(ctx):
+        first = fetch.url.parts[0] if fetch.url.parts else ""
+        if not isinstance(first, str) or not first.lower().startswith("http://"):
+            continue
+        host = urlsplit(first).hostname or ""
+        if host not in LOCAL_HOSTS:
+            yield Finding(
+                fetch.url.span,
+                "this fetch uses plain `http://` to another machine",
+                label="not encrypted",
+                help="use `https://`; plain `http://` is only for a backend on this machine "
+                "(`http://localhost:8080/...`)",
+            )
+
+
+@rule("FL807", "not-a-number", Severity.WARNING)
+def not_a_number(ctx: Context) -> Iterator[Finding]:
+    """## What it does
+    Finds `+`, `-`, `<`, `<=`, `>` and `>=` used with a value that may not be a whole number:
+    text that is not digits (`"abc"`, `"{first} {last}"`), or the keys of a gather that
+    accepts `*` or `#`.
+
+    ## Why is this bad?
+    `+` and `-` count a value that is not a whole number as 0, and `<`, `>`... between a
+    number and such a value are false: the flow goes on, but not the way it was meant to.
+    Text is not joined with `+`.
+
+    ## Example
+    ```
+    gather digits 1..3 into count:
+        say "How many tickets?"
+        on digits:
+            if count > 4:
+                say "At most four, please."
+    ```
+
+    ## Use instead
+    ```
+    gather digits 1..3 into count valid "0123456789":
+        say "How many tickets?"
+        on digits:
+            if count > 4:
+                say "At most four, please."
+    ```
+    To join text, put the values in one string: `"{first} {last}"`.
+    """
+    risky = _keys_variables(ctx)
+    for n in ctx.analysis.graph.nodes:
+        if n.kind not in ("stmt", "test") or n.node is None:
+            continue
+        for expr in _expressions(n.node, n.kind):
+            yield from _numbers_in(expr, risky)
+
+
+def _keys_variables(ctx: Context) -> dict[str, nodes.Gather]:
+    """Variables holding the keys of a gather that may take `*` or `#` (and `digits`)."""
+    found: dict[str, nodes.Gather] = {}
+    for stmt in ctx.of_type(nodes.Gather):
+        assert isinstance(stmt, nodes.Gather)
+        if set(_accepted_keys(stmt)) & set("*#"):
+            found.setdefault("digits", stmt)
+            if stmt.into is not None:
+                found.setdefault(stmt.into.value, stmt)
+    return found
+
+
+def _accepted_keys(g: nodes.Gather) -> str:
+    terminator = g.terminator.text if g.terminator is not None else "#"
+    if g.valid is not None:
+        keys = g.valid.text
+    else:
+        values = [v for on in g.handlers if on.event == "digits" for v in on.values]
+        catch_all = any(on.event == "digits" and not on.values for on in g.handlers)
+        literal = values and not catch_all and not any(v.interpolations for v in values)
+        keys = "".join(v.text for v in values) if literal else _ALL_KEYS
+    return "".join(k for k in keys if k != terminator)
+
+
+def _expressions(node: nodes.Node, kind: str) -> Iterator[nodes.Node]:
+    if kind == "test" and isinstance(node, nodes.Elif):
+        yield node.cond
+    elif isinstance(node, nodes.If):
+        yield node.cond
+    elif isinstance(node, nodes.Set):
+        yield node.value
+    elif isinstance(node, nodes.Fetch):
+        for send in node.sends:
+            yield send.value
+
+
+_ORDER = ("<", "<=", ">", ">=")
+
+
+def _numbers_in(expr: nodes.Node, risky: dict[str, nodes.Gather]) -> Iterator[Finding]:
+    stack = [expr]
+    while stack:
+        e = stack.pop()
+        if isinstance(e, nodes.Not):
+            stack.append(e.operand)
+        elif isinstance(e, nodes.ListExpr):
+            stack.extend(e.items)
+        elif isinstance(e, nodes.BinOp):
+            stack += (e.right, e.left)
+            if e.op in ("+", "-") or e.op in _ORDER:
+                yield from _check_sides(e, risky)
+
+
+def _check_sides(e: nodes.BinOp, risky: dict[str, nodes.Gather]) -> Iterator[Finding]:
+    sides = (e.left, e.right)
+    if e.op in _ORDER and all(isinstance(s, nodes.Str) for s in sides):
+        return  # two pieces of text compare as text
+    for side in sides:
+        if isinstance(side, nodes.Str) and (side.interpolations or not _WHOLE.fullmatch(side.text)):
+            joining = e.op == "+"
+            yield Finding(
+                side.span,
+                f"`{e.op}` with text that is not a whole number"
+                + (": `+` adds numbers, it does not join text" if joining else ""),
+                label="not a number",
+                help='to join text, put the values in one string, like `"{first} {last}"`'
+                if joining
+                else "compare with a number, like `count > 4`, or with `==` for text",
+            )
+        elif isinstance(side, nodes.Var) and len(side.path) == 1 and side.path[0] in risky:
+            name = side.path[0]
+            yield Finding(
+                side.span,
+                f"`{name}` may hold `*` or `#`, which is not a number, so `{e.op}` "
+                "treats it as "
+                + ("0" if e.op in ("+", "-") else "never smaller or larger"),
+                label="keys, maybe not digits",
+                help='give the gather `valid "0123456789"` so that only digits are accepted',
+            )

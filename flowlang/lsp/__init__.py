@@ -1,0 +1,1 @@
+"""The flowlang language server (`flowlang lsp`): editor features built on the checker and fmt."""

@@ -1,0 +1,118 @@
+"""What to offer at the cursor: what the grammar accepts there, with the flow's own names."""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING
+
+from attrs import frozen
+
+from flowlang.analysis import BUILTIN_VARIABLES
+from flowlang.lint import telnyx_data
+from flowlang.lsp.document import Document
+from flowlang.lsp.grammar import Expected, expected
+from flowlang.lsp.names import STEP, VARIABLE, NameIndex
+
+if TYPE_CHECKING:
+    from lark import Token
+
+KEYWORD = "keyword"
+STEP_NAME = "step"
+VARIABLE_NAME = "variable"
+VALUE = "value"
+
+# The keywords whose NAME names a step (the grammar only says "a NAME").
+STEP_KEYWORDS = frozenset({"GOTO", "CALL"})
+# Terminals that only stand inside an expression: where the grammar accepts one, a name is a
+# variable and words such as `and` may repeat on the line.
+_EXPRESSION = frozenset({"LPAR", "RPAR", "COMPARE"})
+_PARTIAL_WORD = re.compile(r"\w*$")
+_OPEN_STRING = re.compile(r'"(?:[^"\\]|\\.)*$')
+
+
+@frozen
+class Suggestion:
+    """One completion: `label` is shown, `insert` replaces the line from 1-based `start`
+    (where the word being typed begins) to the cursor."""
+
+    label: str
+    kind: str
+    insert: str
+    start: int
+    detail: str = ""
+
+
+def suggestions(
+    document: Document, line: int, column: int, names: NameIndex | None
+) -> list[Suggestion]:
+    """What may be written at 1-based `line`:`column` of `document`. `names` are the steps and
+    variables of the last version of the document that parsed (the one being typed may not)."""
+    before = document.line(line)[: column - 1]
+    opened = _OPEN_STRING.search(before)
+    if opened is not None and before.count('"') % 2 == 1:
+        return _string_values(document, line, opened.start(), column)
+    start = column - len(_PARTIAL_WORD.search(before).group())  # type: ignore[union-attr]
+    found = _expected_at(document, line, start)
+    if found is None:
+        return []
+    out: list[Suggestion] = []
+    in_expression = bool(found.values & _EXPRESSION)
+    written = {t.value for t in _after_colon(found)}
+    for word in sorted(found.keywords):
+        if word in written and not in_expression:
+            continue  # an option is written once
+        out.append(Suggestion(word, KEYWORD, word, start))
+    previous = found.previous
+    if "NAME" in found.values and names is not None:
+        if previous is not None and previous.type in STEP_KEYWORDS:
+            lines = names.step_lines()
+            for step in names.names(STEP):
+                detail = f"step at line {lines[step]}"
+                out.append(Suggestion(step, STEP_NAME, step, start, detail))
+        elif in_expression:
+            for variable in [*names.names(VARIABLE), *sorted(BUILTIN_VARIABLES - {"digits"})]:
+                out.append(Suggestion(variable, VARIABLE_NAME, variable, start, "variable"))
+    if "STRING" in found.values and previous is not None:
+        for value, detail in _values_for(document, line, previous.type):
+            out.append(Suggestion(value, VALUE, f'"{value}"', start, detail))
+    return out
+
+
+def _after_colon(found: Expected) -> list[Token]:
+    """The tokens of the line's last statement (a one-line handler holds one after its `:`)."""
+    tokens = list(found.line_tokens)
+    colons = [i for i, t in enumerate(tokens) if t.type == "COLON"]
+    return tokens[colons[-1] + 1 :] if colons else tokens
+
+
+def _expected_at(document: Document, line: int, column: int) -> Expected | None:
+    """What the grammar accepts at `line`:`column`, read from the top-level piece holding it
+    (so that a mistake elsewhere in the file does not stop completion here)."""
+    first = document.piece_start(line)
+    lines = [document.line(n) for n in range(first, line)]
+    text = "\n".join([*lines, document.line(line)[: column - 1]])
+    return expected(text)
+
+
+def _values_for(document: Document, line: int, keyword: str) -> list[tuple[str, str]]:
+    """The Telnyx values a string after `keyword` may take: voices or languages."""
+    if keyword == "VOICE":
+        return [(v, "voice") for v in telnyx_data.VOICES]
+    if keyword != "LANGUAGE":
+        return []
+    if "ai_gather" in (document.head(line), document.owner(line)):
+        return [(code, "speech recognition language") for code in telnyx_data.RECOGNITION_LANGUAGES]
+    return [(code, "speech language") for code in telnyx_data.SPEAK_LANGUAGES]
+
+
+def _string_values(document: Document, line: int, quote: int, column: int) -> list[Suggestion]:
+    """Inside a string being typed: the voices or languages that fit there."""
+    found = _expected_at(document, line, quote + 1)
+    if found is None or "STRING" not in found.values or found.previous is None:
+        return []
+    after = document.line(line)[column - 1 : column]
+    close = "" if after == '"' else '"'
+    return [
+        Suggestion(value, VALUE, value + close, quote + 2, detail)
+        for value, detail in _values_for(document, line, found.previous.type)
+    ]

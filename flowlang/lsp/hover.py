@@ -1,0 +1,79 @@
+"""The text of a hover: a keyword's reference entry, a rule's documentation, a step, a variable."""
+
+from __future__ import annotations
+
+from flowlang.lint.registry import find_rule
+from flowlang.lsp.document import Document
+from flowlang.lsp.grammar import keywords
+from flowlang.lsp.names import STEP, Occurrence
+from flowlang.lsp.reference import keyword_doc
+from flowlang.source import Span
+
+# How many lines of a step a hover shows.
+STEP_LINES = 6
+
+
+def covers(span: Span | None, line: int, column: int) -> bool:
+    """Whether 1-based `line`:`column` is in `span` or just after it (a cursor at a word's end)."""
+    if span is None:
+        return False
+    after_start = (line, column) >= (span.line, span.column)
+    return after_start and (line, column) <= (span.end_line, span.end_column)
+
+
+def hover_text(document: Document, line: int, column: int) -> str | None:
+    """Markdown about what stands at 1-based `line`:`column`, None when there is nothing."""
+    parts: list[str] = []
+    for d in document.diagnostics:
+        rule = find_rule(d.code)
+        if rule is not None and covers(d.span, line, column):
+            parts.append(f"**{rule.code}** `{rule.name}`: {rule.description}")
+    index = document.index
+    occurrence = index.at(line, column) if index is not None else None
+    if occurrence is not None:
+        parts.append(_name_text(document, occurrence))
+    else:
+        word = _keyword_at(document, line, column)
+        if word is not None:
+            doc = keyword_doc(*word)
+            if doc is not None:
+                parts.append(doc)
+    return "\n\n---\n\n".join(parts) if parts else None
+
+
+def _keyword_at(document: Document, line: int, column: int) -> tuple[str, str | None] | None:
+    """The keyword at the point and the keyword heading its statement (for a handler line,
+    `on`, the keyword of the block the handler belongs to)."""
+    known = keywords()
+    head: str | None = None
+    for token in document.tokens(line):
+        if token.type == "COLON":
+            head = None
+            continue
+        if head is None:
+            head = document.owner(line) if token.value == "on" else token.value
+        start = token.column or 0
+        if start <= column <= start + len(token.value) and token.value in known:
+            return token.value, head
+    return None
+
+
+def _name_text(document: Document, occurrence: Occurrence) -> str:
+    index = document.index
+    assert index is not None
+    definitions = index.definitions(occurrence.kind, occurrence.name)
+    if occurrence.kind == STEP:
+        if not definitions:
+            return f"step `{occurrence.name}`: no step of this flow has that name"
+        first = definitions[0].span.line
+        shown = [document.line(n) for n in range(first, first + STEP_LINES)]
+        end = definitions[0].owner.span.end_line if definitions[0].owner.span else first
+        shown = shown[: max(1, end - first + 1)]
+        body = "\n".join(shown).rstrip()
+        return f"step `{occurrence.name}` (line {first})\n\n```flow\n{body}\n```"
+    if not definitions:
+        return f"variable `{occurrence.name}`: not set anywhere in this flow"
+    lines = "\n".join(
+        f"- line {d.span.line}: `{document.line(d.span.line).strip()}`" for d in definitions
+    )
+    return f"variable `{occurrence.name}`, set at:\n\n{lines}"

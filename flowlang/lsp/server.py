@@ -1,0 +1,418 @@
+"""The language server: LSP requests over stdio (pygls) answered from checked documents."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from pathlib import Path
+from typing import Any
+
+from lsprotocol import types
+from pygls.lsp.server import LanguageServer
+from pygls.uris import to_fs_path
+from pygls.workspace import TextDocument
+
+from flowlang.diagnostics import Diagnostic, Severity
+from flowlang.lsp import completion
+from flowlang.lsp.document import Document
+from flowlang.lsp.grammar import keywords
+from flowlang.lsp.hover import hover_text
+from flowlang.lsp.names import STEP, NameIndex
+from flowlang.source import Source, Span
+from flowlang.syntax import nodes
+
+_NAME = re.compile(r"[^\W\d]\w*")
+_GUESS = re.compile(r"did you mean `([^`]+)`")
+_KINDS = {
+    completion.KEYWORD: types.CompletionItemKind.Keyword,
+    completion.STEP_NAME: types.CompletionItemKind.Function,
+    completion.VARIABLE_NAME: types.CompletionItemKind.Variable,
+    completion.VALUE: types.CompletionItemKind.Value,
+}
+
+
+class FlowServer(LanguageServer):
+    """The server's state: the last checked version of each open document, and the names of
+    the last version that parsed (completion keeps offering them while a line is half typed)."""
+
+    def __init__(self) -> None:
+        from flowlang import __version__
+
+        super().__init__("flowlang", __version__)
+        self.checked: dict[str, tuple[int | None, Document]] = {}
+        self.names: dict[str, NameIndex] = {}
+        self.pending: dict[str, asyncio.Task[None]] = {}
+
+    def document(self, uri: str) -> Document:
+        """The checked document at its current version (checked now if it is not yet)."""
+        text_document = self.workspace.get_text_document(uri)
+        cached = self.checked.get(uri)
+        if cached is not None and cached[0] == text_document.version:
+            return cached[1]
+        select, ignore = _selection(text_document)
+        document = Document(Source(_name(text_document), text_document.source), select, ignore)
+        self.checked[uri] = (text_document.version, document)
+        if document.index is not None:
+            self.names[uri] = document.index
+        return document
+
+    def names_for(self, uri: str, line: int) -> NameIndex | None:
+        """The steps and variables of the document; while it does not parse (a line is half
+        written), those of the text without line `line`, else of the last version that parsed."""
+        document = self.document(uri)
+        if document.index is not None:
+            return document.index
+        lines = document.source.text.split("\n")
+        lines[line - 1] = ""
+        without = Document(Source(document.source.name, "\n".join(lines)), select=())
+        return without.index or self.names.get(uri)
+
+    def publish(self, uri: str) -> None:
+        text_document = self.workspace.get_text_document(uri)
+        document = self.document(uri)
+        self.text_document_publish_diagnostics(
+            types.PublishDiagnosticsParams(
+                uri=uri,
+                version=text_document.version,
+                diagnostics=[_diagnostic(text_document, d) for d in document.diagnostics],
+            )
+        )
+
+    def schedule(self, uri: str) -> None:
+        """Check and publish soon: edits that arrive before then are checked together."""
+        previous = self.pending.pop(uri, None)
+        if previous is not None:
+            previous.cancel()
+        self.pending[uri] = asyncio.get_running_loop().create_task(self._publish_soon(uri))
+
+    async def _publish_soon(self, uri: str) -> None:
+        await asyncio.sleep(0)
+        self.pending.pop(uri, None)
+        if uri in self.workspace.text_documents:
+            self.publish(uri)
+
+    def forget(self, uri: str) -> None:
+        self.checked.pop(uri, None)
+        self.names.pop(uri, None)
+        task = self.pending.pop(uri, None)
+        if task is not None:
+            task.cancel()
+
+
+def _name(text_document: TextDocument) -> str:
+    return text_document.path or text_document.uri
+
+
+def _selection(text_document: TextDocument) -> tuple[tuple[str, ...] | None, tuple[str, ...]]:
+    """The rules [tool.flowlang] in the nearest pyproject.toml selects, as `check` reads them."""
+    from flowlang.lint.config import ConfigError, ConfigFinder
+
+    path = to_fs_path(text_document.uri)
+    if path is None:
+        return None, ()
+    try:
+        config = ConfigFinder().for_file(Path(path))
+    except ConfigError:
+        return None, ()  # `flowlang check` reports a broken configuration; typing goes on
+    return config.select, tuple(config.ignore)
+
+
+# ---------------------------------------------------------------------------------------------
+# Positions: the server counts 1-based lines and characters, the client 0-based lines and its
+# own code units (UTF-16 by default).
+
+
+def _position(text_document: TextDocument, line: int, column: int) -> types.Position:
+    lines = text_document.lines
+    text = lines[line - 1] if 0 < line <= len(lines) else ""
+    units = text_document.position_codec.client_num_units(text[: max(0, column - 1)])
+    return types.Position(line=max(0, line - 1), character=units)
+
+
+def _range(text_document: TextDocument, span: Span | None) -> types.Range:
+    if span is None:
+        return types.Range(types.Position(0, 0), types.Position(0, 0))
+    return types.Range(
+        _position(text_document, span.line, span.column),
+        _position(text_document, span.end_line, span.end_column),
+    )
+
+
+def _point(text_document: TextDocument, position: types.Position) -> tuple[int, int]:
+    """The 1-based line and column of a client position."""
+    server = text_document.position_codec.position_from_client_units(text_document.lines, position)
+    return server.line + 1, server.character + 1
+
+
+# ---------------------------------------------------------------------------------------------
+# Diagnostics
+
+
+def rule_link(code: str) -> str | None:
+    """The URI of the rule's documentation page, when it is on this machine."""
+    package = Path(__file__).resolve().parent.parent
+    for folder in (package / "docs" / "rules", package.parent / "docs" / "rules"):
+        page = folder / f"{code}.md"
+        if page.is_file():
+            return page.as_uri()
+    return None
+
+
+def _fix(text_document: TextDocument, d: Diagnostic) -> str | None:
+    """What replaces the diagnostic's text when its help says "did you mean `X`?"."""
+    match = _GUESS.search(d.help or "")
+    span = d.span
+    if match is None or span is None or span.line != span.end_line:
+        return None
+    guess = match.group(1)
+    lines = text_document.lines
+    written = lines[span.line - 1][span.column - 1 : span.end_column - 1] if lines else ""
+    if written.startswith('"') and written.endswith('"') and not guess.startswith('"'):
+        return f'"{guess}"'
+    return guess
+
+
+def _diagnostic(text_document: TextDocument, d: Diagnostic) -> types.Diagnostic:
+    message = d.message + (f"\nhelp: {d.help}" if d.help else "")
+    message += "".join(f"\nnote: {note}" for note in d.notes)
+    link = rule_link(d.code)
+    fix = _fix(text_document, d)
+    return types.Diagnostic(
+        range=_range(text_document, d.span),
+        message=message,
+        severity=(
+            types.DiagnosticSeverity.Error
+            if d.severity is Severity.ERROR
+            else types.DiagnosticSeverity.Warning
+        ),
+        code=d.code,
+        code_description=None if link is None else types.CodeDescription(href=link),
+        source="flowlang",
+        data=None if fix is None else {"replace": fix},
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# The features
+
+
+def create_server() -> FlowServer:
+    """A server with every feature registered."""
+    server = FlowServer()
+
+    @server.feature(types.TEXT_DOCUMENT_DID_OPEN)
+    def did_open(ls: FlowServer, params: types.DidOpenTextDocumentParams) -> None:
+        ls.publish(params.text_document.uri)
+
+    @server.feature(types.TEXT_DOCUMENT_DID_CHANGE)
+    def did_change(ls: FlowServer, params: types.DidChangeTextDocumentParams) -> None:
+        ls.schedule(params.text_document.uri)
+
+    @server.feature(types.TEXT_DOCUMENT_DID_SAVE)
+    def did_save(ls: FlowServer, params: types.DidSaveTextDocumentParams) -> None:
+        # The configuration beside the file may have changed: check again.
+        ls.checked.pop(params.text_document.uri, None)
+        ls.publish(params.text_document.uri)
+
+    @server.feature(types.TEXT_DOCUMENT_DID_CLOSE)
+    def did_close(ls: FlowServer, params: types.DidCloseTextDocumentParams) -> None:
+        uri = params.text_document.uri
+        ls.forget(uri)
+        ls.text_document_publish_diagnostics(
+            types.PublishDiagnosticsParams(uri=uri, diagnostics=[])
+        )
+
+    @server.feature(types.TEXT_DOCUMENT_HOVER)
+    def hover(ls: FlowServer, params: types.HoverParams) -> types.Hover | None:
+        text_document = ls.workspace.get_text_document(params.text_document.uri)
+        line, column = _point(text_document, params.position)
+        text = hover_text(ls.document(params.text_document.uri), line, column)
+        if text is None:
+            return None
+        return types.Hover(contents=types.MarkupContent(kind=types.MarkupKind.Markdown, value=text))
+
+    @server.feature(types.TEXT_DOCUMENT_DEFINITION)
+    def definition(ls: FlowServer, params: types.DefinitionParams) -> list[types.Location]:
+        found = _occurrences(ls, params.text_document.uri, params.position, definitions=True)
+        return found or []
+
+    @server.feature(types.TEXT_DOCUMENT_REFERENCES)
+    def references(ls: FlowServer, params: types.ReferenceParams) -> list[types.Location]:
+        found = _occurrences(ls, params.text_document.uri, params.position, definitions=False)
+        if not params.context.include_declaration:
+            definitions = _occurrences(
+                ls, params.text_document.uri, params.position, definitions=True
+            )
+            found = [f for f in found if f not in definitions]
+        return found
+
+    @server.feature(types.TEXT_DOCUMENT_PREPARE_RENAME)
+    def prepare_rename(ls: FlowServer, params: types.PrepareRenameParams) -> types.Range | None:
+        text_document = ls.workspace.get_text_document(params.text_document.uri)
+        index = ls.document(params.text_document.uri).index
+        if index is None:
+            return None
+        occurrence = index.at(*_point(text_document, params.position))
+        return None if occurrence is None else _range(text_document, occurrence.span)
+
+    @server.feature(types.TEXT_DOCUMENT_RENAME)
+    def rename(ls: FlowServer, params: types.RenameParams) -> types.WorkspaceEdit | None:
+        uri = params.text_document.uri
+        text_document = ls.workspace.get_text_document(uri)
+        index = ls.document(uri).index
+        if index is None:
+            raise ValueError("the flow has syntax errors: fix them before renaming")
+        occurrence = index.at(*_point(text_document, params.position))
+        if occurrence is None:
+            return None
+        new = params.new_name
+        if not _NAME.fullmatch(new) or new in keywords():
+            raise ValueError(
+                f"`{new}` cannot name a {occurrence.kind}: use letters, digits and _, "
+                "not starting with a digit, and not a word of the language"
+            )
+        if new != occurrence.name and index.of(occurrence.kind, new):
+            raise ValueError(f"this flow already has a {occurrence.kind} called `{new}`")
+        edits = [
+            types.TextEdit(range=_range(text_document, o.span), new_text=new)
+            for o in index.of(occurrence.kind, occurrence.name)
+        ]
+        return types.WorkspaceEdit(changes={uri: edits})
+
+    @server.feature(
+        types.TEXT_DOCUMENT_COMPLETION,
+        types.CompletionOptions(trigger_characters=[" ", '"']),
+    )
+    def complete(ls: FlowServer, params: types.CompletionParams) -> types.CompletionList:
+        uri = params.text_document.uri
+        text_document = ls.workspace.get_text_document(uri)
+        line, column = _point(text_document, params.position)
+        document = ls.document(uri)
+        found = completion.suggestions(document, line, column, ls.names_for(uri, line))
+        items = [
+            types.CompletionItem(
+                label=s.label,
+                kind=_KINDS[s.kind],
+                detail=s.detail or None,
+                text_edit=types.TextEdit(
+                    range=types.Range(_position(text_document, line, s.start), params.position),
+                    new_text=s.insert,
+                ),
+            )
+            for s in found
+        ]
+        return types.CompletionList(is_incomplete=False, items=items)
+
+    @server.feature(types.TEXT_DOCUMENT_FORMATTING)
+    def formatting(
+        ls: FlowServer, params: types.DocumentFormattingParams
+    ) -> list[types.TextEdit] | None:
+        from flowlang.errors import FlowSyntaxError
+        from flowlang.syntax.fmt import format_text
+
+        text_document = ls.workspace.get_text_document(params.text_document.uri)
+        try:
+            formatted = format_text(text_document.source, _name(text_document))
+        except FlowSyntaxError:
+            return None  # the diagnostics say what to fix first
+        if formatted == text_document.source:
+            return []
+        end = types.Position(line=len(text_document.lines), character=0)
+        return [types.TextEdit(types.Range(types.Position(0, 0), end), formatted)]
+
+    @server.feature(
+        types.TEXT_DOCUMENT_CODE_ACTION,
+        types.CodeActionOptions(code_action_kinds=[types.CodeActionKind.QuickFix]),
+    )
+    def code_action(ls: FlowServer, params: types.CodeActionParams) -> list[types.CodeAction]:
+        actions = []
+        for d in params.context.diagnostics:
+            data: Any = d.data
+            if not isinstance(data, dict) or not isinstance(data.get("replace"), str):
+                continue
+            new = data["replace"]
+            edit = types.TextEdit(range=d.range, new_text=new)
+            actions.append(
+                types.CodeAction(
+                    title=f"Replace with {new}",
+                    kind=types.CodeActionKind.QuickFix,
+                    diagnostics=[d],
+                    is_preferred=True,
+                    edit=types.WorkspaceEdit(changes={params.text_document.uri: [edit]}),
+                )
+            )
+        return actions
+
+    @server.feature(types.TEXT_DOCUMENT_DOCUMENT_SYMBOL)
+    def symbols(ls: FlowServer, params: types.DocumentSymbolParams) -> list[types.DocumentSymbol]:
+        text_document = ls.workspace.get_text_document(params.text_document.uri)
+        flow = ls.document(params.text_document.uri).flow
+        if flow is None:
+            return []
+        out = [
+            types.DocumentSymbol(
+                name=step.name.value,
+                kind=types.SymbolKind.Function,
+                range=_range(text_document, step.span),
+                selection_range=_range(text_document, step.name.span),
+                detail="step",
+            )
+            for step in flow.steps
+        ]
+        if flow.on_hangup is not None:
+            where = _range(text_document, flow.on_hangup.span)
+            out.append(
+                types.DocumentSymbol(
+                    name="on hangup",
+                    kind=types.SymbolKind.Event,
+                    range=where,
+                    selection_range=where,
+                )
+            )
+        return out
+
+    @server.feature(types.TEXT_DOCUMENT_FOLDING_RANGE)
+    def folding(ls: FlowServer, params: types.FoldingRangeParams) -> list[types.FoldingRange]:
+        flow = ls.document(params.text_document.uri).flow
+        if flow is None:
+            return []
+        ends: dict[int, int] = {}
+        for node in nodes.walk(flow):
+            span = node.span
+            if span is None or isinstance(node, nodes.Flow):
+                continue
+            end = span.end_line - (1 if span.end_column == 1 else 0)
+            if end > span.line:
+                ends[span.line] = max(end, ends.get(span.line, 0))
+        return [
+            types.FoldingRange(start_line=start - 1, end_line=end - 1)
+            for start, end in sorted(ends.items())
+        ]
+
+    return server
+
+
+def _occurrences(
+    ls: FlowServer, uri: str, position: types.Position, definitions: bool
+) -> list[types.Location]:
+    """The definitions (or every occurrence) of the step or variable at `position`."""
+    text_document = ls.workspace.get_text_document(uri)
+    index = ls.document(uri).index
+    if index is None:
+        return []
+    occurrence = index.at(*_point(text_document, position))
+    if occurrence is None:
+        return []
+    found = (
+        index.definitions(occurrence.kind, occurrence.name)
+        if definitions
+        else index.of(occurrence.kind, occurrence.name)
+    )
+    if definitions and occurrence.kind != STEP and not found:
+        return []
+    return [types.Location(uri=uri, range=_range(text_document, o.span)) for o in found]
+
+
+def serve_stdio() -> None:
+    """Answer one editor over standard input and output until it shuts the server down."""
+    create_server().start_io()

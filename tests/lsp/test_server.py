@@ -1,0 +1,333 @@
+"""`flowlang lsp` end to end: a real LSP client over stdio asks for each feature."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from lsprotocol import types
+from pytest_lsp import LanguageClient
+
+from flowlang.lint import check_source, telnyx_data
+from flowlang.source import Source
+from flowlang.syntax.fmt import format_text
+from tests.lsp.conftest import at, open_flow
+
+pytestmark = pytest.mark.asyncio(loop_scope="session")
+
+FLOW = """voice "Telnyx.KokoroTTS.af"
+
+main:
+    answer
+    gather digits 1 into choice:
+        say "Press 1 for sales."
+        on digits "1": goto sales
+        on invalid: goto sales
+        on timeout: goto sales
+    goto sales
+
+sales:
+    say "Sales, you pressed {choice}."
+    goto wrap_up
+
+wrap_up:
+    hangup
+"""
+
+
+def doc(uri: str) -> types.TextDocumentIdentifier:
+    return types.TextDocumentIdentifier(uri=uri)
+
+
+async def change(client: LanguageClient, uri: str, version: int, text: str) -> None:
+    client.text_document_did_change(
+        types.DidChangeTextDocumentParams(
+            text_document=types.VersionedTextDocumentIdentifier(uri=uri, version=version),
+            content_changes=[types.TextDocumentContentChangeWholeDocument(text=text)],
+        )
+    )
+    await client.wait_for_notification(types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS)
+
+
+async def hover(client: LanguageClient, uri: str, line: int, character: int) -> str:
+    result = await client.text_document_hover_async(
+        types.HoverParams(text_document=doc(uri), position=at(line, character))
+    )
+    assert result is not None
+    assert isinstance(result.contents, types.MarkupContent)
+    return result.contents.value
+
+
+# --------------------------------------------------------------------------------------------
+# Diagnostics
+
+
+async def test_diagnostics_are_the_findings_of_check_with_rule_links(
+    client: LanguageClient, tmp_path: Path
+) -> None:
+    text = FLOW.replace("goto wrap_up", "goto wrap_upp")
+    uri = await open_flow(client, tmp_path / "links.flow", text)
+    found = client.diagnostics[uri]
+    expected = check_source(Source(str(tmp_path / "links.flow"), text))
+    assert [(d.code, d.range.start.line + 1) for d in found] == [
+        (d.code, d.span.line if d.span else 0) for d in expected
+    ]
+    (typo,) = [d for d in found if d.code == "FL101"]
+    assert typo.range == types.Range(at(13, 9), at(13, 17))
+    assert typo.code_description is not None
+    page = Path(typo.code_description.href.removeprefix("file://"))
+    assert page.name == "FL101.md" and page.is_file()
+    assert "did you mean `wrap_up`?" in typo.message
+
+
+async def test_diagnostics_follow_edits(client: LanguageClient, tmp_path: Path) -> None:
+    uri = await open_flow(client, tmp_path / "edits.flow", FLOW)
+    assert list(client.diagnostics[uri]) == []
+    await change(client, uri, 2, FLOW.replace("    hangup\n", "    hangup\n    say \n"))
+    (syntax,) = client.diagnostics[uri]
+    assert isinstance(syntax.code, str) and syntax.code.startswith("FL0")
+    await change(client, uri, 3, FLOW)
+    assert list(client.diagnostics[uri]) == []
+
+
+# --------------------------------------------------------------------------------------------
+# Hover
+
+
+async def test_hover_on_a_keyword_shows_its_reference_entry(
+    client: LanguageClient, tmp_path: Path
+) -> None:
+    uri = await open_flow(client, tmp_path / "hover.flow", FLOW)
+    assert "gather: asking for key presses" in await hover(client, uri, 4, 6)
+    # An option on a header line: its row of the gather's option table.
+    option = await hover(client, uri, 4, 22)
+    assert "`into NAME`" in option and "`timeout D`" not in option
+    # A handler word: the handler table of the block it stands in.
+    assert "after the last try, when the caller pressed nothing" in await hover(client, uri, 8, 12)
+
+
+async def test_hover_on_names_and_findings(client: LanguageClient, tmp_path: Path) -> None:
+    uri = await open_flow(client, tmp_path / "names.flow", FLOW.replace("wrap_up\n", "wrapup\n", 1))
+    step = await hover(client, uri, 6, 30)
+    assert "step `sales` (line 12)" in step and 'say "Sales, you pressed {choice}."' in step
+    variable = await hover(client, uri, 12, 31)
+    assert "variable `choice`" in variable and "line 5" in variable
+    # The finding's rule is explained where it is reported.
+    finding = await hover(client, uri, 13, 11)
+    assert "**FL101** `unknown-step`: Checks that every `goto`" in finding
+
+
+# --------------------------------------------------------------------------------------------
+# Definition, references, rename
+
+
+async def test_definition_of_a_step_and_of_a_variable(
+    client: LanguageClient, tmp_path: Path
+) -> None:
+    uri = await open_flow(client, tmp_path / "definition.flow", FLOW)
+    step = await client.text_document_definition_async(
+        types.DefinitionParams(text_document=doc(uri), position=at(6, 29))
+    )
+    assert step == [types.Location(uri=uri, range=types.Range(at(11, 0), at(11, 5)))]
+    variable = await client.text_document_definition_async(
+        types.DefinitionParams(text_document=doc(uri), position=at(12, 30))
+    )
+    assert variable == [types.Location(uri=uri, range=types.Range(at(4, 25), at(4, 31)))]
+
+
+async def test_references_of_a_step(client: LanguageClient, tmp_path: Path) -> None:
+    uri = await open_flow(client, tmp_path / "references.flow", FLOW)
+    found = await client.text_document_references_async(
+        types.ReferenceParams(
+            text_document=doc(uri),
+            position=at(11, 2),
+            context=types.ReferenceContext(include_declaration=True),
+        )
+    )
+    assert found is not None
+    assert sorted(loc.range.start.line for loc in found) == [6, 7, 8, 9, 11]
+    without = await client.text_document_references_async(
+        types.ReferenceParams(
+            text_document=doc(uri),
+            position=at(11, 2),
+            context=types.ReferenceContext(include_declaration=False),
+        )
+    )
+    assert without is not None and sorted(loc.range.start.line for loc in without) == [6, 7, 8, 9]
+
+
+async def test_rename_a_step_and_a_variable(client: LanguageClient, tmp_path: Path) -> None:
+    uri = await open_flow(client, tmp_path / "rename.flow", FLOW)
+    edit = await client.text_document_rename_async(
+        types.RenameParams(text_document=doc(uri), position=at(9, 9), new_name="sales_desk")
+    )
+    assert edit is not None and edit.changes is not None
+    assert sorted(e.range.start.line for e in edit.changes[uri]) == [6, 7, 8, 9, 11]
+    assert {e.new_text for e in edit.changes[uri]} == {"sales_desk"}
+    edit = await client.text_document_rename_async(
+        types.RenameParams(text_document=doc(uri), position=at(4, 27), new_name="pressed")
+    )
+    assert edit is not None and edit.changes is not None
+    assert [(e.range.start.line, e.range.start.character) for e in edit.changes[uri]] == [
+        (4, 25),
+        (12, 29),
+    ]
+
+
+async def test_rename_refuses_a_keyword_or_a_taken_name(
+    client: LanguageClient, tmp_path: Path
+) -> None:
+    uri = await open_flow(client, tmp_path / "refuse.flow", FLOW)
+    for bad, says in (("say", "cannot name a step"), ("wrap_up", "already has a step")):
+        with pytest.raises(Exception, match=says):
+            await client.text_document_rename_async(
+                types.RenameParams(text_document=doc(uri), position=at(11, 1), new_name=bad)
+            )
+
+
+# --------------------------------------------------------------------------------------------
+# Completion
+
+
+HEAD = 'voice "Telnyx.KokoroTTS.af"\n\nmain:\n    answer\n'
+
+
+async def complete_at(client: LanguageClient, path: Path, body: str) -> types.CompletionList:
+    """Completion where `‸` stands in `body`, written under the step `main:` of a flow."""
+    text = HEAD + body
+    before = text[: text.index("‸")]
+    uri = await open_flow(client, path, text.replace("‸", ""))
+    position = at(before.count("\n"), len(before) - before.rfind("\n") - 1)
+    result = await client.text_document_completion_async(
+        types.CompletionParams(text_document=doc(uri), position=position)
+    )
+    assert isinstance(result, types.CompletionList)
+    return result
+
+
+async def test_completion_offers_the_options_a_header_has_left(
+    client: LanguageClient, tmp_path: Path
+) -> None:
+    result = await complete_at(
+        client, tmp_path / "header.flow", "    gather digits 1 timeout 5s ‸\n"
+    )
+    found = {item.label for item in result.items}
+    assert {"tries", "terminator", "into", "valid", "inter_digit_timeout"} <= found
+    assert not {"timeout", "digits", "say"} & found
+    assert {item.kind for item in result.items} == {types.CompletionItemKind.Keyword}
+
+
+async def test_completion_offers_the_handlers_of_the_block(
+    client: LanguageClient, tmp_path: Path
+) -> None:
+    gather = '    gather digits 1:\n        say "Press 1."\n        on ‸\n'
+    ai_gather = '    ai_gather into booking:\n        greeting "Hello."\n        on ‸\n'
+    for name, body, expected in (
+        ("gather", gather, ["digits", "invalid", "timeout"]),
+        ("ai_gather", ai_gather, ["invalid", "key", "valid"]),
+    ):
+        result = await complete_at(client, tmp_path / f"{name}.flow", body)
+        assert sorted(item.label for item in result.items) == expected
+
+
+async def test_completion_of_statements_steps_and_variables(
+    client: LanguageClient, tmp_path: Path
+) -> None:
+    statements = await complete_at(client, tmp_path / "statements.flow", "    g‸\n")
+    found = {item.label for item in statements.items}
+    assert {"say", "gather", "goto", "hangup", "ai_gather", "assistant"} <= found
+    edit = next(i.text_edit for i in statements.items if i.label == "gather")
+    assert isinstance(edit, types.TextEdit) and edit.range.start == at(4, 4)
+    steps = await complete_at(
+        client, tmp_path / "steps.flow", "    goto s‸\n\nsales:\n    hangup\n"
+    )
+    assert [(i.label, i.detail) for i in steps.items] == [
+        ("main", "step at line 3"),
+        ("sales", "step at line 7"),
+    ]
+    called = await complete_at(client, tmp_path / "call.flow", "    call ‸\n\nsales:\n    return\n")
+    assert [i.label for i in called.items] == ["main", "sales"]
+    variables = await complete_at(
+        client, tmp_path / "variables.flow", '    set plan = "gold"\n    if ‸\n'
+    )
+    assert {"plan", "caller", "called", "digits", "not", "true"} <= {
+        i.label for i in variables.items
+    }
+
+
+async def test_completion_of_languages_and_voices(client: LanguageClient, tmp_path: Path) -> None:
+    languages = await complete_at(client, tmp_path / "languages.flow", '    say "Hi" language ‸\n')
+    assert {i.label for i in languages.items} == set(telnyx_data.SPEAK_LANGUAGES)
+    recognition = await complete_at(
+        client, tmp_path / "recognition.flow", "    ai_gather language ‸\n"
+    )
+    assert {i.label for i in recognition.items} == set(telnyx_data.RECOGNITION_LANGUAGES)
+    voices = await complete_at(client, tmp_path / "voices.flow", '    say "Hi" voice "Az‸\n')
+    by_label = {item.label: item for item in voices.items}
+    assert set(by_label) == set(telnyx_data.VOICES)
+    edit = by_label["Azure.en-CA-ClaraNeural"].text_edit
+    assert isinstance(edit, types.TextEdit)
+    assert edit.new_text == 'Azure.en-CA-ClaraNeural"' and edit.range.start == at(4, 20)
+
+
+# --------------------------------------------------------------------------------------------
+# Formatting, quick fixes, symbols, folding
+
+
+async def test_formatting_is_fmt(client: LanguageClient, tmp_path: Path) -> None:
+    messy = FLOW.replace("    answer\n", "    answer   # pick up\n").replace("\n\nsales", "\nsales")
+    uri = await open_flow(client, tmp_path / "format.flow", messy)
+    edits = await client.text_document_formatting_async(
+        types.DocumentFormattingParams(
+            text_document=doc(uri), options=types.FormattingOptions(tab_size=4, insert_spaces=True)
+        )
+    )
+    assert edits is not None and len(edits) == 1
+    assert edits[0].new_text == format_text(messy)
+    assert edits[0].new_text != messy
+    broken = await open_flow(client, tmp_path / "broken.flow", "main:\n    say\n")
+    assert not await client.text_document_formatting_async(
+        types.DocumentFormattingParams(
+            text_document=doc(broken),
+            options=types.FormattingOptions(tab_size=4, insert_spaces=True),
+        )
+    )
+
+
+async def test_quick_fix_takes_the_did_you_mean_hint(
+    client: LanguageClient, tmp_path: Path
+) -> None:
+    uri = await open_flow(
+        client, tmp_path / "fix.flow", FLOW.replace("goto wrap_up", "goto wrapup")
+    )
+    (typo,) = [d for d in client.diagnostics[uri] if d.code == "FL101"]
+    actions = await client.text_document_code_action_async(
+        types.CodeActionParams(
+            text_document=doc(uri),
+            range=typo.range,
+            context=types.CodeActionContext(diagnostics=[typo]),
+        )
+    )
+    assert actions is not None
+    (action,) = actions
+    assert isinstance(action, types.CodeAction) and action.edit is not None
+    assert action.edit.changes is not None
+    assert list(action.edit.changes[uri]) == [types.TextEdit(typo.range, "wrap_up")]
+
+
+async def test_symbols_and_folding(client: LanguageClient, tmp_path: Path) -> None:
+    uri = await open_flow(client, tmp_path / "outline.flow", FLOW)
+    symbols = await client.text_document_document_symbol_async(
+        types.DocumentSymbolParams(text_document=doc(uri))
+    )
+    assert symbols is not None
+    assert [(s.name, s.range.start.line) for s in symbols] == [
+        ("main", 2),
+        ("sales", 11),
+        ("wrap_up", 15),
+    ]
+    folds = await client.text_document_folding_range_async(
+        types.FoldingRangeParams(text_document=doc(uri))
+    )
+    assert folds is not None
+    assert [(f.start_line, f.end_line) for f in folds] == [(2, 9), (4, 8), (11, 13), (15, 16)]
