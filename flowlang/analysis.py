@@ -41,6 +41,8 @@ WAITING = (
     nodes.Assistant,
     nodes.Record,
     nodes.Queue,
+    nodes.Detect,
+    nodes.WaitBeep,
     nodes.Fetch,
 )
 
@@ -225,6 +227,13 @@ class _Builder:
         return exits
 
     def stmt(self, stmt: nodes.Node, frontier: list[int], step: str) -> list[int]:
+        if isinstance(stmt, nodes.Detect):
+            n = self.add("stmt", stmt, step)
+            self.link(frontier, n)
+            exits = self.handlers(n, stmt.handlers, step)
+            if {"human", "machine", "not_sure"} - {on.event for on in stmt.handlers}:
+                exits.append(n)
+            return exits
         if isinstance(stmt, nodes.Hangup):
             n = self.add("stmt", stmt, step, ends="hangup")
             self.link(frontier, n)
@@ -560,7 +569,9 @@ def build(flow: nodes.Flow) -> Graph:
     steps: dict[str, int] = {}
     for step in flow.steps:
         name = step.name.value
-        entry = b.add("step", step, name, label=name)
+        # An outbound call starts with the values of the flow's `input` lines.
+        defs = tuple(i.value for i in flow.inputs) if not b.nodes else ()
+        entry = b.add("step", step, name, label=name, defs=defs)
         steps.setdefault(name, entry)
         out = b.block(step.body, [entry], name)
         if out:
@@ -752,7 +763,8 @@ def before_answer(graph: Graph) -> set[int]:
         for n in graph.nodes
         if n.answers or (n.kind == "stmt" and isinstance(n.node, nodes.Answer))
     )
-    if graph.entry is None:
+    if graph.entry is None or graph.flow.outbound:
+        # The flow of a call it places starts when the callee has answered.
         return set()
     reached = graph.reachable_from([graph.entry], stop=answers)
     # An `answer` node itself is reached unanswered; the nodes after it are not (unless

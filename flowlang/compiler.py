@@ -19,6 +19,7 @@ from flowlang.program import (
     Block,
     Branch,
     CallOp,
+    DetectOp,
     FetchOp,
     GatherOp,
     GotoOp,
@@ -28,6 +29,7 @@ from flowlang.program import (
     Key,
     LogOp,
     Op,
+    Outbound,
     PlayOp,
     Program,
     QueueOp,
@@ -38,6 +40,7 @@ from flowlang.program import (
     SmsOp,
     StepInfo,
     TransferOp,
+    WaitBeepOp,
 )
 from flowlang.source import Source
 from flowlang.syntax import nodes
@@ -134,7 +137,23 @@ class _Compiler:
             blocks=blocks,
             on_hangup=on_hangup,
             points=tuple(p for _, _, p in sorted(self.points)),
+            outbound=self._outbound(),
         )
+
+    def _outbound(self) -> Outbound | None:
+        number = self.flow.setting("outbound")
+        if number is None:
+            return None
+        # Telnyx sends `call.machine.greeting.ended` for a greeting that ends in silence too
+        # only with `greeting_end`; `detect` gives the human/machine result alone.
+        kinds = {type(n) for s in self.flow.steps for n in nodes.walk(s)}
+        detection = None
+        if nodes.WaitBeep in kinds:
+            detection = "greeting_end"
+        elif nodes.Detect in kinds:
+            detection = "detect"
+        inputs = tuple(i.value for i in self.flow.inputs)
+        return Outbound(number.text, inputs, detection)
 
     def _reserve(self) -> int:
         self.blocks.append(None)
@@ -180,6 +199,13 @@ class _Compiler:
             return self._record(stmt)
         if isinstance(stmt, nodes.Queue):
             return self._queue(stmt)
+        if isinstance(stmt, nodes.Detect):
+            found = self._events(stmt.handlers)
+            return DetectOp(
+                line, found.get("human"), found.get("machine"), found.get("not_sure")
+            )
+        if isinstance(stmt, nodes.WaitBeep):
+            return WaitBeepOp(line)
         if isinstance(stmt, nodes.Goto):
             target = stmt.target.value
             if target not in self.step_blocks:

@@ -92,6 +92,33 @@ class TransferOp:
 
 
 @frozen
+class DetectOp:
+    """Wait for the answering-machine detection's result and run its handler (None: go on)."""
+
+    line: int
+    on_human: Handler | None
+    on_machine: Handler | None
+    on_not_sure: Handler | None
+
+
+@frozen
+class WaitBeepOp:
+    """Wait for the end of an answering machine's greeting (`call.machine.greeting.ended`)."""
+
+    line: int
+
+
+@frozen
+class Outbound:
+    """How the calls of an outbound flow are placed: from `from_`, with the values of `inputs`,
+    and `machine_detection` the `answering_machine_detection` to ask for (None: none)."""
+
+    from_: str
+    inputs: tuple[str, ...]
+    machine_detection: str | None
+
+
+@frozen
 class SmsOp:
     """Send a text message (`POST /messages`); does not wait. `from_` is the statement's, else
     the file's `sms_from`; None: the number the caller called."""
@@ -293,6 +320,8 @@ Op = (
     | SmsOp
     | RecordOp
     | QueueOp
+    | DetectOp
+    | WaitBeepOp
     | FetchOp
 )
 
@@ -324,6 +353,7 @@ class Program:
     blocks: tuple[Block, ...]
     on_hangup: Handler | None
     points: tuple[str, ...] = field(repr=False)
+    outbound: Outbound | None = None
 
     @property
     def entry(self) -> StepInfo:

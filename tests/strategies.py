@@ -27,6 +27,7 @@ from flowlang.syntax.nodes import (
     BinOp,
     Bool,
     Call,
+    Detect,
     DigitRange,
     Duration,
     Elif,
@@ -62,13 +63,14 @@ from flowlang.syntax.nodes import (
     Str,
     Transfer,
     Var,
+    WaitBeep,
 )
 
 # Every word the grammar reserves, and a few more that read like keywords: identifiers avoid them.
 KEYWORDS = frozenset(
     """
     answer hangup say play gather ai_gather assistant transfer goto set if elif else log
-    sms record queue on digits true false fetch and or not in string integer number boolean
+    sms record queue outbound input detect on digits true false fetch and or not in string integer number boolean
     system user
     developer tool
     """.split()
@@ -80,7 +82,7 @@ CONTEXTUAL = (
     "inter_digit_timeout", "initial_timeout", "terminator", "tries", "into", "reprompt",
     "greeting", "field", "optional", "instructions", "message", "id", "method", "header",
     "secret", "send", "error", "sms_from", "max", "silence", "beep", "end_key", "saved",
-    "max_wait", "no_answer", "busy", "failed",
+    "max_wait", "no_answer", "busy", "failed", "machine", "human", "not_sure", "for", "wait",
 )  # fmt: skip
 
 BUILTIN_VARIABLES = ("caller", "called")
@@ -204,6 +206,7 @@ def _simple(v: _Vocabulary) -> st.SearchStrategy[Stmt]:
         st.builds(Log, v.strs),
         st.builds(Sms, v.strs, v.strs, from_=st.none() | v.strs),
         _record(st.just(())),
+        st.just(WaitBeep()),
         st.builds(Queue, v.strs, max_wait=st.none() | durations),
         _fetch_line(v),
     )
@@ -285,7 +288,8 @@ def _blocks_of_section_14(
             tuple
         ),
     )
-    return st.one_of(transfer, record, queue)
+    detect = st.builds(Detect, _events(("human", "machine", "not_sure"), body))
+    return st.one_of(transfer, record, queue, detect)
 
 
 def _say_prompt(v: _Vocabulary) -> st.SearchStrategy[Say]:
@@ -484,6 +488,7 @@ def flows(draw: st.DrawFn, runnable: bool = False, max_steps: int = 4) -> Flow:
     read besides the built-ins); `goto` names one of the other steps (from STEP_POOL), each of
     which starts by saying something, so no loop runs without waiting for the caller.
     """
+    inputs: tuple[Name, ...] = ()
     if runnable:
         count = draw(st.integers(2, max(2, min(max_steps, len(STEP_POOL)))))
         names = list(STEP_POOL[:count])
@@ -505,6 +510,10 @@ def flows(draw: st.DrawFn, runnable: bool = False, max_steps: int = 4) -> Flow:
             for name, value in (("voice", voice), ("language", language))
             if value is not None
         )
+        if draw(st.booleans()):
+            # A flow that calls out, with the values it is started with.
+            settings += (Setting("outbound", Str(("+13125550199",))),)
+            inputs = tuple(Name(n) for n in draw(st.lists(identifiers, max_size=2, unique=True)))
         prologue = ()
     steps = []
     for index, name in enumerate(names):
@@ -517,7 +526,7 @@ def flows(draw: st.DrawFn, runnable: bool = False, max_steps: int = 4) -> Flow:
     on_hangup = None
     if draw(st.booleans()):
         on_hangup = On("hangup", (), draw(_body(_quiet_statements(vocabulary))))
-    return Flow(settings, tuple(steps), on_hangup)
+    return Flow(settings, tuple(steps), on_hangup, inputs)
 
 
 @functools.cache

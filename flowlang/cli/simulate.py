@@ -27,6 +27,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help=f"the calling number (default {DEFAULT_CALLER})")
     parser.add_argument("--to", dest="called", default=DEFAULT_CALLED, metavar="NUMBER",
                         help=f"the number called (default {DEFAULT_CALLED})")
+    parser.add_argument("--with", dest="values", action="append", default=[],
+                        metavar="NAME=VALUE",
+                        help="the value of an outbound flow's `input NAME` line (repeatable)")
     parser.add_argument("--format", choices=("text", "jsonl"), default="text",
                         help="text: a transcript to read (default); jsonl: every command's "
                         "exact body, then how the call ended")
@@ -72,7 +75,8 @@ def scripted(program: Any, actions: list[Any], args: argparse.Namespace) -> int:
     from flowlang.offline.simulator import InputError, simulate
 
     try:
-        transcript = simulate(program, actions, args.caller, args.called)
+        values = dict(v.split("=", 1) if "=" in v else (v, "") for v in args.values)
+        transcript = simulate(program, actions, args.caller, args.called, values)
     except InputError as exc:
         # The call so far helps to see why the input does not fit; the error still exits 2.
         if args.format == "text" and exc.transcript is not None:

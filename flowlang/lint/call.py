@@ -26,6 +26,8 @@ STATEMENT_NAMES = {
     nodes.Record: "record",
     nodes.Queue: "queue",
     nodes.Sms: "sms",
+    nodes.Detect: "detect machine",
+    nodes.WaitBeep: "wait for beep",
 }
 
 
@@ -87,7 +89,7 @@ def no_answer(ctx: Context) -> Iterator[Finding]:
         transfer "+13125550001"
     ```
     """
-    if not ctx.flow.steps:
+    if not ctx.flow.steps or ctx.flow.outbound:
         return
     if any(isinstance(n.node, nodes.Answer) for n in ctx.analysis.graph.nodes):
         return

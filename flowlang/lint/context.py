@@ -63,6 +63,7 @@ def _blocks(flow: nodes.Flow) -> Iterator[Block]:
 
 _WITH_HANDLERS = (
     nodes.Gather, nodes.AiGather, nodes.Assistant, nodes.Transfer, nodes.Record, nodes.Queue,
+    nodes.Detect, nodes.Fetch,
 )  # fmt: skip
 
 

@@ -1,4 +1,4 @@
-"""Rules about recordings, transfers with handlers, text messages, queues and numbers (FL84x)."""
+"""Rules about recordings, transfers, texts, queues, numbers and calling out (FL84x)."""
 
 from __future__ import annotations
 
@@ -76,8 +76,9 @@ def bad_number(ctx: Context) -> Iterator[Finding]:
     ```
     """
     for setting in ctx.flow.settings:
-        if setting.name == "sms_from":
-            yield from _check_number(setting.value, "sms_from")
+        if setting.name in ("sms_from", "outbound"):
+            what = "outbound from" if setting.name == "outbound" else setting.name
+            yield from _check_number(setting.value, what)
     for stmt in ctx.of_type(nodes.Transfer, nodes.Sms):
         assert isinstance(stmt, nodes.Transfer | nodes.Sms)
         what = "transfer" if isinstance(stmt, nodes.Transfer) else "sms"
@@ -183,3 +184,88 @@ def queue_max_wait(ctx: Context) -> Iterator[Finding]:
                 label="Telnyx counts this in seconds",
                 help="write it in whole seconds, like `300s` or `5m`",
             )
+
+
+@rule("FL844", "answer-outbound", Severity.ERROR)
+def answer_outbound(ctx: Context) -> Iterator[Finding]:
+    """## What it does
+    Finds `answer` in a flow that calls out (`outbound from "NUMBER"`).
+
+    ## Why is this bad?
+    The flow of a call you place starts when the person called picks up: the call is already
+    answered, and Telnyx refuses to answer it again, so the call would end in an error.
+
+    ## Example
+    ```
+    outbound from "+13125550199"
+
+    main:
+        answer
+        say "Hello, this is Acme."
+    ```
+
+    ## Use instead
+    ```
+    outbound from "+13125550199"
+
+    main:
+        say "Hello, this is Acme."
+    ```
+    """
+    if not ctx.flow.outbound:
+        return
+    for stmt in ctx.of_type(nodes.Answer):
+        yield Finding(
+            stmt.span,
+            "an outbound call is already answered when its flow starts",
+            label="not needed",
+            help="delete this `answer`: the flow starts when the person called picks up",
+        )
+
+
+@rule("FL845", "outbound-only", Severity.ERROR)
+def outbound_only(ctx: Context) -> Iterator[Finding]:
+    """## What it does
+    Finds `input` lines, `detect machine` and `wait for beep` in a flow that does not call out
+    (it has no `outbound from "NUMBER"` line).
+
+    ## Why is this bad?
+    An incoming call has no values given to it and no answering-machine detection: the inputs
+    would stay empty, and a detection would be waited for forever.
+
+    ## Example
+    ```
+    input patient
+
+    main:
+        answer
+        say "Hello {patient}."
+    ```
+
+    ## Use instead
+    ```
+    outbound from "+13125550199"
+    input patient
+
+    main:
+        say "Hello {patient}."
+    ```
+    """
+    if ctx.flow.outbound:
+        return
+    help = 'add `outbound from "+1..."` (the number you call from) at the top, or remove this'
+    for name in ctx.flow.inputs:
+        yield Finding(
+            name.span,
+            f"`input {name.value}` is only for a flow that calls out",
+            label="no outbound call gives it a value",
+            help=help,
+        )
+    for stmt in ctx.of_type(nodes.Detect, nodes.WaitBeep):
+        what = STATEMENT_NAMES[type(stmt)]
+        yield Finding(
+            stmt.span,
+            f"`{what}` is only for a flow that calls out",
+            label="an incoming call has no machine detection",
+            help=help,
+        )

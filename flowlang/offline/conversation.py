@@ -12,7 +12,9 @@ from flowlang.offline.phone import (
     AiResult,
     ConversationEnds,
     Dequeued,
+    Detected,
     FetchAnswer,
+    Greeting,
     HangUp,
     KeyDuringAi,
     LegResult,
@@ -108,6 +110,12 @@ def _caller_text(heard: Heard) -> str:
         return f"AI gather ends {'valid' if action.valid else 'invalid'}: {shown}"
     if isinstance(action, KeyDuringAi):
         return f"caller presses key {action.key}"
+    if isinstance(action, Detected):
+        return f"answering-machine detection: {action.result.replace('_', ' ')}"
+    if isinstance(action, Greeting):
+        return "the machine's greeting ends with a beep" if action.beep else (
+            "the machine's greeting ends without a beep"
+        )
     if isinstance(action, Recorded):
         if not action.saved:
             return "the recording fails"

@@ -18,7 +18,9 @@ from flowlang.offline.phone import (
     CallerAction,
     ConversationEnds,
     Dequeued,
+    Detected,
     FetchAnswer,
+    Greeting,
     HangUp,
     KeyDuringAi,
     LegResult,
@@ -156,9 +158,13 @@ class Vocabulary:
         return st.one_of(st.just(ConversationEnds()), self._key(), st.just(HangUp()))
 
     def for_call(self, sim: Simulation) -> st.SearchStrategy[CallerAction]:
-        """What the caller (or Telnyx) may do next in `sim`, by what the call waits for."""
+        """What the caller (or Telnyx, or the backend) may do next in `sim`, by what the call
+        waits for."""
+        if sim.needs == "fetch":
+            return self.fetch()
         waiting = sim.phone.waiting
-        assert waiting is not None
+        if waiting is None:
+            raise AssertionError("the call waits for nothing a caller can give")
         if waiting.kind == "gather":
             return self.gather(waiting.command.body)
         if waiting.kind == "ai_gather":
@@ -169,6 +175,10 @@ class Vocabulary:
             return self.transfer()
         if waiting.kind == "queue":
             return self.queue()
+        if waiting.kind == "machine":
+            return st.sampled_from(("human", "machine", "not_sure")).map(Detected)
+        if waiting.kind == "beep":
+            return st.booleans().map(lambda beep: Greeting(beep=beep))
         return self.assistant()
 
     def record(self, body: dict[str, Any], hung_up: bool) -> st.SearchStrategy[CallerAction]:

@@ -117,6 +117,20 @@ class FetchAnswer:
 
 
 @frozen
+class Detected:
+    """Answering-machine detection of an outbound call ends: `human`, `machine` or `not_sure`."""
+
+    result: str
+
+
+@frozen
+class Greeting:
+    """An answering machine's greeting ends, with a `beep` or without one (silence)."""
+
+    beep: bool = True
+
+
+@frozen
 class Recorded:
     """The recording ends: `saved` (a `seconds` long mp3) or not (Telnyx reports an error)."""
 
@@ -149,6 +163,8 @@ CallerAction = (
     | LegResult
     | Dequeued
     | FetchAnswer
+    | Detected
+    | Greeting
 )
 
 
@@ -393,6 +409,8 @@ class Phone:
             return self._end("caller")
         if waiting is None:
             raise PhoneError("the call is not waiting for the caller now")
+        if waiting.kind in ("machine", "beep"):
+            return self._machine(waiting.kind, action)
         if waiting.kind in ("record", "transfer", "queue"):
             return self._answer_wait(waiting, action)
         if waiting.kind == "gather":
@@ -420,6 +438,22 @@ class Phone:
                 )
             ]
         raise PhoneError(f"{describe_action(action)} does not fit: {expected_inputs(waiting.kind)}")
+
+    def expect(self, kind: str) -> None:
+        """The flow waits for something no command asked for (answering-machine detection,
+        which the call was placed with): `kind` "machine" or "beep"."""
+        if self.waiting is None and self.state != "ended":
+            self.waiting = Waiting(kind, Command(kind, {}))
+
+    def _machine(self, kind: str, action: CallerAction) -> list[dict[str, Any]]:
+        if kind == "machine" and isinstance(action, Detected):
+            self.waiting = None
+            return [self.envelope("call.machine.detection.ended", result=action.result)]
+        if kind == "beep" and isinstance(action, Greeting):
+            self.waiting = None
+            result = "beep_detected" if action.beep else "ended"
+            return [self.envelope("call.machine.greeting.ended", result=result)]
+        raise PhoneError(f"{describe_action(action)} does not fit: {expected_inputs(kind)}")
 
     def _answer_wait(self, waiting: Waiting, action: CallerAction) -> list[dict[str, Any]]:
         """A recording, a ringing transfer or a queue: what ends it."""
@@ -524,6 +558,10 @@ def describe_action(action: CallerAction) -> str:
         return "an AI result" if action.valid else "an invalid AI result"
     if isinstance(action, KeyDuringAi):
         return f"pressing key {action.key}"
+    if isinstance(action, Detected):
+        return f"machine detection saying {action.result}"
+    if isinstance(action, Greeting):
+        return "a greeting ending " + ("with a beep" if action.beep else "without a beep")
     if isinstance(action, Recorded):
         return "a saved recording" if action.saved else "a failed recording"
     if isinstance(action, LegResult):
@@ -548,6 +586,10 @@ def expected_inputs(kind: str) -> str:
         return (
             "the flow is in an AI gather (give ai={...}, ai-invalid={...}, key=K or hangup)"
         )
+    if kind == "machine":
+        return "the flow waits for answering-machine detection (give human, machine or not_sure)"
+    if kind == "beep":
+        return "the flow waits for the machine's beep (give beep or no-beep)"
     if kind == "record":
         return "the flow is recording (give saved, saved=SECONDS, record-error, keys or hangup)"
     if kind == "transfer":

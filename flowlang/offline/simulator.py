@@ -15,7 +15,9 @@ from flowlang.offline.phone import (
     CallerAction,
     ConversationEnds,
     Dequeued,
+    Detected,
     FetchAnswer,
+    Greeting,
     HangUp,
     KeyDuringAi,
     LegResult,
@@ -113,7 +115,8 @@ def parse_input(text: str) -> CallerAction:
     raise InputError(
         f"`{text}` is not a caller input: use keys (1, 1234#), timeout, hangup, "
         'ai={"name": "Bob"}, ai-invalid={...}, key=0, end, saved, saved=42, record-error, '
-        "answered, no_answer, busy, failed, bridged, queue-timeout, "
+        "answered, no_answer, busy, failed, bridged, queue-timeout, human, machine, not_sure, "
+        "beep, no-beep, "
         'fetch={"state": "shipped"} or fetch-error'
     )
 
@@ -128,6 +131,11 @@ WAIT_WORDS: dict[str, CallerAction] = {
     "failed": LegResult("failed"),
     "bridged": Dequeued("bridged"),
     "queue-timeout": Dequeued("timeout"),
+    "human": Detected("human"),
+    "machine": Detected("machine"),
+    "not_sure": Detected("not_sure"),
+    "beep": Greeting(beep=True),
+    "no-beep": Greeting(beep=False),
 }
 
 
@@ -158,6 +166,10 @@ def input_text(action: CallerAction) -> str:
         return prefix + json.dumps(action.result, separators=(", ", ": "), ensure_ascii=False)
     if isinstance(action, KeyDuringAi):
         return f"key={action.key}"
+    if isinstance(action, Detected):
+        return action.result
+    if isinstance(action, Greeting):
+        return "beep" if action.beep else "no-beep"
     if isinstance(action, Recorded):
         if not action.saved:
             return "record-error"
@@ -314,11 +326,21 @@ class Simulation:
         caller: str = DEFAULT_CALLER,
         called: str = DEFAULT_CALLED,
         interpreter: Runnable | None = None,
+        inputs: dict[str, Any] | None = None,
     ) -> Simulation:
-        """Start the call: the flow runs until it first waits for the caller (or ends)."""
+        """Start the call: the flow runs until it first waits for the caller (or ends). The call
+        of an outbound flow starts answered (its flow runs once the callee picks up), with the
+        values of its `input` lines from `inputs`."""
         call = CallInfo(CALL_CONTROL_ID, caller, called)
-        sim = cls(interpreter or _interpreter(program), call, Phone(call, informational=False))
-        sim._apply(sim._guarded(sim.interpreter.start, call))
+        phone = Phone(call, informational=False)
+        outbound = getattr(program, "outbound", None) is not None
+        if outbound:
+            phone.state = "answered"
+        sim = cls(interpreter or _interpreter(program), call, phone)
+        if outbound:
+            sim._apply(sim._guarded(sim.interpreter.start, call, inputs or {}))
+        else:
+            sim._apply(sim._guarded(sim.interpreter.start, call))
         sim._drain()
         return sim
 
@@ -454,6 +476,8 @@ class Simulation:
         if outcome.fetch is not None:
             self.entries.append(Requested(outcome.fetch, self.step))
             self.fetching = outcome.fetch
+        if outcome.waiting in ("machine", "beep"):
+            self.phone.expect(outcome.waiting)
         if outcome.end is not None:
             self.end = outcome.end
             self.fetching = None
@@ -491,12 +515,14 @@ def simulate(
     inputs: Iterable[str | CallerAction],
     caller: str = DEFAULT_CALLER,
     called: str = DEFAULT_CALLED,
+    values: dict[str, Any] | None = None,
 ) -> Transcript:
-    """Play a whole call with scripted caller `inputs` (LANGUAGE.md 8 spellings or actions).
+    """Play a whole call with scripted caller `inputs` (LANGUAGE.md 8 spellings or actions);
+    an outbound flow's `input` lines get `values`.
 
     Inputs left when the call ends are noted in the transcript; an input that does not fit
     what the flow waits for raises InputError naming it by number."""
-    sim = Simulation.begin(program, caller, called)
+    sim = Simulation.begin(program, caller, called, inputs=values)
     actions = [parse_input(i) if isinstance(i, str) else i for i in inputs]
     for number, action in enumerate(actions, start=1):
         if sim.ended or sim.stuck:

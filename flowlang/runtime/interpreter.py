@@ -50,6 +50,7 @@ from flowlang.program import (
     AnswerOp,
     AssistantOp,
     CallOp,
+    DetectOp,
     FetchOp,
     GatherOp,
     GotoOp,
@@ -68,6 +69,7 @@ from flowlang.program import (
     SetOp,
     SmsOp,
     TransferOp,
+    WaitBeepOp,
 )
 from flowlang.runtime import state as st
 from flowlang.runtime.commands import MESSAGE, Command, FetchRequest
@@ -95,7 +97,15 @@ WAITING_NAMES = {
     "record": "record",
     "transfer": "transfer",
     "queue": "queue",
+    "machine": "machine",
+    "beep": "beep",
     "fetch": "fetch",
+}
+
+# Answering-machine detection's events, and the key each result is kept under in the state.
+MACHINE_EVENTS = {
+    "call.machine.detection.ended": "result",
+    "call.machine.greeting.ended": "greeting",
 }
 
 # A new leg's `hangup_cause` before it answered -> the `transfer` handler it runs.
@@ -125,12 +135,18 @@ class Interpreter:
     def __init__(self, program: Program) -> None:
         self.program = program
 
-    def start(self, call: CallInfo) -> Outcome:
-        """Begin a run on `call`: the commands up to the first wait, and the state to keep."""
+    def start(self, call: CallInfo, inputs: Mapping[str, Any] | None = None) -> Outcome:
+        """Begin a run on `call`: the commands up to the first wait, and the state to keep.
+        An outbound flow's run starts with `inputs`, the values of its `input` lines (others
+        are left out; a missing one reads as empty, with a warning)."""
         if not self.program.steps:
             return Outcome(state={}, end=End("error", "the flow has no steps", None))
         entry = self.program.entry
         state = st.new_state(self.program.digest, call, entry.name, entry.block)
+        outbound = self.program.outbound
+        if outbound is not None:
+            given = inputs or {}
+            state["vars"].update({n: given[n] for n in outbound.inputs if n in given})
         run = _Run(self.program, state)
         run.reach(f"step:{entry.name}")
         return run.guarded(run.begin)
@@ -181,6 +197,8 @@ class _Run:
             (str(step), [list(f) for f in frames]) for step, frames in state.get("calls", [])
         ]
         self.vars: dict[str, Any] = dict(state["vars"])
+        amd = state.get("amd")
+        self.amd: dict[str, Any] = dict(amd) if isinstance(amd, dict) else {}
         self.seq: int = state["seq"]
         wait = state.get("wait")
         self.wait: dict[str, Any] | None = dict(wait) if isinstance(wait, dict) else None
@@ -228,6 +246,8 @@ class _Run:
             "wait": self.wait if self.end is None else None,
             "end": self.end.reason if self.end is not None else None,
         }
+        if self.amd:
+            state["amd"] = self.amd
         kind = self.wait["kind"] if self.wait is not None and self.end is None else None
         return Outcome(
             state=state,
@@ -614,6 +634,8 @@ class _Run:
         call_id = payload.get("call_control_id")
         if call_id is not None and call_id != self.call_id:
             return self.leg_event(event.type, payload)
+        if event.type in MACHINE_EVENTS:
+            return self.machine_event(event.type, payload)
         wait = self.wait
         if event.type == "call.hangup":
             if wait is not None and wait["kind"] == "record" and self.frames:
@@ -676,6 +698,46 @@ class _Run:
             if event.type == "call.dtmf.received":
                 return self.key_pressed(op.keys, payload, "ai_assistant_stop")
         return False
+
+    def do_detect(self, op: DetectOp) -> None:
+        result = self.amd.get("result")
+        if result is None:
+            self.wait_for("machine", self.seq)
+            return
+        self.detected(op, result)
+
+    def detected(self, op: DetectOp, result: Any) -> None:
+        handler = {"human": op.on_human, "machine": op.on_machine}.get(result, op.on_not_sure)
+        self.advance()
+        if handler is not None:
+            self.enter(handler)
+
+    def do_wait_beep(self, op: WaitBeepOp) -> None:
+        if "greeting" in self.amd:
+            self.advance()
+            return
+        self.wait_for("beep", self.seq)
+
+    def machine_event(self, kind: str, payload: Mapping[str, Any]) -> bool:
+        """Answering-machine detection reports: kept (they may come before the flow asks), and
+        they end a `detect machine` or `wait for beep` that waits for them."""
+        result = payload.get("result")
+        key = MACHINE_EVENTS[kind]
+        if not isinstance(result, str) or key in self.amd or self.end is not None:
+            return False
+        self.amd[key] = result
+        wait = self.wait
+        if wait is None or not self.frames:
+            return True
+        op = self.current()
+        self.line = op.line
+        if wait["kind"] == "machine" and key == "result" and isinstance(op, DetectOp):
+            self.detected(op, result)
+            self.go()
+        elif wait["kind"] == "beep" and key == "greeting" and isinstance(op, WaitBeepOp):
+            self.advance()
+            self.go()
+        return True
 
     def leg_event(self, kind: str, payload: Mapping[str, Any]) -> bool:
         """An event of the new leg of a `transfer` with handlers (it has its own call id)."""
@@ -896,5 +958,7 @@ _EXECUTE: dict[type, Callable[[_Run, Any], None]] = {
     SmsOp: _Run.do_sms,
     RecordOp: _Run.do_record,
     QueueOp: _Run.do_queue,
+    DetectOp: _Run.do_detect,
+    WaitBeepOp: _Run.do_wait_beep,
     FetchOp: _Run.do_fetch,
 }

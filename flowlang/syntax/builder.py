@@ -33,7 +33,7 @@ def _span_of(item: Any) -> Span | None:
         return token_span(item)
     if isinstance(item, n.Node):
         return item.span
-    if isinstance(item, (_Labeled, _Else)):
+    if isinstance(item, (_Labeled, _Else, _Input)):
         return item.span
     if isinstance(item, tuple) and item:
         return _span_of(item[-1])
@@ -70,6 +70,14 @@ class _Labeled:
 
     kind: str
     value: n.Str
+    span: Span
+
+
+@frozen
+class _Input:
+    """An `input NAME` line, before it is gathered into the Flow."""
+
+    name: n.Name
     span: Span
 
 
@@ -206,9 +214,16 @@ class FlowBuilder(Transformer[Token, n.Flow]):
     def start(self, children: list[Any]) -> n.Flow:
         settings: list[n.Setting] = []
         steps: list[n.Step] = []
+        inputs: list[n.Name] = []
         on_hangup: n.On | None = None
         for item in children:
-            if isinstance(item, n.Setting):
+            if isinstance(item, _Input):
+                earlier_input = next((i for i in inputs if i.value == item.name.value), None)
+                if earlier_input is not None:
+                    self._twice(f"input {item.name.value}", "in this file", item, earlier_input)
+                else:
+                    inputs.append(item.name)
+            elif isinstance(item, n.Setting):
                 earlier = next((s for s in settings if s.name == item.name), None)
                 if earlier is not None:
                     self._twice(item.name, "in this file", item, earlier)
@@ -234,6 +249,7 @@ class FlowBuilder(Transformer[Token, n.Flow]):
             settings,
             steps,
             on_hangup,
+            inputs,
             comments=tuple(self.run.comments),
             span=Span(1, 1, line, column),
         )
@@ -251,7 +267,21 @@ class FlowBuilder(Transformer[Token, n.Flow]):
         )
 
     def setting(self, children: list[Any]) -> n.Setting:
-        return n.Setting(str(children[0]), self._str(children[1]), span=_cover(children))
+        # `outbound from "NUMBER"` is the one setting of two words.
+        return n.Setting(str(children[0]), self._str(children[-1]), span=_cover(children))
+
+    def input_decl(self, children: list[Any]) -> _Input:
+        return _Input(self._name(children[1]), _cover(children))
+
+    def detect(self, children: list[Any]) -> n.Detect:
+        handlers = [c for c in children if isinstance(c, n.On)]
+        return n.Detect(self._handlers(handlers, "detect machine"), span=_cover(children))
+
+    def detect_on(self, children: list[Any]) -> n.On:
+        return n.On(str(children[1]), (), self._body(children), span=_cover(children))
+
+    def wait_beep(self, children: list[Any]) -> n.WaitBeep:
+        return n.WaitBeep(span=_cover(children))
 
     def name(self, children: list[Any]) -> Token:
         # A contextual keyword used as a name is a NAME to every rule above this one.

@@ -18,7 +18,8 @@ KEYWORDS = frozenset(
     if elif else gather digits inter_digit_timeout initial_timeout terminator valid tries into
     reprompt on invalid ai_gather field optional greeting key assistant id instructions message
     not and or in true false sms_from sms record max silence beep end_key saved error queue
-    max_wait no_answer busy failed fetch method header secret send""".split()
+    max_wait no_answer busy failed fetch method header secret send outbound input detect
+    machine human not_sure wait for""".split()
 )
 
 # The keywords that can never be a name: the words that start a statement, `on`, `digits` (the
@@ -28,13 +29,14 @@ KEYWORDS = frozenset(
 # tests/test_parser.py checks that each is exactly one of the two.
 RESERVED = frozenset(
     """answer hangup say play transfer goto call return set log if elif else gather ai_gather
-    assistant fetch on digits not and or in true false sms record queue""".split()
+    assistant fetch on digits not and or in true false sms record queue outbound input
+    detect""".split()
 )
 CONTEXTUAL = KEYWORDS - RESERVED
 
 STATEMENTS = (
     "answer", "hangup", "say", "play", "transfer", "goto", "call", "return", "set", "log", "if",
-    "gather", "ai_gather", "assistant", "fetch", "sms", "record", "queue",
+    "gather", "ai_gather", "assistant", "fetch", "sms", "record", "queue", "detect", "wait",
 )  # fmt: skip
 _STATEMENT_TYPES = frozenset(s.upper() for s in STATEMENTS)
 
@@ -64,6 +66,9 @@ HANDLERS = {
     frozenset({"SAVED", "ERROR"}): ("record", "on saved, on error"),
     frozenset({"NO_ANSWER", "BUSY", "FAILED"}): ("transfer", "on no_answer, on busy, on failed"),
     frozenset({"TIMEOUT"}): ("queue", "on timeout"),
+    frozenset({"HUMAN", "MACHINE", "NOT_SURE"}): (
+        "detect machine", "on human, on machine, on not_sure",
+    ),
 }
 
 _VALUES = {

@@ -17,6 +17,7 @@ from flowlang.syntax.nodes import (
     Bool,
     Call,
     Comment,
+    Detect,
     DigitRange,
     Duration,
     Elif,
@@ -43,6 +44,7 @@ from flowlang.syntax.nodes import (
     Str,
     Transfer,
     Var,
+    WaitBeep,
 )
 
 __all__ = ["INDENT", "format_flow", "format_text", "render_expr", "render_str"]
@@ -53,10 +55,11 @@ INDENT = "    "
 # A `fetch` may, when it is written on one line (no headers, `send` lines or handler).
 SIMPLE_STATEMENTS = (
     Answer, Hangup, Say, Play, Transfer, Goto, Call, Return, Set, Log, Fetch, Sms, Record, Queue,
+    WaitBeep,
 )  # fmt: skip
 
 _ATOM_PRECEDENCE = 6
-_SETTING_ORDER = {"voice": 0, "language": 1, "sms_from": 2}
+_SETTING_ORDER = {"voice": 0, "language": 1, "sms_from": 2, "outbound": 3}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -198,6 +201,8 @@ class _ItemCollector:
         top = (_FILE,)
         for setting in flow.settings:
             self.item(id(setting), setting, top)
+        for name in flow.inputs:
+            self.item(id(name), name, top, shift=len("input "))
         for step in flow.steps:
             self.item(id(step), step.name if step.span is None else step, top)
             self.block(step.body, (_body(step), *top))
@@ -227,7 +232,7 @@ class _ItemCollector:
                 self.item(id(f), f, inner)
             for on in stmt.handlers:
                 self.handler(on, inner)
-        elif isinstance(stmt, (Transfer, Record, Queue)):
+        elif isinstance(stmt, (Transfer, Record, Queue, Detect)):
             inner = (_body(stmt), *containers)
             if isinstance(stmt, Queue):
                 self.item(id(stmt.music), stmt.music, inner)
@@ -413,7 +418,10 @@ class _Writer:
         self.comments(self.placement.before.get(_HEADER, ()), 0)
         settings = sorted(flow.settings, key=lambda s: _SETTING_ORDER.get(s.name, 2))
         for setting in settings:
-            self.line(0, f"{setting.name} {render_str(setting.value)}", id(setting))
+            word = "outbound from" if setting.name == "outbound" else setting.name
+            self.line(0, f"{word} {render_str(setting.value)}", id(setting))
+        for name in flow.inputs:
+            self.line(0, f"input {name.value}", id(name))
         for step in flow.steps:
             self.blank()
             self.line(0, f"{step.name.value}:", id(step))
@@ -461,6 +469,10 @@ class _Writer:
             self.fetch(stmt, depth)
         elif isinstance(stmt, (Transfer, Record, Queue)) and not is_simple(stmt):
             self.with_block(stmt, depth)
+        elif isinstance(stmt, Detect):
+            self.line(depth, "detect machine:", id(stmt))
+            self.handlers(stmt.handlers, depth + 1)
+            self.end(_body(stmt), depth + 1)
         else:
             self.line(depth, simple_statement(stmt), id(stmt))
 
@@ -665,6 +677,8 @@ def simple_statement(stmt: Stmt) -> str:
     if isinstance(stmt, Queue):
         text = f"queue {render_str(stmt.name)}"
         return text + (f" max_wait {_duration(stmt.max_wait)}" if stmt.max_wait else "")
+    if isinstance(stmt, WaitBeep):
+        return "wait for beep"
     if isinstance(stmt, Goto):
         return f"goto {stmt.target.value}"
     if isinstance(stmt, Call):

@@ -258,6 +258,19 @@ class Transfer(Node):
 
 
 @frozen
+class Detect(Node):
+    """`detect machine:` with `on human` / `on machine` / `on not_sure` handlers: wait for the
+    answering-machine detection of an outbound call, run the handler of its result, go on."""
+
+    handlers: tuple[On, ...] = field(default=(), converter=_tuple)
+
+
+@frozen
+class WaitBeep(Node):
+    """`wait for beep`: wait until an answering machine's greeting ends (with a beep or not)."""
+
+
+@frozen
 class Sms(Node):
     """`sms "TO" "TEXT" [from "NUMBER"]`: send a text message; does not wait."""
 
@@ -354,10 +367,11 @@ class If(Node):
 #   record:    "saved", "error"
 #   transfer:  "no_answer", "busy", "failed"
 #   queue:     "timeout"
+#   detect:    "human", "machine", "not_sure"
 #   top level: "hangup"
 HANDLER_EVENTS = (
     "digits", "invalid", "timeout", "valid", "key", "error", "hangup", "saved", "no_answer",
-    "busy", "failed",
+    "busy", "failed", "human", "machine", "not_sure",
 )  # fmt: skip
 
 
@@ -540,6 +554,8 @@ Stmt = (
     | Sms
     | Record
     | Queue
+    | Detect
+    | WaitBeep
     | Fetch
 )
 
@@ -574,13 +590,19 @@ class Comment(Node):
 
 @frozen
 class Flow(Node):
-    """A whole `.flow` file: settings, steps (the first is the entry), and the optional
-    top-level `on hangup:` handler."""
+    """A whole `.flow` file: settings, steps (the first is the entry), the optional
+    top-level `on hangup:` handler, and the `input` names an outbound call is started with."""
 
     settings: tuple[Setting, ...] = field(default=(), converter=_tuple)
     steps: tuple[Step, ...] = field(default=(), converter=_tuple)
     on_hangup: On | None = None
+    inputs: tuple[Name, ...] = field(default=(), converter=_tuple)
     comments: tuple[Comment, ...] = field(default=(), converter=_tuple, eq=False, repr=False)
+
+    @property
+    def outbound(self) -> bool:
+        """Whether the flow runs calls it places (`outbound from "NUMBER"`), not calls it gets."""
+        return self.setting("outbound") is not None
 
     def setting(self, name: str) -> Str | None:
         """The value of setting `name` (`voice`, `language`, `sms_from`), None when not set."""

@@ -16,7 +16,9 @@ from flowlang.offline.phone import (
     CallerAction,
     ConversationEnds,
     Dequeued,
+    Detected,
     FetchAnswer,
+    Greeting,
     HangUp,
     KeyDuringAi,
     LegResult,
@@ -56,6 +58,12 @@ STEP_FORMS = (
     "transfer fails",
     "agent answers",
     "queue times out",
+    "detected human",
+    "detected machine",
+    "detected not_sure",
+    "greeting beeps",
+    "greeting ends",
+    'with patient "Ann Lee"',
     'backend returns {"state": "shipped"}',
     "backend fails",
     'expect say "text"',
@@ -78,6 +86,8 @@ _WAIT_FORMS = {
     "transfer": ("answered", "no_answer", "busy", "fails"),
     "agent": ("answers",),
     "queue": ("times",),
+    "detected": ("human", "machine", "not_sure"),
+    "greeting": ("beeps", "ends"),
 }
 
 
@@ -112,6 +122,8 @@ class Scenario:
     steps: tuple[Step, ...]
     caller: str | None = None
     called: str | None = None
+    # The values of an outbound flow's `input` lines: `with NAME "value"` lines.
+    inputs: tuple[tuple[str, str], ...] = ()
 
 
 @frozen
@@ -253,7 +265,7 @@ class _Parser:
             return
         self.scenarios.append(Scenario(current["name"], current["span"],
                                        tuple(current["steps"]), current["caller"],
-                                       current["called"]))
+                                       current["called"], tuple(current["inputs"])))
 
     def top_level(self, cursor: _Cursor) -> None:
         self.close()
@@ -272,7 +284,8 @@ class _Parser:
             if self.trailing(cursor):
                 return
             self.current = {"name": name, "span": span.cover(cursor.span(cursor.column - 1)),
-                            "steps": [], "lines": 0, "caller": None, "called": None}
+                            "steps": [], "lines": 0, "caller": None, "called": None,
+                            "inputs": []}
             return
         if word in ("flow", "from", "to"):
             value = self.string(cursor, f"the {word} value", f'{word} "..."')
@@ -352,6 +365,13 @@ class _Parser:
             if value is not None and not self.trailing(cursor):
                 assert self.current is not None
                 self.current["caller" if word == "from" else "called"] = value
+            return None
+        if word == "with":
+            name, _ = cursor.word()
+            value = self.string(cursor, "the input's value", 'with patient "Ann Lee"')
+            if name and value is not None and not self.trailing(cursor):
+                assert self.current is not None
+                self.current["inputs"].append((name, value))
             return None
         if word == "expect":
             return self.expect(cursor, start)
@@ -436,6 +456,10 @@ class _Parser:
             return Recorded()
         if word == "transfer":
             return LegResult("failed" if how == "fails" else how)
+        if word == "detected":
+            return Detected(how)
+        if word == "greeting":
+            return Greeting(beep=how == "beeps")
         return Dequeued("bridged")
 
     def next_word(self, cursor: _Cursor, expected: str, form: str) -> bool:
