@@ -70,9 +70,8 @@ from flowlang.syntax.nodes import (
 KEYWORDS = frozenset(
     """
     answer hangup say play gather ai_gather assistant transfer goto set if elif else log
-    sms record queue outbound input detect on digits true false fetch and or not in string integer number boolean
-    system user
-    developer tool
+    sms record queue outbound input detect on digits true false fetch and or not in string integer
+    number boolean system user developer tool
     """.split()
 )
 # Keywords that are only options or lines inside a block: they can name steps and variables too,
