@@ -1,6 +1,7 @@
 """Webhook throughput and latency of `flowlang serve`: the whole path against a bare handler.
 
 Run: .venv/bin/python bench/bench_server.py [--calls 50] [--rounds 6] [--concurrency 16]
+                                            [--rate 1000] [--no-postgres]
 
 One server process (uvicorn, loopback only) mounts two handlers side by side:
 - /bare: verify the signature, parse the envelope, answer 200 (the least any webhook costs);
@@ -11,16 +12,22 @@ One server process (uvicorn, loopback only) mounts two handlers side by side:
 The load generator replays, per call and in order, the signed webhooks a real Telnyx would send
 for a scripted call (computed offline with the simulator's phone model), several calls at a time.
 It prints events per second, p50 and p99 latency for each, the ratios to the bare handler (aim:
->= 0.6 for the webhook path), and the store's size per suspended call.
+>= 0.8 for the webhook path, >= 0.6 with commands sent), p50/p99 of the whole path at a fixed
+rate (1,000 webhooks/s, latency counted from when each webhook was due, so a server falling
+behind shows), the same whole path on PostgreSQL with 1 and 2 worker processes (a throwaway
+cluster from Debian's postgresql package, webhooks spread at random between the workers), and
+the store's size per suspended call on each store.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import itertools
 import json
 import multiprocessing
 import os
+import random
 import socket
 import statistics
 import sys
@@ -85,8 +92,8 @@ def call_webhooks(program: Any, call_control_id: str, inputs: list[str]) -> list
     return [json.dumps(e).encode() for e in sent]
 
 
-def serve(port_out: Any, store_path: str, public_key: bytes) -> None:
-    """The server process: both handlers on one uvicorn, on a free loopback port."""
+def serve(port_out: Any, store_url: str, public_key: bytes) -> None:
+    """The server process: the handlers on one uvicorn, on a free loopback port."""
     import httpx
     import uvicorn
 
@@ -104,23 +111,28 @@ def serve(port_out: Any, store_path: str, public_key: bytes) -> None:
     verifier = Verifier(load_public_key(public_key.decode()))
     ok = b'{"data":{"result":"ok"}}'
     program = compile_source(read_source(FLOW))
-    store = open_store(f"sqlite:///{store_path}")
 
-    def build() -> Any:
+    def build(url: str) -> Any:
         return create_app(
             program,
-            store,
+            open_store(url),
             verifier=verifier,
             api_key="bench",
             api_base="http://telnyx.invalid/v2",
             transport=httpx.MockTransport(lambda request: httpx.Response(200, content=ok)),
         )
 
-    full = build()
+    full = build(store_url)
     # The same app with its sender switched off: commands stay in the outbox, so this measures
     # the webhook path alone (verify, dedupe, load, step, save, answer), as the issue defines it.
-    quiet = build()
+    # It has a store of its own, or the other app's sender would send its commands.
+    quiet = build(store_url.replace("bench.db", "quiet.db"))
     quiet.sender.wake = lambda call_control_id: None
+
+    async def resume_nothing() -> int:
+        return 0
+
+    quiet.sender.resume = resume_nothing
 
     async def bare(scope: Any, receive: Any, send: Any) -> None:
         body = b""
@@ -170,31 +182,54 @@ def serve(port_out: Any, store_path: str, public_key: bytes) -> None:
     uvicorn.Server(config).run(sockets=[sock])
 
 
-async def replay(url: str, sequences: list[list[tuple[bytes, dict[str, str]]]], workers: int):
+Sequences = list[list[tuple[bytes, dict[str, str]]]]
+
+
+async def replay(
+    url: str | list[str], sequences: Sequences, workers: int, rate: float | None = None
+) -> tuple[list[float], float]:
     """Post each sequence's webhooks in order, `workers` sequences at a time; latencies in s.
+
+    With several `url`s (servers sharing a store) each webhook goes to one of them at random.
+    With a `rate`, webhooks are sent no faster than that many a second, and each latency is
+    counted from the moment the webhook was due (so waiting for a busy server counts).
 
     A minimal HTTP/1.1 keep-alive client on asyncio streams: a full HTTP library in the same
     two cores would cost more than the server it measures.
     """
-    host_port, _, path = url.removeprefix("http://").partition("/")
-    host, _, port = host_port.partition(":")
+    urls = [url] if isinstance(url, str) else url
     latencies: list[float] = []
     pending = deque(sequences)
+    chance = random.Random(0)
+    began = time.perf_counter()
+    slots = itertools.count()
 
-    async def worker() -> None:
+    async def connect(target: str) -> tuple[str, str, Any, Any]:
+        host_port, _, path = target.removeprefix("http://").partition("/")
+        host, _, port = host_port.partition(":")
         reader, writer = await asyncio.open_connection(host, int(port))
         sock = writer.get_extra_info("socket")
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        return host_port, path, reader, writer
+
+    async def worker() -> None:
+        connections = [await connect(target) for target in urls]
         try:
             while pending:
                 sequence = pending.popleft()
                 for body, headers in sequence:
+                    host_port, path, reader, writer = chance.choice(connections)
                     head = "".join(f"{k}: {v}\r\n" for k, v in headers.items())
                     request = (
                         f"POST /{path} HTTP/1.1\r\nhost: {host_port}\r\n{head}"
                         f"content-length: {len(body)}\r\n\r\n"
                     ).encode() + body
                     started = time.perf_counter()
+                    if rate is not None:
+                        due = began + next(slots) / rate
+                        if due > started:
+                            await asyncio.sleep(due - started)
+                        started = due
                     writer.write(request)
                     status_line = await reader.readline()
                     length = 0
@@ -207,9 +242,9 @@ async def replay(url: str, sequences: list[list[tuple[bytes, dict[str, str]]]], 
                     if b" 200 " not in status_line:
                         raise SystemExit(f"{url}: {status_line!r} {answer!r}")
         finally:
-            writer.close()
+            for _, _, _, writer in connections:
+                writer.close()
 
-    began = time.perf_counter()
     await asyncio.gather(*(worker() for _ in range(workers)))
     return latencies, time.perf_counter() - began
 
@@ -226,19 +261,48 @@ def figures(name: str, rates: list[float], latencies: list[float]) -> float:
     return rate
 
 
+def start_server(store_url: str, public: bytes) -> tuple[str, Any]:
+    """A server process on `store_url`; returns its base URL and the process."""
+    context = multiprocessing.get_context("spawn")
+    ports: Any = context.Queue()
+    server = context.Process(target=serve, args=(ports, store_url, public), daemon=True)
+    server.start()
+    return f"http://127.0.0.1:{ports.get(timeout=60)}", server
+
+
+def suspended_size(store_url: str, bases: list[str], waiting: Sequences, concurrency: int) -> float:
+    """Bytes the store grows by per call left waiting at its first gather."""
+    from flowlang.serve.store import open_store
+
+    async def size() -> int:
+        store = open_store(store_url)
+        try:
+            await store.cleanup(finished_before=time.time() + 10, idle_before=0)
+            return int(await store.size_bytes())  # type: ignore[attr-defined]
+        finally:
+            await store.close()
+
+    time.sleep(1.0)
+    before = asyncio.run(size())
+    asyncio.run(replay([b + "/webhook" for b in bases], waiting, concurrency))
+    time.sleep(1.0)
+    return (asyncio.run(size()) - before) / len(waiting)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--calls", type=int, default=50, help="calls replayed per round")
     parser.add_argument("--rounds", type=int, default=6, help="rounds of each handler")
     parser.add_argument("--concurrency", type=int, default=16, help="calls in flight at once")
     parser.add_argument("--suspended", type=int, default=200, help="calls left waiting to size")
+    parser.add_argument("--rate", type=float, default=1000.0, help="fixed rate for the p99 run")
+    parser.add_argument("--no-postgres", action="store_true", help="skip the PostgreSQL runs")
     options = parser.parse_args()
 
     from nacl.signing import SigningKey
 
     from flowlang.cli.inputs import read_source
     from flowlang.compiler import compile_source
-    from flowlang.serve.store.sqlite import SQLiteStore
 
     program = compile_source(read_source(FLOW))
     key = SigningKey.generate()
@@ -246,18 +310,10 @@ def main() -> int:
 
     public = base64.b64encode(bytes(key.verify_key))
     folder = tempfile.mkdtemp(prefix="flowlang-bench-")
-    store_path = f"{folder}/bench.db"
-    ports: Any = multiprocessing.get_context("spawn").Queue()
-    server = multiprocessing.get_context("spawn").Process(
-        target=serve, args=(ports, store_path, public), daemon=True
-    )
-    server.start()
-    port = ports.get(timeout=60)
-    base = f"http://127.0.0.1:{port}"
+    sqlite_url = f"sqlite:///{folder}/bench.db"
+    base, server = start_server(sqlite_url, public)
 
-    def signed(
-        prefix: str, count: int, inputs: list[str]
-    ) -> list[list[tuple[bytes, dict[str, str]]]]:
+    def signed(prefix: str, count: int, inputs: list[str]) -> Sequences:
         calls = [call_webhooks(program, f"v3:{prefix}-{n}", inputs) for n in range(count)]
         return [[(body, _sign(key, body)) for body in call] for call in calls]
 
@@ -280,29 +336,65 @@ def main() -> int:
             got, elapsed = asyncio.run(replay(base + path, calls, options.concurrency))
             rates[name].append(len(got) / elapsed)
             latencies[name].extend(got)
+    print("SQLite, one worker:")
     bare = figures("bare handler (verify, parse, 200)", rates["bare"], latencies["bare"])
     quiet = figures("whole webhook path", rates["quiet"], latencies["quiet"])
     full = figures("  + sending its commands", rates["full"], latencies["full"])
-    print(f"throughput ratio whole webhook path / bare: {quiet / bare:.2f} (aim >= 0.6)")
-    print(f"throughput ratio with commands sent too / bare: {full / bare:.2f}")
+    print(f"throughput ratio whole webhook path / bare: {quiet / bare:.2f} (aim >= 0.8)")
+    print(f"throughput ratio with commands sent too / bare: {full / bare:.2f} (aim >= 0.6)")
 
-    store = SQLiteStore(store_path)
-    time.sleep(1.0)
-    store.cleanup(finished_before=time.time() + 10, idle_before=0)
-    before = store.size_bytes()
-    waiting = signed("wait", options.suspended, [])
-    asyncio.run(replay(base + "/webhook", waiting, options.concurrency))
-    time.sleep(1.0)
-    after = store.size_bytes()
-    per_call = (after - before) / options.suspended
+    paced = signed("paced", max(options.calls, int(options.rate * 3 / 9)), INPUTS)
+    got, elapsed = asyncio.run(replay(base + "/webhook", paced, 64, rate=options.rate))
+    figures(f"whole path at {options.rate:.0f} webhooks/s", [len(got) / elapsed], got)
+
+    per_call = suspended_size(
+        sqlite_url, [base], signed("wait", options.suspended, []), options.concurrency
+    )
     print(
-        f"store size per suspended call: {per_call:.0f} bytes "
+        f"SQLite size per suspended call: {per_call:.0f} bytes "
         f"({options.suspended} calls waiting at their first gather, WAL included)"
     )
-    store.close()
     server.terminate()
     server.join(10)
+    if not options.no_postgres:
+        postgres(options, public, signed)
     return 0
+
+
+def postgres(options: argparse.Namespace, public: bytes, signed: Any) -> None:
+    """The whole path with commands sent, on PostgreSQL, with one and two worker processes."""
+    from tests.server.postgres import Cluster
+
+    cluster = Cluster(fast=False)
+    try:
+        store_url = cluster.database()
+        results: dict[int, float] = {}
+        print("PostgreSQL (a local cluster, fsync on), whole path with commands sent:")
+        for count in (1, 2):
+            started = [start_server(store_url, public) for _ in range(count)]
+            bases = [b for b, _ in started]
+            urls = [b + "/webhook" for b in bases]
+            asyncio.run(replay(urls, signed(f"pgwarm{count}", 10, INPUTS), options.concurrency))
+            rates: list[float] = []
+            latencies: list[float] = []
+            for round_ in range(options.rounds):
+                calls = signed(f"pg{count}-{round_}", options.calls, INPUTS)
+                got, elapsed = asyncio.run(replay(urls, calls, options.concurrency))
+                rates.append(len(got) / elapsed)
+                latencies.extend(got)
+            label = f"{count} worker{'s' if count > 1 else ''}"
+            results[count] = figures(label, rates, latencies)
+            if count == 1:
+                per_call = suspended_size(
+                    store_url, bases, signed("pgwait", options.suspended, []), options.concurrency
+                )
+                print(f"PostgreSQL size per suspended call: {per_call:.0f} bytes")
+            for _, process in started:
+                process.terminate()
+                process.join(10)
+        print(f"throughput ratio 2 workers / 1 worker: {results[2] / results[1]:.2f}")
+    finally:
+        cluster.stop()
 
 
 if __name__ == "__main__":

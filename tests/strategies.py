@@ -144,6 +144,10 @@ def strings(
 
 plain_strings = strings(interpolate=False)
 keys_strings = st.text(st.sampled_from(KEYS), min_size=1, max_size=4).map(lambda t: Str((t,)))
+# Branch values a runnable flow's gathers can match: no `#`, the default terminator (FL301).
+_unterminated_keys = st.text(st.sampled_from(KEYS.replace("#", "")), min_size=1, max_size=4).map(
+    lambda t: Str((t,))
+)
 durations = st.builds(Duration, st.integers(0, 900), st.sampled_from(["ms", "s", "m"]))
 small_ints = st.integers(0, 20).map(Int)
 
@@ -542,10 +546,11 @@ def _quiet_statements(v: _Vocabulary) -> st.SearchStrategy[Stmt]:
 def _runnable_statements(v: _Vocabulary, depth: int) -> st.SearchStrategy[Stmt]:
     """Statements without per-statement voice or language overrides (the file's settings apply)
     and with AI blocks that name what they need (fields, an assistant's instructions)."""
+    # Nothing Telnyx speaks is empty (FL110); the entry step's `answer` is the only one (FL114).
+    spoken = v.strs.filter(lambda text: bool(text.interpolations or text.text.strip()))
     simple = st.one_of(
-        st.just(Answer()),
         st.just(Hangup()),
-        st.builds(Say, v.strs),
+        st.builds(Say, spoken),
         st.builds(Play, st.just(Str(("https://example.com/a.mp3",)))),
         st.builds(Transfer, st.just(Str(("+13125550001",)))),
         v.steps.map(lambda name: Goto(Name(name))),
@@ -557,19 +562,19 @@ def _runnable_statements(v: _Vocabulary, depth: int) -> st.SearchStrategy[Stmt]:
         return simple
     body = _body(_runnable_statements(v, depth - 1))
     branch = st.builds(
-        On, st.just("digits"), st.lists(keys_strings, min_size=1, max_size=2).map(tuple), body
+        On, st.just("digits"), st.lists(_unterminated_keys, min_size=1, max_size=2).map(tuple), body
     )
     gather = st.builds(
         Gather,
         tries=st.none() | st.integers(1, 3).map(Int),
-        prompt=st.lists(st.builds(Say, v.strs), max_size=2).map(tuple),
+        prompt=st.lists(st.builds(Say, spoken), max_size=2).map(tuple),
         handlers=st.lists(branch, min_size=1, max_size=3).map(tuple),
     )
     field_ = st.builds(Field, identifiers.map(Name), st.sampled_from(FIELD_TYPES).map(Name), v.strs)
     ai = st.builds(
         AiGather,
         into=identifiers.map(Name),
-        greeting=v.strs,
+        greeting=spoken,
         fields=st.lists(field_, min_size=1, max_size=2, unique_by=lambda f: f.name.value).map(
             tuple
         ),
@@ -577,7 +582,7 @@ def _runnable_statements(v: _Vocabulary, depth: int) -> st.SearchStrategy[Stmt]:
             tuple
         ),
     )
-    assistant = st.builds(Assistant, instructions=v.strs, greeting=st.none() | v.strs)
+    assistant = st.builds(Assistant, instructions=spoken, greeting=st.none() | spoken)
     number = st.just(Str(("+13125550001",)))
     transfer = st.builds(
         Transfer,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from flowlang.analysis import CALL_FREE, NEEDS_ANSWER
+from flowlang.analysis import CALL_FREE, NEEDS_ANSWER, Graph
 from flowlang.diagnostics import Severity
 from flowlang.lint.context import Context
 from flowlang.lint.registry import Finding, rule
@@ -189,3 +189,81 @@ def transfer_timeout_range(ctx: Context) -> Iterator[Finding]:
                 label="Telnyx counts this in seconds",
                 help="write it in whole seconds, like `20s`",
             )
+
+
+@rule("FL114", "answer-again", Severity.ERROR)
+def answer_again(ctx: Context) -> Iterator[Finding]:
+    """## What it does
+    Finds an `answer` that can run when the call has already been answered: most often a
+    `goto` back to the first step, which starts with `answer`.
+
+    ## Why is this bad?
+    The call is answered once. A second `answer` is sent to Telnyx all the same, which refuses
+    it, and the flow does not do what the `goto` meant (usually: go back to the menu).
+
+    ## Example
+    ```
+    main:
+        answer
+        say "Welcome to Acme."
+        gather:
+            say "Press 1 to hear this again."
+            on digits "1": goto main
+    ```
+
+    ## Use instead
+    ```
+    main:
+        answer
+        say "Welcome to Acme."
+        goto menu
+
+    menu:
+        gather:
+            say "Press 1 to hear this again."
+            on digits "1": goto menu
+    ```
+    """
+    graph = ctx.analysis.graph
+    reachable = ctx.analysis.reachable
+    answers = [n.id for n in graph.nodes if isinstance(n.node, nodes.Answer) and n.id in reachable]
+    # Everything that can run once some `answer` has run.
+    after = graph.reachable_from([graph.edges[e].target for a in answers for e in graph.succ[a]])
+    for nid in answers:
+        if nid not in after:
+            continue
+        node = graph.nodes[nid]
+        notes = _gotos_back(graph, node.step, after)
+        again = graph.reachable_from([graph.edges[e].target for e in graph.succ[nid]])
+        if nid in again:
+            fix = (
+                f"keep `answer` alone at the start of `{node.step}` and move what should be "
+                "repeated into a step of its own, then `goto` that step instead"
+            )
+        else:
+            fix = "remove this `answer`: the call is already answered when it runs"
+        yield Finding(
+            node.span,
+            "`answer` can run again after the call was answered",
+            label="answered twice",
+            help=fix,
+            notes=notes,
+        )
+
+
+def _gotos_back(graph: Graph, step: str, after: set[int]) -> tuple[str, ...]:
+    """"`goto main` on line 9 ...": the gotos into `step` that run once the call is answered."""
+    entry = graph.steps.get(step)
+    if entry is None:
+        return ()
+    lines = set()
+    for e in graph.pred[entry]:
+        edge = graph.edges[e]
+        span = graph.nodes[edge.source].span
+        if edge.label == "goto" and edge.source in after and span is not None:
+            lines.add(span.line)
+    if not lines:
+        return ()
+    where = ", ".join(str(line) for line in sorted(lines))
+    plural = "s" if len(lines) > 1 else ""
+    return (f"`goto {step}` on line{plural} {where} runs after the call was answered",)

@@ -65,7 +65,7 @@ def digit_bounds(gather: nodes.Gather) -> tuple[int, int] | None:
     return d.low.value, d.high.value
 
 
-@rule("FL301", "unmatchable-branch", Severity.WARNING)
+@rule("FL301", "unmatchable-branch", Severity.ERROR)
 def unmatchable_branch(ctx: Context) -> Iterator[Finding]:
     """## What it does
     Finds `on digits "X"` branches that no caller can ever trigger: the value is shorter or
@@ -74,7 +74,8 @@ def unmatchable_branch(ctx: Context) -> Iterator[Finding]:
 
     ## Why is this bad?
     Telnyx stops collecting at the terminator and refuses entries of the wrong length or with
-    other keys, so the branch never runs and the caller lands in `on invalid` instead.
+    other keys, so the branch never runs and the caller lands in `on invalid` instead. The
+    author meant something no caller can reach, so this is an error.
 
     ## Example
     ```

@@ -26,6 +26,8 @@ RULE_MODULES = (
     "flowlang.lint.variables",
     "flowlang.lint.ai",
     "flowlang.lint.loops",
+    "flowlang.lint.texts",
+    "flowlang.lint.comments",
     "flowlang.lint.data",
     "flowlang.lint.spoken",
     "flowlang.lint.reuse",

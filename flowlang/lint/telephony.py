@@ -7,7 +7,6 @@ from collections.abc import Iterator
 from flowlang.diagnostics import Severity
 from flowlang.lint.call import STATEMENT_NAMES, touching_the_call
 from flowlang.lint.context import Context
-from flowlang.lint.numbers import number_problem
 from flowlang.lint.registry import Finding, rule
 from flowlang.syntax import nodes
 
@@ -52,49 +51,6 @@ def call_after_recording(ctx: Context) -> Iterator[Finding]:
                     help="only `set`, `log`, `if` and `sms` may be used here; put what needs "
                     "the call after the `record` block",
                 )
-
-
-@rule("FL841", "bad-number", Severity.ERROR)
-def bad_number(ctx: Context) -> Iterator[Finding]:
-    """## What it does
-    Checks every number a flow calls or texts, or sends from (`transfer`, `sms`, their `from`,
-    and the `sms_from` setting): each must be in E.164 form (`+`, the country code, the
-    number) or a `sip:` address.
-
-    ## Why is this bad?
-    Telnyx refuses any other spelling, so the transfer or the text message never happens,
-    and the caller is left waiting or the message is lost.
-
-    ## Example
-    ```
-    transfer "312-555-0101"
-    ```
-
-    ## Use instead
-    ```
-    transfer "+13125550101"
-    ```
-    """
-    for setting in ctx.flow.settings:
-        if setting.name in ("sms_from", "outbound"):
-            what = "outbound from" if setting.name == "outbound" else setting.name
-            yield from _check_number(setting.value, what)
-    for stmt in ctx.of_type(nodes.Transfer, nodes.Sms):
-        assert isinstance(stmt, nodes.Transfer | nodes.Sms)
-        what = "transfer" if isinstance(stmt, nodes.Transfer) else "sms"
-        yield from _check_number(stmt.to, what)
-        if stmt.from_ is not None:
-            yield from _check_number(stmt.from_, f"{what} from")
-
-
-def _check_number(value: nodes.Str, what: str) -> Iterator[Finding]:
-    if value.interpolations:
-        # A number from a variable is only known when the call runs.
-        return
-    problem = number_problem(value.text)
-    if problem is not None:
-        message, help = problem
-        yield Finding(value.span, f"{message} (in `{what}`)", label="not a number", help=help)
 
 
 @rule("FL842", "record-options", Severity.ERROR)

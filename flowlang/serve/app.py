@@ -7,15 +7,17 @@ import contextlib
 import hashlib
 import json
 import logging
+import os
 import socket
 import time
-from collections.abc import Awaitable, Callable, MutableMapping
+from collections.abc import Awaitable, Callable, Mapping, MutableMapping
 from pathlib import Path
 from typing import Any
 
 import httpx
 
 from flowlang.program import Program
+from flowlang.serve.backend import FETCH, Backend, carrier
 from flowlang.serve.metrics import CONTENT_TYPE, Metrics
 from flowlang.serve.runner import Handled, Runner, Runs
 from flowlang.serve.sender import COMMAND_ID_MEMORY, Sender
@@ -415,12 +417,15 @@ def create_app(
     poll_every: float = 1.0,
     body_timeout: float = BODY_TIMEOUT,
     command_id_memory: float = COMMAND_ID_MEMORY,
+    environ: Mapping[str, str] | None = None,
+    backend_transport: httpx.AsyncBaseTransport | None = None,
 ) -> WebhookApp:
     """The whole server for `program` (re-read from `flow_path` when that file changes), wired
     to `store` and to Telnyx at `api_base`. The app owns the store from now on and closes it.
 
     `policy` says how commands are retried through an outage, `lease` how long a worker holds
-    the outbox rows it claimed, `poll_every` how often it looks for rows nobody holds."""
+    the outbox rows it claimed, `poll_every` how often it looks for rows nobody holds. A flow's
+    `fetch` secrets are read from `environ` (the process environment by default)."""
     versions = FlowVersions(program, flow_path, store.load_flow)
     runner = (
         Runner(store, versions, clock)
@@ -431,8 +436,11 @@ def create_app(
         api_key, api_base, timeout=timeout, policy=policy, transport=transport, clock=clock
     )
 
+    backend = Backend(os.environ if environ is None else environ, transport=backend_transport)
+
     async def close() -> None:
         await client.aclose()
+        await backend.aclose()
         await store.close()
 
     metrics = Metrics()
@@ -446,6 +454,7 @@ def create_app(
         command_id_memory=command_id_memory,
         metrics=metrics,
     )
+    sender.register(FETCH, carrier(backend, runner, sender.wake))
     return WebhookApp(
         runner,
         store,

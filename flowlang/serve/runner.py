@@ -12,6 +12,7 @@ from flowlang.program import Program
 from flowlang.runtime.commands import Command
 from flowlang.runtime.events import CallInfo, Event
 from flowlang.runtime.outcome import End, LogLine, Outcome
+from flowlang.serve.backend import outgoing
 from flowlang.serve.store.base import CallChange, Store, StoredCall
 from flowlang.serve.telnyx.webhooks import CALL_EVENT_TYPES, Webhook
 from flowlang.serve.versions import FlowVersions
@@ -99,6 +100,14 @@ class Runner:
             return Handled("unknown_event", call_id)
         if call_id is None:
             return Handled("no_call")
+        return await self._apply(hook, call_id)
+
+    async def feed(self, call_control_id: str, event: Event) -> Handled:
+        """Apply an event the server made itself (a fetch's answer) to a call, in one store
+        transaction like a webhook; a repeated event id changes nothing."""
+        return await self._apply(Webhook(event, call_control_id), call_control_id)
+
+    async def _apply(self, hook: Webhook, call_id: str) -> Handled:
         verdict: list[Handled] = []
 
         def step(call: StoredCall | None) -> CallChange | None:
@@ -193,7 +202,9 @@ def _change(
         state=outcome.state,
         status="active" if end is None else "ended",
         end_reason=reason,
-        commands=outcome.commands,
+        commands=(*outcome.commands, outgoing(outcome.fetch))
+        if outcome.fetch is not None and end is None
+        else outcome.commands,
         source=source,
         call_gone=gone,
     )

@@ -37,7 +37,8 @@ CALL_GONE_CODES = frozenset({"90018"})
 # Actions whose repetition is harmless, so a doubtful one is re-sent whatever its age.
 IDEMPOTENT = frozenset({"hangup"})
 
-# Carries out one outbox row of a kind; returns how the try went.
+# Carries out one outbox row of a kind; returns how the try went. A handler for a kind other
+# than Telnyx commands logs its own line (a backend fetch says what the backend answered).
 Handler = Callable[[OutboxItem], Awaitable[SendResult]]
 
 
@@ -299,7 +300,8 @@ class Sender:
         for n, item in enumerate(items):
             started = self._clock()
             if (
-                item.doubt is not None
+                item.kind == CALL_COMMAND
+                and item.doubt is not None
                 and started - item.doubt > self._memory
                 and item.action not in IDEMPOTENT
             ):
@@ -320,7 +322,8 @@ class Sender:
             if self._metrics is not None:
                 outcome = {"gave_up": "failed"}.get(result.status, result.status)
                 self._metrics.commands.labels(item.action, outcome).inc()
-            _log_command(item, result)
+            if item.kind == CALL_COMMAND:
+                _log_command(item, result)
             if result.ok:
                 self._delivered_one(item)
                 continue

@@ -111,7 +111,7 @@ def test_loops_that_wait_are_not_busy() -> None:
 
 def test_on_hangup_sees_variables_as_maybe_assigned() -> None:
     text = (
-        'voice "v"\n\nmain:\n    answer\n    set x = "1"\n    hangup\n\n'
+        'voice "Telnyx.KokoroTTS.af"\n\nmain:\n    answer\n    set x = "1"\n    hangup\n\n'
         'on hangup:\n    log "{x} {y}"\n'
     )
     flow = parse(text)
@@ -127,7 +127,7 @@ def lint_codes(text: str) -> list[tuple[str, int]]:
     )
 
 
-CALLS = """voice "v"
+CALLS = """voice "Telnyx.KokoroTTS.af"
 
 main:
     answer
@@ -168,7 +168,7 @@ def test_a_call_assigns_what_its_step_assigns_on_every_way_back() -> None:
 
 
 def test_each_call_site_keeps_its_own_variables() -> None:
-    text = """voice "v"
+    text = """voice "Telnyx.KokoroTTS.af"
 
 main:
     answer
@@ -193,7 +193,7 @@ helper:
 
 
 def test_a_variable_assigned_on_some_way_through_a_call_is_maybe_unassigned() -> None:
-    text = """voice "v"
+    text = """voice "Telnyx.KokoroTTS.af"
 
 main:
     answer
@@ -208,13 +208,16 @@ pick:
 
 
 def test_answering_inside_a_called_step_answers_what_follows_the_call() -> None:
-    text = 'voice "v"\n\nmain:\n    call greet\n    say "after"\n\ngreet:\n    answer\n'
+    text = (
+        'voice "Telnyx.KokoroTTS.af"\n\nmain:\n    call greet\n    say "after"\n\n'
+        "greet:\n    answer\n"
+    )
     assert [c for c, _ in lint_codes(text)] == []
 
 
 def test_a_loop_through_a_call_that_waits_is_not_busy() -> None:
     text = (
-        'voice "v"\n\nmain:\n    answer\n    goto loop\n\n'
+        'voice "Telnyx.KokoroTTS.af"\n\nmain:\n    answer\n    goto loop\n\n'
         'loop:\n    call speak\n    goto loop\n\nspeak:\n    say "hi"\n'
     )
     assert analyze(parse(text)).loops == ()

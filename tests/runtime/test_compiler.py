@@ -76,7 +76,7 @@ def test_settings_are_applied_to_say_but_not_over_its_own() -> None:
     ("branches", "expected"),
     [
         ('"1"', {"minimum_digits": 1, "maximum_digits": 1, "valid_digits": "1"}),
-        ('"#", "10"', {"minimum_digits": 1, "maximum_digits": 2, "valid_digits": "01#"}),
+        ('"*", "10"', {"minimum_digits": 1, "maximum_digits": 2, "valid_digits": "01*"}),
         ('"*9", "123"', {"minimum_digits": 2, "maximum_digits": 3, "valid_digits": "1239*"}),
     ],
     ids=["one-key", "keys-in-order", "star-before-pound"],

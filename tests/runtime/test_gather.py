@@ -75,9 +75,9 @@ OPTION_CASES = [
     ),
     (
         "play media prompt",
-        '    gather:\n        play media "menu"\n        on digits "#": log "x"\n',
+        '    gather:\n        play media "menu"\n        on digits "*": log "x"\n',
         "gather_using_audio",
-        {"media_name": "menu", "minimum_digits": 1, "maximum_digits": 1, "valid_digits": "#",
+        {"media_name": "menu", "minimum_digits": 1, "maximum_digits": 1, "valid_digits": "*",
          "maximum_tries": 1},
     ),
     (
@@ -94,7 +94,7 @@ OPTION_CASES = [
     ),
     (
         "written options win over inference",
-        '    gather digits 3 valid "789":\n        on digits "7": log "x"\n',
+        '    gather digits 3 valid "789":\n        on digits "789": log "x"\n',
         "gather",
         {"minimum_digits": 3, "maximum_digits": 3, "valid_digits": "789"},
     ),

@@ -177,6 +177,10 @@ class FakeTelnyx:
         self.key = key
         self.api_key = api_key
         self.webhook_url = ""
+        # Several servers behind a load balancer: each delivery (and each retry) goes to one of
+        # these at random, when set.
+        self.webhook_urls: list[str] = []
+        self._spread = random.Random(0)
         self.chaos = Chaos()
         self.faults: deque[str] = deque()
         self.slow_answer = 2.0
@@ -242,8 +246,10 @@ class FakeTelnyx:
         pause = 0.05
         while not self.stopped:
             headers = {"content-type": "application/json", **sign(self.key, body)}
+            with self.lock:
+                url = self._spread.choice(self.webhook_urls) if self.webhook_urls else None
             try:
-                response = self._http.post(self.webhook_url, content=body, headers=headers)
+                response = self._http.post(url or self.webhook_url, content=body, headers=headers)
             except httpx.TransportError:
                 pass
             else:
@@ -288,6 +294,9 @@ class FakeTelnyx:
                 self.fault_hits.append(fault)
             now = time.monotonic()
             down = next((f for until, f in self.outage if now < until), None)
+        if down is not None:
+            with self.lock:
+                self.fault_hits.append(down)
         if down == "timeout":
             time.sleep(self.slow_answer)
             return 504, {"errors": [{"code": "10007", "title": "Gateway timeout"}]}

@@ -468,3 +468,104 @@ def test_commands_waiting_when_the_caller_hangs_up_are_dropped() -> None:
         assert (await h.app.store.counts()).outbox_depth == 0
 
     run(test, Telnyx(slow))
+
+
+def test_a_body_nested_too_deep_is_a_400_not_a_crash() -> None:
+    async def test(h: Harness) -> None:
+        deep = b'{"data": ' + b"[" * 100_000 + b"]" * 100_000 + b"}"
+        response = await h.post(deep)
+        assert response.status_code == 400
+        assert "nested" in response.json()["error"]
+        assert (await h.http.get("/healthz")).status_code == 200
+
+    run(test)
+
+
+def test_a_body_that_trickles_in_is_cut_off_and_its_connection_closed() -> None:
+    async def test(h: Harness) -> None:
+        async def receive() -> dict[str, Any]:
+            await asyncio.sleep(0.05)
+            return {"type": "http.request", "body": b"x", "more_body": True}
+
+        sent: list[dict[str, Any]] = []
+
+        async def send(message: dict[str, Any]) -> None:
+            sent.append(message)
+
+        headers = [(k.encode(), v.encode()) for k, v in sign(KEY, b"", int(NOW)).items()]
+        scope = {"type": "http", "method": "POST", "path": "/webhook", "headers": headers}
+        await h.app(scope, receive, send)
+        assert sent[0]["status"] == 408
+        assert (b"connection", b"close") in sent[0]["headers"]
+
+    run(test, body_timeout=0.3)
+
+
+def test_a_wrongly_typed_field_is_logged_and_ignored(caplog: pytest.LogCaptureFixture) -> None:
+    async def test(h: Harness) -> None:
+        await h.post(INCOMING)
+        gathered = envelope("call.gather.ended", event_id="e2", digits=12, status="valid")
+        response = await h.post(gathered)
+        assert response.status_code == 200
+
+    with caplog.at_level(logging.INFO, logger="flowlang"):
+        run(test)
+    ignored = [json.loads(r.message) for r in caplog.records if "fields_ignored" in r.message]
+    assert ignored == [
+        {
+            "event": "webhook_fields_ignored",
+            "call_control_id": "call-1",
+            "event_type": "call.gather.ended",
+            "fields": ["digits"],
+        }
+    ]
+
+
+def test_metrics_count_webhooks_commands_and_read_the_store() -> None:
+    refusal = {"errors": [{"code": "90018", "title": "Call has already ended"}]}
+
+    def refuse(request: httpx.Request) -> httpx.Response | None:
+        if request.url.path.endswith("/speak"):
+            return httpx.Response(422, json=refusal)
+        return None
+
+    async def test(h: Harness) -> None:
+        await h.post(INCOMING)
+        await h.post(INCOMING)
+        await h.post(b"{oops")
+        await h.app.sender.idle()
+        await h.post(envelope("call.answered", event_id="e2"))
+        await h.app.sender.idle()
+        await h.post(envelope("call.initiated", "call-2", "e3", direction="incoming"))
+        response = await h.http.get("/metrics")
+        assert response.status_code == 200
+        assert response.headers["content-type"].startswith("text/plain")
+        text = response.text
+        for line in [
+            'flowlang_webhooks_total{result="started"} 2.0',
+            'flowlang_webhooks_total{result="duplicate"} 1.0',
+            'flowlang_webhooks_total{result="400"} 1.0',
+            'flowlang_commands_total{action="answer",outcome="sent"} 1.0',
+            'flowlang_commands_total{action="speak",outcome="rejected"} 1.0',
+            "flowlang_runs_stopped_total 1.0",
+            "flowlang_active_calls 1.0",
+            "flowlang_outbox_depth 1.0",
+            "flowlang_store_up 1.0",
+            "flowlang_webhook_seconds_count 5.0",
+        ]:
+            assert line in text, line
+
+    run(test, Telnyx(refuse))
+
+
+def test_a_deleted_store_file_is_a_503_so_telnyx_retries(tmp_path: Path) -> None:
+    async def test(h: Harness) -> None:
+        await h.post(INCOMING)
+        for name in ("calls.db", "calls.db-wal", "calls.db-shm"):
+            (tmp_path / name).unlink(missing_ok=True)
+        response = await h.post(envelope("call.answered", event_id="e2"))
+        assert response.status_code == 503
+        health = await h.http.get("/healthz")
+        assert health.status_code == 503 and "deleted or replaced" in health.json()["error"]
+
+    run(test, url=f"sqlite:///{tmp_path}/calls.db")

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import socket
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -115,6 +117,55 @@ def test_telnyx_answering_429_500_and_timing_out(rig: Rig) -> None:
     assert_ran_like_the_simulator(rig.fake, call, EVERYTHING, inputs)
 
 
+# An outage shortened for the test (the real defaults ride out two minutes: docs/serve.md).
+OUTAGE = (
+    EVERYTHING,
+    {
+        "timeout": 0.5,
+        "policy": RetryPolicy(base_delay=0.05, max_delay=0.5, give_up_after=30.0),
+    },
+)
+
+
+@pytest.mark.parametrize("rig", [OUTAGE], indirect=True, ids=["6-seconds"])
+def test_calls_in_progress_ride_out_an_outage_of_telnyx(rig: Rig) -> None:
+    fake = rig.fake
+    fake.slow_answer = 1.0
+    scripts = [inputs for flow, inputs in SCENARIOS if flow == EVERYTHING]
+    plan = [(f"v3:outage-{n}", scripts[n % len(scripts)]) for n in range(10)]
+    calls = [fake.call(ccid, inputs, hold=True) for ccid, inputs in plan]
+    leaving = fake.call("v3:leaves", ["1", "1234#", "9"], hold=True)
+    wait_for(lambda: all(c.waiting for c in [*calls, leaving]), 60, "every call to wait")
+    # 500s until the leaving caller's hangup is applied, then 429s, then requests that time out,
+    # two seconds each.
+    fake.outage = [(float("inf"), "500")]
+    for call in calls:
+        call.release()
+    wait_for(lambda: len(fake.fault_hits) >= 10, 30, "the commands to meet the outage")
+    # A caller hangs up during the outage: the webhook is answered and applied.
+    accepted = len(leaving.accepted)
+    leaving.hang_up()
+    wait_for(lambda: leaving.finished, 30, "the hangup to be applied")
+    now = time.monotonic()
+    fake.outage = [(now + 2, "429"), (now + 4, "timeout")]
+    finish(*calls, timeout=120)
+    assert {"500", "429"} <= set(fake.fault_hits)
+    for call, (_, inputs) in zip(calls, plan, strict=True):
+        assert_ran_like_the_simulator(fake, call, EVERYTHING, inputs)
+    assert len(leaving.accepted) == accepted
+    refused = rig.app.metrics.registry.get_sample_value(
+        "flowlang_webhooks_total", {"result": "503"}
+    )
+    assert refused is None
+    retries = sum(
+        m.value
+        for metric in rig.app.metrics.registry.collect()
+        for m in metric.samples
+        if m.name == "flowlang_command_retries_total"
+    )
+    assert retries >= 10
+
+
 GIVE_UP = (
     EVERYTHING,
     {"policy": RetryPolicy(base_delay=0.01, max_delay=0.05, give_up_after=0.5)},
@@ -219,3 +270,47 @@ def test_a_voicemail_left_by_hanging_up_is_texted_after_the_call_is_over(tmp_pat
         assert rig.fake.invalid == []
     finally:
         rig.close()
+
+
+@pytest.mark.parametrize(
+    "rig", [(EVERYTHING, {"body_timeout": 0.5})], indirect=True, ids=["half-s"]
+)
+def test_slow_clients_are_answered_and_disconnected_over_loopback(rig: Rig) -> None:
+    head = (
+        b"POST /webhook HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+        b"telnyx-timestamp: 1\r\ntelnyx-signature-ed25519: x\r\nContent-Length: 1000\r\n\r\n"
+    )
+    clients = [
+        socket.create_connection(("127.0.0.1", rig.server.port), timeout=10) for _ in range(5)
+    ]
+    try:
+        for client in clients:
+            client.sendall(head)
+        answers = []
+        for client in clients:
+            received = b""
+            while True:
+                try:
+                    client.sendall(b"{")
+                except OSError:
+                    pass  # closed by the server: what is left to read is its answer
+                try:
+                    chunk = client.recv(4096) if _readable(client) else b"-"
+                except OSError:
+                    chunk = b""
+                if not chunk:
+                    break
+                if chunk != b"-":
+                    received += chunk
+            answers.append(received)
+    finally:
+        for client in clients:
+            client.close()
+    assert all(a.startswith(b"HTTP/1.1 408") for a in answers), answers
+
+
+def _readable(sock: socket.socket) -> bool:
+    import select
+
+    ready, _, _ = select.select([sock], [], [], 0.1)
+    return bool(ready)

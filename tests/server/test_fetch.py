@@ -1,0 +1,270 @@
+"""`fetch` in `serve`, end to end over loopback: the real server, the fake Telnyx, and a real
+backend that answers well or badly; a server killed mid-fetch redoes it after a restart."""
+
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+from typing import Any
+
+import pytest
+from nacl.signing import SigningKey
+
+from flowlang.offline.simulator import simulate
+from flowlang.serve.app import create_app
+from flowlang.serve.store import open_store
+from flowlang.serve.telnyx.signature import Verifier
+from tests.server.backend import FakeBackend
+from tests.server.fake_telnyx import FakeTelnyx
+from tests.server.live import ServeProcess, ThreadServer, wait_for
+from tests.server.scenarios import finish, program, without_ids
+from tests.server.signing import public_key_b64
+
+SECRET = "Bearer sk-live-7d1e9c-never-print-me"
+
+
+def order_flow(base: str) -> str:
+    return f"""\
+voice "Telnyx.KokoroTTS.af"
+
+main:
+    answer
+    fetch "{base}/orders/{{caller}}" into status timeout 2s:
+        header "Authorization" secret "ACME_TOKEN"
+        on error:
+            say "Sorry, I cannot look that up right now."
+            hangup
+    say "Your order is {{status.state}} with {{status.items.count}} items."
+    fetch "{base}/callbacks" method "POST" into booked:
+        send number = caller
+        send items = status.items.count + 1
+        on error: hangup
+    say "Callback {{booked.id}} booked."
+    hangup
+"""
+
+
+def bad_flow(base: str, path: str) -> str:
+    return f"""\
+voice "Telnyx.KokoroTTS.af"
+
+main:
+    answer
+    fetch "{base}/{path}" into status timeout 1s:
+        header "Authorization" secret "ACME_TOKEN"
+        on error:
+            say "Sorry, I cannot look that up right now."
+            hangup
+    say "Your order is {{status.state}}."
+    hangup
+"""
+
+
+class Rig:
+    """The served flow, the fake Telnyx and the backend, wired together."""
+
+    def __init__(self, tmp: Path, text: str, backend: FakeBackend) -> None:
+        self.tmp = tmp
+        self.flow = tmp / "order.flow"
+        self.flow.write_text(text, encoding="utf-8")
+        self.key = SigningKey.generate()
+        self.fake = FakeTelnyx(self.key)
+        self.backend = backend
+        app = create_app(
+            program(self.flow),
+            open_store(f"sqlite:///{tmp}/calls.db"),
+            verifier=Verifier(self.key.verify_key),
+            api_key=self.fake.api_key,
+            api_base=self.fake.api_base,
+            environ={"ACME_TOKEN": SECRET},
+        )
+        self.server = ThreadServer(app)
+        self.fake.webhook_url = self.server.url + "/webhook"
+
+    def said(self, call: Any) -> list[str]:
+        return [b["payload"] for a, b in call.accepted if a == "speak"]
+
+    def stored_bytes(self) -> bytes:
+        return b"".join(p.read_bytes() for p in self.tmp.glob("calls.db*"))
+
+    def close(self) -> None:
+        self.server.stop()
+        self.fake.close()
+
+
+@pytest.fixture
+def backend() -> Any:
+    made = FakeBackend()
+    yield made
+    made.close()
+
+
+def _records(caplog: pytest.LogCaptureFixture, event: str) -> list[dict[str, Any]]:
+    found = []
+    for record in caplog.records:
+        message = record.getMessage()
+        if message.startswith("{") and json.loads(message).get("event") == event:
+            found.append(json.loads(message))
+    return found
+
+
+def test_a_fetch_answer_goes_on_with_the_call_like_the_simulator(
+    tmp_path: Path, backend: FakeBackend, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="flowlang.serve.app")
+    rig = Rig(tmp_path, order_flow(backend.base), backend)
+    try:
+        call = rig.fake.call("v3:order-1", [])
+        finish(call, timeout=60)
+    finally:
+        rig.close()
+    assert rig.said(call) == [
+        "Your order is shipped with 2 items.",
+        "Callback 7 booked.",
+    ]
+    get, post = backend.requests
+    # The caller's number is one piece of the URL: its `+` is percent-encoded.
+    assert get["method"] == "GET" and get["path"] == "/orders/%2B15550001111"
+    assert get["headers"]["authorization"] == SECRET
+    assert "idempotency-key" not in get["headers"]
+    assert post["method"] == "POST"
+    assert json.loads(post["body"]) == {"number": "+15550001111", "items": 3}
+    assert post["headers"]["idempotency-key"] == "v3:order-1/4"
+    # Exactly what the simulator sends when the backend's answers are given as inputs.
+    expected = simulate(
+        program(rig.flow),
+        ['fetch={"state": "shipped", "items": {"count": 2}}', 'fetch={"id": 7}'],
+    )
+    assert without_ids(call.accepted) == without_ids(
+        [(c.action, c.body) for c in expected.commands]
+    )
+    fetches = _records(caplog, "fetch")
+    assert [(f["method"], f["result"], f["http_status"]) for f in fetches] == [
+        ("GET", "ok", 200),
+        ("POST", "ok", 200),
+    ]
+    assert SECRET not in caplog.text
+    assert SECRET.encode() not in rig.stored_bytes()
+
+
+@pytest.mark.parametrize(
+    ("path", "reason"),
+    [
+        ("html", "the answer is not JSON (text/html)"),
+        ("500", "the backend answered HTTP 500"),
+        ("big", "the answer is larger than 64 KiB"),
+        ("array", "the answer is a JSON list, not an object {...}"),
+        ("hang", "no answer within 1s"),
+    ],
+)
+def test_a_bad_backend_takes_on_error_with_one_log_line_and_no_secret(
+    tmp_path: Path,
+    backend: FakeBackend,
+    caplog: pytest.LogCaptureFixture,
+    path: str,
+    reason: str,
+) -> None:
+    caplog.set_level(logging.INFO, logger="flowlang.serve.app")
+    rig = Rig(tmp_path, bad_flow(backend.base, path), backend)
+    try:
+        call = rig.fake.call("v3:bad-1", [])
+        finish(call, timeout=60)
+    finally:
+        rig.close()
+    assert rig.said(call) == ["Sorry, I cannot look that up right now."]
+    assert [a for a, _ in call.accepted][-1] == "hangup"
+    (line,) = _records(caplog, "fetch")
+    assert line["result"] == "error"
+    assert line["reason"] == reason
+    assert line["url"] == f"{backend.base}/{path}"
+    assert SECRET not in caplog.text
+    assert SECRET.encode() not in rig.stored_bytes()
+
+
+def test_a_secret_missing_from_the_environment_is_an_error_that_names_it(
+    tmp_path: Path, backend: FakeBackend, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="flowlang.serve.app")
+    text = bad_flow(backend.base, "orders/1").replace("ACME_TOKEN", "UNSET_TOKEN")
+    rig = Rig(tmp_path, text, backend)
+    try:
+        call = rig.fake.call("v3:nosecret-1", [])
+        finish(call, timeout=60)
+    finally:
+        rig.close()
+    assert rig.said(call) == ["Sorry, I cannot look that up right now."]
+    (line,) = _records(caplog, "fetch")
+    assert line["reason"] == "the secret UNSET_TOKEN is not set in the environment"
+    assert backend.requests == []
+
+
+def test_the_webhook_is_answered_while_the_fetch_still_runs(
+    tmp_path: Path, backend: FakeBackend
+) -> None:
+    rig = Rig(tmp_path, bad_flow(backend.base, "hang"), backend)
+    try:
+        call = rig.fake.call("v3:slow-1", [])
+        backend.arrived.wait(30)
+        # The backend holds the request; every webhook so far has had its answer.
+        wait_for(lambda: call.settled, 30, "the webhooks to be answered")
+        assert not call.finished
+        backend.hold.set()
+        finish(call, timeout=60)
+    finally:
+        rig.close()
+
+
+GATE_FLOW = """\
+voice "Telnyx.KokoroTTS.af"
+
+main:
+    answer
+    say "One moment."
+    fetch "{base}/gate" method "POST" into booked timeout 10s:
+        header "Authorization" secret "ACME_TOKEN"
+        send number = caller
+        on error:
+            say "Sorry."
+            hangup
+    say "Booking {{booked.id}} is confirmed."
+    hangup
+"""
+
+
+def test_a_server_killed_during_a_fetch_redoes_it_with_the_same_key_after_a_restart(
+    tmp_path: Path, backend: FakeBackend
+) -> None:
+    flow = tmp_path / "gate.flow"
+    flow.write_text(GATE_FLOW.format(base=backend.base), encoding="utf-8")
+    key = SigningKey.generate()
+    fake = FakeTelnyx(key)
+    env = {
+        "TELNYX_PUBLIC_KEY": public_key_b64(key),
+        "TELNYX_API_KEY": fake.api_key,
+        "ACME_TOKEN": SECRET,
+    }
+    store = f"sqlite:///{tmp_path}/calls.db"
+    quick = ("--lease", "3s", "--command-timeout", "1s")
+    server = ServeProcess(flow, store, fake.api_base, env, extra=quick)
+    port = server.port
+    fake.webhook_url = server.url + "/webhook"
+    try:
+        call = fake.call("v3:killed-1", [])
+        assert backend.arrived.wait(60), "the fetch never reached the backend"
+        server.kill()
+        # The first request is still held; the restarted server asks again.
+        server = ServeProcess(flow, store, fake.api_base, env, port=port, extra=quick)
+        finish(call, timeout=120)
+        backend.hold.set()
+        logs = "\n".join(server.lines)
+    finally:
+        server.stop()
+        fake.close()
+    first, again = backend.requests[:2]
+    assert first["headers"]["idempotency-key"] == again["headers"]["idempotency-key"]
+    assert json.loads(again["body"]) == {"number": "+15550001111"}
+    said = [b["payload"] for a, b in call.accepted if a == "speak"]
+    assert said == ["One moment.", "Booking 8 is confirmed."]
+    assert SECRET not in logs
+    assert SECRET.encode() not in b"".join(p.read_bytes() for p in tmp_path.glob("calls.db*"))
