@@ -363,7 +363,22 @@ class Sender:
         )
 
     async def _text_message(self, item: OutboxItem) -> SendResult:
-        return await self._client.send_message(item.body, item.attempts + 1)
+        result = await self._client.send_message(item.body, item.attempts + 1)
+        line: dict[str, Any] = {
+            "event": "message",
+            "call_control_id": item.call_control_id,
+            "to": item.body.get("to"),
+            "result": result.status,
+            "attempts": result.attempts,
+            "http_status": result.http_status,
+        }
+        if result.ok:
+            line["message_id"] = (result.data or {}).get("id")
+        else:
+            line["error_code"] = result.error_code
+            line["detail"] = result.detail
+        logger.log(logging.INFO if result.ok else logging.WARNING, json.dumps(line))
+        return result
 
     async def _stop(self, item: OutboxItem, reason: str, hang_up: bool = True) -> None:
         call_control_id = item.call_control_id

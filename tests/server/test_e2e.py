@@ -248,7 +248,7 @@ def test_a_refused_text_message_is_logged_and_the_call_goes_on(
                      "the refused message to be logged")
         assert without_ids(call.accepted) == expected(BEYOND, inputs)
         refused = [json.loads(r.getMessage()) for r in caplog.records
-                   if '"kind": "message"' in r.getMessage() and "40310" in r.getMessage()]
+                   if '"event": "message"' in r.getMessage() and "40310" in r.getMessage()]
         assert refused[0]["result"] == "rejected" and refused[0]["http_status"] == 422
         assert "not a mobile number" in refused[0]["detail"]
     finally:
