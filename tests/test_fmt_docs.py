@@ -13,7 +13,7 @@ from flowlang.syntax.fmt import format_text
 from flowlang.syntax.parser import parse
 
 ROOT = Path(__file__).resolve().parent.parent
-DOCS = ("docs/language.md", "docs/tutorial.md")
+DOCS = ("docs/language.md", "docs/tutorial.md", "docs/tutorial-order.md")
 
 
 def _examples() -> list[tuple[str, str]]:

@@ -22,3 +22,26 @@ def test_the_finished_bakery_flow_simulates_as_the_tutorial_shows(
     assert main(["simulate", "bakery.flow", "--input", "1"]) == 0
     printed = capsys.readouterr().out.strip()
     assert printed in [text.strip() for text in blocks("text")]
+
+
+ORDER_CHAPTER = TUTORIAL.parent / "tutorial-order.md"
+
+
+def test_the_order_lookup_chapter_simulates_and_tests_as_it_shows(
+    tmp_path: Path, monkeypatch, capsys
+) -> None:
+    text = ORDER_CHAPTER.read_text(encoding="utf-8")
+    (flow,) = re.findall(r"```flow\n(.*?)```", text, flags=re.S)
+    (scenarios,) = re.findall(r"```\n(scenario .*?)```", text, flags=re.S)
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "shop.flow").write_text(flow, encoding="utf-8")
+    (tmp_path / "shop.scenarios").write_text(scenarios, encoding="utf-8")
+    answer = 'fetch={"found": true, "state": "on its way"}'
+    assert main(["simulate", "shop.flow", "--input", "123456#", "--input", answer]) == 0
+    printed = capsys.readouterr().out.strip()
+    shown = re.findall(r"```text\n(.*?)```", text, flags=re.S)
+    assert printed in [block.strip() for block in shown]
+    assert main(["check", "--no-config", "shop.flow"]) == 0
+    assert main(["test", "shop.scenarios", "--coverage"]) == 0
+    out = capsys.readouterr().out
+    assert "5 passed, 0 failed" in out and "(100%)" in out

@@ -98,6 +98,8 @@ PROMPTS = {
     "ai_gather": 'The AI gather is listening: type ai={"field": "value"}, ai-invalid={...}, '
     "key=0, hangup or quit",
     "assistant": "The AI assistant is talking: type end, key=0, hangup or quit",
+    "fetch": 'The flow asks its backend: type its answer fetch={"state": "shipped"}, '
+    "fetch-error, hangup or quit",
 }
 
 

@@ -190,3 +190,18 @@ def test_a_misspelt_backend_step_is_a_positioned_scenario_error(
     out = capsys.readouterr()
     assert status != 0
     assert "after `backend` comes `returns` or `fails`" in out.out + out.err
+
+
+def test_interactive_simulate_asks_for_the_backend_answer(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import io
+    import sys
+
+    typed = io.StringIO('12345\nfetch={"state": "packed"}\nfetch-error\n')
+    typed.isatty = lambda: True  # type: ignore[method-assign]
+    monkeypatch.setattr(sys, "stdin", typed)
+    assert main(["simulate", str(write_flow(tmp_path, ORDER))]) == 0
+    out = capsys.readouterr().out
+    assert "The flow asks its backend: type its answer fetch=" in out
+    assert "Your order is packed." in out
