@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections.abc import Sequence
 
@@ -56,10 +55,18 @@ DEFAULT_MAX_WAIT_SECS = 1800
 
 
 def compile_source(source: Source) -> Program:
-    """Parse and compile `source`; raises FlowSyntaxError or FlowCompileError with diagnostics."""
+    """Parse and compile `source` with the files it includes (`source.included`, else read from
+    disk); raises FlowSyntaxError or FlowCompileError with diagnostics."""
+    from flowlang.includes import merge, needs_merge
     from flowlang.syntax.parser import parse_source
 
-    return compile_flow(parse_source(source), source)
+    flow = parse_source(source)
+    if needs_merge(flow):
+        merged = merge(source, flow)
+        if merged.diagnostics:
+            raise FlowCompileError(merged.diagnostics)
+        flow, source = merged.flow, merged.source
+    return compile_flow(flow, source)
 
 
 def compile_flow(flow: nodes.Flow, source: Source) -> Program:
@@ -112,6 +119,13 @@ class _Compiler:
         self.points: list[tuple[int, int, str]] = []
         self.step_blocks: dict[str, int] = {}
         self.problems: list[Diagnostic] = []
+        # The languages the flow speaks with their voices; the first is its own.
+        self.languages = tuple(
+            (s.language.text, s.voice or self.voice, _transcription_language(s.language))
+            for s in flow.speaks
+        )
+        if self.languages and self.language is None:
+            self.language = flow.speaks[0].language
 
     def program(self) -> Program:
         # Step blocks are numbered first so a `goto` can refer to a step defined further down.
@@ -132,13 +146,27 @@ class _Compiler:
         blocks = tuple(b for b in self.blocks if b is not None)
         return Program(
             source=self.source,
-            digest=hashlib.sha256(self.source.text.encode("utf-8")).hexdigest(),
+            digest=self.source.fingerprint,
             steps=tuple(infos),
             blocks=blocks,
             on_hangup=on_hangup,
             points=tuple(p for _, _, p in sorted(self.points)),
             outbound=self._outbound(),
+            languages=self.languages,
+            translations=self._translations(),
         )
+
+    def _translations(self) -> tuple[tuple[str, tuple[tuple[str, nodes.Str], ...]], ...]:
+        from flowlang.catalog import catalog_name, parse_catalog
+
+        out = []
+        for language, _, _ in self.languages[1:]:
+            part = self.source.named(catalog_name(self.source.name, language))
+            if part is None:
+                continue
+            catalog = parse_catalog(part, language)
+            out.append((language, tuple((e.text.text, e.translation) for e in catalog.entries)))
+        return tuple(out)
 
     def _outbound(self) -> Outbound | None:
         number = self.flow.setting("outbound")
@@ -162,6 +190,11 @@ class _Compiler:
     def _point(self, line: int, point: str) -> None:
         self.points.append((line, len(self.points), point))
 
+    def _spoken_points(self, line: int) -> None:
+        # A text the caller hears is covered once per language the flow speaks besides its own.
+        for language, _, _ in self.languages[1:]:
+            self._point(line, f"{language}:{line}")
+
     def _block(self, body: Sequence[nodes.Stmt]) -> int:
         number = self._reserve()
         self.blocks[number] = Block(self._ops(body))
@@ -182,12 +215,15 @@ class _Compiler:
         if isinstance(stmt, nodes.Hangup):
             return HangupOp(line)
         if isinstance(stmt, nodes.Say):
+            if stmt.language is None:
+                self._spoken_points(line)
             return SayOp(
                 line,
                 stmt.text,
                 stmt.voice or self.voice,
                 stmt.language or self.language,
                 stmt.ssml,
+                fixed=stmt.language is not None,
             )
         if isinstance(stmt, nodes.Play):
             return PlayOp(line, stmt.source, stmt.media)
@@ -326,6 +362,7 @@ class _Compiler:
         plays = [p for p in g.prompt if isinstance(p, nodes.Play)]
         if says:
             action = "gather_using_speak"
+            self._spoken_points(_line(g))
         elif plays:
             action = "gather_using_audio"
         else:
@@ -402,6 +439,8 @@ class _Compiler:
         )
 
     def _ai_gather(self, a: nodes.AiGather) -> AiGatherOp:
+        if a.greeting is not None:
+            self._spoken_points(_line(a))
         properties = {
             f.name.value: {"type": f.type.value, "description": f.description.text}
             for f in a.fields

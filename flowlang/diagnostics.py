@@ -58,6 +58,9 @@ def _display(line: str) -> str:
 def render_text(diagnostic: Diagnostic, source: Source | None) -> str:
     """Render like rustc/ruff: header, `-->` location, the source line, carets, help."""
     head = f"{diagnostic.severity.value}[{diagnostic.code}]: {diagnostic.message}"
+    if source is not None and diagnostic.file != source.name:
+        # A finding in a file the flow includes: show that file's line.
+        source = source.named(diagnostic.file)
     span = diagnostic.span
     if span is None:
         lines = [head, f" --> {diagnostic.file}"]

@@ -57,13 +57,15 @@ class HangupOp:
 
 @frozen
 class SayOp:
-    """Send `speak`, wait for `call.speak.ended`; `voice`/`language` default to the file's."""
+    """Send `speak`, wait for `call.speak.ended`; `voice`/`language` default to the file's.
+    `fixed`: the `say` names its own language, so it is said as written in every language."""
 
     line: int
     text: Str
     voice: Str | None
     language: Str | None
     ssml: bool
+    fixed: bool = False
 
 
 @frozen
@@ -344,8 +346,12 @@ class StepInfo:
 
 @frozen
 class Program:
-    """A compiled flow. `digest` is the sha256 of the source text; a run's state names it, so a
-    state is never resumed against a different program. The first step is the entry."""
+    """A compiled flow. `digest` is the sha256 of the source text (and of every included file:
+    `Source.fingerprint`); a run's state names it, so a
+    state is never resumed against a different program. The first step is the entry.
+    `languages` are the languages the flow speaks, with their voices and the name speech
+    recognition (`ai_gather`) knows each by (its own first);
+    `translations` the catalog of each other language: the flow's text, and what to say."""
 
     source: Source
     digest: str
@@ -353,6 +359,10 @@ class Program:
     blocks: tuple[Block, ...]
     on_hangup: Handler | None
     points: tuple[str, ...] = field(repr=False)
+    languages: tuple[tuple[str, Str | None, str | None], ...] = ()
+    translations: tuple[tuple[str, tuple[tuple[str, Str], ...]], ...] = field(
+        default=(), repr=False
+    )
     outbound: Outbound | None = None
 
     @property

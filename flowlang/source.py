@@ -1,10 +1,19 @@
-"""Source text of a `.flow` file and the spans that point into it."""
+"""Source text of a `.flow` file (with the files it includes) and the spans that point into it."""
 
 from __future__ import annotations
 
+import hashlib
+import json
 from functools import cached_property
 
 from attrs import field, frozen
+
+# The lines of the Nth included file are numbered from N * LINE_BLOCK in the merged flow, so one
+# line number says both which file and which line (see flowlang/includes.py).
+LINE_BLOCK = 1_000_000
+
+# A stored flow with includes is this JSON object; no `.flow` text can start with `{`.
+_BUNDLE = "flowlang-bundle"
 
 
 @frozen(order=True)
@@ -33,10 +42,72 @@ class Span:
 
 @frozen
 class Source:
-    """A named piece of `.flow` text; `name` is the path shown in diagnostics."""
+    """A named piece of `.flow` text; `name` is the path shown in diagnostics.
+
+    `included` holds the files a flow includes, once they are read (flowlang/includes.py): the
+    Nth of them is where lines N * LINE_BLOCK + 1... of the merged flow come from. `catalogs`
+    holds its translation catalogs (flowlang/catalog.py) that exist.
+    """
 
     name: str
     text: str = field(repr=False)
+    included: tuple[Source, ...] = field(default=(), repr=False)
+    catalogs: tuple[Source, ...] = field(default=(), repr=False)
+
+    def locate(self, line: int) -> tuple[Source, int]:
+        """The file a line number of the merged flow is in, and the line in that file."""
+        block, local = divmod(line, LINE_BLOCK)
+        parts = (*self.included, *self.catalogs)
+        if 1 <= block <= len(parts):
+            return parts[block - 1], local
+        return self, line
+
+    def offset_of(self, name: str) -> int:
+        """What to add to a line of the included file or catalog `name` to number it in the
+        merged flow (0 for this file itself)."""
+        for number, part in enumerate((*self.included, *self.catalogs), start=1):
+            if part.name == name:
+                return number * LINE_BLOCK
+        return 0
+
+    def named(self, name: str) -> Source | None:
+        """This source or the included one called `name`, None when there is none."""
+        if name == self.name:
+            return self
+        return next((s for s in (*self.included, *self.catalogs) if s.name == name), None)
+
+    @cached_property
+    def fingerprint(self) -> str:
+        """The sha256 of the text, and of every included file's name and text."""
+        digest = hashlib.sha256(self.text.encode("utf-8"))
+        if not self.included and not self.catalogs:
+            return digest.hexdigest()
+        for part in (*self.included, *self.catalogs):
+            digest.update(b"\0" + part.name.encode("utf-8") + b"\0" + part.text.encode("utf-8"))
+        return digest.hexdigest()
+
+    def stored(self) -> str:
+        """The text to store for this version: the text itself, or with includes a bundle of
+        every file, so the version can be rebuilt whatever happens to the files later."""
+        if not self.included and not self.catalogs:
+            return self.text
+        files = [[self.name, self.text], *([s.name, s.text] for s in self.included)]
+        catalogs = [[s.name, s.text] for s in self.catalogs]
+        return json.dumps({_BUNDLE: 1, "files": files, "catalogs": catalogs}, ensure_ascii=False)
+
+    @classmethod
+    def from_stored(cls, name: str, text: str) -> Source:
+        """The Source `stored()` wrote (its included files come from the bundle, not disk)."""
+        if text.startswith("{"):
+            try:
+                data = json.loads(text)
+                files = [(str(n), str(t)) for n, t in data["files"]]
+                catalogs = [(str(n), str(t)) for n, t in data.get("catalogs", [])]
+            except (ValueError, KeyError, TypeError, AttributeError):
+                return cls(name, text)
+            parts = tuple(cls(n, t) for n, t in files[1:])
+            return cls(files[0][0], files[0][1], parts, tuple(cls(n, t) for n, t in catalogs))
+        return cls(name, text)
 
     @cached_property
     def lines(self) -> list[str]:
@@ -50,6 +121,9 @@ class Source:
 
     def line(self, number: int) -> str:
         """The text of 1-based line `number`, without its line break ("" past the end)."""
+        if number > LINE_BLOCK and (self.included or self.catalogs):
+            part, local = self.locate(number)
+            return part.line(local) if part is not self else ""
         if 1 <= number <= len(self.lines):
             return self.lines[number - 1]
         return ""

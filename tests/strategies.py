@@ -40,8 +40,10 @@ from flowlang.syntax.nodes import (
     Hangup,
     Header,
     If,
+    Include,
     Int,
     Interp,
+    Languages,
     ListExpr,
     Log,
     Message,
@@ -58,6 +60,7 @@ from flowlang.syntax.nodes import (
     Set,
     Setting,
     Sms,
+    Spoken,
     Step,
     Stmt,
     Str,
@@ -491,6 +494,8 @@ def flows(draw: st.DrawFn, runnable: bool = False, max_steps: int = 4) -> Flow:
     read besides the built-ins); `goto` names one of the other steps (from STEP_POOL), each of
     which starts by saying something, so no loop runs without waiting for the caller.
     """
+    includes: tuple[Include, ...] = ()
+    languages: Languages | None = None
     inputs: tuple[Name, ...] = ()
     if runnable:
         count = draw(st.integers(2, max(2, min(max_steps, len(STEP_POOL)))))
@@ -518,6 +523,11 @@ def flows(draw: st.DrawFn, runnable: bool = False, max_steps: int = 4) -> Flow:
             settings += (Setting("outbound", Str(("+13125550199",))),)
             inputs = tuple(Name(n) for n in draw(st.lists(identifiers, max_size=2, unique=True)))
         prologue = ()
+        paths = st.lists(plain_strings.map(lambda s: Include(s)), max_size=2)
+        includes = tuple(draw(paths))
+        spoken = st.builds(Spoken, plain_strings, voice=st.none() | plain_strings)
+        listed = draw(st.lists(spoken, max_size=3))
+        languages = Languages(tuple(listed)) if listed else None
     steps = []
     for index, name in enumerate(names):
         body = draw(_body(statement))
@@ -529,7 +539,7 @@ def flows(draw: st.DrawFn, runnable: bool = False, max_steps: int = 4) -> Flow:
     on_hangup = None
     if draw(st.booleans()):
         on_hangup = On("hangup", (), draw(_body(_quiet_statements(vocabulary))))
-    return Flow(settings, tuple(steps), on_hangup, inputs)
+    return Flow(settings, tuple(steps), on_hangup, includes, languages, inputs)
 
 
 @functools.cache

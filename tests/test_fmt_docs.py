@@ -13,7 +13,13 @@ from flowlang.syntax.fmt import format_text
 from flowlang.syntax.parser import parse
 
 ROOT = Path(__file__).resolve().parent.parent
-DOCS = ("docs/language.md", "docs/tutorial.md", "docs/tutorial-order.md")
+DOCS = (
+    "docs/language.md",
+    "docs/tutorial.md",
+    "docs/tutorial-order.md",
+    "docs/tutorial-reuse.md",
+    "docs/tutorial-languages.md",
+)
 
 
 def _examples() -> list[tuple[str, str]]:

@@ -6,6 +6,7 @@ import collections
 import textwrap
 from pathlib import Path
 
+import attrs
 import pytest
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
@@ -34,7 +35,7 @@ def canonical_settings(flow: Flow) -> Flow:
     looked up by name), and the formatter writes `voice` before `language`."""
     order = {"voice": 0, "language": 1}
     ordered = tuple(sorted(flow.settings, key=lambda s: order.get(s.name, 2)))
-    return Flow(ordered, flow.steps, flow.on_hangup, comments=flow.comments)
+    return attrs.evolve(flow, settings=ordered)
 
 
 def comment_texts(flow: Flow) -> collections.Counter[str]:

@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import argparse
+import os
+import re
 import sys
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from collections.abc import Iterable
+
     from flowlang.lint.report import Report
+    from flowlang.source import Source
 
 FORMATS = ("text", "json", "sarif", "github")
 
@@ -44,7 +49,7 @@ def run(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from flowlang.cli.inputs import UsageError, collect_files, read_source
-    from flowlang.lint import check_source
+    from flowlang.lint import check_with_includes
     from flowlang.lint.config import Config, ConfigError, ConfigFinder
     from flowlang.lint.registry import all_rules
     from flowlang.lint.report import Checked, Report
@@ -69,14 +74,21 @@ def run(args: argparse.Namespace) -> int:
     strict = bool(args.strict)
     checked: list[Checked] = []
     unreadable = False
+    sources = []
     for path in files:
         # A file that cannot be read is named on stderr and makes the status 2, but the other
         # files are still checked and reported.
         try:
-            source = read_source(path)
+            sources.append((path, read_source(path)))
         except UsageError as exc:
             print(f"flowlang: error: {exc}", file=sys.stderr)
             unreadable = True
+    # A file another checked file includes is checked as part of that flow (its steps may
+    # `return` to calls made there), not as a flow of its own; a finding in it is shown once.
+    included = _included_by_others(source for _, source in sources)
+    shown: set[tuple[object, ...]] = set()
+    for path, source in sources:
+        if os.path.normpath(source.name) in included:
             continue
         try:
             config = Config() if args.no_config else finder.for_file(Path(path))
@@ -85,11 +97,47 @@ def run(args: argparse.Namespace) -> int:
         strict = strict or config.strict
         select = cli_select if cli_select is not None else config.select
         ignore = (*config.ignore, *cli_ignore)
-        found = check_source(source, select=select, ignore=ignore)
-        checked.append(Checked(source, tuple(found)))
+        source, found = check_with_includes(source, select=select, ignore=ignore)
+        fresh = []
+        for d in found:
+            key = (d.file, d.code, d.span, d.message)
+            if key not in shown:
+                shown.add(key)
+                fresh.append(d)
+        checked.append(Checked(source, tuple(fresh)))
     report = Report(tuple(checked))
     sys.stdout.write(_render(args.format, report))
     return 2 if unreadable else report.exit_status(strict)
+
+
+_INCLUDE = re.compile(r'^include[ ]+"((?:[^"\\\n]|\\[^\n])*)"', re.MULTILINE)
+
+
+def _included_by_others(sources: Iterable[Source]) -> set[str]:
+    """The names of the files that a file no other file includes includes, directly or not
+    (read from the include lines: a quick look, so a library file is not parsed and checked
+    twice). Files that only include each other in a circle are left to be checked."""
+    from flowlang.includes import include_path
+    from flowlang.syntax.strings import decode
+
+    includes: dict[str, list[str]] = {}
+    for source in sources:
+        here = os.path.normpath(source.name)
+        includes[here] = []
+        if "include" not in source.text:
+            continue
+        for match in _INCLUDE.finditer(source.text):
+            written = decode(match.group(0)[match.group(0).index('"') :], 1, 1, []).text
+            includes[here].append(include_path(source.name, written))
+    included = {name for names in includes.values() for name in names}
+    todo = [name for name in includes if name not in included]
+    covered: set[str] = set()
+    while todo:
+        for name in includes.get(todo.pop(), ()):
+            if name not in covered:
+                covered.add(name)
+                todo.append(name)
+    return covered
 
 
 def _render(fmt: str, report: Report) -> str:

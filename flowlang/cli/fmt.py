@@ -6,8 +6,12 @@ import argparse
 import difflib
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from flowlang.cli.inputs import UsageError, collect_files, read_source
+
+if TYPE_CHECKING:
+    from flowlang.source import Source
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -56,23 +60,32 @@ def run(args: argparse.Namespace) -> int:
                 sys.stderr.write(render_text(diagnostic, source))
             failed += 1
             continue
-        if formatted == source.text:
-            unchanged += 1
-            continue
-        changed.append(path)
-        if args.diff:
-            sys.stdout.write(_diff(path, source.text, formatted))
-        if args.check:
-            print(f"would reformat {path}")
-        if write:
-            try:
-                path.write_text(formatted, encoding="utf-8")
-            except OSError as exc:
-                reason = exc.strerror or exc
-                print(f"flowlang: error: {path}: cannot write the file ({reason})", file=sys.stderr)
-                unreadable += 1
+        jobs = [(path, source.text, formatted)]
+        if "languages" in source.text:
+            catalogs, broken = _catalog_jobs(source)
+            jobs += catalogs
+            failed += broken
+        for target, before, after in jobs:
+            if after == before:
+                unchanged += 1
                 continue
-            print(f"reformatted {path}", file=sys.stderr)
+            changed.append(target)
+            if args.diff:
+                sys.stdout.write(_diff(target, before, after))
+            if args.check:
+                print(f"would reformat {target}")
+            if write:
+                try:
+                    target.write_text(after, encoding="utf-8")
+                except OSError as exc:
+                    reason = exc.strerror or exc
+                    print(
+                        f"flowlang: error: {target}: cannot write the file ({reason})",
+                        file=sys.stderr,
+                    )
+                    unreadable += 1
+                    continue
+                print(f"reformatted {target}", file=sys.stderr)
     print(_summary(len(changed), unchanged, failed, write), file=sys.stderr)
     if unreadable:
         return 2
@@ -105,6 +118,32 @@ def _standard_input(args: argparse.Namespace) -> int:
     elif not args.check:
         sys.stdout.write(formatted)
     return 1 if args.check and formatted != text else 0
+
+
+def _catalog_jobs(source: Source) -> tuple[list[tuple[Path, str, str]], int]:
+    """The translation catalogs beside a flow that speaks several languages, each with its
+    tidy text (the flow's order); and how many could not be tidied (a line it cannot read)."""
+    from flowlang.catalog import catalog_name, format_catalog, parse_catalog
+    from flowlang.source import Source
+    from flowlang.syntax.parser import parse_source
+
+    flow = parse_source(source)
+    jobs: list[tuple[Path, str, str]] = []
+    broken = 0
+    for spoken in flow.speaks[1:]:
+        target = Path(catalog_name(source.name, spoken.language.text))
+        try:
+            text = target.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError):
+            continue
+        catalog = parse_catalog(Source(str(target), text), spoken.language.text)
+        if catalog.problems:
+            print(f"{target}: a line cannot be read (`flowlang check` shows it); "
+                  "fix it, then run fmt again", file=sys.stderr)
+            broken += 1
+            continue
+        jobs.append((target, text, format_catalog(catalog, flow)))
+    return jobs, broken
 
 
 def _diff(path: Path, before: str, after: str) -> str:

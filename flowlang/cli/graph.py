@@ -21,6 +21,7 @@ def run(args: argparse.Namespace) -> int:
     from flowlang.diagnostics import render_text
     from flowlang.errors import FlowSyntaxError
     from flowlang.graph import to_dot, to_mermaid
+    from flowlang.includes import merge
     from flowlang.syntax.parser import parse_source
 
     source = read_source(args.flow)
@@ -30,5 +31,13 @@ def run(args: argparse.Namespace) -> int:
         for d in exc.diagnostics:
             sys.stderr.write(render_text(d, source))
         return 1
+    if flow.includes:
+        # The included files' steps are drawn too: a called step once, with its call sites.
+        merged = merge(source, flow)
+        for d in merged.diagnostics:
+            sys.stderr.write(render_text(d, merged.source))
+        if merged.diagnostics:
+            return 1
+        flow = merged.flow
     sys.stdout.write(to_dot(flow) if args.format == "dot" else to_mermaid(flow))
     return 0

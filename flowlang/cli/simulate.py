@@ -30,6 +30,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--with", dest="values", action="append", default=[],
                         metavar="NAME=VALUE",
                         help="the value of an outbound flow's `input NAME` line (repeatable)")
+    parser.add_argument("--language", default=None, metavar="LANGUAGE",
+                        help="the language the caller starts in, for a flow that speaks several "
+                        "(default: its first)")
     parser.add_argument("--format", choices=("text", "jsonl"), default="text",
                         help="text: a transcript to read (default); jsonl: every command's "
                         "exact body, then how the call ended")
@@ -46,8 +49,14 @@ def run(args: argparse.Namespace) -> int:
     program = load_program(source)
     if program is None:
         return 1
+    spoken = [language for language, _, _ in program.languages]
+    if args.language is not None and args.language not in spoken:
+        says = ", ".join(spoken) if spoken else "only its one language (it has no `languages:`)"
+        raise UsageError(f"--language {args.language}: the flow speaks {says}")
     if args.inputs is None and args.format == "text" and sys.stdin.isatty():
-        return interactive(program, args.caller, args.called, sys.stdin, sys.stdout)
+        return interactive(
+            program, args.caller, args.called, sys.stdin, sys.stdout, args.language
+        )
     return scripted(program, actions, args)
 
 
@@ -76,7 +85,9 @@ def scripted(program: Any, actions: list[Any], args: argparse.Namespace) -> int:
 
     try:
         values = dict(v.split("=", 1) if "=" in v else (v, "") for v in args.values)
-        transcript = simulate(program, actions, args.caller, args.called, values)
+        transcript = simulate(
+            program, actions, args.caller, args.called, args.language, values
+        )
     except InputError as exc:
         # The call so far helps to see why the input does not fit; the error still exits 2.
         if args.format == "text" and exc.transcript is not None:
@@ -103,19 +114,26 @@ PROMPTS = {
 }
 
 
-def interactive(program: Any, caller: str, called: str, stdin: TextIO, stdout: TextIO) -> int:
+def interactive(
+    program: Any,
+    caller: str,
+    called: str,
+    stdin: TextIO,
+    stdout: TextIO,
+    language: str | None = None,
+) -> int:
     """Play the call with a person typing what the caller does, one prompt per wait."""
     from flowlang.offline.conversation import conversation, ending, show
     from flowlang.offline.simulator import InputError, Simulation, parse_input
 
-    sim = Simulation.begin(program, caller, called)
+    sim = Simulation.begin(program, caller, called, language=language)
     stdout.write(f"Call from {caller} to {called} (type quit to stop)\n")
     shown = 0
     while True:
         transcript = sim.transcript()
         lines = conversation(transcript, program)
         for line in lines[shown:-1]:
-            stdout.write(show(line) + "\n")
+            stdout.write(show(line, program.source) + "\n")
         shown = len(lines) - 1
         kind = sim.needs
         if kind is None:
@@ -123,13 +141,13 @@ def interactive(program: Any, caller: str, called: str, stdin: TextIO, stdout: T
                 stdout.write(f"\nThe flow is stuck: it waits for {sim.waiting or 'something'}, "
                              "which nothing the caller does can complete.\n")
                 return 0
-            stdout.write("\n" + ending(lines, transcript.end) + "\n")
+            stdout.write("\n" + ending(lines, transcript.end, program.source) + "\n")
             return 1 if transcript.end.reason == "error" else 0
         stdout.write(PROMPTS[kind] + "\n> ")
         stdout.flush()
         typed = stdin.readline()
         if not typed or typed.strip() in ("quit", "q", "exit"):
-            stdout.write("\n" + ending(lines, transcript.end) + "\n")
+            stdout.write("\n" + ending(lines, transcript.end, program.source) + "\n")
             return 0
         if not typed.strip():
             continue

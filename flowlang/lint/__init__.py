@@ -21,8 +21,10 @@ def lint(
     """Every finding of the rules about `flow`, sorted by place.
 
     `select` / `ignore` hold rule codes or prefixes (`FL3` is every gather rule); a line with
-    `# flowlang: ignore[FL301]` drops those findings on that line.
+    `# flowlang: ignore[FL301]` drops those findings on that line. For a flow merged with the
+    files it includes (`source.included`), each finding points into the file it is about.
     """
+    from flowlang.includes import locate
     from flowlang.lint.context import Context
     from flowlang.lint.registry import all_rules
     from flowlang.lint.selection import Selection, parse_codes
@@ -54,6 +56,8 @@ def lint(
                     notes=f.notes,
                 )
             )
+    if source.included or source.catalogs:
+        found = [locate(d, source) for d in found]
     return sorted(found, key=lambda d: d.sort_key)
 
 
@@ -64,14 +68,10 @@ def check(
 ) -> tuple[nodes.Flow | None, list[Diagnostic]]:
     """Parse `source` and lint it: the flow (None if it does not parse) and its diagnostics,
     the syntax errors (FL0xx) or else the rules' findings. Syntax errors are always reported,
-    whatever `select` / `ignore` say. `flowlang check` and the language server both call this."""
-    from flowlang.syntax.parser import parse_source
-
-    try:
-        flow = parse_source(source)
-    except FlowSyntaxError as exc:
-        return None, sorted(exc.diagnostics, key=lambda d: d.sort_key)
-    return flow, lint(flow, source, select=select, ignore=ignore)
+    whatever `select` / `ignore` say. `flowlang check` and the language server both call this.
+    The flow is this file's own tree; the diagnostics cover the files it includes too."""
+    flow, _, found = _check(source, select, ignore)
+    return flow, found
 
 
 def check_source(
@@ -80,4 +80,39 @@ def check_source(
     ignore: Iterable[str] | None = None,
 ) -> list[Diagnostic]:
     """The diagnostics of `check` alone."""
-    return check(source, select=select, ignore=ignore)[1]
+    return _check(source, select, ignore)[2]
+
+
+def check_with_includes(
+    source: Source,
+    select: Iterable[str] | None = None,
+    ignore: Iterable[str] | None = None,
+) -> tuple[Source, list[Diagnostic]]:
+    """The diagnostics of `check`, and the source with the files it includes (to show the
+    lines of findings in those files)."""
+    _, merged, found = _check(source, select, ignore)
+    return merged, found
+
+
+def _check(
+    source: Source,
+    select: Iterable[str] | None,
+    ignore: Iterable[str] | None,
+) -> tuple[nodes.Flow | None, Source, list[Diagnostic]]:
+    # The files the flow includes are read (from `source.included`, else from disk) and
+    # checked as part of it; a file that cannot be read or a syntax error in one is reported
+    # instead of the rules' findings.
+    from flowlang.includes import merge, needs_merge
+    from flowlang.syntax.parser import parse_source
+
+    try:
+        flow = parse_source(source)
+    except FlowSyntaxError as exc:
+        return None, source, sorted(exc.diagnostics, key=lambda d: d.sort_key)
+    if not needs_merge(flow):
+        return flow, source, lint(flow, source, select=select, ignore=ignore)
+    merged = merge(source, flow)
+    if merged.diagnostics:
+        return flow, merged.source, sorted(merged.diagnostics, key=lambda d: d.sort_key)
+    found = lint(merged.flow, merged.source, select=select, ignore=ignore)
+    return flow, merged.source, found

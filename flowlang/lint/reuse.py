@@ -1,14 +1,18 @@
-"""Rules about reuse (FL87x): steps run with `call` and the `return`s that leave them."""
+"""Rules about reuse (FL87x): steps run with `call`, and the catalogs of other languages."""
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Iterator
 
+from flowlang.catalog import Catalog, Entry, catalog_name, parse_catalog, spoken_texts
 from flowlang.diagnostics import Severity
 from flowlang.lint.context import Context
 from flowlang.lint.registry import Finding, rule
 from flowlang.runtime.state import CALL_DEPTH
+from flowlang.source import Span
 from flowlang.syntax import nodes
+from flowlang.syntax.fmt import render_str
 
 
 @rule("FL870", "return-without-call", Severity.ERROR)
@@ -151,3 +155,174 @@ def _reaches(calls_in: dict[str, set[str]], start: str, goal: str) -> bool:
                 seen.add(nxt)
                 todo.append(nxt)
     return False
+
+
+def _catalogs(ctx: Context) -> Iterator[tuple[nodes.Spoken, Catalog | None, int]]:
+    """Each language of the flow after its first, its catalog (None: no file), and the line
+    offset that numbers the catalog's lines in the merged flow."""
+    for spoken in ctx.flow.speaks[1:]:
+        language = spoken.language.text
+        name = catalog_name(ctx.source.name, language)
+        part = ctx.source.named(name)
+        if part is None or part is ctx.source:
+            yield spoken, None, 0
+        else:
+            yield spoken, parse_catalog(part, language), ctx.source.offset_of(name)
+
+
+def _moved(span: Span, offset: int) -> Span:
+    return Span(span.line + offset, span.column, span.end_line + offset, span.end_column)
+
+
+@rule("FL872", "missing-translation", Severity.ERROR)
+def missing_translation(ctx: Context) -> Iterator[Finding]:
+    """## What it does
+    Checks that every text the flow says (`say` lines, prompts, reprompts, AI greetings) has a
+    translation in the catalog of each language the flow declares besides its first
+    (`NAME.LANGUAGE.texts`, beside the flow).
+
+    ## Why is this bad?
+    A caller who chose that language would hear this text in the flow's first language, in
+    the voice of the other one.
+
+    ## Example
+    ```
+    languages:
+        "en-US" voice "Telnyx.KokoroTTS.af"
+        "es-US" voice "AWS.Polly.Lupe-Neural"
+
+    main:
+        answer
+        say "Goodbye."
+    ```
+    with a `main.es-US.texts` that has no line for "Goodbye.".
+
+    ## Use instead
+    Add the line to `main.es-US.texts`:
+    ```
+    "Goodbye." = "Adiós."
+    ```
+    """
+    texts = list(spoken_texts(ctx.flow))
+    for spoken, catalog, _ in _catalogs(ctx):
+        language = spoken.language.text
+        if catalog is None:
+            name = catalog_name(ctx.source.name, language)
+            yield Finding(
+                spoken.span,
+                f"the flow speaks {language}, but there is no catalog of its {language} texts",
+                label="no translations",
+                help=f"create {name} with one line per text: \"text\" = \"translation\"",
+            )
+            continue
+        seen: set[str] = set()
+        for text in texts:
+            if text.text in seen or catalog.get(text.text) is not None:
+                continue
+            seen.add(text.text)
+            yield Finding(
+                text.span,
+                f"this text has no {language} translation",
+                label=f"not in {catalog.source.name}",
+                help=f"add to {catalog.source.name}: {render_str(text)} = \"...\"",
+            )
+
+
+@rule("FL873", "stale-translation", Severity.WARNING)
+def stale_translation(ctx: Context) -> Iterator[Finding]:
+    """## What it does
+    Finds lines of a translation catalog whose text the flow no longer says (it was changed
+    or deleted), and texts translated twice.
+
+    ## Why is this bad?
+    The translation is never used: usually the flow's text was reworded and the catalog still
+    has the old wording, so the new wording has no translation yet.
+
+    ## Example
+    The flow says `say "Thanks for calling."`, and `main.es-US.texts` has
+    ```
+    "Thank you for calling." = "Gracias por llamar."
+    ```
+
+    ## Use instead
+    ```
+    "Thanks for calling." = "Gracias por llamar."
+    ```
+    """
+    texts = {text.text for text in spoken_texts(ctx.flow)}
+    for _, catalog, offset in _catalogs(ctx):
+        if catalog is None:
+            continue
+        first: dict[str, Entry] = {}
+        for entry in catalog.entries:
+            key = entry.text.text
+            if key in first:
+                yield Finding(
+                    _moved(entry.span, offset),
+                    "this text is translated twice "
+                    f"(first at line {first[key].span.line + offset})",
+                    label="never used",
+                    help="keep one translation and delete the other",
+                )
+                continue
+            first[key] = entry
+            if key not in texts:
+                close = difflib.get_close_matches(key, list(texts), n=1, cutoff=0.6)
+                yield Finding(
+                    _moved(entry.span, offset),
+                    "the flow does not say this text (any more)",
+                    label="never used",
+                    help=f"did the flow's text change? it now says {close[0]!r}"
+                    if close
+                    else "delete this line, or correct the text to what the flow says",
+                )
+
+
+@rule("FL874", "translation-values", Severity.ERROR)
+def translation_values(ctx: Context) -> Iterator[Finding]:
+    """## What it does
+    Checks that a translation uses the same `{values}` as the text it translates, and that
+    every line of a catalog reads as `"text" = "translation"`.
+
+    ## Why is this bad?
+    A `{value}` left out of the translation is never said; one the text does not have would
+    be said empty. A line that cannot be read translates nothing.
+
+    ## Example
+    ```
+    "Your order {order} is ready." = "Su pedido está listo."
+    ```
+
+    ## Use instead
+    ```
+    "Your order {order} is ready." = "Su pedido {order} está listo."
+    ```
+    """
+    for _, catalog, offset in _catalogs(ctx):
+        if catalog is None:
+            continue
+        for problem in catalog.problems:
+            yield Finding(
+                _moved(problem.span, offset) if problem.span is not None else None,
+                problem.message,
+                label=problem.label,
+                help=problem.help,
+            )
+        for entry in catalog.entries:
+            wanted = {i.dotted for i in entry.text.interpolations}
+            given = {i.dotted for i in entry.translation.interpolations}
+            if wanted == given:
+                continue
+            missing = ", ".join(f"{{{v}}}" for v in sorted(wanted - given))
+            extra = ", ".join(f"{{{v}}}" for v in sorted(given - wanted))
+            what = (
+                f"leaves out {missing}" if missing and not extra
+                else f"has {extra}, which the text does not" if extra and not missing
+                else f"leaves out {missing} and has {extra}"
+            )
+            yield Finding(
+                _moved(entry.span, offset),
+                f"this translation {what}",
+                label="values differ",
+                help="use the same {values} in the translation as in the text",
+            )

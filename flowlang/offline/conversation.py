@@ -231,6 +231,10 @@ def _locate(
     if program is None:
         return None
     candidates = [op for op in _ops(program) if _fits(op, action, body)]
+    if not candidates and program.translations:
+        # Said in another of the flow's languages: find the text by its translation.
+        original = _untranslated(program, body)
+        candidates = [op for op in _ops(program) if _fits(op, action, original)]
     if not candidates:
         return None
     low, high = _step_range(program, step)
@@ -238,6 +242,16 @@ def _locate(
     inside.sort(key=lambda op: int(op.line))
     later = [op for op in inside if op.line >= after]
     return int((later or inside or candidates)[0].line)
+
+
+def _untranslated(program: Any, body: dict[str, Any]) -> dict[str, Any]:
+    """`body` with its payload put back into the flow's own language, where a catalog has it."""
+    payload = str(body.get("payload", ""))
+    for _, entries in program.translations:
+        for text, translation in entries:
+            if _matches(translation, payload, ending=True):
+                return {**body, "payload": text}
+    return body
 
 
 def _ops(program: Any) -> tuple[Any, ...]:
@@ -332,20 +346,28 @@ def _matches(text: Str, actual: str, ending: bool = False) -> bool:
 # The readable transcript of `flowlang simulate`
 
 
-def show(line: Line) -> str:
-    """One conversation line as the simulate transcript prints it."""
+def show(line: Line, source: Any = None) -> str:
+    """One conversation line as the simulate transcript prints it (a line of an included file
+    named with its file, when the flow's `source` is given)."""
     if line.kind == "step":
-        where = f" (line {line.flow_line})" if line.flow_line else ""
+        where = f" ({_where(line.flow_line, source)})" if line.flow_line else ""
         return f"step {line.value}{where}"
     if line.kind == "caller":
         return f"  >>>       {line.text}"
     if line.kind == "end":
         return ""
-    where = f"line {line.flow_line}" if line.flow_line else ""
+    where = _where(line.flow_line, source) if line.flow_line else ""
     return f"  {where:<9} {line.text}"
 
 
-def ending(lines: list[Line], end: End) -> str:
+def _where(number: int | None, source: Any) -> str:
+    if number is None or source is None or not source.included:
+        return f"line {number}"
+    part, local = source.locate(number)
+    return f"line {local}" if part is source else f"{part.name} line {local}"
+
+
+def ending(lines: list[Line], end: End, source: Any = None) -> str:
     """The closing sentence of a transcript that ended with `end`."""
     if end.reason == "transfer":
         numbers = [line.value for line in lines if line.kind == "transfer"]
@@ -355,7 +377,7 @@ def ending(lines: list[Line], end: End) -> str:
         by_caller = any(line.text == "caller hangs up" for line in lines)
         return "The call ended: " + ("the caller hung up." if by_caller else "the flow hung up.")
     if end.reason == "error":
-        where = f" (line {end.line})" if end.line else ""
+        where = f" ({_where(end.line, source)})" if end.line else ""
         return f"The call ended with an error{where}: {end.message or 'the flow failed'}"
     if end.reason == "completed":
         return "The call ended: the flow ran to its end."
@@ -365,10 +387,11 @@ def ending(lines: list[Line], end: End) -> str:
 def render(transcript: Transcript, program: Any = None) -> str:
     """The whole readable transcript of a simulated call."""
     lines = conversation(transcript, program)
+    source = getattr(program, "source", None)
     out: list[str] = []
     repeats = 0
     for line in lines[:-1]:
-        shown = show(line)
+        shown = show(line, source)
         if out and shown == out[-1] and line.kind == "step":
             repeats += 1
             continue
@@ -382,5 +405,5 @@ def render(transcript: Transcript, program: Any = None) -> str:
         out += ["", f"The flow is stuck: it waits for {transcript.waiting or 'something'}, "
                 "which nothing the caller does can complete."]
     else:
-        out += ["", ending(lines, transcript.end)]
+        out += ["", ending(lines, transcript.end, source)]
     return "\n".join(out) + "\n"

@@ -326,12 +326,14 @@ class Simulation:
         caller: str = DEFAULT_CALLER,
         called: str = DEFAULT_CALLED,
         interpreter: Runnable | None = None,
+        language: str | None = None,
         inputs: dict[str, Any] | None = None,
     ) -> Simulation:
-        """Start the call: the flow runs until it first waits for the caller (or ends). The call
-        of an outbound flow starts answered (its flow runs once the callee picks up), with the
-        values of its `input` lines from `inputs`."""
-        call = CallInfo(CALL_CONTROL_ID, caller, called)
+        """Start the call (in `language`, for a flow that speaks several): the flow runs until
+        it first waits for the caller (or ends). The call of an outbound flow starts answered
+        (its flow runs once the callee picks up), with the values of its `input` lines from
+        `inputs`."""
+        call = CallInfo(CALL_CONTROL_ID, caller, called, language)
         phone = Phone(call, informational=False)
         outbound = getattr(program, "outbound", None) is not None
         if outbound:
@@ -515,6 +517,7 @@ def simulate(
     inputs: Iterable[str | CallerAction],
     caller: str = DEFAULT_CALLER,
     called: str = DEFAULT_CALLED,
+    language: str | None = None,
     values: dict[str, Any] | None = None,
 ) -> Transcript:
     """Play a whole call with scripted caller `inputs` (LANGUAGE.md 8 spellings or actions);
@@ -522,7 +525,7 @@ def simulate(
 
     Inputs left when the call ends are noted in the transcript; an input that does not fit
     what the flow waits for raises InputError naming it by number."""
-    sim = Simulation.begin(program, caller, called, inputs=values)
+    sim = Simulation.begin(program, caller, called, language=language, inputs=values)
     actions = [parse_input(i) if isinstance(i, str) else i for i in inputs]
     for number, action in enumerate(actions, start=1):
         if sim.ended or sim.stuck:

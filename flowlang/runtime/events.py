@@ -13,11 +13,13 @@ FETCH_ENDED = "flowlang.fetch.ended"
 
 @frozen
 class CallInfo:
-    """The call a run belongs to: its `call_control_id` and numbers (`caller`, `called`)."""
+    """The call a run belongs to: its `call_control_id` and numbers (`caller`, `called`), and
+    the language it starts in (`language`, for a flow that speaks several; None: its first)."""
 
     call_control_id: str
     caller: str = "+15550001111"
     called: str = "+15550002222"
+    language: str | None = None
 
 
 @frozen

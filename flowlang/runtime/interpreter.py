@@ -134,6 +134,7 @@ class Interpreter:
 
     def __init__(self, program: Program) -> None:
         self.program = program
+        self.tongues = _Tongues(program)
 
     def start(self, call: CallInfo, inputs: Mapping[str, Any] | None = None) -> Outcome:
         """Begin a run on `call`: the commands up to the first wait, and the state to keep.
@@ -147,7 +148,10 @@ class Interpreter:
         if outbound is not None:
             given = inputs or {}
             state["vars"].update({n: given[n] for n in outbound.inputs if n in given})
-        run = _Run(self.program, state)
+        if self.tongues.default is not None:
+            chosen = call.language if call.language in self.tongues.voices else None
+            state["vars"]["language"] = chosen or self.tongues.default
+        run = _Run(self.program, state, self.tongues)
         run.reach(f"step:{entry.name}")
         return run.guarded(run.begin)
 
@@ -157,7 +161,7 @@ class Interpreter:
             problem = st.problem(state, self.program.digest)
             if problem is None and state.get("end") is not None:
                 return _ignored(state)
-            run = _Run(self.program, state) if problem is None else None
+            run = _Run(self.program, state, self.tongues) if problem is None else None
         except Exception:  # noqa: BLE001 - a damaged state must not crash the server
             problem, run = "the stored call state is damaged", None
         if run is None:
@@ -182,11 +186,23 @@ def _refuse(state: Any, problem: str) -> Outcome:
     return Outcome(state=kept, ignored=True, logs=(LogLine(problem, None, "warning"),))
 
 
+class _Tongues:
+    """The languages of a program, ready to look up: the voice of each, the name speech
+    recognition knows it by, and the translation of each text in each language but the first."""
+
+    def __init__(self, program: Program) -> None:
+        self.default = program.languages[0][0] if program.languages else None
+        self.voices = {language: voice for language, voice, _ in program.languages}
+        self.recognition = {language: code for language, _, code in program.languages}
+        self.tables = {language: dict(entries) for language, entries in program.translations}
+
+
 class _Run:
     """One start or one event's worth of running: a working copy of the state and what it sends."""
 
-    def __init__(self, program: Program, state: dict[str, Any]) -> None:
+    def __init__(self, program: Program, state: dict[str, Any], tongues: _Tongues) -> None:
         self.program = program
+        self.tongues = tongues
         self.blocks = program.blocks
         self.original = state
         call = state["call"]
@@ -291,9 +307,37 @@ class _Run:
         return interpolate(value, self.vars, self.missing, language, self.unfit)
 
     def spoken(self, value: Any, language: Str | None) -> tuple[str, str | None]:
-        """`value` as said in `language` (itself interpolated), and that language."""
+        """`value` as said in `language` (itself interpolated), and that language; in the
+        caller's language instead when the flow speaks several and that is not its first."""
+        other = self.other_language()
+        if other is not None:
+            return self.text(self.words(value, other), other), other
         said_in = self.text(language) if language is not None else None
         return self.text(value, said_in), said_in
+
+    def other_language(self) -> str | None:
+        """The caller's language (`language`) when it is one of the flow's own but its first."""
+        chosen = self.vars.get("language")
+        tongues = self.tongues
+        if tongues.default is None or not isinstance(chosen, str) or chosen == tongues.default:
+            return None
+        return chosen if chosen in tongues.voices else None
+
+    def words(self, value: Str, language: str) -> Str:
+        """The translation of `value` in the catalog of `language` (itself when it has none)."""
+        table = self.tongues.tables.get(language)
+        return table.get(value.text, value) if table is not None else value
+
+    def voice(self, written: Str | None) -> Str | None:
+        other = self.other_language()
+        if other is not None:
+            return self.tongues.voices.get(other) or written
+        return written
+
+    def heard(self, line: int) -> None:
+        other = self.other_language()
+        if other is not None:
+            self.reach(f"{other}:{line}")
 
     def send(self, action: str, fields: Mapping[str, Any]) -> int:
         self.seq += 1
@@ -502,10 +546,19 @@ class _Run:
         self.go()
 
     def say_body(self, op: SayOp) -> dict[str, Any]:
-        payload, language = self.spoken(op.text, op.language)
+        voice: Str | None
+        language: str | None
+        if op.fixed:
+            language = self.text(op.language) if op.language is not None else None
+            payload = self.text(op.text, language)
+            voice = op.voice
+        else:
+            payload, language = self.spoken(op.text, op.language)
+            self.heard(op.line)
+            voice = self.voice(op.voice)
         body: dict[str, Any] = {"payload": payload}
-        if op.voice is not None:
-            body["voice"] = self.text(op.voice)
+        if voice is not None:
+            body["voice"] = self.text(voice)
         if language is not None:
             body["language"] = language
         if op.ssml:
@@ -522,12 +575,17 @@ class _Run:
 
     def ai_gather_body(self, op: AiGatherOp) -> dict[str, Any]:
         body: dict[str, Any] = {"parameters": json.loads(op.parameters)}
+        other = self.other_language()
         if op.greeting is not None:
-            body["greeting"] = self.text(op.greeting)
-        if op.voice is not None:
-            body["voice"] = self.text(op.voice)
-        if op.language is not None:
-            body["language"] = op.language
+            greeting = self.words(op.greeting, other) if other is not None else op.greeting
+            body["greeting"] = self.text(greeting)
+            self.heard(op.line)
+        voice = self.voice(op.voice)
+        if voice is not None:
+            body["voice"] = self.text(voice)
+        recognition = self.tongues.recognition.get(other) if other is not None else op.language
+        if recognition is not None:
+            body["language"] = recognition
         if op.timeout_ms is not None:
             body["user_response_timeout_ms"] = op.timeout_ms
         return body
@@ -539,10 +597,13 @@ class _Run:
         if op.instructions is not None:
             assistant["instructions"] = self.text(op.instructions)
         body: dict[str, Any] = {"assistant": assistant}
-        if op.voice is not None:
-            body["voice"] = self.text(op.voice)
+        voice = self.voice(op.voice)
+        if voice is not None:
+            body["voice"] = self.text(voice)
+        other = self.other_language()
         if op.greeting is not None:
-            body["greeting"] = self.text(op.greeting)
+            greeting = self.words(op.greeting, other) if other is not None else op.greeting
+            body["greeting"] = self.text(greeting)
         first = self.send("ai_assistant_start", body)
         last = first
         if op.messages:
@@ -555,12 +616,17 @@ class _Run:
     def gather_try(self, op: GatherOp, number: int, reprompted: bool, after: str) -> None:
         """Start try `number`; `after` is the outcome of the try before (`invalid`/`timeout`)."""
         written = op.reprompt_after(after) if number > 1 else None
+        other = self.other_language()
         language = self.text(op.language) if op.language is not None else None
+        if other is not None:
+            language = other
+            written = self.words(written, other) if written is not None else None
+        gather_voice = self.voice(op.voice)
         reprompt = self.text(written, language) if written is not None else None
         if reprompt is not None and op.action != "gather_using_speak" and not reprompted:
             body: dict[str, Any] = {"payload": reprompt}
-            if op.voice is not None:
-                body["voice"] = self.text(op.voice)
+            if gather_voice is not None:
+                body["voice"] = self.text(gather_voice)
             if language is not None:
                 body["language"] = language
             self.wait_for("reprompt", self.send("speak", body), tries=number)
@@ -569,12 +635,15 @@ class _Run:
             return
         body = {}
         if op.action == "gather_using_speak":
-            parts = [self.text(p, language) for p in op.prompt]
+            prompt = [self.words(p, other) for p in op.prompt] if other is not None else op.prompt
+            parts = [self.text(p, language) for p in prompt]
+            if number == 1:
+                self.heard(op.line)
             if reprompt is not None:
                 parts.insert(0, reprompt)
             body["payload"] = _ssml_document(parts) if op.ssml else " ".join(parts)
-            if op.voice is not None:
-                body["voice"] = self.text(op.voice)
+            if gather_voice is not None:
+                body["voice"] = self.text(gather_voice)
             if language is not None:
                 body["language"] = language
             if op.ssml:

@@ -138,7 +138,8 @@ class Runner:
             program = self._flows.current()
             info = CallInfo(call_id, hook.caller or "", hook.called or "")
             outcome = _guarded(program.digest, lambda: self._runs_for(program).start(info))
-            source = (program.source.name, program.source.text)
+            # With includes, every file's text is stored: the version stays what it was.
+            source = (program.source.name, program.source.stored())
             change = _change(program.digest, outcome, source)
             return Handled("started", call_id, change, outcome.logs)
         if call.status != "active":

@@ -27,10 +27,11 @@ def _compile_source(source: Source) -> Program:
 class FlowVersions:
     """Hands out the program new calls start on, and the one each call in progress runs.
 
-    The flow file is looked at again (its size and modification time) whenever a call starts;
-    when it changed it is re-read and compiled, and if that fails the last good version stays in
-    service and the problem is logged. Calls in progress keep the version they started with: it
-    is found by digest, in memory or (after a restart) compiled again from the store's copy.
+    The flow file and the files it includes are looked at again (size and modification time)
+    whenever a call starts; when one changed the flow is re-read and compiled, and if that fails
+    the last good version stays in service and the problem is logged. Calls in progress keep the
+    version they started with: it is found by digest, in memory or (after a restart) compiled
+    again from the store's copy, which holds the text of every included file as it was.
     """
 
     def __init__(
@@ -47,19 +48,18 @@ class FlowVersions:
         self._by_digest: dict[str, Program] = {initial.digest: initial}
         self._seen = self._stamp()
 
-    def _stamp(self) -> tuple[int, int] | None:
+    def _stamp(self) -> tuple[tuple[int, int] | None, ...] | None:
         if self._path is None:
             return None
-        try:
-            stat = os.stat(self._path)
-        except OSError:
-            return None
-        return (stat.st_mtime_ns, stat.st_size)
+        files = [str(self._path), *(s.name for s in self._current.source.included)]
+        return tuple(_file_stamp(name) for name in files)
 
     def current(self) -> Program:
         """The program for a new call: the flow file as it is now, if it still compiles."""
         stamp = self._stamp()
-        if self._path is not None and stamp is not None and stamp != self._seen:
+        if self._path is not None and stamp is not None and stamp[0] is not None and (
+            stamp != self._seen
+        ):
             self._seen = stamp
             self._reload(self._path)
         return self._current
@@ -93,6 +93,8 @@ class FlowVersions:
             )
         self._current = program
         self._by_digest[program.digest] = program
+        # The new version may include other files: watch those from now on.
+        self._seen = self._stamp()
 
     def get(self, digest: str) -> Program | None:
         """The version named `digest` if it is in memory (see `load` for the store's copy)."""
@@ -107,7 +109,7 @@ class FlowVersions:
         if saved is None:
             return None
         try:
-            program = self._compile(Source(saved[0], saved[1]))
+            program = self._compile(Source.from_stored(saved[0], saved[1]))
         except FlowError as exc:
             logger.error(
                 json.dumps({"event": "flow_version_broken", "digest": digest, "error": str(exc)})
@@ -115,3 +117,11 @@ class FlowVersions:
             return None
         self._by_digest[digest] = program
         return program
+
+
+def _file_stamp(name: str) -> tuple[int, int] | None:
+    try:
+        stat = os.stat(name)
+    except OSError:
+        return None
+    return (stat.st_mtime_ns, stat.st_size)

@@ -216,6 +216,8 @@ class FlowBuilder(Transformer[Token, n.Flow]):
         steps: list[n.Step] = []
         inputs: list[n.Name] = []
         on_hangup: n.On | None = None
+        includes: list[n.Include] = []
+        languages: n.Languages | None = None
         for item in children:
             if isinstance(item, _Input):
                 earlier_input = next((i for i in inputs if i.value == item.name.value), None)
@@ -223,6 +225,13 @@ class FlowBuilder(Transformer[Token, n.Flow]):
                     self._twice(f"input {item.name.value}", "in this file", item, earlier_input)
                 else:
                     inputs.append(item.name)
+            elif isinstance(item, n.Include):
+                includes.append(item)
+            elif isinstance(item, n.Languages):
+                if languages is not None:
+                    self._twice("languages", "in this file", item, languages)
+                else:
+                    languages = item
             elif isinstance(item, n.Setting):
                 earlier = next((s for s in settings if s.name == item.name), None)
                 if earlier is not None:
@@ -249,6 +258,8 @@ class FlowBuilder(Transformer[Token, n.Flow]):
             settings,
             steps,
             on_hangup,
+            includes,
+            languages,
             inputs,
             comments=tuple(self.run.comments),
             span=Span(1, 1, line, column),
@@ -265,6 +276,17 @@ class FlowBuilder(Transformer[Token, n.Flow]):
             f"keep only one `{what}`",
             first,
         )
+
+    def languages(self, children: list[Any]) -> n.Languages:
+        spoken = [c for c in children if isinstance(c, n.Spoken)]
+        return n.Languages(spoken, span=_cover(children))
+
+    def spoken(self, children: list[Any]) -> n.Spoken:
+        voice = self._str(children[2]) if len(children) == 3 else None
+        return n.Spoken(self._str(children[0]), voice, span=_cover(children))
+
+    def include(self, children: list[Any]) -> n.Include:
+        return n.Include(self._str(children[1]), span=_cover(children))
 
     def setting(self, children: list[Any]) -> n.Setting:
         # `outbound from "NUMBER"` is the one setting of two words.

@@ -13,8 +13,8 @@ from flowlang.syntax.problems import Problem
 
 # Every keyword of the language (the quoted words of grammar/flowlang.lark).
 KEYWORDS = frozenset(
-    """voice language answer hangup say ssml play media transfer from timeout goto call return
-    set log
+    """include languages voice language answer hangup say ssml play media transfer from timeout
+    goto call return set log
     if elif else gather digits inter_digit_timeout initial_timeout terminator valid tries into
     reprompt on invalid ai_gather field optional greeting key assistant id instructions message
     not and or in true false sms_from sms record max silence beep end_key saved error queue
@@ -29,7 +29,7 @@ KEYWORDS = frozenset(
 # tests/test_parser.py checks that each is exactly one of the two.
 RESERVED = frozenset(
     """answer hangup say play transfer goto call return set log if elif else gather ai_gather
-    assistant fetch on digits not and or in true false sms record queue outbound input
+    assistant fetch on digits not and or in true false languages sms record queue outbound input
     detect""".split()
 )
 CONTEXTUAL = KEYWORDS - RESERVED

@@ -199,10 +199,17 @@ class _ItemCollector:
 
     def flow(self, flow: Flow) -> None:
         top = (_FILE,)
+        for include in flow.includes:
+            self.item(id(include), include, top)
         for setting in flow.settings:
             self.item(id(setting), setting, top)
         for name in flow.inputs:
             self.item(id(name), name, top, shift=len("input "))
+        if flow.languages is not None:
+            self.item(id(flow.languages), flow.languages, top)
+            inner = (_body(flow.languages), *top)
+            for spoken in flow.languages.spoken:
+                self.item(id(spoken), spoken, inner)
         for step in flow.steps:
             self.item(id(step), step.name if step.span is None else step, top)
             self.block(step.body, (_body(step), *top))
@@ -416,10 +423,18 @@ class _Writer:
 
     def flow(self, flow: Flow) -> None:
         self.comments(self.placement.before.get(_HEADER, ()), 0)
+        for include in flow.includes:
+            self.line(0, f"include {render_str(include.path)}", id(include))
         settings = sorted(flow.settings, key=lambda s: _SETTING_ORDER.get(s.name, 2))
         for setting in settings:
             word = "outbound from" if setting.name == "outbound" else setting.name
             self.line(0, f"{word} {render_str(setting.value)}", id(setting))
+        if flow.languages is not None:
+            self.line(0, "languages:", id(flow.languages))
+            for spoken in flow.languages.spoken:
+                voice = f" voice {render_str(spoken.voice)}" if spoken.voice is not None else ""
+                self.line(1, f"{render_str(spoken.language)}{voice}", id(spoken))
+            self.end(_body(flow.languages), 1)
         for name in flow.inputs:
             self.line(0, f"input {name.value}", id(name))
         for step in flow.steps:

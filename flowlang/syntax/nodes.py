@@ -573,6 +573,31 @@ class Setting(Node):
 
 
 @frozen
+class Include(Node):
+    """`include "PATH"` at the top of a file: the steps of the file at PATH (relative to this
+    file) belong to this flow too."""
+
+    path: Str
+
+
+@frozen
+class Spoken(Node):
+    """One line of `languages:`: a language the flow speaks, and the voice it speaks it with
+    (None: the file's `voice`)."""
+
+    language: Str
+    voice: Str | None = None
+
+
+@frozen
+class Languages(Node):
+    """`languages:` and its lines: the languages the flow speaks, its own (the one its texts
+    are written in) first."""
+
+    spoken: tuple[Spoken, ...] = field(converter=_tuple)
+
+
+@frozen
 class Step(Node):
     """`NAME:` and its block of statements. The first step is where a call starts."""
 
@@ -590,14 +615,22 @@ class Comment(Node):
 
 @frozen
 class Flow(Node):
-    """A whole `.flow` file: settings, steps (the first is the entry), the optional
-    top-level `on hangup:` handler, and the `input` names an outbound call is started with."""
+    """A whole `.flow` file: settings, steps (the first is the entry), the optional top-level
+    `on hangup:` handler, the files it `include`s, and the `input` names an outbound call is
+    started with."""
 
     settings: tuple[Setting, ...] = field(default=(), converter=_tuple)
     steps: tuple[Step, ...] = field(default=(), converter=_tuple)
     on_hangup: On | None = None
+    includes: tuple[Include, ...] = field(default=(), converter=_tuple)
+    languages: Languages | None = None
     inputs: tuple[Name, ...] = field(default=(), converter=_tuple)
     comments: tuple[Comment, ...] = field(default=(), converter=_tuple, eq=False, repr=False)
+
+    @property
+    def speaks(self) -> tuple[Spoken, ...]:
+        """The languages of `languages:`, its own first; none when the flow has no such block."""
+        return self.languages.spoken if self.languages is not None else ()
 
     @property
     def outbound(self) -> bool:

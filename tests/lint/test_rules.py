@@ -29,16 +29,30 @@ def annotated(text: str) -> Counter[tuple[int, str, str]]:
     return found
 
 
-def reported(source: Source) -> Counter[tuple[int, str, str]]:
+def reported(source: Source) -> Counter[tuple[str, int, str, str]]:
     return Counter(
-        (d.span.line if d.span else 0, d.severity.value, d.code) for d in check_source(source)
+        (Path(d.file).name, d.span.line if d.span else 0, d.severity.value, d.code)
+        for d in check_source(source)
     )
 
 
+def annotated_files(path: Path) -> Counter[tuple[str, int, str, str]]:
+    """The annotations of a fixture and of its translation catalogs (`NAME.LANG.texts`)."""
+    found: Counter[tuple[str, int, str, str]] = Counter()
+    for file in [path, *sorted(path.parent.glob(f"{path.stem}.*.texts"))]:
+        for (line, severity, code), n in annotated(file.read_text(encoding="utf-8")).items():
+            found[(file.name, line, severity, code)] += n
+    return found
+
+
 @pytest.mark.parametrize("path", FIXTURE_FILES, ids=[p.stem for p in FIXTURE_FILES])
-def test_fixture_reports_exactly_its_annotations(path: Path) -> None:
+def test_fixture_reports_exactly_its_annotations(
+    path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Catalogs are found beside the flow, by the name it is checked under.
+    monkeypatch.chdir(FIXTURES.parent)
     source = Source(str(path.relative_to(FIXTURES.parent)), path.read_text(encoding="utf-8"))
-    assert reported(source) == annotated(source.text)
+    assert reported(source) == annotated_files(path)
 
 
 RULES = all_rules()
@@ -48,7 +62,7 @@ RULES = all_rules()
 def test_every_rule_has_a_fixture_that_triggers_it(code: str) -> None:
     path = FIXTURES / f"{code}.flow"
     assert path.exists(), f"add tests/lint/fixtures/{code}.flow"
-    codes = {c for (_, _, c) in annotated(path.read_text(encoding="utf-8"))}
+    codes = {c for (_, _, _, c) in annotated_files(path)}
     assert code in codes
 
 

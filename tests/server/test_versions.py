@@ -12,6 +12,9 @@ import pytest
 
 from flowlang.cli.inputs import read_source
 from flowlang.compiler import compile_source
+from flowlang.program import Program
+from flowlang.runtime.events import CallInfo, Event
+from flowlang.runtime.interpreter import Interpreter
 from flowlang.serve.versions import FlowVersions
 from flowlang.source import Source
 
@@ -75,3 +78,52 @@ def test_after_a_restart_an_older_version_comes_from_the_store() -> None:
     assert found is not None and found.digest == old.digest
     assert versions.get(old.digest) is found
     assert asyncio.run(versions.load("0" * 64)) is None
+
+
+MAIN = (
+    'include "shared/common.flow"\nvoice "Telnyx.KokoroTTS.af"\n\n'
+    "main:\n    answer\n    call greet\n    hangup\n"
+)
+COMMON = 'voice "Telnyx.KokoroTTS.af"\n\ngreet:\n    say "one"\n'
+
+
+def spoken(program: Program) -> list[str]:
+    """What a caller hears on one call of `program`, answering and listening to the end."""
+    interpreter = Interpreter(program)
+    out = interpreter.start(CallInfo("c", "+15550001111", "+15550002222"))
+    said = []
+    while out.end is None:
+        command = out.commands[-1]
+        if command.action == "speak":
+            said.append(command.body["payload"])
+        kind = "call.answered" if command.action == "answer" else "call.speak.ended"
+        payload = {"call_control_id": "c", "client_state": command.body["client_state"]}
+        out = interpreter.handle(out.state, Event(kind, payload))
+    return said
+
+
+def test_a_version_covers_every_included_file(tmp_path: Path) -> None:
+    flow = tmp_path / "line.flow"
+    common = tmp_path / "shared" / "common.flow"
+    common.parent.mkdir()
+    write(flow, MAIN, 1)
+    write(common, COMMON, 1)
+    first = compile_source(read_source(flow))
+    assert [s.name for s in first.source.included] == [str(common)]
+    versions = FlowVersions(first, flow)
+    # Changing only the included file makes a new version for new calls...
+    write(common, COMMON.replace('"one"', '"two"'), 2)
+    second = versions.current()
+    assert second.digest != first.digest
+    assert spoken(second) == ["two"]
+    # ...while calls in progress keep theirs, even rebuilt from the store after a restart.
+    assert versions.get(first.digest) is first
+    saved = {first.digest: (first.source.name, first.source.stored())}
+
+    async def load(digest: str) -> tuple[str, str] | None:
+        return saved.get(digest)
+
+    restarted = FlowVersions(second, flow, load)
+    rebuilt = asyncio.run(restarted.load(first.digest))
+    assert rebuilt is not None and rebuilt.digest == first.digest
+    assert spoken(rebuilt) == ["one"]

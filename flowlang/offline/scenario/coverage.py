@@ -19,12 +19,14 @@ KIND_WORDS = {
 
 @frozen
 class Missed:
-    """A coverage point no scenario reached: `point` (`on:20`), its kind, line and source text."""
+    """A coverage point no scenario reached: `point` (`on:20`), its kind, line and source text.
+    `file` names the included file it is in (None: the flow's own file)."""
 
     point: str
     kind: str
     line: int | None
     text: str
+    file: str | None = None
 
 
 @frozen
@@ -60,7 +62,11 @@ def _missed(program: Any, point: str) -> Missed:
     else:
         line = int(rest) if rest.isdigit() else None
     text = program.source.line(line).strip() if line else point
-    return Missed(point, KIND_WORDS.get(kind, kind), line, text)
+    file = None
+    if line and program.source.included:
+        part, line = program.source.locate(line)
+        file = part.name if part is not program.source else None
+    return Missed(point, KIND_WORDS.get(kind, kind), line, text, file)
 
 
 def render_text(reports: Iterable[Coverage]) -> str:
@@ -75,6 +81,8 @@ def render_text(reports: Iterable[Coverage]) -> str:
             out.append("  not reached by any scenario:")
             for m in report.missed:
                 where = f"line {m.line}" if m.line else ""
+                if m.file is not None:
+                    where = f"{m.file} {where}"
                 out.append(f"    {where:<9} {m.kind:<8} {m.text}")
     return "\n".join(out) + "\n"
 
@@ -89,7 +97,13 @@ def render_json(reports: Iterable[Coverage]) -> str:
                 "reached": r.reached,
                 "percent": r.percent,
                 "missed": [
-                    {"point": m.point, "kind": m.kind, "line": m.line, "text": m.text}
+                    {
+                        "point": m.point,
+                        "kind": m.kind,
+                        "line": m.line,
+                        "text": m.text,
+                        **({"file": m.file} if m.file is not None else {}),
+                    }
                     for m in r.missed
                 ],
             }

@@ -54,7 +54,9 @@ def run_scenario(
     """Play `scenario` on `program` and compare what happened with what it expects."""
     caller = scenario.caller or (file.caller if file else None) or DEFAULT_CALLER
     called = scenario.called or (file.called if file else None) or DEFAULT_CALLED
-    sim = Simulation.begin(program, caller, called, inputs=dict(scenario.inputs))
+    language = scenario.language or (file.language if file else None)
+    sim = Simulation.begin(program, caller, called, language=language,
+                           inputs=dict(scenario.inputs))
     segments: list[list[Expect]] = [[]]
     acts: list[Act] = []
     failed_act: tuple[Act, str] | None = None

@@ -122,6 +122,7 @@ class Scenario:
     steps: tuple[Step, ...]
     caller: str | None = None
     called: str | None = None
+    language: str | None = None
     # The values of an outbound flow's `input` lines: `with NAME "value"` lines.
     inputs: tuple[tuple[str, str], ...] = ()
 
@@ -137,6 +138,7 @@ class ScenarioFile:
     caller: str | None = None
     called: str | None = None
     flow_span: Span | None = None
+    language: str | None = None
 
 
 class _Cursor:
@@ -196,6 +198,7 @@ class _Parser:
         self.flow_span: Span | None = None
         self.caller: str | None = None
         self.called: str | None = None
+        self.language: str | None = None
         self.scenarios: list[Scenario] = []
         self.current: dict[str, Any] | None = None
         self.indent: int | None = None
@@ -221,7 +224,7 @@ class _Parser:
         if self.problems:
             raise ScenarioSyntaxError(sorted(self.problems, key=lambda d: d.sort_key))
         return ScenarioFile(self.source, self.flow, tuple(self.scenarios), self.caller,
-                            self.called, self.flow_span)
+                            self.called, self.flow_span, self.language)
 
     def line(self, number: int, raw: str) -> None:
         stripped = raw.lstrip(" ")
@@ -265,7 +268,8 @@ class _Parser:
             return
         self.scenarios.append(Scenario(current["name"], current["span"],
                                        tuple(current["steps"]), current["caller"],
-                                       current["called"], tuple(current["inputs"])))
+                                       current["called"], current["language"],
+                                       tuple(current["inputs"])))
 
     def top_level(self, cursor: _Cursor) -> None:
         self.close()
@@ -285,14 +289,16 @@ class _Parser:
                 return
             self.current = {"name": name, "span": span.cover(cursor.span(cursor.column - 1)),
                             "steps": [], "lines": 0, "caller": None, "called": None,
-                            "inputs": []}
+                            "language": None, "inputs": []}
             return
-        if word in ("flow", "from", "to"):
+        if word in ("flow", "from", "to", "language"):
             value = self.string(cursor, f"the {word} value", f'{word} "..."')
             if value is None or self.trailing(cursor):
                 return
             if word == "flow":
                 self.flow, self.flow_span = value, span
+            elif word == "language":
+                self.language = value
             elif word == "from":
                 self.caller = value
             else:
@@ -302,7 +308,7 @@ class _Parser:
 
     def unknown(self, word: str, span: Span, top: bool) -> None:
         if top:
-            known = ["scenario", "flow", "from", "to"]
+            known = ["scenario", "flow", "from", "to", "language"]
             near = difflib.get_close_matches(word, known, n=1)
             hint = (f"did you mean `{near[0]}`?" if near else
                     'a file holds `scenario "NAME":` lines with their steps indented below them')
@@ -372,6 +378,11 @@ class _Parser:
             if name and value is not None and not self.trailing(cursor):
                 assert self.current is not None
                 self.current["inputs"].append((name, value))
+        if word == "language":
+            value = self.string(cursor, "the language", 'language "es-US"')
+            if value is not None and not self.trailing(cursor):
+                assert self.current is not None
+                self.current["language"] = value
             return None
         if word == "expect":
             return self.expect(cursor, start)

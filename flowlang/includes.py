@@ -1,0 +1,216 @@
+"""`include "PATH"` (LANGUAGE.md 15): the included files read and merged into one flow tree.
+
+The merged tree is the including file's tree with the steps of every included file added after
+its own, as if written there. To keep each finding pointing into the file where it is, the
+included trees are renumbered: the lines of the Nth included file become N * LINE_BLOCK + line,
+and `locate` turns a finding about the merged tree back into one about the right file. Only steps
+come in: an included file's settings and its `on hangup:` serve it when it is run by itself.
+
+A file included twice (two files include the same third) comes in once; a file that includes
+itself, directly or through others, is an error, as is a file that cannot be read.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Callable
+from typing import Any
+
+import attrs
+from attrs import frozen
+
+from flowlang.diagnostics import Diagnostic, Severity
+from flowlang.errors import FlowSyntaxError
+from flowlang.source import LINE_BLOCK, Source, Span
+from flowlang.syntax import nodes
+
+__all__ = ["Merged", "included_names", "locate", "merge", "needs_merge"]
+
+Read = Callable[[str], str]
+
+
+def _read_file(name: str) -> str:
+    with open(name, "rb") as f:
+        return f.read().decode("utf-8").removeprefix("\ufeff")
+
+
+@frozen
+class Merged:
+    """A flow with its included files: the merged `flow`, the `source` that knows every file,
+    and the `diagnostics` found while reading them (unreadable files, cycles, syntax errors)."""
+
+    flow: nodes.Flow
+    source: Source
+    diagnostics: tuple[Diagnostic, ...]
+
+
+def include_path(including: str, written: str) -> str:
+    """The name of the file `include "written"` in file `including` means."""
+    return os.path.normpath(os.path.join(os.path.dirname(including), written))
+
+
+def included_names(source: Source, flow: nodes.Flow) -> list[str]:
+    """The names of the files `flow` (read from `source`) includes itself, in order."""
+    return [include_path(source.name, inc.path.text) for inc in flow.includes]
+
+
+def needs_merge(flow: nodes.Flow) -> bool:
+    """Whether `flow` brings in other files: includes, or the catalogs of its languages."""
+    return bool(flow.includes) or len(flow.speaks) > 1
+
+
+def merge(source: Source, flow: nodes.Flow, read: Read | None = None) -> Merged:
+    """Read every file `flow` includes (through `source.included` when the source already
+    carries them, as a stored version does; else from disk) and merge their steps in; read
+    the translation catalog of each of its languages after the first, where there is one."""
+    from flowlang.syntax.parser import parse_source
+
+    given = {s.name: s for s in source.included}
+    reader = read or _read_file
+    files: list[Source] = []
+    trees: list[nodes.Flow] = []
+    broken: list[Source] = []
+    known: set[str] = {os.path.normpath(source.name)}
+    problems: list[Diagnostic] = []
+
+    def visit(here: Source, tree: nodes.Flow, chain: tuple[str, ...]) -> None:
+        for inc in tree.includes:
+            name = include_path(here.name, inc.path.text)
+            if name in chain:
+                problems.append(_cycle(here, inc, (*chain, name)))
+                continue
+            if name in known:
+                continue
+            known.add(name)
+            if name in given:
+                text = given[name].text
+            else:
+                try:
+                    text = reader(name)
+                except (OSError, UnicodeDecodeError) as exc:
+                    problems.append(_unreadable(here, inc, name, exc))
+                    continue
+            part = Source(name, text)
+            try:
+                parsed = parse_source(part)
+            except FlowSyntaxError as exc:
+                problems.extend(exc.diagnostics)
+                broken.append(part)
+                continue
+            files.append(part)
+            trees.append(parsed)
+            visit(part, parsed, (*chain, name))
+
+    visit(source, flow, (os.path.normpath(source.name),))
+    steps = list(flow.steps)
+    comments = list(flow.comments)
+    for number, tree in enumerate(trees, start=1):
+        offset = number * LINE_BLOCK
+        steps += [_shift(step, offset) for step in tree.steps]
+        comments += [_shift(comment, offset) for comment in tree.comments]
+    merged = attrs.evolve(flow, steps=tuple(steps), comments=tuple(comments))
+    # A file with syntax errors is kept after the others (no lines of the merged flow come from
+    # it), so its errors can still show the line they are about.
+    bundle = Source(source.name, source.text, (*files, *broken), _catalogs(source, flow, reader))
+    return Merged(merged, bundle, tuple(problems))
+
+
+def _catalogs(source: Source, flow: nodes.Flow, read: Read) -> tuple[Source, ...]:
+    from flowlang.catalog import catalog_name
+
+    given = {s.name: s for s in source.catalogs}
+    found: list[Source] = []
+    for spoken in flow.speaks[1:]:
+        name = catalog_name(source.name, spoken.language.text)
+        if name in given:
+            found.append(given[name])
+            continue
+        try:
+            found.append(Source(name, read(name)))
+        except (OSError, UnicodeDecodeError):
+            continue  # check reports every text as untranslated, naming the file to create
+    return tuple(found)
+
+
+def _cycle(here: Source, inc: nodes.Include, chain: tuple[str, ...]) -> Diagnostic:
+    start = chain.index(chain[-1])
+    circle = " includes ".join(f"`{name}`" for name in chain[start:])
+    return Diagnostic(
+        "FL081",
+        Severity.ERROR,
+        f"these files include each other in a circle: {circle}",
+        here.name,
+        inc.span,
+        label="includes a file that includes this one",
+        help="move the steps both files need into a third file, and include that from each",
+    )
+
+
+def _unreadable(here: Source, inc: nodes.Include, name: str, exc: Exception) -> Diagnostic:
+    reason = "it is not UTF-8 text" if isinstance(exc, UnicodeDecodeError) else (
+        getattr(exc, "strerror", None) or str(exc)
+    )
+    return Diagnostic(
+        "FL080",
+        Severity.ERROR,
+        f"the included file `{name}` cannot be read ({reason})",
+        here.name,
+        inc.path.span or inc.span,
+        label="no such file" if isinstance(exc, FileNotFoundError) else "cannot read",
+        help="the path is relative to the file that includes it; check its spelling and folder",
+    )
+
+
+def _shift(value: Any, offset: int) -> Any:
+    """`value` with every span moved down by `offset` lines."""
+    if isinstance(value, nodes.Node):
+        changes: dict[str, Any] = {}
+        for a in attrs.fields(type(value)):
+            current = getattr(value, a.name)
+            if a.name == "span":
+                if current is not None:
+                    changes["span"] = Span(
+                        current.line + offset,
+                        current.column,
+                        current.end_line + offset,
+                        current.end_column,
+                    )
+            elif isinstance(current, nodes.Node | tuple):
+                changes[a.name] = _shift(current, offset)
+        return attrs.evolve(value, **changes)
+    if isinstance(value, tuple):
+        return tuple(_shift(item, offset) for item in value)
+    return value
+
+
+_LINE = re.compile(r"\bline (\d+)\b")
+
+
+def locate(diagnostic: Diagnostic, source: Source) -> Diagnostic:
+    """A finding about the merged flow of `source`, pointing into the file it is about; a line
+    it mentions in another file is named with that file."""
+    if not source.included and not source.catalogs:
+        return diagnostic
+    file = diagnostic.file
+    span = diagnostic.span
+    if span is not None and span.line > LINE_BLOCK:
+        part, line = source.locate(span.line)
+        file = part.name
+        span = Span(line, span.column, span.end_line - (span.line - line), span.end_column)
+
+    def name_lines(text: str) -> str:
+        def one(match: re.Match[str]) -> str:
+            part, line = source.locate(int(match.group(1)))
+            return f"line {line}" if part.name == file else f"line {line} of {part.name}"
+
+        return _LINE.sub(one, text)
+
+    return attrs.evolve(
+        diagnostic,
+        file=file,
+        span=span,
+        message=name_lines(diagnostic.message),
+        help=None if diagnostic.help is None else name_lines(diagnostic.help),
+        notes=tuple(name_lines(n) for n in diagnostic.notes),
+    )
