@@ -34,7 +34,7 @@ RESULTS = (
 class Runs(Protocol):
     """The interpreter's interface, as the runner uses it."""
 
-    def start(self, call: CallInfo) -> Outcome: ...
+    def start(self, call: CallInfo, inputs: dict[str, Any] | None = None) -> Outcome: ...
 
     def handle(self, state: dict[str, Any], event: Event) -> Outcome: ...
 
@@ -133,11 +133,19 @@ class Runner:
 
     def _step(self, hook: Webhook, call_id: str, call: StoredCall | None) -> Handled:
         if call is None:
-            if not hook.is_incoming_call:
-                return Handled("unknown_call", call_id)
             program = self._flows.current()
+            placed = hook.dial is not None and hook.event.type == "call.answered"
+            if placed and program.outbound is None:
+                return Handled("unknown_call", call_id)
+            if not hook.is_incoming_call and not placed:
+                return Handled("unknown_call", call_id)
             info = CallInfo(call_id, hook.caller or "", hook.called or "")
-            outcome = _guarded(program.digest, lambda: self._runs_for(program).start(info))
+            inputs = hook.dial[1] if hook.dial is not None else None
+            runs = self._runs_for(program)
+            outcome = _guarded(
+                program.digest,
+                lambda: runs.start(info, inputs) if placed else runs.start(info),
+            )
             # With includes, every file's text is stored: the version stays what it was.
             source = (program.source.name, program.source.stored())
             change = _change(program.digest, outcome, source)

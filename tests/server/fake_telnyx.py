@@ -21,7 +21,14 @@ from urllib.parse import unquote
 import httpx
 from nacl.signing import SigningKey
 
-from flowlang.offline.phone import CallerAction, Phone, PhoneError
+from flowlang.offline.phone import (
+    LEG_CAUSES,
+    CallerAction,
+    Detected,
+    LegResult,
+    Phone,
+    PhoneError,
+)
 from flowlang.offline.simulator import parse_input
 from flowlang.runtime.commands import Command
 from flowlang.runtime.events import CallInfo
@@ -62,6 +69,7 @@ class FakeCall:
         self.command_ids: set[str] = set()
         self.received = 0
         self.caller_errors: list[str] = []
+        self.greeting = False
         self._heap: list[tuple[float, int, dict[str, Any]]] = []
         self._order = itertools.count()
         self._busy = 0
@@ -115,9 +123,36 @@ class FakeCall:
             except PhoneError as exc:
                 self.caller_errors.append(str(exc))
             # A caller who hangs up during a recording leaves it to be saved: the next scripted
-            # input (saved, record-error) comes from Telnyx, with no command to wait for.
+            # input (saved, record-error) comes from Telnyx, with no command to wait for. So
+            # does a machine's greeting after the machine was detected.
+            if isinstance(action, Detected) and action.result == "machine" and self.greeting:
+                self.phone.expect("beep")
+                continue
             if not (recording and self.phone.state == "ended"):
                 return
+
+    def place(self, body: dict[str, Any]) -> None:
+        """The call was placed (`POST /calls`): it rings, then the first scripted input says
+        whether it is answered (`answered`) or not (`no_answer`, `busy`, `failed`)."""
+        with self._cond:
+            phone = self.phone
+            phone.client_state = body.get("client_state")
+            events = [phone.envelope("call.initiated", direction="outgoing", state="bridging")]
+            first = self.script.popleft() if self.script else LegResult("answered")
+            if isinstance(first, LegResult) and first.result != "answered":
+                phone.state = "ended"
+                events.append(phone.envelope("call.hangup", state="hangup",
+                                             hangup_cause=LEG_CAUSES[first.result],
+                                             hangup_source="callee"))
+            else:
+                phone.state = "answered"
+                events.append(phone.envelope("call.answered", state="answered"))
+                detection = body.get("answering_machine_detection")
+                if detection:
+                    self.greeting = detection == "greeting_end"
+                    phone.expect("machine")
+            self._enqueue(events)
+            self._act()
 
     def start(self) -> None:
         with self._cond:
@@ -190,6 +225,9 @@ class FakeTelnyx:
         # Text messages taken (`POST /messages` bodies), and the answers to give the next ones:
         # "422" refuses one as Telnyx does a number it cannot text.
         self.messages: list[dict[str, Any]] = []
+        # Calls placed (`POST /calls` bodies), and the scripts their callees follow, in order.
+        self.dials: list[dict[str, Any]] = []
+        self.callees: deque[list[str]] = deque()
         self.message_faults: deque[str] = deque()
         self.invalid: list[str] = []
         self.requests = 0
@@ -261,6 +299,31 @@ class FakeTelnyx:
             pause = min(pause * 2, 0.5)
 
     # -- commands ---------------------------------------------------------------------------
+
+    def dial(self, raw: bytes, auth: str) -> tuple[int, Any]:
+        """`POST /calls`: check the body against the subset, place the call, answer its id."""
+        if auth != f"Bearer {self.api_key}":
+            return 401, {"errors": [{"code": "10009", "title": "Authentication failed"}]}
+        try:
+            body = json.loads(raw)
+        except ValueError:
+            return 400, {"errors": [{"code": "10015", "title": "Bad request"}]}
+        problems = command_errors("dial", body)
+        with self.lock:
+            if problems:
+                self.invalid.append(f"POST /calls: {'; '.join(problems)}")
+                return 422, {"errors": [{"code": "10032", "title": "Invalid parameter"}]}
+            self.dials.append(body)
+            call_id = f"v3:placed-{len(self.dials)}"
+            script = self.callees.popleft() if self.callees else ["answered"]
+        info = CallInfo(call_id, str(body["from"]), str(body["to"]))
+        call = FakeCall(self, info, [parse_input(i) for i in script], hold=False)
+        with self.lock:
+            self.calls[call_id] = call
+        call.place(body)
+        return 200, {"data": {"call_control_id": call_id, "call_leg_id": call_id,
+                              "call_session_id": call_id, "is_alive": False,
+                              "record_type": "call"}}
 
     def message(self, raw: bytes, auth: str) -> tuple[int, Any]:
         """`POST /messages`: check the body against the subset, keep it, answer its id."""
@@ -349,6 +412,8 @@ def _handler(fake: FakeTelnyx) -> type[BaseHTTPRequestHandler]:
             # /v2/calls/{id}/actions/{action}, or /v2/messages
             if parts[1:] == ["v2", "messages"]:
                 status, payload = fake.message(raw, self.headers.get("authorization", ""))
+            elif parts[1:] == ["v2", "calls"]:
+                status, payload = fake.dial(raw, self.headers.get("authorization", ""))
             elif len(parts) != 6 or parts[1:3] != ["v2", "calls"] or parts[4] != "actions":
                 status, payload = 404, {"errors": [{"code": "404", "title": "Not found"}]}
             else:

@@ -378,6 +378,7 @@ class _Parser:
             if name and value is not None and not self.trailing(cursor):
                 assert self.current is not None
                 self.current["inputs"].append((name, value))
+            return None
         if word == "language":
             value = self.string(cursor, "the language", 'language "es-US"')
             if value is not None and not self.trailing(cursor):

@@ -205,6 +205,11 @@ class TelnyxClient:
         )
         return await self._request(url, body, attempt)
 
+    async def dial(self, body: dict[str, Any], attempt: int = 1) -> SendResult:
+        """POST a call to place (`connection_id`, `to`, `from`, ...) to `calls` once; its
+        `command_id` makes a retry harmless (Telnyx ignores a second dial with the same one)."""
+        return await self._request(f"{self._base}/calls", body, attempt)
+
     async def send_message(self, body: dict[str, Any], attempt: int = 1) -> SendResult:
         """POST a text message (`from`, `to`, `text`) to `messages` once, like `attempt`.
 

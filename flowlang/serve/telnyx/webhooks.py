@@ -10,6 +10,7 @@ from attrs import frozen
 
 from flowlang.runtime.events import Event
 from flowlang.runtime.state import read_leg_state
+from flowlang.serve.dial import read_dial_state
 
 # The Call Control event types Telnyx documents (the OpenAPI subset's webhook events). Any other
 # type is acknowledged and ignored without touching a call.
@@ -58,6 +59,10 @@ FIELD_TYPES: dict[str, type | tuple[type, ...]] = {
     "message_history": list,
 }
 
+# Answering-machine detection reports its `result` as text (`human`, `beep_detected`, ...).
+MACHINE_EVENTS = frozenset({"call.machine.detection.ended", "call.machine.greeting.ended"})
+MACHINE_FIELD_TYPES = {**FIELD_TYPES, "result": str}
+
 _TOKENS = re.compile(rb'"(?:[^"\\]|\\.)*"|[\[\]{}]')
 
 
@@ -97,6 +102,9 @@ class Webhook:
     # Payload fields dropped for having the wrong JSON type (see FIELD_TYPES).
     ignored_fields: tuple[str, ...] = ()
     leg: bool = False
+    # (dial id, inputs) when the event is of a call the server placed and has not yet sent a
+    # command on (its client_state is still the dial's).
+    dial: tuple[str, dict[str, str]] | None = None
 
     @property
     def is_incoming_call(self) -> bool:
@@ -143,9 +151,10 @@ def parse_webhook(body: bytes) -> Webhook:
     payload = data.get("payload")
     if not isinstance(payload, dict):
         payload = {}
+    types = MACHINE_FIELD_TYPES if event_type in MACHINE_EVENTS else FIELD_TYPES
     ignored = tuple(
         name
-        for name, kind in FIELD_TYPES.items()
+        for name, kind in types.items()
         if payload.get(name) is not None and not isinstance(payload[name], kind)
     )
     if ignored:
@@ -157,6 +166,7 @@ def parse_webhook(body: bytes) -> Webhook:
         event=Event(type=event_type, payload=payload, id=_text(data.get("id"))),
         call_control_id=original or own,
         leg=original is not None,
+        dial=read_dial_state(payload.get("client_state")),
         direction=_text(payload.get("direction")),
         caller=_text(payload.get("from")),
         called=_text(payload.get("to")),
