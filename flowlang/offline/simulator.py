@@ -5,10 +5,12 @@ from __future__ import annotations
 import json
 from collections import deque
 from collections.abc import Callable, Iterable
+from datetime import datetime
 from typing import Any, Protocol
 
 from attrs import define, field, frozen
 
+from flowlang.clock import local_time, now
 from flowlang.offline.phone import (
     KEYS,
     AiResult,
@@ -327,13 +329,16 @@ class Simulation:
         called: str = DEFAULT_CALLED,
         interpreter: Runnable | None = None,
         language: str | None = None,
-        inputs: dict[str, Any] | None = None,
+        at: datetime | None = None,
+            inputs: dict[str, Any] | None = None,
     ) -> Simulation:
-        """Start the call (in `language`, for a flow that speaks several): the flow runs until
-        it first waits for the caller (or ends). The call of an outbound flow starts answered
-        (its flow runs once the callee picks up), with the values of its `input` lines from
-        `inputs`."""
-        call = CallInfo(CALL_CONTROL_ID, caller, called, language)
+        """Start the call (in `language`, for a flow that speaks several) at `at` (default:
+        now): the flow runs until it first waits for the caller (or ends). The simulated clock
+        stands still for the whole call. The call of an outbound flow starts answered (its flow
+        runs once the callee picks up), with the values of its `input` lines from `inputs`."""
+        zone = getattr(program, "timezone", "UTC")
+        clock = local_time(at if at is not None else now(), zone)
+        call = CallInfo(CALL_CONTROL_ID, caller, called, language, clock)
         phone = Phone(call, informational=False)
         outbound = getattr(program, "outbound", None) is not None
         if outbound:
@@ -497,7 +502,7 @@ class Simulation:
 
     def _drain(self) -> None:
         while self._queue and self.end is None:
-            event = to_event(self._queue.popleft())
+            event = to_event(self._queue.popleft(), self.call.at)
             outcome = self._guarded(self.interpreter.handle, self.state, event)
             if outcome.ignored:
                 continue
@@ -518,14 +523,15 @@ def simulate(
     caller: str = DEFAULT_CALLER,
     called: str = DEFAULT_CALLED,
     language: str | None = None,
+    at: datetime | None = None,
     values: dict[str, Any] | None = None,
 ) -> Transcript:
-    """Play a whole call with scripted caller `inputs` (LANGUAGE.md 8 spellings or actions);
-    an outbound flow's `input` lines get `values`.
+    """Play a whole call with scripted caller `inputs` (LANGUAGE.md 8 spellings or actions),
+    at the time `at` (default: now); an outbound flow's `input` lines get `values`.
 
     Inputs left when the call ends are noted in the transcript; an input that does not fit
     what the flow waits for raises InputError naming it by number."""
-    sim = Simulation.begin(program, caller, called, language=language, inputs=values)
+    sim = Simulation.begin(program, caller, called, language=language, at=at, inputs=values)
     actions = [parse_input(i) if isinstance(i, str) else i for i in inputs]
     for number, action in enumerate(actions, start=1):
         if sim.ended or sim.stuck:

@@ -4,16 +4,19 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any, Protocol
 
+import attrs
 from attrs import frozen
 
+from flowlang.clock import local_time, parse_instant
 from flowlang.program import Program
 from flowlang.runtime.commands import Command
-from flowlang.runtime.events import CallInfo, Event
+from flowlang.runtime.events import CallInfo, Event, LocalTime
 from flowlang.runtime.outcome import End, LogLine, Outcome
 from flowlang.serve.backend import outgoing
-from flowlang.serve.store.base import CallChange, Store, StoredCall
+from flowlang.serve.store.base import CallChange, OutboxItem, Store, StoredCall
 from flowlang.serve.telnyx.webhooks import CALL_EVENT_TYPES, Webhook
 from flowlang.serve.versions import FlowVersions
 
@@ -63,6 +66,8 @@ class Handled:
     call_control_id: str | None = None
     change: CallChange | None = None
     logs: tuple[LogLine, ...] = ()
+    # The change's outbox rows, when the apply claimed them for this worker.
+    claimed: tuple[OutboxItem, ...] = ()
 
 
 class Runner:
@@ -86,12 +91,23 @@ class Runner:
         self._runs: dict[str, Runs] = {}
         # Versions neither memory nor the store has: their calls end rather than wait.
         self._missing: set[str] = set()
+        # (worker, lease): a webhook's new commands are claimed for this worker's sender in the
+        # webhook's own transaction (create_app sets it).
+        self.claim: tuple[str, float] | None = None
 
     def _runs_for(self, program: Program) -> Runs:
         runs = self._runs.get(program.digest)
         if runs is None:
             runs = self._runs[program.digest] = self._make(program)
         return runs
+
+    def _at(self, hook: Webhook, program: Program) -> LocalTime:
+        """The moment of `hook` on the flow's clock: Telnyx's `occurred_at`, else the moment it
+        arrived (a replayed event keeps its own time, so a run replays exactly)."""
+        instant = parse_instant(hook.occurred_at)
+        if instant is None:
+            instant = datetime.fromtimestamp(self._clock(), UTC)
+        return local_time(instant, program.timezone)
 
     async def handle(self, hook: Webhook) -> Handled:
         """Apply `hook` in one store transaction; a repeated event id changes nothing."""
@@ -100,14 +116,14 @@ class Runner:
             return Handled("unknown_event", call_id)
         if call_id is None:
             return Handled("no_call")
-        return await self._apply(hook, call_id)
+        return await self._apply(hook, call_id, self.claim)
 
     async def feed(self, call_control_id: str, event: Event) -> Handled:
         """Apply an event the server made itself (a fetch's answer) to a call, in one store
         transaction like a webhook; a repeated event id changes nothing."""
-        return await self._apply(Webhook(event, call_control_id), call_control_id)
+        return await self._apply(Webhook(event, call_control_id), call_control_id, None)
 
-    async def _apply(self, hook: Webhook, call_id: str) -> Handled:
+    async def _apply(self, hook: Webhook, call_id: str, claim: tuple[str, float] | None) -> Handled:
         verdict: list[Handled] = []
 
         def step(call: StoredCall | None) -> CallChange | None:
@@ -118,7 +134,9 @@ class Runner:
 
         while True:
             try:
-                applied = await self._store.apply(call_id, hook.event.id, step, self._clock())
+                applied = await self._store.apply(
+                    call_id, hook.event.id, step, self._clock(), claim
+                )
             except _NeedFlow as need:
                 # The call runs a version this process has not seen (it started before a
                 # restart, or on another worker): read it from the store, outside the
@@ -129,6 +147,8 @@ class Runner:
             break
         if applied.duplicate:
             return Handled("duplicate", call_id)
+        if applied.claimed:
+            return attrs.evolve(verdict[0], claimed=applied.claimed)
         return verdict[0]
 
     def _step(self, hook: Webhook, call_id: str, call: StoredCall | None) -> Handled:
@@ -139,7 +159,9 @@ class Runner:
                 return Handled("unknown_call", call_id)
             if not hook.is_incoming_call and not placed:
                 return Handled("unknown_call", call_id)
-            info = CallInfo(call_id, hook.caller or "", hook.called or "")
+            info = CallInfo(
+                call_id, hook.caller or "", hook.called or "", at=self._at(hook, program)
+            )
             inputs = hook.dial[1] if hook.dial is not None else None
             runs = self._runs_for(program)
             outcome = _guarded(
@@ -160,11 +182,12 @@ class Runner:
             outcome = _failsafe(call.state, call.digest, hook.event, end)
             return Handled("stepped", call_id, _change(call.digest, outcome))
         found = version
+        event = attrs.evolve(hook.event, at=self._at(hook, found))
         outcome = _guarded(
             call.digest,
-            lambda: self._runs_for(found).handle(call.state, hook.event),
+            lambda: self._runs_for(found).handle(call.state, event),
             call.state,
-            hook.event,
+            event,
         )
         if outcome.ignored:
             return Handled("ignored", call_id)

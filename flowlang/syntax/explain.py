@@ -19,7 +19,7 @@ KEYWORDS = frozenset(
     reprompt on invalid ai_gather field optional greeting key assistant id instructions message
     not and or in true false sms_from sms record max silence beep end_key saved error queue
     max_wait no_answer busy failed fetch method header secret send outbound input detect
-    machine human not_sure wait for""".split()
+    machine human not_sure wait for timezone hours closed open""".split()
 )
 
 # The keywords that can never be a name: the words that start a statement, `on`, `digits` (the

@@ -59,7 +59,7 @@ SIMPLE_STATEMENTS = (
 )  # fmt: skip
 
 _ATOM_PRECEDENCE = 6
-_SETTING_ORDER = {"voice": 0, "language": 1, "sms_from": 2, "outbound": 3}
+_SETTING_ORDER = {"voice": 0, "language": 1, "timezone": 2, "sms_from": 3, "outbound": 4}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -82,6 +82,14 @@ def render_str(value: Str) -> str:
             out.append("{" + part.written + "}")
     out.append('"')
     return "".join(out)
+
+
+def render_hours_line(line: nodes.DayHours | nodes.Closed) -> str:
+    """One line of an `hours` block: `mon-fri 9:00-17:00` or `closed 2026-12-25`."""
+    if isinstance(line, nodes.Closed):
+        return "closed " + ", ".join(d.value for d in line.dates)
+    days = ", ".join(d.written for d in line.days)
+    return days + " " + ", ".join(r.written for r in line.ranges)
 
 
 def _duration(value: Duration) -> str:
@@ -117,6 +125,8 @@ def render_expr(expr: Expr) -> str:
         return expr.dotted
     if isinstance(expr, ListExpr):
         return "[" + ", ".join(render_expr(item) for item in expr.items) + "]"
+    if isinstance(expr, nodes.OpenTest):
+        return f"open {expr.name.value}"
     if isinstance(expr, Not):
         return "not " + _operand(expr.operand, _precedence(expr.operand) < nodes.NOT_PRECEDENCE)
     mine = nodes.BINARY_PRECEDENCE[expr.op]
@@ -210,6 +220,10 @@ class _ItemCollector:
             inner = (_body(flow.languages), *top)
             for spoken in flow.languages.spoken:
                 self.item(id(spoken), spoken, inner)
+        for hours in flow.hours:
+            self.item(id(hours), hours, top)
+            for line in hours.lines:
+                self.item(id(line), line, (_body(hours), *top))
         for step in flow.steps:
             self.item(id(step), step.name if step.span is None else step, top)
             self.block(step.body, (_body(step), *top))
@@ -437,6 +451,12 @@ class _Writer:
             self.end(_body(flow.languages), 1)
         for name in flow.inputs:
             self.line(0, f"input {name.value}", id(name))
+        for hours in flow.hours:
+            self.blank()
+            self.line(0, f"hours {hours.name.value}:", id(hours))
+            for line in hours.lines:
+                self.line(1, render_hours_line(line), id(line))
+            self.end(_body(hours), 1)
         for step in flow.steps:
             self.blank()
             self.line(0, f"{step.name.value}:", id(step))

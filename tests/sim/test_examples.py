@@ -70,8 +70,8 @@ class RoundTrip:
 
         self.inner = Interpreter(program)
 
-    def start(self, call: Any) -> Any:
-        return self.inner.start(call)
+    def start(self, call: Any, inputs: Any = None) -> Any:
+        return self.inner.start(call, inputs)
 
     def handle(self, state: dict[str, Any], event: Any) -> Any:
         return self.inner.handle(json.loads(json.dumps(state)), event)

@@ -77,6 +77,7 @@ STEP_FORMS = (
     'expect fetch "https://api.acme.com/orders/12345"',
     'from "+15551234567"',
     'to "+15550002222"',
+    'at "2026-11-23T14:05"',
 )
 
 
@@ -115,7 +116,7 @@ Step = Act | Expect
 
 @frozen
 class Scenario:
-    """One named scenario: who calls whom, and its steps in order."""
+    """One named scenario: who calls whom, when (`at`, as written), and its steps in order."""
 
     name: str
     span: Span
@@ -123,6 +124,7 @@ class Scenario:
     caller: str | None = None
     called: str | None = None
     language: str | None = None
+    at: str | None = None
     # The values of an outbound flow's `input` lines: `with NAME "value"` lines.
     inputs: tuple[tuple[str, str], ...] = ()
 
@@ -139,6 +141,7 @@ class ScenarioFile:
     called: str | None = None
     flow_span: Span | None = None
     language: str | None = None
+    at: str | None = None
 
 
 class _Cursor:
@@ -199,6 +202,7 @@ class _Parser:
         self.caller: str | None = None
         self.called: str | None = None
         self.language: str | None = None
+        self.at: str | None = None
         self.scenarios: list[Scenario] = []
         self.current: dict[str, Any] | None = None
         self.indent: int | None = None
@@ -224,7 +228,7 @@ class _Parser:
         if self.problems:
             raise ScenarioSyntaxError(sorted(self.problems, key=lambda d: d.sort_key))
         return ScenarioFile(self.source, self.flow, tuple(self.scenarios), self.caller,
-                            self.called, self.flow_span, self.language)
+                            self.called, self.flow_span, self.language, self.at)
 
     def line(self, number: int, raw: str) -> None:
         stripped = raw.lstrip(" ")
@@ -269,7 +273,7 @@ class _Parser:
         self.scenarios.append(Scenario(current["name"], current["span"],
                                        tuple(current["steps"]), current["caller"],
                                        current["called"], current["language"],
-                                       tuple(current["inputs"])))
+                                       current["at"], tuple(current["inputs"])))
 
     def top_level(self, cursor: _Cursor) -> None:
         self.close()
@@ -289,13 +293,15 @@ class _Parser:
                 return
             self.current = {"name": name, "span": span.cover(cursor.span(cursor.column - 1)),
                             "steps": [], "lines": 0, "caller": None, "called": None,
-                            "language": None, "inputs": []}
+                            "language": None, "at": None, "inputs": []}
             return
-        if word in ("flow", "from", "to", "language"):
+        if word in ("flow", "from", "to", "language", "at"):
             value = self.string(cursor, f"the {word} value", f'{word} "..."')
             if value is None or self.trailing(cursor):
                 return
-            if word == "flow":
+            if word == "at":
+                self.at = self.time(value, span)
+            elif word == "flow":
                 self.flow, self.flow_span = value, span
             elif word == "language":
                 self.language = value
@@ -308,7 +314,7 @@ class _Parser:
 
     def unknown(self, word: str, span: Span, top: bool) -> None:
         if top:
-            known = ["scenario", "flow", "from", "to", "language"]
+            known = ["scenario", "flow", "from", "to", "language", "at"]
             near = difflib.get_close_matches(word, known, n=1)
             hint = (f"did you mean `{near[0]}`?" if near else
                     'a file holds `scenario "NAME":` lines with their steps indented below them')
@@ -323,6 +329,18 @@ class _Parser:
         hint = (f"did you mean {', '.join(f'`{f}`' for f in forms)}?" if forms else
                 "a step is one of: " + ", ".join(f"`{f}`" for f in STEP_FORMS))
         self.problem(NOT_A_STEP, f"`{word}` is not a scenario step", span, "unknown step", hint)
+
+    def time(self, value: str, span: Span) -> str | None:
+        """`value` when it is a time `at` can take (read in the flow's timezone when run)."""
+        from flowlang.clock import parse_at
+
+        try:
+            parse_at(value, "UTC")
+        except ValueError as exc:
+            self.problem(BAD_STRING, f'"{value}" is not a date and time', span, "not a time",
+                         str(exc).split(": ", 1)[-1])
+            return None
+        return value
 
     def trailing(self, cursor: _Cursor) -> bool:
         if cursor.at_end():
@@ -384,6 +402,12 @@ class _Parser:
             if value is not None and not self.trailing(cursor):
                 assert self.current is not None
                 self.current["language"] = value
+            return None
+        if word == "at":
+            value = self.string(cursor, "the time of the call", 'at "2026-11-23T14:05"')
+            if value is not None and not self.trailing(cursor):
+                assert self.current is not None
+                self.current["at"] = self.time(value, span)
             return None
         if word == "expect":
             return self.expect(cursor, start)

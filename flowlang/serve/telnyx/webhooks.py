@@ -88,7 +88,8 @@ class Webhook:
     """One delivered webhook: the `event` for the interpreter and the call facts around it.
 
     `call_control_id` is None for events that belong to no call; `direction`, `caller` (`from`)
-    and `called` (`to`) are read from the payload when present (they matter on `call.initiated`).
+    and `called` (`to`) are read from the payload when present (they matter on `call.initiated`);
+    `occurred_at` is the envelope's time of the event, as sent (the clock `now` and `open` read).
     An event of the new leg a `transfer` rang (its `client_state` names the call that
     transferred) belongs to that original call: `call_control_id` is the original's and `leg`
     is True.
@@ -101,6 +102,7 @@ class Webhook:
     called: str | None = None
     # Payload fields dropped for having the wrong JSON type (see FIELD_TYPES).
     ignored_fields: tuple[str, ...] = ()
+    occurred_at: str | None = None
     leg: bool = False
     # (dial id, inputs) when the event is of a call the server placed and has not yet sent a
     # command on (its client_state is still the dial's).
@@ -171,4 +173,5 @@ def parse_webhook(body: bytes) -> Webhook:
         caller=_text(payload.get("from")),
         called=_text(payload.get("to")),
         ignored_fields=ignored,
+        occurred_at=_text(data.get("occurred_at")),
     )
