@@ -11,7 +11,7 @@ import pytest
 
 from flowlang.offline.simulator import simulate
 from tests.server.live import ROOT, wait_for
-from tests.server.scenarios import program, without_ids
+from tests.server.scenarios import finish, program, without_ids
 from tests.server.test_e2e import Rig
 
 REMINDER = ROOT / "examples" / "appointment_reminder.flow"
@@ -91,6 +91,7 @@ def test_a_person_confirms_and_the_call_runs_as_simulated(rig: Rig) -> None:
     assert (dial["to"], dial["from"]) == ("+13125550111", "+13125550199")
     assert dial["answering_machine_detection"] == "greeting_end"
     call = rig.fake.calls["v3:placed-1"]
+    finish(call)  # the run has ended; its last command may still be on its way
     want = simulate(program(REMINDER), ["human", "1"], values=VALUES)
     assert without_ids(call.accepted) == without_ids(
         [(c.action, c.body) for c in want.commands if not c.is_message]
@@ -104,6 +105,7 @@ def test_a_machine_gets_the_message_after_the_beep_and_the_office_a_text(rig: Ri
     found = outcome(rig, answer.json()["id"])
     assert found["answered_by"] == "machine"
     call = rig.fake.calls["v3:placed-1"]
+    finish(call)
     spoken = [b["payload"] for a, b in call.accepted if a == "speak"]
     assert spoken and spoken[0].startswith("Hello Ann Lee, this is Maple Dental")
     wait_for(lambda: len(rig.fake.messages) == 1, 30, "the text to the office")
