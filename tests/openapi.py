@@ -146,8 +146,13 @@ def actions() -> list[str]:
     return sorted([*found, *EXTRA_REQUESTS])
 
 
+# Requests that are not call actions, by the `action` name flowlang's commands give them.
+OTHER_REQUESTS = {"message": "POST /messages", "dial": "POST /calls"}
+
+
 def request_schema(action: str) -> dict[str, Any]:
-    """The JSON Schema of the body of `action`, overlay applied; KeyError for an unknown action."""
+    """The JSON Schema of the body of `action` (a call action, or one of OTHER_REQUESTS), the
+    overlay applied; KeyError for an action not in the subset."""
     return _request_schema(str(spec_path()), action)
 
 
@@ -155,7 +160,7 @@ def request_schema(action: str) -> dict[str, Any]:
 def _request_schema(path: str, action: str) -> dict[str, Any]:
     if action in EXTRA_REQUESTS:
         return EXTRA_REQUESTS[action]
-    key = f"POST /calls/{{call_control_id}}/actions/{action}"
+    key = OTHER_REQUESTS.get(action, f"POST /calls/{{call_control_id}}/actions/{action}")
     requests = _spec(path)["x-dereferenced"]["requests"]
     if key not in requests:
         raise KeyError(f"action {action!r} is not in the OpenAPI subset")
