@@ -21,6 +21,7 @@ SUBCOMMANDS = {
     "test": "test",
     "fuzz": "fuzz",
     "serve": "serve",
+    "dial": "dial",
     "lsp": "lsp",
 }
 
@@ -29,9 +30,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="flowlang",
         description="Write, check, simulate, test and serve Telnyx call flows (.flow files).",
+        epilog="Run `flowlang COMMAND --help` for the options of one command.",
     )
+    parser.add_argument("--version", action="version", version=f"flowlang {_version()}")
+    # Not required: `flowlang` alone lists the commands (see main).
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    sub.required = True
     for name, module_name in SUBCOMMANDS.items():
         module = importlib.import_module(f"flowlang.cli.{module_name}")
         summary = (module.__doc__ or "").strip().splitlines()[0]
@@ -39,6 +42,15 @@ def build_parser() -> argparse.ArgumentParser:
         module.add_arguments(command)
         command.set_defaults(_run=module.run)
     return parser
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("flowlang")
+    except PackageNotFoundError:
+        return "(not installed: run from a source tree)"
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -49,7 +61,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         from flowlang.cli.simulate import take_inputs
 
         words, inputs = take_inputs(words)
-    args = build_parser().parse_args(words)
+    parser = build_parser()
+    args = parser.parse_args(words)
+    if args.command is None:
+        # Nothing asked is no mistake: show what there is to ask, and succeed.
+        parser.print_help()
+        return 0
     if inputs:
         args.inputs = [*inputs, *(args.inputs or ())]
     try:

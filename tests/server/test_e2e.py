@@ -21,12 +21,15 @@ from tests.server.fake_telnyx import Chaos, FakeTelnyx
 from tests.server.live import ThreadServer, wait_for
 from tests.server.scenarios import (
     EVERYTHING,
+    EXAMPLES,
     IDS,
     SCENARIOS,
     assert_ran_like_the_simulator,
     expected,
     finish,
     program,
+    stuck,
+    without_ids,
 )
 from tests.server.signing import sign
 
@@ -69,6 +72,29 @@ def test_a_whole_call_runs_as_simulated(tmp_path: Path, flow: Path, inputs: list
     try:
         call = rig.fake.call("v3:call-1", inputs)
         finish(call)
+        assert_ran_like_the_simulator(rig.fake, call, flow, inputs)
+    finally:
+        rig.close()
+
+
+# Telnyx's own example of call.conversation.ended carries this client_state (NOTES.md).
+FOREIGN_STATE = "aGF2ZSBhIG5pY2UgZGF5ID1d"
+
+
+@pytest.mark.parametrize(
+    ("flow", "inputs"),
+    [(EVERYTHING, ["3", "key=9", "end"]), (EXAMPLES / "ai_receptionist.flow", ["end"])],
+    ids=["everything", "ai_receptionist"],
+)
+def test_a_conversation_end_with_a_foreign_client_state_ends_the_assistant(
+    tmp_path: Path, flow: Path, inputs: list[str]
+) -> None:
+    rig = Rig(tmp_path, flow)
+    try:
+        rig.fake.foreign_state["call.conversation.ended"] = FOREIGN_STATE
+        call = rig.fake.call("v3:foreign", inputs)
+        finish(call)
+        assert "ai_assistant_start" in [a for a, _ in call.accepted]
         assert_ran_like_the_simulator(rig.fake, call, flow, inputs)
     finally:
         rig.close()
@@ -190,7 +216,7 @@ def test_a_call_in_progress_finishes_on_the_flow_it_started_with(tmp_path: Path)
     rig = Rig(tmp_path, flow)
     try:
         first = rig.fake.call("v3:old", ["1", "1234#", "9"], hold=True)
-        wait_for(lambda: first.waiting, what="the first call to wait")
+        wait_for(lambda: first.waiting, 60, "the first call to wait", stuck([first]))
         flow.write_text(EVERYTHING.read_text().replace("Welcome.", "Welcome to version two."))
         second = rig.fake.call("v3:new", ["hangup"])
         finish(second)
@@ -229,6 +255,46 @@ def test_security_over_loopback(rig: Rig) -> None:
         assert http.post(url, content=big, headers=sign(rig.key, big)).status_code == 413
         assert http.get(rig.server.url + "/healthz").status_code == 200
     assert rig.fake.requests == 0
+
+
+def test_a_refused_text_message_is_logged_and_the_call_goes_on(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    from tests.server.scenarios import BEYOND
+
+    rig = Rig(tmp_path, BEYOND)
+    try:
+        rig.fake.message_faults.append("422")
+        inputs = ["3", "saved=12"]
+        with caplog.at_level("INFO", logger="flowlang.serve.app"):
+            call = rig.fake.call("v3:call-sms", inputs)
+            finish(call)
+            wait_for(lambda: any("40310" in r.getMessage() for r in caplog.records), 30,
+                     "the refused message to be logged")
+        assert without_ids(call.accepted) == expected(BEYOND, inputs)
+        refused = [json.loads(r.getMessage()) for r in caplog.records
+                   if '"event": "message"' in r.getMessage() and "40310" in r.getMessage()]
+        assert refused[0]["result"] == "rejected" and refused[0]["http_status"] == 422
+        assert "not a mobile number" in refused[0]["detail"]
+    finally:
+        rig.close()
+
+
+def test_a_voicemail_left_by_hanging_up_is_texted_after_the_call_is_over(tmp_path: Path) -> None:
+    from tests.server.scenarios import BEYOND
+
+    rig = Rig(tmp_path, BEYOND)
+    try:
+        call = rig.fake.call("v3:call-vm", ["3", "hangup", "saved=21"])
+        finish(call)
+        wait_for(lambda: len(rig.fake.messages) == 2, 30, "both text messages")
+        texts = sorted(m["text"] for m in rig.fake.messages)
+        assert texts[0] == "Call from +15550001111 ended"
+        assert texts[1].startswith("Voicemail from +15550001111: https://")
+        assert all(m["from"] == "+13125550199" for m in rig.fake.messages)
+        assert rig.fake.invalid == []
+    finally:
+        rig.close()
 
 
 @pytest.mark.parametrize(
