@@ -104,12 +104,14 @@ def merge(source: Source, flow: nodes.Flow, read: Read | None = None) -> Merged:
 
     visit(source, flow, (os.path.normpath(source.name),))
     steps = list(flow.steps)
+    hours = list(flow.hours)
     comments = list(flow.comments)
     for number, tree in enumerate(trees, start=1):
         offset = number * LINE_BLOCK
         steps += [_shift(step, offset) for step in tree.steps]
+        hours += [_shift(block, offset) for block in tree.hours]
         comments += [_shift(comment, offset) for comment in tree.comments]
-    merged = attrs.evolve(flow, steps=tuple(steps), comments=tuple(comments))
+    merged = attrs.evolve(flow, steps=tuple(steps), hours=tuple(hours), comments=tuple(comments))
     # A file with syntax errors is kept after the others (no lines of the merged flow come from
     # it), so its errors can still show the line they are about.
     bundle = Source(source.name, source.text, (*files, *broken), _catalogs(source, flow, reader))
