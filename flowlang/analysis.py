@@ -171,6 +171,7 @@ def stmt_reads(stmt: nodes.Node) -> Iterator[Read]:
         yield from expr_reads(stmt.instructions)
         yield from expr_reads(stmt.greeting)
         for m in stmt.messages:
+            yield from expr_reads(m.tool_call_id)
             yield from expr_reads(m.text)
     elif isinstance(stmt, nodes.Fetch):
         yield from expr_reads(stmt.url)

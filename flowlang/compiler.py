@@ -104,6 +104,18 @@ def _unknown_step(goto: nodes.Goto | nodes.Call, source: Source) -> Diagnostic:
     )
 
 
+def _assistant_without_id(a: nodes.Assistant, source: Source) -> Diagnostic:
+    return Diagnostic(
+        "FL410",
+        Severity.ERROR,
+        "`assistant` needs the id of a stored Telnyx AI assistant",
+        source.name,
+        a.keyword_span,
+        label="no `id`",
+        help=nodes.ASSISTANT_ID_HINT,
+    )
+
+
 def _line(node: nodes.Node | None) -> int:
     return node.span.line if node is not None and node.span is not None else 0
 
@@ -393,7 +405,12 @@ class _Compiler:
             if valid is None:
                 used = set("".join(literals))
                 valid = "".join(k for k in KEY_ORDER if k in used)
-        terminator = g.terminator.text if g.terminator is not None else None
+        # `terminator none` is sent as "": Telnyx then ends the entry on no key (NOTES.md).
+        terminator = None
+        if isinstance(g.terminator, nodes.NoKey):
+            terminator = ""
+        elif g.terminator is not None:
+            terminator = g.terminator.text
         options: list[tuple[str, int | str]] = []
         if low is not None and high is not None:
             options += [("minimum_digits", low), ("maximum_digits", high)]
@@ -470,13 +487,17 @@ class _Compiler:
         )
 
     def _assistant(self, a: nodes.Assistant) -> AssistantOp:
+        if a.id is None:
+            self.problems.append(_assistant_without_id(a, self.source))
+        # The file's `voice` is not sent: it would override the stored assistant's own voice on
+        # every call; only the block's `voice` is a deliberate per-call override.
         return AssistantOp(
             line=_line(a),
-            id=a.id,
+            id=a.id if a.id is not None else nodes.Str(()),
             instructions=a.instructions,
-            voice=a.voice or self.voice,
+            voice=a.voice,
             greeting=a.greeting,
-            messages=tuple((m.role.value, m.text) for m in a.messages),
+            messages=tuple((m.role.value, m.text, m.tool_call_id) for m in a.messages),
             keys=self._keys(a.handlers),
         )
 

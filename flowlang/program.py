@@ -271,14 +271,15 @@ class AiGatherOp:
 
 @frozen
 class AssistantOp:
-    """One `assistant`: started, sent its `message` lines, awaited until the conversation ends."""
+    """One `assistant`: started, sent its `message` lines, awaited until the conversation ends.
+    `messages` are (role, text, tool call id or None)."""
 
     line: int
-    id: Str | None
+    id: Str
     instructions: Str | None
     voice: Str | None
     greeting: Str | None
-    messages: tuple[tuple[str, Str], ...]
+    messages: tuple[tuple[str, Str, Str | None], ...]
     keys: tuple[Key, ...]
 
 

@@ -1,7 +1,7 @@
 """Write flowlang/lint/telnyx_data.py from the Telnyx OpenAPI subset, so the linter needs no spec.
 
 Usage: .venv/bin/python scripts/gen_telnyx_data.py [SPEC.json]
-(default: ../shared/telnyx/call-control-openapi-subset.json beside the repository).
+(default: the copy vendored in spec/telnyx/).
 tests/lint/test_telnyx_data.py checks that the committed module is what this script writes.
 """
 
@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_SPEC = ROOT.parent / "shared" / "telnyx" / "call-control-openapi-subset.json"
+DEFAULT_SPEC = ROOT / "spec" / "telnyx" / "call-control-openapi-subset.json"
 TARGET = ROOT / "flowlang" / "lint" / "telnyx_data.py"
 ACTION = "POST /calls/{call_control_id}/actions/"
 INT32_MAX = 2**31 - 1

@@ -1,4 +1,4 @@
-"""Validate command bodies and webhook payloads against the Telnyx OpenAPI subset in shared/telnyx/.
+"""Validate command bodies and webhooks against the vendored Telnyx OpenAPI subset and newer facts.
 
 Usage from any test:
 
@@ -8,21 +8,28 @@ Usage from any test:
     validate_webhook("call.gather.ended", env)  # a whole envelope {"data": {...}, "meta": ...}
     validate_webhook_payload("call.gather.ended", payload)  # just `data.payload`
 
-The spec is found at ROOT.parent/shared/telnyx/call-control-openapi-subset.json, or at the path in
-the environment variable FLOWLANG_TELNYX_SPEC. Request schemas come from
+The spec is the copy vendored in spec/telnyx/ (or the file named by the environment variable
+FLOWLANG_TELNYX_SPEC). Request schemas come from
 `x-dereferenced.requests["POST /calls/{call_control_id}/actions/<action>"]`; webhook schemas from
 `x-dereferenced.webhook_events[<event_type>]`. The subset's schemas allow any extra property, so
 this helper is stricter: a body key the schema does not list is an error (it catches typos such as
-`timeout_milis` that Telnyx would silently ignore). `ai_assistant_add_messages` is not in the
-subset; its schema here is written from shared/telnyx/NOTES.md.
+`timeout_milis` that Telnyx would silently ignore).
+
+The subset is the last MIT-licensed edition of the spec (2025-08); Telnyx's API has moved since.
+OVERLAY encodes the "Newer than the subset" facts of spec/telnyx/NOTES.md on top of it, so a body
+the current API refuses fails here: `ai_assistant_start` needs `assistant.id` and has no top-level
+`voice`/`voice_settings`; a `tool` message of `ai_assistant_add_messages` (not in the subset at all)
+needs `tool_call_id`; a gather's `terminating_digit` is one key, or "" for none.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
+import copy
 import json
 import os
+from collections.abc import Callable
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -31,8 +38,13 @@ import jsonschema
 
 ROOT = Path(__file__).resolve().parent.parent
 SPEC_NAME = "call-control-openapi-subset.json"
+VENDORED = ROOT / "spec" / "telnyx" / SPEC_NAME
 
-# From NOTES.md ("Not in the MIT subset"): the newer spec's body for ai_assistant_add_messages.
+_CONTENT = {"type": "string"}
+_ROLES = ["system", "user", "assistant", "developer"]
+
+# NOTES.md: messages[] is one of user/assistant/system/developer (role, content) or tool
+# (role, content, tool_call_id).
 AI_ASSISTANT_ADD_MESSAGES: dict[str, Any] = {
     "type": "object",
     "required": ["messages"],
@@ -41,16 +53,24 @@ AI_ASSISTANT_ADD_MESSAGES: dict[str, Any] = {
             "type": "array",
             "minItems": 1,
             "items": {
-                "type": "object",
-                "required": ["role", "content"],
-                "additionalProperties": False,
-                "properties": {
-                    "role": {
-                        "type": "string",
-                        "enum": ["system", "user", "assistant", "developer", "tool"],
+                "oneOf": [
+                    {
+                        "type": "object",
+                        "required": ["role", "content"],
+                        "additionalProperties": False,
+                        "properties": {"role": {"enum": _ROLES}, "content": _CONTENT},
                     },
-                    "content": {"type": "string"},
-                },
+                    {
+                        "type": "object",
+                        "required": ["role", "content", "tool_call_id"],
+                        "additionalProperties": False,
+                        "properties": {
+                            "role": {"const": "tool"},
+                            "content": _CONTENT,
+                            "tool_call_id": {"type": "string", "minLength": 1},
+                        },
+                    },
+                ]
             },
         },
         "client_state": {"type": "string"},
@@ -61,20 +81,53 @@ AI_ASSISTANT_ADD_MESSAGES: dict[str, Any] = {
 EXTRA_REQUESTS = {"ai_assistant_add_messages": AI_ASSISTANT_ADD_MESSAGES}
 
 
+def _assistant_start(schema: dict[str, Any]) -> None:
+    # NOTES.md: assistant.id is required; instructions, greeting, voice_settings and
+    # dynamic_variables inside `assistant` override the stored assistant for this call; the
+    # top-level voice and voice_settings are gone.
+    schema["required"] = sorted({*schema.get("required", []), "assistant"})
+    for gone in ("voice", "voice_settings"):
+        del schema["properties"][gone]
+    assistant = schema["properties"]["assistant"]
+    assistant["required"] = ["id"]
+    assistant["additionalProperties"] = False
+    props = assistant["properties"]
+    props["id"] = {**props["id"], "minLength": 1}
+    props["greeting"] = {"type": "string"}
+    props["voice_settings"] = {
+        "type": "object",
+        "required": ["voice"],
+        "properties": {"voice": {"type": "string", "minLength": 1}},
+    }
+    props["dynamic_variables"] = {"type": "object"}
+
+
+def _terminator(schema: dict[str, Any]) -> None:
+    # NOTES.md: `terminating_digit: ""` turns the terminator off; otherwise it is one key.
+    prop = schema["properties"]["terminating_digit"]
+    prop["pattern"] = "^[0-9*#]?$"
+
+
+OVERLAY: dict[str, Callable[[dict[str, Any]], None]] = {
+    "ai_assistant_start": _assistant_start,
+    "gather": _terminator,
+    "gather_using_speak": _terminator,
+    "gather_using_audio": _terminator,
+}
+
+
 def spec_path() -> Path:
-    """Where the OpenAPI subset is read from (FLOWLANG_TELNYX_SPEC wins over the shared folder)."""
+    """Where the OpenAPI subset is read from (FLOWLANG_TELNYX_SPEC wins over the vendored copy)."""
     env = os.environ.get("FLOWLANG_TELNYX_SPEC")
-    if env:
-        return Path(env)
-    return ROOT.parent / "shared" / "telnyx" / SPEC_NAME
+    return Path(env) if env else VENDORED
 
 
 @cache
 def _spec(path: str) -> dict[str, Any]:
     if not Path(path).is_file():
         raise FileNotFoundError(
-            f"the Telnyx OpenAPI subset is not at {path}: the tests expect the shared/ folder "
-            "beside this checkout (as CI has it), or FLOWLANG_TELNYX_SPEC naming the file"
+            f"the Telnyx OpenAPI subset is not at {path}: it is vendored at {VENDORED}; "
+            "unset FLOWLANG_TELNYX_SPEC or point it at a copy of the file"
         )
     with open(path, encoding="utf-8") as f:
         data: dict[str, Any] = json.load(f)
@@ -98,15 +151,23 @@ OTHER_REQUESTS = {"message": "POST /messages", "dial": "POST /calls"}
 
 
 def request_schema(action: str) -> dict[str, Any]:
-    """The JSON Schema of the body of `action` (a call action, or one of OTHER_REQUESTS);
-    KeyError for an action not in the subset."""
+    """The JSON Schema of the body of `action` (a call action, or one of OTHER_REQUESTS), the
+    overlay applied; KeyError for an action not in the subset."""
+    return _request_schema(str(spec_path()), action)
+
+
+@cache
+def _request_schema(path: str, action: str) -> dict[str, Any]:
     if action in EXTRA_REQUESTS:
         return EXTRA_REQUESTS[action]
     key = OTHER_REQUESTS.get(action, f"POST /calls/{{call_control_id}}/actions/{action}")
-    requests = spec()["x-dereferenced"]["requests"]
+    requests = _spec(path)["x-dereferenced"]["requests"]
     if key not in requests:
         raise KeyError(f"action {action!r} is not in the OpenAPI subset")
     schema: dict[str, Any] = requests[key]
+    if action in OVERLAY:
+        schema = copy.deepcopy(schema)
+        OVERLAY[action](schema)
     return schema
 
 

@@ -56,6 +56,7 @@ from flowlang.syntax.nodes import (
     Log,
     Message,
     Name,
+    NoKey,
     Not,
     On,
     OpenTest,
@@ -345,7 +346,7 @@ def _gather(v: _Vocabulary, body: st.SearchStrategy[tuple[Stmt, ...]]) -> st.Sea
         timeout=st.none() | durations,
         inter_digit_timeout=st.none() | durations,
         initial_timeout=st.none() | durations,
-        terminator=st.none() | keys_strings,
+        terminator=st.none() | keys_strings | st.just(NoKey()),
         valid=st.none() | keys_strings,
         tries=st.none() | small_ints,
         into=st.none() | identifiers.map(Name),
@@ -419,7 +420,9 @@ def _assistant(
     v: _Vocabulary, body: st.SearchStrategy[tuple[Stmt, ...]]
 ) -> st.SearchStrategy[Stmt]:
     roles = st.sampled_from(["system", "user", "assistant", "developer"])
-    message = st.builds(Message, roles.map(Name), v.strs)
+    message = st.builds(Message, roles.map(Name), v.strs) | st.builds(
+        Message, st.just(Name("tool")), v.strs, v.strs
+    )
     assistant = st.builds(
         Assistant,
         id=st.none() | plain_strings,
@@ -619,7 +622,7 @@ def _quiet_statements(v: _Vocabulary) -> st.SearchStrategy[Stmt]:
 
 def _runnable_statements(v: _Vocabulary, depth: int) -> st.SearchStrategy[Stmt]:
     """Statements without per-statement voice or language overrides (the file's settings apply)
-    and with AI blocks that name what they need (fields, an assistant's instructions)."""
+    and with AI blocks that name what they need (fields, an assistant's id and instructions)."""
     # Nothing Telnyx speaks is empty (FL110); the entry step's `answer` is the only one (FL114).
     spoken = v.strs.filter(lambda text: bool(text.interpolations or text.text.strip()))
     simple = st.one_of(
@@ -640,6 +643,7 @@ def _runnable_statements(v: _Vocabulary, depth: int) -> st.SearchStrategy[Stmt]:
     )
     gather = st.builds(
         Gather,
+        terminator=st.none() | st.just(NoKey()),
         tries=st.none() | st.integers(1, 3).map(Int),
         prompt=st.lists(st.builds(Say, spoken), max_size=2).map(tuple),
         handlers=st.lists(branch, min_size=1, max_size=3).map(tuple),
@@ -656,7 +660,14 @@ def _runnable_statements(v: _Vocabulary, depth: int) -> st.SearchStrategy[Stmt]:
             tuple
         ),
     )
-    assistant = st.builds(Assistant, instructions=spoken, greeting=st.none() | spoken)
+    tool = st.builds(Message, st.just(Name("tool")), spoken, spoken)
+    assistant = st.builds(
+        Assistant,
+        id=plain_strings.filter(lambda text: bool(text.text.strip())),
+        instructions=spoken,
+        greeting=st.none() | spoken,
+        messages=st.lists(tool, max_size=1).map(tuple),
+    )
     number = st.just(Str(("+13125550001",)))
     transfer = st.builds(
         Transfer,

@@ -72,3 +72,15 @@ def test_cli_start_up_imports_no_heavy_dependency() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_nothing_reads_outside_the_clone() -> None:
+    # A plain clone must pass on its own: the Telnyx spec is vendored in spec/telnyx/, so no code
+    # may reach for a folder beside the checkout.
+    root = PACKAGE.parent
+    for folder in ("flowlang", "tests", "scripts", "bench"):
+        for path in (root / folder).rglob("*.py"):
+            if path == Path(__file__).resolve():
+                continue  # this test names what it looks for
+            text = path.read_text(encoding="utf-8")
+            assert "ROOT.parent" not in text and "shared/telnyx" not in text, path

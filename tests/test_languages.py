@@ -109,10 +109,12 @@ def test_after_the_caller_chooses_spanish_every_text_follows(flow_path: Path) ->
     call.event("call.ai_gather.ended", status="valid", result={"guests": 2})
     call.settle()
     assert bodies(call)[-2][1]["payload"] == "Gracias."
-    action, assistant = bodies(call)[-1]
+    action, started = bodies(call)[-1]
     assert action == "ai_assistant_start"
-    assert assistant["greeting"] == "¿En qué puedo ayudarle?"
-    assert assistant["voice"] == "AWS.Polly.Lupe-Neural"
+    # Today's API (LANGUAGE.md 16): both are per-call overrides inside `assistant`.
+    assert started["assistant"]["greeting"] == "¿En qué puedo ayudarle?"
+    assert started["assistant"]["voice_settings"] == {"voice": "AWS.Polly.Lupe-Neural"}
+    assert "voice" not in started
 
 
 def test_a_call_can_start_in_another_language_and_keeps_it_in_its_state(

@@ -143,15 +143,18 @@ def test_format_flow_keeps_a_comment_after_else_after_a_trailing_own_line_commen
 
 
 def test_a_message_role_telnyx_does_not_take_is_an_error() -> None:
-    text = HEAD + '    assistant:\n        instructions "x"\n        message boss "Be nice."\n'
+    text = HEAD + '    assistant id "a-1":\n        instructions "x"\n'
+    text += '        message boss "Be nice."\n'
     found = findings(text)
     assert [(c, line) for c, line, _ in found] == [("FL006", 6)]
     assert "`boss` is not a message role" in found[0][2]
 
 
-@pytest.mark.parametrize("role", ["system", "user", "assistant", "developer", "tool"])
-def test_every_message_role_telnyx_takes_passes(role: str) -> None:
-    text = HEAD + f'    assistant:\n        instructions "x"\n        message {role} "Hi."\n'
+@pytest.mark.parametrize(
+    "said", ['system "Hi."', 'user "Hi."', 'assistant "Hi."', 'developer "Hi."', 'tool "c1" "Hi."']
+)
+def test_every_message_role_telnyx_takes_passes(said: str) -> None:
+    text = HEAD + f'    assistant id "a-1":\n        instructions "x"\n        message {said}\n'
     assert codes(text) == []
 
 

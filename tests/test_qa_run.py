@@ -145,7 +145,7 @@ def test_an_ai_gather_or_assistant_without_greeting_is_not_shown_with_empty_quot
                 on key "#": say "hash"
             ai_gather:
                 field ok boolean "ok?"
-            assistant:
+            assistant id "assistant-9":
                 instructions "Be nice"
         """
     ))
@@ -153,7 +153,7 @@ def test_an_ai_gather_or_assistant_without_greeting_is_not_shown_with_empty_quot
     assert '""' not in out
     assert "AI assistant assistant-123 starts" in out
     assert "AI gather (asks for ok)" in out
-    assert "AI assistant starts" in out
+    assert "AI assistant assistant-9 starts" in out
 
 
 def _payloads(capsys, path: Path, *inputs: str) -> list[str]:

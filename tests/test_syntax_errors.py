@@ -54,6 +54,8 @@ REQUIRED = {
     "unexpected_end_of_file": "FL016",
     "reprompt_plain_and_outcome": "FL060",
     "unknown_spoken_format": "FL061",
+    "tool_message_without_id": "FL030",
+    "message_with_two_texts": "FL031",
     "hours_bad_day": "FL062",
     "hours_bad_time": "FL063",
     "hours_bad_date": "FL064",

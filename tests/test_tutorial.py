@@ -24,6 +24,26 @@ def test_the_finished_bakery_flow_simulates_as_the_tutorial_shows(
     assert printed in [text.strip() for text in blocks("text")]
 
 
+ASSISTANT_CHAPTER = TUTORIAL.parent / "tutorial-assistant.md"
+
+
+def test_the_assistant_chapter_shows_what_flowlang_prints(
+    tmp_path: Path, monkeypatch, capsys
+) -> None:
+    text = ASSISTANT_CHAPTER.read_text(encoding="utf-8")
+    (flow,) = re.findall(r"```flow\n(.*?)```", text, flags=re.S)
+    shown = [t.strip() for t in re.findall(r"```text\n(.*?)```", text, flags=re.S)]
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "bakery.flow").write_text(flow, encoding="utf-8")
+    for given in ("end", "key=0"):
+        assert main(["simulate", "bakery.flow", "--input", given]) == 0
+        assert capsys.readouterr().out.strip() in shown
+    without_id = flow.replace(flow.splitlines()[6], "    assistant:")
+    (tmp_path / "bakery.flow").write_text(without_id, encoding="utf-8")
+    assert main(["check", "bakery.flow"]) == 1
+    assert shown[0] in capsys.readouterr().out
+
+
 ORDER_CHAPTER = TUTORIAL.parent / "tutorial-order.md"
 
 

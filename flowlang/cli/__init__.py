@@ -30,9 +30,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="flowlang",
         description="Write, check, simulate, test and serve Telnyx call flows (.flow files).",
+        epilog="Run `flowlang COMMAND --help` for the options of one command.",
     )
+    parser.add_argument("--version", action="version", version=f"flowlang {_version()}")
+    # Not required: `flowlang` alone lists the commands (see main).
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    sub.required = True
     for name, module_name in SUBCOMMANDS.items():
         module = importlib.import_module(f"flowlang.cli.{module_name}")
         summary = (module.__doc__ or "").strip().splitlines()[0]
@@ -42,9 +44,23 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("flowlang")
+    except PackageNotFoundError:
+        return "(not installed: run from a source tree)"
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `flowlang` console script; returns the exit status."""
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        # Nothing asked is no mistake: show what there is to ask, and succeed.
+        parser.print_help()
+        return 0
     try:
         status: int = args._run(args)
     except UsageError as exc:

@@ -1,4 +1,4 @@
-"""Rules about `ai_gather` and `assistant` (FL6xx): fields, field reads and `on key` keys."""
+"""Rules about `ai_gather` and `assistant` (FL6xx, FL410): fields, reads, keys, the assistant id."""
 
 from __future__ import annotations
 
@@ -219,3 +219,45 @@ def invalid_key(ctx: Context) -> Iterator[Finding]:
                     label="never pressed",
                     help="use one of 0-9, * or #",
                 )
+
+
+@rule("FL410", "assistant-without-id", Severity.ERROR)
+def assistant_without_id(ctx: Context) -> Iterator[Finding]:
+    """## What it does
+    Checks that every `assistant` names the stored Telnyx AI assistant it starts, with
+    `assistant id "..."`.
+
+    ## Why is this bad?
+    Telnyx refuses to start an assistant without the id of one stored in your account, so the
+    call would go wrong at that point. `instructions`, `greeting` and `voice` in the block only
+    change the stored assistant for this call. The id is on the Telnyx portal's AI Assistants
+    page, or in the answer of `GET /ai/assistants`.
+
+    ## Example
+    ```
+    assistant:
+        instructions "You are the Acme receptionist."
+    ```
+
+    ## Use instead
+    ```
+    assistant id "assistant-6f1e2b7c":
+        instructions "You are the Acme receptionist."
+    ```
+    """
+    for stmt in ctx.of_type(nodes.Assistant):
+        assert isinstance(stmt, nodes.Assistant)
+        if stmt.id is None:
+            yield Finding(
+                stmt.keyword_span,
+                "`assistant` needs the id of a stored Telnyx AI assistant",
+                label="no `id`",
+                help=nodes.ASSISTANT_ID_HINT,
+            )
+        elif not stmt.id.parts:
+            yield Finding(
+                stmt.id.span,
+                "`assistant id` is empty",
+                label="no id in the quotes",
+                help=nodes.ASSISTANT_ID_HINT,
+            )

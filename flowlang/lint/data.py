@@ -319,7 +319,11 @@ def _keys_variables(ctx: Context) -> dict[str, nodes.Gather]:
 
 
 def _accepted_keys(g: nodes.Gather) -> str:
-    terminator = g.terminator.text if g.terminator is not None else "#"
+    terminator = "#"
+    if isinstance(g.terminator, nodes.NoKey):
+        terminator = ""  # `terminator none`: `#` is a key like any other
+    elif g.terminator is not None:
+        terminator = g.terminator.text
     if g.valid is not None:
         keys = g.valid.text
     else:

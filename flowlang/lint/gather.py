@@ -30,6 +30,15 @@ def literal(value: nodes.Str) -> str | None:
     return None if value.interpolations else value.text
 
 
+def terminator_key(gather: nodes.Gather) -> str | None:
+    """The key that ends the entry: `#` by default, "" for `terminator none`, None when unknown."""
+    if gather.terminator is None:
+        return DEFAULT_TERMINATOR
+    if isinstance(gather.terminator, nodes.NoKey):
+        return ""
+    return literal(gather.terminator)
+
+
 @frozen
 class Branch:
     """One value of an `on digits "X", ...` handler."""
@@ -96,9 +105,7 @@ def unmatchable_branch(ctx: Context) -> Iterator[Finding]:
     for gather in gathers(ctx):
         bounds = digit_bounds(gather)
         valid = literal(gather.valid) if gather.valid is not None else None
-        terminator = literal(gather.terminator) if gather.terminator is not None else None
-        if gather.terminator is None:
-            terminator = DEFAULT_TERMINATOR
+        terminator = terminator_key(gather)
         for b in branches(gather):
             problem = fix = None
             foreign = sorted({k for k in b.value if k not in DTMF_KEYS})
@@ -111,8 +118,8 @@ def unmatchable_branch(ctx: Context) -> Iterator[Finding]:
             elif terminator and terminator in b.value:
                 problem = f"contains the terminator key `{terminator}`, which ends the entry"
                 fix = (
-                    f"drop `{terminator}` from the value, or choose another key with "
-                    '`terminator "K"`'
+                    f"drop `{terminator}` from the value, choose another key with "
+                    '`terminator "K"`, or write `terminator none` to make it an ordinary key'
                 )
             elif valid is not None and any(k not in valid for k in b.value):
                 bad = "".join(sorted({k for k in b.value if k not in valid}))
@@ -219,14 +226,15 @@ def digits_range(ctx: Context) -> Iterator[Finding]:
 
 def _non_phone_keys(gather: nodes.Gather) -> Iterator[Finding]:
     """`terminator` that is not exactly one phone key; `valid` with anything but phone keys."""
-    if gather.terminator is not None:
+    if isinstance(gather.terminator, nodes.Str):
         text = literal(gather.terminator)
         if text is not None and not (len(text) == 1 and text in DTMF_KEYS):
             yield Finding(
                 gather.terminator.span or gather.span,
                 f'`terminator "{text}"` is not a single phone key',
                 label="not one key",
-                help='use one of 0-9, * or #, like `terminator "#"`',
+                help='use one of 0-9, * or #, like `terminator "#"`, or `terminator none` '
+                "for no terminator key",
             )
     if gather.valid is not None:
         text = literal(gather.valid)
@@ -248,9 +256,9 @@ def _non_phone_keys(gather: nodes.Gather) -> Iterator[Finding]:
 @rule("FL304", "terminator-is-valid-key", Severity.ERROR)
 def terminator_is_valid_key(ctx: Context) -> Iterator[Finding]:
     """## What it does
-    Checks a gather's keys: `terminator` names exactly one phone key (`0` to `9`, `*` or `#`),
-    `valid` lists only phone keys, and the terminator key (`#` unless `terminator` names
-    another) is not also one of the `valid` keys.
+    Checks a gather's keys: `terminator` names exactly one phone key (`0` to `9`, `*` or `#`)
+    or is `terminator none`, `valid` lists only phone keys, and the terminator key (`#` unless
+    `terminator` names another, or none) is not also one of the `valid` keys.
 
     ## Why is this bad?
     A caller can only press phone keys: a terminator or valid key that is not one can never be
@@ -274,10 +282,7 @@ def terminator_is_valid_key(ctx: Context) -> Iterator[Finding]:
         if gather.valid is None:
             continue
         valid = literal(gather.valid)
-        if gather.terminator is None:
-            terminator: str | None = DEFAULT_TERMINATOR
-        else:
-            terminator = literal(gather.terminator)
+        terminator = terminator_key(gather)
         if valid is None or not terminator or terminator not in valid:
             continue
         which = "" if gather.terminator is not None else " (the default terminator)"
@@ -285,7 +290,8 @@ def terminator_is_valid_key(ctx: Context) -> Iterator[Finding]:
             gather.valid.span or gather.span,
             f"`{terminator}`{which} ends the entry, so it cannot also be a valid key",
             label="contains the terminator",
-            help=f'remove `{terminator}` from `valid`, or pick another key with `terminator "K"`',
+            help=f'remove `{terminator}` from `valid`, pick another key with `terminator "K"`, '
+            "or write `terminator none`",
         )
 
 

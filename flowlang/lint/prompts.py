@@ -8,7 +8,7 @@ from collections.abc import Iterator
 
 from flowlang.diagnostics import Severity
 from flowlang.lint.context import Context
-from flowlang.lint.gather import branches, gathers, has_catch_all
+from flowlang.lint.gather import branches, gathers, has_catch_all, terminator_key
 from flowlang.lint.registry import Finding, rule
 from flowlang.lint.telnyx_data import PAYLOAD_MAX_CHARS, RECOGNITION_LANGUAGES, SPEAK_LANGUAGES
 from flowlang.source import Span
@@ -397,7 +397,8 @@ def prompt_branch_mismatch(ctx: Context) -> Iterator[Finding]:
     """## What it does
     Compares what a gather's prompt tells the caller to press ("press 3") with the keys its
     branches take: a key the prompt offers that no branch takes, or a one-key branch the
-    prompt never mentions.
+    prompt never mentions. "Press pound" is no option while `#` is the terminator (it ends
+    the entry); with `terminator none` it is one like any other key.
 
     ## Why is this bad?
     A caller who does what the prompt says and lands in "that is not an option" hangs up
@@ -429,9 +430,12 @@ def prompt_branch_mismatch(ctx: Context) -> Iterator[Finding]:
         taken = branches(gather)
         values = {b.value for b in taken}
         anchor = next((p for p in gather.prompt if isinstance(p, nodes.Say)), None)
+        # "then press pound" offers no option when `#` is the terminator: it ends the entry.
+        # With `terminator none` it is an ordinary key, and a branch must take it.
+        terminator = terminator_key(gather)
         if not has_catch_all(gather):
             for key in keys:
-                if key not in values:
+                if key not in values and key != terminator:
                     yield Finding(
                         anchor.span if anchor is not None else gather.span,
                         f'the prompt says to press {key}, but no branch takes "{key}"',

@@ -178,10 +178,11 @@ def _command_line(sent: Sent, program: Any, turn: int, after: int) -> Line | Non
         said = f' "{greeting}"' if greeting else ""
         return Line("ai", f"AI gather{said} (asks for {fields})", greeting, where, turn)
     if action == "ai_assistant_start":
-        greeting = str(body.get("greeting", ""))
+        assistant = body.get("assistant")
+        assistant = assistant if isinstance(assistant, dict) else {}
+        greeting = str(assistant.get("greeting", ""))
         # Without a greeting the caller hears nothing from flowlang: say which assistant starts.
-        ident = body.get("assistant", {}).get("id") if isinstance(body.get("assistant"), dict) \
-            else None
+        ident = assistant.get("id")
         said = f'"{greeting}"' if greeting else (f"{ident} starts" if ident else "starts")
         return Line("assistant", f"AI assistant {said}", greeting, where, turn)
     if action == "ai_assistant_add_messages":

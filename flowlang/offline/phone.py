@@ -11,7 +11,7 @@ from attrs import define, field, frozen
 from flowlang.runtime.commands import MESSAGE, Command
 from flowlang.runtime.events import CallInfo, Event, LocalTime
 
-# Telnyx's documented defaults for a DTMF gather (shared/telnyx/NOTES.md).
+# Telnyx's documented defaults for a DTMF gather (spec/telnyx/NOTES.md).
 DEFAULT_MINIMUM_DIGITS = 1
 DEFAULT_MAXIMUM_DIGITS = 128
 DEFAULT_TERMINATOR = "#"

@@ -613,25 +613,30 @@ class _Run:
         return body
 
     def do_assistant(self, op: AssistantOp) -> None:
-        assistant: dict[str, Any] = {}
-        if op.id is not None:
-            assistant["id"] = self.text(op.id)
+        # Today's API (LANGUAGE.md 16): the stored assistant's id, and every other setting as a
+        # per-call override inside `assistant`; the top-level `voice` is gone.
+        assistant: dict[str, Any] = {"id": self.text(op.id)}
         if op.instructions is not None:
             assistant["instructions"] = self.text(op.instructions)
-        body: dict[str, Any] = {"assistant": assistant}
-        voice = self.voice(op.voice)
-        if voice is not None:
-            body["voice"] = self.text(voice)
         other = self.other_language()
         if op.greeting is not None:
             greeting = self.words(op.greeting, other) if other is not None else op.greeting
-            body["greeting"] = self.text(greeting)
-        first = self.send("ai_assistant_start", body)
+            assistant["greeting"] = self.text(greeting)
+        voice = self.voice(op.voice)
+        if voice is not None:
+            assistant["voice_settings"] = {"voice": self.text(voice)}
+        first = self.send("ai_assistant_start", {"assistant": assistant})
         last = first
         if op.messages:
-            messages = [{"role": role, "content": self.text(t)} for role, t in op.messages]
+            messages = [self.message(role, text, call) for role, text, call in op.messages]
             last = self.send("ai_assistant_add_messages", {"messages": messages})
         self.wait_for("assistant", last, first)
+
+    def message(self, role: str, text: Str, tool_call_id: Str | None) -> dict[str, Any]:
+        message = {"role": role, "content": self.text(text)}
+        if tool_call_id is not None:
+            message["tool_call_id"] = self.text(tool_call_id)
+        return message
 
     # -- gather ----------------------------------------------------------------------------------
 
@@ -682,9 +687,10 @@ class _Run:
             return
         entry = payload.get("digits")
         entry = entry if isinstance(entry, str) else ""
-        # Without a `terminator` option Telnyx's default one, `#`, still ends the entry.
-        terminator = op.terminator or DEFAULT_TERMINATOR
-        if entry.endswith(terminator):
+        # Without a `terminator` option Telnyx's default one, `#`, still ends the entry; with
+        # `terminator none` ("") no key does, and `#` is part of the entry.
+        terminator = DEFAULT_TERMINATOR if op.terminator is None else op.terminator
+        if terminator and entry.endswith(terminator):
             entry = entry[: -len(terminator)]
         failure = "timeout"
         if status in ("valid", "invalid"):
@@ -740,6 +746,15 @@ class _Run:
             return True
         if wait is None or not self.frames:
             return False
+        if event.type == "call.conversation.ended" and wait["kind"] == "assistant":
+            # Matched by the call and what it waits for, never by client_state: Telnyx's own
+            # example of this event carries a value the application never set (NOTES.md).
+            if call_id != self.call_id:
+                return False
+            self.line = self.current().line
+            self.advance()
+            self.go()
+            return True
         seq = st.read_client_state(payload.get("client_state"))
         if seq is None or not wait["first"] <= seq <= wait["seq"]:
             return False
@@ -782,10 +797,6 @@ class _Run:
             self.fetch_ended(op, payload)
             return True
         if kind == "assistant" and isinstance(op, AssistantOp):
-            if event.type == "call.conversation.ended":
-                self.advance()
-                self.go()
-                return True
             if event.type == "call.dtmf.received":
                 return self.key_pressed(op.keys, payload, "ai_assistant_stop")
         return False

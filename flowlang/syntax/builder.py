@@ -146,6 +146,8 @@ class FlowBuilder(Transformer[Token, n.Flow]):
             return self._int(token)
         if kind == "DURATION":
             return self._duration(token)
+        if kind == "NONE":
+            return n.NoKey(span=_span_of(token))
         return self._name(token)
 
     def _problem(
@@ -187,6 +189,9 @@ class FlowBuilder(Transformer[Token, n.Flow]):
             if token.type in LAYOUT or token.type == "COLON":
                 continue
             if token.type in ("STRING", "INT", "DURATION", "NAME", "DOTDOT"):
+                values.append(token)
+                continue
+            if token.type == "NONE" and keyword is not None and str(keyword) == "terminator":
                 values.append(token)
                 continue
             close()
@@ -719,7 +724,26 @@ class FlowBuilder(Transformer[Token, n.Flow]):
                 "unknown role",
                 f"write who says it: one of {roles}, like `message system \"...\"`",
             )
-        return n.Message(role, self._str(children[2]), span=_cover(children))
+        texts = [self._str(c) for c in children[2:]]
+        if role.value == "tool" and len(texts) == 1:
+            self._problem(
+                "FL030",
+                "`message tool` needs the id of the tool call it answers",
+                texts[0].span,
+                "the result, but no tool call id",
+                'Telnyx requires it: write `message tool "call_123" "the result"`',
+            )
+        elif role.value != "tool" and len(texts) == 2:
+            self._problem(
+                "FL031",
+                f"`message {role.value}` takes one text; only `message tool` names a tool call",
+                texts[1].span,
+                "a second text",
+                f'write `message {role.value} "..."` with one text',
+            )
+        if len(texts) == 2:
+            return n.Message(role, texts[1], texts[0], span=_cover(children))
+        return n.Message(role, texts[0], span=_cover(children))
 
     # -- fetch ----------------------------------------------------------------------------------
 

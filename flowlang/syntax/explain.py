@@ -17,7 +17,7 @@ KEYWORDS = frozenset(
     goto call return set log
     if elif else gather digits inter_digit_timeout initial_timeout terminator valid tries into
     reprompt on invalid ai_gather field optional greeting key assistant id instructions message
-    not and or in true false sms_from sms record max silence beep end_key saved error queue
+    none not and or in true false sms_from sms record max silence beep end_key saved error queue
     max_wait no_answer busy failed fetch method header secret send outbound input detect
     machine human not_sure wait for timezone hours closed open""".split()
 )

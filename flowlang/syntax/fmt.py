@@ -96,6 +96,12 @@ def _duration(value: Duration) -> str:
     return f"{value.amount}{value.unit}"
 
 
+def _terminator(value: nodes.Str | nodes.NoKey | None) -> str | None:
+    if isinstance(value, nodes.NoKey):
+        return "none"
+    return render_str(value) if value else None
+
+
 def _precedence(expr: Expr) -> int:
     if isinstance(expr, BinOp):
         return nodes.BINARY_PRECEDENCE[expr.op]
@@ -565,7 +571,10 @@ class _Writer:
         if stmt.greeting is not None:
             self.line(inner, f"greeting {render_str(stmt.greeting)}", id(stmt.greeting))
         for message in stmt.messages:
-            text = f"message {message.role.value} {render_str(message.text)}"
+            said = render_str(message.text)
+            if message.tool_call_id is not None:
+                said = f"{render_str(message.tool_call_id)} {said}"
+            text = f"message {message.role.value} {said}"
             self.line(inner, text, id(message))
         self.handlers(stmt.handlers, inner)
         self.end(_body(stmt), inner)
@@ -652,7 +661,7 @@ def _gather_options(stmt: Gather) -> list[str]:
             _duration(stmt.inter_digit_timeout) if stmt.inter_digit_timeout else None,
         ),
         ("initial_timeout", _duration(stmt.initial_timeout) if stmt.initial_timeout else None),
-        ("terminator", render_str(stmt.terminator) if stmt.terminator else None),
+        ("terminator", _terminator(stmt.terminator)),
         ("valid", render_str(stmt.valid) if stmt.valid else None),
         ("tries", str(stmt.tries.value) if stmt.tries else None),
         ("into", stmt.into.value if stmt.into else None),

@@ -403,6 +403,11 @@ class Reprompt(Node):
 
 
 @frozen
+class NoKey(Node):
+    """`terminator none`: no key ends a gather's entry, so `#` is an ordinary key."""
+
+
+@frozen
 class Gather(Node):
     """`gather [options]:` with a prompt (`say` lines, or one `play`), an optional `reprompt`
     (or outcome reprompts `reprompt_invalid` / `reprompt_timeout`), and `on` handlers. Options
@@ -412,7 +417,7 @@ class Gather(Node):
     timeout: Duration | None = None
     inter_digit_timeout: Duration | None = None
     initial_timeout: Duration | None = None
-    terminator: Str | None = None
+    terminator: Str | NoKey | None = None
     valid: Str | None = None
     tries: Int | None = None
     into: Name | None = None
@@ -476,10 +481,12 @@ AI_GATHER_OPTIONS = ("into", "voice", "language", "timeout")
 
 @frozen
 class Message(Node):
-    """`message ROLE "text"` in an `assistant` block (sent with `ai_assistant_add_messages`)."""
+    """`message ROLE "text"` in an `assistant` block (sent with `ai_assistant_add_messages`);
+    `message tool "CALL_ID" "result"` also names the tool call it answers."""
 
     role: Name
     text: Str
+    tool_call_id: Str | None = None
 
 
 @frozen
@@ -494,8 +501,21 @@ class Assistant(Node):
     messages: tuple[Message, ...] = field(default=(), converter=_tuple)
     handlers: tuple[On, ...] = field(default=(), converter=_tuple)
 
+    @property
+    def keyword_span(self) -> Span | None:
+        """The `assistant` word that opens the block (where a missing header option belongs)."""
+        if self.span is None:
+            return None
+        return Span.point(self.span.line, self.span.column, len("assistant"))
+
 
 ASSISTANT_OPTIONS = ("id", "voice")
+
+# Where a flow's author finds the id `assistant id` needs (FL410 and the compiler say it).
+ASSISTANT_ID_HINT = (
+    'start it with a stored assistant, `assistant id "assistant-..."`: its id is on the Telnyx '
+    "portal's AI Assistants page, or in the answer of `GET /ai/assistants`"
+)
 
 
 @frozen

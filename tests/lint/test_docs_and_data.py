@@ -14,7 +14,7 @@ from tests.openapi import spec_path
 
 ROOT = Path(__file__).resolve().parents[2]
 RULE_DOCS = ROOT / "docs" / "rules"
-# The same spec the command-body checks read (FLOWLANG_TELNYX_SPEC names it in a worktree).
+# The same spec the command-body checks read (spec/telnyx/ unless FLOWLANG_TELNYX_SPEC names one).
 SPEC = spec_path()
 PAGES = docs.pages()
 

@@ -92,8 +92,10 @@ def test_ai_gather_without_handlers_continues() -> None:
     ("event", "payload"),
     [
         ("call.ai_gather.partial_results", {"partial_results": {"name": "Bo"}}),
-        ("call.ai_gather.message_history_updated",
-         {"message_history": [{"role": "user", "content": "hi"}]}),
+        (
+            "call.ai_gather.message_history_updated",
+            {"message_history": [{"role": "user", "content": "hi"}]},
+        ),
     ],
     ids=["partial-results", "message-history"],
 )
@@ -153,10 +155,10 @@ def test_assistant_start_then_messages_then_wait() -> None:
     out = call.last
     assert out.waiting == "assistant"
     assert [c.action for c in out.commands] == ["ai_assistant_start", "ai_assistant_add_messages"]
+    # Today's API (LANGUAGE.md 16): the greeting is a per-call override inside `assistant`, and
+    # the file's voice is not sent (it would replace the stored assistant's own voice).
     assert without_correlation(out.commands[0].body) == {
-        "assistant": {"id": "assistant-123"},
-        "voice": VOICE,
-        "greeting": "Hi, this is Ava from Acme.",
+        "assistant": {"id": "assistant-123", "greeting": "Hi, this is Ava from Acme."},
     }
     assert without_correlation(out.commands[1].body) == {
         "messages": [
@@ -166,12 +168,35 @@ def test_assistant_start_then_messages_then_wait() -> None:
     }
 
 
-def test_assistant_with_instructions_and_no_messages() -> None:
-    call = ai_call(HEAD + '    assistant:\n        instructions "You are the receptionist."\n')
+def test_assistant_overrides_go_inside_assistant_and_no_top_level_voice() -> None:
+    flow = HEAD + (
+        '    assistant id "assistant-9" voice "AWS.Polly.Joanna-Neural":\n'
+        '        instructions "You are the receptionist."\n'
+        '        greeting "Hello."\n'
+    )
+    call = ai_call(flow)
     assert [c.action for c in call.last.commands] == ["ai_assistant_start"]
     assert without_correlation(call.last.commands[0].body) == {
-        "assistant": {"instructions": "You are the receptionist."},
-        "voice": VOICE,
+        "assistant": {
+            "id": "assistant-9",
+            "instructions": "You are the receptionist.",
+            "greeting": "Hello.",
+            "voice_settings": {"voice": "AWS.Polly.Joanna-Neural"},
+        },
+    }
+
+
+def test_a_tool_message_carries_its_tool_call_id() -> None:
+    flow = HEAD + (
+        '    set order = "A-17"\n'
+        '    assistant id "assistant-9":\n'
+        '        message tool "call_{order}" "Order {order} shipped."\n'
+    )
+    call = ai_call(flow)
+    assert without_correlation(call.last.commands[1].body) == {
+        "messages": [
+            {"role": "tool", "content": "Order A-17 shipped.", "tool_call_id": "call_A-17"},
+        ]
     }
 
 
@@ -181,6 +206,25 @@ def test_conversation_ended_continues_after_the_block(which: int) -> None:
     client_state = call.last.commands[which].body["client_state"]
     out = call.event("call.conversation.ended", client_state=client_state)
     assert [line.text for line in out.logs] == ["after"]
+
+
+# Telnyx's own example of call.conversation.ended carries this client_state (NOTES.md).
+FOREIGN_STATE = "aGF2ZSBhIG5pY2UgZGF5ID1d"
+
+
+@pytest.mark.parametrize(
+    "state", [FOREIGN_STATE, None, "not base64!"], ids=["foreign", "none", "junk"]
+)
+def test_conversation_ended_ends_the_wait_whatever_its_client_state(state: str | None) -> None:
+    call = ai_call(ASSISTANT)
+    out = call.event("call.conversation.ended", client_state=state)
+    assert [line.text for line in out.logs] == ["after"]
+
+
+def test_conversation_ended_of_another_call_is_ignored() -> None:
+    call = ai_call(ASSISTANT)
+    other = call.event("call.conversation.ended", call_control_id="v3:other", client_state=None)
+    assert other.ignored
 
 
 def test_on_key_stops_the_assistant() -> None:

@@ -301,3 +301,28 @@ def test_stale_and_duplicate_gather_events_are_ignored() -> None:
     assert duplicate.ignored
     assert duplicate.state == out.state
     assert duplicate.commands == ()
+
+
+NO_TERMINATOR = HEAD + (
+    "    gather terminator none:\n"
+    '        say "Press pound one two for the operator, or one two pound for billing."\n'
+    '        on digits "#12": log "operator"\n'
+    '        on digits "12#": log "billing"\n'
+    "        on invalid: hangup\n"
+    "        on timeout: hangup\n"
+)
+
+
+def test_terminator_none_sends_an_empty_terminating_digit_and_hash_is_inferred_valid() -> None:
+    call = gather_call(NO_TERMINATOR)
+    sent = body(call)
+    assert sent["terminating_digit"] == ""
+    assert (sent["minimum_digits"], sent["maximum_digits"]) == (3, 3)
+    assert sent["valid_digits"] == "12#"
+
+
+@pytest.mark.parametrize(("entry", "said"), [("#12", "operator"), ("12#", "billing")])
+def test_terminator_none_keeps_hash_in_the_entry(entry: str, said: str) -> None:
+    call = gather_call(NO_TERMINATOR)
+    out = call.event("call.gather.ended", digits=entry, status="valid")
+    assert [line.text for line in out.logs] == [said]

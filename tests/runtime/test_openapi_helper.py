@@ -19,6 +19,24 @@ GOOD = [
     ("gather_using_speak", {"payload": "Press 1", "voice": "v", "maximum_tries": 1}),
     ("gather_using_ai", {"parameters": {"type": "object", "properties": {}}}),
     ("ai_assistant_add_messages", {"messages": [{"role": "system", "content": "x"}]}),
+    (
+        "ai_assistant_add_messages",
+        {"messages": [{"role": "tool", "content": "42", "tool_call_id": "call_1"}]},
+    ),
+    ("gather", {"terminating_digit": ""}),
+    ("ai_assistant_start", {"assistant": {"id": "assistant-1"}}),
+    (
+        "ai_assistant_start",
+        {
+            "assistant": {
+                "id": "assistant-1",
+                "instructions": "Be brief.",
+                "greeting": "Hi.",
+                "voice_settings": {"voice": "AWS.Polly.Joanna-Neural"},
+            }
+        },
+    ),
+    ("gather_using_speak", {"payload": "PIN", "voice": "v", "terminating_digit": "*"}),
     ("transfer", {"to": "+13125550001", "timeout_secs": 30}),
 ]
 
@@ -36,6 +54,37 @@ BAD = [
     ("hangup", {"client_state": "not base64!"}, "not valid base64"),
     ("hangup", {"client_state": "eyJzIjox\nfQ=="}, "line break"),
     ("ai_assistant_add_messages", {"messages": [{"role": "robot", "content": "x"}]}, "robot"),
+    # The overlay: the newer facts of spec/telnyx/NOTES.md.
+    (
+        "ai_assistant_add_messages",
+        {"messages": [{"role": "tool", "content": "42"}]},
+        "messages/0: {'role': 'tool', 'content': '42'} is not valid",
+    ),
+    (
+        "ai_assistant_add_messages",
+        {"messages": [{"role": "user", "content": "x", "tool_call_id": "c"}]},
+        "is not valid under any of the given schemas",
+    ),
+    ("gather", {"terminating_digit": "##"}, "terminating_digit: '##' does not match"),
+    ("ai_assistant_start", {}, "'assistant' is a required property"),
+    ("ai_assistant_start", {"assistant": {}}, "assistant: 'id' is a required property"),
+    ("ai_assistant_start", {"assistant": {"id": ""}}, "assistant/id: '' should be non-empty"),
+    (
+        "ai_assistant_start",
+        {"assistant": {"id": "a"}, "voice": "Telnyx.KokoroTTS.af"},
+        "voice: not a property of the ai_assistant_start request",
+    ),
+    (
+        "ai_assistant_start",
+        {"assistant": {"id": "a"}, "voice_settings": {"voice": "x"}},
+        "voice_settings: not a property",
+    ),
+    (
+        "ai_assistant_start",
+        {"assistant": {"id": "a", "voice": "Telnyx.KokoroTTS.af"}},
+        "Additional properties are not allowed ('voice' was unexpected)",
+    ),
+    ("gather_using_audio", {"terminating_digit": "none"}, "terminating_digit"),
     ("no_such_action", {}, "not in the OpenAPI subset"),
 ]
 

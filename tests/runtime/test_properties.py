@@ -264,7 +264,7 @@ FIXED = {
         '                say "Big {b.n}."\n'
         '        on key "0": goto helper\n'
         "helper:\n"
-        "    assistant:\n"
+        '    assistant id "assistant-1":\n'
         '        instructions "Help."\n'
         '        message system "caller is {caller}"\n'
         '        on key "*": transfer "+13125550001"\n'

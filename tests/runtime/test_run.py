@@ -26,7 +26,7 @@ EVERY_WAIT = HEAD + (
     '        on digits "1": log "one"\n'
     "    ai_gather into b:\n"
     '        field a string "A"\n'
-    '    assistant:\n        instructions "Help."\n'
+    '    assistant id "assistant-1":\n        instructions "Help."\n'
 ) + ON_HANGUP
 
 

@@ -32,7 +32,7 @@ from flowlang.offline.phone import (
 from flowlang.offline.simulator import parse_input
 from flowlang.runtime.commands import Command
 from flowlang.runtime.events import CallInfo
-from tests.openapi import command_errors
+from tests.openapi import command_errors, spec
 from tests.server.signing import sign
 
 
@@ -194,6 +194,8 @@ class FakeCall:
                 self._busy += 1
             try:
                 self.fake.deliver(envelope)
+            except Exception as exc:  # noqa: BLE001 - reported to the waiting test, not lost
+                self.fake.broke(f"delivering {envelope['data']['event_type']}: {exc!r}")
             finally:
                 with self._cond:
                     self._busy -= 1
@@ -209,6 +211,7 @@ class FakeTelnyx:
     """
 
     def __init__(self, key: SigningKey, api_key: str = "test-api-key") -> None:
+        spec()  # a fake that cannot validate must fail now, not leave each call waiting
         self.key = key
         self.api_key = api_key
         self.webhook_url = ""
@@ -239,6 +242,11 @@ class FakeTelnyx:
         self.fault_hits: list[str] = []
         self.refuse_actions: set[str] = set()  # actions answered 500 for as long as they are here
         self.deliveries: list[str] = []  # the event id of every webhook posted (repeats too)
+        self.broken: list[str] = []  # what went wrong inside the fake itself
+        # event_type -> the client_state Telnyx puts on it instead of the call's own (Telnyx's
+        # example call.conversation.ended carries one the application never set).
+        self.foreign_state: dict[str, str] = {}
+        self.last_activity = time.monotonic()
         self.stopped = False
         self.lock = threading.Lock()
         self._http = httpx.Client(timeout=10.0)
@@ -257,6 +265,22 @@ class FakeTelnyx:
         self._server.shutdown()
         self._server.server_close()
         self._http.close()
+
+    def broke(self, what: str) -> None:
+        with self.lock:
+            self.broken.append(what)
+
+    def trouble(self, calls: Iterable[FakeCall], quiet: float, since: float) -> str | None:
+        """Why waiting for `calls` is pointless: the fake failed, a body was invalid, a caller's
+        script did not fit, or nothing was sent either way for `quiet` seconds (counted from
+        `since` at the earliest)."""
+        problems = [*self.broken, *self.invalid, *(e for c in calls for e in c.caller_errors)]
+        if problems:
+            return "\n".join(problems)
+        idle = time.monotonic() - max(self.last_activity, since)
+        if idle > quiet:
+            return f"no command and no webhook for {idle:.0f}s"
+        return None
 
     # -- calls ------------------------------------------------------------------------------
 
@@ -278,9 +302,15 @@ class FakeTelnyx:
 
     def deliver(self, envelope: dict[str, Any]) -> None:
         """POST one signed webhook, retrying as Telnyx does until the server answers 2xx."""
+        foreign = self.foreign_state.get(envelope["data"]["event_type"])
+        if foreign is not None:
+            data = envelope["data"]
+            envelope = {**envelope, "data": {**data, "payload": {**data["payload"]}}}
+            envelope["data"]["payload"]["client_state"] = foreign
         body = json.dumps(envelope).encode("utf-8")
         with self.lock:
             self.deliveries.append(envelope["data"]["id"])
+            self.last_activity = time.monotonic()
         pause = 0.05
         while not self.stopped:
             headers = {"content-type": "application/json", **sign(self.key, body)}
@@ -349,9 +379,17 @@ class FakeTelnyx:
                               "to": [{"phone_number": body.get("to")}], "text": body.get("text")}}
 
     def command(self, call_control_id: str, action: str, raw: bytes, auth: str) -> tuple[int, Any]:
+        try:
+            return self._command(call_control_id, action, raw, auth)
+        except Exception as exc:  # noqa: BLE001 - reported to the waiting test, not lost
+            self.broke(f"handling {action}: {exc!r}")
+            return 500, {"errors": [{"code": "10007", "title": "The fake Telnyx failed"}]}
+
+    def _command(self, call_control_id: str, action: str, raw: bytes, auth: str) -> tuple[int, Any]:
         with self.lock:
             self.requests += 1
             self.actions.append((call_control_id, action))
+            self.last_activity = time.monotonic()
             fault = self.faults.popleft() if self.faults else None
             if fault:
                 self.fault_hits.append(fault)

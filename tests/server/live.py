@@ -22,11 +22,20 @@ from flowlang.serve.app import listening_socket
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def wait_for(condition: Callable[[], bool], timeout: float = 60.0, what: str = "condition") -> None:
-    """Poll `condition` until true; generous by default, since the machine may be busy."""
+def wait_for(
+    condition: Callable[[], bool],
+    timeout: float = 60.0,
+    what: str = "condition",
+    failed: Callable[[], str | None] = lambda: None,
+) -> None:
+    """Poll `condition` until true; generous by default, since the machine may be busy, but
+    giving up at once when `failed` names a reason the condition can no longer come true."""
     deadline = time.monotonic() + timeout
     pause = 0.005
     while not condition():
+        reason = failed()
+        if reason is not None:
+            raise AssertionError(f"gave up waiting for {what}: {reason}")
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out after {timeout:.0f}s waiting for {what}")
         time.sleep(pause)
@@ -43,11 +52,25 @@ class ThreadServer:
             app, lifespan="on", log_config=None, access_log=False, log_level="warning"
         )
         self.server = uvicorn.Server(config)
-        self.thread = threading.Thread(
-            target=self.server.run, kwargs={"sockets": [self.sock]}, daemon=True
-        )
+        self.error: BaseException | None = None
+        self.thread = threading.Thread(target=self._run, daemon=True)
         self.thread.start()
-        wait_for(lambda: self.server.started, 30, "uvicorn to start")
+        try:
+            wait_for(lambda: self.server.started, 30, "uvicorn to start", self._died)
+        except AssertionError:
+            self.sock.close()
+            raise
+
+    def _run(self) -> None:
+        try:
+            self.server.run(sockets=[self.sock])
+        except BaseException as exc:  # noqa: BLE001 - uvicorn exits with SystemExit on a failed startup
+            self.error = exc
+
+    def _died(self) -> str | None:
+        if self.thread.is_alive():
+            return None
+        return f"the uvicorn thread ended without starting ({self.error!r})"
 
     @property
     def url(self) -> str:
@@ -102,7 +125,13 @@ class ServeProcess:
             self.stop()
             raise AssertionError("flowlang serve did not start:\n" + "\n".join(self.lines))
         self.port = int(self.listening["port"])
-        wait_for(self._healthy, 30, "healthz")
+        wait_for(self._healthy, 30, "healthz", self._exited)
+
+    def _exited(self) -> str | None:
+        code = self.proc.poll()
+        if code is None:
+            return None
+        return f"flowlang serve exited with {code}:\n" + "\n".join(self.lines)
 
     def _read(self) -> None:
         assert self.proc.stderr is not None

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -77,8 +79,20 @@ def expected_messages(path: Path, inputs: list[str]) -> list[dict[str, Any]]:
     return [c.body for c in simulate(program(path), inputs).commands if c.is_message]
 
 
+# A call in these tests makes progress every fraction of a second; this long with no command and
+# no webhook means it is stuck, however busy the machine.
+QUIET = 15.0
+
+
 def finish(*calls: FakeCall, timeout: float = 120.0) -> None:
-    wait_for(lambda: all(c.finished for c in calls), timeout, "every call to finish")
+    """Wait for every call to end; fail at once when the fake reports trouble or all is quiet."""
+    wait_for(lambda: all(c.finished for c in calls), timeout, "every call to finish", stuck(calls))
+
+
+def stuck(calls: Sequence[FakeCall]) -> Callable[[], str | None]:
+    """For `wait_for`: why `calls` will not get anywhere, or None while they may."""
+    fake, since = calls[0].fake, time.monotonic()
+    return lambda: fake.trouble(calls, QUIET, since)
 
 
 def assert_ran_like_the_simulator(

@@ -21,12 +21,14 @@ from tests.server.fake_telnyx import Chaos, FakeTelnyx
 from tests.server.live import ThreadServer, wait_for
 from tests.server.scenarios import (
     EVERYTHING,
+    EXAMPLES,
     IDS,
     SCENARIOS,
     assert_ran_like_the_simulator,
     expected,
     finish,
     program,
+    stuck,
     without_ids,
 )
 from tests.server.signing import sign
@@ -70,6 +72,29 @@ def test_a_whole_call_runs_as_simulated(tmp_path: Path, flow: Path, inputs: list
     try:
         call = rig.fake.call("v3:call-1", inputs)
         finish(call)
+        assert_ran_like_the_simulator(rig.fake, call, flow, inputs)
+    finally:
+        rig.close()
+
+
+# Telnyx's own example of call.conversation.ended carries this client_state (NOTES.md).
+FOREIGN_STATE = "aGF2ZSBhIG5pY2UgZGF5ID1d"
+
+
+@pytest.mark.parametrize(
+    ("flow", "inputs"),
+    [(EVERYTHING, ["3", "key=9", "end"]), (EXAMPLES / "ai_receptionist.flow", ["end"])],
+    ids=["everything", "ai_receptionist"],
+)
+def test_a_conversation_end_with_a_foreign_client_state_ends_the_assistant(
+    tmp_path: Path, flow: Path, inputs: list[str]
+) -> None:
+    rig = Rig(tmp_path, flow)
+    try:
+        rig.fake.foreign_state["call.conversation.ended"] = FOREIGN_STATE
+        call = rig.fake.call("v3:foreign", inputs)
+        finish(call)
+        assert "ai_assistant_start" in [a for a, _ in call.accepted]
         assert_ran_like_the_simulator(rig.fake, call, flow, inputs)
     finally:
         rig.close()
@@ -191,7 +216,7 @@ def test_a_call_in_progress_finishes_on_the_flow_it_started_with(tmp_path: Path)
     rig = Rig(tmp_path, flow)
     try:
         first = rig.fake.call("v3:old", ["1", "1234#", "9"], hold=True)
-        wait_for(lambda: first.waiting, what="the first call to wait")
+        wait_for(lambda: first.waiting, 60, "the first call to wait", stuck([first]))
         flow.write_text(EVERYTHING.read_text().replace("Welcome.", "Welcome to version two."))
         second = rig.fake.call("v3:new", ["hangup"])
         finish(second)

@@ -8,7 +8,13 @@ from nacl.signing import SigningKey
 
 from tests.server.fake_telnyx import FakeTelnyx
 from tests.server.live import ServeProcess, wait_for
-from tests.server.scenarios import EVERYTHING, SCENARIOS, assert_ran_like_the_simulator, finish
+from tests.server.scenarios import (
+    EVERYTHING,
+    SCENARIOS,
+    assert_ran_like_the_simulator,
+    finish,
+    stuck,
+)
 from tests.server.signing import public_key_b64
 
 
@@ -26,7 +32,7 @@ def test_a_killed_server_resumes_every_call_after_a_restart(tmp_path: Path) -> N
     plan = [(f"v3:restart-{n}", scripts[n % len(scripts)]) for n in range(12)]
     try:
         calls = [fake.call(ccid, inputs, hold=True) for ccid, inputs in plan]
-        wait_for(lambda: all(c.waiting for c in calls), 120, "every call to wait")
+        wait_for(lambda: all(c.waiting for c in calls), 120, "every call to wait", stuck(calls))
         before = [len(c.accepted) for c in calls]
         # From now on Telnyx carries out each command but its answer never reaches the server,
         # so the commands stay unsent in the outbox when the server dies.
@@ -39,6 +45,7 @@ def test_a_killed_server_resumes_every_call_after_a_restart(tmp_path: Path) -> N
             ),
             120,
             "every call to get a command after the caller acted",
+            stuck(calls),
         )
         server.kill()
         fake.stall.set()

@@ -31,6 +31,8 @@ CASES = [
     ({}, "#", ("invalid", "", "#")),
     ({"valid_digits": "1234567890", "maximum_digits": 3}, "1*", ("invalid", "1*", "1*")),
     ({"minimum_digits": 2, "maximum_digits": 6}, "123", ("valid", "123", "123")),
+    ({"terminating_digit": "", "maximum_digits": 3}, "#12", ("valid", "#12", "#12")),
+    ({"terminating_digit": "", "maximum_digits": 4}, "12#", ("valid", "12#", "12#")),
 ]
 
 
@@ -46,6 +48,8 @@ CASES = [
         "only-terminator",
         "star-not-valid",
         "within-bounds-no-terminator",
+        "terminator-none-hash-first",
+        "terminator-none-hash-last",
     ],
 )
 def test_gather_entry_follows_telnyx_rules(body, keys, expected) -> None:

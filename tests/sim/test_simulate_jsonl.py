@@ -180,7 +180,7 @@ CONSTRUCTS = [
         [
             {"action": "answer", "body": {}},
             {"action": "ai_assistant_start", "body": {
-                "assistant": {"id": "assistant-123"}, "voice": V, "greeting": "Hi, Ava here."}},
+                "assistant": {"id": "assistant-123", "greeting": "Hi, Ava here."}}},
             {"action": "ai_assistant_add_messages", "body": {
                 "messages": [{"role": "system", "content": "Account +15550001111."}]}},
             {"action": "ai_assistant_stop", "body": {}},
@@ -338,7 +338,7 @@ def test_an_input_that_does_not_fit_the_wait_is_exit_2(tmp_path: Path, capsys) -
         """\
         main:
             answer
-            assistant:
+            assistant id "assistant-1":
                 instructions "x"
         """
     )
