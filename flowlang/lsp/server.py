@@ -17,7 +17,7 @@ from flowlang.lsp import completion
 from flowlang.lsp.document import Document
 from flowlang.lsp.grammar import keywords
 from flowlang.lsp.hover import hover_text
-from flowlang.lsp.names import STEP, NameIndex
+from flowlang.lsp.names import NameIndex
 from flowlang.source import Source, Span
 from flowlang.syntax import nodes
 
@@ -48,8 +48,10 @@ class FlowServer(LanguageServer):
         """The checked document at its current version (checked now if it is not yet)."""
         text_document = self.workspace.get_text_document(uri)
         cached = self.checked.get(uri)
-        if cached is not None and cached[0] == text_document.version:
-            return cached[1]
+        # A file that is not open (an included one) has no version: it is read again.
+        if cached is not None and text_document.version is not None:
+            if cached[0] == text_document.version:
+                return cached[1]
         if uri not in self.selections:
             self.selections[uri] = _selection(text_document)
         select, ignore = self.selections[uri]
@@ -58,6 +60,34 @@ class FlowServer(LanguageServer):
         if document.index is not None:
             self.names[uri] = document.index
         return document
+
+    def family(self, uri: str) -> list[str]:
+        """The documents one flow is made of: this one, the files it includes (and they
+        include), and the open documents that include any of them. Steps and variables are
+        shared by them all."""
+        members = self._included(uri)
+        for other in list(self.workspace.text_documents):
+            if other not in members:
+                theirs = self._included(other)
+                if set(theirs) & set(members):
+                    members += [m for m in theirs if m not in members]
+        return members
+
+    def _included(self, uri: str) -> list[str]:
+        from flowlang.includes import included_names
+
+        found: list[str] = []
+        stack = [uri]
+        while stack:
+            current = stack.pop()
+            if current in found:
+                continue
+            found.append(current)
+            document = self.document(current)
+            if document.flow is not None:
+                names = included_names(document.source, document.flow)
+                stack += [Path(name).as_uri() for name in reversed(names)]
+        return found
 
     def names_for(self, uri: str, line: int) -> NameIndex | None:
         """The steps and variables of the document; while it does not parse (a line is half
@@ -246,8 +276,10 @@ def create_server() -> FlowServer:
 
     @server.feature(types.TEXT_DOCUMENT_DEFINITION)
     def definition(ls: FlowServer, params: types.DefinitionParams) -> list[types.Location]:
-        found = _occurrences(ls, params.text_document.uri, params.position, definitions=True)
-        return found or []
+        included = _included_file_at(ls, params.text_document.uri, params.position)
+        if included is not None:
+            return [included]
+        return _occurrences(ls, params.text_document.uri, params.position, definitions=True)
 
     @server.feature(types.TEXT_DOCUMENT_REFERENCES)
     def references(ls: FlowServer, params: types.ReferenceParams) -> list[types.Location]:
@@ -284,13 +316,21 @@ def create_server() -> FlowServer:
                 f"`{new}` cannot name a {occurrence.kind}: use letters, digits and _, "
                 "not starting with a digit, and not a word of the language"
             )
-        if new != occurrence.name and index.of(occurrence.kind, new):
-            raise ValueError(f"this flow already has a {occurrence.kind} called `{new}`")
-        edits = [
-            types.TextEdit(range=_range(text_document, o.span), new_text=new)
-            for o in index.of(occurrence.kind, occurrence.name)
-        ]
-        return types.WorkspaceEdit(changes={uri: edits})
+        changes: dict[str, list[types.TextEdit]] = {}
+        for member in ls.family(uri):
+            theirs = ls.document(member).index
+            if theirs is None:
+                continue
+            if new != occurrence.name and theirs.of(occurrence.kind, new):
+                raise ValueError(f"this flow already has a {occurrence.kind} called `{new}`")
+            member_document = ls.workspace.get_text_document(member)
+            edits = [
+                types.TextEdit(range=_range(member_document, o.span), new_text=new)
+                for o in theirs.of(occurrence.kind, occurrence.name)
+            ]
+            if edits:
+                changes[member] = edits
+        return types.WorkspaceEdit(changes=changes)
 
     @server.feature(
         types.TEXT_DOCUMENT_COMPLETION,
@@ -408,7 +448,8 @@ def create_server() -> FlowServer:
 def _occurrences(
     ls: FlowServer, uri: str, position: types.Position, definitions: bool
 ) -> list[types.Location]:
-    """The definitions (or every occurrence) of the step or variable at `position`."""
+    """The definitions (or every occurrence) of the step or variable at `position`, in this
+    document and the files of the same flow."""
     text_document = ls.workspace.get_text_document(uri)
     index = ls.document(uri).index
     if index is None:
@@ -416,14 +457,36 @@ def _occurrences(
     occurrence = index.at(*_point(text_document, position))
     if occurrence is None:
         return []
-    found = (
-        index.definitions(occurrence.kind, occurrence.name)
-        if definitions
-        else index.of(occurrence.kind, occurrence.name)
-    )
-    if definitions and occurrence.kind != STEP and not found:
-        return []
-    return [types.Location(uri=uri, range=_range(text_document, o.span)) for o in found]
+    found: list[types.Location] = []
+    for member in ls.family(uri):
+        theirs = ls.document(member).index
+        if theirs is None:
+            continue
+        member_document = ls.workspace.get_text_document(member)
+        where = (
+            theirs.definitions(occurrence.kind, occurrence.name)
+            if definitions
+            else theirs.of(occurrence.kind, occurrence.name)
+        )
+        found += [types.Location(uri=member, range=_range(member_document, o.span)) for o in where]
+    return found
+
+
+def _included_file_at(ls: FlowServer, uri: str, position: types.Position) -> types.Location | None:
+    """The file an `include "PATH"` under `position` names."""
+    from flowlang.includes import include_path
+    from flowlang.lsp.hover import covers
+
+    document = ls.document(uri)
+    if document.flow is None:
+        return None
+    line, column = _point(ls.workspace.get_text_document(uri), position)
+    for include in document.flow.includes:
+        if covers(include.path.span, line, column):
+            target = Path(include_path(document.source.name, include.path.text))
+            start = types.Position(0, 0)
+            return types.Location(uri=target.as_uri(), range=types.Range(start, start))
+    return None
 
 
 def serve_stdio() -> None:

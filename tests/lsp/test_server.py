@@ -358,3 +358,58 @@ async def test_symbols_and_folding(client: LanguageClient, tmp_path: Path) -> No
     )
     assert folds is not None
     assert [(f.start_line, f.end_line) for f in folds] == [(2, 9), (4, 8), (11, 13), (15, 16)]
+
+
+# --------------------------------------------------------------------------------------------
+# Flows made of several files (`include`)
+
+
+MAIN = """include "shared/common.flow"
+voice "Telnyx.KokoroTTS.af"
+
+main:
+    answer
+    say "Hello."
+    goto goodbye
+"""
+
+COMMON = """goodbye:
+    say "Goodbye."
+    hangup
+"""
+
+
+async def test_steps_of_included_files(client: LanguageClient, tmp_path: Path) -> None:
+    (tmp_path / "shared").mkdir()
+    common = tmp_path / "shared" / "common.flow"
+    common.write_text(COMMON)
+    uri = await open_flow(client, tmp_path / "main.flow", MAIN)
+    assert list(client.diagnostics[uri]) == []
+    where = await client.text_document_definition_async(
+        types.DefinitionParams(text_document=doc(uri), position=at(6, 10))
+    )
+    assert where == [types.Location(uri=common.as_uri(), range=types.Range(at(0, 0), at(0, 7)))]
+    file = await client.text_document_definition_async(
+        types.DefinitionParams(text_document=doc(uri), position=at(0, 15))
+    )
+    assert file == [types.Location(uri=common.as_uri(), range=types.Range(at(0, 0), at(0, 0)))]
+    edit = await client.text_document_rename_async(
+        types.RenameParams(text_document=doc(uri), position=at(6, 10), new_name="farewell")
+    )
+    assert edit is not None and edit.changes is not None
+    assert {u: [e.range.start for e in edits] for u, edits in edit.changes.items()} == {
+        uri: [at(6, 9)],
+        common.as_uri(): [at(0, 0)],
+    }
+    # From the included file, the open file that includes it is found too.
+    found = await client.text_document_references_async(
+        types.ReferenceParams(
+            text_document=doc(common.as_uri()),
+            position=at(0, 2),
+            context=types.ReferenceContext(include_declaration=True),
+        )
+    )
+    assert found is not None
+    assert sorted((loc.uri, loc.range.start.line) for loc in found) == sorted(
+        [(common.as_uri(), 0), (uri, 6)]
+    )
