@@ -9,7 +9,6 @@ from typing import TYPE_CHECKING
 
 from flowlang.lsp.names import NameIndex
 from flowlang.source import Source
-from flowlang.syntax import nodes
 
 if TYPE_CHECKING:
     from lark import Token
@@ -77,11 +76,3 @@ class Document:
             if line[:1] not in ("", " ", "\t", "#"):
                 return above
         return 1
-
-    def step_at(self, number: int) -> nodes.Step | None:
-        if self.flow is None:
-            return None
-        for step in self.flow.steps:
-            if step.span is not None and step.span.line <= number <= step.span.end_line:
-                return step
-        return None

@@ -6,7 +6,7 @@ from flowlang.lint.registry import find_rule
 from flowlang.lsp.document import Document
 from flowlang.lsp.grammar import keywords
 from flowlang.lsp.names import STEP, Occurrence
-from flowlang.lsp.reference import keyword_doc
+from flowlang.lsp.reference import keyword_doc, syntax_error
 from flowlang.source import Span
 
 # How many lines of a step a hover shows.
@@ -25,9 +25,13 @@ def hover_text(document: Document, line: int, column: int) -> str | None:
     """Markdown about what stands at 1-based `line`:`column`, None when there is nothing."""
     parts: list[str] = []
     for d in document.diagnostics:
+        if not covers(d.span, line, column):
+            continue
         rule = find_rule(d.code)
-        if rule is not None and covers(d.span, line, column):
+        if rule is not None:
             parts.append(f"**{rule.code}** `{rule.name}`: {rule.description}")
+        elif (section := syntax_error(d.code)) is not None:
+            parts.append(section.summary_of_error())
     index = document.index
     occurrence = index.at(line, column) if index is not None else None
     if occurrence is not None:

@@ -1,4 +1,4 @@
-"""Keyword documentation for hovers, read from the language reference (docs/language.md)."""
+"""Documentation for hovers and links, read from docs/language.md and docs/errors.md."""
 
 from __future__ import annotations
 
@@ -36,6 +36,14 @@ class Section:
             parts.append(paragraph)
         return "\n\n".join(parts)
 
+    def summary_of_error(self) -> str:
+        """A syntax error's heading, what it means and its fix (docs/errors.md)."""
+        paragraphs = [p.strip() for p in self.body.split("\n\n")]
+        meaning = next((p for p in paragraphs if p and not p.startswith("```")), "")
+        at = self.body.find("**Fix:**")
+        fix = "" if at < 0 else self.body[at:].split("\n\n")[0].strip()
+        return "\n\n".join(part for part in (f"**{self.heading}**", meaning, fix) if part)
+
     def rows(self, word: str) -> str:
         """The table rows of this section whose first cell shows `word` (`timeout D`,
         `on invalid: ...`), each under its table's header; "" when there are none."""
@@ -62,21 +70,38 @@ def _shows(text: str, word: str) -> bool:
 
 
 @cache
-def sections() -> tuple[Section, ...]:
-    text = _reference_path().read_text(encoding="utf-8")
+def sections(page: str = "language.md") -> tuple[Section, ...]:
+    """The `## ` sections of a page of docs/."""
+    text = docs_path(page).read_text(encoding="utf-8")
     parts = re.split(r"^## (.+)$", text, flags=re.MULTILINE)
     return tuple(
         Section(h.strip(), b.strip()) for h, b in zip(parts[1::2], parts[2::2], strict=True)
     )
 
 
-def _reference_path() -> Path:
-    """docs/language.md: inside the installed package, else in the source tree."""
+def docs_path(page: str) -> Path:
+    """A page of docs/: inside the installed package, else in the source tree."""
     package = Path(__file__).resolve().parent.parent
-    for candidate in (package / "docs" / "language.md", package.parent / "docs" / "language.md"):
-        if candidate.is_file():
+    for candidate in (package / "docs" / page, package.parent / "docs" / page):
+        if candidate.exists():
             return candidate
-    raise FileNotFoundError(f"flowlang's language reference is missing (looked in {package})")
+    raise FileNotFoundError(
+        f"flowlang's documentation page {page} is missing (looked in {package})"
+    )
+
+
+def syntax_error(code: str) -> Section | None:
+    """The section of docs/errors.md about syntax error `code` (`FL001`), None if it has none."""
+    for s in sections("errors.md"):
+        if s.heading.startswith(f"{code}:"):
+            return s
+    return None
+
+
+def anchor(heading: str) -> str:
+    """The fragment that links to a heading, as Markdown renderers make it."""
+    kept = re.sub(r"[^\w\- ]", "", heading.lower())
+    return kept.replace(" ", "-")
 
 
 def keyword_doc(word: str, head: str | None) -> str | None:

@@ -69,6 +69,15 @@ def test_extension_manifest_points_at_its_files() -> None:
     assert lock["packages"][""]["dependencies"] == manifest["dependencies"]
 
 
+def test_extension_client_is_valid_javascript() -> None:
+    node = shutil.which("node")
+    assert node is not None, "node is needed to check the extension's client"
+    result = subprocess.run(
+        [node, "--check", str(EXTENSION / "extension.js")], capture_output=True, text=True
+    )
+    assert result.returncode == 0, result.stderr
+
+
 def test_highlighting_matches_the_annotated_fixtures() -> None:
     npm = shutil.which("npm")
     assert npm is not None, "node and npm are needed for the TextMate grammar test"

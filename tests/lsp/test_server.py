@@ -80,6 +80,33 @@ async def test_diagnostics_are_the_findings_of_check_with_rule_links(
     assert "did you mean `wrap_up`?" in typo.message
 
 
+async def test_a_syntax_error_links_and_explains_its_section_of_errors_md(
+    client: LanguageClient, tmp_path: Path
+) -> None:
+    uri = await open_flow(client, tmp_path / "syntax.flow", "main\n    hangup\n")
+    (error,) = client.diagnostics[uri]
+    assert error.code == "FL002" and error.code_description is not None
+    page, fragment = error.code_description.href.split("#")
+    assert page.endswith("/docs/errors.md") and Path(page.removeprefix("file://")).is_file()
+    assert fragment == "fl002-a-block-needs-a--at-the-end-of-its-first-line"
+    text = await hover(client, uri, 0, 4)
+    assert text.startswith("**FL002: a block needs a `:` at the end of its first line**")
+    assert "**Fix:** write `main:`." in text
+
+
+async def test_diagnostics_follow_the_projects_pyproject_toml(
+    client: LanguageClient, tmp_path: Path
+) -> None:
+    text = FLOW.replace("        on timeout: goto sales\n", "")
+    first = await open_flow(client, tmp_path / "plain.flow", text)
+    assert [d.code for d in client.diagnostics[first]] == ["FL308"]
+    project = tmp_path / "project"
+    (project / "flows").mkdir(parents=True)
+    (project / "pyproject.toml").write_text('[tool.flowlang]\nignore = ["FL308"]\n')
+    second = await open_flow(client, project / "flows" / "main.flow", text)
+    assert list(client.diagnostics[second]) == []
+
+
 async def test_diagnostics_follow_edits(client: LanguageClient, tmp_path: Path) -> None:
     uri = await open_flow(client, tmp_path / "edits.flow", FLOW)
     assert list(client.diagnostics[uri]) == []
