@@ -29,7 +29,7 @@ from attrs import field, frozen
 from flowlang.source import Span
 from flowlang.syntax import nodes
 
-BUILTIN_VARIABLES = frozenset({"caller", "called", "digits", "language"})
+BUILTIN_VARIABLES = frozenset({"caller", "called", "digits", "language", "now"})
 
 # Statements that suspend the run until Telnyx answers with a webhook.
 WAITING = (

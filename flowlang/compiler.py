@@ -27,6 +27,7 @@ from flowlang.program import (
     Key,
     LogOp,
     Op,
+    OpeningHours,
     PlayOp,
     Program,
     ReturnOp,
@@ -145,6 +146,8 @@ class _Compiler:
             points=tuple(p for _, _, p in sorted(self.points)),
             languages=self.languages,
             translations=self._translations(),
+            timezone=_timezone(self.flow),
+            hours=tuple(_opening_hours(h) for h in self.flow.hours),
         )
 
     def _translations(self) -> tuple[tuple[str, tuple[tuple[str, nodes.Str], ...]], ...]:
@@ -419,3 +422,43 @@ def _transcription_language(language: nodes.Str | None) -> str | None:
     primary = language.text.split("-")[0].lower()
     primary = TRANSCRIPTION_ALIASES.get(primary, primary)
     return primary if primary in RECOGNITION_LANGUAGES else None
+
+
+def _timezone(flow: nodes.Flow) -> str:
+    written = flow.setting("timezone")
+    return written.text if written is not None else "UTC"
+
+
+def _minutes(clock: str) -> int:
+    hour, minute = clock.split(":")
+    return int(hour) * 60 + int(minute)
+
+
+def _weekdays(days: nodes.Days) -> list[int]:
+    names = nodes.DAY_NAMES
+    if days.first == "daily":
+        return list(range(7))
+    first = names.index(days.first) if days.first in names else 0
+    if days.last is None:
+        return [first]
+    last = names.index(days.last) if days.last in names else first
+    # `fri-mon` goes round the weekend: Friday, Saturday, Sunday, Monday.
+    return [(first + i) % 7 for i in range((last - first) % 7 + 1)]
+
+
+def _opening_hours(hours: nodes.Hours) -> OpeningHours:
+    week: list[list[tuple[int, int]]] = [[] for _ in range(7)]
+    closed: set[str] = set()
+    for line in hours.lines:
+        if isinstance(line, nodes.Closed):
+            closed.update(d.value for d in line.dates)
+            continue
+        ranges = [(_minutes(r.start), _minutes(r.end)) for r in line.ranges]
+        for days in line.days:
+            for day in _weekdays(days):
+                week[day].extend(ranges)
+    return OpeningHours(
+        hours.name.value,
+        tuple(tuple(sorted(day)) for day in week),
+        frozenset(closed),
+    )

@@ -99,6 +99,27 @@ def _edge_label(graph: Graph, edge: Edge) -> str:
     return edge.label
 
 
+def _open_labels(n: Node) -> tuple[str, str] | None:
+    """The labels of a test on opening hours (`if open office`): `open`/`closed` for yes/no."""
+    stmt = n.node
+    cond = stmt.cond if isinstance(stmt, (nodes.If, nodes.Elif)) else None
+    if n.kind not in ("stmt", "test") or cond is None:
+        return None
+    if isinstance(cond, nodes.OpenTest):
+        return "open", "closed"
+    if isinstance(cond, nodes.Not) and isinstance(cond.operand, nodes.OpenTest):
+        return "closed", "open"
+    return None
+
+
+def _relabel(graph: Graph, source: int, label: str) -> str:
+    # An `open` test branches on the clock: its arrows say `open` and `closed`, not yes and no.
+    labels = _open_labels(graph.nodes[source])
+    if labels is None:
+        return label
+    return labels[0] if label == "yes" else labels[1]
+
+
 def drawing(graph: Graph) -> Drawing:
     """The boxes and arrows of `graph`, with the undrawn statements folded into the arrows."""
     boxes: dict[int, Box] = {}
@@ -117,7 +138,7 @@ def drawing(graph: Graph) -> Drawing:
                 key = (source, nid, label)
                 if key not in seen_arrows:
                     seen_arrows.add(key)
-                    arrows.append(Arrow(source, nid, label))
+                    arrows.append(Arrow(source, nid, _relabel(graph, source, label)))
                 continue
             if (nid, label) in visited:
                 continue

@@ -253,6 +253,22 @@ Op = (
 
 
 @frozen
+class OpeningHours:
+    """`hours NAME:` compiled: for each weekday (Monday first) the open minutes of the day as
+    `[start, end)` pairs, and the `closed` dates (`YYYY-MM-DD`), closed whatever the weekday."""
+
+    name: str
+    week: tuple[tuple[tuple[int, int], ...], ...]
+    closed: frozenset[str]
+
+    def is_open(self, date: str, weekday: int, minute: int) -> bool:
+        """Whether these hours are open at `minute` (of the day) on `date`, a `weekday`."""
+        if date in self.closed:
+            return False
+        return any(start <= minute < end for start, end in self.week[weekday])
+
+
+@frozen
 class Block:
     """A statement list, compiled: operations run in order."""
 
@@ -275,7 +291,8 @@ class Program:
     state is never resumed against a different program. The first step is the entry.
     `languages` are the languages the flow speaks, with their voices and the name speech
     recognition (`ai_gather`) knows each by (its own first);
-    `translations` the catalog of each other language: the flow's text, and what to say."""
+    `translations` the catalog of each other language: the flow's text, and what to say.
+    `timezone` (IANA) is the clock `now` and `open` read; `hours` the file's opening hours."""
 
     source: Source
     digest: str
@@ -287,6 +304,8 @@ class Program:
     translations: tuple[tuple[str, tuple[tuple[str, Str], ...]], ...] = field(
         default=(), repr=False
     )
+    timezone: str = "UTC"
+    hours: tuple[OpeningHours, ...] = ()
 
     @property
     def entry(self) -> StepInfo:

@@ -13,6 +13,7 @@ language, `goto` only to existing steps, variables read only after the first ste
 
 from __future__ import annotations
 
+import datetime
 import functools
 import string
 
@@ -20,6 +21,7 @@ import attrs
 from hypothesis import strategies as st
 
 from flowlang.syntax.nodes import (
+    DAY_NAMES,
     SPOKEN_FORMATS,
     AiGather,
     Answer,
@@ -27,6 +29,11 @@ from flowlang.syntax.nodes import (
     BinOp,
     Bool,
     Call,
+    ClockRange,
+    Closed,
+    Date,
+    DayHours,
+    Days,
     DigitRange,
     Duration,
     Elif,
@@ -38,6 +45,7 @@ from flowlang.syntax.nodes import (
     Goto,
     Hangup,
     Header,
+    Hours,
     If,
     Include,
     Int,
@@ -49,6 +57,7 @@ from flowlang.syntax.nodes import (
     Name,
     Not,
     On,
+    OpenTest,
     Play,
     Reprompt,
     Return,
@@ -78,7 +87,7 @@ CONTEXTUAL = (
     "media", "invalid", "timeout", "valid", "key", "voice", "language", "ssml", "from",
     "inter_digit_timeout", "initial_timeout", "terminator", "tries", "into", "reprompt",
     "greeting", "field", "optional", "instructions", "message", "id", "method", "header",
-    "secret", "send", "error",
+    "secret", "send", "error", "timezone", "hours", "closed", "open",
 )  # fmt: skip
 
 BUILTIN_VARIABLES = ("caller", "called")
@@ -149,13 +158,18 @@ durations = st.builds(Duration, st.integers(0, 900), st.sampled_from(["ms", "s",
 small_ints = st.integers(0, 20).map(Int)
 
 
-def expressions(variables: st.SearchStrategy[tuple[str, ...]] = paths) -> st.SearchStrategy[Expr]:
-    """Expressions of every operator, nested to any depth (parentheses make any tree writable)."""
+def expressions(
+    variables: st.SearchStrategy[tuple[str, ...]] = paths,
+    hours: st.SearchStrategy[str] | None = None,
+) -> st.SearchStrategy[Expr]:
+    """Expressions of every operator, nested to any depth (parentheses make any tree writable),
+    with `open NAME` tests of `hours` names (any identifier when None)."""
     atoms: st.SearchStrategy[Expr] = st.one_of(
         strings(variables=variables),
         st.integers(0, 10_000).map(Int),
         st.booleans().map(Bool),
         variables.map(Var),
+        (hours if hours is not None else identifiers).map(lambda name: OpenTest(Name(name))),
     )
     lists = st.lists(st.one_of(plain_strings, small_ints), min_size=1, max_size=3).map(ListExpr)
 
@@ -179,10 +193,11 @@ class _Vocabulary:
         steps: st.SearchStrategy[str],
         variables: st.SearchStrategy[tuple[str, ...]],
         formats: tuple[str, ...] = SPOKEN_FORMATS,
+        hours: st.SearchStrategy[str] | None = None,
     ):
         self.steps = steps
         self.variables = variables
-        self.exprs = expressions(variables)
+        self.exprs = expressions(variables, hours)
         self.strs = strings(variables=variables, formats=formats)
 
 
@@ -415,13 +430,55 @@ def _runnable_vocabulary(steps: int) -> _Vocabulary:
     readable = [(name,) for name in (*BUILTIN_VARIABLES, *ASSIGNED_VARIABLES)]
     # Only the formats every language has: a runnable flow may speak German (FL820).
     return _Vocabulary(
-        st.sampled_from(STEP_POOL[1:steps]), st.sampled_from(readable), ("digits", "phone")
+        st.sampled_from(STEP_POOL[1:steps]),
+        st.sampled_from(readable),
+        ("digits", "phone"),
+        st.just(OFFICE.name.value),
     )
 
 
 @functools.cache
 def _runnable_statements_for(steps: int) -> st.SearchStrategy[Stmt]:
     return _runnable_statements(_runnable_vocabulary(steps), 2)
+
+
+# Opening hours: day words, ranges, lists; clocks as written (`9:00`, `09:00`, `24:00`).
+_clocks = st.tuples(st.integers(0, 24), st.integers(0, 59), st.booleans()).map(
+    lambda t: f"{t[0]:02d}:{t[1]:02d}" if t[2] else f"{t[0]}:{t[1]:02d}"
+).filter(lambda text: not text.startswith("24") or text.endswith(":00"))
+_day_items = st.one_of(
+    st.sampled_from([*DAY_NAMES, "daily"]).map(Days),
+    st.builds(Days, st.sampled_from(DAY_NAMES), st.sampled_from(DAY_NAMES)),
+)
+_day_hours = st.builds(
+    DayHours,
+    st.lists(_day_items, min_size=1, max_size=3).map(tuple),
+    st.lists(st.builds(ClockRange, _clocks, _clocks), min_size=1, max_size=3).map(tuple),
+)
+_closed = st.builds(
+    Closed,
+    st.lists(
+        st.dates(datetime.date(1000, 1, 1)).map(lambda d: Date(d.isoformat())),
+        min_size=1,
+        max_size=3,
+    ).map(tuple),
+)
+opening_hours = st.builds(
+    Hours,
+    identifiers.map(Name),
+    st.lists(st.one_of(_day_hours, _closed), min_size=1, max_size=4).map(tuple),
+)
+TIMEZONES = ("America/Chicago", "Europe/London", "Asia/Kolkata", "UTC")
+# The hours every runnable flow has, so that its conditions can ask `open office`.
+OFFICE = Hours(
+    Name("office"),
+    (
+        DayHours(
+            (Days("mon", "fri"),), (ClockRange("9:00", "12:00"), ClockRange("13:00", "17:00"))
+        ),
+        Closed((Date("2026-12-25"),)),
+    ),
+)
 
 
 @st.composite
@@ -443,7 +500,9 @@ def flows(draw: st.DrawFn, runnable: bool = False, max_steps: int = 4) -> Flow:
         settings = (
             Setting("voice", Str((draw(st.sampled_from(VOICES)),))),
             Setting("language", Str((draw(st.sampled_from(LANGUAGES)),))),
+            Setting("timezone", Str((draw(st.sampled_from(TIMEZONES)),))),
         )
+        hours: tuple[Hours, ...] = (OFFICE,)
         prologue = (Answer(), *(Set(Name(name), Str(("x",))) for name in ASSIGNED_VARIABLES))
     else:
         names = draw(st.lists(identifiers, min_size=1, max_size=max_steps, unique=True))
@@ -451,10 +510,14 @@ def flows(draw: st.DrawFn, runnable: bool = False, max_steps: int = 4) -> Flow:
         statement = _syntactic_statements()
         voice = draw(st.none() | plain_strings)
         language = draw(st.none() | plain_strings)
+        timezone = draw(st.none() | plain_strings)
         settings = tuple(
             Setting(name, value)
-            for name, value in (("voice", voice), ("language", language))
+            for name, value in (("voice", voice), ("language", language), ("timezone", timezone))
             if value is not None
+        )
+        hours = tuple(
+            draw(st.lists(opening_hours, max_size=2, unique_by=lambda h: h.name.value))
         )
         prologue = ()
         paths = st.lists(plain_strings.map(lambda s: Include(s)), max_size=2)
@@ -473,7 +536,7 @@ def flows(draw: st.DrawFn, runnable: bool = False, max_steps: int = 4) -> Flow:
     on_hangup = None
     if draw(st.booleans()):
         on_hangup = On("hangup", (), draw(_body(_quiet_statements(vocabulary))))
-    return Flow(settings, tuple(steps), on_hangup, includes, languages)
+    return Flow(settings, tuple(steps), on_hangup, includes, languages, hours)
 
 
 @functools.cache

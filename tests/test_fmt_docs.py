@@ -16,6 +16,7 @@ ROOT = Path(__file__).resolve().parent.parent
 DOCS = (
     "docs/language.md",
     "docs/tutorial.md",
+    "docs/tutorial-open-and-closed.md",
     "docs/tutorial-order.md",
     "docs/tutorial-reuse.md",
     "docs/tutorial-languages.md",
@@ -37,13 +38,16 @@ EXAMPLES = _examples()
 
 def _as_flow(example: str) -> str:
     """The example as a whole file: as written, as the body of a step, after a step (a top-level
-    `on hangup:` shown alone) or before one (settings shown alone)."""
+    `on hangup:` shown alone) or before one (settings or `hours` shown alone)."""
     candidates = (
         example,
         "main:\n" + textwrap.indent(example, "    "),
         "main:\n    hangup\n\n" + example,
         example + "\nmain:\n    hangup\n",
     )
+    if example.startswith("hours "):
+        # `hours` blocks shown alone stand before the steps, where `fmt` puts them.
+        candidates = (example + "\nmain:\n    hangup\n",)
     for candidate in candidates:
         try:
             parse(candidate)

@@ -33,8 +33,8 @@ PROPERTY = settings(
 def canonical_settings(flow: Flow) -> Flow:
     """The tree with settings in the formatter's order: their order has no meaning (each is
     looked up by name), and the formatter writes `voice` before `language`."""
-    order = {"voice": 0, "language": 1}
-    ordered = tuple(sorted(flow.settings, key=lambda s: order.get(s.name, 2)))
+    order = {"voice": 0, "language": 1, "timezone": 2}
+    ordered = tuple(sorted(flow.settings, key=lambda s: order.get(s.name, 3)))
     return attrs.evolve(flow, settings=ordered)
 
 

@@ -54,6 +54,9 @@ REQUIRED = {
     "unexpected_end_of_file": "FL016",
     "reprompt_plain_and_outcome": "FL060",
     "unknown_spoken_format": "FL061",
+    "hours_bad_day": "FL062",
+    "hours_bad_time": "FL063",
+    "hours_bad_date": "FL064",
 }
 
 

@@ -54,6 +54,6 @@ def run(args: argparse.Namespace) -> int:
     count = len(finding.inputs)
     print(f"The shortest caller behaviour found that shows it ({count} input"
           f"{'s' if count != 1 else ''}):")
-    print(f"  {simulate_command(args.flow, finding.inputs)}")
+    print(f"  {simulate_command(args.flow, finding.inputs, finding.at)}")
     sys.stdout.flush()
     return 1

@@ -30,6 +30,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--language", default=None, metavar="LANGUAGE",
                         help="the language the caller starts in, for a flow that speaks several "
                         "(default: its first)")
+    parser.add_argument("--at", metavar="TIME", default=None,
+                        help="when the call happens, for opening hours and `now`: "
+                        "2026-11-23T14:05 in the flow's timezone, or with an offset "
+                        "(2026-11-23T14:05-06:00); default: now")
     parser.add_argument("--format", choices=("text", "jsonl"), default="text",
                         help="text: a transcript to read (default); jsonl: every command's "
                         "exact body, then how the call ended")
@@ -46,15 +50,29 @@ def run(args: argparse.Namespace) -> int:
     program = load_program(source)
     if program is None:
         return 1
+    args.at = when(args.at, program)
     spoken = [language for language, _, _ in program.languages]
     if args.language is not None and args.language not in spoken:
         says = ", ".join(spoken) if spoken else "only its one language (it has no `languages:`)"
         raise UsageError(f"--language {args.language}: the flow speaks {says}")
     if args.inputs is None and args.format == "text" and sys.stdin.isatty():
         return interactive(
-            program, args.caller, args.called, sys.stdin, sys.stdout, args.language
+            program, args.caller, args.called, sys.stdin, sys.stdout, args.language, args.at
         )
     return scripted(program, actions, args)
+
+
+def when(text: str | None, program: Any) -> Any:
+    """The moment `--at` names (None: now), read in the flow's timezone; a usage error when
+    it is not a time."""
+    if text is None:
+        return None
+    from flowlang.clock import parse_at
+
+    try:
+        return parse_at(text, program.timezone)
+    except ValueError as exc:
+        raise UsageError(f"--at: {exc}") from None
 
 
 def load_program(source: Any) -> Any:
@@ -81,7 +99,9 @@ def scripted(program: Any, actions: list[Any], args: argparse.Namespace) -> int:
     from flowlang.offline.simulator import InputError, simulate
 
     try:
-        transcript = simulate(program, actions, args.caller, args.called, args.language)
+        transcript = simulate(
+            program, actions, args.caller, args.called, args.language, args.at
+        )
     except InputError as exc:
         # The call so far helps to see why the input does not fit; the error still exits 2.
         if args.format == "text" and exc.transcript is not None:
@@ -115,12 +135,13 @@ def interactive(
     stdin: TextIO,
     stdout: TextIO,
     language: str | None = None,
+    at: Any = None,
 ) -> int:
     """Play the call with a person typing what the caller does, one prompt per wait."""
     from flowlang.offline.conversation import conversation, ending, show
     from flowlang.offline.simulator import InputError, Simulation, parse_input
 
-    sim = Simulation.begin(program, caller, called, language=language)
+    sim = Simulation.begin(program, caller, called, language=language, at=at)
     stdout.write(f"Call from {caller} to {called} (type quit to stop)\n")
     shown = 0
     while True:

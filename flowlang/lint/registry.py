@@ -30,6 +30,7 @@ RULE_MODULES = (
     "flowlang.lint.comments",
     "flowlang.lint.data",
     "flowlang.lint.spoken",
+    "flowlang.lint.hours",
     "flowlang.lint.reuse",
 )
 

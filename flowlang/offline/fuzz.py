@@ -5,8 +5,10 @@ from __future__ import annotations
 import re
 import shlex
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
 
+import attrs
 from attrs import frozen
 from hypothesis import HealthCheck, Phase, Verbosity, given, settings
 from hypothesis import seed as fixed_seed
@@ -33,12 +35,14 @@ MAX_INPUTS = 30
 @frozen
 class Finding:
     """A call that went wrong: `kind` ("error", "stuck" or "crash"), what happened, the `.flow`
-    line when known, and the caller inputs that lead to it (shrunk by hypothesis)."""
+    line when known, the caller inputs that lead to it (shrunk by hypothesis), and `at`, the
+    time of the call (`2026-11-23T14:05Z`) for a flow that reads the clock."""
 
     kind: str
     message: str
     line: int | None
     inputs: tuple[str, ...]
+    at: str | None = None
 
 
 @frozen
@@ -53,9 +57,11 @@ class _Found(Exception):
     pass
 
 
-def simulate_command(flow_path: str, inputs: tuple[str, ...]) -> str:
-    """The ready-to-paste `flowlang simulate` command that replays `inputs`."""
+def simulate_command(flow_path: str, inputs: tuple[str, ...], at: str | None = None) -> str:
+    """The ready-to-paste `flowlang simulate` command that replays `inputs` (at time `at`)."""
     parts = ["flowlang", "simulate", flow_path]
+    if at is not None:
+        parts += ["--at", at]
     for text in inputs:
         parts += ["--input", text]
     return " ".join(shlex.quote(p) for p in parts)
@@ -159,17 +165,18 @@ class Vocabulary:
 
 
 def play(
-    program: Any, draw: Callable[[st.SearchStrategy[CallerAction]], CallerAction],
+    program: Any, draw: Callable[[st.SearchStrategy[Any]], Any],
     vocabulary: Vocabulary, max_inputs: int = MAX_INPUTS,
 ) -> Finding | None:
     """One random call: the caller's actions come from `draw`; a Finding when it goes wrong."""
     inputs: list[str] = []
+    at: datetime | None = draw(CALL_TIMES) if reads_clock(program) else None
     try:
-        sim = Simulation.begin(program)
+        sim = Simulation.begin(program, at=at)
         for _ in range(max_inputs + 1):
             finding = _check(sim, inputs)
             if finding is not None or sim.ended:
-                return finding
+                return _timed(finding, at)
             if len(inputs) == max_inputs:
                 return None
             waiting = sim.phone.waiting
@@ -183,14 +190,35 @@ def play(
                 strategy = vocabulary.ai_gather(waiting.command.body)
             else:
                 strategy = vocabulary.assistant()
-            action = draw(strategy)
+            action: CallerAction = draw(strategy)
             inputs.append(input_text(action))
             sim.give(action)
     except InputError as exc:
-        return Finding("crash", f"the simulator refused an input: {exc}", None, tuple(inputs))
+        refused = f"the simulator refused an input: {exc}"
+        return _timed(Finding("crash", refused, None, tuple(inputs)), at)
     except Exception as exc:  # noqa: BLE001 - any crash is a finding to report, not a traceback
-        return Finding("crash", f"{type(exc).__name__}: {exc}", None, tuple(inputs))
+        return _timed(Finding("crash", f"{type(exc).__name__}: {exc}", None, tuple(inputs)), at)
     return None
+
+
+# Random times of a call, to the minute, over two years (weekends, nights and holidays too).
+CALL_TIMES = st.datetimes(
+    datetime(2026, 1, 1), datetime(2027, 12, 31, 23, 59), timezones=st.just(UTC)
+).map(lambda moment: moment.replace(second=0, microsecond=0))
+
+
+def reads_clock(program: Any) -> bool:
+    """Whether a run of `program` may depend on the time: it has `hours`, or says `now`."""
+    if getattr(program, "hours", ()):
+        return True
+    source = getattr(program, "source", None)
+    return source is not None and re.search(r"\bnow\b", source.text) is not None
+
+
+def _timed(finding: Finding | None, at: datetime | None) -> Finding | None:
+    if finding is None or at is None:
+        return finding
+    return attrs.evolve(finding, at=at.strftime("%Y-%m-%dT%H:%MZ"))
 
 
 def _check(sim: Simulation, inputs: list[str]) -> Finding | None:

@@ -9,7 +9,7 @@ from typing import Any
 from attrs import define, field, frozen
 
 from flowlang.runtime.commands import Command
-from flowlang.runtime.events import CallInfo, Event
+from flowlang.runtime.events import CallInfo, Event, LocalTime
 
 # Telnyx's documented defaults for a DTMF gather (shared/telnyx/NOTES.md).
 DEFAULT_MINIMUM_DIGITS = 1
@@ -33,7 +33,8 @@ WITH_NUMBERS = (
     "call.conversation.ended",
 )
 _ID_NAMESPACE = uuid.UUID("6f1c1f8e-4b57-4c1e-9a43-2d7f0c6c5a10")
-_START = datetime(2026, 1, 1, 12, 0, 0, tzinfo=UTC)
+# The phone's webhooks carry this clock: noon UTC on 2026-01-01, then 100 ms per event.
+CLOCK_START = datetime(2026, 1, 1, 12, 0, 0, tzinfo=UTC)
 
 
 def _timestamp(count: int) -> str:
@@ -43,7 +44,7 @@ def _timestamp(count: int) -> str:
     millis = count * 100
     seconds, millis = divmod(millis, 1000)
     if seconds >= 12 * 3600:
-        when = _START + timedelta(milliseconds=100 * count)
+        when = CLOCK_START + timedelta(milliseconds=100 * count)
         return when.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
     minutes, seconds = divmod(seconds, 60)
     hours, minutes = divmod(minutes, 60)
@@ -410,7 +411,7 @@ def expected_inputs(kind: str) -> str:
     return "the flow is talking to an AI assistant (give end, key=K or hangup)"
 
 
-def to_event(envelope: dict[str, Any]) -> Event:
-    """The interpreter's view of a webhook envelope."""
+def to_event(envelope: dict[str, Any], at: LocalTime | None = None) -> Event:
+    """The interpreter's view of a webhook envelope that happened at `at` (simulated time)."""
     data = envelope["data"]
-    return Event(type=data["event_type"], payload=data["payload"], id=data["id"])
+    return Event(type=data["event_type"], payload=data["payload"], id=data["id"], at=at)

@@ -5,10 +5,12 @@ from __future__ import annotations
 import json
 from collections import deque
 from collections.abc import Callable, Iterable
+from datetime import datetime
 from typing import Any, Protocol
 
 from attrs import define, field, frozen
 
+from flowlang.clock import local_time, now
 from flowlang.offline.phone import (
     KEYS,
     AiResult,
@@ -277,10 +279,14 @@ class Simulation:
         called: str = DEFAULT_CALLED,
         interpreter: Runnable | None = None,
         language: str | None = None,
+        at: datetime | None = None,
     ) -> Simulation:
-        """Start the call (in `language`, for a flow that speaks several): the flow runs until
-        it first waits for the caller (or ends)."""
-        call = CallInfo(CALL_CONTROL_ID, caller, called, language)
+        """Start the call (in `language`, for a flow that speaks several) at `at` (default:
+        now): the flow runs until it first waits for the caller (or ends). The simulated clock
+        stands still for the whole call."""
+        zone = getattr(program, "timezone", "UTC")
+        clock = local_time(at if at is not None else now(), zone)
+        call = CallInfo(CALL_CONTROL_ID, caller, called, language, clock)
         sim = cls(interpreter or _interpreter(program), call, Phone(call, informational=False))
         sim._apply(sim._guarded(sim.interpreter.start, call))
         sim._drain()
@@ -428,7 +434,7 @@ class Simulation:
 
     def _drain(self) -> None:
         while self._queue and self.end is None:
-            event = to_event(self._queue.popleft())
+            event = to_event(self._queue.popleft(), self.call.at)
             outcome = self._guarded(self.interpreter.handle, self.state, event)
             if outcome.ignored:
                 continue
@@ -449,12 +455,14 @@ def simulate(
     caller: str = DEFAULT_CALLER,
     called: str = DEFAULT_CALLED,
     language: str | None = None,
+    at: datetime | None = None,
 ) -> Transcript:
-    """Play a whole call with scripted caller `inputs` (LANGUAGE.md 8 spellings or actions).
+    """Play a whole call with scripted caller `inputs` (LANGUAGE.md 8 spellings or actions),
+    at the time `at` (default: now).
 
     Inputs left when the call ends are noted in the transcript; an input that does not fit
     what the flow waits for raises InputError naming it by number."""
-    sim = Simulation.begin(program, caller, called, language=language)
+    sim = Simulation.begin(program, caller, called, language=language, at=at)
     actions = [parse_input(i) if isinstance(i, str) else i for i in inputs]
     for number, action in enumerate(actions, start=1):
         if sim.ended or sim.stuck:

@@ -11,23 +11,52 @@ from attrs import field, frozen
 FETCH_ENDED = "flowlang.fetch.ended"
 
 
+WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+
+
+@frozen
+class LocalTime:
+    """A moment on the flow's clock (in its `timezone`), as plain values: the driver reads the
+    event's time and converts it (flowlang.clock), so the interpreter never reads a clock."""
+
+    date: str  # "2026-11-23"
+    hour: int
+    minute: int
+    weekday: int  # Monday 0 .. Sunday 6
+
+    def variable(self) -> dict[str, str | int]:
+        """The built-in variable `now`: `now.date`, `now.time`, `now.hour`, `now.minute`,
+        `now.weekday`."""
+        return {
+            "date": self.date,
+            "time": f"{self.hour:02d}:{self.minute:02d}",
+            "hour": self.hour,
+            "minute": self.minute,
+            "weekday": WEEKDAYS[self.weekday],
+        }
+
+
 @frozen
 class CallInfo:
     """The call a run belongs to: its `call_control_id` and numbers (`caller`, `called`), and
-    the language it starts in (`language`, for a flow that speaks several; None: its first)."""
+    the language it starts in (`language`, for a flow that speaks several; None: its first),
+    and `at`, when the call started (None: not known)."""
 
     call_control_id: str
     caller: str = "+15550001111"
     called: str = "+15550002222"
     language: str | None = None
+    at: LocalTime | None = None
 
 
 @frozen
 class Event:
     """One webhook's content: `type` is the event type (`call.gather.ended`), `payload` the
     event's `data.payload` as received (with `client_state`, still base64), `id` the event's
-    `data.id` (used by drivers to drop duplicates; the interpreter does not need it)."""
+    `data.id` (used by drivers to drop duplicates; the interpreter does not need it), `at` the
+    moment it happened (Telnyx's `occurred_at`) on the flow's clock, None when not known."""
 
     type: str
     payload: dict[str, Any] = field(factory=dict)
     id: str | None = None
+    at: LocalTime | None = None

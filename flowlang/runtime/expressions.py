@@ -24,6 +24,8 @@ import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from flowlang.program import OpeningHours
+from flowlang.runtime.events import WEEKDAYS
 from flowlang.runtime.spoken import say_as
 from flowlang.syntax import nodes
 
@@ -35,6 +37,7 @@ __all__ = [
     "equal",
     "evaluate",
     "interpolate",
+    "is_open",
     "lookup",
     "text_of",
     "truthy",
@@ -219,14 +222,34 @@ def contains(item: Any, container: Any) -> bool:
     raise EvalError(f"`in` needs a list or text on its right, not {_describe(container)}")
 
 
+def is_open(hours: OpeningHours, variables: Mapping[str, Any]) -> bool:
+    """`open NAME`: whether `hours` are open at the run's time (the built-in variable `now`)."""
+    now = variables.get("now")
+    if not isinstance(now, Mapping) or now.get("weekday") not in WEEKDAYS:
+        raise EvalError(
+            f"`open {hours.name}` needs the time of the call, and this run was not given one"
+        )
+    hour, minute = now.get("hour"), now.get("minute")
+    if not isinstance(hour, int) or not isinstance(minute, int):
+        raise EvalError(f"`open {hours.name}` needs the time of the call: `now` was changed")
+    return hours.is_open(str(now.get("date")), WEEKDAYS.index(now["weekday"]), hour * 60 + minute)
+
+
 def evaluate(
     expr: nodes.Expr,
     variables: Mapping[str, Any],
     missing: Missing,
     warn: Missing | None = None,
+    hours: Mapping[str, OpeningHours] | None = None,
 ) -> Any:
     """The value of `expr`; `missing` is told of unset variables, `warn` of a value that is not
-    a number where one was needed. Raises EvalError when it cannot be computed."""
+    a number where one was needed; `hours` are the program's opening hours by name, for
+    `open NAME`. Raises EvalError when it cannot be computed."""
+    if isinstance(expr, nodes.OpenTest):
+        table = (hours or {}).get(expr.name.value)
+        if table is None:
+            raise EvalError(f"`open {expr.name.value}`: no `hours {expr.name.value}:` in this flow")
+        return is_open(table, variables)
     if isinstance(expr, nodes.Str):
         return interpolate(expr, variables, missing)
     if isinstance(expr, (nodes.Int, nodes.Bool)):
@@ -237,18 +260,18 @@ def evaluate(
             missing(expr.dotted)
         return value
     if isinstance(expr, nodes.ListExpr):
-        return [evaluate(item, variables, missing, warn) for item in expr.items]
+        return [evaluate(item, variables, missing, warn, hours) for item in expr.items]
     if isinstance(expr, nodes.Not):
-        return not truthy(evaluate(expr.operand, variables, missing, warn))
+        return not truthy(evaluate(expr.operand, variables, missing, warn, hours))
     op = expr.op
     if op == "and":
-        left = evaluate(expr.left, variables, missing, warn)
-        return truthy(left) and truthy(evaluate(expr.right, variables, missing, warn))
+        left = evaluate(expr.left, variables, missing, warn, hours)
+        return truthy(left) and truthy(evaluate(expr.right, variables, missing, warn, hours))
     if op == "or":
-        left = evaluate(expr.left, variables, missing, warn)
-        return truthy(left) or truthy(evaluate(expr.right, variables, missing, warn))
-    left = evaluate(expr.left, variables, missing, warn)
-    right = evaluate(expr.right, variables, missing, warn)
+        left = evaluate(expr.left, variables, missing, warn, hours)
+        return truthy(left) or truthy(evaluate(expr.right, variables, missing, warn, hours))
+    left = evaluate(expr.left, variables, missing, warn, hours)
+    right = evaluate(expr.right, variables, missing, warn, hours)
     if op in ("<", "<=", ">", ">="):
         # A missing value (an optional AI field left out, a variable never set) has no order.
         if _unset(expr.left, variables) or _unset(expr.right, variables):

@@ -52,6 +52,7 @@ from flowlang.program import (
     Key,
     LogOp,
     Op,
+    OpeningHours,
     PlayOp,
     Program,
     ReturnOp,
@@ -118,6 +119,8 @@ class Interpreter:
         if self.tongues.default is not None:
             chosen = call.language if call.language in self.tongues.voices else None
             state["vars"]["language"] = chosen or self.tongues.default
+        if call.at is not None:
+            state["vars"]["now"] = call.at.variable()
         run = _Run(self.program, state, self.tongues)
         run.reach(f"step:{entry.name}")
         return run.guarded(run.begin)
@@ -133,7 +136,25 @@ class Interpreter:
             problem, run = "the stored call state is damaged", None
         if run is None:
             return _refuse(state, problem or "the stored call state is damaged")
+        if event.at is not None:
+            # The time is an input like any other: the moment of this event (LANGUAGE.md 11).
+            run.vars["now"] = event.at.variable()
         return run.guarded(lambda: run.resume(event))
+
+
+# A program's opening hours by name, worked out once per program (programs are immutable).
+_HOURS: dict[int, tuple[Program, dict[str, OpeningHours]]] = {}
+
+
+def _hours_of(program: Program) -> dict[str, OpeningHours]:
+    cached = _HOURS.get(id(program))
+    if cached is not None and cached[0] is program:
+        return cached[1]
+    table = {h.name: h for h in program.hours}
+    if len(_HOURS) > 64:
+        _HOURS.clear()
+    _HOURS[id(program)] = (program, table)
+    return table
 
 
 def _ignored(state: dict[str, Any]) -> Outcome:
@@ -171,6 +192,7 @@ class _Run:
         self.program = program
         self.tongues = tongues
         self.blocks = program.blocks
+        self.hours = _hours_of(program)
         self.original = state
         call = state["call"]
         self.call_id: str = call["id"]
@@ -255,7 +277,7 @@ class _Run:
         )
 
     def evaluate(self, expr: Any) -> Any:
-        return evaluate(expr, self.vars, self.missing, self.not_a_number)
+        return evaluate(expr, self.vars, self.missing, self.not_a_number, self.hours)
 
     def unfit(self, written: str, value: str) -> None:
         self.logs.append(

@@ -13,6 +13,8 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from attrs import frozen
 
+from flowlang.days import days_in_month, weekday
+
 __all__ = [
     "DEFAULT_LANGUAGE",
     "ENGLISH",
@@ -21,7 +23,6 @@ __all__ = [
     "parse_money",
     "parse_time",
     "say_as",
-    "weekday",
 ]
 
 # Telnyx speaks `en-US` when a `speak` names no language.
@@ -161,21 +162,6 @@ def parse_money(said: str, english: English) -> Decimal | None:
 
 
 _DATE = re.compile(r"(\d{4})-(\d{2})-(\d{2})(?:[T ].*)?")
-
-
-def days_in_month(year: int, month: int) -> int:
-    if month == 2:
-        leap = year % 4 == 0 and (year % 100 != 0 or year % 400 == 0)
-        return 29 if leap else 28
-    return 30 if month in (4, 6, 9, 11) else 31
-
-
-def weekday(year: int, month: int, day: int) -> int:
-    """Monday 0 .. Sunday 6 for a date of the Gregorian calendar (Sakamoto's method)."""
-    offsets = (0, 3, 2, 5, 0, 3, 5, 1, 4, 6, 2, 4)
-    y = year - 1 if month < 3 else year
-    sunday_first = (y + y // 4 - y // 100 + y // 400 + offsets[month - 1] + day) % 7
-    return (sunday_first + 6) % 7
 
 
 def _date(value: str, english: English) -> tuple[str, bool]:

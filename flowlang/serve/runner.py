@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any, Protocol
 
+import attrs
 from attrs import frozen
 
+from flowlang.clock import local_time, parse_instant
 from flowlang.program import Program
 from flowlang.runtime.commands import Command
-from flowlang.runtime.events import CallInfo, Event
+from flowlang.runtime.events import CallInfo, Event, LocalTime
 from flowlang.runtime.outcome import End, LogLine, Outcome
 from flowlang.serve.backend import outgoing
 from flowlang.serve.store.base import CallChange, Store, StoredCall
@@ -93,6 +96,14 @@ class Runner:
             runs = self._runs[program.digest] = self._make(program)
         return runs
 
+    def _at(self, hook: Webhook, program: Program) -> LocalTime:
+        """The moment of `hook` on the flow's clock: Telnyx's `occurred_at`, else the moment it
+        arrived (a replayed event keeps its own time, so a run replays exactly)."""
+        instant = parse_instant(hook.occurred_at)
+        if instant is None:
+            instant = datetime.fromtimestamp(self._clock(), UTC)
+        return local_time(instant, program.timezone)
+
     async def handle(self, hook: Webhook) -> Handled:
         """Apply `hook` in one store transaction; a repeated event id changes nothing."""
         call_id = hook.call_control_id
@@ -136,7 +147,9 @@ class Runner:
             if not hook.is_incoming_call:
                 return Handled("unknown_call", call_id)
             program = self._flows.current()
-            info = CallInfo(call_id, hook.caller or "", hook.called or "")
+            info = CallInfo(
+                call_id, hook.caller or "", hook.called or "", at=self._at(hook, program)
+            )
             outcome = _guarded(program.digest, lambda: self._runs_for(program).start(info))
             # With includes, every file's text is stored: the version stays what it was.
             source = (program.source.name, program.source.stored())
@@ -152,11 +165,12 @@ class Runner:
             outcome = _failsafe(call.state, call.digest, hook.event, end)
             return Handled("stepped", call_id, _change(call.digest, outcome))
         found = version
+        event = attrs.evolve(hook.event, at=self._at(hook, found))
         outcome = _guarded(
             call.digest,
-            lambda: self._runs_for(found).handle(call.state, hook.event),
+            lambda: self._runs_for(found).handle(call.state, event),
             call.state,
-            hook.event,
+            event,
         )
         if outcome.ignored:
             return Handled("ignored", call_id)

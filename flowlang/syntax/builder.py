@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Sequence
 from typing import Any
 
 from attrs import frozen
 from lark import Token, Transformer
 
+from flowlang.days import days_in_month
 from flowlang.source import Span
 from flowlang.syntax import nodes as n
 from flowlang.syntax.indenter import LAYOUT
@@ -209,8 +211,15 @@ class FlowBuilder(Transformer[Token, n.Flow]):
         on_hangup: n.On | None = None
         includes: list[n.Include] = []
         languages: n.Languages | None = None
+        hours: list[n.Hours] = []
         for item in children:
-            if isinstance(item, n.Include):
+            if isinstance(item, n.Hours):
+                earlier_hours = next((h for h in hours if h.name == item.name), None)
+                if earlier_hours is not None:
+                    self._twice(f"hours {item.name.value}", "in this file", item, earlier_hours)
+                else:
+                    hours.append(item)
+            elif isinstance(item, n.Include):
                 includes.append(item)
             elif isinstance(item, n.Languages):
                 if languages is not None:
@@ -245,6 +254,7 @@ class FlowBuilder(Transformer[Token, n.Flow]):
             on_hangup,
             includes,
             languages,
+            hours,
             comments=tuple(self.run.comments),
             span=Span(1, 1, line, column),
         )
@@ -274,6 +284,86 @@ class FlowBuilder(Transformer[Token, n.Flow]):
 
     def setting(self, children: list[Any]) -> n.Setting:
         return n.Setting(str(children[0]), self._str(children[1]), span=_cover(children))
+
+    # -- opening hours --------------------------------------------------------------------------
+
+    def hours(self, children: list[Any]) -> n.Hours:
+        lines = [c for c in children if isinstance(c, (n.DayHours, n.Closed))]
+        return n.Hours(self._name(children[1]), lines, span=_cover(children))
+
+    def hours_line(self, children: list[Any]) -> n.DayHours | n.Closed:
+        tokens = [c for c in children if isinstance(c, Token) and c.type != "COMMA"]
+        if tokens[0].type == "CLOSED":
+            dates = [self._date(t) for t in tokens[1:]]
+            return n.Closed(dates, span=_cover(children))
+        days = [self._days(t) for t in tokens if t.type in ("NAME", "DAY_RANGE")]
+        ranges = [self._clock_range(t) for t in tokens if t.type == "CLOCK_RANGE"]
+        return n.DayHours(days, ranges, span=_cover(children))
+
+    def _days(self, token: Token) -> n.Days:
+        text = str(token)
+        first, _, last = text.partition("-")
+        column = token.column or 1
+        self._day_word(first, token.line or 1, column, alone=not last)
+        if last:
+            self._day_word(last, token.line or 1, column + len(first) + 1, alone=False)
+        return n.Days(first, last or None, span=token_span(token))
+
+    def _day_word(self, word: str, line: int, column: int, alone: bool) -> None:
+        if word in n.DAY_NAMES or (alone and word == "daily"):
+            return
+        known = n.DAY_NAMES + (("daily",) if alone else ())
+        lowered = word.lower()[:3]
+        guess = lowered if lowered in n.DAY_NAMES else None
+        if guess is None:
+            close = difflib.get_close_matches(word.lower(), known, n=1, cutoff=0.5)
+            guess = close[0] if close else None
+        hint = f"did you mean `{guess}`? " if guess else ""
+        self._problem(
+            "FL062",
+            f"`{word}` is not a day",
+            Span(line, column, line, column + len(word)),
+            "not a day",
+            f"{hint}write days as `mon` `tue` `wed` `thu` `fri` `sat` `sun`, a range like "
+            "`mon-fri`, a list like `sat, sun`, or `daily`",
+        )
+
+    def _clock_range(self, token: Token) -> n.ClockRange:
+        text = str(token)
+        start, _, end = text.partition("-")
+        line, column = token.line or 1, token.column or 1
+        self._clock(start, line, column)
+        self._clock(end, line, column + len(start) + 1)
+        return n.ClockRange(start, end, span=token_span(token))
+
+    def _clock(self, text: str, line: int, column: int) -> None:
+        hour, minute = (int(part) for part in text.split(":"))
+        if minute < 60 and (hour < 24 or (hour == 24 and minute == 0)):
+            return
+        self._problem(
+            "FL063",
+            f"`{text}` is not a time of day",
+            Span(line, column, line, column + len(text)),
+            "not a time",
+            "write times on the 24-hour clock, from `0:00` to `24:00` (the end of the day), "
+            "with minutes from `00` to `59`, like `9:00-17:30`",
+        )
+
+    def _date(self, token: Token) -> n.Date:
+        text = str(token)
+        year, month, day = (int(part) for part in text.split("-"))
+        if not (1 <= month <= 12 and 1 <= day <= days_in_month(year, month)):
+            self._problem(
+                "FL064",
+                f"`{text}` is not a date in the calendar",
+                token_span(token),
+                "no such day",
+                "write dates as YEAR-MONTH-DAY, like `2026-12-25`",
+            )
+        return n.Date(text, span=token_span(token))
+
+    def open_test(self, children: list[Any]) -> n.OpenTest:
+        return n.OpenTest(self._name(children[1]), span=_cover(children))
 
     def name(self, children: list[Any]) -> Token:
         # A contextual keyword used as a name is a NAME to every rule above this one.

@@ -17,7 +17,8 @@ KEYWORDS = frozenset(
     goto call return set log
     if elif else gather digits inter_digit_timeout initial_timeout terminator valid tries into
     reprompt on invalid ai_gather field optional greeting key assistant id instructions message
-    not and or in true false fetch method header secret send error""".split()
+    not and or in true false fetch method header secret send error timezone hours closed
+    open""".split()
 )
 
 # The keywords that can never be a name: the words that start a statement, `on`, `digits` (the

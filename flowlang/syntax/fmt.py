@@ -51,7 +51,7 @@ INDENT = "    "
 SIMPLE_STATEMENTS = (Answer, Hangup, Say, Play, Transfer, Goto, Call, Return, Set, Log, Fetch)
 
 _ATOM_PRECEDENCE = 6
-_SETTING_ORDER = {"voice": 0, "language": 1}
+_SETTING_ORDER = {"voice": 0, "language": 1, "timezone": 2}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -74,6 +74,14 @@ def render_str(value: Str) -> str:
             out.append("{" + part.written + "}")
     out.append('"')
     return "".join(out)
+
+
+def render_hours_line(line: nodes.DayHours | nodes.Closed) -> str:
+    """One line of an `hours` block: `mon-fri 9:00-17:00` or `closed 2026-12-25`."""
+    if isinstance(line, nodes.Closed):
+        return "closed " + ", ".join(d.value for d in line.dates)
+    days = ", ".join(d.written for d in line.days)
+    return days + " " + ", ".join(r.written for r in line.ranges)
 
 
 def _duration(value: Duration) -> str:
@@ -109,6 +117,8 @@ def render_expr(expr: Expr) -> str:
         return expr.dotted
     if isinstance(expr, ListExpr):
         return "[" + ", ".join(render_expr(item) for item in expr.items) + "]"
+    if isinstance(expr, nodes.OpenTest):
+        return f"open {expr.name.value}"
     if isinstance(expr, Not):
         return "not " + _operand(expr.operand, _precedence(expr.operand) < nodes.NOT_PRECEDENCE)
     mine = nodes.BINARY_PRECEDENCE[expr.op]
@@ -200,6 +210,10 @@ class _ItemCollector:
             inner = (_body(flow.languages), *top)
             for spoken in flow.languages.spoken:
                 self.item(id(spoken), spoken, inner)
+        for hours in flow.hours:
+            self.item(id(hours), hours, top)
+            for line in hours.lines:
+                self.item(id(line), line, (_body(hours), *top))
         for step in flow.steps:
             self.item(id(step), step.name if step.span is None else step, top)
             self.block(step.body, (_body(step), *top))
@@ -418,6 +432,12 @@ class _Writer:
                 voice = f" voice {render_str(spoken.voice)}" if spoken.voice is not None else ""
                 self.line(1, f"{render_str(spoken.language)}{voice}", id(spoken))
             self.end(_body(flow.languages), 1)
+        for hours in flow.hours:
+            self.blank()
+            self.line(0, f"hours {hours.name.value}:", id(hours))
+            for line in hours.lines:
+                self.line(1, render_hours_line(line), id(line))
+            self.end(_body(hours), 1)
         for step in flow.steps:
             self.blank()
             self.line(0, f"{step.name.value}:", id(step))

@@ -181,6 +181,13 @@ class Not(Node):
     operand: Expr
 
 
+@frozen
+class OpenTest(Node):
+    """`open office`: true when the call's current time falls in the `hours` called `name`."""
+
+    name: Name
+
+
 # Binary operators from loosest to tightest binding; comparisons and `in` do not chain,
 # `+` and `-` group to the left.
 BINARY_PRECEDENCE = {
@@ -209,7 +216,7 @@ class BinOp(Node):
     right: Expr
 
 
-Expr = Str | Int | Bool | Var | ListExpr | Not | BinOp
+Expr = Str | Int | Bool | Var | ListExpr | Not | BinOp | OpenTest
 
 
 # ---------------------------------------------------------------------------------------------
@@ -501,10 +508,71 @@ Stmt = (
 
 @frozen
 class Setting(Node):
-    """A file setting: `voice "..."` or `language "..."` (`name` is "voice" or "language")."""
+    """A file setting: `voice "..."`, `language "..."` or `timezone "..."` (`name` says which)."""
 
     name: str
     value: Str
+
+
+# Opening hours (`hours NAME:` blocks).
+
+# The day words of an `hours` line, Monday first (the index is the weekday number).
+DAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+@frozen
+class Days(Node):
+    """One item of the days of an `hours` line: a day `mon`, a range `mon-fri` (`last` set), or
+    `daily`. Words are kept as written so `check` can point at a wrong one."""
+
+    first: str
+    last: str | None = None
+
+    @property
+    def written(self) -> str:
+        return self.first if self.last is None else f"{self.first}-{self.last}"
+
+
+@frozen
+class ClockRange(Node):
+    """`9:00-17:30` on an `hours` line: from `start` (included) to `end` (excluded), as written."""
+
+    start: str
+    end: str
+
+    @property
+    def written(self) -> str:
+        return f"{self.start}-{self.end}"
+
+
+@frozen
+class DayHours(Node):
+    """`mon-fri 9:00-12:00, 13:00-17:00`: the `days` and the `ranges` open on each of them."""
+
+    days: tuple[Days, ...] = field(converter=_tuple)
+    ranges: tuple[ClockRange, ...] = field(converter=_tuple)
+
+
+@frozen
+class Date(Node):
+    """A date `2026-12-25` as written (checked by the builder to be a real date)."""
+
+    value: str
+
+
+@frozen
+class Closed(Node):
+    """`closed 2026-12-25, 2027-01-01`: whole days the hours are closed, whatever the weekday."""
+
+    dates: tuple[Date, ...] = field(converter=_tuple)
+
+
+@frozen
+class Hours(Node):
+    """`hours NAME:` with lines of days and time ranges and `closed` dates; `open NAME` asks it."""
+
+    name: Name
+    lines: tuple[DayHours | Closed, ...] = field(converter=_tuple)
 
 
 @frozen
@@ -551,13 +619,14 @@ class Comment(Node):
 @frozen
 class Flow(Node):
     """A whole `.flow` file: settings, steps (the first is the entry), the optional top-level
-    `on hangup:` handler, and the files it `include`s."""
+    `on hangup:` handler, the files it `include`s, and `hours` blocks (in the order written)."""
 
     settings: tuple[Setting, ...] = field(default=(), converter=_tuple)
     steps: tuple[Step, ...] = field(default=(), converter=_tuple)
     on_hangup: On | None = None
     includes: tuple[Include, ...] = field(default=(), converter=_tuple)
     languages: Languages | None = None
+    hours: tuple[Hours, ...] = field(default=(), converter=_tuple)
     comments: tuple[Comment, ...] = field(default=(), converter=_tuple, eq=False, repr=False)
 
     @property
@@ -570,6 +639,13 @@ class Flow(Node):
         for s in self.settings:
             if s.name == name:
                 return s.value
+        return None
+
+    def hours_named(self, name: str) -> Hours | None:
+        """The first `hours` block called `name`, None when there is none."""
+        for h in self.hours:
+            if h.name.value == name:
+                return h
         return None
 
     def step(self, name: str) -> Step | None:

@@ -240,3 +240,17 @@ def test_a_called_step_is_drawn_once_with_an_arrow_from_each_call_site() -> None
     assert '(("return"))' in mermaid
     dot = to_dot(parse(CALLS))
     assert 'label="call never_back", shape=box, peripheries=2' in dot
+
+
+def test_an_open_test_is_drawn_as_a_branch_labelled_open_and_closed() -> None:
+    flow = parse(
+        'voice "V"\ntimezone "UTC"\n\nhours office:\n    daily 9:00-17:00\n\n'
+        "main:\n    answer\n"
+        '    if open office:\n        transfer "+13125550100"\n'
+        "    elif not open office:\n        hangup\n"
+    )
+    mermaid = to_mermaid(flow)
+    assert '{"if open office"}' in mermaid
+    assert '-->|"open"|' in mermaid and '-->|"closed"|' in mermaid
+    dot = to_dot(flow)
+    assert 'label="open"' in dot and 'label="closed"' in dot

@@ -11,7 +11,7 @@ PUBLIC = {
     "flowlang.runtime.interpreter": ["STATEMENT_LIMIT", "FlowRuntimeError", "Interpreter"],
     "flowlang.runtime.expressions": [
         "EvalError", "arithmetic", "compare", "contains", "equal", "evaluate", "interpolate",
-        "lookup", "text_of", "truthy", "whole_number",
+        "is_open", "lookup", "text_of", "truthy", "whole_number",
     ],
     "flowlang.runtime.state": [
         "CALL_DEPTH", "VERSION", "client_state", "command_id", "new_state", "problem",

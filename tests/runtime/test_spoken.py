@@ -8,9 +8,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from flowlang.days import weekday
 from flowlang.errors import FlowSyntaxError
 from flowlang.lint.telnyx_data import SPEAK_LANGUAGES
-from flowlang.runtime.spoken import ENGLISH, formats_of, parse_money, parse_time, say_as, weekday
+from flowlang.runtime.spoken import ENGLISH, formats_of, parse_money, parse_time, say_as
 from flowlang.source import Source
 from flowlang.syntax.parser import parse_source
 from tests.runtime.calls import Call

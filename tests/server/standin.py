@@ -17,10 +17,11 @@ TEXT = 'main:\n    answer\n    say "hello"\n'
 
 @frozen
 class StandInProgram:
-    """Just what the server reads from a Program: its source and digest."""
+    """Just what the server reads from a Program: its source, digest and clock's timezone."""
 
     source: Source
     digest: str
+    timezone: str = "UTC"
 
 
 def program(text: str = TEXT) -> Any:

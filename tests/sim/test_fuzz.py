@@ -150,3 +150,42 @@ BACKEND = VOICE + flow(
 
 def test_fuzz_answers_fetches_with_random_json_and_finds_no_error() -> None:
     assert fuzz(program(BACKEND), examples=150).finding is None
+
+
+
+CLOCKED = VOICE + flow(
+    """\
+    timezone "America/Chicago"
+
+    hours office:
+        mon-fri 9:00-17:00
+
+    main:
+        answer
+        goto check
+
+    check:
+        if open office:
+            say "Welcome."
+            hangup
+        goto check
+    """
+)
+
+
+def test_fuzz_tries_random_times_and_gives_the_time_to_replay(tmp_path: Path, capsys) -> None:
+    # The flow loops without waiting, but only while the office is closed.
+    path = tmp_path / "clocked.flow"
+    path.write_text(CLOCKED, encoding="utf-8")
+    assert main(["fuzz", str(path), "--examples", "50"]) == 1
+    argv = shlex.split(capsys.readouterr().out.strip().splitlines()[-1].strip())
+    assert argv[3] == "--at"
+    assert main(argv[1:]) == 1
+    assert "The call ended with an error" in capsys.readouterr().out
+    argv[4] = "2026-11-23T10:00"  # a Monday morning in Chicago: open
+    assert main(argv[1:]) == 0
+
+
+def test_a_flow_that_does_not_read_the_clock_is_replayed_without_a_time() -> None:
+    report = fuzz(program(PLANTED), examples=100)
+    assert report.finding is not None and report.finding.at is None

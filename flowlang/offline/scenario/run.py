@@ -6,6 +6,7 @@ from typing import Any
 
 from attrs import frozen
 
+from flowlang.clock import parse_at
 from flowlang.offline.conversation import SPOKEN, Line, conversation
 from flowlang.offline.phone import HangUp
 from flowlang.offline.scenario.syntax import Act, Expect, Scenario, ScenarioFile
@@ -55,7 +56,9 @@ def run_scenario(
     caller = scenario.caller or (file.caller if file else None) or DEFAULT_CALLER
     called = scenario.called or (file.called if file else None) or DEFAULT_CALLED
     language = scenario.language or (file.language if file else None)
-    sim = Simulation.begin(program, caller, called, language=language)
+    written = scenario.at or (file.at if file else None)
+    at = parse_at(written, program.timezone) if written else None
+    sim = Simulation.begin(program, caller, called, language=language, at=at)
     segments: list[list[Expect]] = [[]]
     acts: list[Act] = []
     failed_act: tuple[Act, str] | None = None

@@ -54,6 +54,7 @@ STEP_FORMS = (
     'expect fetch "https://api.acme.com/orders/12345"',
     'from "+15551234567"',
     'to "+15550002222"',
+    'at "2026-11-23T14:05"',
 )
 
 
@@ -81,7 +82,7 @@ Step = Act | Expect
 
 @frozen
 class Scenario:
-    """One named scenario: who calls whom, and its steps in order."""
+    """One named scenario: who calls whom, when (`at`, as written), and its steps in order."""
 
     name: str
     span: Span
@@ -89,6 +90,7 @@ class Scenario:
     caller: str | None = None
     called: str | None = None
     language: str | None = None
+    at: str | None = None
 
 
 @frozen
@@ -103,6 +105,7 @@ class ScenarioFile:
     called: str | None = None
     flow_span: Span | None = None
     language: str | None = None
+    at: str | None = None
 
 
 class _Cursor:
@@ -163,6 +166,7 @@ class _Parser:
         self.caller: str | None = None
         self.called: str | None = None
         self.language: str | None = None
+        self.at: str | None = None
         self.scenarios: list[Scenario] = []
         self.current: dict[str, Any] | None = None
         self.indent: int | None = None
@@ -188,7 +192,7 @@ class _Parser:
         if self.problems:
             raise ScenarioSyntaxError(sorted(self.problems, key=lambda d: d.sort_key))
         return ScenarioFile(self.source, self.flow, tuple(self.scenarios), self.caller,
-                            self.called, self.flow_span, self.language)
+                            self.called, self.flow_span, self.language, self.at)
 
     def line(self, number: int, raw: str) -> None:
         stripped = raw.lstrip(" ")
@@ -232,7 +236,8 @@ class _Parser:
             return
         self.scenarios.append(Scenario(current["name"], current["span"],
                                        tuple(current["steps"]), current["caller"],
-                                       current["called"], current["language"]))
+                                       current["called"], current["language"],
+                                       current["at"]))
 
     def top_level(self, cursor: _Cursor) -> None:
         self.close()
@@ -252,13 +257,15 @@ class _Parser:
                 return
             self.current = {"name": name, "span": span.cover(cursor.span(cursor.column - 1)),
                             "steps": [], "lines": 0, "caller": None, "called": None,
-                            "language": None}
+                            "language": None, "at": None}
             return
-        if word in ("flow", "from", "to", "language"):
+        if word in ("flow", "from", "to", "language", "at"):
             value = self.string(cursor, f"the {word} value", f'{word} "..."')
             if value is None or self.trailing(cursor):
                 return
-            if word == "flow":
+            if word == "at":
+                self.at = self.time(value, span)
+            elif word == "flow":
                 self.flow, self.flow_span = value, span
             elif word == "language":
                 self.language = value
@@ -271,7 +278,7 @@ class _Parser:
 
     def unknown(self, word: str, span: Span, top: bool) -> None:
         if top:
-            known = ["scenario", "flow", "from", "to", "language"]
+            known = ["scenario", "flow", "from", "to", "language", "at"]
             near = difflib.get_close_matches(word, known, n=1)
             hint = (f"did you mean `{near[0]}`?" if near else
                     'a file holds `scenario "NAME":` lines with their steps indented below them')
@@ -286,6 +293,18 @@ class _Parser:
         hint = (f"did you mean {', '.join(f'`{f}`' for f in forms)}?" if forms else
                 "a step is one of: " + ", ".join(f"`{f}`" for f in STEP_FORMS))
         self.problem(NOT_A_STEP, f"`{word}` is not a scenario step", span, "unknown step", hint)
+
+    def time(self, value: str, span: Span) -> str | None:
+        """`value` when it is a time `at` can take (read in the flow's timezone when run)."""
+        from flowlang.clock import parse_at
+
+        try:
+            parse_at(value, "UTC")
+        except ValueError as exc:
+            self.problem(BAD_STRING, f'"{value}" is not a date and time', span, "not a time",
+                         str(exc).split(": ", 1)[-1])
+            return None
+        return value
 
     def trailing(self, cursor: _Cursor) -> bool:
         if cursor.at_end():
@@ -340,6 +359,12 @@ class _Parser:
             if value is not None and not self.trailing(cursor):
                 assert self.current is not None
                 self.current["language"] = value
+            return None
+        if word == "at":
+            value = self.string(cursor, "the time of the call", 'at "2026-11-23T14:05"')
+            if value is not None and not self.trailing(cursor):
+                assert self.current is not None
+                self.current["at"] = self.time(value, span)
             return None
         if word == "expect":
             return self.expect(cursor, start)

@@ -77,7 +77,8 @@ class Webhook:
     """One delivered webhook: the `event` for the interpreter and the call facts around it.
 
     `call_control_id` is None for events that belong to no call; `direction`, `caller` (`from`)
-    and `called` (`to`) are read from the payload when present (they matter on `call.initiated`).
+    and `called` (`to`) are read from the payload when present (they matter on `call.initiated`);
+    `occurred_at` is the envelope's time of the event, as sent (the clock `now` and `open` read).
     """
 
     event: Event
@@ -87,6 +88,7 @@ class Webhook:
     called: str | None = None
     # Payload fields dropped for having the wrong JSON type (see FIELD_TYPES).
     ignored_fields: tuple[str, ...] = ()
+    occurred_at: str | None = None
 
     @property
     def is_incoming_call(self) -> bool:
@@ -147,4 +149,5 @@ def parse_webhook(body: bytes) -> Webhook:
         caller=_text(payload.get("from")),
         called=_text(payload.get("to")),
         ignored_fields=ignored,
+        occurred_at=_text(data.get("occurred_at")),
     )

@@ -1,0 +1,279 @@
+"""Rules about time (FL821-FL829): the timezone, `hours` blocks and the `open` tests on them."""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterator
+
+from flowlang.clock import UnknownZone, suggest_zone, zone
+from flowlang.diagnostics import Severity
+from flowlang.lint.context import Context
+from flowlang.lint.registry import Finding, rule
+from flowlang.runtime.events import WEEKDAYS
+from flowlang.source import Span
+from flowlang.syntax import nodes
+
+
+def open_tests(ctx: Context) -> Iterator[nodes.OpenTest]:
+    """Every `open NAME` in the flow's conditions and `set` values, in source order."""
+    for stmt in ctx.statements():
+        exprs: list[nodes.Node] = []
+        if isinstance(stmt, nodes.If):
+            exprs = [stmt.cond, *(e.cond for e in stmt.elifs)]
+        elif isinstance(stmt, nodes.Set):
+            exprs = [stmt.value]
+        stack = list(reversed(exprs))
+        while stack:
+            e = stack.pop()
+            if isinstance(e, nodes.OpenTest):
+                yield e
+            elif isinstance(e, nodes.BinOp):
+                stack += (e.right, e.left)
+            elif isinstance(e, nodes.Not):
+                stack.append(e.operand)
+
+
+def _minutes(clock: str) -> int:
+    hour, minute = clock.split(":")
+    return int(hour) * 60 + int(minute)
+
+
+def _weekdays(days: nodes.Days) -> list[int]:
+    names = nodes.DAY_NAMES
+    if days.first == "daily":
+        return list(range(7))
+    if days.first not in names or (days.last is not None and days.last not in names):
+        return []  # a wrong day word is a syntax error already
+    first = names.index(days.first)
+    last = first if days.last is None else names.index(days.last)
+    return [(first + i) % 7 for i in range((last - first) % 7 + 1)]
+
+
+@rule("FL821", "unknown-timezone", Severity.ERROR)
+def unknown_timezone(ctx: Context) -> Iterator[Finding]:
+    """## What it does
+    Checks that the `timezone` setting names a time zone of the IANA database, like
+    `America/Chicago`, `Europe/London` or `UTC`.
+
+    ## Why is this bad?
+    flowlang could not tell what time it is where the callers are: opening hours and `now`
+    would be read on the wrong clock.
+
+    ## Example
+    ```
+    timezone "America/Chicgo"
+    ```
+
+    ## Use instead
+    ```
+    timezone "America/Chicago"
+    ```
+    """
+    setting = next((s for s in ctx.flow.settings if s.name == "timezone"), None)
+    if setting is None or setting.value.interpolations:
+        return
+    name = setting.value.text
+    try:
+        zone(name)
+        return
+    except UnknownZone:
+        pass
+    guess = suggest_zone(name)
+    fix = f"did you mean `{guess}`? " if guess else ""
+    yield Finding(
+        setting.value.span,
+        f"`{name}` is not a time zone",
+        label="unknown time zone",
+        help=f"{fix}write an IANA time zone name: a region and a city, like "
+        "`America/Chicago`, `Europe/London` or `Asia/Kolkata`, or `UTC`",
+    )
+
+
+@rule("FL822", "unknown-hours", Severity.ERROR)
+def unknown_hours(ctx: Context) -> Iterator[Finding]:
+    """## What it does
+    Checks that every `open NAME` names an `hours NAME:` block of the file.
+
+    ## Why is this bad?
+    There are no opening hours to look at, so the flow cannot decide; the call would stop
+    with an error at that line.
+
+    ## Example
+    ```
+    hours office:
+        mon-fri 9:00-17:00
+
+    main:
+        if open ofice:
+            goto menu
+    ```
+
+    ## Use instead
+    ```
+    main:
+        if open office:
+            goto menu
+    ```
+    """
+    defined = [h.name.value for h in ctx.flow.hours]
+    for test in open_tests(ctx):
+        name = test.name.value
+        if name in defined:
+            continue
+        close = difflib.get_close_matches(name, defined, n=1, cutoff=0.6)
+        if close:
+            fix = f"did you mean `{close[0]}`?"
+        elif defined:
+            fix = "the hours of this file are " + ", ".join(f"`{d}`" for d in defined)
+        else:
+            fix = f"add the hours at the top level, like\n    hours {name}:\n" \
+                "        mon-fri 9:00-17:00"
+        yield Finding(
+            test.name.span,
+            f"no `hours {name}:` in this file",
+            label="unknown hours",
+            help=fix,
+        )
+
+
+@rule("FL823", "hours-range-backwards", Severity.ERROR)
+def hours_range_backwards(ctx: Context) -> Iterator[Finding]:
+    """## What it does
+    Checks that each time range of an `hours` line ends after it starts. A range cannot run
+    across midnight: `22:00-2:00` is written as two ranges on two days.
+
+    ## Why is this bad?
+    A range that ends before it starts (or where it starts) holds no minute at all: the hours
+    would be closed when you meant them open.
+
+    ## Example
+    ```
+    hours night_line:
+        fri 22:00-2:00
+    ```
+
+    ## Use instead
+    ```
+    hours night_line:
+        fri 22:00-24:00
+        sat 0:00-2:00
+    ```
+    """
+    for hours in ctx.flow.hours:
+        for line in hours.lines:
+            if not isinstance(line, nodes.DayHours):
+                continue
+            for r in line.ranges:
+                start, end = _minutes(r.start), _minutes(r.end)
+                if start < end or start > 24 * 60 or end > 24 * 60:
+                    continue
+                if start == end:
+                    message = f"the range `{r.written}` starts and ends at the same time"
+                    fix = "write the time it closes after the time it opens, like `9:00-17:00`"
+                else:
+                    message = f"the range `{r.written}` ends before it starts"
+                    fix = (
+                        "a range cannot run past midnight: end it at `24:00` and go on from "
+                        f"`0:00` on the next day's line, like `{r.start}-24:00` and "
+                        f"`0:00-{r.end}`"
+                    )
+                yield Finding(r.span, message, label="no time in this range", help=fix)
+
+
+@rule("FL824", "hours-overlap", Severity.WARNING)
+def hours_overlap(ctx: Context) -> Iterator[Finding]:
+    """## What it does
+    Finds time ranges of one `hours` block that overlap on the same day, on one line or on
+    two (`mon-fri 9:00-17:00` and `fri 16:00-18:00`).
+
+    ## Why is this bad?
+    It does no harm to the call, but it usually means a typo or a line left over from an
+    earlier timetable, and the hours are not what the file seems to say.
+
+    ## Example
+    ```
+    hours office:
+        mon-fri 9:00-13:00, 12:00-17:00
+    ```
+
+    ## Use instead
+    ```
+    hours office:
+        mon-fri 9:00-17:00
+    ```
+    """
+    for hours in ctx.flow.hours:
+        seen: list[list[tuple[int, int, nodes.ClockRange]]] = [[] for _ in range(7)]
+        reported: set[int] = set()
+        for line in hours.lines:
+            if not isinstance(line, nodes.DayHours):
+                continue
+            days = sorted({d for item in line.days for d in _weekdays(item)})
+            for r in line.ranges:
+                start, end = _minutes(r.start), _minutes(r.end)
+                if start >= end:
+                    continue
+                clash = None
+                for day in days:
+                    for other_start, other_end, other in seen[day]:
+                        if clash is None and start < other_end and other_start < end:
+                            clash = (day, other)
+                    seen[day].append((start, end, r))
+                if clash is None or id(r) in reported:
+                    continue
+                reported.add(id(r))
+                day, other = clash
+                where = other.span
+                yield Finding(
+                    r.span,
+                    f"`{r.written}` overlaps `{other.written}` on {WEEKDAYS[day].capitalize()}s",
+                    label="overlaps another range",
+                    help="merge the two ranges into one, or correct the time that is wrong",
+                    notes=(f"the other range is at line {where.line}",) if where else (),
+                )
+
+
+@rule("FL825", "clock-without-timezone", Severity.WARNING)
+def clock_without_timezone(ctx: Context) -> Iterator[Finding]:
+    """## What it does
+    Finds flows that read the clock (`open NAME`, or `now`) without a `timezone` setting.
+
+    ## Why is this bad?
+    Without it the clock is UTC: a flow for callers in Chicago would open six hours early in
+    winter. Setting the time zone also makes the clock follow daylight saving time.
+
+    ## Example
+    ```
+    hours office:
+        mon-fri 9:00-17:00
+    ```
+
+    ## Use instead
+    ```
+    timezone "America/Chicago"
+
+    hours office:
+        mon-fri 9:00-17:00
+    ```
+    """
+    if ctx.flow.setting("timezone") is not None:
+        return
+    first: Span | None = None
+    for test in open_tests(ctx):
+        first = test.span
+        break
+    if first is None:
+        for node in ctx.analysis.graph.nodes:
+            read = next((r for r in node.reads if r.name == "now"), None)
+            if read is not None:
+                first = read.span
+                break
+    if first is None:
+        return
+    yield Finding(
+        first,
+        "this flow reads the clock, but the file sets no `timezone`: the time is UTC",
+        label="read on UTC",
+        help='add a setting at the top of the file with the callers\' time zone, like '
+        '`timezone "America/Chicago"`',
+    )
