@@ -294,8 +294,11 @@ class WebhookApp:
         self.metrics.webhooks.labels(handled.result).inc()
         self.metrics.webhook_seconds.observe(elapsed)
         change = handled.change
-        if change is not None and change.commands and handled.call_control_id is not None:
-            self.sender.wake(handled.call_control_id)
+        if handled.call_control_id is not None:
+            if handled.claimed:
+                self.sender.take(handled.call_control_id, list(handled.claimed))
+            elif change is not None and change.commands:
+                self.sender.wake(handled.call_control_id)
         _log(
             logging.INFO,
             event="webhook",
@@ -455,6 +458,7 @@ def create_app(
         metrics=metrics,
     )
     sender.register(FETCH, carrier(backend, runner, sender.wake))
+    runner.claim = (sender.worker, lease)
     return WebhookApp(
         runner,
         store,

@@ -16,7 +16,7 @@ from flowlang.runtime.commands import Command
 from flowlang.runtime.events import CallInfo, Event, LocalTime
 from flowlang.runtime.outcome import End, LogLine, Outcome
 from flowlang.serve.backend import outgoing
-from flowlang.serve.store.base import CallChange, Store, StoredCall
+from flowlang.serve.store.base import CallChange, OutboxItem, Store, StoredCall
 from flowlang.serve.telnyx.webhooks import CALL_EVENT_TYPES, Webhook
 from flowlang.serve.versions import FlowVersions
 
@@ -66,6 +66,8 @@ class Handled:
     call_control_id: str | None = None
     change: CallChange | None = None
     logs: tuple[LogLine, ...] = ()
+    # The change's outbox rows, when the apply claimed them for this worker.
+    claimed: tuple[OutboxItem, ...] = ()
 
 
 class Runner:
@@ -89,6 +91,9 @@ class Runner:
         self._runs: dict[str, Runs] = {}
         # Versions neither memory nor the store has: their calls end rather than wait.
         self._missing: set[str] = set()
+        # (worker, lease): a webhook's new commands are claimed for this worker's sender in the
+        # webhook's own transaction (create_app sets it).
+        self.claim: tuple[str, float] | None = None
 
     def _runs_for(self, program: Program) -> Runs:
         runs = self._runs.get(program.digest)
@@ -111,14 +116,14 @@ class Runner:
             return Handled("unknown_event", call_id)
         if call_id is None:
             return Handled("no_call")
-        return await self._apply(hook, call_id)
+        return await self._apply(hook, call_id, self.claim)
 
     async def feed(self, call_control_id: str, event: Event) -> Handled:
         """Apply an event the server made itself (a fetch's answer) to a call, in one store
         transaction like a webhook; a repeated event id changes nothing."""
-        return await self._apply(Webhook(event, call_control_id), call_control_id)
+        return await self._apply(Webhook(event, call_control_id), call_control_id, None)
 
-    async def _apply(self, hook: Webhook, call_id: str) -> Handled:
+    async def _apply(self, hook: Webhook, call_id: str, claim: tuple[str, float] | None) -> Handled:
         verdict: list[Handled] = []
 
         def step(call: StoredCall | None) -> CallChange | None:
@@ -129,7 +134,9 @@ class Runner:
 
         while True:
             try:
-                applied = await self._store.apply(call_id, hook.event.id, step, self._clock())
+                applied = await self._store.apply(
+                    call_id, hook.event.id, step, self._clock(), claim
+                )
             except _NeedFlow as need:
                 # The call runs a version this process has not seen (it started before a
                 # restart, or on another worker): read it from the store, outside the
@@ -140,6 +147,8 @@ class Runner:
             break
         if applied.duplicate:
             return Handled("duplicate", call_id)
+        if applied.claimed:
+            return attrs.evolve(verdict[0], claimed=applied.claimed)
         return verdict[0]
 
     def _step(self, hook: Webhook, call_id: str, call: StoredCall | None) -> Handled:

@@ -126,6 +126,16 @@ class Sender:
             return
         self._start(call_control_id, None)
 
+    def take(self, call_control_id: str, items: list[OutboxItem]) -> None:
+        """Carry out `items`, already claimed for this worker (by the webhook's own apply)."""
+        for item in items:
+            self._held[item.id] = (call_control_id, None)
+        if call_control_id in self._tasks:
+            self._handoff.setdefault(call_control_id, []).extend(items)
+            self._again.add(call_control_id)
+            return
+        self._start(call_control_id, items)
+
     def _start(self, call_control_id: str, items: list[OutboxItem] | None) -> None:
         task = asyncio.get_running_loop().create_task(self._drain(call_control_id, items))
         self._tasks[call_control_id] = task

@@ -537,6 +537,7 @@ def test_metrics_count_webhooks_commands_and_read_the_store() -> None:
         await h.post(envelope("call.answered", event_id="e2"))
         await h.app.sender.idle()
         await h.post(envelope("call.initiated", "call-2", "e3", direction="incoming"))
+        await h.app.sender.idle()
         response = await h.http.get("/metrics")
         assert response.status_code == 200
         assert response.headers["content-type"].startswith("text/plain")
@@ -545,11 +546,11 @@ def test_metrics_count_webhooks_commands_and_read_the_store() -> None:
             'flowlang_webhooks_total{result="started"} 2.0',
             'flowlang_webhooks_total{result="duplicate"} 1.0',
             'flowlang_webhooks_total{result="400"} 1.0',
-            'flowlang_commands_total{action="answer",outcome="sent"} 1.0',
+            'flowlang_commands_total{action="answer",outcome="sent"} 2.0',
             'flowlang_commands_total{action="speak",outcome="rejected"} 1.0',
             "flowlang_runs_stopped_total 1.0",
             "flowlang_active_calls 1.0",
-            "flowlang_outbox_depth 1.0",
+            "flowlang_outbox_depth 0.0",
             "flowlang_store_up 1.0",
             "flowlang_webhook_seconds_count 5.0",
         ]:

@@ -72,10 +72,12 @@ class CallChange:
 @frozen
 class Applied:
     """The result of `Store.apply`: a duplicate event changes nothing; otherwise `change` (or
-    None when the event did not concern a known call or the run ignored it)."""
+    None when the event did not concern a known call or the run ignored it), and the outbox
+    rows it queued that the apply claimed at once (see `Store.apply`)."""
 
     duplicate: bool
     change: CallChange | None = None
+    claimed: tuple[OutboxItem, ...] = ()
 
 
 @frozen
@@ -128,11 +130,18 @@ class Store(Protocol):
         """The (name, text) saved under `digest`, or None."""
 
     async def apply(
-        self, call_control_id: str, event_id: str | None, step: Step, now: float
+        self,
+        call_control_id: str,
+        event_id: str | None,
+        step: Step,
+        now: float,
+        claim: tuple[str, float] | None = None,
     ) -> Applied:
         """In one transaction: drop a seen `event_id`, load the call, run `step`, save its change
         (and its flow source) and queue its commands. Two applies for one call never interleave,
-        whichever workers run them."""
+        whichever workers run them. With `claim` (worker, lease) the queued rows are claimed
+        for that worker at once when no earlier row of the call is waiting: one transaction
+        fewer than a separate `claim`."""
 
     async def claim(
         self,

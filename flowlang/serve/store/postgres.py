@@ -75,8 +75,19 @@ _UNSENT, _SENT, _DROPPED = 0, 1, 2
 _ITEM = "id, call_control_id, kind, action, body, created, attempts, doubt"
 
 # Every transaction that changes one call takes this lock first, so two workers never change
-# one call at once, even a call that has no row yet.
-_LOCK_CALL = "SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))"
+# one call at once, even a call that has no row yet. It also makes the transaction durable
+# (synchronous_commit on): a webhook is answered only once its change is on disk.
+_LOCK_CALL = (
+    "SELECT set_config('synchronous_commit', 'on', true),"
+    " pg_advisory_xact_lock(hashtextextended(%s, 0))"
+)
+
+
+async def _configure(conn: psycopg.AsyncConnection[Any]) -> None:
+    # The outbox's bookkeeping (claims, leases, rows done) need not wait for the disk: after a
+    # crash of the database it is as if a worker had died, and a command is at worst sent again
+    # with its command_id. Changes to calls ask for durability themselves (see _LOCK_CALL).
+    await conn.execute("SET synchronous_commit TO off")
 
 
 def _dumps(value: Any) -> str:
@@ -106,6 +117,7 @@ class PostgresStore:
             max_size=max_size,
             timeout=timeout,
             kwargs={"autocommit": True},
+            configure=_configure,
             open=False,
         )
         self._opened = False
@@ -164,7 +176,12 @@ class PostgresStore:
         return (row[0], row[1]) if row else None
 
     async def apply(
-        self, call_control_id: str, event_id: str | None, step: Step, now: float
+        self,
+        call_control_id: str,
+        event_id: str | None,
+        step: Step,
+        now: float,
+        claim: tuple[str, float] | None = None,
     ) -> Applied:
         async with self._connection() as conn, conn.transaction():
             await conn.execute(_LOCK_CALL, (call_control_id,))
@@ -218,17 +235,31 @@ class PostgresStore:
                     "UPDATE outbox SET sent = %s WHERE call_control_id = %s AND sent = 0",
                     (_DROPPED, call_control_id),
                 )
-            if change.commands:
-                async with conn.cursor() as cur:
-                    await cur.executemany(
-                        "INSERT INTO outbox (call_control_id, kind, action, body, created)"
-                        " VALUES (%s, %s, %s, %s, %s)",
-                        [
-                            (call_control_id, o.kind, o.action, _dumps(o.body), now)
-                            for o in map(outgoing, change.commands)
-                        ],
-                    )
-            return Applied(duplicate=False, change=change)
+            if not change.commands:
+                return Applied(duplicate=False, change=change)
+            rows = list(map(outgoing, change.commands))
+            owner: tuple[str | None, float | None, float | None] = (None, None, None)
+            if claim is not None:
+                cur = await conn.execute(
+                    "SELECT 1 FROM outbox WHERE call_control_id = %s AND sent = 0 LIMIT 1",
+                    (call_control_id,),
+                )
+                if await cur.fetchone() is None:
+                    owner = (claim[0], now, now + claim[1])
+            claimed = []
+            for o in rows:
+                cur = await conn.execute(
+                    "INSERT INTO outbox (call_control_id, kind, action, body, created,"
+                    " claimed_by, claimed, lease_until) VALUES (%s, %s, %s, %s, %s, %s, %s, %s)"
+                    " RETURNING id",
+                    (call_control_id, o.kind, o.action, _dumps(o.body), now, *owner),
+                )
+                row = await cur.fetchone()
+                assert row is not None
+                claimed.append(OutboxItem(row[0], call_control_id, o.kind, o.action, o.body, now))
+            if owner[0] is None:
+                return Applied(duplicate=False, change=change)
+            return Applied(duplicate=False, change=change, claimed=tuple(claimed))
 
     async def claim(
         self,

@@ -208,13 +208,27 @@ class SQLiteStore:
         return await self._run(read)
 
     async def apply(
-        self, call_control_id: str, event_id: str | None, step: Step, now: float
+        self,
+        call_control_id: str,
+        event_id: str | None,
+        step: Step,
+        now: float,
+        claim: tuple[str, float] | None = None,
     ) -> Applied:
         return await self._run(
-            lambda: self._transaction(lambda: self._apply(call_control_id, event_id, step, now))
+            lambda: self._transaction(
+                lambda: self._apply(call_control_id, event_id, step, now, claim)
+            )
         )
 
-    def _apply(self, call_control_id: str, event_id: str | None, step: Step, now: float) -> Applied:
+    def _apply(
+        self,
+        call_control_id: str,
+        event_id: str | None,
+        step: Step,
+        now: float,
+        claim: tuple[str, float] | None,
+    ) -> Applied:
         db = self._db
         # One query answers both questions: was this event seen, and where is the call?
         seen, digest, state, status, updated = db.execute(
@@ -266,15 +280,48 @@ class SQLiteStore:
                 "UPDATE outbox SET sent = ? WHERE call_control_id = ? AND sent = 0",
                 (_DROPPED, call_control_id),
             )
-        if change.commands:
-            db.executemany(
-                "INSERT INTO outbox (call_control_id, kind, action, body, created)"
-                " VALUES (?, ?, ?, ?, ?)",
-                [
-                    (call_control_id, o.kind, o.action, _dumps(o.body), now)
-                    for o in map(outgoing, change.commands)
-                ],
+        if not change.commands:
+            return Applied(duplicate=False, change=change)
+        rows = list(map(outgoing, change.commands))
+        if (
+            claim is not None
+            and not db.execute(
+                "SELECT 1 FROM outbox WHERE call_control_id = ? AND sent = 0 LIMIT 1",
+                (call_control_id,),
+            ).fetchone()
+        ):
+            worker, lease = claim
+            claimed = tuple(
+                OutboxItem(
+                    db.execute(
+                        "INSERT INTO outbox (call_control_id, kind, action, body, created,"
+                        " claimed_by, claimed, lease_until) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+                        " RETURNING id",
+                        (
+                            call_control_id,
+                            o.kind,
+                            o.action,
+                            _dumps(o.body),
+                            now,
+                            worker,
+                            now,
+                            now + lease,
+                        ),
+                    ).fetchone()[0],
+                    call_control_id,
+                    o.kind,
+                    o.action,
+                    o.body,
+                    now,
+                )
+                for o in rows
             )
+            return Applied(duplicate=False, change=change, claimed=claimed)
+        db.executemany(
+            "INSERT INTO outbox (call_control_id, kind, action, body, created)"
+            " VALUES (?, ?, ?, ?, ?)",
+            [(call_control_id, o.kind, o.action, _dumps(o.body), now) for o in rows],
+        )
         return Applied(duplicate=False, change=change)
 
     async def claim(
