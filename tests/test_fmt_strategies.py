@@ -50,7 +50,9 @@ def test_contextual_keywords_name_steps_and_variables():
 def test_blocks_are_never_empty(flow):
     for node in walk(flow):
         if isinstance(node, Gather):
-            assert node.prompt or node.reprompt or node.handlers
+            # An outcome reprompt alone is a block item too (LANGUAGE.md 13).
+            items = (node.reprompt, node.reprompt_invalid, node.reprompt_timeout)
+            assert node.prompt or node.handlers or any(i is not None for i in items)
         for attribute in ("body", "else_"):
             body = getattr(node, attribute, None)
             if body is not None:

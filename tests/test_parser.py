@@ -646,3 +646,52 @@ def test_strings_decode_and_interpolation_spans_point_at_their_path(
     for interp in log.text.interpolations:
         assert interp.span is not None and interp.span.line == 2
         assert line[interp.span.column - 1 : interp.span.end_column - 1] == interp.dotted
+
+
+SECTION_10 = """\
+main:
+    fetch "https://api.acme.com/orders/{order}" into status timeout 3s:
+        header "Authorization" secret "ACME_TOKEN"
+        on error:
+            say "Sorry, I cannot look that up right now."
+            goto menu
+    say "Your order is {status.state}."
+
+    fetch "https://api.acme.com/callbacks" method "POST" into booked:
+        send number = caller
+        send when = slot
+"""
+
+
+def test_language_section_10_fetch_reads_as_written() -> None:
+    lookup, _, book = parse(SECTION_10).steps[0].body
+    assert isinstance(lookup, n.Fetch) and isinstance(book, n.Fetch)
+    assert lookup.url.interpolations[0].path == ("order",)
+    assert lookup.into == n.Name("status") and lookup.timeout == n.Duration(3, "s")
+    assert lookup.headers == (n.Header(n.Str(("Authorization",)), n.Str(("ACME_TOKEN",)), True),)
+    assert lookup.on_error is not None and len(lookup.on_error.body) == 2
+    assert book.method == n.Str(("POST",))
+    assert [s.name.value for s in book.sends] == ["number", "when"]
+    assert book.on_error is None
+
+
+def test_fetch_on_one_line_and_counting_expressions() -> None:
+    fetch, count = body('fetch "https://x.example/a" into a\nset left = left - 1 + 2')
+    assert isinstance(fetch, n.Fetch) and not fetch.is_block
+    assert isinstance(count, n.Set)
+    assert count.value == n.BinOp(
+        "+", n.BinOp("-", n.Var(("left",)), n.Int(1)), n.Int(2)
+    )
+
+
+def test_fetch_words_other_than_fetch_can_still_be_names() -> None:
+    flow = parse(
+        "header:\n    set method = 1\n    set secret = method + 1\n"
+        "    fetch \"https://x.example\" into send\n"
+    )
+    assert flow.steps[0].name.value == "header"
+
+
+def test_two_on_error_in_one_fetch_is_an_error() -> None:
+    with pytest.raises(FlowSyntaxError, match="`on error` is written twice in this fetch"):
+        body('fetch "https://x.example" into a:\n    on error: hangup\n    on error: hangup')

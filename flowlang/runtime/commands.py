@@ -43,12 +43,11 @@ class FetchRequest:
     key: str
 
     def to_json(self) -> dict[str, Any]:
-        """LANGUAGE.md 17's `{"fetch": {...}}`: a secret shown as `"<secret NAME>"`."""
+        """LANGUAGE.md 17's `{"fetch": {...}}`: the flow's own headers, a secret shown as
+        `"<secret NAME>"` (the server adds `Accept` and, on a POST, `Idempotency-Key`)."""
         headers = {
             name: f"<secret {value}>" if secret else value for name, value, secret in self.headers
         }
-        if self.method == "POST":
-            headers.setdefault("Idempotency-Key", self.key)
         request: dict[str, Any] = {"method": self.method, "url": self.url, "headers": headers}
         if self.body is not None:
             request["body"] = self.body

@@ -621,19 +621,16 @@ class FlowBuilder(Transformer[Token, n.Flow]):
     # -- fetch ----------------------------------------------------------------------------------
 
     def fetch(self, children: list[Any]) -> n.Fetch:
-        options = self._options(children[2:], "fetch")
-        get = self._option_value
-        return n.Fetch(
-            self._str(children[1]),
-            method=get(options, "method"),
-            into=get(options, "into"),
-            timeout=get(options, "timeout"),
-            span=_cover(children),
-        )
+        return self._fetch(children[1], children[2:], [], children)
 
     def fetch_block(self, children: list[Any]) -> n.Fetch:
         header, items = self._split_header(children)
-        options = self._options(header[1:], "fetch")
+        return self._fetch(header[0], header[1:], items, children)
+
+    def _fetch(
+        self, url: Token, header: Sequence[Token], items: list[Any], children: list[Any]
+    ) -> n.Fetch:
+        options = self._options(header, "fetch")
         handlers: list[n.On] = []
         for item in items:
             if isinstance(item, n.On):
@@ -643,7 +640,7 @@ class FlowBuilder(Transformer[Token, n.Flow]):
                     handlers.append(item)
         get = self._option_value
         return n.Fetch(
-            self._str(header[0]),
+            self._str(url),
             method=get(options, "method"),
             into=get(options, "into"),
             timeout=get(options, "timeout"),
