@@ -65,6 +65,9 @@ _VALUES = {
     "DURATION": "a duration like 8s",
     "INT": "a whole number like 3",
     "NAME": "a name",
+    "CLOCK_RANGE": "a time range like `9:00-17:30` (no spaces)",
+    "DATE": "a date like `2026-12-25`",
+    "DAY_RANGE": "days like `mon-fri`",
 }
 _PUNCTUATION = {
     "COLON": "`:`",
