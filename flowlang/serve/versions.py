@@ -59,8 +59,11 @@ class FlowVersions:
     def current(self) -> Program:
         """The program for a new call: the flow file as it is now, if it still compiles."""
         stamp = self._stamp()
-        if self._path is not None and stamp is not None and stamp[0] is not None and (
-            stamp != self._seen
+        if (
+            self._path is not None
+            and stamp is not None
+            and stamp[0] is not None
+            and (stamp != self._seen)
         ):
             self._seen = stamp
             self._reload(self._path)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Collection
 from typing import Any, Protocol
 
@@ -105,6 +106,26 @@ class Counts:
 
     active_calls: int
     outbox_depth: int
+
+
+# The columns an OutboxItem is read from, in `item_from_row`'s order.
+ITEM_COLUMNS = "id, call_control_id, kind, action, body, created, attempts, doubt"
+
+
+def item_from_row(row: tuple[Any, ...]) -> OutboxItem:
+    """The OutboxItem a row of ITEM_COLUMNS holds (the body is stored as JSON text)."""
+    return OutboxItem(row[0], row[1], row[2], row[3], json.loads(row[4]), row[5], row[6], row[7])
+
+
+def dumps(value: Any) -> str:
+    """JSON text for the store: compact, and readable in a database browser."""
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+
+
+def in_claim_order(calls: list[str], items: list[OutboxItem]) -> list[OutboxItem]:
+    """`items` grouped by call in the order `calls` were claimed, each call's rows in order."""
+    order = {c: n for n, c in enumerate(calls)}
+    return sorted(items, key=lambda i: (order[i.call_control_id], i.id))
 
 
 # Decides, inside the store's transaction, what an event does to the call (None: nothing).

@@ -12,6 +12,7 @@ import psycopg
 from psycopg_pool import AsyncConnectionPool, PoolTimeout
 
 from flowlang.serve.store.base import (
+    ITEM_COLUMNS,
     Applied,
     Counts,
     OutboxItem,
@@ -19,6 +20,9 @@ from flowlang.serve.store.base import (
     Step,
     StoredCall,
     StoreError,
+    dumps,
+    in_claim_order,
+    item_from_row,
     outgoing,
 )
 
@@ -72,8 +76,6 @@ _SCHEMA_LOCK = 7_215_514_466_611_500_001
 
 _UNSENT, _SENT, _DROPPED = 0, 1, 2
 
-_ITEM = "id, call_control_id, kind, action, body, created, attempts, doubt"
-
 # Every transaction that changes one call takes this lock first, so two workers never change
 # one call at once, even a call that has no row yet. It also makes the transaction durable
 # (synchronous_commit on): a webhook is answered only once its change is on disk.
@@ -88,14 +90,6 @@ async def _configure(conn: psycopg.AsyncConnection[Any]) -> None:
     # crash of the database it is as if a worker had died, and a command is at worst sent again
     # with its command_id. Changes to calls ask for durability themselves (see _LOCK_CALL).
     await conn.execute("SET synchronous_commit TO off")
-
-
-def _dumps(value: Any) -> str:
-    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
-
-
-def _item(row: tuple[Any, ...]) -> OutboxItem:
-    return OutboxItem(row[0], row[1], row[2], row[3], json.loads(row[4]), row[5], row[6], row[7])
 
 
 class PostgresStore:
@@ -224,7 +218,7 @@ class PostgresStore:
                 (
                     call_control_id,
                     change.digest,
-                    _dumps(change.state),
+                    dumps(change.state),
                     change.status,
                     change.end_reason,
                     now,
@@ -252,7 +246,7 @@ class PostgresStore:
                     "INSERT INTO outbox (call_control_id, kind, action, body, created,"
                     " claimed_by, claimed, lease_until) VALUES (%s, %s, %s, %s, %s, %s, %s, %s)"
                     " RETURNING id",
-                    (call_control_id, o.kind, o.action, _dumps(o.body), now, *owner),
+                    (call_control_id, o.kind, o.action, dumps(o.body), now, *owner),
                 )
                 row = await cur.fetchone()
                 assert row is not None
@@ -301,12 +295,11 @@ class PostgresStore:
                 " doubt = CASE WHEN lease_until IS NOT NULL THEN coalesce(doubt, claimed)"
                 " ELSE doubt END,"
                 " claimed_by = %s, claimed = %s, lease_until = %s"
-                f" WHERE sent = 0 AND call_control_id = ANY(%s) RETURNING {_ITEM}",
+                f" WHERE sent = 0 AND call_control_id = ANY(%s) RETURNING {ITEM_COLUMNS}",
                 (worker, now, now + lease, calls),
             )
             rows = await cur.fetchall()
-        order = {c: n for n, c in enumerate(calls)}
-        return sorted(map(_item, rows), key=lambda i: (order[i.call_control_id], i.id))
+        return in_claim_order(calls, list(map(item_from_row, rows)))
 
     async def done(self, item_ids: Collection[int]) -> None:
         if not item_ids:
@@ -345,10 +338,11 @@ class PostgresStore:
     async def unsent(self, call_control_id: str) -> list[OutboxItem]:
         async with self._connection() as conn:
             cur = await conn.execute(
-                f"SELECT {_ITEM} FROM outbox WHERE call_control_id = %s AND sent = 0 ORDER BY id",
+                f"SELECT {ITEM_COLUMNS} FROM outbox"
+                f" WHERE call_control_id = %s AND sent = 0 ORDER BY id",
                 (call_control_id,),
             )
-            return [_item(r) for r in await cur.fetchall()]
+            return [item_from_row(r) for r in await cur.fetchall()]
 
     async def abandon(
         self, call_control_id: str, reason: str, now: float, last: Outgoing | None = None
@@ -369,7 +363,7 @@ class PostgresStore:
                 await conn.execute(
                     "INSERT INTO outbox (call_control_id, kind, action, body, created)"
                     " VALUES (%s, %s, %s, %s, %s)",
-                    (call_control_id, last.kind, last.action, _dumps(last.body), now),
+                    (call_control_id, last.kind, last.action, dumps(last.body), now),
                 )
         return int(dropped)
 

@@ -9,9 +9,10 @@ import sqlite3
 from collections.abc import Callable, Collection
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TypeVar
 
 from flowlang.serve.store.base import (
+    ITEM_COLUMNS,
     Applied,
     Counts,
     OutboxItem,
@@ -19,6 +20,9 @@ from flowlang.serve.store.base import (
     Step,
     StoredCall,
     StoreError,
+    dumps,
+    in_claim_order,
+    item_from_row,
     outgoing,
 )
 
@@ -83,8 +87,6 @@ CREATE INDEX IF NOT EXISTS outbox_waiting ON outbox (id) WHERE sent = 0;
 # outbox.sent: 0 waiting, 1 carried out, 2 dropped because the call's run was stopped.
 _UNSENT, _SENT, _DROPPED = 0, 1, 2
 
-_ITEM = "id, call_control_id, kind, action, body, created, attempts, doubt"
-
 # The first unfinished row of each call, when it is due and no live lease holds it.
 _HEADS = (
     "SELECT o.call_control_id FROM outbox o"
@@ -93,14 +95,6 @@ _HEADS = (
     " AND NOT EXISTS (SELECT 1 FROM outbox p WHERE p.call_control_id = o.call_control_id"
     " AND p.sent = 0 AND p.id < o.id)"
 )
-
-
-def _dumps(value: Any) -> str:
-    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
-
-
-def _item(row: tuple[Any, ...]) -> OutboxItem:
-    return OutboxItem(row[0], row[1], row[2], row[3], json.loads(row[4]), row[5], row[6], row[7])
 
 
 class SQLiteStore:
@@ -269,7 +263,7 @@ class SQLiteStore:
             (
                 call_control_id,
                 change.digest,
-                _dumps(change.state),
+                dumps(change.state),
                 change.status,
                 change.end_reason,
                 now,
@@ -301,7 +295,7 @@ class SQLiteStore:
                             call_control_id,
                             o.kind,
                             o.action,
-                            _dumps(o.body),
+                            dumps(o.body),
                             now,
                             worker,
                             now,
@@ -320,7 +314,7 @@ class SQLiteStore:
         db.executemany(
             "INSERT INTO outbox (call_control_id, kind, action, body, created)"
             " VALUES (?, ?, ?, ?, ?)",
-            [(call_control_id, o.kind, o.action, _dumps(o.body), now) for o in rows],
+            [(call_control_id, o.kind, o.action, dumps(o.body), now) for o in rows],
         )
         return Applied(duplicate=False, change=change)
 
@@ -345,11 +339,10 @@ class SQLiteStore:
                 " doubt = CASE WHEN lease_until IS NOT NULL THEN coalesce(doubt, claimed)"
                 " ELSE doubt END,"
                 " claimed_by = ?, claimed = ?, lease_until = ?"
-                f" WHERE sent = 0 AND call_control_id IN ({marks}) RETURNING {_ITEM}",
+                f" WHERE sent = 0 AND call_control_id IN ({marks}) RETURNING {ITEM_COLUMNS}",
                 (worker, now, now + lease, *calls),
             ).fetchall()
-            order = {c: n for n, c in enumerate(calls)}
-            return sorted(map(_item, rows), key=lambda i: (order[i.call_control_id], i.id))
+            return in_claim_order(calls, list(map(item_from_row, rows)))
 
         return await self._run(lambda: self._transaction(claim))
 
@@ -392,10 +385,11 @@ class SQLiteStore:
     async def unsent(self, call_control_id: str) -> list[OutboxItem]:
         def read() -> list[OutboxItem]:
             rows = self._db.execute(
-                f"SELECT {_ITEM} FROM outbox WHERE call_control_id = ? AND sent = 0 ORDER BY id",
+                f"SELECT {ITEM_COLUMNS} FROM outbox"
+                f" WHERE call_control_id = ? AND sent = 0 ORDER BY id",
                 (call_control_id,),
             ).fetchall()
-            return [_item(r) for r in rows]
+            return [item_from_row(r) for r in rows]
 
         return await self._run(read)
 
@@ -417,7 +411,7 @@ class SQLiteStore:
                 db.execute(
                     "INSERT INTO outbox (call_control_id, kind, action, body, created)"
                     " VALUES (?, ?, ?, ?, ?)",
-                    (call_control_id, last.kind, last.action, _dumps(last.body), now),
+                    (call_control_id, last.kind, last.action, dumps(last.body), now),
                 )
             return int(dropped)
 
