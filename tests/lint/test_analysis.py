@@ -254,3 +254,27 @@ def test_an_open_test_is_drawn_as_a_branch_labelled_open_and_closed() -> None:
     assert '-->|"open"|' in mermaid and '-->|"closed"|' in mermaid
     dot = to_dot(flow)
     assert 'label="open"' in dot and 'label="closed"' in dot
+
+
+FETCHING = """\
+main:
+    answer
+    fetch "https://api.acme.com/orders/{caller}" into status:
+        on error: hangup
+    say "Your order is {status.state}."
+    hangup
+"""
+
+
+def test_a_fetch_is_drawn_with_an_answered_and_a_failed_way_out() -> None:
+    mermaid = to_mermaid(parse(FETCHING))
+    assert '[/"fetch GET https://api.acme.com/orders..."/]' in mermaid
+    assert '-->|"answered"|' in mermaid
+    assert '-->|"failed"|' in mermaid
+    dot = to_dot(parse(FETCHING))
+    assert "shape=parallelogram" in dot
+
+
+def test_a_fetch_assigns_its_variable_on_both_ways_out() -> None:
+    flow = parse(FETCHING)
+    assert [d for d in lint(flow, Source("f.flow", FETCHING)) if d.code.startswith("FL5")] == []
