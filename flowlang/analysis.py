@@ -39,11 +39,27 @@ WAITING = (
     nodes.Gather,
     nodes.AiGather,
     nodes.Assistant,
+    nodes.Record,
+    nodes.Queue,
+    nodes.Detect,
+    nodes.WaitBeep,
     nodes.Fetch,
 )
 
 # Statements that Telnyx refuses on a call that has not been answered.
-NEEDS_ANSWER = (nodes.Say, nodes.Play, nodes.Gather, nodes.AiGather, nodes.Assistant)
+NEEDS_ANSWER = (
+    nodes.Say,
+    nodes.Play,
+    nodes.Gather,
+    nodes.AiGather,
+    nodes.Assistant,
+    nodes.Record,
+    nodes.Queue,
+)
+
+# Statements that do not touch the call, so they mean something after the caller hung up
+# (LANGUAGE.md 1 and 14); blocks of these are allowed where the call may be gone.
+CALL_FREE = (nodes.Set, nodes.Log, nodes.If, nodes.Sms)
 
 @frozen
 class Read:
@@ -129,9 +145,15 @@ def stmt_reads(stmt: nodes.Node) -> Iterator[Read]:
         yield from expr_reads(stmt.text)
     elif isinstance(stmt, nodes.Play):
         yield from expr_reads(stmt.source)
-    elif isinstance(stmt, nodes.Transfer):
+    elif isinstance(stmt, nodes.Transfer | nodes.Sms):
         yield from expr_reads(stmt.to)
         yield from expr_reads(stmt.from_)
+        if isinstance(stmt, nodes.Sms):
+            yield from expr_reads(stmt.text)
+    elif isinstance(stmt, nodes.Queue):
+        yield from expr_reads(stmt.name)
+        if stmt.music is not None:
+            yield from expr_reads(stmt.music.source)
     elif isinstance(stmt, nodes.Set):
         yield from expr_reads(stmt.value)
     elif isinstance(stmt, nodes.If):
@@ -205,14 +227,43 @@ class _Builder:
         return exits
 
     def stmt(self, stmt: nodes.Node, frontier: list[int], step: str) -> list[int]:
+        if isinstance(stmt, nodes.Detect):
+            n = self.add("stmt", stmt, step)
+            self.link(frontier, n)
+            exits = self.handlers(n, stmt.handlers, step)
+            if {"human", "machine", "not_sure"} - {on.event for on in stmt.handlers}:
+                exits.append(n)
+            return exits
         if isinstance(stmt, nodes.Hangup):
             n = self.add("stmt", stmt, step, ends="hangup")
             self.link(frontier, n)
             return []
         if isinstance(stmt, nodes.Transfer):
-            n = self.add("stmt", stmt, step, reads=tuple(stmt_reads(stmt)), ends="transfer")
+            ends = None if stmt.handlers else "transfer"
+            n = self.add("stmt", stmt, step, reads=tuple(stmt_reads(stmt)), ends=ends)
             self.link(frontier, n)
-            return []
+            if not stmt.handlers:
+                return []
+            # Handlers run when the new leg never answers; the flow then goes on after the
+            # block. (An answered transfer ends the call, which the graph does not need to show.)
+            exits = self.handlers(n, stmt.handlers, step)
+            if {"no_answer", "busy", "failed"} - {on.event for on in stmt.handlers}:
+                exits.append(n)
+            return exits
+        if isinstance(stmt, nodes.Record):
+            n = self.add("stmt", stmt, step)
+            self.link(frontier, n)
+            defs = (stmt.into.value,) if stmt.into is not None else ()
+            result = self.add("result", stmt, step, defs=defs, label="recording ended")
+            self.link([n], result)
+            exits = self.handlers(result, stmt.handlers, step)
+            if {"saved", "error"} - {on.event for on in stmt.handlers}:
+                exits.append(result)
+            return exits
+        if isinstance(stmt, nodes.Queue):
+            n = self.add("stmt", stmt, step, reads=tuple(stmt_reads(stmt)))
+            self.link(frontier, n)
+            return [n, *self.handlers(n, stmt.handlers, step)]
         if isinstance(stmt, nodes.Goto):
             n = self.add("stmt", stmt, step)
             self.link(frontier, n)
@@ -518,7 +569,9 @@ def build(flow: nodes.Flow) -> Graph:
     steps: dict[str, int] = {}
     for step in flow.steps:
         name = step.name.value
-        entry = b.add("step", step, name, label=name)
+        # An outbound call starts with the values of the flow's `input` lines.
+        defs = tuple(i.value for i in flow.inputs) if not b.nodes else ()
+        entry = b.add("step", step, name, label=name, defs=defs)
         steps.setdefault(name, entry)
         out = b.block(step.body, [entry], name)
         if out:
@@ -710,7 +763,8 @@ def before_answer(graph: Graph) -> set[int]:
         for n in graph.nodes
         if n.answers or (n.kind == "stmt" and isinstance(n.node, nodes.Answer))
     )
-    if graph.entry is None:
+    if graph.entry is None or graph.flow.outbound:
+        # The flow of a call it places starts when the callee has answered.
         return set()
     reached = graph.reachable_from([graph.entry], stop=answers)
     # An `answer` node itself is reached unanswered; the nodes after it are not (unless

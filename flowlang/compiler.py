@@ -18,6 +18,7 @@ from flowlang.program import (
     Block,
     Branch,
     CallOp,
+    DetectOp,
     FetchOp,
     GatherOp,
     GotoOp,
@@ -28,13 +29,18 @@ from flowlang.program import (
     LogOp,
     Op,
     OpeningHours,
+    Outbound,
     PlayOp,
     Program,
+    QueueOp,
+    RecordOp,
     ReturnOp,
     SayOp,
     SetOp,
+    SmsOp,
     StepInfo,
     TransferOp,
+    WaitBeepOp,
 )
 from flowlang.source import Source
 from flowlang.syntax import nodes
@@ -44,6 +50,8 @@ __all__ = ["build_program", "compile_flow", "compile_source"]
 # The order LANGUAGE.md 3 lists inferred valid keys in.
 KEY_ORDER = "0123456789*#"
 DEFAULT_TRIES = 3
+# How long a call waits in a queue without `max_wait`: a queue nobody answers must still end.
+DEFAULT_MAX_WAIT_SECS = 1800
 
 
 
@@ -144,6 +152,7 @@ class _Compiler:
             blocks=blocks,
             on_hangup=on_hangup,
             points=tuple(p for _, _, p in sorted(self.points)),
+            outbound=self._outbound(),
             languages=self.languages,
             translations=self._translations(),
             timezone=_timezone(self.flow),
@@ -161,6 +170,21 @@ class _Compiler:
             catalog = parse_catalog(part, language)
             out.append((language, tuple((e.text.text, e.translation) for e in catalog.entries)))
         return tuple(out)
+
+    def _outbound(self) -> Outbound | None:
+        number = self.flow.setting("outbound")
+        if number is None:
+            return None
+        # Telnyx sends `call.machine.greeting.ended` for a greeting that ends in silence too
+        # only with `greeting_end`; `detect` gives the human/machine result alone.
+        kinds = {type(n) for s in self.flow.steps for n in nodes.walk(s)}
+        detection = None
+        if nodes.WaitBeep in kinds:
+            detection = "greeting_end"
+        elif nodes.Detect in kinds:
+            detection = "detect"
+        inputs = tuple(i.value for i in self.flow.inputs)
+        return Outbound(number.text, inputs, detection)
 
     def _reserve(self) -> int:
         self.blocks.append(None)
@@ -207,10 +231,20 @@ class _Compiler:
         if isinstance(stmt, nodes.Play):
             return PlayOp(line, stmt.source, stmt.media)
         if isinstance(stmt, nodes.Transfer):
-            timeout = None
-            if stmt.timeout is not None:
-                timeout = max(1, -(-stmt.timeout.millis // 1000))
-            return TransferOp(line, stmt.to, stmt.from_, timeout)
+            return self._transfer(stmt)
+        if isinstance(stmt, nodes.Sms):
+            return SmsOp(line, stmt.to, stmt.text, stmt.from_ or self.flow.setting("sms_from"))
+        if isinstance(stmt, nodes.Record):
+            return self._record(stmt)
+        if isinstance(stmt, nodes.Queue):
+            return self._queue(stmt)
+        if isinstance(stmt, nodes.Detect):
+            found = self._events(stmt.handlers)
+            return DetectOp(
+                line, found.get("human"), found.get("machine"), found.get("not_sure")
+            )
+        if isinstance(stmt, nodes.WaitBeep):
+            return WaitBeepOp(line)
         if isinstance(stmt, nodes.Goto):
             target = stmt.target.value
             if target not in self.step_blocks:
@@ -237,7 +271,54 @@ class _Compiler:
             return self._ai_gather(stmt)
         if isinstance(stmt, nodes.Fetch):
             return self._fetch(stmt)
-        return self._assistant(stmt)
+        if isinstance(stmt, nodes.Assistant):
+            return self._assistant(stmt)
+        raise TypeError(f"flowlang cannot compile a {type(stmt).__name__} statement")
+
+    def _events(self, handlers: Sequence[nodes.On]) -> dict[str, Handler]:
+        found: dict[str, Handler] = {}
+        for on in handlers:
+            if on.event not in found:
+                found[on.event] = self._handler(on)
+        return found
+
+    def _transfer(self, stmt: nodes.Transfer) -> TransferOp:
+        handlers = self._events(stmt.handlers)
+        return TransferOp(
+            _line(stmt),
+            stmt.to,
+            stmt.from_,
+            _seconds(stmt.timeout),
+            on_no_answer=handlers.get("no_answer"),
+            on_busy=handlers.get("busy"),
+            on_failed=handlers.get("failed"),
+            waits=bool(stmt.handlers),
+        )
+
+    def _record(self, stmt: nodes.Record) -> RecordOp:
+        handlers = self._events(stmt.handlers)
+        return RecordOp(
+            _line(stmt),
+            into=stmt.into.value if stmt.into is not None else None,
+            max_secs=_seconds(stmt.max),
+            silence_secs=_seconds(stmt.silence),
+            beep=stmt.beep,
+            end_key=stmt.end_key.text if stmt.end_key is not None else None,
+            on_saved=handlers.get("saved"),
+            on_error=handlers.get("error"),
+        )
+
+    def _queue(self, stmt: nodes.Queue) -> QueueOp:
+        handlers = self._events(stmt.handlers)
+        music = stmt.music
+        return QueueOp(
+            _line(stmt),
+            stmt.name,
+            _seconds(stmt.max_wait) or DEFAULT_MAX_WAIT_SECS,
+            music.source if music is not None else None,
+            music.media if music is not None else False,
+            handlers.get("timeout"),
+        )
 
     def _fetch(self, f: nodes.Fetch) -> FetchOp:
         timeout = f.timeout.millis if f.timeout is not None else DEFAULT_FETCH_TIMEOUT_MS
@@ -398,6 +479,13 @@ class _Compiler:
             messages=tuple((m.role.value, m.text) for m in a.messages),
             keys=self._keys(a.handlers),
         )
+
+
+def _seconds(duration: nodes.Duration | None) -> int | None:
+    """A duration in whole seconds, rounded up (Telnyx takes seconds), None when not written."""
+    if duration is None:
+        return None
+    return max(1, -(-duration.millis // 1000))
 
 
 def _digit_bounds(digits: nodes.Int | nodes.DigitRange | None) -> tuple[int | None, int | None]:

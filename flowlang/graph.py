@@ -16,7 +16,10 @@ from flowlang.analysis import Edge, Graph, Node, analyze
 from flowlang.syntax import nodes
 from flowlang.syntax.fmt import render_expr
 
-SHOWN = (nodes.Gather, nodes.AiGather, nodes.Assistant, nodes.If, nodes.Fetch)
+SHOWN = (
+    nodes.Gather, nodes.AiGather, nodes.Assistant, nodes.If, nodes.Fetch, nodes.Record, nodes.Queue,
+    nodes.Transfer,
+)  # fmt: skip
 LABEL_WIDTH = 40
 
 
@@ -62,7 +65,13 @@ def _box(n: Node) -> Box | None:
     if isinstance(stmt, nodes.Hangup):
         return Box(n.id, "hangup", "end")
     if isinstance(stmt, nodes.Transfer):
-        return Box(n.id, _short(f"transfer {stmt.to.text}"), "end")
+        # A transfer with handlers is a question too: does the other side answer?
+        shape = "ask" if stmt.handlers else "end"
+        return Box(n.id, _short(f"transfer {stmt.to.text}"), shape)
+    if isinstance(stmt, nodes.Record):
+        return Box(n.id, "record" + (f" into {stmt.into.value}" if stmt.into else ""), "ask")
+    if isinstance(stmt, nodes.Queue):
+        return Box(n.id, _short(f"queue {stmt.name.text}"), "ask")
     if isinstance(stmt, nodes.Call):
         return Box(n.id, f"call {stmt.target.value}", "call")
     if isinstance(stmt, nodes.Return):
@@ -94,6 +103,8 @@ def _edge_label(graph: Graph, edge: Edge) -> str:
         if isinstance(block, nodes.Fetch):
             return ""  # the fetch's own edges already say `answered` or `failed`
         wanted = ("invalid", "timeout") if isinstance(block, nodes.Gather) else ("valid", "invalid")
+        if isinstance(block, nodes.Record):
+            wanted = ("saved", "error")
         handled = {on.event for on in getattr(block, "handlers", ())}
         return ", ".join(e for e in wanted if e not in handled)
     return edge.label

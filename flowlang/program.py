@@ -79,12 +79,83 @@ class PlayOp:
 
 @frozen
 class TransferOp:
-    """Send `transfer`; the run ends. `timeout_secs` already converted from the duration."""
+    """Send `transfer`. `timeout_secs` already converted from the duration. Without handlers
+    the run ends; with any, it waits for the new leg: answered ends the run as a transfer,
+    a hangup before answering runs the handler its cause picks (None: go on after)."""
 
     line: int
     to: Str
     from_: Str | None
     timeout_secs: int | None
+    on_no_answer: Handler | None = None
+    on_busy: Handler | None = None
+    on_failed: Handler | None = None
+    waits: bool = False
+
+
+@frozen
+class DetectOp:
+    """Wait for the answering-machine detection's result and run its handler (None: go on)."""
+
+    line: int
+    on_human: Handler | None
+    on_machine: Handler | None
+    on_not_sure: Handler | None
+
+
+@frozen
+class WaitBeepOp:
+    """Wait for the end of an answering machine's greeting (`call.machine.greeting.ended`)."""
+
+    line: int
+
+
+@frozen
+class Outbound:
+    """How the calls of an outbound flow are placed: from `from_`, with the values of `inputs`,
+    and `machine_detection` the `answering_machine_detection` to ask for (None: none)."""
+
+    from_: str
+    inputs: tuple[str, ...]
+    machine_detection: str | None
+
+
+@frozen
+class SmsOp:
+    """Send a text message (`POST /messages`); does not wait. `from_` is the statement's, else
+    the file's `sms_from`; None: the number the caller called."""
+
+    line: int
+    to: Str
+    text: Str
+    from_: Str | None
+
+
+@frozen
+class RecordOp:
+    """Send `record_start` and wait for the recording (`call.recording.saved` / `.error`).
+    `end_key` is stopped on by flowlang (`record_stop`); the result goes into `into`."""
+
+    line: int
+    into: str | None
+    max_secs: int | None
+    silence_secs: int | None
+    beep: bool
+    end_key: str | None
+    on_saved: Handler | None
+    on_error: Handler | None
+
+
+@frozen
+class QueueOp:
+    """Send `enqueue` (and the looped hold music, if any) and wait for `call.dequeued`."""
+
+    line: int
+    name: Str
+    max_wait_secs: int
+    music: Str | None
+    media: bool
+    on_timeout: Handler | None
 
 
 @frozen
@@ -248,6 +319,11 @@ Op = (
     | GatherOp
     | AiGatherOp
     | AssistantOp
+    | SmsOp
+    | RecordOp
+    | QueueOp
+    | DetectOp
+    | WaitBeepOp
     | FetchOp
 )
 
@@ -306,6 +382,7 @@ class Program:
     )
     timezone: str = "UTC"
     hours: tuple[OpeningHours, ...] = ()
+    outbound: Outbound | None = None
 
     @property
     def entry(self) -> StepInfo:

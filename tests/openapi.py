@@ -93,11 +93,16 @@ def actions() -> list[str]:
     return sorted([*found, *EXTRA_REQUESTS])
 
 
+# Requests that are not call actions, by the `action` name flowlang's commands give them.
+OTHER_REQUESTS = {"message": "POST /messages", "dial": "POST /calls"}
+
+
 def request_schema(action: str) -> dict[str, Any]:
-    """The JSON Schema of the body of `action`; KeyError for an action not in the subset."""
+    """The JSON Schema of the body of `action` (a call action, or one of OTHER_REQUESTS);
+    KeyError for an action not in the subset."""
     if action in EXTRA_REQUESTS:
         return EXTRA_REQUESTS[action]
-    key = f"POST /calls/{{call_control_id}}/actions/{action}"
+    key = OTHER_REQUESTS.get(action, f"POST /calls/{{call_control_id}}/actions/{action}")
     requests = spec()["x-dereferenced"]["requests"]
     if key not in requests:
         raise KeyError(f"action {action!r} is not in the OpenAPI subset")

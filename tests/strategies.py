@@ -34,6 +34,7 @@ from flowlang.syntax.nodes import (
     Date,
     DayHours,
     Days,
+    Detect,
     DigitRange,
     Duration,
     Elif,
@@ -59,26 +60,30 @@ from flowlang.syntax.nodes import (
     On,
     OpenTest,
     Play,
+    Queue,
+    Record,
     Reprompt,
     Return,
     Say,
     SendField,
     Set,
     Setting,
+    Sms,
     Spoken,
     Step,
     Stmt,
     Str,
     Transfer,
     Var,
+    WaitBeep,
 )
 
 # Every word the grammar reserves, and a few more that read like keywords: identifiers avoid them.
 KEYWORDS = frozenset(
     """
     answer hangup say play gather ai_gather assistant transfer goto set if elif else log
-    on digits true false fetch and or not in string integer number boolean system user
-    developer tool
+    sms record queue outbound input detect on digits true false fetch and or not in string integer
+    number boolean system user developer tool
     """.split()
 )
 # Keywords that are only options or lines inside a block: they can name steps and variables too,
@@ -87,7 +92,9 @@ CONTEXTUAL = (
     "media", "invalid", "timeout", "valid", "key", "voice", "language", "ssml", "from",
     "inter_digit_timeout", "initial_timeout", "terminator", "tries", "into", "reprompt",
     "greeting", "field", "optional", "instructions", "message", "id", "method", "header",
-    "secret", "send", "error", "timezone", "hours", "closed", "open",
+    "secret", "send", "error", "timezone", "hours", "closed", "open", "sms_from", "max",
+    "silence", "beep", "end_key", "saved", "max_wait", "no_answer", "busy", "failed", "machine",
+    "human", "not_sure", "for", "wait",
 )  # fmt: skip
 
 BUILTIN_VARIABLES = ("caller", "called")
@@ -219,6 +226,10 @@ def _simple(v: _Vocabulary) -> st.SearchStrategy[Stmt]:
         st.just(Return()),
         st.builds(Set, identifiers.map(Name), v.exprs),
         st.builds(Log, v.strs),
+        st.builds(Sms, v.strs, v.strs, from_=st.none() | v.strs),
+        _record(st.just(())),
+        st.just(WaitBeep()),
+        st.builds(Queue, v.strs, max_wait=st.none() | durations),
         _fetch_line(v),
     )
 
@@ -251,6 +262,56 @@ def _fetch(v: _Vocabulary, body: st.SearchStrategy[tuple[Stmt, ...]]) -> st.Sear
     return st.tuples(fetch, on_error).map(
         lambda pair: pair[0] if pair[0].is_block else attrs.evolve(pair[0], handlers=(pair[1],))
     )
+
+
+def _record(handlers: st.SearchStrategy[tuple[On, ...]]) -> st.SearchStrategy[Stmt]:
+    return st.builds(
+        Record,
+        into=st.none() | identifiers.map(Name),
+        max=st.none() | durations,
+        silence=st.none() | durations,
+        beep=st.booleans(),
+        end_key=st.none() | keys_strings,
+        handlers=handlers,
+    )
+
+
+def _events(
+    events: tuple[str, ...], body: st.SearchStrategy[tuple[Stmt, ...]]
+) -> st.SearchStrategy[tuple[On, ...]]:
+    """At least one handler, each of `events` at most once, in the order given."""
+    chosen = st.lists(st.sampled_from(events), min_size=1, unique=True).map(
+        lambda names: [e for e in events if e in names]
+    )
+    return chosen.flatmap(
+        lambda names: st.tuples(*(st.builds(On, st.just(e), st.just(()), body) for e in names))
+    )
+
+
+def _blocks_of_section_14(
+    v: _Vocabulary, body: st.SearchStrategy[tuple[Stmt, ...]], quiet: st.SearchStrategy[Stmt]
+) -> st.SearchStrategy[Stmt]:
+    """`transfer`, `record` and `queue` with blocks (a record's handlers hold quiet statements)."""
+    transfer = st.builds(
+        Transfer,
+        v.strs,
+        from_=st.none() | v.strs,
+        timeout=st.none() | durations,
+        handlers=_events(("no_answer", "busy", "failed"), body),
+    )
+    record = _record(_events(("saved", "error"), _body(quiet)))
+    music = st.builds(Play, v.strs, media=st.booleans())
+    queue = st.builds(
+        Queue,
+        v.strs,
+        max_wait=st.none() | durations,
+        music=music,
+        handlers=st.lists(st.builds(On, st.just("timeout"), st.just(()), body), max_size=1).map(
+            tuple
+        ),
+    )
+    detect = st.builds(Detect, _events(("human", "machine", "not_sure"), body))
+    return st.one_of(transfer, record, queue, detect)
 
 
 def _say_prompt(v: _Vocabulary) -> st.SearchStrategy[Say]:
@@ -399,6 +460,7 @@ def _statements(v: _Vocabulary, depth: int) -> st.SearchStrategy[Stmt]:
         _gather(v, body),
         _ai_gather(v, body),
         _assistant(v, body),
+        _blocks_of_section_14(v, body, _quiet_statements(v)),
         _fetch(v, body),
     )
 
@@ -492,6 +554,7 @@ def flows(draw: st.DrawFn, runnable: bool = False, max_steps: int = 4) -> Flow:
     """
     includes: tuple[Include, ...] = ()
     languages: Languages | None = None
+    inputs: tuple[Name, ...] = ()
     if runnable:
         count = draw(st.integers(2, max(2, min(max_steps, len(STEP_POOL)))))
         names = list(STEP_POOL[:count])
@@ -519,6 +582,10 @@ def flows(draw: st.DrawFn, runnable: bool = False, max_steps: int = 4) -> Flow:
         hours = tuple(
             draw(st.lists(opening_hours, max_size=2, unique_by=lambda h: h.name.value))
         )
+        if draw(st.booleans()):
+            # A flow that calls out, with the values it is started with.
+            settings += (Setting("outbound", Str(("+13125550199",))),)
+            inputs = tuple(Name(n) for n in draw(st.lists(identifiers, max_size=2, unique=True)))
         prologue = ()
         paths = st.lists(plain_strings.map(lambda s: Include(s)), max_size=2)
         includes = tuple(draw(paths))
@@ -536,13 +603,18 @@ def flows(draw: st.DrawFn, runnable: bool = False, max_steps: int = 4) -> Flow:
     on_hangup = None
     if draw(st.booleans()):
         on_hangup = On("hangup", (), draw(_body(_quiet_statements(vocabulary))))
-    return Flow(settings, tuple(steps), on_hangup, includes, languages, hours)
+    return Flow(settings, tuple(steps), on_hangup, includes, languages, hours, inputs)
 
 
 @functools.cache
 def _quiet_statements(v: _Vocabulary) -> st.SearchStrategy[Stmt]:
-    """Statements that do not touch the call, for the top-level `on hangup:`."""
-    return st.one_of(st.builds(Set, identifiers.map(Name), v.exprs), st.builds(Log, v.strs))
+    """Statements that do not touch the call, for the top-level `on hangup:` and a recording's
+    handlers."""
+    return st.one_of(
+        st.builds(Set, identifiers.map(Name), v.exprs),
+        st.builds(Log, v.strs),
+        st.builds(Sms, st.just(Str(("+13125550100",))), v.strs),
+    )
 
 
 def _runnable_statements(v: _Vocabulary, depth: int) -> st.SearchStrategy[Stmt]:
@@ -585,6 +657,30 @@ def _runnable_statements(v: _Vocabulary, depth: int) -> st.SearchStrategy[Stmt]:
         ),
     )
     assistant = st.builds(Assistant, instructions=spoken, greeting=st.none() | spoken)
+    number = st.just(Str(("+13125550001",)))
+    transfer = st.builds(
+        Transfer,
+        number,
+        timeout=st.just(Duration(20, "s")),
+        handlers=_events(("no_answer", "busy", "failed"), body),
+    )
+    quiet = _body(_quiet_statements(v))
+    record = st.builds(
+        Record,
+        into=st.none() | identifiers.map(Name),
+        beep=st.booleans(),
+        end_key=st.none() | st.just(Str(("#",))),
+        handlers=_events(("saved", "error"), quiet),
+    )
+    queue = st.builds(
+        Queue,
+        st.just(Str(("support",))),
+        max_wait=st.just(Duration(5, "m")),
+        music=st.none() | st.just(Play(Str(("https://example.com/hold.mp3",)))),
+        handlers=st.lists(st.builds(On, st.just("timeout"), st.just(()), body), max_size=1).map(
+            tuple
+        ),
+    )
     fetch = st.builds(
         Fetch,
         st.just(Str(("https://api.example.com/orders/", Interp(("account",))))),
@@ -593,7 +689,8 @@ def _runnable_statements(v: _Vocabulary, depth: int) -> st.SearchStrategy[Stmt]:
             tuple
         ),
     )
-    return st.one_of(simple, simple, _if(v, body), gather, ai, assistant, fetch)
+    return st.one_of(simple, simple, _if(v, body), gather, ai, assistant, fetch,
+                     transfer, record, queue)
 
 
 __all__ = [

@@ -21,6 +21,7 @@ SUBCOMMANDS = {
     "test": "test",
     "fuzz": "fuzz",
     "serve": "serve",
+    "dial": "dial",
     "lsp": "lsp",
 }
 

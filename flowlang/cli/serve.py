@@ -165,6 +165,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="DURATION",
         help="how long one request to Telnyx may take (5s)",
     )
+    parser.add_argument(
+        "--connection-id",
+        default=os.environ.get("TELNYX_CONNECTION_ID", ""),
+        metavar="ID",
+        help="the Call Control application calls are placed from (POST /calls); default "
+        "$TELNYX_CONNECTION_ID",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -185,6 +192,12 @@ def run(args: argparse.Namespace) -> int:
             verifier = Verifier(load_public_key(public_key))
         except PublicKeyError as exc:
             raise UsageError(f"{exc}: copy the public key from the Telnyx portal") from None
+    if os.environ.get("FLOWLANG_DIAL_TOKEN", "").strip() and not args.connection_id:
+        raise UsageError(
+            "FLOWLANG_DIAL_TOKEN is set, so this server would place calls, but it has no"
+            " --connection-id (or TELNYX_CONNECTION_ID): give the id of your Call Control"
+            " application from the Telnyx portal"
+        )
     if not 0 <= args.port <= 65535:
         raise UsageError(f"--port {args.port} is not a port number (0 to 65535)")
 
@@ -327,6 +340,8 @@ def _worker(
         timeout=args.command_timeout,
         lease=args.lease,
         poll_every=min(1.0, args.lease / 4),
+        dial_token=os.environ.get("FLOWLANG_DIAL_TOKEN", "").strip() or None,
+        connection_id=args.connection_id,
     )
     config = uvicorn.Config(
         app, log_level="warning", access_log=False, lifespan="on", log_config=None

@@ -27,6 +27,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help=f"the calling number (default {DEFAULT_CALLER})")
     parser.add_argument("--to", dest="called", default=DEFAULT_CALLED, metavar="NUMBER",
                         help=f"the number called (default {DEFAULT_CALLED})")
+    parser.add_argument("--with", dest="values", action="append", default=[],
+                        metavar="NAME=VALUE",
+                        help="the value of an outbound flow's `input NAME` line (repeatable)")
     parser.add_argument("--language", default=None, metavar="LANGUAGE",
                         help="the language the caller starts in, for a flow that speaks several "
                         "(default: its first)")
@@ -99,8 +102,9 @@ def scripted(program: Any, actions: list[Any], args: argparse.Namespace) -> int:
     from flowlang.offline.simulator import InputError, simulate
 
     try:
+        values = dict(v.split("=", 1) if "=" in v else (v, "") for v in args.values)
         transcript = simulate(
-            program, actions, args.caller, args.called, args.language, args.at
+            program, actions, args.caller, args.called, args.language, args.at, values
         )
     except InputError as exc:
         # The call so far helps to see why the input does not fit; the error still exits 2.

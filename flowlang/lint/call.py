@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from flowlang.analysis import NEEDS_ANSWER, Graph
+from flowlang.analysis import CALL_FREE, NEEDS_ANSWER, Graph
 from flowlang.diagnostics import Severity
 from flowlang.lint.context import Context
 from flowlang.lint.registry import Finding, rule
@@ -23,6 +23,11 @@ STATEMENT_NAMES = {
     nodes.Gather: "gather",
     nodes.AiGather: "ai_gather",
     nodes.Assistant: "assistant",
+    nodes.Record: "record",
+    nodes.Queue: "queue",
+    nodes.Sms: "sms",
+    nodes.Detect: "detect machine",
+    nodes.WaitBeep: "wait for beep",
 }
 
 
@@ -84,7 +89,7 @@ def no_answer(ctx: Context) -> Iterator[Finding]:
         transfer "+13125550001"
     ```
     """
-    if not ctx.flow.steps:
+    if not ctx.flow.steps or ctx.flow.outbound:
         return
     if any(isinstance(n.node, nodes.Answer) for n in ctx.analysis.graph.nodes):
         return
@@ -101,7 +106,7 @@ def no_answer(ctx: Context) -> Iterator[Finding]:
 def call_after_hangup(ctx: Context) -> Iterator[Finding]:
     """## What it does
     Checks that the top-level `on hangup:` handler only uses statements that do not touch the
-    call: `set`, `log` and `if`.
+    call: `set`, `log`, `if` and `sms`.
 
     ## Why is this bad?
     `on hangup:` runs after the caller has hung up: there is no call left to speak to, gather
@@ -122,21 +127,26 @@ def call_after_hangup(ctx: Context) -> Iterator[Finding]:
     handler = ctx.flow.on_hangup
     if handler is None:
         return
-    todo: list[nodes.Node] = list(handler.body)
-    while todo:
-        stmt = todo.pop(0)
-        if isinstance(stmt, nodes.If):
-            todo[:0] = [*stmt.body, *(s for e in stmt.elifs for s in e.body), *(stmt.else_ or ())]
-            continue
-        if isinstance(stmt, nodes.Set | nodes.Log):
-            continue
+    for stmt in touching_the_call(handler.body):
         name = STATEMENT_NAMES.get(type(stmt), type(stmt).__name__.lower())
         yield Finding(
             stmt.span,
             f"`{name}` cannot run in `on hangup:`: the call is already over",
             label="the caller has hung up",
-            help="only `set`, `log` and `if` may be used here",
+            help="only `set`, `log`, `if` and `sms` may be used here",
         )
+
+
+def touching_the_call(body: tuple[nodes.Node, ...]) -> Iterator[nodes.Node]:
+    """The statements of `body` (inside `if` arms too) that need the call to still be up."""
+    todo: list[nodes.Node] = list(body)
+    while todo:
+        stmt = todo.pop(0)
+        if isinstance(stmt, nodes.If):
+            todo[:0] = [*stmt.body, *(s for e in stmt.elifs for s in e.body), *(stmt.else_ or ())]
+            continue
+        if not isinstance(stmt, CALL_FREE):
+            yield stmt
 
 
 @rule("FL204", "transfer-timeout-range", Severity.ERROR)

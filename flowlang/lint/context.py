@@ -61,6 +61,12 @@ def _blocks(flow: nodes.Flow) -> Iterator[Block]:
         stack.extend(reversed(nested))
 
 
+_WITH_HANDLERS = (
+    nodes.Gather, nodes.AiGather, nodes.Assistant, nodes.Transfer, nodes.Record, nodes.Queue,
+    nodes.Detect, nodes.Fetch,
+)  # fmt: skip
+
+
 def _nested(stmt: nodes.Node) -> list[Block]:
     if isinstance(stmt, nodes.If):
         out: list[Block] = [(stmt, stmt.body)]
@@ -68,6 +74,6 @@ def _nested(stmt: nodes.Node) -> list[Block]:
         if stmt.else_ is not None:
             out.append((stmt, stmt.else_))
         return out
-    if isinstance(stmt, nodes.Gather | nodes.AiGather | nodes.Assistant | nodes.Fetch):
+    if isinstance(stmt, _WITH_HANDLERS):
         return [(on, on.body) for on in stmt.handlers]
     return []

@@ -32,6 +32,7 @@ RULE_MODULES = (
     "flowlang.lint.spoken",
     "flowlang.lint.hours",
     "flowlang.lint.reuse",
+    "flowlang.lint.telephony",
 )
 
 FAMILIES = {
@@ -43,7 +44,7 @@ FAMILIES = {
     "FL5": "variables",
     "FL6": "ai_gather and assistant",
     "FL7": "loops",
-    "FL8": "data, time and reuse",
+    "FL8": "data, time, reuse, recordings, transfers, texts, queues and numbers",
 }
 
 DOC_SECTIONS = ("What it does", "Why is this bad?", "Example", "Use instead")

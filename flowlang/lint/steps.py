@@ -165,7 +165,7 @@ def unreachable_step(ctx: Context) -> Iterator[Finding]:
 def _ends_block(stmt: nodes.Node) -> str | None:
     if isinstance(stmt, nodes.Hangup):
         return "hangup"
-    if isinstance(stmt, nodes.Transfer):
+    if isinstance(stmt, nodes.Transfer) and not stmt.handlers:
         return "transfer"
     if isinstance(stmt, nodes.Goto):
         return "goto"

@@ -82,9 +82,12 @@ def empty_text(ctx: Context) -> Iterator[Finding]:
 
 
 def _numbers(ctx: Context) -> Iterator[tuple[str, nodes.Str]]:
-    for stmt in ctx.of_type(nodes.Transfer):
-        assert isinstance(stmt, nodes.Transfer)
-        yield "`transfer`", stmt.to
+    for setting in ctx.flow.settings:
+        if setting.name in ("sms_from", "outbound"):
+            yield ("`outbound from`" if setting.name == "outbound" else "`sms_from`"), setting.value
+    for stmt in ctx.of_type(nodes.Transfer, nodes.Sms):
+        assert isinstance(stmt, nodes.Transfer | nodes.Sms)
+        yield ("`transfer`" if isinstance(stmt, nodes.Transfer) else "`sms`"), stmt.to
         if stmt.from_ is not None:
             yield "`from`", stmt.from_
 
@@ -92,10 +95,11 @@ def _numbers(ctx: Context) -> Iterator[tuple[str, nodes.Str]]:
 @rule("FL112", "phone-number", Severity.ERROR)
 def phone_number(ctx: Context) -> Iterator[Finding]:
     """## What it does
-    Checks every phone number written in a flow (`transfer "..."` and its `from "..."`): it
-    must be in international E.164 form (`+`, the country code, the number, no spaces) or a
-    SIP address (`sip:user@example.com`). Numbers built from variables, like `"{caller}"`,
-    are only known on the call and are not checked.
+    Checks every phone number written in a flow (`transfer "..."`, `sms "..."`, their
+    `from "..."`, and the `sms_from` and `outbound from` settings): it must be in
+    international E.164 form (`+`, the country code, the number, no spaces) or a SIP address
+    (`sip:user@example.com`). Numbers built from variables, like `"{caller}"`, are only known
+    on the call and are not checked.
 
     ## Why is this bad?
     Telnyx dials only these forms. `"312-555-0101"` looks fine to a person, passes every

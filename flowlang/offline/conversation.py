@@ -11,10 +11,15 @@ from attrs import frozen
 from flowlang.offline.phone import (
     AiResult,
     ConversationEnds,
+    Dequeued,
+    Detected,
     FetchAnswer,
+    Greeting,
     HangUp,
     KeyDuringAi,
+    LegResult,
     Press,
+    Recorded,
     Silence,
 )
 from flowlang.offline.simulator import Entered, Heard, Logged, Note, Requested, Sent, Transcript
@@ -35,9 +40,9 @@ END_WORDS = {
 @frozen
 class Line:
     """One thing that happened: `kind` (step, answer, say, ask, play, ai, assistant, message,
-    stop, transfer, hangup, fetch, log, warning, note, caller, end), `text` for people, `value` what
-    expectations compare with (the spoken text, the number, the step name), the `.flow` line
-    when known, and `turn`: how many caller inputs came before it."""
+    stop, transfer, hangup, fetch, record, sms, queue, log, warning, note, caller, end), `text` for
+    people, `value` what expectations compare with (the spoken text, the number, the step
+    name), the `.flow` line when known, and `turn`: how many caller inputs came before it."""
 
     kind: str
     text: str
@@ -105,6 +110,20 @@ def _caller_text(heard: Heard) -> str:
         return f"AI gather ends {'valid' if action.valid else 'invalid'}: {shown}"
     if isinstance(action, KeyDuringAi):
         return f"caller presses key {action.key}"
+    if isinstance(action, Detected):
+        return f"answering-machine detection: {action.result.replace('_', ' ')}"
+    if isinstance(action, Greeting):
+        return "the machine's greeting ends with a beep" if action.beep else (
+            "the machine's greeting ends without a beep"
+        )
+    if isinstance(action, Recorded):
+        if not action.saved:
+            return "the recording fails"
+        return f"the recording is saved ({action.seconds} seconds)"
+    if isinstance(action, LegResult):
+        return _LEG_WORDS[action.result]
+    if isinstance(action, Dequeued):
+        return "an agent takes the call" if action.reason == "bridged" else "the queue times out"
     if isinstance(action, FetchAnswer):
         if action.result is None:
             return "the backend fails"
@@ -113,9 +132,29 @@ def _caller_text(heard: Heard) -> str:
     return "the AI conversation ends"
 
 
+_LEG_WORDS = {
+    "answered": "the transferred-to number answers",
+    "no_answer": "the transferred-to number does not answer",
+    "busy": "the transferred-to number is busy",
+    "failed": "the transfer fails",
+}
+
+
 def _command_line(sent: Sent, program: Any, turn: int, after: int) -> Line | None:
     action, body = sent.command.action, sent.command.body
     where = _locate(program, sent.step, action, body, after)
+    if sent.command.is_message:
+        to, text = str(body.get("to", "")), str(body.get("text", ""))
+        return Line("sms", f'text {to}: "{text}"', text, where, turn)
+    if action == "record_start":
+        return Line("record", "record the caller", "", where, turn)
+    if action == "record_stop":
+        return Line("stop", "stop recording", "", where, turn)
+    if action == "enqueue":
+        name = str(body.get("queue_name", ""))
+        return Line("queue", f"queue the call in {name}", name, where, turn)
+    if action == "playback_stop":
+        return Line("stop", "stop the hold music", "", where, turn)
     if action == "answer":
         return Line("answer", "answer the call", "", where, turn)
     if action == "speak":
@@ -265,6 +304,8 @@ def _fits(op: Any, action: str, body: dict[str, Any]) -> bool:
         written = (op.reprompt, op.reprompt_invalid, op.reprompt_timeout)
         return any(r is not None and _matches(r, payload) for r in written)
     if action == "playback_start":
+        if kind == "QueueOp" and op.music is not None:
+            return _matches(op.music, _audio(body))
         return kind == "PlayOp" and _matches(op.source, _audio(body))
     if action in ("gather", "gather_using_speak", "gather_using_audio"):
         if kind != "GatherOp" or op.action != action:
@@ -280,6 +321,12 @@ def _fits(op: Any, action: str, body: dict[str, Any]) -> bool:
         return kind == "AssistantOp"
     if action == "transfer":
         return kind == "TransferOp" and _matches(op.to, str(body.get("to", "")))
+    if action == "message":
+        return kind == "SmsOp" and _matches(op.text, str(body.get("text", "")))
+    if action in ("record_start", "record_stop"):
+        return kind == "RecordOp"
+    if action in ("enqueue", "playback_stop"):
+        return kind == "QueueOp"
     return False
 
 

@@ -19,10 +19,15 @@ from flowlang.offline.phone import (
     AiResult,
     CallerAction,
     ConversationEnds,
+    Dequeued,
+    Detected,
     FetchAnswer,
+    Greeting,
     HangUp,
     KeyDuringAi,
+    LegResult,
     Press,
+    Recorded,
     Silence,
 )
 from flowlang.offline.simulator import InputError, Simulation, input_text
@@ -158,6 +163,49 @@ class Vocabulary:
     def assistant(self) -> st.SearchStrategy[CallerAction]:
         return st.one_of(st.just(ConversationEnds()), self._key(), st.just(HangUp()))
 
+    def for_call(self, sim: Simulation) -> st.SearchStrategy[CallerAction]:
+        """What the caller (or Telnyx, or the backend) may do next in `sim`, by what the call
+        waits for."""
+        if sim.needs == "fetch":
+            return self.fetch()
+        waiting = sim.phone.waiting
+        if waiting is None:
+            raise AssertionError("the call waits for nothing a caller can give")
+        if waiting.kind == "gather":
+            return self.gather(waiting.command.body)
+        if waiting.kind == "ai_gather":
+            return self.ai_gather(waiting.command.body)
+        if waiting.kind == "record":
+            return self.record(waiting.command.body, sim.phone.state == "ended")
+        if waiting.kind == "transfer":
+            return self.transfer()
+        if waiting.kind == "queue":
+            return self.queue()
+        if waiting.kind == "machine":
+            return st.sampled_from(("human", "machine", "not_sure")).map(Detected)
+        if waiting.kind == "beep":
+            return st.booleans().map(lambda beep: Greeting(beep=beep))
+        return self.assistant()
+
+    def record(self, body: dict[str, Any], hung_up: bool) -> st.SearchStrategy[CallerAction]:
+        """A recording ends saved (of any length) or failed; before that the caller may press
+        keys or hang up (the recording still arrives after a hangup)."""
+        outcomes: list[st.SearchStrategy[CallerAction]] = [
+            st.integers(0, int(body.get("max_length") or 600)).map(lambda s: Recorded(True, s)),
+            st.just(Recorded(saved=False)),
+        ]
+        if not hung_up:
+            outcomes += [st.sampled_from(KEYS).map(Press), st.just(HangUp())]
+        return st.one_of(outcomes)
+
+    def transfer(self) -> st.SearchStrategy[CallerAction]:
+        results = ("answered", "no_answer", "busy", "failed")
+        return st.one_of(st.sampled_from(results).map(LegResult), st.just(HangUp()))
+
+    def queue(self) -> st.SearchStrategy[CallerAction]:
+        reasons = st.sampled_from(("bridged", "timeout")).map(Dequeued)
+        return st.one_of(reasons, st.just(HangUp()))
+
     def _key(self) -> st.SearchStrategy[CallerAction]:
         keys = st.sampled_from(self.keys) | st.sampled_from(KEYS) if self.keys else \
             st.sampled_from(KEYS)
@@ -179,18 +227,7 @@ def play(
                 return _timed(finding, at)
             if len(inputs) == max_inputs:
                 return None
-            waiting = sim.phone.waiting
-            if sim.needs == "fetch":
-                strategy = vocabulary.fetch()
-            elif waiting is None:
-                raise AssertionError("the call waits for nothing a caller can give")
-            elif waiting.kind == "gather":
-                strategy = vocabulary.gather(waiting.command.body)
-            elif waiting.kind == "ai_gather":
-                strategy = vocabulary.ai_gather(waiting.command.body)
-            else:
-                strategy = vocabulary.assistant()
-            action: CallerAction = draw(strategy)
+            action: CallerAction = draw(vocabulary.for_call(sim))
             inputs.append(input_text(action))
             sim.give(action)
     except InputError as exc:

@@ -8,7 +8,7 @@ from typing import Any
 
 from attrs import define, field, frozen
 
-from flowlang.runtime.commands import Command
+from flowlang.runtime.commands import MESSAGE, Command
 from flowlang.runtime.events import CallInfo, Event, LocalTime
 
 # Telnyx's documented defaults for a DTMF gather (shared/telnyx/NOTES.md).
@@ -31,7 +31,13 @@ WITH_NUMBERS = (
     "call.dtmf.received",
     "call.ai_gather.ended",
     "call.conversation.ended",
+    "call.machine.detection.ended",
+    "call.machine.greeting.ended",
 )
+# A recording's length when the simulator is not told one (`saved` rather than `saved=42`).
+DEFAULT_RECORDING_SECS = 10
+# The `hangup_cause` of a new leg that ends before answering, per simulated outcome.
+LEG_CAUSES = {"no_answer": "timeout", "busy": "user_busy", "failed": "call_rejected"}
 _ID_NAMESPACE = uuid.UUID("6f1c1f8e-4b57-4c1e-9a43-2d7f0c6c5a10")
 # The phone's webhooks carry this clock: noon UTC on 2026-01-01, then 100 ms per event.
 CLOCK_START = datetime(2026, 1, 1, 12, 0, 0, tzinfo=UTC)
@@ -111,7 +117,56 @@ class FetchAnswer:
         return self.result is not None
 
 
-CallerAction = Press | Silence | HangUp | AiResult | KeyDuringAi | ConversationEnds | FetchAnswer
+@frozen
+class Detected:
+    """Answering-machine detection of an outbound call ends: `human`, `machine` or `not_sure`."""
+
+    result: str
+
+
+@frozen
+class Greeting:
+    """An answering machine's greeting ends, with a `beep` or without one (silence)."""
+
+    beep: bool = True
+
+
+@frozen
+class Recorded:
+    """The recording ends: `saved` (a `seconds` long mp3) or not (Telnyx reports an error)."""
+
+    saved: bool = True
+    seconds: int = DEFAULT_RECORDING_SECS
+
+
+@frozen
+class LegResult:
+    """The number a `transfer` rings: `answered`, `no_answer`, `busy` or `failed`."""
+
+    result: str
+
+
+@frozen
+class Dequeued:
+    """The queued call leaves its queue: `bridged` (an agent takes it) or `timeout`."""
+
+    reason: str
+
+
+CallerAction = (
+    Press
+    | Silence
+    | HangUp
+    | AiResult
+    | KeyDuringAi
+    | ConversationEnds
+    | Recorded
+    | LegResult
+    | Dequeued
+    | FetchAnswer
+    | Detected
+    | Greeting
+)
 
 
 class PhoneError(Exception):
@@ -169,6 +224,8 @@ _KIND_OF_ACTION = {
     "gather_using_audio": "gather",
     "gather_using_ai": "ai_gather",
     "ai_assistant_start": "assistant",
+    "record_start": "record",
+    "enqueue": "queue",
 }
 
 
@@ -244,6 +301,10 @@ class Phone:
     def send(self, command: Command) -> list[dict[str, Any]]:
         """The webhooks Telnyx sends straight away for `command` (a gather waits for the caller)."""
         action, body = command.action, command.body
+        if action == MESSAGE:
+            # A text message goes to Telnyx's messaging API, not to the call: it is sent (and
+            # answers nothing back to the call) whether or not the call is still up.
+            return []
         refusal = self._refusal(action)
         if refusal is not None:
             if self.strict:
@@ -259,8 +320,18 @@ class Phone:
         if action == "hangup":
             return self._end("callee")
         if action == "transfer":
+            if "target_leg_client_state" in body:
+                return self._start_waiting(Waiting("transfer", command))
             self.state = "ended"
             self.waiting = None
+            return []
+        if action == "record_stop":
+            return []
+        if action == "playback_start" and body.get("loop") == "infinity":
+            # Hold music plays on until it is stopped: no `call.playback.ended` yet.
+            looping = self.envelope("call.playback.started", overlay=False)
+            return [looping] if self.informational else []
+        if action == "playback_stop":
             return []
         if action == "speak":
             started = [self.envelope("call.speak.started")] if self.informational else []
@@ -309,7 +380,11 @@ class Phone:
         events: list[dict[str, Any]] = []
         if self.waiting is not None and self.waiting.kind == "gather" and source == "caller":
             events.append(self.envelope("call.gather.ended", digits="", status="call_hangup"))
-        self.waiting = None
+        if self.waiting is not None and self.waiting.kind == "queue" and source == "caller":
+            events.append(self.envelope("call.dequeued", reason="hangup", queue=self._queue()))
+        # A recording outlives the call: Telnyx still saves it (or reports it failed).
+        if self.waiting is None or self.waiting.kind != "record":
+            self.waiting = None
         self.state = "ended"
         events.append(
             self.envelope(
@@ -326,13 +401,19 @@ class Phone:
 
     def act(self, action: CallerAction) -> list[dict[str, Any]]:
         """The webhooks caused by what the caller does; PhoneError when it does not fit now."""
-        if self.state == "ended":
+        waiting = self.waiting
+        if self.state == "ended" and (waiting is None or waiting.kind != "record"):
             raise PhoneError("the call has already ended")
         if isinstance(action, HangUp):
+            if self.state == "ended":
+                raise PhoneError("the call has already ended")
             return self._end("caller")
-        waiting = self.waiting
         if waiting is None:
             raise PhoneError("the call is not waiting for the caller now")
+        if waiting.kind in ("machine", "beep"):
+            return self._machine(waiting.kind, action)
+        if waiting.kind in ("record", "transfer", "queue"):
+            return self._answer_wait(waiting, action)
         if waiting.kind == "gather":
             return self._answer_gather(waiting, action)
         if isinstance(action, KeyDuringAi):
@@ -358,6 +439,94 @@ class Phone:
                 )
             ]
         raise PhoneError(f"{describe_action(action)} does not fit: {expected_inputs(waiting.kind)}")
+
+    def expect(self, kind: str) -> None:
+        """The flow waits for something no command asked for (answering-machine detection,
+        which the call was placed with): `kind` "machine" or "beep"."""
+        if self.waiting is None and self.state != "ended":
+            self.waiting = Waiting(kind, Command(kind, {}))
+
+    def _machine(self, kind: str, action: CallerAction) -> list[dict[str, Any]]:
+        if kind == "machine" and isinstance(action, Detected):
+            self.waiting = None
+            return [self.envelope("call.machine.detection.ended", result=action.result)]
+        if kind == "beep" and isinstance(action, Greeting):
+            self.waiting = None
+            result = "beep_detected" if action.beep else "ended"
+            return [self.envelope("call.machine.greeting.ended", result=result)]
+        raise PhoneError(f"{describe_action(action)} does not fit: {expected_inputs(kind)}")
+
+    def _answer_wait(self, waiting: Waiting, action: CallerAction) -> list[dict[str, Any]]:
+        """A recording, a ringing transfer or a queue: what ends it."""
+        kind = waiting.kind
+        if kind == "record" and isinstance(action, Recorded):
+            self.waiting = None
+            if not action.saved:
+                return [self.envelope("call.recording.error", reason="Internal server error")]
+            count = self._count + 1
+            started = _timestamp(count)
+            ended = _timestamp(count + action.seconds * 10)
+            url = f"https://storage.example.com/recordings/{self._leg[:8]}-{count}.mp3"
+            return [
+                self.envelope(
+                    "call.recording.saved",
+                    channels="single",
+                    recording_started_at=started,
+                    recording_ended_at=ended,
+                    recording_urls={"mp3": url},
+                    public_recording_urls={"mp3": url},
+                )
+            ]
+        if kind == "record" and isinstance(action, (Press, KeyDuringAi)) and self.state != "ended":
+            keys = action.keys if isinstance(action, Press) else action.key
+            return [self.envelope("call.dtmf.received", digit=key) for key in keys]
+        if kind == "transfer" and isinstance(action, LegResult):
+            self.waiting = None
+            return self._ring(waiting.command, action.result)
+        if kind == "queue" and isinstance(action, Dequeued):
+            self.waiting = None
+            if action.reason == "bridged":
+                self.state = "ended"
+            return [
+                self.envelope(
+                    "call.dequeued",
+                    queue=self._queue(waiting.command),
+                    reason=action.reason,
+                    wait_time_secs=60,
+                )
+            ]
+        raise PhoneError(f"{describe_action(action)} does not fit: {expected_inputs(kind)}")
+
+    def _queue(self, command: Command | None = None) -> str:
+        command = command or (self.waiting.command if self.waiting is not None else None)
+        name = command.body.get("queue_name") if command is not None else None
+        return name if isinstance(name, str) else ""
+
+    def _ring(self, command: Command, result: str) -> list[dict[str, Any]]:
+        """The webhooks of the new leg a transfer rings: its own call id, its own client_state."""
+        leg = Phone(
+            CallInfo(f"{self.call.call_control_id}/leg", self.call.called, str(command.body["to"])),
+            informational=self.informational,
+            connection_id=self.connection_id,
+            webhook_url=self.webhook_url,
+            client_state=command.body.get("target_leg_client_state"),
+        )
+        leg._count = self._count
+        events = [leg.envelope("call.initiated", direction="outgoing", state="bridging")]
+        if result == "answered":
+            events.append(leg.envelope("call.answered", state="answered"))
+            self.state = "ended"
+        else:
+            events.append(
+                leg.envelope(
+                    "call.hangup",
+                    state="hangup",
+                    hangup_cause=LEG_CAUSES[result],
+                    hangup_source="callee",
+                )
+            )
+        self._count = leg._count
+        return events
 
     def _answer_gather(self, waiting: Waiting, action: CallerAction) -> list[dict[str, Any]]:
         if isinstance(action, Silence):
@@ -390,6 +559,16 @@ def describe_action(action: CallerAction) -> str:
         return "an AI result" if action.valid else "an invalid AI result"
     if isinstance(action, KeyDuringAi):
         return f"pressing key {action.key}"
+    if isinstance(action, Detected):
+        return f"machine detection saying {action.result}"
+    if isinstance(action, Greeting):
+        return "a greeting ending " + ("with a beep" if action.beep else "without a beep")
+    if isinstance(action, Recorded):
+        return "a saved recording" if action.saved else "a failed recording"
+    if isinstance(action, LegResult):
+        return f"the transferred-to number: {action.result.replace('_', ' ')}"
+    if isinstance(action, Dequeued):
+        return "an agent taking the call" if action.reason == "bridged" else "the queue timing out"
     if isinstance(action, FetchAnswer):
         return "a backend answer" if action.ok else "a backend error"
     return "the end of the conversation"
@@ -408,6 +587,18 @@ def expected_inputs(kind: str) -> str:
         return (
             "the flow is in an AI gather (give ai={...}, ai-invalid={...}, key=K or hangup)"
         )
+    if kind == "machine":
+        return "the flow waits for answering-machine detection (give human, machine or not_sure)"
+    if kind == "beep":
+        return "the flow waits for the machine's beep (give beep or no-beep)"
+    if kind == "record":
+        return "the flow is recording (give saved, saved=SECONDS, record-error, keys or hangup)"
+    if kind == "transfer":
+        return (
+            "the flow is transferring the call (give answered, no_answer, busy, failed or hangup)"
+        )
+    if kind == "queue":
+        return "the call is in a queue (give bridged, queue-timeout or hangup)"
     return "the flow is talking to an AI assistant (give end, key=K or hangup)"
 
 

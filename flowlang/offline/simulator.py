@@ -16,12 +16,17 @@ from flowlang.offline.phone import (
     AiResult,
     CallerAction,
     ConversationEnds,
+    Dequeued,
+    Detected,
     FetchAnswer,
+    Greeting,
     HangUp,
     KeyDuringAi,
+    LegResult,
     Phone,
     PhoneError,
     Press,
+    Recorded,
     Silence,
     describe_action,
     expected_inputs,
@@ -36,16 +41,19 @@ __all__ = [
     "AiResult",
     "CallerAction",
     "ConversationEnds",
+    "Dequeued",
     "Entered",
     "FetchAnswer",
     "Heard",
     "HangUp",
     "InputError",
     "KeyDuringAi",
+    "LegResult",
     "Logged",
     "Note",
     "Phone",
     "Press",
+    "Recorded",
     "Requested",
     "Sent",
     "Silence",
@@ -73,9 +81,19 @@ class InputError(ValueError):
 
 def parse_input(text: str) -> CallerAction:
     """One `--input` (LANGUAGE.md 8 and 17): keys, `timeout`, `hangup`, `ai={...}`,
-    `ai-invalid={...}`, `key=K`, `end`, `fetch={...}`, `fetch-error`. Raises InputError saying
-    what is wrong and what would be right."""
+    `ai-invalid={...}`, `key=K`, `end`, `saved`, `saved=SECONDS`, `record-error`, `answered`,
+    `no_answer`, `busy`, `failed`, `bridged`, `queue-timeout`, `fetch={...}`, `fetch-error`.
+    Raises InputError saying what is wrong and what would be right."""
     word = text.strip()
+    if word in WAIT_WORDS:
+        return WAIT_WORDS[word]
+    if word.startswith("saved="):
+        seconds = word[len("saved=") :]
+        if not seconds.isdigit() or len(seconds) > 6:
+            raise InputError(
+                f"`{text}`: saved= takes the recording's length in whole seconds (saved=42)"
+            )
+        return Recorded(True, int(seconds))
     if word == "fetch-error":
         return FetchAnswer(None)
     if word.startswith("fetch="):
@@ -98,9 +116,29 @@ def parse_input(text: str) -> CallerAction:
         return Press(word)
     raise InputError(
         f"`{text}` is not a caller input: use keys (1, 1234#), timeout, hangup, "
-        'ai={"name": "Bob"}, ai-invalid={...}, key=0, end, fetch={"state": "shipped"} '
-        "or fetch-error"
+        'ai={"name": "Bob"}, ai-invalid={...}, key=0, end, saved, saved=42, record-error, '
+        "answered, no_answer, busy, failed, bridged, queue-timeout, human, machine, not_sure, "
+        "beep, no-beep, "
+        'fetch={"state": "shipped"} or fetch-error'
     )
+
+
+# The inputs that are one word each (LANGUAGE.md 17), beside keys and `timeout`/`hangup`.
+WAIT_WORDS: dict[str, CallerAction] = {
+    "saved": Recorded(),
+    "record-error": Recorded(saved=False),
+    "answered": LegResult("answered"),
+    "no_answer": LegResult("no_answer"),
+    "busy": LegResult("busy"),
+    "failed": LegResult("failed"),
+    "bridged": Dequeued("bridged"),
+    "queue-timeout": Dequeued("timeout"),
+    "human": Detected("human"),
+    "machine": Detected("machine"),
+    "not_sure": Detected("not_sure"),
+    "beep": Greeting(beep=True),
+    "no-beep": Greeting(beep=False),
+}
 
 
 def _json_object(raw: str, prefix: str) -> dict[str, Any]:
@@ -130,6 +168,18 @@ def input_text(action: CallerAction) -> str:
         return prefix + json.dumps(action.result, separators=(", ", ": "), ensure_ascii=False)
     if isinstance(action, KeyDuringAi):
         return f"key={action.key}"
+    if isinstance(action, Detected):
+        return action.result
+    if isinstance(action, Greeting):
+        return "beep" if action.beep else "no-beep"
+    if isinstance(action, Recorded):
+        if not action.saved:
+            return "record-error"
+        return "saved" if action == Recorded() else f"saved={action.seconds}"
+    if isinstance(action, LegResult):
+        return action.result
+    if isinstance(action, Dequeued):
+        return "bridged" if action.reason == "bridged" else "queue-timeout"
     if isinstance(action, FetchAnswer):
         if action.result is None:
             return "fetch-error"
@@ -280,15 +330,24 @@ class Simulation:
         interpreter: Runnable | None = None,
         language: str | None = None,
         at: datetime | None = None,
+            inputs: dict[str, Any] | None = None,
     ) -> Simulation:
         """Start the call (in `language`, for a flow that speaks several) at `at` (default:
         now): the flow runs until it first waits for the caller (or ends). The simulated clock
-        stands still for the whole call."""
+        stands still for the whole call. The call of an outbound flow starts answered (its flow
+        runs once the callee picks up), with the values of its `input` lines from `inputs`."""
         zone = getattr(program, "timezone", "UTC")
         clock = local_time(at if at is not None else now(), zone)
         call = CallInfo(CALL_CONTROL_ID, caller, called, language, clock)
-        sim = cls(interpreter or _interpreter(program), call, Phone(call, informational=False))
-        sim._apply(sim._guarded(sim.interpreter.start, call))
+        phone = Phone(call, informational=False)
+        outbound = getattr(program, "outbound", None) is not None
+        if outbound:
+            phone.state = "answered"
+        sim = cls(interpreter or _interpreter(program), call, phone)
+        if outbound:
+            sim._apply(sim._guarded(sim.interpreter.start, call, inputs or {}))
+        else:
+            sim._apply(sim._guarded(sim.interpreter.start, call))
         sim._drain()
         return sim
 
@@ -410,13 +469,22 @@ class Simulation:
             entries.append(Entered(outcome.step))
         if outcome.step is not None:
             self.step = outcome.step
-        if outcome.logs:
-            entries.extend(Logged(line) for line in outcome.logs)
         self.waiting = outcome.waiting
-        self._send(commands)
+        # Logs stand where they were written among the commands (`after` counts the outcome's
+        # commands before each), a stop already sent counting as one of them.
+        sent = len(outcome.commands) - len(commands)
+        logs = list(outcome.logs)
+        for command in commands:
+            while logs and logs[0].after <= sent:
+                entries.append(Logged(logs.pop(0)))
+            self._send((command,))
+            sent += 1
+        entries.extend(Logged(line) for line in logs)
         if outcome.fetch is not None:
             self.entries.append(Requested(outcome.fetch, self.step))
             self.fetching = outcome.fetch
+        if outcome.waiting in ("machine", "beep"):
+            self.phone.expect(outcome.waiting)
         if outcome.end is not None:
             self.end = outcome.end
             self.fetching = None
@@ -456,13 +524,14 @@ def simulate(
     called: str = DEFAULT_CALLED,
     language: str | None = None,
     at: datetime | None = None,
+    values: dict[str, Any] | None = None,
 ) -> Transcript:
     """Play a whole call with scripted caller `inputs` (LANGUAGE.md 8 spellings or actions),
-    at the time `at` (default: now).
+    at the time `at` (default: now); an outbound flow's `input` lines get `values`.
 
     Inputs left when the call ends are noted in the transcript; an input that does not fit
     what the flow waits for raises InputError naming it by number."""
-    sim = Simulation.begin(program, caller, called, language=language, at=at)
+    sim = Simulation.begin(program, caller, called, language=language, at=at, inputs=values)
     actions = [parse_input(i) if isinstance(i, str) else i for i in inputs]
     for number, action in enumerate(actions, start=1):
         if sim.ended or sim.stuck:

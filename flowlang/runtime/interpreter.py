@@ -27,6 +27,16 @@ Choices the contract leaves open:
   is not one of the flow's languages means the first.
 - An `ssml` prompt joined with a reprompt or another prompt line is sent as one `<speak>`
   document (plain text escaped), never as text outside the root element.
+- A caller who hangs up during a `record` does not end the run: it waits on for the recording,
+  runs `on saved:` / `on error:` without the call (only `set`, `log`, `if`, `sms` do anything
+  there), then the top-level `on hangup:`, and ends as `hangup`.
+- A `record`'s `end_key` is watched by flowlang (`call.dtmf.received`), which sends
+  `record_stop` once and waits on for the recording.
+- A `transfer` with handlers names the original call in its `target_leg_client_state`; the new
+  leg's `call.answered` (or the original's `call.bridged`) ends the run as a transfer, and its
+  `call.hangup` picks the handler by `hangup_cause`.
+- A `queue` that ends without an agent (`timeout`, `leave`) stops its hold music
+  (`playback_stop`) before the flow goes on; `bridging-in-process` is waited through.
 """
 
 from __future__ import annotations
@@ -43,6 +53,7 @@ from flowlang.program import (
     AnswerOp,
     AssistantOp,
     CallOp,
+    DetectOp,
     FetchOp,
     GatherOp,
     GotoOp,
@@ -55,13 +66,17 @@ from flowlang.program import (
     OpeningHours,
     PlayOp,
     Program,
+    QueueOp,
+    RecordOp,
     ReturnOp,
     SayOp,
     SetOp,
+    SmsOp,
     TransferOp,
+    WaitBeepOp,
 )
 from flowlang.runtime import state as st
-from flowlang.runtime.commands import Command, FetchRequest
+from flowlang.runtime.commands import MESSAGE, Command, FetchRequest
 from flowlang.runtime.events import FETCH_ENDED, CallInfo, Event
 from flowlang.runtime.expressions import EvalError, evaluate, interpolate, truthy
 from flowlang.runtime.outcome import End, LogLine, Outcome
@@ -83,8 +98,23 @@ WAITING_NAMES = {
     "gather": "gather",
     "ai_gather": "ai_gather",
     "assistant": "assistant",
+    "record": "record",
+    "transfer": "transfer",
+    "queue": "queue",
+    "machine": "machine",
+    "beep": "beep",
     "fetch": "fetch",
 }
+
+# Answering-machine detection's events, and the key each result is kept under in the state.
+MACHINE_EVENTS = {
+    "call.machine.detection.ended": "result",
+    "call.machine.greeting.ended": "greeting",
+}
+
+# A new leg's `hangup_cause` before it answered -> the `transfer` handler it runs.
+NO_ANSWER_CAUSES = ("timeout", "no_answer", "originator_cancel")
+BUSY_CAUSES = ("user_busy",)
 
 # The event that completes each simple wait.
 SIMPLE_WAITS = {
@@ -110,12 +140,18 @@ class Interpreter:
         self.program = program
         self.tongues = _Tongues(program)
 
-    def start(self, call: CallInfo) -> Outcome:
-        """Begin a run on `call`: the commands up to the first wait, and the state to keep."""
+    def start(self, call: CallInfo, inputs: Mapping[str, Any] | None = None) -> Outcome:
+        """Begin a run on `call`: the commands up to the first wait, and the state to keep.
+        An outbound flow's run starts with `inputs`, the values of its `input` lines (others
+        are left out; a missing one reads as empty, with a warning)."""
         if not self.program.steps:
             return Outcome(state={}, end=End("error", "the flow has no steps", None))
         entry = self.program.entry
         state = st.new_state(self.program.digest, call, entry.name, entry.block)
+        outbound = self.program.outbound
+        if outbound is not None:
+            given = inputs or {}
+            state["vars"].update({n: given[n] for n in outbound.inputs if n in given})
         if self.tongues.default is not None:
             chosen = call.language if call.language in self.tongues.voices else None
             state["vars"]["language"] = chosen or self.tongues.default
@@ -202,6 +238,8 @@ class _Run:
             (str(step), [list(f) for f in frames]) for step, frames in state.get("calls", [])
         ]
         self.vars: dict[str, Any] = dict(state["vars"])
+        amd = state.get("amd")
+        self.amd: dict[str, Any] = dict(amd) if isinstance(amd, dict) else {}
         self.seq: int = state["seq"]
         wait = state.get("wait")
         self.wait: dict[str, Any] | None = dict(wait) if isinstance(wait, dict) else None
@@ -249,6 +287,8 @@ class _Run:
             "wait": self.wait if self.end is None else None,
             "end": self.end.reason if self.end is not None else None,
         }
+        if self.amd:
+            state["amd"] = self.amd
         kind = self.wait["kind"] if self.wait is not None and self.end is None else None
         return Outcome(
             state=state,
@@ -399,7 +439,7 @@ class _Run:
         self.advance()
 
     def do_log(self, op: LogOp) -> None:
-        self.logs.append(LogLine(self.text(op.text), op.line))
+        self.logs.append(LogLine(self.text(op.text), op.line, after=len(self.commands)))
         self.advance()
 
     def do_if(self, op: IfOp) -> None:
@@ -453,8 +493,45 @@ class _Run:
         self.wait_for("playback", self.send("playback_start", {field: self.text(op.source)}))
 
     def do_transfer(self, op: TransferOp) -> None:
-        self.send("transfer", self.transfer_body(op))
-        self.finish("transfer")
+        body = self.transfer_body(op)
+        if not op.waits:
+            self.send("transfer", body)
+            self.finish("transfer")
+            return
+        body["target_leg_client_state"] = st.leg_client_state(self.call_id, self.seq + 1)
+        self.wait_for("transfer", self.send("transfer", body))
+
+    def do_sms(self, op: SmsOp) -> None:
+        sender = self.text(op.from_) if op.from_ is not None else self.vars_call("called")
+        body = {"from": sender, "to": self.text(op.to), "text": self.text(op.text)}
+        self.commands.append(Command(MESSAGE, body))
+        self.advance()
+
+    def vars_call(self, name: str) -> str:
+        value = self.original["call"].get(name)
+        return value if isinstance(value, str) else ""
+
+    def do_record(self, op: RecordOp) -> None:
+        body: dict[str, Any] = {"format": "mp3", "channels": "single"}
+        if op.max_secs is not None:
+            body["max_length"] = op.max_secs
+        if op.silence_secs is not None:
+            body["timeout_secs"] = op.silence_secs
+        if op.beep:
+            body["play_beep"] = True
+        self.wait_for("record", self.send("record_start", body))
+
+    def do_queue(self, op: QueueOp) -> None:
+        first = self.send(
+            "enqueue", {"queue_name": self.text(op.name), "max_wait_time_secs": op.max_wait_secs}
+        )
+        last = first
+        if op.music is not None:
+            field = "media_name" if op.media else "audio_url"
+            last = self.send("playback_start", {field: self.text(op.music), "loop": "infinity"})
+        self.wait_for("queue", last, first)
+        if op.music is not None and self.wait is not None:
+            self.wait["music"] = True
 
     def do_gather(self, op: GatherOp) -> None:
         self.gather_try(op, 1, reprompted=False, after="")
@@ -650,11 +727,20 @@ class _Run:
         payload = event.payload if isinstance(event.payload, dict) else {}
         call_id = payload.get("call_control_id")
         if call_id is not None and call_id != self.call_id:
-            return False
+            return self.leg_event(event.type, payload)
+        if event.type in MACHINE_EVENTS:
+            return self.machine_event(event.type, payload)
+        wait = self.wait
         if event.type == "call.hangup":
+            if wait is not None and wait["kind"] == "record" and self.frames:
+                if wait.get("hungup"):
+                    return False
+                # The recording is still to come: the run waits on for it, without the call.
+                wait["hungup"] = True
+                self.detached = True
+                return True
             self.caller_hung_up()
             return True
-        wait = self.wait
         if wait is None or not self.frames:
             return False
         seq = st.read_client_state(payload.get("client_state"))
@@ -685,6 +771,14 @@ class _Run:
             return True
         if kind == "ai_gather" and isinstance(op, AiGatherOp):
             return self.ai_event(op, event.type, payload)
+        if kind == "record" and isinstance(op, RecordOp):
+            return self.record_event(op, event.type, payload)
+        if kind == "queue" and isinstance(op, QueueOp):
+            return self.queue_event(op, event.type, payload)
+        if kind == "transfer" and isinstance(op, TransferOp):
+            if event.type != "call.bridged":
+                return False
+            self.finish("transfer")
         if kind == "fetch" and isinstance(op, FetchOp):
             if event.type != FETCH_ENDED or not latest:
                 return False
@@ -698,6 +792,131 @@ class _Run:
             if event.type == "call.dtmf.received":
                 return self.key_pressed(op.keys, payload, "ai_assistant_stop")
         return False
+
+    def do_detect(self, op: DetectOp) -> None:
+        result = self.amd.get("result")
+        if result is None:
+            self.wait_for("machine", self.seq)
+            return
+        self.detected(op, result)
+
+    def detected(self, op: DetectOp, result: Any) -> None:
+        handler = {"human": op.on_human, "machine": op.on_machine}.get(result, op.on_not_sure)
+        self.advance()
+        if handler is not None:
+            self.enter(handler)
+
+    def do_wait_beep(self, op: WaitBeepOp) -> None:
+        if "greeting" in self.amd:
+            self.advance()
+            return
+        self.wait_for("beep", self.seq)
+
+    def machine_event(self, kind: str, payload: Mapping[str, Any]) -> bool:
+        """Answering-machine detection reports: kept (they may come before the flow asks), and
+        they end a `detect machine` or `wait for beep` that waits for them."""
+        result = payload.get("result")
+        key = MACHINE_EVENTS[kind]
+        if not isinstance(result, str) or key in self.amd or self.end is not None:
+            return False
+        self.amd[key] = result
+        wait = self.wait
+        if wait is None or not self.frames:
+            return True
+        op = self.current()
+        self.line = op.line
+        if wait["kind"] == "machine" and key == "result" and isinstance(op, DetectOp):
+            self.detected(op, result)
+            self.go()
+        elif wait["kind"] == "beep" and key == "greeting" and isinstance(op, WaitBeepOp):
+            self.advance()
+            self.go()
+        return True
+
+    def leg_event(self, kind: str, payload: Mapping[str, Any]) -> bool:
+        """An event of the new leg of a `transfer` with handlers (it has its own call id)."""
+        wait = self.wait
+        if wait is None or wait["kind"] != "transfer" or not self.frames:
+            return False
+        if st.read_leg_state(payload.get("client_state")) != (self.call_id, wait["seq"]):
+            return False
+        op = self.current()
+        if not isinstance(op, TransferOp):
+            return False
+        self.line = op.line
+        if kind == "call.answered":
+            self.finish("transfer")
+            return True
+        if kind != "call.hangup":
+            return False
+        cause = payload.get("hangup_cause")
+        if cause in NO_ANSWER_CAUSES:
+            handler = op.on_no_answer
+        elif cause in BUSY_CAUSES:
+            handler = op.on_busy
+        else:
+            handler = op.on_failed
+        self.advance()
+        if handler is not None:
+            self.enter(handler)
+        self.go()
+        return True
+
+    def record_event(self, op: RecordOp, kind: str, payload: Mapping[str, Any]) -> bool:
+        wait = self.wait
+        assert wait is not None
+        if kind == "call.dtmf.received":
+            if op.end_key is None or payload.get("digit") != op.end_key or wait.get("stopped"):
+                return False
+            wait["seq"] = self.send("record_stop", {})
+            wait["stopped"] = True
+            return True
+        if kind == "call.recording.saved":
+            if op.into is not None:
+                self.vars[op.into] = _recording(payload)
+            handler = op.on_saved
+        elif kind == "call.recording.error":
+            if op.into is not None:
+                self.vars[op.into] = {}
+            handler = op.on_error
+        else:
+            return False
+        if not wait.get("hungup"):
+            self.advance()
+            if handler is not None:
+                self.enter(handler)
+            self.go()
+            return True
+        # The caller hung up to end the message: the handler runs without the call, then the run
+        # ends the way any hangup does.
+        self.detached = True
+        self.wait = None
+        self.frames = []
+        if handler is not None:
+            self.enter(handler)
+            self.go()
+        self.caller_hung_up()
+        return True
+
+    def queue_event(self, op: QueueOp, kind: str, payload: Mapping[str, Any]) -> bool:
+        if kind != "call.dequeued":
+            return False
+        reason = payload.get("reason")
+        if reason == "bridged":
+            self.finish("transfer")
+            return True
+        if reason == "hangup":
+            self.caller_hung_up()
+            return True
+        if reason not in ("timeout", "leave"):
+            return False
+        if self.wait is not None and self.wait.get("music"):
+            self.send("playback_stop", {})
+        self.advance()
+        if reason == "timeout" and op.on_timeout is not None:
+            self.enter(op.on_timeout)
+        self.go()
+        return True
 
     def ai_event(self, op: AiGatherOp, kind: str, payload: Mapping[str, Any]) -> bool:
         if kind == "call.ai_gather.ended":
@@ -748,6 +967,38 @@ class _Run:
         self.finish("hangup")
 
 
+def _recording(payload: Mapping[str, Any]) -> dict[str, Any]:
+    """A saved recording as the flow sees it: `url` (the mp3) and `duration` in whole seconds."""
+    urls = payload.get("recording_urls")
+    url = urls.get("mp3") if isinstance(urls, dict) else None
+    duration = 0
+    started, ended = payload.get("recording_started_at"), payload.get("recording_ended_at")
+    if isinstance(started, str) and isinstance(ended, str):
+        start, end = _instant(started), _instant(ended)
+        if start is not None and end is not None:
+            duration = max(0, round(end - start))
+    return {"url": url if isinstance(url, str) else "", "duration": duration}
+
+
+_ISO = re.compile(r"(\d{4})-(\d\d)-(\d\d)T(\d\d):(\d\d):(\d\d(?:\.\d+)?)(?:Z|[+-]00:?00)?")
+
+
+def _instant(text: str) -> float | None:
+    """Seconds since 1970 of a UTC ISO 8601 time, None when it is not one. Worked out by hand:
+    the runtime keeps clear of the datetime module (no clock may leak into a run)."""
+    found = _ISO.fullmatch(text.strip())
+    if found is None:
+        return None
+    year, month, day, hour, minute = (int(found.group(i)) for i in range(1, 6))
+    # Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's days_from_civil).
+    y = year - (month <= 2)
+    era = y // 400
+    yoe = y - era * 400
+    doy = (153 * (month + (-3 if month > 2 else 9)) + 2) // 5 + day - 1
+    days = era * 146097 + yoe * 365 + yoe // 4 - yoe // 100 + doy - 719468
+    return days * 86400 + hour * 3600 + minute * 60 + float(found.group(6))
+
+
 _SPEAK_ROOT = re.compile(r"\s*(<speak(?:\s[^>]*)?>)(.*)</speak>\s*", re.DOTALL)
 _MARKUP = re.compile(r"<[A-Za-z/!?]")
 
@@ -779,7 +1030,7 @@ def _url_part(value: str) -> str:
     return quote(value, safe="")
 
 
-_QUIET = (SetOp, LogOp, IfOp)
+_QUIET = (SetOp, LogOp, IfOp, SmsOp)
 
 # One method per kind of operation: a table lookup instead of a chain of isinstance checks,
 # since this runs for every statement of every call.
@@ -798,5 +1049,10 @@ _EXECUTE: dict[type, Callable[[_Run, Any], None]] = {
     GatherOp: _Run.do_gather,
     AiGatherOp: _Run.do_ai_gather,
     AssistantOp: _Run.do_assistant,
+    SmsOp: _Run.do_sms,
+    RecordOp: _Run.do_record,
+    QueueOp: _Run.do_queue,
+    DetectOp: _Run.do_detect,
+    WaitBeepOp: _Run.do_wait_beep,
     FetchOp: _Run.do_fetch,
 }

@@ -23,11 +23,14 @@ class End:
 
 @frozen
 class LogLine:
-    """A `log` statement's text, or a runtime warning (`level` "warning"), with its `.flow` line."""
+    """A `log` statement's text, or a runtime warning (`level` "warning"), with its `.flow` line.
+    `after` is how many of the same outcome's commands were sent before it (so a transcript can
+    show a text message sent before a later `log`); it takes no part in `==`."""
 
     text: str
     line: int | None = None
     level: str = "info"
+    after: int = field(default=0, eq=False)
 
 
 def _commands(items: Iterable[Command]) -> tuple[Command, ...]:

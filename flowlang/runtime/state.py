@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import json
 from functools import lru_cache
 from typing import Any
 
@@ -32,6 +33,8 @@ __all__ = [
     "new_state",
     "problem",
     "read_client_state",
+    "leg_client_state",
+    "read_leg_state",
 ]
 
 VERSION = 1
@@ -101,6 +104,33 @@ def _read(value: str) -> int | None:
         return None
     digits = raw[len(_PREFIX) : -len(_SUFFIX)]
     return int(digits) if digits.isdigit() and len(digits) < 19 else None
+
+
+def leg_client_state(call_control_id: str, seq: int) -> str:
+    """The `target_leg_client_state` of transfer number `seq`: it names the original call, so
+    the new leg's webhooks (which carry their own call_control_id) find their way back to it."""
+    raw = json.dumps({"flowlang_leg": seq, "call": call_control_id}, separators=(",", ":"))
+    return base64.b64encode(raw.encode("utf-8")).decode("ascii")
+
+
+def read_leg_state(value: Any) -> tuple[str, int] | None:
+    """(original call_control_id, transfer number) from a new leg's `client_state`, or None."""
+    if not isinstance(value, str) or not value.startswith(_LEG_PREFIX):
+        return None
+    try:
+        found = json.loads(base64.b64decode(value, validate=True))
+    except (binascii.Error, ValueError):
+        return None
+    if not isinstance(found, dict):
+        return None
+    call, seq = found.get("call"), found.get("flowlang_leg")
+    if not isinstance(call, str) or not isinstance(seq, int) or isinstance(seq, bool):
+        return None
+    return call, seq
+
+
+# Every leg state starts with the same bytes, so its base64 starts with the same characters.
+_LEG_PREFIX = base64.b64encode(b'{"flowlang_leg":').decode("ascii")[:20]
 
 
 def command_id(call_control_id: str, seq: int) -> str:

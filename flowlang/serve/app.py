@@ -18,6 +18,7 @@ import httpx
 
 from flowlang.program import Program
 from flowlang.serve.backend import FETCH, Backend, carrier
+from flowlang.serve.dial import DIAL, Dialer
 from flowlang.serve.metrics import CONTENT_TYPE, Metrics
 from flowlang.serve.runner import Handled, Runner, Runs
 from flowlang.serve.sender import COMMAND_ID_MEMORY, Sender
@@ -92,6 +93,7 @@ class WebhookApp:
         body_timeout: float = BODY_TIMEOUT,
         metrics: Metrics | None = None,
         on_close: Callable[[], Awaitable[None]] | None = None,
+        dialer: Dialer | None = None,
     ) -> None:
         self.runner = runner
         self.store = store
@@ -105,6 +107,7 @@ class WebhookApp:
         self._body_timeout = body_timeout
         self.metrics = metrics or Metrics()
         self._on_close = on_close
+        self.dialer = dialer
         self._started = False
         self._cleaner: asyncio.Task[None] | None = None
 
@@ -164,6 +167,8 @@ class WebhookApp:
                 await _answer(send, 405, {"error": "use GET"}, [(b"allow", b"GET")])
                 return
             await self._health(send)
+        elif path == "/calls" or path.startswith("/calls/"):
+            await self._calls(scope, receive, send, path, method)
         elif path == "/metrics":
             if method != "GET":
                 await _answer(send, 405, {"error": "use GET"}, [(b"allow", b"GET")])
@@ -173,6 +178,46 @@ class WebhookApp:
             await _answer(
                 send, 404, {"error": "not found: this server has /webhook, /healthz and /metrics"}
             )
+
+    async def _calls(
+        self, scope: Scope, receive: Receive, send: Send, path: str, method: str
+    ) -> None:
+        """`POST /calls` places a call running the flow; `GET /calls/ID` says how it went."""
+        dialer = self.dialer
+        if dialer is None or not dialer.enabled:
+            await _answer(send, 404, {"error": "not found: calling out is off on this server "
+                                               "(set FLOWLANG_DIAL_TOKEN to turn it on)"})
+            return
+        if not dialer.authorized(_header(scope, b"authorization")):
+            await _answer(send, 401, {"error": "a valid `Authorization: Bearer TOKEN` is needed"},
+                          [(b"www-authenticate", b"Bearer")])
+            return
+        if path == "/calls":
+            if method != "POST":
+                await _answer(send, 405, {"error": "use POST"}, [(b"allow", b"POST")])
+                return
+            try:
+                body = await self._read(scope, receive)
+            except (_TooLarge, _Slow):
+                await _answer(send, 413, {"error": "the request is too large or too slow"})
+                return
+            except _Gone:
+                return
+            try:
+                status, answer = await dialer.place(body)
+            except StoreError as exc:
+                status, answer = 503, {"error": f"the store is unavailable: {exc}"}
+            _log(logging.INFO, event="dial_request", status=status, id=answer.get("id"))
+            await _answer(send, status, answer)
+            return
+        if method != "GET":
+            await _answer(send, 405, {"error": "use GET"}, [(b"allow", b"GET")])
+            return
+        found = await dialer.status(path[len("/calls/"):])
+        if found is None:
+            await _answer(send, 404, {"error": "no call was placed with this id"})
+            return
+        await _answer(send, 200, found)
 
     async def _lifespan(self, receive: Receive, send: Send) -> None:
         while True:
@@ -270,6 +315,11 @@ class WebhookApp:
                 event_type=hook.event.type,
                 fields=list(hook.ignored_fields),
             )
+        if hook.dial is not None and self.dialer is not None:
+            try:
+                await self.dialer.follow(hook.event.type, hook.event.payload, hook.dial[0])
+            except StoreError as exc:
+                _log(logging.ERROR, event="dial_update_failed", error=str(exc))
         try:
             handled: Handled = await self.runner.handle(hook)
         except StoreError as exc:
@@ -422,6 +472,8 @@ def create_app(
     command_id_memory: float = COMMAND_ID_MEMORY,
     environ: Mapping[str, str] | None = None,
     backend_transport: httpx.AsyncBaseTransport | None = None,
+    dial_token: str | None = None,
+    connection_id: str = "",
 ) -> WebhookApp:
     """The whole server for `program` (re-read from `flow_path` when that file changes), wired
     to `store` and to Telnyx at `api_base`. The app owns the store from now on and closes it.
@@ -459,6 +511,8 @@ def create_app(
     )
     sender.register(FETCH, carrier(backend, runner, sender.wake))
     runner.claim = (sender.worker, lease)
+    dialer = Dialer(store, client, versions.current, dial_token, connection_id, clock, sender.wake)
+    sender.register(DIAL, dialer.carry_out)
     return WebhookApp(
         runner,
         store,
@@ -471,4 +525,5 @@ def create_app(
         body_timeout=body_timeout,
         metrics=metrics,
         on_close=close,
+        dialer=dialer,
     )

@@ -37,7 +37,7 @@ RESULTS = (
 class Runs(Protocol):
     """The interpreter's interface, as the runner uses it."""
 
-    def start(self, call: CallInfo) -> Outcome: ...
+    def start(self, call: CallInfo, inputs: dict[str, Any] | None = None) -> Outcome: ...
 
     def handle(self, state: dict[str, Any], event: Event) -> Outcome: ...
 
@@ -153,13 +153,21 @@ class Runner:
 
     def _step(self, hook: Webhook, call_id: str, call: StoredCall | None) -> Handled:
         if call is None:
-            if not hook.is_incoming_call:
-                return Handled("unknown_call", call_id)
             program = self._flows.current()
+            placed = hook.dial is not None and hook.event.type == "call.answered"
+            if placed and program.outbound is None:
+                return Handled("unknown_call", call_id)
+            if not hook.is_incoming_call and not placed:
+                return Handled("unknown_call", call_id)
             info = CallInfo(
                 call_id, hook.caller or "", hook.called or "", at=self._at(hook, program)
             )
-            outcome = _guarded(program.digest, lambda: self._runs_for(program).start(info))
+            inputs = hook.dial[1] if hook.dial is not None else None
+            runs = self._runs_for(program)
+            outcome = _guarded(
+                program.digest,
+                lambda: runs.start(info, inputs) if placed else runs.start(info),
+            )
             # With includes, every file's text is stored: the version stays what it was.
             source = (program.source.name, program.source.stored())
             change = _change(program.digest, outcome, source)
@@ -183,7 +191,8 @@ class Runner:
         )
         if outcome.ignored:
             return Handled("ignored", call_id)
-        change = _change(call.digest, outcome, gone=hook.event.type == "call.hangup")
+        gone = hook.event.type == "call.hangup" and not hook.leg
+        change = _change(call.digest, outcome, gone=gone)
         return Handled("stepped", call_id, change, outcome.logs)
 
 

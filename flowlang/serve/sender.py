@@ -14,7 +14,14 @@ from collections.abc import Awaitable, Callable
 from typing import Any, Protocol
 
 from flowlang.serve.metrics import Metrics
-from flowlang.serve.store.base import CALL_COMMAND, OutboxItem, Outgoing, Store, StoreError
+from flowlang.serve.store.base import (
+    CALL_COMMAND,
+    TEXT_MESSAGE,
+    OutboxItem,
+    Outgoing,
+    Store,
+    StoreError,
+)
 from flowlang.serve.telnyx.client import RetryPolicy, SendResult, log_retry
 
 logger = logging.getLogger("flowlang.serve.app")
@@ -43,6 +50,8 @@ class Client(Protocol):
     ) -> SendResult: ...
 
     def pause(self, result: SendResult, draw: float = 1.0) -> float: ...
+
+    async def send_message(self, body: dict[str, Any], attempt: int = 1) -> SendResult: ...
 
 
 def worker_name() -> str:
@@ -91,7 +100,10 @@ class Sender:
         self._memory = command_id_memory
         self._metrics = metrics
         self.worker = worker or worker_name()
-        self._handlers: dict[str, Handler] = {CALL_COMMAND: self._call_command}
+        self._handlers: dict[str, Handler] = {
+            CALL_COMMAND: self._call_command,
+            TEXT_MESSAGE: self._text_message,
+        }
         self._handlers.update(handlers or {})
         self._tasks: dict[str, asyncio.Task[None]] = {}
         self._again: set[str] = set()
@@ -325,6 +337,11 @@ class Sender:
             if result.ok:
                 self._delivered_one(item)
                 continue
+            if result.status == "rejected" and item.kind != CALL_COMMAND:
+                # A refused row of another kind (a text message) is logged above with
+                # Telnyx's error; the run does not wait for it, so it goes on.
+                self._delivered_one(item)
+                continue
             if result.status == "rejected":
                 gone = result.error_code in CALL_GONE_CODES
                 await self._stop(item, _reason(item.action, result), hang_up=not gone)
@@ -354,6 +371,24 @@ class Sender:
         return await self._client.attempt(
             item.call_control_id, item.action, item.body, item.attempts + 1
         )
+
+    async def _text_message(self, item: OutboxItem) -> SendResult:
+        result = await self._client.send_message(item.body, item.attempts + 1)
+        line: dict[str, Any] = {
+            "event": "message",
+            "call_control_id": item.call_control_id,
+            "to": item.body.get("to"),
+            "result": result.status,
+            "attempts": result.attempts,
+            "http_status": result.http_status,
+        }
+        if result.ok:
+            line["message_id"] = (result.data or {}).get("id")
+        else:
+            line["error_code"] = result.error_code
+            line["detail"] = result.detail
+        logger.log(logging.INFO if result.ok else logging.WARNING, json.dumps(line))
+        return result
 
     async def _stop(self, item: OutboxItem, reason: str, hang_up: bool = True) -> None:
         call_control_id = item.call_control_id

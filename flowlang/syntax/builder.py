@@ -35,7 +35,7 @@ def _span_of(item: Any) -> Span | None:
         return token_span(item)
     if isinstance(item, n.Node):
         return item.span
-    if isinstance(item, (_Labeled, _Else)):
+    if isinstance(item, (_Labeled, _Else, _Input)):
         return item.span
     if isinstance(item, tuple) and item:
         return _span_of(item[-1])
@@ -72,6 +72,14 @@ class _Labeled:
 
     kind: str
     value: n.Str
+    span: Span
+
+
+@frozen
+class _Input:
+    """An `input NAME` line, before it is gathered into the Flow."""
+
+    name: n.Name
     span: Span
 
 
@@ -208,6 +216,7 @@ class FlowBuilder(Transformer[Token, n.Flow]):
     def start(self, children: list[Any]) -> n.Flow:
         settings: list[n.Setting] = []
         steps: list[n.Step] = []
+        inputs: list[n.Name] = []
         on_hangup: n.On | None = None
         includes: list[n.Include] = []
         languages: n.Languages | None = None
@@ -219,6 +228,12 @@ class FlowBuilder(Transformer[Token, n.Flow]):
                     self._twice(f"hours {item.name.value}", "in this file", item, earlier_hours)
                 else:
                     hours.append(item)
+            elif isinstance(item, _Input):
+                earlier_input = next((i for i in inputs if i.value == item.name.value), None)
+                if earlier_input is not None:
+                    self._twice(f"input {item.name.value}", "in this file", item, earlier_input)
+                else:
+                    inputs.append(item.name)
             elif isinstance(item, n.Include):
                 includes.append(item)
             elif isinstance(item, n.Languages):
@@ -255,6 +270,7 @@ class FlowBuilder(Transformer[Token, n.Flow]):
             includes,
             languages,
             hours,
+            inputs,
             comments=tuple(self.run.comments),
             span=Span(1, 1, line, column),
         )
@@ -283,7 +299,21 @@ class FlowBuilder(Transformer[Token, n.Flow]):
         return n.Include(self._str(children[1]), span=_cover(children))
 
     def setting(self, children: list[Any]) -> n.Setting:
-        return n.Setting(str(children[0]), self._str(children[1]), span=_cover(children))
+        # `outbound from "NUMBER"` is the one setting of two words.
+        return n.Setting(str(children[0]), self._str(children[-1]), span=_cover(children))
+
+    def input_decl(self, children: list[Any]) -> _Input:
+        return _Input(self._name(children[1]), _cover(children))
+
+    def detect(self, children: list[Any]) -> n.Detect:
+        handlers = [c for c in children if isinstance(c, n.On)]
+        return n.Detect(self._handlers(handlers, "detect machine"), span=_cover(children))
+
+    def detect_on(self, children: list[Any]) -> n.On:
+        return n.On(str(children[1]), (), self._body(children), span=_cover(children))
+
+    def wait_beep(self, children: list[Any]) -> n.WaitBeep:
+        return n.WaitBeep(span=_cover(children))
 
     # -- opening hours --------------------------------------------------------------------------
 
@@ -405,13 +435,86 @@ class FlowBuilder(Transformer[Token, n.Flow]):
         return n.Play(self._str(children[-1]), media=len(children) == 3, span=_cover(children))
 
     def transfer(self, children: list[Any]) -> n.Transfer:
-        options = self._options(children[2:], "transfer")
+        header, handlers = self._split_block(children)
+        options = self._options(header[2:], "transfer")
         return n.Transfer(
             self._str(children[1]),
             from_=self._option_value(options, "from"),
             timeout=self._option_value(options, "timeout"),
+            handlers=self._handlers(handlers, "transfer"),
             span=_cover(children),
         )
+
+    transfer_block = transfer
+
+    def transfer_on(self, children: list[Any]) -> n.On:
+        return n.On(str(children[1]), (), self._body(children), span=_cover(children))
+
+    record_on = transfer_on
+    queue_on = transfer_on
+
+    def sms(self, children: list[Any]) -> n.Sms:
+        options = self._options(children[3:], "sms")
+        return n.Sms(
+            self._str(children[1]),
+            self._str(children[2]),
+            from_=self._option_value(options, "from"),
+            span=_cover(children),
+        )
+
+    def record(self, children: list[Any]) -> n.Record:
+        header, items = self._split_block(children)
+        options = self._options(header[1:], "record")
+        return n.Record(
+            into=self._option_value(options, "into"),
+            max=self._option_value(options, "max"),
+            silence=self._option_value(options, "silence"),
+            beep="beep" in options,
+            end_key=self._option_value(options, "end_key"),
+            handlers=self._handlers(items, "record"),
+            span=_cover(children),
+        )
+
+    record_block = record
+
+    def queue(self, children: list[Any]) -> n.Queue:
+        header, items = self._split_block(children)
+        options = self._options(header[2:], "queue")
+        music: n.Play | None = None
+        for item in items:
+            if isinstance(item, n.Play):
+                if music is not None:
+                    self._twice("play", "in this queue", item, music)
+                else:
+                    music = item
+        return n.Queue(
+            self._str(children[1]),
+            max_wait=self._option_value(options, "max_wait"),
+            music=music,
+            handlers=self._handlers(items, "queue"),
+            span=_cover(children),
+        )
+
+    queue_block = queue
+
+    def _split_block(self, children: list[Any]) -> tuple[list[Any], list[Any]]:
+        """A statement that may have a block: its header tokens, and the items of its block."""
+        for i, c in enumerate(children):
+            if isinstance(c, Token) and c.type == "COLON":
+                return children[:i], [x for x in children[i + 1 :] if not isinstance(x, Token)]
+        return children, []
+
+    def _handlers(self, items: list[Any], owner: str) -> tuple[n.On, ...]:
+        """The `on` handlers of a block; a handler written twice is a problem (the first wins)."""
+        kept: dict[str, n.On] = {}
+        for item in items:
+            if not isinstance(item, n.On):
+                continue
+            if item.event in kept:
+                self._twice(f"on {item.event}", f"in this {owner}", item, kept[item.event])
+            else:
+                kept[item.event] = item
+        return tuple(kept.values())
 
     def goto(self, children: list[Any]) -> n.Goto:
         return n.Goto(self._name(children[1]), span=_cover(children))

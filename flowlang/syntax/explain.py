@@ -17,8 +17,9 @@ KEYWORDS = frozenset(
     goto call return set log
     if elif else gather digits inter_digit_timeout initial_timeout terminator valid tries into
     reprompt on invalid ai_gather field optional greeting key assistant id instructions message
-    not and or in true false fetch method header secret send error timezone hours closed
-    open""".split()
+    not and or in true false sms_from sms record max silence beep end_key saved error queue
+    max_wait no_answer busy failed fetch method header secret send outbound input detect
+    machine human not_sure wait for timezone hours closed open""".split()
 )
 
 # The keywords that can never be a name: the words that start a statement, `on`, `digits` (the
@@ -28,13 +29,14 @@ KEYWORDS = frozenset(
 # tests/test_parser.py checks that each is exactly one of the two.
 RESERVED = frozenset(
     """answer hangup say play transfer goto call return set log if elif else gather ai_gather
-    assistant fetch on digits not and or in true false languages""".split()
+    assistant fetch on digits not and or in true false languages sms record queue outbound input
+    detect""".split()
 )
 CONTEXTUAL = KEYWORDS - RESERVED
 
 STATEMENTS = (
     "answer", "hangup", "say", "play", "transfer", "goto", "call", "return", "set", "log", "if",
-    "gather", "ai_gather", "assistant", "fetch",
+    "gather", "ai_gather", "assistant", "fetch", "sms", "record", "queue", "detect", "wait",
 )  # fmt: skip
 _STATEMENT_TYPES = frozenset(s.upper() for s in STATEMENTS)
 
@@ -48,6 +50,9 @@ OPTIONS = {
     "assistant": ("id", "voice"),
     "say": ("voice", "language", "ssml"),
     "transfer": ("from", "timeout"),
+    "sms": ("from",),
+    "record": ("into", "max", "silence", "beep", "end_key"),
+    "queue": ("max_wait",),
     "fetch": ("method", "into", "timeout"),
 }  # fmt: skip
 
@@ -58,6 +63,12 @@ HANDLERS = {
     frozenset({"KEY"}): ("assistant", "on key"),
     frozenset({"ERROR"}): ("fetch", "on error"),
     frozenset({"HANGUP"}): ("the top level of the file", "on hangup"),
+    frozenset({"SAVED", "ERROR"}): ("record", "on saved, on error"),
+    frozenset({"NO_ANSWER", "BUSY", "FAILED"}): ("transfer", "on no_answer, on busy, on failed"),
+    frozenset({"TIMEOUT"}): ("queue", "on timeout"),
+    frozenset({"HUMAN", "MACHINE", "NOT_SURE"}): (
+        "detect machine", "on human, on machine, on not_sure",
+    ),
 }
 
 _VALUES = {

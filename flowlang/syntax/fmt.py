@@ -17,6 +17,7 @@ from flowlang.syntax.nodes import (
     Bool,
     Call,
     Comment,
+    Detect,
     DigitRange,
     Duration,
     Elif,
@@ -33,13 +34,17 @@ from flowlang.syntax.nodes import (
     Not,
     On,
     Play,
+    Queue,
+    Record,
     Return,
     Say,
     Set,
+    Sms,
     Stmt,
     Str,
     Transfer,
     Var,
+    WaitBeep,
 )
 
 __all__ = ["INDENT", "format_flow", "format_text", "render_expr", "render_str"]
@@ -48,10 +53,13 @@ INDENT = "    "
 
 # Statements that may stand on a handler's own line (`on digits "1": goto sales`); blocks may not.
 # A `fetch` may, when it is written on one line (no headers, `send` lines or handler).
-SIMPLE_STATEMENTS = (Answer, Hangup, Say, Play, Transfer, Goto, Call, Return, Set, Log, Fetch)
+SIMPLE_STATEMENTS = (
+    Answer, Hangup, Say, Play, Transfer, Goto, Call, Return, Set, Log, Fetch, Sms, Record, Queue,
+    WaitBeep,
+)  # fmt: skip
 
 _ATOM_PRECEDENCE = 6
-_SETTING_ORDER = {"voice": 0, "language": 1, "timezone": 2}
+_SETTING_ORDER = {"voice": 0, "language": 1, "timezone": 2, "sms_from": 3, "outbound": 4}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -205,6 +213,8 @@ class _ItemCollector:
             self.item(id(include), include, top)
         for setting in flow.settings:
             self.item(id(setting), setting, top)
+        for name in flow.inputs:
+            self.item(id(name), name, top, shift=len("input "))
         if flow.languages is not None:
             self.item(id(flow.languages), flow.languages, top)
             inner = (_body(flow.languages), *top)
@@ -241,6 +251,12 @@ class _ItemCollector:
             self.item(id(stmt.greeting), stmt.greeting, inner, shift=len("greeting "))
             for f in stmt.fields:
                 self.item(id(f), f, inner)
+            for on in stmt.handlers:
+                self.handler(on, inner)
+        elif isinstance(stmt, (Transfer, Record, Queue, Detect)):
+            inner = (_body(stmt), *containers)
+            if isinstance(stmt, Queue):
+                self.item(id(stmt.music), stmt.music, inner)
             for on in stmt.handlers:
                 self.handler(on, inner)
         elif isinstance(stmt, Fetch):
@@ -425,13 +441,16 @@ class _Writer:
             self.line(0, f"include {render_str(include.path)}", id(include))
         settings = sorted(flow.settings, key=lambda s: _SETTING_ORDER.get(s.name, 2))
         for setting in settings:
-            self.line(0, f"{setting.name} {render_str(setting.value)}", id(setting))
+            word = "outbound from" if setting.name == "outbound" else setting.name
+            self.line(0, f"{word} {render_str(setting.value)}", id(setting))
         if flow.languages is not None:
             self.line(0, "languages:", id(flow.languages))
             for spoken in flow.languages.spoken:
                 voice = f" voice {render_str(spoken.voice)}" if spoken.voice is not None else ""
                 self.line(1, f"{render_str(spoken.language)}{voice}", id(spoken))
             self.end(_body(flow.languages), 1)
+        for name in flow.inputs:
+            self.line(0, f"input {name.value}", id(name))
         for hours in flow.hours:
             self.blank()
             self.line(0, f"hours {hours.name.value}:", id(hours))
@@ -483,6 +502,12 @@ class _Writer:
             self.assistant(stmt, depth)
         elif isinstance(stmt, Fetch) and stmt.is_block:
             self.fetch(stmt, depth)
+        elif isinstance(stmt, (Transfer, Record, Queue)) and not is_simple(stmt):
+            self.with_block(stmt, depth)
+        elif isinstance(stmt, Detect):
+            self.line(depth, "detect machine:", id(stmt))
+            self.handlers(stmt.handlers, depth + 1)
+            self.end(_body(stmt), depth + 1)
         else:
             self.line(depth, simple_statement(stmt), id(stmt))
 
@@ -557,6 +582,14 @@ class _Writer:
         self.handlers(stmt.handlers, inner)
         self.end(_body(stmt), inner)
 
+    def with_block(self, stmt: Transfer | Record | Queue, depth: int) -> None:
+        self.line(depth, simple_statement(stmt) + ":", id(stmt))
+        inner = depth + 1
+        if isinstance(stmt, Queue) and stmt.music is not None:
+            self.line(inner, simple_statement(stmt.music), id(stmt.music))
+        self.handlers(stmt.handlers, inner)
+        self.end(_body(stmt), inner)
+
     # Handlers --------------------------------------------------------------------------------
 
     def handlers(self, handlers: Iterable[On], depth: int) -> None:
@@ -574,12 +607,21 @@ class _Writer:
 
     def fits_one_line(self, on: On) -> bool:
         """One simple statement, and no comment that needs the block form to keep its place."""
-        if len(on.body) != 1 or not isinstance(on.body[0], SIMPLE_STATEMENTS):
+        if len(on.body) != 1 or not is_simple(on.body[0]):
             return False
         if isinstance(on.body[0], Fetch) and on.body[0].is_block:
             return False
         p = self.placement
         return not (p.eol.get(id(on)) or p.before.get(id(on.body[0])) or p.end.get(_body(on)))
+
+
+def is_simple(stmt: Stmt) -> bool:
+    """Whether `stmt` is written on one line (a `transfer`, `record` or `queue` without a block)."""
+    if isinstance(stmt, (Transfer, Record)):
+        return not stmt.handlers
+    if isinstance(stmt, Queue):
+        return not stmt.handlers and stmt.music is None
+    return isinstance(stmt, SIMPLE_STATEMENTS)
 
 
 def _handler_head(on: On) -> str:
@@ -630,7 +672,8 @@ def _fetch_head(stmt: Fetch) -> str:
 
 
 def simple_statement(stmt: Stmt) -> str:
-    """One line for a statement that holds no block (`say`, `goto`, `set`...)."""
+    """One line for a statement that holds no block (`say`, `goto`, `set`...); for a `transfer`,
+    `record` or `queue` with a block, its header line without the `:`."""
     if isinstance(stmt, Answer):
         return "answer"
     if isinstance(stmt, Hangup):
@@ -652,6 +695,25 @@ def simple_statement(stmt: Stmt) -> str:
         if stmt.timeout is not None:
             text += f" timeout {_duration(stmt.timeout)}"
         return text
+    if isinstance(stmt, Sms):
+        text = f"sms {render_str(stmt.to)} {render_str(stmt.text)}"
+        return text + (f" from {render_str(stmt.from_)}" if stmt.from_ is not None else "")
+    if isinstance(stmt, Record):
+        options = [
+            ("into", stmt.into.value if stmt.into else None),
+            ("max", _duration(stmt.max) if stmt.max else None),
+            ("silence", _duration(stmt.silence) if stmt.silence else None),
+            ("end_key", render_str(stmt.end_key) if stmt.end_key else None),
+        ]
+        words = _ordered(options, nodes.RECORD_OPTIONS)
+        if stmt.beep:
+            words.insert(sum(1 for _, v in options[:3] if v is not None), "beep")
+        return " ".join(["record", *words])
+    if isinstance(stmt, Queue):
+        text = f"queue {render_str(stmt.name)}"
+        return text + (f" max_wait {_duration(stmt.max_wait)}" if stmt.max_wait else "")
+    if isinstance(stmt, WaitBeep):
+        return "wait for beep"
     if isinstance(stmt, Goto):
         return f"goto {stmt.target.value}"
     if isinstance(stmt, Call):

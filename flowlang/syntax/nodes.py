@@ -254,11 +254,64 @@ class Play(Node):
 
 @frozen
 class Transfer(Node):
-    """`transfer "NUMBER" [from "NUMBER"] [timeout D]`: transfer the caller; ends the flow."""
+    """`transfer "NUMBER" [from "NUMBER"] [timeout D]`: transfer the caller. Without `handlers`
+    it ends the flow; with a block, `on no_answer` / `on busy` / `on failed` run when the new
+    leg ends before it answers, and the flow goes on after the block."""
 
     to: Str
     from_: Str | None = None
     timeout: Duration | None = None
+    handlers: tuple[On, ...] = field(default=(), converter=_tuple)
+
+
+@frozen
+class Detect(Node):
+    """`detect machine:` with `on human` / `on machine` / `on not_sure` handlers: wait for the
+    answering-machine detection of an outbound call, run the handler of its result, go on."""
+
+    handlers: tuple[On, ...] = field(default=(), converter=_tuple)
+
+
+@frozen
+class WaitBeep(Node):
+    """`wait for beep`: wait until an answering machine's greeting ends (with a beep or not)."""
+
+
+@frozen
+class Sms(Node):
+    """`sms "TO" "TEXT" [from "NUMBER"]`: send a text message; does not wait."""
+
+    to: Str
+    text: Str
+    from_: Str | None = None
+
+
+@frozen
+class Record(Node):
+    """`record [into NAME] [max D] [silence D] [beep] [end_key "K"]`, one line or with
+    `on saved` / `on error` handlers: record the caller until silence, `max`, the end key or
+    a hangup, and wait for the recording."""
+
+    into: Name | None = None
+    max: Duration | None = None
+    silence: Duration | None = None
+    beep: bool = False
+    end_key: Str | None = None
+    handlers: tuple[On, ...] = field(default=(), converter=_tuple)
+
+
+RECORD_OPTIONS = ("into", "max", "silence", "beep", "end_key")
+
+
+@frozen
+class Queue(Node):
+    """`queue "NAME" [max_wait D]`, one line or a block with one optional `play` line (hold
+    music, looped) and `on timeout`: wait in a Telnyx queue until an agent takes the call."""
+
+    name: Str
+    max_wait: Duration | None = None
+    music: Play | None = None
+    handlers: tuple[On, ...] = field(default=(), converter=_tuple)
 
 
 @frozen
@@ -318,8 +371,15 @@ class If(Node):
 #   ai_gather: "valid", "invalid", "key" (values: exactly one key)
 #   assistant: "key"
 #   fetch:     "error"
+#   record:    "saved", "error"
+#   transfer:  "no_answer", "busy", "failed"
+#   queue:     "timeout"
+#   detect:    "human", "machine", "not_sure"
 #   top level: "hangup"
-HANDLER_EVENTS = ("digits", "invalid", "timeout", "valid", "key", "error", "hangup")
+HANDLER_EVENTS = (
+    "digits", "invalid", "timeout", "valid", "key", "error", "hangup", "saved", "no_answer",
+    "busy", "failed", "human", "machine", "not_sure",
+)  # fmt: skip
 
 
 @frozen
@@ -498,6 +558,11 @@ Stmt = (
     | Gather
     | AiGather
     | Assistant
+    | Sms
+    | Record
+    | Queue
+    | Detect
+    | WaitBeep
     | Fetch
 )
 
@@ -508,7 +573,8 @@ Stmt = (
 
 @frozen
 class Setting(Node):
-    """A file setting: `voice "..."`, `language "..."` or `timezone "..."` (`name` says which)."""
+    """A file setting: `voice "..."`, `language "..."`, `timezone "..."`, `sms_from "..."` or
+    `outbound from "..."` (`name` says which: `outbound` for the last)."""
 
     name: str
     value: Str
@@ -619,7 +685,8 @@ class Comment(Node):
 @frozen
 class Flow(Node):
     """A whole `.flow` file: settings, steps (the first is the entry), the optional top-level
-    `on hangup:` handler, the files it `include`s, and `hours` blocks (in the order written)."""
+    `on hangup:` handler, the files it `include`s, `hours` blocks (in the order written), and
+    the `input` names an outbound call is started with."""
 
     settings: tuple[Setting, ...] = field(default=(), converter=_tuple)
     steps: tuple[Step, ...] = field(default=(), converter=_tuple)
@@ -627,6 +694,7 @@ class Flow(Node):
     includes: tuple[Include, ...] = field(default=(), converter=_tuple)
     languages: Languages | None = None
     hours: tuple[Hours, ...] = field(default=(), converter=_tuple)
+    inputs: tuple[Name, ...] = field(default=(), converter=_tuple)
     comments: tuple[Comment, ...] = field(default=(), converter=_tuple, eq=False, repr=False)
 
     @property
@@ -634,8 +702,13 @@ class Flow(Node):
         """The languages of `languages:`, its own first; none when the flow has no such block."""
         return self.languages.spoken if self.languages is not None else ()
 
+    @property
+    def outbound(self) -> bool:
+        """Whether the flow runs calls it places (`outbound from "NUMBER"`), not calls it gets."""
+        return self.setting("outbound") is not None
+
     def setting(self, name: str) -> Str | None:
-        """The value of setting `name` (`voice` or `language`), None when not set."""
+        """The value of setting `name` (`voice`, `language`, `sms_from`), None when not set."""
         for s in self.settings:
             if s.name == name:
                 return s.value

@@ -88,7 +88,8 @@ class Call:
         return self._record(self.interpreter.start(self.info))
 
     def client_state(self) -> str | None:
-        return self.commands[-1].body["client_state"] if self.commands else None
+        calls = [c for c in self.commands if not c.is_message]
+        return calls[-1].body["client_state"] if calls else None
 
     def event(self, type_: str, **payload: Any) -> Outcome:
         payload.setdefault("client_state", self.client_state())

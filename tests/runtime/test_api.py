@@ -15,7 +15,7 @@ PUBLIC = {
     ],
     "flowlang.runtime.state": [
         "CALL_DEPTH", "VERSION", "client_state", "command_id", "new_state", "problem",
-        "read_client_state",
+        "read_client_state", "leg_client_state", "read_leg_state",
     ],
 }
 

@@ -20,6 +20,7 @@ from flowlang.program import Program
 from flowlang.runtime.events import CallInfo, Event
 from flowlang.runtime.interpreter import Interpreter
 from flowlang.runtime.outcome import Outcome
+from flowlang.runtime.state import leg_client_state
 from flowlang.source import Source
 from flowlang.syntax.nodes import Flow
 from tests.openapi import validate_command
@@ -67,13 +68,35 @@ def caller_event(data: st.DataObject, outcome: Outcome, client_state: str | None
             return Event("call.ai_gather.partial_results", {**base, "partial_results": {"a": 1}})
         result = data.draw(st.dictionaries(st.sampled_from("abc"), st.integers(0, 9), max_size=2))
         return Event("call.ai_gather.ended", {**base, "status": choice, "result": result})
+    if waiting == "record":
+        choice = data.draw(st.sampled_from(["saved", "saved", "error", "key"]))
+        if choice == "key":
+            return Event("call.dtmf.received", {**base, "digit": data.draw(st.sampled_from(KEYS))})
+        if choice == "error":
+            return Event("call.recording.error", {**base, "reason": "Internal server error"})
+        urls = {"mp3": "https://r.example/a.mp3"}
+        return Event("call.recording.saved", {**base, "recording_urls": urls,
+                                              "recording_started_at": "2026-01-01T12:00:00Z",
+                                              "recording_ended_at": "2026-01-01T12:00:09Z"})
+    if waiting == "transfer":
+        seq = outcome.state["seq"]
+        leg = {"call_control_id": "v3:new-leg",
+               "client_state": leg_client_state(CALL.call_control_id, seq)}
+        cause = data.draw(st.sampled_from(["answered", "timeout", "user_busy", "call_rejected"]))
+        if cause == "answered":
+            return Event("call.answered", leg)
+        return Event("call.hangup", {**leg, "hangup_cause": cause})
+    if waiting == "queue":
+        reason = data.draw(st.sampled_from(["bridged", "timeout", "leave", "hangup"]))
+        return Event("call.dequeued", {**base, "reason": reason})
     if data.draw(st.booleans()):
         return Event("call.dtmf.received", {**base, "digit": data.draw(st.sampled_from(KEYS))})
     return Event("call.conversation.ended", base)
 
 
 def latest_client_state(outcome: Outcome, previous: str | None) -> str | None:
-    return outcome.commands[-1].body["client_state"] if outcome.commands else previous
+    calls = [c for c in outcome.commands if not c.is_message]
+    return calls[-1].body["client_state"] if calls else previous
 
 
 def comparable(outcome: Outcome) -> tuple[Any, ...]:
@@ -125,6 +148,9 @@ EVENT_TYPES = [
     "call.conversation.ended",
     "call.bridged",
     "call.recording.saved",
+    "call.recording.error",
+    "call.dequeued",
+    "call.answered",
     "no.such.event",
 ]
 STATUSES = [
@@ -137,7 +163,7 @@ def foreign_state(value: str) -> str:
 
 
 CLIENT_STATES = ["latest", "latest", "latest", "earlier", "none", "junk", "other app",
-                 "wrong type", "bool"]
+                 "wrong type", "bool", "leg"]
 
 # One event's recipe, drawn from a strategy built once (building strategies per draw is slow):
 # the client_state is chosen by kind and resolved against the commands sent so far.
@@ -153,6 +179,14 @@ event_recipes = st.fixed_dictionaries(
         "status": st.sampled_from(STATUSES),
         "digits": st.one_of(st.text(st.sampled_from(KEYS), max_size=4), st.none()),
         "digit": st.one_of(st.sampled_from(KEYS), st.integers()),
+        "reason": st.sampled_from(["bridged", "timeout", "leave", "hangup", "bridging-in-process",
+                                   7, None]),
+        "hangup_cause": st.sampled_from(["timeout", "user_busy", "call_rejected", "no_answer",
+                                         None, 3]),
+        "recording_urls": st.one_of(st.none(), st.just({"mp3": "https://r.example/a.mp3"}),
+                                    st.integers()),
+        "recording_started_at": st.sampled_from(["2026-01-01T12:00:00Z", "bad", None]),
+        "recording_ended_at": st.sampled_from(["2026-01-01T12:00:42.5Z", "", None]),
         "result": st.one_of(
             st.none(),
             st.integers(),
@@ -171,6 +205,10 @@ EXPECTED = {
     "gather": ["call.gather.ended"],
     "ai_gather": ["call.ai_gather.ended", "call.dtmf.received", "call.ai_gather.partial_results"],
     "assistant": ["call.conversation.ended", "call.dtmf.received"],
+    "record": ["call.recording.saved", "call.recording.error", "call.dtmf.received",
+               "call.hangup"],
+    "transfer": ["call.answered", "call.hangup", "call.bridged"],
+    "queue": ["call.dequeued"],
 }
 
 
@@ -195,6 +233,10 @@ def event_from(recipe: dict[str, Any], sent: list[str], waiting: str | None) -> 
         payload["client_state"] = pick
     elif kind == "bool":
         payload["client_state"] = foreign_state('{"flowlang": true}')
+    elif kind == "leg":
+        # The new leg of a transfer: its own call id, and the state naming the original call.
+        payload["client_state"] = leg_client_state(CALL.call_control_id, len(sent))
+        payload["call_control_id"] = "v3:the-new-leg"
     return Event(recipe["type"], payload)
 
 
@@ -229,6 +271,21 @@ FIXED = {
         '    play media "bye"\n'
         '\non hangup:\n    log "gone"\n'
     ),
+    "section14": HEAD + (
+        '    record into m max 1m end_key "#":\n'
+        '        on saved: sms "+13125550100" "New message {m.url} ({m.duration}s)"\n'
+        '        on error: log "failed"\n'
+        '    transfer "+13125550001" timeout 20s:\n'
+        '        on no_answer: say "Nobody answered."\n'
+        '        on busy: goto queued\n'
+        '    say "Still here."\n'
+        "queued:\n"
+        '    queue "support" max_wait 5m:\n'
+        '        play "https://example.com/hold.mp3"\n'
+        '        on timeout: say "Sorry."\n'
+        '    record\n'
+        '\non hangup:\n    sms "+13125550100" "Caller {caller} left"\n'
+    ),
 }
 _compiled: dict[str, Program] = {}
 
@@ -248,7 +305,8 @@ def check_random_events(interpreter: Interpreter, data: st.DataObject, count: in
     for _ in range(count):
         for command in outcome.commands:
             validate_command(command.action, command.body)
-            sent.append(command.body["client_state"])
+            if not command.is_message:
+                sent.append(command.body["client_state"])
         json.dumps(outcome.state)
         ended = ended or outcome.end is not None
         event = event_from(data.draw(event_recipes), sent, outcome.waiting)

@@ -21,7 +21,14 @@ from urllib.parse import unquote
 import httpx
 from nacl.signing import SigningKey
 
-from flowlang.offline.phone import CallerAction, Phone, PhoneError
+from flowlang.offline.phone import (
+    LEG_CAUSES,
+    CallerAction,
+    Detected,
+    LegResult,
+    Phone,
+    PhoneError,
+)
 from flowlang.offline.simulator import parse_input
 from flowlang.runtime.commands import Command
 from flowlang.runtime.events import CallInfo
@@ -62,6 +69,7 @@ class FakeCall:
         self.command_ids: set[str] = set()
         self.received = 0
         self.caller_errors: list[str] = []
+        self.greeting = False
         self._heap: list[tuple[float, int, dict[str, Any]]] = []
         self._order = itertools.count()
         self._busy = 0
@@ -80,7 +88,9 @@ class FakeCall:
     @property
     def finished(self) -> bool:
         with self._cond:
-            return self.phone.state == "ended" and not self._heap and not self._busy
+            # A recording outlives the call: the call is over once it is saved (or failed).
+            over = self.phone.state == "ended" and self.phone.waiting is None
+            return over and not self._heap and not self._busy
 
     @property
     def settled(self) -> bool:
@@ -103,15 +113,46 @@ class FakeCall:
             self._act()
 
     def _act(self) -> None:
-        if self.hold or self.phone.waiting is None or not self.script:
-            return
-        if self.phone.state == "ended":
-            return
-        action = self.script.popleft()
-        try:
-            self._enqueue(self.phone.act(action))
-        except PhoneError as exc:
-            self.caller_errors.append(str(exc))
+        while not self.hold and self.phone.waiting is not None and self.script:
+            recording = self.phone.waiting.kind == "record"
+            if self.phone.state == "ended" and not recording:
+                return
+            action = self.script.popleft()
+            try:
+                self._enqueue(self.phone.act(action))
+            except PhoneError as exc:
+                self.caller_errors.append(str(exc))
+            # A caller who hangs up during a recording leaves it to be saved: the next scripted
+            # input (saved, record-error) comes from Telnyx, with no command to wait for. So
+            # does a machine's greeting after the machine was detected.
+            if isinstance(action, Detected) and action.result == "machine" and self.greeting:
+                self.phone.expect("beep")
+                continue
+            if not (recording and self.phone.state == "ended"):
+                return
+
+    def place(self, body: dict[str, Any]) -> None:
+        """The call was placed (`POST /calls`): it rings, then the first scripted input says
+        whether it is answered (`answered`) or not (`no_answer`, `busy`, `failed`)."""
+        with self._cond:
+            phone = self.phone
+            phone.client_state = body.get("client_state")
+            events = [phone.envelope("call.initiated", direction="outgoing", state="bridging")]
+            first = self.script.popleft() if self.script else LegResult("answered")
+            if isinstance(first, LegResult) and first.result != "answered":
+                phone.state = "ended"
+                events.append(phone.envelope("call.hangup", state="hangup",
+                                             hangup_cause=LEG_CAUSES[first.result],
+                                             hangup_source="callee"))
+            else:
+                phone.state = "answered"
+                events.append(phone.envelope("call.answered", state="answered"))
+                detection = body.get("answering_machine_detection")
+                if detection:
+                    self.greeting = detection == "greeting_end"
+                    phone.expect("machine")
+            self._enqueue(events)
+            self._act()
 
     def start(self) -> None:
         with self._cond:
@@ -181,6 +222,13 @@ class FakeTelnyx:
         self.stall = threading.Event()
         self.stall.set()
         self.calls: dict[str, FakeCall] = {}
+        # Text messages taken (`POST /messages` bodies), and the answers to give the next ones:
+        # "422" refuses one as Telnyx does a number it cannot text.
+        self.messages: list[dict[str, Any]] = []
+        # Calls placed (`POST /calls` bodies), and the scripts their callees follow, in order.
+        self.dials: list[dict[str, Any]] = []
+        self.callees: deque[list[str]] = deque()
+        self.message_faults: deque[str] = deque()
         self.invalid: list[str] = []
         self.requests = 0
         self.actions: list[tuple[str, str]] = []  # (call_control_id, action) of every request
@@ -252,6 +300,54 @@ class FakeTelnyx:
 
     # -- commands ---------------------------------------------------------------------------
 
+    def dial(self, raw: bytes, auth: str) -> tuple[int, Any]:
+        """`POST /calls`: check the body against the subset, place the call, answer its id."""
+        if auth != f"Bearer {self.api_key}":
+            return 401, {"errors": [{"code": "10009", "title": "Authentication failed"}]}
+        try:
+            body = json.loads(raw)
+        except ValueError:
+            return 400, {"errors": [{"code": "10015", "title": "Bad request"}]}
+        problems = command_errors("dial", body)
+        with self.lock:
+            if problems:
+                self.invalid.append(f"POST /calls: {'; '.join(problems)}")
+                return 422, {"errors": [{"code": "10032", "title": "Invalid parameter"}]}
+            self.dials.append(body)
+            call_id = f"v3:placed-{len(self.dials)}"
+            script = self.callees.popleft() if self.callees else ["answered"]
+        info = CallInfo(call_id, str(body["from"]), str(body["to"]))
+        call = FakeCall(self, info, [parse_input(i) for i in script], hold=False)
+        with self.lock:
+            self.calls[call_id] = call
+        call.place(body)
+        return 200, {"data": {"call_control_id": call_id, "call_leg_id": call_id,
+                              "call_session_id": call_id, "is_alive": False,
+                              "record_type": "call"}}
+
+    def message(self, raw: bytes, auth: str) -> tuple[int, Any]:
+        """`POST /messages`: check the body against the subset, keep it, answer its id."""
+        if auth != f"Bearer {self.api_key}":
+            return 401, {"errors": [{"code": "10009", "title": "Authentication failed"}]}
+        try:
+            body = json.loads(raw)
+        except ValueError:
+            return 400, {"errors": [{"code": "10015", "title": "Bad request"}]}
+        problems = command_errors("message", body)
+        with self.lock:
+            if problems:
+                self.invalid.append(f"POST /messages: {'; '.join(problems)}")
+                return 422, {"errors": [{"code": "10032", "title": "Invalid parameter"}]}
+            fault = self.message_faults.popleft() if self.message_faults else None
+            if fault == "422":
+                return 422, {"errors": [{"code": "40310", "title": "Invalid 'to' address",
+                                         "detail": "The 'to' address is not a mobile number.",
+                                         "source": {"pointer": "/to"}}]}
+            self.messages.append(body)
+            number = len(self.messages)
+        return 200, {"data": {"record_type": "message", "id": f"msg-{number}",
+                              "to": [{"phone_number": body.get("to")}], "text": body.get("text")}}
+
     def command(self, call_control_id: str, action: str, raw: bytes, auth: str) -> tuple[int, Any]:
         with self.lock:
             self.requests += 1
@@ -313,8 +409,12 @@ def _handler(fake: FakeTelnyx) -> type[BaseHTTPRequestHandler]:
             length = int(self.headers.get("content-length") or 0)
             raw = self.rfile.read(length)
             parts = self.path.split("/")
-            # /v2/calls/{id}/actions/{action}
-            if len(parts) != 6 or parts[1:3] != ["v2", "calls"] or parts[4] != "actions":
+            # /v2/calls/{id}/actions/{action}, or /v2/messages
+            if parts[1:] == ["v2", "messages"]:
+                status, payload = fake.message(raw, self.headers.get("authorization", ""))
+            elif parts[1:] == ["v2", "calls"]:
+                status, payload = fake.dial(raw, self.headers.get("authorization", ""))
+            elif len(parts) != 6 or parts[1:3] != ["v2", "calls"] or parts[4] != "actions":
                 status, payload = 404, {"errors": [{"code": "404", "title": "Not found"}]}
             else:
                 status, payload = fake.command(

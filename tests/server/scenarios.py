@@ -13,6 +13,7 @@ from tests.server.fake_telnyx import FakeCall, FakeTelnyx
 from tests.server.live import ROOT, wait_for
 
 EVERYTHING = Path(__file__).parent / "flows" / "everything.flow"
+BEYOND = Path(__file__).parent / "flows" / "beyond.flow"
 EXAMPLES = ROOT / "examples"
 
 # Caller scripts (LANGUAGE.md 8 spellings) that together send every action the language uses.
@@ -28,6 +29,12 @@ SCENARIOS: list[tuple[Path, list[str]]] = [
     (EVERYTHING, ["3", "key=0"]),
     (EVERYTHING, ["7", "timeout"]),
     (EVERYTHING, ["hangup"]),
+    (BEYOND, ["1", "answered"]),
+    (BEYOND, ["1", "busy", "hangup", "saved=30"]),
+    (BEYOND, ["1", "no_answer", "#", "saved"]),
+    (BEYOND, ["1", "failed", "record-error"]),
+    (BEYOND, ["2", "bridged"]),
+    (BEYOND, ["2", "queue-timeout", "hangup", "record-error"]),
     (EXAMPLES / "acme_main.flow", ["2", "123456#"]),
     (EXAMPLES / "acme_main.flow", ["3", "9", "timeout", "timeout", "timeout"]),
     (EXAMPLES / "business_line.flow", ["1", "1", "2"]),
@@ -51,16 +58,23 @@ def program(path: Path) -> Any:
 
 
 def without_ids(commands: list[tuple[str, dict[str, Any]]]) -> list[tuple[str, dict[str, Any]]]:
-    # command_id is derived from the call_control_id, which differs between the simulator's call
-    # and the fake's; everything else must be identical.
-    return [(a, {k: v for k, v in b.items() if k != "command_id"}) for a, b in commands]
+    # command_id and a transfer's target_leg_client_state are derived from the call_control_id,
+    # which differs between the simulator's call and the fake's; everything else must be
+    # identical.
+    derived = ("command_id", "target_leg_client_state")
+    return [(a, {k: v for k, v in b.items() if k not in derived}) for a, b in commands]
 
 
 def expected(path: Path, inputs: list[str]) -> list[tuple[str, dict[str, Any]]]:
     # The simulator's clock stands at the time the fake Telnyx's events carry.
     transcript = simulate(program(path), inputs, at=CLOCK_START)
     assert transcript.end.reason != "waiting", "a scenario must end the call"
-    return without_ids([(c.action, c.body) for c in transcript.commands])
+    return without_ids([(c.action, c.body) for c in transcript.commands if not c.is_message])
+
+
+def expected_messages(path: Path, inputs: list[str]) -> list[dict[str, Any]]:
+    """The text messages (`POST /messages` bodies) the simulator sends for this call."""
+    return [c.body for c in simulate(program(path), inputs).commands if c.is_message]
 
 
 def finish(*calls: FakeCall, timeout: float = 120.0) -> None:
@@ -73,4 +87,9 @@ def assert_ran_like_the_simulator(
     assert fake.invalid == []
     assert call.caller_errors == []
     assert without_ids(call.accepted) == expected(flow, inputs)
+    texts = expected_messages(flow, inputs)
+    if texts:
+        wait_for(lambda: len(fake.messages) >= len(texts), 30, "the text messages")
+        # The recording's URL names its leg, which differs between the two calls.
+        assert [m["to"] for m in fake.messages] == [t["to"] for t in texts]
     assert len({b["command_id"] for _, b in call.accepted}) == len(call.accepted)

@@ -27,6 +27,7 @@ from tests.server.scenarios import (
     expected,
     finish,
     program,
+    without_ids,
 )
 from tests.server.signing import sign
 
@@ -229,6 +230,46 @@ def test_security_over_loopback(rig: Rig) -> None:
         assert http.post(url, content=big, headers=sign(rig.key, big)).status_code == 413
         assert http.get(rig.server.url + "/healthz").status_code == 200
     assert rig.fake.requests == 0
+
+
+def test_a_refused_text_message_is_logged_and_the_call_goes_on(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    from tests.server.scenarios import BEYOND
+
+    rig = Rig(tmp_path, BEYOND)
+    try:
+        rig.fake.message_faults.append("422")
+        inputs = ["3", "saved=12"]
+        with caplog.at_level("INFO", logger="flowlang.serve.app"):
+            call = rig.fake.call("v3:call-sms", inputs)
+            finish(call)
+            wait_for(lambda: any("40310" in r.getMessage() for r in caplog.records), 30,
+                     "the refused message to be logged")
+        assert without_ids(call.accepted) == expected(BEYOND, inputs)
+        refused = [json.loads(r.getMessage()) for r in caplog.records
+                   if '"event": "message"' in r.getMessage() and "40310" in r.getMessage()]
+        assert refused[0]["result"] == "rejected" and refused[0]["http_status"] == 422
+        assert "not a mobile number" in refused[0]["detail"]
+    finally:
+        rig.close()
+
+
+def test_a_voicemail_left_by_hanging_up_is_texted_after_the_call_is_over(tmp_path: Path) -> None:
+    from tests.server.scenarios import BEYOND
+
+    rig = Rig(tmp_path, BEYOND)
+    try:
+        call = rig.fake.call("v3:call-vm", ["3", "hangup", "saved=21"])
+        finish(call)
+        wait_for(lambda: len(rig.fake.messages) == 2, 30, "both text messages")
+        texts = sorted(m["text"] for m in rig.fake.messages)
+        assert texts[0] == "Call from +15550001111 ended"
+        assert texts[1].startswith("Voicemail from +15550001111: https://")
+        assert all(m["from"] == "+13125550199" for m in rig.fake.messages)
+        assert rig.fake.invalid == []
+    finally:
+        rig.close()
 
 
 @pytest.mark.parametrize(

@@ -51,7 +51,8 @@ def bare(lines: list[dict[str, Any]]) -> list[dict[str, Any]]:
     for line in lines:
         if "body" in line:
             body = {k: v for k, v in line["body"].items() if k not in CORRELATION}
-            out.append({"action": line["action"], "body": body})
+            kind = "request" if "request" in line else "action"
+            out.append({kind: line[kind], "body": body})
         else:
             out.append(line)
     return out

@@ -70,8 +70,8 @@ class RoundTrip:
 
         self.inner = Interpreter(program)
 
-    def start(self, call: Any) -> Any:
-        return self.inner.start(call)
+    def start(self, call: Any, inputs: Any = None) -> Any:
+        return self.inner.start(call, inputs)
 
     def handle(self, state: dict[str, Any], event: Any) -> Any:
         return self.inner.handle(json.loads(json.dumps(state)), event)
@@ -119,12 +119,7 @@ def test_state_survives_json_for_random_callers(path: Path) -> None:
             waiting = plain.phone.waiting
             if plain.ended or waiting is None:
                 break
-            if waiting.kind == "gather":
-                action = data.draw(vocabulary.gather(waiting.command.body))
-            elif waiting.kind == "ai_gather":
-                action = data.draw(vocabulary.ai_gather(waiting.command.body))
-            else:
-                action = data.draw(vocabulary.assistant())
+            action = data.draw(vocabulary.for_call(plain))
             plain.give(action)
             stored.give(action)
             assert stored.state == plain.state

@@ -58,7 +58,8 @@ def run_scenario(
     language = scenario.language or (file.language if file else None)
     written = scenario.at or (file.at if file else None)
     at = parse_at(written, program.timezone) if written else None
-    sim = Simulation.begin(program, caller, called, language=language, at=at)
+    sim = Simulation.begin(program, caller, called, language=language, at=at,
+                           inputs=dict(scenario.inputs))
     segments: list[list[Expect]] = [[]]
     acts: list[Act] = []
     failed_act: tuple[Act, str] | None = None
@@ -114,6 +115,10 @@ def matches(expect: Expect, line: Line, transcript: Transcript) -> bool:
         return line.kind == "step" and line.value == value
     if kind == "log":
         return line.kind in ("log", "warning") and _norm(value) in _norm(line.value)
+    if kind in ("sms", "queue"):
+        return line.kind == kind and _norm(value) in _norm(line.value)
+    if kind == "record":
+        return line.kind == "record"
     if kind == "fetch":
         return line.kind == "fetch" and bool(value) and value in line.value
     message = transcript.end.message or ""
@@ -130,6 +135,9 @@ _RELATED = {
     "error": ("end",),
     "step": ("step",),
     "log": ("log", "warning"),
+    "sms": ("sms",),
+    "record": ("record",),
+    "queue": ("queue",),
     "fetch": ("fetch",),
 }
 

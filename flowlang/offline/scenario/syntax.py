@@ -15,10 +15,15 @@ from flowlang.offline.phone import (
     AiResult,
     CallerAction,
     ConversationEnds,
+    Dequeued,
+    Detected,
     FetchAnswer,
+    Greeting,
     HangUp,
     KeyDuringAi,
+    LegResult,
     Press,
+    Recorded,
     Silence,
 )
 from flowlang.source import Source, Span
@@ -32,7 +37,10 @@ BAD_JSON = "FL903"
 BAD_LAYOUT = "FL904"
 
 END_REASONS = ("hangup", "transfer", "completed", "waiting", "error")
-EXPECT_KINDS = ("say", "play", "transfer", "hangup", "end", "step", "log", "error", "fetch")
+EXPECT_KINDS = (
+    "say", "play", "transfer", "hangup", "end", "step", "log", "error", "sms", "record", "queue",
+    "fetch",
+)  # fmt: skip
 STEP_FORMS = (
     'press "1"',
     'press key "0"',
@@ -41,6 +49,21 @@ STEP_FORMS = (
     'ai returns {"name": "Bob"}',
     "ai fails {}",
     "conversation ends",
+    "recording saved",
+    "recording saved 42",
+    "recording fails",
+    "transfer answered",
+    "transfer no_answer",
+    "transfer busy",
+    "transfer fails",
+    "agent answers",
+    "queue times out",
+    "detected human",
+    "detected machine",
+    "detected not_sure",
+    "greeting beeps",
+    "greeting ends",
+    'with patient "Ann Lee"',
     'backend returns {"state": "shipped"}',
     "backend fails",
     'expect say "text"',
@@ -56,6 +79,17 @@ STEP_FORMS = (
     'to "+15550002222"',
     'at "2026-11-23T14:05"',
 )
+
+
+# Caller-side words for the waits of section 14, and what may follow each.
+_WAIT_FORMS = {
+    "recording": ("saved", "fails"),
+    "transfer": ("answered", "no_answer", "busy", "fails"),
+    "agent": ("answers",),
+    "queue": ("times",),
+    "detected": ("human", "machine", "not_sure"),
+    "greeting": ("beeps", "ends"),
+}
 
 
 @frozen
@@ -91,6 +125,8 @@ class Scenario:
     called: str | None = None
     language: str | None = None
     at: str | None = None
+    # The values of an outbound flow's `input` lines: `with NAME "value"` lines.
+    inputs: tuple[tuple[str, str], ...] = ()
 
 
 @frozen
@@ -237,7 +273,7 @@ class _Parser:
         self.scenarios.append(Scenario(current["name"], current["span"],
                                        tuple(current["steps"]), current["caller"],
                                        current["called"], current["language"],
-                                       current["at"]))
+                                       current["at"], tuple(current["inputs"])))
 
     def top_level(self, cursor: _Cursor) -> None:
         self.close()
@@ -257,7 +293,7 @@ class _Parser:
                 return
             self.current = {"name": name, "span": span.cover(cursor.span(cursor.column - 1)),
                             "steps": [], "lines": 0, "caller": None, "called": None,
-                            "language": None, "at": None}
+                            "language": None, "at": None, "inputs": []}
             return
         if word in ("flow", "from", "to", "language", "at"):
             value = self.string(cursor, f"the {word} value", f'{word} "..."')
@@ -354,6 +390,13 @@ class _Parser:
                 assert self.current is not None
                 self.current["caller" if word == "from" else "called"] = value
             return None
+        if word == "with":
+            name, _ = cursor.word()
+            value = self.string(cursor, "the input's value", 'with patient "Ann Lee"')
+            if name and value is not None and not self.trailing(cursor):
+                assert self.current is not None
+                self.current["inputs"].append((name, value))
+            return None
         if word == "language":
             value = self.string(cursor, "the language", 'language "es-US"')
             if value is not None and not self.trailing(cursor):
@@ -384,6 +427,8 @@ class _Parser:
         if word == "conversation":
             return ConversationEnds() if self.next_word(cursor, "ends", "conversation ends") \
                 else None
+        if word in _WAIT_FORMS:
+            return self.wait_action(word, cursor)
         if word == "press":
             if cursor.peek_word() == "key":
                 cursor.word()
@@ -423,6 +468,35 @@ class _Parser:
             return None if answer is None else FetchAnswer(answer)
         self.unknown(word, span, top=False)
         return None
+
+    def wait_action(self, word: str, cursor: _Cursor) -> CallerAction | None:
+        """`recording saved [SECONDS]`, `recording fails`, `transfer answered` (`no_answer`,
+        `busy`, `fails`), `agent answers`, `queue times out`."""
+        forms = _WAIT_FORMS[word]
+        how, how_span = cursor.word()
+        if how == "times" and word == "queue":
+            return Dequeued("timeout") if self.next_word(cursor, "out", "queue times out") \
+                else None
+        if how not in forms:
+            written = ", ".join(f"`{word} {f}`" for f in forms)
+            self.problem(NOT_A_STEP, f"after `{word}` comes one of: {', '.join(forms)}",
+                         how_span, "unknown", f"write one of {written}")
+            return None
+        if word == "recording":
+            if how == "fails":
+                return Recorded(saved=False)
+            seconds = cursor.peek_word()
+            if seconds and seconds.isdigit() and len(seconds) < 7:
+                cursor.word()
+                return Recorded(True, int(seconds))
+            return Recorded()
+        if word == "transfer":
+            return LegResult("failed" if how == "fails" else how)
+        if word == "detected":
+            return Detected(how)
+        if word == "greeting":
+            return Greeting(beep=how == "beeps")
+        return Dequeued("bridged")
 
     def next_word(self, cursor: _Cursor, expected: str, form: str) -> bool:
         word, span = cursor.word()
@@ -487,7 +561,7 @@ class _Parser:
                          if kind else "expect what?", span, "unknown", hint)
             return None
         value = ""
-        if kind in ("say", "play", "transfer", "log", "fetch"):
+        if kind in ("say", "play", "transfer", "log", "sms", "queue", "fetch"):
             got = self.string(cursor, f"the {kind} text", f'expect {kind} "..."')
             if got is None:
                 return None

@@ -19,6 +19,9 @@ STATUSES = ("active", "ended", "failed")
 # (a backend request, a text message) are rows of their own kind, carried out by the sender's
 # handler registered for that kind.
 CALL_COMMAND = "call"
+# The outbox kind of a text message (`POST /messages`, LANGUAGE.md 14): it needs no call, so it
+# is still sent when the caller has hung up, and a refusal does not stop the run.
+TEXT_MESSAGE = "message"
 
 
 class StoreError(Exception):
@@ -47,9 +50,11 @@ class Outgoing:
 
 
 def outgoing(item: Command | Outgoing) -> Outgoing:
-    """The outbox row for `item`: a Command is a Call Control command."""
+    """The outbox row for `item`: a Command is a Call Control command, or a text message."""
     if isinstance(item, Outgoing):
         return item
+    if item.is_message:
+        return Outgoing(TEXT_MESSAGE, item.action, item.body)
     return Outgoing(CALL_COMMAND, item.action, item.body)
 
 
@@ -66,7 +71,7 @@ class CallChange:
     # it can finish on this version after the file changes.
     source: tuple[str, str] | None = None
     # The call itself is gone (the caller hung up): commands still waiting can never be carried
-    # out, so they are dropped rather than sent to be refused.
+    # out, so they are dropped rather than sent to be refused (text messages are still sent).
     call_gone: bool = False
 
 

@@ -12,6 +12,7 @@ import psycopg
 from psycopg_pool import AsyncConnectionPool, PoolTimeout
 
 from flowlang.serve.store.base import (
+    CALL_COMMAND,
     ITEM_COLUMNS,
     Applied,
     Counts,
@@ -226,8 +227,9 @@ class PostgresStore:
             )
             if change.call_gone:
                 await conn.execute(
-                    "UPDATE outbox SET sent = %s WHERE call_control_id = %s AND sent = 0",
-                    (_DROPPED, call_control_id),
+                    "UPDATE outbox SET sent = %s WHERE call_control_id = %s AND sent = 0"
+                    " AND kind = %s",
+                    (_DROPPED, call_control_id, CALL_COMMAND),
                 )
             if not change.commands:
                 return Applied(duplicate=False, change=change)

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import TypeVar
 
 from flowlang.serve.store.base import (
+    CALL_COMMAND,
     ITEM_COLUMNS,
     Applied,
     Counts,
@@ -271,8 +272,9 @@ class SQLiteStore:
         )
         if change.call_gone:
             db.execute(
-                "UPDATE outbox SET sent = ? WHERE call_control_id = ? AND sent = 0",
-                (_DROPPED, call_control_id),
+                "UPDATE outbox SET sent = ? WHERE call_control_id = ? AND sent = 0"
+                " AND kind = ?",
+                (_DROPPED, call_control_id, CALL_COMMAND),
             )
         if not change.commands:
             return Applied(duplicate=False, change=change)

@@ -32,6 +32,10 @@ ACTIONS = (
     "ai_assistant_stop",
     "ai_assistant_add_messages",
     "transfer",
+    "record_start",
+    "record_stop",
+    "enqueue",
+    "playback_stop",
 )
 
 # Telnyx retries webhooks on these, and documents them as transient for commands too.
@@ -199,6 +203,21 @@ class TelnyxClient:
             f"{self._base}/calls/{quote(call_control_id, safe=':')}"
             f"/actions/{quote(action, safe='')}"
         )
+        return await self._request(url, body, attempt)
+
+    async def dial(self, body: dict[str, Any], attempt: int = 1) -> SendResult:
+        """POST a call to place (`connection_id`, `to`, `from`, ...) to `calls` once; its
+        `command_id` makes a retry harmless (Telnyx ignores a second dial with the same one)."""
+        return await self._request(f"{self._base}/calls", body, attempt)
+
+    async def send_message(self, body: dict[str, Any], attempt: int = 1) -> SendResult:
+        """POST a text message (`from`, `to`, `text`) to `messages` once, like `attempt`.
+
+        A message has no `command_id`: a retry after a timeout may send it twice (Telnyx cannot
+        tell the two apart); every other failure is retried without that risk."""
+        return await self._request(f"{self._base}/messages", body, attempt)
+
+    async def _request(self, url: str, body: dict[str, Any], attempt: int) -> SendResult:
         content = json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
         try:
             response = await self._post(url, content)

@@ -9,6 +9,8 @@ from typing import Any
 from attrs import frozen
 
 from flowlang.runtime.events import Event
+from flowlang.runtime.state import read_leg_state
+from flowlang.serve.dial import read_dial_state
 
 # The Call Control event types Telnyx documents (the OpenAPI subset's webhook events). Any other
 # type is acknowledged and ignored without touching a call.
@@ -29,6 +31,11 @@ CALL_EVENT_TYPES = frozenset(
         "call.ai_gather.message_history_updated",
         "call.conversation.ended",
         "call.recording.saved",
+        "call.recording.error",
+        "call.enqueued",
+        "call.dequeued",
+        "call.machine.detection.ended",
+        "call.machine.greeting.ended",
     }
 )
 
@@ -51,6 +58,10 @@ FIELD_TYPES: dict[str, type | tuple[type, ...]] = {
     "partial_results": dict,
     "message_history": list,
 }
+
+# Answering-machine detection reports its `result` as text (`human`, `beep_detected`, ...).
+MACHINE_EVENTS = frozenset({"call.machine.detection.ended", "call.machine.greeting.ended"})
+MACHINE_FIELD_TYPES = {**FIELD_TYPES, "result": str}
 
 _TOKENS = re.compile(rb'"(?:[^"\\]|\\.)*"|[\[\]{}]')
 
@@ -79,6 +90,9 @@ class Webhook:
     `call_control_id` is None for events that belong to no call; `direction`, `caller` (`from`)
     and `called` (`to`) are read from the payload when present (they matter on `call.initiated`);
     `occurred_at` is the envelope's time of the event, as sent (the clock `now` and `open` read).
+    An event of the new leg a `transfer` rang (its `client_state` names the call that
+    transferred) belongs to that original call: `call_control_id` is the original's and `leg`
+    is True.
     """
 
     event: Event
@@ -89,6 +103,10 @@ class Webhook:
     # Payload fields dropped for having the wrong JSON type (see FIELD_TYPES).
     ignored_fields: tuple[str, ...] = ()
     occurred_at: str | None = None
+    leg: bool = False
+    # (dial id, inputs) when the event is of a call the server placed and has not yet sent a
+    # command on (its client_state is still the dial's).
+    dial: tuple[str, dict[str, str]] | None = None
 
     @property
     def is_incoming_call(self) -> bool:
@@ -135,16 +153,22 @@ def parse_webhook(body: bytes) -> Webhook:
     payload = data.get("payload")
     if not isinstance(payload, dict):
         payload = {}
+    types = MACHINE_FIELD_TYPES if event_type in MACHINE_EVENTS else FIELD_TYPES
     ignored = tuple(
         name
-        for name, kind in FIELD_TYPES.items()
+        for name, kind in types.items()
         if payload.get(name) is not None and not isinstance(payload[name], kind)
     )
     if ignored:
         payload = {k: v for k, v in payload.items() if k not in ignored}
+    own = _text(payload.get("call_control_id"))
+    leg = read_leg_state(payload.get("client_state"))
+    original = leg[0] if leg is not None and leg[0] != own else None
     return Webhook(
         event=Event(type=event_type, payload=payload, id=_text(data.get("id"))),
-        call_control_id=_text(payload.get("call_control_id")),
+        call_control_id=original or own,
+        leg=original is not None,
+        dial=read_dial_state(payload.get("client_state")),
         direction=_text(payload.get("direction")),
         caller=_text(payload.get("from")),
         called=_text(payload.get("to")),

@@ -1,0 +1,222 @@
+"""Place calls running an outbound flow through a `flowlang serve`: one, or a CSV list of them."""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import os
+import sys
+import time
+from collections import Counter
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TextIO
+
+from flowlang.cli.inputs import UsageError
+
+# How a finished call is counted in the report, from what `GET /calls/ID` says.
+REPORT = (
+    ("person", "answered by a person"),
+    ("machine", "answered by a machine"),
+    ("no_answer", "not answered"),
+    ("busy", "busy"),
+    ("failed", "failed"),
+)
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--server", default="http://127.0.0.1:8000", metavar="URL",
+                        help="the flowlang serve that places the calls (http://127.0.0.1:8000)")
+    target = parser.add_mutually_exclusive_group(required=True)
+    target.add_argument("--to", metavar="NUMBER", help="call this one number")
+    target.add_argument("--csv", metavar="FILE",
+                        help="call every row: column `to` (and `from`), the others are inputs")
+    parser.add_argument("--with", dest="values", action="append", default=[],
+                        metavar="NAME=VALUE", help="an input of the one call (--to), repeatable")
+    parser.add_argument("--rate", type=float, default=30.0, metavar="N",
+                        help="at most N calls started per minute (30)")
+    parser.add_argument("--concurrency", type=int, default=5, metavar="N",
+                        help="at most N calls under way at a time (5)")
+    parser.add_argument("--state", metavar="FILE",
+                        help="where progress is kept, to resume (default: the CSV's name "
+                        "+ .state.jsonl)")
+    parser.add_argument("--poll", type=float, default=2.0, metavar="SECONDS",
+                        help="how often calls under way are checked (2)")
+
+
+def run(args: argparse.Namespace) -> int:
+    import httpx
+
+    token = os.environ.get("FLOWLANG_DIAL_TOKEN", "").strip()
+    if not token:
+        raise UsageError(
+            "FLOWLANG_DIAL_TOKEN is not set: use the token the server was started with"
+        )
+    if args.rate <= 0 or args.concurrency < 1 or args.poll <= 0:
+        raise UsageError("--rate, --concurrency and --poll must be positive")
+    rows = _rows(args)
+    state_path = Path(args.state) if args.state else (
+        Path(args.csv + ".state.jsonl") if args.csv else None
+    )
+    with httpx.Client(base_url=args.server.rstrip("/"), timeout=10.0,
+                      headers={"authorization": f"Bearer {token}"}) as client:
+        campaign = Campaign(client, rows, state_path, args.rate, args.concurrency, args.poll)
+        try:
+            campaign.run(sys.stderr)
+        except KeyboardInterrupt:
+            sys.stderr.write(
+                f"\nstopped: {campaign.started} of {len(rows)} calls started"
+                + (f"; progress is in {state_path}, run the same command again to go on\n"
+                   if state_path else "\n")
+            )
+            return 130
+    sys.stdout.write(campaign.report())
+    return 0
+
+
+def _rows(args: argparse.Namespace) -> list[dict[str, Any]]:
+    if args.to:
+        inputs = dict(v.split("=", 1) if "=" in v else (v, "") for v in args.values)
+        return [{"to": args.to, "inputs": inputs}]
+    path = Path(args.csv)
+    try:
+        with path.open(newline="", encoding="utf-8-sig") as f:
+            table = list(csv.DictReader(f))
+    except OSError as exc:
+        raise UsageError(f"cannot read {path}: {exc.strerror}") from None
+    if table and "to" not in table[0]:
+        raise UsageError(f"{path} has no `to` column (the number to call)")
+    rows = []
+    for record in table:
+        inputs = {k: v for k, v in record.items() if k not in ("to", "from") and k}
+        row: dict[str, Any] = {"to": (record.get("to") or "").strip(), "inputs": inputs}
+        if record.get("from"):
+            row["from"] = record["from"].strip()
+        rows.append(row)
+    return rows
+
+
+class Campaign:
+    """Calls `rows` through the server at `rate` per minute, `concurrency` at a time, keeping
+    each call's progress in `state` (JSON lines) so that a second run calls nobody twice."""
+
+    def __init__(
+        self,
+        client: Any,
+        rows: list[dict[str, Any]],
+        state: Path | None,
+        rate: float,
+        concurrency: int,
+        poll: float,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.client = client
+        self.rows = rows
+        self.state = state
+        self.interval = 60.0 / rate
+        self.concurrency = concurrency
+        self.poll = poll
+        self.clock = clock
+        self.sleep = sleep
+        self.records: dict[int, dict[str, Any]] = self._load()
+        self.started = len(self.records)
+
+    def _load(self) -> dict[int, dict[str, Any]]:
+        records: dict[int, dict[str, Any]] = {}
+        if self.state is None or not self.state.exists():
+            return records
+        for line in self.state.read_text(encoding="utf-8").splitlines():
+            try:
+                record = json.loads(line)
+            except ValueError:
+                continue  # a line cut short when the last run was stopped
+            if isinstance(record, dict) and isinstance(record.get("row"), int):
+                records[record["row"]] = record
+        return records
+
+    def _save(self, record: dict[str, Any]) -> None:
+        self.records[record["row"]] = record
+        if self.state is not None:
+            with self.state.open("a", encoding="utf-8") as f:
+                f.write(json.dumps(record, ensure_ascii=False) + "\n")
+
+    def run(self, out: TextIO) -> None:
+        waiting = [i for i in range(len(self.rows)) if i not in self.records]
+        under_way = [i for i, r in self.records.items() if not r.get("finished")]
+        next_start = self.clock()
+        while waiting or under_way:
+            for index in list(under_way):
+                if self._follow(index):
+                    under_way.remove(index)
+            while waiting and len(under_way) < self.concurrency and self.clock() >= next_start:
+                index = waiting.pop(0)
+                if not self._start(index):
+                    continue
+                under_way.append(index)
+                next_start += self.interval
+            self._progress(out, len(under_way))
+            if waiting or under_way:
+                self.sleep(self.poll)
+        self._progress(out, 0)
+        out.write("\n")
+
+    def _start(self, index: int) -> bool:
+        """POST the row's call; False when it was refused (recorded as failed)."""
+        row = self.rows[index]
+        answer = self.client.post("/calls", json=row)
+        if answer.status_code in (401, 404, 409):
+            raise UsageError(f"the server refused to place calls ({answer.status_code}): "
+                             f"{answer.text.strip()}")
+        self.started += 1
+        record: dict[str, Any] = {"row": index, "to": row["to"]}
+        if answer.status_code != 202:
+            record.update(status="failed", finished=True, reason=answer.text.strip())
+            self._save(record)
+            return False
+        record.update(id=answer.json()["id"], status="queued", finished=False)
+        self._save(record)
+        return True
+
+    def _follow(self, index: int) -> bool:
+        """Ask how the row's call goes; True once it is over."""
+        record = self.records[index]
+        answer = self.client.get(f"/calls/{record['id']}")
+        if answer.status_code == 404:
+            # The server forgot it (kept past its retention): nothing more to learn.
+            self._save({**record, "finished": True, "status": record.get("status", "failed")})
+            return True
+        found = answer.json()
+        updated = {**record, "status": found["status"], "answered_by": found.get("answered_by"),
+                   "finished": bool(found.get("finished"))}
+        if updated != record:
+            self._save(updated)
+        return bool(updated["finished"])
+
+    def _progress(self, out: TextIO, under_way: int) -> None:
+        total = len(self.rows)
+        done = sum(1 for r in self.records.values() if r.get("finished"))
+        width = 30
+        filled = width * done // total if total else width
+        out.write(f"\r[{'#' * filled}{'-' * (width - filled)}] {done}/{total} done, "
+                  f"{under_way} under way")
+        out.flush()
+
+    def counts(self) -> Counter[str]:
+        found: Counter[str] = Counter()
+        for record in self.records.values():
+            status = record.get("status")
+            if status == "answered":
+                found["machine" if record.get("answered_by") == "machine" else "person"] += 1
+            elif status in ("no_answer", "busy"):
+                found[status] += 1
+            else:
+                found["failed"] += 1
+        return found
+
+    def report(self) -> str:
+        found = self.counts()
+        lines = [f"{len(self.records)} of {len(self.rows)} calls placed:"]
+        lines += [f"  {found[key]:>5}  {words}" for key, words in REPORT]
+        return "\n".join(lines) + "\n"

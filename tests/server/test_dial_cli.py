@@ -1,0 +1,78 @@
+"""`flowlang dial` over loopback: a CSV list through the real server and the fake Telnyx."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from flowlang.cli import main
+from tests.server.live import ROOT
+from tests.server.test_e2e import Rig
+
+REMINDER = ROOT / "examples" / "appointment_reminder.flow"
+CSV = ROOT / "examples" / "appointment_reminder.csv"
+TOKEN = "another-s3cret"
+
+
+@pytest.fixture
+def rig(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Rig]:
+    monkeypatch.setenv("FLOWLANG_DIAL_TOKEN", TOKEN)
+    built = Rig(tmp_path, REMINDER, dial_token=TOKEN, connection_id="1494404757140276705")
+    yield built
+    built.close()
+
+
+def dial(rig: Rig, *extra: str) -> int:
+    return main(["dial", "--server", rig.server.url, "--rate", "6000", "--concurrency", "2",
+                 "--poll", "0.1", *extra])
+
+
+def test_a_csv_list_is_called_and_reported_then_nobody_is_called_twice(
+    rig: Rig, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    rig.fake.callees.extend([["answered", "human", "1"], ["answered", "machine", "beep"],
+                             ["busy"]])
+    state = tmp_path / "calls.state.jsonl"
+    assert dial(rig, "--csv", str(CSV), "--state", str(state)) == 0
+    report = capsys.readouterr().out
+    assert "3 of 3 calls placed:" in report
+    for count, words in ((1, "answered by a person"), (1, "answered by a machine"),
+                         (0, "not answered"), (1, "busy"), (0, "failed")):
+        assert f"{count:>5}  {words}" in report
+    assert sorted(d["to"] for d in rig.fake.dials) == [
+        "+13125550111", "+13125550122", "+13125550133"
+    ]
+    assert rig.fake.dials[0]["client_state"]
+    assert dial(rig, "--csv", str(CSV), "--state", str(state)) == 0
+    assert len(rig.fake.dials) == 3
+    assert rig.fake.invalid == []
+
+
+def test_a_stopped_list_goes_on_where_it_stopped(rig: Rig, tmp_path: Path) -> None:
+    state = tmp_path / "calls.state.jsonl"
+    # The first row was started and finished by an earlier run that was then stopped.
+    state.write_text(json.dumps({"row": 0, "to": "+13125550111", "id": "earlier",
+                                 "status": "no_answer", "finished": True}) + "\n")
+    rig.fake.callees.extend([["no_answer"], ["failed"]])
+    assert dial(rig, "--csv", str(CSV), "--state", str(state)) == 0
+    assert [d["to"] for d in rig.fake.dials] == ["+13125550122", "+13125550133"]
+
+
+def test_one_call_with_its_inputs(rig: Rig, capsys: pytest.CaptureFixture[str]) -> None:
+    rig.fake.callees.append(["no_answer"])
+    assert dial(rig, "--to", "+13125550144", "--with", "patient=Ann Lee", "--with", "day=Friday",
+                "--with", "time=noon") == 0
+    assert "1  not answered" in capsys.readouterr().out
+    assert rig.fake.dials[0]["to"] == "+13125550144"
+
+
+def test_a_wrong_token_stops_before_calling_anyone(
+    rig: Rig, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("FLOWLANG_DIAL_TOKEN", "wrong")
+    assert dial(rig, "--to", "+13125550144") == 2
+    assert "refused to place calls (401)" in capsys.readouterr().err
+    assert rig.fake.dials == []

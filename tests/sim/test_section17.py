@@ -1,0 +1,163 @@
+"""Simulator inputs for the waits of LANGUAGE.md 14 (section 17), and their scenario words."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from flowlang.cli import main
+from flowlang.offline.simulator import InputError, input_text, parse_input, simulate
+from tests.openapi import validate_command
+from tests.sim.helpers import VOICE, bare, flow, program, simulate_jsonl, write_flow
+
+VOICEMAIL = VOICE + flow(
+    """\
+    sms_from "+13125550199"
+    main:
+        answer
+        record into message max 1m beep end_key "#":
+            on saved: sms "+13125550100" "New voicemail, {message.duration} seconds"
+            on error: log "failed"
+        say "Bye."
+    on hangup:
+        log "gone"
+    """
+)
+RECORD = {"action": "record_start",
+          "body": {"format": "mp3", "channels": "single", "max_length": 60, "play_beep": True}}
+TEXT = {"request": "POST /messages",
+        "body": {"from": "+13125550199", "to": "+13125550100",
+                 "text": "New voicemail, 42 seconds"}}
+
+
+@pytest.mark.parametrize(
+    ("inputs", "lines"),
+    [
+        (["saved=42"], [RECORD, TEXT, {"action": "speak"}, {"action": "hangup"},
+                        {"end": "completed"}]),
+        (["hangup", "saved=42"], [RECORD, TEXT, {"end": "hangup"}]),
+        (["#", "record-error"], [RECORD, {"action": "record_stop"}, {"action": "speak"},
+                                 {"action": "hangup"}, {"end": "completed"}]),
+        (["hangup"], [RECORD, {"end": "waiting"}]),
+    ],
+    ids=["saved", "hangup-then-saved", "end-key-then-error", "recording-never-arrives"],
+)
+def test_recording_inputs(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], inputs: list[str], lines: list[dict]
+) -> None:
+    status, out = simulate_jsonl(capsys, write_flow(tmp_path, VOICEMAIL), *inputs)
+    got = bare(out)[1:]  # after `answer`
+    # speak and hangup bodies are covered elsewhere: compare what section 17 is about.
+    assert len(got) == len(lines)
+    assert [{k: line.get(k) for k in want} for line, want in zip(got, lines, strict=True)] == lines
+    assert status == 0
+
+
+TRANSFER = VOICE + flow(
+    """\
+    main:
+        answer
+        transfer "+13125550001" timeout 20s:
+            on no_answer: log "no answer"
+            on busy: log "busy"
+            on failed: log "failed"
+        queue "support" max_wait 5m:
+            play "https://example.com/hold.mp3"
+            on timeout: log "queue timeout"
+        hangup
+    """
+)
+
+
+@pytest.mark.parametrize(
+    ("inputs", "logs", "end"),
+    [
+        (["answered"], [], "transfer"),
+        (["no_answer", "bridged"], ["no answer"], "transfer"),
+        (["busy", "queue-timeout"], ["busy", "queue timeout"], "hangup"),
+        (["failed", "hangup"], ["failed"], "hangup"),
+    ],
+)
+def test_transfer_and_queue_inputs(inputs: list[str], logs: list[str], end: str) -> None:
+    transcript = simulate(program(TRANSFER), inputs)
+    for command in transcript.commands:
+        validate_command(command.action, command.body)
+    from flowlang.offline.simulator import Logged
+
+    assert [e.line.text for e in transcript.entries if isinstance(e, Logged)] == logs
+    assert transcript.end.reason == end
+
+
+def test_every_new_input_reads_back_as_written() -> None:
+    for text in ("saved", "saved=42", "record-error", "answered", "no_answer", "busy", "failed",
+                 "bridged", "queue-timeout"):
+        assert input_text(parse_input(text)) == text
+
+
+@pytest.mark.parametrize("text", ["saved=", "saved=forty", "saved=-1"])
+def test_a_bad_recording_length_says_how_to_write_it(text: str) -> None:
+    with pytest.raises(InputError, match="saved=42"):
+        parse_input(text)
+
+
+def test_an_input_that_does_not_fit_the_wait_names_what_would(tmp_path: Path) -> None:
+    with pytest.raises(InputError, match="give answered, no_answer, busy, failed or hangup"):
+        simulate(program(TRANSFER), ["saved"])
+
+
+def test_scenario_words_drive_the_new_waits(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    write_flow(tmp_path, TRANSFER, "line.flow")
+    (tmp_path / "line.scenarios").write_text(
+        flow(
+            """\
+            scenario "nobody answers, then an agent takes the call":
+                transfer no_answer
+                expect log "no answer"
+                expect queue "support"
+                agent answers
+                expect end transfer
+
+            scenario "busy, then the queue times out":
+                transfer busy
+                queue times out
+                expect log "queue timeout"
+                expect hangup
+
+            scenario "the transfer is answered":
+                expect transfer "+13125550001"
+                transfer answered
+                expect end transfer
+
+            scenario "the transfer fails":
+                transfer fails
+                expect log "failed"
+                hang up
+            """
+        ),
+        encoding="utf-8",
+    )
+    (tmp_path / "vm.flow").write_text(VOICEMAIL, encoding="utf-8")
+    (tmp_path / "vm.scenarios").write_text(
+        flow(
+            """\
+            scenario "a message left by hanging up is texted":
+                expect record
+                hang up
+                recording saved 42
+                expect sms "New voicemail, 42 seconds"
+                expect log "gone"
+
+            scenario "a failed recording":
+                recording fails
+                expect log "failed"
+            """
+        ),
+        encoding="utf-8",
+    )
+    status = main(["test", str(tmp_path)])
+    out = capsys.readouterr().out
+    assert status == 0, out
+    assert "6 passed" in out or "6 scenarios passed" in out, out
