@@ -3,8 +3,9 @@
 The merged tree is the including file's tree with the steps of every included file added after
 its own, as if written there. To keep each finding pointing into the file where it is, the
 included trees are renumbered: the lines of the Nth included file become N * LINE_BLOCK + line,
-and `locate` turns a finding about the merged tree back into one about the right file. Only steps
-come in: an included file's settings and its `on hangup:` serve it when it is run by itself.
+and `locate` turns a finding about the merged tree back into one about the right file. Its steps
+(and any other list of named definitions a file has, such as opening hours) come in; its
+settings, `on hangup:` and `languages:` serve it only when it is run by itself.
 
 A file included twice (two files include the same third) comes in once; a file that includes
 itself, directly or through others, is an error, as is a file that cannot be read.
@@ -15,6 +16,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Callable
+from functools import lru_cache
 from typing import Any
 
 import attrs
@@ -28,6 +30,10 @@ from flowlang.syntax import nodes
 __all__ = ["Merged", "included_names", "locate", "merge", "needs_merge"]
 
 Read = Callable[[str], str]
+
+# The parts of a file that serve only that file: its settings, `on hangup:`, includes and
+# languages. (Comments do come in: a `# flowlang: ignore[...]` line works in every file.)
+_OWN = frozenset({"settings", "on_hangup", "includes", "languages"})
 
 
 def _read_file(name: str) -> str:
@@ -64,12 +70,9 @@ def merge(source: Source, flow: nodes.Flow, read: Read | None = None) -> Merged:
     """Read every file `flow` includes (through `source.included` when the source already
     carries them, as a stored version does; else from disk) and merge their steps in; read
     the translation catalog of each of its languages after the first, where there is one."""
-    from flowlang.syntax.parser import parse_source
-
     given = {s.name: s for s in source.included}
     reader = read or _read_file
     files: list[Source] = []
-    trees: list[nodes.Flow] = []
     broken: list[Source] = []
     known: set[str] = {os.path.normpath(source.name)}
     problems: list[Diagnostic] = []
@@ -93,25 +96,28 @@ def merge(source: Source, flow: nodes.Flow, read: Read | None = None) -> Merged:
                     continue
             part = Source(name, text)
             try:
-                parsed = parse_source(part)
+                parsed = _parsed(name, text)
             except FlowSyntaxError as exc:
                 problems.extend(exc.diagnostics)
                 broken.append(part)
                 continue
             files.append(part)
-            trees.append(parsed)
             visit(part, parsed, (*chain, name))
 
     visit(source, flow, (os.path.normpath(source.name),))
-    steps = list(flow.steps)
-    hours = list(flow.hours)
-    comments = list(flow.comments)
-    for number, tree in enumerate(trees, start=1):
-        offset = number * LINE_BLOCK
-        steps += [_shift(step, offset) for step in tree.steps]
-        hours += [_shift(block, offset) for block in tree.hours]
-        comments += [_shift(comment, offset) for comment in tree.comments]
-    merged = attrs.evolve(flow, steps=tuple(steps), hours=tuple(hours), comments=tuple(comments))
+    # Every list of top-level definitions (steps, and any other kind the file has, such as
+    # opening hours) comes in; what belongs to a file itself does not (see the module notes).
+    lists = {
+        a.name: list(getattr(flow, a.name))
+        for a in attrs.fields(nodes.Flow)
+        if a.name not in _OWN and isinstance(getattr(flow, a.name), tuple)
+    }
+    for number, part in enumerate(files, start=1):
+        moved = _moved(part.name, part.text, number * LINE_BLOCK)
+        for name, items in lists.items():
+            items += getattr(moved, name)
+    changes: dict[str, Any] = {name: tuple(items) for name, items in lists.items()}
+    merged = attrs.evolve(flow, **changes)
     # A file with syntax errors is kept after the others (no lines of the merged flow come from
     # it), so its errors can still show the line they are about.
     bundle = Source(source.name, source.text, (*files, *broken), _catalogs(source, flow, reader))
@@ -133,6 +139,21 @@ def _catalogs(source: Source, flow: nodes.Flow, read: Read) -> tuple[Source, ...
         except (OSError, UnicodeDecodeError):
             continue  # check reports every text as untranslated, naming the file to create
     return tuple(found)
+
+
+# A shared file is included by many flows: `flowlang check` of a folder reads it once, and
+# renumbers it once per place it takes. Trees are immutable, so sharing them is safe.
+@lru_cache(maxsize=256)
+def _parsed(name: str, text: str) -> nodes.Flow:
+    from flowlang.syntax.parser import parse_source
+
+    return parse_source(Source(name, text))
+
+
+@lru_cache(maxsize=256)
+def _moved(name: str, text: str, offset: int) -> nodes.Flow:
+    tree: nodes.Flow = _shift(_parsed(name, text), offset)
+    return tree
 
 
 def _cycle(here: Source, inc: nodes.Include, chain: tuple[str, ...]) -> Diagnostic:

@@ -22,6 +22,9 @@ Choices the contract leaves open:
   the request's `client_state`. A failed fetch leaves its `into` variable empty (`""`) and runs
   `on error:` if there is one; a caller who hangs up meanwhile ends the run, and the answer
   that arrives later is ignored.
+- A `return` with no `call` running (`check` reports it) ends the flow as its end would.
+- For a flow with `languages:`, the caller's language is the variable `language`: a value that
+  is not one of the flow's languages means the first.
 - An `ssml` prompt joined with a reprompt or another prompt line is sent as one `<speak>`
   document (plain text escaped), never as text outside the root element.
 - A caller who hangs up during a `record` does not end the run: it waits on for the recording,

@@ -27,11 +27,12 @@ def _compile_source(source: Source) -> Program:
 class FlowVersions:
     """Hands out the program new calls start on, and the one each call in progress runs.
 
-    The flow file and the files it includes are looked at again (size and modification time)
-    whenever a call starts; when one changed the flow is re-read and compiled, and if that fails
-    the last good version stays in service and the problem is logged. Calls in progress keep the
-    version they started with: it is found by digest, in memory or (after a restart) compiled
-    again from the store's copy, which holds the text of every included file as it was.
+    The flow file, the files it includes and its translation catalogs are looked at again (size
+    and modification time) whenever a call starts; when one changed the flow is re-read and
+    compiled, and if that fails the last good version stays in service and the problem is
+    logged. Calls in progress keep the version they started with: it is found by digest, in
+    memory or (after a restart) compiled again from the store's copy, which holds the text of
+    every included file and catalog as it was.
     """
 
     def __init__(
@@ -51,7 +52,8 @@ class FlowVersions:
     def _stamp(self) -> tuple[tuple[int, int] | None, ...] | None:
         if self._path is None:
             return None
-        files = [str(self._path), *(s.name for s in self._current.source.included)]
+        source = self._current.source
+        files = [str(self._path), *(s.name for s in (*source.included, *source.catalogs))]
         return tuple(_file_stamp(name) for name in files)
 
     def current(self) -> Program:

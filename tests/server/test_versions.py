@@ -127,3 +127,19 @@ def test_a_version_covers_every_included_file(tmp_path: Path) -> None:
     rebuilt = asyncio.run(restarted.load(first.digest))
     assert rebuilt is not None and rebuilt.digest == first.digest
     assert spoken(rebuilt) == ["one"]
+
+
+def test_a_changed_catalog_is_a_new_version_for_new_calls(tmp_path: Path) -> None:
+    flow = tmp_path / "line.flow"
+    catalog = tmp_path / "line.es-US.texts"
+    languages = 'languages:\n    "en-US"\n    "es-US" voice "AWS.Polly.Lupe-Neural"\n'
+    text = ONE.replace("\nmain:", "\n" + languages + "\nmain:", 1)
+    write(flow, text, 1)
+    write(catalog, '"one" = "uno"\n', 1)
+    first = compile_source(read_source(flow))
+    versions = FlowVersions(first, flow)
+    write(catalog, '"one" = "un"\n', 2)
+    second = versions.current()
+    assert second.digest != first.digest
+    assert dict(dict(second.translations)["es-US"])["one"].text == "un"
+    assert versions.get(first.digest) is first
