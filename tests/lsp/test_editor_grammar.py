@@ -82,7 +82,7 @@ def test_highlighting_matches_the_annotated_fixtures() -> None:
     npm = shutil.which("npm")
     assert npm is not None, "node and npm are needed for the TextMate grammar test"
     assert (EXTENSION / "node_modules" / "vscode-tmgrammar-test").is_dir(), (
-        "editors/vscode/node_modules is missing: run `bash scripts/setup`"
+        "editors/vscode/node_modules is missing: run `bash scripts/test-deps`"
     )
     result = subprocess.run(
         [npm, "test", "--silent"], cwd=EXTENSION, capture_output=True, text=True, timeout=120

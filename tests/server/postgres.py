@@ -15,7 +15,7 @@ from pathlib import Path
 
 INSTALL_HINT = (
     "PostgreSQL is not installed: the store tests need Debian's postgresql package"
-    " (apt-get update && apt-get install -y postgresql; .ci/run does this)"
+    " (apt-get update && apt-get install -y postgresql; bash scripts/test-deps does this)"
 )
 
 
