@@ -538,23 +538,6 @@ def _timezone(flow: nodes.Flow) -> str:
     return written.text if written is not None else "UTC"
 
 
-def _minutes(clock: str) -> int:
-    hour, minute = clock.split(":")
-    return int(hour) * 60 + int(minute)
-
-
-def _weekdays(days: nodes.Days) -> list[int]:
-    names = nodes.DAY_NAMES
-    if days.first == "daily":
-        return list(range(7))
-    first = names.index(days.first) if days.first in names else 0
-    if days.last is None:
-        return [first]
-    last = names.index(days.last) if days.last in names else first
-    # `fri-mon` goes round the weekend: Friday, Saturday, Sunday, Monday.
-    return [(first + i) % 7 for i in range((last - first) % 7 + 1)]
-
-
 def _opening_hours(hours: nodes.Hours) -> OpeningHours:
     week: list[list[tuple[int, int]]] = [[] for _ in range(7)]
     closed: set[str] = set()
@@ -562,9 +545,9 @@ def _opening_hours(hours: nodes.Hours) -> OpeningHours:
         if isinstance(line, nodes.Closed):
             closed.update(d.value for d in line.dates)
             continue
-        ranges = [(_minutes(r.start), _minutes(r.end)) for r in line.ranges]
+        ranges = [r.minutes for r in line.ranges]
         for days in line.days:
-            for day in _weekdays(days):
+            for day in days.weekdays:
                 week[day].extend(ranges)
     return OpeningHours(
         hours.name.value,

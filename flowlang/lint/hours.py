@@ -33,22 +33,6 @@ def open_tests(ctx: Context) -> Iterator[nodes.OpenTest]:
                 stack.append(e.operand)
 
 
-def _minutes(clock: str) -> int:
-    hour, minute = clock.split(":")
-    return int(hour) * 60 + int(minute)
-
-
-def _weekdays(days: nodes.Days) -> list[int]:
-    names = nodes.DAY_NAMES
-    if days.first == "daily":
-        return list(range(7))
-    if days.first not in names or (days.last is not None and days.last not in names):
-        return []  # a wrong day word is a syntax error already
-    first = names.index(days.first)
-    last = first if days.last is None else names.index(days.last)
-    return [(first + i) % 7 for i in range((last - first) % 7 + 1)]
-
-
 @rule("FL821", "unknown-timezone", Severity.ERROR)
 def unknown_timezone(ctx: Context) -> Iterator[Finding]:
     """## What it does
@@ -164,7 +148,7 @@ def hours_range_backwards(ctx: Context) -> Iterator[Finding]:
             if not isinstance(line, nodes.DayHours):
                 continue
             for r in line.ranges:
-                start, end = _minutes(r.start), _minutes(r.end)
+                start, end = r.minutes
                 if start < end or start > 24 * 60 or end > 24 * 60:
                     continue
                 if start == end:
@@ -208,9 +192,9 @@ def hours_overlap(ctx: Context) -> Iterator[Finding]:
         for line in hours.lines:
             if not isinstance(line, nodes.DayHours):
                 continue
-            days = sorted({d for item in line.days for d in _weekdays(item)})
+            days = sorted({d for item in line.days for d in item.weekdays})
             for r in line.ranges:
-                start, end = _minutes(r.start), _minutes(r.end)
+                start, end = r.minutes
                 if start >= end:
                     continue
                 clash = None

@@ -618,6 +618,18 @@ class Days(Node):
     def written(self) -> str:
         return self.first if self.last is None else f"{self.first}-{self.last}"
 
+    @property
+    def weekdays(self) -> list[int]:
+        """The days meant, 0 for Monday; `fri-mon` goes round the weekend (Friday, Saturday,
+        Sunday, Monday). Empty when a word is not a day (a syntax error already)."""
+        if self.first == "daily":
+            return list(range(7))
+        if self.first not in DAY_NAMES or (self.last is not None and self.last not in DAY_NAMES):
+            return []
+        first = DAY_NAMES.index(self.first)
+        last = first if self.last is None else DAY_NAMES.index(self.last)
+        return [(first + i) % 7 for i in range((last - first) % 7 + 1)]
+
 
 @frozen
 class ClockRange(Node):
@@ -629,6 +641,16 @@ class ClockRange(Node):
     @property
     def written(self) -> str:
         return f"{self.start}-{self.end}"
+
+    @property
+    def minutes(self) -> tuple[int, int]:
+        """`start` and `end` in minutes after midnight (`24:00` is 1440)."""
+        return _clock_minutes(self.start), _clock_minutes(self.end)
+
+
+def _clock_minutes(clock: str) -> int:
+    hour, minute = clock.split(":")
+    return int(hour) * 60 + int(minute)
 
 
 @frozen
