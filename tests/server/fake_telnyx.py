@@ -330,19 +330,31 @@ class FakeTelnyx:
 
     # -- commands ---------------------------------------------------------------------------
 
-    def dial(self, raw: bytes, auth: str) -> tuple[int, Any]:
-        """`POST /calls`: check the body against the subset, place the call, answer its id."""
+    def _request_body(
+        self, raw: bytes, auth: str, kind: str, request: str
+    ) -> tuple[Any, tuple[int, Any] | None]:
+        """The JSON body of a request that is not a call action, or the answer Telnyx gives
+        instead: 401 for a wrong key, 400 for bad JSON, 422 (noted as invalid) against the
+        subset."""
         if auth != f"Bearer {self.api_key}":
-            return 401, {"errors": [{"code": "10009", "title": "Authentication failed"}]}
+            return None, (401, {"errors": [{"code": "10009", "title": "Authentication failed"}]})
         try:
             body = json.loads(raw)
         except ValueError:
-            return 400, {"errors": [{"code": "10015", "title": "Bad request"}]}
-        problems = command_errors("dial", body)
+            return None, (400, {"errors": [{"code": "10015", "title": "Bad request"}]})
+        problems = command_errors(kind, body)
+        if problems:
+            with self.lock:
+                self.invalid.append(f"{request}: {'; '.join(problems)}")
+            return None, (422, {"errors": [{"code": "10032", "title": "Invalid parameter"}]})
+        return body, None
+
+    def dial(self, raw: bytes, auth: str) -> tuple[int, Any]:
+        """`POST /calls`: check the body against the subset, place the call, answer its id."""
+        body, refusal = self._request_body(raw, auth, "dial", "POST /calls")
+        if refusal is not None:
+            return refusal
         with self.lock:
-            if problems:
-                self.invalid.append(f"POST /calls: {'; '.join(problems)}")
-                return 422, {"errors": [{"code": "10032", "title": "Invalid parameter"}]}
             self.dials.append(body)
             call_id = f"v3:placed-{len(self.dials)}"
             script = self.callees.popleft() if self.callees else ["answered"]
@@ -357,17 +369,10 @@ class FakeTelnyx:
 
     def message(self, raw: bytes, auth: str) -> tuple[int, Any]:
         """`POST /messages`: check the body against the subset, keep it, answer its id."""
-        if auth != f"Bearer {self.api_key}":
-            return 401, {"errors": [{"code": "10009", "title": "Authentication failed"}]}
-        try:
-            body = json.loads(raw)
-        except ValueError:
-            return 400, {"errors": [{"code": "10015", "title": "Bad request"}]}
-        problems = command_errors("message", body)
+        body, refusal = self._request_body(raw, auth, "message", "POST /messages")
+        if refusal is not None:
+            return refusal
         with self.lock:
-            if problems:
-                self.invalid.append(f"POST /messages: {'; '.join(problems)}")
-                return 422, {"errors": [{"code": "10032", "title": "Invalid parameter"}]}
             fault = self.message_faults.popleft() if self.message_faults else None
             if fault == "422":
                 return 422, {"errors": [{"code": "40310", "title": "Invalid 'to' address",
