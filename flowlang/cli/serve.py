@@ -132,7 +132,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         type=duration,
         default=3600.0,
         metavar="DURATION",
-        help="how long finished calls are kept before they are cleaned up (1h)",
+        help="how long finished calls, and their history for `flowlang calls` and"
+        " `flowlang replay`, are kept before they are cleaned up (1h)",
+    )
+    parser.add_argument(
+        "--redact",
+        action="store_true",
+        help="mask the callers' and called numbers (all but the last 4 digits) in the calls'"
+        " history, so they are never written there",
     )
     parser.add_argument(
         "--workers",
@@ -342,6 +349,7 @@ def _worker(
         poll_every=min(1.0, args.lease / 4),
         dial_token=os.environ.get("FLOWLANG_DIAL_TOKEN", "").strip() or None,
         connection_id=args.connection_id,
+        redact=args.redact,
     )
     config = uvicorn.Config(
         app, log_level="warning", access_log=False, lifespan="on", log_config=None

@@ -474,18 +474,20 @@ def create_app(
     backend_transport: httpx.AsyncBaseTransport | None = None,
     dial_token: str | None = None,
     connection_id: str = "",
+    redact: bool = False,
 ) -> WebhookApp:
     """The whole server for `program` (re-read from `flow_path` when that file changes), wired
     to `store` and to Telnyx at `api_base`. The app owns the store from now on and closes it.
 
     `policy` says how commands are retried through an outage, `lease` how long a worker holds
     the outbox rows it claimed, `poll_every` how often it looks for rows nobody holds. A flow's
-    `fetch` secrets are read from `environ` (the process environment by default)."""
+    `fetch` secrets are read from `environ` (the process environment by default). Each call's
+    history is kept as long as the call (`retention`), with its numbers masked when `redact`."""
     versions = FlowVersions(program, flow_path, store.load_flow)
     runner = (
-        Runner(store, versions, clock)
+        Runner(store, versions, clock, redact=redact)
         if interpreter is None
-        else Runner(store, versions, clock, interpreter)
+        else Runner(store, versions, clock, interpreter, redact=redact)
     )
     client = TelnyxClient(
         api_key, api_base, timeout=timeout, policy=policy, transport=transport, clock=clock

@@ -15,6 +15,7 @@ from flowlang.program import Program
 from flowlang.runtime.commands import Command
 from flowlang.runtime.events import CallInfo, Event, LocalTime
 from flowlang.runtime.outcome import End, LogLine, Outcome
+from flowlang.serve import history
 from flowlang.serve.backend import outgoing
 from flowlang.serve.store.base import CallChange, OutboxItem, Store, StoredCall
 from flowlang.serve.telnyx.webhooks import CALL_EVENT_TYPES, Webhook
@@ -83,8 +84,11 @@ class Runner:
         flows: FlowVersions,
         clock: Callable[[], float],
         interpreter: Callable[[Program], Runs] = _interpreter,
+        redact: bool = False,
     ) -> None:
         self._store = store
+        # Mask the call's numbers in its history (`flowlang serve --redact`).
+        self._redact = redact
         self._flows = flows
         self._clock = clock
         self._make = interpreter
@@ -101,13 +105,22 @@ class Runner:
             runs = self._runs[program.digest] = self._make(program)
         return runs
 
-    def _at(self, hook: Webhook, program: Program) -> LocalTime:
+    def _at(self, hook: Webhook, program: Program) -> tuple[str, LocalTime]:
         """The moment of `hook` on the flow's clock: Telnyx's `occurred_at`, else the moment it
-        arrived (a replayed event keeps its own time, so a run replays exactly)."""
+        arrived (a replayed event keeps its own time, so a run replays exactly); with that
+        instant as written in the call's history."""
         instant = parse_instant(hook.occurred_at)
         if instant is None:
             instant = datetime.fromtimestamp(self._clock(), UTC)
-        return local_time(instant, program.timezone)
+            written = instant.isoformat().replace("+00:00", "Z")
+        else:
+            written = hook.occurred_at or ""
+        return written, local_time(instant, program.timezone)
+
+    def _numbers(self, *numbers: Any) -> tuple[str, ...] | None:
+        if not self._redact:
+            return None
+        return tuple(n for n in numbers if isinstance(n, str))
 
     async def handle(self, hook: Webhook) -> Handled:
         """Apply `hook` in one store transaction; a repeated event id changes nothing."""
@@ -159,9 +172,8 @@ class Runner:
                 return Handled("unknown_call", call_id)
             if not hook.is_incoming_call and not placed:
                 return Handled("unknown_call", call_id)
-            info = CallInfo(
-                call_id, hook.caller or "", hook.called or "", at=self._at(hook, program)
-            )
+            instant, at = self._at(hook, program)
+            info = CallInfo(call_id, hook.caller or "", hook.called or "", at=at)
             inputs = hook.dial[1] if hook.dial is not None else None
             runs = self._runs_for(program)
             outcome = _guarded(
@@ -170,19 +182,28 @@ class Runner:
             )
             # With includes, every file's text is stored: the version stays what it was.
             source = (program.source.name, program.source.stored())
-            change = _change(program.digest, outcome, source)
+            record = history.record(
+                hook.event, outcome, instant, at, start=info, inputs=inputs, placed=placed,
+                numbers=self._numbers(info.caller, info.called),
+            )
+            change = _change(program.digest, outcome, source, record=record)
             return Handled("started", call_id, change, outcome.logs)
         if call.status != "active":
             return Handled("call_over", call_id)
         version = self._flows.get(call.digest)
         if version is None and call.digest not in self._missing:
             raise _NeedFlow(call.digest)
+        known = call.state.get("call") if isinstance(call.state, dict) else None
+        numbers = self._numbers(*(known.values() if isinstance(known, dict) else ()))
         if version is None:
             end = End("error", f"flow version {call.digest[:12]} is no longer available")
             outcome = _failsafe(call.state, call.digest, hook.event, end)
-            return Handled("stepped", call_id, _change(call.digest, outcome))
+            record = history.record(hook.event, outcome, hook.occurred_at, None, leg=hook.leg,
+                                    numbers=numbers)
+            return Handled("stepped", call_id, _change(call.digest, outcome, record=record))
         found = version
-        event = attrs.evolve(hook.event, at=self._at(hook, found))
+        instant, at = self._at(hook, found)
+        event = attrs.evolve(hook.event, at=at)
         outcome = _guarded(
             call.digest,
             lambda: self._runs_for(found).handle(call.state, event),
@@ -192,7 +213,8 @@ class Runner:
         if outcome.ignored:
             return Handled("ignored", call_id)
         gone = hook.event.type == "call.hangup" and not hook.leg
-        change = _change(call.digest, outcome, gone=gone)
+        record = history.record(event, outcome, instant, at, leg=hook.leg, numbers=numbers)
+        change = _change(call.digest, outcome, gone=gone, record=record)
         return Handled("stepped", call_id, change, outcome.logs)
 
 
@@ -223,7 +245,11 @@ def _failsafe(state: dict[str, Any], digest: str, event: Event | None, end: End)
 
 
 def _change(
-    digest: str, outcome: Outcome, source: tuple[str, str] | None = None, gone: bool = False
+    digest: str,
+    outcome: Outcome,
+    source: tuple[str, str] | None = None,
+    gone: bool = False,
+    record: dict[str, Any] | None = None,
 ) -> CallChange:
     end = outcome.end
     reason = None
@@ -239,4 +265,5 @@ def _change(
         else outcome.commands,
         source=source,
         call_gone=gone,
+        history=record,
     )

@@ -9,6 +9,7 @@ from typing import Any, Protocol
 from attrs import frozen
 
 from flowlang.runtime.commands import Command
+from flowlang.serve.history import CallHistory, CallQuery, CallSummary
 
 # A call's `status`: "active" while its run goes on, "ended" once the run is over (its last
 # commands may still be in the outbox), "failed" when Telnyx refused a command or could not be
@@ -73,6 +74,8 @@ class CallChange:
     # The call itself is gone (the caller hung up): commands still waiting can never be carried
     # out, so they are dropped rather than sent to be refused (text messages are still sent).
     call_gone: bool = False
+    # The event's record in the call's history (flowlang.serve.history), written with it.
+    history: dict[str, Any] | None = None
 
 
 @frozen
@@ -209,6 +212,13 @@ class Store(Protocol):
     async def cleanup(self, finished_before: float, idle_before: float) -> int:
         """Forget calls finished before `finished_before` or idle since `idle_before`, with
         their event ids and commands; returns how many calls were removed."""
+
+    async def recent_calls(self, query: CallQuery) -> list[CallSummary]:
+        """The calls with a history that `query` selects, the most recent first."""
+
+    async def history(self, call_control_id: str) -> CallHistory | None:
+        """Everything kept of the call (None when the store does not have it, or it has no
+        history: a call being placed, or one cleaned up)."""
 
     async def counts(self) -> Counts:
         """How many calls are active and how many rows wait in the outbox."""

@@ -11,6 +11,15 @@ from typing import Any
 import psycopg
 from psycopg_pool import AsyncConnectionPool, PoolTimeout
 
+from flowlang.serve.history import (
+    RECENT_CALLS,
+    CallHistory,
+    CallQuery,
+    CallSummary,
+    history_from_rows,
+    recent_from_rows,
+    recent_params,
+)
 from flowlang.serve.store.base import (
     CALL_COMMAND,
     ITEM_COLUMNS,
@@ -69,7 +78,15 @@ CREATE TABLE IF NOT EXISTS health (
     worker TEXT PRIMARY KEY,
     at TIMESTAMPTZ NOT NULL
 );
+CREATE TABLE IF NOT EXISTS history (
+    id BIGSERIAL PRIMARY KEY,
+    call_control_id TEXT NOT NULL,
+    applied DOUBLE PRECISION NOT NULL,
+    data TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS history_by_call ON history (call_control_id, id);
 """
+
 
 # Workers starting together create the schema one at a time (CREATE ... IF NOT EXISTS is not
 # safe against itself): the key is any number of our own.
@@ -225,6 +242,11 @@ class PostgresStore:
                     now,
                 ),
             )
+            if change.history is not None:
+                await conn.execute(
+                    "INSERT INTO history (call_control_id, applied, data) VALUES (%s, %s, %s)",
+                    (call_control_id, now, dumps(change.history)),
+                )
             if change.call_gone:
                 await conn.execute(
                     "UPDATE outbox SET sent = %s WHERE call_control_id = %s AND sent = 0"
@@ -378,7 +400,7 @@ class PostgresStore:
             )
             gone = [r[0] for r in await cur.fetchall()]
             if gone:
-                for table in ("outbox", "events"):
+                for table in ("outbox", "events", "history"):
                     await conn.execute(
                         f"DELETE FROM {table} WHERE call_control_id = ANY(%s)", (gone,)
                     )
@@ -396,6 +418,36 @@ class PostgresStore:
             )
         return len(gone)
 
+    async def recent_calls(self, query: CallQuery) -> list[CallSummary]:
+        async with self._connection() as conn:
+            cur = await conn.execute(RECENT_CALLS, recent_params(query, no_limit=None))
+            rows = await cur.fetchall()
+        return recent_from_rows(rows, query)
+
+    async def history(self, call_control_id: str) -> CallHistory | None:
+        async with self._connection() as conn:
+            cur = await conn.execute(
+                "SELECT c.digest, c.status, c.end_reason, c.updated, coalesce(f.name, '')"
+                " FROM calls c LEFT JOIN flows f ON f.digest = c.digest"
+                " WHERE c.call_control_id = %s",
+                (call_control_id,),
+            )
+            call = await cur.fetchone()
+            cur = await conn.execute(
+                "SELECT applied, data FROM history WHERE call_control_id = %s ORDER BY id",
+                (call_control_id,),
+            )
+            entries = await cur.fetchall()
+            if call is None or not entries:
+                return None
+            cur = await conn.execute(
+                "SELECT kind, action, body, sent, attempts, created FROM outbox"
+                " WHERE call_control_id = %s ORDER BY id",
+                (call_control_id,),
+            )
+            deliveries = await cur.fetchall()
+        return history_from_rows(call_control_id, call, entries, deliveries)
+
     async def counts(self) -> Counts:
         async with self._connection() as conn:
             cur = await conn.execute(
@@ -411,7 +463,7 @@ class PostgresStore:
         async with self._connection() as conn:
             cur = await conn.execute(
                 "SELECT sum(pg_total_relation_size(t))::bigint"
-                " FROM unnest(ARRAY['flows', 'calls', 'events', 'outbox']) AS t"
+                " FROM unnest(ARRAY['flows', 'calls', 'events', 'outbox', 'history']) AS t"
             )
             row = await cur.fetchone()
         return int(row[0]) if row and row[0] is not None else 0

@@ -5,12 +5,22 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import re
 import sqlite3
 from collections.abc import Callable, Collection
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TypeVar
 
+from flowlang.serve.history import (
+    RECENT_CALLS,
+    CallHistory,
+    CallQuery,
+    CallSummary,
+    history_from_rows,
+    recent_from_rows,
+    recent_params,
+)
 from flowlang.serve.store.base import (
     CALL_COMMAND,
     ITEM_COLUMNS,
@@ -66,6 +76,12 @@ CREATE TABLE IF NOT EXISTS health (
     id INTEGER PRIMARY KEY,
     at REAL NOT NULL
 );
+CREATE TABLE IF NOT EXISTS history (
+    id INTEGER PRIMARY KEY,
+    call_control_id TEXT NOT NULL,
+    applied REAL NOT NULL,
+    data TEXT NOT NULL
+);
 """
 
 # Columns the outbox gained with leases; a store file from an earlier version gets them added.
@@ -83,7 +99,11 @@ OUTBOX_COLUMNS = {
 INDEXES = """
 CREATE INDEX IF NOT EXISTS outbox_by_call ON outbox (call_control_id, sent, id);
 CREATE INDEX IF NOT EXISTS outbox_waiting ON outbox (id) WHERE sent = 0;
+CREATE INDEX IF NOT EXISTS history_by_call ON history (call_control_id, id);
 """
+
+# The history module writes its query with psycopg's %(name)s; SQLite spells them :name.
+_RECENT_CALLS = re.sub(r"%\((\w+)\)s", r":\1", RECENT_CALLS)
 
 # outbox.sent: 0 waiting, 1 carried out, 2 dropped because the call's run was stopped.
 _UNSENT, _SENT, _DROPPED = 0, 1, 2
@@ -270,6 +290,11 @@ class SQLiteStore:
                 now,
             ),
         )
+        if change.history is not None:
+            db.execute(
+                "INSERT INTO history (call_control_id, applied, data) VALUES (?, ?, ?)",
+                (call_control_id, now, dumps(change.history)),
+            )
         if change.call_gone:
             db.execute(
                 "UPDATE outbox SET sent = ? WHERE call_control_id = ? AND sent = 0"
@@ -430,7 +455,7 @@ class SQLiteStore:
                     (finished_before, idle_before),
                 )
             ]
-            for table in ("outbox", "events", "calls"):
+            for table in ("outbox", "events", "history", "calls"):
                 db.executemany(
                     f"DELETE FROM {table} WHERE call_control_id = ?", [(c,) for c in gone]
                 )
@@ -447,6 +472,39 @@ class SQLiteStore:
             return len(gone)
 
         return await self._run(lambda: self._transaction(cleanup))
+
+    async def recent_calls(self, query: CallQuery) -> list[CallSummary]:
+        def read() -> list[CallSummary]:
+            rows = self._db.execute(
+                _RECENT_CALLS, recent_params(query, no_limit=-1)
+            ).fetchall()
+            return recent_from_rows(rows, query)
+
+        return await self._run(read)
+
+    async def history(self, call_control_id: str) -> CallHistory | None:
+        def read() -> CallHistory | None:
+            db = self._db
+            call = db.execute(
+                "SELECT c.digest, c.status, c.end_reason, c.updated, coalesce(f.name, '')"
+                " FROM calls c LEFT JOIN flows f ON f.digest = c.digest"
+                " WHERE c.call_control_id = ?",
+                (call_control_id,),
+            ).fetchone()
+            entries = db.execute(
+                "SELECT applied, data FROM history WHERE call_control_id = ? ORDER BY id",
+                (call_control_id,),
+            ).fetchall()
+            if call is None or not entries:
+                return None
+            deliveries = db.execute(
+                "SELECT kind, action, body, sent, attempts, created FROM outbox"
+                " WHERE call_control_id = ? ORDER BY id",
+                (call_control_id,),
+            ).fetchall()
+            return history_from_rows(call_control_id, call, entries, deliveries)
+
+        return await self._run(read)
 
     async def counts(self) -> Counts:
         def read() -> Counts:

@@ -1,0 +1,238 @@
+"""A real call's recorded run, read back from the store, and replayed offline on its flow version.
+
+`load_call(url, call_id)` reads what the server kept of a call (flowlang.serve.history) and
+compiles the flow version it ran from the store's copy; `replay(call)` feeds its events to the
+interpreter again and compares each step's commands with the recorded ones (a determinism check:
+the interpreter is pure, so any difference is a bug, named by the event where the runs part).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import datetime
+from typing import Any
+
+from attrs import frozen
+
+from flowlang.clock import parse_instant
+from flowlang.program import Program
+from flowlang.runtime.commands import Command, FetchRequest
+from flowlang.runtime.events import CallInfo, Event
+from flowlang.runtime.outcome import Outcome
+from flowlang.serve.history import (
+    CallHistory,
+    CallQuery,
+    as_object,
+    commands_json,
+    fetch_from,
+    local_time_from,
+)
+
+
+class ReplayError(Exception):
+    """The call cannot be loaded or replayed; the message says why and what to do."""
+
+
+@frozen
+class RecordedStep:
+    """One event the server applied to the call, and what the run did with it.
+
+    `event` is as the interpreter was handed it (its `at` on the flow's clock, its payload's
+    fields the interpreter reads); `leg` is True for an event of the new leg a transfer rang;
+    `instant` the moment the flow's clock read (ISO text: Telnyx's `occurred_at`, else the
+    arrival); `applied` the server's clock when it was applied (epoch seconds). `commands`,
+    `fetch` and `end` (an END_REASONS word or None) are what the step did."""
+
+    event: Event
+    leg: bool
+    instant: str | None
+    applied: float
+    commands: tuple[Command, ...]
+    fetch: FetchRequest | None
+    end: str | None
+
+    @property
+    def when(self) -> datetime | None:
+        """`instant` as an aware datetime (None when not known)."""
+        return parse_instant(self.instant)
+
+
+@frozen
+class RecordedCall:
+    """A call as the store kept it, ready to replay.
+
+    `program` is the flow version it ran (compiled from the store's copy, included files and
+    catalogs as they were); `call` its CallInfo (numbers masked when the server ran with
+    --redact; `at` when it started, on the flow's clock); `inputs` the values a placed call
+    started with (`placed` True: `Interpreter.start(call, inputs)`); `start` the event that
+    started it and what the start did; `steps` every later event applied, in order.
+    `history` is the store's raw record (the call's summary and its outbox rows)."""
+
+    program: Program
+    call: CallInfo
+    inputs: dict[str, Any] | None
+    placed: bool
+    start: RecordedStep
+    steps: tuple[RecordedStep, ...]
+    history: CallHistory
+
+    @property
+    def call_control_id(self) -> str:
+        return self.call.call_control_id
+
+
+def _step(applied: float, data: dict[str, Any]) -> RecordedStep:
+    raw = as_object(data.get("event"))
+    payload = as_object(raw.get("payload"))
+    event = Event(str(raw.get("type", "")), payload, raw.get("id"), local_time_from(data.get("at")))
+    commands = tuple(
+        Command(str(c.get("action")), c.get("body") or {})
+        for c in data.get("commands") or ()
+        if isinstance(c, dict)
+    )
+    end = data.get("end")
+    return RecordedStep(
+        event,
+        bool(raw.get("leg")),
+        data.get("time"),
+        applied,
+        commands,
+        fetch_from(data.get("fetch")),
+        str(end) if end is not None else None,
+    )
+
+
+def recorded_call(history: CallHistory, program: Program) -> RecordedCall:
+    """The RecordedCall of `history`, run by `program` (the version named by its digest)."""
+    first = history.entries[0]
+    start = as_object(first.data.get("start"))
+    steps = [_step(e.applied, e.data) for e in history.entries]
+    info = CallInfo(
+        history.summary.call_control_id,
+        str(start.get("caller") or ""),
+        str(start.get("called") or ""),
+        at=steps[0].event.at,
+    )
+    inputs = start.get("inputs")
+    return RecordedCall(
+        program,
+        info,
+        inputs if isinstance(inputs, dict) else None,
+        bool(start.get("placed")),
+        steps[0],
+        tuple(steps[1:]),
+        history,
+    )
+
+
+async def read_call(store: Any, call_id: str) -> RecordedCall:
+    """The call `call_id` (or the one call whose id starts with it) from an open store."""
+    from flowlang.compiler import compile_source
+    from flowlang.errors import FlowError
+    from flowlang.source import Source
+
+    history = await store.history(call_id)
+    if history is None:
+        found = await store.recent_calls(CallQuery(prefix=call_id, limit=2))
+        if len(found) > 1:
+            raise ReplayError(
+                f"more than one call starts with {call_id!r}: give more of the id"
+                " (`flowlang calls` lists them)"
+            )
+        if found:
+            history = await store.history(found[0].call_control_id)
+    if history is None:
+        raise ReplayError(
+            f"no call {call_id!r} in this store: `flowlang calls` lists the calls it keeps"
+            " (finished calls are kept for `flowlang serve --retention`, 1h by default)"
+        )
+    digest = history.summary.digest
+    saved = await store.load_flow(digest)
+    if saved is None:
+        raise ReplayError(f"the flow version {digest[:12]} this call ran is not in the store")
+    try:
+        program = compile_source(Source.from_stored(saved[0], saved[1]))
+    except FlowError as exc:
+        raise ReplayError(
+            f"the stored flow version {digest[:12]} does not compile: {exc}"
+        ) from None
+    return recorded_call(history, program)
+
+
+def load_call(url: str, call_id: str) -> RecordedCall:
+    """The call `call_id` (or a unique prefix of it) from the store at `url`, with its flow
+    version compiled; ReplayError (or StoreError) saying what is wrong."""
+    from flowlang.serve.store import open_store
+
+    async def go() -> RecordedCall:
+        store = open_store(url)
+        try:
+            return await read_call(store, call_id)
+        finally:
+            await store.close()
+
+    return asyncio.run(go())
+
+
+# ---------------------------------------------------------------------------------------------
+# Replay: the same events through the same version must give the same commands
+
+
+@frozen
+class Mismatch:
+    """Where a replay parts from the recording: the `index`-th step (0 the start), the recorded
+    and replayed commands (JSON data), backend request and end."""
+
+    index: int
+    step: RecordedStep
+    recorded: dict[str, Any]
+    replayed: dict[str, Any]
+
+
+@frozen
+class Replayed:
+    """The result of `replay`: how many steps were compared and the first mismatch, if any."""
+
+    steps: int
+    mismatch: Mismatch | None
+
+    @property
+    def ok(self) -> bool:
+        return self.mismatch is None
+
+
+def _what(commands: tuple[Command, ...], fetch: FetchRequest | None, end: str | None
+          ) -> dict[str, Any]:
+    return {
+        "commands": commands_json(commands),
+        "fetch": fetch.to_row() if fetch is not None else None,
+        "end": end,
+    }
+
+
+def _did(outcome: Outcome) -> dict[str, Any]:
+    end = outcome.end.reason if outcome.end is not None else None
+    if outcome.ignored:
+        return {"commands": [], "fetch": None, "end": None, "ignored": True}
+    return _what(outcome.commands, outcome.fetch, end)
+
+
+def replay(call: RecordedCall) -> Replayed:
+    """Run the recorded events through the recorded version and compare every step."""
+    from flowlang.runtime.interpreter import Interpreter
+
+    interpreter = Interpreter(call.program)
+    outcome = (
+        interpreter.start(call.call, call.inputs or {})
+        if call.placed
+        else interpreter.start(call.call)
+    )
+    all_steps = (call.start, *call.steps)
+    for index, step in enumerate(all_steps):
+        if index:
+            outcome = interpreter.handle(outcome.state, step.event)
+        recorded = _what(step.commands, step.fetch, step.end)
+        replayed = _did(outcome)
+        if replayed != recorded:
+            return Replayed(index + 1, Mismatch(index, step, recorded, replayed))
+    return Replayed(len(all_steps), None)

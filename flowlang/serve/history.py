@@ -1,0 +1,316 @@
+"""A call's history as the server keeps it: one record per event applied, written with its change.
+
+Each event that changed a call leaves one JSON record, in the store transaction that applied it:
+
+    {"event": {"type": "call.gather.ended", "id": "...", "payload": {"status": "valid",
+               "digits": "1", "client_state": "..."}, "leg": true},
+     "time": "2026-11-23T16:00:04.512Z", "at": ["2026-11-23", 10, 0, 0],
+     "commands": [{"action": "speak", "body": {...}}], "fetch": {...}, "end": "hangup"}
+
+`event.payload` holds only the fields the interpreter reads (READ_FIELDS), so neither the rest of
+Telnyx's payload nor anything a backend did not send is kept. `time` is the instant the flow's
+clock read (Telnyx's `occurred_at`, else the arrival), `at` that instant on the flow's clock as
+the interpreter saw it (`LocalTime`), so a replay is exact. The first record of a call also has
+`start`: `{"caller", "called", "inputs", "placed"}` (the event is then the one that started it).
+`commands` are the Telnyx commands the step queued, `fetch` its backend request (secrets by name
+only, as in the outbox), `end` how the run ended, when it did.
+
+With `redact`, the call's own numbers are masked in every string of the record before it is
+written (`mask`), so they never reach the disk.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable
+from typing import Any
+
+from attrs import frozen
+
+from flowlang.runtime.commands import Command, FetchRequest
+from flowlang.runtime.events import CallInfo, Event, LocalTime
+from flowlang.runtime.outcome import Outcome
+
+# Payload fields the interpreter reads (tests/offline/test_history.py checks the interpreter
+# reads no other), plus the call's numbers and the hangup's source, for people.
+READ_FIELDS = frozenset(
+    {
+        "call_control_id",
+        "client_state",
+        "digit",
+        "digits",
+        "hangup_cause",
+        "hangup_source",
+        "message_history",
+        "partial_results",
+        "reason",
+        "recording_ended_at",
+        "recording_started_at",
+        "recording_urls",
+        "result",
+        "status",
+        "from",
+        "to",
+    }
+)
+
+
+def mask(number: str) -> str:
+    """`number` with every digit but the last four replaced by `*` (`+1555***1111` style)."""
+    digits = sum(c.isdigit() for c in number)
+    hidden = max(digits - 4, 0)
+    out = []
+    for c in number:
+        if c.isdigit() and hidden:
+            out.append("*")
+            hidden -= 1
+        else:
+            out.append(c)
+    return "".join(out)
+
+
+def redact(value: Any, numbers: Iterable[str]) -> Any:
+    """`value` (JSON data) with each of `numbers` masked wherever it appears in a string."""
+    found = sorted({n for n in numbers if n and sum(c.isdigit() for c in n) > 4}, key=len,
+                   reverse=True)
+    if not found:
+        return value
+    pattern = re.compile("|".join(re.escape(n) for n in found))
+    return _masked(value, pattern)
+
+
+def _masked(value: Any, pattern: re.Pattern[str]) -> Any:
+    if isinstance(value, str):
+        return pattern.sub(lambda m: mask(m.group()), value)
+    if isinstance(value, dict):
+        return {k: _masked(v, pattern) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_masked(v, pattern) for v in value]
+    return value
+
+
+def as_object(value: Any) -> dict[str, Any]:
+    """`value` when it is a JSON object, else an empty one (records are read leniently)."""
+    return value if isinstance(value, dict) else {}
+
+
+def local_time_json(at: LocalTime | None) -> list[Any] | None:
+    return None if at is None else [at.date, at.hour, at.minute, at.weekday]
+
+
+def local_time_from(data: Any) -> LocalTime | None:
+    """The LocalTime `local_time_json` wrote (None when absent or not that shape)."""
+    if not isinstance(data, list) or len(data) != 4:
+        return None
+    return LocalTime(str(data[0]), int(data[1]), int(data[2]), int(data[3]))
+
+
+def event_json(event: Event, leg: bool = False) -> dict[str, Any]:
+    payload = event.payload if isinstance(event.payload, dict) else {}
+    kept = {k: v for k, v in payload.items() if k in READ_FIELDS}
+    data: dict[str, Any] = {"type": event.type, "id": event.id, "payload": kept}
+    if leg:
+        data["leg"] = True
+    return data
+
+
+def commands_json(commands: Iterable[Command]) -> list[dict[str, Any]]:
+    return [{"action": c.action, "body": c.body} for c in commands]
+
+
+def record(
+    event: Event,
+    outcome: Outcome,
+    instant: str | None,
+    at: LocalTime | None,
+    *,
+    leg: bool = False,
+    start: CallInfo | None = None,
+    inputs: dict[str, Any] | None = None,
+    placed: bool = False,
+    numbers: tuple[str, ...] | None = None,
+) -> dict[str, Any]:
+    """The history record of one applied event; `start` for the call's first (with the
+    `inputs` a placed call starts with); `numbers` to mask (`--redact`)."""
+    data: dict[str, Any] = {
+        "event": event_json(event, leg),
+        "time": instant,
+        "at": local_time_json(at),
+        "commands": commands_json(outcome.commands),
+    }
+    if outcome.fetch is not None:
+        data["fetch"] = outcome.fetch.to_row()
+    if outcome.end is not None:
+        data["end"] = outcome.end.reason
+    if start is not None:
+        data["start"] = {
+            "caller": start.caller,
+            "called": start.called,
+            "inputs": inputs,
+            "placed": placed,
+        }
+    return data if numbers is None else redact(data, numbers)
+
+
+def fetch_from(data: Any) -> FetchRequest | None:
+    """The backend request a record's `fetch` holds."""
+    return FetchRequest.from_row(data) if isinstance(data, dict) else None
+
+
+@frozen
+class Entry:
+    """One record of a call's history: `data` as above, `applied` the server's clock when it was
+    applied (seconds since the epoch)."""
+
+    applied: float
+    data: dict[str, Any]
+
+
+@frozen
+class Delivery:
+    """What became of one outbox row of the call: `kind` and `action` as queued, `key` its
+    `command_id` (a fetch: its request key), `state` "sent", "dropped" (the run was stopped or
+    the caller had hung up) or "waiting", the `attempts` that failed, and `queued` (its time)."""
+
+    kind: str
+    action: str
+    key: str | None
+    state: str
+    attempts: int
+    queued: float
+
+
+@frozen
+class CallSummary:
+    """One call in the list of recent calls: when it started (`started`, the server's clock),
+    its numbers (masked when recorded with --redact), the flow version, how it stands."""
+
+    call_control_id: str
+    started: float
+    caller: str
+    called: str
+    digest: str
+    flow: str
+    status: str
+    end_reason: str | None
+    updated: float
+
+
+@frozen
+class CallHistory:
+    """Everything the store keeps of one call: its summary, its records in order, and what
+    became of its outbox rows, in order."""
+
+    summary: CallSummary
+    entries: tuple[Entry, ...]
+    deliveries: tuple[Delivery, ...]
+
+
+@frozen
+class CallQuery:
+    """Which calls to list: by `status` ("active", "ended", "failed"), a `number` the caller or
+    the called number contains, started at or after `since` and before `until` (epoch seconds),
+    whose id starts with `prefix`; the newest `limit`."""
+
+    status: str | None = None
+    number: str | None = None
+    since: float | None = None
+    until: float | None = None
+    prefix: str | None = None
+    limit: int = 50
+
+
+# The calls that have a history (not the rows of calls being placed), newest first, with their
+# first record; a filter that is NULL does not apply. Both stores run it (see recent_params).
+RECENT_CALLS = (
+    "SELECT c.call_control_id, c.digest, c.status, c.end_reason, c.updated, h.applied, h.data,"
+    " coalesce(f.name, '') FROM calls c"
+    " JOIN history h ON h.id = (SELECT min(id) FROM history WHERE call_control_id ="
+    " c.call_control_id)"
+    " LEFT JOIN flows f ON f.digest = c.digest"
+    " WHERE (CAST(%(status)s AS TEXT) IS NULL OR c.status = %(status)s)"
+    " AND (CAST(%(since)s AS DOUBLE PRECISION) IS NULL OR h.applied >= %(since)s)"
+    " AND (CAST(%(until)s AS DOUBLE PRECISION) IS NULL OR h.applied < %(until)s)"
+    " AND (CAST(%(prefix)s AS TEXT) IS NULL"
+    " OR substr(c.call_control_id, 1, length(%(prefix)s)) = %(prefix)s)"
+    " ORDER BY h.applied DESC, h.id DESC LIMIT %(limit)s"
+)
+
+
+def recent_params(query: CallQuery, no_limit: Any) -> dict[str, Any]:
+    """RECENT_CALLS's parameters for `query`; `no_limit` is the store's LIMIT for "all" (the
+    number filter is applied afterwards, to every call the rest selects)."""
+    return {
+        "status": query.status,
+        "since": query.since,
+        "until": query.until,
+        "prefix": query.prefix,
+        "limit": no_limit if query.number is not None else query.limit,
+    }
+
+
+# outbox.sent, as the stores keep it -> the word of a Delivery.
+DELIVERY_STATES = {0: "waiting", 1: "sent", 2: "dropped"}
+
+
+def _summary(row: tuple[Any, ...]) -> CallSummary:
+    """The CallSummary of a row (id, digest, status, end_reason, updated, applied, first
+    record's JSON, flow name)."""
+    call_control_id, digest, status, end_reason, updated, applied, data, flow = row
+    start = as_object(as_object(json.loads(data)).get("start"))
+    return CallSummary(
+        call_control_id,
+        float(applied),
+        str(start.get("caller") or ""),
+        str(start.get("called") or ""),
+        digest,
+        flow,
+        status,
+        end_reason,
+        float(updated),
+    )
+
+
+def recent_from_rows(rows: Iterable[tuple[Any, ...]], query: CallQuery) -> list[CallSummary]:
+    """The calls of the stores' list query, filtered by number, the newest `query.limit`."""
+    found = [s for s in map(_summary, rows) if matches(s, query)]
+    return found[: query.limit]
+
+
+def history_from_rows(
+    call_control_id: str,
+    call: tuple[Any, ...],
+    entries: list[tuple[Any, ...]],
+    deliveries: list[tuple[Any, ...]],
+) -> CallHistory:
+    """A CallHistory from the stores' rows: the call's (digest, status, end_reason, updated,
+    flow name), its records (applied, data) in order, its outbox rows (delivery_from)."""
+    digest, status, end_reason, updated, flow = call
+    first_applied, first = entries[0]
+    summary = _summary(
+        (call_control_id, digest, status, end_reason, updated, first_applied, first, flow)
+    )
+    return CallHistory(
+        summary,
+        tuple(Entry(float(a), json.loads(d)) for a, d in entries),
+        tuple(map(delivery_from, deliveries)),
+    )
+
+
+def matches(summary: CallSummary, query: CallQuery) -> bool:
+    """Whether `summary` passes the query's number filter (digits compared, so `555 0100`,
+    `+15550100` and `5550100` all find +15550100)."""
+    if query.number is None:
+        return True
+    wanted = re.sub(r"[^0-9*]", "", query.number)
+    return any(wanted in re.sub(r"[^0-9*]", "", n) for n in (summary.caller, summary.called))
+
+
+def delivery_from(row: tuple[Any, ...]) -> Delivery:
+    """A Delivery from (kind, action, body JSON, sent, attempts, created)."""
+    kind, action, body, sent, attempts, created = row
+    data = json.loads(body)
+    key = data.get("command_id") or data.get("key") if isinstance(data, dict) else None
+    return Delivery(kind, action, key, DELIVERY_STATES.get(int(sent), "waiting"), int(attempts),
+                    float(created))
