@@ -22,6 +22,8 @@ SUBCOMMANDS = {
     "fuzz": "fuzz",
     "serve": "serve",
     "dial": "dial",
+    "calls": "calls",
+    "replay": "replay",
     "lsp": "lsp",
 }
 

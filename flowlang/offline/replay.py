@@ -15,9 +15,27 @@ from typing import Any
 from attrs import frozen
 
 from flowlang.clock import parse_instant
+from flowlang.offline.phone import (
+    DEFAULT_RECORDING_SECS,
+    AiResult,
+    CallerAction,
+    ConversationEnds,
+    Dequeued,
+    Detected,
+    FetchAnswer,
+    Greeting,
+    HangUp,
+    KeyDuringAi,
+    LegResult,
+    Phone,
+    Press,
+    Recorded,
+    Silence,
+)
+from flowlang.offline.simulator import Heard, Simulation, Transcript
 from flowlang.program import Program
 from flowlang.runtime.commands import Command, FetchRequest
-from flowlang.runtime.events import CallInfo, Event
+from flowlang.runtime.events import FETCH_ENDED, CallInfo, Event
 from flowlang.runtime.outcome import Outcome
 from flowlang.serve.history import (
     CallHistory,
@@ -236,3 +254,121 @@ def replay(call: RecordedCall) -> Replayed:
         if replayed != recorded:
             return Replayed(index + 1, Mismatch(index, step, recorded, replayed))
     return Replayed(len(all_steps), None)
+
+
+# ---------------------------------------------------------------------------------------------
+# What the caller (and Telnyx, and the backend) did: the events as simulator actions
+
+# A new leg's hangup_cause -> what the transfer's number did (the interpreter's reading).
+_LEG_RESULTS = {"timeout": "no_answer", "no_answer": "no_answer", "originator_cancel": "no_answer",
+                "user_busy": "busy"}
+
+
+def action_of(step: RecordedStep) -> CallerAction | None:
+    """What the caller (or Telnyx, or the backend) did that `step`'s event reports, as the
+    simulator's action; None for an event the phone model makes by itself (a speech ended, a
+    call answered) or that only follows another action (a gather ended by the hangup)."""
+    kind, payload = step.event.type, step.event.payload
+    status = payload.get("status")
+    if step.leg:
+        if kind == "call.answered":
+            return LegResult("answered")
+        if kind == "call.hangup":
+            return LegResult(_LEG_RESULTS.get(str(payload.get("hangup_cause")), "failed"))
+        return None
+    if kind == "call.bridged":
+        return LegResult("answered")
+    if kind == "call.gather.ended":
+        if status == "timeout":
+            return Silence()
+        if status in ("valid", "invalid"):
+            digits = str(payload.get("digits") or "")
+            return Press(digits or "#")
+        return None
+    if kind == "call.hangup":
+        return HangUp()
+    if kind == "call.dtmf.received":
+        digit = payload.get("digit")
+        return KeyDuringAi(digit) if isinstance(digit, str) and len(digit) == 1 else None
+    if kind == "call.ai_gather.ended":
+        result = payload.get("result")
+        return AiResult(result if isinstance(result, dict) else {}, status == "valid")
+    if kind == "call.conversation.ended":
+        return ConversationEnds()
+    if kind == "call.recording.saved":
+        return Recorded(True, _seconds(payload))
+    if kind == "call.recording.error":
+        return Recorded(False)
+    if kind == "call.dequeued":
+        reason = payload.get("reason")
+        if reason == "bridged":
+            return Dequeued("bridged")
+        return None if reason == "hangup" else Dequeued("timeout")
+    if kind == "call.machine.detection.ended":
+        return Detected(str(payload.get("result") or "not_sure"))
+    if kind == "call.machine.greeting.ended":
+        return Greeting(payload.get("result") == "beep_detected")
+    if kind == FETCH_ENDED:
+        result = payload.get("result")
+        ok = status == "ok" and isinstance(result, dict)
+        return FetchAnswer(result if ok and isinstance(result, dict) else None)
+    return None
+
+
+def _seconds(payload: dict[str, Any]) -> int:
+    started = parse_instant(payload.get("recording_started_at"))
+    ended = parse_instant(payload.get("recording_ended_at"))
+    if started is None or ended is None:
+        return DEFAULT_RECORDING_SECS
+    return max(0, round((ended - started).total_seconds()))
+
+
+def caller_actions(call: RecordedCall) -> list[CallerAction]:
+    """The caller's behaviour on the call (and the answers of Telnyx and the backend), in order,
+    as the simulator takes it: what `--flow` plays against another version."""
+    return [a for a in map(action_of, call.steps) if a is not None]
+
+
+class _Quiet(Phone):
+    """A phone that makes no webhooks: the recorded ones are fed instead."""
+
+    def send(self, command: Command) -> list[dict[str, Any]]:
+        return []
+
+
+@frozen
+class Retraced:
+    """A recorded call told in the simulator's words: its `transcript`, and for each recorded
+    step (the start first) how many transcript entries there were once it was applied."""
+
+    transcript: Transcript
+    marks: tuple[int, ...]
+
+
+def retrace(call: RecordedCall) -> Retraced:
+    """The recorded call replayed as a transcript (what `flowlang calls show` prints): each
+    step's outcome recorded after what the caller did to cause it."""
+    from flowlang.runtime.interpreter import Interpreter
+
+    interpreter = Interpreter(call.program)
+    sim = Simulation(interpreter, call.call, _Quiet(call.call))
+    outcome = (
+        interpreter.start(call.call, call.inputs or {})
+        if call.placed
+        else interpreter.start(call.call)
+    )
+    sim.take(outcome)
+    marks = [len(sim.entries)]
+    for step in call.steps:
+        outcome = interpreter.handle(sim.state, step.event)
+        action = action_of(step)
+        heard = None
+        if action is not None:
+            result = digits = None
+            if step.event.type == "call.gather.ended":
+                result = step.event.payload.get("status")
+                digits = step.event.payload.get("digits")
+            heard = Heard(action, sim.inputs_used + 1, sim.waiting, result, digits)
+        sim.take(outcome, heard)
+        marks.append(len(sim.entries))
+    return Retraced(sim.transcript(), tuple(marks))

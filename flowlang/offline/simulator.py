@@ -440,6 +440,15 @@ class Simulation:
             None if self.end else self.waiting,
         )
 
+    def take(self, outcome: Outcome, heard: Heard | None = None) -> None:
+        """Record an outcome the driver got itself (a recorded call replayed), after what the
+        caller did to cause it (`heard`); the phone is told the commands, as in `give`."""
+        if heard is not None:
+            self.inputs_used = heard.number
+            self.entries.append(heard)
+        if not outcome.ignored:
+            self._apply(outcome)
+
     def _guarded(self, run: Callable[..., Outcome], *args: Any) -> Outcome:
         # The interpreter promises never to raise; if it does anyway, the call ends in an error
         # the person can report, not a traceback.

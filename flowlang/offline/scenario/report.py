@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from flowlang.offline.scenario.run import Row, ScenarioResult
 
 WIDTH = 46
@@ -28,14 +30,20 @@ def _right(row: Row) -> str:
     return f"{number:>4} {_flat(row.actual)}" if row.actual else ""
 
 
+def columns(rows: Iterable[Row], left: str, right: str) -> list[str]:
+    """`rows` in two columns headed `left` and `right`, each line with its file's line number,
+    the rows that differ marked with `X`."""
+    head = f"  {_cell('  ' + left, WIDTH)} | {right}"
+    out = [head.rstrip(), "  " + "-" * WIDTH + "-+-" + "-" * WIDTH]
+    for row in rows:
+        mark = "X " if row.failed else "  "
+        out.append(f"{mark}{_cell(_left(row), WIDTH)} | {_right(row)}".rstrip())
+    return out
+
+
 def side_by_side(result: ScenarioResult, scenario_file: str, flow_file: str) -> str:
     """The expected and the actual conversation in two columns, the mismatch marked with `X`."""
-    head = f"  {_cell('  scenario (' + scenario_file + ')', WIDTH)} | the call ({flow_file})"
-    out = [head.rstrip(), "  " + "-" * WIDTH + "-+-" + "-" * WIDTH]
-    for row in result.rows:
-        mark = "X " if row.failed else "  "
-        right = _right(row)
-        out.append(f"{mark}{_cell(_left(row), WIDTH)} | {right}".rstrip())
+    out = columns(result.rows, f"scenario ({scenario_file})", f"the call ({flow_file})")
     if result.problem:
         out.append("")
         where = f"{scenario_file}:{result.scenario_line}" if result.scenario_line else scenario_file

@@ -1,0 +1,119 @@
+"""A recorded call told in the simulator's words: each line with its time and its `.flow` line."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from attrs import frozen
+
+from flowlang.offline.conversation import Line, conversation, ending, show
+from flowlang.offline.replay import RecordedCall, retrace
+
+
+@frozen
+class Timed:
+    """A line of the call's conversation and `seconds` after the call's start it happened (the
+    time of the event that caused it: Telnyx's `occurred_at`, else its arrival)."""
+
+    line: Line
+    seconds: float | None
+
+
+def timed_lines(call: RecordedCall) -> tuple[list[Timed], Any]:
+    """The call's conversation lines with their times, and the transcript they come from."""
+    retraced = retrace(call)
+    transcript = retraced.transcript
+    lines = conversation(transcript, call.program)
+    steps = (call.start, *call.steps)
+    origin = steps[0].when
+    # Every entry of a transcript gives one line of its conversation (then the end's).
+    if len(lines) != len(transcript.entries) + 1 or origin is None:
+        return [Timed(line, None) for line in lines], transcript
+    out: list[Timed] = []
+    step = 0
+    for index, line in enumerate(lines[:-1]):
+        while step < len(retraced.marks) - 1 and index >= retraced.marks[step]:
+            step += 1
+        when = steps[step].when
+        out.append(Timed(line, (when - origin).total_seconds() if when is not None else None))
+    last = steps[-1].when
+    out.append(Timed(lines[-1], (last - origin).total_seconds() if last is not None else None))
+    return out, transcript
+
+
+def offset(seconds: float | None) -> str:
+    """`+4.2s`, `+2m05.0s`: how long after the start."""
+    if seconds is None:
+        return ""
+    if seconds < 60:
+        return f"+{seconds:.1f}s"
+    minutes, rest = divmod(seconds, 60)
+    return f"+{int(minutes)}m{rest:04.1f}s"
+
+
+def render_call(call: RecordedCall) -> str:
+    """The transcript of `flowlang calls show`: the simulate transcript's lines, each after the
+    time it happened, then how the call ended and what became of its commands."""
+    timed, transcript = timed_lines(call)
+    source = call.program.source
+    out = []
+    for item in timed[:-1]:
+        out.append(f"{offset(item.seconds):>9}  {show(item.line, source)}")
+    summary = call.history.summary
+    out.append("")
+    if summary.status == "active":
+        out.append("The call is still in progress.")
+    elif summary.status == "failed":
+        out.append(f"The call was stopped: {summary.end_reason or 'a command failed'}.")
+    else:
+        out.append(ending([t.line for t in timed], transcript.end, source))
+    out.extend(_deliveries(call))
+    return "\n".join(out) + "\n"
+
+
+def _deliveries(call: RecordedCall) -> list[str]:
+    deliveries = call.history.deliveries
+    if not deliveries:
+        return []
+    counts: dict[str, int] = {}
+    for d in deliveries:
+        counts[d.state] = counts.get(d.state, 0) + 1
+    parts = [f"{n} {state}" for state, n in counts.items()]
+    out = [f"Commands to Telnyx and requests: {', '.join(parts)}."]
+    for d in deliveries:
+        if d.attempts:
+            tries = f"{d.attempts + 1} tries" if d.state == "sent" else f"{d.attempts} failed tries"
+            out.append(f"  {d.action}: {d.state} after {tries}")
+        elif d.state != "sent":
+            out.append(f"  {d.action}: {d.state}")
+    return out
+
+
+def call_json(call: RecordedCall) -> dict[str, Any]:
+    """`flowlang calls show --json`: the call's summary, its steps as recorded, and its
+    conversation lines with their times."""
+    summary = call.history.summary
+    timed, transcript = timed_lines(call)
+    return {
+        "id": summary.call_control_id,
+        "from": summary.caller,
+        "to": summary.called,
+        "flow": summary.flow,
+        "version": summary.digest,
+        "status": summary.status,
+        "end": summary.end_reason,
+        "started": summary.started,
+        "steps": [
+            {"applied": e.applied, **e.data} for e in call.history.entries
+        ],
+        "lines": [
+            {"seconds": t.seconds, "kind": t.line.kind, "text": t.line.text,
+             "line": t.line.flow_line}
+            for t in timed
+        ],
+        "deliveries": [
+            {"kind": d.kind, "action": d.action, "key": d.key, "state": d.state,
+             "attempts": d.attempts, "queued": d.queued}
+            for d in call.history.deliveries
+        ],
+    }
