@@ -100,15 +100,21 @@ async def _answer(runner: Runner, call_id: str, request: FetchRequest, answer: F
     await runner.feed(call_id, Event(FETCH_ENDED, payload, id=f"fetch/{request.key}"))
 
 
-def serve_calls(url: str, program: Program, calls: list[tuple[str, list[str]]], **kw: Any) -> None:
+def serve_calls(
+    url: str,
+    program: Program,
+    calls: list[tuple[str, list[str]]],
+    started: float = START,
+    **kw: Any,
+) -> None:
     """Serve each (call id, inputs) of `calls` one after the other into the store at `url`,
-    the n-th starting 60 s after the one before."""
+    the first at `started`, each 60 s after the one before."""
 
     async def go() -> None:
         store = open_store(url)
         try:
             for n, (call_id, inputs) in enumerate(calls):
-                await play(store, program, call_id, inputs, started=START + 60 * n, **kw)
+                await play(store, program, call_id, inputs, started=started + 60 * n, **kw)
         finally:
             await store.close()
 

@@ -1,0 +1,231 @@
+"""`flowlang calls` and `flowlang replay` on a store filled with served calls: the list and its
+filters, one call shown, a replay that matches (and one that does not), a what-if against an
+edited flow, a call turned into a scenario that `flowlang test` passes; and, for any caller,
+a served call replays exactly."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import tempfile
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from flowlang.cli import main
+from flowlang.offline.fuzz import Vocabulary
+from flowlang.offline.phone import CLOCK_START
+from flowlang.offline.replay import load_call, replay
+from flowlang.offline.scenario.recorded import scenario_text
+from flowlang.offline.simulator import Simulation, input_text
+from tests.server.scenarios import BEYOND, EVERYTHING, EXAMPLES, program
+from tests.server.served import serve_calls
+
+BUSINESS = EXAMPLES / "business_line.flow"
+CALLS = [
+    ("v3:hours-then-orders", ["1", "1", "2"]),
+    ("v3:silent", ["timeout", "timeout", "timeout"]),
+    ("v3:gone", ["hangup"]),
+]
+
+
+@pytest.fixture(scope="module")
+def store(tmp_path_factory: pytest.TempPathFactory) -> str:
+    folder = tmp_path_factory.mktemp("calls")
+    url = f"sqlite:///{folder}/calls.db"
+    serve_calls(url, program(BUSINESS), CALLS, caller="+13125550147")
+    serve_calls(url, program(BUSINESS), [("v3:other", ["0"])], caller="+17735550123",
+                started=1_800_000_600.0)
+    return url
+
+
+def flowlang(capsys: pytest.CaptureFixture[str], *words: str) -> tuple[int, str, str]:
+    status = main(list(words))
+    out = capsys.readouterr()
+    return status, out.out, out.err
+
+
+def test_the_list_shows_the_newest_call_first_with_how_each_ended(
+    store: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    status, out, _ = flowlang(capsys, "calls", "--store", store)
+    assert status == 0
+    lines = out.splitlines()
+    assert lines[0].split() == ["When", "From", "To", "Flow", "Ended", "Length", "Call"]
+    ids = [line.split()[-1] for line in lines[1:5]]
+    assert ids == ["v3:other", "v3:gone", "v3:silent", "v3:hours-then-orders"]
+    assert "transferred" in lines[4] and "+13125550147" in lines[4]
+    assert "hung up" in lines[3]
+    assert "4 calls" in out
+
+
+def test_the_list_is_filtered_by_number_status_and_time(
+    store: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    def ids(*options: str) -> list[str]:
+        status, out, _ = flowlang(capsys, "calls", "--store", store, "--json", *options)
+        assert status == 0
+        return [c["id"] for c in json.loads(out)]
+
+    assert ids("--number", "773 555") == ["v3:other"]
+    assert ids("--number", "5550147", "--limit", "1") == ["v3:gone"]
+    assert ids("--since", "2027-01-15T08:09+00:00") == ["v3:other"]
+    assert ids("--since", "2027-01-15T08:11+00:00") == []
+    assert ids("--until", "2027-01-15T08:01+00:00") == ["v3:hours-then-orders"]
+    assert ids("--status", "failed") == []
+    (first,) = json.loads(flowlang(capsys, "calls", "--store", store, "--json",
+                                   "--number", "7735550123")[1])
+    assert first["from"] == "+17735550123" and first["status"] == "ended"
+    assert first["flow"].endswith("business_line.flow") and first["seconds"] > 0
+
+
+def test_a_bad_time_or_a_missing_store_is_one_clear_line(
+    tmp_path: Path, store: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    status, _, err = flowlang(capsys, "calls", "--store", store, "--since", "yesterday")
+    assert status == 2 and "--since 'yesterday' is not a time" in err
+    status, _, err = flowlang(capsys, "calls", "--store", f"sqlite:///{tmp_path}/none.db")
+    assert status == 2 and "there is no store at" in err
+    assert not (tmp_path / "none.db").exists()
+    status, _, err = flowlang(capsys, "calls", "show", "v3:nobody", "--store", store)
+    assert status == 2 and "no call 'v3:nobody' in this store" in err
+    status, _, err = flowlang(capsys, "replay", "v3:", "--store", store)
+    assert status == 2 and "more than one call starts with 'v3:'" in err
+
+
+def test_show_tells_the_call_in_the_simulators_words_with_times_and_lines(
+    store: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    status, out, _ = flowlang(capsys, "calls", "show", "v3:hours", "--store", store)
+    assert status == 0
+    assert out.startswith("Call v3:hours-then-orders\n  from +13125550147 to +15550002222")
+    assert "version " + program(BUSINESS).digest[:12] + ": transferred" in out
+    assert "    +0.0s  step main (line 5)" in out
+    assert ">>>       caller presses 1" in out
+    assert 'line 16   say "Connecting you to our order desk."' in out
+    assert "The call ended: the caller was transferred to +13125550101." in out
+    assert "Commands to Telnyx and requests: 8 sent." in out
+    status, out, _ = flowlang(capsys, "calls", "show", "v3:hours", "--store", store, "--json")
+    shown = json.loads(out)
+    assert [line["kind"] for line in shown["lines"]][-2:] == ["transfer", "end"]
+    assert shown["steps"][0]["start"]["caller"] == "+13125550147"
+
+
+def test_every_call_replays_with_no_mismatch(store: str, capsys: pytest.CaptureFixture[str]
+                                             ) -> None:
+    for call_id in ("v3:hours-then-orders", "v3:silent", "v3:gone", "v3:other"):
+        status, out, _ = flowlang(capsys, "replay", call_id, "--store", store)
+        assert status == 0
+        assert out.startswith(f"Replayed call {call_id} on ") and "the same commands" in out
+
+
+def test_a_recording_that_differs_from_the_replay_is_reported_with_both_sides(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    url = f"sqlite:///{tmp_path}/calls.db"
+    serve_calls(url, program(BUSINESS), [("v3:one", ["2"])])
+    with sqlite3.connect(tmp_path / "calls.db") as db:
+        (row_id, data), = db.execute(
+            "SELECT id, data FROM history WHERE data LIKE '%Connecting you%'").fetchall()
+        db.execute("UPDATE history SET data = ? WHERE id = ?",
+                   (data.replace("Connecting you", "Transferring you"), row_id))
+    status, out, _ = flowlang(capsys, "replay", "v3:one", "--store", url)
+    assert status == 1
+    assert "does not replay the same: at event 3 (call.gather.ended" in out
+    recorded, replayed = out.split("  recorded:\n")[1].split("  replayed:\n")
+    assert "Transferring you to our order desk." in recorded
+    assert "Connecting you to our order desk." in replayed.split("\n\n")[0]
+    assert "this is a bug in flowlang" in out
+
+
+def fixed(folder: Path) -> Path:
+    """The business line with the order desk moved to another number, in `folder`."""
+    edited = folder / "business_line.flow"
+    edited.write_text(BUSINESS.read_text().replace('"+13125550101"', '"+13125550199"'))
+    return edited
+
+
+def test_the_same_caller_on_an_edited_flow_shows_what_they_would_hear_differently(
+    tmp_path: Path, store: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    edited = fixed(tmp_path)
+    status, out, _ = flowlang(capsys, "replay", "v3:hours", "--store", store, "--flow",
+                              str(edited))
+    assert status == 0
+    marked = [line for line in out.splitlines() if line.startswith("X")]
+    assert len(marked) == 1
+    assert "transfer to +13125550101" in marked[0] and "transfer to +13125550199" in marked[0]
+    assert "would hear 1 thing differently" in out
+    status, out, _ = flowlang(capsys, "replay", "v3:hours", "--store", store, "--flow",
+                              str(BUSINESS))
+    assert status == 0 and "would hear exactly the same" in out
+
+
+def test_a_caller_whose_behaviour_no_longer_fits_says_where_it_stopped(
+    tmp_path: Path, store: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    short = tmp_path / "short.flow"
+    short.write_text('voice "Telnyx.KokoroTTS.af"\n\nmain:\n    answer\n    say "Closed."\n'
+                     "    hangup\n")
+    status, out, _ = flowlang(capsys, "replay", "v3:hours", "--store", store, "--flow",
+                              str(short))
+    assert status == 0
+    assert "X" in out and "not used" in out
+
+
+def test_a_call_becomes_a_scenario_that_flowlang_test_passes(
+    tmp_path: Path, store: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    target = tmp_path / "incidents.scenarios"
+    status, out, _ = flowlang(capsys, "replay", "v3:hours", "--store", store, "--scenario",
+                              str(target))
+    assert status == 0 and f"to {target}" in out
+    flowlang(capsys, "replay", "v3:silent", "--store", store, "--scenario", str(target))
+    text = target.read_text()
+    assert text.count("\nscenario ") == 2
+    assert f'flow "{BUSINESS.resolve()}"' in text
+    assert '    press "1"\n' in text and '    expect transfer "+13125550101"\n' in text
+    status, out, _ = flowlang(capsys, "test", str(target))
+    assert status == 0, out
+    assert "2 passed, 0 failed" in out
+
+
+def test_with_the_fixed_flow_the_scenario_checks_the_fix(
+    tmp_path: Path, store: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    target = tmp_path / "business_line.scenarios"
+    status, _, _ = flowlang(capsys, "replay", "v3:hours", "--store", store, "--flow",
+                            str(fixed(tmp_path)), "--scenario", str(target))
+    assert status == 0
+    assert "flow " not in target.read_text().split("scenario")[0]
+    assert '    expect transfer "+13125550199"\n' in target.read_text()
+    assert flowlang(capsys, "test", str(target))[0] == 0
+    status, out, _ = flowlang(capsys, "replay", "v3:hours", "--store", store, "--scenario", "-")
+    assert status == 0 and out.startswith('scenario "recorded call v3:hours-then-orders')
+
+
+FLOWS = [EVERYTHING, BEYOND, BUSINESS, EXAMPLES / "order_status.flow",
+         EXAMPLES / "front_desk.flow"]
+
+
+@given(data=st.data(), flow=st.sampled_from(FLOWS))
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+def test_any_served_call_replays_exactly_and_becomes_a_passing_scenario(
+    data: st.DataObject, flow: Path
+) -> None:
+    compiled = program(flow)
+    vocabulary = Vocabulary(compiled)
+    sim = Simulation.begin(compiled, at=CLOCK_START)
+    inputs: list[str] = []
+    while not sim.ended and not sim.stuck and len(inputs) < 8:
+        action = data.draw(vocabulary.for_call(sim))
+        inputs.append(input_text(action))
+        sim.give(action)
+    with tempfile.TemporaryDirectory() as folder:
+        url = f"sqlite:///{folder}/calls.db"
+        serve_calls(url, compiled, [("v3:any", inputs)])
+        call = load_call(url, "v3:any")
+    assert replay(call).ok
+    scenario_text(call)
