@@ -121,3 +121,19 @@ def test_a_call_nobody_answers_ends_with_its_outcome_and_runs_no_flow(
     found = outcome(rig, answer.json()["id"])
     assert found["status"] == result and found["answered_by"] is None
     assert rig.fake.calls["v3:placed-1"].accepted == []
+
+
+def test_a_placed_call_is_recorded_with_its_inputs_and_replays(rig: Rig, tmp_path: Path) -> None:
+    from flowlang.offline.replay import load_call, replay
+    from flowlang.offline.scenario.recorded import scenario_text
+
+    rig.fake.callees.append(["answered", "machine", "beep"])
+    answer = post(rig, {"to": "+13125550122", "inputs": VALUES})
+    outcome(rig, answer.json()["id"])
+    finish(rig.fake.calls["v3:placed-1"])
+    call = load_call(f"sqlite:///{tmp_path}/calls.db", "v3:placed-1")
+    assert call.placed and call.inputs == VALUES
+    assert call.call.called == "+13125550122"
+    assert replay(call).ok
+    text = scenario_text(call)
+    assert '    with patient "Ann Lee"\n' in text and "    detected machine\n" in text

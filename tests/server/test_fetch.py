@@ -268,3 +268,27 @@ def test_a_server_killed_during_a_fetch_redoes_it_with_the_same_key_after_a_rest
     assert said == ["One moment.", "Booking 8 is confirmed."]
     assert SECRET not in logs
     assert SECRET.encode() not in b"".join(p.read_bytes() for p in tmp_path.glob("calls.db*"))
+
+
+def test_a_fetch_is_in_the_calls_history_by_secret_name_and_replays(
+    tmp_path: Path, backend: FakeBackend
+) -> None:
+    from flowlang.offline.replay import caller_actions, load_call, replay
+    from flowlang.offline.simulator import input_text
+
+    rig = Rig(tmp_path, order_flow(backend.base), backend)
+    try:
+        finish(rig.fake.call("v3:order-1", []), timeout=60)
+    finally:
+        rig.close()
+    call = load_call(f"sqlite:///{tmp_path}/calls.db", "v3:order-1")
+    assert replay(call).ok
+    requests = [s.fetch for s in (call.start, *call.steps) if s.fetch is not None]
+    assert [r.method for r in requests] == ["GET", "POST"]
+    assert requests[0].headers == (("Authorization", "ACME_TOKEN", True),)
+    assert [input_text(a) for a in caller_actions(call)] == [
+        'fetch={"state": "shipped", "items": {"count": 2}}',
+        'fetch={"id": 7}',
+    ]
+    recorded = json.dumps([e.data for e in call.history.entries])
+    assert SECRET not in recorded and "ACME_TOKEN" in recorded
