@@ -11,7 +11,7 @@ from datetime import datetime
 from itertools import count
 from typing import Any
 
-from flowlang.offline.phone import FetchAnswer, Phone, PhoneError
+from flowlang.offline.phone import CLOCK_START, FetchAnswer, Phone, PhoneError
 from flowlang.offline.simulator import parse_input
 from flowlang.program import Program
 from flowlang.runtime.commands import Command, FetchRequest
@@ -39,7 +39,8 @@ async def play(
 ) -> None:
     """Serve one incoming call of `program` whose caller does `inputs`; `started` is the
     server's clock at its first webhook (0.25 s more per webhook after it); `occurred`, when
-    given, is put in every webhook as Telnyx's occurred_at (the phone's own clock otherwise)."""
+    given, is when the call starts on Telnyx's clock (its webhooks' occurred_at), else the
+    phone's own clock (CLOCK_START)."""
     ticks = count()
     runner = Runner(
         store,
@@ -55,7 +56,9 @@ async def play(
         if queue:
             envelope = queue.popleft()
             if occurred is not None:
-                envelope["data"]["occurred_at"] = occurred.isoformat()
+                stamp = datetime.fromisoformat(envelope["data"]["occurred_at"])
+                moved = stamp - CLOCK_START + occurred
+                envelope["data"]["occurred_at"] = moved.isoformat().replace("+00:00", "Z")
             handled = await runner.handle(parse_webhook(json.dumps(envelope).encode()))
             await _carried_out(store, call_id)
             change = handled.change
