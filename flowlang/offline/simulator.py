@@ -70,6 +70,10 @@ DEFAULT_CALLER = "+15550001111"
 DEFAULT_CALLED = "+15550002222"
 CALL_CONTROL_ID = "v3:flowlang-simulated-call"
 STOP_ACTIONS = ("gather_stop", "ai_assistant_stop")
+# How many webhooks the phone may send in a row without the caller doing anything. A flow that
+# goes round `say` and `goto` forever never waits for the caller: on a real call it runs until
+# the caller hangs up, offline it would never stop, so the simulator stops it here.
+AUTOMATIC_EVENT_LIMIT = 500
 
 
 class InputError(ValueError):
@@ -510,12 +514,31 @@ class Simulation:
                 self.entries.extend(Note(text) for text in phone.refusals[refused:])
 
     def _drain(self) -> None:
+        count = 0
         while self._queue and self.end is None:
+            count += 1
+            if count > AUTOMATIC_EVENT_LIMIT:
+                self._queue.clear()
+                self._endless()
+                return
             event = to_event(self._queue.popleft(), self.call.at)
             outcome = self._guarded(self.interpreter.handle, self.state, event)
             if outcome.ignored:
                 continue
             self._apply(outcome)
+
+    def _endless(self) -> None:
+        """The flow went round without waiting for the caller for too long: stop the call."""
+        last = next((e for e in reversed(self.entries) if isinstance(e, Sent)), None)
+        what = f" (the last was `{last.command.action}` in step `{last.step}`)" if last else ""
+        self.end = End(
+            "error",
+            f"the flow sent {AUTOMATIC_EVENT_LIMIT:,} commands in a row that ended without the "
+            f"caller{what}: it loops without ever waiting for the caller, so the simulator "
+            "stopped it; on a real call it would go on until the caller hangs up. Make every "
+            "way round the loop ask the caller something (a gather), or leave it",
+        )
+        self.fetching = None
 
 
 def _gather_outcome(events: list[dict[str, Any]]) -> tuple[str | None, str | None]:
