@@ -235,6 +235,23 @@ PROMPTS = {
 }
 
 
+def prompt(sim: Any) -> str:
+    """What the person can type now: the prompt of what the flow waits for."""
+    from flowlang.offline.phone import expected_inputs
+
+    kind = sim.needs
+    if kind == "fetch" and sim.phone.state == "ended":
+        # The caller hung up to end a voicemail; its `on saved:` asks the backend.
+        return 'The flow asks its backend: type its answer fetch={"state": "shipped"}, ' \
+            "fetch-error or quit"
+    if kind in PROMPTS:
+        return PROMPTS[kind]
+    # "the flow is recording (give saved, ...)": the same words, as a prompt.
+    what, _, choices = expected_inputs(kind).partition(" (give ")
+    choices = choices.rstrip(")").replace(" or ", ", ")
+    return f"{what[0].upper()}{what[1:]}: type {choices} or quit"
+
+
 def interactive(
     program: Any,
     caller: str,
@@ -267,7 +284,7 @@ def interactive(
                 return 0
             stdout.write("\n" + ending(lines, transcript.end, program.source) + "\n")
             return 1 if transcript.end.reason == "error" else 0
-        stdout.write(PROMPTS[kind] + "\n> ")
+        stdout.write(prompt(sim) + "\n> ")
         stdout.flush()
         typed = stdin.readline()
         if not typed or typed.strip() in ("quit", "q", "exit"):

@@ -28,6 +28,7 @@ STATEMENT_NAMES = {
     nodes.Sms: "sms",
     nodes.Detect: "detect machine",
     nodes.WaitBeep: "wait for beep",
+    nodes.Fetch: "fetch",
 }
 
 
@@ -137,15 +138,21 @@ def call_after_hangup(ctx: Context) -> Iterator[Finding]:
         )
 
 
-def touching_the_call(body: tuple[nodes.Node, ...]) -> Iterator[nodes.Node]:
-    """The statements of `body` (inside `if` arms too) that need the call to still be up."""
+def touching_the_call(
+    body: tuple[nodes.Node, ...], free: tuple[type[nodes.Node], ...] = CALL_FREE
+) -> Iterator[nodes.Node]:
+    """The statements of `body` (inside `if` arms, and a `fetch`'s handlers when `free` allows
+    `fetch`, too) that are not `free`: they need the call to still be up."""
     todo: list[nodes.Node] = list(body)
     while todo:
         stmt = todo.pop(0)
         if isinstance(stmt, nodes.If):
             todo[:0] = [*stmt.body, *(s for e in stmt.elifs for s in e.body), *(stmt.else_ or ())]
             continue
-        if not isinstance(stmt, CALL_FREE):
+        if isinstance(stmt, nodes.Fetch) and nodes.Fetch in free:
+            todo[:0] = [s for on in stmt.handlers for s in on.body]
+            continue
+        if not isinstance(stmt, free):
             yield stmt
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from flowlang.analysis import CALL_FREE
 from flowlang.diagnostics import Severity
 from flowlang.lint.call import STATEMENT_NAMES, touching_the_call
 from flowlang.lint.context import Context
@@ -13,18 +14,23 @@ from flowlang.syntax import nodes
 KEYS = "0123456789*#"
 # Telnyx's `record_start` `max_length` is at most 14,400 seconds (4 hours).
 RECORD_MAX_SECS = 14_400
+# What may stand in a recording's handlers, which may run after the caller hung up
+# (LANGUAGE.md 14): what `on hangup:` allows, and `fetch`, which the run waits for there.
+AFTER_RECORDING = (*CALL_FREE, nodes.Fetch)
 
 
 @rule("FL840", "call-after-recording", Severity.ERROR)
 def call_after_recording(ctx: Context) -> Iterator[Finding]:
     """## What it does
     Checks that a `record`'s `on saved:` and `on error:` handlers only use statements that do
-    not touch the call: `set`, `log`, `if` and `sms`.
+    not touch the call: `set`, `log`, `if`, `sms` and `fetch` (whose own `on error:` follows
+    the same rule).
 
     ## Why is this bad?
     Most callers end a voicemail by hanging up. The recording arrives after that, so the
     handler runs when there is no call left to speak to, gather from or transfer, and a `goto`
-    would lead into statements that need the call.
+    would lead into statements that need the call. A `fetch` is fine: it talks to your
+    backend, not to the caller, so it can post the recording there.
 
     ## Example
     ```
@@ -35,21 +41,25 @@ def call_after_recording(ctx: Context) -> Iterator[Finding]:
     ## Use instead
     ```
     record into voicemail:
-        on saved: sms "+13125550100" "New voicemail: {voicemail.url}"
+        on saved:
+            sms "+13125550100" "New voicemail: {voicemail.url}"
+            fetch "https://api.example.com/voicemails" method "POST":
+                send url = voicemail.url
+                on error: log "the backend did not take the voicemail"
     say "Thanks, we got your message."
     ```
     """
     for stmt in ctx.of_type(nodes.Record):
         assert isinstance(stmt, nodes.Record)
         for on in stmt.handlers:
-            for inner in touching_the_call(on.body):
+            for inner in touching_the_call(on.body, AFTER_RECORDING):
                 name = STATEMENT_NAMES.get(type(inner), type(inner).__name__.lower())
                 yield Finding(
                     inner.span,
                     f"`{name}` cannot run in `on {on.event}:`: the caller may have hung up",
                     label="the call may be over here",
-                    help="only `set`, `log`, `if` and `sms` may be used here; put what needs "
-                    "the call after the `record` block",
+                    help="only `set`, `log`, `if`, `sms` and `fetch` may be used here; put what "
+                    "needs the call after the `record` block",
                 )
 
 

@@ -141,8 +141,9 @@ class Vocabulary:
             st.just(HangUp()),
         )
 
-    def fetch(self) -> st.SearchStrategy[CallerAction]:
+    def fetch(self, hung_up: bool = False) -> st.SearchStrategy[CallerAction]:
         # A backend may answer any JSON: the fields the flow reads, of any type, or missing.
+        # The caller may hang up meanwhile, unless it already has (a voicemail's `on saved:`).
         leaf = st.one_of(
             st.none(),
             st.booleans(),
@@ -156,9 +157,8 @@ class Vocabulary:
             max_leaves=4,
         )
         answer = st.dictionaries(st.sampled_from(self.fields), value, max_size=4)
-        return st.one_of(
-            answer.map(FetchAnswer), st.just(FetchAnswer(None)), st.just(HangUp())
-        )
+        answers = [answer.map(FetchAnswer), st.just(FetchAnswer(None))]
+        return st.one_of(answers if hung_up else [*answers, st.just(HangUp())])
 
     def assistant(self) -> st.SearchStrategy[CallerAction]:
         return st.one_of(st.just(ConversationEnds()), self._key(), st.just(HangUp()))
@@ -167,7 +167,7 @@ class Vocabulary:
         """What the caller (or Telnyx, or the backend) may do next in `sim`, by what the call
         waits for."""
         if sim.needs == "fetch":
-            return self.fetch()
+            return self.fetch(sim.phone.state == "ended")
         waiting = sim.phone.waiting
         if waiting is None:
             raise AssertionError("the call waits for nothing a caller can give")

@@ -406,6 +406,12 @@ class Simulation:
                 f"{describe_action(action)} does not fit: the flow is not waiting for its backend"
             )
         if isinstance(action, HangUp):
+            if self.phone.state == "ended":
+                # A `fetch` of a recording's `on saved:`, after the caller hung up to end it.
+                raise InputError(
+                    "hanging up does not fit: the caller has already hung up, and the flow "
+                    'waits for its backend (give fetch={"state": "shipped"} or fetch-error)'
+                )
             self.fetching = None
             self.inputs_used += 1
             self.entries.append(Heard(action, self.inputs_used, "fetch"))

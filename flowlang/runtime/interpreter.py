@@ -28,8 +28,11 @@ Choices the contract leaves open:
 - An `ssml` prompt joined with a reprompt or another prompt line is sent as one `<speak>`
   document (plain text escaped), never as text outside the root element.
 - A caller who hangs up during a `record` does not end the run: it waits on for the recording,
-  runs `on saved:` / `on error:` without the call (only `set`, `log`, `if`, `sms` do anything
-  there), then the top-level `on hangup:`, and ends as `hangup`.
+  runs `on saved:` / `on error:` without the call (only `set`, `log`, `if`, `sms` and `fetch` do
+  anything there; a `fetch` is waited for, its answer continuing the run, `on error:` too), then
+  the top-level `on hangup:`, and ends as `hangup`. The run is then `detached` (kept in the
+  state): a later `call.hangup` changes nothing.
+- A `fetch` in the top-level `on hangup:` (which `check` refuses) is skipped: the run ends there.
 - A `record`'s `end_key` is watched by flowlang (`call.dtmf.received`), which sends
   `record_stop` once and waits on for the recording.
 - A `transfer` with handlers names the original call in its `target_leg_client_state`; the new
@@ -248,7 +251,11 @@ class _Run:
         self.logs: list[LogLine] = []
         self.reached: list[str] = []
         self.end: End | None = None
-        self.detached = False
+        # The caller is gone but the run goes on (a recording still to come, a `fetch` of its
+        # `on saved:`): only statements that do not touch the call run.
+        self.detached = bool(state.get("detached"))
+        # Running the top-level `on hangup:`, after which the run ends: nothing is waited for.
+        self.ending = False
         self.line: int | None = None
         self.count = 0
 
@@ -289,6 +296,8 @@ class _Run:
         }
         if self.amd:
             state["amd"] = self.amd
+        if self.detached and self.end is None:
+            state["detached"] = True
         kind = self.wait["kind"] if self.wait is not None and self.end is None else None
         return Outcome(
             state=state,
@@ -428,8 +437,9 @@ class _Run:
             self.execute(op)
 
     def execute(self, op: Op) -> None:
-        if self.detached and type(op) not in _QUIET:
-            # After the caller hung up only `set`, `log` and `if` mean anything (LANGUAGE.md 1).
+        if self.detached and (type(op) not in _QUIET or (self.ending and type(op) is FetchOp)):
+            # After the caller hung up only statements that do not touch the call mean anything
+            # (LANGUAGE.md 1 and 14); nothing is waited for once the run is ending.
             self.advance()
             return
         _EXECUTE[type(op)](self, op)
@@ -738,9 +748,9 @@ class _Run:
             return self.machine_event(event.type, payload)
         wait = self.wait
         if event.type == "call.hangup":
+            if self.detached or (wait is not None and wait.get("hungup")):
+                return False
             if wait is not None and wait["kind"] == "record" and self.frames:
-                if wait.get("hungup"):
-                    return False
                 # The recording is still to come: the run waits on for it, without the call.
                 wait["hungup"] = True
                 self.detached = True
@@ -798,6 +808,9 @@ class _Run:
             if event.type != FETCH_ENDED or not latest:
                 return False
             self.fetch_ended(op, payload)
+            if self.detached and self.wait is None and self.end is None:
+                # The `on saved:` that asked is done: the run ends as the hangup it follows.
+                self.caller_hung_up()
             return True
         if kind == "assistant" and isinstance(op, AssistantOp):
             if event.type == "call.dtmf.received":
@@ -903,10 +916,13 @@ class _Run:
         self.detached = True
         self.wait = None
         self.frames = []
+        # A `call` the `record` stands in is not returned to: the caller is gone.
+        self.calls = []
         if handler is not None:
             self.enter(handler)
             self.go()
-        self.caller_hung_up()
+        if self.wait is None and self.end is None:
+            self.caller_hung_up()
         return True
 
     def queue_event(self, op: QueueOp, kind: str, payload: Mapping[str, Any]) -> bool:
@@ -971,6 +987,7 @@ class _Run:
         self.calls = []
         handler = self.program.on_hangup
         if handler is not None:
+            self.ending = True
             self.enter(handler)
             self.count = 0
             self.go()
@@ -1041,7 +1058,7 @@ def _url_part(value: str) -> str:
     return quote(value, safe="")
 
 
-_QUIET = (SetOp, LogOp, IfOp, SmsOp)
+_QUIET = (SetOp, LogOp, IfOp, SmsOp, FetchOp)
 
 # One method per kind of operation: a table lookup instead of a chain of isinstance checks,
 # since this runs for every statement of every call.

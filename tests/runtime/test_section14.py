@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import pytest
 
+from flowlang.runtime.events import FETCH_ENDED
+from flowlang.runtime.outcome import Outcome
 from flowlang.runtime.state import leg_client_state
 from tests.runtime.calls import CALL_ID, Call, actions, without_correlation
 
@@ -230,3 +232,109 @@ def test_sms_in_on_hangup_is_sent_after_the_caller_left() -> None:
                   '    sms "+13125550100" "Missed call"\n')
     out = call.event("call.hangup", hangup_cause="normal_clearing")
     assert actions(out.commands) == ["message"] and out.end is not None
+
+
+# A voicemail that posts the recording to a backend from `on saved:` (LANGUAGE.md 14).
+POSTING = HEAD + (
+    '    record into msg max 2m end_key "#":\n'
+    "        on saved:\n"
+    '            fetch "https://api.example.com/voicemails" method "POST" into stored:\n'
+    "                send url = msg.url\n"
+    "                send from = caller\n"
+    '                on error: sms "+13125550100" "Voicemail from {caller}: {msg.url}"\n'
+    '            log "stored as {stored.id}"\n'
+    '        on error: log "the recording failed"\n'
+    '    say "Thank you. Goodbye."\n'
+    "\n"
+    "on hangup:\n"
+    '    log "caller gone"\n'
+)
+
+
+def posting_after_the_hangup() -> tuple[Call, Outcome]:
+    call = Call.of(POSTING)
+    call.start()
+    call.settle()
+    call.event("call.hangup", hangup_cause="normal_clearing")
+    return call, call.event("call.recording.saved", **SAVED)
+
+
+def fetch_ended(call: Call, status: str, **payload: object) -> Outcome:
+    request = next(o.fetch for o in reversed(call.outcomes) if o.fetch is not None)
+    return call.event(FETCH_ENDED, client_state=request.client_state, status=status, **payload)
+
+
+def test_a_fetch_in_on_saved_after_the_hangup_is_made_and_waited_for() -> None:
+    call, out = posting_after_the_hangup()
+    assert out.end is None and out.waiting == "fetch" and not out.commands
+    assert out.fetch is not None
+    assert (out.fetch.method, out.fetch.url) == ("POST", "https://api.example.com/voicemails")
+    assert out.fetch.body == {"url": "https://r.example/v.mp3", "from": "+15550001111"}
+    assert out.state["detached"] is True
+
+
+def test_the_backends_answer_continues_on_saved_then_on_hangup_without_the_call() -> None:
+    call, _ = posting_after_the_hangup()
+    out = fetch_ended(call, "ok", result={"id": "vm-7"})
+    assert out.end is not None and out.end.reason == "hangup"
+    assert not out.commands
+    assert call.logs == ["stored as vm-7", "caller gone"]
+
+
+def test_a_failed_fetch_after_the_hangup_runs_its_on_error_then_ends() -> None:
+    call, _ = posting_after_the_hangup()
+    out = fetch_ended(call, "error", reason="the backend answered HTTP 500")
+    assert out.end is not None and out.end.reason == "hangup"
+    assert [c.to_json()["request"] for c in out.commands] == ["POST /messages"]
+    assert out.commands[0].body["text"] == "Voicemail from +15550001111: https://r.example/v.mp3"
+    assert call.logs[-1] == "caller gone"
+
+
+def test_a_late_hangup_while_the_detached_fetch_waits_changes_nothing() -> None:
+    call, _ = posting_after_the_hangup()
+    assert call.event("call.hangup", hangup_cause="normal_clearing").ignored
+    out = fetch_ended(call, "ok", result={"id": "vm-8"})
+    assert call.logs == ["stored as vm-8", "caller gone"]
+    assert out.end is not None and out.end.reason == "hangup"
+
+
+def test_with_the_caller_still_there_the_fetch_answer_goes_on_with_the_call() -> None:
+    call = Call.of(POSTING)
+    call.start()
+    call.settle()
+    out = call.event("call.recording.saved", **SAVED)
+    assert out.waiting == "fetch" and "detached" not in out.state
+    out = fetch_ended(call, "ok", result={"id": "vm-9"})
+    assert actions(out.commands) == ["speak"] and out.end is None
+
+
+def test_a_recording_in_a_called_step_does_not_go_back_to_the_caller_after_the_hangup() -> None:
+    call = Call.of(
+        HEAD + "    call voicemail\n"
+        '    log "back from the voicemail"\n'
+        '    say "Goodbye."\n'
+        "\n"
+        "voicemail:\n"
+        "    record into msg:\n"
+        '        on saved: log "saved"\n'
+        '        on error: log "failed"\n'
+    )
+    call.start()
+    call.settle()
+    call.event("call.hangup", hangup_cause="normal_clearing")
+    out = call.event("call.recording.saved", **SAVED)
+    assert out.end is not None and out.end.reason == "hangup"
+    assert call.logs == ["saved"]
+
+
+def test_a_fetch_in_on_hangup_is_skipped_and_the_run_ends() -> None:
+    call = Call.unchecked(
+        HEAD + '    say "Hello."\n\non hangup:\n'
+        '    fetch "https://api.example.com/gone"\n'
+        '    log "after"\n'
+    )
+    call.start()
+    call.complete()
+    out = call.event("call.hangup", hangup_cause="normal_clearing")
+    assert out.end is not None and out.end.reason == "hangup" and out.fetch is None
+    assert call.logs == ["after"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import logging
+import sqlite3
 from pathlib import Path
 from typing import Any
 
@@ -292,3 +293,87 @@ def test_a_fetch_is_in_the_calls_history_by_secret_name_and_replays(
     ]
     recorded = json.dumps([e.data for e in call.history.entries])
     assert SECRET not in recorded and "ACME_TOKEN" in recorded
+
+
+def voicemail_flow(base: str, path: str) -> str:
+    return f"""\
+voice "Telnyx.KokoroTTS.af"
+sms_from "+13125550199"
+
+main:
+    answer
+    record into msg max 2m:
+        on saved:
+            fetch "{base}/{path}" method "POST" into stored:
+                header "Authorization" secret "ACME_TOKEN"
+                send url = msg.url
+                send seconds = msg.duration
+                on error: sms "+13125550100" "Voicemail from {{caller}}: {{msg.url}}"
+            log "stored as {{stored.id}}"
+        on error: log "the recording failed"
+    say "Thank you."
+    hangup
+
+on hangup:
+    log "caller gone"
+"""
+
+
+def _ended(rig: Rig, call_control_id: str) -> tuple[str, str] | None:
+    with sqlite3.connect(rig.tmp / "calls.db") as db:
+        row = db.execute(
+            "SELECT status, end_reason FROM calls WHERE call_control_id = ?", (call_control_id,)
+        ).fetchone()
+    return None if row is None or row[0] == "active" else (row[0], row[1])
+
+
+def test_a_voicemail_left_by_hanging_up_is_posted_to_the_backend_after_the_call(
+    tmp_path: Path, backend: FakeBackend, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="flowlang.serve.app")
+    rig = Rig(tmp_path, voicemail_flow(backend.base, "callbacks"), backend)
+    try:
+        call = rig.fake.call("v3:vm-post", ["hangup", "saved=21"])
+        finish(call, timeout=60)
+        wait_for(lambda: _ended(rig, "v3:vm-post") is not None, 30, "the run to end")
+    finally:
+        rig.close()
+    # The call was gone before the recording came: nothing more was sent to it.
+    assert [a for a, _ in call.accepted] == ["answer", "record_start"]
+    (post,) = backend.requests
+    assert (post["method"], post["path"]) == ("POST", "/callbacks")
+    body = json.loads(post["body"])
+    assert body["url"].startswith("https://storage.example.com/recordings/")
+    assert body["seconds"] == 21
+    assert post["headers"]["authorization"] == SECRET
+    assert post["headers"]["idempotency-key"] == "v3:vm-post/3"
+    logs = [line["text"] for line in _records(caplog, "flow_log")]
+    assert logs == ["stored as 7", "caller gone"]
+    assert rig.fake.messages == []
+    assert _ended(rig, "v3:vm-post") == ("ended", "hangup")
+    # Exactly what the simulator does when the backend's answer is given as an input.
+    expected = simulate(program(rig.flow), ["hangup", "saved=21", 'fetch={"id": 7}'])
+    assert without_ids(call.accepted) == without_ids(
+        [(c.action, c.body) for c in expected.commands if not c.is_message]
+    )
+
+
+def test_a_backend_that_fails_after_the_hangup_runs_the_fetchs_on_error(
+    tmp_path: Path, backend: FakeBackend, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="flowlang.serve.app")
+    rig = Rig(tmp_path, voicemail_flow(backend.base, "500"), backend)
+    try:
+        call = rig.fake.call("v3:vm-down", ["hangup", "saved=9"])
+        finish(call, timeout=60)
+        wait_for(lambda: _ended(rig, "v3:vm-down") is not None, 30, "the run to end")
+        wait_for(lambda: len(rig.fake.messages) == 1, 30, "the text of its on error:")
+    finally:
+        rig.close()
+    (text,) = rig.fake.messages
+    assert text["to"] == "+13125550100"
+    assert text["text"].startswith("Voicemail from +15550001111: https://storage.example.com/")
+    (line,) = _records(caplog, "fetch")
+    assert (line["result"], line["reason"]) == ("error", "the backend answered HTTP 500")
+    assert [line["text"] for line in _records(caplog, "flow_log")][-1] == "caller gone"
+    assert _ended(rig, "v3:vm-down") == ("ended", "hangup")

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 
 import pytest
 
 from flowlang.cli import main
+from flowlang.cli.simulate import interactive
+from flowlang.offline.fuzz import fuzz
 from flowlang.offline.simulator import InputError, input_text, parse_input, simulate
 from tests.openapi import validate_command
 from tests.sim.helpers import VOICE, bare, flow, program, simulate_jsonl, write_flow
@@ -161,3 +164,91 @@ def test_scenario_words_drive_the_new_waits(
     out = capsys.readouterr().out
     assert status == 0, out
     assert "6 passed" in out or "6 scenarios passed" in out, out
+
+
+# A voicemail whose `on saved:` posts the recording to a backend, even after the hangup.
+POSTING = VOICE + flow(
+    """\
+    sms_from "+13125550199"
+    main:
+        answer
+        record into message max 1m:
+            on saved:
+                fetch "https://api.example.com/voicemails" method "POST" into stored:
+                    send url = message.url
+                    on error: sms "+13125550100" "Voicemail of {message.duration}s"
+                log "stored"
+            on error: log "failed"
+        say "Bye."
+    on hangup:
+        log "gone"
+    """
+)
+POSTED = {"fetch": {"method": "POST", "url": "https://api.example.com/voicemails",
+                    "headers": {}}}
+
+
+@pytest.mark.parametrize(
+    ("inputs", "lines"),
+    [
+        (["hangup", "saved=42", 'fetch={"id": 7}'], [RECORD, POSTED, {"end": "hangup"}]),
+        (["hangup", "saved=42", "fetch-error"],
+         [RECORD, POSTED, {"request": "POST /messages"}, {"end": "hangup"}]),
+        (["hangup", "saved=42"], [RECORD, POSTED, {"end": "waiting"}]),
+        (["saved=42", 'fetch={"id": 7}'],
+         [RECORD, POSTED, {"action": "speak"}, {"action": "hangup"}, {"end": "completed"}]),
+    ],
+    ids=["hangup-saved-answer", "hangup-saved-error", "answer-never-comes", "caller-stays"],
+)
+def test_a_fetch_in_on_saved_runs_after_the_hangup(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], inputs: list[str], lines: list[dict]
+) -> None:
+    record = {**RECORD, "body": {"format": "mp3", "channels": "single", "max_length": 60}}
+    want = [record if line is RECORD else line for line in lines]
+    status, out = simulate_jsonl(capsys, write_flow(tmp_path, POSTING), *inputs)
+    got = bare(out)[1:]  # after `answer`
+    assert len(got) == len(want)
+    assert [_like(line, w) for line, w in zip(got, want, strict=True)] == want
+    fetch = next(line["fetch"] for line in out if "fetch" in line)
+    assert fetch["body"]["url"].startswith("https://storage.example.com/recordings/")
+    assert status == 0
+
+
+def _like(line: dict, want: dict) -> dict:
+    """`line` with only the fields `want` has (one level into a fetch)."""
+    if "fetch" in want:
+        return {"fetch": {k: line.get("fetch", {}).get(k) for k in want["fetch"]}}
+    return {k: line.get(k) for k in want}
+
+
+def test_the_logs_of_on_saved_and_on_hangup_follow_the_backends_answer() -> None:
+    transcript = simulate(program(POSTING), ["hangup", "saved=42", 'fetch={"id": 7}'])
+    logs = [e.line.text for e in transcript.entries if type(e).__name__ == "Logged"]
+    assert logs == ["stored", "gone"]
+    assert transcript.end.reason == "hangup"
+
+
+def test_hanging_up_again_while_the_backend_is_asked_is_refused_clearly() -> None:
+    with pytest.raises(InputError) as caught:
+        simulate(program(POSTING), ["hangup", "saved=42", "hangup"])
+    message = str(caught.value)
+    assert message.startswith("input 3 (hangup): hanging up does not fit")
+    assert "already hung up" in message and "fetch-error" in message
+
+
+def test_interactive_simulate_prompts_for_a_recording_and_the_backend_after_the_hangup() -> None:
+    out = io.StringIO()
+    typed = io.StringIO('hangup\nsaved=42\nhangup\nfetch={"id": 7}\n')
+    assert interactive(program(POSTING), "+15550001111", "+15550002222", typed, out) == 0
+    shown = out.getvalue()
+    assert "The flow is recording: type saved, saved=SECONDS, record-error, keys, hangup or quit" \
+        in shown
+    after = shown.split("the recording is saved", 1)[1]
+    assert 'type its answer fetch={"state": "shipped"}, fetch-error or quit' in after
+    assert "hanging up does not fit: the caller has already hung up" in after
+    assert "The call ended: the caller hung up." in after
+
+
+def test_fuzz_finds_nothing_wrong_in_a_voicemail_that_posts_after_the_hangup() -> None:
+    report = fuzz(program(POSTING), examples=150)
+    assert report.finding is None
