@@ -9,6 +9,9 @@ from attrs import field, frozen
 # The event a driver hands back with a fetch's answer. Its payload: `client_state` (the
 # request's), `status` ("ok" with `result`, the JSON object, or "error" with `reason`).
 FETCH_ENDED = "flowlang.fetch.ended"
+# The event a driver hands back when a wait the outcome bounded (`Outcome.expires`) has lasted
+# that long. Its payload: `call_control_id`.
+WAIT_EXPIRED = "flowlang.wait.expired"
 
 
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")

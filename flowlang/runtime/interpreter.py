@@ -31,7 +31,9 @@ Choices the contract leaves open:
   runs `on saved:` / `on error:` without the call (only `set`, `log`, `if`, `sms` and `fetch` do
   anything there; a `fetch` is waited for, its answer continuing the run, `on error:` too), then
   the top-level `on hangup:`, and ends as `hangup`. The run is then `detached` (kept in the
-  state): a later `call.hangup` changes nothing.
+  state): a later `call.hangup` changes nothing. It waits for the recording at most
+  RECORDING_WAIT_SECS (`Outcome.expires`): a `WAIT_EXPIRED` event then ends it as `hangup`
+  with a warning, without `on saved:` or `on error:`, after the top-level `on hangup:`.
 - A `fetch` in the top-level `on hangup:` (which `check` refuses) is skipped: the run ends there.
 - A `record`'s `end_key` is watched by flowlang (`call.dtmf.received`), which sends
   `record_stop` once and waits on for the recording.
@@ -80,14 +82,19 @@ from flowlang.program import (
 )
 from flowlang.runtime import state as st
 from flowlang.runtime.commands import MESSAGE, Command, FetchRequest
-from flowlang.runtime.events import FETCH_ENDED, CallInfo, Event
+from flowlang.runtime.events import FETCH_ENDED, WAIT_EXPIRED, CallInfo, Event
 from flowlang.runtime.expressions import EvalError, evaluate, interpolate, truthy
 from flowlang.runtime.outcome import End, LogLine, Outcome
 from flowlang.syntax.nodes import Str
 
-__all__ = ["STATEMENT_LIMIT", "FlowRuntimeError", "Interpreter"]
+__all__ = ["RECORDING_WAIT_SECS", "STATEMENT_LIMIT", "FlowRuntimeError", "Interpreter"]
 
 STATEMENT_LIMIT = 1000
+
+# How long a run waits for a recording once the caller has hung up (LANGUAGE.md 14 leaves it
+# open): Telnyx saves a recording within seconds of the hangup, so after ten minutes it is
+# taken as lost rather than kept waiting until the server forgets the call.
+RECORDING_WAIT_SECS = 600
 
 # Telnyx's `terminating_digit` when a gather sends none (NOTES.md).
 DEFAULT_TERMINATOR = "#"
@@ -299,6 +306,7 @@ class _Run:
         if self.detached and self.end is None:
             state["detached"] = True
         kind = self.wait["kind"] if self.wait is not None and self.end is None else None
+        lost = kind == "record" and self.wait is not None and self.wait.get("hungup")
         return Outcome(
             state=state,
             commands=tuple(self.commands),
@@ -308,6 +316,7 @@ class _Run:
             logs=tuple(self.logs),
             reached=tuple(self.reached),
             fetch=self.fetch if self.end is None else None,
+            expires=RECORDING_WAIT_SECS if lost else None,
         )
 
     # -- helpers -----------------------------------------------------------------------------
@@ -747,6 +756,8 @@ class _Run:
         if event.type in MACHINE_EVENTS:
             return self.machine_event(event.type, payload)
         wait = self.wait
+        if event.type == WAIT_EXPIRED:
+            return self.recording_lost()
         if event.type == "call.hangup":
             if self.detached or (wait is not None and wait.get("hungup")):
                 return False
@@ -923,6 +934,23 @@ class _Run:
             self.go()
         if self.wait is None and self.end is None:
             self.caller_hung_up()
+        return True
+
+    def recording_lost(self) -> bool:
+        """The recording awaited since the caller hung up has not come in RECORDING_WAIT_SECS:
+        the run ends as the hangup it follows, without `on saved:` or `on error:`."""
+        wait = self.wait
+        if wait is None or wait["kind"] != "record" or not wait.get("hungup") or not self.frames:
+            return False
+        self.line = self.current().line
+        minutes = RECORDING_WAIT_SECS // 60
+        why = f"no recording arrived within {minutes} minutes after the caller hung up"
+        self.logs.append(
+            LogLine(f"{why}, so `on saved:` and `on error:` did not run", self.line, "warning")
+        )
+        self.caller_hung_up()
+        if self.end is not None and self.end.reason == "hangup":
+            self.end = End("hangup", why)
         return True
 
     def queue_event(self, op: QueueOp, kind: str, payload: Mapping[str, Any]) -> bool:

@@ -62,6 +62,9 @@ class Outcome:
     - `logs`: `log` statements' text and runtime warnings, in order.
     - `reached`: the coverage points (`Program.coverage_points()`) reached while handling this
       start or event, in order; a driver unites them over the whole call.
+    - `expires`: the longest, in seconds, the run may go on waiting as it now does (a recording
+      awaited after the caller hung up); once that has passed the driver hands back a
+      `WAIT_EXPIRED` event. None: the wait has no limit of its own.
     """
 
     state: dict[str, Any]
@@ -73,3 +76,4 @@ class Outcome:
     logs: tuple[LogLine, ...] = field(default=(), converter=_logs)
     reached: tuple[str, ...] = field(default=(), converter=_points)
     fetch: FetchRequest | None = None
+    expires: int | None = None

@@ -10,13 +10,15 @@ import logging
 import os
 import socket
 import time
-from collections.abc import Awaitable, Callable, Mapping, MutableMapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping, MutableMapping
 from pathlib import Path
 from typing import Any
 
 import httpx
 
 from flowlang.program import Program
+from flowlang.runtime.events import WAIT_EXPIRED, Event
+from flowlang.runtime.outcome import LogLine
 from flowlang.serve.backend import FETCH, Backend, carrier
 from flowlang.serve.dial import DIAL, Dialer
 from flowlang.serve.metrics import CONTENT_TYPE, Metrics
@@ -65,6 +67,19 @@ class _Slow(Exception):
 
 def _log(severity: int, /, **fields: Any) -> None:
     logger.log(severity, json.dumps(fields, ensure_ascii=False))
+
+
+def _log_flow(call_control_id: str | None, lines: Iterable[LogLine]) -> None:
+    """One `flow_log` line per `log` statement or runtime warning of a call's run."""
+    for line in lines:
+        _log(
+            logging.WARNING if line.level == "warning" else logging.INFO,
+            event="flow_log",
+            call_control_id=call_control_id,
+            level=line.level,
+            line=line.line,
+            text=line.text,
+        )
 
 
 class WebhookApp:
@@ -132,12 +147,38 @@ class WebhookApp:
             await self._on_close()
 
     async def cleanup(self) -> int:
-        """Forget finished calls older than the retention time; returns how many."""
+        """End the runs whose wait ran out (a recording that never came after the hangup), then
+        forget finished calls older than the retention time; returns how many were forgotten."""
         now = self._clock()
+        await self.expire(now)
         removed = await self.store.cleanup(now - self._retention, now - self._idle_limit)
         if removed:
             _log(logging.INFO, event="cleanup", removed_calls=removed)
         return removed
+
+    async def expire(self, now: float) -> int:
+        """Hand every run whose wait has run out by `now` its WAIT_EXPIRED event, through the
+        webhook's one-transaction path; returns how many runs it changed."""
+        changed = 0
+        for call_control_id, expires in await self.store.expired(now):
+            # The event's id names the moment, so a second worker's try is a duplicate.
+            event = Event(WAIT_EXPIRED, {"call_control_id": call_control_id},
+                          id=f"wait-expired/{expires!r}")
+            handled = await self.runner.feed(call_control_id, event)
+            change = handled.change
+            if change is None:
+                continue
+            changed += 1
+            _log(
+                logging.WARNING,
+                event="wait_expired",
+                call_control_id=call_control_id,
+                end=change.end_reason if change.status != "active" else None,
+            )
+            _log_flow(call_control_id, handled.logs)
+            if change.commands:
+                self.sender.wake(call_control_id)
+        return changed
 
     async def _clean_forever(self) -> None:
         while True:
@@ -361,15 +402,7 @@ class WebhookApp:
             end=change.end_reason if change and change.status != "active" else None,
             ms=round(elapsed * 1000, 2),
         )
-        for line in handled.logs:
-            _log(
-                logging.WARNING if line.level == "warning" else logging.INFO,
-                event="flow_log",
-                call_control_id=hook.call_control_id,
-                level=line.level,
-                line=line.line,
-                text=line.text,
-            )
+        _log_flow(hook.call_control_id, handled.logs)
 
     async def _hang_up_unknown(self, call_control_id: str | None, event_id: str | None) -> None:
         # The store has no run for a call that is on the line (it was lost, or cleaned up too

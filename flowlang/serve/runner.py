@@ -215,6 +215,8 @@ class Runner:
         gone = hook.event.type == "call.hangup" and not hook.leg
         record = history.record(event, outcome, instant, at, leg=hook.leg, numbers=numbers)
         change = _change(call.digest, outcome, gone=gone, record=record)
+        if outcome.expires is not None and outcome.end is None:
+            change = attrs.evolve(change, expires=self._clock() + outcome.expires)
         return Handled("stepped", call_id, change, outcome.logs)
 
 

@@ -8,7 +8,9 @@ import pytest
 
 PUBLIC = {
     "flowlang.compiler": ["build_program", "compile_flow", "compile_source"],
-    "flowlang.runtime.interpreter": ["STATEMENT_LIMIT", "FlowRuntimeError", "Interpreter"],
+    "flowlang.runtime.interpreter": [
+        "RECORDING_WAIT_SECS", "STATEMENT_LIMIT", "FlowRuntimeError", "Interpreter",
+    ],
     "flowlang.runtime.expressions": [
         "EvalError", "arithmetic", "compare", "contains", "equal", "evaluate", "interpolate",
         "is_open", "lookup", "text_of", "truthy", "whole_number",

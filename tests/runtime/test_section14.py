@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from flowlang.runtime.events import FETCH_ENDED
-from flowlang.runtime.outcome import Outcome
+from flowlang.runtime.events import FETCH_ENDED, WAIT_EXPIRED
+from flowlang.runtime.interpreter import RECORDING_WAIT_SECS
+from flowlang.runtime.outcome import End, Outcome
 from flowlang.runtime.state import leg_client_state
 from tests.runtime.calls import CALL_ID, Call, actions, without_correlation
 
@@ -338,3 +339,32 @@ def test_a_fetch_in_on_hangup_is_skipped_and_the_run_ends() -> None:
     out = call.event("call.hangup", hangup_cause="normal_clearing")
     assert out.end is not None and out.end.reason == "hangup" and out.fetch is None
     assert call.logs == ["after"]
+
+
+def test_after_the_hangup_the_run_waits_for_the_recording_at_most_ten_minutes() -> None:
+    call = voicemail()
+    assert call.last.expires is None
+    out = call.event("call.hangup", hangup_cause="normal_clearing")
+    assert out.expires == RECORDING_WAIT_SECS == 600
+
+
+def test_a_recording_that_never_arrives_ends_the_run_without_on_saved() -> None:
+    call = voicemail()
+    call.event("call.hangup", hangup_cause="normal_clearing")
+    out = call.event(WAIT_EXPIRED)
+    assert out.end == End("hangup", "no recording arrived within 10 minutes after the caller "
+                                    "hung up")
+    assert out.expires is None and not out.commands
+    warning, gone = out.logs
+    assert warning.level == "warning" and warning.line == 6
+    assert "`on saved:` and `on error:` did not run" in warning.text
+    assert gone.text == "caller gone"
+    assert "msg" not in out.state["vars"]
+    assert call.event("call.recording.saved", **SAVED).ignored
+
+
+def test_the_limit_means_nothing_while_the_caller_is_still_there() -> None:
+    call = voicemail()
+    assert call.event(WAIT_EXPIRED).ignored
+    posting, _ = posting_after_the_hangup()
+    assert posting.event(WAIT_EXPIRED).ignored

@@ -376,3 +376,45 @@ def test_a_refusal_after_the_run_ended_keeps_its_end(store_url: str) -> None:
         assert call is not None and call.status == "ended"
 
     run(store_url, test)
+
+
+def waiting(expires: float | None, status: str = "active") -> Callable[..., CallChange]:
+    def step(call: StoredCall | None) -> CallChange:
+        return CallChange("d1", {"n": 0}, status, source=SOURCE, expires=expires)
+
+    return step
+
+
+def test_expired_lists_the_active_calls_whose_wait_ran_out(store_url: str) -> None:
+    async def test(store: Store) -> None:
+        await store.apply("c1", "e1", waiting(100.0), 1.0)
+        await store.apply("c2", "e1", waiting(50.0), 1.0)
+        await store.apply("c3", "e1", waiting(None), 1.0)
+        await store.apply("c4", "e1", waiting(10.0, "ended"), 1.0)
+        assert await store.expired(49.0) == []
+        assert await store.expired(99.0) == [("c2", 50.0)]
+        assert await store.expired(100.0) == [("c2", 50.0), ("c1", 100.0)]
+        assert await store.expired(100.0, limit=1) == [("c2", 50.0)]
+        # A change without a limit (the wait changed) takes the call off the list.
+        await store.apply("c2", "e2", waiting(None), 2.0)
+        assert await store.expired(1000.0) == [("c1", 100.0)]
+
+    run(store_url, test)
+
+
+def test_a_file_from_before_wait_limits_is_upgraded(tmp_path: Path) -> None:
+    path = tmp_path / "old.db"
+    with sqlite3.connect(path) as db:
+        db.execute(
+            "CREATE TABLE calls (call_control_id TEXT PRIMARY KEY, digest TEXT NOT NULL,"
+            " state TEXT NOT NULL, status TEXT NOT NULL, end_reason TEXT, updated REAL NOT NULL)"
+            " WITHOUT ROWID"
+        )
+        db.execute("INSERT INTO calls VALUES ('old', 'd0', '{}', 'active', NULL, 1.0)")
+
+    async def test(store: Store) -> None:
+        assert await store.expired(1e12) == []
+        await store.apply("c1", "e1", waiting(5.0), 1.0)
+        assert await store.expired(5.0) == [("c1", 5.0)]
+
+    run(f"sqlite:///{path}", test)

@@ -74,6 +74,9 @@ class CallChange:
     # The call itself is gone (the caller hung up): commands still waiting can never be carried
     # out, so they are dropped rather than sent to be refused (text messages are still sent).
     call_gone: bool = False
+    # When the run's wait runs out (a recording awaited after the hangup), as a clock time:
+    # `Store.expired` lists the call from then on. None: the wait has no limit of its own.
+    expires: float | None = None
     # The event's record in the call's history (flowlang.serve.history), written with it.
     history: dict[str, Any] | None = None
 
@@ -219,6 +222,10 @@ class Store(Protocol):
     async def history(self, call_control_id: str) -> CallHistory | None:
         """Everything kept of the call (None when the store does not have it, or it has no
         history: a call being placed, or one cleaned up)."""
+
+    async def expired(self, now: float, limit: int = 100) -> list[tuple[str, float]]:
+        """Up to `limit` active calls whose wait has run out by `now` (their change's `expires`
+        has passed), with that time, the longest overdue first."""
 
     async def counts(self) -> Counts:
         """How many calls are active and how many rows wait in the outbox."""

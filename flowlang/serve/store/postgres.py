@@ -51,6 +51,8 @@ CREATE TABLE IF NOT EXISTS calls (
     end_reason TEXT,
     updated DOUBLE PRECISION NOT NULL
 );
+ALTER TABLE calls ADD COLUMN IF NOT EXISTS expires DOUBLE PRECISION;
+CREATE INDEX IF NOT EXISTS calls_expiring ON calls (expires) WHERE expires IS NOT NULL;
 CREATE TABLE IF NOT EXISTS events (
     call_control_id TEXT NOT NULL,
     event_id TEXT NOT NULL,
@@ -228,11 +230,13 @@ class PostgresStore:
                     (change.digest, change.source[0], change.source[1], now),
                 )
             await conn.execute(
-                "INSERT INTO calls (call_control_id, digest, state, status, end_reason, updated)"
-                " VALUES (%s, %s, %s, %s, %s, %s)"
+                "INSERT INTO calls"
+                " (call_control_id, digest, state, status, end_reason, updated, expires)"
+                " VALUES (%s, %s, %s, %s, %s, %s, %s)"
                 " ON CONFLICT (call_control_id) DO UPDATE SET"
                 " state = excluded.state, status = excluded.status,"
-                " end_reason = excluded.end_reason, updated = excluded.updated",
+                " end_reason = excluded.end_reason, updated = excluded.updated,"
+                " expires = excluded.expires",
                 (
                     call_control_id,
                     change.digest,
@@ -240,6 +244,7 @@ class PostgresStore:
                     change.status,
                     change.end_reason,
                     now,
+                    change.expires,
                 ),
             )
             if change.history is not None:
@@ -447,6 +452,16 @@ class PostgresStore:
             )
             deliveries = await cur.fetchall()
         return history_from_rows(call_control_id, call, entries, deliveries)
+
+    async def expired(self, now: float, limit: int = 100) -> list[tuple[str, float]]:
+        async with self._connection() as conn:
+            cur = await conn.execute(
+                "SELECT call_control_id, expires FROM calls WHERE expires IS NOT NULL"
+                " AND expires <= %s AND status = 'active' ORDER BY expires LIMIT %s",
+                (now, limit),
+            )
+            rows = await cur.fetchall()
+        return [(str(c), float(e)) for c, e in rows]
 
     async def counts(self) -> Counts:
         async with self._connection() as conn:

@@ -96,7 +96,12 @@ OUTBOX_COLUMNS = {
     "doubt": "REAL",
 }
 
+# Columns the calls table gained since; a store file from an earlier version gets them added.
+# `expires`: when the run's wait runs out (Store.expired), NULL for almost every call.
+CALLS_COLUMNS = {"expires": "REAL"}
+
 INDEXES = """
+CREATE INDEX IF NOT EXISTS calls_expiring ON calls (expires) WHERE expires IS NOT NULL;
 CREATE INDEX IF NOT EXISTS outbox_by_call ON outbox (call_control_id, sent, id);
 CREATE INDEX IF NOT EXISTS outbox_waiting ON outbox (id) WHERE sent = 0;
 CREATE INDEX IF NOT EXISTS history_by_call ON history (call_control_id, id);
@@ -149,10 +154,11 @@ class SQLiteStore:
             self._db.execute("PRAGMA journal_size_limit=67108864")
             self._db.execute("PRAGMA foreign_keys=ON")
             self._db.executescript(SCHEMA)
-            have = {row[1] for row in self._db.execute("PRAGMA table_info(outbox)")}
-            for name, spec in OUTBOX_COLUMNS.items():
-                if name not in have:
-                    self._db.execute(f"ALTER TABLE outbox ADD COLUMN {name} {spec}")
+            for table, columns in (("outbox", OUTBOX_COLUMNS), ("calls", CALLS_COLUMNS)):
+                have = {row[1] for row in self._db.execute(f"PRAGMA table_info({table})")}
+                for name, spec in columns.items():
+                    if name not in have:
+                        self._db.execute(f"ALTER TABLE {table} ADD COLUMN {name} {spec}")
             self._db.executescript(INDEXES)
         except sqlite3.Error as exc:
             raise StoreError(f"cannot open the store {path}: {exc}") from None
@@ -276,11 +282,13 @@ class SQLiteStore:
                 (change.digest, change.source[0], change.source[1], now),
             )
         db.execute(
-            "INSERT INTO calls (call_control_id, digest, state, status, end_reason, updated)"
-            " VALUES (?, ?, ?, ?, ?, ?)"
+            "INSERT INTO calls"
+            " (call_control_id, digest, state, status, end_reason, updated, expires)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?)"
             " ON CONFLICT (call_control_id) DO UPDATE SET"
             " state = excluded.state, status = excluded.status,"
-            " end_reason = excluded.end_reason, updated = excluded.updated",
+            " end_reason = excluded.end_reason, updated = excluded.updated,"
+            " expires = excluded.expires",
             (
                 call_control_id,
                 change.digest,
@@ -288,6 +296,7 @@ class SQLiteStore:
                 change.status,
                 change.end_reason,
                 now,
+                change.expires,
             ),
         )
         if change.history is not None:
@@ -503,6 +512,17 @@ class SQLiteStore:
                 (call_control_id,),
             ).fetchall()
             return history_from_rows(call_control_id, call, entries, deliveries)
+
+        return await self._run(read)
+
+    async def expired(self, now: float, limit: int = 100) -> list[tuple[str, float]]:
+        def read() -> list[tuple[str, float]]:
+            rows = self._db.execute(
+                "SELECT call_control_id, expires FROM calls WHERE expires IS NOT NULL"
+                " AND expires <= ? AND status = 'active' ORDER BY expires LIMIT ?",
+                (now, limit),
+            ).fetchall()
+            return [(str(c), float(e)) for c, e in rows]
 
         return await self._run(read)
 
