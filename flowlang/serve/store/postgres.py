@@ -36,6 +36,9 @@ from flowlang.serve.store.base import (
     outgoing,
 )
 
+# CREATE INDEX IF NOT EXISTS locks its table (SHARE) even when the index is there, so a worker
+# starting beside busy ones takes those locks in the order an apply writes the tables (history,
+# then outbox): in the other order the two wait for each other, a deadlock.
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS flows (
     digest TEXT PRIMARY KEY,
@@ -74,12 +77,6 @@ CREATE TABLE IF NOT EXISTS outbox (
     lease_until DOUBLE PRECISION,
     doubt DOUBLE PRECISION
 );
-CREATE INDEX IF NOT EXISTS outbox_by_call ON outbox (call_control_id, sent, id);
-CREATE INDEX IF NOT EXISTS outbox_waiting ON outbox (id) WHERE sent = 0;
-CREATE TABLE IF NOT EXISTS health (
-    worker TEXT PRIMARY KEY,
-    at TIMESTAMPTZ NOT NULL
-);
 CREATE TABLE IF NOT EXISTS history (
     id BIGSERIAL PRIMARY KEY,
     call_control_id TEXT NOT NULL,
@@ -87,6 +84,12 @@ CREATE TABLE IF NOT EXISTS history (
     data TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS history_by_call ON history (call_control_id, id);
+CREATE INDEX IF NOT EXISTS outbox_by_call ON outbox (call_control_id, sent, id);
+CREATE INDEX IF NOT EXISTS outbox_waiting ON outbox (id) WHERE sent = 0;
+CREATE TABLE IF NOT EXISTS health (
+    worker TEXT PRIMARY KEY,
+    at TIMESTAMPTZ NOT NULL
+);
 """
 
 
@@ -405,7 +408,8 @@ class PostgresStore:
             )
             gone = [r[0] for r in await cur.fetchall()]
             if gone:
-                for table in ("outbox", "events", "history"):
+                # History before outbox, the order of an apply and of SCHEMA (see there).
+                for table in ("history", "outbox", "events"):
                     await conn.execute(
                         f"DELETE FROM {table} WHERE call_control_id = ANY(%s)", (gone,)
                     )
