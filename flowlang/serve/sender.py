@@ -387,6 +387,11 @@ class Sender:
         else:
             line["error_code"] = result.error_code
             line["detail"] = result.detail
+        if item.doubt is not None:
+            # An earlier try may have reached Telnyx (its answer was lost, or its worker died),
+            # and `POST /messages` takes nothing to recognise a repeat: it is sent again, so the
+            # phone may get it twice. At least once rather than perhaps never (docs/serve.md).
+            line["may_repeat"] = True
         logger.log(logging.INFO if result.ok else logging.WARNING, json.dumps(line))
         return result
 
