@@ -262,6 +262,12 @@ def figures(name: str, rates: list[float], latencies: list[float]) -> float:
     return rate
 
 
+def cpu_seconds(pid: int) -> float:
+    """CPU time (user and system, every thread) process `pid` has used so far (Linux)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def start_server(store_url: str, public: bytes) -> tuple[str, Any]:
     """A server process on `store_url`; returns its base URL and the process."""
     context = multiprocessing.get_context("spawn")
@@ -330,11 +336,14 @@ def main() -> int:
     # machine is doing; the figures are medians over the rounds.
     handlers = (("bare", "/bare"), ("full", "/webhook"), ("quiet", "/quiet"))
     rates: dict[str, list[float]] = {name: [] for name, _ in handlers}
+    cpu: dict[str, float] = {name: 0.0 for name, _ in handlers}
     latencies: dict[str, list[float]] = {name: [] for name, _ in handlers}
     for round_ in range(options.rounds):
         for name, path in handlers:
             calls = signed(f"{name}{round_}", options.calls, INPUTS)
+            before = cpu_seconds(server.pid)
             got, elapsed = asyncio.run(replay(base + path, calls, options.concurrency))
+            cpu[name] += (cpu_seconds(server.pid) - before) / len(got)
             rates[name].append(len(got) / elapsed)
             latencies[name].extend(got)
     print("SQLite, one worker:")
@@ -343,6 +352,14 @@ def main() -> int:
     full = figures("  + sending its commands", rates["full"], latencies["full"])
     print(f"throughput ratio whole webhook path / bare: {quiet / bare:.2f} (aim >= 0.8)")
     print(f"throughput ratio with commands sent too / bare: {full / bare:.2f} (aim >= 0.6)")
+    # The server's own CPU per webhook does not depend on what else the machine runs (the load
+    # generator included): its ratio is the throughput each would reach on cores of its own.
+    each = {name: cpu[name] / options.rounds * 1e6 for name in cpu}
+    print(
+        f"server CPU per webhook: bare {each['bare']:.0f} us, whole path {each['quiet']:.0f} us,"
+        f" with commands sent {each['full']:.0f} us; CPU-bound throughput ratios"
+        f" {each['bare'] / each['quiet']:.2f} and {each['bare'] / each['full']:.2f}"
+    )
 
     paced = signed("paced", max(options.calls, int(options.rate * 3 / 9)), INPUTS)
     got, elapsed = asyncio.run(replay(base + "/webhook", paced, 64, rate=options.rate))

@@ -386,6 +386,8 @@ class WebhookApp:
         self.metrics.webhook_seconds.observe(elapsed)
         change = handled.change
         if handled.call_control_id is not None:
+            if change is not None and change.call_gone:
+                self.sender.call_gone(handled.call_control_id)
             if handled.claimed:
                 self.sender.take(handled.call_control_id, list(handled.claimed))
             elif change is not None and change.commands:

@@ -108,6 +108,8 @@ class Sender:
         self._tasks: dict[str, asyncio.Task[None]] = {}
         self._again: set[str] = set()
         self._handoff: dict[str, list[OutboxItem]] = {}
+        # Calls whose caller hung up while their drain task ran (see call_gone).
+        self._gone: set[str] = set()
         self._timers: set[asyncio.TimerHandle] = set()
         self._poller: asyncio.Task[None] | None = None
         # Rows carried out but not yet recorded as done, by call. They are written together, a
@@ -147,6 +149,18 @@ class Sender:
             self._again.add(call_control_id)
             return
         self._start(call_control_id, items)
+
+    def call_gone(self, call_control_id: str) -> None:
+        """The caller hung up (the store has dropped the call's waiting Call Control commands):
+        those this worker already holds are dropped too, not sent to be refused."""
+        if call_control_id in self._tasks:
+            self._gone.add(call_control_id)
+        handoff = self._handoff.get(call_control_id)
+        if handoff:
+            for item in handoff:
+                if item.kind == CALL_COMMAND:
+                    self._held.pop(item.id, None)
+            self._handoff[call_control_id] = [i for i in handoff if i.kind != CALL_COMMAND]
 
     def _start(self, call_control_id: str, items: list[OutboxItem] | None) -> None:
         task = asyncio.get_running_loop().create_task(self._drain(call_control_id, items))
@@ -301,6 +315,7 @@ class Sender:
         finally:
             self._tasks.pop(call_control_id, None)
             self._again.discard(call_control_id)
+            self._gone.discard(call_control_id)
             left = self._handoff.pop(call_control_id, None)
             if left:
                 self._start(call_control_id, left)
@@ -308,6 +323,9 @@ class Sender:
     async def _carry_out(self, call_control_id: str, items: list[OutboxItem]) -> None:
         policy = self._policy
         for n, item in enumerate(items):
+            if item.kind == CALL_COMMAND and call_control_id in self._gone:
+                self._held.pop(item.id, None)
+                continue
             started = self._clock()
             if (
                 item.kind == CALL_COMMAND
@@ -360,7 +378,10 @@ class Sender:
             await self._store.release(
                 [item.id], self._clock() + wait, doubt=started if result.doubtful else None
             )
-            rest = [i.id for i in items[n + 1 :]]
+            # The rows behind it wait too, those handed over since included: a call's rows
+            # go out in order.
+            behind = [*items[n + 1 :], *self._handoff.pop(call_control_id, [])]
+            rest = [i.id for i in behind]
             await self._store.release(rest, 0.0, tried=False)
             for item_id in (item.id, *rest):
                 self._held.pop(item_id, None)
@@ -404,6 +425,8 @@ class Sender:
             command_id = "flowlang-stop-" + hashlib.sha256(seed.encode()).hexdigest()[:24]
             last = Outgoing(CALL_COMMAND, "hangup", {"command_id": command_id})
         dropped = await self._store.abandon(call_control_id, reason, self._clock(), last)
+        # Rows handed over behind the failed one were dropped with the rest of the run.
+        self._handoff.pop(call_control_id, None)
         for item_id in [i for i, (call, _) in self._held.items() if call == call_control_id]:
             del self._held[item_id]
         if self._metrics is not None:

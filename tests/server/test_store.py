@@ -180,6 +180,48 @@ def test_a_step_that_raises_rolls_everything_back(store_url: str) -> None:
     run(store_url, test)
 
 
+def test_concurrent_applies_stand_or_fall_alone(store_url: str) -> None:
+    # Applies that arrive together may share a transaction (SQLite commits them as a group):
+    # one that raises must undo its own writes only, and the others must all be kept.
+    def half_done(call: StoredCall | None) -> CallChange | None:
+        raise RuntimeError("interpreter bug")
+
+    async def test(store: Store) -> None:
+        calls = [f"c{n}" for n in range(20)]
+        await asyncio.gather(*(store.apply(c, "e1", start(), now=1.0) for c in calls))
+        outcomes = await asyncio.gather(
+            *(store.apply(c, "e2", half_done if c == "c7" else bump, now=2.0) for c in calls),
+            return_exceptions=True,
+        )
+        assert [type(o).__name__ for o in outcomes].count("RuntimeError") == 1
+        assert isinstance(outcomes[7], RuntimeError)
+        for c in calls:
+            call = await peek(store, c)
+            assert call is not None and call.state == {"n": 0 if c == "c7" else 1}
+            assert len(await store.unsent(c)) == (1 if c == "c7" else 2)
+        # c7's event was not recorded as seen: its redelivery is applied.
+        assert (await store.apply("c7", "e2", bump, now=3.0)).change is not None
+
+    run(store_url, test)
+
+
+def test_a_workers_new_rows_are_claimed_behind_rows_it_holds(store_url: str) -> None:
+    async def test(store: Store) -> None:
+        first = await store.apply("c1", "e1", start(), 1.0, claim=("w1", 30.0))
+        assert [i.action for i in first.claimed] == ["answer"]
+        # w1 still sends the answer; the speak goes to w1 too, behind it, in the same apply.
+        second = await store.apply("c1", "e2", bump, 2.0, claim=("w1", 30.0))
+        assert [i.action for i in second.claimed] == ["speak"]
+        # Another worker's new rows wait behind w1's instead.
+        third = await store.apply("c1", "e3", bump, 3.0, claim=("w2", 30.0))
+        assert third.change is not None and third.claimed == ()
+        # So do w1's own once its lease has run out: another worker may have taken them over.
+        fourth = await store.apply("c1", "e4", bump, 40.0, claim=("w1", 30.0))
+        assert fourth.change is not None and fourth.claimed == ()
+
+    run(store_url, test)
+
+
 def test_abandon_stops_the_run_drops_rows_and_queues_the_last_one(store_url: str) -> None:
     async def test(store: Store) -> None:
         await store.apply("c1", "e1", start((Command("answer", {}), Command("speak", {}))), 1.0)

@@ -267,8 +267,9 @@ class PostgresStore:
             owner: tuple[str | None, float | None, float | None] = (None, None, None)
             if claim is not None:
                 cur = await conn.execute(
-                    "SELECT 1 FROM outbox WHERE call_control_id = %s AND sent = 0 LIMIT 1",
-                    (call_control_id,),
+                    "SELECT 1 FROM outbox WHERE call_control_id = %s AND sent = 0"
+                    " AND (claimed_by IS DISTINCT FROM %s OR lease_until < %s) LIMIT 1",
+                    (call_control_id, claim[0], now),
                 )
                 if await cur.fetchone() is None:
                     owner = (claim[0], now, now + claim[1])

@@ -1,0 +1,73 @@
+"""The sender keeps a call's commands in order, whatever arrives while one of them is tried."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import Any
+
+from flowlang.runtime.commands import Command
+from flowlang.serve.sender import Sender
+from flowlang.serve.store import CallChange, StoredCall, open_store
+from flowlang.serve.telnyx.client import SendResult
+
+
+class HeldClient:
+    """A Telnyx stand-in whose first try of `answer` waits to be let go, then fails (a 503)."""
+
+    def __init__(self) -> None:
+        self.tries: list[str] = []
+        self.answer_started = asyncio.Event()
+        self.let_go = asyncio.Event()
+
+    async def attempt(
+        self, call_control_id: str, action: str, body: dict[str, Any], attempt: int = 1
+    ) -> SendResult:
+        self.tries.append(action)
+        if action == "answer" and attempt == 1:
+            self.answer_started.set()
+            await self.let_go.wait()
+            return SendResult("gave_up", attempt, 503)
+        return SendResult("sent", attempt, 200)
+
+    def pause(self, result: SendResult, draw: float = 1.0) -> float:
+        return 0.05
+
+    async def send_message(self, body: dict[str, Any], attempt: int = 1) -> SendResult:
+        raise AssertionError("no text message here")
+
+
+def answer(call: StoredCall | None) -> CallChange | None:
+    answering = (Command("answer", {"command_id": "a"}),)
+    return CallChange("d", {}, "active", commands=answering, source=("m.flow", "main:\n"))
+
+
+def speak(call: StoredCall | None) -> CallChange | None:
+    assert call is not None
+    return CallChange("d", {}, "active", commands=(Command("speak", {"command_id": "s"}),))
+
+
+def test_a_command_claimed_behind_one_that_fails_waits_for_its_retry() -> None:
+    async def go() -> list[str]:
+        store = open_store("sqlite:///:memory:")
+        client = HeldClient()
+        sender = Sender(store, client, time.time, worker="w1")
+        try:
+            first = await store.apply("c1", "e1", answer, time.time(), claim=("w1", 30.0))
+            sender.take("c1", list(first.claimed))
+            await asyncio.wait_for(client.answer_started.wait(), 5)
+            # While the answer is being tried, the next event's speak is claimed for this
+            # worker in the webhook's own apply and handed to the call's running task...
+            second = await store.apply("c1", "e2", speak, time.time(), claim=("w1", 30.0))
+            assert [i.action for i in second.claimed] == ["speak"]
+            sender.take("c1", list(second.claimed))
+            # ...and the answer then fails: the speak must wait for the answer's next try.
+            client.let_go.set()
+            await asyncio.wait_for(sender.idle(), 5)
+            assert await store.unsent("c1") == []
+            return client.tries
+        finally:
+            await sender.close()
+            await store.close()
+
+    assert asyncio.run(go()) == ["answer", "answer", "speak"]
