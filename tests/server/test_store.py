@@ -460,3 +460,25 @@ def test_a_file_from_before_wait_limits_is_upgraded(tmp_path: Path) -> None:
         assert await store.expired(5.0) == [("c1", 5.0)]
 
     run(f"sqlite:///{path}", test)
+
+
+def test_a_worker_starting_beside_busy_ones_takes_no_table_lock(postgres: Any) -> None:
+    # A worker restarted while others apply webhooks must not lock their tables to check the
+    # schema: that stalled them, and deadlocked with their applies.
+    import psycopg
+
+    url = postgres.database()
+    run(url, lambda s: s.ping())  # the first worker creates the schema
+
+    async def test() -> None:
+        async with await psycopg.AsyncConnection.connect(url) as busy:
+            async with busy.transaction():
+                # What a worker's apply holds while it runs: a row of `calls` being written.
+                await busy.execute("LOCK TABLE calls, history, outbox IN ROW EXCLUSIVE MODE")
+                late = open_store(url.replace("?", "?connect_timeout=3&", 1))
+                try:
+                    await asyncio.wait_for(late.ping(), 5)
+                finally:
+                    await late.close()
+
+    asyncio.run(test())

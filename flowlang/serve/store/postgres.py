@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import json
 from collections.abc import AsyncIterator, Collection
 from typing import Any
@@ -90,12 +91,28 @@ CREATE TABLE IF NOT EXISTS health (
     worker TEXT PRIMARY KEY,
     at TIMESTAMPTZ NOT NULL
 );
+CREATE TABLE IF NOT EXISTS flowlang_schema (
+    id INTEGER PRIMARY KEY,
+    version TEXT NOT NULL
+);
 """
 
 
 # Workers starting together create the schema one at a time (CREATE ... IF NOT EXISTS is not
 # safe against itself): the key is any number of our own.
 _SCHEMA_LOCK = 7_215_514_466_611_500_001
+# The schema's own version, recorded in the database once it has been run there.
+_SCHEMA_VERSION = hashlib.sha256(SCHEMA.encode()).hexdigest()[:16]
+
+
+async def _schema_is(conn: psycopg.AsyncConnection[Any], version: str) -> bool:
+    cur = await conn.execute("SELECT to_regclass('flowlang_schema') IS NOT NULL")
+    row = await cur.fetchone()
+    if not (row and row[0]):
+        return False
+    cur = await conn.execute("SELECT version FROM flowlang_schema WHERE id = 1")
+    row = await cur.fetchone()
+    return row is not None and row[0] == version
 
 _UNSENT, _SENT, _DROPPED = 0, 1, 2
 
@@ -162,8 +179,21 @@ class PostgresStore:
                 raise StoreError(f"cannot reach {self._where()}: {exc}") from None
             self._opened = True
             async with self._connection() as conn, conn.transaction():
+                # DDL locks its tables even when there is nothing to do (ALTER TABLE ... IF NOT
+                # EXISTS takes an exclusive lock first): a worker restarting beside busy ones
+                # would stall them, or deadlock with them. So the schema is only run when the
+                # database's recorded version of it is not this one.
+                if await _schema_is(conn, _SCHEMA_VERSION):
+                    return
                 await conn.execute("SELECT pg_advisory_xact_lock(%s)", (_SCHEMA_LOCK,))
+                if await _schema_is(conn, _SCHEMA_VERSION):
+                    return
                 await conn.execute(SCHEMA)
+                await conn.execute(
+                    "INSERT INTO flowlang_schema (id, version) VALUES (1, %s)"
+                    " ON CONFLICT (id) DO UPDATE SET version = excluded.version",
+                    (_SCHEMA_VERSION,),
+                )
 
     @contextlib.asynccontextmanager
     async def _connection(self) -> AsyncIterator[psycopg.AsyncConnection[Any]]:
