@@ -33,6 +33,10 @@ class Span:
         """A span of `width` characters starting at `line`:`column`."""
         return cls(line, column, line, column + width)
 
+    def down(self, lines: int) -> Span:
+        """The same columns, `lines` further down the file (up when negative)."""
+        return Span(self.line + lines, self.column, self.end_line + lines, self.end_column)
+
     def cover(self, other: Span) -> Span:
         """The smallest span that contains both `self` and `other`."""
         start = min((self.line, self.column), (other.line, other.column))

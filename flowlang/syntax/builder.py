@@ -39,7 +39,7 @@ def _span_of(item: Any) -> Span | None:
         return token_span(item)
     if isinstance(item, n.Node):
         return item.span
-    if isinstance(item, (_Labeled, _Else, _Input)):
+    if isinstance(item, (_Labeled, _Else, Input)):
         return item.span
     if isinstance(item, tuple) and item:
         return _span_of(item[-1])
@@ -80,7 +80,7 @@ class _Labeled:
 
 
 @frozen
-class _Input:
+class Input:
     """An `input NAME` line, before it is gathered into the Flow."""
 
     name: n.Name
@@ -223,6 +223,16 @@ class FlowBuilder(Transformer[Token, n.Flow]):
     # -- file -----------------------------------------------------------------------------------
 
     def start(self, children: list[Any]) -> n.Flow:
+        if self.run.items is not None:
+            # A piece parsed on its own (flowlang/syntax/incremental.py): its top-level items
+            # are kept as they are, and the whole file is assembled once all pieces are read.
+            self.run.items.extend(children)
+            return n.Flow(comments=tuple(self.run.comments))
+        return self.assemble(children)
+
+    def assemble(self, children: Sequence[Any]) -> n.Flow:
+        """The Flow of a file's top-level items, in the order written: a setting, `input`,
+        `languages`, `hours` or `on hangup` written twice is a problem (the first one wins)."""
         settings: list[n.Setting] = []
         steps: list[n.Step] = []
         inputs: list[n.Name] = []
@@ -237,7 +247,7 @@ class FlowBuilder(Transformer[Token, n.Flow]):
                     self._twice(f"hours {item.name.value}", "in this file", item, earlier_hours)
                 else:
                     hours.append(item)
-            elif isinstance(item, _Input):
+            elif isinstance(item, Input):
                 earlier_input = next((i for i in inputs if i.value == item.name.value), None)
                 if earlier_input is not None:
                     self._twice(f"input {item.name.value}", "in this file", item, earlier_input)
@@ -311,8 +321,8 @@ class FlowBuilder(Transformer[Token, n.Flow]):
         # `outbound from "NUMBER"` is the one setting of two words.
         return n.Setting(str(children[0]), self._str(children[-1]), span=_cover(children))
 
-    def input_decl(self, children: list[Any]) -> _Input:
-        return _Input(self._name(children[1]), _cover(children))
+    def input_decl(self, children: list[Any]) -> Input:
+        return Input(self._name(children[1]), _cover(children))
 
     def detect(self, children: list[Any]) -> n.Detect:
         handlers = [c for c in children if isinstance(c, n.On)]

@@ -8,13 +8,13 @@ import threading
 from collections.abc import Iterator
 from functools import cache
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from flowlang.diagnostics import Diagnostic, Severity
 from flowlang.errors import FlowSyntaxError
 from flowlang.source import Source, Span
 from flowlang.syntax.explain import CONTEXTUAL, KEYWORDS
-from flowlang.syntax.nodes import Flow
+from flowlang.syntax.nodes import Comment, Flow
 from flowlang.syntax.problems import Problem, ProblemError, Run
 
 if TYPE_CHECKING:
@@ -25,7 +25,15 @@ if TYPE_CHECKING:
     from flowlang.syntax.indenter import FlowIndenter
     from flowlang.syntax.lexer import FlowLexer
 
-__all__ = ["KEYWORDS", "grammar_path", "parse", "parse_source"]
+__all__ = [
+    "KEYWORDS",
+    "assemble",
+    "grammar_path",
+    "parse",
+    "parse_piece",
+    "parse_source",
+    "piece_starts",
+]
 
 # One Lark parser serves every parse; its post-lexer and transformer carry the state of the
 # parse under way, so parses take turns.
@@ -85,6 +93,51 @@ def parse_source(source: Source) -> Flow:
     return flow
 
 
+def piece_starts(lines: list[str]) -> list[int]:
+    """Where the top-level pieces of a file (a setting, a step, `hours`, `on hangup`) start:
+    0, and each 0-based line that starts at the left margin with neither a comment nor a
+    blank. A piece runs to the next one, with the comments and blank lines after it."""
+    return [0] + [
+        i for i, line in enumerate(lines) if i and line[:1] not in ("", " ", "\t", "#", "\r")
+    ]
+
+
+Piece = tuple[list[Any], list[Problem], tuple[Comment, ...]]
+
+
+def parse_piece(text: str, start: int) -> Piece | None:
+    """One piece of a file, starting at 0-based line `start`, parsed on its own: its top-level
+    items, the problems the parse read past and its comments, all placed at their lines in the
+    file (None when the piece does not parse alone). `assemble` makes a flow of pieces."""
+    items: list[Any] = []
+    # Blank lines before the piece put its nodes at their lines, in the one parse.
+    with _LOCK:
+        flow, problems = _parse_once("\n" * start + text, fragment=True, items=items)
+    if flow is None:
+        return None
+    return items, problems, flow.comments
+
+
+def assemble(source: Source, pieces: list[Piece]) -> Flow:
+    """The flow of `source` from the pieces of its text (`parse_piece`, in order), as
+    `parse_source` reads it when their items stand in an order the grammar allows: includes
+    and settings before steps, `hours` and `on hangup`. Raises FlowSyntaxError likewise."""
+    padded = source.text if source.text.endswith("\n") else source.text + "\n"
+    run = Run(
+        problems=[p for _, problems, _ in pieces for p in problems],
+        comments=[c for _, _, comments in pieces for c in comments],
+        text_length=len(padded),
+        eof=_end_position(padded),
+    )
+    with _LOCK:
+        builder = _machinery()[2]
+        builder.run = run
+        flow = builder.assemble([item for items, _, _ in pieces for item in items])
+    if run.problems:
+        raise FlowSyntaxError(_diagnostic(p, source.name) for p in _sorted(run.problems))
+    return flow
+
+
 def _diagnostic(problem: Problem, file: str) -> Diagnostic:
     first = problem.first
     notes = [] if first is None else [f"first written at line {first.line}, column {first.column}"]
@@ -109,13 +162,18 @@ def _end_position(text: str) -> tuple[int, int]:
     return text.count("\n") + 1, len(text) - last_break
 
 
-def _parse_once(text: str, fragment: bool) -> tuple[Flow | None, list[Problem]]:
-    """One parse of `text`: the Flow and the problems read past, or None and the fatal one last."""
+def _parse_once(
+    text: str, fragment: bool, items: list[Any] | None = None
+) -> tuple[Flow | None, list[Problem]]:
+    """One parse of `text`: the Flow and the problems read past, or None and the fatal one last.
+    With `items`, the top-level items are put there and the Flow holds only the comments."""
     from lark.exceptions import LarkError, UnexpectedToken
 
     lark, indenter, builder, lexer = _machinery()
     padded = text if text.endswith("\n") else text + "\n"
-    run = Run(fragment=fragment, text_length=len(padded), eof=_end_position(padded))
+    run = Run(
+        fragment=fragment, text_length=len(padded), eof=_end_position(padded), items=items
+    )
     indenter.run = run
     builder.run = run
     try:
@@ -184,9 +242,7 @@ def _recover(text: str) -> list[Problem]:
     """Parse each top-level piece (a setting, a step, `on hangup`) on its own: their errors
     are independent, so one run can report them all."""
     lines = text.split("\n")
-    starts = [0] + [
-        i for i, line in enumerate(lines) if i and line[:1] not in ("", " ", "\t", "#", "\r")
-    ]
+    starts = piece_starts(lines)
     problems: list[Problem] = []
     for start, end in zip(starts, [*starts[1:], len(lines)], strict=True):
         piece = lines[start:end]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from attrs import define, field, frozen
 
 from flowlang.source import Span
@@ -36,9 +38,7 @@ class Problem:
 
 
 def _down(span: Span | None, lines: int) -> Span | None:
-    if span is None:
-        return None
-    return Span(span.line + lines, span.column, span.end_line + lines, span.end_column)
+    return None if span is None else span.down(lines)
 
 
 class ProblemError(Exception):
@@ -65,3 +65,6 @@ class Run:
     eof: tuple[int, int] = (1, 1)
     # How deeply each condition built so far nests (by id), for FL041.
     depths: dict[int, int] = field(factory=dict)
+    # When a list, the parse keeps the file's top-level items here and builds no Flow: the
+    # incremental parser assembles the items of several pieces into one.
+    items: list[Any] | None = None
