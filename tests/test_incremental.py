@@ -11,6 +11,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from flowlang.errors import FlowSyntaxError
+from flowlang.lint import check
+from flowlang.lint.incremental import CheckCache
 from flowlang.source import Source
 from flowlang.syntax import nodes
 from flowlang.syntax.incremental import IncrementalParser
@@ -99,3 +101,34 @@ def test_an_edit_inside_one_step_parses_only_that_step() -> None:
     lines.insert(n, '    say "One more line."')
     parser.parse(Source("a.flow", "\n".join(lines)))
     assert parser.parsed == 1
+
+
+# What `check` is asked for: every rule, a few families, all but one rule.
+SELECTIONS = st.sampled_from([(None, None), (["FL1", "FL3", "FL8"], None), (None, ["FL104"])])
+
+
+@settings(max_examples=150, deadline=None)
+@given(edits(), SELECTIONS, st.sampled_from(EXAMPLES))
+def test_incremental_diagnostics_are_those_of_check(
+    versions: list[str], selection: tuple[list[str] | None, list[str] | None], path: Path
+) -> None:
+    select, ignore = selection
+    cache = CheckCache()
+    # Named as the example is, so that its `include` lines find their files.
+    for text in versions:
+        source = Source(str(path), text)
+        flow, found = check(source, select, ignore, cache=cache)
+        full_flow, full_found = check(source, select, ignore)
+        assert found == full_found
+        assert dump(flow) == dump(full_flow)
+
+
+def test_an_edit_inside_one_step_lints_only_that_step() -> None:
+    text = next(t for t in TEXTS if t.count("\n") > 60)
+    cache = CheckCache()
+    check(Source("a.flow", text), cache=cache)
+    lines = text.split("\n")
+    n = next(i for i, line in enumerate(lines) if line.startswith("    say "))
+    lines[n] = '    say "Something else."'
+    check(Source("a.flow", "\n".join(lines)), cache=cache)
+    assert cache.linted == 1

@@ -11,6 +11,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="talk over standard input and output (the default and only way; editors pass it)",
     )
+    parser.add_argument(
+        "--full-check",
+        action="store_true",
+        help="check the whole file after every edit instead of only what the edit changed "
+        "(slower; the same findings; bench/bench_lsp.py compares the two)",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -23,5 +29,5 @@ def run(args: argparse.Namespace) -> int:
             f"the language server needs pygls ({exc.name} is not installed): "
             "pip install 'flowlang[lsp]'"
         ) from None
-    serve_stdio()
+    serve_stdio(incremental=not args.full_check)
     return 0

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 from flowlang.diagnostics import Diagnostic
 from flowlang.errors import FlowSyntaxError
 from flowlang.source import Source
 from flowlang.syntax import nodes
+
+if TYPE_CHECKING:
+    from flowlang.lint.incremental import CheckCache
 
 __all__ = ["check", "check_source", "lint"]
 
@@ -17,12 +21,14 @@ def lint(
     source: Source,
     select: Iterable[str] | None = None,
     ignore: Iterable[str] | None = None,
+    cache: CheckCache | None = None,
 ) -> list[Diagnostic]:
     """Every finding of the rules about `flow`, sorted by place.
 
     `select` / `ignore` hold rule codes or prefixes (`FL3` is every gather rule); a line with
     `# flowlang: ignore[FL301]` drops those findings on that line. For a flow merged with the
     files it includes (`source.included`), each finding points into the file it is about.
+    With a `cache` (see `check`), the local rules run only on the steps that changed.
     """
     from flowlang.includes import locate
     from flowlang.lint.context import Context
@@ -34,13 +40,16 @@ def lint(
         select=None if select is None else parse_codes(select, "select"),
         ignore=() if ignore is None else parse_codes(ignore, "ignore"),
     )
-    context = Context.build(flow, source)
+    rules = [r for r in all_rules() if selection.wants(r.code)]
+    if cache is None:
+        context = Context.build(flow, source)
+    else:
+        context = cache.context(flow, source, [r for r in rules if r.local])
     table = suppressed_lines(flow.comments)
     found: list[Diagnostic] = []
-    for rule in all_rules():
-        if not selection.wants(rule.code):
-            continue
-        for f in rule.check(context):
+    for rule in rules:
+        findings = cache.findings(rule) if cache is not None and rule.local else rule.check(context)
+        for f in findings:
             line = f.span.line if f.span is not None else None
             if is_suppressed(rule.code, line, table):
                 continue
@@ -65,12 +74,16 @@ def check(
     source: Source,
     select: Iterable[str] | None = None,
     ignore: Iterable[str] | None = None,
+    cache: CheckCache | None = None,
 ) -> tuple[nodes.Flow | None, list[Diagnostic]]:
     """Parse `source` and lint it: the flow (None if it does not parse) and its diagnostics,
     the syntax errors (FL0xx) or else the rules' findings. Syntax errors are always reported,
     whatever `select` / `ignore` say. `flowlang check` and the language server both call this.
-    The flow is this file's own tree; the diagnostics cover the files it includes too."""
-    flow, _, found = _check(source, select, ignore)
+    The flow is this file's own tree; the diagnostics cover the files it includes too.
+
+    `cache` is for checking one version of a file after another (an editor's): the same
+    CheckCache for each, and only what an edit changed is parsed and linted again."""
+    flow, _, found = _check(source, select, ignore, cache)
     return flow, found
 
 
@@ -98,6 +111,7 @@ def _check(
     source: Source,
     select: Iterable[str] | None,
     ignore: Iterable[str] | None,
+    cache: CheckCache | None = None,
 ) -> tuple[nodes.Flow | None, Source, list[Diagnostic]]:
     # The files the flow includes are read (from `source.included`, else from disk) and
     # checked as part of it; a file that cannot be read or a syntax error in one is reported
@@ -106,11 +120,11 @@ def _check(
     from flowlang.syntax.parser import parse_source
 
     try:
-        flow = parse_source(source)
+        flow = parse_source(source) if cache is None else cache.parser.parse(source)
     except FlowSyntaxError as exc:
         return None, source, sorted(exc.diagnostics, key=lambda d: d.sort_key)
     if not needs_merge(flow):
-        return flow, source, lint(flow, source, select=select, ignore=ignore)
+        return flow, source, lint(flow, source, select=select, ignore=ignore, cache=cache)
     merged = merge(source, flow)
     if merged.diagnostics:
         return flow, merged.source, sorted(merged.diagnostics, key=lambda d: d.sort_key)

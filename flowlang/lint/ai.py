@@ -21,7 +21,7 @@ def ai_gathers(ctx: Context) -> Iterator[nodes.AiGather]:
         yield stmt
 
 
-@rule("FL601", "unknown-field-type", Severity.ERROR)
+@rule("FL601", "unknown-field-type", Severity.ERROR, local=True)
 def unknown_field_type(ctx: Context) -> Iterator[Finding]:
     """## What it does
     Checks that every ai_gather `field` has one of the types `string`, `integer`, `number`
@@ -55,7 +55,7 @@ def unknown_field_type(ctx: Context) -> Iterator[Finding]:
             )
 
 
-@rule("FL602", "duplicate-field", Severity.ERROR)
+@rule("FL602", "duplicate-field", Severity.ERROR, local=True)
 def duplicate_field(ctx: Context) -> Iterator[Finding]:
     """## What it does
     Checks that no two fields of one ai_gather have the same name.
@@ -92,7 +92,7 @@ def duplicate_field(ctx: Context) -> Iterator[Finding]:
                 seen[name] = f
 
 
-@rule("FL603", "no-fields", Severity.ERROR)
+@rule("FL603", "no-fields", Severity.ERROR, local=True)
 def no_fields(ctx: Context) -> Iterator[Finding]:
     """## What it does
     Checks that an ai_gather declares at least one `field`.
@@ -176,7 +176,7 @@ def undeclared_field(ctx: Context) -> Iterator[Finding]:
             )
 
 
-@rule("FL605", "invalid-key", Severity.ERROR)
+@rule("FL605", "invalid-key", Severity.ERROR, local=True)
 def invalid_key(ctx: Context) -> Iterator[Finding]:
     """## What it does
     Checks that `on key "K":` in an ai_gather or assistant names exactly one phone key:
@@ -221,7 +221,7 @@ def invalid_key(ctx: Context) -> Iterator[Finding]:
                 )
 
 
-@rule("FL410", "assistant-without-id", Severity.ERROR)
+@rule("FL410", "assistant-without-id", Severity.ERROR, local=True)
 def assistant_without_id(ctx: Context) -> Iterator[Finding]:
     """## What it does
     Checks that every `assistant` names the stored Telnyx AI assistant it starts, with

@@ -156,7 +156,7 @@ def touching_the_call(
             yield stmt
 
 
-@rule("FL204", "transfer-timeout-range", Severity.ERROR)
+@rule("FL204", "transfer-timeout-range", Severity.ERROR, local=True)
 def transfer_timeout_range(ctx: Context) -> Iterator[Finding]:
     """## What it does
     Checks that a `transfer`'s `timeout` is between 5 seconds and 10 minutes (600 s), the

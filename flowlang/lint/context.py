@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 
 from attrs import field, frozen
 
@@ -26,12 +26,21 @@ class Context:
     statement_list: tuple[nodes.Node, ...] = field(repr=False)
 
     @classmethod
-    def build(cls, flow: nodes.Flow, source: Source) -> Context:
-        block_list = tuple(_blocks(flow))
+    def build(
+        cls,
+        flow: nodes.Flow,
+        source: Source,
+        analysis: Analysis | None = None,
+        blocks: Iterable[Block] | None = None,
+    ) -> Context:
+        """The context of `flow` (`analysis` and `blocks`, when given, are the flow's own)."""
+        if blocks is None:
+            blocks = (block for unit in units(flow) for block in unit_blocks(unit))
+        block_list = tuple(blocks)
         return cls(
             flow=flow,
             source=source,
-            analysis=analyze(flow),
+            analysis=analyze(flow) if analysis is None else analysis,
             block_list=block_list,
             statement_list=tuple(stmt for _, body in block_list for stmt in body),
         )
@@ -49,11 +58,17 @@ class Context:
                 yield stmt
 
 
-def _blocks(flow: nodes.Flow) -> Iterator[Block]:
-    roots: list[Block] = [(step, step.body) for step in flow.steps]
+def units(flow: nodes.Flow) -> list[nodes.Step | nodes.On]:
+    """The top-level statement lists' owners: each step, then the top-level `on hangup:`."""
+    found: list[nodes.Step | nodes.On] = list(flow.steps)
     if flow.on_hangup is not None:
-        roots.append((flow.on_hangup, flow.on_hangup.body))
-    stack = list(reversed(roots))
+        found.append(flow.on_hangup)
+    return found
+
+
+def unit_blocks(unit: nodes.Step | nodes.On) -> Iterator[Block]:
+    """Every statement list of a step (or `on hangup:`) with its owner, in source order."""
+    stack: list[Block] = [(unit, unit.body)]
     while stack:
         owner, body = stack.pop()
         yield owner, body

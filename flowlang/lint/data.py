@@ -29,7 +29,7 @@ def _fetches(ctx: Context) -> Iterator[nodes.Fetch]:
         yield stmt
 
 
-@rule("FL801", "fetch-without-on-error", Severity.WARNING)
+@rule("FL801", "fetch-without-on-error", Severity.WARNING, local=True)
 def fetch_without_on_error(ctx: Context) -> Iterator[Finding]:
     """## What it does
     Finds a `fetch` with no `on error:` handler.
@@ -120,7 +120,7 @@ def fetch_result_after_failure(ctx: Context) -> Iterator[Finding]:
                     )
 
 
-@rule("FL803", "send-with-get", Severity.ERROR)
+@rule("FL803", "send-with-get", Severity.ERROR, local=True)
 def send_with_get(ctx: Context) -> Iterator[Finding]:
     """## What it does
     Finds `send` lines in a `fetch` that uses GET (the default method).
@@ -152,7 +152,7 @@ def send_with_get(ctx: Context) -> Iterator[Finding]:
             )
 
 
-@rule("FL804", "fetch-timeout", Severity.ERROR)
+@rule("FL804", "fetch-timeout", Severity.ERROR, local=True)
 def fetch_timeout(ctx: Context) -> Iterator[Finding]:
     """## What it does
     Finds a `fetch` whose `timeout` is longer than 10 seconds, or zero.
@@ -189,7 +189,7 @@ def fetch_timeout(ctx: Context) -> Iterator[Finding]:
             )
 
 
-@rule("FL805", "secret-name", Severity.ERROR)
+@rule("FL805", "secret-name", Severity.ERROR, local=True)
 def secret_name(ctx: Context) -> Iterator[Finding]:
     """## What it does
     Finds a `header ... secret "NAME"` whose NAME is not the name of an environment variable
@@ -231,7 +231,7 @@ def secret_name(ctx: Context) -> Iterator[Finding]:
                 )
 
 
-@rule("FL806", "insecure-fetch-url", Severity.WARNING)
+@rule("FL806", "insecure-fetch-url", Severity.WARNING, local=True)
 def insecure_fetch_url(ctx: Context) -> Iterator[Finding]:
     """## What it does
     Finds a `fetch` to an `http://` URL on another machine than this one (`localhost`).

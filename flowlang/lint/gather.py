@@ -74,7 +74,7 @@ def digit_bounds(gather: nodes.Gather) -> tuple[int, int] | None:
     return d.low.value, d.high.value
 
 
-@rule("FL301", "unmatchable-branch", Severity.ERROR)
+@rule("FL301", "unmatchable-branch", Severity.ERROR, local=True)
 def unmatchable_branch(ctx: Context) -> Iterator[Finding]:
     """## What it does
     Finds `on digits "X"` branches that no caller can ever trigger: the value is shorter or
@@ -139,7 +139,7 @@ def unmatchable_branch(ctx: Context) -> Iterator[Finding]:
                 )
 
 
-@rule("FL302", "duplicate-branch", Severity.WARNING)
+@rule("FL302", "duplicate-branch", Severity.WARNING, local=True)
 def duplicate_branch(ctx: Context) -> Iterator[Finding]:
     """## What it does
     Finds a value that two `on digits` branches of one gather both take.
@@ -179,7 +179,7 @@ def duplicate_branch(ctx: Context) -> Iterator[Finding]:
                 seen[b.value] = b
 
 
-@rule("FL303", "digits-range", Severity.ERROR)
+@rule("FL303", "digits-range", Severity.ERROR, local=True)
 def digits_range(ctx: Context) -> Iterator[Finding]:
     """## What it does
     Checks a gather's `digits N` or `digits N..M`: at least 1, at most 128 (Telnyx's limits),
@@ -253,7 +253,7 @@ def _non_phone_keys(gather: nodes.Gather) -> Iterator[Finding]:
             )
 
 
-@rule("FL304", "terminator-is-valid-key", Severity.ERROR)
+@rule("FL304", "terminator-is-valid-key", Severity.ERROR, local=True)
 def terminator_is_valid_key(ctx: Context) -> Iterator[Finding]:
     """## What it does
     Checks a gather's keys: `terminator` names exactly one phone key (`0` to `9`, `*` or `#`)
@@ -295,7 +295,9 @@ def terminator_is_valid_key(ctx: Context) -> Iterator[Finding]:
         )
 
 
-@rule("FL305", "initial-timeout-with-prompt", Severity.ERROR)
+@rule(
+    "FL305", "initial-timeout-with-prompt", Severity.ERROR, local=True
+)
 def initial_timeout_with_prompt(ctx: Context) -> Iterator[Finding]:
     """## What it does
     Flags `initial_timeout` on a gather that has a prompt (`say` or `play` lines).
@@ -327,7 +329,7 @@ def initial_timeout_with_prompt(ctx: Context) -> Iterator[Finding]:
             )
 
 
-@rule("FL306", "tries-below-one", Severity.ERROR)
+@rule("FL306", "tries-below-one", Severity.ERROR, local=True)
 def tries_below_one(ctx: Context) -> Iterator[Finding]:
     """## What it does
     Checks that a gather's `tries` is at least 1.
@@ -383,7 +385,7 @@ def _shown(millis: int) -> str:
     return f"{millis}ms"
 
 
-@rule("FL307", "timeout-range", Severity.ERROR)
+@rule("FL307", "timeout-range", Severity.ERROR, local=True)
 def timeout_range(ctx: Context) -> Iterator[Finding]:
     """## What it does
     Checks gather and ai_gather timeouts against what Telnyx accepts: every timeout must be
@@ -418,7 +420,7 @@ def timeout_range(ctx: Context) -> Iterator[Finding]:
         )
 
 
-@rule("FL308", "missing-fallback", Severity.WARNING)
+@rule("FL308", "missing-fallback", Severity.WARNING, local=True)
 def missing_fallback(ctx: Context) -> Iterator[Finding]:
     """## What it does
     Warns when a gather has handlers but no `on timeout:` or no `on invalid:`.
@@ -470,7 +472,7 @@ def _header(stmt: nodes.Node) -> Span | None:
     return Span.point(span.line, span.column, len("gather"))
 
 
-@rule("FL309", "gather-without-handlers", Severity.WARNING)
+@rule("FL309", "gather-without-handlers", Severity.WARNING, local=True)
 def gather_without_handlers(ctx: Context) -> Iterator[Finding]:
     """## What it does
     Warns about a gather that has no `on` handlers at all.

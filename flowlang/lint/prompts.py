@@ -15,7 +15,7 @@ from flowlang.source import Span
 from flowlang.syntax import nodes
 
 
-@rule("FL401", "mixed-prompt", Severity.ERROR)
+@rule("FL401", "mixed-prompt", Severity.ERROR, local=True)
 def mixed_prompt(ctx: Context) -> Iterator[Finding]:
     """## What it does
     Checks that a gather's prompt is either `say` lines or exactly one `play` line, and that
@@ -109,7 +109,7 @@ def _spoken(ctx: Context) -> Iterator[tuple[nodes.Node, int, str]]:
             yield reprompt, total + extra, "gather prompt with its reprompt"
 
 
-@rule("FL402", "payload-too-long", Severity.ERROR)
+@rule("FL402", "payload-too-long", Severity.ERROR, local=True)
 def payload_too_long(ctx: Context) -> Iterator[Finding]:
     """## What it does
     Checks that text spoken in one go (a `say`, or a gather's prompt lines joined together,
@@ -270,7 +270,7 @@ def unknown_language(ctx: Context) -> Iterator[Finding]:
         )
 
 
-@rule("FL405", "invalid-ssml", Severity.ERROR)
+@rule("FL405", "invalid-ssml", Severity.ERROR, local=True)
 def invalid_ssml(ctx: Context) -> Iterator[Finding]:
     """## What it does
     Checks that the text of a `say` marked `ssml` is well-formed XML (SSML).
@@ -308,7 +308,7 @@ def invalid_ssml(ctx: Context) -> Iterator[Finding]:
             )
 
 
-@rule("FL406", "play-url-scheme", Severity.ERROR)
+@rule("FL406", "play-url-scheme", Severity.ERROR, local=True)
 def play_url_scheme(ctx: Context) -> Iterator[Finding]:
     """## What it does
     Checks that `play "URL"` names an `http://` or `https://` address.
@@ -392,7 +392,7 @@ def mentioned_keys(text: str) -> list[str]:
     return keys
 
 
-@rule("FL407", "prompt-branch-mismatch", Severity.WARNING)
+@rule("FL407", "prompt-branch-mismatch", Severity.WARNING, local=True)
 def prompt_branch_mismatch(ctx: Context) -> Iterator[Finding]:
     """## What it does
     Compares what a gather's prompt tells the caller to press ("press 3") with the keys its

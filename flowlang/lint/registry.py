@@ -70,12 +70,19 @@ Check = Callable[["Context"], Iterable[Finding]]
 @frozen
 class Rule:
     """A lint rule. Its documentation is the check function's docstring, written as the
-    sections of DOC_SECTIONS (`## What it does` ...), so `flowlang rule` and docs/rules agree."""
+    sections of DOC_SECTIONS (`## What it does` ...), so `flowlang rule` and docs/rules agree.
+
+    A `local` rule looks at one statement at a time: it reads only `ctx.statements()`,
+    `ctx.of_type()` and `ctx.blocks()` (never the flow, its analysis or its source), so what
+    it finds in a step depends on that step alone, and the language server reuses it for the
+    steps an edit did not touch (tests/lint/test_local_rules.py holds every local rule to it).
+    """
 
     code: str
     name: str
     severity: Severity
     check: Check = field(repr=False)
+    local: bool = False
 
     @property
     def doc(self) -> str:
@@ -109,11 +116,13 @@ class Rule:
 _DECLARED: list[Rule] = []
 
 
-def rule(code: str, name: str, severity: Severity) -> Callable[[Check], Check]:
-    """Declare the decorated function as the check of rule `code`."""
+def rule(
+    code: str, name: str, severity: Severity, *, local: bool = False
+) -> Callable[[Check], Check]:
+    """Declare the decorated function as the check of rule `code` (`local`: see Rule)."""
 
     def register(check: Check) -> Check:
-        _DECLARED.append(Rule(code=code, name=name, severity=severity, check=check))
+        _DECLARED.append(Rule(code=code, name=name, severity=severity, check=check, local=local))
         return check
 
     return register

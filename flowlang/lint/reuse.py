@@ -203,7 +203,8 @@ def missing_translation(ctx: Context) -> Iterator[Finding]:
     "Goodbye." = "Adiós."
     ```
     """
-    texts = list(spoken_texts(ctx.flow))
+    # Most flows speak one language: their texts are not read at all.
+    texts = list(spoken_texts(ctx.flow)) if ctx.flow.speaks[1:] else []
     for spoken, catalog, _ in _catalogs(ctx):
         language = spoken.language.text
         if catalog is None:
@@ -249,7 +250,7 @@ def stale_translation(ctx: Context) -> Iterator[Finding]:
     "Thanks for calling." = "Gracias por llamar."
     ```
     """
-    texts = {text.text for text in spoken_texts(ctx.flow)}
+    texts = {text.text for text in spoken_texts(ctx.flow)} if ctx.flow.speaks[1:] else set()
     for _, catalog, offset in _catalogs(ctx):
         if catalog is None:
             continue

@@ -174,7 +174,7 @@ def _ends_block(stmt: nodes.Node) -> str | None:
     return None
 
 
-@rule("FL104", "unreachable-statement", Severity.WARNING)
+@rule("FL104", "unreachable-statement", Severity.WARNING, local=True)
 def unreachable_statement(ctx: Context) -> Iterator[Finding]:
     """## What it does
     Finds statements written after a `hangup`, `transfer`, `goto` or `return` in the same block.
@@ -222,7 +222,7 @@ def _outcomes(on: nodes.On) -> list[str]:
     return [on.event]
 
 
-@rule("FL106", "duplicate-handler", Severity.ERROR)
+@rule("FL106", "duplicate-handler", Severity.ERROR, local=True)
 def duplicate_handler(ctx: Context) -> Iterator[Finding]:
     """## What it does
     Checks that a block has at most one handler for each outcome: one `on timeout`, one

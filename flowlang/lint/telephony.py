@@ -19,7 +19,7 @@ RECORD_MAX_SECS = 14_400
 AFTER_RECORDING = (*CALL_FREE, nodes.Fetch)
 
 
-@rule("FL840", "call-after-recording", Severity.ERROR)
+@rule("FL840", "call-after-recording", Severity.ERROR, local=True)
 def call_after_recording(ctx: Context) -> Iterator[Finding]:
     """## What it does
     Checks that a `record`'s `on saved:` and `on error:` handlers only use statements that do
@@ -63,7 +63,7 @@ def call_after_recording(ctx: Context) -> Iterator[Finding]:
                 )
 
 
-@rule("FL842", "record-options", Severity.ERROR)
+@rule("FL842", "record-options", Severity.ERROR, local=True)
 def record_options(ctx: Context) -> Iterator[Finding]:
     """## What it does
     Checks a `record`'s options: `end_key` is one key (`0`-`9`, `*` or `#`), `max` is at most
@@ -113,7 +113,7 @@ def record_options(ctx: Context) -> Iterator[Finding]:
                 )
 
 
-@rule("FL843", "queue-max-wait", Severity.WARNING)
+@rule("FL843", "queue-max-wait", Severity.WARNING, local=True)
 def queue_max_wait(ctx: Context) -> Iterator[Finding]:
     """## What it does
     Warns about a `queue` without `max_wait`, and one whose `max_wait` is not whole seconds.

@@ -44,7 +44,7 @@ def _texts(ctx: Context) -> Iterator[tuple[str, nodes.Str, str]]:
                 yield "`message`", m.text, "write the message, or remove the line"
 
 
-@rule("FL110", "empty-text", Severity.ERROR)
+@rule("FL110", "empty-text", Severity.ERROR, local=True)
 def empty_text(ctx: Context) -> Iterator[Finding]:
     """## What it does
     Finds texts that are empty or only spaces where Telnyx needs something: what a `say` (or a

@@ -13,23 +13,27 @@ from flowlang.source import Source
 if TYPE_CHECKING:
     from lark import Token
 
+    from flowlang.lint.incremental import CheckCache
+
 _HEAD = re.compile(r"[ ]*(\w+)")
 
 
 class Document:
     """The text of a document at one version, checked with `check` (the one `flowlang check`
-    runs); the name index is built when a feature first asks for it."""
+    runs; with the `cache` of the document's earlier versions, only what changed is checked
+    again); the name index is built when a feature first asks for it."""
 
     def __init__(
         self,
         source: Source,
         select: Iterable[str] | None = None,
         ignore: Iterable[str] | None = None,
+        cache: CheckCache | None = None,
     ) -> None:
         from flowlang.lint import check
 
         self.source = source
-        self.flow, found = check(source, select=select, ignore=ignore)
+        self.flow, found = check(source, select=select, ignore=ignore, cache=cache)
         # A finding in a file this one includes is that file's, not this document's.
         self.diagnostics = [d for d in found if d.file == source.name]
 

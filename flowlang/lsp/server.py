@@ -4,15 +4,19 @@ from __future__ import annotations
 
 import asyncio
 import re
+import threading
+from collections.abc import Sequence
+from functools import cache
 from pathlib import Path
 from typing import Any
 
 from lsprotocol import types
 from pygls.lsp.server import LanguageServer
 from pygls.uris import to_fs_path
-from pygls.workspace import TextDocument
+from pygls.workspace import PositionCodec, TextDocument
 
 from flowlang.diagnostics import Diagnostic, Severity
+from flowlang.lint.incremental import CheckCache
 from flowlang.lsp import completion
 from flowlang.lsp.document import Document
 from flowlang.lsp.grammar import keywords
@@ -32,34 +36,56 @@ _KINDS = {
 
 
 class FlowServer(LanguageServer):
-    """The server's state: the last checked version of each open document, and the names of
-    the last version that parsed (completion keeps offering them while a line is half typed)."""
+    """The server's state: the last checked version of each open document, and the last
+    version that parsed (completion keeps offering its names while a line is half typed)."""
 
-    def __init__(self) -> None:
+    def __init__(self, incremental: bool = True) -> None:
         from flowlang import __version__
 
         super().__init__("flowlang", __version__)
+        # With `incremental`, each open document keeps what its last check parsed and found,
+        # and an edit is checked by redoing only what it changed (same findings, less time).
+        self.incremental = incremental
+        self.caches: dict[str, CheckCache] = {}
         self.checked: dict[str, tuple[int | None, Document]] = {}
-        self.names: dict[str, NameIndex] = {}
-        self.pending: dict[str, asyncio.Task[None]] = {}
+        self.parsed: dict[str, Document] = {}
         self.selections: dict[str, tuple[tuple[str, ...] | None, tuple[str, ...]]] = {}
+        # The documents whose check after an edit is under way (one at a time per document).
+        self.pending: dict[str, asyncio.Task[None]] = {}
+        # Checks take turns: a document's cache serves one check at a time.
+        self.lock = threading.Lock()
 
     def document(self, uri: str) -> Document:
         """The checked document at its current version (checked now if it is not yet)."""
         text_document = self.workspace.get_text_document(uri)
+        version = text_document.version
         cached = self.checked.get(uri)
         # A file that is not open (an included one) has no version: it is read again.
-        if cached is not None and text_document.version is not None:
-            if cached[0] == text_document.version:
-                return cached[1]
-        if uri not in self.selections:
-            self.selections[uri] = _selection(text_document)
-        select, ignore = self.selections[uri]
-        document = Document(Source(_name(text_document), text_document.source), select, ignore)
-        self.checked[uri] = (text_document.version, document)
-        if document.index is not None:
-            self.names[uri] = document.index
+        if cached is not None and version is not None and cached[0] == version:
+            return cached[1]
+        document = self._check(uri, _name(text_document), version, text_document.source)
+        self._keep(uri, version, document)
         return document
+
+    def _check(self, uri: str, name: str, version: int | None, text: str) -> Document:
+        """Check one version of a document (safe to call from a worker thread)."""
+        if uri not in self.selections:
+            self.selections[uri] = _selection(uri)
+        select, ignore = self.selections[uri]
+        with self.lock:
+            cache = None
+            if self.incremental and version is not None:
+                cache = self.caches.setdefault(uri, CheckCache())
+            return Document(Source(name, text), select, ignore, cache)
+
+    def _keep(self, uri: str, version: int | None, document: Document) -> None:
+        cached = self.checked.get(uri)
+        if cached is not None and cached[0] is not None and version is not None:
+            if cached[0] > version:
+                return  # a later version was checked meanwhile (for a request)
+        self.checked[uri] = (version, document)
+        if document.flow is not None:
+            self.parsed[uri] = document
 
     def family(self, uri: str) -> list[str]:
         """The documents one flow is made of: this one, the files it includes (and they
@@ -98,36 +124,58 @@ class FlowServer(LanguageServer):
         lines = document.source.text.split("\n")
         lines[line - 1] = ""
         without = Document(Source(document.source.name, "\n".join(lines)), select=())
-        return without.index or self.names.get(uri)
+        last = self.parsed.get(uri)
+        return without.index or (last.index if last is not None else None)
 
     def publish(self, uri: str) -> None:
         text_document = self.workspace.get_text_document(uri)
-        document = self.document(uri)
+        self._publish(uri, text_document.version, self.document(uri))
+
+    def _publish(self, uri: str, version: int | None, document: Document) -> None:
+        lines = document.source.text.split("\n")
+        codec = self.workspace.get_text_document(uri).position_codec
         self.text_document_publish_diagnostics(
             types.PublishDiagnosticsParams(
                 uri=uri,
-                version=text_document.version,
-                diagnostics=[_diagnostic(text_document, d) for d in document.diagnostics],
+                version=version,
+                diagnostics=[_diagnostic(lines, codec, d) for d in document.diagnostics],
             )
         )
 
     def schedule(self, uri: str) -> None:
-        """Check and publish soon: edits that arrive before then are checked together."""
-        previous = self.pending.pop(uri, None)
-        if previous is not None:
-            previous.cancel()
-        self.pending[uri] = asyncio.get_running_loop().create_task(self._publish_soon(uri))
+        """Check the document's latest version and publish its diagnostics, now if no check
+        of it is under way. The check runs off the event loop, so edits are read meanwhile;
+        when it ends, a version that is no longer the latest is not published: the latest is
+        checked at once instead (fast typing costs one check at a time, never a queue)."""
+        if uri not in self.pending:
+            self.pending[uri] = asyncio.get_running_loop().create_task(self._publish_latest(uri))
 
-    async def _publish_soon(self, uri: str) -> None:
-        await asyncio.sleep(0)
-        self.pending.pop(uri, None)
-        if uri in self.workspace.text_documents:
-            self.publish(uri)
+    async def _publish_latest(self, uri: str) -> None:
+        loop = asyncio.get_running_loop()
+        try:
+            while uri in self.workspace.text_documents:
+                text_document = self.workspace.get_text_document(uri)
+                version = text_document.version
+                cached = self.checked.get(uri)
+                if cached is not None and cached[0] == version:
+                    document = cached[1]
+                else:
+                    name, text = _name(text_document), text_document.source
+                    document = await loop.run_in_executor(
+                        None, self._check, uri, name, version, text
+                    )
+                    self._keep(uri, version, document)
+                if self.workspace.get_text_document(uri).version == version:
+                    self._publish(uri, version, document)
+                    return
+        finally:
+            self.pending.pop(uri, None)
 
     def forget(self, uri: str) -> None:
         self.checked.pop(uri, None)
+        self.caches.pop(uri, None)
         self.selections.pop(uri, None)
-        self.names.pop(uri, None)
+        self.parsed.pop(uri, None)
         task = self.pending.pop(uri, None)
         if task is not None:
             task.cancel()
@@ -137,11 +185,11 @@ def _name(text_document: TextDocument) -> str:
     return text_document.path or text_document.uri
 
 
-def _selection(text_document: TextDocument) -> tuple[tuple[str, ...] | None, tuple[str, ...]]:
+def _selection(uri: str) -> tuple[tuple[str, ...] | None, tuple[str, ...]]:
     """The rules [tool.flowlang] in the nearest pyproject.toml selects, as `check` reads them."""
     from flowlang.lint.config import ConfigError, ConfigFinder
 
-    path = to_fs_path(text_document.uri)
+    path = to_fs_path(uri)
     if path is None:
         return None, ()
     try:
@@ -157,18 +205,25 @@ def _selection(text_document: TextDocument) -> tuple[tuple[str, ...] | None, tup
 
 
 def _position(text_document: TextDocument, line: int, column: int) -> types.Position:
-    lines = text_document.lines
+    return _place(text_document.lines, text_document.position_codec, line, column)
+
+
+def _place(lines: Sequence[str], codec: PositionCodec, line: int, column: int) -> types.Position:
     text = lines[line - 1] if 0 < line <= len(lines) else ""
-    units = text_document.position_codec.client_num_units(text[: max(0, column - 1)])
+    units = codec.client_num_units(text[: max(0, column - 1)])
     return types.Position(line=max(0, line - 1), character=units)
 
 
 def _range(text_document: TextDocument, span: Span | None) -> types.Range:
+    return _span_range(text_document.lines, text_document.position_codec, span)
+
+
+def _span_range(lines: Sequence[str], codec: PositionCodec, span: Span | None) -> types.Range:
     if span is None:
         return types.Range(types.Position(0, 0), types.Position(0, 0))
     return types.Range(
-        _position(text_document, span.line, span.column),
-        _position(text_document, span.end_line, span.end_column),
+        _place(lines, codec, span.line, span.column),
+        _place(lines, codec, span.end_line, span.end_column),
     )
 
 
@@ -182,6 +237,7 @@ def _point(text_document: TextDocument, position: types.Position) -> tuple[int, 
 # Diagnostics
 
 
+@cache
 def rule_link(code: str) -> str | None:
     """The URI of the page that explains `code`: the rule's page, or a syntax error's section
     of docs/errors.md (None when neither is on this machine)."""
@@ -200,27 +256,27 @@ def rule_link(code: str) -> str | None:
     return None if section is None else f"{errors.as_uri()}#{anchor(section.heading)}"
 
 
-def _fix(text_document: TextDocument, d: Diagnostic) -> str | None:
+def _fix(lines: Sequence[str], d: Diagnostic) -> str | None:
     """What replaces the diagnostic's text when its help says "did you mean `X`?"."""
     match = _GUESS.search(d.help or "")
     span = d.span
     if match is None or span is None or span.line != span.end_line:
         return None
     guess = match.group(1)
-    lines = text_document.lines
     written = lines[span.line - 1][span.column - 1 : span.end_column - 1] if lines else ""
     if written.startswith('"') and written.endswith('"') and not guess.startswith('"'):
         return f'"{guess}"'
     return guess
 
 
-def _diagnostic(text_document: TextDocument, d: Diagnostic) -> types.Diagnostic:
+def _diagnostic(lines: Sequence[str], codec: PositionCodec, d: Diagnostic) -> types.Diagnostic:
+    """The LSP form of `d`, placed in the `lines` of the text that was checked."""
     message = d.message + (f"\nhelp: {d.help}" if d.help else "")
     message += "".join(f"\nnote: {note}" for note in d.notes)
     link = rule_link(d.code)
-    fix = _fix(text_document, d)
+    fix = _fix(lines, d)
     return types.Diagnostic(
-        range=_range(text_document, d.span),
+        range=_span_range(lines, codec, d.span),
         message=message,
         severity=(
             types.DiagnosticSeverity.Error
@@ -238,9 +294,9 @@ def _diagnostic(text_document: TextDocument, d: Diagnostic) -> types.Diagnostic:
 # The features
 
 
-def create_server() -> FlowServer:
-    """A server with every feature registered."""
-    server = FlowServer()
+def create_server(incremental: bool = True) -> FlowServer:
+    """A server with every feature registered (`incremental`: see FlowServer)."""
+    server = FlowServer(incremental)
 
     @server.feature(types.TEXT_DOCUMENT_DID_OPEN)
     def did_open(ls: FlowServer, params: types.DidOpenTextDocumentParams) -> None:
@@ -489,7 +545,7 @@ def _included_file_at(ls: FlowServer, uri: str, position: types.Position) -> typ
     return None
 
 
-def serve_stdio() -> None:
+def serve_stdio(incremental: bool = True) -> None:
     """Answer one editor over standard input and output until it shuts the server down."""
     import gc
 
@@ -498,4 +554,4 @@ def serve_stdio() -> None:
     # collector rescans them many times per check, a fifth of its time.
     gc.freeze()
     gc.set_threshold(50_000, 20, 100)
-    create_server().start_io()
+    create_server(incremental).start_io()

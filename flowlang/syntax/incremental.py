@@ -83,7 +83,12 @@ class IncrementalParser:
             pieces.append(piece)
         self.pieces = kept
         if whole or not _in_order(pieces):
-            return parse_source(source)
+
+            def known(text: str, start: int) -> list[Problem] | None:
+                piece = kept.get(text)
+                return list(piece.problems) if piece is not None and piece.start == start else None
+
+            return parse_source(source, known)
         return assemble(source, [(list(p.items), list(p.problems), p.comments) for p in pieces])
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import copy
 import re
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -81,12 +81,18 @@ def parse(text: str, name: str = "<string>") -> Flow:
     return parse_source(Source(name, text))
 
 
-def parse_source(source: Source) -> Flow:
-    """Parse a Source; raises FlowSyntaxError listing each error, independent steps all checked."""
+# What a caller knows of a piece of the text: given its text and 0-based first line, the
+# problems it has when parsed on its own, or None (not known, or it does not parse alone).
+Known = Callable[[str, int], list[Problem] | None]
+
+
+def parse_source(source: Source, known: Known | None = None) -> Flow:
+    """Parse a Source; raises FlowSyntaxError listing each error, independent steps all checked.
+    `known` saves parsing again the pieces the caller has parsed alone (`parse_piece`)."""
     with _LOCK:
         flow, problems = _parse_once(source.text, fragment=False)
         if flow is None:
-            problems = _merge(problems, _recover(source.text))
+            problems = _merge(problems, _recover(source.text, known))
     if problems:
         raise FlowSyntaxError(_diagnostic(p, source.name) for p in _sorted(problems))
     assert flow is not None
@@ -238,7 +244,7 @@ def _readable_tokens(lexer: FlowLexer, text: str) -> Iterator[Token]:
         return
 
 
-def _recover(text: str) -> list[Problem]:
+def _recover(text: str, known: Known | None = None) -> list[Problem]:
     """Parse each top-level piece (a setting, a step, `on hangup`) on its own: their errors
     are independent, so one run can report them all."""
     lines = text.split("\n")
@@ -246,6 +252,10 @@ def _recover(text: str) -> list[Problem]:
     problems: list[Problem] = []
     for start, end in zip(starts, [*starts[1:], len(lines)], strict=True):
         piece = lines[start:end]
+        already = None if known is None else known("\n".join(piece), start)
+        if already is not None:
+            problems.extend(already)
+            continue
         flow, found = _parse_once("\n".join(piece), fragment=True)
         if flow is None:
             found = _merge(found, _recover_statements(piece))
