@@ -192,9 +192,10 @@ def _handler_label(on: nodes.On) -> str:
 
 
 class _Builder:
-    """Lowers a Flow into nodes and edges (one pass over the tree)."""
+    """Lowers a Flow (or one step of it, its node ids from `base` on) into nodes and edges."""
 
-    def __init__(self) -> None:
+    def __init__(self, base: int = 0) -> None:
+        self.base = base
         self.nodes: list[Node] = []
         self.edges: list[Edge] = []
         self.gotos: list[tuple[int, nodes.Goto]] = []
@@ -203,7 +204,7 @@ class _Builder:
         self.returns: list[int] = []
 
     def add(self, kind: str, node: nodes.Node | None, step: str, **kw: object) -> int:
-        nid = len(self.nodes)
+        nid = self.base + len(self.nodes)
         self.nodes.append(Node(nid, kind, node, step, **kw))  # type: ignore[arg-type]
         return nid
 
@@ -528,6 +529,7 @@ class Graph:
     regions: dict[str, frozenset[int]] = field(repr=False)
     succ: tuple[tuple[int, ...], ...] = field(repr=False)
     pred: tuple[tuple[int, ...], ...] = field(repr=False)
+    shape: tuple[object, ...] = field(default=(), repr=False, eq=False)
 
     def outside_calls(self) -> set[int]:
         """The nodes that run with no `call` active: reached from the start or from `on hangup:`
@@ -564,27 +566,103 @@ class Graph:
         return seen
 
 
-def build(flow: nodes.Flow) -> Graph:
-    """The control-flow graph of `flow` (any flow the parser accepts, even one with lint errors)."""
-    b = _Builder()
-    steps: dict[str, int] = {}
-    for step in flow.steps:
-        name = step.name.value
-        # An outbound call starts with the values of the flow's `input` lines.
-        defs = tuple(i.value for i in flow.inputs) if not b.nodes else ()
-        entry = b.add("step", step, name, label=name, defs=defs)
-        steps.setdefault(name, entry)
-        out = b.block(step.body, [entry], name)
+Unit = nodes.Step | nodes.On
+
+
+@frozen
+class Lowered:
+    """One step (or the top-level `on hangup:`) lowered on its own: its nodes (`members`, ids
+    from `base` on, its entry first), its edges, and its `goto`s, `call`s and `return`s, to be
+    linked once every step has its ids. `shape` is what the analyses read of it: all but the
+    statements and the spans, so two versions of a step with the same shape (a `say` text
+    retyped) give the same results."""
+
+    base: int
+    members: tuple[Node, ...]
+    edges: tuple[Edge, ...]
+    gotos: tuple[tuple[int, nodes.Goto], ...]
+    calls: tuple[tuple[int, int, nodes.Call], ...]
+    returns: tuple[int, ...]
+    shape: tuple[object, ...] = field(eq=False, repr=False)
+
+
+def lower(unit: Unit, base: int, inputs: tuple[str, ...] = ()) -> Lowered:
+    """Lower one step (the first one gets the flow's `inputs`) or the `on hangup:` handler."""
+    b = _Builder(base)
+    if isinstance(unit, nodes.Step):
+        name = unit.name.value
+        entry = b.add("step", unit, name, label=name, defs=inputs)
+        out = b.block(unit.body, [entry], name)
         if out:
-            end = b.add("end", step, name, label="end of step", ends="completed")
+            end = b.add("end", unit, name, label="end of step", ends="completed")
             b.link(out, end)
+    else:
+        entry = b.add("handler", unit, "", label="on hangup")
+        out = b.block(unit.body, [entry], "")
+        if out:
+            end = b.add("end", unit, "", label="end of on hangup", ends="completed")
+            b.link(out, end)
+    shape = (
+        base,
+        tuple(
+            (n.kind, type(n.node), n.step, n.label, n.defs, n.ends)
+            for n in b.nodes
+        ),
+        tuple(b.edges),
+        tuple((nid, goto.target.value) for nid, goto in b.gotos),
+        tuple((nid, back, call.target.value) for nid, back, call in b.calls),
+        tuple(b.returns),
+    )
+    members, edges = tuple(b.nodes), tuple(b.edges)
+    return Lowered(base, members, edges, tuple(b.gotos), tuple(b.calls), tuple(b.returns), shape)
+
+
+Lower = Callable[[Unit, int, tuple[str, ...]], Lowered]
+
+
+def build(flow: nodes.Flow, lower: Lower = lower) -> Graph:
+    """The control-flow graph of `flow` (any flow the parser accepts, even one with lint errors).
+    `lower` lowers each step; the language server's remembers the steps an edit left alone."""
+    return _linked(flow, *_lowered(flow, lower))
+
+
+Parts = tuple[list[Lowered], dict[str, int], int | None, tuple[object, ...]]
+
+
+def _lowered(flow: nodes.Flow, lower: Lower) -> Parts:
+    """Each step of `flow`, and its `on hangup:`, lowered; the steps' entries, the handler's,
+    and the shape of the whole."""
+    parts: list[Lowered] = []
+    steps: dict[str, int] = {}
+    base = 0
+    for step in flow.steps:
+        # An outbound call starts with the values of the flow's `input` lines.
+        inputs = tuple(i.value for i in flow.inputs) if not base else ()
+        part = lower(step, base, inputs)
+        steps.setdefault(step.name.value, base)
+        parts.append(part)
+        base += len(part.members)
     hangup_entry = None
     if flow.on_hangup is not None:
-        hangup_entry = b.add("handler", flow.on_hangup, "", label="on hangup")
-        out = b.block(flow.on_hangup.body, [hangup_entry], "")
-        if out:
-            end = b.add("end", flow.on_hangup, "", label="end of on hangup", ends="completed")
-            b.link(out, end)
+        hangup_entry = base
+        parts.append(lower(flow.on_hangup, base, ()))
+    return parts, steps, hangup_entry, (flow.outbound, tuple(part.shape for part in parts))
+
+
+def _linked(
+    flow: nodes.Flow,
+    parts: list[Lowered],
+    steps: dict[str, int],
+    hangup_entry: int | None,
+    shape: tuple[object, ...],
+) -> Graph:
+    b = _Builder()
+    for part in parts:
+        b.nodes += part.members
+        b.edges += part.edges
+        b.gotos += part.gotos
+        b.calls += part.calls
+        b.returns += part.returns
     for nid, goto in b.gotos:
         target = steps.get(goto.target.value)
         if target is not None:
@@ -609,6 +687,7 @@ def build(flow: nodes.Flow) -> Graph:
         regions=regions,
         succ=tuple(tuple(s) for s in succ),
         pred=tuple(tuple(p) for p in pred),
+        shape=shape,
     )
 
 
@@ -850,6 +929,23 @@ def busy_loops(graph: Graph) -> list[Loop]:
     return loops
 
 
+def _same_shape(previous: Graph, flow: nodes.Flow, parts: list[Lowered]) -> Graph:
+    """The graph of `flow`, whose steps were lowered into `parts` of the same shape as those
+    of `previous`: its edges and call summaries are those of `previous`."""
+    members = [node for part in parts for node in part.members]
+    for part in parts:
+        for _, back, _ in part.calls:
+            summary = previous.nodes[back]
+            members[back] = attrs.evolve(
+                members[back],
+                defs=summary.defs,
+                sure=summary.sure,
+                pauses=summary.pauses,
+                answers=summary.answers,
+            )
+    return attrs.evolve(previous, flow=flow, nodes=tuple(members))
+
+
 @frozen
 class Analysis:
     """The graph of a flow and the results every consumer (lint, graph, compiler) shares."""
@@ -867,9 +963,17 @@ class Analysis:
         )
 
 
-def analyze(flow: nodes.Flow) -> Analysis:
-    """Build the graph of `flow` and run every analysis on it."""
-    graph = build(flow)
+def analyze(flow: nodes.Flow, lower: Lower = lower, previous: Analysis | None = None) -> Analysis:
+    """Build the graph of `flow` and run every analysis on it.
+
+    `previous` is the analysis of an earlier version of the same file (the language server's):
+    when this version's graph has the same shape (an edit changed texts, not the way the call
+    can go), every result of it holds here too, and only the graph's nodes are new: they point
+    at this version's statements. `lower`: see `build`."""
+    parts, steps, hangup_entry, shape = _lowered(flow, lower)
+    if previous is not None and previous.graph.shape == shape:
+        return attrs.evolve(previous, graph=_same_shape(previous.graph, flow, parts))
+    graph = _linked(flow, parts, steps, hangup_entry, shape)
     reachable = graph.reachable_from([graph.entry, graph.hangup_entry])
     return Analysis(
         graph=graph,

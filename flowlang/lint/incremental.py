@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 from attrs import frozen
 
-from flowlang.analysis import analyze
+from flowlang.analysis import Analysis, Lowered, analyze, lower
 from flowlang.lint.context import Block, Context, unit_blocks, units
 from flowlang.lint.registry import Finding, Rule
 from flowlang.source import Source
@@ -15,7 +15,7 @@ from flowlang.syntax.incremental import IncrementalParser
 
 
 @frozen
-class Unit:
+class Linted:
     """A step (or the top-level `on hangup:`) as last linted: its statement lists, and what
     each local rule (by code) found in it."""
 
@@ -35,8 +35,12 @@ class CheckCache:
         self.parser = IncrementalParser()
         # The units of the last version, by the identity of their node: a piece that did not
         # change keeps its nodes. Only the last version's are kept, so memory stays flat.
-        self.units: dict[int, Unit] = {}
+        self.units: dict[int, Linted] = {}
         self.codes: tuple[str, ...] = ()
+        # Each unit lowered into the control-flow graph (with the inputs the first step gets),
+        # and the last analysis: an edit that leaves the graph's shape alone keeps its results.
+        self.lowered: dict[int, tuple[nodes.Step | nodes.On, tuple[str, ...], Lowered]] = {}
+        self.analysis: Analysis | None = None
         # How many units the last lint ran the local rules on, for the tests and the bench.
         self.linted = 0
 
@@ -47,8 +51,8 @@ class CheckCache:
         if codes != self.codes:
             self.units = {}
             self.codes = codes
-        analysis = analyze(flow)
-        kept: dict[int, Unit] = {}
+        analysis = self.analyze(flow)
+        kept: dict[int, Linted] = {}
         self.linted = 0
         for owner in units(flow):
             unit = self.units.get(id(owner))
@@ -56,10 +60,27 @@ class CheckCache:
                 self.linted += 1
                 blocks = tuple(unit_blocks(owner))
                 alone = Context.build(flow, source, analysis, blocks)
-                unit = Unit(owner, blocks, {r.code: list(r.check(alone)) for r in local})
+                unit = Linted(owner, blocks, {r.code: list(r.check(alone)) for r in local})
             kept[id(owner)] = unit
         self.units = kept
         return Context.build(flow, source, analysis, (b for u in kept.values() for b in u.blocks))
+
+    def analyze(self, flow: nodes.Flow) -> Analysis:
+        """The analysis of `flow`, lowering again only the units that are new or moved."""
+        lowered: dict[int, tuple[nodes.Step | nodes.On, tuple[str, ...], Lowered]] = {}
+
+        def known(unit: nodes.Step | nodes.On, base: int, inputs: tuple[str, ...]) -> Lowered:
+            last = self.lowered.get(id(unit))
+            if last is not None and last[0] is unit and last[1] == inputs and last[2].base == base:
+                part = last[2]
+            else:
+                part = lower(unit, base, inputs)
+            lowered[id(unit)] = (unit, inputs, part)
+            return part
+
+        self.analysis = analyze(flow, known, self.analysis)
+        self.lowered = lowered
+        return self.analysis
 
     def findings(self, rule: Rule) -> list[Finding]:
         """What local `rule` found in the flow of the last `context`, unit after unit."""
