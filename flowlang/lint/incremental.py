@@ -56,9 +56,18 @@ class CheckCache:
         self.linted = 0
         for owner in units(flow):
             unit = self.units.get(id(owner))
-            if unit is None or unit.owner is not owner:
+            if unit is not None and unit.owner is owner:
+                kept[id(owner)] = unit
+                continue
+            blocks = tuple(unit_blocks(owner))
+            # A step that only moved (lines were added or removed above it) and had nothing
+            # to report has nothing to report where it is now either.
+            old = self.parser.moved.get(id(owner))
+            was = None if old is None else self.units.get(id(old))
+            if was is not None and was.owner is old and not any(was.findings.values()):
+                unit = Linted(owner, blocks, was.findings)
+            else:
                 self.linted += 1
-                blocks = tuple(unit_blocks(owner))
                 alone = Context.build(flow, source, analysis, blocks)
                 unit = Linted(owner, blocks, {r.code: list(r.check(alone)) for r in local})
             kept[id(owner)] = unit

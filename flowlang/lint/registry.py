@@ -74,8 +74,9 @@ class Rule:
 
     A `local` rule looks at one statement at a time: it reads only `ctx.statements()`,
     `ctx.of_type()` and `ctx.blocks()` (never the flow, its analysis or its source), so what
-    it finds in a step depends on that step alone, and the language server reuses it for the
-    steps an edit did not touch (tests/lint/test_local_rules.py holds every local rule to it).
+    it finds in a step depends on that step alone, and not on where the step stands: the
+    language server reuses it for the steps an edit did not touch, or only moved
+    (tests/lint/test_local_rules.py holds every local rule to it).
     """
 
     code: str

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import attrs
 import pytest
 from hypothesis import given, settings
 
@@ -14,6 +15,7 @@ from flowlang.lint.context import Context, unit_blocks, units
 from flowlang.lint.registry import Rule, all_rules
 from flowlang.source import Source
 from flowlang.syntax import nodes
+from flowlang.syntax.incremental import moved
 from flowlang.syntax.parser import parse_source
 from tests.strategies import flows
 
@@ -73,6 +75,16 @@ def test_local_rules_find_step_by_step_what_they_find_in_the_whole_flow(
         assert step_by_step(rule, flow, source) == list(rule.check(whole)), rule.code
 
 
+@pytest.mark.parametrize("path, flow", PARSED, ids=[path.name for path, _ in PARSED])
+def test_local_rules_find_as_much_in_a_step_wherever_it_stands(
+    path: Path, flow: nodes.Flow
+) -> None:
+    source = Source(str(path), path.read_text(encoding="utf-8"))
+    lower = attrs.evolve(flow, steps=moved(flow.steps, 7), on_hangup=moved(flow.on_hangup, 7))
+    for rule in LOCAL:
+        here = step_by_step(rule, flow, source)
+        there = step_by_step(rule, lower, source)
+        assert [f.span for f in there] == [None if f.span is None else f.span.down(7) for f in here]
 @settings(max_examples=60, deadline=None)
 @given(flows())
 def test_local_rules_on_random_flows(flow: nodes.Flow) -> None:
