@@ -152,7 +152,7 @@ def _parsed(name: str, text: str) -> nodes.Flow:
 
 @lru_cache(maxsize=256)
 def _moved(name: str, text: str, offset: int) -> nodes.Flow:
-    tree: nodes.Flow = _shift(_parsed(name, text), offset)
+    tree: nodes.Flow = nodes.moved(_parsed(name, text), offset)
     return tree
 
 
@@ -183,28 +183,6 @@ def _unreadable(here: Source, inc: nodes.Include, name: str, exc: Exception) -> 
         label="no such file" if isinstance(exc, FileNotFoundError) else "cannot read",
         help="the path is relative to the file that includes it; check its spelling and folder",
     )
-
-
-def _shift(value: Any, offset: int) -> Any:
-    """`value` with every span moved down by `offset` lines."""
-    if isinstance(value, nodes.Node):
-        changes: dict[str, Any] = {}
-        for a in attrs.fields(type(value)):
-            current = getattr(value, a.name)
-            if a.name == "span":
-                if current is not None:
-                    changes["span"] = Span(
-                        current.line + offset,
-                        current.column,
-                        current.end_line + offset,
-                        current.end_column,
-                    )
-            elif isinstance(current, nodes.Node | tuple):
-                changes[a.name] = _shift(current, offset)
-        return attrs.evolve(value, **changes)
-    if isinstance(value, tuple):
-        return tuple(_shift(item, offset) for item in value)
-    return value
 
 
 _LINE = re.compile(r"\bline (\d+)\b")

@@ -10,7 +10,6 @@ from flowlang.diagnostics import Severity
 from flowlang.lint.context import Context
 from flowlang.lint.registry import Finding, rule
 from flowlang.runtime.state import CALL_DEPTH
-from flowlang.source import Span
 from flowlang.syntax import nodes
 from flowlang.syntax.fmt import render_str
 
@@ -170,10 +169,6 @@ def _catalogs(ctx: Context) -> Iterator[tuple[nodes.Spoken, Catalog | None, int]
             yield spoken, parse_catalog(part, language), ctx.source.offset_of(name)
 
 
-def _moved(span: Span, offset: int) -> Span:
-    return Span(span.line + offset, span.column, span.end_line + offset, span.end_column)
-
-
 @rule("FL872", "missing-translation", Severity.ERROR)
 def missing_translation(ctx: Context) -> Iterator[Finding]:
     """## What it does
@@ -259,7 +254,7 @@ def stale_translation(ctx: Context) -> Iterator[Finding]:
             key = entry.text.text
             if key in first:
                 yield Finding(
-                    _moved(entry.span, offset),
+                    entry.span.down(offset),
                     "this text is translated twice "
                     f"(first at line {first[key].span.line + offset})",
                     label="never used",
@@ -270,7 +265,7 @@ def stale_translation(ctx: Context) -> Iterator[Finding]:
             if key not in texts:
                 close = difflib.get_close_matches(key, list(texts), n=1, cutoff=0.6)
                 yield Finding(
-                    _moved(entry.span, offset),
+                    entry.span.down(offset),
                     "the flow does not say this text (any more)",
                     label="never used",
                     help=f"did the flow's text change? it now says {close[0]!r}"
@@ -304,7 +299,7 @@ def translation_values(ctx: Context) -> Iterator[Finding]:
             continue
         for problem in catalog.problems:
             yield Finding(
-                _moved(problem.span, offset) if problem.span is not None else None,
+                problem.span.down(offset) if problem.span is not None else None,
                 problem.message,
                 label=problem.label,
                 help=problem.help,
@@ -322,7 +317,7 @@ def translation_values(ctx: Context) -> Iterator[Finding]:
                 else f"leaves out {missing} and has {extra}"
             )
             yield Finding(
-                _moved(entry.span, offset),
+                entry.span.down(offset),
                 f"this translation {what}",
                 label="values differ",
                 help="use the same {values} in the translation as in the text",
