@@ -11,7 +11,7 @@ from flowlang.analysis import BUILTIN_VARIABLES
 from flowlang.lint import telnyx_data
 from flowlang.lsp.document import Document
 from flowlang.lsp.grammar import Expected, expected
-from flowlang.lsp.names import STEP, VARIABLE, NameIndex
+from flowlang.lsp.names import HOURS, STEP, VARIABLE, NameIndex
 
 if TYPE_CHECKING:
     from lark import Token
@@ -19,6 +19,7 @@ if TYPE_CHECKING:
 KEYWORD = "keyword"
 STEP_NAME = "step"
 VARIABLE_NAME = "variable"
+HOURS_NAME = "hours"
 VALUE = "value"
 
 # The keywords whose NAME names a step (the grammar only says "a NAME").
@@ -64,7 +65,10 @@ def suggestions(
         out.append(Suggestion(word, KEYWORD, word, start))
     previous = found.previous
     if "NAME" in found.values and names is not None:
-        if previous is not None and previous.type in STEP_KEYWORDS:
+        if previous is not None and previous.type == "OPEN":
+            for name in names.names(HOURS):
+                out.append(Suggestion(name, HOURS_NAME, name, start, "hours"))
+        elif previous is not None and previous.type in STEP_KEYWORDS:
             lines = names.step_lines()
             for step in names.names(STEP):
                 detail = f"step at line {lines[step]}"

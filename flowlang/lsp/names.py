@@ -1,4 +1,4 @@
-"""Where each step and variable of a flow is defined and used, with the spans of the names."""
+"""Where each step, variable and `hours` block of a flow is defined and used, with the spans."""
 
 from __future__ import annotations
 
@@ -11,12 +11,13 @@ from flowlang.syntax import nodes
 
 STEP = "step"
 VARIABLE = "variable"
+HOURS = "hours"
 
 
 @frozen
 class Occurrence:
-    """One written name: its `kind` (step or variable), the `name`, where it stands, and
-    whether it is the definition (a step's header, a `set`, an `into`)."""
+    """One written name: its `kind` (step, variable or hours), the `name`, where it stands,
+    and whether it is the definition (a step's header, a `set`, an `into`, `hours NAME:`)."""
 
     kind: str
     name: str
@@ -27,7 +28,7 @@ class Occurrence:
 
 @frozen
 class NameIndex:
-    """Every occurrence of every step and variable name in one flow, in source order."""
+    """Every occurrence of every step, variable and `hours` name in one flow, in source order."""
 
     occurrences: tuple[Occurrence, ...]
 
@@ -86,6 +87,10 @@ def _occurrences_in(node: nodes.Node) -> list[Occurrence]:
         return found
     if isinstance(node, nodes.Set):
         _add(found, VARIABLE, node.name, True, node)
+        return found
+    if isinstance(node, nodes.Hours | nodes.OpenTest):
+        # `hours office:` defines the name; `open office` uses it.
+        _add(found, HOURS, node.name, isinstance(node, nodes.Hours), node)
         return found
     for a in attrs.fields(type(node)):
         value = getattr(node, a.name)

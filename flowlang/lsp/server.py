@@ -21,16 +21,18 @@ from flowlang.lsp import completion
 from flowlang.lsp.document import Document
 from flowlang.lsp.grammar import keywords
 from flowlang.lsp.hover import hover_text
-from flowlang.lsp.names import NameIndex
+from flowlang.lsp.names import HOURS, STEP, VARIABLE, NameIndex
 from flowlang.source import Source, Span
 from flowlang.syntax import nodes
 
 _NAME = re.compile(r"[^\W\d]\w*")
 _GUESS = re.compile(r"did you mean `([^`]+)`")
+_WHAT = {STEP: "a step", VARIABLE: "a variable", HOURS: "an `hours` block"}
 _KINDS = {
     completion.KEYWORD: types.CompletionItemKind.Keyword,
     completion.STEP_NAME: types.CompletionItemKind.Function,
     completion.VARIABLE_NAME: types.CompletionItemKind.Variable,
+    completion.HOURS_NAME: types.CompletionItemKind.Constant,
     completion.VALUE: types.CompletionItemKind.Value,
 }
 
@@ -369,7 +371,7 @@ def create_server(incremental: bool = True) -> FlowServer:
         new = params.new_name
         if not _NAME.fullmatch(new) or new in keywords():
             raise ValueError(
-                f"`{new}` cannot name a {occurrence.kind}: use letters, digits and _, "
+                f"`{new}` cannot name {_WHAT[occurrence.kind]}: use letters, digits and _, "
                 "not starting with a digit, and not a word of the language"
             )
         changes: dict[str, list[types.TextEdit]] = {}
@@ -378,7 +380,7 @@ def create_server(incremental: bool = True) -> FlowServer:
             if theirs is None:
                 continue
             if new != occurrence.name and theirs.of(occurrence.kind, new):
-                raise ValueError(f"this flow already has a {occurrence.kind} called `{new}`")
+                raise ValueError(f"this flow already has {_WHAT[occurrence.kind]} called `{new}`")
             member_document = ls.workspace.get_text_document(member)
             edits = [
                 types.TextEdit(range=_range(member_document, o.span), new_text=new)
@@ -504,8 +506,8 @@ def create_server(incremental: bool = True) -> FlowServer:
 def _occurrences(
     ls: FlowServer, uri: str, position: types.Position, definitions: bool
 ) -> list[types.Location]:
-    """The definitions (or every occurrence) of the step or variable at `position`, in this
-    document and the files of the same flow."""
+    """The definitions (or every occurrence) of the step, variable or `hours` at `position`, in
+    this document and the files of the same flow."""
     text_document = ls.workspace.get_text_document(uri)
     index = ls.document(uri).index
     if index is None:

@@ -212,6 +212,80 @@ async def test_rename_refuses_a_keyword_or_a_taken_name(
             )
 
 
+HOURS = """voice "Telnyx.KokoroTTS.af"
+timezone "America/Chicago"
+
+hours office:
+    mon-fri 9:00-17:00
+
+main:
+    answer
+    if open office:
+        say "We are open."
+    elif not open office:
+        say "We are closed."
+    hangup
+"""
+
+
+async def test_definition_references_and_rename_of_hours(
+    client: LanguageClient, tmp_path: Path
+) -> None:
+    uri = await open_flow(client, tmp_path / "hours.flow", HOURS)
+    assert list(client.diagnostics[uri]) == []
+    where = await client.text_document_definition_async(
+        types.DefinitionParams(text_document=doc(uri), position=at(8, 14))
+    )
+    assert where == [types.Location(uri=uri, range=types.Range(at(3, 6), at(3, 12)))]
+    found = await client.text_document_references_async(
+        types.ReferenceParams(
+            text_document=doc(uri),
+            position=at(3, 8),
+            context=types.ReferenceContext(include_declaration=False),
+        )
+    )
+    assert found is not None
+    assert sorted((loc.range.start.line, loc.range.start.character) for loc in found) == [
+        (8, 12),
+        (10, 18),
+    ]
+    edit = await client.text_document_rename_async(
+        types.RenameParams(text_document=doc(uri), position=at(10, 20), new_name="desk")
+    )
+    assert edit is not None and edit.changes is not None
+    assert [(e.range.start.line, e.range.start.character) for e in edit.changes[uri]] == [
+        (3, 6),
+        (8, 12),
+        (10, 18),
+    ]
+    assert {e.new_text for e in edit.changes[uri]} == {"desk"}
+    with pytest.raises(Exception, match="cannot name an `hours` block"):
+        await client.text_document_rename_async(
+            types.RenameParams(text_document=doc(uri), position=at(3, 7), new_name="open")
+        )
+
+
+async def test_hours_of_an_included_file(client: LanguageClient, tmp_path: Path) -> None:
+    (tmp_path / "shared").mkdir()
+    shared = tmp_path / "shared" / "hours.flow"
+    shared.write_text("hours office:\n    mon-fri 9:00-17:00\n\nclosed_line:\n    hangup\n")
+    text = HOURS.replace("hours office:\n    mon-fri 9:00-17:00\n", 'include "shared/hours.flow"\n')
+    uri = await open_flow(client, tmp_path / "front.flow", text)
+    assert list(client.diagnostics[uri]) == []
+    where = await client.text_document_definition_async(
+        types.DefinitionParams(text_document=doc(uri), position=at(7, 14))
+    )
+    assert where == [types.Location(uri=shared.as_uri(), range=types.Range(at(0, 6), at(0, 12)))]
+    edit = await client.text_document_rename_async(
+        types.RenameParams(text_document=doc(uri), position=at(7, 14), new_name="desk")
+    )
+    assert edit is not None and edit.changes is not None
+    assert {u: [e.range.start for e in edits] for u, edits in edit.changes.items()} == {
+        uri: [at(7, 12), at(9, 18)],
+        shared.as_uri(): [at(0, 6)],
+    }
+
+
 # --------------------------------------------------------------------------------------------
 # Completion
 
@@ -280,6 +354,14 @@ async def test_completion_of_statements_steps_and_variables(
     assert {"plan", "caller", "called", "digits", "not", "true"} <= {
         i.label for i in variables.items
     }
+
+
+async def test_completion_of_hours_after_open(client: LanguageClient, tmp_path: Path) -> None:
+    body = "    if open o‸:\n        hangup\n\nhours office:\n    mon-fri 9:00-17:00\n"
+    result = await complete_at(client, tmp_path / "open.flow", body)
+    # Besides the words that may follow a variable called `open`: the hours, no variables.
+    names = [i for i in result.items if i.kind != types.CompletionItemKind.Keyword]
+    assert [(i.label, i.kind) for i in names] == [("office", types.CompletionItemKind.Constant)]
 
 
 async def test_completion_of_languages_and_voices(client: LanguageClient, tmp_path: Path) -> None:
