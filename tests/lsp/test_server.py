@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 from lsprotocol import types
@@ -47,6 +48,39 @@ async def change(client: LanguageClient, uri: str, version: int, text: str) -> N
         )
     )
     await client.wait_for_notification(types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS)
+
+
+async def definition(client: LanguageClient, uri: str, where: types.Position) -> Any:
+    return await client.text_document_definition_async(
+        types.DefinitionParams(text_document=doc(uri), position=where)
+    )
+
+
+async def references(
+    client: LanguageClient, uri: str, where: types.Position, declaration: bool
+) -> list[tuple[int, int]]:
+    """The 0-based lines and characters of the references to the name at `where`, in order."""
+    found = await client.text_document_references_async(
+        types.ReferenceParams(
+            text_document=doc(uri),
+            position=where,
+            context=types.ReferenceContext(include_declaration=declaration),
+        )
+    )
+    assert found is not None
+    return sorted((loc.range.start.line, loc.range.start.character) for loc in found)
+
+
+async def renamed(
+    client: LanguageClient, uri: str, where: types.Position, new: str
+) -> dict[str, list[types.Position]]:
+    """Where renaming the name at `where` to `new` writes, file by file."""
+    edit = await client.text_document_rename_async(
+        types.RenameParams(text_document=doc(uri), position=where, new_name=new)
+    )
+    assert edit is not None and edit.changes is not None
+    assert {e.new_text for edits in edit.changes.values() for e in edits} == {new}
+    return {u: [e.range.start for e in edits] for u, edits in edit.changes.items()}
 
 
 async def hover(client: LanguageClient, uri: str, line: int, character: int) -> str:
@@ -164,23 +198,10 @@ async def test_definition_of_a_step_and_of_a_variable(
 
 async def test_references_of_a_step(client: LanguageClient, tmp_path: Path) -> None:
     uri = await open_flow(client, tmp_path / "references.flow", FLOW)
-    found = await client.text_document_references_async(
-        types.ReferenceParams(
-            text_document=doc(uri),
-            position=at(11, 2),
-            context=types.ReferenceContext(include_declaration=True),
-        )
-    )
-    assert found is not None
-    assert sorted(loc.range.start.line for loc in found) == [6, 7, 8, 9, 11]
-    without = await client.text_document_references_async(
-        types.ReferenceParams(
-            text_document=doc(uri),
-            position=at(11, 2),
-            context=types.ReferenceContext(include_declaration=False),
-        )
-    )
-    assert without is not None and sorted(loc.range.start.line for loc in without) == [6, 7, 8, 9]
+    found = await references(client, uri, at(11, 2), declaration=True)
+    assert [line for line, _ in found] == [6, 7, 8, 9, 11]
+    without = await references(client, uri, at(11, 2), declaration=False)
+    assert [line for line, _ in without] == [6, 7, 8, 9]
 
 
 async def test_rename_a_step_and_a_variable(client: LanguageClient, tmp_path: Path) -> None:
@@ -233,32 +254,12 @@ async def test_definition_references_and_rename_of_hours(
 ) -> None:
     uri = await open_flow(client, tmp_path / "hours.flow", HOURS)
     assert list(client.diagnostics[uri]) == []
-    where = await client.text_document_definition_async(
-        types.DefinitionParams(text_document=doc(uri), position=at(8, 14))
-    )
+    where = await definition(client, uri, at(8, 14))
     assert where == [types.Location(uri=uri, range=types.Range(at(3, 6), at(3, 12)))]
-    found = await client.text_document_references_async(
-        types.ReferenceParams(
-            text_document=doc(uri),
-            position=at(3, 8),
-            context=types.ReferenceContext(include_declaration=False),
-        )
-    )
-    assert found is not None
-    assert sorted((loc.range.start.line, loc.range.start.character) for loc in found) == [
-        (8, 12),
-        (10, 18),
-    ]
-    edit = await client.text_document_rename_async(
-        types.RenameParams(text_document=doc(uri), position=at(10, 20), new_name="desk")
-    )
-    assert edit is not None and edit.changes is not None
-    assert [(e.range.start.line, e.range.start.character) for e in edit.changes[uri]] == [
-        (3, 6),
-        (8, 12),
-        (10, 18),
-    ]
-    assert {e.new_text for e in edit.changes[uri]} == {"desk"}
+    assert await references(client, uri, at(3, 8), declaration=False) == [(8, 12), (10, 18)]
+    assert await renamed(client, uri, at(10, 20), "desk") == {
+        uri: [at(3, 6), at(8, 12), at(10, 18)]
+    }
     with pytest.raises(Exception, match="cannot name an `hours` block"):
         await client.text_document_rename_async(
             types.RenameParams(text_document=doc(uri), position=at(3, 7), new_name="open")
@@ -272,15 +273,9 @@ async def test_hours_of_an_included_file(client: LanguageClient, tmp_path: Path)
     text = HOURS.replace("hours office:\n    mon-fri 9:00-17:00\n", 'include "shared/hours.flow"\n')
     uri = await open_flow(client, tmp_path / "front.flow", text)
     assert list(client.diagnostics[uri]) == []
-    where = await client.text_document_definition_async(
-        types.DefinitionParams(text_document=doc(uri), position=at(7, 14))
-    )
+    where = await definition(client, uri, at(7, 14))
     assert where == [types.Location(uri=shared.as_uri(), range=types.Range(at(0, 6), at(0, 12)))]
-    edit = await client.text_document_rename_async(
-        types.RenameParams(text_document=doc(uri), position=at(7, 14), new_name="desk")
-    )
-    assert edit is not None and edit.changes is not None
-    assert {u: [e.range.start for e in edits] for u, edits in edit.changes.items()} == {
+    assert await renamed(client, uri, at(7, 14), "desk") == {
         uri: [at(7, 12), at(9, 18)],
         shared.as_uri(): [at(0, 6)],
     }
@@ -467,19 +462,11 @@ async def test_steps_of_included_files(client: LanguageClient, tmp_path: Path) -
     common.write_text(COMMON)
     uri = await open_flow(client, tmp_path / "main.flow", MAIN)
     assert list(client.diagnostics[uri]) == []
-    where = await client.text_document_definition_async(
-        types.DefinitionParams(text_document=doc(uri), position=at(6, 10))
-    )
+    where = await definition(client, uri, at(6, 10))
     assert where == [types.Location(uri=common.as_uri(), range=types.Range(at(0, 0), at(0, 7)))]
-    file = await client.text_document_definition_async(
-        types.DefinitionParams(text_document=doc(uri), position=at(0, 15))
-    )
+    file = await definition(client, uri, at(0, 15))
     assert file == [types.Location(uri=common.as_uri(), range=types.Range(at(0, 0), at(0, 0)))]
-    edit = await client.text_document_rename_async(
-        types.RenameParams(text_document=doc(uri), position=at(6, 10), new_name="farewell")
-    )
-    assert edit is not None and edit.changes is not None
-    assert {u: [e.range.start for e in edits] for u, edits in edit.changes.items()} == {
+    assert await renamed(client, uri, at(6, 10), "farewell") == {
         uri: [at(6, 9)],
         common.as_uri(): [at(0, 0)],
     }
