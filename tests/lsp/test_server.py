@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 from typing import Any
 
@@ -149,6 +150,53 @@ async def test_diagnostics_follow_edits(client: LanguageClient, tmp_path: Path) 
     assert isinstance(syntax.code, str) and syntax.code.startswith("FL0")
     await change(client, uri, 3, FLOW)
     assert list(client.diagnostics[uri]) == []
+
+
+class Published(dict[str, Any]):
+    """The client's diagnostics by URI, remembering each publication in order."""
+
+    def __init__(self, current: dict[str, Any]) -> None:
+        super().__init__(current)
+        self.order: list[tuple[str, Any]] = []
+
+    def __setitem__(self, uri: str, diagnostics: Any) -> None:
+        self.order.append((uri, diagnostics))
+        super().__setitem__(uri, diagnostics)
+
+
+async def test_fast_typing_is_answered_for_the_latest_version(
+    client: LanguageClient, tmp_path: Path
+) -> None:
+    uri = await open_flow(client, tmp_path / "typing.flow", FLOW)
+    published = client.diagnostics = Published(client.diagnostics)
+    # Twenty versions sent at once, each with its own misspelt step (its own finding).
+    for version in range(2, 22):
+        text = FLOW.replace("goto wrap_up", f"goto wrap_up{version}")
+        client.text_document_did_change(
+            types.DidChangeTextDocumentParams(
+                text_document=types.VersionedTextDocumentIdentifier(uri=uri, version=version),
+                content_changes=[types.TextDocumentContentChangeWholeDocument(text=text)],
+            )
+        )
+
+    def versions() -> list[int]:
+        found = [
+            d.message
+            for u, diagnostics in published.order
+            if u == uri
+            for d in diagnostics
+            if d.code == "FL101"
+        ]
+        return [int(m.split("`wrap_up")[1].split("`")[0]) for m in found]
+
+    for _ in range(1000):  # up to 10 seconds
+        if 21 in versions():
+            break
+        await asyncio.sleep(0.01)
+    # A round trip: whatever the server sent before answering has arrived.
+    await hover(client, uri, 4, 6)
+    seen = versions()
+    assert seen[-1] == 21 and seen == sorted(set(seen)), seen
 
 
 # --------------------------------------------------------------------------------------------
