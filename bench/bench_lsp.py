@@ -169,10 +169,13 @@ def run(folder: Path, uri: str, text: str, full: bool, edits: int) -> dict[str, 
     # person typing does; every edit waits for its diagnostics before the next.
     says = [n for n, line in enumerate(lines) if line.startswith("    say ")]
     typing = []
+    rss = {0: rss_start}
     for k in range(edits):
         n = says[k % len(says)]
         typing.append(session.change([edit(lines, n, n + 1, [f'    say "Edit number {k}."'])]))
-    rss_end = client.rss_mib()
+        if k + 1 in (edits // 10, edits // 2):
+            rss[k + 1] = client.rss_mib()
+    rss[edits] = client.rss_mib()
     cpu = (client.cpu_seconds() - cpu_start) / edits
     # A line added, then taken away again: every step below it moves.
     moves = []
@@ -201,7 +204,7 @@ def run(folder: Path, uri: str, text: str, full: bool, edits: int) -> dict[str, 
         "move_cpu": move_cpu,
         "burst": burst,
         "published": published,
-        "rss": (rss_start, rss_end),
+        "rss": rss,
     }
 
 
@@ -227,8 +230,8 @@ def main() -> int:
         f"CPU {ms(statistics.median(baseline_cpu))}"
     )
     results = {}
-    for label, full in (("full check (baseline)", True), ("incremental", False)):
-        r = results[label] = run(folder, uri, text, full, edits)
+    for label, whole in (("full check (baseline)", True), ("incremental", False)):
+        r = results[label] = run(folder, uri, text, whole, edits)
         quantiles = statistics.quantiles(r["typing"], n=100)
         moves = statistics.quantiles(r["moves"], n=100)
         print(f"{label}:")
@@ -246,8 +249,8 @@ def main() -> int:
             f"  30 edits sent at once: last diagnostics after {ms(r['burst'])}, "
             f"{r['published']} versions published"
         )
-        rss_start, rss_end = r["rss"]
-        print(f"  server RSS: {rss_start:.1f} MiB at the start, {rss_end:.1f} MiB after {edits}")
+        steps = ", ".join(f"{mib:.1f} MiB after {n}" for n, mib in r["rss"].items() if n)
+        print(f"  server RSS: {r['rss'][0]:.1f} MiB at the start, {steps} edits")
     full, incremental = results["full check (baseline)"], results["incremental"]
     p99 = statistics.quantiles(incremental["typing"], n=100)[98]
     print(
