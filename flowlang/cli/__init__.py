@@ -18,6 +18,7 @@ SUBCOMMANDS = {
     "rule": "rule",
     "graph": "graph",
     "simulate": "simulate",
+    "debug": "debug",
     "test": "test",
     "fuzz": "fuzz",
     "serve": "serve",

@@ -33,6 +33,19 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="read the caller's inputs from FILE, one a line (`-`: standard input); blank "
         "lines and lines starting with # are skipped",
     )
+    add_call_arguments(parser)
+    parser.add_argument(
+        "--format",
+        choices=("text", "jsonl"),
+        default="text",
+        help="text: a transcript to read (default); jsonl: every command's "
+        "exact body, then how the call ended",
+    )
+
+
+def add_call_arguments(parser: argparse.ArgumentParser) -> None:
+    """The options that set up an offline call: who calls whom, when, in which language, with
+    which `input` values (shared by `simulate` and `debug`)."""
     parser.add_argument(
         "--from",
         dest="caller",
@@ -70,13 +83,19 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "2026-11-23T14:05 in the flow's timezone, or with an offset "
         "(2026-11-23T14:05-06:00); default: now",
     )
-    parser.add_argument(
-        "--format",
-        choices=("text", "jsonl"),
-        default="text",
-        help="text: a transcript to read (default); jsonl: every command's "
-        "exact body, then how the call ended",
-    )
+
+
+def call_values(args: argparse.Namespace) -> dict[str, str]:
+    """The `--with NAME=VALUE` values, by name."""
+    return dict(v.split("=", 1) if "=" in v else (v, "") for v in args.values)
+
+
+def check_language(args: argparse.Namespace, program: Any) -> None:
+    """A usage error when `--language` names a language the flow does not speak."""
+    spoken = [language for language, _, _ in program.languages]
+    if args.language is not None and args.language not in spoken:
+        says = ", ".join(spoken) if spoken else "only its one language (it has no `languages:`)"
+        raise UsageError(f"--language {args.language}: the flow speaks {says}")
 
 
 class _Append(argparse.Action):
@@ -153,10 +172,7 @@ def run(args: argparse.Namespace) -> int:
     if program is None:
         return 1
     args.at = when(args.at, program)
-    spoken = [language for language, _, _ in program.languages]
-    if args.language is not None and args.language not in spoken:
-        says = ", ".join(spoken) if spoken else "only its one language (it has no `languages:`)"
-        raise UsageError(f"--language {args.language}: the flow speaks {says}")
+    check_language(args, program)
     if args.inputs is None and args.format == "text" and sys.stdin.isatty():
         return interactive(
             program, args.caller, args.called, sys.stdin, sys.stdout, args.language, args.at
@@ -205,9 +221,8 @@ def scripted(program: Any, actions: list[Any], args: argparse.Namespace) -> int:
     from flowlang.offline.simulator import InputError, simulate
 
     try:
-        values = dict(v.split("=", 1) if "=" in v else (v, "") for v in args.values)
         transcript = simulate(
-            program, actions, args.caller, args.called, args.language, args.at, values
+            program, actions, args.caller, args.called, args.language, args.at, call_values(args)
         )
     except InputError as exc:
         # The call so far helps to see why the input does not fit; the error still exits 2.

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterable
 from typing import Any
 
 from attrs import frozen
@@ -23,6 +24,7 @@ from flowlang.offline.phone import (
     Silence,
 )
 from flowlang.offline.simulator import Entered, Heard, Logged, Note, Requested, Sent, Transcript
+from flowlang.runtime.commands import Command
 from flowlang.runtime.outcome import End
 from flowlang.syntax.nodes import Interp, Str
 
@@ -79,7 +81,7 @@ def conversation(transcript: Transcript, program: Any = None) -> list[Line]:
             lines.append(Line("fetch", text, fetch.url, where, turn))
         elif isinstance(entry, Heard):
             turn = entry.number
-            lines.append(Line("caller", _caller_text(entry), "", None, turn))
+            lines.append(Line("caller", caller_text(entry), "", None, turn))
         elif isinstance(entry, Logged):
             kind = "warning" if entry.line.level == "warning" else "log"
             lines.append(Line(kind, f"{kind}: {entry.line.text}", entry.line.text,
@@ -94,7 +96,8 @@ def conversation(transcript: Transcript, program: Any = None) -> list[Line]:
     return lines
 
 
-def _caller_text(heard: Heard) -> str:
+def caller_text(heard: Heard) -> str:
+    """What the caller did, as the transcript says it ("caller presses 1")."""
     action = heard.action
     if isinstance(action, Press):
         said = f"caller presses {action.keys}"
@@ -140,6 +143,12 @@ _LEG_WORDS = {
 }
 
 
+def command_text(command: Command) -> str:
+    """A command as the transcript says it (`say "Hello."`, `ask "..." (1 key: 1, 2)`)."""
+    line = _command_line(Sent(command), None, 0, 0)
+    return line.text if line is not None else command.action
+
+
 def _command_line(sent: Sent, program: Any, turn: int, after: int) -> Line | None:
     action, body = sent.command.action, sent.command.body
     where = _locate(program, sent.step, action, body, after)
@@ -164,7 +173,7 @@ def _command_line(sent: Sent, program: Any, turn: int, after: int) -> Line | Non
         audio = str(body.get("audio_url") or body.get("media_name") or "")
         return Line("play", f'play "{audio}"', audio, where, turn)
     if action in ("gather", "gather_using_speak", "gather_using_audio"):
-        keys = _keys_wanted(body)
+        keys = keys_wanted(body)
         if action == "gather_using_speak":
             text = str(body.get("payload", ""))
             return Line("ask", f'ask "{text}" ({keys})', text, where, turn)
@@ -198,7 +207,8 @@ def _command_line(sent: Sent, program: Any, turn: int, after: int) -> Line | Non
     return Line("command", action, "", where, turn)
 
 
-def _keys_wanted(body: dict[str, Any]) -> str:
+def keys_wanted(body: dict[str, Any]) -> str:
+    """The keys a gather command's `body` asks for ("1 key: 0, 1, 2", "4 keys, ending with #")."""
     low, high = body.get("minimum_digits"), body.get("maximum_digits")
     if low is not None and high is not None and low == high:
         count = f"{low} key{'s' if low != 1 else ''}"
@@ -385,23 +395,29 @@ def ending(lines: list[Line], end: End, source: Any = None) -> str:
     return "The flow is still waiting for the caller: no more inputs were given."
 
 
-def render(transcript: Transcript, program: Any = None) -> str:
-    """The whole readable transcript of a simulated call."""
-    lines = conversation(transcript, program)
-    source = getattr(program, "source", None)
+def counted(lines: Iterable[tuple[str, bool]]) -> list[str]:
+    """The `lines` (text, whether it may be counted) with a run of the same countable line (a
+    `goto` loop going round) shown once: "step menu (line 10)  (and 4 more times)"."""
     out: list[str] = []
     repeats = 0
-    for line in lines[:-1]:
-        shown = show(line, source)
-        if out and shown == out[-1] and line.kind == "step":
+    for text, countable in lines:
+        if out and countable and text == out[-1]:
             repeats += 1
             continue
         if repeats:
             out[-1] += f"  (and {repeats} more times)"
             repeats = 0
-        out.append(shown)
+        out.append(text)
     if repeats:
         out[-1] += f"  (and {repeats} more times)"
+    return out
+
+
+def render(transcript: Transcript, program: Any = None) -> str:
+    """The whole readable transcript of a simulated call."""
+    lines = conversation(transcript, program)
+    source = getattr(program, "source", None)
+    out = counted((show(line, source), line.kind == "step") for line in lines[:-1])
     if transcript.stuck:
         out += ["", f"The flow is stuck: it waits for {transcript.waiting or 'something'}, "
                 "which nothing the caller does can complete."]

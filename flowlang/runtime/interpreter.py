@@ -46,12 +46,15 @@ Choices the contract leaves open:
 
 from __future__ import annotations
 
+import copy
 import html
 import json
 import re
 from collections.abc import Callable, Mapping
 from typing import Any
 from urllib.parse import quote
+
+import attrs
 
 from flowlang.program import (
     AiGatherOp,
@@ -85,6 +88,7 @@ from flowlang.runtime.commands import MESSAGE, Command, FetchRequest
 from flowlang.runtime.events import FETCH_ENDED, WAIT_EXPIRED, CallInfo, Event
 from flowlang.runtime.expressions import EvalError, evaluate, interpolate, truthy
 from flowlang.runtime.outcome import End, LogLine, Outcome
+from flowlang.runtime.trace import TracePoint, callers
 from flowlang.syntax.nodes import Str
 
 __all__ = ["RECORDING_WAIT_SECS", "STATEMENT_LIMIT", "FlowRuntimeError", "Interpreter"]
@@ -144,11 +148,14 @@ class FlowRuntimeError(Exception):
 
 
 class Interpreter:
-    """Runs calls of one `Program`; holds nothing about any call itself."""
+    """Runs calls of one `Program`; holds nothing about any call itself. With `trace`, every
+    outcome also says where the run was before each statement it ran (`Outcome.trace`), for a
+    debugger; without it the run does no such bookkeeping at all."""
 
-    def __init__(self, program: Program) -> None:
+    def __init__(self, program: Program, trace: bool = False) -> None:
         self.program = program
         self.tongues = _Tongues(program)
+        self._run: type[_Run] = _TracedRun if trace else _Run
 
     def start(self, call: CallInfo, inputs: Mapping[str, Any] | None = None) -> Outcome:
         """Begin a run on `call`: the commands up to the first wait, and the state to keep.
@@ -167,7 +174,7 @@ class Interpreter:
             state["vars"]["language"] = chosen or self.tongues.default
         if call.at is not None:
             state["vars"]["now"] = call.at.variable()
-        run = _Run(self.program, state, self.tongues)
+        run = self._run(self.program, state, self.tongues)
         run.reach(f"step:{entry.name}")
         return run.guarded(run.begin)
 
@@ -177,7 +184,7 @@ class Interpreter:
             problem = st.problem(state, self.program.digest)
             if problem is None and state.get("end") is not None:
                 return _ignored(state)
-            run = _Run(self.program, state, self.tongues) if problem is None else None
+            run = self._run(self.program, state, self.tongues) if problem is None else None
         except Exception:  # noqa: BLE001 - a damaged state must not crash the server
             problem, run = "the stored call state is damaged", None
         if run is None:
@@ -446,12 +453,16 @@ class _Run:
             self.execute(op)
 
     def execute(self, op: Op) -> None:
-        if self.detached and (type(op) not in _QUIET or (self.ending and type(op) is FetchOp)):
-            # After the caller hung up only statements that do not touch the call mean anything
-            # (LANGUAGE.md 1 and 14); nothing is waited for once the run is ending.
+        if self.detached and self.passes_over(op):
             self.advance()
             return
         _EXECUTE[type(op)](self, op)
+
+    def passes_over(self, op: Op) -> bool:
+        """Whether the run, the caller gone, skips `op`: after the caller hung up only statements
+        that do not touch the call mean anything (LANGUAGE.md 1 and 14); nothing is waited for
+        once the run is ending."""
+        return type(op) not in _QUIET or (self.ending and type(op) is FetchOp)
 
     def do_set(self, op: SetOp) -> None:
         self.vars[op.name] = self.evaluate(op.value)
@@ -1021,6 +1032,35 @@ class _Run:
             self.go()
         self.frames = []
         self.finish("hangup")
+
+
+class _TracedRun(_Run):
+    """A run that notes where it is before each statement it runs (`Outcome.trace`). A
+    subclass, so that a run without a debugger pays nothing for it."""
+
+    def __init__(self, program: Program, state: dict[str, Any], tongues: _Tongues) -> None:
+        super().__init__(program, state, tongues)
+        self.trace: list[TracePoint] = []
+
+    def execute(self, op: Op) -> None:
+        if not (self.detached and self.passes_over(op)):
+            block, index = self.frames[-1]
+            self.trace.append(
+                TracePoint(
+                    line=op.line,
+                    step=self.step,
+                    block=block,
+                    index=index,
+                    calls=callers(self.program, self.calls),
+                    vars=copy.deepcopy(self.vars),
+                    sent=len(self.commands),
+                    logged=len(self.logs),
+                )
+            )
+        super().execute(op)
+
+    def outcome(self) -> Outcome:
+        return attrs.evolve(super().outcome(), trace=tuple(self.trace))
 
 
 def _recording(payload: Mapping[str, Any]) -> dict[str, Any]:

@@ -8,6 +8,7 @@ from typing import Any
 from attrs import field, frozen
 
 from flowlang.runtime.commands import Command, FetchRequest
+from flowlang.runtime.trace import TracePoint
 
 END_REASONS = ("hangup", "transfer", "completed", "error")
 
@@ -65,6 +66,8 @@ class Outcome:
     - `expires`: the longest, in seconds, the run may go on waiting as it now does (a recording
       awaited after the caller hung up); once that has passed the driver hands back a
       `WAIT_EXPIRED` event. None: the wait has no limit of its own.
+    - `trace`: where the run was before each statement it ran, in order, when the interpreter
+      was made with `trace=True` (a debugger's view); empty otherwise.
     """
 
     state: dict[str, Any]
@@ -77,3 +80,4 @@ class Outcome:
     reached: tuple[str, ...] = field(default=(), converter=_points)
     fetch: FetchRequest | None = None
     expires: int | None = None
+    trace: tuple[TracePoint, ...] = ()

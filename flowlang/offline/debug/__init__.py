@@ -1,0 +1,1 @@
+"""Step through one call of a flow, line by line: `flowlang debug`."""

@@ -1,0 +1,119 @@
+"""`flowlang debug` driven by a person at a real terminal (a pseudo-terminal, through pexpect)."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pexpect
+import pytest
+
+from tests.sim.helpers import EXAMPLES
+
+FLOWLANG = str(Path(sys.executable).parent / "flowlang")
+PROMPT = r"\(debug\) "
+# Every wait is short, so a debugger that does not answer fails the test in seconds.
+WAIT = 10
+
+
+@pytest.fixture
+def terminal() -> Iterator[pexpect.spawn]:
+    child = pexpect.spawn(
+        FLOWLANG,
+        ["debug", str(EXAMPLES / "business_line.flow"), "--at", "2026-11-24T10:00",
+         "--break", "hours"],
+        encoding="utf-8",
+        timeout=WAIT,
+        dimensions=(40, 200),
+        # A terminal with no escape sequences of its own, so the output is plain text.
+        env={**os.environ, "TERM": "dumb"},
+    )
+    yield child
+    if child.isalive():
+        child.terminate(force=True)
+
+
+def answer(child: pexpect.spawn, typed: str) -> str:
+    """Type a line, and what the debugger shows before its next prompt."""
+    child.sendline(typed)
+    child.expect(PROMPT)
+    return str(child.before)
+
+
+def test_a_person_debugs_a_call_to_its_end(terminal: pexpect.spawn) -> None:
+    child = terminal
+    child.expect("Debugging .*business_line.flow: a simulated call from")
+    child.expect(PROMPT)
+    assert "line 6, step main: answer" in str(child.before)
+
+    assert "line 7, step main: say \"Thank you for calling Rossi's Bakery.\"" in answer(
+        child, "step")
+    out = answer(child, "break 14")
+    assert 'breakpoint 2: at line 14: on digits "1": goto hours' in out
+
+    out = answer(child, "continue")
+    assert "  line 7    say \"Thank you for calling Rossi's Bakery.\"" in out
+    assert (
+        "waiting for: key presses (1 key: 0, 1, 2) - try 1 of 3, 2 more tries after this one"
+    ) in out
+
+    out = answer(child, "5")
+    assert "caller presses 5 (not a valid entry)" in out
+    assert "try 2 of 3, 1 more try after this one" in out
+
+    out = answer(child, "vars")
+    assert '  digits = "5"  (built in)' in out
+    assert '"weekday": "tuesday"' in out
+
+    out = answer(child, "press 1")
+    assert "stopped at breakpoint 2" in out
+    assert 'line 14, step menu: on digits "1": goto hours' in out
+
+    out = answer(child, "list")
+    assert '->B  14          on digits "1": goto hours' in out
+
+    out = answer(child, "c")
+    assert "stopped at breakpoint 1: the call went into step hours" in out
+    assert "line 27, step hours: say" in out
+
+    out = answer(child, "where")
+    assert "line 27, step hours: say" in out
+
+    out = answer(child, "jump")
+    assert "`jump` is not a debugger command, nor something the caller can do" in out
+
+    out = answer(child, "c")
+    assert "waiting for: key presses (1 key: 0, 1) - its only try" in out
+
+    out = answer(child, "0")
+    assert "step operator (line 37)" in out
+    assert "log: Caller +15550001111 asked for a person" in out
+    assert "the call ended: the caller was transferred" in out
+
+    child.sendline("quit")
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 0
+
+
+def test_the_up_arrow_brings_back_the_last_command(terminal: pexpect.spawn) -> None:
+    child = terminal
+    child.expect(PROMPT)
+    assert "line 7, step main" in answer(child, "s")
+    # Up arrow, then Enter: readline's history types `s` again.
+    assert "line 8, step main: goto menu" in answer(child, "\x1b[A")
+
+
+def test_ctrl_c_does_not_end_the_session(terminal: pexpect.spawn) -> None:
+    child = terminal
+    child.expect(PROMPT)
+    child.sendintr()
+    child.expect("type quit to stop")
+    child.expect(PROMPT)
+    assert "line 7, step main" in answer(child, "s")
+    child.sendeof()
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 0
