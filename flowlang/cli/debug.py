@@ -1,13 +1,18 @@
-"""Step through a simulated call line by line, with breakpoints, in your terminal."""
+"""Step through a simulated (or recorded) call line by line, with breakpoints, in your terminal."""
 
 from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any, TextIO
 
 from flowlang.cli.inputs import UsageError, read_source
+from flowlang.cli.serve import DEFAULT_STORE
 from flowlang.cli.simulate import (
+    DEFAULT_CALLED,
+    DEFAULT_CALLER,
     add_call_arguments,
     call_values,
     check_language,
@@ -19,7 +24,22 @@ PROMPT = "(debug) "
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("flow", metavar="FLOW", help="the .flow file to debug")
+    parser.add_argument(
+        "flow", metavar="FLOW", nargs="?", help="the .flow file to debug (a simulated call)"
+    )
+    parser.add_argument(
+        "--call",
+        metavar="ID",
+        default=None,
+        help="debug this real call instead, as `flowlang serve` recorded it (its id, or the "
+        "start of it): its events are fed in as the call goes",
+    )
+    parser.add_argument(
+        "--store",
+        default=DEFAULT_STORE,
+        metavar="URL",
+        help=f"the store `flowlang serve` kept the call in, for --call ({DEFAULT_STORE})",
+    )
     parser.add_argument(
         "--break",
         dest="breaks",
@@ -33,9 +53,20 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.call is not None:
+        if args.flow is not None:
+            raise UsageError(
+                "give a FLOW to debug a simulated call, or --call ID to debug a recorded one, "
+                "not both"
+            )
+        return recorded(args)
+    if args.flow is None:
+        raise UsageError("give the .flow file to debug (or --call ID for a recorded call)")
+    return simulated(args)
+
+
+def simulated(args: argparse.Namespace) -> int:
     from flowlang.offline.debug.calls import SimulatedCall
-    from flowlang.offline.debug.console import Console
-    from flowlang.offline.debug.session import DebugError, Session
 
     source = read_source(args.flow)
     program = load_program(source)
@@ -48,20 +79,63 @@ def run(args: argparse.Namespace) -> int:
     def start() -> SimulatedCall:
         return SimulatedCall(program, args.caller, args.called, args.language, at, values)
 
+    heading = f"Debugging {source.name}: a simulated call from {args.caller} to {args.called}."
+    return debug(start, args.breaks, [heading])
+
+
+def recorded(args: argparse.Namespace) -> int:
+    from flowlang.offline.debug.replayed import ReplayedCall
+    from flowlang.offline.replay import ReplayError, load_call
+    from flowlang.serve.store import StoreError
+
+    given = [name for name, value in (("--from", args.caller != DEFAULT_CALLER),
+                                      ("--to", args.called != DEFAULT_CALLED),
+                                      ("--at", args.at), ("--language", args.language),
+                                      ("--with", args.values)) if value]
+    if given:
+        raise UsageError(
+            f"{given[0]} sets up a simulated call; a recorded call (--call) has its own"
+        )
+    try:
+        call = load_call(args.store, args.call)
+    except (ReplayError, StoreError) as exc:
+        raise UsageError(str(exc)) from None
+
+    def start() -> ReplayedCall:
+        return ReplayedCall(call)
+
+    summary = call.history.summary
+    started = datetime.fromtimestamp(summary.started, UTC)
+    heading = [
+        f"Debugging call {call.call_control_id} from {call.call.caller} to "
+        f"{call.call.called}, started {started:%Y-%m-%d %H:%M:%S} UTC, on "
+        f"{summary.flow} (version {call.program.digest[:12]}).",
+        "Its events come from the recording, one by one, as the call goes.",
+    ]
+    parted = start().parted
+    if parted is not None:
+        heading.append(f"note: {parted}")
+    return debug(start, args.breaks, heading)
+
+
+def debug(start: Callable[[], Any], breaks: list[str], heading: list[str]) -> int:
+    """Debug the calls `start` makes, with breakpoints at `breaks`, after `heading`."""
+    from flowlang.offline.debug.console import Console
+    from flowlang.offline.debug.session import DebugError, Session
+
     session = Session(start)
-    for where in args.breaks:
+    for where in breaks:
         try:
             session.add_breakpoint(where)
         except DebugError as exc:
             raise UsageError(f"--break {where}: {exc}") from None
-    console = Console(session)
     out = sys.stdout
-    out.write(
-        f"Debugging {source.name}: a simulated call from {args.caller} to {args.called}.\n"
+    show([
+        *heading,
         "Type help for the commands: step (s) runs one line, continue (c) runs to a "
-        "breakpoint, quit (q) stops.\n"
-    )
-    return loop(console, sys.stdin, out)
+        "breakpoint, quit (q) stops.",
+    ], out)
+    return loop(Console(session), sys.stdin, out)
 
 
 def loop(console: Any, stdin: TextIO, out: TextIO) -> int:

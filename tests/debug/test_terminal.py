@@ -10,6 +10,7 @@ from pathlib import Path
 import pexpect
 import pytest
 
+from tests.debug.conftest import CALL_ID
 from tests.sim.helpers import EXAMPLES
 
 FLOWLANG = str(Path(sys.executable).parent / "flowlang")
@@ -18,18 +19,23 @@ PROMPT = r"\(debug\) "
 WAIT = 10
 
 
-@pytest.fixture
-def terminal() -> Iterator[pexpect.spawn]:
-    child = pexpect.spawn(
+def spawn(*argv: str) -> pexpect.spawn:
+    """`flowlang debug ARGV...` in a pseudo-terminal of its own."""
+    return pexpect.spawn(
         FLOWLANG,
-        ["debug", str(EXAMPLES / "business_line.flow"), "--at", "2026-11-24T10:00",
-         "--break", "hours"],
+        ["debug", *argv],
         encoding="utf-8",
         timeout=WAIT,
         dimensions=(40, 200),
         # A terminal with no escape sequences of its own, so the output is plain text.
         env={**os.environ, "TERM": "dumb"},
     )
+
+
+@pytest.fixture
+def terminal() -> Iterator[pexpect.spawn]:
+    child = spawn(str(EXAMPLES / "business_line.flow"), "--at", "2026-11-24T10:00",
+                  "--break", "hours")
     yield child
     if child.isalive():
         child.terminate(force=True)
@@ -117,3 +123,28 @@ def test_ctrl_c_does_not_end_the_session(terminal: pexpect.spawn) -> None:
     child.expect(pexpect.EOF)
     child.close()
     assert child.exitstatus == 0
+
+
+def test_a_person_debugs_a_recorded_call(store: str) -> None:
+    child = spawn("--call", CALL_ID, "--store", store, "--break", "verify")
+    try:
+        child.expect(f"Debugging call {CALL_ID} from")
+        child.expect(PROMPT)
+        out = answer(child, "c")
+        assert '>>>       12:00:00 call.gather.ended: status "valid", digits "1"' in out
+        assert "stopped at breakpoint 1: the call went into step verify" in out
+        out = answer(child, "where")
+        assert "called from step main, line 13: call verify" in out
+        out = answer(child, "1")
+        assert "this is a recorded call: what the caller did comes from the recording" in out
+        out = answer(child, "next")
+        assert "step verify: goto ask_birth" in out
+        out = answer(child, "c")
+        assert "the call ended: the call was hung up" in out
+        child.sendline("q")
+        child.expect(pexpect.EOF)
+        child.close()
+        assert child.exitstatus == 0
+    finally:
+        if child.isalive():
+            child.terminate(force=True)

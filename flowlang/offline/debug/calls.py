@@ -9,7 +9,7 @@ from typing import Any
 from attrs import frozen
 
 from flowlang.offline.conversation import caller_text, keys_wanted
-from flowlang.offline.debug.timeline import Item, Recorder
+from flowlang.offline.debug.timeline import Item, Recorder, waiting_line
 from flowlang.offline.simulator import (
     DEFAULT_CALLED,
     DEFAULT_CALLER,
@@ -72,6 +72,8 @@ class SimulatedCall:
     """A call played by the simulator, whose interpreter keeps a trace for the debugger.
     `items` fill up as the call runs ahead: everything up to the next wait, at once."""
 
+    typed_caller = True
+
     def __init__(
         self,
         program: Program,
@@ -102,15 +104,11 @@ class SimulatedCall:
 
     def place(self) -> Place:
         """Where the call stands once everything in `items` has run."""
-        state = self.sim.state
-        frames = state.get("frames") or []
-        line = None
-        if frames and self.end is None:
-            block, index = frames[-1]
-            ops = self.program.blocks[block].ops
-            line = ops[index].line if 0 <= index < len(ops) else None
-        calls = callers(self.program, state.get("calls") or []) if self.end is None else ()
-        return Place(line, str(state.get("step", "")), calls)
+        return place_of(self.program, self.sim.state, self.end)
+
+    def advance(self) -> list[str] | None:
+        """Nothing moves a simulated call on but the person playing its caller."""
+        return None
 
     def waiting(self) -> Waiting | None:
         """What the call waits for, None when it has ended."""
@@ -139,15 +137,8 @@ class SimulatedCall:
         waiting = self.sim.phone.waiting
         body = waiting.command.body if waiting is not None else {}
         what = f"key presses ({keys_wanted(body)})"
-        wait = self.sim.state.get("wait") or {}
-        frames = self.sim.state.get("frames") or []
-        if not frames:
-            return what
-        block, index = frames[-1]
-        op = self.program.blocks[block].ops[index]
-        if not isinstance(op, GatherOp):
-            return what
-        return f"{what} - {tries(int(wait.get('try', 1)), op.tries)}"
+        left = tries_left(self.program, self.sim.state)
+        return what if left is None else f"{what} - {left}"
 
     def give(self, text: str) -> list[str]:
         """The caller does what `text` says (`1`, `press 1`, `timeout`, `hangup`, ...); what
@@ -165,6 +156,14 @@ class SimulatedCall:
         return found
 
 
+def place_of(program: Program, state: dict[str, Any], end: End | None) -> Place:
+    """Where a run's `state` stands: the statement it waits at, its step, its running `call`s."""
+    step = str(state.get("step", ""))
+    if end is not None:
+        return Place(None, step, ())
+    return Place(waiting_line(program, state), step, callers(program, state.get("calls") or []))
+
+
 def caller_words(text: str) -> str:
     """`press 12#` (or `press 1 2`) is the keys `12#`; anything else is as typed."""
     words = text.split()
@@ -173,6 +172,21 @@ def caller_words(text: str) -> str:
     if words == ["press"]:
         raise InputError("press what? Give the keys, like press 1 or press 1234#")
     return text.strip()
+
+
+def tries_left(program: Program, state: dict[str, Any]) -> str | None:
+    """Where the key-press question a run's `state` waits at stands in its tries, in words;
+    None when it waits at no question."""
+    wait = state.get("wait")
+    frames = state.get("frames")
+    if not isinstance(wait, dict) or not frames:
+        return None
+    block, index = frames[-1]
+    ops = program.blocks[block].ops
+    op = ops[index] if 0 <= index < len(ops) else None
+    if not isinstance(op, GatherOp):
+        return None
+    return tries(int(wait.get("try", 1)), op.tries)
 
 
 def tries(number: int, total: int) -> str:

@@ -37,6 +37,8 @@ class DebuggedCall(Protocol):
     """What a session needs of its call (calls.SimulatedCall; a replayed call)."""
 
     program: Program
+    # Whether a person types what the caller does (a simulated call), or a recording says it.
+    typed_caller: bool
 
     @property
     def items(self) -> Any: ...
@@ -54,6 +56,8 @@ class DebuggedCall(Protocol):
     def give(self, text: str) -> list[str]: ...
 
     def notes(self) -> list[str]: ...
+
+    def advance(self) -> list[str] | None: ...
 
 
 @frozen
@@ -146,6 +150,8 @@ class Session:
 
     def give(self, text: str) -> list[str]:
         """The caller does what `text` says, and the call goes on as it was moving."""
+        if not self.call.typed_caller:
+            return self.call.give(text)  # which says why not
         if self.ended is not None:
             raise DebugError("the call has ended: type restart for a new call, or quit")
         if self.here is not None:
@@ -160,7 +166,14 @@ class Session:
         """Walk the items until the movement or a breakpoint stops, or the call waits."""
         out: list[str] = []
         items = self.call.items
-        while items:
+        while True:
+            if not items:
+                # A recorded call moves on by itself: its next event, if it has one.
+                fed = self.call.advance()
+                if fed is None:
+                    break
+                out += fed
+                continue
             item: Item = items.popleft()
             if isinstance(item, Effect):
                 out.append(self.effect(item))
