@@ -8,8 +8,8 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any, TextIO
 
+from flowlang.cli.calls import add_store_argument, load
 from flowlang.cli.inputs import UsageError, read_source
-from flowlang.cli.serve import DEFAULT_STORE
 from flowlang.cli.simulate import (
     DEFAULT_CALLED,
     DEFAULT_CALLER,
@@ -34,12 +34,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="debug this real call instead, as `flowlang serve` recorded it (its id, or the "
         "start of it): its events are fed in as the call goes",
     )
-    parser.add_argument(
-        "--store",
-        default=DEFAULT_STORE,
-        metavar="URL",
-        help=f"the store `flowlang serve` kept the call in, for --call ({DEFAULT_STORE})",
-    )
+    add_store_argument(parser)
     parser.add_argument(
         "--break",
         dest="breaks",
@@ -85,8 +80,6 @@ def simulated(args: argparse.Namespace) -> int:
 
 def recorded(args: argparse.Namespace) -> int:
     from flowlang.offline.debug.replayed import ReplayedCall
-    from flowlang.offline.replay import ReplayError, load_call
-    from flowlang.serve.store import StoreError
 
     given = [name for name, value in (("--from", args.caller != DEFAULT_CALLER),
                                       ("--to", args.called != DEFAULT_CALLED),
@@ -96,10 +89,7 @@ def recorded(args: argparse.Namespace) -> int:
         raise UsageError(
             f"{given[0]} sets up a simulated call; a recorded call (--call) has its own"
         )
-    try:
-        call = load_call(args.store, args.call)
-    except (ReplayError, StoreError) as exc:
-        raise UsageError(str(exc)) from None
+    call = load(args.store, args.call)
 
     def start() -> ReplayedCall:
         return ReplayedCall(call)
