@@ -40,9 +40,9 @@ from flowlang.runtime.outcome import Outcome
 from flowlang.serve.history import (
     CallHistory,
     CallQuery,
+    Entry,
     as_object,
     commands_json,
-    fetch_from,
     local_time_from,
 )
 
@@ -99,23 +99,20 @@ class RecordedCall:
         return self.call.call_control_id
 
 
-def _step(applied: float, data: dict[str, Any]) -> RecordedStep:
+def _step(entry: Entry, call_control_id: str) -> RecordedStep:
+    data = entry.data
     raw = as_object(data.get("event"))
-    payload = as_object(raw.get("payload"))
+    # The call's own id is not kept on its own events (only on a transfer's new leg).
+    payload = {"call_control_id": call_control_id, **as_object(raw.get("payload"))}
     event = Event(str(raw.get("type", "")), payload, raw.get("id"), local_time_from(data.get("at")))
-    commands = tuple(
-        Command(str(c.get("action")), c.get("body") or {})
-        for c in data.get("commands") or ()
-        if isinstance(c, dict)
-    )
     end = data.get("end")
     return RecordedStep(
         event,
         bool(raw.get("leg")),
         data.get("time"),
-        applied,
-        commands,
-        fetch_from(data.get("fetch")),
+        entry.applied,
+        entry.commands,
+        entry.fetch,
         str(end) if end is not None else None,
     )
 
@@ -124,7 +121,7 @@ def recorded_call(history: CallHistory, program: Program) -> RecordedCall:
     """The RecordedCall of `history`, run by `program` (the version named by its digest)."""
     first = history.entries[0]
     start = as_object(first.data.get("start"))
-    steps = [_step(e.applied, e.data) for e in history.entries]
+    steps = [_step(e, history.summary.call_control_id) for e in history.entries]
     info = CallInfo(
         history.summary.call_control_id,
         str(start.get("caller") or ""),
@@ -232,7 +229,8 @@ def _did(outcome: Outcome) -> dict[str, Any]:
     end = outcome.end.reason if outcome.end is not None else None
     if outcome.ignored:
         return {"commands": [], "fetch": None, "end": None, "ignored": True}
-    return _what(outcome.commands, outcome.fetch, end)
+    # A run that ended makes no backend request (the server queues none).
+    return _what(outcome.commands, outcome.fetch if end is None else None, end)
 
 
 def replay(call: RecordedCall) -> Replayed:

@@ -8,6 +8,7 @@ from attrs import frozen
 
 from flowlang.offline.conversation import Line, conversation, ending, show
 from flowlang.offline.replay import RecordedCall, retrace
+from flowlang.serve.history import commands_json
 
 
 @frozen
@@ -104,7 +105,9 @@ def call_json(call: RecordedCall) -> dict[str, Any]:
         "end": summary.end_reason,
         "started": summary.started,
         "steps": [
-            {"applied": e.applied, **e.data} for e in call.history.entries
+            {"applied": e.applied, **e.data, "commands": commands_json(e.commands),
+             "fetch": e.fetch.to_row() if e.fetch is not None else None}
+            for e in call.history.entries
         ],
         "lines": [
             {"seconds": t.seconds, "kind": t.line.kind, "text": t.line.text,
@@ -112,7 +115,7 @@ def call_json(call: RecordedCall) -> dict[str, Any]:
             for t in timed
         ],
         "deliveries": [
-            {"kind": d.kind, "action": d.action, "key": d.key, "state": d.state,
+            {"kind": d.kind, "action": d.action, "body": d.body, "key": d.key, "state": d.state,
              "attempts": d.attempts, "queued": d.queued}
             for d in call.history.deliveries
         ],

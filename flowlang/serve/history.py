@@ -5,18 +5,23 @@ Each event that changed a call leaves one JSON record, in the store transaction 
     {"event": {"type": "call.gather.ended", "id": "...", "payload": {"status": "valid",
                "digits": "1", "client_state": "..."}, "leg": true},
      "time": "2026-11-23T16:00:04.512Z", "at": ["2026-11-23", 10, 0, 0],
-     "commands": [{"action": "speak", "body": {...}}], "fetch": {...}, "end": "hangup"}
+     "queued": 2, "end": "hangup"}
 
 `event.payload` holds only the fields the interpreter reads (READ_FIELDS), so neither the rest of
 Telnyx's payload nor anything a backend did not send is kept. `time` is the instant the flow's
 clock read (Telnyx's `occurred_at`, else the arrival), `at` that instant on the flow's clock as
 the interpreter saw it (`LocalTime`), so a replay is exact. The first record of a call also has
 `start`: `{"caller", "called", "inputs", "placed"}` (the event is then the one that started it).
-`commands` are the Telnyx commands the step queued, `fetch` its backend request (secrets by name
-only, as in the outbox), `end` how the run ended, when it did.
+`end` is how the run ended, when it did.
+
+What the step did is not copied here: its commands, text messages and backend request are the
+`queued` outbox rows the same transaction wrote (every side effect is an outbox row, kept, with
+what became of it, as long as the call), so a record costs one small row. Reading a history
+hands each record its rows back (`Entry.rows`).
 
 With `redact`, the call's own numbers are masked in every string of the record before it is
-written (`mask`), so they never reach the disk.
+written (`mask`), so they never reach the disk there; the outbox rows, which must hold them to be
+carried out, are masked as they are read (`mask_like`).
 """
 
 from __future__ import annotations
@@ -32,11 +37,11 @@ from flowlang.runtime.commands import Command, FetchRequest
 from flowlang.runtime.events import CallInfo, Event, LocalTime
 from flowlang.runtime.outcome import Outcome
 
-# Payload fields the interpreter reads (tests/offline/test_history.py checks the interpreter
-# reads no other), plus the call's numbers and the hangup's source, for people.
+# Payload fields the interpreter reads (tests/server/test_history.py checks it reads no other),
+# and the hangup's source, for people. The call's own id is kept only on a transfer's new leg,
+# where it differs (the interpreter tells the legs apart by it); the numbers are the start's.
 READ_FIELDS = frozenset(
     {
-        "call_control_id",
         "client_state",
         "digit",
         "digits",
@@ -50,8 +55,6 @@ READ_FIELDS = frozenset(
         "recording_urls",
         "result",
         "status",
-        "from",
-        "to",
     }
 )
 
@@ -107,16 +110,30 @@ def local_time_from(data: Any) -> LocalTime | None:
 
 
 def event_json(event: Event, leg: bool = False) -> dict[str, Any]:
-    payload = event.payload if isinstance(event.payload, dict) else {}
+    payload = as_object(event.payload)
     kept = {k: v for k, v in payload.items() if k in READ_FIELDS}
     data: dict[str, Any] = {"type": event.type, "id": event.id, "payload": kept}
     if leg:
+        kept["call_control_id"] = payload.get("call_control_id")
         data["leg"] = True
     return data
 
 
 def commands_json(commands: Iterable[Command]) -> list[dict[str, Any]]:
     return [{"action": c.action, "body": c.body} for c in commands]
+
+
+def mask_like(value: Any, masked: Iterable[str]) -> Any:
+    """`value` with every number that `masked` numbers (`mask`'s output) stand for masked the
+    same way: each `*` stands for one digit."""
+    patterns = [
+        "".join(r"\d" if c == "*" else re.escape(c) for c in m)
+        for m in sorted(set(masked), key=len, reverse=True)
+        if "*" in m
+    ]
+    if not patterns:
+        return value
+    return _masked(value, re.compile("|".join(patterns)))
 
 
 def record(
@@ -131,16 +148,14 @@ def record(
     placed: bool = False,
     numbers: tuple[str, ...] | None = None,
 ) -> dict[str, Any]:
-    """The history record of one applied event; `start` for the call's first (with the
-    `inputs` a placed call starts with); `numbers` to mask (`--redact`)."""
+    """The history record of one applied event (its `queued` count is added by the runner,
+    which makes the outbox rows); `start` for the call's first (with the `inputs` a placed call
+    starts with); `numbers` to mask (`--redact`)."""
     data: dict[str, Any] = {
         "event": event_json(event, leg),
         "time": instant,
         "at": local_time_json(at),
-        "commands": commands_json(outcome.commands),
     }
-    if outcome.fetch is not None:
-        data["fetch"] = outcome.fetch.to_row()
     if outcome.end is not None:
         data["end"] = outcome.end.reason
     if start is not None:
@@ -153,32 +168,46 @@ def record(
     return data if numbers is None else redact(data, numbers)
 
 
-def fetch_from(data: Any) -> FetchRequest | None:
-    """The backend request a record's `fetch` holds."""
-    return FetchRequest.from_row(data) if isinstance(data, dict) else None
+@frozen
+class Delivery:
+    """One outbox row of the call and what became of it: `kind`, `action` and `body` as queued,
+    `key` its `command_id` (a fetch: its request key), `state` "sent", "dropped" (the run was
+    stopped or the caller had hung up) or "waiting", the `attempts` that failed, and `queued`
+    (its time)."""
+
+    kind: str
+    action: str
+    body: dict[str, Any]
+    key: str | None
+    state: str
+    attempts: int
+    queued: float
 
 
 @frozen
 class Entry:
     """One record of a call's history: `data` as above, `applied` the server's clock when it was
-    applied (seconds since the epoch)."""
+    applied (seconds since the epoch), and `rows`: the outbox rows it queued, in order."""
 
     applied: float
     data: dict[str, Any]
+    rows: tuple[Delivery, ...] = ()
+
+    @property
+    def commands(self) -> tuple[Command, ...]:
+        """The Telnyx commands and text messages the step sent, in order."""
+        return tuple(Command(r.action, r.body) for r in self.rows if r.kind in COMMAND_KINDS)
+
+    @property
+    def fetch(self) -> FetchRequest | None:
+        """The backend request the step made, if any."""
+        found = [r for r in self.rows if r.kind == FETCH_KIND]
+        return FetchRequest.from_row(found[0].body) if found else None
 
 
-@frozen
-class Delivery:
-    """What became of one outbox row of the call: `kind` and `action` as queued, `key` its
-    `command_id` (a fetch: its request key), `state` "sent", "dropped" (the run was stopped or
-    the caller had hung up) or "waiting", the `attempts` that failed, and `queued` (its time)."""
-
-    kind: str
-    action: str
-    key: str | None
-    state: str
-    attempts: int
-    queued: float
+# Outbox kinds (flowlang.serve.store.base, flowlang.serve.backend): what a step queues.
+COMMAND_KINDS = ("call", "message")
+FETCH_KIND = "fetch"
 
 
 @frozen
@@ -199,8 +228,9 @@ class CallSummary:
 
 @frozen
 class CallHistory:
-    """Everything the store keeps of one call: its summary, its records in order, and what
-    became of its outbox rows, in order."""
+    """Everything the store keeps of one call: its summary, its records in order (each with the
+    outbox rows it queued), and every outbox row of the call, in order (with those the server
+    queued itself: the hangup of a run it stopped)."""
 
     summary: CallSummary
     entries: tuple[Entry, ...]
@@ -291,11 +321,16 @@ def history_from_rows(
     summary = _summary(
         (call_control_id, digest, status, end_reason, updated, first_applied, first, flow)
     )
-    return CallHistory(
-        summary,
-        tuple(Entry(float(a), json.loads(d)) for a, d in entries),
-        tuple(map(delivery_from, deliveries)),
-    )
+    rows = [delivery_from(row, (summary.caller, summary.called)) for row in deliveries]
+    records = []
+    taken = 0
+    for applied, data in entries:
+        record = as_object(json.loads(data))
+        queued = record.get("queued")
+        count = queued if isinstance(queued, int) and queued > 0 else 0
+        records.append(Entry(float(applied), record, tuple(rows[taken : taken + count])))
+        taken += count
+    return CallHistory(summary, tuple(records), tuple(rows))
 
 
 def matches(summary: CallSummary, query: CallQuery) -> bool:
@@ -307,10 +342,11 @@ def matches(summary: CallSummary, query: CallQuery) -> bool:
     return any(wanted in re.sub(r"[^0-9*]", "", n) for n in (summary.caller, summary.called))
 
 
-def delivery_from(row: tuple[Any, ...]) -> Delivery:
-    """A Delivery from (kind, action, body JSON, sent, attempts, created)."""
+def delivery_from(row: tuple[Any, ...], masked: tuple[str, ...] = ()) -> Delivery:
+    """A Delivery from (kind, action, body JSON, sent, attempts, created), with the numbers
+    `masked` stands for (a call recorded with --redact) masked in its body."""
     kind, action, body, sent, attempts, created = row
-    data = json.loads(body)
-    key = data.get("command_id") or data.get("key") if isinstance(data, dict) else None
-    return Delivery(kind, action, key, DELIVERY_STATES.get(int(sent), "waiting"), int(attempts),
-                    float(created))
+    data = mask_like(as_object(json.loads(body)), masked)
+    key = data.get("command_id") or data.get("key")
+    return Delivery(kind, action, data, key if isinstance(key, str) else None,
+                    DELIVERY_STATES.get(int(sent), "waiting"), int(attempts), float(created))

@@ -17,7 +17,7 @@ from flowlang.runtime.events import CallInfo, Event, LocalTime
 from flowlang.runtime.outcome import End, LogLine, Outcome
 from flowlang.serve import history
 from flowlang.serve.backend import outgoing
-from flowlang.serve.store.base import CallChange, OutboxItem, Store, StoredCall
+from flowlang.serve.store.base import CallChange, OutboxItem, Outgoing, Store, StoredCall
 from flowlang.serve.telnyx.webhooks import CALL_EVENT_TYPES, Webhook
 from flowlang.serve.versions import FlowVersions
 
@@ -257,15 +257,19 @@ def _change(
     reason = None
     if end is not None:
         reason = end.reason if end.message is None else f"{end.reason}: {end.message}"
+    commands: tuple[Command | Outgoing, ...] = (
+        (*outcome.commands, outgoing(outcome.fetch))
+        if outcome.fetch is not None and end is None
+        else outcome.commands
+    )
     return CallChange(
         digest=digest,
         state=outcome.state,
         status="active" if end is None else "ended",
         end_reason=reason,
-        commands=(*outcome.commands, outgoing(outcome.fetch))
-        if outcome.fetch is not None and end is None
-        else outcome.commands,
+        commands=commands,
         source=source,
         call_gone=gone,
-        history=record,
+        # What the step did is in its outbox rows, the next `queued` of the call's.
+        history=None if record is None else {**record, "queued": len(commands)},
     )

@@ -291,7 +291,8 @@ def test_a_fetch_is_in_the_calls_history_by_secret_name_and_replays(
         'fetch={"state": "shipped", "items": {"count": 2}}',
         'fetch={"id": 7}',
     ]
-    recorded = json.dumps([e.data for e in call.history.entries])
+    recorded = json.dumps([e.data for e in call.history.entries]
+                          + [d.body for d in call.history.deliveries])
     assert SECRET not in recorded and "ACME_TOKEN" in recorded
 
 

@@ -5,6 +5,7 @@ before they reach the disk with --redact; and a served call replays exactly."""
 from __future__ import annotations
 
 import asyncio
+import re
 import sqlite3
 from pathlib import Path
 from typing import Any
@@ -27,7 +28,7 @@ def first(caller: str = "+15550001111") -> dict[str, Any]:
         "event": {"type": "call.initiated", "id": "e1", "payload": {}},
         "time": "2026-11-23T16:00:00Z",
         "at": ["2026-11-23", 10, 0, 0],
-        "commands": [{"action": "answer", "body": {}}],
+        "queued": 1,
         "start": {"caller": caller, "called": "+15550002222", "inputs": None, "placed": False},
     }
 
@@ -70,6 +71,8 @@ def test_each_event_leaves_one_record_in_order_beside_its_outbox_rows(store_url:
         assert (summary.started, summary.updated, summary.status) == (10.0, 12.5, "ended")
         (delivery,) = found.deliveries
         assert (delivery.action, delivery.key, delivery.state) == ("answer", "a", "sent")
+        assert found.entries[0].rows == (delivery,) and found.entries[1].rows == ()
+        assert found.entries[0].commands == (Command("answer", {"command_id": "a"}),)
         assert await store.history("nobody") is None
 
     run(store_url, test)
@@ -123,6 +126,17 @@ def test_a_cleaned_up_call_takes_its_history_with_it(store_url: str) -> None:
     run(store_url, test)
 
 
+def test_a_record_keeps_every_payload_field_the_interpreter_reads() -> None:
+    from flowlang.runtime import interpreter
+    from flowlang.serve.history import READ_FIELDS
+
+    text = Path(interpreter.__file__).read_text(encoding="utf-8")
+    read = set(re.findall(r'payload\.get\("(\w+)"', text))
+    assert read, "the interpreter's reading of payloads has changed shape: update this test"
+    # The call's own id is kept where it tells the legs apart (on a transfer's new leg).
+    assert read - {"call_control_id"} <= READ_FIELDS
+
+
 def test_mask_keeps_the_last_four_digits() -> None:
     assert mask("+15550001111") == "+*******1111"
     assert mask("555-0100") == "***-0100"
@@ -154,6 +168,35 @@ def test_with_redact_the_callers_number_never_reaches_the_disk(tmp_path: Path) -
     assert "+*******0147" in stored
     call = load_call(url, "v3:one")
     assert call.history.summary.caller == "+*******0147"
+    assert replay(call).ok
+
+
+SAYS_THE_NUMBER = """\
+voice "Telnyx.KokoroTTS.af"
+
+main:
+    answer
+    say "You are calling from {caller}."
+    sms "{caller}" "Thanks for calling, {caller}." from "+13125550199"
+    hangup
+"""
+
+
+def test_a_redacted_call_shows_and_replays_with_the_number_masked_everywhere(
+    tmp_path: Path
+) -> None:
+    from flowlang.compiler import compile_source
+    from flowlang.source import Source
+
+    url = f"sqlite:///{tmp_path}/calls.db"
+    flow = compile_source(Source("says.flow", SAYS_THE_NUMBER))
+    serve_calls(url, flow, [("v3:one", [])], caller="+13125550147", redact=True)
+    call = load_call(url, "v3:one")
+    said = [c.body.get("payload") or c.body.get("text") for c in call.start.commands
+            + tuple(c for s in call.steps for c in s.commands)]
+    assert "You are calling from +*******0147." in said
+    assert "Thanks for calling, +*******0147." in said
+    assert "+13125550147" not in repr(call.history)
     assert replay(call).ok
 
 
