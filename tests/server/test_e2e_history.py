@@ -5,6 +5,7 @@ edited flow with the expected difference, and one turned into a scenario `flowla
 from __future__ import annotations
 
 import json
+import sqlite3
 from pathlib import Path
 
 import pytest
@@ -15,8 +16,9 @@ from flowlang.serve.app import create_app
 from flowlang.serve.store import open_store
 from flowlang.serve.telnyx.signature import Verifier
 from tests.server.fake_telnyx import FakeTelnyx
-from tests.server.live import ThreadServer
+from tests.server.live import ServeProcess, ThreadServer
 from tests.server.scenarios import EXAMPLES, finish, program
+from tests.server.signing import public_key_b64
 
 CALLERS = {
     "v3:hours-then-orders": ["1", "1", "2"],
@@ -110,3 +112,27 @@ def test_real_calls_are_listed_shown_replayed_compared_and_made_tests(
     assert status == 0
     status, out = flowlang(capsys, "test", str(fixed))
     assert status == 0 and "1 passed, 0 failed" in out
+
+
+def test_flowlang_serve_redact_keeps_the_callers_number_out_of_the_history(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    key = SigningKey.generate()
+    fake = FakeTelnyx(key)
+    env = {"TELNYX_PUBLIC_KEY": public_key_b64(key), "TELNYX_API_KEY": fake.api_key}
+    store = f"sqlite:///{tmp_path}/calls.db"
+    server = ServeProcess(EXAMPLES / "business_line.flow", store, fake.api_base, env,
+                          extra=("--redact", "--retention", "2d"))
+    fake.webhook_url = server.url + "/webhook"
+    try:
+        finish(fake.call("v3:private", ["2"], caller="+13125550147"))
+    finally:
+        server.stop()
+        fake.close()
+    with sqlite3.connect(tmp_path / "calls.db") as db:
+        written = "".join(row[0] for row in db.execute("SELECT data FROM history"))
+    assert "3125550147" not in written and "+*******0147" in written
+    status, out = flowlang(capsys, "calls", "--store", store, "--number", "0147")
+    assert status == 0 and "+*******0147" in out and "3125550147" not in out
+    status, out = flowlang(capsys, "replay", "v3:private", "--store", store)
+    assert status == 0 and "the same commands" in out
