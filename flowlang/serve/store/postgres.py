@@ -262,8 +262,11 @@ class PostgresStore:
                     " ON CONFLICT (digest) DO UPDATE SET created = excluded.created",
                     (change.digest, change.source[0], change.source[1], now),
                 )
+            # The event's history record rides on the call's own statement: no round trip more.
             await conn.execute(
-                "INSERT INTO calls"
+                "WITH kept AS (INSERT INTO history (call_control_id, applied, data)"
+                " SELECT %s, %s, %s::text WHERE %s)"
+                " INSERT INTO calls"
                 " (call_control_id, digest, state, status, end_reason, updated, expires)"
                 " VALUES (%s, %s, %s, %s, %s, %s, %s)"
                 " ON CONFLICT (call_control_id) DO UPDATE SET"
@@ -271,6 +274,10 @@ class PostgresStore:
                 " end_reason = excluded.end_reason, updated = excluded.updated,"
                 " expires = excluded.expires",
                 (
+                    call_control_id,
+                    now,
+                    dumps(change.history) if change.history is not None else "",
+                    change.history is not None,
                     call_control_id,
                     change.digest,
                     dumps(change.state),
@@ -280,11 +287,6 @@ class PostgresStore:
                     change.expires,
                 ),
             )
-            if change.history is not None:
-                await conn.execute(
-                    "INSERT INTO history (call_control_id, applied, data) VALUES (%s, %s, %s)",
-                    (call_control_id, now, dumps(change.history)),
-                )
             if change.call_gone:
                 await conn.execute(
                     "UPDATE outbox SET sent = %s WHERE call_control_id = %s AND sent = 0"
