@@ -46,7 +46,6 @@ Choices the contract leaves open:
 
 from __future__ import annotations
 
-import copy
 import html
 import json
 import re
@@ -1052,7 +1051,9 @@ class _TracedRun(_Run):
                     block=block,
                     index=index,
                     calls=callers(self.program, self.calls),
-                    vars=copy.deepcopy(self.vars),
+                    # The run replaces a variable's value, never changes one in place, so a
+                    # shallow copy keeps this moment's values (and a big one is not copied).
+                    vars=dict(self.vars),
                     sent=len(self.commands),
                     logged=len(self.logs),
                 )

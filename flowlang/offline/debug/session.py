@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import difflib
 import json
+from collections import deque
 from collections.abc import Callable
 from typing import Any, Protocol
 
@@ -34,14 +35,14 @@ class DebugError(Exception):
 
 
 class DebuggedCall(Protocol):
-    """What a session needs of its call (calls.SimulatedCall; a replayed call)."""
+    """What a session needs of its call (calls.SimulatedCall, replayed.ReplayedCall)."""
 
     program: Program
     # Whether a person types what the caller does (a simulated call), or a recording says it.
     typed_caller: bool
 
     @property
-    def items(self) -> Any: ...
+    def items(self) -> deque[Item]: ...
 
     @property
     def end(self) -> End | None: ...
