@@ -101,6 +101,7 @@ def serve(port_out: Any, store_url: str, public_key: bytes) -> None:
     from flowlang.cli.serve import start_logging
     from flowlang.compiler import compile_source
     from flowlang.serve.app import create_app, listening_socket
+    from flowlang.serve.http import uvicorn_config
     from flowlang.serve.store import open_store
     from flowlang.serve.telnyx.signature import SignatureError, Verifier, load_public_key
     from flowlang.serve.telnyx.webhooks import MalformedWebhook, parse_webhook
@@ -179,8 +180,7 @@ def serve(port_out: Any, store_url: str, public_key: bytes) -> None:
 
     sock = listening_socket("127.0.0.1", 0)
     port_out.put(sock.getsockname()[1])
-    config = uvicorn.Config(app, lifespan="on", log_config=None, access_log=False)
-    uvicorn.Server(config).run(sockets=[sock])
+    uvicorn.Server(uvicorn_config(app)).run(sockets=[sock])
 
 
 Sequences = list[list[tuple[bytes, dict[str, str]]]]

@@ -328,6 +328,7 @@ def _worker(
     import uvicorn
 
     from flowlang.serve.app import create_app
+    from flowlang.serve.http import uvicorn_config
     from flowlang.serve.store import StoreError, open_store
     from flowlang.serve.telnyx.client import RetryPolicy
 
@@ -351,7 +352,4 @@ def _worker(
         connection_id=args.connection_id,
         redact=args.redact,
     )
-    config = uvicorn.Config(
-        app, log_level="warning", access_log=False, lifespan="on", log_config=None
-    )
-    uvicorn.Server(config).run(sockets=[sock])
+    uvicorn.Server(uvicorn_config(app)).run(sockets=[sock])

@@ -18,6 +18,7 @@ from typing import Any
 import uvicorn
 
 from flowlang.serve.app import listening_socket
+from flowlang.serve.http import HEAD_TIMEOUT, uvicorn_config
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -45,13 +46,10 @@ def wait_for(
 class ThreadServer:
     """An ASGI app served by uvicorn in a background thread on 127.0.0.1 and a free port."""
 
-    def __init__(self, app: Any) -> None:
+    def __init__(self, app: Any, head_timeout: float = HEAD_TIMEOUT) -> None:
         self.sock = listening_socket("127.0.0.1", 0)
         self.port = self.sock.getsockname()[1]
-        config = uvicorn.Config(
-            app, lifespan="on", log_config=None, access_log=False, log_level="warning"
-        )
-        self.server = uvicorn.Server(config)
+        self.server = uvicorn.Server(uvicorn_config(app, head_timeout))
         self.error: BaseException | None = None
         self.thread = threading.Thread(target=self._run, daemon=True)
         self.thread.start()

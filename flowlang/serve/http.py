@@ -1,0 +1,98 @@
+"""How the webhook app is served over HTTP/1.1: uvicorn, with a deadline on each request's head.
+
+uvicorn closes a keep-alive connection that stays silent after a response, and the app bounds
+the time a body may take (BODY_TIMEOUT), but nothing bounds a request line and headers that
+arrive a byte at a time, or a connection opened and never written to: each would hold a socket
+and its memory for ever. Here every request's head must be complete within `head_timeout`
+seconds of the connection opening, or of the previous response; otherwise the client gets a
+408 and the connection is closed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from typing import Any
+
+import h11
+import uvicorn
+from uvicorn.protocols.http.h11_impl import H11Protocol
+
+from flowlang.serve.app import BODY_TIMEOUT
+
+HEAD_TIMEOUT = BODY_TIMEOUT
+
+_TOO_SLOW = (
+    b"HTTP/1.1 408 Request Timeout\r\ncontent-type: application/json\r\n"
+    b"connection: close\r\ncontent-length: 50\r\n\r\n"
+    b'{"error": "request headers not received in time"}\n'
+)
+
+logger = logging.getLogger("flowlang.serve.app")
+
+
+class _HeadDeadline(H11Protocol):
+    """uvicorn's HTTP/1.1 protocol with a deadline for each request's head."""
+
+    head_timeout = HEAD_TIMEOUT
+    _head_timer: asyncio.TimerHandle | None = None
+
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        super().connection_made(transport)
+        self._arm()
+
+    def data_received(self, data: bytes) -> None:
+        super().data_received(data)
+        if self.conn.their_state is not h11.IDLE:  # the head is in: the app bounds the body
+            self._disarm()
+
+    def on_response_complete(self) -> None:
+        super().on_response_complete()
+        if not self.transport.is_closing() and self.conn.their_state is h11.IDLE:
+            self._arm()  # the next request's head has the same time
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._disarm()
+        super().connection_lost(exc)
+
+    def _arm(self) -> None:
+        self._disarm()
+        self._head_timer = self.loop.call_later(self.head_timeout, self._too_slow)
+
+    def _disarm(self) -> None:
+        if self._head_timer is not None:
+            self._head_timer.cancel()
+            self._head_timer = None
+
+    def _too_slow(self) -> None:
+        self._head_timer = None
+        if self.transport.is_closing() or self.conn.their_state is not h11.IDLE:
+            return
+        client = f"{self.client[0]}:{self.client[1]}" if self.client else None
+        logger.warning(
+            json.dumps(
+                {
+                    "event": "webhook",
+                    "status": 408,
+                    "reason": f"request headers not received within {self.head_timeout:g} s",
+                    "client": client,
+                }
+            )
+        )
+        self.transport.write(_TOO_SLOW)
+        self.transport.close()
+
+
+def uvicorn_config(app: Any, head_timeout: float = HEAD_TIMEOUT, **options: Any) -> uvicorn.Config:
+    """A uvicorn configuration that serves `app` with the head deadline, quietly (the app logs
+    each webhook itself) and with the ASGI lifespan on; `options` go to uvicorn.Config."""
+    protocol = type("HeadDeadline", (_HeadDeadline,), {"head_timeout": head_timeout})
+    settings: dict[str, Any] = {
+        "lifespan": "on",
+        "log_config": None,
+        "access_log": False,
+        "log_level": "warning",
+        **options,
+    }
+    return uvicorn.Config(app, http=protocol, **settings)
