@@ -8,16 +8,19 @@ from attrs import frozen
 
 from flowlang.offline.conversation import Line, conversation, ending, show
 from flowlang.offline.replay import RecordedCall, retrace
-from flowlang.serve.history import commands_json
+from flowlang.offline.simulator import Requested, Sent
+from flowlang.serve.history import COMMAND_KINDS, FETCH_KIND, Delivery, Entry, commands_json
 
 
 @frozen
 class Timed:
     """A line of the call's conversation and `seconds` after the call's start it happened (the
-    time of the event that caused it: Telnyx's `occurred_at`, else its arrival)."""
+    time of the event that caused it: Telnyx's `occurred_at`, else its arrival); for a command
+    or a backend request, the outbox row that carried it (`delivery`)."""
 
     line: Line
     seconds: float | None
+    delivery: Delivery | None = None
 
 
 def timed_lines(call: RecordedCall) -> tuple[list[Timed], Any]:
@@ -30,16 +33,42 @@ def timed_lines(call: RecordedCall) -> tuple[list[Timed], Any]:
     # Every entry of a transcript gives one line of its conversation (then the end's).
     if len(lines) != len(transcript.entries) + 1 or origin is None:
         return [Timed(line, None) for line in lines], transcript
+    rows = [_rows(entry) for entry in call.history.entries]
     out: list[Timed] = []
     step = 0
     for index, line in enumerate(lines[:-1]):
         while step < len(retraced.marks) - 1 and index >= retraced.marks[step]:
             step += 1
         when = steps[step].when
-        out.append(Timed(line, (when - origin).total_seconds() if when is not None else None))
+        seconds = (when - origin).total_seconds() if when is not None else None
+        entry = transcript.entries[index]
+        kind = "command" if isinstance(entry, Sent) else "fetch" if isinstance(entry, Requested) \
+            else None
+        found = rows[step][kind].pop(0) if kind and rows[step][kind] else None
+        out.append(Timed(line, seconds, found))
     last = steps[-1].when
     out.append(Timed(lines[-1], (last - origin).total_seconds() if last is not None else None))
     return out, transcript
+
+
+def _rows(entry: Entry) -> dict[str, list[Delivery]]:
+    """A record's outbox rows by what the transcript shows them as: commands, requests."""
+    return {
+        "command": [r for r in entry.rows if r.kind in COMMAND_KINDS],
+        "fetch": [r for r in entry.rows if r.kind == FETCH_KIND],
+    }
+
+
+def fate(delivery: Delivery | None) -> str:
+    """What became of a command, when it is worth saying (it was not simply sent at once)."""
+    if delivery is None or (delivery.state == "sent" and not delivery.attempts):
+        return ""
+    if delivery.state == "sent":
+        tries = delivery.attempts + 1
+        return f"  (sent after {tries} tries)"
+    if delivery.state == "dropped":
+        return "  (not sent: the call was over or the run was stopped)"
+    return "  (not sent yet)"
 
 
 def offset(seconds: float | None) -> str:
@@ -59,7 +88,7 @@ def render_call(call: RecordedCall) -> str:
     source = call.program.source
     out = []
     for item in timed[:-1]:
-        out.append(f"{offset(item.seconds):>9}  {show(item.line, source)}")
+        out.append(f"{offset(item.seconds):>9}  {show(item.line, source)}{fate(item.delivery)}")
     summary = call.history.summary
     out.append("")
     if summary.status == "active":
@@ -81,12 +110,10 @@ def _deliveries(call: RecordedCall) -> list[str]:
         counts[d.state] = counts.get(d.state, 0) + 1
     parts = [f"{n} {state}" for state, n in counts.items()]
     out = [f"Commands to Telnyx and requests: {', '.join(parts)}."]
-    for d in deliveries:
-        if d.attempts:
-            tries = f"{d.attempts + 1} tries" if d.state == "sent" else f"{d.attempts} failed tries"
-            out.append(f"  {d.action}: {d.state} after {tries}")
-        elif d.state != "sent":
-            out.append(f"  {d.action}: {d.state}")
+    # Rows no step of the flow queued: the server's own (the hangup of a run it stopped).
+    count = sum(len(e.rows) for e in call.history.entries)
+    for d in deliveries[count:]:
+        out.append(f"  the server itself: {d.action}{fate(d) or '  (sent)'}")
     return out
 
 

@@ -228,3 +228,19 @@ def test_any_served_call_replays_exactly_and_becomes_a_passing_scenario(
         call = load_call(url, "v3:any")
     assert replay(call).ok
     scenario_text(call)
+
+
+def test_show_says_what_became_of_a_command_that_was_not_simply_sent(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    url = f"sqlite:///{tmp_path}/calls.db"
+    serve_calls(url, program(BUSINESS), [("v3:one", ["2"])])
+    with sqlite3.connect(tmp_path / "calls.db") as db:
+        db.execute("UPDATE outbox SET attempts = 2 WHERE action = 'answer'")
+        db.execute("UPDATE outbox SET sent = 2 WHERE action = 'transfer'")
+    status, out, _ = flowlang(capsys, "calls", "show", "v3:one", "--store", url)
+    assert status == 0
+    assert "line 6    answer the call  (sent after 3 tries)\n" in out
+    assert "transfer to +13125550101  (not sent: the call was over or the run was stopped)" in out
+    assert 'say "Connecting you to our order desk."\n' in out
+    assert "Commands to Telnyx and requests: 4 sent, 1 dropped.\n" in out
