@@ -121,14 +121,26 @@ def test_every_call_replays_with_no_mismatch(store: str, capsys: pytest.CaptureF
         assert out.startswith(f"Replayed call {call_id} on ") and "the same commands" in out
 
 
+def tampered(folder: Path, *statements: str) -> tuple[str, int]:
+    """A store in `folder` with one call to the order desk, changed behind the server's back by
+    `statements`; its URL, and how many rows the last statement changed."""
+    url = f"sqlite:///{folder}/calls.db"
+    serve_calls(url, program(BUSINESS), [("v3:one", ["2"])])
+    changed = 0
+    with sqlite3.connect(folder / "calls.db") as db:
+        for statement in statements:
+            changed = db.execute(statement).rowcount
+    return url, changed
+
+
 def test_a_recording_that_differs_from_the_replay_is_reported_with_both_sides(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    url = f"sqlite:///{tmp_path}/calls.db"
-    serve_calls(url, program(BUSINESS), [("v3:one", ["2"])])
-    with sqlite3.connect(tmp_path / "calls.db") as db:
-        changed = db.execute("UPDATE outbox SET body = replace(body, 'Connecting you',"
-                             " 'Transferring you') WHERE body LIKE '%Connecting you%'").rowcount
+    url, changed = tampered(
+        tmp_path,
+        "UPDATE outbox SET body = replace(body, 'Connecting you', 'Transferring you')"
+        " WHERE body LIKE '%Connecting you%'",
+    )
     assert changed == 1
     status, out, _ = flowlang(capsys, "replay", "v3:one", "--store", url)
     assert status == 1
@@ -233,11 +245,11 @@ def test_any_served_call_replays_exactly_and_becomes_a_passing_scenario(
 def test_show_says_what_became_of_a_command_that_was_not_simply_sent(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    url = f"sqlite:///{tmp_path}/calls.db"
-    serve_calls(url, program(BUSINESS), [("v3:one", ["2"])])
-    with sqlite3.connect(tmp_path / "calls.db") as db:
-        db.execute("UPDATE outbox SET attempts = 2 WHERE action = 'answer'")
-        db.execute("UPDATE outbox SET sent = 2 WHERE action = 'transfer'")
+    url, _ = tampered(
+        tmp_path,
+        "UPDATE outbox SET attempts = 2 WHERE action = 'answer'",
+        "UPDATE outbox SET sent = 2 WHERE action = 'transfer'",
+    )
     status, out, _ = flowlang(capsys, "calls", "show", "v3:one", "--store", url)
     assert status == 0
     assert "line 6    answer the call  (sent after 3 tries)\n" in out
