@@ -9,7 +9,7 @@ from typing import Any
 from attrs import define, field, frozen
 
 from flowlang.runtime.commands import MESSAGE, Command
-from flowlang.runtime.events import CallInfo, Event, LocalTime
+from flowlang.runtime.events import CONVERSATION_COMMANDS, CallInfo, Event, LocalTime
 
 # Telnyx's documented defaults for a DTMF gather (spec/telnyx/NOTES.md).
 DEFAULT_MINIMUM_DIGITS = 1
@@ -352,8 +352,32 @@ class Phone:
         if action == "gather_stop":
             return self._stop(("gather", "ai_gather"))
         if action == "ai_assistant_stop":
-            return self._stop(("assistant",))
+            waiting = self.waiting
+            stopped = self._stop(("assistant",))
+            if waiting is not None and waiting.kind == "assistant":
+                # Telnyx reports the stopped conversation's end too, a moment later.
+                return [*stopped, self._conversation_ended(waiting.command)]
+            return stopped
         return []
+
+    def answer_of(self, command: Command) -> dict[str, Any]:
+        """Telnyx's `data` in its answer to `command`: an AI command names the conversation it
+        starts (`conversation_id`, the id its `call.conversation.ended` carries)."""
+        if command.action in CONVERSATION_COMMANDS:
+            return {"result": "ok", "conversation_id": self._conversation(command)}
+        return {"result": "ok"}
+
+    def _conversation(self, command: Command) -> str:
+        started = command.body.get("command_id") or command.body.get("client_state")
+        return str(uuid.uuid5(_ID_NAMESPACE, f"{self._leg}/conversation/{started}"))
+
+    def _conversation_ended(self, command: Command) -> dict[str, Any]:
+        return self.envelope(
+            "call.conversation.ended",
+            conversation_id=self._conversation(command),
+            calling_party_type="pstn",
+            duration_sec=60,
+        )
 
     def _refusal(self, action: str) -> tuple[str, str] | None:
         if self.state == "ended":
@@ -430,14 +454,7 @@ class Phone:
             ]
         if waiting.kind == "assistant" and isinstance(action, ConversationEnds):
             self.waiting = None
-            return [
-                self.envelope(
-                    "call.conversation.ended",
-                    conversation_id=str(uuid.uuid5(_ID_NAMESPACE, f"{self._leg}/conversation")),
-                    calling_party_type="pstn",
-                    duration_sec=60,
-                )
-            ]
+            return [self._conversation_ended(waiting.command)]
         raise PhoneError(f"{describe_action(action)} does not fit: {expected_inputs(waiting.kind)}")
 
     def expect(self, kind: str) -> None:

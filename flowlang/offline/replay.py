@@ -333,6 +333,10 @@ class _Quiet(Phone):
     def send(self, command: Command) -> list[dict[str, Any]]:
         return []
 
+    def answer_of(self, command: Command) -> dict[str, Any]:
+        # Telnyx's answers that reached the run (a conversation's id) are recorded steps too.
+        return {"result": "ok"}
+
 
 @frozen
 class Retraced:

@@ -34,7 +34,7 @@ from flowlang.offline.phone import (
     to_event,
 )
 from flowlang.runtime.commands import Command, FetchRequest
-from flowlang.runtime.events import FETCH_ENDED, CallInfo, Event
+from flowlang.runtime.events import CONVERSATION_STARTED, FETCH_ENDED, CallInfo, Event
 from flowlang.runtime.outcome import End, LogLine, Outcome
 
 __all__ = [
@@ -515,9 +515,26 @@ class Simulation:
             if phone.state == "ended":
                 continue
             refused = len(phone.refusals)
-            self._queue.extend(phone.send(command))
+            events = phone.send(command)
             if len(phone.refusals) > refused:
                 self.entries.extend(Note(text) for text in phone.refusals[refused:])
+            else:
+                self._queue.extend(self._answered(command))
+            self._queue.extend(events)
+
+    def _answered(self, command: Command) -> list[dict[str, Any]]:
+        """What the server would feed back from Telnyx's answer to `command`: the conversation
+        an AI command started (as `flowlang serve` does, so both run the same way)."""
+        found = self.phone.answer_of(command).get("conversation_id")
+        if found is None:
+            return []
+        payload = {
+            "call_control_id": self.call.call_control_id,
+            "client_state": command.body.get("client_state"),
+            "conversation_id": found,
+        }
+        event_id = f"conversation/{command.body.get('command_id')}"
+        return [{"data": {"event_type": CONVERSATION_STARTED, "id": event_id, "payload": payload}}]
 
     def _drain(self) -> None:
         count = 0

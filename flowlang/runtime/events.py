@@ -9,6 +9,12 @@ from attrs import field, frozen
 # The event a driver hands back with a fetch's answer. Its payload: `client_state` (the
 # request's), `status` ("ok" with `result`, the JSON object, or "error" with `reason`).
 FETCH_ENDED = "flowlang.fetch.ended"
+# The event a driver hands back when Telnyx's answer to an AI command (`ai_assistant_start`,
+# `gather_using_ai`) names the conversation it started. Its payload: `client_state` (the
+# command's) and `conversation_id`; `call.conversation.ended` names the same id.
+CONVERSATION_STARTED = "flowlang.conversation.started"
+# The commands whose answer names the conversation they start (NOTES.md).
+CONVERSATION_COMMANDS = ("ai_assistant_start", "gather_using_ai")
 # The event a driver hands back when a wait the outcome bounded (`Outcome.expires`) has lasted
 # that long. Its payload: `call_control_id`.
 WAIT_EXPIRED = "flowlang.wait.expired"

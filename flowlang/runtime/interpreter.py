@@ -40,6 +40,11 @@ Choices the contract leaves open:
 - A `transfer` with handlers names the original call in its `target_leg_client_state`; the new
   leg's `call.answered` (or the original's `call.bridged`) ends the run as a transfer, and its
   `call.hangup` picks the handler by `hangup_cause`.
+- A `call.conversation.ended` ends an `assistant` only if it is that assistant's conversation:
+  the driver reports each AI command's `conversation_id` (`CONVERSATION_STARTED`), and an end
+  naming another conversation (an assistant stopped by `on key`, an `ai_gather`) is ignored.
+  The ids of conversations the run no longer waits for are kept (the last STALE_KEPT). An end
+  with no id, or before any id is known, ends the assistant as before.
 - A `queue` that ends without an agent (`timeout`, `leave`) stops its hold music
   (`playback_stop`) before the flow goes on; `bridging-in-process` is waited through.
 """
@@ -84,7 +89,13 @@ from flowlang.program import (
 )
 from flowlang.runtime import state as st
 from flowlang.runtime.commands import MESSAGE, Command, FetchRequest
-from flowlang.runtime.events import FETCH_ENDED, WAIT_EXPIRED, CallInfo, Event
+from flowlang.runtime.events import (
+    CONVERSATION_STARTED,
+    FETCH_ENDED,
+    WAIT_EXPIRED,
+    CallInfo,
+    Event,
+)
 from flowlang.runtime.expressions import EvalError, evaluate, interpolate, truthy
 from flowlang.runtime.outcome import End, LogLine, Outcome
 from flowlang.runtime.trace import TracePoint, callers
@@ -98,6 +109,10 @@ STATEMENT_LIMIT = 1000
 # open): Telnyx saves a recording within seconds of the hangup, so after ten minutes it is
 # taken as lost rather than kept waiting until the server forgets the call.
 RECORDING_WAIT_SECS = 600
+
+# How many conversation ids the run keeps of AI conversations it no longer waits for, to
+# recognise their late `call.conversation.ended`.
+STALE_KEPT = 8
 
 # Telnyx's `terminating_digit` when a gather sends none (NOTES.md).
 DEFAULT_TERMINATOR = "#"
@@ -257,6 +272,10 @@ class _Run:
         amd = state.get("amd")
         self.amd: dict[str, Any] = dict(amd) if isinstance(amd, dict) else {}
         self.seq: int = state["seq"]
+        stale = state.get("stale")
+        self.stale: list[str] = [c for c in stale if isinstance(c, str)] if isinstance(
+            stale, list
+        ) else []
         wait = state.get("wait")
         self.wait: dict[str, Any] | None = dict(wait) if isinstance(wait, dict) else None
         self.commands: list[Command] = []
@@ -311,6 +330,8 @@ class _Run:
             state["amd"] = self.amd
         if self.detached and self.end is None:
             state["detached"] = True
+        if self.stale and self.end is None:
+            state["stale"] = self.stale
         kind = self.wait["kind"] if self.wait is not None and self.end is None else None
         lost = kind == "record" and self.wait is not None and self.wait.get("hungup")
         return Outcome(
@@ -768,6 +789,8 @@ class _Run:
         wait = self.wait
         if event.type == WAIT_EXPIRED:
             return self.recording_lost()
+        if event.type == CONVERSATION_STARTED:
+            return self.conversation_started(payload)
         if event.type == "call.hangup":
             if self.detached or (wait is not None and wait.get("hungup")):
                 return False
@@ -781,10 +804,13 @@ class _Run:
         if wait is None or not self.frames:
             return False
         if event.type == "call.conversation.ended" and wait["kind"] == "assistant":
-            # Matched by the call and what it waits for, never by client_state: Telnyx's own
+            # Matched by the call and the conversation, never by client_state: Telnyx's own
             # example of this event carries a value the application never set (NOTES.md).
-            if call_id != self.call_id:
+            if call_id != self.call_id or not self.own_conversation(wait, payload):
                 return False
+            own = wait.get("conversation")
+            if isinstance(own, str):
+                self.forget(own)
             self.line = self.current().line
             self.advance()
             self.go()
@@ -1006,10 +1032,46 @@ class _Run:
             return self.key_pressed(op.keys, payload, "gather_stop")
         return False
 
+    def conversation_started(self, payload: Mapping[str, Any]) -> bool:
+        """Telnyx named the conversation an AI command started: the assistant waited for keeps
+        it as its own; any other (an `ai_gather`'s, an assistant already left) is stale."""
+        found = payload.get("conversation_id")
+        seq = st.read_client_state(payload.get("client_state"))
+        if not isinstance(found, str) or not found or seq is None or self.end is not None:
+            return False
+        wait = self.wait
+        if wait is not None and wait["kind"] == "assistant" and seq == wait["first"]:
+            if wait.get("conversation") == found:
+                return False
+            wait["conversation"] = found
+            return True
+        if found in self.stale:
+            return False
+        self.forget(found)
+        return True
+
+    def forget(self, conversation: str) -> None:
+        """Keep `conversation` among those whose late end changes nothing."""
+        self.stale = [*self.stale, conversation][-STALE_KEPT:]
+
+    def own_conversation(self, wait: Mapping[str, Any], payload: Mapping[str, Any]) -> bool:
+        """Whether a `call.conversation.ended` is the end of the assistant waited for."""
+        found = payload.get("conversation_id")
+        if not isinstance(found, str):
+            return True
+        if found in self.stale:
+            return False
+        own = wait.get("conversation")
+        return not isinstance(own, str) or own == found
+
     def key_pressed(self, keys: tuple[Key, ...], payload: Mapping[str, Any], stop: str) -> bool:
         digit = payload.get("digit")
         for key in keys:
             if key.key == digit:
+                own = self.wait.get("conversation") if self.wait is not None else None
+                if isinstance(own, str):
+                    # Its conversation ends later, when Telnyx has stopped it.
+                    self.forget(own)
                 self.send(stop, {})
                 self.advance()
                 self.enter(key.handler)

@@ -20,6 +20,7 @@ from flowlang.program import Program
 from flowlang.runtime.events import WAIT_EXPIRED, Event
 from flowlang.runtime.outcome import LogLine
 from flowlang.serve.backend import FETCH, Backend, carrier
+from flowlang.serve.conversations import noter
 from flowlang.serve.dial import DIAL, Dialer
 from flowlang.serve.metrics import CONTENT_TYPE, Metrics
 from flowlang.serve.runner import Handled, Runner, Runs
@@ -545,6 +546,7 @@ def create_app(
         policy=policy,
         command_id_memory=command_id_memory,
         metrics=metrics,
+        answered=noter(runner),
     )
     sender.register(FETCH, carrier(backend, runner, sender.wake))
     runner.claim = (sender.worker, lease)

@@ -90,6 +90,7 @@ class Sender:
         metrics: Metrics | None = None,
         worker: str | None = None,
         handlers: dict[str, Handler] | None = None,
+        answered: Callable[[OutboxItem, SendResult], Awaitable[None]] | None = None,
     ) -> None:
         self._store = store
         self._client = client
@@ -105,6 +106,8 @@ class Sender:
             TEXT_MESSAGE: self._text_message,
         }
         self._handlers.update(handlers or {})
+        # Told of every Telnyx command carried out, with Telnyx's answer (a conversation's id).
+        self._answered = answered
         self._tasks: dict[str, asyncio.Task[None]] = {}
         self._again: set[str] = set()
         self._handoff: dict[str, list[OutboxItem]] = {}
@@ -354,6 +357,8 @@ class Sender:
                 _log_command(item, result)
             if result.ok:
                 self._delivered_one(item)
+                if self._answered is not None and item.kind == CALL_COMMAND:
+                    await self._tell(item, result)
                 continue
             if result.status == "rejected" and item.kind != CALL_COMMAND:
                 # A refused row of another kind (a text message) is logged above with
@@ -387,6 +392,19 @@ class Sender:
                 self._held.pop(item_id, None)
             self._wake_later(call_control_id, wait)
             return
+
+    async def _tell(self, item: OutboxItem, result: SendResult) -> None:
+        assert self._answered is not None
+        try:
+            await self._answered(item, result)
+        except StoreError as exc:
+            # The answer is lost to the run, which then matches as it did without it.
+            _log(
+                logging.ERROR,
+                event="sender_error",
+                call_control_id=item.call_control_id,
+                error=f"Telnyx's answer to {item.action} was not recorded: {exc}",
+            )
 
     async def _call_command(self, item: OutboxItem) -> SendResult:
         return await self._client.attempt(

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from flowlang.runtime.events import CONVERSATION_STARTED
+from flowlang.runtime.outcome import Outcome
 from tests.runtime.calls import Call, without_correlation
 
 HEAD = 'voice "Telnyx.KokoroTTS.af"\nlanguage "en-US"\n\nmain:\n    answer\n'
@@ -237,3 +239,86 @@ def test_on_key_stops_the_assistant() -> None:
     assert call.event("call.conversation.ended", client_state=started).ignored
     out = call.complete()
     assert [c.action for c in out.commands] == ["transfer"]
+
+
+# Two assistants in one call: the first is left with `on key`, and its conversation's end may
+# arrive late, while the second talks. It must not end the second's wait.
+TWO_ASSISTANTS = HEAD + (
+    '    assistant id "assistant-billing":\n'
+    '        on key "0": log "left billing"\n'
+    '    assistant id "assistant-sales":\n'
+    '        greeting "Sales here."\n'
+    '    log "after sales"\n'
+)
+
+
+def started(call: Call, conversation: str, which: int = -1) -> Outcome:
+    """The driver reports the conversation id Telnyx answered to an ai_assistant_start."""
+    start = [c for c in call.commands if c.action == "ai_assistant_start"][which]
+    return call.event(CONVERSATION_STARTED, client_state=start.body["client_state"],
+                      conversation_id=conversation)
+
+
+def ended(call: Call, conversation: str | None) -> Outcome:
+    payload = {} if conversation is None else {"conversation_id": conversation}
+    return call.event("call.conversation.ended", client_state=FOREIGN_STATE, **payload)
+
+
+def second_assistant(ids_known: tuple[bool, bool]) -> Call:
+    call = ai_call(TWO_ASSISTANTS)
+    if ids_known[0]:
+        assert not started(call, "conv-billing").ignored
+    call.event("call.dtmf.received", digit="0")
+    assert call.logs == ["left billing"] and call.last.waiting == "assistant"
+    if ids_known[1]:
+        assert not started(call, "conv-sales").ignored
+    return call
+
+
+@pytest.mark.parametrize(
+    "ids_known", [(True, True), (True, False), (False, True)],
+    ids=["both-known", "first-known", "second-known"],
+)
+def test_a_late_end_of_the_assistant_left_with_on_key_does_not_end_the_next(
+    ids_known: tuple[bool, bool]
+) -> None:
+    call = second_assistant(ids_known)
+    assert ended(call, "conv-billing").ignored
+    assert call.last.waiting == "assistant"
+    out = ended(call, "conv-sales")
+    assert [line.text for line in out.logs] == ["after sales"]
+
+
+def test_the_first_conversations_id_answered_after_it_was_left_is_stale_too() -> None:
+    call = second_assistant((False, False))
+    assert not started(call, "conv-billing", which=0).ignored
+    assert ended(call, "conv-billing").ignored
+    assert [line.text for line in ended(call, "conv-sales").logs] == ["after sales"]
+
+
+def test_an_ai_gathers_conversation_never_ends_an_assistant() -> None:
+    call = ai_call(HEAD + (
+        '    ai_gather into booking:\n        field name string "The name"\n'
+        '    assistant id "assistant-1":\n        greeting "Hello."\n    log "after"\n'
+    ))
+    gather = call.last.commands[-1]
+    call.event(CONVERSATION_STARTED, client_state=gather.body["client_state"],
+               conversation_id="conv-gather")
+    call.event("call.ai_gather.ended", status="valid", result={"name": "Ann"})
+    assert call.last.waiting == "assistant"
+    assert ended(call, "conv-gather").ignored
+    assert [line.text for line in ended(call, "conv-other").logs] == ["after"]
+
+
+def test_with_no_conversation_id_anywhere_the_end_still_ends_the_assistant() -> None:
+    call = second_assistant((False, False))
+    out = ended(call, None)
+    assert [line.text for line in out.logs] == ["after sales"]
+
+
+def test_a_repeated_conversation_report_changes_nothing() -> None:
+    call = ai_call(ASSISTANT)
+    assert not started(call, "conv-1").ignored
+    assert started(call, "conv-1").ignored
+    call.event("call.dtmf.received", digit="0")
+    assert started(call, "conv-1").ignored

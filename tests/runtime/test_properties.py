@@ -152,6 +152,10 @@ EVENT_TYPES = [
     "call.dequeued",
     "call.answered",
     "no.such.event",
+    # What a driver feeds back itself: a fetch's answer, a wait run out, a conversation's id.
+    "flowlang.fetch.ended",
+    "flowlang.wait.expired",
+    "flowlang.conversation.started",
 ]
 STATUSES = [
     "valid", "invalid", "timeout", "call_hangup", "cancelled", "completed", "failed", "", None, 7,
@@ -187,6 +191,7 @@ event_recipes = st.fixed_dictionaries(
                                     st.integers()),
         "recording_started_at": st.sampled_from(["2026-01-01T12:00:00Z", "bad", None]),
         "recording_ended_at": st.sampled_from(["2026-01-01T12:00:42.5Z", "", None]),
+        "conversation_id": st.sampled_from(["conv-1", "conv-2", "", None, 5]),
         "result": st.one_of(
             st.none(),
             st.integers(),
@@ -204,9 +209,10 @@ EXPECTED = {
     "playback": ["call.playback.ended"],
     "gather": ["call.gather.ended"],
     "ai_gather": ["call.ai_gather.ended", "call.dtmf.received", "call.ai_gather.partial_results"],
-    "assistant": ["call.conversation.ended", "call.dtmf.received"],
+    "assistant": ["call.conversation.ended", "call.dtmf.received",
+                  "flowlang.conversation.started"],
     "record": ["call.recording.saved", "call.recording.error", "call.dtmf.received",
-               "call.hangup"],
+               "call.hangup", "flowlang.wait.expired"],
     "transfer": ["call.answered", "call.hangup", "call.bridged"],
     "queue": ["call.dequeued"],
 }

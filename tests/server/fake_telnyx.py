@@ -438,7 +438,7 @@ class FakeTelnyx:
         if fault == "timeout":
             time.sleep(self.slow_answer)
         self.stall.wait()
-        return 200, {"data": {"result": "ok"}}
+        return 200, {"data": call.phone.answer_of(Command(action, body))}
 
 
 def _handler(fake: FakeTelnyx) -> type[BaseHTTPRequestHandler]:

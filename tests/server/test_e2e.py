@@ -339,3 +339,40 @@ def _readable(sock: socket.socket) -> bool:
 
     ready, _, _ = select.select([sock], [], [], 0.1)
     return bool(ready)
+
+
+TWO_ASSISTANTS = """\
+voice "Telnyx.KokoroTTS.af"
+
+main:
+    answer
+    assistant id "assistant-billing":
+        greeting "Billing here."
+        on key "0": log "left billing"
+    assistant id "assistant-sales":
+        greeting "Sales here."
+        on key "1": say "You pressed one."
+    say "Goodbye."
+    hangup
+"""
+
+
+def test_the_late_end_of_an_assistant_left_with_on_key_does_not_end_the_next(
+    tmp_path: Path,
+) -> None:
+    flow = tmp_path / "two.flow"
+    flow.write_text(TWO_ASSISTANTS, encoding="utf-8")
+    rig = Rig(tmp_path, flow)
+    try:
+        # Telnyx reports the billing conversation's end after its stop, while sales talks:
+        # the run knows each conversation's id from Telnyx's answers and ignores it.
+        inputs = ["key=0", "key=1"]
+        call = rig.fake.call("v3:two", inputs)
+        finish(call)
+        assert_ran_like_the_simulator(rig.fake, call, flow, inputs)
+        said = [b["payload"] for a, b in call.accepted if a == "speak"]
+        assert said == ["You pressed one.", "Goodbye."]
+        stops = [a for a, _ in call.accepted].count("ai_assistant_stop")
+        assert stops == 2
+    finally:
+        rig.close()

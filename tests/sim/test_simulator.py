@@ -10,7 +10,15 @@ from hypothesis import strategies as st
 
 from flowlang.offline import fuzz as fuzz_module
 from flowlang.offline import simulator
-from flowlang.offline.phone import AiResult, ConversationEnds, HangUp, KeyDuringAi, Press, Silence
+from flowlang.offline.phone import (
+    AiResult,
+    ConversationEnds,
+    HangUp,
+    KeyDuringAi,
+    Phone,
+    Press,
+    Silence,
+)
 from flowlang.offline.simulator import (
     Entered,
     InputError,
@@ -22,6 +30,7 @@ from flowlang.offline.simulator import (
     simulate,
 )
 from flowlang.runtime.commands import Command
+from flowlang.runtime.events import CallInfo
 from flowlang.runtime.outcome import Outcome
 from tests.sim.helpers import VOICE, flow, program
 
@@ -153,3 +162,26 @@ def test_an_interpreter_that_raises_ends_the_call_in_an_error_not_a_traceback() 
     sim = Simulation.begin(None, interpreter=Raises())
     assert sim.end is not None and sim.end.reason == "error"
     assert "RuntimeError: boom" in (sim.end.message or "")
+
+
+def test_the_late_end_of_an_assistant_left_with_on_key_does_not_end_the_next() -> None:
+    two = VOICE + flow(
+        """\
+        main:
+            answer
+            assistant id "assistant-billing":
+                on key "0": log "left billing"
+            assistant id "assistant-sales":
+                greeting "Sales here."
+                on key "1": say "You pressed one."
+            say "Goodbye."
+        """
+    )
+    transcript = simulate(program(two), ["key=0", "key=1"])
+    said = [c.body["payload"] for c in transcript.commands if c.action == "speak"]
+    assert said == ["You pressed one.", "Goodbye."]
+    # Each assistant's conversation has its own id; Telnyx names it in its answer to the start.
+    phone = Phone(CallInfo("v3:x"))
+    starts = [c for c in transcript.commands if c.action == "ai_assistant_start"]
+    ids = {phone.answer_of(c)["conversation_id"] for c in starts}
+    assert len(ids) == 2
