@@ -111,6 +111,8 @@ class Sender:
         self._tasks: dict[str, asyncio.Task[None]] = {}
         self._again: set[str] = set()
         self._handoff: dict[str, list[OutboxItem]] = {}
+        # When this worker's lease on each row it holds runs out (see _still_ours).
+        self._leases: dict[int, float] = {}
         # Calls whose caller hung up while their drain task ran (see call_gone).
         self._gone: set[str] = set()
         self._timers: set[asyncio.TimerHandle] = set()
@@ -147,6 +149,7 @@ class Sender:
         """Carry out `items`, already claimed for this worker (by the webhook's own apply)."""
         for item in items:
             self._held[item.id] = (call_control_id, None)
+            self._leases[item.id] = item.created + self._lease
         if call_control_id in self._tasks:
             self._handoff.setdefault(call_control_id, []).extend(items)
             self._again.add(call_control_id)
@@ -178,10 +181,36 @@ class Sender:
         return found
 
     async def _claim(self, call_control_id: str | None = None) -> list[OutboxItem]:
-        items = await self._store.claim(self.worker, self._clock(), self._lease, call_control_id)
+        now = self._clock()
+        items = await self._store.claim(self.worker, now, self._lease, call_control_id)
         for item in items:
             self._held[item.id] = (item.call_control_id, None)
+            self._leases[item.id] = now + self._lease
         return items
+
+    async def _still_ours(self, items: list[OutboxItem], now: float) -> bool:
+        """Renew the lease on `items` (a call's rows still to carry out, in order) once half of
+        it has gone: a long run of slow tries must not let another worker take them over and
+        send them too. False when the first of them is no longer this worker's to send."""
+        if self._leases.get(items[0].id, now) - now > self._lease / 2:
+            return True
+        ids = [i.id for i in items]
+        kept = await self._store.renew(self.worker, ids, now, self._lease)
+        for item_id in ids:
+            if item_id in kept:
+                self._leases[item_id] = now + self._lease
+            else:
+                self._held.pop(item_id, None)
+                self._leases.pop(item_id, None)
+        if items[0].id in kept:
+            return True
+        _log(
+            logging.WARNING,
+            event="lease_lost",
+            call_control_id=items[0].call_control_id,
+            rows=len(ids) - len(kept),
+        )
+        return False
 
     async def _poll(self) -> int:
         items = await self._claim()
@@ -319,6 +348,8 @@ class Sender:
             self._tasks.pop(call_control_id, None)
             self._again.discard(call_control_id)
             self._gone.discard(call_control_id)
+            for item_id in [i for i in self._leases if i not in self._held]:
+                del self._leases[item_id]
             left = self._handoff.pop(call_control_id, None)
             if left:
                 self._start(call_control_id, left)
@@ -330,6 +361,8 @@ class Sender:
                 self._held.pop(item.id, None)
                 continue
             started = self._clock()
+            if not await self._still_ours(items[n:], started):
+                return
             if (
                 item.kind == CALL_COMMAND
                 and item.doubt is not None

@@ -71,3 +71,53 @@ def test_a_command_claimed_behind_one_that_fails_waits_for_its_retry() -> None:
             await store.close()
 
     assert asyncio.run(go()) == ["answer", "answer", "speak"]
+
+
+class SlowClient:
+    """A Telnyx stand-in that takes 0.3 s to accept each command."""
+
+    def __init__(self) -> None:
+        self.tries: list[int] = []
+
+    async def attempt(
+        self, call_control_id: str, action: str, body: dict[str, Any], attempt: int = 1
+    ) -> SendResult:
+        await asyncio.sleep(0.3)
+        self.tries.append(body["n"])
+        return SendResult("sent", attempt, 200)
+
+    def pause(self, result: SendResult, draw: float = 1.0) -> float:
+        return 0.05
+
+    async def send_message(self, body: dict[str, Any], attempt: int = 1) -> SendResult:
+        raise AssertionError("no text message here")
+
+
+def test_rows_tried_for_longer_than_the_lease_stay_this_workers() -> None:
+    def five(call: StoredCall | None) -> CallChange | None:
+        speaks = tuple(Command("speak", {"command_id": f"s{n}", "n": n}) for n in range(5))
+        return CallChange("d", {}, "active", commands=speaks, source=("m.flow", "main:\n"))
+
+    async def go() -> tuple[list[int], list[int]]:
+        store = open_store("sqlite:///:memory:")
+        client = SlowClient()
+        # Five tries of 0.3 s: 1.5 s, longer than the 1 s lease.
+        sender = Sender(store, client, time.time, lease=1.0, worker="w1")
+        taken_over: list[int] = []
+        try:
+            applied = await store.apply("c1", "e1", five, time.time(), claim=("w1", 1.0))
+            sender.take("c1", list(applied.claimed))
+            done = asyncio.ensure_future(sender.idle())
+            while not done.done():
+                # Another worker looks for rows whose lease ran out, all along.
+                other = await store.claim("w2", time.time(), 1.0)
+                taken_over += [i.body["n"] for i in other]
+                await asyncio.sleep(0.05)
+            await done
+            return client.tries, taken_over
+        finally:
+            await sender.close()
+            await store.close()
+
+    tries, taken_over = asyncio.run(go())
+    assert tries == [0, 1, 2, 3, 4] and taken_over == []

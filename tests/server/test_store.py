@@ -151,6 +151,25 @@ def test_a_dead_workers_rows_are_taken_over_after_the_lease_with_doubt(store_url
     run(store_url, test)
 
 
+def test_a_lease_is_renewed_only_by_the_worker_that_still_holds_it(store_url: str) -> None:
+    async def test(store: Store) -> None:
+        await store.apply("c1", "e1", start((Command("answer", {}), Command("speak", {}))), 1.0)
+        first, second = await store.claim("w1", now=2.0, lease=10.0)
+        assert await store.renew("w2", [first.id], now=5.0, lease=10.0) == set()
+        assert await store.renew("w1", [first.id, second.id], now=5.0, lease=10.0) == {
+            first.id,
+            second.id,
+        }
+        # Renewed to 15: nobody takes them over at 13.
+        assert await store.claim("w2", now=13.0, lease=10.0) == []
+        # Once a lease has run out the rows may be someone else's: no renewing then.
+        assert await store.renew("w1", [first.id], now=15.5, lease=10.0) == set()
+        taken = await store.claim("w2", now=16.0, lease=10.0)
+        assert [i.id for i in taken] == [first.id, second.id]
+
+    run(store_url, test)
+
+
 def test_a_released_row_waits_its_turn_and_counts_its_attempts(store_url: str) -> None:
     async def test(store: Store) -> None:
         await store.apply("c1", "e1", start((Command("answer", {}), Command("speak", {}))), 1.0)

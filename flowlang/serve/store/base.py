@@ -200,6 +200,12 @@ class Store(Protocol):
         """Give the rows back: claimable again from `not_before`, one more attempt counted
         when `tried`, and `doubt` recorded when the try's outcome is unknown."""
 
+    async def renew(
+        self, worker: str, item_ids: Collection[int], now: float, lease: float
+    ) -> set[int]:
+        """Extend to `now + lease` the lease `worker` holds on these rows; returns the ids it
+        still held (a row whose lease ran out may have been taken over: it is not renewed)."""
+
     async def release_worker(self, worker: str) -> None:
         """Give back every row `worker` still holds (it is stopping in good order)."""
 

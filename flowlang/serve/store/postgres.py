@@ -392,6 +392,19 @@ class PostgresStore:
                 (not_before, int(tried), doubt, sorted(item_ids)),
             )
 
+    async def renew(
+        self, worker: str, item_ids: Collection[int], now: float, lease: float
+    ) -> set[int]:
+        if not item_ids:
+            return set()
+        async with self._connection() as conn:
+            cur = await conn.execute(
+                "UPDATE outbox SET lease_until = %s WHERE id = ANY(%s) AND sent = 0"
+                " AND claimed_by = %s AND lease_until >= %s RETURNING id",
+                (now + lease, list(item_ids), worker, now),
+            )
+            return {r[0] for r in await cur.fetchall()}
+
     async def release_worker(self, worker: str) -> None:
         async with self._connection() as conn:
             await conn.execute(

@@ -467,6 +467,23 @@ class SQLiteStore:
             )
         )
 
+    async def renew(
+        self, worker: str, item_ids: Collection[int], now: float, lease: float
+    ) -> set[int]:
+        if not item_ids:
+            return set()
+        marks = ",".join("?" * len(item_ids))
+
+        def renew() -> set[int]:
+            rows = self._db.execute(
+                f"UPDATE outbox SET lease_until = ? WHERE id IN ({marks}) AND sent = 0"
+                " AND claimed_by = ? AND lease_until >= ? RETURNING id",
+                (now + lease, *item_ids, worker, now),
+            ).fetchall()
+            return {r[0] for r in rows}
+
+        return await self._run(renew)
+
     async def release_worker(self, worker: str) -> None:
         await self._run(
             lambda: self._db.execute(
