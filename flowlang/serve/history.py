@@ -43,6 +43,7 @@ from flowlang.runtime.outcome import Outcome
 READ_FIELDS = frozenset(
     {
         "client_state",
+        "conversation_id",
         "digit",
         "digits",
         "hangup_cause",

@@ -17,7 +17,7 @@ from flowlang.serve.store import open_store
 from flowlang.serve.telnyx.signature import Verifier
 from tests.server.fake_telnyx import FakeTelnyx
 from tests.server.live import ServeProcess, ThreadServer
-from tests.server.scenarios import EXAMPLES, finish, program
+from tests.server.scenarios import BEYOND, EVERYTHING, EXAMPLES, SCENARIOS, finish, program
 from tests.server.signing import public_key_b64
 
 CALLERS = {
@@ -29,8 +29,9 @@ CALLERS = {
 }
 
 
-def serve(flow: Path, store_url: str) -> None:
-    """Serve every caller of CALLERS at once on `flow`, and stop the server once they are done."""
+def serve(flow: Path, store_url: str, callers: dict[str, list[str]] = CALLERS) -> None:
+    """Serve every caller of `callers` at once on `flow`, and stop the server once they are
+    done."""
     key = SigningKey.generate()
     fake = FakeTelnyx(key)
     app = create_app(
@@ -45,7 +46,7 @@ def serve(flow: Path, store_url: str) -> None:
     fake.webhook_url = server.url + "/webhook"
     try:
         calls = [fake.call(call_id, inputs, caller="+13125550147")
-                 for call_id, inputs in CALLERS.items()]
+                 for call_id, inputs in callers.items()]
         finish(*calls)
     finally:
         server.stop()
@@ -112,6 +113,21 @@ def test_real_calls_are_listed_shown_replayed_compared_and_made_tests(
     assert status == 0
     status, out = flowlang(capsys, "test", str(fixed))
     assert status == 0 and "1 passed, 0 failed" in out
+
+
+def test_every_kind_of_served_call_replays_with_no_mismatch(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # What Telnyx answers to a command (an AI conversation's id) and the backend-free waits of
+    # section 14 (transfers, queues, recordings after the hangup) are replayed too.
+    callers = {f"v3:{flow.stem}-{n}": inputs
+               for n, (flow, inputs) in enumerate(SCENARIOS) if flow in (EVERYTHING, BEYOND)}
+    store = f"sqlite:///{tmp_path}/calls.db"
+    for flow in (EVERYTHING, BEYOND):
+        serve(flow, store, {k: v for k, v in callers.items() if k.startswith(f"v3:{flow.stem}")})
+    for call_id in callers:
+        status, out = flowlang(capsys, "replay", call_id, "--store", store)
+        assert status == 0, out
 
 
 def test_flowlang_serve_redact_keeps_the_callers_number_out_of_the_history(
