@@ -185,6 +185,10 @@ def run(args: argparse.Namespace) -> int:
     from flowlang.diagnostics import Severity, render_text
     from flowlang.lint import check_source
 
+    if args.workers > 1:
+        # Before the metrics library is imported: it decides then where counters live.
+        shared_metrics()
+
     public_key = os.environ.get("TELNYX_PUBLIC_KEY", "").strip()
     if not public_key and not args.insecure_skip_verify:
         raise UsageError(
@@ -317,6 +321,30 @@ def _serve(source: Source, args: argparse.Namespace, verifier: Verifier | None) 
     finally:
         stop_logging(handler)
     return 0
+
+
+def shared_metrics() -> None:
+    """Have the workers keep their metrics in files in one folder (prometheus-client's
+    multiprocess mode), so that `/metrics`, whichever worker answers it, counts for them all.
+    The folder is the operator's PROMETHEUS_MULTIPROC_DIR if set, else a fresh one removed at
+    exit."""
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):  # flowlang.serve.metrics.MULTIPROC_DIR
+        return
+    import shutil
+    import tempfile
+
+    if "prometheus_client" in sys.modules:
+        raise RuntimeError("shared metrics must be set up before prometheus_client is imported")
+    folder = tempfile.mkdtemp(prefix="flowlang-metrics-")
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = folder
+    parent = os.getpid()
+
+    def remove() -> None:
+        # Forked workers inherit the hook: only the process that made the folder removes it.
+        if os.getpid() == parent:
+            shutil.rmtree(folder, ignore_errors=True)
+
+    atexit.register(remove)
 
 
 def _worker(

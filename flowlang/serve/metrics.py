@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+import os
+
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
+from prometheus_client.multiprocess import MultiProcessCollector
 
 from flowlang.serve.store.base import Counts
 
 CONTENT_TYPE = CONTENT_TYPE_LATEST
+
+# Set (by `flowlang serve --workers N`, or the operator), every worker's metrics are kept in
+# files in this folder and `render` adds them up: whichever worker is scraped answers for all.
+MULTIPROC_DIR = "PROMETHEUS_MULTIPROC_DIR"
 
 # Webhook answers are a few milliseconds when all is well; the top buckets show a store or a
 # disk in trouble long before Telnyx's 2 s limit is reached.
@@ -17,8 +24,9 @@ _LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0
 class Metrics:
     """Counters the server updates as it works, and the store-wide gauges read at scrape time.
 
-    Counters and the histogram count what this worker did; `active_calls` and `outbox_depth`
-    are read from the store, so every worker reports the same store-wide figure.
+    Counters and the histogram count what this worker did, or what every worker on this
+    machine did when MULTIPROC_DIR is set; `active_calls` and `outbox_depth` are read from the
+    store, so every worker reports the same store-wide figure.
     """
 
     def __init__(self) -> None:
@@ -53,18 +61,24 @@ class Metrics:
             "Runs stopped because a command was refused or could not be delivered",
             registry=self.registry,
         )
+        # Read from the store at each scrape: with several workers the latest reading counts.
         self.active_calls = Gauge(
-            "flowlang_active_calls", "Calls whose run goes on (store-wide)", registry=self.registry
+            "flowlang_active_calls",
+            "Calls whose run goes on (store-wide)",
+            registry=self.registry,
+            multiprocess_mode="mostrecent",
         )
         self.outbox_depth = Gauge(
             "flowlang_outbox_depth",
             "Commands waiting to be carried out (store-wide)",
             registry=self.registry,
+            multiprocess_mode="mostrecent",
         )
         self.store_up = Gauge(
             "flowlang_store_up",
             "1 when the last scrape could read the store, 0 when it could not",
             registry=self.registry,
+            multiprocess_mode="mostrecent",
         )
 
     def render(self, counts: Counts | None) -> bytes:
@@ -74,4 +88,9 @@ class Metrics:
             self.active_calls.set(counts.active_calls)
             self.outbox_depth.set(counts.outbox_depth)
         self.store_up.set(1 if counts is not None else 0)
-        return generate_latest(self.registry)
+        folder = os.environ.get(MULTIPROC_DIR)
+        if not folder:
+            return generate_latest(self.registry)
+        every_worker = CollectorRegistry()
+        MultiProcessCollector(every_worker, path=folder)  # type: ignore[no-untyped-call]
+        return generate_latest(every_worker)

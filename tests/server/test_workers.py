@@ -8,6 +8,7 @@ import threading
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 from nacl.signing import SigningKey
 
@@ -123,3 +124,13 @@ def test_workers_option_forks_workers_that_share_the_port(farm: Farm, tmp_path: 
     for call, inputs in placed:
         assert_ran_like_the_simulator(farm.fake, call, EVERYTHING, inputs)
     assert len(server.events("listening")) == 1
+    # Whichever worker answers a scrape counts every worker's webhooks.
+    answered = len(server.events("webhook"))
+    for _ in range(6):
+        text = httpx.get(server.url + "/metrics", headers={"connection": "close"}).text
+        counted = sum(
+            float(line.rpartition(" ")[2])
+            for line in text.splitlines()
+            if line.startswith("flowlang_webhooks_total{")
+        )
+        assert counted == answered, (counted, answered)
