@@ -28,8 +28,10 @@ class CheckCache:
     """Hand one to `check` for every version of one file (the language server keeps one per
     open document): `check` then parses only the top-level pieces an edit changed, and runs
     the local rules (Rule.local) only on the steps it changed. The rules about the whole flow
-    (steps reached, `goto` targets, variables, loops) run on the whole flow each time. What
-    `check` returns is the same as without a cache (tests/test_incremental.py)."""
+    (steps reached, `goto` targets, variables, loops) run on the whole flow each time, on a
+    control-flow analysis that is kept while edits leave the graph's shape alone. A flow that
+    includes other files is linted whole. What `check` returns is the same as without a
+    cache (tests/test_incremental.py)."""
 
     def __init__(self) -> None:
         self.parser = IncrementalParser()
@@ -41,7 +43,7 @@ class CheckCache:
         # and the last analysis: an edit that leaves the graph's shape alone keeps its results.
         self.lowered: dict[int, tuple[nodes.Step | nodes.On, tuple[str, ...], Lowered]] = {}
         self.analysis: Analysis | None = None
-        # How many units the last lint ran the local rules on, for the tests and the bench.
+        # How many units the last lint ran the local rules on, for the tests.
         self.linted = 0
 
     def context(self, flow: nodes.Flow, source: Source, local: Sequence[Rule]) -> Context:
