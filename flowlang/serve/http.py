@@ -29,6 +29,10 @@ _TOO_SLOW = (
     b'{"error": "request headers not received in time"}\n'
 )
 
+# How long a connection cut off for a slow head is read (and what comes dropped) before it is
+# closed.
+_LINGER = 2.0
+
 logger = logging.getLogger("flowlang.serve.app")
 
 
@@ -37,12 +41,15 @@ class _HeadDeadline(H11Protocol):
 
     head_timeout = HEAD_TIMEOUT
     _head_timer: asyncio.TimerHandle | None = None
+    _lingering = False
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
         self._arm()
 
     def data_received(self, data: bytes) -> None:
+        if self._lingering:
+            return
         super().data_received(data)
         if self.conn.their_state is not h11.IDLE:  # the head is in: the app bounds the body
             self._disarm()
@@ -81,7 +88,13 @@ class _HeadDeadline(H11Protocol):
             )
         )
         self.transport.write(_TOO_SLOW)
-        self.transport.close()
+        # A lingering close: the answer goes, the sending side is shut, and whatever the client
+        # still sends is read and dropped for a moment. Closing outright with its bytes unread
+        # would make the kernel reset the connection, and the client might lose the 408.
+        self._lingering = True
+        if self.transport.can_write_eof():
+            self.transport.write_eof()
+        self.loop.call_later(_LINGER, self.transport.close)
 
 
 def uvicorn_config(app: Any, head_timeout: float = HEAD_TIMEOUT, **options: Any) -> uvicorn.Config:

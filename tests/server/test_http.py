@@ -53,6 +53,8 @@ def read_until_closed(sock: socket.socket, trickle: bytes = b"") -> bytes:
             chunk = sock.recv(4096)
         except TimeoutError:
             continue
+        except ConnectionResetError:
+            chunk = b""
         if not chunk:
             return received
         received += chunk

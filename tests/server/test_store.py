@@ -501,3 +501,16 @@ def test_a_worker_starting_beside_busy_ones_takes_no_table_lock(postgres: Any) -
                     await late.close()
 
     asyncio.run(test())
+
+
+def test_no_sqlite_cursor_leaves_the_stores_thread(tmp_path: Path) -> None:
+    # A cursor freed on another thread resets the connection's cached statement while the
+    # store's thread may be running it ("bad parameter or other API misuse").
+    async def test(store: Store) -> None:
+        await store.apply("c1", "e1", start((Command("answer", {}), Command("speak", {}))), 1.0)
+        first, second = await store.claim("w1", now=2.0, lease=30.0)
+        assert await store.release([first.id], not_before=3.0) is None
+        assert await store.done([second.id]) is None
+        assert await store.release_worker("w1") is None
+
+    run(f"sqlite:///{tmp_path}/calls.db", test)

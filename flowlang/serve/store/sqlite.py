@@ -245,6 +245,11 @@ class SQLiteStore:
                     db.execute("SAVEPOINT job")
                 try:
                     value = job.work()
+                    if isinstance(value, sqlite3.Cursor):
+                        # A cursor must never leave this thread: freed on the event loop's, it
+                        # resets its statement (the connection's cached one) while this thread
+                        # may be running it, and SQLite fails with "API misuse".
+                        value = None
                 except Exception as exc:  # noqa: BLE001 - handed to the job's waiter
                     if not db.in_transaction:
                         # SQLite gave up the whole transaction (a full disk, an I/O error).
