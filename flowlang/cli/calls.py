@@ -182,17 +182,7 @@ def ending(summary: CallSummary) -> str:
 
 
 def summary_json(summary: CallSummary) -> dict[str, Any]:
-    return {
-        "id": summary.call_control_id,
-        "started": summary.started,
-        "from": summary.caller,
-        "to": summary.called,
-        "flow": summary.flow,
-        "version": summary.digest,
-        "status": summary.status,
-        "end": summary.end_reason,
-        "seconds": round(summary.updated - summary.started, 3),
-    }
+    return {**summary.to_json(), "seconds": round(summary.updated - summary.started, 3)}
 
 
 def _list(args: argparse.Namespace) -> int:

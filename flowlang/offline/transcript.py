@@ -123,14 +123,7 @@ def call_json(call: RecordedCall) -> dict[str, Any]:
     summary = call.history.summary
     timed, transcript = timed_lines(call)
     return {
-        "id": summary.call_control_id,
-        "from": summary.caller,
-        "to": summary.called,
-        "flow": summary.flow,
-        "version": summary.digest,
-        "status": summary.status,
-        "end": summary.end_reason,
-        "started": summary.started,
+        **summary.to_json(),
         "steps": [
             {"applied": e.applied, **e.data, "commands": commands_json(e.commands),
              "fetch": e.fetch.to_row() if e.fetch is not None else None}

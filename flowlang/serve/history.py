@@ -226,6 +226,19 @@ class CallSummary:
     end_reason: str | None
     updated: float
 
+    def to_json(self) -> dict[str, Any]:
+        """The call as `flowlang calls --json` and `calls show --json` give it."""
+        return {
+            "id": self.call_control_id,
+            "started": self.started,
+            "from": self.caller,
+            "to": self.called,
+            "flow": self.flow,
+            "version": self.digest,
+            "status": self.status,
+            "end": self.end_reason,
+        }
+
 
 @frozen
 class CallHistory:
