@@ -323,12 +323,17 @@ def _serve(source: Source, args: argparse.Namespace, verifier: Verifier | None) 
     return 0
 
 
+# flowlang.serve.metrics.MULTIPROC_DIR, named again here so as not to import the metrics
+# library before the folder is set.
+_MULTIPROC_DIR = "PROMETHEUS_MULTIPROC_DIR"
+
+
 def shared_metrics() -> None:
     """Have the workers keep their metrics in files in one folder (prometheus-client's
     multiprocess mode), so that `/metrics`, whichever worker answers it, counts for them all.
     The folder is the operator's PROMETHEUS_MULTIPROC_DIR if set, else a fresh one removed at
     exit."""
-    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):  # flowlang.serve.metrics.MULTIPROC_DIR
+    if os.environ.get(_MULTIPROC_DIR):
         return
     import shutil
     import tempfile
@@ -336,7 +341,7 @@ def shared_metrics() -> None:
     if "prometheus_client" in sys.modules:
         raise RuntimeError("shared metrics must be set up before prometheus_client is imported")
     folder = tempfile.mkdtemp(prefix="flowlang-metrics-")
-    os.environ["PROMETHEUS_MULTIPROC_DIR"] = folder
+    os.environ[_MULTIPROC_DIR] = folder
     parent = os.getpid()
 
     def remove() -> None:

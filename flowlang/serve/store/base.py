@@ -172,8 +172,8 @@ class Store(Protocol):
         """In one transaction: drop a seen `event_id`, load the call, run `step`, save its change
         (and its flow source) and queue its commands. Two applies for one call never interleave,
         whichever workers run them. With `claim` (worker, lease) the queued rows are claimed
-        for that worker at once when no earlier row of the call is waiting: one transaction
-        fewer than a separate `claim`."""
+        for that worker at once unless an earlier row of the call waits that the worker does
+        not hold under a live lease: one transaction fewer than a separate `claim`."""
 
     async def claim(
         self,
