@@ -1,5 +1,9 @@
 """How the webhook app is served over HTTP/1.1: uvicorn, with a deadline on each request's head.
 
+uvicorn's httptools protocol parses requests in C (llhttp, Node.js's parser). Its pure-Python
+h11 protocol cost about a third of the event loop's time per webhook, and that thread is what
+limits a busy server.
+
 uvicorn closes a keep-alive connection that stays silent after a response, and the app bounds
 the time a body may take (BODY_TIMEOUT), but nothing bounds a request line and headers that
 arrive a byte at a time, or a connection opened and never written to: each would hold a socket
@@ -15,9 +19,8 @@ import json
 import logging
 from typing import Any
 
-import h11
 import uvicorn
-from uvicorn.protocols.http.h11_impl import H11Protocol
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 from flowlang.serve.app import BODY_TIMEOUT
 
@@ -36,7 +39,7 @@ _LINGER = 2.0
 logger = logging.getLogger("flowlang.serve.app")
 
 
-class _HeadDeadline(H11Protocol):
+class _HeadDeadline(HttpToolsProtocol):
     """uvicorn's HTTP/1.1 protocol with a deadline for each request's head."""
 
     head_timeout = HEAD_TIMEOUT
@@ -51,17 +54,25 @@ class _HeadDeadline(H11Protocol):
         if self._lingering:
             return
         super().data_received(data)
-        if self.conn.their_state is not h11.IDLE:  # the head is in: the app bounds the body
-            self._disarm()
+
+    def on_headers_complete(self) -> None:
+        self._disarm()  # the head is in: the app bounds the body
+        super().on_headers_complete()
 
     def on_response_complete(self) -> None:
         super().on_response_complete()
-        if not self.transport.is_closing() and self.conn.their_state is h11.IDLE:
+        if not self.transport.is_closing() and not self._serving():
             self._arm()  # the next request's head has the same time
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._disarm()
         super().connection_lost(exc)
+
+    def _serving(self) -> bool:
+        # A request whose head is complete is being answered, or waits its turn behind one.
+        return bool(self.pipeline) or (
+            self.cycle is not None and not self.cycle.response_complete
+        )
 
     def _arm(self) -> None:
         self._disarm()
@@ -74,7 +85,7 @@ class _HeadDeadline(H11Protocol):
 
     def _too_slow(self) -> None:
         self._head_timer = None
-        if self.transport.is_closing() or self.conn.their_state is not h11.IDLE:
+        if self.transport.is_closing() or self._serving():
             return
         client = f"{self.client[0]}:{self.client[1]}" if self.client else None
         logger.warning(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import socket
 import time
 from collections.abc import Iterator
@@ -17,6 +18,8 @@ async def healthz(scope: dict, receive: object, send: object) -> None:
     """A stand-in app: enough to answer /healthz."""
     if scope["type"] != "http":
         return
+    if scope["path"] == "/slow":
+        await asyncio.sleep(1.0)  # twice the deadline on heads: answering takes what it takes
     body = b'{"status": "ok"}'
     await send(  # type: ignore[operator]
         {
@@ -98,3 +101,16 @@ def test_requests_in_time_are_served_on_one_connection(server: ThreadServer) -> 
                 answer += chunk
             assert answer.startswith(b"HTTP/1.1 200")
             time.sleep(0.3)  # each pause is within the deadline: the connection stays open
+
+
+def test_a_pipelined_request_waiting_behind_a_slow_answer_is_not_cut_off(
+    server: ThreadServer,
+) -> None:
+    with socket.create_connection(("127.0.0.1", server.port), timeout=5) as sock:
+        sock.sendall(HEAD.replace(b"/healthz", b"/slow") * 2)
+        answer = b""
+        while answer.count(b'{"status": "ok"}') < 2:
+            chunk = sock.recv(4096)
+            assert chunk, answer
+            answer += chunk
+    assert answer.count(b"HTTP/1.1 200") == 2 and b"408" not in answer, answer
