@@ -514,3 +514,39 @@ def test_no_sqlite_cursor_leaves_the_stores_thread(tmp_path: Path) -> None:
         assert await store.release_worker("w1") is None
 
     run(f"sqlite:///{tmp_path}/calls.db", test)
+
+
+def test_work_from_one_turn_of_the_loop_shares_one_sqlite_transaction(tmp_path: Path) -> None:
+    # The store's thread is woken once per turn of the event loop, not once per webhook.
+    async def test(store: Store) -> None:
+        assert isinstance(store, SQLiteStore)
+        statements: list[str] = []
+        store._db.set_trace_callback(statements.append)
+        calls = [f"c{n}" for n in range(20)]
+        await asyncio.gather(*(store.apply(c, "e1", start(), now=1.0) for c in calls))
+        store._db.set_trace_callback(None)
+        assert statements.count("BEGIN IMMEDIATE") == 1 and statements.count("COMMIT") == 1
+        # Nothing failed, so no piece needed a savepoint of its own.
+        assert not any(s.startswith("SAVEPOINT") for s in statements)
+        for c in calls:
+            assert await peek(store, c) is not None
+
+    run(f"sqlite:///{tmp_path}/calls.db", test)
+
+
+def test_work_from_another_loop_after_the_close_is_refused_not_left_waiting(
+    tmp_path: Path,
+) -> None:
+    store = SQLiteStore(str(tmp_path / "calls.db"))
+    other = asyncio.new_event_loop()
+    try:
+        # One turn of the other loop: its work is queued, to be handed over on the next turn.
+        work = other.create_task(store.apply("c1", "e1", start(), now=1.0))
+        other.call_soon(other.stop)
+        other.run_forever()
+        asyncio.run(store.close())
+        # The hand-over comes after the store's thread has ended: refused, not lost.
+        with pytest.raises(StoreError, match="closed"):
+            other.run_until_complete(asyncio.wait_for(work, 5))
+    finally:
+        other.close()
