@@ -367,11 +367,14 @@ KEY_WORDS = {
 _WORD = r"(?:zero|one|two|three|four|five|six|seven|eight|nine|star|pound|hash)"
 _SENTENCE = re.compile(r"[^.!?]+")
 _ASKS = re.compile(r"\b(?:press|dial|push|hit|enter|select|choose)\b", re.IGNORECASE)
-# A lone key (`3`, not `30`), or a key word right after "press" / "or" / a comma.
+# A lone key (`3`, not `30`), or a key word right after "press" / "or" / a comma. A key word
+# followed by another ("press pound one two") begins an entry of several keys, which offers
+# none of them alone, as `30` does not offer 3.
+_ALONE = rf"(?!\s+{_WORD}\b)"
 _KEYS = re.compile(
     rf"(?<![\w*#])([0-9*#])(?![\w*#])"
-    rf"|\b(?:press|dial|push|hit|enter|select|choose|or|and)\s+({_WORD})\b"
-    rf"|,\s*({_WORD})\b",
+    rf"|\b(?:press|dial|push|hit|enter|select|choose|or|and)\s+({_WORD})\b{_ALONE}"
+    rf"|,\s*({_WORD})\b{_ALONE}",
     re.IGNORECASE,
 )
 
@@ -379,7 +382,8 @@ _KEYS = re.compile(
 def mentioned_keys(text: str) -> list[str]:
     """The keys a prompt tells the caller to press: in each sentence that asks for a key
     ("press", "dial", "enter"...), every lone key (`1`, `*`) and key word after the verb or
-    an "or" ("press one or two", "press star")."""
+    an "or" ("press one or two", "press star"). An entry of several keys ("press 12",
+    "press one two") is no single key."""
     keys: list[str] = []
     for sentence in _SENTENCE.findall(text):
         if not _ASKS.search(sentence):
@@ -398,7 +402,9 @@ def prompt_branch_mismatch(ctx: Context) -> Iterator[Finding]:
     Compares what a gather's prompt tells the caller to press ("press 3") with the keys its
     branches take: a key the prompt offers that no branch takes, or a one-key branch the
     prompt never mentions. "Press pound" is no option while `#` is the terminator (it ends
-    the entry); with `terminator none` it is one like any other key.
+    the entry); with `terminator none` it is one like any other key. An entry of several
+    keys, in digits or words ("press 12", "press pound one two"), offers none of its keys
+    alone.
 
     ## Why is this bad?
     A caller who does what the prompt says and lands in "that is not an option" hangs up
