@@ -21,6 +21,7 @@ from flowlang.offline.phone import (
     LegResult,
     Press,
     Recorded,
+    RecordingLost,
     Silence,
 )
 from flowlang.offline.simulator import Entered, Heard, Logged, Note, Requested, Sent, Transcript
@@ -123,6 +124,8 @@ def caller_text(heard: Heard) -> str:
         if not action.saved:
             return "the recording fails"
         return f"the recording is saved ({action.seconds} seconds)"
+    if isinstance(action, RecordingLost):
+        return "the recording never arrives (the server stops waiting for it)"
     if isinstance(action, LegResult):
         return _LEG_WORDS[action.result]
     if isinstance(action, Dequeued):

@@ -28,6 +28,7 @@ from flowlang.offline.phone import (
     LegResult,
     Press,
     Recorded,
+    RecordingLost,
     Silence,
 )
 from flowlang.offline.simulator import InputError, Simulation, input_text
@@ -189,12 +190,14 @@ class Vocabulary:
 
     def record(self, body: dict[str, Any], hung_up: bool) -> st.SearchStrategy[CallerAction]:
         """A recording ends saved (of any length) or failed; before that the caller may press
-        keys or hang up (the recording still arrives after a hangup)."""
+        keys or hang up (the recording still arrives after a hangup, or never does)."""
         outcomes: list[st.SearchStrategy[CallerAction]] = [
             st.integers(0, int(body.get("max_length") or 600)).map(lambda s: Recorded(True, s)),
             st.just(Recorded(saved=False)),
         ]
-        if not hung_up:
+        if hung_up:
+            outcomes.append(st.just(RecordingLost()))
+        else:
             outcomes += [st.sampled_from(KEYS).map(Press), st.just(HangUp())]
         return st.one_of(outcomes)
 

@@ -140,6 +140,12 @@ class Recorded:
 
 
 @frozen
+class RecordingLost:
+    """The recording awaited after the caller hung up never arrives: the server's wait for it
+    runs out (`flowlang serve` gives up 10 minutes after the hangup)."""
+
+
+@frozen
 class LegResult:
     """The number a `transfer` rings: `answered`, `no_answer`, `busy` or `failed`."""
 
@@ -161,6 +167,7 @@ CallerAction = (
     | KeyDuringAi
     | ConversationEnds
     | Recorded
+    | RecordingLost
     | LegResult
     | Dequeued
     | FetchAnswer
@@ -494,6 +501,14 @@ class Phone:
                     public_recording_urls={"mp3": url},
                 )
             ]
+        if kind == "record" and isinstance(action, RecordingLost):
+            if self.state != "ended":
+                raise PhoneError(
+                    "the recording can only go missing after the caller hung up (until then"
+                    " Telnyx ends it and sends it): give hangup first"
+                )
+            self.waiting = None
+            return []  # Telnyx sends nothing: the server's own wait for it runs out
         if kind == "record" and isinstance(action, (Press, KeyDuringAi)) and self.state != "ended":
             keys = action.keys if isinstance(action, Press) else action.key
             return [self.envelope("call.dtmf.received", digit=key) for key in keys]
@@ -582,6 +597,8 @@ def describe_action(action: CallerAction) -> str:
         return "a greeting ending " + ("with a beep" if action.beep else "without a beep")
     if isinstance(action, Recorded):
         return "a saved recording" if action.saved else "a failed recording"
+    if isinstance(action, RecordingLost):
+        return "a recording that never arrives"
     if isinstance(action, LegResult):
         return f"the transferred-to number: {action.result.replace('_', ' ')}"
     if isinstance(action, Dequeued):
@@ -609,7 +626,10 @@ def expected_inputs(kind: str) -> str:
     if kind == "beep":
         return "the flow waits for the machine's beep (give beep or no-beep)"
     if kind == "record":
-        return "the flow is recording (give saved, saved=SECONDS, record-error, keys or hangup)"
+        return (
+            "the flow is recording (give saved, saved=SECONDS, record-error, record-lost, keys"
+            " or hangup)"
+        )
     if kind == "transfer":
         return (
             "the flow is transferring the call (give answered, no_answer, busy, failed or hangup)"

@@ -30,12 +30,13 @@ from flowlang.offline.phone import (
     Phone,
     Press,
     Recorded,
+    RecordingLost,
     Silence,
 )
 from flowlang.offline.simulator import Heard, Simulation, Transcript
 from flowlang.program import Program
 from flowlang.runtime.commands import Command, FetchRequest
-from flowlang.runtime.events import FETCH_ENDED, CallInfo, Event
+from flowlang.runtime.events import FETCH_ENDED, WAIT_EXPIRED, CallInfo, Event
 from flowlang.runtime.outcome import Outcome
 from flowlang.serve.history import (
     CallHistory,
@@ -297,6 +298,8 @@ def action_of(step: RecordedStep) -> CallerAction | None:
         return Recorded(True, _seconds(payload))
     if kind == "call.recording.error":
         return Recorded(False)
+    if kind == WAIT_EXPIRED:
+        return RecordingLost()
     if kind == "call.dequeued":
         reason = payload.get("reason")
         if reason == "bridged":

@@ -27,6 +27,7 @@ from flowlang.offline.phone import (
     PhoneError,
     Press,
     Recorded,
+    RecordingLost,
     Silence,
     describe_action,
     expected_inputs,
@@ -34,7 +35,13 @@ from flowlang.offline.phone import (
     to_event,
 )
 from flowlang.runtime.commands import Command, FetchRequest
-from flowlang.runtime.events import CONVERSATION_STARTED, FETCH_ENDED, CallInfo, Event
+from flowlang.runtime.events import (
+    CONVERSATION_STARTED,
+    FETCH_ENDED,
+    WAIT_EXPIRED,
+    CallInfo,
+    Event,
+)
 from flowlang.runtime.outcome import End, LogLine, Outcome
 
 __all__ = [
@@ -85,7 +92,8 @@ class InputError(ValueError):
 
 def parse_input(text: str) -> CallerAction:
     """One `--input` (LANGUAGE.md 8 and 17): keys, `timeout`, `hangup`, `ai={...}`,
-    `ai-invalid={...}`, `key=K`, `end`, `saved`, `saved=SECONDS`, `record-error`, `answered`,
+    `ai-invalid={...}`, `key=K`, `end`, `saved`, `saved=SECONDS`, `record-error`,
+    `record-lost`, `answered`,
     `no_answer`, `busy`, `failed`, `bridged`, `queue-timeout`, `fetch={...}`, `fetch-error`.
     Raises InputError saying what is wrong and what would be right."""
     word = text.strip()
@@ -121,6 +129,7 @@ def parse_input(text: str) -> CallerAction:
     raise InputError(
         f"`{text}` is not a caller input: use keys (1, 1234#), timeout, hangup, "
         'ai={"name": "Bob"}, ai-invalid={...}, key=0, end, saved, saved=42, record-error, '
+        "record-lost, "
         "answered, no_answer, busy, failed, bridged, queue-timeout, human, machine, not_sure, "
         "beep, no-beep, "
         'fetch={"state": "shipped"} or fetch-error'
@@ -131,6 +140,7 @@ def parse_input(text: str) -> CallerAction:
 WAIT_WORDS: dict[str, CallerAction] = {
     "saved": Recorded(),
     "record-error": Recorded(saved=False),
+    "record-lost": RecordingLost(),
     "answered": LegResult("answered"),
     "no_answer": LegResult("no_answer"),
     "busy": LegResult("busy"),
@@ -180,6 +190,8 @@ def input_text(action: CallerAction) -> str:
         if not action.saved:
             return "record-error"
         return "saved" if action == Recorded() else f"saved={action.seconds}"
+    if isinstance(action, RecordingLost):
+        return "record-lost"
     if isinstance(action, LegResult):
         return action.result
     if isinstance(action, Dequeued):
@@ -396,6 +408,12 @@ class Simulation:
         if kind == "gather":
             result, digits = _gather_outcome(events)
         self.entries.append(Heard(action, self.inputs_used, kind, result, digits))
+        if isinstance(action, RecordingLost):
+            # No webhook: the server hands the run this event when its wait runs out.
+            lost = Event(WAIT_EXPIRED, {"call_control_id": self.call.call_control_id})
+            outcome = self._guarded(self.interpreter.handle, self.state, lost)
+            if not outcome.ignored:
+                self._apply(outcome)
         self._queue.extend(events)
         self._drain()
 

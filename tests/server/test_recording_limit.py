@@ -13,7 +13,9 @@ from typing import Any
 
 import pytest
 
-from flowlang.offline.replay import load_call, replay
+from flowlang.offline.phone import HangUp, RecordingLost
+from flowlang.offline.replay import caller_actions, load_call, replay
+from flowlang.offline.scenario.recorded import scenario_text
 from flowlang.runtime.events import WAIT_EXPIRED
 from flowlang.runtime.interpreter import RECORDING_WAIT_SECS
 from flowlang.runtime.state import client_state
@@ -128,6 +130,12 @@ def test_the_run_ends_ten_minutes_after_the_hangup_without_on_saved(
     recorded = load_call(store_url, CALL)
     assert recorded.steps[-1].event.type == WAIT_EXPIRED
     assert replay(recorded).ok
+    # As the simulator takes it, the caller hung up and the recording never arrived; the
+    # scenario written from the call says so, and passes.
+    assert caller_actions(recorded)[-2:] == [HangUp(), RecordingLost()]
+    text = scenario_text(recorded)
+    assert "    hang up\n    recording never arrives\n" in text
+    assert '    expect sms "Call from +15550001111 ended"' in text
 
 
 def test_a_recording_that_arrives_in_time_clears_the_limit(tmp_path: Path, flow: Path) -> None:

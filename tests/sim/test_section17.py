@@ -43,8 +43,11 @@ TEXT = {"request": "POST /messages",
         (["#", "record-error"], [RECORD, {"action": "record_stop"}, {"action": "speak"},
                                  {"action": "hangup"}, {"end": "completed"}]),
         (["hangup"], [RECORD, {"end": "waiting"}]),
+        # The server stops waiting: neither `on saved:` nor `on error:` runs, `on hangup:` does.
+        (["hangup", "record-lost"], [RECORD, {"end": "hangup"}]),
     ],
-    ids=["saved", "hangup-then-saved", "end-key-then-error", "recording-never-arrives"],
+    ids=["saved", "hangup-then-saved", "end-key-then-error", "inputs-run-out",
+         "recording-never-arrives"],
 )
 def test_recording_inputs(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], inputs: list[str], lines: list[dict]
@@ -93,8 +96,8 @@ def test_transfer_and_queue_inputs(inputs: list[str], logs: list[str], end: str)
 
 
 def test_every_new_input_reads_back_as_written() -> None:
-    for text in ("saved", "saved=42", "record-error", "answered", "no_answer", "busy", "failed",
-                 "bridged", "queue-timeout"):
+    for text in ("saved", "saved=42", "record-error", "record-lost", "answered", "no_answer",
+                 "busy", "failed", "bridged", "queue-timeout"):
         assert input_text(parse_input(text)) == text
 
 
@@ -102,6 +105,11 @@ def test_every_new_input_reads_back_as_written() -> None:
 def test_a_bad_recording_length_says_how_to_write_it(text: str) -> None:
     with pytest.raises(InputError, match="saved=42"):
         parse_input(text)
+
+
+def test_a_recording_can_only_go_missing_after_the_hangup() -> None:
+    with pytest.raises(InputError, match="give hangup first"):
+        simulate(program(VOICEMAIL), ["record-lost"])
 
 
 def test_an_input_that_does_not_fit_the_wait_names_what_would(tmp_path: Path) -> None:
@@ -156,6 +164,12 @@ def test_scenario_words_drive_the_new_waits(
             scenario "a failed recording":
                 recording fails
                 expect log "failed"
+
+            scenario "the recording never arrives after the hangup":
+                hang up
+                recording never arrives
+                expect log "gone"
+                expect end hangup
             """
         ),
         encoding="utf-8",
@@ -163,7 +177,7 @@ def test_scenario_words_drive_the_new_waits(
     status = main(["test", str(tmp_path)])
     out = capsys.readouterr().out
     assert status == 0, out
-    assert "6 passed" in out or "6 scenarios passed" in out, out
+    assert "7 passed" in out or "7 scenarios passed" in out, out
 
 
 # A voicemail whose `on saved:` posts the recording to a backend, even after the hangup.
@@ -241,8 +255,10 @@ def test_interactive_simulate_prompts_for_a_recording_and_the_backend_after_the_
     typed = io.StringIO('hangup\nsaved=42\nhangup\nfetch={"id": 7}\n')
     assert interactive(program(POSTING), "+15550001111", "+15550002222", typed, out) == 0
     shown = out.getvalue()
-    assert "The flow is recording: type saved, saved=SECONDS, record-error, keys, hangup or quit" \
-        in shown
+    assert (
+        "The flow is recording: type saved, saved=SECONDS, record-error, record-lost, keys,"
+        " hangup or quit"
+    ) in shown
     after = shown.split("the recording is saved", 1)[1]
     assert 'type its answer fetch={"state": "shipped"}, fetch-error or quit' in after
     assert "hanging up does not fit: the caller has already hung up" in after

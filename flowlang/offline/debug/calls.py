@@ -41,7 +41,7 @@ HINTS = {
     "fetch": 'fetch={"state": "shipped"}, fetch-error or hangup',
     "ai_gather": 'ai={"name": "Bob"}, ai-invalid={...}, key=0 or hangup',
     "assistant": "end, key=0 or hangup",
-    "record": "saved, saved=42, record-error, the end key (#) or hangup",
+    "record": "saved, saved=42, record-error, record-lost, the end key (#) or hangup",
     "transfer": "answered, no_answer, busy, failed or hangup",
     "queue": "bridged, queue-timeout or hangup",
     "machine": "human, machine or not_sure",

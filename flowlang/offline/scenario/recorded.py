@@ -21,6 +21,7 @@ from flowlang.offline.phone import (
     LegResult,
     Press,
     Recorded,
+    RecordingLost,
     Silence,
 )
 from flowlang.offline.replay import RecordedCall, ReplayError, caller_actions
@@ -57,6 +58,8 @@ def step_text(action: CallerAction) -> str:
         return f"press key {quoted(action.key)}"
     if isinstance(action, Recorded):
         return f"recording saved {action.seconds}" if action.saved else "recording fails"
+    if isinstance(action, RecordingLost):
+        return "recording never arrives"
     if isinstance(action, LegResult):
         return f"transfer {_LEG_WORDS[action.result]}"
     if isinstance(action, Dequeued):

@@ -24,6 +24,7 @@ from flowlang.offline.phone import (
     LegResult,
     Press,
     Recorded,
+    RecordingLost,
     Silence,
 )
 from flowlang.source import Source, Span
@@ -52,6 +53,7 @@ STEP_FORMS = (
     "recording saved",
     "recording saved 42",
     "recording fails",
+    "recording never arrives",
     "transfer answered",
     "transfer no_answer",
     "transfer busy",
@@ -83,7 +85,7 @@ STEP_FORMS = (
 
 # Caller-side words for the waits of section 14, and what may follow each.
 _WAIT_FORMS = {
-    "recording": ("saved", "fails"),
+    "recording": ("saved", "fails", "never"),
     "transfer": ("answered", "no_answer", "busy", "fails"),
     "agent": ("answers",),
     "queue": ("times",),
@@ -470,7 +472,8 @@ class _Parser:
         return None
 
     def wait_action(self, word: str, cursor: _Cursor) -> CallerAction | None:
-        """`recording saved [SECONDS]`, `recording fails`, `transfer answered` (`no_answer`,
+        """`recording saved [SECONDS]`, `recording fails`, `recording never arrives`,
+        `transfer answered` (`no_answer`,
         `busy`, `fails`), `agent answers`, `queue times out`."""
         forms = _WAIT_FORMS[word]
         how, how_span = cursor.word()
@@ -485,6 +488,10 @@ class _Parser:
         if word == "recording":
             if how == "fails":
                 return Recorded(saved=False)
+            if how == "never":
+                return RecordingLost() if self.next_word(
+                    cursor, "arrives", "recording never arrives"
+                ) else None
             seconds = cursor.peek_word()
             if seconds and seconds.isdigit() and len(seconds) < 7:
                 cursor.word()
