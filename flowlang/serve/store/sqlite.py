@@ -231,10 +231,10 @@ class SQLiteStore:
         _settle(list(zip(jobs, self._failed(jobs, "the store is closed"), strict=True)))
 
     def _serve(self) -> None:
-        # Group commit: everything queued while the last transaction ran goes into the next
-        # one, each piece of work in a savepoint of its own (one failing rolls back only its
-        # own writes). A busy server pays one thread hop, one BEGIN and one COMMIT for many
-        # webhooks instead of one each, and nobody is told of a write before it is committed.
+        # Group commit: everything handed over while the last transaction ran goes into the
+        # next one (a piece that fails rolls back only its own writes: see _batch). A busy
+        # server pays one thread hop, one BEGIN and one COMMIT for many webhooks instead of one
+        # each, and nobody is told of a write before it is committed.
         jobs = self._jobs
         while True:
             batch = jobs.get()
@@ -331,7 +331,7 @@ class SQLiteStore:
             db.execute("BEGIN IMMEDIATE")
             for job in jobs:
                 value = job.work()
-                # A cursor must never leave this thread (see below).
+                # A cursor must never leave this thread (see _batch).
                 outcomes.append((True, None if isinstance(value, sqlite3.Cursor) else value))
             db.execute("COMMIT")
         except Exception:  # noqa: BLE001 - the batch runs again, piece by piece
