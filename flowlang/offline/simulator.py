@@ -410,10 +410,8 @@ class Simulation:
         self.entries.append(Heard(action, self.inputs_used, kind, result, digits))
         if isinstance(action, RecordingLost):
             # No webhook: the server hands the run this event when its wait runs out.
-            lost = Event(WAIT_EXPIRED, {"call_control_id": self.call.call_control_id})
-            outcome = self._guarded(self.interpreter.handle, self.state, lost)
-            if not outcome.ignored:
-                self._apply(outcome)
+            payload = {"call_control_id": self.call.call_control_id}
+            events = [_internal(WAIT_EXPIRED, "wait-expired", payload)]
         self._queue.extend(events)
         self._drain()
 
@@ -552,7 +550,7 @@ class Simulation:
             "conversation_id": found,
         }
         event_id = f"conversation/{command.body.get('command_id')}"
-        return [{"data": {"event_type": CONVERSATION_STARTED, "id": event_id, "payload": payload}}]
+        return [_internal(CONVERSATION_STARTED, event_id, payload)]
 
     def _drain(self) -> None:
         count = 0
@@ -580,6 +578,12 @@ class Simulation:
             "way round the loop ask the caller something (a gather), or leave it",
         )
         self.fetching = None
+
+
+def _internal(event_type: str, event_id: str, payload: dict[str, Any]) -> dict[str, Any]:
+    """An event the server makes itself (not a Telnyx webhook), shaped like a webhook's
+    envelope so that it queues and reaches the interpreter as webhooks do."""
+    return {"data": {"event_type": event_type, "id": event_id, "payload": payload}}
 
 
 def _gather_outcome(events: list[dict[str, Any]]) -> tuple[str | None, str | None]:
