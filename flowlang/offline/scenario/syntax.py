@@ -473,8 +473,7 @@ class _Parser:
 
     def wait_action(self, word: str, cursor: _Cursor) -> CallerAction | None:
         """`recording saved [SECONDS]`, `recording fails`, `recording never arrives`,
-        `transfer answered` (`no_answer`,
-        `busy`, `fails`), `agent answers`, `queue times out`."""
+        `transfer answered` (`no_answer`, `busy`, `fails`), `agent answers`, `queue times out`."""
         forms = _WAIT_FORMS[word]
         how, how_span = cursor.word()
         if how == "times" and word == "queue":

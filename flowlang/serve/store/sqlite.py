@@ -228,7 +228,7 @@ class SQLiteStore:
             if not self._ended:
                 self._jobs.put(jobs)
                 return
-        _settle(list(zip(jobs, self._failed(jobs, "the store is closed"), strict=True)))
+        self._hand_back(jobs, self._failed(jobs, "the store is closed"))
 
     def _serve(self) -> None:
         # Group commit: everything handed over while the last transaction ran goes into the
@@ -243,16 +243,16 @@ class SQLiteStore:
                     batch.extend(jobs.get_nowait())
             last = batch.pop() if batch[-1].last else None
             if batch:
-                self._settle(batch, self._batch(batch))
+                self._hand_back(batch, self._batch(batch))
             if last is not None:
                 # Closing: the connection goes, and work that raced the close is refused.
-                self._settle([last], [self._outside(last)])
+                self._hand_back([last], [self._outside(last)])
                 refused: list[_Job] = []
                 with self._lock, contextlib.suppress(queue.Empty):
                     self._ended = True
                     while True:
                         refused.extend(jobs.get_nowait())
-                self._settle(refused, self._failed(refused, "the store is closed"))
+                self._hand_back(refused, self._failed(refused, "the store is closed"))
                 return
 
     def _outside(self, job: _Job) -> _Outcome:
@@ -262,7 +262,8 @@ class SQLiteStore:
             return (False, self._error(exc))
 
     @staticmethod
-    def _settle(jobs: list[_Job], outcomes: list[_Outcome]) -> None:
+    def _hand_back(jobs: list[_Job], outcomes: list[_Outcome]) -> None:
+        """Each outcome to its waiter, on the waiter's event loop (from any thread)."""
         by_loop: dict[asyncio.AbstractEventLoop, list[tuple[_Job, _Outcome]]] = {}
         for job, outcome in zip(jobs, outcomes, strict=True):
             if job.loop is not None:
@@ -292,12 +293,7 @@ class SQLiteStore:
                 if several:
                     db.execute("SAVEPOINT job")
                 try:
-                    value = job.work()
-                    if isinstance(value, sqlite3.Cursor):
-                        # A cursor must never leave this thread: freed on the event loop's, it
-                        # resets its statement (the connection's cached one) while this thread
-                        # may be running it, and SQLite fails with "API misuse".
-                        value = None
+                    value = _kept(job.work())
                 except Exception as exc:  # noqa: BLE001 - handed to the job's waiter
                     if not db.in_transaction:
                         # SQLite gave up the whole transaction (a full disk, an I/O error).
@@ -330,9 +326,7 @@ class SQLiteStore:
         try:
             db.execute("BEGIN IMMEDIATE")
             for job in jobs:
-                value = job.work()
-                # A cursor must never leave this thread (see _batch).
-                outcomes.append((True, None if isinstance(value, sqlite3.Cursor) else value))
+                outcomes.append((True, _kept(job.work())))
             db.execute("COMMIT")
         except Exception:  # noqa: BLE001 - the batch runs again, piece by piece
             if db.in_transaction:
@@ -759,6 +753,13 @@ class _Job:
 
 # (True, result) or (False, the error to raise).
 _Outcome = tuple[bool, Any]
+
+
+def _kept(value: T) -> T | None:
+    """What a piece of work returns, as its waiter may have it. A cursor must never leave the
+    store's thread: freed on the event loop's, it resets its statement (the connection's cached
+    one) while the store's thread may be running it, and SQLite fails with "API misuse"."""
+    return None if isinstance(value, sqlite3.Cursor) else value
 
 
 def _settle(settled: list[tuple[_Job, _Outcome]]) -> None:
