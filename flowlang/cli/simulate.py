@@ -240,31 +240,20 @@ def scripted(program: Any, actions: list[Any], args: argparse.Namespace) -> int:
     return 1 if transcript.end.reason == "error" else 0
 
 
-PROMPTS = {
-    "gather": "Press keys (like 1 or 1234#), or type timeout, hangup or quit",
-    "ai_gather": 'The AI gather is listening: type ai={"field": "value"}, ai-invalid={...}, '
-    "key=0, hangup or quit",
-    "assistant": "The AI assistant is talking: type end, key=0, hangup or quit",
-    "fetch": 'The flow asks its backend: type its answer fetch={"state": "shipped"}, '
-    "fetch-error, hangup or quit",
-}
-
-
 def prompt(sim: Any) -> str:
     """What the person can type now: the prompt of what the flow waits for."""
-    from flowlang.offline.phone import expected_inputs
+    from flowlang.offline.phone import INPUTS
 
     kind = sim.needs
-    if kind == "fetch" and sim.phone.state == "ended":
-        # The caller hung up to end a voicemail; its `on saved:` asks the backend.
-        return 'The flow asks its backend: type its answer fetch={"state": "shipped"}, ' \
-            "fetch-error or quit"
-    if kind in PROMPTS:
-        return PROMPTS[kind]
-    # "the flow is recording (give saved, ...)": the same words, as a prompt.
-    what, _, choices = expected_inputs(kind).partition(" (give ")
-    choices = choices.rstrip(")").replace(" or ", ", ")
-    return f"{what[0].upper()}{what[1:]}: type {choices} or quit"
+    if kind == "gather":
+        return "Press keys (like 1 or 1234#), or type timeout, hangup or quit"
+    inputs = INPUTS[kind]
+    choices = list(inputs.choices)
+    if sim.phone.state == "ended" and "hangup" in choices:
+        # The caller has hung up already (a voicemail's `on saved:` can still ask its backend).
+        choices.remove("hangup")
+    doing = inputs.doing[0].upper() + inputs.doing[1:]
+    return f"{doing}: type {', '.join(choices)} or quit"
 
 
 def interactive(

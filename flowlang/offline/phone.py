@@ -608,35 +608,44 @@ def describe_action(action: CallerAction) -> str:
     return "the end of the conversation"
 
 
+@frozen
+class Inputs:
+    """What the caller can do during one kind of wait: `doing` is what the flow is doing, in words;
+    `choices` are the inputs that fit, in the `--input` spelling (with an example where they take
+    a value). The simulator's errors, its interactive prompts and the debugger all say these."""
+
+    doing: str
+    choices: tuple[str, ...]
+
+    def listed(self) -> str:
+        """The choices as a sentence: "a, b or c"."""
+        *rest, final = self.choices
+        return f"{', '.join(rest)} or {final}" if rest else final
+
+
+INPUTS = {
+    "gather": Inputs("the flow is asking for key presses",
+                     ("keys like 1 or 1234#", "timeout", "hangup")),
+    "fetch": Inputs("the flow waits for its backend",
+                    ('fetch={"state": "shipped"}', "fetch-error", "hangup")),
+    "ai_gather": Inputs("the flow is in an AI gather",
+                        ('ai={"name": "Bob"}', "ai-invalid={...}", "key=0", "hangup")),
+    "assistant": Inputs("the flow is talking to an AI assistant", ("end", "key=0", "hangup")),
+    "machine": Inputs("the flow waits for answering-machine detection",
+                      ("human", "machine", "not_sure")),
+    "beep": Inputs("the flow waits for the machine's beep", ("beep", "no-beep")),
+    "record": Inputs("the flow is recording",
+                     ("saved", "saved=42", "record-error", "record-lost", "keys", "hangup")),
+    "transfer": Inputs("the flow is transferring the call",
+                       ("answered", "no_answer", "busy", "failed", "hangup")),
+    "queue": Inputs("the call is in a queue", ("bridged", "queue-timeout", "hangup")),
+}
+
+
 def expected_inputs(kind: str) -> str:
     """What the caller can do while the call waits on `kind`, in the `--input` spelling."""
-    if kind == "gather":
-        return "the flow is asking for key presses (give keys like 1 or 1234#, timeout or hangup)"
-    if kind == "fetch":
-        return (
-            'the flow waits for its backend (give fetch={"state": "shipped"}, fetch-error '
-            "or hangup)"
-        )
-    if kind == "ai_gather":
-        return (
-            "the flow is in an AI gather (give ai={...}, ai-invalid={...}, key=K or hangup)"
-        )
-    if kind == "machine":
-        return "the flow waits for answering-machine detection (give human, machine or not_sure)"
-    if kind == "beep":
-        return "the flow waits for the machine's beep (give beep or no-beep)"
-    if kind == "record":
-        return (
-            "the flow is recording (give saved, saved=SECONDS, record-error, record-lost, keys"
-            " or hangup)"
-        )
-    if kind == "transfer":
-        return (
-            "the flow is transferring the call (give answered, no_answer, busy, failed or hangup)"
-        )
-    if kind == "queue":
-        return "the call is in a queue (give bridged, queue-timeout or hangup)"
-    return "the flow is talking to an AI assistant (give end, key=K or hangup)"
+    inputs = INPUTS[kind]
+    return f"{inputs.doing} (give {inputs.listed()})"
 
 
 def to_event(envelope: dict[str, Any], at: LocalTime | None = None) -> Event:

@@ -130,7 +130,7 @@ def test_the_wait_says_the_keys_and_the_tries_left() -> None:
     assert out.splitlines()[-3:] == [
         "waiting for: key presses (1 key: 1, 9) - try 1 of 3, 2 more tries after this one",
         "  at line 9, step menu: gather tries 3:",
-        "type what happens: keys (1, 1234#), timeout or hangup",
+        "type what happens: keys like 1 or 1234#, timeout or hangup",
     ]
     out = typed(console, "5")
     assert "  >>>       caller presses 5 (not a valid entry)" in out
@@ -231,7 +231,7 @@ def test_a_movement_asked_at_a_wait_applies_after_the_caller_acts() -> None:
     typed(console, "c")
     assert typed(console, "s") == (
         "the call waits for the caller: type what the caller does "
-        "(keys (1, 1234#), timeout or hangup); then it goes on with step"
+        "(keys like 1 or 1234#, timeout or hangup); then it goes on with step"
     )
     assert typed(console, "1").splitlines()[-1] == 'line 14, step menu: say "Sales."'
 

@@ -203,5 +203,5 @@ def test_interactive_simulate_asks_for_the_backend_answer(
     monkeypatch.setattr(sys, "stdin", typed)
     assert main(["simulate", str(write_flow(tmp_path, ORDER))]) == 0
     out = capsys.readouterr().out
-    assert "The flow asks its backend: type its answer fetch=" in out
+    assert "The flow waits for its backend: type fetch=" in out
     assert "Your order is packed." in out

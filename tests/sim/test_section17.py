@@ -256,11 +256,14 @@ def test_interactive_simulate_prompts_for_a_recording_and_the_backend_after_the_
     assert interactive(program(POSTING), "+15550001111", "+15550002222", typed, out) == 0
     shown = out.getvalue()
     assert (
-        "The flow is recording: type saved, saved=SECONDS, record-error, record-lost, keys,"
+        "The flow is recording: type saved, saved=42, record-error, record-lost, keys,"
         " hangup or quit"
     ) in shown
     after = shown.split("the recording is saved", 1)[1]
-    assert 'type its answer fetch={"state": "shipped"}, fetch-error or quit' in after
+    # The caller has hung up, so hanging up is no longer offered.
+    assert (
+        'The flow waits for its backend: type fetch={"state": "shipped"}, fetch-error or quit'
+    ) in after
     assert "hanging up does not fit: the caller has already hung up" in after
     assert "The call ended: the caller hung up." in after
 

@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 from flowlang.offline import fuzz as fuzz_module
 from flowlang.offline import simulator
 from flowlang.offline.phone import (
+    INPUTS,
     AiResult,
     ConversationEnds,
     HangUp,
@@ -185,3 +186,17 @@ def test_the_late_end_of_an_assistant_left_with_on_key_does_not_end_the_next() -
     starts = [c for c in transcript.commands if c.action == "ai_assistant_start"]
     ids = {phone.answer_of(c)["conversation_id"] for c in starts}
     assert len(ids) == 2
+
+
+def test_every_input_a_wait_offers_is_one_the_simulator_takes() -> None:
+    # Errors, interactive prompts and the debugger offer the words of one table: a person who
+    # copies an example from it must be understood.
+    examples = [
+        choice
+        for inputs in INPUTS.values()
+        for choice in inputs.choices
+        if " " not in choice and "..." not in choice and choice != "keys"
+    ]
+    assert len(examples) > 20
+    for example in examples:
+        assert input_text(parse_input(example)) == example

@@ -76,7 +76,7 @@ def test_interactive_ai_prompts(capsys) -> None:
     typed = io.StringIO('ai={"name": "Ann", "guests": 2, "time": "noon"}\n')
     interactive(prog, "+15550001111", "+15550002222", typed, out)
     text = out.getvalue()
-    assert "The AI gather is listening" in text
+    assert "The flow is in an AI gather: type ai=" in text
     assert "Thank you Ann. Your table for 2 is booked for noon." in text
     assert "The call ended: the flow hung up." in text
 

@@ -10,6 +10,7 @@ from attrs import frozen
 
 from flowlang.offline.conversation import caller_text, keys_wanted
 from flowlang.offline.debug.timeline import Item, Recorder, waiting_line
+from flowlang.offline.phone import INPUTS
 from flowlang.offline.simulator import (
     DEFAULT_CALLED,
     DEFAULT_CALLER,
@@ -34,20 +35,6 @@ WAITS = {
     "machine": "answering-machine detection",
     "beep": "the answering machine's beep",
 }
-
-# What a person can type for each kind of wait (the words of `flowlang simulate`).
-HINTS = {
-    "gather": "keys (1, 1234#), timeout or hangup",
-    "fetch": 'fetch={"state": "shipped"}, fetch-error or hangup',
-    "ai_gather": 'ai={"name": "Bob"}, ai-invalid={...}, key=0 or hangup',
-    "assistant": "end, key=0 or hangup",
-    "record": "saved, saved=42, record-error, record-lost, the end key (#) or hangup",
-    "transfer": "answered, no_answer, busy, failed or hangup",
-    "queue": "bridged, queue-timeout or hangup",
-    "machine": "human, machine or not_sure",
-    "beep": "beep or no-beep",
-}
-
 
 @frozen
 class Waiting:
@@ -126,11 +113,11 @@ class SimulatedCall:
                 place.step,
             )
         if kind == "gather":
-            return Waiting(self.keys(), HINTS["gather"], place.line, place.step)
+            return Waiting(self.keys(), INPUTS["gather"].listed(), place.line, place.step)
         what = WAITS.get(kind, kind)
         if kind == "fetch" and sim.fetching is not None:
             what = f"{what} to {sim.fetching.method} {sim.fetching.url}"
-        return Waiting(what, HINTS.get(kind, "hangup"), place.line, place.step)
+        return Waiting(what, INPUTS[kind].listed(), place.line, place.step)
 
     def keys(self) -> str:
         """A key-press question's keys and tries: "key presses (1 key: 1, 2) - try 1 of 3"."""
