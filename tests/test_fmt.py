@@ -244,3 +244,15 @@ def test_statements_written_together_stay_together() -> None:
 
     text = 'voice "V"\n\nmain:\n    answer\n    say "hi"\n    hangup\n'
     assert format_text(text) == text
+
+
+def test_an_assistant_voice_stays_where_it_was_written() -> None:
+    from flowlang.syntax.fmt import format_text
+
+    in_block = (
+        'main:\n    assistant id "a-1":\n        voice "V"  # the agent\'s voice\n'
+        '        instructions "Help."\n'
+    )
+    in_line = 'main:\n    assistant id "a-1" voice "V":\n        instructions "Help."\n'
+    assert format_text(in_block) == in_block
+    assert format_text(in_line) == in_line

@@ -163,3 +163,59 @@ def test_simulate_names_the_included_file_of_a_line(capsys: pytest.CaptureFixtur
     assert f"step verify ({common} line 7)" in out
     assert f"  {common} line 12 ask" in out
     assert "  line 14   say \"Your next appointment" in out
+
+
+HOURS = "hours office:\n    mon-fri 9:00-17:00\n"
+USES_HOURS = (
+    'include "hours.flow"\ntimezone "America/Chicago"\nvoice "Telnyx.KokoroTTS.af"\n\n'
+    "main:\n    answer\n"
+    '    if open office:\n        say "We are open."\n    hangup\n'
+)
+
+
+def test_a_file_of_opening_hours_alone_can_be_included(tmp_path: Path) -> None:
+    (tmp_path / "hours.flow").write_text(HOURS, encoding="utf-8")
+    (tmp_path / "line.flow").write_text(USES_HOURS, encoding="utf-8")
+    assert findings(tmp_path / "line.flow") == []
+    program = compile_source(source_of(tmp_path / "line.flow"))
+    assert [h.name for h in program.hours] == ["office"]
+    # Checked or run by itself, it has no step for a call to start at.
+    assert findings(tmp_path / "hours.flow") == [("hours.flow", "FL105", 1, 7)]
+    (tmp_path / "empty.flow").write_text('include "hours.flow"\n', encoding="utf-8")
+    with pytest.raises(FlowError, match="no steps"):
+        compile_source(source_of(tmp_path / "empty.flow"))
+
+
+def test_opening_hours_defined_in_two_files_name_both_places(tmp_path: Path) -> None:
+    (tmp_path / "hours.flow").write_text(HOURS, encoding="utf-8")
+    line = tmp_path / "line.flow"
+    line.write_text(USES_HOURS.replace("\nmain:", "\nhours office:\n    daily 0:00-1:00\n\nmain:"))
+    (found,) = check_source(source_of(line))
+    assert (found.code, Path(found.file).name) == ("FL826", "hours.flow")
+    assert found.span is not None and found.span.line == 1
+    assert f"first at line 5 of {line}" in found.message
+
+
+def test_a_shared_step_this_flow_does_not_use_is_not_reported(tmp_path: Path) -> None:
+    (tmp_path / "shared.flow").write_text(
+        'goodbye:\n    say "Goodbye."\n    hangup\n\nunused:\n    hangup\n', encoding="utf-8"
+    )
+    line = tmp_path / "line.flow"
+    line.write_text(
+        'include "shared.flow"\nvoice "Telnyx.KokoroTTS.af"\n\n'
+        "main:\n    answer\n    goto goodbye\n\nlost:\n    hangup\n",
+        encoding="utf-8",
+    )
+    # The flow's own unreachable step is reported; the shared file's unused step is not.
+    assert findings(line) == [("line.flow", "FL103", 8, 1)]
+
+
+def test_a_missing_voice_in_an_included_file_says_where_the_voice_goes(tmp_path: Path) -> None:
+    (tmp_path / "shared.flow").write_text(
+        'voice "Telnyx.KokoroTTS.af"\n\ngoodbye:\n    say "Goodbye."\n', encoding="utf-8"
+    )
+    line = tmp_path / "line.flow"
+    line.write_text('include "shared.flow"\n\nmain:\n    answer\n    goto goodbye\n')
+    (found,) = check_source(source_of(line))
+    assert (found.code, Path(found.file).name) == ("FL403", "shared.flow")
+    assert found.help is not None and "the flow that includes this file" in found.help

@@ -219,3 +219,14 @@ def test_docs_list_every_reserved_word() -> None:
     sentence = section.split("The reserved words are:")[1].split(".")[0]
     listed = set(re.findall(r"`([a-z_]+)`", sentence))
     assert listed == RESERVED
+
+
+def test_a_voice_in_the_assistant_line_and_in_its_block_is_written_twice() -> None:
+    text = (
+        'main:\n    assistant id "a-1" voice "V1":\n        voice "V2"\n'
+        '        instructions "Help."\n'
+    )
+    error, _ = errors_of(text)
+    assert [d.code for d in error.diagnostics] == ["FL013"]
+    assert error.diagnostics[0].span is not None and error.diagnostics[0].span.line == 3
+    assert error.diagnostics[0].notes == ("first written at line 2, column 24",)

@@ -217,6 +217,48 @@ def hours_overlap(ctx: Context) -> Iterator[Finding]:
                 )
 
 
+@rule("FL826", "duplicate-hours", Severity.ERROR)
+def duplicate_hours(ctx: Context) -> Iterator[Finding]:
+    """## What it does
+    Checks that no two `hours` blocks have the same name, across the file and the files it
+    includes. (Twice in one file is already a syntax error, FL013.)
+
+    ## Why is this bad?
+    `if open NAME` can only look at one of them, and which one is not written anywhere: the
+    call would keep hours you did not mean.
+
+    ## Example
+    ```
+    include "shared.flow"    # shared.flow has its own `hours office:`
+
+    hours office:
+        mon-fri 9:00-17:00
+    ```
+
+    ## Use instead
+    Keep one `hours office:`, in the shared file, or give this one its own name:
+    ```
+    include "shared.flow"
+
+    hours front_desk:
+        mon-fri 9:00-17:00
+    ```
+    """
+    first: dict[str, nodes.Hours] = {}
+    for hours in ctx.flow.hours:
+        name = hours.name.value
+        earlier = first.setdefault(name, hours)
+        if earlier is hours:
+            continue
+        where = earlier.name.span or earlier.span
+        yield Finding(
+            hours.name.span or hours.span,
+            f"`hours {name}` is defined twice (first at line {where.line if where else '?'})",
+            label="second definition",
+            help=f"keep one `hours {name}:`, or give this one another name",
+        )
+
+
 @rule("FL825", "clock-without-timezone", Severity.WARNING)
 def clock_without_timezone(ctx: Context) -> Iterator[Finding]:
     """## What it does

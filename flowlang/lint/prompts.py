@@ -11,7 +11,7 @@ from flowlang.lint.context import Context
 from flowlang.lint.gather import branches, gathers, has_catch_all, terminator_key
 from flowlang.lint.registry import Finding, rule
 from flowlang.lint.telnyx_data import PAYLOAD_MAX_CHARS, RECOGNITION_LANGUAGES, SPEAK_LANGUAGES
-from flowlang.source import Span
+from flowlang.source import LINE_BLOCK, Span
 from flowlang.syntax import nodes
 
 
@@ -199,7 +199,7 @@ def missing_voice(ctx: Context) -> Iterator[Finding]:
             where.span,
             "this gather speaks but has no voice",
             label="no voice",
-            help='add `voice "..."` to the gather, or a `voice "..."` line at the top of the file',
+            help=f'add `voice "..."` to the gather, or a `voice "..."` line {_top(where)}',
         )
     for stmt in ctx.of_type(nodes.Say):
         assert isinstance(stmt, nodes.Say)
@@ -208,9 +208,20 @@ def missing_voice(ctx: Context) -> Iterator[Finding]:
                 stmt.span,
                 "this `say` has no voice",
                 label="no voice",
-                help='add `voice "Telnyx.KokoroTTS.af"` (or another) at the top of the file, '
+                help=f'add `voice "Telnyx.KokoroTTS.af"` (or another) {_top(stmt)}, '
                 "or to this line",
             )
+
+
+def _top(node: nodes.Node) -> str:
+    """Where the file's settings go, for a finding at `node`: an included file's own settings
+    serve it only when it runs by itself, so there it is the including flow's top."""
+    if node.span is not None and node.span.line > LINE_BLOCK:
+        return (
+            "at the top of the flow that includes this file (an included file's own settings "
+            "do not come in)"
+        )
+    return "at the top of the file"
 
 
 def _languages(ctx: Context) -> Iterator[tuple[nodes.Str, bool]]:

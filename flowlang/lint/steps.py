@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from flowlang.diagnostics import Severity
 from flowlang.lint.context import Context
 from flowlang.lint.registry import Finding, rule
+from flowlang.source import LINE_BLOCK
 from flowlang.syntax import nodes
 
 
@@ -119,6 +120,8 @@ def unreachable_step(ctx: Context) -> Iterator[Finding]:
     """## What it does
     Finds steps that no call can ever reach: no `goto` or `call` leads to them from the first
     step.
+    The steps of an included file are not reported: a shared file offers steps that each flow
+    uses some of.
 
     ## Why is this bad?
     A step nobody reaches is dead weight, and usually means a missing `goto` or a misspelt one.
@@ -153,6 +156,9 @@ def unreachable_step(ctx: Context) -> Iterator[Finding]:
         node = graph.nodes[nid]
         step = node.node
         assert isinstance(step, nodes.Step)
+        if step.span is not None and step.span.line > LINE_BLOCK:
+            # A step of an included file: a shared file offers steps each flow uses a few of.
+            continue
         yield Finding(
             step.name.span or step.span,
             f"step `{node.step}` is never reached",
@@ -220,6 +226,47 @@ def _outcomes(on: nodes.On) -> list[str]:
     if on.event == "digits" and on.values:
         return []
     return [on.event]
+
+
+@rule("FL105", "no-steps", Severity.ERROR)
+def no_steps(ctx: Context) -> Iterator[Finding]:
+    """## What it does
+    Checks that a flow has a step to start at, with the steps of the files it includes. A file
+    that only holds opening hours (or only includes others) has none of its own: that is fine
+    for a file other flows include, and this is reported when it is checked or run by itself.
+
+    ## Why is this bad?
+    A call starts at the first step. With no step, there is nothing to run: the call would end
+    with an error as soon as it arrives.
+
+    ## Example
+    ```
+    hours office:
+        mon-fri 9:00-17:00
+    ```
+
+    ## Use instead
+    Check and run the flow that includes this file, or give it a first step:
+    ```
+    hours office:
+        mon-fri 9:00-17:00
+
+    main:
+        answer
+        if open office:
+            say "We are open."
+        hangup
+    ```
+    """
+    if ctx.flow.steps:
+        return
+    first = ctx.flow.hours[0].name.span if ctx.flow.hours else None
+    yield Finding(
+        first,
+        "this flow has no steps",
+        help="a call starts at the first step: a name followed by `:` and indented lines. If "
+        "this file holds opening hours for other flows, check the flows that include it",
+    )
 
 
 @rule("FL106", "duplicate-handler", Severity.ERROR, local=True)

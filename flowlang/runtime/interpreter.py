@@ -113,6 +113,9 @@ RECORDING_WAIT_SECS = 600
 # How many conversation ids the run keeps of AI conversations it no longer waits for, to
 # recognise their late `call.conversation.ended`.
 STALE_KEPT = 8
+# Kept among the stale conversations for an assistant left before Telnyx named its conversation
+# (Telnyx never names one "").
+UNNAMED = ""
 
 # Telnyx's `terminating_digit` when a gather sends none (NOTES.md).
 DEFAULT_TERMINATOR = "#"
@@ -1047,6 +1050,9 @@ class _Run:
             return True
         if found in self.stale:
             return False
+        if UNNAMED in self.stale:
+            # The name of an assistant left before Telnyx named it.
+            self.stale.remove(UNNAMED)
         self.forget(found)
         return True
 
@@ -1055,14 +1061,17 @@ class _Run:
         self.stale = [*self.stale, conversation][-STALE_KEPT:]
 
     def own_conversation(self, wait: Mapping[str, Any], payload: Mapping[str, Any]) -> bool:
-        """Whether a `call.conversation.ended` is the end of the assistant waited for."""
+        """Whether a `call.conversation.ended` of this call ends the assistant waited for. It is
+        matched by the call (LANGUAGE.md 16): any end but that of a conversation the flow has
+        left. An id Telnyx did not name is this call's conversation too, unless an assistant
+        was left before Telnyx named it: that late end could be the one arriving."""
         found = payload.get("conversation_id")
-        if not isinstance(found, str):
+        own = wait.get("conversation")
+        if not isinstance(found, str) or found == own:
             return True
         if found in self.stale:
             return False
-        own = wait.get("conversation")
-        return not isinstance(own, str) or own == found
+        return not isinstance(own, str) or UNNAMED not in self.stale
 
     def key_pressed(self, keys: tuple[Key, ...], payload: Mapping[str, Any], stop: str) -> bool:
         digit = payload.get("digit")
@@ -1072,6 +1081,8 @@ class _Run:
                 if isinstance(own, str):
                     # Its conversation ends later, when Telnyx has stopped it.
                     self.forget(own)
+                elif self.wait is not None and self.wait["kind"] == "assistant":
+                    self.forget(UNNAMED)
                 self.send(stop, {})
                 self.advance()
                 self.enter(key.handler)

@@ -273,7 +273,9 @@ class FlowBuilder(Transformer[Token, n.Flow]):
                     self._twice("on hangup", "in this file", item, on_hangup)
                 else:
                     on_hangup = item
-        if not steps and not self.run.fragment:
+        # A file of opening hours (or of includes) is a part of other flows: it needs no steps
+        # of its own. Whether the flow put together has a step to start at is FL105's question.
+        if not steps and not hours and not includes and not self.run.fragment:
             self._problem(
                 "FL012",
                 "this file has no steps",
@@ -714,15 +716,32 @@ class FlowBuilder(Transformer[Token, n.Flow]):
                 handlers.append(item)
         instructions = labeled.get("instructions")
         greeting = labeled.get("greeting")
+        voice = self._option_value(options, "voice")
+        in_block = labeled.get("voice")
+        if in_block is not None and "voice" in options:
+            self._problem(
+                "FL013",
+                "`voice` is written twice on this `assistant`",
+                in_block.span,
+                "second time",
+                "keep only one `voice`: in the `assistant` line or in its block",
+                options["voice"].span,
+            )
+        elif in_block is not None:
+            voice = in_block.value
         return n.Assistant(
             id=self._option_value(options, "id"),
-            voice=self._option_value(options, "voice"),
+            voice=voice,
             instructions=instructions.value if instructions is not None else None,
             greeting=greeting.value if greeting is not None else None,
             messages=messages,
             handlers=handlers,
+            voice_in_block="voice" not in options and in_block is not None,
             span=_cover(children),
         )
+
+    def assistant_voice(self, children: list[Any]) -> _Labeled:
+        return _Labeled("voice", self._str(children[1]), _cover(children))
 
     def instructions(self, children: list[Any]) -> _Labeled:
         return _Labeled("instructions", self._str(children[1]), _cover(children))

@@ -662,7 +662,7 @@ _BLOCK_ITEMS = (
     ("ai_gather", frozenset({"GREETING", "FIELD", "ON"}), "`greeting`, `field` lines and `on` "
      "handlers"),
     ("assistant", frozenset({"INSTRUCTIONS", "GREETING", "MESSAGE", "ON"}), "`instructions`, "
-     "`greeting`, `message` lines and `on` handlers"),
+     "`greeting`, `voice`, `message` lines and `on` handlers"),
 )  # fmt: skip
 
 

@@ -273,6 +273,8 @@ class _ItemCollector:
                 self.handler(on, inner)
         elif isinstance(stmt, Assistant):
             inner = (_body(stmt), *containers)
+            if stmt.voice_in_block:
+                self.item(id(stmt.voice), stmt.voice, inner, shift=len("voice "))
             self.item(id(stmt.instructions), stmt.instructions, inner, shift=len("instructions "))
             self.item(id(stmt.greeting), stmt.greeting, inner, shift=len("greeting "))
             for message in stmt.messages:
@@ -561,10 +563,12 @@ class _Writer:
     def assistant(self, stmt: Assistant, depth: int) -> None:
         options = [
             ("id", render_str(stmt.id) if stmt.id else None),
-            ("voice", render_str(stmt.voice) if stmt.voice else None),
+            ("voice", render_str(stmt.voice) if stmt.voice and not stmt.voice_in_block else None),
         ]
         self.line(depth, _header("assistant", _ordered(options, nodes.ASSISTANT_OPTIONS)), id(stmt))
         inner = depth + 1
+        if stmt.voice is not None and stmt.voice_in_block:
+            self.line(inner, f"voice {render_str(stmt.voice)}", id(stmt.voice))
         if stmt.instructions is not None:
             text = f"instructions {render_str(stmt.instructions)}"
             self.line(inner, text, id(stmt.instructions))

@@ -516,8 +516,8 @@ class Message(Node):
 
 @frozen
 class Assistant(Node):
-    """`assistant [id "ID"] [voice "V"]:` with `instructions`, `greeting`, `message` lines and
-    `on key` handlers. Waits for `call.conversation.ended`, then the flow continues."""
+    """`assistant [id "ID"] [voice "V"]:` with `instructions`, `greeting`, `voice`, `message`
+    lines and `on key` handlers. Waits for `call.conversation.ended`, then the flow continues."""
 
     id: Str | None = None
     voice: Str | None = None
@@ -525,6 +525,9 @@ class Assistant(Node):
     greeting: Str | None = None
     messages: tuple[Message, ...] = field(default=(), converter=_tuple)
     handlers: tuple[On, ...] = field(default=(), converter=_tuple)
+    # Whether `voice` was written as a line of the block rather than in the `assistant` line
+    # (both mean the same; `flowlang fmt` keeps it where it was written).
+    voice_in_block: bool = False
 
     @property
     def keyword_span(self) -> Span | None:

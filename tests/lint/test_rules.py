@@ -37,9 +37,14 @@ def reported(source: Source) -> Counter[tuple[str, int, str, str]]:
 
 
 def annotated_files(path: Path) -> Counter[tuple[str, int, str, str]]:
-    """The annotations of a fixture and of its translation catalogs (`NAME.LANG.texts`)."""
+    """The annotations of a fixture and of the files beside it named after it: its translation
+    catalogs (`NAME.LANG.texts`) and the files it includes (`NAME.PART.include`)."""
     found: Counter[tuple[str, int, str, str]] = Counter()
-    for file in [path, *sorted(path.parent.glob(f"{path.stem}.*.texts"))]:
+    beside = [
+        *path.parent.glob(f"{path.stem}.*.texts"),
+        *path.parent.glob(f"{path.stem}.*.include"),
+    ]
+    for file in [path, *sorted(beside)]:
         for (line, severity, code), n in annotated(file.read_text(encoding="utf-8")).items():
             found[(file.name, line, severity, code)] += n
     return found

@@ -170,9 +170,16 @@ def test_assistant_start_then_messages_then_wait() -> None:
     }
 
 
-def test_assistant_overrides_go_inside_assistant_and_no_top_level_voice() -> None:
-    flow = HEAD + (
-        '    assistant id "assistant-9" voice "AWS.Polly.Joanna-Neural":\n'
+@pytest.mark.parametrize(
+    "assistant",
+    [
+        '    assistant id "assistant-9" voice "AWS.Polly.Joanna-Neural":\n',
+        '    assistant id "assistant-9":\n        voice "AWS.Polly.Joanna-Neural"\n',
+    ],
+    ids=["voice-in-the-assistant-line", "voice-in-the-block"],
+)
+def test_assistant_overrides_go_inside_assistant_and_no_top_level_voice(assistant: str) -> None:
+    flow = HEAD + assistant + (
         '        instructions "You are the receptionist."\n'
         '        greeting "Hello."\n'
     )
@@ -322,3 +329,12 @@ def test_a_repeated_conversation_report_changes_nothing() -> None:
     assert started(call, "conv-1").ignored
     call.event("call.dtmf.received", digit="0")
     assert started(call, "conv-1").ignored
+
+
+def test_an_end_naming_a_conversation_telnyx_did_not_answer_with_still_ends_the_assistant() -> None:
+    # LANGUAGE.md 16: the end is matched by the call. Telnyx's examples of the start's answer
+    # and of the end carry two different ids; nothing was left, so this end is the assistant's.
+    call = ai_call(ASSISTANT)
+    assert not started(call, "d7e9c1d4-8b2a-4b8f-b3a7-9a671c9e9b0a").ignored
+    out = ended(call, "0424805b-2c4e-4f8a-9e5c-7a6b3c2d1e0f")
+    assert [line.text for line in out.logs] == ["after"]
