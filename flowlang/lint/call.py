@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from flowlang.analysis import CALL_FREE, NEEDS_ANSWER, Graph
+from flowlang.analysis import AFTER_HANGUP, CALL_FREE, NEEDS_ANSWER, Graph
 from flowlang.diagnostics import Severity
 from flowlang.lint.context import Context
 from flowlang.lint.registry import Finding, rule
@@ -107,7 +107,8 @@ def no_answer(ctx: Context) -> Iterator[Finding]:
 def call_after_hangup(ctx: Context) -> Iterator[Finding]:
     """## What it does
     Checks that the top-level `on hangup:` handler only uses statements that do not touch the
-    call: `set`, `log`, `if` and `sms`.
+    call: `set`, `log`, `if`, `sms` and `fetch` (a `fetch` there is waited for: telling your
+    own systems that the call ended is what it is for).
 
     ## Why is this bad?
     `on hangup:` runs after the caller has hung up: there is no call left to speak to, gather
@@ -128,13 +129,13 @@ def call_after_hangup(ctx: Context) -> Iterator[Finding]:
     handler = ctx.flow.on_hangup
     if handler is None:
         return
-    for stmt in touching_the_call(handler.body):
+    for stmt in touching_the_call(handler.body, AFTER_HANGUP):
         name = STATEMENT_NAMES.get(type(stmt), type(stmt).__name__.lower())
         yield Finding(
             stmt.span,
             f"`{name}` cannot run in `on hangup:`: the call is already over",
             label="the caller has hung up",
-            help="only `set`, `log`, `if` and `sms` may be used here",
+            help="only `set`, `log`, `if`, `sms` and `fetch` may be used here",
         )
 
 

@@ -99,6 +99,7 @@ def fetch_result_after_failure(ctx: Context) -> Iterator[Finding]:
     for n in graph.nodes:
         if n.kind == "result" and n.label == FETCH_FAILED and n.defs:
             failed.setdefault(n.defs[0], []).append(n.id)
+    gone = _after_the_hangup(ctx)
     for name, sources in failed.items():
         # Another assignment of the variable (an answered fetch, a `set`) ends a failure's reach.
         stop = frozenset(
@@ -111,13 +112,41 @@ def fetch_result_after_failure(ctx: Context) -> Iterator[Finding]:
             for read in graph.nodes[nid].reads:
                 if read.name == name and len(read.path) > 1:
                     dotted = ".".join(read.path)
+                    if any(id(graph.nodes[s].node) in gone for s in sources):
+                        fix = (
+                            "the caller has hung up here, so `on error:` cannot leave: this line "
+                            "runs with it empty when the fetch failed (if that is fine, end the "
+                            "line with `# flowlang: ignore[FL802]`)"
+                        )
+                    else:
+                        fix = (
+                            "give the fetch an `on error:` that leaves (with `goto`, `transfer` "
+                            "or `hangup`), so this line runs only after an answer"
+                        )
                     yield Finding(
                         read.span,
                         f"`{dotted}` is read where the fetch into `{name}` may have failed",
                         label="empty when the fetch failed",
-                        help="give the fetch an `on error:` that leaves (with `goto`, "
-                        "`transfer` or `hangup`), so this line runs only after an answer",
+                        help=fix,
                     )
+
+
+def _after_the_hangup(ctx: Context) -> set[int]:
+    """The `fetch`es that run without the call (in `on hangup:` and a recording's handlers),
+    by id(): their `on error:` cannot leave with `goto`, `transfer` or `hangup`."""
+    todo: list[nodes.Node] = list(ctx.flow.on_hangup.body) if ctx.flow.on_hangup else []
+    for record in ctx.of_type(nodes.Record):
+        assert isinstance(record, nodes.Record)
+        todo += [s for on in record.handlers for s in on.body]
+    found: set[int] = set()
+    while todo:
+        stmt = todo.pop()
+        if isinstance(stmt, nodes.Fetch):
+            found.add(id(stmt))
+            todo += [s for on in stmt.handlers for s in on.body]
+        elif isinstance(stmt, nodes.If):
+            todo += [*stmt.body, *(s for e in stmt.elifs for s in e.body), *(stmt.else_ or ())]
+    return found
 
 
 @rule("FL803", "send-with-get", Severity.ERROR, local=True)

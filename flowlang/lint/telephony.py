@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from flowlang.analysis import CALL_FREE
+from flowlang.analysis import AFTER_HANGUP
 from flowlang.diagnostics import Severity
 from flowlang.lint.call import STATEMENT_NAMES, touching_the_call
 from flowlang.lint.context import Context
@@ -16,7 +16,6 @@ KEYS = "0123456789*#"
 RECORD_MAX_SECS = 14_400
 # What may stand in a recording's handlers, which may run after the caller hung up
 # (LANGUAGE.md 14): what `on hangup:` allows, and `fetch`, which the run waits for there.
-AFTER_RECORDING = (*CALL_FREE, nodes.Fetch)
 
 
 @rule("FL840", "call-after-recording", Severity.ERROR, local=True)
@@ -52,7 +51,7 @@ def call_after_recording(ctx: Context) -> Iterator[Finding]:
     for stmt in ctx.of_type(nodes.Record):
         assert isinstance(stmt, nodes.Record)
         for on in stmt.handlers:
-            for inner in touching_the_call(on.body, AFTER_RECORDING):
+            for inner in touching_the_call(on.body, AFTER_HANGUP):
                 name = STATEMENT_NAMES.get(type(inner), type(inner).__name__.lower())
                 yield Finding(
                     inner.span,

@@ -34,7 +34,8 @@ Choices the contract leaves open:
   state): a later `call.hangup` changes nothing. It waits for the recording at most
   RECORDING_WAIT_SECS (`Outcome.expires`): a `WAIT_EXPIRED` event then ends it as `hangup`
   with a warning, without `on saved:` or `on error:`, after the top-level `on hangup:`.
-- A `fetch` in the top-level `on hangup:` (which `check` refuses) is skipped: the run ends there.
+- A `fetch` in the top-level `on hangup:` is waited for like one in `on saved:`: its answer
+  (or `on error:`) continues the handler, and the run ends as `hangup` when it is done.
 - A `record`'s `end_key` is watched by flowlang (`call.dtmf.received`), which sends
   `record_stop` once and waits on for the recording.
 - A `transfer` with handlers names the original call in its `target_leg_client_state`; the new
@@ -289,8 +290,9 @@ class _Run:
         # The caller is gone but the run goes on (a recording still to come, a `fetch` of its
         # `on saved:`): only statements that do not touch the call run.
         self.detached = bool(state.get("detached"))
-        # Running the top-level `on hangup:`, after which the run ends: nothing is waited for.
-        self.ending = False
+        # Running the top-level `on hangup:`, after which the run ends as `hangup` (a `fetch`
+        # there is waited for: its answer continues the handler).
+        self.ending = bool(state.get("ending"))
         self.line: int | None = None
         self.count = 0
 
@@ -333,6 +335,8 @@ class _Run:
             state["amd"] = self.amd
         if self.detached and self.end is None:
             state["detached"] = True
+            if self.ending:
+                state["ending"] = True
         if self.stale and self.end is None:
             state["stale"] = self.stale
         kind = self.wait["kind"] if self.wait is not None and self.end is None else None
@@ -483,9 +487,8 @@ class _Run:
 
     def passes_over(self, op: Op) -> bool:
         """Whether the run, the caller gone, skips `op`: after the caller hung up only statements
-        that do not touch the call mean anything (LANGUAGE.md 1 and 14); nothing is waited for
-        once the run is ending."""
-        return type(op) not in _QUIET or (self.ending and type(op) is FetchOp)
+        that do not touch the call mean anything (LANGUAGE.md 1 and 14)."""
+        return type(op) not in _QUIET
 
     def do_set(self, op: SetOp) -> None:
         self.vars[op.name] = self.evaluate(op.value)
@@ -859,8 +862,12 @@ class _Run:
                 return False
             self.fetch_ended(op, payload)
             if self.detached and self.wait is None and self.end is None:
-                # The `on saved:` that asked is done: the run ends as the hangup it follows.
-                self.caller_hung_up()
+                if self.ending:
+                    # The top-level `on hangup:` that asked is done.
+                    self.finish("hangup")
+                else:
+                    # The `on saved:` that asked is done: the run ends as the hangup it follows.
+                    self.caller_hung_up()
             return True
         if kind == "assistant" and isinstance(op, AssistantOp):
             if event.type == "call.dtmf.received":
@@ -1091,7 +1098,8 @@ class _Run:
         return False
 
     def caller_hung_up(self) -> None:
-        """The caller is gone: run the top-level `on hangup:` (no commands), end as `hangup`."""
+        """The caller is gone: run the top-level `on hangup:` (no commands), end as `hangup`. A
+        `fetch` there is waited for, and the run ends when the handler is done."""
         self.wait = None
         self.detached = True
         self.frames = []
@@ -1102,6 +1110,8 @@ class _Run:
             self.enter(handler)
             self.count = 0
             self.go()
+            if self.wait is not None:
+                return
         self.frames = []
         self.finish("hangup")
 

@@ -328,17 +328,39 @@ def test_a_recording_in_a_called_step_does_not_go_back_to_the_caller_after_the_h
     assert call.logs == ["saved"]
 
 
-def test_a_fetch_in_on_hangup_is_skipped_and_the_run_ends() -> None:
-    call = Call.unchecked(
-        HEAD + '    say "Hello."\n\non hangup:\n'
-        '    fetch "https://api.example.com/gone"\n'
-        '    log "after"\n'
-    )
+TELLS_THE_BACKEND = HEAD + (
+    '    say "Hello."\n\non hangup:\n'
+    '    fetch "https://api.example.com/gone" method "POST" into told:\n'
+    "        send who = caller\n"
+    '        on error: log "not told"\n'
+    '    log "after {told.id}"\n'
+)
+
+
+def test_a_fetch_in_on_hangup_is_made_and_waited_for_then_the_run_ends() -> None:
+    # LANGUAGE.md 1 and 14: `fetch` does not touch the call, so `on hangup:` may tell a backend.
+    call = Call.of(TELLS_THE_BACKEND)
     call.start()
     call.complete()
     out = call.event("call.hangup", hangup_cause="normal_clearing")
-    assert out.end is not None and out.end.reason == "hangup" and out.fetch is None
-    assert call.logs == ["after"]
+    assert out.end is None and out.waiting == "fetch" and not out.commands
+    assert out.fetch is not None and out.fetch.body == {"who": "+15550001111"}
+    assert out.state["detached"] is True and out.state["ending"] is True
+    # A second hangup while it waits changes nothing.
+    assert call.event("call.hangup", hangup_cause="normal_clearing").ignored
+    out = fetch_ended(call, "ok", result={"id": "g-1"})
+    assert out.end is not None and out.end.reason == "hangup" and not out.commands
+    assert call.logs == ["after g-1"]
+
+
+def test_a_failed_fetch_in_on_hangup_runs_its_on_error_then_the_run_ends() -> None:
+    call = Call.of(TELLS_THE_BACKEND)
+    call.start()
+    call.complete()
+    call.event("call.hangup", hangup_cause="normal_clearing")
+    out = fetch_ended(call, "error", reason="the backend answered HTTP 500")
+    assert out.end is not None and out.end.reason == "hangup"
+    assert call.logs[0] == "not told" and call.logs[-1] == "after "
 
 
 def test_after_the_hangup_the_run_waits_for_the_recording_at_most_ten_minutes() -> None:

@@ -378,3 +378,37 @@ def test_a_backend_that_fails_after_the_hangup_runs_the_fetchs_on_error(
     assert (line["result"], line["reason"]) == ("error", "the backend answered HTTP 500")
     assert [line["text"] for line in _records(caplog, "flow_log")][-1] == "caller gone"
     assert _ended(rig, "v3:vm-down") == ("ended", "hangup")
+
+
+def test_on_hangup_tells_the_backend_that_the_caller_hung_up(
+    tmp_path: Path, backend: FakeBackend, caplog: pytest.LogCaptureFixture
+) -> None:
+    # LANGUAGE.md 1 and 14: a `fetch` does not touch the call, so `on hangup:` may use one.
+    caplog.set_level(logging.INFO, logger="flowlang.serve.app")
+    flow = f"""\
+voice "Telnyx.KokoroTTS.af"
+
+main:
+    answer
+    gather digits 1 into choice:
+        say "Press a key."
+        on digits: hangup
+
+on hangup:
+    fetch "{backend.base}/callbacks" method "POST" into told:
+        send who = caller
+        on error: log "not told"
+    log "told as {{told.id}}"  # flowlang: ignore[FL802]
+"""
+    rig = Rig(tmp_path, flow, backend)
+    try:
+        call = rig.fake.call("v3:gone", ["hangup"])
+        finish(call, timeout=60)
+        wait_for(lambda: _ended(rig, "v3:gone") is not None, 30, "the run to end")
+    finally:
+        rig.close()
+    (post,) = backend.requests
+    assert (post["method"], post["path"]) == ("POST", "/callbacks")
+    assert json.loads(post["body"]) == {"who": "+15550001111"}
+    assert [line["text"] for line in _records(caplog, "flow_log")] == ["told as 7"]
+    assert _ended(rig, "v3:gone") == ("ended", "hangup")
