@@ -27,9 +27,14 @@ def test_no_command_lists_every_command_and_succeeds(capsys) -> None:
     assert "flowlang COMMAND --help" in out
 
 
-def test_the_console_script_with_no_arguments_exits_0() -> None:
+@pytest.mark.parametrize(
+    "command",
+    [["-c", "from flowlang.cli import entry; entry()"], ["-m", "flowlang"]],
+    ids=["console-script", "python-m"],
+)
+def test_the_console_script_with_no_arguments_exits_0(command: list[str]) -> None:
     done = subprocess.run(
-        [sys.executable, "-c", "from flowlang.cli import entry; entry()"],
+        [sys.executable, *command],
         capture_output=True,
         text=True,
         check=False,

@@ -225,7 +225,7 @@ def invalid_key(ctx: Context) -> Iterator[Finding]:
 def assistant_without_id(ctx: Context) -> Iterator[Finding]:
     """## What it does
     Checks that every `assistant` names the stored Telnyx AI assistant it starts, with
-    `assistant id "..."`.
+    `assistant id "..."`, and that a `message tool` line's tool call id is not empty.
 
     ## Why is this bad?
     Telnyx refuses to start an assistant without the id of one stored in your account, so the
@@ -261,3 +261,12 @@ def assistant_without_id(ctx: Context) -> Iterator[Finding]:
                 label="no id in the quotes",
                 help=nodes.ASSISTANT_ID_HINT,
             )
+        for message in stmt.messages:
+            if message.tool_call_id is not None and not message.tool_call_id.parts:
+                yield Finding(
+                    message.tool_call_id.span,
+                    "the tool call id of `message tool` is empty",
+                    label="no id in the quotes",
+                    help="Telnyx requires the id of the tool call this message answers: "
+                    '`message tool "call_123" "the result"`',
+                )

@@ -181,6 +181,40 @@ def send_with_get(ctx: Context) -> Iterator[Finding]:
             )
 
 
+@rule("FL808", "fetch-method", Severity.ERROR, local=True)
+def fetch_method(ctx: Context) -> Iterator[Finding]:
+    """## What it does
+    Checks that a `fetch`'s `method` is `"GET"` (to look something up, the default) or `"POST"`
+    (to send fields with `send`). Small letters are read the same (`"post"`).
+
+    ## Why is this bad?
+    flowlang makes only these two kinds of request: with another method (`"PUT"`, `"DELETE"`)
+    the backend would get a request without the body the flow means to send.
+
+    ## Example
+    ```
+    fetch "https://api.acme.com/callbacks" method "PUT" into booked:
+        send number = caller
+    ```
+
+    ## Use instead
+    ```
+    fetch "https://api.acme.com/callbacks" method "POST" into booked:
+        send number = caller
+    ```
+    """
+    for fetch in _fetches(ctx):
+        if fetch.method is None or fetch.method.text.upper() in ("GET", "POST"):
+            continue
+        yield Finding(
+            fetch.method.span,
+            f'`method "{fetch.method.text}"` is not a method flowlang can send',
+            label="not GET or POST",
+            help='use `method "POST"` to send fields to your backend, or leave `method` out '
+            "to look something up (GET)",
+        )
+
+
 @rule("FL804", "fetch-timeout", Severity.ERROR, local=True)
 def fetch_timeout(ctx: Context) -> Iterator[Finding]:
     """## What it does

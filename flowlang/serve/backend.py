@@ -87,24 +87,29 @@ class Backend:
             return Answer(None, "the URL does not start with https:// or http://")
         except httpx.HTTPError as exc:
             return Answer(None, f"could not reach the backend ({type(exc).__name__})")
+        except Exception as exc:  # noqa: BLE001 - a request that cannot be made is a failure
+            # Whatever it is, the flow must go on (its `on error:`): an exception here would
+            # be retried for ever while the caller waits in silence.
+            return Answer(None, f"the request could not be made ({type(exc).__name__})")
         return Answer(result, http_status=status[0])
 
-    def _headers(self, request: FetchRequest) -> dict[str, str]:
-        headers = {"Accept": "application/json"}
+    def _headers(self, request: FetchRequest) -> list[tuple[bytes, bytes]]:
+        headers: dict[str, str] = {"Accept": "application/json"}
         for name, value, secret in request.headers:
             if secret:
                 found = self._environ.get(value)
                 if found is None:
                     raise _Failed(f"the secret {value} is not set in the environment")
-                headers[name] = found
-            else:
-                headers[name] = value
+                value = found
+            headers[name] = value
         if request.method == "POST":
             headers.setdefault("Idempotency-Key", request.key)
-        return headers
+        # A value with letters beyond ASCII ("José") goes as UTF-8, as curl sends it (httpx
+        # would refuse it as text).
+        return [(name.encode("ascii"), value.encode("utf-8")) for name, value in headers.items()]
 
     async def _exchange(
-        self, request: FetchRequest, headers: dict[str, str], status: list[int]
+        self, request: FetchRequest, headers: list[tuple[bytes, bytes]], status: list[int]
     ) -> dict[str, Any]:
         body = request.body if request.method == "POST" else None
         stream = self._client.stream(

@@ -3,6 +3,7 @@ backend that answers well or badly; a server killed mid-fetch redoes it after a 
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import sqlite3
@@ -13,7 +14,9 @@ import pytest
 from nacl.signing import SigningKey
 
 from flowlang.offline.simulator import simulate
+from flowlang.runtime.commands import FetchRequest
 from flowlang.serve.app import create_app
+from flowlang.serve.backend import Backend
 from flowlang.serve.store import open_store
 from flowlang.serve.telnyx.signature import Verifier
 from tests.server.backend import FakeBackend
@@ -412,3 +415,46 @@ on hangup:
     assert json.loads(post["body"]) == {"who": "+15550001111"}
     assert [line["text"] for line in _records(caplog, "flow_log")] == ["told as 7"]
     assert _ended(rig, "v3:gone") == ("ended", "hangup")
+
+
+@pytest.mark.parametrize(
+    ("headers", "environ"),
+    [
+        ((("X-Name", "José", False),), {}),
+        ((("X-Name", "NAME_TOKEN", True),), {"NAME_TOKEN": "José"}),
+    ],
+    ids=["written", "secret"],
+)
+def test_a_header_beyond_ascii_is_sent_as_utf8_not_left_failing(
+    backend: FakeBackend, headers: tuple[tuple[str, str, bool], ...], environ: dict[str, str]
+) -> None:
+    # httpx refuses such a value as text: the request failed with an exception the server
+    # retried for ever, and the caller waited in silence.
+    async def fetch() -> Any:
+        made = Backend(environ)
+        try:
+            return await made.fetch(FetchRequest(
+                "GET", f"{backend.base}/orders/1", headers, None, 2000, "cs", "v3:x/1"
+            ))
+        finally:
+            await made.aclose()
+
+    answer = asyncio.run(fetch())
+    assert answer.ok, answer.reason
+    (got,) = backend.requests
+    assert got["headers"]["x-name"].encode("latin-1").decode("utf-8") == "José"
+
+
+def test_a_request_that_cannot_be_made_is_an_error_answer_not_an_exception() -> None:
+    async def fetch() -> Any:
+        made = Backend({})
+        try:
+            return await made.fetch(FetchRequest(
+                "GET", "http://127.0.0.1:9/x", (("Bäd-Name", "v", False),), None, 2000, "cs", "k"
+            ))
+        finally:
+            await made.aclose()
+
+    answer = asyncio.run(fetch())
+    assert not answer.ok
+    assert answer.reason == "the request could not be made (UnicodeEncodeError)"

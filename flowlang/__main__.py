@@ -1,0 +1,5 @@
+"""`python -m flowlang`: the same command line as `flowlang`."""
+
+from flowlang.cli import entry
+
+entry()
