@@ -102,7 +102,9 @@ def parse_at(text: str, timezone: str) -> datetime:
             moment = moment.replace(tzinfo=zone(timezone))
         except UnknownZone:
             moment = moment.replace(tzinfo=UTC)
-    return moment
+    # As an instant: a wall-clock time the zone skips (2:30 on the night clocks go forward)
+    # is then read on that clock as the time it really is (3:30), as `open` decides it.
+    return moment.astimezone(UTC)
 
 
 def now() -> datetime:

@@ -191,3 +191,17 @@ def test_hours_of_an_included_file_are_part_of_the_flow(tmp_path: Path) -> None:
     program = compile_source(Source(str(main), text))
     outcome = Interpreter(program).start(CallInfo("c", at=LocalTime("2026-11-23", 10, 0, 0)))
     assert [line.text for line in outcome.logs] == ["open"]
+
+
+@pytest.mark.parametrize(
+    ("at", "shown"),
+    [
+        ("2026-03-08T02:30", "2026-03-08 03:30"),  # skipped when clocks go forward: 3:30 CDT
+        ("2026-11-01T01:30", "2026-11-01 01:30"),  # repeated when they go back: the first one
+        ("2026-11-01T01:30-06:00", "2026-11-01 01:30"),
+        ("2026-07-01T12:00", "2026-07-01 12:00"),
+    ],
+)
+def test_a_time_given_is_read_on_the_flows_clock_as_the_instant_it_is(at: str, shown: str) -> None:
+    local = local_time(parse_at(at, "America/Chicago"), "America/Chicago")
+    assert f"{local.date} {local.hour:02d}:{local.minute:02d}" == shown
