@@ -41,11 +41,12 @@ Choices the contract leaves open:
 - A `transfer` with handlers names the original call in its `target_leg_client_state`; the new
   leg's `call.answered` (or the original's `call.bridged`) ends the run as a transfer, and its
   `call.hangup` picks the handler by `hangup_cause`.
-- A `call.conversation.ended` ends an `assistant` only if it is that assistant's conversation:
-  the driver reports each AI command's `conversation_id` (`CONVERSATION_STARTED`), and an end
-  naming another conversation (an assistant stopped by `on key`, an `ai_gather`) is ignored.
-  The ids of conversations the run no longer waits for are kept (the last STALE_KEPT). An end
-  with no id, or before any id is known, ends the assistant as before.
+- A `call.conversation.ended` of the call ends its `assistant` (LANGUAGE.md 16), except the
+  late end of a conversation the run has left: the driver reports each AI command's
+  `conversation_id` (`CONVERSATION_STARTED`), and an end naming an assistant stopped by
+  `on key` or an `ai_gather` is ignored. The ids of conversations the run no longer waits for
+  are kept (the last STALE_KEPT). An end naming an id never reported ends the assistant,
+  unless an assistant was left before its id was known (that end could be the late one).
 - A `queue` that ends without an agent (`timeout`, `leave`) stops its hold music
   (`playback_stop`) before the flow goes on; `bridging-in-process` is waited through.
 """
