@@ -58,11 +58,9 @@ NEEDS_ANSWER = (
 )
 
 # Statements that do not touch the call, so they mean something after the caller hung up
-# (LANGUAGE.md 1 and 14); blocks of these are allowed where the call may be gone.
-CALL_FREE = (nodes.Set, nodes.Log, nodes.If, nodes.Sms)
-# What may stand where the caller has hung up (`on hangup:`, a recording's `on saved:`): those,
-# and `fetch`, which is waited for without the call (LANGUAGE.md 14).
-AFTER_HANGUP = (*CALL_FREE, nodes.Fetch)
+# (LANGUAGE.md 1 and 14): they may stand in `on hangup:` and a recording's handlers. A `fetch`
+# there is waited for without the call.
+AFTER_HANGUP = (nodes.Set, nodes.Log, nodes.If, nodes.Sms, nodes.Fetch)
 
 
 @frozen

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from flowlang.analysis import AFTER_HANGUP, CALL_FREE, NEEDS_ANSWER, Graph
+from flowlang.analysis import AFTER_HANGUP, NEEDS_ANSWER, Graph
 from flowlang.diagnostics import Severity
 from flowlang.lint.context import Context
 from flowlang.lint.registry import Finding, rule
@@ -129,7 +129,7 @@ def call_after_hangup(ctx: Context) -> Iterator[Finding]:
     handler = ctx.flow.on_hangup
     if handler is None:
         return
-    for stmt in touching_the_call(handler.body, AFTER_HANGUP):
+    for stmt in touching_the_call(handler.body):
         name = STATEMENT_NAMES.get(type(stmt), type(stmt).__name__.lower())
         yield Finding(
             stmt.span,
@@ -139,22 +139,23 @@ def call_after_hangup(ctx: Context) -> Iterator[Finding]:
         )
 
 
-def touching_the_call(
-    body: tuple[nodes.Node, ...], free: tuple[type[nodes.Node], ...] = CALL_FREE
-) -> Iterator[nodes.Node]:
-    """The statements of `body` (inside `if` arms, and a `fetch`'s handlers when `free` allows
-    `fetch`, too) that are not `free`: they need the call to still be up."""
+def after_the_hangup(body: tuple[nodes.Node, ...]) -> Iterator[nodes.Node]:
+    """Every statement of `body`, a block that runs where the caller may have hung up, in the
+    order written: inside `if` arms and a `fetch`'s handlers too."""
     todo: list[nodes.Node] = list(body)
     while todo:
         stmt = todo.pop(0)
+        yield stmt
         if isinstance(stmt, nodes.If):
             todo[:0] = [*stmt.body, *(s for e in stmt.elifs for s in e.body), *(stmt.else_ or ())]
-            continue
-        if isinstance(stmt, nodes.Fetch) and nodes.Fetch in free:
+        elif isinstance(stmt, nodes.Fetch):
             todo[:0] = [s for on in stmt.handlers for s in on.body]
-            continue
-        if not isinstance(stmt, free):
-            yield stmt
+
+
+def touching_the_call(body: tuple[nodes.Node, ...]) -> Iterator[nodes.Node]:
+    """The statements of `body` (a block that runs where the caller may have hung up) that need
+    the call to still be up."""
+    return (stmt for stmt in after_the_hangup(body) if not isinstance(stmt, AFTER_HANGUP))
 
 
 @rule("FL204", "transfer-timeout-range", Severity.ERROR, local=True)

@@ -8,6 +8,7 @@ from urllib.parse import urlsplit
 
 from flowlang.analysis import FETCH_FAILED
 from flowlang.diagnostics import Severity
+from flowlang.lint.call import after_the_hangup
 from flowlang.lint.context import Context
 from flowlang.lint.registry import Finding, rule
 from flowlang.program import MAX_FETCH_TIMEOUT_MS
@@ -134,19 +135,16 @@ def fetch_result_after_failure(ctx: Context) -> Iterator[Finding]:
 def _after_the_hangup(ctx: Context) -> set[int]:
     """The `fetch`es that run without the call (in `on hangup:` and a recording's handlers),
     by id(): their `on error:` cannot leave with `goto`, `transfer` or `hangup`."""
-    todo: list[nodes.Node] = list(ctx.flow.on_hangup.body) if ctx.flow.on_hangup else []
+    bodies = [ctx.flow.on_hangup.body] if ctx.flow.on_hangup else []
     for record in ctx.of_type(nodes.Record):
         assert isinstance(record, nodes.Record)
-        todo += [s for on in record.handlers for s in on.body]
-    found: set[int] = set()
-    while todo:
-        stmt = todo.pop()
-        if isinstance(stmt, nodes.Fetch):
-            found.add(id(stmt))
-            todo += [s for on in stmt.handlers for s in on.body]
-        elif isinstance(stmt, nodes.If):
-            todo += [*stmt.body, *(s for e in stmt.elifs for s in e.body), *(stmt.else_ or ())]
-    return found
+        bodies += [on.body for on in record.handlers]
+    return {
+        id(stmt)
+        for body in bodies
+        for stmt in after_the_hangup(body)
+        if isinstance(stmt, nodes.Fetch)
+    }
 
 
 @rule("FL803", "send-with-get", Severity.ERROR, local=True)

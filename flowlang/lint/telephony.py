@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from flowlang.analysis import AFTER_HANGUP
 from flowlang.diagnostics import Severity
 from flowlang.lint.call import STATEMENT_NAMES, touching_the_call
 from flowlang.lint.context import Context
@@ -51,7 +50,7 @@ def call_after_recording(ctx: Context) -> Iterator[Finding]:
     for stmt in ctx.of_type(nodes.Record):
         assert isinstance(stmt, nodes.Record)
         for on in stmt.handlers:
-            for inner in touching_the_call(on.body, AFTER_HANGUP):
+            for inner in touching_the_call(on.body):
                 name = STATEMENT_NAMES.get(type(inner), type(inner).__name__.lower())
                 yield Finding(
                     inner.span,
