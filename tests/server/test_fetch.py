@@ -16,7 +16,7 @@ from nacl.signing import SigningKey
 from flowlang.offline.simulator import simulate
 from flowlang.runtime.commands import FetchRequest
 from flowlang.serve.app import create_app
-from flowlang.serve.backend import Backend
+from flowlang.serve.backend import Answer, Backend
 from flowlang.serve.store import open_store
 from flowlang.serve.telnyx.signature import Verifier
 from tests.server.backend import FakeBackend
@@ -417,6 +417,19 @@ on hangup:
     assert _ended(rig, "v3:gone") == ("ended", "hangup")
 
 
+def fetched(request: FetchRequest, environ: dict[str, str] | None = None) -> Answer:
+    """What the server's Backend answers to `request`, with `environ` for its secrets."""
+
+    async def fetch() -> Answer:
+        made = Backend(environ or {})
+        try:
+            return await made.fetch(request)
+        finally:
+            await made.aclose()
+
+    return asyncio.run(fetch())
+
+
 @pytest.mark.parametrize(
     ("headers", "environ"),
     [
@@ -430,31 +443,17 @@ def test_a_header_beyond_ascii_is_sent_as_utf8_not_left_failing(
 ) -> None:
     # httpx refuses such a value as text: the request failed with an exception the server
     # retried for ever, and the caller waited in silence.
-    async def fetch() -> Any:
-        made = Backend(environ)
-        try:
-            return await made.fetch(FetchRequest(
-                "GET", f"{backend.base}/orders/1", headers, None, 2000, "cs", "v3:x/1"
-            ))
-        finally:
-            await made.aclose()
-
-    answer = asyncio.run(fetch())
+    answer = fetched(FetchRequest(
+        "GET", f"{backend.base}/orders/1", headers, None, 2000, "cs", "v3:x/1"
+    ), environ)
     assert answer.ok, answer.reason
     (got,) = backend.requests
     assert got["headers"]["x-name"].encode("latin-1").decode("utf-8") == "José"
 
 
 def test_a_request_that_cannot_be_made_is_an_error_answer_not_an_exception() -> None:
-    async def fetch() -> Any:
-        made = Backend({})
-        try:
-            return await made.fetch(FetchRequest(
-                "GET", "http://127.0.0.1:9/x", (("Bäd-Name", "v", False),), None, 2000, "cs", "k"
-            ))
-        finally:
-            await made.aclose()
-
-    answer = asyncio.run(fetch())
+    answer = fetched(FetchRequest(
+        "GET", "http://127.0.0.1:9/x", (("Bäd-Name", "v", False),), None, 2000, "cs", "k"
+    ))
     assert not answer.ok
     assert answer.reason == "the request could not be made (UnicodeEncodeError)"
