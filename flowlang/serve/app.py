@@ -19,6 +19,7 @@ import httpx
 from flowlang.program import Program
 from flowlang.runtime.events import WAIT_EXPIRED, Event
 from flowlang.runtime.outcome import LogLine
+from flowlang.runtime.state import read_client_state
 from flowlang.serve.backend import FETCH, Backend, carrier
 from flowlang.serve.conversations import noter
 from flowlang.serve.dial import DIAL, Dialer
@@ -33,7 +34,7 @@ from flowlang.serve.telnyx.signature import (
     SignatureError,
     Verifier,
 )
-from flowlang.serve.telnyx.webhooks import MalformedWebhook, parse_webhook
+from flowlang.serve.telnyx.webhooks import MalformedWebhook, Webhook, parse_webhook
 from flowlang.serve.versions import FlowVersions
 
 Scope = MutableMapping[str, Any]
@@ -50,6 +51,16 @@ BODY_TIMEOUT = 10.0
 # up rather than left in silence. (A new call starts with call.initiated; call.hangup needs
 # nothing.)
 _NOT_LIVE = frozenset({"call.initiated", "call.hangup"})
+
+
+def _ran_here(hook: Webhook) -> bool:
+    """Whether a webhook for a call the store does not know is for a call a flowlang server ran
+    and lost: on a live call that carries flowlang's own `client_state`, which Telnyx echoes
+    from the last command. Any other unknown call is acknowledged and ignored (LANGUAGE.md 7):
+    it is not this server's to hang up."""
+    if hook.event.type in _NOT_LIVE:
+        return False
+    return read_client_state(hook.event.payload.get("client_state")) is not None
 
 logger = logging.getLogger("flowlang.serve.app")
 
@@ -374,7 +385,7 @@ class WebhookApp:
             )
             await self._refuse(send, 500, f"internal error: {type(exc).__name__}", started)
             return
-        if handled.result == "unknown_call" and hook.event.type not in _NOT_LIVE:
+        if handled.result == "unknown_call" and _ran_here(hook):
             try:
                 await self._hang_up_unknown(hook.call_control_id, hook.event.id)
             except StoreError as exc:
@@ -408,9 +419,9 @@ class WebhookApp:
         _log_flow(hook.call_control_id, handled.logs)
 
     async def _hang_up_unknown(self, call_control_id: str | None, event_id: str | None) -> None:
-        # The store has no run for a call that is on the line (it was lost, or cleaned up too
-        # early): the caller would hear silence, so the call is hung up, through the outbox
-        # like any command. The command_id is the same for every delivery of this event.
+        # The store has no run for a call flowlang ran and that is on the line (it was lost, or
+        # cleaned up too early): the caller would hear silence, so the call is hung up, through
+        # the outbox like any command. The command_id is the same for every delivery of this event.
         if call_control_id is None:
             return
         seed = f"{call_control_id}/{event_id}"

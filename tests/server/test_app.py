@@ -17,6 +17,7 @@ from nacl.signing import SigningKey
 
 from flowlang.cli.inputs import read_source
 from flowlang.compiler import compile_source
+from flowlang.runtime.state import client_state
 from flowlang.serve.app import create_app
 from flowlang.serve.store import open_store
 from flowlang.serve.telnyx.client import RetryPolicy
@@ -171,16 +172,38 @@ def test_events_that_concern_no_run_are_acknowledged_and_ignored(body: bytes, re
     run(test)
 
 
-def test_a_call_the_store_does_not_know_is_hung_up_not_left_in_silence() -> None:
+def test_a_call_flowlang_ran_and_the_store_lost_is_hung_up_not_left_in_silence() -> None:
     async def test(h: Harness) -> None:
-        lost = envelope("call.speak.ended", call="lost", event_id="e7")
+        # call.speak.ended echoes the client_state of flowlang's 3rd command: the store had
+        # this call and lost it, while the caller is still on the line.
+        lost = envelope("call.speak.ended", "lost", "e7", client_state=client_state(3))
         for _ in range(2):
             response = await h.post(lost)
-            assert response.status_code == 200 and response.json() == {"result": "unknown_call"}
+            assert response.status_code == 200
+            assert response.json() == {"result": "unknown_call"}
         await h.app.sender.idle()
-        # Once per delivery, with one command_id, so Telnyx carries it out once.
+        # Telnyx's retry of the event asks again, with the same command_id: Telnyx ignores it.
         assert h.telnyx.actions == ["hangup", "hangup"]
-        assert len({body["command_id"] for _, body in h.telnyx.requests}) == 1
+        (command_id,) = {body["command_id"] for _, body in h.telnyx.requests}
+        assert command_id.startswith("flowlang-unknown-")
+        assert (await h.app.store.counts()).outbox_depth == 0
+
+    run(test)
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [{}, {"client_state": "aGVsbG8="}, {"client_state": 7}],
+    ids=["no-client-state", "someone-elses", "not-a-string"],
+)
+def test_an_unknown_call_flowlang_never_ran_is_acknowledged_and_ignored(
+    payload: dict[str, Any],
+) -> None:
+    async def test(h: Harness) -> None:
+        response = await h.post(envelope("call.speak.ended", "stranger", "e8", **payload))
+        assert response.status_code == 200 and response.json() == {"result": "unknown_call"}
+        await h.app.sender.idle()
+        assert h.telnyx.requests == []
         assert (await h.app.store.counts()).outbox_depth == 0
 
     run(test)
