@@ -43,6 +43,7 @@ from flowlang.runtime.events import (
     Event,
 )
 from flowlang.runtime.outcome import End, LogLine, Outcome
+from flowlang.runtime.outcome import Entered as StepEntered
 
 __all__ = [
     "AiResult",
@@ -76,7 +77,6 @@ __all__ = [
 DEFAULT_CALLER = "+15550001111"
 DEFAULT_CALLED = "+15550002222"
 CALL_CONTROL_ID = "v3:flowlang-simulated-call"
-STOP_ACTIONS = ("gather_stop", "ai_assistant_stop")
 # How many webhooks the phone may send in a row without the caller doing anything. A flow that
 # goes round `say` and `goto` forever never waits for the caller: on a real call it runs until
 # the caller hangs up, offline it would never stop, so the simulator stops it here.
@@ -489,32 +489,26 @@ class Simulation:
 
     def _apply(self, outcome: Outcome) -> None:
         self.state = outcome.state
-        reached = outcome.reached
-        commands = outcome.commands
-        entries = self.entries
-        # An outcome lists commands and reached points apart. A stop (after `on key`) comes
-        # first; steps are entered before the rest, which ends with the command waited on.
-        if commands and commands[0].action in STOP_ACTIONS:
-            stop, commands = commands[:1], commands[1:]
-            self._send(stop)
-        if reached:
-            self.reached.update(reached)
-            entries.extend(Entered(p[5:]) for p in reached if p.startswith("step:"))
-        elif outcome.step is not None and outcome.step != self.step:
-            entries.append(Entered(outcome.step))
+        self.reached.update(outcome.reached)
+        # Steps entered and log lines stand where they happened among the outcome's commands
+        # (each says how many came before it). A step entered by an event that carried no
+        # position (none was entered, yet the run is in another step) comes first.
+        if not outcome.entered and outcome.step is not None and outcome.step != self.step:
+            self._mark(StepEntered(outcome.step))
+        marks = sorted(
+            [((e.after, e.logs, 0), e) for e in outcome.entered]
+            + [((line.after, n, 1), line) for n, line in enumerate(outcome.logs)],
+            key=lambda mark: mark[0],
+        )
+        for sent, command in enumerate(outcome.commands):
+            while marks and marks[0][0][0] <= sent:
+                self._mark(marks.pop(0)[1])
+            self._send((command,))
+        for _, mark in marks:
+            self._mark(mark)
         if outcome.step is not None:
             self.step = outcome.step
         self.waiting = outcome.waiting
-        # Logs stand where they were written among the commands (`after` counts the outcome's
-        # commands before each), a stop already sent counting as one of them.
-        sent = len(outcome.commands) - len(commands)
-        logs = list(outcome.logs)
-        for command in commands:
-            while logs and logs[0].after <= sent:
-                entries.append(Logged(logs.pop(0)))
-            self._send((command,))
-            sent += 1
-        entries.extend(Logged(line) for line in logs)
         if outcome.fetch is not None:
             self.entries.append(Requested(outcome.fetch, self.step))
             self.fetching = outcome.fetch
@@ -523,6 +517,13 @@ class Simulation:
         if outcome.end is not None:
             self.end = outcome.end
             self.fetching = None
+
+    def _mark(self, mark: StepEntered | LogLine) -> None:
+        if isinstance(mark, StepEntered):
+            self.step = mark.name
+            self.entries.append(Entered(mark.name))
+        else:
+            self.entries.append(Logged(mark))
 
     def _send(self, commands: tuple[Command, ...]) -> None:
         phone = self.phone

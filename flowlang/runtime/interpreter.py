@@ -99,7 +99,7 @@ from flowlang.runtime.events import (
     Event,
 )
 from flowlang.runtime.expressions import EvalError, evaluate, interpolate, truthy
-from flowlang.runtime.outcome import End, LogLine, Outcome
+from flowlang.runtime.outcome import End, Entered, LogLine, Outcome
 from flowlang.runtime.trace import TracePoint, callers
 from flowlang.syntax.nodes import Str
 
@@ -194,7 +194,7 @@ class Interpreter:
         if call.at is not None:
             state["vars"]["now"] = call.at.variable()
         run = self._run(self.program, state, self.tongues)
-        run.reach(f"step:{entry.name}")
+        run.enter_step(entry.name)
         return run.guarded(run.begin)
 
     def handle(self, state: dict[str, Any], event: Event) -> Outcome:
@@ -287,6 +287,7 @@ class _Run:
         self.fetch: FetchRequest | None = None
         self.logs: list[LogLine] = []
         self.reached: list[str] = []
+        self.entered: list[Entered] = []
         self.end: End | None = None
         # The caller is gone but the run goes on (a recording still to come, a `fetch` of its
         # `on saved:`): only statements that do not touch the call run.
@@ -350,6 +351,7 @@ class _Run:
             step=self.step,
             logs=tuple(self.logs),
             reached=tuple(self.reached),
+            entered=tuple(self.entered),
             fetch=self.fetch if self.end is None else None,
             expires=RECORDING_WAIT_SECS if lost else None,
         )
@@ -359,27 +361,24 @@ class _Run:
     def reach(self, point: str) -> None:
         self.reached.append(point)
 
+    def enter_step(self, name: str) -> None:
+        self.reach(f"step:{name}")
+        self.entered.append(Entered(name, len(self.commands), len(self.logs)))
+
+    def warn(self, text: str) -> None:
+        self.logs.append(LogLine(text, self.line, "warning", after=len(self.commands)))
+
     def missing(self, name: str) -> None:
-        self.logs.append(
-            LogLine(f"`{name}` has no value here, so it was left empty", self.line, "warning")
-        )
+        self.warn(f"`{name}` has no value here, so it was left empty")
 
     def not_a_number(self, shown: str) -> None:
-        self.logs.append(
-            LogLine(f"{shown} is not a whole number, so it counted as 0", self.line, "warning")
-        )
+        self.warn(f"{shown} is not a whole number, so it counted as 0")
 
     def evaluate(self, expr: Any) -> Any:
         return evaluate(expr, self.vars, self.missing, self.not_a_number, self.hours)
 
     def unfit(self, written: str, value: str) -> None:
-        self.logs.append(
-            LogLine(
-                f"`{{{written}}}`: {value!r} cannot be said that way, so it was said as written",
-                self.line,
-                "warning",
-            )
-        )
+        self.warn(f"`{{{written}}}`: {value!r} cannot be said that way, so it was said as written")
 
     def text(self, value: Any, language: str | None = None) -> str:
         return interpolate(value, self.vars, self.missing, language, self.unfit)
@@ -509,7 +508,7 @@ class _Run:
     def do_goto(self, op: GotoOp) -> None:
         self.frames = [[op.block, 0]]
         self.step = op.target
-        self.reach(f"step:{op.target}")
+        self.enter_step(op.target)
 
     def do_call(self, op: CallOp) -> None:
         if len(self.calls) >= st.CALL_DEPTH:
@@ -523,7 +522,7 @@ class _Run:
         self.calls.append((self.step, self.frames))
         self.frames = [[op.block, 0]]
         self.step = op.target
-        self.reach(f"step:{op.target}")
+        self.enter_step(op.target)
 
     def do_return(self, op: ReturnOp) -> None:
         # With no call running (`check` reports that), `return` ends the flow like its end.
@@ -992,9 +991,7 @@ class _Run:
         self.line = self.current().line
         minutes = RECORDING_WAIT_SECS // 60
         why = f"no recording arrived within {minutes} minutes after the caller hung up"
-        self.logs.append(
-            LogLine(f"{why}, so `on saved:` and `on error:` did not run", self.line, "warning")
-        )
+        self.warn(f"{why}, so `on saved:` and `on error:` did not run")
         self.caller_hung_up()
         if self.end is not None and self.end.reason == "hangup":
             self.end = End("hangup", why)

@@ -34,6 +34,17 @@ class LogLine:
     after: int = field(default=0, eq=False)
 
 
+@frozen
+class Entered:
+    """The run went into step `name` (by its start, a `goto` or a `call`) after `after` of the
+    same outcome's commands and `logs` of its log lines, so a transcript can show the step
+    where it began rather than before everything that came first."""
+
+    name: str
+    after: int = 0
+    logs: int = 0
+
+
 def _commands(items: Iterable[Command]) -> tuple[Command, ...]:
     return tuple(items)
 
@@ -63,6 +74,8 @@ class Outcome:
     - `logs`: `log` statements' text and runtime warnings, in order.
     - `reached`: the coverage points (`Program.coverage_points()`) reached while handling this
       start or event, in order; a driver unites them over the whole call.
+    - `entered`: each step the run went into while handling this start or event, in order,
+      with where it stands among the commands and logs.
     - `expires`: the longest, in seconds, the run may go on waiting as it now does (a recording
       awaited after the caller hung up); once that has passed the driver hands back a
       `WAIT_EXPIRED` event. None: the wait has no limit of its own.
@@ -78,6 +91,7 @@ class Outcome:
     step: str | None = None
     logs: tuple[LogLine, ...] = field(default=(), converter=_logs)
     reached: tuple[str, ...] = field(default=(), converter=_points)
+    entered: tuple[Entered, ...] = ()
     fetch: FetchRequest | None = None
     expires: int | None = None
     trace: tuple[TracePoint, ...] = ()

@@ -23,6 +23,7 @@ from flowlang.offline.phone import (
 from flowlang.offline.simulator import (
     Entered,
     InputError,
+    Logged,
     Note,
     Sent,
     Simulation,
@@ -91,6 +92,64 @@ def test_transcript_records_steps_commands_and_unused_inputs() -> None:
         "2 inputs not used: the call no longer waits for the caller")
     assert transcript.inputs_used == 1
     assert transcript.end.reason == "transfer"
+
+
+# What each step of a chain does before it moves on: log, and perhaps say or text.
+STEP_BODIES = st.lists(st.tuples(st.booleans(), st.booleans()), min_size=1, max_size=6)
+
+
+@settings(max_examples=40, deadline=None)
+@given(STEP_BODIES)
+def test_the_transcript_shows_each_step_where_it_began(bodies: list[tuple[bool, bool]]) -> None:
+    # A chain of steps that runs through without waiting for the caller between `goto`s (only
+    # `log` and `sms`), or waits in some (`say`): either way each step's lines come after its
+    # header and before the next one's.
+    lines = ["main:", "    answer", "    goto s0", ""]
+    expected: list[tuple[str, str]] = [("step", "main"), ("sent", "answer")]
+    for n, (say, text) in enumerate(bodies):
+        lines += [f"s{n}:", f'    log "at s{n}"']
+        expected += [("step", f"s{n}"), ("log", f"at s{n}")]
+        if text:
+            lines.append(f'    sms "+13125550100" "from s{n}" from "+13125550199"')
+            expected.append(("sent", "message"))
+        if say:
+            lines.append(f'    say "in s{n}"')
+            expected.append(("sent", "speak"))
+        lines += [f"    goto s{n + 1}" if n + 1 < len(bodies) else "    hangup", ""]
+    expected.append(("sent", "hangup"))
+    transcript = simulate(program(VOICE + "\n".join(lines)), [])
+    seen: list[tuple[str, str]] = []
+    for entry in transcript.entries:
+        if isinstance(entry, Entered):
+            seen.append(("step", entry.name))
+        elif isinstance(entry, Logged):
+            seen.append(("log", entry.line.text))
+        elif isinstance(entry, Sent):
+            seen.append(("sent", entry.command.action))
+            # A command is told as sent from the step it was sent from.
+            assert entry.step == [name for kind, name in seen if kind == "step"][-1]
+    assert seen == expected
+
+
+def test_a_runtime_warning_stands_after_the_commands_sent_before_it() -> None:
+    source = VOICE + flow(
+        """\
+        main:
+            answer
+            if caller == "+1999":
+                set name = "Ann"
+            sms "+13125550100" "hi" from "+13125550199"
+            say "Hello {name}"
+            hangup
+        """
+    )
+    transcript = simulate(program(source), [])
+    told = [
+        e.command.action if isinstance(e, Sent) else e.line.level
+        for e in transcript.entries
+        if isinstance(e, Sent | Logged)
+    ]
+    assert told == ["answer", "message", "warning", "speak", "hangup"]
 
 
 def test_an_input_that_does_not_fit_names_its_number() -> None:
