@@ -16,6 +16,8 @@ from flowlang.syntax import nodes
 
 # An environment variable's name as shells write it: letters, digits and `_`.
 ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+# An HTTP field name: a token (RFC 9110 5.1), ASCII only.
+HEADER_NAME = re.compile(r"[A-Za-z0-9!#$%&'*+.^_`|~-]+")
 METHODS = ("GET", "POST")
 LOCAL_HOSTS = ("localhost", "127.0.0.1", "::1")
 # Telnyx's keys; a gather that may take `*` or `#` gives text that is not a number.
@@ -211,6 +213,48 @@ def fetch_method(ctx: Context) -> Iterator[Finding]:
             help='use `method "POST"` to send fields to your backend, or leave `method` out '
             "to look something up (GET)",
         )
+
+
+@rule("FL809", "header-name", Severity.ERROR, local=True)
+def header_name(ctx: Context) -> Iterator[Finding]:
+    """## What it does
+    Checks that the name of each `header` of a `fetch` is one HTTP allows: letters, digits
+    and `-` (or one of ``!#$%&'*+.^_`|~``), written out, without spaces, accents or `{...}`.
+
+    ## Why is this bad?
+    A request with such a header cannot be sent at all: every call that reaches the `fetch`
+    would run its `on error:`, and the backend would never hear from the flow.
+
+    ## Example
+    ```
+    fetch "https://api.acme.com/orders/{order}" into status:
+        header "Order Number" "{order}"
+        on error: goto menu
+    ```
+
+    ## Use instead
+    ```
+    fetch "https://api.acme.com/orders/{order}" into status:
+        header "Order-Number" "{order}"
+        on error: goto menu
+    ```
+    """
+    for fetch in _fetches(ctx):
+        for header in fetch.headers:
+            name = header.name
+            if name.interpolations:
+                problem = "a header's name cannot come from a variable"
+            elif not HEADER_NAME.fullmatch(name.text):
+                problem = f'"{name.text}" cannot be the name of a header'
+            else:
+                continue
+            yield Finding(
+                name.span,
+                problem,
+                label="not a header name",
+                help="write the name out with letters, digits and `-` only, like "
+                '`header "X-Order-Number" "{order}"`; a value may use `{...}`',
+            )
 
 
 @rule("FL804", "fetch-timeout", Severity.ERROR, local=True)
