@@ -255,7 +255,11 @@ def _locate(
     inside = [op for op in candidates if low <= op.line < high]
     inside.sort(key=lambda op: int(op.line))
     later = [op for op in inside if op.line >= after]
-    return int((later or inside or candidates)[0].line)
+    chosen = (later or inside or candidates)[0]
+    if action == "playback_start" and type(chosen).__name__ == "QueueOp":
+        # The hold music is written on its own line inside the `queue` block.
+        return int(chosen.music.span.line)
+    return int(chosen.line)
 
 
 def _untranslated(program: Any, body: dict[str, Any]) -> dict[str, Any]:
@@ -384,8 +388,11 @@ def _where(number: int | None, source: Any) -> str:
 def ending(lines: list[Line], end: End, source: Any = None) -> str:
     """The closing sentence of a transcript that ended with `end`."""
     if end.reason == "transfer":
-        numbers = [line.value for line in lines if line.kind == "transfer"]
-        to = f" to {numbers[-1]}" if numbers else ""
+        # Ended by the last transfer answered, or by an agent taking the call from a queue.
+        last = next((line for line in reversed(lines) if line.kind in ("transfer", "queue")), None)
+        if last is not None and last.kind == "queue":
+            return f"The call ended: an agent in {last.value} took the call."
+        to = f" to {last.value}" if last is not None else ""
         return f"The call ended: the caller was transferred{to}."
     if end.reason == "hangup":
         by_caller = any(line.text == "caller hangs up" for line in lines)

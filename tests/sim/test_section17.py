@@ -95,6 +95,25 @@ def test_transfer_and_queue_inputs(inputs: list[str], logs: list[str], end: str)
     assert transcript.end.reason == end
 
 
+@pytest.mark.parametrize(
+    ("inputs", "ending"),
+    [
+        (["answered"], "The call ended: the caller was transferred to +13125550001."),
+        (["no_answer", "bridged"], "The call ended: an agent in support took the call."),
+    ],
+)
+def test_the_transcript_says_who_took_the_call(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], inputs: list[str], ending: str
+) -> None:
+    path = write_flow(tmp_path, TRANSFER)
+    assert main(["simulate", str(path), *(f"--input={i}" for i in inputs)]) == 0
+    out = capsys.readouterr().out
+    assert out.rstrip().endswith(ending)
+    if "bridged" in inputs:
+        # The hold music is told at its own line inside the queue block, not at `queue`.
+        assert "  line 8    queue the call in support\n  line 9    play " in out
+
+
 def test_every_new_input_reads_back_as_written() -> None:
     for text in ("saved", "saved=42", "record-error", "record-lost", "answered", "no_answer",
                  "busy", "failed", "bridged", "queue-timeout"):
