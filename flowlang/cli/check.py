@@ -61,8 +61,17 @@ def run(args: argparse.Namespace) -> int:
         check_known(cli_ignore, known, "--ignore")
     except SelectionError as exc:
         raise UsageError(str(exc)) from None
-    files = collect_files(args.paths)
-    if not files:
+    # A file that is missing or cannot be read is named on stderr and makes the status 2, but
+    # the other files are still checked and reported.
+    files = []
+    unreadable = 0
+    for raw in args.paths:
+        try:
+            files.extend(collect_files([raw]))
+        except UsageError as exc:
+            print(f"flowlang: error: {exc}", file=sys.stderr)
+            unreadable += 1
+    if not files and not unreadable:
         raise UsageError(f"no .flow files found in {' '.join(args.paths)}")
     # A big flow is a million small objects that live until the command ends; the cyclic
     # collector would rescan them all again and again (quadratic time) and can free nothing:
@@ -71,11 +80,8 @@ def run(args: argparse.Namespace) -> int:
     finder = ConfigFinder()
     strict = bool(args.strict)
     checked: list[Checked] = []
-    unreadable = 0
     sources = []
     for path in files:
-        # A file that cannot be read is named on stderr and makes the status 2, but the other
-        # files are still checked and reported.
         try:
             sources.append((path, read_source(path)))
         except UsageError as exc:

@@ -85,6 +85,17 @@ def test_usage_errors_exit_2_with_one_line(
     assert "Traceback" not in err
 
 
+def test_a_missing_file_is_named_and_the_others_are_still_checked(
+    workdir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    write(workdir, "a.flow", ERRS)
+    assert main(["check", "a.flow", "nope.flow"]) == 2
+    out, err = capsys.readouterr()
+    assert err == "flowlang: error: nope.flow: no such file or folder\n"
+    assert "a.flow:3:10" in out
+    assert out.splitlines()[-1] == "Found 1 error in 1 file; 1 file could not be read."
+
+
 def test_select_and_ignore(workdir: Path, capsys: pytest.CaptureFixture[str]) -> None:
     write(workdir, "a.flow", "main:\n    say \"Hi\"\n    goto nowhere\n")
     main(["check", "a.flow", "--format", "json", "--select", "FL1,FL2"])
