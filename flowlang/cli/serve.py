@@ -7,8 +7,9 @@ import atexit
 import logging
 import os
 import re
+import signal
 import sys
-from typing import TYPE_CHECKING, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from flowlang.cli.inputs import UsageError, read_source
 
@@ -39,6 +40,29 @@ def workers(text: str) -> int:
     if not text.strip().isdigit() or not 1 <= int(text) <= 64:
         raise argparse.ArgumentTypeError(f"{text!r} is not a number of workers: write 1 to 64")
     return int(text)
+
+
+class _JsonLines(logging.Formatter):
+    """One JSON object per line, whoever logs. flowlang's own lines are JSON already and go out
+    as they are; a traceback is added to its line as `traceback`, and a library's message
+    becomes `{"event": "library", "logger": ..., "level": ..., "text": ...}`."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        text = record.getMessage()
+        ours = record.name.startswith("flowlang") and text.startswith("{")
+        if ours and not record.exc_info:
+            return text
+        import json
+
+        fields = json.loads(text) if ours else {
+            "event": "library",
+            "logger": record.name,
+            "level": record.levelname.lower(),
+            "text": text,
+        }
+        if record.exc_info:
+            fields["traceback"] = self.formatException(record.exc_info)
+        return json.dumps(fields, ensure_ascii=False)
 
 
 class _LineBatcher(logging.Handler):
@@ -89,12 +113,14 @@ def start_logging(stream: TextIO) -> logging.Handler:
     logging.logProcesses = False
     logging.logMultiprocessing = False
     handler = _LineBatcher(stream)
-    handler.setFormatter(logging.Formatter("%(message)s"))
+    handler.setFormatter(_JsonLines())
     atexit.register(handler.flush)
     log = logging.getLogger("flowlang")
     log.addHandler(handler)
     log.setLevel(logging.INFO)
     log.propagate = False
+    # Warnings of the libraries underneath (the PostgreSQL pool, uvicorn) are JSON lines too.
+    logging.getLogger().addHandler(handler)
     return handler
 
 
@@ -103,6 +129,7 @@ def stop_logging(handler: logging.Handler) -> None:
     (which may be closed by then: a test's captured output, a pipe)."""
     handler.flush()
     logging.getLogger("flowlang").removeHandler(handler)
+    logging.getLogger().removeHandler(handler)
     atexit.unregister(handler.flush)
 
 
@@ -234,7 +261,7 @@ def run(args: argparse.Namespace) -> int:
         return 1
 
     if is_postgres(args.store):
-        _reach_postgres(args.store)
+        _prepare_store(args.store)
     elif args.workers > 1:
         print(
             "flowlang serve: warning: several workers on one SQLite file take turns at every"
@@ -245,14 +272,25 @@ def run(args: argparse.Namespace) -> int:
     return _serve(source, args, verifier)
 
 
-def _reach_postgres(url: str) -> None:
-    import psycopg
+def _prepare_store(url: str) -> None:
+    """Open the store, make its tables and write to it once, before anything starts: a store
+    that cannot be used (unreachable, or a role that may not make tables) is one clear line
+    and exit status 2, not workers failing at every start."""
+    import asyncio
+
+    from flowlang.serve.store import StoreError, open_store
+
+    async def probe() -> None:
+        store = open_store(url)
+        try:
+            await store.ping()
+        finally:
+            await store.close()
 
     try:
-        psycopg.connect(url, connect_timeout=5).close()
-    except psycopg.Error as exc:
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise UsageError(f"cannot reach the PostgreSQL store: {first}") from None
+        asyncio.run(probe())
+    except StoreError as exc:
+        raise UsageError(f"the PostgreSQL store cannot be used: {exc}") from None
 
 
 def _serve(source: Source, args: argparse.Namespace, verifier: Verifier | None) -> int:
@@ -262,7 +300,7 @@ def _serve(source: Source, args: argparse.Namespace, verifier: Verifier | None) 
     from flowlang.errors import FlowError
     from flowlang.serve.app import listening_socket
     from flowlang.serve.store import StoreError
-    from flowlang.serve.store.url import is_postgres, store_path
+    from flowlang.serve.store.url import is_postgres, store_path, without_password
 
     try:
         program = compile_source(source)
@@ -285,16 +323,17 @@ def _serve(source: Source, args: argparse.Namespace, verifier: Verifier | None) 
             f"cannot listen on {args.host}:{args.port} ({exc.strerror or exc});"
             " is another server using that port? Try another --port"
         ) from None
+    if not os.environ.get("TELNYX_API_KEY", ""):
+        print(
+            "flowlang serve: warning: TELNYX_API_KEY is not set, so Telnyx will refuse every"
+            " command; set it to your API key",
+            file=sys.stderr,
+        )
     # Only now, when nothing can stop the start any more: logging is set up for the process.
+    # From here on every line on standard error is one JSON object.
     handler = start_logging(sys.stderr)
     try:
         log = logging.getLogger("flowlang")
-        if not os.environ.get("TELNYX_API_KEY", ""):
-            print(
-                "flowlang serve: warning: TELNYX_API_KEY is not set, so Telnyx will refuse every"
-                " command; set it to your API key",
-                file=sys.stderr,
-            )
         port = sock.getsockname()[1]
         log.info(
             json.dumps(
@@ -304,7 +343,7 @@ def _serve(source: Source, args: argparse.Namespace, verifier: Verifier | None) 
                     "port": port,
                     "flow": args.flow,
                     "digest": program.digest,
-                    "store": args.store,
+                    "store": without_password(args.store),
                     "api_base": args.api_base,
                     "verify_signatures": verifier is not None,
                     "workers": args.workers,
@@ -312,15 +351,16 @@ def _serve(source: Source, args: argparse.Namespace, verifier: Verifier | None) 
             )
         )
         if args.workers == 1:
-            _worker(program, args, verifier, sock)
+            status = _worker(program, args, verifier, sock)
         else:
             from flowlang.cli.workers import supervise
 
             handler.flush()
-            supervise(args.workers, lambda: _worker(program, args, verifier, sock))
+            status = supervise(args.workers, lambda: _worker(program, args, verifier, sock))
+        log.info(json.dumps({"event": "stopped", "status": status}))
     finally:
         stop_logging(handler)
-    return 0
+    return status
 
 
 # flowlang.serve.metrics.MULTIPROC_DIR, named again here so as not to import the metrics
@@ -354,8 +394,9 @@ def shared_metrics() -> None:
 
 def _worker(
     program: Program, args: argparse.Namespace, verifier: Verifier | None, sock: socket.socket
-) -> None:
-    """Serve on `sock` until told to stop: this process's own store connection and app."""
+) -> int:
+    """Serve on `sock` until told to stop: this process's own store connection and app.
+    Returns the exit status: 0 after a stop, 2 when the server could not start."""
     from pathlib import Path
 
     import uvicorn
@@ -385,4 +426,24 @@ def _worker(
         connection_id=args.connection_id,
         redact=args.redact,
     )
-    uvicorn.Server(uvicorn_config(app)).run(sockets=[sock])
+    server = uvicorn.Server(uvicorn_config(app))
+
+    def stop(signum: int, frame: Any) -> None:
+        # Before uvicorn runs (it handles the signals itself while it does), a stop signal
+        # makes it stop as soon as it has started. After it, uvicorn raises the signal again
+        # with the handler it found, this one: with the default handler the process would die
+        # of it (status 143) before its last log lines are written.
+        server.should_exit = True
+
+    quiet = {sig: signal.signal(sig, stop) for sig in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        server.run(sockets=[sock])
+    except SystemExit as exc:
+        # uvicorn's way to say it could not start (the reason is logged already).
+        return 2 if exc.code else 0
+    finally:
+        for sig, handler in quiet.items():
+            signal.signal(sig, handler)
+    # Not started: the app's start-up failed (`startup_failed` says why).
+    return 0 if server.started else 2
+

@@ -11,16 +11,25 @@ import time
 from collections.abc import Callable
 from types import FrameType
 
+from flowlang.cli.inputs import UsageError
+
 log = logging.getLogger("flowlang.serve.app")
 
 # A worker that dies sooner than this after its start is restarted only after a pause, so a
 # worker that cannot start (its store is unreachable) does not spin.
 _QUICK_DEATH = 2.0
+# After this many quick deaths in a row the workers cannot start at all: the server stops
+# (exit status 2) rather than restart them for ever behind a service manager that thinks it
+# is running.
+QUICK_DEATHS_ALLOWED = 5
+# The exit status of a worker that could not start (`flowlang serve`'s status for that too).
+CANNOT_START = 2
 
 
-def supervise(count: int, serve: Callable[[], None]) -> None:
+def supervise(count: int, serve: Callable[[], int], quick: float = _QUICK_DEATH) -> int:
     """Fork `count` workers that each run `serve()`, restart any that dies, and on SIGTERM or
-    SIGINT pass the signal on and wait for them all."""
+    SIGINT pass the signal on and wait for them all. Returns the exit status: 0 when told to
+    stop, 2 when the workers kept dying as they started."""
     children: dict[int, float] = {}
     stopping = False
 
@@ -40,7 +49,19 @@ def supervise(count: int, serve: Callable[[], None]) -> None:
             signal.signal(signal.SIGINT, signal.SIG_DFL)
             code = 0
             try:
-                serve()
+                code = serve()
+            except SystemExit as exc:
+                # uvicorn's way to say the app could not start (its reason is logged already).
+                code = exc.code if isinstance(exc.code, int) else 1
+                if code:
+                    log.error(json.dumps(
+                        {"event": "worker_failed", "pid": os.getpid(), "status": code}
+                    ))
+            except UsageError as exc:
+                log.error(json.dumps(
+                    {"event": "worker_failed", "pid": os.getpid(), "error": str(exc)}
+                ))
+                code = CANNOT_START
             except BaseException:  # noqa: BLE001 - reported, then the worker exits
                 log.exception(json.dumps({"event": "worker_failed", "pid": os.getpid()}))
                 code = 1
@@ -51,10 +72,25 @@ def supervise(count: int, serve: Callable[[], None]) -> None:
         children[pid] = time.monotonic()
         log.info(json.dumps({"event": "worker_started", "pid": pid}))
 
-    signal.signal(signal.SIGTERM, stop)
-    signal.signal(signal.SIGINT, stop)
-    for _ in range(count):
-        spawn()
+    previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        for _ in range(count):
+            spawn()
+        return _watch(children, spawn, lambda: stopping, stop, quick)
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+def _watch(
+    children: dict[int, float],
+    spawn: Callable[[], None],
+    stopping: Callable[[], bool],
+    stop: Callable[[int, FrameType | None], None],
+    quick: float,
+) -> int:
+    """Restart the workers that die until told to stop; 2 when they keep dying as they start."""
+    quick_deaths = 0
     while children:
         try:
             pid, status = os.wait()
@@ -63,14 +99,38 @@ def supervise(count: int, serve: Callable[[], None]) -> None:
         except InterruptedError:
             continue
         started = children.pop(pid, None)
-        if started is None or stopping:
+        if started is None or stopping():
             continue
-        log.warning(
-            json.dumps(
-                {"event": "worker_died", "pid": pid, "status": os.waitstatus_to_exitcode(status)}
-            )
-        )
-        if time.monotonic() - started < _QUICK_DEATH:
-            time.sleep(_QUICK_DEATH)
-        if not stopping:
+        code = os.waitstatus_to_exitcode(status)
+        log.warning(json.dumps({"event": "worker_died", "pid": pid, "status": code}))
+        # A worker that could not start says so with status 2 (its reason is logged); with two
+        # workers and the pause below, one's quick death is only seen after the pause, so the
+        # status counts, not only the time it lived.
+        if code != CANNOT_START and time.monotonic() - started >= quick:
+            quick_deaths = 0
+        else:
+            quick_deaths += 1
+            if quick_deaths >= QUICK_DEATHS_ALLOWED:
+                log.error(json.dumps({
+                    "event": "workers_cannot_start",
+                    "deaths": quick_deaths,
+                    "hint": "each worker stopped as it started: the lines before say why",
+                }))
+                stop(signal.SIGTERM, None)
+                _wait_for(children)
+                return 2
+            time.sleep(quick)
+        if not stopping():
             spawn()
+    return 0
+
+
+def _wait_for(children: dict[int, float]) -> None:
+    while children:
+        try:
+            pid, _ = os.wait()
+        except ChildProcessError:
+            return
+        except InterruptedError:
+            continue
+        children.pop(pid, None)

@@ -279,6 +279,7 @@ class WebhookApp:
                 try:
                     await self.startup()
                 except Exception as exc:  # noqa: BLE001 - reported to the ASGI server
+                    _log(logging.ERROR, event="startup_failed", error=str(exc))
                     await send({"type": "lifespan.startup.failed", "message": str(exc)})
                     return
                 await send({"type": "lifespan.startup.complete"})

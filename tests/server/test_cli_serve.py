@@ -113,6 +113,7 @@ def test_a_served_run_logs_where_it_listens_and_leaves_no_handler_behind(
     import uvicorn
 
     def run(self: uvicorn.Server, sockets: list | None = None) -> None:
+        self.started = True
         for sock in sockets or []:
             sock.close()  # as uvicorn does when it stops
 
@@ -122,7 +123,7 @@ def test_a_served_run_logs_where_it_listens_and_leaves_no_handler_behind(
     status, err = serve(argv, {"TELNYX_API_KEY": "KEY123"}, monkeypatch, capsys)
     assert status == 0
     listening = [json.loads(line) for line in err.splitlines() if line.startswith("{")]
-    assert [entry["event"] for entry in listening] == ["listening"]
+    assert [entry["event"] for entry in listening] == ["listening", "stopped"]
     assert "KEY123" not in err
     # A later log line must not go to this run's stream, which may be closed by then.
     assert logging.getLogger("flowlang").handlers == []

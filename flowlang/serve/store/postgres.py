@@ -105,6 +105,12 @@ _SCHEMA_LOCK = 7_215_514_466_611_500_001
 _SCHEMA_VERSION = hashlib.sha256(SCHEMA.encode()).hexdigest()[:16]
 
 
+def _first_line(exc: BaseException) -> str:
+    """An error's message on one line (libpq's continue with a hint and the statement)."""
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
 async def _schema_is(conn: psycopg.AsyncConnection[Any], version: str) -> bool:
     cur = await conn.execute("SELECT to_regclass('flowlang_schema') IS NOT NULL")
     row = await cur.fetchone()
@@ -176,24 +182,35 @@ class PostgresStore:
                 await first.close()
                 await self._pool.open(wait=True, timeout=10.0)
             except (PoolTimeout, psycopg.Error) as exc:
-                raise StoreError(f"cannot reach {self._where()}: {exc}") from None
+                raise StoreError(f"cannot reach {self._where()}: {_first_line(exc)}") from None
+            try:
+                await self._make_schema()
+            except (PoolTimeout, psycopg.Error) as exc:
+                # Not opened: the next use tries again (the tables may be made by then).
+                raise StoreError(
+                    f"cannot make flowlang's tables in {self._where()}: {_first_line(exc)}"
+                    " (start it once as a role that may create tables in the database, such as"
+                    " its owner)"
+                ) from None
             self._opened = True
-            async with self._connection() as conn, conn.transaction():
-                # DDL locks its tables even when there is nothing to do (ALTER TABLE ... IF NOT
-                # EXISTS takes an exclusive lock first): a worker restarting beside busy ones
-                # would stall them, or deadlock with them. So the schema is only run when the
-                # database's recorded version of it is not this one.
-                if await _schema_is(conn, _SCHEMA_VERSION):
-                    return
-                await conn.execute("SELECT pg_advisory_xact_lock(%s)", (_SCHEMA_LOCK,))
-                if await _schema_is(conn, _SCHEMA_VERSION):
-                    return
-                await conn.execute(SCHEMA)
-                await conn.execute(
-                    "INSERT INTO flowlang_schema (id, version) VALUES (1, %s)"
-                    " ON CONFLICT (id) DO UPDATE SET version = excluded.version",
-                    (_SCHEMA_VERSION,),
-                )
+
+    async def _make_schema(self) -> None:
+        async with self._pool.connection() as conn, conn.transaction():
+            # DDL locks its tables even when there is nothing to do (ALTER TABLE ... IF NOT
+            # EXISTS takes an exclusive lock first): a worker restarting beside busy ones
+            # would stall them, or deadlock with them. So the schema is only run when the
+            # database's recorded version of it is not this one.
+            if await _schema_is(conn, _SCHEMA_VERSION):
+                return
+            await conn.execute("SELECT pg_advisory_xact_lock(%s)", (_SCHEMA_LOCK,))
+            if await _schema_is(conn, _SCHEMA_VERSION):
+                return
+            await conn.execute(SCHEMA)
+            await conn.execute(
+                "INSERT INTO flowlang_schema (id, version) VALUES (1, %s)"
+                " ON CONFLICT (id) DO UPDATE SET version = excluded.version",
+                (_SCHEMA_VERSION,),
+            )
 
     @contextlib.asynccontextmanager
     async def _connection(self) -> AsyncIterator[psycopg.AsyncConnection[Any]]:
@@ -206,6 +223,8 @@ class PostgresStore:
             raise StoreError(f"{self._where()}: {exc}") from exc
 
     async def ping(self) -> None:
+        if not self._opened:
+            await self._open()  # its errors say what failed: reaching it, or making the tables
         try:
             async with self._connection() as conn:
                 await conn.execute(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from flowlang.serve.store.base import Store, StoreError
 
 DEFAULT_URL = "sqlite:///flowlang.db"
@@ -25,6 +27,20 @@ def is_postgres(url: str) -> bool:
     """True for a `postgresql://` (or `postgres://`) URL."""
     scheme, sep, _ = url.partition("://")
     return bool(sep) and scheme in POSTGRES_SCHEMES
+
+
+def without_password(url: str) -> str:
+    """`url` as it may be shown or logged: a password in it (`user:PASSWORD@host`, or
+    `password=...` among its parameters) replaced by `***`."""
+    scheme, sep, rest = url.partition("://")
+    if not sep:
+        return url
+    authority, slash, tail = rest.partition("/")
+    user, at, host = authority.rpartition("@")
+    if at and ":" in user:
+        authority = user.partition(":")[0] + ":***@" + host
+    tail = re.sub(r"(?i)((?:^|[?&])password=)[^&]*", r"\1***", tail)
+    return f"{scheme}{sep}{authority}{slash}{tail}"
 
 
 def check_url(url: str) -> None:
