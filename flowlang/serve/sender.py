@@ -384,8 +384,7 @@ class Sender:
             result = await handler(item)
             self._held[item.id] = (call_control_id, None)
             if self._metrics is not None:
-                outcome = {"gave_up": "failed"}.get(result.status, result.status)
-                self._metrics.commands.labels(item.action, outcome).inc()
+                self._metrics.commands.labels(item.action, _outcome(result)).inc()
             if item.kind == CALL_COMMAND:
                 _log_command(item, result)
             if result.ok:
@@ -450,7 +449,7 @@ class Sender:
             "event": "message",
             "call_control_id": item.call_control_id,
             "to": item.body.get("to"),
-            "result": result.status,
+            "result": _outcome(result),
             "attempts": result.attempts,
             "http_status": result.http_status,
         }
@@ -480,6 +479,12 @@ class Sender:
         self._handoff.pop(call_control_id, None)
         for item_id in [i for i, (call, _) in self._held.items() if call == call_control_id]:
             del self._held[item_id]
+        if item.kind == CALL_COMMAND and item.action == "hangup":
+            # The hangup (the flow's, or the one sent when a run was stopped) is given up: the
+            # run was over already, so it is not counted as a run stopped a second time.
+            _log(logging.WARNING, event="hangup_given_up", call_control_id=call_control_id,
+                 reason=reason)
+            return
         if self._metrics is not None:
             self._metrics.runs_stopped.inc()
         _log(
@@ -504,6 +509,12 @@ def _reason(action: str, result: SendResult) -> str:
     return f"Telnyx refused {action} (HTTP {result.http_status}{code}){detail}"
 
 
+def _outcome(result: SendResult) -> str:
+    """A try's outcome as logs and metrics name it: `sent`, `rejected`, or `failed` (busy or
+    unreachable, to be tried again: the client's "gave_up" is only this one try's)."""
+    return "failed" if result.status == "gave_up" else result.status
+
+
 def _log_command(item: OutboxItem, result: SendResult) -> None:
     line: dict[str, Any] = {
         "event": "command",
@@ -511,7 +522,7 @@ def _log_command(item: OutboxItem, result: SendResult) -> None:
         "kind": item.kind,
         "action": item.action,
         "command_id": item.body.get("command_id"),
-        "result": result.status,
+        "result": _outcome(result),
         "attempts": result.attempts,
         "http_status": result.http_status,
     }

@@ -75,7 +75,7 @@ def test_a_message_whose_answer_was_lost_is_sent_again(
     # The call went on after it, in order.
     assert telnyx.actions == ["answer", "messages", "messages", "speak"]
     first, again = lines(caplog, "message")
-    assert first["result"] == "gave_up" and "may_repeat" not in first
+    assert first["result"] == "failed" and "may_repeat" not in first
     assert again["result"] == "sent" and again["may_repeat"] is True
 
 
