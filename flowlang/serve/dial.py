@@ -103,14 +103,16 @@ def check_request(program: Program, raw: bytes) -> DialRequest | Refusal:
         if name not in outbound.inputs:
             known = ", ".join(outbound.inputs) or "none"
             errors.append(_error(f"inputs.{name}", f"the flow has no `input {name}` "
-                                                   f"(its inputs: {known})"))
+                                                   f"(its inputs: {known}): leave `{name}` out, "
+                                                   f"or add `input {name}` to the flow"))
         elif not isinstance(value, (str, int, float)) or isinstance(value, bool):
             errors.append(_error(f"inputs.{name}", "a value must be text or a number"))
         else:
             given[name] = str(value)
     for name in outbound.inputs:
         if name not in inputs:
-            errors.append(_error(f"inputs.{name}", f"the flow's `input {name}` needs a value"))
+            errors.append(_error(f"inputs.{name}", f"the flow's `input {name}` needs a value: "
+                                                   f"give `{name}` with the call"))
     if len(json.dumps(given, ensure_ascii=False).encode()) > MAX_INPUTS_BYTES:
         errors.append(_error("inputs", f"the inputs are over {MAX_INPUTS_BYTES} bytes"))
     unknown = sorted(set(body) - {"to", "from", "inputs"})
