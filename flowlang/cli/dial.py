@@ -24,6 +24,15 @@ REPORT = (
     ("failed", "failed"),
 )
 
+# What became of a call that was placed (FINISHED), as `GET /calls/ID` says it.
+FINISHED = ("answered", "no_answer", "busy", "failed")
+# Answers to `POST /calls` that stop the whole list (every call would get the same), and the fix.
+REFUSED = {
+    401: "set FLOWLANG_DIAL_TOKEN to the token the server was started with",
+    404: "start the server with FLOWLANG_DIAL_TOKEN set, and check that --server names it",
+    409: "serve a flow with an `outbound from \"NUMBER\"` line",
+}
+
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--server", default="http://127.0.0.1:8000", metavar="URL",
@@ -59,20 +68,36 @@ def run(args: argparse.Namespace) -> int:
     state_path = Path(args.state) if args.state else (
         Path(args.csv + ".state.jsonl") if args.csv else None
     )
-    with httpx.Client(base_url=args.server.rstrip("/"), timeout=10.0,
+    server = args.server.rstrip("/")
+    with httpx.Client(base_url=server, timeout=10.0,
                       headers={"authorization": f"Bearer {token}"}) as client:
         campaign = Campaign(client, rows, state_path, args.rate, args.concurrency, args.poll)
+        again = (f"; progress is in {state_path}, run the same command again to go on"
+                 if state_path else "")
         try:
             campaign.run(sys.stderr)
         except KeyboardInterrupt:
             sys.stderr.write(
-                f"\nstopped: {campaign.started} of {len(rows)} calls started"
-                + (f"; progress is in {state_path}, run the same command again to go on\n"
-                   if state_path else "\n")
+                f"\nstopped: {campaign.started} of {len(rows)} calls started{again}\n"
             )
             return 130
+        except httpx.HTTPError as exc:
+            sys.stderr.write("\n")
+            raise UsageError(
+                f"cannot reach the flowlang server at {server} ({exc}): check that "
+                f"`flowlang serve` runs there and that --server names it{again}"
+            ) from None
+        except (ValueError, KeyError):
+            sys.stderr.write("\n")
+            raise UsageError(
+                f"{server} did not answer like a flowlang server: check that --server names "
+                f"the address `flowlang serve` listens on{again}"
+            ) from None
     sys.stdout.write(campaign.report())
-    return 0
+    # 1 when a call could not be placed: a request the server refused, or a call Telnyx refused,
+    # could not be reached for, or ended before it rang. Not answered, busy and answering
+    # machines are what became of calls that were placed: 0.
+    return 1 if campaign.counts()["failed"] else 0
 
 
 def _rows(args: argparse.Namespace) -> list[dict[str, Any]]:
@@ -88,9 +113,10 @@ def _rows(args: argparse.Namespace) -> list[dict[str, Any]]:
     if table and "to" not in table[0]:
         raise UsageError(f"{path} has no `to` column (the number to call)")
     rows = []
-    for record in table:
+    for line, record in enumerate(table, start=2):
         inputs = {k: v for k, v in record.items() if k not in ("to", "from") and k}
-        row: dict[str, Any] = {"to": (record.get("to") or "").strip(), "inputs": inputs}
+        row: dict[str, Any] = {"to": (record.get("to") or "").strip(), "inputs": inputs,
+                               "line": line}
         if record.get("from"):
             row["from"] = record["from"].strip()
         rows.append(row)
@@ -165,14 +191,21 @@ class Campaign:
     def _start(self, index: int) -> bool:
         """POST the row's call; False when it was refused (recorded as failed)."""
         row = self.rows[index]
-        answer = self.client.post("/calls", json=row)
-        if answer.status_code in (401, 404, 409):
+        answer = self.client.post("/calls", json={k: v for k, v in row.items() if k != "line"})
+        if answer.status_code in REFUSED:
             raise UsageError(f"the server refused to place calls ({answer.status_code}): "
-                             f"{answer.text.strip()}")
+                             f"{_why(answer)}; {REFUSED[answer.status_code]}")
         self.started += 1
         record: dict[str, Any] = {"row": index, "to": row["to"]}
+        if "line" in row:
+            record["line"] = row["line"]
         if answer.status_code != 202:
-            record.update(status="failed", finished=True, reason=answer.text.strip())
+            reason = (
+                f"the server could not take the call ({answer.status_code}): {_why(answer)}"
+                if answer.status_code >= 500
+                else f"the server refused the call: {_why(answer)}"
+            )
+            record.update(status="failed", finished=True, reason=reason)
             self._save(record)
             return False
         record.update(id=answer.json()["id"], status="queued", finished=False)
@@ -184,12 +217,19 @@ class Campaign:
         record = self.records[index]
         answer = self.client.get(f"/calls/{record['id']}")
         if answer.status_code == 404:
-            # The server forgot it (kept past its retention): nothing more to learn.
-            self._save({**record, "finished": True, "status": record.get("status", "failed")})
+            # The server forgot it (kept past its retention, or its database was replaced):
+            # nothing more to learn.
+            gone = {**record, "finished": True, "status": record.get("status", "failed")}
+            if gone["status"] not in FINISHED:
+                gone.update(status="failed", reason="the server no longer knows this call "
+                            "(it keeps calls for --retention, 1 hour by default)")
+            self._save(gone)
             return True
         found = answer.json()
         updated = {**record, "status": found["status"], "answered_by": found.get("answered_by"),
                    "finished": bool(found.get("finished"))}
+        if found.get("status") == "failed" and found.get("reason"):
+            updated["reason"] = found["reason"]
         if updated != record:
             self._save(updated)
         return bool(updated["finished"])
@@ -215,8 +255,41 @@ class Campaign:
                 found["failed"] += 1
         return found
 
+    def failures(self) -> list[dict[str, Any]]:
+        """The records counted as failed, in the list's order."""
+        return [
+            self.records[i] for i in sorted(self.records)
+            if self.records[i].get("status") not in ("answered", "no_answer", "busy")
+        ]
+
     def report(self) -> str:
         found = self.counts()
-        lines = [f"{len(self.records)} of {len(self.rows)} calls placed:"]
+        lines = [f"{len(self.records)} of {len(self.rows)} calls tried:"]
         lines += [f"  {found[key]:>5}  {words}" for key, words in REPORT]
+        failed = self.failures()
+        if failed:
+            lines += ["", "failed:"]
+            for record in failed:
+                where = f" (line {record['line']})" if "line" in record else ""
+                why = record.get("reason") or "no reason was recorded"
+                lines.append(f"  {record.get('to') or '(no number)'}{where}: {why}")
         return "\n".join(lines) + "\n"
+
+
+def _why(answer: Any) -> str:
+    """The server's reason in an error answer: each `errors` entry (`field: message`), or its
+    `error`, else the text."""
+    try:
+        body = answer.json()
+    except ValueError:
+        return answer.text.strip() or f"HTTP {answer.status_code}"
+    if isinstance(body, dict):
+        errors = body.get("errors")
+        if isinstance(errors, list) and errors:
+            return "; ".join(
+                f"{e.get('field')}: {e.get('message')}" if isinstance(e, dict) else str(e)
+                for e in errors
+            )
+        if isinstance(body.get("error"), str):
+            return str(body["error"])
+    return answer.text.strip() or f"HTTP {answer.status_code}"

@@ -51,7 +51,8 @@ def add_call_arguments(parser: argparse.ArgumentParser) -> None:
         dest="caller",
         default=DEFAULT_CALLER,
         metavar="NUMBER",
-        help=f"the calling number (default {DEFAULT_CALLER})",
+        help=f"the calling number (default {DEFAULT_CALLER}; an outbound flow's own "
+        "`outbound from` number)",
     )
     parser.add_argument(
         "--to",
@@ -173,6 +174,10 @@ def run(args: argparse.Namespace) -> int:
         return 1
     args.at = when(args.at, program)
     check_language(args, program)
+    from flowlang.offline.simulator import calling_number
+
+    # An outbound flow's call comes from its `outbound from` number (unless --from says).
+    args.caller = calling_number(program, args.caller)
     if args.inputs is None and args.format == "text" and sys.stdin.isatty():
         return interactive(
             program, args.caller, args.called, sys.stdin, sys.stdout, args.language, args.at

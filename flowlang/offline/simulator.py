@@ -72,6 +72,7 @@ __all__ = [
     "expected_inputs",
     "gather_entry",
     "simulate",
+    "calling_number",
 ]
 
 DEFAULT_CALLER = "+15550001111"
@@ -354,6 +355,7 @@ class Simulation:
         runs once the callee picks up), with the values of its `input` lines from `inputs`."""
         zone = getattr(program, "timezone", "UTC")
         clock = local_time(at if at is not None else now(), zone)
+        caller = calling_number(program, caller)
         call = CallInfo(CALL_CONTROL_ID, caller, called, language, clock)
         phone = Phone(call, informational=False)
         outbound = getattr(program, "outbound", None) is not None
@@ -593,6 +595,16 @@ def _gather_outcome(events: list[dict[str, Any]]) -> tuple[str | None, str | Non
         if data["event_type"] == "call.gather.ended":
             return data["payload"]["status"], data["payload"]["digits"]
     return None, None
+
+
+def calling_number(program: Any, caller: str = DEFAULT_CALLER) -> str:
+    """The number a simulated call comes from: `caller`, except that the call of an outbound
+    flow comes from its `outbound from` number, as a placed call does (unless another number
+    than the default was asked for)."""
+    outbound = getattr(program, "outbound", None)
+    if outbound is not None and caller == DEFAULT_CALLER:
+        return str(outbound.from_)
+    return caller
 
 
 def simulate(

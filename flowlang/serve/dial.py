@@ -6,6 +6,11 @@ here, then stored as a *dial row*: a call record keyed `dial:ID` whose outbox ho
 restart like any other outbox row. The call's `client_state` carries the dial id and the inputs;
 when the person called answers, the runner starts the flow from it, and the dial row follows
 what became of the call (`queued`, `dialing`, `answered`, `no_answer`, `busy`, `failed`).
+
+When Telnyx cannot be reached, the sender retries the `POST /calls` like any command and, after
+its give-up time, drops the row (docs/serve.md, "What an outage does"). The dial row then still
+says `queued` with no `POST /calls` left to make: `status` reads that as failed, with the last
+answer each try noted on the row, so a request never stays "queued" for ever.
 """
 
 from __future__ import annotations
@@ -98,14 +103,16 @@ def check_request(program: Program, raw: bytes) -> DialRequest | Refusal:
         if name not in outbound.inputs:
             known = ", ".join(outbound.inputs) or "none"
             errors.append(_error(f"inputs.{name}", f"the flow has no `input {name}` "
-                                                   f"(its inputs: {known})"))
+                                                   f"(its inputs: {known}): leave `{name}` out, "
+                                                   f"or add `input {name}` to the flow"))
         elif not isinstance(value, (str, int, float)) or isinstance(value, bool):
             errors.append(_error(f"inputs.{name}", "a value must be text or a number"))
         else:
             given[name] = str(value)
     for name in outbound.inputs:
         if name not in inputs:
-            errors.append(_error(f"inputs.{name}", f"the flow's `input {name}` needs a value"))
+            errors.append(_error(f"inputs.{name}", f"the flow's `input {name}` needs a value: "
+                                                   f"give `{name}` with the call"))
     if len(json.dumps(given, ensure_ascii=False).encode()) > MAX_INPUTS_BYTES:
         errors.append(_error("inputs", f"the inputs are over {MAX_INPUTS_BYTES} bytes"))
     unknown = sorted(set(body) - {"to", "from", "inputs"})
@@ -228,6 +235,13 @@ class Dialer:
             if result.detail:
                 reason += f": {result.detail}"
             await self.update(item.call_control_id, ("queued",), status="failed", reason=reason)
+        else:
+            # Tried again later, or given up by the sender: noted so that either way the row
+            # can say why the call is not placed (see `status`).
+            await self.update(
+                item.call_control_id, ("queued",), tries=result.attempts,
+                last_try=_transient(result),
+            )
         return result
 
     async def update(self, key: str, only_if: tuple[str, ...] = (), **changes: Any) -> None:
@@ -256,6 +270,15 @@ class Dialer:
         if not found or "dial" not in found[0].state:
             return None
         record = dict(found[0].state["dial"])
+        if record["status"] == "queued" and not await self._still_to_place(found[0]):
+            # The sender gave up on the `POST /calls` (Telnyx unreachable for its give-up time)
+            # and dropped it: nothing will place this call any more.
+            record["status"] = "failed"
+            record["reason"] = _given_up(record)
+            await self.update(found[0].call_control_id, ("queued",), status="failed",
+                              reason=record["reason"])
+        record.pop("last_try", None)
+        record.pop("tries", None)
         record["answered_by"] = None
         record["finished"] = record["status"] in FINAL
         call_id = record.get("call_control_id")
@@ -271,6 +294,11 @@ class Dialer:
                 record["finished"] = True
         return record
 
+    async def _still_to_place(self, call: StoredCall) -> bool:
+        """Whether the dial row's `POST /calls` is still in the outbox, waiting or being tried."""
+        unsent = await self._store.unsent(call.call_control_id)
+        return any(item.kind == DIAL for item in unsent)
+
     async def follow(self, event_type: str, payload: Mapping[str, Any], dial_id: str) -> None:
         """A webhook of a call this server placed: the dial row learns it was answered, or
         how it ended before anyone answered."""
@@ -281,4 +309,26 @@ class Dialer:
             await self.update(key, waiting, status="answered", call_control_id=call_id)
         elif event_type == "call.hangup":
             cause = payload.get("hangup_cause")
-            await self.update(key, waiting, status=outcome_of(cause), reason=cause)
+            outcome = outcome_of(cause)
+            reason = cause
+            if outcome == "failed":
+                reason = f"the call ended before it was answered (Telnyx's hangup cause: {cause})"
+            await self.update(key, waiting, status=outcome, reason=reason)
+
+
+def _transient(result: SendResult) -> str:
+    """What a try that is worth repeating got: Telnyx's error status, or no answer at all."""
+    if result.http_status is not None:
+        code = f" {result.error_code}" if result.error_code else ""
+        detail = f": {result.detail}" if result.detail else ""
+        return f"HTTP {result.http_status}{code}{detail}"
+    return result.detail or "no answer"
+
+
+def _given_up(record: Mapping[str, Any]) -> str:
+    tries = record.get("tries")
+    last = record.get("last_try")
+    said = f" ({tries} tries, the last one: {last})" if tries and last else ""
+    return (f"Telnyx could not be reached to place the call{said}; the server stopped trying "
+            "after its --give-up-after time. Check that the server can reach Telnyx (its log "
+            "says why), then call this number again")

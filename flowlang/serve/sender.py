@@ -13,6 +13,7 @@ import socket
 from collections.abc import Awaitable, Callable
 from typing import Any, Protocol
 
+from flowlang.serve.dial import DIAL
 from flowlang.serve.metrics import Metrics
 from flowlang.serve.store.base import (
     CALL_COMMAND,
@@ -470,7 +471,11 @@ class Sender:
         call_control_id = item.call_control_id
         await self.flush()
         last = None
-        if hang_up and not (item.kind == CALL_COMMAND and item.action == "hangup"):
+        # A call still to be placed (a DIAL row, keyed `dial:ID`) is no Telnyx call: nothing to
+        # hang up (a hangup of `dial:ID` would only be refused).
+        if hang_up and item.kind != DIAL and not (
+            item.kind == CALL_COMMAND and item.action == "hangup"
+        ):
             seed = f"{call_control_id}/{item.id}"
             command_id = "flowlang-stop-" + hashlib.sha256(seed.encode()).hexdigest()[:24]
             last = Outgoing(CALL_COMMAND, "hangup", {"command_id": command_id})

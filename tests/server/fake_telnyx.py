@@ -231,6 +231,10 @@ class FakeTelnyx:
         # Calls placed (`POST /calls` bodies), and the scripts their callees follow, in order.
         self.dials: list[dict[str, Any]] = []
         self.callees: deque[list[str]] = deque()
+        # While True every `POST /calls` is answered 500 and places nothing (Telnyx down);
+        # `dial_tries` counts every `POST /calls` received, refused or not.
+        self.refuse_dials = False
+        self.dial_tries = 0
         self.message_faults: deque[str] = deque()
         self.invalid: list[str] = []
         self.requests = 0
@@ -351,6 +355,11 @@ class FakeTelnyx:
 
     def dial(self, raw: bytes, auth: str) -> tuple[int, Any]:
         """`POST /calls`: check the body against the subset, place the call, answer its id."""
+        with self.lock:
+            self.dial_tries += 1
+            self.last_activity = time.monotonic()
+            if self.refuse_dials:
+                return 500, {"errors": [{"code": "10007", "title": "Unexpected error"}]}
         body, refusal = self._request_body(raw, auth, "dial", "POST /calls")
         if refusal is not None:
             return refusal

@@ -10,6 +10,7 @@ import httpx
 import pytest
 
 from flowlang.offline.simulator import simulate
+from flowlang.serve.telnyx.client import RetryPolicy
 from tests.server.live import ROOT, wait_for
 from tests.server.scenarios import finish, program, without_ids
 from tests.server.test_e2e import Rig
@@ -121,6 +122,27 @@ def test_a_call_nobody_answers_ends_with_its_outcome_and_runs_no_flow(
     found = outcome(rig, answer.json()["id"])
     assert found["status"] == result and found["answered_by"] is None
     assert rig.fake.calls["v3:placed-1"].accepted == []
+
+
+def test_a_call_telnyx_cannot_be_reached_to_place_ends_failed_with_the_reason(
+    tmp_path: Path,
+) -> None:
+    rig = Rig(tmp_path, REMINDER, dial_token=TOKEN, connection_id="1494404757140276705",
+              policy=RetryPolicy(base_delay=0.01, max_delay=0.05, give_up_after=0.5))
+    try:
+        rig.fake.refuse_dials = True
+        answer = post(rig, {"to": "+13125550155", "inputs": VALUES})
+        assert answer.status_code == 202
+        found = outcome(rig, answer.json()["id"])
+        assert found["status"] == "failed" and found["finished"] is True
+        assert "could not be reached" in found["reason"]
+        assert "HTTP 500" in found["reason"]
+        # Tried again and again, then given up; nobody was called, and no hangup was sent for
+        # a call that never existed.
+        assert rig.fake.dial_tries >= 3 and rig.fake.dials == []
+        assert rig.fake.actions == []
+    finally:
+        rig.close()
 
 
 def test_a_placed_call_is_recorded_with_its_inputs_and_replays(rig: Rig, tmp_path: Path) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import socket
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -38,7 +39,7 @@ def test_a_csv_list_is_called_and_reported_then_nobody_is_called_twice(
     state = tmp_path / "calls.state.jsonl"
     assert dial(rig, "--csv", str(CSV), "--state", str(state)) == 0
     report = capsys.readouterr().out
-    assert "3 of 3 calls placed:" in report
+    assert "3 of 3 calls tried:" in report
     for count, words in ((1, "answered by a person"), (1, "answered by a machine"),
                          (0, "not answered"), (1, "busy"), (0, "failed")):
         assert f"{count:>5}  {words}" in report
@@ -56,7 +57,7 @@ def test_a_stopped_list_goes_on_where_it_stopped(rig: Rig, tmp_path: Path) -> No
     # The first row was started and finished by an earlier run that was then stopped.
     state.write_text(json.dumps({"row": 0, "to": "+13125550111", "id": "earlier",
                                  "status": "no_answer", "finished": True}) + "\n")
-    rig.fake.callees.extend([["no_answer"], ["failed"]])
+    rig.fake.callees.extend([["no_answer"], ["busy"]])
     assert dial(rig, "--csv", str(CSV), "--state", str(state)) == 0
     assert [d["to"] for d in rig.fake.dials] == ["+13125550122", "+13125550133"]
 
@@ -76,3 +77,48 @@ def test_a_wrong_token_stops_before_calling_anyone(
     assert dial(rig, "--to", "+13125550144") == 2
     assert "refused to place calls (401)" in capsys.readouterr().err
     assert rig.fake.dials == []
+
+
+def test_calls_the_server_refuses_are_listed_with_why_and_the_exit_status_is_1(
+    rig: Rig, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # The tutorial's first flow has no `input day`; this list gives a `room` the flow lacks.
+    table = tmp_path / "list.csv"
+    table.write_text("to,patient,day,time,room\n+13125550111,Ann Lee,Tuesday,10 AM,3\n"
+                     "+13125550122,Omar Haddad,Tuesday,2 PM,4\n")
+    assert dial(rig, "--csv", str(table)) == 1
+    report = capsys.readouterr().out
+    assert "    2  failed" in report
+    for number, line in (("+13125550111", 2), ("+13125550122", 3)):
+        assert (f"  {number} (line {line}): the server refused the call: inputs.room: the flow "
+                "has no `input room` (its inputs: patient, day, time): leave `room` out, or add "
+                "`input room` to the flow") in report
+    assert rig.fake.dials == []
+
+
+def test_a_call_that_fails_after_it_was_placed_is_listed_and_exits_1(
+    rig: Rig, capsys: pytest.CaptureFixture[str]
+) -> None:
+    rig.fake.callees.append(["failed"])
+    assert dial(rig, "--to", "+13125550144", "--with", "patient=Ann Lee", "--with", "day=Friday",
+                "--with", "time=noon") == 1
+    report = capsys.readouterr().out
+    assert "1  failed" in report
+    assert "  +13125550144: the call ended before it was answered (Telnyx's hangup cause: " \
+        in report
+
+
+def test_an_unreachable_server_is_said_plainly(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("FLOWLANG_DIAL_TOKEN", TOKEN)
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]  # nothing listens there once it is closed
+    state = tmp_path / "calls.state.jsonl"
+    status = main(["dial", "--server", f"http://127.0.0.1:{port}", "--csv", str(CSV),
+                   "--state", str(state), "--poll", "0.1"])
+    err = capsys.readouterr().err
+    assert status == 2
+    assert f"cannot reach the flowlang server at http://127.0.0.1:{port}" in err
+    assert "run the same command again to go on" in err and "Traceback" not in err
