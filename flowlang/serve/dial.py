@@ -330,5 +330,6 @@ def _given_up(record: Mapping[str, Any]) -> str:
     last = record.get("last_try")
     said = f" ({tries} tries, the last one: {last})" if tries and last else ""
     return (f"Telnyx could not be reached to place the call{said}; the server stopped trying "
-            "after its --give-up-after time. Check that the server can reach Telnyx (its log "
-            "says why), then call this number again")
+            "(after its --give-up-after time, or because a try that got no answer may have "
+            "placed the call already). Check that the server can reach Telnyx (its log says "
+            "why) and whether this number was called, then call it again")

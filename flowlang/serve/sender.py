@@ -365,7 +365,7 @@ class Sender:
             if not await self._still_ours(items[n:], started):
                 return
             if (
-                item.kind == CALL_COMMAND
+                item.kind in (CALL_COMMAND, DIAL)
                 and item.doubt is not None
                 and started - item.doubt > self._memory
                 and item.action not in IDEMPOTENT
