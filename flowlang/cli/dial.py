@@ -101,15 +101,28 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _rows(args: argparse.Namespace) -> list[dict[str, Any]]:
-    if args.to:
-        inputs = dict(v.split("=", 1) if "=" in v else (v, "") for v in args.values)
-        return [{"to": args.to, "inputs": inputs}]
+    if args.to is not None:
+        if not args.to.strip():
+            raise UsageError("--to needs the number to call, such as --to +13125550111")
+        inputs = {}
+        for value in args.values:
+            name, equals, given = value.partition("=")
+            if not equals or not name.strip():
+                raise UsageError(
+                    f"--with {value!r}: write NAME=VALUE, such as --with patient=\"Ann Lee\""
+                )
+            inputs[name.strip()] = given
+        return [{"to": args.to.strip(), "inputs": inputs}]
     path = Path(args.csv)
     try:
         with path.open(newline="", encoding="utf-8-sig") as f:
             table = list(csv.DictReader(f))
     except OSError as exc:
         raise UsageError(f"cannot read {path}: {exc.strerror}") from None
+    except UnicodeDecodeError:
+        raise UsageError(
+            f"{path} is not UTF-8 text: save it as UTF-8 (in Excel: CSV UTF-8) and try again"
+        ) from None
     if table and "to" not in table[0]:
         raise UsageError(f"{path} has no `to` column (the number to call)")
     rows = []
@@ -153,7 +166,15 @@ class Campaign:
         records: dict[int, dict[str, Any]] = {}
         if self.state is None or not self.state.exists():
             return records
-        for line in self.state.read_text(encoding="utf-8").splitlines():
+        try:
+            text = self.state.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            why = exc.strerror if isinstance(exc, OSError) else "it is not a progress file"
+            raise UsageError(
+                f"--state {self.state}: cannot read it ({why}): name a file of its own,"
+                " such as calls.state.jsonl"
+            ) from None
+        for line in text.splitlines():
             try:
                 record = json.loads(line)
             except ValueError:

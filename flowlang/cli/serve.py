@@ -319,9 +319,16 @@ def _serve(source: Source, args: argparse.Namespace, verifier: Verifier | None) 
     try:
         sock = listening_socket(args.host, args.port)
     except OSError as exc:
-        raise UsageError(
-            f"cannot listen on {args.host}:{args.port} ({exc.strerror or exc});"
+        import errno
+
+        hint = (
             " is another server using that port? Try another --port"
+            if exc.errno == errno.EADDRINUSE
+            else " is --host an address of this machine? 127.0.0.1 is this machine only,"
+            " 0.0.0.0 every network interface"
+        )
+        raise UsageError(
+            f"cannot listen on {args.host}:{args.port} ({exc.strerror or exc});{hint}"
         ) from None
     if not os.environ.get("TELNYX_API_KEY", ""):
         print(

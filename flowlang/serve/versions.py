@@ -79,7 +79,7 @@ class FlowVersions:
                     {
                         "event": "flow_reload_failed",
                         "path": str(path),
-                        "error": str(exc),
+                        "error": _where(exc) + str(exc),
                         "keeping": self._current.digest,
                     }
                 )
@@ -130,3 +130,12 @@ def _file_stamp(name: str) -> tuple[int, int] | None:
     except OSError:
         return None
     return (stat.st_mtime_ns, stat.st_size)
+
+
+def _where(exc: Exception) -> str:
+    """`line L, column C: ` of a flow error's first finding (empty for other errors)."""
+    if isinstance(exc, FlowError) and exc.diagnostics:
+        first = exc.diagnostics[0]
+        if first.span is not None:
+            return f"line {first.span.line}, column {first.span.column}: {first.code} "
+    return ""

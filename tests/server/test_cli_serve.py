@@ -89,6 +89,21 @@ def test_a_port_in_use_is_explained(monkeypatch: pytest.MonkeyPatch, capsys) -> 
     assert f"cannot listen on 127.0.0.1:{port}" in err
 
 
+def test_an_address_not_of_this_machine_is_explained(
+    monkeypatch: pytest.MonkeyPatch, capsys
+) -> None:
+    # 192.0.2.1 is reserved for documentation: never an address of this machine.
+    status, err = serve(
+        [str(EVERYTHING), "--host", "192.0.2.1", "--port", "0", "--store", "sqlite:///:memory:"],
+        {"TELNYX_PUBLIC_KEY": GOOD_KEY},
+        monkeypatch,
+        capsys,
+    )
+    assert status == 2
+    assert "cannot listen on 192.0.2.1:0" in err and "is --host an address of this machine" in err
+    assert "another --port" not in err
+
+
 DURATIONS = [("90", 90.0), ("90s", 90.0), ("30m", 1800.0), ("12h", 43200.0), ("7d", 604800.0)]
 
 

@@ -122,3 +122,32 @@ def test_an_unreachable_server_is_said_plainly(
     assert status == 2
     assert f"cannot reach the flowlang server at http://127.0.0.1:{port}" in err
     assert "run the same command again to go on" in err and "Traceback" not in err
+
+
+MISTAKES = [
+    ("empty-to", ["--to", ""], "--to needs the number to call"),
+    ("with-without-value", ["--to", "+13125550111", "--with", "patient"], "write NAME=VALUE"),
+    ("with-without-name", ["--to", "+13125550111", "--with", "=Ann"], "write NAME=VALUE"),
+    ("csv-not-utf8", ["--csv", "latin.csv"], "latin.csv is not UTF-8 text: save it as UTF-8"),
+    ("state-a-folder", ["--csv", "ok.csv", "--state", "folder"], "--state folder: cannot read"),
+    ("state-not-progress", ["--csv", "ok.csv", "--state", "bad.state"], "not a progress file"),
+]
+
+
+@pytest.mark.parametrize(("argv", "message"), [m[1:] for m in MISTAKES],
+                         ids=[m[0] for m in MISTAKES])
+def test_a_mistake_in_the_command_is_one_line_before_anyone_is_called(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+    argv: list[str], message: str,
+) -> None:
+    monkeypatch.setenv("FLOWLANG_DIAL_TOKEN", TOKEN)
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "latin.csv").write_bytes("to,name\n+13125550111,José\n".encode("latin-1"))
+    (tmp_path / "ok.csv").write_text("to\n+13125550111\n")
+    (tmp_path / "folder").mkdir()
+    (tmp_path / "bad.state").write_bytes(b"\xff\xfe\x00garbage")
+    # No server listens on port 9: a mistake must be found before any call is tried.
+    assert main(["dial", "--server", "http://127.0.0.1:9", *argv]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("flowlang: error: ") and message in err
+    assert "Traceback" not in err and "cannot reach" not in err

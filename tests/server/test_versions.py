@@ -53,6 +53,8 @@ def test_a_broken_edit_keeps_the_last_good_version(
         assert versions.current() is first
     (line,) = [json.loads(r.message) for r in caplog.records]
     assert line["event"] == "flow_reload_failed" and line["keeping"] == first.digest
+    # Where the mistake is, as `check` would say it.
+    assert line["error"].startswith("line 2, column 10: FL101 ")
 
 
 def test_a_deleted_file_keeps_the_last_good_version(tmp_path: Path) -> None:

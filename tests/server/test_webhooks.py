@@ -75,7 +75,8 @@ MALFORMED = [
     ("array", b"[1, 2]", "not a JSON object"),
     ("no-data", b'{"meta": {}}', "no `data`"),
     ("api-v1", b'{"event_type": "call.initiated", "payload": {}}', "API v2"),
-    ("no-event-type", b'{"data": {"id": "x"}}', "event_type"),
+    ("no-event-type", b'{"data": {"id": "x"}}', "`data.event_type` is missing"),
+    ("event-type-a-number", b'{"data": {"event_type": 5}}', "`data.event_type` is not text"),
 ]
 
 

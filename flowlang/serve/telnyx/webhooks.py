@@ -148,8 +148,10 @@ def parse_webhook(body: bytes) -> Webhook:
             )
         raise MalformedWebhook("no `data` object: not a Telnyx API v2 webhook")
     event_type = data.get("event_type")
-    if not isinstance(event_type, str) or not event_type:
+    if event_type is None or event_type == "":
         raise MalformedWebhook("`data.event_type` is missing")
+    if not isinstance(event_type, str):
+        raise MalformedWebhook("`data.event_type` is not text")
     payload = data.get("payload")
     if not isinstance(payload, dict):
         payload = {}
