@@ -266,7 +266,11 @@ class WebhookApp:
         if method != "GET":
             await _answer(send, 405, {"error": "use GET"}, [(b"allow", b"GET")])
             return
-        found = await dialer.status(path[len("/calls/"):])
+        try:
+            found = await dialer.status(path[len("/calls/"):])
+        except StoreError as exc:
+            await _answer(send, 503, {"error": f"the store is unavailable: {exc}"})
+            return
         if found is None:
             await _answer(send, 404, {"error": "no call was placed with this id"})
             return

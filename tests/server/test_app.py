@@ -593,3 +593,19 @@ def test_a_deleted_store_file_is_a_503_so_telnyx_retries(tmp_path: Path) -> None
         assert health.status_code == 503 and "deleted or replaced" in health.json()["error"]
 
     run(test, url=f"sqlite:///{tmp_path}/calls.db")
+
+
+def test_asking_how_a_placed_call_went_while_the_store_is_down_is_a_503() -> None:
+    reminder = Path(__file__).resolve().parents[2] / "examples" / "appointment_reminder.flow"
+    token = {"authorization": "Bearer dial-token"}
+
+    async def test(h: Harness) -> None:
+        inputs = {"patient": "Ann Lee", "day": "Tuesday", "time": "10 AM"}
+        placed = await h.http.post("/calls", json={"to": "+13125550111", "inputs": inputs},
+                                   headers=token)
+        assert placed.status_code == 202, placed.text
+        await h.app.store.close()
+        asked = await h.http.get(f"/calls/{placed.json()['id']}", headers=token)
+        assert asked.status_code == 503 and "store is unavailable" in asked.json()["error"]
+
+    run(test, flow=reminder, dial_token="dial-token", connection_id="1494404757140276705")
