@@ -30,14 +30,32 @@ def _right(row: Row) -> str:
     return f"{number:>4} {_flat(row.actual)}" if row.actual else ""
 
 
+# A long conversation (a flow that loops) is shown around its differences: this many rows on
+# each side of a row marked `X`, and the rows that match in between counted, not shown.
+CONTEXT = 8
+
+
 def columns(rows: Iterable[Row], left: str, right: str) -> list[str]:
     """`rows` in two columns headed `left` and `right`, each line with its file's line number,
-    the rows that differ marked with `X`."""
+    the rows that differ marked with `X`. Of a long run of rows far from any `X`, only how many
+    there are is shown."""
     head = f"  {_cell('  ' + left, WIDTH)} | {right}"
     out = [head.rstrip(), "  " + "-" * WIDTH + "-+-" + "-" * WIDTH]
-    for row in rows:
+    listed = list(rows)
+    marked = [n for n, row in enumerate(listed) if row.failed] or [len(listed) - 1]
+    near = {n for m in marked for n in range(m - CONTEXT, m + CONTEXT + 1)}
+    skipped = 0
+    for n, row in enumerate(listed):
+        if n not in near and n > 1:
+            skipped += 1
+            continue
+        if skipped:
+            out.append(f"  ... {skipped} more row{'s' if skipped != 1 else ''} that match ...")
+            skipped = 0
         mark = "X " if row.failed else "  "
         out.append(f"{mark}{_cell(_left(row), WIDTH)} | {_right(row)}".rstrip())
+    if skipped:
+        out.append(f"  ... {skipped} more row{'s' if skipped != 1 else ''} that match ...")
     return out
 
 
