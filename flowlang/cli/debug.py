@@ -74,7 +74,10 @@ def simulated(args: argparse.Namespace) -> int:
     def start() -> SimulatedCall:
         return SimulatedCall(program, args.caller, args.called, args.language, at, values)
 
-    heading = f"Debugging {source.name}: a simulated call from {args.caller} to {args.called}."
+    from flowlang.offline.simulator import calling_number
+
+    caller = calling_number(program, args.caller)
+    heading = f"Debugging {source.name}: a simulated call from {caller} to {args.called}."
     return debug(start, args.breaks, [heading])
 
 

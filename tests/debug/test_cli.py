@@ -72,3 +72,15 @@ def test_a_flow_with_mistakes_is_not_debugged(
     captured = capsys.readouterr()
     assert "cannot simulate: 1 error to fix first" in captured.err
     assert "(debug)" not in captured.out
+
+
+def test_a_flow_that_places_calls_is_debugged_from_its_own_number(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    flow = EXAMPLES / "appointment_reminder.flow"
+    status = debug(monkeypatch, "q\n", str(flow), "--with", "patient=Ann", "--with", "day=Monday",
+                   "--with", "time=9 AM")
+    assert status == 0
+    assert capsys.readouterr().out.startswith(
+        f"Debugging {flow}: a simulated call from +13125550199 to +15550002222.\n"
+    )
