@@ -126,6 +126,40 @@ def test_pyproject_config_applies(workdir: Path, capsys: pytest.CaptureFixture[s
     assert "FL101" in capsys.readouterr().out
 
 
+@pytest.mark.parametrize("empty", ["", ",,,", " , "], ids=["empty", "commas", "spaces"])
+def test_an_empty_select_is_a_usage_error_not_a_pass(
+    workdir: Path, capsys: pytest.CaptureFixture[str], empty: str
+) -> None:
+    # An unset variable in CI (`--select "$RULES"`) must not silence every check.
+    write(workdir, "a.flow", ERRS)
+    assert main(["check", "a.flow", "--select", empty]) == 2
+    out, err = capsys.readouterr()
+    assert "All checks passed" not in out
+    assert len(err.strip().splitlines()) == 1
+    assert "--select names no rule code" in err
+    assert "leave out --select to check every rule" in err
+
+
+def test_an_empty_select_in_the_config_is_a_usage_error(
+    workdir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    write(workdir, "pyproject.toml", "[tool.flowlang]\nselect = []\n")
+    write(workdir, "a.flow", ERRS)
+    assert main(["check", "a.flow"]) == 2
+    out, err = capsys.readouterr()
+    assert "All checks passed" not in out
+    assert "select names no rule code" in err
+    assert "remove the `select` line" in err
+
+
+def test_an_empty_ignore_still_checks_everything(
+    workdir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    write(workdir, "a.flow", ERRS)
+    assert main(["check", "a.flow", "--ignore", ""]) == 1
+    assert "FL101" in capsys.readouterr().out
+
+
 def test_bad_config_is_a_usage_error(workdir: Path, capsys: pytest.CaptureFixture[str]) -> None:
     write(workdir, "pyproject.toml", "[tool.flowlang]\nselect = 3\n")
     write(workdir, "a.flow", CLEAN)
