@@ -85,9 +85,11 @@ AUTOMATIC_EVENT_LIMIT = 500
 
 class InputError(ValueError):
     """A caller input that cannot be understood, or does not fit what the flow waits for;
-    `transcript` is the call up to that input, when there is one."""
+    `transcript` is the call up to that input, when there is one, and `number` the input's
+    place among the ones given (1-based)."""
 
     transcript: Transcript | None = None
+    number: int | None = None
 
 
 def parse_input(text: str) -> CallerAction:
@@ -643,6 +645,7 @@ def simulate(
         except InputError as exc:
             error = InputError(f"input {number} ({input_text(action)}): {exc}")
             error.transcript = sim.transcript()
+            error.number = number
             raise error from None
     return sim.transcript()
 
