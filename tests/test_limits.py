@@ -142,3 +142,31 @@ def test_a_file_that_is_not_utf8_is_never_all_checks_passed(tmp_path: Path, caps
     assert main(["check", "--no-config", str(tmp_path)]) == 2
     out = capsys.readouterr().out
     assert out.strip() == "No problems in 1 file checked, but 1 file could not be read."
+
+
+def test_a_huge_line_is_shown_as_a_window_around_the_error(tmp_path: Path, capsys) -> None:
+    # A 2-million-character line printed about 4 MB (the line and its underline).
+    path = tmp_path / "long.flow"
+    text = 'voice "Telnyx.KokoroTTS.af"\n\nmain:\n    answer\n    say "' + "a" * 2_000_000
+    path.write_text(text + '" bogus\n', encoding="utf-8")
+    assert main(["check", str(path)]) == 1
+    out = capsys.readouterr().out
+    assert len(out) < 2_000
+    lines = out.splitlines()
+    shown = next(line for line in lines if line.startswith("5 | "))
+    carets = lines[lines.index(shown) + 1]
+    assert shown.startswith("5 | …") and shown.endswith('" bogus')
+    assert carets.index("^") == shown.index("bogus") and "^^^^^ unknown option" in carets
+
+
+def test_a_window_is_cut_at_both_ends_with_the_caret_under_the_span() -> None:
+    from flowlang.diagnostics import Diagnostic, Severity, render_text
+    from flowlang.source import Source, Span
+
+    line = "x" * 1_000 + "HERE" + "y" * 1_000
+    source = Source("w.flow", line + "\n")
+    found = Diagnostic("FL001", Severity.ERROR, "m", "w.flow", Span(1, 1001, 1, 1005), "here")
+    shown, carets = render_text(found, source).splitlines()[3:5]
+    assert shown.startswith("1 | …x") and shown.endswith("y…")
+    assert shown[carets.index("^"):carets.index("^") + 4] == "HERE"
+    assert carets.endswith("^^^^ here")
