@@ -262,3 +262,35 @@ def test_graph_shows_conditions_and_the_hangup_handler() -> None:
     assert '{"if caller == #quot;+1#quot;"}' in drawn
     assert '{"elif caller == #quot;+2#quot;"}' in drawn
     assert '(["on hangup"])' in drawn
+
+
+def test_an_unknown_setting_lists_every_top_level_word(
+    workdir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    write(workdir, "a.flow", 'voise "x"\nmain:\n    answer\n')
+    assert main(["check", "a.flow"]) == 1
+    out = capsys.readouterr().out
+    assert "did you mean `voice`?" in out
+    for word in ("`timezone`", "`sms_from`", "`outbound from`", '`include "FILE"`',
+                 "`input NAME`", "`languages:`", "`hours NAME:`", "`on hangup:`"):
+        assert word in out
+
+
+@pytest.mark.parametrize("name", ["menu.scenarios", "menu.txt"])
+def test_checking_a_scenario_file_points_to_flowlang_test(
+    workdir: Path, capsys: pytest.CaptureFixture[str], name: str
+) -> None:
+    write(workdir, name, 'scenario "sales":\n    press "1"\n    expect transfer "+1"\n')
+    assert main(["check", name]) == 1
+    out = capsys.readouterr().out
+    assert "this looks like a scenario file (tests of a flow), not a flow" in out
+    assert "run it with `flowlang test" in out
+    assert "the settings are `voice` and `language`" not in out
+
+
+def test_a_scenario_file_starting_with_flow_points_to_flowlang_test_by_its_name(
+    workdir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    write(workdir, "menu.scenarios", 'flow "menu.flow"\n')
+    assert main(["check", "menu.scenarios"]) == 1
+    assert "run it with `flowlang test menu.scenarios`" in capsys.readouterr().out
