@@ -55,6 +55,31 @@ def _display(line: str) -> str:
     return line.replace("\t", " ")
 
 
+# The longest source line shown whole; a longer one is cut to a window of WINDOW characters
+# around the span, marked with `…` at each cut end (a 2-million-character line printed 4 MB).
+LONGEST_SHOWN = 160
+WINDOW = 120
+BEFORE = 40
+
+
+def _window(shown: str, start: int, end: int) -> tuple[str, int, int]:
+    """The part of line `shown` to print for the span of 0-based columns `start`..`end`
+    (exclusive), and the span's columns within that part."""
+    if len(shown) <= LONGEST_SHOWN:
+        return shown, start, end
+    first = max(0, min(start - BEFORE, len(shown) - WINDOW))
+    last = min(len(shown), first + WINDOW)
+    part = shown[first:last]
+    offset = first
+    if first > 0:
+        part, offset = "…" + part, first - 1
+    if last < len(shown):
+        part += "…"
+    low = start - offset
+    high = min(end - offset, len(part) - (1 if last < len(shown) else 0))
+    return part, low, max(high, low + 1)
+
+
 def render_text(diagnostic: Diagnostic, source: Source | None) -> str:
     """Render like rustc/ruff: header, `-->` location, the source line, carets, help."""
     head = f"{diagnostic.severity.value}[{diagnostic.code}]: {diagnostic.message}"
@@ -74,8 +99,8 @@ def render_text(diagnostic: Diagnostic, source: Source | None) -> str:
     if text or source is not None:
         shown = _display(text)
         end = span.end_column if span.end_line == span.line else len(shown) + 1
-        width = max(1, end - span.column)
-        carets = " " * (span.column - 1) + "^" * width
+        shown, low, high = _window(shown, span.column - 1, max(end - 1, span.column))
+        carets = " " * low + "^" * max(1, high - low)
         label = f" {diagnostic.label}" if diagnostic.label else ""
         source_line = f"{number} | {shown}".rstrip()
         lines += [f"{pad} |", source_line, f"{pad} | {carets}{label}", f"{pad} |"]

@@ -82,6 +82,32 @@ def test_unreadable_input_exits_2_after_formatting_the_rest(files, capsys):
     assert f"flowlang: error: {files / 'latin1.flow'}: not UTF-8 text" in err
 
 
+def test_a_file_that_cannot_be_written_is_not_counted_as_reformatted(
+    files, capsys, monkeypatch
+):
+    # A write-protected file (the test may run as root, which writes anyway: refuse the write
+    # where it happens instead).
+    from pathlib import Path
+
+    messy = files / "messy.flow"
+    real_write = Path.write_text
+
+    def refuse(self, *args, **kwargs):
+        if self == messy:
+            raise PermissionError(1, "Operation not permitted", str(self))
+        return real_write(self, *args, **kwargs)
+
+    monkeypatch.setattr(Path, "write_text", refuse)
+    assert main(["fmt", str(files)]) == 2
+    assert messy.read_text(encoding="utf-8") == MESSY
+    err = capsys.readouterr().err
+    assert f"{messy}: cannot write the file (Operation not permitted)" in err
+    assert "reformatted" not in err.replace("would be reformatted", "")
+    assert err.splitlines()[-1] == (
+        "1 file already formatted, 1 file could not be written (left as it was)."
+    )
+
+
 def test_a_folder_without_flows_is_a_usage_error(tmp_path, capsys):
     assert main(["fmt", str(tmp_path)]) == 2
     assert "no .flow files found" in capsys.readouterr().err

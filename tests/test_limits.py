@@ -91,6 +91,46 @@ def test_a_named_pipe_is_refused_not_waited_on(tmp_path: Path, capsys, command: 
     assert "not a regular file" in capsys.readouterr().err
 
 
+@pytest.mark.parametrize("command", ["simulate", "graph", "fuzz", "debug"])
+def test_a_folder_where_a_flow_is_expected_is_called_a_folder(
+    tmp_path: Path, capsys, command: str
+) -> None:
+    folder = tmp_path / "dir.flow"
+    folder.mkdir()
+    assert main([command, str(folder)]) == 2
+    err = capsys.readouterr().err
+    assert f"{folder}: a folder, not a file; give the path of a .flow file" in err
+    assert "pipe" not in err
+
+
+def test_replay_flow_reads_through_the_same_check() -> None:
+    # `replay --flow` reads its flow with read_source, like the commands above.
+    from flowlang.cli.inputs import UsageError, read_source
+
+    with pytest.raises(UsageError, match="a folder, not a file"):
+        read_source(Path(__file__).parent)
+
+
+@pytest.mark.parametrize("command", ["check", "fmt", "simulate", "graph", "fuzz", "debug", "test"])
+def test_a_symbolic_link_loop_is_named_the_same_everywhere(
+    tmp_path: Path, capsys, command: str
+) -> None:
+    loop = tmp_path / "loop.flow"
+    loop.symlink_to(loop)
+    assert main([command, str(loop)]) == 2
+    err = capsys.readouterr().err
+    assert f"{loop}: a symbolic link that points back to itself" in err
+    assert "no such file" not in err and "Too many levels" not in err
+
+
+@pytest.mark.parametrize("command", ["check", "simulate", "graph", "fuzz", "debug", "test"])
+def test_a_dash_says_standard_input_is_not_read_here(capsys, command: str) -> None:
+    assert main([command, "-"]) == 2
+    err = capsys.readouterr().err
+    assert "from standard input is not supported here; give a file path" in err
+    assert "no such file" not in err and "cannot read" not in err
+
+
 def test_a_file_that_is_not_utf8_is_never_all_checks_passed(tmp_path: Path, capsys) -> None:
     bad = tmp_path / "bad.flow"
     bad.write_bytes(b"\xff\xfe not utf-8")
@@ -102,3 +142,31 @@ def test_a_file_that_is_not_utf8_is_never_all_checks_passed(tmp_path: Path, caps
     assert main(["check", "--no-config", str(tmp_path)]) == 2
     out = capsys.readouterr().out
     assert out.strip() == "No problems in 1 file checked, but 1 file could not be read."
+
+
+def test_a_huge_line_is_shown_as_a_window_around_the_error(tmp_path: Path, capsys) -> None:
+    # A 2-million-character line printed about 4 MB (the line and its underline).
+    path = tmp_path / "long.flow"
+    text = 'voice "Telnyx.KokoroTTS.af"\n\nmain:\n    answer\n    say "' + "a" * 2_000_000
+    path.write_text(text + '" bogus\n', encoding="utf-8")
+    assert main(["check", str(path)]) == 1
+    out = capsys.readouterr().out
+    assert len(out) < 2_000
+    lines = out.splitlines()
+    shown = next(line for line in lines if line.startswith("5 | "))
+    carets = lines[lines.index(shown) + 1]
+    assert shown.startswith("5 | …") and shown.endswith('" bogus')
+    assert carets.index("^") == shown.index("bogus") and "^^^^^ unknown option" in carets
+
+
+def test_a_window_is_cut_at_both_ends_with_the_caret_under_the_span() -> None:
+    from flowlang.diagnostics import Diagnostic, Severity, render_text
+    from flowlang.source import Source, Span
+
+    line = "x" * 1_000 + "HERE" + "y" * 1_000
+    source = Source("w.flow", line + "\n")
+    found = Diagnostic("FL001", Severity.ERROR, "m", "w.flow", Span(1, 1001, 1, 1005), "here")
+    shown, carets = render_text(found, source).splitlines()[3:5]
+    assert shown.startswith("1 | …x") and shown.endswith("y…")
+    assert shown[carets.index("^"):carets.index("^") + 4] == "HERE"
+    assert carets.endswith("^^^^ here")

@@ -54,7 +54,10 @@ def run(args: argparse.Namespace) -> int:
     from flowlang.lint.selection import SelectionError, check_known, parse_codes
 
     try:
-        cli_select = None if args.select is None else parse_codes(args.select, "--select")
+        cli_select = None if args.select is None else parse_codes(
+            args.select, "--select",
+            "leave out --select to check every rule, or give codes like --select FL101,FL3",
+        )
         cli_ignore = parse_codes(args.ignore or (), "--ignore")
         known = [r.code for r in all_rules()]
         check_known(cli_select or (), known, "--select")

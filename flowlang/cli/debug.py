@@ -69,7 +69,7 @@ def simulated(args: argparse.Namespace) -> int:
         return 1
     at = when(args.at, program)
     check_language(args, program)
-    values = call_values(args)
+    values = call_values(args, program)
 
     def start() -> SimulatedCall:
         return SimulatedCall(program, args.caller, args.called, args.language, at, values)

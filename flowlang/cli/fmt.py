@@ -45,7 +45,7 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError("no .flow files found in " + ", ".join(args.paths))
     write = not (args.check or args.diff)
     changed: list[Path] = []
-    unchanged = failed = unreadable = 0
+    unchanged = failed = unreadable = unwritable = 0
     for path in files:
         try:
             source = read_source(path)
@@ -69,12 +69,13 @@ def run(args: argparse.Namespace) -> int:
             if after == before:
                 unchanged += 1
                 continue
-            changed.append(target)
             if args.diff:
                 sys.stdout.write(_diff(target, before, after))
             if args.check:
                 print(f"would reformat {target}")
-            if write:
+            if not write:
+                changed.append(target)
+            else:
                 try:
                     target.write_text(after, encoding="utf-8")
                 except OSError as exc:
@@ -83,11 +84,13 @@ def run(args: argparse.Namespace) -> int:
                         f"flowlang: error: {target}: cannot write the file ({reason})",
                         file=sys.stderr,
                     )
-                    unreadable += 1
+                    unwritable += 1
                     continue
+                changed.append(target)
                 print(f"reformatted {target}", file=sys.stderr)
-    print(_summary(len(changed), unchanged, failed, write, unreadable), file=sys.stderr)
-    if unreadable:
+    summary = _summary(len(changed), unchanged, failed, write, unreadable, unwritable)
+    print(summary, file=sys.stderr)
+    if unreadable or unwritable:
         return 2
     if failed or (args.check and changed):
         return 1
@@ -162,7 +165,14 @@ def _diff(path: Path, before: str, after: str) -> str:
     )
 
 
-def _summary(changed: int, unchanged: int, failed: int, write: bool, unreadable: int = 0) -> str:
+def _summary(
+    changed: int,
+    unchanged: int,
+    failed: int,
+    write: bool,
+    unreadable: int = 0,
+    unwritable: int = 0,
+) -> str:
     def files(n: int) -> str:
         return f"{n} file" + ("" if n == 1 else "s")
 
@@ -175,4 +185,7 @@ def _summary(changed: int, unchanged: int, failed: int, write: bool, unreadable:
         parts.append(f"{files(failed)} with syntax errors (fix them, then run fmt again)")
     if unreadable:
         parts.append(f"{files(unreadable)} could not be read")
+    if unwritable:
+        left = "it was" if unwritable == 1 else "they were"
+        parts.append(f"{files(unwritable)} could not be written (left as {left})")
     return ", ".join(parts) + "."

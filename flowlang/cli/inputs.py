@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import os
 import stat
 from collections.abc import Iterable
@@ -14,25 +15,54 @@ class UsageError(Exception):
     """A command-line mistake or unreadable input: printed as one line, exit status 2."""
 
 
+STANDARD_INPUT = (
+    "-: reading a flow from standard input is not supported here; give a file path "
+    "(only `flowlang fmt -` reads standard input)"
+)
+LINK_LOOP = "a symbolic link that points back to itself (directly or through other links)"
+
+
+def path_problem(raw: str | Path, missing: bool = True) -> str | None:
+    """Why `raw` cannot be opened, said the same way by every command (None: it can be tried):
+    `-` (standard input), a symbolic link loop, or (with `missing`) a path that is not there."""
+    if str(raw) == "-":
+        return STANDARD_INPUT
+    try:
+        os.stat(raw)
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            return f"{raw}: {LINK_LOOP}; point it at a real file or folder"
+        if missing and exc.errno in (errno.ENOENT, errno.ENOTDIR):
+            return f"{raw}: no such file or folder"
+    return None
+
+
 def collect_files(paths: Iterable[str], suffix: str = ".flow") -> list[Path]:
     """The files named, with folders searched (recursively, sorted) for `*{suffix}` files."""
     found: list[Path] = []
     for raw in paths:
         path = Path(raw)
+        problem = path_problem(raw)
+        if problem is not None:
+            raise UsageError(problem)
         if path.is_dir():
             found.extend(sorted(p for p in path.rglob(f"*{suffix}") if p.is_file()))
-        elif path.exists():
-            found.append(path)
         else:
-            raise UsageError(f"{raw}: no such file or folder")
+            found.append(path)
     return found
 
 
 def read_source(path: Path | str) -> Source:
     """The file's text as a Source named by its path; UsageError when it cannot be read as UTF-8."""
+    problem = path_problem(path, missing=False)
+    if problem is not None:
+        raise UsageError(problem)
     try:
+        mode = os.stat(path).st_mode
+        if stat.S_ISDIR(mode):
+            raise UsageError(f"{path}: a folder, not a file; give the path of a .flow file")
         # Opening a named pipe (or a device) would wait for a writer forever: refuse it first.
-        if not stat.S_ISREG(os.stat(path).st_mode):
+        if not stat.S_ISREG(mode):
             raise UsageError(
                 f"{path}: not a regular file (a pipe, socket or device); "
                 "give the path of a .flow file"

@@ -86,9 +86,38 @@ def add_call_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def call_values(args: argparse.Namespace) -> dict[str, str]:
-    """The `--with NAME=VALUE` values, by name."""
-    return dict(v.split("=", 1) if "=" in v else (v, "") for v in args.values)
+def call_values(args: argparse.Namespace, program: Any) -> dict[str, str]:
+    """The `--with NAME=VALUE` values, by name; a usage error, naming the flow's inputs, for
+    one without `=`, without a name, named twice, or naming no `input` line of the flow."""
+    outbound = getattr(program, "outbound", None)
+    declared: tuple[str, ...] = tuple(outbound.inputs) if outbound is not None else ()
+    if declared:
+        names = ", ".join(f"`{name}`" for name in declared)
+        inputs = f"the flow's inputs are {names}"
+        example = f"--with {declared[0]}=VALUE"
+    else:
+        inputs = (
+            "this flow has no `input` lines (only a flow that calls out, with "
+            "`outbound from`, takes values: see docs/calling-out.md)"
+        )
+        example = "--with NAME=VALUE"
+    values: dict[str, str] = {}
+    for given in args.values:
+        name, equals, value = given.partition("=")
+        name = name.strip()
+        if not equals:
+            raise UsageError(
+                f"--with {given}: no value; write it as NAME=VALUE, like {example} "
+                f"({inputs})"
+            )
+        if not name:
+            raise UsageError(f"--with {given}: no name before the `=`, like {example} ({inputs})")
+        if name not in declared:
+            raise UsageError(f"--with {given}: no input `{name}` in the flow; {inputs}")
+        if name in values:
+            raise UsageError(f"--with {name}=...: given twice; give each input once ({inputs})")
+        values[name] = value
+    return values
 
 
 def check_language(args: argparse.Namespace, program: Any) -> None:
@@ -142,16 +171,16 @@ def take_inputs(words: list[str]) -> tuple[list[str], list[str]]:
     return rest, inputs
 
 
-def _read_inputs(name: str) -> list[str]:
-    """The inputs in file `name` (`-`: standard input), one a line, with their line numbers
-    dropped; blank lines and `#` comments are skipped."""
+def _read_inputs(name: str) -> list[tuple[int, str]]:
+    """The inputs in file `name` (`-`: standard input), one a line, each with its line number
+    (for the errors); blank lines and `#` comments are skipped."""
     if name == "-":
         text = sys.stdin.read()
     else:
         text = read_source(name).text
     return [
-        line.strip()
-        for line in text.splitlines()
+        (number, line.strip())
+        for number, line in enumerate(text.splitlines(), start=1)
         if line.strip() and not line.lstrip().startswith("#")
     ]
 
@@ -162,13 +191,18 @@ def run(args: argparse.Namespace) -> int:
     source = read_source(args.flow)
     if args.inputs_file is not None and args.inputs is not None:
         raise UsageError("give the inputs with --input or with --inputs FILE, not both")
+    # The line of each input in the --inputs file, to say where a wrong one is.
+    args.input_lines = None
     if args.inputs_file is not None:
-        args.inputs = _read_inputs(args.inputs_file)
-    option = "--input" if args.inputs_file is None else f"--inputs {args.inputs_file}:"
-    try:
-        actions = [parse_input(text) for text in args.inputs or ()]
-    except InputError as exc:
-        raise UsageError(f"{option} {exc}") from None
+        numbered = _read_inputs(args.inputs_file)
+        args.inputs = [text for _, text in numbered]
+        args.input_lines = [number for number, _ in numbered]
+    actions = []
+    for position, text in enumerate(args.inputs or (), start=1):
+        try:
+            actions.append(parse_input(text))
+        except InputError as exc:
+            raise UsageError(f"{_input_option(args, position)} {exc}") from None
     program = load_program(source, args.format)
     if program is None:
         return 1
@@ -178,11 +212,23 @@ def run(args: argparse.Namespace) -> int:
 
     # An outbound flow's call comes from its `outbound from` number (unless --from says).
     args.caller = calling_number(program, args.caller)
+    values = call_values(args, program)
     if args.inputs is None and args.format == "text" and sys.stdin.isatty():
         return interactive(
-            program, args.caller, args.called, sys.stdin, sys.stdout, args.language, args.at
+            program, args.caller, args.called, sys.stdin, sys.stdout, args.language, args.at,
+            values,
         )
     return scripted(program, actions, args)
+
+
+def _input_option(args: argparse.Namespace, position: int | None) -> str:
+    """How an error names the `position`-th input: `--input`, or the --inputs file and line."""
+    lines = getattr(args, "input_lines", None)
+    if args.inputs_file is None or lines is None:
+        return "--input"
+    if position is None or not 0 < position <= len(lines):
+        return f"--inputs {args.inputs_file}:"
+    return f"--inputs {args.inputs_file}: line {lines[position - 1]}:"
 
 
 def when(text: str | None, program: Any) -> Any:
@@ -227,7 +273,8 @@ def scripted(program: Any, actions: list[Any], args: argparse.Namespace) -> int:
 
     try:
         transcript = simulate(
-            program, actions, args.caller, args.called, args.language, args.at, call_values(args)
+            program, actions, args.caller, args.called, args.language, args.at,
+            call_values(args, program),
         )
     except InputError as exc:
         # The call so far helps to see why the input does not fit; the error still exits 2.
@@ -236,7 +283,8 @@ def scripted(program: Any, actions: list[Any], args: argparse.Namespace) -> int:
             sys.stdout.write(render(exc.transcript, program).rstrip().rsplit("\n", 1)[0])
             sys.stdout.write("\n")
             sys.stdout.flush()
-        raise UsageError(str(exc)) from None
+        where = "" if args.inputs_file is None else _input_option(args, exc.number) + " "
+        raise UsageError(f"{where}{exc}") from None
     if args.format == "jsonl":
         sys.stdout.write(transcript.jsonl())
     else:
@@ -269,12 +317,13 @@ def interactive(
     stdout: TextIO,
     language: str | None = None,
     at: Any = None,
+    values: dict[str, str] | None = None,
 ) -> int:
     """Play the call with a person typing what the caller does, one prompt per wait."""
     from flowlang.offline.conversation import conversation, ending, show
     from flowlang.offline.simulator import InputError, Simulation, parse_input
 
-    sim = Simulation.begin(program, caller, called, language=language, at=at)
+    sim = Simulation.begin(program, caller, called, language=language, at=at, inputs=values)
     stdout.write(f"Call from {caller} to {called} (type quit to stop)\n")
     shown = 0
     while True:

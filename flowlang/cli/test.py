@@ -30,12 +30,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from flowlang.cli.inputs import UsageError
+    from flowlang.cli.inputs import UsageError, path_problem
     from flowlang.offline.scenario.coverage import coverage, render_json, render_text
     from flowlang.offline.scenario.report import side_by_side, summary_line, totals
     from flowlang.offline.scenario.run import run_scenario
     from flowlang.offline.scenario.suite import NoScenarios, find, load
 
+    for raw in args.paths:
+        problem = path_problem(raw)
+        if problem is not None:
+            raise UsageError(problem.replace("reading a flow", "reading scenarios"))
     try:
         files = find(args.paths)
     except NoScenarios as exc:

@@ -46,7 +46,12 @@ def _codes(table: dict[str, Any], key: str, where: str) -> tuple[str, ...] | Non
     from flowlang.lint.registry import all_rules
 
     try:
-        codes = parse_codes(value, f"{where}: {key}")
+        # An empty `select` would check nothing; an empty `ignore` drops nothing, which is fine.
+        fix = (
+            "remove the `select` line to check every rule, or list codes like "
+            '["FL101", "FL3"]'
+        )
+        codes = parse_codes(value, f"{where}: {key}", fix if key == "select" else None)
         check_known(codes, [r.code for r in all_rules()], f"{where}: {key}")
         return codes
     except SelectionError as exc:

@@ -14,8 +14,12 @@ class SelectionError(ValueError):
     """A `select` or `ignore` entry that is not a rule code or prefix (like `FL101` or `FL3`)."""
 
 
-def parse_codes(items: Iterable[str], where: str) -> tuple[str, ...]:
-    """Normalise codes and prefixes (`fl101`, `FL3`, comma-separated lists); reject the rest."""
+def parse_codes(
+    items: Iterable[str], where: str, unless_empty: str | None = None
+) -> tuple[str, ...]:
+    """Normalise codes and prefixes (`fl101`, `FL3`, comma-separated lists); reject the rest.
+    With `unless_empty` (how to fix it), no code at all is an error too: an empty `select`
+    would report nothing, so a CI run would pass whatever the flows say."""
     out: list[str] = []
     for item in items:
         for part in str(item).split(","):
@@ -28,6 +32,11 @@ def parse_codes(items: Iterable[str], where: str) -> tuple[str, ...]:
                     "(write codes like FL101, or a prefix like FL3 for a whole family)"
                 )
             out.append(code)
+    if not out and unless_empty is not None:
+        raise SelectionError(
+            f"{where} names no rule code, so no rule would be checked and every file would "
+            f"pass; {unless_empty}"
+        )
     return tuple(out)
 
 

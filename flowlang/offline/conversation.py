@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 import re
+from bisect import bisect_left, bisect_right
 from collections.abc import Iterable
+from functools import lru_cache
 from typing import Any
 
 from attrs import frozen
@@ -244,22 +246,40 @@ def _locate(
 ) -> int | None:
     if program is None:
         return None
-    candidates = [op for op in _ops(program) if _fits(op, action, body)]
-    if not candidates and program.translations:
+    index = _index(program)
+    chosen = _choose(index, step, action, body, after)
+    if chosen is None and program.translations:
         # Said in another of the flow's languages: find the text by its translation.
-        original = _untranslated(program, body)
-        candidates = [op for op in _ops(program) if _fits(op, action, original)]
-    if not candidates:
+        chosen = _choose(index, step, action, _untranslated(program, body), after)
+    if chosen is None:
         return None
-    low, high = _step_range(program, step)
-    inside = [op for op in candidates if low <= op.line < high]
-    inside.sort(key=lambda op: int(op.line))
-    later = [op for op in inside if op.line >= after]
-    chosen = (later or inside or candidates)[0]
     if action == "playback_start" and type(chosen).__name__ == "QueueOp":
         # The hold music is written on its own line inside the `queue` block.
         return int(chosen.music.span.line)
     return int(chosen.line)
+
+
+def _choose(
+    index: _Index, step: str | None, action: str, body: dict[str, Any], after: int
+) -> Any:
+    """The operation that sent the command: the first that fits at or after line `after` in
+    the command's step, else the first that fits in the step, else the first in the program."""
+    kinds = _KINDS.get(action)
+    if kinds is None and action.startswith("ai_assistant"):
+        kinds = ("AssistantOp",)
+    if kinds is None:
+        return None
+    ops, lines = index.by_kind[kinds]
+    low, high = index.step_range(step)
+    first = bisect_left(lines, low)
+    stop = bisect_left(lines, high)
+    start = min(max(first, bisect_left(lines, after)), stop)
+    for position in (*range(start, stop), *range(first, start)):
+        op = ops[position]
+        if _fits(op, action, body):
+            return op
+    # Nothing in the step fits: the first operation in the program that does.
+    return next((op for op in index.in_order[kinds] if _fits(op, action, body)), None)
 
 
 def _untranslated(program: Any, body: dict[str, Any]) -> dict[str, Any]:
@@ -272,39 +292,90 @@ def _untranslated(program: Any, body: dict[str, Any]) -> dict[str, Any]:
     return body
 
 
-def _ops(program: Any) -> tuple[Any, ...]:
-    # Programs are immutable; the flat list of operations is worked out once per program.
+# The kinds of operation that can send each command (`_fits` says which one did).
+_GATHERS = ("GatherOp",)
+_KINDS: dict[str, tuple[str, ...]] = {
+    "answer": ("AnswerOp",),
+    "hangup": ("HangupOp",),
+    "speak": ("SayOp", "GatherOp"),
+    "playback_start": ("QueueOp", "PlayOp"),
+    "gather": _GATHERS,
+    "gather_using_speak": _GATHERS,
+    "gather_using_audio": _GATHERS,
+    "gather_using_ai": ("AiGatherOp",),
+    "gather_stop": ("AiGatherOp",),
+    "ai_assistant_start": ("AssistantOp",),
+    "ai_assistant_stop": ("AssistantOp",),
+    "ai_assistant_add_messages": ("AssistantOp",),
+    "transfer": ("TransferOp",),
+    "message": ("SmsOp",),
+    "record_start": ("RecordOp",),
+    "record_stop": ("RecordOp",),
+    "enqueue": ("QueueOp",),
+    "playback_stop": ("QueueOp",),
+}
+
+
+class _Index:
+    """A program's operations looked up fast: by the kinds that can send a command, in program
+    order and sorted by line (a stable sort: same-line operations stay in program order), and
+    each step's range of lines. Worked out once per program (programs are immutable)."""
+
+    def __init__(self, program: Any) -> None:
+        self.program = program
+        every = [op for block in program.blocks for op in block.ops]
+        self.in_order: dict[tuple[str, ...], tuple[Any, ...]] = {}
+        self.by_kind: dict[tuple[str, ...], tuple[tuple[Any, ...], list[int]]] = {}
+        for kinds in {*_KINDS.values(), ("FetchOp",)}:
+            ops = tuple(op for op in every if type(op).__name__ in kinds)
+            by_line = tuple(sorted(ops, key=lambda op: int(op.line)))
+            self.in_order[kinds] = ops
+            self.by_kind[kinds] = (by_line, [int(op.line) for op in by_line])
+        self.starts = sorted(int(s.line) for s in program.steps)
+        self.ranges: dict[str | None, tuple[int, int]] = {}
+
+    def step_range(self, step: str | None) -> tuple[int, int]:
+        """The lines of `step`, from its own up to the next step's (all lines when unknown)."""
+        known = self.ranges.get(step)
+        if known is None:
+            info = self.program.step(step) if step else None
+            if info is None:
+                known = (0, 1 << 30)
+            else:
+                later = bisect_right(self.starts, int(info.line))
+                end = self.starts[later] if later < len(self.starts) else 1 << 30
+                known = (int(info.line), end)
+            self.ranges[step] = known
+        return known
+
+
+def _index(program: Any) -> _Index:
     key = id(program)
-    cached = _OPS.get(key)
-    if cached is None or cached[0] is not program:
-        cached = (program, tuple(op for block in program.blocks for op in block.ops))
-        if len(_OPS) > 64:
-            _OPS.clear()
-        _OPS[key] = cached
-    return cached[1]
+    cached = _INDEXES.get(key)
+    if cached is None or cached.program is not program:
+        cached = _Index(program)
+        if len(_INDEXES) > 64:
+            _INDEXES.clear()
+        _INDEXES[key] = cached
+    return cached
 
 
-_OPS: dict[int, tuple[Any, tuple[Any, ...]]] = {}
+_INDEXES: dict[int, _Index] = {}
 
 
 def _fetch_line(program: Any, step: str | None, url: str, after: int) -> int | None:
     if program is None:
         return None
-    fits = [op for op in _ops(program) if type(op).__name__ == "FetchOp"]
-    low, high = _step_range(program, step)
-    inside = sorted((op for op in fits if low <= op.line < high), key=lambda op: int(op.line))
-    later = [op for op in inside if op.line >= after]
-    chosen = later or inside or fits
-    return int(chosen[0].line) if chosen else None
-
-
-def _step_range(program: Any, step: str | None) -> tuple[int, int]:
-    starts = sorted(int(s.line) for s in program.steps)
-    info = program.step(step) if step else None
-    if info is None:
-        return (0, 1 << 30)
-    later = [line for line in starts if line > info.line]
-    return (int(info.line), later[0] if later else 1 << 30)
+    index = _index(program)
+    kinds = ("FetchOp",)
+    ops, lines = index.by_kind[kinds]
+    low, high = index.step_range(step)
+    first, stop = bisect_left(lines, low), bisect_left(lines, high)
+    if first < stop:
+        later = min(max(first, bisect_left(lines, after)), stop)
+        return int(ops[later if later < stop else first].line)
+    fits = index.in_order[kinds]
+    return int(fits[0].line) if fits else None
 
 
 def _fits(op: Any, action: str, body: dict[str, Any]) -> bool:
@@ -354,10 +425,16 @@ def _audio(body: dict[str, Any]) -> str:
 
 def _matches(text: Str, actual: str, ending: bool = False) -> bool:
     """Whether `actual` is what `text` gives once interpolated (or ends with it: `ending`)."""
-    pattern = "".join(".*?" if isinstance(p, Interp) else re.escape(p) for p in text.parts)
-    if ending:
-        return re.search(f"(?:{pattern})\\Z", actual, re.DOTALL) is not None
-    return re.fullmatch(pattern, actual, re.DOTALL) is not None
+    shape = tuple(None if isinstance(p, Interp) else p for p in text.parts)
+    return _pattern(shape, ending).search(actual) is not None
+
+
+@lru_cache(maxsize=8192)
+def _pattern(shape: tuple[str | None, ...], ending: bool) -> re.Pattern[str]:
+    """The compiled pattern of a string's `shape` (its literal parts, None for each `{...}`):
+    made once per shape, as a flow's strings are matched against every command it sends."""
+    pattern = "(?:" + "".join(".*?" if p is None else re.escape(p) for p in shape) + ")\\Z"
+    return re.compile(pattern if ending else "\\A" + pattern, re.DOTALL)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections import deque
+from collections import Counter, deque
 from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import Any, Protocol
@@ -86,9 +86,11 @@ AUTOMATIC_EVENT_LIMIT = 500
 
 class InputError(ValueError):
     """A caller input that cannot be understood, or does not fit what the flow waits for;
-    `transcript` is the call up to that input, when there is one."""
+    `transcript` is the call up to that input, when there is one, and `number` the input's
+    place among the ones given (1-based)."""
 
     transcript: Transcript | None = None
+    number: int | None = None
 
 
 def parse_input(text: str) -> CallerAction:
@@ -570,16 +572,39 @@ class Simulation:
             self._apply(outcome)
 
     def _endless(self) -> None:
-        """The flow went round without waiting for the caller for too long: stop the call."""
+        """The flow sent too many commands without waiting for the caller: stop the call. The
+        message says whether it went round a loop (a step entered again) or only down a very
+        long run of steps, as both stop the same way."""
         last = next((e for e in reversed(self.entries) if isinstance(e, Sent)), None)
         what = f" (the last was `{last.command.action}` in step `{last.step}`)" if last else ""
-        self.end = End(
-            "error",
-            f"the flow sent {AUTOMATIC_EVENT_LIMIT:,} commands in a row that ended without the "
-            f"caller{what}: it loops without ever waiting for the caller, so the simulator "
-            "stopped it; on a real call it would go on until the caller hangs up. Make every "
-            "way round the loop ask the caller something (a gather), or leave it",
+        since: list[str] = []
+        for entry in reversed(self.entries):
+            if isinstance(entry, Heard):
+                break
+            if isinstance(entry, Entered):
+                since.append(entry.name)
+        counts = Counter(since)
+        again = [name for name in reversed(since) if counts[name] > 1]
+        said = (
+            f"the flow sent {AUTOMATIC_EVENT_LIMIT:,} commands without waiting for the caller "
+            f"once{what}"
         )
+        if again or not since:
+            round_ = f" (step `{again[0]}` again and again)" if again else ""
+            message = (
+                f"{said}: it loops{round_} without ever waiting for the caller, so the "
+                "simulator stopped it; on a real call it would go on until the caller hangs "
+                "up. Make every way round the loop ask the caller something (a gather), or "
+                "leave it"
+            )
+        else:
+            message = (
+                f"{said}: not a loop, but a very long run of {len(since):,} steps, longer "
+                "than the simulator follows, so it stopped the call there (a real call would "
+                "go on). To simulate it to the end, wait for the caller somewhere along the "
+                "run (a gather), or make the run shorter"
+            )
+        self.end = End("error", message)
         self.fetching = None
 
 
@@ -632,6 +657,7 @@ def simulate(
         except InputError as exc:
             error = InputError(f"input {number} ({input_text(action)}): {exc}")
             error.transcript = sim.transcript()
+            error.number = number
             raise error from None
     return sim.transcript()
 

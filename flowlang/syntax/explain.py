@@ -400,6 +400,18 @@ def _unknown_word(ctx: Context) -> Problem | None:
 
 _OPTION_TYPES = frozenset(o.upper() for options in OPTIONS.values() for o in options)
 
+# What a line at the left margin can be (grammar/flowlang.lark, `start`, `setting`).
+SETTING_WORDS = ("voice", "language", "timezone", "sms_from", "outbound")
+TOP_LEVEL = (
+    "the settings are `voice`, `language`, `timezone`, `sms_from` and `outbound from`; "
+    "the other lines at the left margin are `include \"FILE\"`, `input NAME`, `languages:`, "
+    "`hours NAME:`, `on hangup:` and steps (a name followed by `:`)"
+)
+SCENARIO_ADVICE = (
+    "this looks like a scenario file (tests of a flow), not a flow: run it with "
+    "`flowlang test FILE.scenarios`"
+)
+
 
 def _unknown_setting(ctx: Context) -> Problem | None:
     # A word at the start of a top-level line that is not followed by `:`: a setting that
@@ -415,15 +427,16 @@ def _unknown_setting(ctx: Context) -> Problem | None:
     ):
         return None
     word = str(previous)
-    if previous.type != "NAME":
+    if word == "scenario":
+        advice = SCENARIO_ADVICE
+    elif previous.type != "NAME":
         advice = (
-            f"the settings are `voice` and `language`; options like `{word}` go on the line "
-            "of the statement they belong to"
+            f"{TOP_LEVEL}; options like `{word}` go on the line of the statement they belong to"
         )
     else:
-        guess = _did_you_mean(word, ("voice", "language"))
+        guess = _did_you_mean(word, SETTING_WORDS)
         fix = f"did you mean `{guess}`? " if guess else ""
-        advice = f"{fix}the settings are `voice` and `language`; a step is a name followed by `:`"
+        advice = f"{fix}{TOP_LEVEL}"
     return Problem(
         "FL004",
         f"`{word}` is not a setting flowlang knows",
@@ -454,8 +467,7 @@ def _reserved_word(ctx: Context) -> Problem | None:
             f"`{word}` is not a setting flowlang knows",
             _span(token),
             "unknown setting",
-            "the settings are `voice` and `language`; options like "
-            f"`{word}` go on the line of the statement they belong to",
+            f"{TOP_LEVEL}; options like `{word}` go on the line of the statement they belong to",
         )
     return Problem(
         "FL019",

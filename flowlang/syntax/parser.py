@@ -10,6 +10,8 @@ from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import attrs
+
 from flowlang.diagnostics import Diagnostic, Severity
 from flowlang.errors import FlowSyntaxError
 from flowlang.source import Source, Span
@@ -94,7 +96,16 @@ def parse_source(source: Source, known: Known | None = None) -> Flow:
         if flow is None:
             problems = _merge(problems, _recover(source.text, known))
     if problems:
-        raise FlowSyntaxError(_diagnostic(p, source.name) for p in _sorted(problems))
+        found = [_diagnostic(p, source.name) for p in _sorted(problems)]
+        if source.name.endswith(".scenarios") and found:
+            # `flowlang check menu.scenarios` by mistake: say which command reads this file.
+            from flowlang.syntax.explain import SCENARIO_ADVICE
+
+            first = found[0]
+            if SCENARIO_ADVICE not in (first.help or ""):
+                advice = SCENARIO_ADVICE.replace("FILE.scenarios", source.name)
+                found[0] = attrs.evolve(first, notes=(*first.notes, advice))
+        raise FlowSyntaxError(found)
     assert flow is not None
     return flow
 

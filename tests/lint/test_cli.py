@@ -126,6 +126,40 @@ def test_pyproject_config_applies(workdir: Path, capsys: pytest.CaptureFixture[s
     assert "FL101" in capsys.readouterr().out
 
 
+@pytest.mark.parametrize("empty", ["", ",,,", " , "], ids=["empty", "commas", "spaces"])
+def test_an_empty_select_is_a_usage_error_not_a_pass(
+    workdir: Path, capsys: pytest.CaptureFixture[str], empty: str
+) -> None:
+    # An unset variable in CI (`--select "$RULES"`) must not silence every check.
+    write(workdir, "a.flow", ERRS)
+    assert main(["check", "a.flow", "--select", empty]) == 2
+    out, err = capsys.readouterr()
+    assert "All checks passed" not in out
+    assert len(err.strip().splitlines()) == 1
+    assert "--select names no rule code" in err
+    assert "leave out --select to check every rule" in err
+
+
+def test_an_empty_select_in_the_config_is_a_usage_error(
+    workdir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    write(workdir, "pyproject.toml", "[tool.flowlang]\nselect = []\n")
+    write(workdir, "a.flow", ERRS)
+    assert main(["check", "a.flow"]) == 2
+    out, err = capsys.readouterr()
+    assert "All checks passed" not in out
+    assert "select names no rule code" in err
+    assert "remove the `select` line" in err
+
+
+def test_an_empty_ignore_still_checks_everything(
+    workdir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    write(workdir, "a.flow", ERRS)
+    assert main(["check", "a.flow", "--ignore", ""]) == 1
+    assert "FL101" in capsys.readouterr().out
+
+
 def test_bad_config_is_a_usage_error(workdir: Path, capsys: pytest.CaptureFixture[str]) -> None:
     write(workdir, "pyproject.toml", "[tool.flowlang]\nselect = 3\n")
     write(workdir, "a.flow", CLEAN)
@@ -228,3 +262,35 @@ def test_graph_shows_conditions_and_the_hangup_handler() -> None:
     assert '{"if caller == #quot;+1#quot;"}' in drawn
     assert '{"elif caller == #quot;+2#quot;"}' in drawn
     assert '(["on hangup"])' in drawn
+
+
+def test_an_unknown_setting_lists_every_top_level_word(
+    workdir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    write(workdir, "a.flow", 'voise "x"\nmain:\n    answer\n')
+    assert main(["check", "a.flow"]) == 1
+    out = capsys.readouterr().out
+    assert "did you mean `voice`?" in out
+    for word in ("`timezone`", "`sms_from`", "`outbound from`", '`include "FILE"`',
+                 "`input NAME`", "`languages:`", "`hours NAME:`", "`on hangup:`"):
+        assert word in out
+
+
+@pytest.mark.parametrize("name", ["menu.scenarios", "menu.txt"])
+def test_checking_a_scenario_file_points_to_flowlang_test(
+    workdir: Path, capsys: pytest.CaptureFixture[str], name: str
+) -> None:
+    write(workdir, name, 'scenario "sales":\n    press "1"\n    expect transfer "+1"\n')
+    assert main(["check", name]) == 1
+    out = capsys.readouterr().out
+    assert "this looks like a scenario file (tests of a flow), not a flow" in out
+    assert "run it with `flowlang test" in out
+    assert "the settings are `voice` and `language`" not in out
+
+
+def test_a_scenario_file_starting_with_flow_points_to_flowlang_test_by_its_name(
+    workdir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    write(workdir, "menu.scenarios", 'flow "menu.flow"\n')
+    assert main(["check", "menu.scenarios"]) == 1
+    assert "run it with `flowlang test menu.scenarios`" in capsys.readouterr().out

@@ -61,8 +61,9 @@ def test_a_say_loop_is_stopped_with_an_error_that_says_why() -> None:
     transcript = within(30, lambda: simulate(program(SAYING), []))
     assert transcript.end.reason == "error"
     message = transcript.end.message or ""
-    assert f"{AUTOMATIC_EVENT_LIMIT} commands in a row" in message
+    assert f"{AUTOMATIC_EVENT_LIMIT} commands without waiting for the caller once" in message
     assert "`speak` in step `again`" in message
+    assert "it loops (step `again` again and again)" in message
     assert "until the caller hangs up" in message
     assert len(transcript.commands) <= AUTOMATIC_EVENT_LIMIT + 2
 
@@ -80,7 +81,7 @@ def test_simulate_jsonl_ends_with_the_error_line(tmp_path: Path, capsys: Any) ->
     status, lines = within(30, lambda: simulate_jsonl(capsys, path))
     assert status == 1
     assert lines[-1]["end"] == "error"
-    assert "loops without ever waiting for the caller" in lines[-1]["message"]
+    assert "it loops (step `again` again and again) without ever waiting" in lines[-1]["message"]
 
 
 def test_fuzz_reports_the_loop_as_an_error_with_no_input() -> None:
@@ -88,7 +89,7 @@ def test_fuzz_reports_the_loop_as_an_error_with_no_input() -> None:
     assert report.finding is not None
     assert report.finding.kind == "error"
     assert report.finding.inputs == ()
-    assert "commands in a row" in report.finding.message
+    assert "commands without waiting for the caller" in report.finding.message
 
 
 def test_a_scenario_of_the_loop_fails_instead_of_hanging(tmp_path: Path) -> None:
@@ -100,3 +101,32 @@ def test_a_scenario_of_the_loop_fails_instead_of_hanging(tmp_path: Path) -> None
     scenario = loaded.file.scenarios[0]
     result = within(30, lambda: run_scenario(loaded.program, scenario, loaded.file))
     assert not result.passed
+
+
+def chain(steps: int) -> str:
+    """A straight run of `steps` steps, each saying something and going to the next: no loop."""
+    body = "main:\n    answer\n    goto s0\n"
+    for i in range(steps):
+        after = f"goto s{i + 1}" if i < steps - 1 else "hangup"
+        body += f'\ns{i}:\n    say "Step {i}."\n    {after}\n'
+    return VOICE + body
+
+
+def test_a_long_run_without_a_loop_is_stopped_without_blaming_a_loop() -> None:
+    transcript = within(60, lambda: simulate(program(chain(AUTOMATIC_EVENT_LIMIT)), []))
+    assert transcript.end.reason == "error"
+    message = transcript.end.message or ""
+    assert f"{AUTOMATIC_EVENT_LIMIT} commands without waiting for the caller once" in message
+    assert "not a loop, but a very long run of" in message
+    assert "loops" not in message and "way round the loop" not in message
+
+
+def test_a_run_just_under_the_limit_ends_normally() -> None:
+    transcript = within(60, lambda: simulate(program(chain(AUTOMATIC_EVENT_LIMIT - 2)), []))
+    assert transcript.end.reason == "hangup"
+
+
+def test_fuzz_tells_a_long_run_from_a_loop() -> None:
+    report = within(120, lambda: fuzz(program(chain(AUTOMATIC_EVENT_LIMIT)), examples=2))
+    assert report.finding is not None
+    assert "not a loop" in report.finding.message

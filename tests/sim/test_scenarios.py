@@ -234,6 +234,35 @@ def test_flowlang_test_reports_a_broken_scenario_file(project: Path, capsys) -> 
     assert "1 file could not run" in out
 
 
+@pytest.mark.parametrize("text", ["", "# only a comment\n\n# and another\n",
+                                  'flow "menu.flow"\n'], ids=["empty", "comments", "no-block"])
+def test_a_file_without_scenarios_is_an_error_not_a_pass(project: Path, capsys,
+                                                         text: str) -> None:
+    (project / "menu.scenarios").write_text(text, encoding="utf-8")
+    status = main(["test", str(project)])
+    out = capsys.readouterr().out
+    assert status == 1
+    assert "error[FL904]: no scenarios in this file" in out
+    assert 'write one `scenario "...":` block' in out
+    assert "1 file could not run" in out
+
+
+def test_expect_step_of_a_step_the_flow_lacks_is_an_error_before_running(project: Path,
+                                                                        capsys) -> None:
+    (project / "menu.scenarios").write_text(
+        'scenario "x":\n    press "1"\n    expect step nowhere\n', encoding="utf-8"
+    )
+    status = main(["test", str(project)])
+    out = capsys.readouterr().out
+    assert status == 1
+    assert "error[FL901]: `nowhere` is not a step of menu.flow" in out
+    assert "menu.scenarios:3:17" in out
+    assert "^^^^^^^ no such step" in out
+    assert "the steps of menu.flow are `main`" in out
+    assert "nothing like it happened" not in out
+    assert "1 file could not run" in out
+
+
 def test_flowlang_test_reports_a_missing_flow(tmp_path: Path, capsys) -> None:
     (tmp_path / "lonely.scenarios").write_text('scenario "x":\n    silence\n', encoding="utf-8")
     assert main(["test", str(tmp_path)]) == 1

@@ -59,7 +59,68 @@ def test_a_bad_line_in_the_inputs_file_is_a_usage_error(tmp_path: Path, capsys) 
     given = tmp_path / "inputs.txt"
     given.write_text("1\nai=nope\n", encoding="utf-8")
     assert main(["simulate", str(path), "--inputs", str(given)]) == 2
-    assert f"--inputs {given}:" in capsys.readouterr().err
+    assert f"--inputs {given}: line 2: `ai=nope`" in capsys.readouterr().err
+
+
+def test_the_inputs_file_error_counts_blank_and_comment_lines(tmp_path: Path, capsys) -> None:
+    path = write_flow(tmp_path, MENU)
+    given = tmp_path / "inputs.txt"
+    given.write_text("# the caller\n\nbogus\n", encoding="utf-8")
+    assert main(["simulate", str(path), "--inputs", str(given)]) == 2
+    assert f"--inputs {given}: line 3: `bogus` is not a caller input" in capsys.readouterr().err
+
+
+def test_an_input_from_the_file_that_does_not_fit_names_its_line(tmp_path: Path,
+                                                                 capsys) -> None:
+    given = tmp_path / "inputs.txt"
+    given.write_text("# first the assistant\n4321#\n", encoding="utf-8")
+    flow_path = EXAMPLES / "ai_receptionist.flow"
+    assert main(["simulate", str(flow_path), "--inputs", str(given)]) == 2
+    err = capsys.readouterr().err
+    assert f"--inputs {given}: line 2: input 1 (4321#)" in err
+
+
+REMINDER = EXAMPLES / "appointment_reminder.flow"
+
+
+@pytest.mark.parametrize(
+    ("given", "message"),
+    [
+        ("patient", "--with patient: no value; write it as NAME=VALUE, like --with patient=VALUE"),
+        ("nope=1", "--with nope=1: no input `nope` in the flow"),
+        ("=x", "--with =x: no name before the `=`"),
+    ],
+    ids=["no-equals", "undeclared", "no-name"],
+)
+@pytest.mark.parametrize("command", ["simulate", "debug"])
+def test_a_wrong_with_is_a_usage_error_naming_the_inputs(
+    capsys, given: str, message: str, command: str
+) -> None:
+    assert main([command, str(REMINDER), "--with", given]) == 2
+    err = capsys.readouterr().err
+    assert len(err.strip().splitlines()) == 1
+    assert message in err
+    assert "the flow's inputs are `patient`, `day`, `time`" in err
+
+
+def test_with_on_a_flow_without_inputs_says_so(tmp_path: Path, capsys) -> None:
+    path = write_flow(tmp_path, MENU)
+    assert main(["simulate", str(path), "--with", "name=Ann", "--input", "1"]) == 2
+    assert "this flow has no `input` lines" in capsys.readouterr().err
+
+
+def test_an_input_given_twice_is_a_usage_error(capsys) -> None:
+    argv = ["simulate", str(REMINDER), "--with", "day=Monday", "--with", "day=Friday"]
+    assert main(argv) == 2
+    assert "--with day=...: given twice" in capsys.readouterr().err
+
+
+def test_the_interactive_call_gets_the_with_values(capsys) -> None:
+    program = compile_source(Source(str(REMINDER), REMINDER.read_text(encoding="utf-8")))
+    out = io.StringIO()
+    values = {"patient": "Ann Lee", "day": "Tuesday", "time": "10 AM"}
+    interactive(program, "+1", "+2", io.StringIO("human\nquit\n"), out, values=values)
+    assert "Ann Lee" in out.getvalue()
 
 
 def test_many_inputs_are_appended_in_place() -> None:

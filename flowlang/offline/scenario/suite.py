@@ -10,8 +10,15 @@ from attrs import frozen
 
 from flowlang.diagnostics import Diagnostic, Severity, render_text
 from flowlang.errors import FlowError
-from flowlang.offline.scenario.syntax import BAD_LAYOUT, SUFFIX, ScenarioFile, parse_scenarios
-from flowlang.source import Source
+from flowlang.offline.scenario.syntax import (
+    BAD_LAYOUT,
+    NOT_A_STEP,
+    SUFFIX,
+    Expect,
+    ScenarioFile,
+    parse_scenarios,
+)
+from flowlang.source import Source, Span
 
 
 class NoScenarios(Exception):
@@ -100,7 +107,46 @@ def load(path: Path) -> Loaded:
         program = compile_source(flow_source)
     except FlowError as exc:
         return Loaded(path, file, flow_path, problems=_render(exc.diagnostics, flow_source))
+    unknown = _unknown_steps(file, program, flow_path)
+    if unknown:
+        return Loaded(path, file, flow_path, problems=_render(unknown, source))
     return Loaded(path, file, flow_path, program)
+
+
+def _unknown_steps(file: ScenarioFile, program: Any, flow_path: Path) -> list[Diagnostic]:
+    """An `expect step NAME` whose step the flow does not have: found before running, where it
+    is written, with the steps there are (at run time it could only say nothing like it
+    happened)."""
+    import difflib
+
+    names = [step.name for step in program.steps]
+    found: list[Diagnostic] = []
+    for scenario in file.scenarios:
+        for expect in scenario.steps:
+            if not isinstance(expect, Expect) or expect.kind != "step":
+                continue
+            if program.step(expect.value) is not None:
+                continue
+            span = expect.span
+            line = file.source.line(span.line)
+            at = line.rfind(expect.value, span.column - 1, span.end_column - 1)
+            if at >= 0:
+                span = Span(span.line, at + 1, span.line, at + 1 + len(expect.value))
+            guess = next(iter(difflib.get_close_matches(expect.value, names, n=1)), None)
+            listed = ", ".join(f"`{name}`" for name in names[:20])
+            if len(names) > 20:
+                listed += f" and {len(names) - 20} more"
+            found.append(Diagnostic(
+                NOT_A_STEP,
+                Severity.ERROR,
+                f"`{expect.value}` is not a step of {flow_path.name}",
+                file.source.name,
+                span,
+                "no such step",
+                (f"did you mean `{guess}`? " if guess else "")
+                + f"the steps of {flow_path.name} are {listed}",
+            ))
+    return found
 
 
 def _render(diagnostics: Iterable[Diagnostic], source: Source) -> str:

@@ -227,6 +227,12 @@ class _Parser:
                              scenario.span, "second one",
                              f"give each scenario its own name (the first is on line {first})")
             names.setdefault(scenario.name, scenario)
+        if not self.scenarios and not self.problems:
+            # Nothing to run would pass quietly ("0 passed, 0 failed"): a CI run must not.
+            self.problem(BAD_LAYOUT, "no scenarios in this file", Span(1, 1, 1, 2),
+                         "nothing to run",
+                         'write one `scenario "...":` block with the caller\'s actions and '
+                         "what to expect (see docs/testing.md)")
         if self.problems:
             raise ScenarioSyntaxError(sorted(self.problems, key=lambda d: d.sort_key))
         return ScenarioFile(self.source, self.flow, tuple(self.scenarios), self.caller,

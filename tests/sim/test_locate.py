@@ -1,0 +1,103 @@
+"""Which `.flow` line sent each command: found fast on long flows, and the same lines as the
+plain search (every operation of the program tried for every command) found before."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from flowlang.offline import conversation as conv
+from flowlang.offline.conversation import conversation
+from flowlang.offline.scenario.run import run_scenario
+from flowlang.offline.scenario.suite import load
+from flowlang.offline.simulator import simulate
+from flowlang.syntax.nodes import Interp, Str
+from tests.sim.helpers import EXAMPLES, VOICE, program
+
+
+def chain(steps: int) -> str:
+    body = "main:\n    answer\n    goto s0\n"
+    for i in range(steps):
+        after = f"goto s{i + 1}" if i < steps - 1 else "hangup"
+        body += f'\ns{i}:\n    say "Step {i}."\n    {after}\n'
+    return VOICE + body
+
+
+def test_a_long_chain_tries_few_operations_per_command(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Work counted, not timed: each command is matched against the operations of its own step,
+    # not against every statement of the program (which made 2,000 steps take 20 seconds).
+    compiled = program(chain(400))
+    transcript = simulate(compiled, [])
+    assert transcript.end.reason == "hangup"
+    tried = 0
+    fits = conv._fits
+
+    def counting(*args: Any) -> bool:
+        nonlocal tried
+        tried += 1
+        return fits(*args)
+
+    monkeypatch.setattr(conv, "_fits", counting)
+    lines = conversation(transcript, compiled)
+    says = [line for line in lines if line.kind == "say"]
+    assert len(says) == 400
+    assert [line.flow_line for line in says] == [6 + 4 * i + 1 for i in range(400)]
+    assert tried <= 3 * len(lines)
+
+
+# The search as it was: every operation tried, a fresh pattern each time. Kept here to show the
+# indexed search finds the very same lines.
+def _plain_matches(text: Str, actual: str, ending: bool = False) -> bool:
+    pattern = "".join(".*?" if isinstance(p, Interp) else re.escape(p) for p in text.parts)
+    if ending:
+        return re.search(f"(?:{pattern})\\Z", actual, re.DOTALL) is not None
+    return re.fullmatch(pattern, actual, re.DOTALL) is not None
+
+
+def _plain_locate(
+    program: Any, step: str | None, action: str, body: dict[str, Any], after: int
+) -> int | None:
+    if program is None:
+        return None
+    ops = [op for block in program.blocks for op in block.ops]
+    candidates = [op for op in ops if conv._fits(op, action, body)]
+    if not candidates and program.translations:
+        payload = str(body.get("payload", ""))
+        original = body
+        for _, entries in program.translations:
+            found = next((t for t, tr in entries if _plain_matches(tr, payload, True)), None)
+            if found is not None:
+                original = {**body, "payload": found}
+                break
+        candidates = [op for op in ops if conv._fits(op, action, original)]
+    if not candidates:
+        return None
+    starts = sorted(int(s.line) for s in program.steps)
+    info = program.step(step) if step else None
+    low, high = (0, 1 << 30)
+    if info is not None:
+        later_starts = [line for line in starts if line > info.line]
+        low, high = int(info.line), later_starts[0] if later_starts else 1 << 30
+    inside = sorted((op for op in candidates if low <= op.line < high), key=lambda op: op.line)
+    later = [op for op in inside if op.line >= after]
+    chosen = (later or inside or candidates)[0]
+    if action == "playback_start" and type(chosen).__name__ == "QueueOp":
+        return int(chosen.music.span.line)
+    return int(chosen.line)
+
+
+@pytest.mark.parametrize("path", sorted(EXAMPLES.glob("*.scenarios")), ids=lambda p: p.stem)
+def test_the_lines_found_are_the_same_as_the_plain_search(
+    path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    loaded = load(path)
+    assert loaded.ok and loaded.file is not None
+    transcripts = [
+        run_scenario(loaded.program, s, loaded.file).transcript for s in loaded.file.scenarios
+    ]
+    found = [conversation(t, loaded.program) for t in transcripts]
+    monkeypatch.setattr(conv, "_locate", _plain_locate)
+    assert found == [conversation(t, loaded.program) for t in transcripts]
