@@ -117,6 +117,16 @@ def call_values(args: argparse.Namespace, program: Any) -> dict[str, str]:
         if name in values:
             raise UsageError(f"--with {name}=...: given twice; give each input once ({inputs})")
         values[name] = value
+    missing = [name for name in declared if name not in values]
+    if missing:
+        # Allowed, to try a flow quickly; but a placed call without them is refused.
+        listed = " ".join(f"--with {name}=VALUE" for name in missing)
+        print(
+            f"flowlang: warning: no value for the flow's `input {missing[0]}`"
+            f"{' and more' if len(missing) > 1 else ''}, so it is empty here; the server"
+            f" refuses to place a call without it: give {listed}",
+            file=sys.stderr,
+        )
     return values
 
 
@@ -218,7 +228,7 @@ def run(args: argparse.Namespace) -> int:
             program, args.caller, args.called, sys.stdin, sys.stdout, args.language, args.at,
             values,
         )
-    return scripted(program, actions, args)
+    return scripted(program, actions, args, values)
 
 
 def _input_option(args: argparse.Namespace, position: int | None) -> str:
@@ -267,14 +277,15 @@ def load_program(source: Any, fmt: str = "text") -> Any:
         return None
 
 
-def scripted(program: Any, actions: list[Any], args: argparse.Namespace) -> int:
+def scripted(
+    program: Any, actions: list[Any], args: argparse.Namespace, values: dict[str, str]
+) -> int:
     from flowlang.offline.conversation import render
     from flowlang.offline.simulator import InputError, simulate
 
     try:
         transcript = simulate(
-            program, actions, args.caller, args.called, args.language, args.at,
-            call_values(args, program),
+            program, actions, args.caller, args.called, args.language, args.at, values,
         )
     except InputError as exc:
         # The call so far helps to see why the input does not fit; the error still exits 2.

@@ -107,7 +107,7 @@ def load(path: Path) -> Loaded:
         program = compile_source(flow_source)
     except FlowError as exc:
         return Loaded(path, file, flow_path, problems=_render(exc.diagnostics, flow_source))
-    unknown = _unknown_steps(file, program, flow_path)
+    unknown = _unknown_steps(file, program, flow_path) + _input_mistakes(file, program)
     if unknown:
         return Loaded(path, file, flow_path, problems=_render(unknown, source))
     return Loaded(path, file, flow_path, program)
@@ -146,6 +146,30 @@ def _unknown_steps(file: ScenarioFile, program: Any, flow_path: Path) -> list[Di
                 (f"did you mean `{guess}`? " if guess else "")
                 + f"the steps of {flow_path.name} are {listed}",
             ))
+    return found
+
+
+def _input_mistakes(file: ScenarioFile, program: Any) -> list[Diagnostic]:
+    """A scenario's `with` line naming no `input` of the flow. (A value left out is allowed:
+    a scenario may not care about it; the flow then reads it as empty, with a warning.)"""
+    outbound = getattr(program, "outbound", None)
+    declared = tuple(outbound.inputs) if outbound is not None else ()
+    inputs = (
+        "the flow's inputs are " + ", ".join(f"`{name}`" for name in declared)
+        if declared else "the flow has no `input` lines"
+    )
+    found: list[Diagnostic] = []
+    for scenario in file.scenarios:
+        given = [name for name, _ in scenario.inputs]
+        problems = [
+            (f"`with {name}`: the flow has no `input {name}`", f"remove it; {inputs}")
+            for name in given if name not in declared
+        ]
+        found += [
+            Diagnostic(BAD_LAYOUT, Severity.ERROR, message, file.source.name, scenario.span,
+                       "inputs of this scenario", help=help_)
+            for message, help_ in problems
+        ]
     return found
 
 
