@@ -5,6 +5,8 @@ a served call replays exactly."""
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
 import sqlite3
 import tempfile
@@ -93,6 +95,62 @@ def test_a_bad_time_or_a_missing_store_is_one_clear_line(
     assert status == 2 and "no call 'v3:nobody' in this store" in err
     status, _, err = flowlang(capsys, "replay", "v3:", "--store", store)
     assert status == 2 and "more than one call starts with 'v3:'" in err
+
+
+def quietly(*words: str) -> tuple[int, str, str]:
+    """`flowlang WORDS`: its status, output and errors (capsys cannot serve hypothesis)."""
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        status = main(list(words))
+    return status, out.getvalue(), err.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("words", "said"),
+    [
+        (("--since", "0001-01-01"), "--since 0001-01-01 is out of range: give a date between"
+         " 1900 and 2100"),
+        (("--until", "0001-01-01"), "--until 0001-01-01 is out of range"),
+        (("--since", "9999-12-31T23:59+14:00"), "is out of range"),
+        (("--since", "-5m"), "--since -5m: write a while ago without a minus sign, like"
+         " --since 5m"),
+        (("--until", "-2026-01-01"), "--until -2026-01-01: write a while ago without a minus"),
+        (("--limit", "abc"), "--limit abc: write a whole number from 1 to 10000"),
+        (("--limit", "99999999999999999999999"), "--limit 99999999999999999999999: write a"
+         " whole number from 1 to 10000"),
+        (("--limit", "0"), "from 1 to 10000"),
+        (("--limit", "-3"), "from 1 to 10000"),
+    ],
+)
+def test_a_time_or_limit_out_of_range_is_one_plain_line(
+    store: str, words: tuple[str, ...], said: str
+) -> None:
+    status, out, err = quietly("calls", "--store", store, *words)
+    assert (status, out) == (2, "")
+    assert err.startswith("flowlang: error: ") and err.count("\n") == 1, err
+    assert said in err
+
+
+@given(text=st.text(max_size=30) | st.sampled_from(["\n", "1\n", " 7 ", "10000", "10001"])
+       | st.integers(-10**30, 10**30).map(str))
+@settings(max_examples=60, deadline=None)
+def test_any_limit_lists_or_is_refused_in_one_line(store: str, text: str) -> None:
+    status, out, err = quietly("calls", "--store", store, "--json", f"--limit={text}")
+    if status == 0:
+        assert 1 <= int(text) <= 10_000 and len(json.loads(out)) == min(int(text), 4)
+    else:
+        assert status == 2 and err.count("\n") == 1 and err.startswith("flowlang: error: --limit")
+
+
+@given(text=st.text(max_size=30) | st.datetimes().map(str) | st.integers(0, 10**30).map(
+    lambda n: f"{n}d") | st.sampled_from(["-5m\n", "-1\t", "0001-01-01\n"]))
+@settings(max_examples=60, deadline=None)
+def test_any_since_lists_or_is_refused_in_one_line(store: str, text: str) -> None:
+    status, out, err = quietly("calls", "--store", store, "--json", f"--since={text}")
+    if status == 0:
+        assert isinstance(json.loads(out), list)
+    else:
+        assert status == 2 and err.count("\n") == 1 and err.startswith("flowlang: error: --since")
 
 
 def test_show_tells_the_call_in_the_simulators_words_with_times_and_lines(
