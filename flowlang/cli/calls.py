@@ -77,18 +77,24 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def read_store(url: str, work: Callable[[Store], Awaitable[T]]) -> T:
     """`work` done on the store at `url`, opened for it; UsageError for a store that cannot be
-    opened or read, in the store's words."""
+    opened or read, in the store's words, and for a SQLite file that holds no store (never
+    given the store's tables: this only reads)."""
     from flowlang.serve.store import StoreError, open_store
     from flowlang.serve.store.url import is_postgres, store_path
 
     try:
-        if not is_postgres(url):
+        if is_postgres(url):
+            store = open_store(url)
+        else:
+            from flowlang.serve.store.sqlite import SQLiteStore
+
             path = store_path(url)
             if path != ":memory:" and not Path(path).is_file():
                 raise UsageError(
                     f"there is no store at {path}: give the --store URL `flowlang serve` uses"
                 )
-        store = open_store(url)
+            # Read-only: a file with no store in it is refused as it is, never given tables.
+            store = SQLiteStore(path, create=False)
     except StoreError as exc:
         raise UsageError(str(exc)) from None
 

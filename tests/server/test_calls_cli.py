@@ -153,6 +153,71 @@ def test_any_since_lists_or_is_refused_in_one_line(store: str, text: str) -> Non
         assert status == 2 and err.count("\n") == 1 and err.startswith("flowlang: error: --since")
 
 
+READING = [("calls",), ("calls", "show", "v3:one"), ("replay", "v3:one"),
+           ("debug", "--call", "v3:one")]
+
+
+def foreign_db(path: Path) -> bytes:
+    """Another program's SQLite database at `path` (with a table called `calls`); its bytes."""
+    with contextlib.closing(sqlite3.connect(path)) as db:
+        db.execute("CREATE TABLE calls (id INTEGER PRIMARY KEY, who TEXT)")
+        db.execute("CREATE TABLE notes (body TEXT)")
+        db.commit()
+    return path.read_bytes()
+
+
+@pytest.mark.parametrize("words", READING, ids=lambda w: " ".join(w))
+def test_reading_another_programs_database_is_refused_without_writing(
+    tmp_path: Path, words: tuple[str, ...]
+) -> None:
+    path = tmp_path / "other.db"
+    before = foreign_db(path)
+    status, out, err = quietly(*words, "--store", f"sqlite:///{path}")
+    assert (status, out) == (2, "")
+    assert err == (
+        f"flowlang: error: {path} is not a flowlang store (it has other tables: calls, notes):"
+        " give a new file, or the --store URL `flowlang serve` uses\n"
+    )
+    assert path.read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["other.db"]
+
+
+@pytest.mark.parametrize("words", READING, ids=lambda w: " ".join(w))
+def test_reading_an_empty_file_says_there_are_no_calls_without_writing(
+    tmp_path: Path, words: tuple[str, ...]
+) -> None:
+    path = tmp_path / "new.db"
+    path.touch()
+    status, out, err = quietly(*words, "--store", f"sqlite:///{path}")
+    assert (status, out) == (2, "")
+    assert err.startswith(f"flowlang: error: there are no calls in {path}: ")
+    assert err.count("\n") == 1
+    assert path.read_bytes() == b""
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["new.db"]
+
+
+def test_serving_into_another_programs_database_is_refused_before_it_starts(
+    tmp_path: Path,
+) -> None:
+    from flowlang.serve.store import StoreError
+    from flowlang.serve.store.sqlite import SQLiteStore
+
+    path = tmp_path / "other.db"
+    before = foreign_db(path)
+    with pytest.raises(StoreError, match="is not a flowlang store"):
+        SQLiteStore.check(str(path))  # what `flowlang serve` opens first
+    assert path.read_bytes() == before
+    # A table named like one of flowlang's is not enough: its columns must be the store's.
+    lone = tmp_path / "lone.db"
+    with contextlib.closing(sqlite3.connect(lone)) as db:
+        db.execute("CREATE TABLE calls (id INTEGER PRIMARY KEY, who TEXT)")
+    with pytest.raises(StoreError, match=r"is not a flowlang store \(it has other tables: calls\)"):
+        SQLiteStore.check(str(lone))
+    # A store, and a new file, are opened as before.
+    SQLiteStore.check(str(tmp_path / "new.db"))
+    SQLiteStore.check(str(tmp_path / "new.db"))
+
+
 def test_show_tells_the_call_in_the_simulators_words_with_times_and_lines(
     store: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
