@@ -8,7 +8,10 @@ from __future__ import annotations
 import contextlib
 import io
 import json
+import os
 import sqlite3
+import subprocess
+import sys
 import tempfile
 from pathlib import Path
 
@@ -338,6 +341,67 @@ def test_with_the_fixed_flow_the_scenario_checks_the_fix(
     assert flowlang(capsys, "test", str(target))[0] == 0
     status, out, _ = flowlang(capsys, "replay", "v3:hours", "--store", store, "--scenario", "-")
     assert status == 0 and out.startswith('scenario "recorded call v3:hours-then-orders')
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "said"),
+    [
+        ("copy.flow", BUSINESS.read_bytes(), "copy.flow is a flow, not a scenarios file; give a"
+         " file ending in .scenarios, such as copy.scenarios"),
+        ("notes.txt", b"my notes\n", "notes.txt is not a .scenarios file, not a scenarios file"),
+        ("broken.scenarios", b'scenario "a":\n    presss "1"\n', "broken.scenarios has errors,"
+         " so the call was not added to it (line 2: `presss` is not a scenario step); fix them"
+         " first: `flowlang test"),
+        ("latin1.scenarios", 'scenario "caf\u00e9":\n    hang up\n'.encode("latin-1"),
+         "latin1.scenarios: not UTF-8 text (byte 13); save the file as UTF-8"),
+        ("new.scenarios", None, "new.scenarios: a folder, not a file; give the path of a"
+         " .scenarios file"),
+    ],
+)
+def test_a_scenario_is_only_added_to_a_scenarios_file_that_parses(
+    tmp_path: Path, store: str, name: str, content: bytes | None, said: str
+) -> None:
+    target = tmp_path / name
+    if content is None:
+        target.mkdir()
+    else:
+        target.write_bytes(content)
+    status, out, err = quietly("replay", "v3:hours", "--store", store, "--scenario", str(target))
+    assert (status, out) == (2, ""), out
+    assert err.startswith("flowlang: error: ") and err.count("\n") == 1, err
+    assert said in err
+    assert content is None or target.read_bytes() == content
+
+
+def test_a_pipe_is_not_a_scenarios_file(tmp_path: Path, store: str) -> None:
+    target = tmp_path / "pipe.scenarios"
+    os.mkfifo(target)
+    # In a process of its own, so that waiting on the pipe fails in seconds, not hangs.
+    done = subprocess.run(
+        [sys.executable, "-m", "flowlang", "replay", "v3:hours", "--store", store,
+         "--scenario", str(target)],
+        capture_output=True, text=True, timeout=20, check=False,
+        env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])},
+    )
+    assert done.returncode == 2
+    assert "not a regular file" in done.stderr and ".scenarios file" in done.stderr
+
+
+def test_a_call_already_in_the_file_is_not_added_again(
+    tmp_path: Path, store: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    target = tmp_path / "incidents.scenarios"
+    for call in ("v3:hours", "v3:silent"):
+        assert quietly("replay", call, "--store", store, "--scenario", str(target))[0] == 0
+    before = target.read_text()
+    status, out, _ = quietly("replay", "v3:hours", "--store", store, "--scenario", str(target))
+    assert status == 0
+    assert out.startswith(f'{target} already has the call as scenario "recorded call'
+                          " v3:hours-then-orders from +13125550147 at ")
+    assert out.endswith('"; nothing added.\n') and out.count("\n") == 1
+    assert target.read_text() == before
+    status, out, _ = flowlang(capsys, "test", str(target))
+    assert status == 0 and "2 passed, 0 failed" in out
 
 
 FLOWS = [EVERYTHING, BEYOND, BUSINESS, EXAMPLES / "order_status.flow",
