@@ -17,6 +17,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 from flowlang.runtime.events import LocalTime
 
 __all__ = [
+    "FIRST_YEAR",
+    "LAST_YEAR",
+    "OutOfRange",
     "UnknownZone",
     "local_time",
     "parse_at",
@@ -28,6 +31,17 @@ __all__ = [
 
 class UnknownZone(ValueError):
     """A timezone name that is not in the IANA database."""
+
+
+# The years a flow's clock can be set to (`simulate --at`, `debug --at`, a scenario's `at`,
+# a webhook's `occurred_at`). Far wider than any call, and far from the edges of Python's
+# dates (years 1 and 9999), where moving an instant into a timezone would overflow.
+FIRST_YEAR = 1900
+LAST_YEAR = 2100
+
+
+class OutOfRange(ValueError):
+    """A date and time written correctly, but outside FIRST_YEAR..LAST_YEAR."""
 
 
 @cache
@@ -82,13 +96,16 @@ def parse_instant(text: object) -> datetime | None:
         moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError:
         return None
-    return moment if moment.tzinfo is not None else None
+    if moment.tzinfo is None or not FIRST_YEAR <= moment.year <= LAST_YEAR:
+        return None
+    return moment
 
 
 def parse_at(text: str, timezone: str) -> datetime:
     """A time written by a person (`simulate --at`, a scenario's `at`): `2026-11-23T14:05` in
     the flow's `timezone`, or with an explicit offset (`2026-11-23T14:05-06:00`, `...Z`).
-    ValueError, in plain words, when it is not such a time."""
+    ValueError, in plain words, when it is not such a time; OutOfRange (a ValueError) when its
+    year is not FIRST_YEAR..LAST_YEAR."""
     cleaned = text.strip().replace(" ", "T", 1)
     try:
         moment = datetime.fromisoformat(cleaned.replace("Z", "+00:00"))
@@ -97,6 +114,10 @@ def parse_at(text: str, timezone: str) -> datetime:
             f"{text!r} is not a date and time: write it like 2026-11-23T14:05 (in the flow's "
             "timezone) or 2026-11-23T14:05-06:00 (with an offset)"
         ) from None
+    if not FIRST_YEAR <= moment.year <= LAST_YEAR:
+        raise OutOfRange(
+            f"{text.strip()} is out of range: give a date between {FIRST_YEAR} and {LAST_YEAR}"
+        )
     if moment.tzinfo is None:
         try:
             moment = moment.replace(tzinfo=zone(timezone))

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import os
 import re
+import stat
 from collections.abc import Callable
 from functools import lru_cache
 from typing import Any
@@ -27,7 +28,7 @@ from flowlang.errors import FlowSyntaxError
 from flowlang.source import LINE_BLOCK, Source, Span
 from flowlang.syntax import nodes
 
-__all__ = ["Merged", "included_names", "locate", "merge", "needs_merge"]
+__all__ = ["Merged", "NotAFile", "included_names", "locate", "merge", "needs_merge", "read_file"]
 
 Read = Callable[[str], str]
 
@@ -36,8 +37,20 @@ Read = Callable[[str], str]
 _OWN = frozenset({"settings", "on_hangup", "includes", "languages"})
 
 
-def _read_file(name: str) -> str:
-    with open(name, "rb") as f:
+class NotAFile(OSError):
+    """An included path that names a pipe, socket or device: reading it would wait for ever
+    (a named pipe) or never end (`/dev/zero`)."""
+
+
+def read_file(name: str) -> str:
+    """The text of the file `name` (UTF-8, without a byte order mark); OSError (NotAFile for
+    anything but a regular file, refused before a byte is read) or UnicodeDecodeError."""
+    # Opened without waiting, so a named pipe with no writer cannot hold the open; then
+    # refused unless it is a regular file.
+    fd = os.open(name, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    with open(fd, "rb") as f:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise NotAFile(f"{name} is not a regular file")
         return f.read().decode("utf-8").removeprefix("\ufeff")
 
 
@@ -71,7 +84,7 @@ def merge(source: Source, flow: nodes.Flow, read: Read | None = None) -> Merged:
     carries them, as a stored version does; else from disk) and merge their steps in; read
     the translation catalog of each of its languages after the first, where there is one."""
     given = {s.name: s for s in source.included}
-    reader = read or _read_file
+    reader = read or read_file
     files: list[Source] = []
     broken: list[Source] = []
     known: set[str] = {os.path.normpath(source.name)}
@@ -79,6 +92,9 @@ def merge(source: Source, flow: nodes.Flow, read: Read | None = None) -> Merged:
 
     def visit(here: Source, tree: nodes.Flow, chain: tuple[str, ...]) -> None:
         for inc in tree.includes:
+            if not inc.path.text.strip():
+                problems.append(_unnamed(here, inc))
+                continue
             name = include_path(here.name, inc.path.text)
             if name in chain:
                 problems.append(_cycle(here, inc, (*chain, name)))
@@ -170,7 +186,30 @@ def _cycle(here: Source, inc: nodes.Include, chain: tuple[str, ...]) -> Diagnost
     )
 
 
+def _unnamed(here: Source, inc: nodes.Include) -> Diagnostic:
+    return Diagnostic(
+        "FL080",
+        Severity.ERROR,
+        "include needs a file name",
+        here.name,
+        inc.path.span or inc.span,
+        label="no file name",
+        help='write the path of the file to include, such as `include "shared/common.flow"`',
+    )
+
+
 def _unreadable(here: Source, inc: nodes.Include, name: str, exc: Exception) -> Diagnostic:
+    if isinstance(exc, NotAFile):
+        return Diagnostic(
+            "FL080",
+            Severity.ERROR,
+            f"the included file `{name}` is not a regular file (it is a pipe, socket or"
+            " device)",
+            here.name,
+            inc.path.span or inc.span,
+            label="not a file",
+            help="include a .flow file; the path is relative to the file that includes it",
+        )
     reason = "it is not UTF-8 text" if isinstance(exc, UnicodeDecodeError) else (
         getattr(exc, "strerror", None) or str(exc)
     )

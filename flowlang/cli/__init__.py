@@ -64,6 +64,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         from flowlang.cli.simulate import take_inputs
 
         words, inputs = take_inputs(words)
+    if words[:1] == ["calls"]:
+        from flowlang.cli.calls import take_dashed
+
+        words = take_dashed(words)
     parser = build_parser()
     args = parser.parse_args(words)
     if args.command is None:

@@ -19,6 +19,10 @@ if TYPE_CHECKING:
     from flowlang.serve.store import Store
 
 DEFAULT_STORE = "sqlite:///flowlang.db"
+DEFAULT_LIMIT = 50
+MAX_LIMIT = 10_000
+# The options whose value may start with `-` (a mistaken `--since -5m`): see take_dashed.
+_TIME_OPTIONS = ("--since", "--until")
 T = TypeVar("T")
 
 # How a call ended, in words (the store's end reason starts with one of these).
@@ -63,25 +67,34 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--until", metavar="TIME", help="only calls started before TIME")
     parser.add_argument(
-        "--limit", type=int, default=50, metavar="N", help="at most N calls, newest first (50)"
+        "--limit",
+        default=str(DEFAULT_LIMIT),
+        metavar="N",
+        help=f"at most N calls, newest first ({DEFAULT_LIMIT}; 1 to {MAX_LIMIT})",
     )
     parser.add_argument("--json", action="store_true", help="JSON for programs, not a table")
 
 
 def read_store(url: str, work: Callable[[Store], Awaitable[T]]) -> T:
     """`work` done on the store at `url`, opened for it; UsageError for a store that cannot be
-    opened or read, in the store's words."""
+    opened or read, in the store's words, and for a SQLite file that holds no store (never
+    given the store's tables: this only reads)."""
     from flowlang.serve.store import StoreError, open_store
     from flowlang.serve.store.url import is_postgres, store_path
 
     try:
-        if not is_postgres(url):
+        if is_postgres(url):
+            store = open_store(url)
+        else:
+            from flowlang.serve.store.sqlite import SQLiteStore
+
             path = store_path(url)
             if path != ":memory:" and not Path(path).is_file():
                 raise UsageError(
                     f"there is no store at {path}: give the --store URL `flowlang serve` uses"
                 )
-        store = open_store(url)
+            # Read-only: a file with no store in it is refused as it is, never given tables.
+            store = SQLiteStore(path, create=False)
     except StoreError as exc:
         raise UsageError(str(exc)) from None
 
@@ -110,36 +123,72 @@ def load(url: str, call_id: str) -> RecordedCall:
         raise UsageError(str(exc)) from None
 
 
+def take_dashed(words: list[str]) -> list[str]:
+    """`words` with `--since -5m` written `--since=-5m`: argparse takes a value starting with
+    `-` for an option and says only "expected one argument"; `moment` explains it instead."""
+    out: list[str] = []
+    pending = False
+    for word in words:
+        if pending and word[:1] == "-" and word[1:2].isdigit():
+            out[-1] = f"{out[-1]}={word}"
+        else:
+            out.append(word)
+        pending = word in _TIME_OPTIONS
+    return out
+
+
 def moment(text: str, until: bool = False) -> float:
     """Epoch seconds from `--since`/`--until`: a date, a date and time, or a while ago."""
     from flowlang.cli.serve import duration
+    from flowlang.clock import FIRST_YEAR, LAST_YEAR
 
+    option = "--until" if until else "--since"
     try:
         return datetime.now().timestamp() - duration(text)
     except argparse.ArgumentTypeError:
         pass
+    if text.strip().startswith("-"):
+        raise UsageError(
+            f"{option} {_shown(text)}: write a while ago without a minus sign, like"
+            f" {option} {_shown(text.strip().lstrip('-'))}"
+        )
     try:
         when = datetime.fromisoformat(text.strip().replace(" ", "T", 1).replace("Z", "+00:00"))
     except ValueError:
-        option = "--until" if until else "--since"
         raise UsageError(
             f"{option} {text!r} is not a time: write 2026-11-23, 2026-11-23T14:05 or a while"
             " ago like 30m, 12h or 7d"
         ) from None
+    if not FIRST_YEAR <= when.year <= LAST_YEAR:
+        raise UsageError(
+            f"{option} {_shown(text)} is out of range: give a date between {FIRST_YEAR} and"
+            f" {LAST_YEAR}"
+        )
     return when.timestamp()
+
+
+def limit(text: str) -> int:
+    """The number `--limit` gives; UsageError, saying what to write, for anything else."""
+    cleaned = text.strip()
+    if not cleaned.isdecimal() or not 1 <= int(cleaned) <= MAX_LIMIT:
+        raise UsageError(f"--limit {_shown(text)}: write a whole number from 1 to {MAX_LIMIT}")
+    return int(cleaned)
+
+
+def _shown(text: str) -> str:
+    """`text` as given, quoted when it holds a line break or other invisible character."""
+    return text if text.isprintable() else repr(text)
 
 
 def query(args: argparse.Namespace) -> CallQuery:
     from flowlang.serve.history import CallQuery
 
-    if args.limit < 1:
-        raise UsageError(f"--limit {args.limit}: give 1 or more")
     return CallQuery(
         status=args.status,
         number=args.number,
         since=moment(args.since) if args.since else None,
         until=moment(args.until, until=True) if args.until else None,
-        limit=args.limit,
+        limit=limit(str(args.limit)),
     )
 
 

@@ -127,6 +127,7 @@ def _catalog_jobs(source: Source) -> tuple[list[tuple[Path, str, str]], int]:
     """The translation catalogs beside a flow that speaks several languages, each with its
     tidy text (the flow's order); and how many could not be tidied (a line it cannot read)."""
     from flowlang.catalog import catalog_name, format_catalog, parse_catalog
+    from flowlang.includes import read_file
     from flowlang.source import Source
     from flowlang.syntax.parser import parse_source
 
@@ -136,7 +137,7 @@ def _catalog_jobs(source: Source) -> tuple[list[tuple[Path, str, str]], int]:
     for spoken in flow.speaks[1:]:
         target = Path(catalog_name(source.name, spoken.language.text))
         try:
-            text = target.read_text(encoding="utf-8")
+            text = read_file(str(target))
         except (OSError, UnicodeDecodeError):
             continue
         catalog = parse_catalog(Source(str(target), text), spoken.language.text)

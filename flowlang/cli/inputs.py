@@ -52,21 +52,19 @@ def collect_files(paths: Iterable[str], suffix: str = ".flow") -> list[Path]:
     return found
 
 
-def read_source(path: Path | str) -> Source:
-    """The file's text as a Source named by its path; UsageError when it cannot be read as UTF-8."""
+def read_source(path: Path | str, wanted: str = "give the path of a .flow file") -> Source:
+    """The file's text as a Source named by its path; UsageError when it cannot be read as UTF-8
+    (`wanted` says what to give instead of a folder, a pipe or a device)."""
     problem = path_problem(path, missing=False)
     if problem is not None:
         raise UsageError(problem)
     try:
         mode = os.stat(path).st_mode
         if stat.S_ISDIR(mode):
-            raise UsageError(f"{path}: a folder, not a file; give the path of a .flow file")
+            raise UsageError(f"{path}: a folder, not a file; {wanted}")
         # Opening a named pipe (or a device) would wait for a writer forever: refuse it first.
         if not stat.S_ISREG(mode):
-            raise UsageError(
-                f"{path}: not a regular file (a pipe, socket or device); "
-                "give the path of a .flow file"
-            )
+            raise UsageError(f"{path}: not a regular file (a pipe, socket or device); {wanted}")
         data = Path(path).read_bytes()
     except OSError as exc:
         raise UsageError(f"{path}: cannot read the file ({exc.strerror or exc})") from None

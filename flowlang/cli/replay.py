@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from flowlang.cli.calls import add_store_argument, load
 from flowlang.cli.inputs import UsageError, read_source
+from flowlang.source import Source
 
 if TYPE_CHECKING:
     from flowlang.offline.replay import Mismatch, RecordedCall
@@ -130,16 +131,23 @@ def _scenario(call: RecordedCall, new: Program | None, target: str, flow: str | 
     from flowlang.offline.replay import ReplayError
     from flowlang.offline.scenario.recorded import scenario_text
 
+    path = None if target == "-" else Path(target)
+    before = None if path is None else _scenarios_file(path)
     try:
         text = scenario_text(call, new)
     except ReplayError as exc:
         raise UsageError(str(exc)) from None
-    if target == "-":
+    if path is None:
         sys.stdout.write(text)
         return 0
-    path = Path(target)
+    if before is not None:
+        # The same call made a scenario before: it is there already; adding it again would
+        # give the file two scenarios of one name (FL904), so it is left as it is.
+        name = _names(Source("new.scenarios", text))[0]
+        if name in _names(Source(str(path), before)):
+            print(f'{path} already has the call as scenario "{name}"; nothing added.')
+            return 0
     try:
-        before = path.read_text(encoding="utf-8") if path.exists() else None
         with path.open("a", encoding="utf-8") as out:
             if before is None:
                 out.write(_header(call, path, flow))
@@ -150,6 +158,41 @@ def _scenario(call: RecordedCall, new: Program | None, target: str, flow: str | 
         raise UsageError(f"cannot write {path}: {exc.strerror or exc}") from None
     print(f"Added the call as a scenario to {path}; `flowlang test {path}` runs it.")
     return 0
+
+
+def _scenarios_file(path: Path) -> str | None:
+    """The text of the scenario file the call is to be added to (None: a new file); a
+    UsageError, before anything is written, for a path that is not a `.scenarios` file, or
+    a file that cannot be read or does not parse."""
+    from flowlang.errors import FlowError
+    from flowlang.offline.scenario.syntax import parse_scenarios
+
+    if path.suffix != ".scenarios":
+        instead = path.with_suffix(".scenarios").name if path.stem else "calls.scenarios"
+        what = "a flow" if path.suffix == ".flow" else "not a .scenarios file"
+        raise UsageError(
+            f"--scenario {path}: {path.name} is {what}, not a scenarios file; give a file"
+            f" ending in .scenarios, such as {instead}"
+        )
+    if not path.exists() and not path.is_symlink():
+        return None
+    source = read_source(path, "give the path of a .scenarios file")
+    try:
+        parse_scenarios(source)
+    except FlowError as exc:
+        first = exc.diagnostics[0]
+        where = f"line {first.span.line}: " if first.span is not None else ""
+        raise UsageError(
+            f"{path} has errors, so the call was not added to it ({where}{first.message});"
+            f" fix them first: `flowlang test {path}` shows them all"
+        ) from None
+    return source.text
+
+
+def _names(source: Source) -> list[str]:
+    from flowlang.offline.scenario.syntax import parse_scenarios
+
+    return [s.name for s in parse_scenarios(source).scenarios]
 
 
 def _header(call: RecordedCall, path: Path, flow: str | None) -> str:

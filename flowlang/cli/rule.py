@@ -26,7 +26,20 @@ def run(args: argparse.Namespace) -> int:
 
         from flowlang.lint.docs import write
 
-        written = write(Path(args.write_docs))
+        folder = Path(args.write_docs)
+        try:
+            written = write(folder)
+        except OSError as exc:
+            blocked = next((p for p in (folder, *folder.parents) if p.exists()), folder)
+            if not blocked.is_dir():
+                raise UsageError(
+                    f"--write-docs {args.write_docs}: {blocked} is a file, not a folder;"
+                    " give a folder to write the pages into (such as docs/rules)"
+                ) from None
+            raise UsageError(
+                f"--write-docs {args.write_docs}: cannot write the pages"
+                f" ({exc.strerror or exc})"
+            ) from None
         print(f"wrote {len(written)} files to {args.write_docs}")
         return 0
     if args.code is None:

@@ -65,7 +65,19 @@ class FlowServer(LanguageServer):
         # A file that is not open (an included one) has no version: it is read again.
         if cached is not None and version is not None and cached[0] == version:
             return cached[1]
-        document = self._check(uri, _name(text_document), version, text_document.source)
+        if version is None:
+            # Not open: read from disk as `check` reads an included file. A pipe or device
+            # (or a file that is missing or not UTF-8) counts as empty: its own problem is
+            # reported at the `include` line of the file that includes it.
+            from flowlang.includes import read_file
+
+            try:
+                text = read_file(_name(text_document))
+            except (OSError, UnicodeDecodeError):
+                text = ""
+        else:
+            text = text_document.source
+        document = self._check(uri, _name(text_document), version, text)
         self._keep(uri, version, document)
         return document
 

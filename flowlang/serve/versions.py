@@ -9,6 +9,7 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 from flowlang.errors import FlowError
+from flowlang.includes import read_file
 from flowlang.program import Program
 from flowlang.source import Source
 
@@ -71,7 +72,7 @@ class FlowVersions:
 
     def _reload(self, path: Path) -> None:
         try:
-            text = path.read_bytes().decode("utf-8").removeprefix("\ufeff")
+            text = read_file(str(path))  # never waits on a pipe put in the flow's place
             program = self._compile(Source(str(path), text))
         except (OSError, UnicodeDecodeError, FlowError) as exc:
             logger.error(

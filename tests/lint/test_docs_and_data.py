@@ -19,6 +19,19 @@ SPEC = spec_path()
 PAGES = docs.pages()
 
 
+@pytest.mark.parametrize("target", ["good.flow", "good.flow/x", "good.flow/x/y"])
+def test_write_docs_into_a_file_is_one_line_exit_2(
+    tmp_path: Path, target: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from flowlang.cli import main
+
+    (tmp_path / "good.flow").write_text("main:\n    answer\n")
+    assert main(["rule", "--write-docs", str(tmp_path / target)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and f"{tmp_path / 'good.flow'} is a file, not a folder" in err
+    assert (tmp_path / "good.flow").read_text() == "main:\n    answer\n"
+
+
 @pytest.mark.parametrize("name", sorted(PAGES), ids=sorted(PAGES))
 def test_rule_page_is_generated_from_the_docstring(name: str) -> None:
     path = RULE_DOCS / name

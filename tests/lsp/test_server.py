@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 from pathlib import Path
 from typing import Any
 
@@ -530,3 +531,16 @@ async def test_steps_of_included_files(client: LanguageClient, tmp_path: Path) -
     assert sorted((loc.uri, loc.range.start.line) for loc in found) == sorted(
         [(common.as_uri(), 0), (uri, 6)]
     )
+
+
+async def test_an_included_pipe_is_an_error_and_never_read(
+    client: LanguageClient, tmp_path: Path
+) -> None:
+    os.mkfifo(tmp_path / "pipe.flow")
+    text = MAIN.replace("shared/common.flow", "pipe.flow") + "\ngoodbye:\n    hangup\n"
+    uri = await open_flow(client, tmp_path / "main.flow", text)
+    (found,) = client.diagnostics[uri]
+    assert found.code == "FL080" and "is not a regular file" in found.message
+    # Renaming a step reads every file of the flow: the pipe counts as empty, at once.
+    changes = await asyncio.wait_for(renamed(client, uri, at(6, 10), "farewell"), timeout=10)
+    assert changes == {uri: [at(6, 9), at(8, 0)]}

@@ -5,8 +5,13 @@ a served call replays exactly."""
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
+import os
 import sqlite3
+import subprocess
+import sys
 import tempfile
 from pathlib import Path
 
@@ -93,6 +98,127 @@ def test_a_bad_time_or_a_missing_store_is_one_clear_line(
     assert status == 2 and "no call 'v3:nobody' in this store" in err
     status, _, err = flowlang(capsys, "replay", "v3:", "--store", store)
     assert status == 2 and "more than one call starts with 'v3:'" in err
+
+
+def quietly(*words: str) -> tuple[int, str, str]:
+    """`flowlang WORDS`: its status, output and errors (capsys cannot serve hypothesis)."""
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        status = main(list(words))
+    return status, out.getvalue(), err.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("words", "said"),
+    [
+        (("--since", "0001-01-01"), "--since 0001-01-01 is out of range: give a date between"
+         " 1900 and 2100"),
+        (("--until", "0001-01-01"), "--until 0001-01-01 is out of range"),
+        (("--since", "9999-12-31T23:59+14:00"), "is out of range"),
+        (("--since", "-5m"), "--since -5m: write a while ago without a minus sign, like"
+         " --since 5m"),
+        (("--until", "-2026-01-01"), "--until -2026-01-01: write a while ago without a minus"),
+        (("--limit", "abc"), "--limit abc: write a whole number from 1 to 10000"),
+        (("--limit", "99999999999999999999999"), "--limit 99999999999999999999999: write a"
+         " whole number from 1 to 10000"),
+        (("--limit", "0"), "from 1 to 10000"),
+        (("--limit", "-3"), "from 1 to 10000"),
+    ],
+)
+def test_a_time_or_limit_out_of_range_is_one_plain_line(
+    store: str, words: tuple[str, ...], said: str
+) -> None:
+    status, out, err = quietly("calls", "--store", store, *words)
+    assert (status, out) == (2, "")
+    assert err.startswith("flowlang: error: ") and err.count("\n") == 1, err
+    assert said in err
+
+
+@given(text=st.text(max_size=30) | st.sampled_from(["\n", "1\n", " 7 ", "10000", "10001"])
+       | st.integers(-10**30, 10**30).map(str))
+@settings(max_examples=60, deadline=None)
+def test_any_limit_lists_or_is_refused_in_one_line(store: str, text: str) -> None:
+    status, out, err = quietly("calls", "--store", store, "--json", f"--limit={text}")
+    if status == 0:
+        assert 1 <= int(text) <= 10_000 and len(json.loads(out)) == min(int(text), 4)
+    else:
+        assert status == 2 and err.count("\n") == 1 and err.startswith("flowlang: error: --limit")
+
+
+@given(text=st.text(max_size=30) | st.datetimes().map(str) | st.integers(0, 10**30).map(
+    lambda n: f"{n}d") | st.sampled_from(["-5m\n", "-1\t", "0001-01-01\n"]))
+@settings(max_examples=60, deadline=None)
+def test_any_since_lists_or_is_refused_in_one_line(store: str, text: str) -> None:
+    status, out, err = quietly("calls", "--store", store, "--json", f"--since={text}")
+    if status == 0:
+        assert isinstance(json.loads(out), list)
+    else:
+        assert status == 2 and err.count("\n") == 1 and err.startswith("flowlang: error: --since")
+
+
+READING = [("calls",), ("calls", "show", "v3:one"), ("replay", "v3:one"),
+           ("debug", "--call", "v3:one")]
+
+
+def foreign_db(path: Path) -> bytes:
+    """Another program's SQLite database at `path` (with a table called `calls`); its bytes."""
+    with contextlib.closing(sqlite3.connect(path)) as db:
+        db.execute("CREATE TABLE calls (id INTEGER PRIMARY KEY, who TEXT)")
+        db.execute("CREATE TABLE notes (body TEXT)")
+        db.commit()
+    return path.read_bytes()
+
+
+@pytest.mark.parametrize("words", READING, ids=lambda w: " ".join(w))
+def test_reading_another_programs_database_is_refused_without_writing(
+    tmp_path: Path, words: tuple[str, ...]
+) -> None:
+    path = tmp_path / "other.db"
+    before = foreign_db(path)
+    status, out, err = quietly(*words, "--store", f"sqlite:///{path}")
+    assert (status, out) == (2, "")
+    assert err == (
+        f"flowlang: error: {path} is not a flowlang store (it has other tables: calls, notes):"
+        " give a new file, or the --store URL `flowlang serve` uses\n"
+    )
+    assert path.read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["other.db"]
+
+
+@pytest.mark.parametrize("words", READING, ids=lambda w: " ".join(w))
+def test_reading_an_empty_file_says_there_are_no_calls_without_writing(
+    tmp_path: Path, words: tuple[str, ...]
+) -> None:
+    path = tmp_path / "new.db"
+    path.touch()
+    status, out, err = quietly(*words, "--store", f"sqlite:///{path}")
+    assert (status, out) == (2, "")
+    assert err.startswith(f"flowlang: error: there are no calls in {path}: ")
+    assert err.count("\n") == 1
+    assert path.read_bytes() == b""
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["new.db"]
+
+
+def test_serving_into_another_programs_database_is_refused_before_it_starts(
+    tmp_path: Path,
+) -> None:
+    from flowlang.serve.store import StoreError
+    from flowlang.serve.store.sqlite import SQLiteStore
+
+    path = tmp_path / "other.db"
+    before = foreign_db(path)
+    with pytest.raises(StoreError, match="is not a flowlang store"):
+        SQLiteStore.check(str(path))  # what `flowlang serve` opens first
+    assert path.read_bytes() == before
+    # A table named like one of flowlang's is not enough: its columns must be the store's.
+    lone = tmp_path / "lone.db"
+    with contextlib.closing(sqlite3.connect(lone)) as db:
+        db.execute("CREATE TABLE calls (id INTEGER PRIMARY KEY, who TEXT)")
+    with pytest.raises(StoreError, match=r"is not a flowlang store \(it has other tables: calls\)"):
+        SQLiteStore.check(str(lone))
+    # A store, and a new file, are opened as before.
+    SQLiteStore.check(str(tmp_path / "new.db"))
+    SQLiteStore.check(str(tmp_path / "new.db"))
 
 
 def test_show_tells_the_call_in_the_simulators_words_with_times_and_lines(
@@ -215,6 +341,67 @@ def test_with_the_fixed_flow_the_scenario_checks_the_fix(
     assert flowlang(capsys, "test", str(target))[0] == 0
     status, out, _ = flowlang(capsys, "replay", "v3:hours", "--store", store, "--scenario", "-")
     assert status == 0 and out.startswith('scenario "recorded call v3:hours-then-orders')
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "said"),
+    [
+        ("copy.flow", BUSINESS.read_bytes(), "copy.flow is a flow, not a scenarios file; give a"
+         " file ending in .scenarios, such as copy.scenarios"),
+        ("notes.txt", b"my notes\n", "notes.txt is not a .scenarios file, not a scenarios file"),
+        ("broken.scenarios", b'scenario "a":\n    presss "1"\n', "broken.scenarios has errors,"
+         " so the call was not added to it (line 2: `presss` is not a scenario step); fix them"
+         " first: `flowlang test"),
+        ("latin1.scenarios", 'scenario "caf\u00e9":\n    hang up\n'.encode("latin-1"),
+         "latin1.scenarios: not UTF-8 text (byte 13); save the file as UTF-8"),
+        ("new.scenarios", None, "new.scenarios: a folder, not a file; give the path of a"
+         " .scenarios file"),
+    ],
+)
+def test_a_scenario_is_only_added_to_a_scenarios_file_that_parses(
+    tmp_path: Path, store: str, name: str, content: bytes | None, said: str
+) -> None:
+    target = tmp_path / name
+    if content is None:
+        target.mkdir()
+    else:
+        target.write_bytes(content)
+    status, out, err = quietly("replay", "v3:hours", "--store", store, "--scenario", str(target))
+    assert (status, out) == (2, ""), out
+    assert err.startswith("flowlang: error: ") and err.count("\n") == 1, err
+    assert said in err
+    assert content is None or target.read_bytes() == content
+
+
+def test_a_pipe_is_not_a_scenarios_file(tmp_path: Path, store: str) -> None:
+    target = tmp_path / "pipe.scenarios"
+    os.mkfifo(target)
+    # In a process of its own, so that waiting on the pipe fails in seconds, not hangs.
+    done = subprocess.run(
+        [sys.executable, "-m", "flowlang", "replay", "v3:hours", "--store", store,
+         "--scenario", str(target)],
+        capture_output=True, text=True, timeout=20, check=False,
+        env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])},
+    )
+    assert done.returncode == 2
+    assert "not a regular file" in done.stderr and ".scenarios file" in done.stderr
+
+
+def test_a_call_already_in_the_file_is_not_added_again(
+    tmp_path: Path, store: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    target = tmp_path / "incidents.scenarios"
+    for call in ("v3:hours", "v3:silent"):
+        assert quietly("replay", call, "--store", store, "--scenario", str(target))[0] == 0
+    before = target.read_text()
+    status, out, _ = quietly("replay", "v3:hours", "--store", store, "--scenario", str(target))
+    assert status == 0
+    assert out.startswith(f'{target} already has the call as scenario "recorded call'
+                          " v3:hours-then-orders from +13125550147 at ")
+    assert out.endswith('"; nothing added.\n') and out.count("\n") == 1
+    assert target.read_text() == before
+    status, out, _ = flowlang(capsys, "test", str(target))
+    assert status == 0 and "2 passed, 0 failed" in out
 
 
 FLOWS = [EVERYTHING, BEYOND, BUSINESS, EXAMPLES / "order_status.flow",

@@ -6,6 +6,7 @@ import asyncio
 import json
 import logging
 import os
+import threading
 from pathlib import Path
 
 import pytest
@@ -64,6 +65,27 @@ def test_a_deleted_file_keeps_the_last_good_version(tmp_path: Path) -> None:
     versions = FlowVersions(first, flow)
     flow.unlink()
     assert versions.current() is first
+
+
+def test_a_pipe_in_place_of_the_file_keeps_the_last_good_version_at_once(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    flow = tmp_path / "line.flow"
+    write(flow, ONE, 1)
+    first = compile_source(read_source(flow))
+    versions = FlowVersions(first, flow)
+    flow.unlink()
+    os.mkfifo(flow)
+    with caplog.at_level(logging.ERROR, logger="flowlang"):
+        reading = threading.Thread(target=versions.current, daemon=True)
+        reading.start()
+        reading.join(timeout=10)
+        if reading.is_alive():  # it waits for a writer: be one, so the thread can end
+            os.close(os.open(flow, os.O_WRONLY | os.O_NONBLOCK))
+            reading.join()
+            pytest.fail("reloading the flow waited on a named pipe")
+    assert versions.current() is first
+    assert any("not a regular file" in r.message for r in caplog.records)
 
 
 def test_after_a_restart_an_older_version_comes_from_the_store() -> None:

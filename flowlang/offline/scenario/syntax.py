@@ -340,10 +340,14 @@ class _Parser:
 
     def time(self, value: str, span: Span) -> str | None:
         """`value` when it is a time `at` can take (read in the flow's timezone when run)."""
-        from flowlang.clock import parse_at
+        from flowlang.clock import OutOfRange, parse_at
 
         try:
             parse_at(value, "UTC")
+        except OutOfRange as exc:
+            self.problem(BAD_STRING, f'"{value}" is out of range', span, "out of range",
+                         str(exc).split(": ", 1)[-1])
+            return None
         except ValueError as exc:
             self.problem(BAD_STRING, f'"{value}" is not a date and time', span, "not a time",
                          str(exc).split(": ", 1)[-1])

@@ -147,8 +147,15 @@ class SQLiteStore:
     """
 
     def __init__(
-        self, path: str, busy_timeout: float = 5.0, checkpoint_every: float = 0.5
+        self,
+        path: str,
+        busy_timeout: float = 5.0,
+        checkpoint_every: float = 0.5,
+        create: bool = True,
     ) -> None:
+        """Open the store in the SQLite file `path`, making its tables in a new or empty file
+        (only with `create`: a command that only reads refuses a file without them, unwritten).
+        StoreError for a file with other tables: it is another program's database."""
         self.path = path
         self._file: tuple[int, int] | None = None
         if path != ":memory:":
@@ -159,6 +166,11 @@ class SQLiteStore:
             self._db = sqlite3.connect(
                 path, timeout=busy_timeout, isolation_level=None, check_same_thread=False
             )
+            # Before anything is written (even the journal mode): a file that is not a store.
+            refusal = _refusal(self._db, path, create)
+            if refusal is not None:
+                self._db.close()
+                raise StoreError(refusal)
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=NORMAL")
             # The WAL is copied back into the file by a thread of its own (_Checkpointer), so
@@ -770,6 +782,51 @@ def _settle(settled: list[tuple[_Job, _Outcome]]) -> None:
             job.future.set_result(value)
         else:
             job.future.set_exception(value)
+
+
+# A column each table of SCHEMA has had from the start: how a store's tables are told from
+# another program's tables of the same name.
+_KEYS = {
+    "flows": "digest",
+    "calls": "call_control_id",
+    "events": "event_id",
+    "outbox": "call_control_id",
+    "health": "at",
+    "history": "call_control_id",
+}
+
+
+def _refusal(db: sqlite3.Connection, path: str, create: bool) -> str | None:
+    """Why the open SQLite file at `path` is not to be used as a store, None when it is one
+    (or is empty and `create` allows making one). Only reads.
+
+    A store is a file with flowlang's `flows` and `calls`, or (a file from an earlier version)
+    one with only tables of flowlang's; either way each with its key column."""
+    tables = sorted(
+        name
+        for (name,) in db.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
+        )
+    )
+    if not tables:
+        if create:
+            return None
+        return (
+            f"there are no calls in {path}: no `flowlang serve` has kept calls there (give the"
+            " --store URL `flowlang serve` uses)"
+        )
+    ours = [t for t in tables if t in _KEYS and _KEYS[t] in _columns(db, t)]
+    if {"flows", "calls"} <= set(ours) or len(ours) == len(tables):
+        return None
+    shown = ", ".join(tables[:5]) + (", ..." if len(tables) > 5 else "")
+    return (
+        f"{path} is not a flowlang store (it has other tables: {shown}): give a new file, or"
+        " the --store URL `flowlang serve` uses"
+    )
+
+
+def _columns(db: sqlite3.Connection, table: str) -> set[str]:
+    return {row[1] for row in db.execute(f"PRAGMA table_info({table})")}
 
 
 def _identity(path: str) -> tuple[int, int] | None:
