@@ -131,3 +131,12 @@ class Source:
         if 1 <= number <= len(self.lines):
             return self.lines[number - 1]
         return ""
+
+
+def not_utf8(name: str, data: bytes, exc: UnicodeDecodeError) -> str:
+    """Why `data` (the file `name`) cannot be read, where: `NAME: not UTF-8 text (line L,
+    column C); save the file as UTF-8`, the place counted as an editor shows it."""
+    start = data.rfind(b"\n", 0, exc.start) + 1
+    line = data.count(b"\n", 0, exc.start) + 1
+    column = len(data[start : exc.start].decode("utf-8", "replace")) + 1
+    return f"{name}: not UTF-8 text (line {line}, column {column}); save the file as UTF-8"

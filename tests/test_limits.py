@@ -8,6 +8,8 @@ import tracemalloc
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from flowlang.cli import main
 from flowlang.errors import FlowSyntaxError
@@ -170,3 +172,19 @@ def test_a_window_is_cut_at_both_ends_with_the_caret_under_the_span() -> None:
     assert shown.startswith("1 | …x") and shown.endswith("y…")
     assert shown[carets.index("^"):carets.index("^") + 4] == "HERE"
     assert carets.endswith("^^^^ here")
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(st.characters(blacklist_categories=("Cs",)), max_size=60),
+       st.text(st.characters(blacklist_categories=("Cs",)), max_size=20))
+def test_a_byte_that_is_not_utf8_is_placed_by_line_and_column(before: str, after: str) -> None:
+    from flowlang.source import not_utf8
+
+    data = before.encode() + b"\xff" + after.encode()
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        message = not_utf8("f.flow", data, exc)
+    lines = before.split("\n")
+    # As an editor counts: the line, and the characters before it on that line, plus one.
+    assert f"(line {len(lines)}, column {len(lines[-1]) + 1})" in message

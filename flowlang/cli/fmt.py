@@ -101,14 +101,14 @@ def _standard_input(args: argparse.Namespace) -> int:
     """Format what comes on standard input (an editor's buffer) and print it."""
     from flowlang.diagnostics import render_text
     from flowlang.errors import FlowSyntaxError
-    from flowlang.source import Source
+    from flowlang.source import Source, not_utf8
     from flowlang.syntax.fmt import format_text
 
     data = sys.stdin.buffer.read()
     try:
         text = data.decode("utf-8").removeprefix("\ufeff")
     except UnicodeDecodeError as exc:
-        raise UsageError(f"<stdin>: not UTF-8 text (byte {exc.start})") from None
+        raise UsageError(not_utf8("<stdin>", data, exc)) from None
     source = Source("<stdin>", text)
     try:
         formatted = format_text(text, source.name)

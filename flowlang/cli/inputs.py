@@ -8,7 +8,7 @@ import stat
 from collections.abc import Iterable
 from pathlib import Path
 
-from flowlang.source import Source
+from flowlang.source import Source, not_utf8
 
 
 class UsageError(Exception):
@@ -71,7 +71,5 @@ def read_source(path: Path | str, wanted: str = "give the path of a .flow file")
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise UsageError(
-            f"{path}: not UTF-8 text (byte {exc.start}); save the file as UTF-8"
-        ) from None
+        raise UsageError(not_utf8(str(path), data, exc)) from None
     return Source(str(path), text.removeprefix("\ufeff"))

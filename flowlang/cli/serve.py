@@ -216,6 +216,8 @@ def run(args: argparse.Namespace) -> int:
         # Before the metrics library is imported: it decides then where counters live.
         shared_metrics()
 
+    # The flow first: a missing file is the mistake to hear about before any setting.
+    source = read_source(args.flow)
     public_key = os.environ.get("TELNYX_PUBLIC_KEY", "").strip()
     if not public_key and not args.insecure_skip_verify:
         raise UsageError(
@@ -238,6 +240,14 @@ def run(args: argparse.Namespace) -> int:
         )
     if not 0 <= args.port <= 65535:
         raise UsageError(f"--port {args.port} is not a port number (0 to 65535)")
+    for option in ("give_up_after", "lease", "command_timeout"):
+        if getattr(args, option) <= 0:
+            raise UsageError(f"--{option.replace('_', '-')} must be longer than zero, like 30s")
+    scheme, _, rest = args.api_base.partition("://")
+    if scheme not in ("http", "https") or not rest.strip("/"):
+        raise UsageError(
+            f"--api-base {args.api_base} is not a web address: write it like {DEFAULT_API_BASE}"
+        )
 
     from flowlang.serve.store import StoreError
     from flowlang.serve.store.url import check_url, is_postgres
@@ -252,7 +262,6 @@ def run(args: argparse.Namespace) -> int:
             " make it at least three times as long"
         )
 
-    source = read_source(args.flow)
     diagnostics = check_source(source)
     for diagnostic in diagnostics:
         print(render_text(diagnostic, source), file=sys.stderr)

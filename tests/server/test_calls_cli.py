@@ -353,7 +353,7 @@ def test_with_the_fixed_flow_the_scenario_checks_the_fix(
          " so the call was not added to it (line 2: `presss` is not a scenario step); fix them"
          " first: `flowlang test"),
         ("latin1.scenarios", 'scenario "caf\u00e9":\n    hang up\n'.encode("latin-1"),
-         "latin1.scenarios: not UTF-8 text (byte 13); save the file as UTF-8"),
+         "latin1.scenarios: not UTF-8 text (line 1, column 14); save the file as UTF-8"),
         ("new.scenarios", None, "new.scenarios: a folder, not a file; give the path of a"
          " .scenarios file"),
     ],

@@ -42,6 +42,19 @@ REFUSALS = [
         "31 bytes",
     ),
     ("no-such-flow", ["missing.flow"], {"TELNYX_PUBLIC_KEY": GOOD_KEY}, "cannot read the file"),
+    ("no-such-flow-before-the-key", ["missing.flow"], {}, "cannot read the file"),
+    (
+        "api-base-not-a-url",
+        [str(EVERYTHING), "--api-base", "notaurl"],
+        {"TELNYX_PUBLIC_KEY": GOOD_KEY},
+        "--api-base notaurl is not a web address",
+    ),
+    (
+        "zero-give-up",
+        [str(EVERYTHING), "--give-up-after", "0s"],
+        {"TELNYX_PUBLIC_KEY": GOOD_KEY},
+        "--give-up-after must be longer than zero",
+    ),
     (
         "bad-store-url",
         [str(EVERYTHING), "--store", "mysql://x"],

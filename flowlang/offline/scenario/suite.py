@@ -18,7 +18,7 @@ from flowlang.offline.scenario.syntax import (
     ScenarioFile,
     parse_scenarios,
 )
-from flowlang.source import Source, Span
+from flowlang.source import Source, Span, not_utf8
 
 
 class NoScenarios(Exception):
@@ -70,11 +70,13 @@ class Loaded:
 
 def _read(path: Path) -> Source | str:
     try:
-        text = path.read_bytes().decode("utf-8")
+        data = path.read_bytes()
     except OSError as exc:
         return f"{path}: cannot read the file ({exc.strerror or exc})\n"
+    try:
+        text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
-        return f"{path}: not UTF-8 text (byte {exc.start}); save the file as UTF-8\n"
+        return not_utf8(str(path), data, exc) + "\n"
     return Source(str(path), text.removeprefix("\ufeff"))
 
 
