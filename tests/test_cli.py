@@ -1,4 +1,5 @@
-"""The `flowlang` command itself: `--version`, and what it prints when given no command."""
+"""The `flowlang` command itself: `--version`, what it prints when given no command, and its
+number options."""
 
 from __future__ import annotations
 
@@ -41,3 +42,23 @@ def test_the_console_script_with_no_arguments_exits_0(command: list[str]) -> Non
     )
     assert done.returncode == 0, done.stderr
     assert "simulate" in done.stdout and done.stderr == ""
+
+
+NUMBERS = [
+    (["serve", "x.flow", "--port", "abc"], "argument --port: 'abc' is not a whole number"),
+    (["fuzz", "x.flow", "--seed", "1.5"], "argument --seed: '1.5' is not a whole number"),
+    (["dial", "--to", "+1", "--concurrency", "two"], "'two' is not a whole number"),
+    (["dial", "--to", "+1", "--rate", "fast"], "argument --rate: 'fast' is not a number"),
+    (["dial", "--to", "+1", "--poll", "1s"], "argument --poll: '1s' is not a number"),
+]
+
+
+@pytest.mark.parametrize(("argv", "message"), NUMBERS, ids=[n[0][-2] for n in NUMBERS])
+def test_a_number_option_that_is_not_a_number_says_so_in_words(
+    argv: list[str], message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as done:
+        main(argv)
+    assert done.value.code == 2
+    err = capsys.readouterr().err
+    assert message in err and "invalid" not in err

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TextIO
 
-from flowlang.cli.inputs import UsageError
+from flowlang.cli.inputs import UsageError, number, whole_number
 
 # How a finished call is counted in the report, from what `GET /calls/ID` says.
 REPORT = (
@@ -43,14 +43,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="call every row: column `to` (and `from`), the others are inputs")
     parser.add_argument("--with", dest="values", action="append", default=[],
                         metavar="NAME=VALUE", help="an input of the one call (--to), repeatable")
-    parser.add_argument("--rate", type=float, default=30.0, metavar="N",
+    parser.add_argument("--rate", type=number, default=30.0, metavar="N",
                         help="at most N calls started per minute (30)")
-    parser.add_argument("--concurrency", type=int, default=5, metavar="N",
+    parser.add_argument("--concurrency", type=whole_number, default=5, metavar="N",
                         help="at most N calls under way at a time (5)")
     parser.add_argument("--state", metavar="FILE",
                         help="where progress is kept, to resume (default: the CSV's name "
                         "+ .state.jsonl)")
-    parser.add_argument("--poll", type=float, default=2.0, metavar="SECONDS",
+    parser.add_argument("--poll", type=number, default=2.0, metavar="SECONDS",
                         help="how often calls under way are checked (2)")
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from flowlang.cli.inputs import UsageError, read_source
+from flowlang.cli.inputs import UsageError, read_source, whole_number
 
 
 def _positive(text: str) -> int:
@@ -29,7 +29,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--seed",
-        type=int,
+        type=whole_number,
         default=0,
         metavar="N",
         help="change it to try other random calls (default 0)",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import errno
 import os
 import stat
@@ -13,6 +14,26 @@ from flowlang.source import Source, not_utf8
 
 class UsageError(Exception):
     """A command-line mistake or unreadable input: printed as one line, exit status 2."""
+
+
+def whole_number(text: str) -> int:
+    """An option's whole number (argparse `type`), with a message a person can act on."""
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a whole number: write digits only, such as 8000"
+        ) from None
+
+
+def number(text: str) -> float:
+    """An option's number, whole or not (argparse `type`)."""
+    try:
+        return float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a number: write one such as 30 or 0.5"
+        ) from None
 
 
 STANDARD_INPUT = (

@@ -11,7 +11,7 @@ import signal
 import sys
 from typing import TYPE_CHECKING, Any, TextIO
 
-from flowlang.cli.inputs import UsageError, read_source
+from flowlang.cli.inputs import UsageError, read_source, whole_number
 
 if TYPE_CHECKING:
     import socket
@@ -136,7 +136,7 @@ def stop_logging(handler: logging.Handler) -> None:
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("flow", metavar="FLOW", help="the .flow file to run on incoming calls")
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on (127.0.0.1)")
-    parser.add_argument("--port", type=int, default=8000, help="port to listen on (8000)")
+    parser.add_argument("--port", type=whole_number, default=8000, help="port to listen on (8000)")
     parser.add_argument(
         "--store",
         default=DEFAULT_STORE,
