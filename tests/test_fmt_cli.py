@@ -82,30 +82,45 @@ def test_unreadable_input_exits_2_after_formatting_the_rest(files, capsys):
     assert f"flowlang: error: {files / 'latin1.flow'}: not UTF-8 text" in err
 
 
-def test_a_file_that_cannot_be_written_is_not_counted_as_reformatted(
+def test_a_file_that_cannot_be_written_is_left_as_it_was_and_not_counted_as_reformatted(
     files, capsys, monkeypatch
 ):
-    # A write-protected file (the test may run as root, which writes anyway: refuse the write
-    # where it happens instead).
-    from pathlib import Path
+    # The disk fills up while the new text is written (the test may run as root, for which a
+    # write-protected file is no obstacle: the failure is made where it happens).
+    import errno
+    import os
+    import stat
 
     messy = files / "messy.flow"
-    real_write = Path.write_text
+    messy.chmod(0o640)
 
-    def refuse(self, *args, **kwargs):
-        if self == messy:
-            raise PermissionError(1, "Operation not permitted", str(self))
-        return real_write(self, *args, **kwargs)
+    def full(fd):
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
 
-    monkeypatch.setattr(Path, "write_text", refuse)
+    monkeypatch.setattr(os, "fsync", full)
     assert main(["fmt", str(files)]) == 2
     assert messy.read_text(encoding="utf-8") == MESSY
+    assert sorted(p.name for p in files.iterdir()) == ["messy.flow", "tidy.flow"]
     err = capsys.readouterr().err
-    assert f"{messy}: cannot write the file (Operation not permitted)" in err
+    assert f"{messy}: cannot write the file (No space left on device)" in err
     assert "reformatted" not in err.replace("would be reformatted", "")
     assert err.splitlines()[-1] == (
         "1 file already formatted, 1 file could not be written (left as it was)."
     )
+    monkeypatch.undo()
+    # When it can be written, it is replaced whole, keeping its permissions.
+    assert main(["fmt", str(files)]) == 0
+    assert messy.read_text(encoding="utf-8") == TIDY
+    assert stat.S_IMODE(messy.stat().st_mode) == 0o640
+
+
+def test_a_flow_reached_through_a_symbolic_link_is_formatted_and_the_link_kept(tmp_path, capsys):
+    real = tmp_path / "real.flow"
+    real.write_text(MESSY, encoding="utf-8")
+    link = tmp_path / "link.flow"
+    link.symlink_to(real)
+    assert main(["fmt", str(link)]) == 0
+    assert link.is_symlink() and real.read_text(encoding="utf-8") == TIDY
 
 
 def test_a_folder_without_flows_is_a_usage_error(tmp_path, capsys):

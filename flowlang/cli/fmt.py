@@ -77,7 +77,7 @@ def run(args: argparse.Namespace) -> int:
                 changed.append(target)
             else:
                 try:
-                    target.write_text(after, encoding="utf-8")
+                    _write_safely(target, after)
                 except OSError as exc:
                     reason = exc.strerror or exc
                     print(
@@ -95,6 +95,30 @@ def run(args: argparse.Namespace) -> int:
     if failed or (args.check and changed):
         return 1
     return 0
+
+
+def _write_safely(target: Path, text: str) -> None:
+    """Write `text` over `target` so that a failure (a full disk) leaves the file as it was:
+    into a new file beside it first, then moved over it in one step. Through a symbolic link
+    the file it points to is replaced (the link stays), with its permissions."""
+    import contextlib
+    import os
+    import shutil
+    import tempfile
+
+    real = target.resolve()
+    handle, temporary = tempfile.mkstemp(prefix=f".{real.name}.", suffix=".tmp", dir=real.parent)
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as f:
+            f.write(text)
+            f.flush()
+            os.fsync(f.fileno())
+        shutil.copymode(real, temporary)
+        os.replace(temporary, real)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(temporary)
+        raise
 
 
 def _standard_input(args: argparse.Namespace) -> int:
