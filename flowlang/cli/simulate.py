@@ -185,7 +185,7 @@ def _read_inputs(name: str) -> list[tuple[int, str]]:
     """The inputs in file `name` (`-`: standard input), one a line, each with its line number
     (for the errors); blank lines and `#` comments are skipped."""
     if name == "-":
-        text = sys.stdin.read()
+        text = sys.stdin.read().removeprefix("\ufeff")
     else:
         text = read_source(name).text
     return [

@@ -147,6 +147,8 @@ async def read_call(store: Any, call_id: str) -> RecordedCall:
     from flowlang.errors import FlowError
     from flowlang.source import Source
 
+    if not call_id.strip():
+        raise ReplayError("no call id given: give one (`flowlang calls` lists them)")
     history = await store.history(call_id)
     if history is None:
         found = await store.recent_calls(CallQuery(prefix=call_id, limit=2))

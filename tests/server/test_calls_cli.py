@@ -98,6 +98,8 @@ def test_a_bad_time_or_a_missing_store_is_one_clear_line(
     assert status == 2 and "no call 'v3:nobody' in this store" in err
     status, _, err = flowlang(capsys, "replay", "v3:", "--store", store)
     assert status == 2 and "more than one call starts with 'v3:'" in err
+    status, _, err = flowlang(capsys, "calls", "show", "", "--store", store)
+    assert status == 2 and "no call id given" in err
 
 
 def quietly(*words: str) -> tuple[int, str, str]:

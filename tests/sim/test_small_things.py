@@ -47,9 +47,11 @@ def test_inputs_come_from_a_file_one_a_line(tmp_path: Path, capsys) -> None:
     assert lines[-3]["body"]["payload"] == "One."  # type: ignore[index]
 
 
-def test_inputs_come_from_standard_input(tmp_path: Path, capsys, monkeypatch) -> None:
+@pytest.mark.parametrize("bom", ["", "\ufeff"], ids=["plain", "byte-order-mark"])
+def test_inputs_come_from_standard_input(tmp_path: Path, capsys, monkeypatch, bom: str) -> None:
+    # An editor on Windows may start the text with a byte-order mark: it is not an input.
     path = write_flow(tmp_path, MENU)
-    monkeypatch.setattr("sys.stdin", io.StringIO("1\n"))
+    monkeypatch.setattr("sys.stdin", io.StringIO(bom + "1\n"))
     assert main(["simulate", str(path), "--inputs", "-", "--format", "jsonl"]) == 0
     assert jsonl(capsys)[-3]["body"]["payload"] == "One."  # type: ignore[index]
 
