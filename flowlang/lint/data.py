@@ -336,6 +336,46 @@ def secret_name(ctx: Context) -> Iterator[Finding]:
                 )
 
 
+@rule("FL810", "fetch-url", Severity.ERROR, local=True)
+def fetch_url(ctx: Context) -> Iterator[Finding]:
+    """## What it does
+    Checks that a `fetch`'s address is a web address: it starts with `https://` (or
+    `http://`) and a host name, and has no spaces.
+
+    ## Why is this bad?
+    A request to anything else cannot be made: every call that reaches the `fetch` would run
+    its `on error:`, and the backend would never hear from the flow.
+
+    ## Example
+    ```
+    fetch "api.acme.com/order status/{order}" into status:
+        on error: goto menu
+    ```
+
+    ## Use instead
+    A value put in with `{...}` may hold spaces: flowlang encodes it.
+    ```
+    fetch "https://api.acme.com/order-status/{order}" into status:
+        on error: goto menu
+    ```
+    """
+    for fetch in _fetches(ctx):
+        parts = fetch.url.parts
+        first = parts[0] if parts and isinstance(parts[0], str) else ""
+        written = "".join(p for p in parts if isinstance(p, str))
+        scheme, sep, rest = first.partition("://")
+        if not sep or scheme.lower() not in ("http", "https") or not rest.split("/")[0]:
+            problem = "this address does not start with `https://` and a host name"
+            fix = 'write the whole address, like `fetch "https://api.acme.com/orders/{order}"`'
+        elif any(c.isspace() for c in written):
+            problem = "a web address cannot hold spaces"
+            fix = "remove them, or write `%20` where the backend wants a space; a value put in " \
+                "with `{...}` may hold spaces: flowlang encodes it"
+        else:
+            continue
+        yield Finding(fetch.url.span, problem, label="not a web address", help=fix)
+
+
 @rule("FL806", "insecure-fetch-url", Severity.WARNING, local=True)
 def insecure_fetch_url(ctx: Context) -> Iterator[Finding]:
     """## What it does

@@ -9,7 +9,7 @@ from flowlang.clock import UnknownZone, suggest_zone, zone
 from flowlang.diagnostics import Severity
 from flowlang.lint.context import Context
 from flowlang.lint.registry import Finding, rule
-from flowlang.runtime.events import WEEKDAYS
+from flowlang.runtime.events import WEEKDAYS, LocalTime
 from flowlang.source import Span
 from flowlang.syntax import nodes
 
@@ -71,6 +71,90 @@ def unknown_timezone(ctx: Context) -> Iterator[Finding]:
         help=f"{fix}write an IANA time zone name: a region and a city, like "
         "`America/Chicago`, `Europe/London` or `Asia/Kolkata`, or `UTC`",
     )
+
+
+# Zone names that are a fixed offset, or a legacy abbreviation, where the people who write them
+# usually live by a clock with summer time: the place's own zone, for the suggestion.
+_SUMMERLESS = {
+    "EST": "America/New_York",
+    "MST": "America/Denver",
+    "GMT": "Europe/London",
+    "Etc/GMT": "Europe/London",
+    "GMT0": "Europe/London",
+    "Greenwich": "Europe/London",
+}
+
+
+@rule("FL827", "timezone-without-summer-time", Severity.WARNING)
+def timezone_without_summer_time(ctx: Context) -> Iterator[Finding]:
+    """## What it does
+    Finds a `timezone` written as an abbreviation that never changes for summer time (`EST`,
+    `MST`, `GMT`), where the callers' own clock does.
+
+    ## Why is this bad?
+    `EST` is UTC-5 all year. New York moves to UTC-4 from March to November, so during those
+    months a flow with `timezone "EST"` opens and closes an hour late, and `now` is an hour off.
+
+    ## Example
+    ```
+    timezone "EST"
+    ```
+
+    ## Use instead
+    Name the place, and flowlang follows its summer time:
+    ```
+    timezone "America/New_York"
+    ```
+    """
+    setting = next((s for s in ctx.flow.settings if s.name == "timezone"), None)
+    if setting is None or setting.value.interpolations:
+        return
+    name = setting.value.text
+    place = _SUMMERLESS.get(name)
+    if place is None:
+        return
+    arizona = " (Arizona, which keeps no summer time: `America/Phoenix`)" if name == "MST" else ""
+    yield Finding(
+        setting.value.span,
+        f"`{name}` never changes for summer time",
+        label="no summer time",
+        help=f"write the callers' place instead, like `{place}`{arizona}: its clock moves to "
+        "summer time and back, and opening hours follow it",
+    )
+
+
+@rule("FL828", "unknown-now-field", Severity.ERROR)
+def unknown_now_field(ctx: Context) -> Iterator[Finding]:
+    """## What it does
+    Checks that `now` is read by one of its fields: `now.date` (`2026-11-30`), `now.time`
+    (`14:05`), `now.hour`, `now.minute` and `now.weekday` (`monday` ... `sunday`).
+
+    ## Why is this bad?
+    Any other field is always empty: the caller hears a gap in the sentence.
+
+    ## Example
+    ```
+    say "Today is {now.day}."
+    ```
+
+    ## Use instead
+    ```
+    say "Today is {now.date as date}."
+    ```
+    """
+    for n in ctx.analysis.graph.nodes:
+        for r in n.reads:
+            if r.name != "now" or len(r.path) < 2 or r.path[1] in LocalTime.FIELDS:
+                continue
+            close = difflib.get_close_matches(r.path[1], LocalTime.FIELDS, n=1, cutoff=0.5)
+            listed = ", ".join(f"`now.{f}`" for f in LocalTime.FIELDS)
+            fix = f"did you mean `now.{close[0]}`? " if close else ""
+            yield Finding(
+                r.span,
+                f"`now` has no field `{r.path[1]}`",
+                label="not a field of now",
+                help=f"{fix}the fields of `now` are {listed}",
+            )
 
 
 @rule("FL822", "unknown-hours", Severity.ERROR)

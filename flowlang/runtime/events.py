@@ -33,6 +33,9 @@ class LocalTime:
     minute: int
     weekday: int  # Monday 0 .. Sunday 6
 
+    # The fields of the built-in variable `now` (the keys of `variable()`).
+    FIELDS = ("date", "time", "hour", "minute", "weekday")
+
     def variable(self) -> dict[str, str | int]:
         """The built-in variable `now`: `now.date`, `now.time`, `now.hour`, `now.minute`,
         `now.weekday`."""
