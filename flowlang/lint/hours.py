@@ -33,6 +33,14 @@ def open_tests(ctx: Context) -> Iterator[nodes.OpenTest]:
                 stack.append(e.operand)
 
 
+def _timezone(ctx: Context) -> nodes.Str | None:
+    """The `timezone` setting's value, when the flow has one written out (no `{...}`)."""
+    setting = next((s for s in ctx.flow.settings if s.name == "timezone"), None)
+    if setting is None or setting.value.interpolations:
+        return None
+    return setting.value
+
+
 @rule("FL821", "unknown-timezone", Severity.ERROR)
 def unknown_timezone(ctx: Context) -> Iterator[Finding]:
     """## What it does
@@ -53,10 +61,10 @@ def unknown_timezone(ctx: Context) -> Iterator[Finding]:
     timezone "America/Chicago"
     ```
     """
-    setting = next((s for s in ctx.flow.settings if s.name == "timezone"), None)
-    if setting is None or setting.value.interpolations:
+    written = _timezone(ctx)
+    if written is None:
         return
-    name = setting.value.text
+    name = written.text
     try:
         zone(name)
         return
@@ -65,7 +73,7 @@ def unknown_timezone(ctx: Context) -> Iterator[Finding]:
     guess = suggest_zone(name)
     fix = f"did you mean `{guess}`? " if guess else ""
     yield Finding(
-        setting.value.span,
+        written.span,
         f"`{name}` is not a time zone",
         label="unknown time zone",
         help=f"{fix}write an IANA time zone name: a region and a city, like "
@@ -106,16 +114,16 @@ def timezone_without_summer_time(ctx: Context) -> Iterator[Finding]:
     timezone "America/New_York"
     ```
     """
-    setting = next((s for s in ctx.flow.settings if s.name == "timezone"), None)
-    if setting is None or setting.value.interpolations:
+    written = _timezone(ctx)
+    if written is None:
         return
-    name = setting.value.text
+    name = written.text
     place = _SUMMERLESS.get(name)
     if place is None:
         return
     arizona = " (Arizona, which keeps no summer time: `America/Phoenix`)" if name == "MST" else ""
     yield Finding(
-        setting.value.span,
+        written.span,
         f"`{name}` never changes for summer time",
         label="no summer time",
         help=f"write the callers' place instead, like `{place}`{arizona}: its clock moves to "
