@@ -58,11 +58,22 @@ def undefined_variable(ctx: Context) -> Iterator[Finding]:
                 if close
                 else f"assign it first: `set {r.name} = ...`, or `into {r.name}` on a gather"
             )
+            if not close and len(r.path) == 1 and not _inside_text(ctx, r):
+                # `set greeting = Hello`, `if answer == yes`: a word meant as text.
+                fix += f'; or, if you meant the word itself, put it in quotes: `"{r.name}"`'
             message = f"variable `{r.name}` is never assigned"
         else:
             fix = f"assign `{r.name}` before this point on the way here"
             message = f"variable `{r.name}` is not assigned on any path that reaches here"
         yield Finding(r.span, message, label="never assigned here", help=fix)
+
+
+def _inside_text(ctx: Context, read: Read) -> bool:
+    """Whether `read` is a `{name}` inside a string rather than a bare name."""
+    span = read.span
+    if span is None or span.line > len(ctx.source.lines) or span.column < 2:
+        return False
+    return ctx.source.line(span.line)[span.column - 2 : span.column - 1] == "{"
 
 
 @rule("FL502", "possibly-undefined-variable", Severity.WARNING)

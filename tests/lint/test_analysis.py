@@ -280,3 +280,14 @@ def test_a_fetch_is_drawn_with_an_answered_and_a_failed_way_out() -> None:
 def test_a_fetch_assigns_its_variable_on_both_ways_out() -> None:
     flow = parse(FETCHING)
     assert [d for d in lint(flow, Source("f.flow", FETCHING)) if d.code.startswith("FL5")] == []
+
+
+def test_a_bare_word_that_is_no_variable_is_offered_quotes_but_a_name_in_text_is_not() -> None:
+    text = 'voice "Telnyx.KokoroTTS.af"\nmain:\n    set greeting = Hello\n    say "{nme}"\n'
+    helps = {
+        d.message.split("`")[1]: d.help or ""
+        for d in lint(parse(text), Source("t.flow", text))
+        if d.code == "FL501"
+    }
+    assert helps["Hello"].endswith('if you meant the word itself, put it in quotes: `"Hello"`')
+    assert "quotes" not in helps["nme"]
