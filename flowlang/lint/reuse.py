@@ -322,3 +322,50 @@ def translation_values(ctx: Context) -> Iterator[Finding]:
                 label="values differ",
                 help="use the same {values} in the translation as in the text",
             )
+
+
+@rule("FL875", "unknown-language-choice", Severity.ERROR)
+def unknown_language_choice(ctx: Context) -> Iterator[Finding]:
+    """## What it does
+    Checks that `set language = "..."` names one of the languages of the flow's
+    `languages:` block, written the same way (`"es-US"`, not `"es"` or `"spanish"`).
+
+    ## Why is this bad?
+    Any other value switches to nothing: the caller who pressed 2 for Spanish goes on hearing
+    the flow's first language.
+
+    ## Example
+    ```
+    languages:
+        "en-US" voice "Telnyx.KokoroTTS.af"
+        "es-US" voice "AWS.Polly.Lupe-Neural"
+
+    main:
+        gather:
+            say "For English, press 1."
+            on digits "2": set language = "spanish"
+    ```
+
+    ## Use instead
+    ```
+            on digits "2": set language = "es-US"
+    ```
+    """
+    spoken = [s.language.text for s in ctx.flow.speaks]
+    if not spoken:
+        return
+    listed = ", ".join(f'`"{language}"`' for language in spoken)
+    for stmt in ctx.statements():
+        if not isinstance(stmt, nodes.Set) or stmt.name.value != "language":
+            continue
+        value = stmt.value
+        if not isinstance(value, nodes.Str) or value.interpolations or value.text in spoken:
+            continue
+        close = difflib.get_close_matches(value.text, spoken, n=1, cutoff=0.4)
+        fix = f'did you mean `"{close[0]}"`? ' if close else ""
+        yield Finding(
+            value.span,
+            f'"{value.text}" is not one of the languages this flow speaks',
+            label="not in languages:",
+            help=f"{fix}the flow's languages are {listed}, from its `languages:` block",
+        )
