@@ -230,3 +230,50 @@ def test_a_voice_in_the_assistant_line_and_in_its_block_is_written_twice() -> No
     assert [d.code for d in error.diagnostics] == ["FL013"]
     assert error.diagnostics[0].span is not None and error.diagnostics[0].span.line == 3
     assert error.diagnostics[0].notes == ("first written at line 2, column 24",)
+
+
+# ---------------------------------------------------------------------------------------------
+# Opening hours written the way a shop door shows them: one error, with the line written right.
+
+_HOURS = 'hours office:\n    mon-fri 9:00-17:00\n    {line}\n\nmain:\n    hangup\n'
+
+
+@pytest.mark.parametrize(
+    ("line", "code", "message", "fixed", "column"),
+    [
+        ("closed 12/25/2026", "FL064", "dates are written YEAR-MONTH-DAY", "closed 2026-12-25", 12),
+        ("closed Dec 25", "FL064", "dates are written YEAR-MONTH-DAY", "closed 2026-12-25", 12),
+        ("closed 25-12-2026", "FL064", "dates are written YEAR-MONTH-DAY", "closed 2026-12-25", 12),
+        ("closed 2026/12/25", "FL064", "dates are written YEAR-MONTH-DAY", "closed 2026-12-25", 12),
+        (
+            "closed 2026-01-01, 12/25/2026",
+            "FL064",
+            "dates are written YEAR-MONTH-DAY",
+            "closed 2026-01-01, 2026-12-25",
+            24,
+        ),
+        ("sat 9am-5pm", "FL063", "24-hour clock", "sat 9:00-17:00", 9),
+        ("sat 9:30am - 1pm", "FL063", "24-hour clock", "sat 9:30-13:00", 9),
+        ("sat 9:00 - 17:00", "FL063", "without spaces", "sat 9:00-17:00", 13),
+        ("sat 9-17", "FL063", "minutes", "sat 9:00-17:00", 9),
+        ("Sat-Sun 9:00-17:00", "FL062", "lowercase and short", "sat-sun 9:00-17:00", 5),
+        ("saturday-sunday 9:00-17:00", "FL062", "lowercase and short", "sat-sun 9:00-17:00", 5),
+        ("Monday-Friday 9am-5pm", "FL062", "lowercase and short", "mon-fri 9:00-17:00", 5),
+    ],
+)
+def test_an_hours_line_written_another_way_is_one_error_showing_the_line_written_right(
+    line: str, code: str, message: str, fixed: str, column: int
+) -> None:
+    error, _ = errors_of(_HOURS.format(line=line))
+    (diagnostic,) = error.diagnostics
+    assert diagnostic.code == code
+    assert message in diagnostic.message
+    assert f"`{fixed}`" in (diagnostic.help or "")
+    assert diagnostic.span is not None
+    assert (diagnostic.span.line, diagnostic.span.column) == (3, column)
+
+
+def test_a_wrong_hours_line_at_the_top_of_its_block_is_explained_too() -> None:
+    error, _ = errors_of("hours office:\n    Mon-Fri 9:00-17:00\n\nmain:\n    hangup\n")
+    (diagnostic,) = error.diagnostics
+    assert "`mon-fri 9:00-17:00`" in (diagnostic.help or "")

@@ -9,6 +9,7 @@ from collections.abc import Iterable, Set
 from lark import Token
 
 from flowlang.source import Span
+from flowlang.syntax.hours_help import hours_line_problem
 from flowlang.syntax.problems import Problem
 
 # Every keyword of the language (the quoted words of grammar/flowlang.lark).
@@ -804,7 +805,18 @@ def _digits_with_dash(ctx: Context) -> Problem | None:
     )
 
 
+def _hours_line(ctx: Context) -> Problem | None:
+    # A line of an `hours` block written the way a shop door shows it: `Mon-Fri 9 - 17`.
+    if not {"CLOCK_RANGE", "DATE", "DAY_RANGE"} & set(ctx.accepts):
+        return None
+    at = ctx.token if ctx.token.type not in _LAYOUT_FOUND else ctx.previous
+    if at is None:
+        return None
+    return hours_line_problem(ctx.text, at.start_pos or 0)
+
+
 _RULES = (
+    _hours_line,
     _digits_with_dash,
     _unexpected_indent,
     _setting_after_steps,
@@ -840,6 +852,9 @@ _DIGITS_WITH_DASH = re.compile(r"\bdigits\s+([0-9]+)\s*-$")
 def unexpected_character(text: str, pos: int, line: int, column: int) -> Problem:
     """The problem for a character no token can start with (an unclosed string, a tab, ...)."""
     char = text[pos] if pos < len(text) else ""
+    hours = hours_line_problem(text, pos)
+    if hours is not None:
+        return hours
     if char == '"':
         end = text.find("\n", pos)
         end = len(text) if end < 0 else end

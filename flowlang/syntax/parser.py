@@ -276,11 +276,16 @@ def _recover(text: str, known: Known | None = None) -> list[Problem]:
 
 # Lines that continue the statement above them rather than starting one.
 _CONTINUES = re.compile(r"(elif|else)\b")
+# Top-level blocks whose lines are not statements: `hours office:`, `languages:`.
+_NOT_STATEMENTS = re.compile(r"(hours\s+\w+|languages)\s*:")
 
 
 def _recover_statements(piece: list[str]) -> list[Problem]:
     """Parse each statement of a broken step (with the lines indented under it) on its own, in
     a stand-in step, so that several mistakes in one step are reported together."""
+    if _NOT_STATEMENTS.match(piece[0]):
+        # Read as statements, every line of the block would be a mistake of its own.
+        return []
     body: int | None = None
     starts: list[int] = []
     for number, line in enumerate(piece[1:], start=1):
