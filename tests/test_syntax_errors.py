@@ -277,3 +277,28 @@ def test_a_wrong_hours_line_at_the_top_of_its_block_is_explained_too() -> None:
     error, _ = errors_of("hours office:\n    Mon-Fri 9:00-17:00\n\nmain:\n    hangup\n")
     (diagnostic,) = error.diagnostics
     assert "`mon-fri 9:00-17:00`" in (diagnostic.help or "")
+
+
+# ---------------------------------------------------------------------------------------------
+# Curly quotes pasted from a word processor: the user did write quotes, just not straight ones.
+
+
+@pytest.mark.parametrize(
+    ("line", "fixed"),
+    [
+        ("    say \u201cHello.\u201d", 'say "Hello."'),
+        ("    say \u2018It\u2019s me.\u2019", 'say "It\u2019s me."'),
+        ('    say "Hello.\u201d', 'say "Hello."'),
+        (
+            "    gather:\n        say \u201cPress 1.\u201d\n        on digits: hangup",
+            'say "Press 1."',
+        ),
+    ],
+)
+def test_curly_quotes_are_named_and_the_line_shown_with_straight_ones(
+    line: str, fixed: str
+) -> None:
+    error, _ = errors_of(f"main:\n{line}\n")
+    (diagnostic,) = error.diagnostics
+    assert "curly \u201csmart\u201d quote" in diagnostic.message
+    assert diagnostic.help == f"type straight quotes: `{fixed}`"

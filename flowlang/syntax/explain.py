@@ -849,6 +849,32 @@ _NUMBER_WITH_LETTERS = re.compile(r"[0-9]+\w+")
 _DIGITS_WITH_DASH = re.compile(r"\bdigits\s+([0-9]+)\s*-$")
 
 
+# Quotation marks that word processors and mail programs type instead of `"`.
+CURLY_DOUBLE = "\u201c\u201d\u201e\u201f\u2033"
+CURLY_SINGLE = "\u2018\u2019\u201a\u201b"
+CURLY_QUOTES_MESSAGE = "these are curly \u201csmart\u201d quotes (from Word or email)"
+
+
+def straight_quotes(line: str, pos: int) -> str:
+    """`line` with the curly quotes that stand for `"` typed straight: every curly double
+    quote, and a curly single quote at `pos` with the last one after it on the line (the
+    apostrophes inside a string stay as they are)."""
+    fixed = "".join('"' if char in CURLY_DOUBLE else char for char in line)
+    if pos < len(line) and line[pos] in CURLY_SINGLE:
+        closing = max(line.rfind(char) for char in CURLY_SINGLE)
+        fixed = fixed[:pos] + '"' + fixed[pos + 1 :]
+        if closing > pos:
+            fixed = fixed[:closing] + '"' + fixed[closing + 1 :]
+    return fixed.strip()
+
+
+def _line_at(text: str, pos: int) -> tuple[str, int]:
+    """The line holding `pos`, and where `pos` is in it."""
+    start = text.rfind("\n", 0, pos) + 1
+    end = text.find("\n", pos)
+    return text[start : len(text) if end < 0 else end].rstrip("\r"), pos - start
+
+
 def unexpected_character(text: str, pos: int, line: int, column: int) -> Problem:
     """The problem for a character no token can start with (an unclosed string, a tab, ...)."""
     char = text[pos] if pos < len(text) else ""
@@ -859,12 +885,31 @@ def unexpected_character(text: str, pos: int, line: int, column: int) -> Problem
         end = text.find("\n", pos)
         end = len(text) if end < 0 else end
         width = len(text[pos:end].rstrip("\r"))
+        written, at = _line_at(text, pos)
+        if any(quote in written[at:] for quote in CURLY_DOUBLE):
+            # `say "Hello.”`: the string was closed with a curly quote.
+            return Problem(
+                "FL003",
+                "this string is closed with a curly \u201csmart\u201d quote (from Word or email)",
+                Span(line, column, line, column + max(1, width)),
+                "the string starts here",
+                f"type straight quotes: `{straight_quotes(written, at)}`",
+            )
         return Problem(
             "FL003",
             "this string is not closed",
             Span(line, column, line, column + max(1, width)),
             "the string starts here",
             'end the text with `"` on the same line; to put a quote inside a string, write `\\"`',
+        )
+    if char in CURLY_DOUBLE or char in CURLY_SINGLE:
+        written, at = _line_at(text, pos)
+        return Problem(
+            "FL018",
+            CURLY_QUOTES_MESSAGE,
+            Span.point(line, column),
+            "curly quote",
+            f"type straight quotes: `{straight_quotes(written, at)}`",
         )
     if char == "\t":
         return Problem(

@@ -319,3 +319,11 @@ def test_expect_play_matches_audio_not_speech() -> None:
     ))
     assert run_scenario(prog, file.scenarios[0], file).passed
     assert not run_scenario(prog, file.scenarios[1], file).passed
+
+
+def test_curly_quotes_pasted_from_word_are_named_and_the_line_shown_with_straight_ones() -> None:
+    with pytest.raises(ScenarioSyntaxError) as caught:
+        parse('scenario "ai":\n    expect say \u201cThanks Bob\u201d\n')
+    (diagnostic,) = caught.value.diagnostics
+    assert "curly" in diagnostic.message
+    assert diagnostic.help == 'type straight quotes: `expect say "Thanks Bob"`'

@@ -28,6 +28,12 @@ from flowlang.offline.phone import (
     Silence,
 )
 from flowlang.source import Source, Span
+from flowlang.syntax.explain import (
+    CURLY_DOUBLE,
+    CURLY_QUOTES_MESSAGE,
+    CURLY_SINGLE,
+    straight_quotes,
+)
 
 SUFFIX = ".scenarios"
 
@@ -367,6 +373,10 @@ class _Parser:
         cursor.skip_space()
         start = cursor.column
         text = cursor.text
+        if cursor.pos < len(text) and text[cursor.pos] in CURLY_DOUBLE + CURLY_SINGLE:
+            self.problem(BAD_STRING, CURLY_QUOTES_MESSAGE, cursor.span(start), "curly quote",
+                         f"type straight quotes: `{straight_quotes(text, cursor.pos)}`")
+            return None
         if cursor.pos >= len(text) or text[cursor.pos] != '"':
             self.problem(BAD_STRING, f"expected {what} in double quotes", cursor.span(start),
                          'expected "..."', f"write it like `{example}`")
