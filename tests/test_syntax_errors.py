@@ -302,3 +302,22 @@ def test_curly_quotes_are_named_and_the_line_shown_with_straight_ones(
     (diagnostic,) = error.diagnostics
     assert "curly \u201csmart\u201d quote" in diagnostic.message
     assert diagnostic.help == f"type straight quotes: `{fixed}`"
+
+
+@pytest.mark.parametrize(
+    ("line", "fixed"),
+    [
+        ('on digit "1": goto sales', 'on digits "1": goto sales'),
+        ("on press 1: goto sales", 'on digits "1": goto sales'),
+        ('press "2": goto sales', 'on digits "2": goto sales'),
+        ('on digit "3":', 'on digits "3":'),
+    ],
+)
+def test_a_key_handler_written_another_way_shows_on_digits(line: str, fixed: str) -> None:
+    body = "" if line.endswith("sales") else "            hangup\n"
+    gather = f'main:\n    gather:\n        say "Press 1."\n        {line}\n{body}'
+    text = f"{gather}\nsales:\n    hangup\n"
+    error, _ = errors_of(text)
+    (diagnostic,) = error.diagnostics
+    assert diagnostic.code == "FL009"
+    assert diagnostic.help == f"did you mean `{fixed}`?"

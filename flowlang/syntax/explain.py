@@ -339,6 +339,39 @@ def _misplaced_handler(ctx: Context) -> Problem | None:
     return None
 
 
+# Words people write for "the caller pressed": `on digit "1":`, `on press 1:`, `press "2":`.
+_KEY_WORDS = frozenset({"digit", "press", "pressed", "presses", "keys", "dtmf", "key", "button"})
+# The rest of such a line: the key, quoted or not, and what follows the `:`.
+_KEY_HANDLER = re.compile(r'(?:on\s+)?\w+\s+"?([0-9*#]+)"?\s*(?::\s*(.*))?$')
+
+
+def _key_handler(ctx: Context) -> Problem | None:
+    # In a gather, `on digit "1":`, `on press 1:` or `press "2":` for `on digits "1":`.
+    token = ctx.token
+    if token.type != "NAME" or str(token).lower() not in _KEY_WORDS:
+        return None
+    after_on = ctx.previous is not None and ctx.previous.type == "ON"
+    if after_on and set(ctx.accepts) != {"DIGITS", "INVALID", "TIMEOUT"}:
+        return None
+    if not after_on and not {"ON", "REPROMPT"} <= set(ctx.accepts):
+        return None
+    written, at = _line_at(ctx.text, token.start_pos or 0)
+    start = ctx.previous.start_pos if after_on and ctx.previous is not None else token.start_pos
+    begin = at - ((token.start_pos or 0) - (start or 0))
+    match = _KEY_HANDLER.match(written[begin:].rstrip())
+    key = match.group(1) if match else "1"
+    rest = match.group(2) if match and match.group(2) else ""
+    fixed = f'on digits "{key}":' + (f" {rest.strip()}" if rest.strip() else "")
+    span = _span(token) if not after_on or ctx.previous is None else _span(ctx.previous)
+    return Problem(
+        "FL009",
+        "a key the caller presses is handled with `on digits`",
+        span.cover(_span(token)),
+        "write `on digits`",
+        f"did you mean `{fixed}`?",
+    )
+
+
 def _block_name(block: str) -> str:
     if block.startswith("the "):
         return block
@@ -828,6 +861,7 @@ _RULES = (
     _line_not_in_block,
     _item_out_of_place,
     _empty_block,
+    _key_handler,
     _missing_colon,
     _elif_without_if,
     _misplaced_handler,
