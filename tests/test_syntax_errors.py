@@ -321,3 +321,15 @@ def test_a_key_handler_written_another_way_shows_on_digits(line: str, fixed: str
     (diagnostic,) = error.diagnostics
     assert diagnostic.code == "FL009"
     assert diagnostic.help == f"did you mean `{fixed}`?"
+
+
+@pytest.mark.parametrize(
+    "setting",
+    ['voice "V"', 'timezone "America/Chicago"', 'sms_from "+13125550199"', 'outbound from "+1"'],
+)
+def test_a_setting_after_the_steps_is_to_be_moved_above_them(setting: str) -> None:
+    error, _ = errors_of(f"main:\n    hangup\n\n{setting}\n")
+    (diagnostic,) = error.diagnostics
+    assert diagnostic.code == "FL021"
+    assert diagnostic.message == "settings go at the top of the file, before the first step"
+    assert diagnostic.help == f"move `{setting}` above the first step"

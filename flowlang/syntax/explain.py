@@ -686,19 +686,28 @@ def _comparison(ctx: Context) -> Problem | None:
 
 def _setting_after_steps(ctx: Context) -> Problem | None:
     # After the first step, `voice` at the start of a line can only be a step's name, so the
-    # parser stops at the string that follows it.
+    # parser stops at the string that follows it. `outbound` is reserved: the parser stops at it.
     word = ctx.previous
-    if word is None or word.type not in ("VOICE", "LANGUAGE") or word is not ctx.head:
+    outbound = ctx.token.type == "OUTBOUND" and "ON" in ctx.accepts and "$END" in ctx.accepts
+    if outbound:
+        word = ctx.token
+    elif word is None or word.type not in _SETTING_TYPES or word is not ctx.head:
         return None
-    if word.column != 1 or ctx.token.type == "COLON" or set(ctx.accepts) != {"COLON"}:
+    elif ctx.token.type == "COLON" or set(ctx.accepts) != {"COLON"}:
         return None
+    if word.column != 1:
+        return None
+    written, _ = _line_at(ctx.text, word.start_pos or 0)
     return Problem(
         "FL021",
-        f"the `{word}` setting comes after the steps",
+        "settings go at the top of the file, before the first step",
         _span(word),
-        "too late for a setting",
-        "move this line to the top of the file, above the first step",
+        "a setting after the steps",
+        f"move `{written.split('#')[0].strip()}` above the first step",
     )
+
+
+_SETTING_TYPES = frozenset({"VOICE", "LANGUAGE", "TIMEZONE", "SMS_FROM"})
 
 
 # The lines each kind of block takes, recognised by what the parser would accept there.
