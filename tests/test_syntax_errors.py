@@ -333,3 +333,13 @@ def test_a_setting_after_the_steps_is_to_be_moved_above_them(setting: str) -> No
     assert diagnostic.code == "FL021"
     assert diagnostic.message == "settings go at the top of the file, before the first step"
     assert diagnostic.help == f"move `{setting}` above the first step"
+
+
+@pytest.mark.parametrize(
+    "text", ["// main menu\nmain:\n    hangup\n", "main:\n    hangup  // main menu\n"]
+)
+def test_a_comment_written_with_slashes_shows_it_with_a_hash(text: str) -> None:
+    error, _ = errors_of(text)
+    (diagnostic,) = error.diagnostics
+    assert diagnostic.message == "comments start with `#`, not `//`"
+    assert diagnostic.help == "write `# main menu`"

@@ -992,6 +992,16 @@ def unexpected_character(text: str, pos: int, line: int, column: int) -> Problem
             "write `..` here",
             f"write `digits {low_high}` (the fewest keys, two dots, the most keys)",
         )
+    if text.startswith("//", pos):
+        written, at = _line_at(text, pos)
+        comment = written[at:].lstrip("/").strip()
+        return Problem(
+            "FL018",
+            "comments start with `#`, not `//`",
+            Span(line, column, line, column + 2),
+            "not a comment",
+            f"write `# {comment}`" if comment else "write `#` instead of `//`",
+        )
     if char in "*/%":
         return Problem(
             "FL018",
