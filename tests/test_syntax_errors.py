@@ -343,3 +343,11 @@ def test_a_comment_written_with_slashes_shows_it_with_a_hash(text: str) -> None:
     (diagnostic,) = error.diagnostics
     assert diagnostic.message == "comments start with `#`, not `//`"
     assert diagnostic.help == "write `# main menu`"
+
+
+@pytest.mark.parametrize(("written", "meant"), [("=>", ">="), ("=<", "<=")])
+def test_a_comparison_written_the_other_way_round_is_named(written: str, meant: str) -> None:
+    error, _ = errors_of(f"main:\n    if age {written} 18:\n        hangup\n    hangup\n")
+    (diagnostic,) = error.diagnostics
+    assert diagnostic.message == f"did you mean `{meant}`?"
+    assert f"`if age {meant} 18:`" in (diagnostic.help or "")

@@ -666,6 +666,19 @@ def _generic(ctx: Context) -> Problem:
 def _comparison(ctx: Context) -> Problem | None:
     token = ctx.token
     if token.type == "EQUAL" and "COMPARE" in ctx.accepts:
+        pos = token.end_pos or 0
+        if ctx.text[pos : pos + 1] in ("<", ">"):
+            # `=>` or `=<`: the two signs the other way round.
+            meant = ctx.text[pos] + "="
+            written, at = _line_at(ctx.text, token.start_pos or 0)
+            fixed = (written[:at] + meant + written[at + 2 :]).strip()
+            return Problem(
+                "FL020",
+                f"did you mean `{meant}`?",
+                Span(token.line or 1, token.column or 1, token.line or 1, (token.column or 1) + 2),
+                f"write `{meant}`",
+                f"`{meant}` is written with `=` second: `{fixed}`",
+            )
         return Problem(
             "FL020",
             "`=` sets a variable; to compare two values write `==`",
