@@ -351,3 +351,20 @@ def test_a_comparison_written_the_other_way_round_is_named(written: str, meant: 
     (diagnostic,) = error.diagnostics
     assert diagnostic.message == f"did you mean `{meant}`?"
     assert f"`if age {meant} 18:`" in (diagnostic.help or "")
+
+
+@pytest.mark.parametrize(
+    ("written", "fixed"),
+    [
+        ('{"number": caller}', "`send number = caller`"),
+        (
+            '{"number": caller, "note": "hi, there"}',
+            '`send number = caller`, then `send note = "hi, there"`',
+        ),
+    ],
+)
+def test_a_json_object_after_send_is_shown_as_one_field_per_line(written: str, fixed: str) -> None:
+    text = f'main:\n    fetch "https://x.test" method "POST":\n        send {written}\n    hangup\n'
+    error, _ = errors_of(text)
+    (diagnostic,) = error.diagnostics
+    assert diagnostic.help == f"write one field per line: {fixed}"

@@ -931,6 +931,23 @@ def _line_at(text: str, pos: int) -> tuple[str, int]:
     return text[start : len(text) if end < 0 else end].rstrip("\r"), pos - start
 
 
+# One `"name": value` pair of a JSON object written after `send`.
+_JSON_PAIR = re.compile(r'\s*"?([^\W\d]\w*)"?\s*:\s*("(?:[^"\\]|\\.)*"|[^,}]+?)\s*(?:,|}|$)')
+
+
+def _send_object(written: str, line: int, column: int) -> Problem:
+    """`send {"number": caller}`: the fields of a body are sent one `send` line each."""
+    fields = [f"send {name} = {value}" for name, value in _JSON_PAIR.findall(written[1:])]
+    fixed = "`, then `".join(fields) if fields else "send number = caller"
+    return Problem(
+        "FL018",
+        "`send` takes one field of the body, not an object in `{}`",
+        Span(line, column, line, column + max(1, len(written.rstrip()))),
+        "one field per line",
+        f"write one field per line: `{fixed}`",
+    )
+
+
 def unexpected_character(text: str, pos: int, line: int, column: int) -> Problem:
     """The problem for a character no token can start with (an unclosed string, a tab, ...)."""
     char = text[pos] if pos < len(text) else ""
@@ -1005,6 +1022,10 @@ def unexpected_character(text: str, pos: int, line: int, column: int) -> Problem
             "write `..` here",
             f"write `digits {low_high}` (the fewest keys, two dots, the most keys)",
         )
+    if char == "{":
+        written, at = _line_at(text, pos)
+        if re.match(r"\s*send\s*$", written[:at]):
+            return _send_object(written[at:], line, column)
     if text.startswith("//", pos):
         written, at = _line_at(text, pos)
         comment = written[at:].lstrip("/").strip()
