@@ -368,3 +368,20 @@ def test_a_json_object_after_send_is_shown_as_one_field_per_line(written: str, f
     error, _ = errors_of(text)
     (diagnostic,) = error.diagnostics
     assert diagnostic.help == f"write one field per line: {fixed}"
+
+
+@pytest.mark.parametrize(
+    ("written", "fixed"),
+    [
+        ('sms "Thanks for calling!"', 'sms "{caller}" "Thanks for calling!"'),
+        ('on hangup: sms "Bye #1" from "+1"', 'sms "{caller}" "Bye #1" from "+1"'),
+    ],
+)
+def test_an_sms_with_only_its_message_shows_the_number_first(written: str, fixed: str) -> None:
+    text = f"main:\n    {written}\n    hangup\n"
+    if written.startswith("on "):
+        text = f"main:\n    hangup\n\n{written}\n"
+    error, _ = errors_of(text)
+    (diagnostic,) = error.diagnostics
+    assert diagnostic.message == "`sms` needs the number and the message"
+    assert diagnostic.help == f"write the number to send to first: `{fixed}`"

@@ -804,6 +804,26 @@ def _message_role(ctx: Context) -> Problem | None:
     )
 
 
+def _sms_one_string(ctx: Context) -> Problem | None:
+    # `sms "Thanks for calling!"`: the number to send it to is missing.
+    previous = ctx.previous
+    if previous is None or previous.type != "STRING" or set(ctx.accepts) != {"STRING"}:
+        return None
+    written, at = _line_at(ctx.text, previous.start_pos or 0)
+    sms = re.search(r"\bsms\s*$", written[:at])
+    if sms is None:
+        return None
+    rest = written[at:].strip()
+    line = previous.line or 1
+    return Problem(
+        "FL006",
+        "`sms` needs the number and the message",
+        Span(line, sms.start() + 1, line, previous.end_column or sms.start() + 4),
+        "the number is missing",
+        f'write the number to send to first: `sms "{{caller}}" {rest}`',
+    )
+
+
 def _covering(first: Span, last: Span) -> Span:
     return Span(first.line, first.column, last.end_line, last.end_column)
 
@@ -878,6 +898,7 @@ _RULES = (
     _comparison,
     _text_after_colon,
     _message_role,
+    _sms_one_string,
     _else_if,
     _field_type,
     _line_not_in_block,
