@@ -385,3 +385,28 @@ def test_an_sms_with_only_its_message_shows_the_number_first(written: str, fixed
     (diagnostic,) = error.diagnostics
     assert diagnostic.message == "`sms` needs the number and the message"
     assert diagnostic.help == f"write the number to send to first: `{fixed}`"
+
+
+@pytest.mark.parametrize(
+    ("name", "message", "fixed"),
+    [
+        ("2nd_menu", "names cannot start with a digit", "menu_2"),
+        ("sales-menu", "a name has no spaces or dashes: use `_` between its words", "sales_menu"),
+        ("sales menu", "a name has no spaces or dashes: use `_` between its words", "sales_menu"),
+    ],
+)
+def test_a_step_name_written_wrongly_is_one_error_showing_it_written_right(
+    name: str, message: str, fixed: str
+) -> None:
+    error, _ = errors_of(f"main:\n    goto {name}\n\n{name}:\n    hangup\n")
+    (diagnostic,) = error.diagnostics
+    assert diagnostic.code == "FL024"
+    assert diagnostic.message == message
+    assert diagnostic.help == f"write `goto {fixed}`, and `{fixed}` wherever the name is used"
+    assert diagnostic.notes == ("written the same way at line 4",)
+
+
+def test_a_number_with_letters_elsewhere_is_still_not_a_number() -> None:
+    error, _ = errors_of('main:\n    gather timeout 5sec:\n        say "x"\n')
+    (diagnostic,) = error.diagnostics
+    assert diagnostic.message == "`5sec` is neither a number nor a duration"

@@ -880,6 +880,71 @@ def _digits_with_dash(ctx: Context) -> Problem | None:
     )
 
 
+NAME_CODE = "FL024"
+
+
+def _bad_name(message: str, span: Span, name: str, line: str) -> Problem:
+    """A name written wrongly: `name` written right, `line` the line with it. The label names
+    the name, so that parser.py can report the same name written wrongly once."""
+    return Problem(
+        NAME_CODE,
+        message,
+        span,
+        f"write `{name}`",
+        f"write `{line}`, and `{name}` wherever the name is used",
+    )
+
+
+def _digit_last(written: str) -> str:
+    """`2nd_menu` as a name: `menu_2` (the number moved to the end)."""
+    match = re.match(r"([0-9]+)(?:st|nd|rd|th)?_*(.*)", written)
+    assert match is not None
+    number, rest = match.groups()
+    return f"{rest}_{number}" if rest else f"step_{number}"
+
+
+# The words after which a name stands: `goto NAME`, `call NAME`, `set NAME`, `into NAME`.
+_NAME_BEFORE = re.compile(r"(?:^|\s)(?:goto|call|set|into|open)\s+$")
+
+
+def _names_something(text: str, start: int, end: int) -> bool:
+    """Whether the word at text[start:end] stands where a name does: after `goto` and the
+    like, or at the left margin followed by `:` (a step)."""
+    written, at = _line_at(text, start)
+    after = written[at + end - start :].lstrip(" ")
+    if at == 0:
+        return after.startswith(":")
+    return _NAME_BEFORE.search(written[:at]) is not None
+
+
+def _name_in_pieces(ctx: Context) -> Problem | None:
+    # `goto sales menu`, `sales-menu:`: a name written as words, with a space or a dash.
+    previous, token = ctx.previous, ctx.token
+    if previous is None or previous.type != "NAME" or token.type not in ("NAME", "ADDOP"):
+        return None
+    head = ctx.head
+    step = head is previous and previous.column == 1 and set(ctx.accepts) == {"COLON"}
+    jump = head is not None and head.type in ("GOTO", "CALL") and "_NL" in ctx.accepts
+    if not (step or jump):
+        return None
+    written, at = _line_at(ctx.text, previous.start_pos or 0)
+    words = re.match(r"[^\W\d]\w*(?:(?: +|-)\w+)+", written[at:])
+    if words is None:
+        return None
+    after = written[at + words.end() :].strip()
+    if step and not after.startswith(":") or jump and after and not after.startswith("#"):
+        return None
+    fixed = re.sub(r" +|-", "_", words.group())
+    line = previous.line or 1
+    column = previous.column or 1
+    return _bad_name(
+        "a name has no spaces or dashes: use `_` between its words",
+        Span(line, column, line, column + words.end()),
+        fixed,
+        (written[:at] + fixed + written[at + words.end() :]).split("#")[0].strip(),
+    )
+
+
 def _hours_line(ctx: Context) -> Problem | None:
     # A line of an `hours` block written the way a shop door shows it: `Mon-Fri 9 - 17`.
     if not {"CLOCK_RANGE", "DATE", "DAY_RANGE"} & set(ctx.accepts):
@@ -892,6 +957,7 @@ def _hours_line(ctx: Context) -> Problem | None:
 
 _RULES = (
     _hours_line,
+    _name_in_pieces,
     _digits_with_dash,
     _unexpected_indent,
     _setting_after_steps,
@@ -1014,6 +1080,16 @@ def unexpected_character(text: str, pos: int, line: int, column: int) -> Problem
             "use spaces instead of tabs; many editors can turn tabs into spaces for you",
         )
     number = _NUMBER_WITH_LETTERS.match(text, pos)
+    if char.isdigit() and number is not None and _names_something(text, pos, number.end()):
+        written, at = _line_at(text, pos)
+        name = _digit_last(number.group())
+        fixed = written[:at] + name + written[at + len(number.group()) :]
+        return _bad_name(
+            "names cannot start with a digit",
+            Span(line, column, line, column + len(number.group())),
+            name,
+            fixed.split("#")[0].strip(),
+        )
     if char.isdigit() and number is not None:
         return Problem(
             "FL006",
