@@ -407,6 +407,47 @@ def test_a_step_name_written_wrongly_is_one_error_showing_it_written_right(
 
 
 def test_a_number_with_letters_elsewhere_is_still_not_a_number() -> None:
-    error, _ = errors_of('main:\n    gather timeout 5sec:\n        say "x"\n')
+    error, _ = errors_of('main:\n    gather timeout 5k:\n        say "x"\n')
     (diagnostic,) = error.diagnostics
-    assert diagnostic.message == "`5sec` is neither a number nor a duration"
+    assert diagnostic.message == "`5k` is neither a number nor a duration"
+
+
+def test_a_step_name_indented_under_the_step_above_is_to_start_at_the_left_edge() -> None:
+    error, _ = errors_of("main:\n    goto sales\n\n    sales:\n        hangup\n")
+    (diagnostic,) = error.diagnostics
+    assert diagnostic.message == "a step name starts at the left edge"
+    assert diagnostic.help == "remove the spaces before `sales:`"
+
+
+def test_else_with_a_condition_shows_the_elif_line() -> None:
+    text = 'main:\n    if caller == "1":\n        hangup\n    else caller == "2":\n        hangup\n'
+    error, _ = errors_of(text)
+    (diagnostic,) = error.diagnostics
+    assert diagnostic.help == 'to test another condition use `elif caller == "2":`'
+
+
+def test_on_else_in_a_gather_shows_the_on_invalid_line() -> None:
+    error, _ = errors_of('main:\n    gather:\n        say "x"\n        on else: say "Sorry."\n')
+    (diagnostic,) = error.diagnostics
+    assert diagnostic.message == "a gather takes `on invalid:` for any other key"
+    assert diagnostic.help == 'write `on invalid: say "Sorry."`'
+
+
+@pytest.mark.parametrize(
+    ("written", "right", "message"),
+    [
+        ("1h", "60m", "hours are not a unit; count them in minutes"),
+        ("2hours", "120m", "hours are not a unit; count them in minutes"),
+        ("30sec", "30s", "`30sec` is written `30s`"),
+        ("5min", "5m", "`5min` is written `5m`"),
+    ],
+)
+def test_a_duration_with_its_unit_spelled_another_way_shows_it_written_right(
+    written: str, right: str, message: str
+) -> None:
+    error, _ = errors_of(f'main:\n    transfer "+13125550001" timeout {written}\n')
+    (diagnostic,) = error.diagnostics
+    assert diagnostic.message == message
+    assert diagnostic.help == (
+        f'write `{right}`: `transfer "+13125550001" timeout {right}` (units: ms, s and m)'
+    )

@@ -824,6 +824,63 @@ def _sms_one_string(ctx: Context) -> Problem | None:
     )
 
 
+def _indented_step(ctx: Context) -> Problem | None:
+    # `    sales:` under the lines of the step above: a new step, indented by mistake.
+    token = ctx.token
+    if token.type != "NAME" or ctx.head is not token or not _STATEMENT_TYPES <= set(ctx.accepts):
+        return None
+    written, at = _line_at(ctx.text, token.start_pos or 0)
+    if not re.fullmatch(r"\s*:\s*(#.*)?", written[at + len(token) :]) or at == 0:
+        return None
+    if _did_you_mean(str(token), STATEMENTS) is not None:
+        return None  # `gahter:`: a statement misspelled, explained as such
+    line = token.line or 1
+    return Problem(
+        "FL017",
+        "a step name starts at the left edge",
+        Span(line, 1, line, at + 1),
+        "spaces before the step name",
+        f"remove the spaces before `{token}:`",
+    )
+
+
+def _else_with_condition(ctx: Context) -> Problem | None:
+    # `else caller == "+1...":`: a condition after `else` is an `elif`.
+    previous = ctx.previous
+    if previous is None or previous.type != "ELSE" or set(ctx.accepts) != {"COLON"}:
+        return None
+    if ctx.token.type in _LAYOUT_FOUND or ctx.token.type == "IF":
+        return None
+    written, at = _line_at(ctx.text, previous.start_pos or 0)
+    fixed = ("elif" + written[at + len("else") :]).split("#")[0].strip()
+    return Problem(
+        "FL010",
+        "`else` takes no condition",
+        _span(previous).cover(_span(ctx.token)),
+        "write `elif` for another condition",
+        f"to test another condition use `{fixed}`",
+    )
+
+
+def _on_else(ctx: Context) -> Problem | None:
+    # `on else:` in a gather, for any other key.
+    previous = ctx.previous
+    if previous is None or previous.type != "ON" or ctx.token.type != "ELSE":
+        return None
+    if "INVALID" not in ctx.accepts:
+        return None
+    block = "a gather" if "DIGITS" in ctx.accepts else "an ai_gather"
+    written, at = _line_at(ctx.text, previous.start_pos or 0)
+    rest = written[(ctx.token.end_pos or 0) - (previous.start_pos or 0) + at :]
+    return Problem(
+        "FL009",
+        f"{block} takes `on invalid:` for any other key",
+        _span(previous).cover(_span(ctx.token)),
+        "write `on invalid`",
+        f"write `on invalid{rest.rstrip()}`",
+    )
+
+
 def _covering(first: Span, last: Span) -> Span:
     return Span(first.line, first.column, last.end_line, last.end_column)
 
@@ -965,6 +1022,9 @@ _RULES = (
     _text_after_colon,
     _message_role,
     _sms_one_string,
+    _else_with_condition,
+    _on_else,
+    _indented_step,
     _else_if,
     _field_type,
     _line_not_in_block,
@@ -986,6 +1046,8 @@ _RULES = (
 
 
 _NUMBER_WITH_LETTERS = re.compile(r"[0-9]+\w+")
+# A duration with its unit spelled another way: `1h`, `2hours`, `30sec`, `5min`.
+_UNIT_WORDS = re.compile(r"([0-9]+)(h|hrs?|hours?|secs?|seconds?|mins?|minutes?)", re.I)
 
 
 # `digits 1-3` where `digits 1..3` is meant (the text up to and including the `-`).
@@ -1089,6 +1151,21 @@ def unexpected_character(text: str, pos: int, line: int, column: int) -> Problem
             Span(line, column, line, column + len(number.group())),
             name,
             fixed.split("#")[0].strip(),
+        )
+    unit = _UNIT_WORDS.fullmatch(number.group()) if number is not None else None
+    if char.isdigit() and number is not None and unit is not None:
+        amount, word = int(unit.group(1)), unit.group(2).lower()
+        in_hours = word.startswith("h")
+        right = f"{amount * 60}m" if in_hours else f"{amount}{'m' if word.startswith('m') else 's'}"
+        written, at = _line_at(text, pos)
+        fixed = (written[:at] + right + written[at + len(number.group()) :]).strip()
+        return Problem(
+            "FL006",
+            "hours are not a unit; count them in minutes" if in_hours else
+            f"`{number.group()}` is written `{right}`",
+            Span(line, column, line, column + len(number.group())),
+            f"write `{right}`",
+            f"write `{right}`: `{fixed}` (units: ms, s and m)",
         )
     if char.isdigit() and number is not None:
         return Problem(
