@@ -451,3 +451,29 @@ def test_a_duration_with_its_unit_spelled_another_way_shows_it_written_right(
     assert diagnostic.help == (
         f'write `{right}`: `transfer "+13125550001" timeout {right}` (units: ms, s and m)'
     )
+
+
+@pytest.mark.parametrize(
+    ("written", "help_"),
+    [
+        ('on digits "1" goto sales', 'add `:` before `goto`: `on digits "1": goto sales`'),
+        (
+            'on digits "1" or "2": goto sales',
+            'list the keys with commas: `on digits "1", "2": goto sales`',
+        ),
+        (
+            'on digits: say "Hello".',
+            'the full stop goes inside the quotes: `on digits: say "Hello."`',
+        ),
+        ("on digits: hangup()", "write the statement without `()`: `on digits: hangup`"),
+        ("on digits: set tries 3", "a variable is set with `=`: `on digits: set tries = 3`"),
+    ],
+)
+def test_a_line_one_change_away_from_right_is_shown_with_the_change(
+    written: str, help_: str
+) -> None:
+    text = f'main:\n    gather:\n        say "x"\n        {written}\n\nsales:\n    hangup\n'
+    error, _ = errors_of(text)
+    (diagnostic,) = error.diagnostics
+    assert diagnostic.code == "FL001"
+    assert diagnostic.help == help_

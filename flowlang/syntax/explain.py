@@ -660,7 +660,41 @@ def _generic(ctx: Context) -> Problem:
     else:
         span = _span(token)
         message = f"{describe_found(token)} is not expected here"
-    return Problem("FL001", message, span, f"expected {wanted}", f"here flowlang expects {wanted}")
+    fix = f"here flowlang expects {wanted}"
+    corrected = _corrected_line(ctx)
+    if corrected is not None:
+        reason, fixed = corrected
+        fix = f"{reason}: `{fixed}`"
+    return Problem("FL001", message, span, f"expected {wanted}", fix)
+
+
+def _corrected_line(ctx: Context) -> tuple[str, str] | None:
+    """Why, and the line of the refused token with the likeliest one-place fix: a `:` or `=`
+    put in, `or` between keys made a comma, a `.` after a string moved into it, `()` taken
+    away."""
+    token, previous, accepts = ctx.token, ctx.previous, set(ctx.accepts)
+    if token.type in _LAYOUT_FOUND or previous is None or previous.line != token.line:
+        return None
+    written, at = _line_at(ctx.text, token.start_pos or 0)
+    before_at = at - ((token.start_pos or 0) - (previous.end_pos or 0))
+    before, rest = written[:before_at], written[at:]
+    after = written[at + len(token) :]
+    if token.type == "DOT" and previous.type == "STRING" and "_NL" in accepts:
+        # `say "Hello".`: the full stop belongs inside the quotes.
+        return "the full stop goes inside the quotes", (before[:-1] + '."' + after).strip()
+    if token.type == "LPAR" and "_NL" in accepts and re.match(r"[^)]*\)\s*(#.*)?$", after):
+        # `hangup()`: statements are not called like functions.
+        return "write the statement without `()`", before.strip()
+    if token.type in ("OR", "AND") and "COMMA" in accepts:
+        # `on digits "1" or "2":`: keys are listed with commas.
+        return "list the keys with commas", (before + "," + after).strip()
+    if "COLON" in accepts and token.type != "COLON":
+        space = "" if rest.startswith(" ") else " "
+        return f"add `:` before {describe_found(token)}", (before + ":" + space + rest).strip()
+    if accepts == {"EQUAL"}:
+        space = "" if rest.startswith(" ") else " "
+        return "a variable is set with `=`", (before + " =" + space + rest).strip()
+    return None
 
 
 def _comparison(ctx: Context) -> Problem | None:
