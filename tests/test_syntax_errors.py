@@ -477,3 +477,10 @@ def test_a_line_one_change_away_from_right_is_shown_with_the_change(
     (diagnostic,) = error.diagnostics
     assert diagnostic.code == "FL001"
     assert diagnostic.help == help_
+
+
+def test_and_between_two_time_ranges_is_shown_with_a_comma() -> None:
+    text = "hours office:\n    mon-fri 9:00-12:00 and 13:00-17:00\n\nmain:\n    hangup\n"
+    error, _ = errors_of(text)
+    (diagnostic,) = error.diagnostics
+    assert diagnostic.help == "list them with commas: `mon-fri 9:00-12:00, 13:00-17:00`"

@@ -687,7 +687,8 @@ def _corrected_line(ctx: Context) -> tuple[str, str] | None:
         return "write the statement without `()`", before.strip()
     if token.type in ("OR", "AND") and "COMMA" in accepts:
         # `on digits "1" or "2":`: keys are listed with commas.
-        return "list the keys with commas", (before + "," + after).strip()
+        what = "the keys" if re.match(r"\s*on\s+digits\b", written) else "them"
+        return f"list {what} with commas", (before + "," + after).strip()
     if "COLON" in accepts and token.type != "COLON":
         space = "" if rest.startswith(" ") else " "
         return f"add `:` before {describe_found(token)}", (before + ":" + space + rest).strip()
