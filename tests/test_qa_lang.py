@@ -251,7 +251,7 @@ def test_instructions_greeting_and_message_can_name_steps() -> None:
     [
         ('greeting "hi"\nmain:\n    answer\n', "FL022", "`greeting` lines belong in"),
         ('main:\n    answer\ninstructions "x"\n', "FL022", "`instructions` lines belong in"),
-        ('main:\n    answer\nlanguage "en-US"\n', "FL021", "comes after the steps"),
+        ('main:\n    answer\nlanguage "en-US"\n', "FL021", "before the first step"),
     ],
 )
 def test_a_block_line_or_setting_at_the_top_is_still_explained(

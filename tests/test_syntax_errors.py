@@ -230,3 +230,257 @@ def test_a_voice_in_the_assistant_line_and_in_its_block_is_written_twice() -> No
     assert [d.code for d in error.diagnostics] == ["FL013"]
     assert error.diagnostics[0].span is not None and error.diagnostics[0].span.line == 3
     assert error.diagnostics[0].notes == ("first written at line 2, column 24",)
+
+
+# ---------------------------------------------------------------------------------------------
+# Opening hours written the way a shop door shows them: one error, with the line written right.
+
+_HOURS = 'hours office:\n    mon-fri 9:00-17:00\n    {line}\n\nmain:\n    hangup\n'
+
+
+@pytest.mark.parametrize(
+    ("line", "code", "message", "fixed", "column"),
+    [
+        ("closed 12/25/2026", "FL064", "dates are written YEAR-MONTH-DAY", "closed 2026-12-25", 12),
+        ("closed Dec 25", "FL064", "dates are written YEAR-MONTH-DAY", "closed 2026-12-25", 12),
+        ("closed 25-12-2026", "FL064", "dates are written YEAR-MONTH-DAY", "closed 2026-12-25", 12),
+        ("closed 2026/12/25", "FL064", "dates are written YEAR-MONTH-DAY", "closed 2026-12-25", 12),
+        (
+            "closed 2026-01-01, 12/25/2026",
+            "FL064",
+            "dates are written YEAR-MONTH-DAY",
+            "closed 2026-01-01, 2026-12-25",
+            24,
+        ),
+        ("sat 9am-5pm", "FL063", "24-hour clock", "sat 9:00-17:00", 9),
+        ("sat 9:30am - 1pm", "FL063", "24-hour clock", "sat 9:30-13:00", 9),
+        ("sat 9:00 - 17:00", "FL063", "without spaces", "sat 9:00-17:00", 13),
+        ("sat 9-17", "FL063", "minutes", "sat 9:00-17:00", 9),
+        ("Sat-Sun 9:00-17:00", "FL062", "lowercase and short", "sat-sun 9:00-17:00", 5),
+        ("saturday-sunday 9:00-17:00", "FL062", "lowercase and short", "sat-sun 9:00-17:00", 5),
+        ("Monday-Friday 9am-5pm", "FL062", "lowercase and short", "mon-fri 9:00-17:00", 5),
+    ],
+)
+def test_an_hours_line_written_another_way_is_one_error_showing_the_line_written_right(
+    line: str, code: str, message: str, fixed: str, column: int
+) -> None:
+    error, _ = errors_of(_HOURS.format(line=line))
+    (diagnostic,) = error.diagnostics
+    assert diagnostic.code == code
+    assert message in diagnostic.message
+    assert f"`{fixed}`" in (diagnostic.help or "")
+    assert diagnostic.span is not None
+    assert (diagnostic.span.line, diagnostic.span.column) == (3, column)
+
+
+def test_a_wrong_hours_line_at_the_top_of_its_block_is_explained_too() -> None:
+    error, _ = errors_of("hours office:\n    Mon-Fri 9:00-17:00\n\nmain:\n    hangup\n")
+    (diagnostic,) = error.diagnostics
+    assert "`mon-fri 9:00-17:00`" in (diagnostic.help or "")
+
+
+# ---------------------------------------------------------------------------------------------
+# Curly quotes pasted from a word processor: the user did write quotes, just not straight ones.
+
+
+@pytest.mark.parametrize(
+    ("line", "fixed"),
+    [
+        ("    say \u201cHello.\u201d", 'say "Hello."'),
+        ("    say \u2018It\u2019s me.\u2019", 'say "It\u2019s me."'),
+        ('    say "Hello.\u201d', 'say "Hello."'),
+        (
+            "    gather:\n        say \u201cPress 1.\u201d\n        on digits: hangup",
+            'say "Press 1."',
+        ),
+    ],
+)
+def test_curly_quotes_are_named_and_the_line_shown_with_straight_ones(
+    line: str, fixed: str
+) -> None:
+    error, _ = errors_of(f"main:\n{line}\n")
+    (diagnostic,) = error.diagnostics
+    assert "curly \u201csmart\u201d quote" in diagnostic.message
+    assert diagnostic.help == f"type straight quotes: `{fixed}`"
+
+
+@pytest.mark.parametrize(
+    ("line", "fixed"),
+    [
+        ('on digit "1": goto sales', 'on digits "1": goto sales'),
+        ("on press 1: goto sales", 'on digits "1": goto sales'),
+        ('press "2": goto sales', 'on digits "2": goto sales'),
+        ('on digit "3":', 'on digits "3":'),
+    ],
+)
+def test_a_key_handler_written_another_way_shows_on_digits(line: str, fixed: str) -> None:
+    body = "" if line.endswith("sales") else "            hangup\n"
+    gather = f'main:\n    gather:\n        say "Press 1."\n        {line}\n{body}'
+    text = f"{gather}\nsales:\n    hangup\n"
+    error, _ = errors_of(text)
+    (diagnostic,) = error.diagnostics
+    assert diagnostic.code == "FL009"
+    assert diagnostic.help == f"did you mean `{fixed}`?"
+
+
+@pytest.mark.parametrize(
+    "setting",
+    ['voice "V"', 'timezone "America/Chicago"', 'sms_from "+13125550199"', 'outbound from "+1"'],
+)
+def test_a_setting_after_the_steps_is_to_be_moved_above_them(setting: str) -> None:
+    error, _ = errors_of(f"main:\n    hangup\n\n{setting}\n")
+    (diagnostic,) = error.diagnostics
+    assert diagnostic.code == "FL021"
+    assert diagnostic.message == "settings go at the top of the file, before the first step"
+    assert diagnostic.help == f"move `{setting}` above the first step"
+
+
+@pytest.mark.parametrize(
+    "text", ["// main menu\nmain:\n    hangup\n", "main:\n    hangup  // main menu\n"]
+)
+def test_a_comment_written_with_slashes_shows_it_with_a_hash(text: str) -> None:
+    error, _ = errors_of(text)
+    (diagnostic,) = error.diagnostics
+    assert diagnostic.message == "comments start with `#`, not `//`"
+    assert diagnostic.help == "write `# main menu`"
+
+
+@pytest.mark.parametrize(("written", "meant"), [("=>", ">="), ("=<", "<=")])
+def test_a_comparison_written_the_other_way_round_is_named(written: str, meant: str) -> None:
+    error, _ = errors_of(f"main:\n    if age {written} 18:\n        hangup\n    hangup\n")
+    (diagnostic,) = error.diagnostics
+    assert diagnostic.message == f"did you mean `{meant}`?"
+    assert f"`if age {meant} 18:`" in (diagnostic.help or "")
+
+
+@pytest.mark.parametrize(
+    ("written", "fixed"),
+    [
+        ('{"number": caller}', "`send number = caller`"),
+        (
+            '{"number": caller, "note": "hi, there"}',
+            '`send number = caller`, then `send note = "hi, there"`',
+        ),
+    ],
+)
+def test_a_json_object_after_send_is_shown_as_one_field_per_line(written: str, fixed: str) -> None:
+    text = f'main:\n    fetch "https://x.test" method "POST":\n        send {written}\n    hangup\n'
+    error, _ = errors_of(text)
+    (diagnostic,) = error.diagnostics
+    assert diagnostic.help == f"write one field per line: {fixed}"
+
+
+@pytest.mark.parametrize(
+    ("written", "fixed"),
+    [
+        ('sms "Thanks for calling!"', 'sms "{caller}" "Thanks for calling!"'),
+        ('on hangup: sms "Bye #1" from "+1"', 'sms "{caller}" "Bye #1" from "+1"'),
+    ],
+)
+def test_an_sms_with_only_its_message_shows_the_number_first(written: str, fixed: str) -> None:
+    text = f"main:\n    {written}\n    hangup\n"
+    if written.startswith("on "):
+        text = f"main:\n    hangup\n\n{written}\n"
+    error, _ = errors_of(text)
+    (diagnostic,) = error.diagnostics
+    assert diagnostic.message == "`sms` needs the number and the message"
+    assert diagnostic.help == f"write the number to send to first: `{fixed}`"
+
+
+@pytest.mark.parametrize(
+    ("name", "message", "fixed"),
+    [
+        ("2nd_menu", "names cannot start with a digit", "menu_2"),
+        ("sales-menu", "a name has no spaces or dashes: use `_` between its words", "sales_menu"),
+        ("sales menu", "a name has no spaces or dashes: use `_` between its words", "sales_menu"),
+    ],
+)
+def test_a_step_name_written_wrongly_is_one_error_showing_it_written_right(
+    name: str, message: str, fixed: str
+) -> None:
+    error, _ = errors_of(f"main:\n    goto {name}\n\n{name}:\n    hangup\n")
+    (diagnostic,) = error.diagnostics
+    assert diagnostic.code == "FL024"
+    assert diagnostic.message == message
+    assert diagnostic.help == f"write `goto {fixed}`, and `{fixed}` wherever the name is used"
+    assert diagnostic.notes == ("written the same way at line 4",)
+
+
+def test_a_number_with_letters_elsewhere_is_still_not_a_number() -> None:
+    error, _ = errors_of('main:\n    gather timeout 5k:\n        say "x"\n')
+    (diagnostic,) = error.diagnostics
+    assert diagnostic.message == "`5k` is neither a number nor a duration"
+
+
+def test_a_step_name_indented_under_the_step_above_is_to_start_at_the_left_edge() -> None:
+    error, _ = errors_of("main:\n    goto sales\n\n    sales:\n        hangup\n")
+    (diagnostic,) = error.diagnostics
+    assert diagnostic.message == "a step name starts at the left edge"
+    assert diagnostic.help == "remove the spaces before `sales:`"
+
+
+def test_else_with_a_condition_shows_the_elif_line() -> None:
+    text = 'main:\n    if caller == "1":\n        hangup\n    else caller == "2":\n        hangup\n'
+    error, _ = errors_of(text)
+    (diagnostic,) = error.diagnostics
+    assert diagnostic.help == 'to test another condition use `elif caller == "2":`'
+
+
+def test_on_else_in_a_gather_shows_the_on_invalid_line() -> None:
+    error, _ = errors_of('main:\n    gather:\n        say "x"\n        on else: say "Sorry."\n')
+    (diagnostic,) = error.diagnostics
+    assert diagnostic.message == "a gather takes `on invalid:` for any other key"
+    assert diagnostic.help == 'write `on invalid: say "Sorry."`'
+
+
+@pytest.mark.parametrize(
+    ("written", "right", "message"),
+    [
+        ("1h", "60m", "hours are not a unit; count them in minutes"),
+        ("2hours", "120m", "hours are not a unit; count them in minutes"),
+        ("30sec", "30s", "`30sec` is written `30s`"),
+        ("5min", "5m", "`5min` is written `5m`"),
+    ],
+)
+def test_a_duration_with_its_unit_spelled_another_way_shows_it_written_right(
+    written: str, right: str, message: str
+) -> None:
+    error, _ = errors_of(f'main:\n    transfer "+13125550001" timeout {written}\n')
+    (diagnostic,) = error.diagnostics
+    assert diagnostic.message == message
+    assert diagnostic.help == (
+        f'write `{right}`: `transfer "+13125550001" timeout {right}` (units: ms, s and m)'
+    )
+
+
+@pytest.mark.parametrize(
+    ("written", "help_"),
+    [
+        ('on digits "1" goto sales', 'add `:` before `goto`: `on digits "1": goto sales`'),
+        (
+            'on digits "1" or "2": goto sales',
+            'list the keys with commas: `on digits "1", "2": goto sales`',
+        ),
+        (
+            'on digits: say "Hello".',
+            'the full stop goes inside the quotes: `on digits: say "Hello."`',
+        ),
+        ("on digits: hangup()", "write the statement without `()`: `on digits: hangup`"),
+        ("on digits: set tries 3", "a variable is set with `=`: `on digits: set tries = 3`"),
+    ],
+)
+def test_a_line_one_change_away_from_right_is_shown_with_the_change(
+    written: str, help_: str
+) -> None:
+    text = f'main:\n    gather:\n        say "x"\n        {written}\n\nsales:\n    hangup\n'
+    error, _ = errors_of(text)
+    (diagnostic,) = error.diagnostics
+    assert diagnostic.code == "FL001"
+    assert diagnostic.help == help_
+
+
+def test_and_between_two_time_ranges_is_shown_with_a_comma() -> None:
+    text = "hours office:\n    mon-fri 9:00-12:00 and 13:00-17:00\n\nmain:\n    hangup\n"
+    error, _ = errors_of(text)
+    (diagnostic,) = error.diagnostics
+    assert diagnostic.help == "list them with commas: `mon-fri 9:00-12:00, 13:00-17:00`"

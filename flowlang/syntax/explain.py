@@ -9,6 +9,7 @@ from collections.abc import Iterable, Set
 from lark import Token
 
 from flowlang.source import Span
+from flowlang.syntax.hours_help import hours_line_problem
 from flowlang.syntax.problems import Problem
 
 # Every keyword of the language (the quoted words of grammar/flowlang.lark).
@@ -338,6 +339,39 @@ def _misplaced_handler(ctx: Context) -> Problem | None:
     return None
 
 
+# Words people write for "the caller pressed": `on digit "1":`, `on press 1:`, `press "2":`.
+_KEY_WORDS = frozenset({"digit", "press", "pressed", "presses", "keys", "dtmf", "key", "button"})
+# The rest of such a line: the key, quoted or not, and what follows the `:`.
+_KEY_HANDLER = re.compile(r'(?:on\s+)?\w+\s+"?([0-9*#]+)"?\s*(?::\s*(.*))?$')
+
+
+def _key_handler(ctx: Context) -> Problem | None:
+    # In a gather, `on digit "1":`, `on press 1:` or `press "2":` for `on digits "1":`.
+    token = ctx.token
+    if token.type != "NAME" or str(token).lower() not in _KEY_WORDS:
+        return None
+    after_on = ctx.previous is not None and ctx.previous.type == "ON"
+    if after_on and set(ctx.accepts) != {"DIGITS", "INVALID", "TIMEOUT"}:
+        return None
+    if not after_on and not {"ON", "REPROMPT"} <= set(ctx.accepts):
+        return None
+    written, at = _line_at(ctx.text, token.start_pos or 0)
+    start = ctx.previous.start_pos if after_on and ctx.previous is not None else token.start_pos
+    begin = at - ((token.start_pos or 0) - (start or 0))
+    match = _KEY_HANDLER.match(written[begin:].rstrip())
+    key = match.group(1) if match else "1"
+    rest = match.group(2) if match and match.group(2) else ""
+    fixed = f'on digits "{key}":' + (f" {rest.strip()}" if rest.strip() else "")
+    span = _span(token) if not after_on or ctx.previous is None else _span(ctx.previous)
+    return Problem(
+        "FL009",
+        "a key the caller presses is handled with `on digits`",
+        span.cover(_span(token)),
+        "write `on digits`",
+        f"did you mean `{fixed}`?",
+    )
+
+
 def _block_name(block: str) -> str:
     if block.startswith("the "):
         return block
@@ -626,12 +660,60 @@ def _generic(ctx: Context) -> Problem:
     else:
         span = _span(token)
         message = f"{describe_found(token)} is not expected here"
-    return Problem("FL001", message, span, f"expected {wanted}", f"here flowlang expects {wanted}")
+    fix = f"here flowlang expects {wanted}"
+    corrected = _corrected_line(ctx)
+    if corrected is not None:
+        reason, fixed = corrected
+        fix = f"{reason}: `{fixed}`"
+    return Problem("FL001", message, span, f"expected {wanted}", fix)
+
+
+def _corrected_line(ctx: Context) -> tuple[str, str] | None:
+    """Why, and the line of the refused token with the likeliest one-place fix: a `:` or `=`
+    put in, `or` between keys made a comma, a `.` after a string moved into it, `()` taken
+    away."""
+    token, previous, accepts = ctx.token, ctx.previous, set(ctx.accepts)
+    if token.type in _LAYOUT_FOUND or previous is None or previous.line != token.line:
+        return None
+    written, at = _line_at(ctx.text, token.start_pos or 0)
+    before_at = at - ((token.start_pos or 0) - (previous.end_pos or 0))
+    before, rest = written[:before_at], written[at:]
+    after = written[at + len(token) :]
+    if token.type == "DOT" and previous.type == "STRING" and "_NL" in accepts:
+        # `say "Hello".`: the full stop belongs inside the quotes.
+        return "the full stop goes inside the quotes", (before[:-1] + '."' + after).strip()
+    if token.type == "LPAR" and "_NL" in accepts and re.match(r"[^)]*\)\s*(#.*)?$", after):
+        # `hangup()`: statements are not called like functions.
+        return "write the statement without `()`", before.strip()
+    if token.type in ("OR", "AND") and "COMMA" in accepts:
+        # `on digits "1" or "2":`: keys are listed with commas.
+        what = "the keys" if re.match(r"\s*on\s+digits\b", written) else "them"
+        return f"list {what} with commas", (before + "," + after).strip()
+    if "COLON" in accepts and token.type != "COLON":
+        space = "" if rest.startswith(" ") else " "
+        return f"add `:` before {describe_found(token)}", (before + ":" + space + rest).strip()
+    if accepts == {"EQUAL"}:
+        space = "" if rest.startswith(" ") else " "
+        return "a variable is set with `=`", (before + " =" + space + rest).strip()
+    return None
 
 
 def _comparison(ctx: Context) -> Problem | None:
     token = ctx.token
     if token.type == "EQUAL" and "COMPARE" in ctx.accepts:
+        pos = token.end_pos or 0
+        if ctx.text[pos : pos + 1] in ("<", ">"):
+            # `=>` or `=<`: the two signs the other way round.
+            meant = ctx.text[pos] + "="
+            written, at = _line_at(ctx.text, token.start_pos or 0)
+            fixed = (written[:at] + meant + written[at + 2 :]).strip()
+            return Problem(
+                "FL020",
+                f"did you mean `{meant}`?",
+                Span(token.line or 1, token.column or 1, token.line or 1, (token.column or 1) + 2),
+                f"write `{meant}`",
+                f"`{meant}` is written with `=` second: `{fixed}`",
+            )
         return Problem(
             "FL020",
             "`=` sets a variable; to compare two values write `==`",
@@ -652,19 +734,28 @@ def _comparison(ctx: Context) -> Problem | None:
 
 def _setting_after_steps(ctx: Context) -> Problem | None:
     # After the first step, `voice` at the start of a line can only be a step's name, so the
-    # parser stops at the string that follows it.
+    # parser stops at the string that follows it. `outbound` is reserved: the parser stops at it.
     word = ctx.previous
-    if word is None or word.type not in ("VOICE", "LANGUAGE") or word is not ctx.head:
+    outbound = ctx.token.type == "OUTBOUND" and "ON" in ctx.accepts and "$END" in ctx.accepts
+    if outbound:
+        word = ctx.token
+    elif word is None or word.type not in _SETTING_TYPES or word is not ctx.head:
         return None
-    if word.column != 1 or ctx.token.type == "COLON" or set(ctx.accepts) != {"COLON"}:
+    elif ctx.token.type == "COLON" or set(ctx.accepts) != {"COLON"}:
         return None
+    if word.column != 1:
+        return None
+    written, _ = _line_at(ctx.text, word.start_pos or 0)
     return Problem(
         "FL021",
-        f"the `{word}` setting comes after the steps",
+        "settings go at the top of the file, before the first step",
         _span(word),
-        "too late for a setting",
-        "move this line to the top of the file, above the first step",
+        "a setting after the steps",
+        f"move `{written.split('#')[0].strip()}` above the first step",
     )
+
+
+_SETTING_TYPES = frozenset({"VOICE", "LANGUAGE", "TIMEZONE", "SMS_FROM"})
 
 
 # The lines each kind of block takes, recognised by what the parser would accept there.
@@ -748,6 +839,83 @@ def _message_role(ctx: Context) -> Problem | None:
     )
 
 
+def _sms_one_string(ctx: Context) -> Problem | None:
+    # `sms "Thanks for calling!"`: the number to send it to is missing.
+    previous = ctx.previous
+    if previous is None or previous.type != "STRING" or set(ctx.accepts) != {"STRING"}:
+        return None
+    written, at = _line_at(ctx.text, previous.start_pos or 0)
+    sms = re.search(r"\bsms\s*$", written[:at])
+    if sms is None:
+        return None
+    rest = written[at:].strip()
+    line = previous.line or 1
+    return Problem(
+        "FL006",
+        "`sms` needs the number and the message",
+        Span(line, sms.start() + 1, line, previous.end_column or sms.start() + 4),
+        "the number is missing",
+        f'write the number to send to first: `sms "{{caller}}" {rest}`',
+    )
+
+
+def _indented_step(ctx: Context) -> Problem | None:
+    # `    sales:` under the lines of the step above: a new step, indented by mistake.
+    token = ctx.token
+    if token.type != "NAME" or ctx.head is not token or not _STATEMENT_TYPES <= set(ctx.accepts):
+        return None
+    written, at = _line_at(ctx.text, token.start_pos or 0)
+    if not re.fullmatch(r"\s*:\s*(#.*)?", written[at + len(token) :]) or at == 0:
+        return None
+    if _did_you_mean(str(token), STATEMENTS) is not None:
+        return None  # `gahter:`: a statement misspelled, explained as such
+    line = token.line or 1
+    return Problem(
+        "FL017",
+        "a step name starts at the left edge",
+        Span(line, 1, line, at + 1),
+        "spaces before the step name",
+        f"remove the spaces before `{token}:`",
+    )
+
+
+def _else_with_condition(ctx: Context) -> Problem | None:
+    # `else caller == "+1...":`: a condition after `else` is an `elif`.
+    previous = ctx.previous
+    if previous is None or previous.type != "ELSE" or set(ctx.accepts) != {"COLON"}:
+        return None
+    if ctx.token.type in _LAYOUT_FOUND or ctx.token.type == "IF":
+        return None
+    written, at = _line_at(ctx.text, previous.start_pos or 0)
+    fixed = ("elif" + written[at + len("else") :]).split("#")[0].strip()
+    return Problem(
+        "FL010",
+        "`else` takes no condition",
+        _span(previous).cover(_span(ctx.token)),
+        "write `elif` for another condition",
+        f"to test another condition use `{fixed}`",
+    )
+
+
+def _on_else(ctx: Context) -> Problem | None:
+    # `on else:` in a gather, for any other key.
+    previous = ctx.previous
+    if previous is None or previous.type != "ON" or ctx.token.type != "ELSE":
+        return None
+    if "INVALID" not in ctx.accepts:
+        return None
+    block = "a gather" if "DIGITS" in ctx.accepts else "an ai_gather"
+    written, at = _line_at(ctx.text, previous.start_pos or 0)
+    rest = written[(ctx.token.end_pos or 0) - (previous.start_pos or 0) + at :]
+    return Problem(
+        "FL009",
+        f"{block} takes `on invalid:` for any other key",
+        _span(previous).cover(_span(ctx.token)),
+        "write `on invalid`",
+        f"write `on invalid{rest.rstrip()}`",
+    )
+
+
 def _covering(first: Span, last: Span) -> Span:
     return Span(first.line, first.column, last.end_line, last.end_column)
 
@@ -804,18 +972,100 @@ def _digits_with_dash(ctx: Context) -> Problem | None:
     )
 
 
+NAME_CODE = "FL024"
+
+
+def _bad_name(message: str, span: Span, name: str, line: str) -> Problem:
+    """A name written wrongly: `name` written right, `line` the line with it. The label names
+    the name, so that parser.py can report the same name written wrongly once."""
+    return Problem(
+        NAME_CODE,
+        message,
+        span,
+        f"write `{name}`",
+        f"write `{line}`, and `{name}` wherever the name is used",
+    )
+
+
+def _digit_last(written: str) -> str:
+    """`2nd_menu` as a name: `menu_2` (the number moved to the end)."""
+    match = re.match(r"([0-9]+)(?:st|nd|rd|th)?_*(.*)", written)
+    assert match is not None
+    number, rest = match.groups()
+    return f"{rest}_{number}" if rest else f"step_{number}"
+
+
+# The words after which a name stands: `goto NAME`, `call NAME`, `set NAME`, `into NAME`.
+_NAME_BEFORE = re.compile(r"(?:^|\s)(?:goto|call|set|into|open)\s+$")
+
+
+def _names_something(text: str, start: int, end: int) -> bool:
+    """Whether the word at text[start:end] stands where a name does: after `goto` and the
+    like, or at the left margin followed by `:` (a step)."""
+    written, at = _line_at(text, start)
+    after = written[at + end - start :].lstrip(" ")
+    if at == 0:
+        return after.startswith(":")
+    return _NAME_BEFORE.search(written[:at]) is not None
+
+
+def _name_in_pieces(ctx: Context) -> Problem | None:
+    # `goto sales menu`, `sales-menu:`: a name written as words, with a space or a dash.
+    previous, token = ctx.previous, ctx.token
+    if previous is None or previous.type != "NAME" or token.type not in ("NAME", "ADDOP"):
+        return None
+    head = ctx.head
+    step = head is previous and previous.column == 1 and set(ctx.accepts) == {"COLON"}
+    jump = head is not None and head.type in ("GOTO", "CALL") and "_NL" in ctx.accepts
+    if not (step or jump):
+        return None
+    written, at = _line_at(ctx.text, previous.start_pos or 0)
+    words = re.match(r"[^\W\d]\w*(?:(?: +|-)\w+)+", written[at:])
+    if words is None:
+        return None
+    after = written[at + words.end() :].strip()
+    if step and not after.startswith(":") or jump and after and not after.startswith("#"):
+        return None
+    fixed = re.sub(r" +|-", "_", words.group())
+    line = previous.line or 1
+    column = previous.column or 1
+    return _bad_name(
+        "a name has no spaces or dashes: use `_` between its words",
+        Span(line, column, line, column + words.end()),
+        fixed,
+        (written[:at] + fixed + written[at + words.end() :]).split("#")[0].strip(),
+    )
+
+
+def _hours_line(ctx: Context) -> Problem | None:
+    # A line of an `hours` block written the way a shop door shows it: `Mon-Fri 9 - 17`.
+    if not {"CLOCK_RANGE", "DATE", "DAY_RANGE"} & set(ctx.accepts):
+        return None
+    at = ctx.token if ctx.token.type not in _LAYOUT_FOUND else ctx.previous
+    if at is None:
+        return None
+    return hours_line_problem(ctx.text, at.start_pos or 0)
+
+
 _RULES = (
+    _hours_line,
+    _name_in_pieces,
     _digits_with_dash,
     _unexpected_indent,
     _setting_after_steps,
     _comparison,
     _text_after_colon,
     _message_role,
+    _sms_one_string,
+    _else_with_condition,
+    _on_else,
+    _indented_step,
     _else_if,
     _field_type,
     _line_not_in_block,
     _item_out_of_place,
     _empty_block,
+    _key_handler,
     _missing_colon,
     _elif_without_if,
     _misplaced_handler,
@@ -831,25 +1081,92 @@ _RULES = (
 
 
 _NUMBER_WITH_LETTERS = re.compile(r"[0-9]+\w+")
+# A duration with its unit spelled another way: `1h`, `2hours`, `30sec`, `5min`.
+_UNIT_WORDS = re.compile(r"([0-9]+)(h|hrs?|hours?|secs?|seconds?|mins?|minutes?)", re.I)
 
 
 # `digits 1-3` where `digits 1..3` is meant (the text up to and including the `-`).
 _DIGITS_WITH_DASH = re.compile(r"\bdigits\s+([0-9]+)\s*-$")
 
 
+# Quotation marks that word processors and mail programs type instead of `"`.
+CURLY_DOUBLE = "\u201c\u201d\u201e\u201f\u2033"
+CURLY_SINGLE = "\u2018\u2019\u201a\u201b"
+CURLY_QUOTES_MESSAGE = "these are curly \u201csmart\u201d quotes (from Word or email)"
+
+
+def straight_quotes(line: str, pos: int) -> str:
+    """`line` with the curly quotes that stand for `"` typed straight: every curly double
+    quote, and a curly single quote at `pos` with the last one after it on the line (the
+    apostrophes inside a string stay as they are)."""
+    fixed = "".join('"' if char in CURLY_DOUBLE else char for char in line)
+    if pos < len(line) and line[pos] in CURLY_SINGLE:
+        closing = max(line.rfind(char) for char in CURLY_SINGLE)
+        fixed = fixed[:pos] + '"' + fixed[pos + 1 :]
+        if closing > pos:
+            fixed = fixed[:closing] + '"' + fixed[closing + 1 :]
+    return fixed.strip()
+
+
+def _line_at(text: str, pos: int) -> tuple[str, int]:
+    """The line holding `pos`, and where `pos` is in it."""
+    start = text.rfind("\n", 0, pos) + 1
+    end = text.find("\n", pos)
+    return text[start : len(text) if end < 0 else end].rstrip("\r"), pos - start
+
+
+# One `"name": value` pair of a JSON object written after `send`.
+_JSON_PAIR = re.compile(r'\s*"?([^\W\d]\w*)"?\s*:\s*("(?:[^"\\]|\\.)*"|[^,}]+?)\s*(?:,|}|$)')
+
+
+def _send_object(written: str, line: int, column: int) -> Problem:
+    """`send {"number": caller}`: the fields of a body are sent one `send` line each."""
+    fields = [f"send {name} = {value}" for name, value in _JSON_PAIR.findall(written[1:])]
+    fixed = "`, then `".join(fields) if fields else "send number = caller"
+    return Problem(
+        "FL018",
+        "`send` takes one field of the body, not an object in `{}`",
+        Span(line, column, line, column + max(1, len(written.rstrip()))),
+        "one field per line",
+        f"write one field per line: `{fixed}`",
+    )
+
+
 def unexpected_character(text: str, pos: int, line: int, column: int) -> Problem:
     """The problem for a character no token can start with (an unclosed string, a tab, ...)."""
     char = text[pos] if pos < len(text) else ""
+    hours = hours_line_problem(text, pos)
+    if hours is not None:
+        return hours
     if char == '"':
         end = text.find("\n", pos)
         end = len(text) if end < 0 else end
         width = len(text[pos:end].rstrip("\r"))
+        written, at = _line_at(text, pos)
+        if any(quote in written[at:] for quote in CURLY_DOUBLE):
+            # `say "Hello.”`: the string was closed with a curly quote.
+            return Problem(
+                "FL003",
+                "this string is closed with a curly \u201csmart\u201d quote (from Word or email)",
+                Span(line, column, line, column + max(1, width)),
+                "the string starts here",
+                f"type straight quotes: `{straight_quotes(written, at)}`",
+            )
         return Problem(
             "FL003",
             "this string is not closed",
             Span(line, column, line, column + max(1, width)),
             "the string starts here",
             'end the text with `"` on the same line; to put a quote inside a string, write `\\"`',
+        )
+    if char in CURLY_DOUBLE or char in CURLY_SINGLE:
+        written, at = _line_at(text, pos)
+        return Problem(
+            "FL018",
+            CURLY_QUOTES_MESSAGE,
+            Span.point(line, column),
+            "curly quote",
+            f"type straight quotes: `{straight_quotes(written, at)}`",
         )
     if char == "\t":
         return Problem(
@@ -860,6 +1177,31 @@ def unexpected_character(text: str, pos: int, line: int, column: int) -> Problem
             "use spaces instead of tabs; many editors can turn tabs into spaces for you",
         )
     number = _NUMBER_WITH_LETTERS.match(text, pos)
+    if char.isdigit() and number is not None and _names_something(text, pos, number.end()):
+        written, at = _line_at(text, pos)
+        name = _digit_last(number.group())
+        fixed = written[:at] + name + written[at + len(number.group()) :]
+        return _bad_name(
+            "names cannot start with a digit",
+            Span(line, column, line, column + len(number.group())),
+            name,
+            fixed.split("#")[0].strip(),
+        )
+    unit = _UNIT_WORDS.fullmatch(number.group()) if number is not None else None
+    if char.isdigit() and number is not None and unit is not None:
+        amount, word = int(unit.group(1)), unit.group(2).lower()
+        in_hours = word.startswith("h")
+        right = f"{amount * 60}m" if in_hours else f"{amount}{'m' if word.startswith('m') else 's'}"
+        written, at = _line_at(text, pos)
+        fixed = (written[:at] + right + written[at + len(number.group()) :]).strip()
+        return Problem(
+            "FL006",
+            "hours are not a unit; count them in minutes" if in_hours else
+            f"`{number.group()}` is written `{right}`",
+            Span(line, column, line, column + len(number.group())),
+            f"write `{right}`",
+            f"write `{right}`: `{fixed}` (units: ms, s and m)",
+        )
     if char.isdigit() and number is not None:
         return Problem(
             "FL006",
@@ -888,6 +1230,20 @@ def unexpected_character(text: str, pos: int, line: int, column: int) -> Problem
             Span.point(line, column),
             "write `..` here",
             f"write `digits {low_high}` (the fewest keys, two dots, the most keys)",
+        )
+    if char == "{":
+        written, at = _line_at(text, pos)
+        if re.match(r"\s*send\s*$", written[:at]):
+            return _send_object(written[at:], line, column)
+    if text.startswith("//", pos):
+        written, at = _line_at(text, pos)
+        comment = written[at:].lstrip("/").strip()
+        return Problem(
+            "FL018",
+            "comments start with `#`, not `//`",
+            Span(line, column, line, column + 2),
+            "not a comment",
+            f"write `# {comment}`" if comment else "write `#` instead of `//`",
         )
     if char in "*/%":
         return Problem(

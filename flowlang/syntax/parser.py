@@ -96,7 +96,7 @@ def parse_source(source: Source, known: Known | None = None) -> Flow:
         if flow is None:
             problems = _merge(problems, _recover(source.text, known))
     if problems:
-        found = [_diagnostic(p, source.name) for p in _sorted(problems)]
+        found = _once_per_name([_diagnostic(p, source.name) for p in _sorted(problems)])
         if source.name.endswith(".scenarios") and found:
             # `flowlang check menu.scenarios` by mistake: say which command reads this file.
             from flowlang.syntax.explain import SCENARIO_ADVICE
@@ -108,6 +108,27 @@ def parse_source(source: Source, known: Known | None = None) -> Flow:
         raise FlowSyntaxError(found)
     assert flow is not None
     return flow
+
+
+def _once_per_name(found: list[Diagnostic]) -> list[Diagnostic]:
+    """A name written wrongly (`2nd_menu`, `sales-menu`) where it is defined and where it is
+    used is one mistake: reported once, at its first place, with notes for the others."""
+    from flowlang.syntax.explain import NAME_CODE
+
+    first: dict[tuple[str, str], int] = {}
+    kept: list[Diagnostic] = []
+    for diagnostic in found:
+        key = (diagnostic.message, diagnostic.label or "")
+        if diagnostic.code != NAME_CODE or diagnostic.span is None:
+            kept.append(diagnostic)
+        elif key not in first:
+            first[key] = len(kept)
+            kept.append(diagnostic)
+        else:
+            index = first[key]
+            note = f"written the same way at line {diagnostic.span.line}"
+            kept[index] = attrs.evolve(kept[index], notes=(*kept[index].notes, note))
+    return kept
 
 
 def piece_starts(lines: list[str]) -> list[int]:
@@ -276,11 +297,16 @@ def _recover(text: str, known: Known | None = None) -> list[Problem]:
 
 # Lines that continue the statement above them rather than starting one.
 _CONTINUES = re.compile(r"(elif|else)\b")
+# Top-level blocks whose lines are not statements: `hours office:`, `languages:`.
+_NOT_STATEMENTS = re.compile(r"(hours\s+\w+|languages)\s*:")
 
 
 def _recover_statements(piece: list[str]) -> list[Problem]:
     """Parse each statement of a broken step (with the lines indented under it) on its own, in
     a stand-in step, so that several mistakes in one step are reported together."""
+    if _NOT_STATEMENTS.match(piece[0]):
+        # Read as statements, every line of the block would be a mistake of its own.
+        return []
     body: int | None = None
     starts: list[int] = []
     for number, line in enumerate(piece[1:], start=1):

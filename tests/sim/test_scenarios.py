@@ -319,3 +319,30 @@ def test_expect_play_matches_audio_not_speech() -> None:
     ))
     assert run_scenario(prog, file.scenarios[0], file).passed
     assert not run_scenario(prog, file.scenarios[1], file).passed
+
+
+def test_curly_quotes_pasted_from_word_are_named_and_the_line_shown_with_straight_ones() -> None:
+    with pytest.raises(ScenarioSyntaxError) as caught:
+        parse('scenario "ai":\n    expect say \u201cThanks Bob\u201d\n')
+    (diagnostic,) = caught.value.diagnostics
+    assert "curly" in diagnostic.message
+    assert diagnostic.help == 'type straight quotes: `expect say "Thanks Bob"`'
+
+
+def test_a_scenario_name_without_quotes_is_one_error_showing_it_quoted() -> None:
+    with pytest.raises(ScenarioSyntaxError) as caught:
+        parse('scenario sales:\n    press "1"\n    expect transfer "+13125550001"\n')
+    (diagnostic,) = caught.value.diagnostics
+    assert diagnostic.message == "expected the scenario's name in double quotes"
+    assert diagnostic.help == 'write it like `scenario "sales":`'
+
+
+@pytest.mark.parametrize(
+    "written", ['{name: "Bob"}', "{'name': 'Bob'}", "{ name : 'Bob' }"]
+)
+def test_an_ai_result_with_bare_or_single_quoted_names_shows_it_in_json(written: str) -> None:
+    with pytest.raises(ScenarioSyntaxError) as caught:
+        parse(f'scenario "ai":\n    ai returns {written}\n    expect say "Thanks Bob"\n')
+    (diagnostic,) = caught.value.diagnostics
+    assert diagnostic.message == "put each field name in double quotes"
+    assert diagnostic.help == 'write `{"name": "Bob"}`'

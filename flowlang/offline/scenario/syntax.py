@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import difflib
 import json
+import re
 from typing import Any
 
 from attrs import frozen
@@ -28,6 +29,12 @@ from flowlang.offline.phone import (
     Silence,
 )
 from flowlang.source import Source, Span
+from flowlang.syntax.explain import (
+    CURLY_DOUBLE,
+    CURLY_QUOTES_MESSAGE,
+    CURLY_SINGLE,
+    straight_quotes,
+)
 
 SUFFIX = ".scenarios"
 
@@ -186,6 +193,25 @@ class _Cursor:
         return word
 
 
+# A field name or a text without double quotes in a JSON object: `{name: 'Bob'}`.
+_BARE_KEY = re.compile(r"([{,]\s*)'?([^\W\d][\w ]*?)'?\s*:")
+_SINGLE_QUOTED = re.compile(r"'((?:[^'\\]|\\.)*)'")
+
+
+def _json_with_double_quotes(written: str) -> str | None:
+    """`{name: "Bob"}` or `{'name': 'Bob'}` written as JSON (`{"name": "Bob"}`), when that is
+    all that is wrong with it; else None."""
+    fixed = _BARE_KEY.sub(lambda m: f'{m.group(1)}"{m.group(2)}":', written)
+    fixed = _SINGLE_QUOTED.sub(lambda m: json.dumps(m.group(1)), fixed)
+    if fixed == written:
+        return None
+    try:
+        value = json.loads(fixed)
+    except json.JSONDecodeError:
+        return None
+    return json.dumps(value) if isinstance(value, dict) else None
+
+
 class ScenarioSyntaxError(FlowSyntaxError):
     """A `.scenarios` file that cannot be read, with every problem found."""
 
@@ -208,6 +234,9 @@ class _Parser:
         self.scenarios: list[Scenario] = []
         self.current: dict[str, Any] | None = None
         self.indent: int | None = None
+        # Set when a `scenario` line could not be read: its indented steps are not reported
+        # again as lines outside a scenario.
+        self.broken_scenario = False
 
     def problem(self, code: str, message: str, span: Span, label: str = "",
                 help: str | None = None) -> None:
@@ -252,6 +281,8 @@ class _Parser:
         if indent == 0:
             self.top_level(cursor)
             return
+        if self.current is None and self.broken_scenario:
+            return
         if self.current is None:
             self.problem(BAD_LAYOUT, "this line is indented but is not inside a scenario",
                          cursor.span(indent + 1, len(raw.rstrip()) + 1), "",
@@ -285,9 +316,14 @@ class _Parser:
 
     def top_level(self, cursor: _Cursor) -> None:
         self.close()
+        self.broken_scenario = False
         word, span = cursor.word()
         if word == "scenario":
-            name = self.string(cursor, "the scenario's name", 'scenario "Caller picks sales":')
+            self.broken_scenario = True
+            bare = cursor.text[cursor.pos :].split(":")[0].strip()
+            example = (f'scenario "{bare}":' if bare and not bare.startswith('"')
+                       else 'scenario "Caller picks sales":')
+            name = self.string(cursor, "the scenario's name", example)
             if name is None:
                 return
             cursor.skip_space()
@@ -299,6 +335,7 @@ class _Parser:
             cursor.pos += 1
             if self.trailing(cursor):
                 return
+            self.broken_scenario = False
             self.current = {"name": name, "span": span.cover(cursor.span(cursor.column - 1)),
                             "steps": [], "lines": 0, "caller": None, "called": None,
                             "language": None, "at": None, "inputs": []}
@@ -367,6 +404,10 @@ class _Parser:
         cursor.skip_space()
         start = cursor.column
         text = cursor.text
+        if cursor.pos < len(text) and text[cursor.pos] in CURLY_DOUBLE + CURLY_SINGLE:
+            self.problem(BAD_STRING, CURLY_QUOTES_MESSAGE, cursor.span(start), "curly quote",
+                         f"type straight quotes: `{straight_quotes(text, cursor.pos)}`")
+            return None
         if cursor.pos >= len(text) or text[cursor.pos] != '"':
             self.problem(BAD_STRING, f"expected {what} in double quotes", cursor.span(start),
                          'expected "..."', f"write it like `{example}`")
@@ -549,6 +590,12 @@ class _Parser:
         try:
             value, used = decoder.raw_decode(raw)
         except json.JSONDecodeError as exc:
+            fixed = _json_with_double_quotes(raw.split("#")[0].strip())
+            if fixed is not None:
+                self.problem(BAD_JSON, "put each field name in double quotes",
+                             cursor.span(start + exc.pos, start + exc.pos + 1), "here",
+                             f"write `{fixed}`")
+                return None
             self.problem(BAD_JSON, f"the AI result is not valid JSON: {exc.msg}",
                          cursor.span(start + exc.pos, start + exc.pos + 1), "here",
                          'write a JSON object, like {"name": "Bob", "guests": 4}')

@@ -1,0 +1,246 @@
+"""Explaining a line of an `hours` block that cannot be read, with the line written right.
+
+A person writes opening hours the way they would on a shop door: `Mon-Fri 9am-5pm`,
+`monday-friday 9 - 17`, `closed 12/25/2026`. The parser stops at the first token it cannot
+take there, which says little; these helpers read the whole line, name the first habit that
+flowlang writes differently, and show the line as flowlang wants it.
+"""
+
+from __future__ import annotations
+
+import re
+
+from flowlang.source import Span
+from flowlang.syntax.nodes import DAY_NAMES
+from flowlang.syntax.problems import Problem
+
+# `hours office:` (the line that opens the block).
+_HOURS_HEADER = re.compile(r"hours\s+\w+\s*:")
+
+_MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
+
+# One time of day as people write it: `9`, `9:30`, `9am`, `9.30 pm`, `17h`.
+_TIME = re.compile(r"(?P<hour>\d{1,2})(?:[:.h](?P<minute>\d{2}))?\s*(?P<half>[ap]\.?m\.?)?", re.I)
+# A range of them: `9am-5pm`, `9:00 - 17:00`, `9 to 5`.
+_RANGE = re.compile(
+    rf"(?P<start>{_TIME.pattern})\s*(?:-|–|to)\s*(?P<end>{_TIME.pattern.replace('?P<', '?P<e')})",
+    re.I,
+)
+_DATE_EXAMPLE = "2026-12-25"
+
+
+def in_hours_block(text: str, pos: int) -> bool:
+    """Whether the line holding `pos` is an indented line of an `hours NAME:` block."""
+    start = text.rfind("\n", 0, pos) + 1
+    line = text[start : text.find("\n", start) if "\n" in text[start:] else len(text)]
+    indent = len(line) - len(line.lstrip(" "))
+    if indent == 0:
+        return False
+    while start > 0:
+        end = start - 1
+        start = text.rfind("\n", 0, end) + 1
+        above = text[start:end].rstrip("\r")
+        content = above.lstrip(" ")
+        if not content or content.startswith("#"):
+            continue
+        if len(above) - len(content) < indent:
+            return _HOURS_HEADER.match(content) is not None
+    return False
+
+
+def hours_line_problem(text: str, pos: int) -> Problem | None:
+    """The first mistake in the `hours` line holding `pos`, with the line written right, or
+    None when the line is not one of the habits recognised here."""
+    if not in_hours_block(text, pos):
+        return None
+    start = text.rfind("\n", 0, pos) + 1
+    end = text.find("\n", start)
+    raw = text[start : len(text) if end < 0 else end].rstrip("\r")
+    comment = raw.find("#")
+    body = raw if comment < 0 else raw[:comment]
+    body = body.rstrip()
+    indent = len(body) - len(body.lstrip(" "))
+    line_number = text.count("\n", 0, start) + 1
+    content = body[indent:]
+    if re.match(r"closed\b", content):
+        return _closed(content, line_number, indent)
+    return _days_and_times(content, line_number, indent)
+
+
+def _closed(content: str, line: int, indent: int) -> Problem | None:
+    offset = len("closed")
+    items = content[offset:]
+    fixed: list[str] = []
+    first_bad: tuple[int, int] | None = None
+    column = offset
+    for item in items.split(","):
+        stripped = item.strip()
+        at = column + (len(item) - len(item.lstrip()))
+        column += len(item) + 1
+        if not stripped:
+            continue
+        if re.fullmatch(r"\d{4}-\d{2}-\d{2}", stripped):
+            fixed.append(stripped)
+            continue
+        fixed.append(_as_date(stripped) or _DATE_EXAMPLE)
+        if first_bad is None:
+            first_bad = (at, at + len(stripped))
+    if first_bad is None:
+        return None
+    corrected = "closed " + ", ".join(fixed)
+    return Problem(
+        "FL064",
+        "dates are written YEAR-MONTH-DAY",
+        Span(line, indent + first_bad[0] + 1, line, indent + first_bad[1] + 1),
+        "not a date like 2026-12-25",
+        f"write `{corrected}` (the year, the month, the day, with `-` between them)",
+    )
+
+
+def _as_date(written: str) -> str | None:
+    """`12/25/2026`, `25-12-2026`, `2026/12/25`, `Dec 25`, `25 December 2026` as YEAR-MONTH-DAY
+    (the year 2026 when none is written), or None."""
+    numbers = re.fullmatch(r"(\d{1,4})\s*[-/.]\s*(\d{1,2})(?:\s*[-/.]\s*(\d{2,4}))?", written)
+    if numbers is not None:
+        a, b, c = numbers.groups()
+        if len(a) == 4:
+            return _ymd(a, b, c) if c is not None else None
+        if c is None:
+            return None
+        year = c if len(c) == 4 else f"20{c}"
+        # The month comes first unless it cannot (25/12/2026 is a day first).
+        month, day = (a, b) if int(a) <= 12 and int(b) > 12 else (b, a)
+        if int(a) <= 12 and int(b) <= 12 and "/" in written:
+            month, day = a, b
+        return _ymd(year, month, day)
+    words = re.fullmatch(
+        r"(?:(\d{1,2})(?:st|nd|rd|th)?\s+([a-z]+)|([a-z]+)\.?\s+(\d{1,2})(?:st|nd|rd|th)?)"
+        r",?(?:\s+(\d{4}))?",
+        written,
+        re.I,
+    )
+    if words is None:
+        return None
+    day = words.group(1) or words.group(4)
+    month_word = (words.group(2) or words.group(3)).lower()[:3]
+    if month_word not in _MONTHS:
+        return None
+    return _ymd(words.group(5) or "2026", str(_MONTHS.index(month_word) + 1), day)
+
+
+def _ymd(year: str, month: str, day: str) -> str | None:
+    if not (1 <= int(month) <= 12 and 1 <= int(day) <= 31):
+        return None
+    return f"{year}-{int(month):02d}-{int(day):02d}"
+
+
+def _days_and_times(content: str, line: int, indent: int) -> Problem | None:
+    digit = re.search(r"\d", content)
+    split = digit.start() if digit else len(content)
+    days_text, times_text = content[:split], content[split:]
+    days, day_mistake = _fix_days(days_text)
+    times, time_mistake = _fix_times(times_text)
+    if days is None or times is None or (day_mistake is None and time_mistake is None):
+        return None
+    corrected = f"{days} {times}".strip()
+    if day_mistake is not None:
+        start, end = day_mistake
+        return Problem(
+            "FL062",
+            "days are written in lowercase and short",
+            Span(line, indent + start + 1, line, indent + end + 1),
+            f"write `{days}`",
+            f"write `{corrected}` (the days are `mon` `tue` `wed` `thu` `fri` `sat` `sun`)",
+        )
+    assert time_mistake is not None
+    kind, start, end = time_mistake
+    at = indent + split
+    span = Span(line, at + start + 1, line, at + end + 1)
+    if kind == "half":
+        return Problem(
+            "FL063",
+            "times use the 24-hour clock, without am or pm",
+            span,
+            "am/pm time",
+            f"write `{corrected}` (`5pm` is `17:00`)",
+        )
+    if kind == "spaces":
+        return Problem(
+            "FL063",
+            "a time range is written without spaces around its `-`",
+            span,
+            "remove these spaces",
+            f"write `{corrected}`",
+        )
+    return Problem(
+        "FL063",
+        "a time is written with its minutes, like `9:00`",
+        span,
+        "minutes missing",
+        f"write `{corrected}`",
+    )
+
+
+def _fix_days(written: str) -> tuple[str | None, tuple[int, int] | None]:
+    """The days part written right, and where its first day word needs fixing (or None)."""
+    fixed = written
+    first: tuple[int, int] | None = None
+    for match in reversed(list(re.finditer(r"[^\W\d_]+", written))):
+        word = match.group()
+        if word in DAY_NAMES or word == "daily":
+            continue
+        short = word.lower()[:3]
+        if short not in DAY_NAMES and word.lower() != "daily":
+            return None, None
+        right = "daily" if word.lower() == "daily" else short
+        fixed = fixed[: match.start()] + right + fixed[match.end() :]
+        first = (match.start(), first[1] if first else match.end())
+    fixed = re.sub(r"\s*-\s*", "-", fixed.strip())
+    fixed = re.sub(r"\s*,\s*", ", ", fixed)
+    return fixed, first
+
+
+def _fix_times(written: str) -> tuple[str | None, tuple[str, int, int] | None]:
+    """The times part written right, and the first mistake: its kind ("half" for am/pm,
+    "spaces", "minutes") and where it is. None when the text is not time ranges at all."""
+    if not written.strip():
+        return "", None
+    ranges: list[str] = []
+    first: tuple[str, int, int] | None = None
+    position = 0
+    for item in written.split(","):
+        stripped = item.strip()
+        lead = position + len(item) - len(item.lstrip())
+        position += len(item) + 1
+        match = _RANGE.fullmatch(stripped)
+        if match is None:
+            return None, None
+        start = _clock(match.group("hour"), match.group("minute"), match.group("half"))
+        end = _clock(match.group("ehour"), match.group("eminute"), match.group("ehalf"))
+        if start is None or end is None:
+            return None, None
+        ranges.append(f"{start}-{end}")
+        if first is not None:
+            continue
+        if match.group("half") or match.group("ehalf"):
+            first = ("half", lead, lead + len(stripped))
+        elif match.group("minute") is None or match.group("eminute") is None:
+            first = ("minutes", lead, lead + len(stripped))
+        elif f"{start}-{end}" != stripped:
+            gap = re.search(r"\s*(?:-|–|to)\s*", stripped)
+            assert gap is not None
+            first = ("spaces", lead + gap.start(), lead + gap.end())
+    return ", ".join(ranges), first
+
+
+def _clock(hour_text: str, minute_text: str | None, half: str | None) -> str | None:
+    hour = int(hour_text)
+    minute = minute_text or "00"
+    if half:
+        if not 1 <= hour <= 12:
+            return None
+        pm = half.lower().startswith("p")
+        hour = (hour % 12) + (12 if pm else 0)
+    if hour > 24 or int(minute) > 59:
+        return None
+    return f"{hour}:{minute}"
