@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -115,6 +116,9 @@ def test_the_up_arrow_brings_back_the_last_command(terminal: pexpect.spawn) -> N
 def test_ctrl_c_does_not_end_the_session(terminal: pexpect.spawn) -> None:
     child = terminal
     child.expect(PROMPT)
+    # The prompt is written just before readline starts reading: a Ctrl-C in between is only
+    # seen once a line is typed. A person cannot be that quick; the test waits as a person does.
+    time.sleep(0.3)
     child.sendintr()
     child.expect("type quit to stop")
     child.expect(PROMPT)
