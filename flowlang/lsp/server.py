@@ -22,6 +22,7 @@ from flowlang.lsp.document import Document
 from flowlang.lsp.grammar import keywords
 from flowlang.lsp.hover import hover_text
 from flowlang.lsp.names import HOURS, STEP, VARIABLE, NameIndex
+from flowlang.lsp.workspace import FlowWorkspace
 from flowlang.source import Source, Span
 from flowlang.syntax import nodes
 
@@ -311,6 +312,18 @@ def _diagnostic(lines: Sequence[str], codec: PositionCodec, d: Diagnostic) -> ty
 def create_server(incremental: bool = True) -> FlowServer:
     """A server with every feature registered (`incremental`: see FlowServer)."""
     server = FlowServer(incremental)
+
+    @server.feature(types.INITIALIZE)
+    def initialize(ls: FlowServer, params: types.InitializeParams) -> None:
+        # pygls has just made the workspace: make it again with documents whose lines end
+        # where LSP's do (see flowlang.lsp.workspace).
+        made = ls.workspace
+        ls.protocol._workspace = FlowWorkspace(
+            made.root_uri,
+            made._sync_kind,
+            list(made.folders.values()),
+            made.position_encoding,
+        )
 
     @server.feature(types.TEXT_DOCUMENT_DID_OPEN)
     def did_open(ls: FlowServer, params: types.DidOpenTextDocumentParams) -> None:

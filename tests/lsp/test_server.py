@@ -153,6 +153,35 @@ async def test_diagnostics_follow_edits(client: LanguageClient, tmp_path: Path) 
     assert list(client.diagnostics[uri]) == []
 
 
+SEPARATOR = 'main:\n    answer\n    say "a\u2028b\x0cc"\n    goto suport\n\nsupport:\n    hangup\n'
+
+
+async def test_lines_end_only_where_lsp_ends_them(client: LanguageClient, tmp_path: Path) -> None:
+    # U+2028 and a form feed in a string (pasted from a word processor) end no line for the
+    # editor: an edit below them lands where the editor made it, and positions stay right.
+    path = tmp_path / "separator.flow"
+    uri = await open_flow(client, path, SEPARATOR)
+    client.text_document_did_change(
+        types.DidChangeTextDocumentParams(
+            text_document=types.VersionedTextDocumentIdentifier(uri=uri, version=2),
+            content_changes=[
+                types.TextDocumentContentChangePartial(
+                    range=types.Range(at(3, 9), at(3, 15)), text="support"
+                )
+            ],
+        )
+    )
+    await client.wait_for_notification(types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS)
+    text = SEPARATOR.replace("suport", "support")
+    expected = check_source(Source(str(path), text))
+    assert [(d.code, d.range.start.line + 1) for d in client.diagnostics[uri]] == [
+        (d.code, d.span.line if d.span else 0) for d in expected
+    ]
+    where = await definition(client, uri, at(3, 10))
+    assert where == [types.Location(uri=uri, range=types.Range(at(5, 0), at(5, 7)))]
+    assert "step `support` (line 6)" in await hover(client, uri, 3, 10)
+
+
 class Published(dict[str, Any]):
     """The client's diagnostics by URI, remembering each publication in order."""
 

@@ -1,0 +1,50 @@
+"""The server's copy of open documents, with lines as LSP counts them.
+
+pygls splits a document with `str.splitlines()`, which also breaks at U+2028, U+2029, form
+feeds, U+0085 and more; LSP (and every editor) ends a line only at "\\n", "\\r\\n" or "\\r".
+Such a character in a string pasted from a word processor would shift every line below it: an
+incremental edit would land on the wrong line, and the server's copy would drift from the
+editor's. Here a document's `lines` (used to apply edits and to map positions) follow LSP."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from pygls.workspace import TextDocument, Workspace
+
+# A line and its end: "\r\n", "\r" or "\n" (or none, for the last line).
+_LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+$")
+
+
+def lsp_lines(text: str) -> list[str]:
+    """`text` split into lines, each keeping its line break, where LSP breaks lines."""
+    return _LINE.findall(text)
+
+
+class FlowTextDocument(TextDocument):
+    """A pygls document whose lines end only at "\\n", "\\r\\n" and "\\r"."""
+
+    @property
+    def lines(self) -> Sequence[str]:
+        return tuple(lsp_lines(self.source))
+
+
+class FlowWorkspace(Workspace):
+    """A pygls workspace whose documents are `FlowTextDocument`s."""
+
+    def _create_text_document(
+        self,
+        doc_uri: str,
+        source: str | None = None,
+        version: int | None = None,
+        language_id: str | None = None,
+    ) -> TextDocument:
+        return FlowTextDocument(
+            doc_uri,
+            source=source,
+            version=version,
+            language_id=language_id,
+            sync_kind=self._sync_kind,
+            position_codec=self.position_codec,
+        )
