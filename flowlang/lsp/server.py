@@ -114,6 +114,14 @@ class FlowServer(LanguageServer):
                     members += [m for m in theirs if m not in members]
         return members
 
+    def includers(self, uri: str) -> list[str]:
+        """The other open documents that include `uri`, directly or through other files."""
+        return [
+            other
+            for other in list(self.workspace.text_documents)
+            if other != uri and uri in self._included(other)
+        ]
+
     def _included(self, uri: str) -> list[str]:
         from flowlang.includes import included_names
 
@@ -336,9 +344,16 @@ def create_server(incremental: bool = True) -> FlowServer:
     @server.feature(types.TEXT_DOCUMENT_DID_SAVE)
     def did_save(ls: FlowServer, params: types.DidSaveTextDocumentParams) -> None:
         # The configuration beside the file may have changed: read it and check again.
-        ls.checked.pop(params.text_document.uri, None)
-        ls.selections.pop(params.text_document.uri, None)
-        ls.publish(params.text_document.uri)
+        uri = params.text_document.uri
+        ls.checked.pop(uri, None)
+        ls.selections.pop(uri, None)
+        ls.publish(uri)
+        # The open documents that include it read it from disk, as `flowlang check` does:
+        # what was just saved is new to them.
+        for other in ls.includers(uri):
+            ls.checked.pop(other, None)
+            ls.caches.pop(other, None)
+            ls.publish(other)
 
     @server.feature(types.TEXT_DOCUMENT_DID_CLOSE)
     def did_close(ls: FlowServer, params: types.DidCloseTextDocumentParams) -> None:

@@ -562,6 +562,30 @@ async def test_steps_of_included_files(client: LanguageClient, tmp_path: Path) -
     )
 
 
+async def test_saving_an_included_file_checks_the_open_files_that_include_it(
+    client: LanguageClient, tmp_path: Path
+) -> None:
+    (tmp_path / "shared").mkdir()
+    common = tmp_path / "shared" / "common.flow"
+    common.write_text(COMMON)
+    uri = await open_flow(client, tmp_path / "includer.flow", MAIN)
+    assert list(client.diagnostics[uri]) == []
+    shared = await open_flow(client, common, COMMON)
+    renamed_step = COMMON.replace("goodbye:", "farewell:")
+    await change(client, shared, 2, renamed_step)
+    assert list(client.diagnostics[uri]) == []  # not saved yet: `check` would not see it
+    common.write_text(renamed_step)
+    client.text_document_did_save(types.DidSaveTextDocumentParams(text_document=doc(shared)))
+    async with asyncio.timeout(10):
+        while not client.diagnostics[uri]:
+            await client.wait_for_notification(types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS)
+    expected = check_source(Source(str(tmp_path / "includer.flow"), MAIN))
+    assert [d.code for d in client.diagnostics[uri]] == [
+        d.code for d in expected if d.file == str(tmp_path / "includer.flow")
+    ]
+    assert "FL101" in {d.code for d in client.diagnostics[uri]}
+
+
 async def test_an_included_pipe_is_an_error_and_never_read(
     client: LanguageClient, tmp_path: Path
 ) -> None:
