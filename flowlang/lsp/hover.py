@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+from collections.abc import Callable, Sequence
+
 from flowlang.lint.registry import find_rule
 from flowlang.lsp.document import Document
 from flowlang.lsp.grammar import keywords
@@ -21,8 +24,15 @@ def covers(span: Span | None, line: int, column: int) -> bool:
     return after_start and (line, column) <= (span.end_line, span.end_column)
 
 
-def hover_text(document: Document, line: int, column: int) -> str | None:
-    """Markdown about what stands at 1-based `line`:`column`, None when there is nothing."""
+def hover_text(
+    document: Document,
+    line: int,
+    column: int,
+    others: Callable[[], Sequence[Document]] = tuple,
+) -> str | None:
+    """Markdown about what stands at 1-based `line`:`column`, None when there is nothing.
+    `others` gives the other files of the flow (those it includes, those including it): a step
+    or variable may be defined there."""
     parts: list[str] = []
     for d in document.diagnostics:
         if not covers(d.span, line, column):
@@ -35,7 +45,7 @@ def hover_text(document: Document, line: int, column: int) -> str | None:
     index = document.index
     occurrence = index.at(line, column) if index is not None else None
     if occurrence is not None:
-        parts.append(_name_text(document, occurrence))
+        parts.append(_name_text(document, occurrence, others))
     else:
         word = _keyword_at(document, line, column)
         if word is not None:
@@ -62,22 +72,44 @@ def _keyword_at(document: Document, line: int, column: int) -> tuple[str, str | 
     return None
 
 
-def _name_text(document: Document, occurrence: Occurrence) -> str:
-    index = document.index
-    assert index is not None
-    definitions = index.definitions(occurrence.kind, occurrence.name)
+def _name_text(
+    document: Document, occurrence: Occurrence, others: Callable[[], Sequence[Document]]
+) -> str:
+    """A step's first lines, or the lines that set a variable, in whichever file of the flow
+    defines it (as go to definition finds it)."""
+    found = [(document, d) for d in _definitions(document, occurrence)]
+    if not found or occurrence.kind != STEP:
+        found += [(other, d) for other in others() for d in _definitions(other, occurrence)]
     if occurrence.kind == STEP:
-        if not definitions:
+        if not found:
             return f"step `{occurrence.name}`: no step of this flow has that name"
-        first = definitions[0].span.line
-        shown = [document.line(n) for n in range(first, first + STEP_LINES)]
-        end = definitions[0].owner.span.end_line if definitions[0].owner.span else first
+        where, definition = found[0]
+        first = definition.span.line
+        shown = [where.line(n) for n in range(first, first + STEP_LINES)]
+        end = definition.owner.span.end_line if definition.owner.span else first
         shown = shown[: max(1, end - first + 1)]
         body = "\n".join(shown).rstrip()
-        return f"step `{occurrence.name}` (line {first})\n\n```flow\n{body}\n```"
-    if not definitions:
+        place = _place(document, where, first)
+        return f"step `{occurrence.name}` ({place})\n\n```flow\n{body}\n```"
+    if not found:
         return f"variable `{occurrence.name}`: not set anywhere in this flow"
     lines = "\n".join(
-        f"- line {d.span.line}: `{document.line(d.span.line).strip()}`" for d in definitions
+        f"- {_place(document, where, d.span.line)}: `{where.line(d.span.line).strip()}`"
+        for where, d in found
     )
     return f"variable `{occurrence.name}`, set at:\n\n{lines}"
+
+
+def _definitions(document: Document, occurrence: Occurrence) -> list[Occurrence]:
+    index = document.index
+    return [] if index is None else index.definitions(occurrence.kind, occurrence.name)
+
+
+def _place(document: Document, where: Document, line: int) -> str:
+    """"line N", with the file when it is another one than `document` (relative to it)."""
+    if where is document:
+        return f"line {line}"
+    name = where.source.name
+    if os.path.isabs(name) and os.path.isabs(document.source.name):
+        name = os.path.relpath(name, os.path.dirname(document.source.name))
+    return f"{name}, line {line}"

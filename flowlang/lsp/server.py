@@ -367,7 +367,12 @@ def create_server(incremental: bool = True) -> FlowServer:
     def hover(ls: FlowServer, params: types.HoverParams) -> types.Hover | None:
         text_document = ls.workspace.get_text_document(params.text_document.uri)
         line, column = _point(text_document, params.position)
-        text = hover_text(ls.document(params.text_document.uri), line, column)
+        uri = params.text_document.uri
+
+        def others() -> list[Document]:
+            return [ls.document(member) for member in ls.family(uri) if member != uri]
+
+        text = hover_text(ls.document(uri), line, column, others)
         if text is None:
             return None
         return types.Hover(contents=types.MarkupContent(kind=types.MarkupKind.Markdown, value=text))

@@ -562,6 +562,15 @@ async def test_steps_of_included_files(client: LanguageClient, tmp_path: Path) -
     )
 
 
+async def test_hover_on_a_step_of_an_included_file(client: LanguageClient, tmp_path: Path) -> None:
+    (tmp_path / "shared").mkdir()
+    (tmp_path / "shared" / "common.flow").write_text(COMMON)
+    uri = await open_flow(client, tmp_path / "hover_included.flow", MAIN)
+    text = await hover(client, uri, 6, 10)
+    assert text.startswith("step `goodbye` (shared/common.flow, line 1)")
+    assert 'say "Goodbye."' in text
+
+
 async def test_saving_an_included_file_checks_the_open_files_that_include_it(
     client: LanguageClient, tmp_path: Path
 ) -> None:
