@@ -49,6 +49,8 @@ def suggestions(
     """What may be written at 1-based `line`:`column` of `document`. `names` are the steps and
     variables of the last version of the document that parsed (the one being typed may not)."""
     before = document.line(line)[: column - 1]
+    if _in_comment(before):
+        return []
     opened = _OPEN_STRING.search(before)
     if opened is not None and before.count('"') % 2 == 1:
         return _string_values(document, line, opened.start(), column)
@@ -80,6 +82,26 @@ def suggestions(
         for value, detail in _values_for(document, line, previous.type):
             out.append(Suggestion(value, VALUE, f'"{value}"', start, detail))
     return out
+
+
+def _in_comment(before: str) -> bool:
+    """Whether a line that reads `before` up to the cursor has a comment begun: a `#` outside
+    a string."""
+    in_string = False
+    escaped = False
+    for char in before:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif char == "\\":
+                escaped = True
+            elif char == '"':
+                in_string = False
+        elif char == '"':
+            in_string = True
+        elif char == "#":
+            return True
+    return False
 
 
 def _after_colon(found: Expected) -> list[Token]:

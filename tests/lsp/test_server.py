@@ -429,6 +429,19 @@ async def test_completion_of_statements_steps_and_variables(
     }
 
 
+async def test_no_completion_in_a_comment(client: LanguageClient, tmp_path: Path) -> None:
+    uri = await open_flow(client, tmp_path / "comment_top.flow", "# Tést 😀 flow\n" + HEAD)
+    top = await client.text_document_completion_async(
+        types.CompletionParams(text_document=doc(uri), position=at(0, 5))
+    )
+    assert isinstance(top, types.CompletionList) and not top.items
+    after_code = await complete_at(client, tmp_path / "comment_end.flow", "    goto main  # go ‸\n")
+    assert not after_code.items
+    # A `#` inside a string starts no comment: what follows the string is completed.
+    in_string = await complete_at(client, tmp_path / "hash.flow", '    say "#1" ‸\n')
+    assert {"voice", "language"} <= {i.label for i in in_string.items}
+
+
 async def test_completion_of_hours_after_open(client: LanguageClient, tmp_path: Path) -> None:
     body = "    if open o‸:\n        hangup\n\nhours office:\n    mon-fri 9:00-17:00\n"
     result = await complete_at(client, tmp_path / "open.flow", body)
