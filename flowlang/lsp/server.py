@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import re
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from lsprotocol import types
+from pygls.exceptions import JsonRpcException
 from pygls.lsp.server import LanguageServer
 from pygls.uris import to_fs_path
 from pygls.workspace import PositionCodec, TextDocument
@@ -317,6 +319,33 @@ def _diagnostic(lines: Sequence[str], codec: PositionCodec, d: Diagnostic) -> ty
 # The features
 
 
+_Handler = TypeVar("_Handler", bound=Callable[..., Any])
+
+
+def _plain_errors(handler: _Handler) -> _Handler:
+    """`handler`, answering a request it cannot serve with a plain message (a refused rename,
+    a file that cannot be read) instead of a Python exception's name and traceback."""
+
+    @functools.wraps(handler)
+    def answer(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return handler(*args, **kwargs)
+        except UnicodeDecodeError:
+            raise _failed("the file is not UTF-8 text") from None
+        except OSError as error:
+            name = error.filename if error.filename is not None else "the file"
+            reason = (error.strerror or "it cannot be read").lower()
+            raise _failed(f"cannot read {name}: {reason}") from None
+        except ValueError as error:
+            raise _failed(str(error)) from None
+
+    return answer  # type: ignore[return-value]
+
+
+def _failed(message: str) -> JsonRpcException:
+    return JsonRpcException(message, code=types.LSPErrorCodes.RequestFailed.value)
+
+
 def create_server(incremental: bool = True) -> FlowServer:
     """A server with every feature registered (`incremental`: see FlowServer)."""
     server = FlowServer(incremental)
@@ -364,6 +393,7 @@ def create_server(incremental: bool = True) -> FlowServer:
         )
 
     @server.feature(types.TEXT_DOCUMENT_HOVER)
+    @_plain_errors
     def hover(ls: FlowServer, params: types.HoverParams) -> types.Hover | None:
         text_document = ls.workspace.get_text_document(params.text_document.uri)
         line, column = _point(text_document, params.position)
@@ -378,6 +408,7 @@ def create_server(incremental: bool = True) -> FlowServer:
         return types.Hover(contents=types.MarkupContent(kind=types.MarkupKind.Markdown, value=text))
 
     @server.feature(types.TEXT_DOCUMENT_DEFINITION)
+    @_plain_errors
     def definition(ls: FlowServer, params: types.DefinitionParams) -> list[types.Location]:
         included = _included_file_at(ls, params.text_document.uri, params.position)
         if included is not None:
@@ -385,6 +416,7 @@ def create_server(incremental: bool = True) -> FlowServer:
         return _occurrences(ls, params.text_document.uri, params.position, definitions=True)
 
     @server.feature(types.TEXT_DOCUMENT_REFERENCES)
+    @_plain_errors
     def references(ls: FlowServer, params: types.ReferenceParams) -> list[types.Location]:
         found = _occurrences(ls, params.text_document.uri, params.position, definitions=False)
         if not params.context.include_declaration:
@@ -395,6 +427,7 @@ def create_server(incremental: bool = True) -> FlowServer:
         return found
 
     @server.feature(types.TEXT_DOCUMENT_PREPARE_RENAME)
+    @_plain_errors
     def prepare_rename(ls: FlowServer, params: types.PrepareRenameParams) -> types.Range | None:
         text_document = ls.workspace.get_text_document(params.text_document.uri)
         index = ls.document(params.text_document.uri).index
@@ -404,6 +437,7 @@ def create_server(incremental: bool = True) -> FlowServer:
         return None if occurrence is None else _range(text_document, occurrence.span)
 
     @server.feature(types.TEXT_DOCUMENT_RENAME)
+    @_plain_errors
     def rename(ls: FlowServer, params: types.RenameParams) -> types.WorkspaceEdit | None:
         uri = params.text_document.uri
         text_document = ls.workspace.get_text_document(uri)
@@ -439,6 +473,7 @@ def create_server(incremental: bool = True) -> FlowServer:
         types.TEXT_DOCUMENT_COMPLETION,
         types.CompletionOptions(trigger_characters=[" ", '"']),
     )
+    @_plain_errors
     def complete(ls: FlowServer, params: types.CompletionParams) -> types.CompletionList:
         uri = params.text_document.uri
         text_document = ls.workspace.get_text_document(uri)
@@ -460,6 +495,7 @@ def create_server(incremental: bool = True) -> FlowServer:
         return types.CompletionList(is_incomplete=False, items=items)
 
     @server.feature(types.TEXT_DOCUMENT_FORMATTING)
+    @_plain_errors
     def formatting(
         ls: FlowServer, params: types.DocumentFormattingParams
     ) -> list[types.TextEdit] | None:
@@ -480,6 +516,7 @@ def create_server(incremental: bool = True) -> FlowServer:
         types.TEXT_DOCUMENT_CODE_ACTION,
         types.CodeActionOptions(code_action_kinds=[types.CodeActionKind.QuickFix]),
     )
+    @_plain_errors
     def code_action(ls: FlowServer, params: types.CodeActionParams) -> list[types.CodeAction]:
         actions = []
         for d in params.context.diagnostics:
@@ -500,6 +537,7 @@ def create_server(incremental: bool = True) -> FlowServer:
         return actions
 
     @server.feature(types.TEXT_DOCUMENT_DOCUMENT_SYMBOL)
+    @_plain_errors
     def symbols(ls: FlowServer, params: types.DocumentSymbolParams) -> list[types.DocumentSymbol]:
         text_document = ls.workspace.get_text_document(params.text_document.uri)
         flow = ls.document(params.text_document.uri).flow
@@ -528,6 +566,7 @@ def create_server(incremental: bool = True) -> FlowServer:
         return out
 
     @server.feature(types.TEXT_DOCUMENT_FOLDING_RANGE)
+    @_plain_errors
     def folding(ls: FlowServer, params: types.FoldingRangeParams) -> list[types.FoldingRange]:
         flow = ls.document(params.text_document.uri).flow
         if flow is None:

@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 from lsprotocol import types
+from pygls.exceptions import JsonRpcException
 from pytest_lsp import LanguageClient
 
 from flowlang.lint import check_source, telnyx_data
@@ -305,10 +306,25 @@ async def test_rename_refuses_a_keyword_or_a_taken_name(
 ) -> None:
     uri = await open_flow(client, tmp_path / "refuse.flow", FLOW)
     for bad, says in (("say", "cannot name a step"), ("wrap_up", "already has a step")):
-        with pytest.raises(Exception, match=says):
+        with pytest.raises(JsonRpcException, match=says) as refused:
             await client.text_document_rename_async(
                 types.RenameParams(text_document=doc(uri), position=at(11, 1), new_name=bad)
             )
+        # A plain message, not a Python exception's name and traceback.
+        assert refused.value.message.startswith(f"`{bad}`" if bad == "say" else "this flow")
+        assert refused.value.data is None
+
+
+async def test_a_request_on_a_missing_file_says_so_plainly(
+    client: LanguageClient, tmp_path: Path
+) -> None:
+    missing = tmp_path / "missing.flow"
+    with pytest.raises(JsonRpcException) as failed:
+        await client.text_document_hover_async(
+            types.HoverParams(text_document=doc(missing.as_uri()), position=at(0, 0))
+        )
+    assert failed.value.message == f"cannot read {missing}: no such file or directory"
+    assert failed.value.data is None
 
 
 HOURS = """voice "Telnyx.KokoroTTS.af"
