@@ -17,6 +17,7 @@ from pygls.lsp.server import LanguageServer
 from pygls.uris import to_fs_path
 from pygls.workspace import PositionCodec, TextDocument
 
+from flowlang.analysis import BUILTIN_VARIABLES
 from flowlang.diagnostics import Diagnostic, Severity
 from flowlang.lint.incremental import CheckCache
 from flowlang.lsp import completion
@@ -452,6 +453,10 @@ def create_server(incremental: bool = True) -> FlowServer:
             raise ValueError(
                 f"`{new}` cannot name {_WHAT[occurrence.kind]}: use letters, digits and _, "
                 "not starting with a digit, and not a word of the language"
+            )
+        if occurrence.kind == VARIABLE and new in BUILTIN_VARIABLES:
+            raise ValueError(
+                f"`{new}` cannot name a variable: the call sets it (a built-in variable)"
             )
         changes: dict[str, list[types.TextEdit]] = {}
         for member in ls.family(uri):

@@ -315,6 +315,17 @@ async def test_rename_refuses_a_keyword_or_a_taken_name(
         assert refused.value.data is None
 
 
+async def test_rename_refuses_a_built_in_variable(client: LanguageClient, tmp_path: Path) -> None:
+    uri = await open_flow(client, tmp_path / "builtin.flow", FLOW)
+    choice = at(4, FLOW.split("\n")[4].index("choice") + 1)
+    for bad in ("caller", "called", "now", "language", "digits"):
+        with pytest.raises(JsonRpcException, match=f"`{bad}` cannot name a variable"):
+            await client.text_document_rename_async(
+                types.RenameParams(text_document=doc(uri), position=choice, new_name=bad)
+            )
+    assert await renamed(client, uri, choice, "pick") == {uri: [at(4, 25), at(12, 29)]}
+
+
 async def test_a_request_on_a_missing_file_says_so_plainly(
     client: LanguageClient, tmp_path: Path
 ) -> None:
