@@ -8,7 +8,7 @@ from collections.abc import Callable, Sequence
 from flowlang.lint.registry import find_rule
 from flowlang.lsp.document import Document
 from flowlang.lsp.grammar import keywords
-from flowlang.lsp.names import STEP, Occurrence
+from flowlang.lsp.names import HOURS, STEP, Occurrence
 from flowlang.lsp.reference import keyword_doc, syntax_error
 from flowlang.source import Span
 
@@ -91,6 +91,12 @@ def _name_text(
         body = "\n".join(shown).rstrip()
         place = _place(document, where, first)
         return f"step `{occurrence.name}` ({place})\n\n```flow\n{body}\n```"
+    if occurrence.kind == HOURS:
+        if not found:
+            return f"opening hours `{occurrence.name}`: no `hours {occurrence.name}:` in this flow"
+        where, definition = found[0]
+        return (f"opening hours `{occurrence.name}` "
+                f"({_place(document, where, definition.span.line)})")
     if not found:
         return f"variable `{occurrence.name}`: not set anywhere in this flow"
     lines = "\n".join(

@@ -646,3 +646,17 @@ async def test_an_included_pipe_is_an_error_and_never_read(
     # Renaming a step reads every file of the flow: the pipe counts as empty, at once.
     changes = await asyncio.wait_for(renamed(client, uri, at(6, 10), "farewell"), timeout=10)
     assert changes == {uri: [at(6, 9), at(8, 0)]}
+
+
+async def test_hover_on_opening_hours_names_them_as_such(
+    client: LanguageClient, tmp_path: Path
+) -> None:
+    text = (
+        'voice "Telnyx.KokoroTTS.af"\ntimezone "America/Chicago"\n\nhours office:\n'
+        "    mon-fri 9:00-17:00\n\nmain:\n    answer\n    if open office:\n"
+        '        say "Open."\n    hangup\n'
+    )
+    uri = await open_flow(client, tmp_path / "hours.flow", text)
+    for line, column in ((3, 8), (8, 17)):
+        shown = await hover(client, uri, line, column)
+        assert shown == "opening hours `office` (line 4)"
