@@ -65,7 +65,9 @@ def _keyword_at(document: Document, line: int, column: int) -> tuple[str, str | 
             head = None
             continue
         if head is None:
-            head = document.owner(line) if token.value == "on" else token.value
+            # A handler line belongs to the block above it; a top-level `on hangup:` is its own.
+            owner = document.owner(line) if token.value == "on" else None
+            head = owner or token.value
         start = token.column or 0
         if start <= column <= start + len(token.value) and token.value in known:
             return token.value, head

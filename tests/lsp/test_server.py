@@ -660,3 +660,15 @@ async def test_hover_on_opening_hours_names_them_as_such(
     for line, column in ((3, 8), (8, 17)):
         shown = await hover(client, uri, line, column)
         assert shown == "opening hours `office` (line 4)"
+
+
+async def test_hover_on_a_top_level_on_hangup_shows_its_own_entry(
+    client: LanguageClient, tmp_path: Path
+) -> None:
+    text = (
+        'voice "Telnyx.KokoroTTS.af"\n\nmain:\n    answer\n    hangup\n\n'
+        'on hangup:\n    log "gone"\n'
+    )
+    uri = await open_flow(client, tmp_path / "gone.flow", text)
+    shown = await hover(client, uri, 6, 1)
+    assert "on hangup: after the caller hangs up" in shown and "no_answer" not in shown
