@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import os
 import re
-import stat
 from collections.abc import Callable
 from functools import lru_cache
 from typing import Any
@@ -25,7 +24,7 @@ from attrs import frozen
 
 from flowlang.diagnostics import Diagnostic, Severity
 from flowlang.errors import FlowSyntaxError
-from flowlang.source import LINE_BLOCK, Source, Span
+from flowlang.source import LINE_BLOCK, NotAFile, Source, Span, read_regular
 from flowlang.syntax import nodes
 
 __all__ = ["Merged", "NotAFile", "included_names", "locate", "merge", "needs_merge", "read_file"]
@@ -37,21 +36,10 @@ Read = Callable[[str], str]
 _OWN = frozenset({"settings", "on_hangup", "includes", "languages"})
 
 
-class NotAFile(OSError):
-    """An included path that names a pipe, socket or device: reading it would wait for ever
-    (a named pipe) or never end (`/dev/zero`)."""
-
-
 def read_file(name: str) -> str:
     """The text of the file `name` (UTF-8, without a byte order mark); OSError (NotAFile for
     anything but a regular file, refused before a byte is read) or UnicodeDecodeError."""
-    # Opened without waiting, so a named pipe with no writer cannot hold the open; then
-    # refused unless it is a regular file.
-    fd = os.open(name, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
-    with open(fd, "rb") as f:
-        if not stat.S_ISREG(os.fstat(fd).st_mode):
-            raise NotAFile(f"{name} is not a regular file")
-        return f.read().decode("utf-8").removeprefix("\ufeff")
+    return read_regular(name).decode("utf-8").removeprefix("\ufeff")
 
 
 @frozen
@@ -199,7 +187,7 @@ def _unnamed(here: Source, inc: nodes.Include) -> Diagnostic:
 
 
 def _unreadable(here: Source, inc: nodes.Include, name: str, exc: Exception) -> Diagnostic:
-    if isinstance(exc, NotAFile):
+    if isinstance(exc, NotAFile) and not exc.folder:
         return Diagnostic(
             "FL080",
             Severity.ERROR,

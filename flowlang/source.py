@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
+import os
+import stat
 from functools import cached_property
 
 from attrs import field, frozen
@@ -140,3 +143,31 @@ def not_utf8(name: str, data: bytes, exc: UnicodeDecodeError) -> str:
     line = data.count(b"\n", 0, exc.start) + 1
     column = len(data[start : exc.start].decode("utf-8", "replace")) + 1
     return f"{name}: not UTF-8 text (line {line}, column {column}); save the file as UTF-8"
+
+
+class NotAFile(OSError):
+    """A path that names a folder, a pipe, a socket or a device, not a file: reading it would
+    fail, wait for ever (a named pipe) or never end (`/dev/zero`). `folder` tells a folder."""
+
+    def __init__(self, name: str, folder: bool) -> None:
+        if folder:
+            super().__init__(errno.EISDIR, os.strerror(errno.EISDIR), name)
+        else:
+            super().__init__(f"{name} is not a regular file")
+        self.folder = folder
+
+
+def read_regular(name: str) -> bytes:
+    """The bytes of the file `name`; NotAFile, refused before a byte is read, for anything but
+    a regular file (opened without waiting, so a named pipe with no writer cannot hold the
+    open), else the OSError of the reading."""
+    try:
+        fd = os.open(name, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    except IsADirectoryError:  # where a folder cannot even be opened (Windows)
+        raise NotAFile(name, folder=True) from None
+    mode = os.fstat(fd).st_mode
+    if not stat.S_ISREG(mode):
+        os.close(fd)
+        raise NotAFile(name, folder=stat.S_ISDIR(mode))
+    with open(fd, "rb") as f:
+        return f.read()

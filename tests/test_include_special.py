@@ -43,6 +43,15 @@ def test_including_a_device_or_pipe_is_an_error_at_the_include_line(
     assert "main.flow:1:9" in shown and "Traceback" not in shown
 
 
+def test_an_included_folder_is_said_to_be_one(tmp_path: Path) -> None:
+    (tmp_path / "shared.flow").mkdir()
+    (tmp_path / "main.flow").write_text(f'include "shared.flow"\n{BODY}')
+    done = flowlang("check", "main.flow", cwd=tmp_path)
+    assert done.returncode == 1
+    assert "cannot be read (Is a directory)" in done.stdout
+    assert "pipe, socket or device" not in done.stdout
+
+
 def test_an_empty_include_asks_for_a_file_name(tmp_path: Path) -> None:
     (tmp_path / "main.flow").write_text(f'include ""\n{BODY}')
     done = flowlang("check", "main.flow", cwd=tmp_path)

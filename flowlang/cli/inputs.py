@@ -5,11 +5,10 @@ from __future__ import annotations
 import argparse
 import errno
 import os
-import stat
 from collections.abc import Iterable
 from pathlib import Path
 
-from flowlang.source import Source, not_utf8
+from flowlang.source import NotAFile, Source, not_utf8, read_regular
 
 
 class UsageError(Exception):
@@ -80,13 +79,13 @@ def read_source(path: Path | str, wanted: str = "give the path of a .flow file")
     if problem is not None:
         raise UsageError(problem)
     try:
-        mode = os.stat(path).st_mode
-        if stat.S_ISDIR(mode):
-            raise UsageError(f"{path}: a folder, not a file; {wanted}")
-        # Opening a named pipe (or a device) would wait for a writer forever: refuse it first.
-        if not stat.S_ISREG(mode):
-            raise UsageError(f"{path}: not a regular file (a pipe, socket or device); {wanted}")
-        data = Path(path).read_bytes()
+        data = read_regular(str(path))
+    except NotAFile as exc:
+        if exc.folder:
+            raise UsageError(f"{path}: a folder, not a file; {wanted}") from None
+        raise UsageError(
+            f"{path}: not a regular file (a pipe, socket or device); {wanted}"
+        ) from None
     except OSError as exc:
         raise UsageError(f"{path}: cannot read the file ({exc.strerror or exc})") from None
     try:

@@ -18,7 +18,7 @@ from flowlang.offline.scenario.syntax import (
     ScenarioFile,
     parse_scenarios,
 )
-from flowlang.source import Source, Span, not_utf8
+from flowlang.source import Source, Span, not_utf8, read_regular
 
 
 class NoScenarios(Exception):
@@ -70,7 +70,7 @@ class Loaded:
 
 def _read(path: Path) -> Source | str:
     try:
-        data = path.read_bytes()
+        data = read_regular(str(path))
     except OSError as exc:
         return f"{path}: cannot read the file ({exc.strerror or exc})\n"
     try:
