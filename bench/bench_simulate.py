@@ -6,17 +6,20 @@ Run: .venv/bin/python bench/bench_simulate.py   (prints figures; the targets are
 from __future__ import annotations
 
 import json
+import sys
 import time
+from pathlib import Path
 
-from flowlang.compiler import compile_source
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from flowlang.compiler import compile_source  # noqa: E402 - after the tree is on the path
 from flowlang.lint import check_source
 from flowlang.offline.conversation import render
 from flowlang.offline.phone import Press, Silence
 from flowlang.offline.simulator import Simulation, simulate
 from flowlang.runtime.interpreter import Interpreter
 from flowlang.source import Source
-
-VOICE = 'voice "Telnyx.KokoroTTS.af"\n'
+from tests.sim.helpers import VOICE, chain  # noqa: E402 - the flow the tests use too
 
 
 def long_gather(tries: int) -> object:
@@ -36,14 +39,6 @@ def ten_steps() -> object:
     text += 'step9:\n    say "Goodbye."\n    hangup\n'
     return compile_source(Source("ten.flow", text))
 
-
-def chain(steps: int) -> str:
-    """A straight run of steps, each saying something and going to the next (no loop)."""
-    body = "main:\n    answer\n    goto s0\n"
-    for i in range(steps):
-        after = f"goto s{i + 1}" if i < steps - 1 else "hangup"
-        body += f'\ns{i}:\n    say "Step {i}."\n    {after}\n'
-    return VOICE + body
 
 
 def chain_transcript(steps: int) -> tuple[float, float]:

@@ -24,6 +24,16 @@ def flow(text: str) -> str:
     return textwrap.dedent(text)
 
 
+def chain(steps: int) -> str:
+    """A flow that is a straight run of `steps` steps, each saying something and going to the
+    next, the last hanging up: long, but no loop."""
+    body = "main:\n    answer\n    goto s0\n"
+    for i in range(steps):
+        after = f"goto s{i + 1}" if i < steps - 1 else "hangup"
+        body += f'\ns{i}:\n    say "Step {i}."\n    {after}\n'
+    return VOICE + body
+
+
 def program(text: str, name: str = "test.flow") -> Any:
     return compile_source(Source(name, text))
 

@@ -16,7 +16,7 @@ from flowlang.offline.scenario.suite import load
 from flowlang.offline.simulator import AUTOMATIC_EVENT_LIMIT, simulate
 from flowlang.source import Source
 from flowlang.syntax.parser import parse_source
-from tests.sim.helpers import VOICE, flow, program, simulate_jsonl, write_flow
+from tests.sim.helpers import VOICE, chain, flow, program, simulate_jsonl, write_flow
 
 # `say` and `goto` round and round: every `speak` ends by itself, the caller is never asked.
 SAYING = VOICE + flow(
@@ -102,14 +102,6 @@ def test_a_scenario_of_the_loop_fails_instead_of_hanging(tmp_path: Path) -> None
     result = within(30, lambda: run_scenario(loaded.program, scenario, loaded.file))
     assert not result.passed
 
-
-def chain(steps: int) -> str:
-    """A straight run of `steps` steps, each saying something and going to the next: no loop."""
-    body = "main:\n    answer\n    goto s0\n"
-    for i in range(steps):
-        after = f"goto s{i + 1}" if i < steps - 1 else "hangup"
-        body += f'\ns{i}:\n    say "Step {i}."\n    {after}\n'
-    return VOICE + body
 
 
 def test_a_long_run_without_a_loop_is_stopped_without_blaming_a_loop() -> None:

@@ -15,15 +15,7 @@ from flowlang.offline.scenario.run import run_scenario
 from flowlang.offline.scenario.suite import load
 from flowlang.offline.simulator import simulate
 from flowlang.syntax.nodes import Interp, Str
-from tests.sim.helpers import EXAMPLES, VOICE, program
-
-
-def chain(steps: int) -> str:
-    body = "main:\n    answer\n    goto s0\n"
-    for i in range(steps):
-        after = f"goto s{i + 1}" if i < steps - 1 else "hangup"
-        body += f'\ns{i}:\n    say "Step {i}."\n    {after}\n'
-    return VOICE + body
+from tests.sim.helpers import EXAMPLES, chain, program
 
 
 def test_a_long_chain_tries_few_operations_per_command(monkeypatch: pytest.MonkeyPatch) -> None:
