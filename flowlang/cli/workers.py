@@ -89,8 +89,10 @@ def _watch(
     stop: Callable[[int, FrameType | None], None],
     quick: float,
 ) -> int:
-    """Restart the workers that die until told to stop; 2 when they keep dying as they start."""
+    """Restart the workers that die until told to stop; 2 when they keep dying as they start
+    (then the others are stopped, and waited for like on any stop)."""
     quick_deaths = 0
+    failed = False
     while children:
         try:
             pid, status = os.wait()
@@ -116,21 +118,10 @@ def _watch(
                     "deaths": quick_deaths,
                     "hint": "each worker stopped as it started: the lines before say why",
                 }))
+                failed = True
                 stop(signal.SIGTERM, None)
-                _wait_for(children)
-                return 2
+                continue
             time.sleep(quick)
         if not stopping():
             spawn()
-    return 0
-
-
-def _wait_for(children: dict[int, float]) -> None:
-    while children:
-        try:
-            pid, _ = os.wait()
-        except ChildProcessError:
-            return
-        except InterruptedError:
-            continue
-        children.pop(pid, None)
+    return 2 if failed else 0
