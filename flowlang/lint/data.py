@@ -18,6 +18,8 @@ from flowlang.syntax import nodes
 ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 # An HTTP field name: a token (RFC 9110 5.1), ASCII only.
 HEADER_NAME = re.compile(r"[A-Za-z0-9!#$%&'*+.^_`|~-]+")
+# What HTTP forbids in a header's value (RFC 9110 5.5): control characters other than tab.
+HEADER_VALUE_CONTROL = frozenset(map(chr, [*range(0x00, 0x09), *range(0x0A, 0x20), 0x7F]))
 METHODS = ("GET", "POST")
 LOCAL_HOSTS = ("localhost", "127.0.0.1", "::1")
 # Telnyx's keys; a gather that may take `*` or `#` gives text that is not a number.
@@ -254,6 +256,54 @@ def header_name(ctx: Context) -> Iterator[Finding]:
                 label="not a header name",
                 help="write the name out with letters, digits and `-` only, like "
                 '`header "X-Order-Number" "{order}"`; a value may use `{...}`',
+            )
+
+
+@rule("FL811", "header-value", Severity.ERROR, local=True)
+def header_value(ctx: Context) -> Iterator[Finding]:
+    """## What it does
+    Checks that the value written for each `header` of a `fetch` has no line break (`\\n`)
+    or other control character in it.
+
+    ## Why is this bad?
+    HTTP cannot carry a header value that spans lines: the request could not be sent, so
+    every call that reaches the `fetch` would run its `on error:`, and the backend would never
+    hear from the flow.
+
+    ## Example
+    ```
+    fetch "https://api.acme.com/orders/{order}" into status:
+        header "X-Note" "Caller: {caller}\\nOrder: {order}"
+        on error: goto menu
+    ```
+
+    ## Use instead
+    ```
+    fetch "https://api.acme.com/orders/{order}" into status:
+        header "X-Note" "Caller: {caller}, Order: {order}"
+        on error: goto menu
+    ```
+    """
+    for fetch in _fetches(ctx):
+        for header in fetch.headers:
+            if header.secret:
+                continue
+            bad = next(
+                (c for part in header.value.parts if isinstance(part, str)
+                 for c in part if c in HEADER_VALUE_CONTROL),
+                None,
+            )
+            if bad is None:
+                continue
+            what = {"\n": "a line break (\\n)", "\r": "a carriage return (\\r)"}.get(
+                bad, f"the control character U+{ord(bad):04X}"
+            )
+            yield Finding(
+                header.value.span,
+                f"a header's value cannot hold {what}",
+                label="not sendable in a header",
+                help="keep a header's value on one line: separate parts with `, ` or `; `,"
+                " or send them with `method \"POST\"` and `send NAME = ...` lines",
             )
 
 
