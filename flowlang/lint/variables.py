@@ -22,8 +22,9 @@ def _reads(ctx: Context) -> Iterator[tuple[int, Read]]:
 def undefined_variable(ctx: Context) -> Iterator[Finding]:
     """## What it does
     Finds variables that are read (in a condition, or as `{name}` inside text) where no path
-    through the flow has assigned them yet. Variables are assigned by `set`, by a gather's
-    `into` and by an ai_gather's `into`; `caller`, `called` and `digits` always exist.
+    through the flow has assigned them yet. Variables are assigned by `set` and by the `into`
+    of a `gather`, `ai_gather`, `fetch` or `record`; `caller`, `called`, `digits`,
+    `language` and `now` always exist.
 
     ## Why is this bad?
     The variable is empty on every call: the caller hears a gap where the value should be,
@@ -56,7 +57,8 @@ def undefined_variable(ctx: Context) -> Iterator[Finding]:
             fix = (
                 f"did you mean `{close[0]}`?"
                 if close
-                else f"assign it first: `set {r.name} = ...`, or `into {r.name}` on a gather"
+                else f"assign it first: `set {r.name} = ...`, or `into {r.name}` on the gather,"
+                " fetch or record that gets it"
             )
             if not close and len(r.path) == 1 and not _inside_text(ctx, r):
                 # `set greeting = Hello`, `if answer == yes`: a word meant as text.
