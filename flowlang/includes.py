@@ -24,7 +24,7 @@ from attrs import frozen
 
 from flowlang.diagnostics import Diagnostic, Severity
 from flowlang.errors import FlowSyntaxError
-from flowlang.source import LINE_BLOCK, NotAFile, Source, Span, read_regular
+from flowlang.source import BOM, LINE_BLOCK, NotAFile, Source, Span, read_regular
 from flowlang.syntax import nodes
 
 __all__ = ["Merged", "NotAFile", "included_names", "locate", "merge", "needs_merge", "read_file"]
@@ -39,7 +39,7 @@ _OWN = frozenset({"settings", "on_hangup", "includes", "languages"})
 def read_file(name: str) -> str:
     """The text of the file `name` (UTF-8, without a byte order mark); OSError (NotAFile for
     anything but a regular file, refused before a byte is read) or UnicodeDecodeError."""
-    return read_regular(name).decode("utf-8").removeprefix("\ufeff")
+    return read_regular(name).decode("utf-8").removeprefix(BOM)
 
 
 @frozen

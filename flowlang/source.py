@@ -15,6 +15,9 @@ from attrs import field, frozen
 # line number says both which file and which line (see flowlang/includes.py).
 LINE_BLOCK = 1_000_000
 
+# The byte order mark some editors (Notepad) put first in a file: not part of the flow's text.
+BOM = "\ufeff"
+
 # A stored flow with includes is this JSON object; no `.flow` text can start with `{`.
 _BUNDLE = "flowlang-bundle"
 

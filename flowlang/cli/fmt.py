@@ -125,12 +125,12 @@ def _standard_input(args: argparse.Namespace) -> int:
     """Format what comes on standard input (an editor's buffer) and print it."""
     from flowlang.diagnostics import render_text
     from flowlang.errors import FlowSyntaxError
-    from flowlang.source import Source, not_utf8
+    from flowlang.source import BOM, Source, not_utf8
     from flowlang.syntax.fmt import format_text
 
     data = sys.stdin.buffer.read()
     try:
-        text = data.decode("utf-8").removeprefix("\ufeff")
+        text = data.decode("utf-8").removeprefix(BOM)
     except UnicodeDecodeError as exc:
         raise UsageError(not_utf8("<stdin>", data, exc)) from None
     source = Source("<stdin>", text)

@@ -8,7 +8,7 @@ import os
 from collections.abc import Iterable
 from pathlib import Path
 
-from flowlang.source import NotAFile, Source, not_utf8, read_regular
+from flowlang.source import BOM, NotAFile, Source, not_utf8, read_regular
 
 
 class UsageError(Exception):
@@ -92,4 +92,4 @@ def read_source(path: Path | str, wanted: str = "give the path of a .flow file")
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise UsageError(not_utf8(str(path), data, exc)) from None
-    return Source(str(path), text.removeprefix("\ufeff"))
+    return Source(str(path), text.removeprefix(BOM))

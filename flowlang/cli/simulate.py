@@ -8,6 +8,7 @@ import sys
 from typing import Any, TextIO
 
 from flowlang.cli.inputs import UsageError, read_source
+from flowlang.source import BOM
 
 DEFAULT_CALLER = "+15550001111"
 DEFAULT_CALLED = "+15550002222"
@@ -185,7 +186,7 @@ def _read_inputs(name: str) -> list[tuple[int, str]]:
     """The inputs in file `name` (`-`: standard input), one a line, each with its line number
     (for the errors); blank lines and `#` comments are skipped."""
     if name == "-":
-        text = sys.stdin.read().removeprefix("\ufeff")
+        text = sys.stdin.read().removeprefix(BOM)
     else:
         text = read_source(name).text
     return [

@@ -8,7 +8,7 @@ from functools import cached_property
 from typing import TYPE_CHECKING
 
 from flowlang.lsp.names import NameIndex
-from flowlang.source import Source
+from flowlang.source import BOM, Source
 
 if TYPE_CHECKING:
     from lark import Token
@@ -32,6 +32,10 @@ class Document:
     ) -> None:
         from flowlang.lint import check
 
+        # Checked as `check` reads a file: without the byte order mark an editor keeps first.
+        self.bom = source.text.startswith(BOM)
+        if self.bom:
+            source = Source(source.name, source.text.removeprefix(BOM))
         self.source = source
         self.flow, found = check(source, select=select, ignore=ignore, cache=cache)
         # A finding in a file this one includes is that file's, not this document's.

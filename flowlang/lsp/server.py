@@ -26,7 +26,7 @@ from flowlang.lsp.grammar import keywords
 from flowlang.lsp.hover import hover_text
 from flowlang.lsp.names import HOURS, STEP, VARIABLE, NameIndex
 from flowlang.lsp.workspace import FlowWorkspace
-from flowlang.source import Source, Span
+from flowlang.source import BOM, Source, Span
 from flowlang.syntax import nodes
 
 _NAME = re.compile(r"[^\W\d]\w*")
@@ -159,6 +159,8 @@ class FlowServer(LanguageServer):
 
     def _publish(self, uri: str, version: int | None, document: Document) -> None:
         lines = document.source.text.split("\n")
+        if document.bom:
+            lines[0] = BOM + lines[0]  # the editor's line 1, the mark first (see _place)
         codec = self.workspace.get_text_document(uri).position_codec
         self.text_document_publish_diagnostics(
             types.PublishDiagnosticsParams(
@@ -236,7 +238,9 @@ def _position(text_document: TextDocument, line: int, column: int) -> types.Posi
 
 def _place(lines: Sequence[str], codec: PositionCodec, line: int, column: int) -> types.Position:
     text = lines[line - 1] if 0 < line <= len(lines) else ""
-    units = codec.client_num_units(text[: max(0, column - 1)])
+    # A byte order mark is not in the text checked, but it is the editor's first character.
+    skipped = 1 if line == 1 and text.startswith(BOM) else 0
+    units = codec.client_num_units(text[: max(0, column - 1) + skipped])
     return types.Position(line=max(0, line - 1), character=units)
 
 
@@ -255,8 +259,10 @@ def _span_range(lines: Sequence[str], codec: PositionCodec, span: Span | None) -
 
 def _point(text_document: TextDocument, position: types.Position) -> tuple[int, int]:
     """The 1-based line and column of a client position."""
-    server = text_document.position_codec.position_from_client_units(text_document.lines, position)
-    return server.line + 1, server.character + 1
+    lines = text_document.lines
+    server = text_document.position_codec.position_from_client_units(lines, position)
+    skipped = 1 if server.line == 0 and lines and lines[0].startswith(BOM) else 0
+    return server.line + 1, max(1, server.character + 1 - skipped)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -289,7 +295,10 @@ def _fix(lines: Sequence[str], d: Diagnostic) -> str | None:
     if match is None or span is None or span.line != span.end_line:
         return None
     guess = match.group(1)
-    written = lines[span.line - 1][span.column - 1 : span.end_column - 1] if lines else ""
+    line = lines[span.line - 1] if lines else ""
+    if span.line == 1:
+        line = line.removeprefix(BOM)  # columns count in the text checked (see _place)
+    written = line[span.column - 1 : span.end_column - 1]
     if written.startswith('"') and written.endswith('"') and not guess.startswith('"'):
         return f'"{guess}"'
     return guess
@@ -508,11 +517,15 @@ def create_server(incremental: bool = True) -> FlowServer:
         from flowlang.syntax.fmt import format_text
 
         text_document = ls.workspace.get_text_document(params.text_document.uri)
+        text = text_document.source
         try:
-            formatted = format_text(text_document.source, _name(text_document))
+            # A byte order mark the file has, it keeps.
+            formatted = (BOM if text.startswith(BOM) else "") + format_text(
+                text.removeprefix(BOM), _name(text_document)
+            )
         except FlowSyntaxError:
             return None  # the diagnostics say what to fix first
-        if formatted == text_document.source:
+        if formatted == text:
             return []
         end = types.Position(line=len(text_document.lines), character=0)
         return [types.TextEdit(types.Range(types.Position(0, 0), end), formatted)]

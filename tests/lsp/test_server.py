@@ -183,6 +183,38 @@ async def test_lines_end_only_where_lsp_ends_them(client: LanguageClient, tmp_pa
     assert "step `support` (line 6)" in await hover(client, uri, 3, 10)
 
 
+BOM_FLOW = '\ufeffmain: # the greeting\n    goto suport\n\nsupport:\n    hangup\n'
+
+
+async def test_a_byte_order_mark_is_read_as_check_reads_it(
+    client: LanguageClient, tmp_path: Path
+) -> None:
+    # Notepad starts a file with U+FEFF. `check` drops it; the editor keeps it as the first
+    # character of line 1, so findings there sit one character to the right of check's column.
+    path = tmp_path / "notepad.flow"
+    uri = await open_flow(client, path, BOM_FLOW)
+    expected = check_source(Source(str(path), BOM_FLOW.removeprefix("\ufeff")))
+    assert [(d.code, d.span and d.span.line) for d in expected] == [
+        ("FL202", 1), ("FL101", 2), ("FL103", 4)
+    ]
+    assert [(d.code, d.range) for d in client.diagnostics[uri]] == [
+        ("FL202", types.Range(at(0, 1), at(0, 5))),
+        ("FL101", types.Range(at(1, 9), at(1, 15))),
+        ("FL103", types.Range(at(3, 0), at(3, 7))),
+    ]
+    assert "step `main`" in await hover(client, uri, 0, 2)
+    await change(client, uri, 2, BOM_FLOW.replace("suport", "support"))
+    where = await definition(client, uri, at(1, 10))
+    assert where == [types.Location(uri=uri, range=types.Range(at(3, 0), at(3, 7)))]
+    edits = await client.text_document_formatting_async(
+        types.DocumentFormattingParams(
+            text_document=doc(uri), options=types.FormattingOptions(tab_size=4, insert_spaces=True)
+        )
+    )
+    assert edits is not None and len(edits) == 1
+    assert edits[0].new_text.startswith("\ufeffmain:  # the greeting\n")
+
+
 class Published(dict[str, Any]):
     """The client's diagnostics by URI, remembering each publication in order."""
 

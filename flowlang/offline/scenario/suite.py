@@ -18,7 +18,7 @@ from flowlang.offline.scenario.syntax import (
     ScenarioFile,
     parse_scenarios,
 )
-from flowlang.source import Source, Span, not_utf8, read_regular
+from flowlang.source import BOM, Source, Span, not_utf8, read_regular
 
 
 class NoScenarios(Exception):
@@ -77,7 +77,7 @@ def _read(path: Path) -> Source | str:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
         return not_utf8(str(path), data, exc) + "\n"
-    return Source(str(path), text.removeprefix("\ufeff"))
+    return Source(str(path), text.removeprefix(BOM))
 
 
 def load(path: Path) -> Loaded:
