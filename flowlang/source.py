@@ -6,6 +6,7 @@ import errno
 import hashlib
 import json
 import os
+import re
 import stat
 from functools import cached_property
 
@@ -20,6 +21,16 @@ BOM = "\ufeff"
 
 # A stored flow with includes is this JSON object; no `.flow` text can start with `{`.
 _BUNDLE = "flowlang-bundle"
+
+
+# A carriage return not followed by "\n": a line break written on a classic Mac, or pasted.
+_LONE_CR = re.compile(r"\r(?!\n)")
+
+
+def _one_line_break(text: str) -> str:
+    r"""`text` with each lone "\r" made "\n" ("\r\n" stays): an editor (LSP) and Python end a
+    line there, so the parser does too, and a line number means the same line to both."""
+    return _LONE_CR.sub("\n", text) if "\r" in text else text
 
 
 @frozen(order=True)
@@ -60,7 +71,7 @@ class Source:
     """
 
     name: str
-    text: str = field(repr=False)
+    text: str = field(repr=False, converter=_one_line_break)
     included: tuple[Source, ...] = field(default=(), repr=False)
     catalogs: tuple[Source, ...] = field(default=(), repr=False)
 

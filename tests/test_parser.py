@@ -15,7 +15,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from flowlang.errors import FlowSyntaxError
-from flowlang.source import Span
+from flowlang.lint import check_source
+from flowlang.source import Source, Span
 from flowlang.syntax import nodes as n
 from flowlang.syntax.explain import CONTEXTUAL, RESERVED
 from flowlang.syntax.parser import KEYWORDS, grammar_path, parse
@@ -695,3 +696,29 @@ def test_fetch_words_other_than_fetch_can_still_be_names() -> None:
 def test_two_on_error_in_one_fetch_is_an_error() -> None:
     with pytest.raises(FlowSyntaxError, match="`on error` is written twice in this fetch"):
         body('fetch "https://x.example" into a:\n    on error: hangup\n    on error: hangup')
+
+
+# A lone "\r" (a classic Mac line break, or one pasted) ends a line for an editor, as LSP says;
+# the parser must count lines the same way, or a finding shows under the wrong line there.
+_PIECES = st.sampled_from(["\r", "\n", "\r\n", "a", " ", "#", '"', "\u2028", "\x0c"])
+
+
+@given(st.lists(_PIECES, max_size=40).map("".join))
+def test_lines_are_counted_where_an_editor_counts_them(text: str) -> None:
+    from flowlang.lsp.workspace import lsp_lines
+
+    text += "x"  # the last line unended, for both
+    source = Source("x.flow", text)
+    assert [line.removesuffix("\r") for line in source.text.split("\n")] == [
+        line.removesuffix("\n").removesuffix("\r") for line in lsp_lines(text)
+    ]
+
+
+def test_a_flow_with_classic_mac_line_breaks_checks_as_it_reads() -> None:
+    flow = 'voice "Telnyx.KokoroTTS.af"\nmain:\n    answer\n    say "Hi"\n    goto nowhere\n'
+    mac = flow.replace("\n", "\r")
+    found = check_source(Source("mac.flow", mac))
+    assert [(d.code, d.span) for d in found] == [
+        (d.code, d.span) for d in check_source(Source("mac.flow", flow))
+    ]
+    assert [d.code for d in found] == ["FL101"]
