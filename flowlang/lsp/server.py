@@ -25,7 +25,7 @@ from flowlang.lsp.document import Document
 from flowlang.lsp.grammar import keywords
 from flowlang.lsp.hover import hover_text
 from flowlang.lsp.names import HOURS, STEP, VARIABLE, NameIndex
-from flowlang.lsp.workspace import FlowWorkspace
+from flowlang.lsp.workspace import FlowProtocol, FlowWorkspace
 from flowlang.source import BOM, Source, Span
 from flowlang.syntax import nodes
 
@@ -48,7 +48,7 @@ class FlowServer(LanguageServer):
     def __init__(self, incremental: bool = True) -> None:
         from flowlang import __version__
 
-        super().__init__("flowlang", __version__)
+        super().__init__("flowlang", __version__, protocol_cls=FlowProtocol)
         # With `incremental`, each open document keeps what its last check parsed and found,
         # and an edit is checked by redoing only what it changed (same findings, less time).
         self.incremental = incremental

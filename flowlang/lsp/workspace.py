@@ -1,4 +1,4 @@
-"""The server's copy of open documents, with lines as LSP counts them.
+"""The server's copy of open documents, with lines as LSP counts them; and its protocol.
 
 pygls splits a document with `str.splitlines()`, which also breaks at U+2028, U+2029, form
 feeds, U+0085 and more; LSP (and every editor) ends a line only at "\\n", "\\r\\n" or "\\r".
@@ -10,7 +10,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from typing import Any
 
+from pygls.exceptions import JsonRpcException
+from pygls.protocol import LanguageServerProtocol
 from pygls.workspace import TextDocument, Workspace
 
 # A line and its end: "\r\n", "\r" or "\n" (or none, for the last line).
@@ -48,3 +51,31 @@ class FlowWorkspace(Workspace):
             sync_kind=self._sync_kind,
             position_codec=self.position_codec,
         )
+
+
+class _Refused:
+    """A request whose parameters could not be read: its answer is `error`."""
+
+    def __init__(self, msg_id: int | str, error: JsonRpcException) -> None:
+        self.id = msg_id
+        self.error = error
+
+
+class FlowProtocol(LanguageServerProtocol):
+    """pygls's protocol, except that a request whose parameters do not fit its method (a
+    negative position, a missing field) is answered with an error, as JSON-RPC says: pygls
+    logs it and sends nothing, and the editor waits for an answer that never comes."""
+
+    def structure_message(self, data: dict[str, Any]) -> Any:
+        try:
+            return super().structure_message(data)
+        except JsonRpcException as exc:
+            if "method" in data and isinstance(data.get("id"), int | str):
+                return _Refused(data["id"], exc)
+            raise
+
+    def handle_message(self, message: Any) -> None:
+        if isinstance(message, _Refused):
+            self._send_response(message.id, None, message.error.to_response_error())
+            return
+        super().handle_message(message)

@@ -347,6 +347,21 @@ async def test_rename_refuses_a_keyword_or_a_taken_name(
         assert refused.value.data is None
 
 
+async def test_a_request_that_does_not_fit_its_method_is_answered(
+    client: LanguageClient, tmp_path: Path
+) -> None:
+    # A position with a negative line cannot be read: JSON-RPC wants an error back (Invalid
+    # params), not silence that leaves the editor waiting.
+    uri = await open_flow(client, tmp_path / "odd.flow", FLOW)
+    position = at(0, 0)
+    object.__setattr__(position, "line", -1)  # past the client's own check
+    bad = types.HoverParams(text_document=doc(uri), position=position)
+    with pytest.raises(JsonRpcException) as refused:
+        await asyncio.wait_for(client.text_document_hover_async(bad), 5)
+    assert refused.value.code == -32602
+    assert "gather: asking for key presses" in await hover(client, uri, 4, 6)  # and goes on
+
+
 async def test_rename_refuses_a_built_in_variable(client: LanguageClient, tmp_path: Path) -> None:
     uri = await open_flow(client, tmp_path / "builtin.flow", FLOW)
     choice = at(4, FLOW.split("\n")[4].index("choice") + 1)
