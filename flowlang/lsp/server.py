@@ -31,6 +31,8 @@ from flowlang.syntax import nodes
 
 _NAME = re.compile(r"[^\W\d]\w*")
 _GUESS = re.compile(r"did you mean `([^`]+)`")
+# The rest of the word the cursor is in (a name, or a voice like Telnyx.KokoroTTS.af).
+_WORD_REST = re.compile(r"[\w.-]*")
 _WHAT = {STEP: "a step", VARIABLE: "a variable", HOURS: "an `hours` block"}
 _KINDS = {
     completion.KEYWORD: types.CompletionItemKind.Keyword,
@@ -255,6 +257,14 @@ def _span_range(lines: Sequence[str], codec: PositionCodec, span: Span | None) -
         _place(lines, codec, span.line, span.column),
         _place(lines, codec, span.end_line, span.end_column),
     )
+
+
+def _can_replace(ls: FlowServer) -> bool:
+    """Whether the editor takes completions that may replace the rest of the word."""
+    found = ls.client_capabilities.text_document
+    completion = found.completion if found else None
+    item = completion.completion_item if completion else None
+    return bool(item and item.insert_replace_support)
 
 
 def _point(text_document: TextDocument, position: types.Position) -> tuple[int, int]:
@@ -494,18 +504,23 @@ def create_server(incremental: bool = True) -> FlowServer:
         line, column = _point(text_document, params.position)
         document = ls.document(uri)
         found = completion.suggestions(document, line, column, ls.names_for(uri, line))
-        items = [
-            types.CompletionItem(
-                label=s.label,
-                kind=_KINDS[s.kind],
-                detail=s.detail or None,
-                text_edit=types.TextEdit(
-                    range=types.Range(_position(text_document, line, s.start), params.position),
-                    new_text=s.insert,
-                ),
+        # Completing in the middle of a word (`sa|y`): an editor that can offers both to
+        # insert before the rest and to replace the whole word (its user's setting decides).
+        rest = _WORD_REST.match(document.line(line), column - 1)
+        end = _position(text_document, line, column + (len(rest.group()) if rest else 0))
+        replace = end != params.position and _can_replace(ls)
+        items = []
+        for s in found:
+            start = _position(text_document, line, s.start)
+            edit: types.TextEdit | types.InsertReplaceEdit = (
+                types.InsertReplaceEdit(
+                    s.insert, types.Range(start, params.position), types.Range(start, end)
+                )
+                if replace
+                else types.TextEdit(types.Range(start, params.position), s.insert)
             )
-            for s in found
-        ]
+            kind, detail = _KINDS[s.kind], s.detail or None
+            items.append(types.CompletionItem(s.label, kind=kind, detail=detail, text_edit=edit))
         return types.CompletionList(is_incomplete=False, items=items)
 
     @server.feature(types.TEXT_DOCUMENT_FORMATTING)

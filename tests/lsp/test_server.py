@@ -478,6 +478,20 @@ async def test_completion_offers_the_handlers_of_the_block(
         assert sorted(item.label for item in result.items) == expected
 
 
+async def test_completion_in_the_middle_of_a_word_may_replace_all_of_it(
+    client: LanguageClient, tmp_path: Path
+) -> None:
+    # `goto sa‸les_team`: the editor may insert before the rest, or replace the whole word.
+    result = await complete_at(
+        client, tmp_path / "middle.flow", "    goto sa‸les_team\n\nsales:\n    hangup\n"
+    )
+    edit = next(i.text_edit for i in result.items if i.label == "sales")
+    assert isinstance(edit, types.InsertReplaceEdit)
+    assert edit.insert == types.Range(at(4, 9), at(4, 11))
+    assert edit.replace == types.Range(at(4, 9), at(4, 19))
+    assert edit.new_text == "sales"
+
+
 async def test_completion_of_statements_steps_and_variables(
     client: LanguageClient, tmp_path: Path
 ) -> None:
