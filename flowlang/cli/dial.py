@@ -52,6 +52,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         "+ .state.jsonl)")
     parser.add_argument("--poll", type=number, default=2.0, metavar="SECONDS",
                         help="how often calls under way are checked (2)")
+    parser.add_argument("--retry-failed", action="store_true",
+                        help="call again the rows an earlier run recorded as failed (not the "
+                        "ones not answered or busy)")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -72,6 +75,8 @@ def run(args: argparse.Namespace) -> int:
     with httpx.Client(base_url=server, timeout=10.0,
                       headers={"authorization": f"Bearer {token}"}) as client:
         campaign = Campaign(client, rows, state_path, args.rate, args.concurrency, args.poll)
+        if args.retry_failed:
+            campaign.retry_failed()
         again = (f"; progress is in {state_path}, run the same command again to go on"
                  if state_path else "")
         try:
@@ -183,6 +188,13 @@ class Campaign:
                 records[record["row"]] = record
         return records
 
+    def retry_failed(self) -> None:
+        """Forget the rows an earlier run recorded as failed, so that this run calls them
+        again (their new records, appended to the state, are the ones a later run reads)."""
+        for index in [i for i, r in self.records.items() if _failed(r) and r.get("finished")]:
+            del self.records[index]
+        self.started = len(self.records)
+
     def _save(self, record: dict[str, Any]) -> None:
         self.records[record["row"]] = record
         if self.state is not None:
@@ -278,10 +290,7 @@ class Campaign:
 
     def failures(self) -> list[dict[str, Any]]:
         """The records counted as failed, in the list's order."""
-        return [
-            self.records[i] for i in sorted(self.records)
-            if self.records[i].get("status") not in ("answered", "no_answer", "busy")
-        ]
+        return [self.records[i] for i in sorted(self.records) if _failed(self.records[i])]
 
     def report(self) -> str:
         found = self.counts()
@@ -295,6 +304,12 @@ class Campaign:
                 why = record.get("reason") or "no reason was recorded"
                 lines.append(f"  {record.get('to') or '(no number)'}{where}: {why}")
         return "\n".join(lines) + "\n"
+
+
+def _failed(record: dict[str, Any]) -> bool:
+    """Whether a row's call counts as failed: it was not placed, or ended before it rang. A call
+    not answered, or a busy line, was placed: that is what became of it, not a failure."""
+    return record.get("status") not in ("answered", "no_answer", "busy")
 
 
 def _why(answer: Any) -> str:

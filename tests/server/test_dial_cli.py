@@ -108,6 +108,26 @@ def test_a_call_that_fails_after_it_was_placed_is_listed_and_exits_1(
         in report
 
 
+def test_failed_rows_are_called_again_only_when_asked(
+    rig: Rig, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    state = tmp_path / "calls.state.jsonl"
+    rig.fake.callees.extend([["failed"], ["busy"], ["answered", "human", "1"]])
+    assert dial(rig, "--csv", str(CSV), "--state", str(state)) == 1
+    assert "1  failed" in capsys.readouterr().out
+    first = [d["to"] for d in rig.fake.dials]
+    assert dial(rig, "--csv", str(CSV), "--state", str(state)) == 1
+    assert len(rig.fake.dials) == 3  # a plain second run calls nobody twice
+    failed = first[0]  # the fake answers dials in the order they come: the first failed
+    rig.fake.callees.append(["answered", "human", "1"])
+    assert dial(rig, "--csv", str(CSV), "--state", str(state), "--retry-failed") == 0
+    assert [d["to"] for d in rig.fake.dials] == [*first, failed]  # only the failed row
+    report = capsys.readouterr().out
+    assert "3 of 3 calls tried:" in report and "    0  failed" in report
+    assert dial(rig, "--csv", str(CSV), "--state", str(state)) == 0  # the state says so too
+    assert len(rig.fake.dials) == 4
+
+
 def test_an_unreachable_server_is_said_plainly(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
