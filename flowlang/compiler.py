@@ -484,6 +484,9 @@ class _Compiler:
             on_valid=on_valid,
             on_invalid=on_invalid,
             keys=self._keys(a.handlers),
+            descriptions=tuple(
+                (f.name.value, f.description) for f in a.fields if f.description.interpolations
+            ),
         )
 
     def _assistant(self, a: nodes.Assistant) -> AssistantOp:

@@ -267,6 +267,9 @@ class AiGatherOp:
     on_valid: Handler | None
     on_invalid: Handler | None
     keys: tuple[Key, ...]
+    # (field, description) for the descriptions with `{...}` in them: a string's variables are
+    # filled in when the command is sent, so these replace their field's in `parameters` then.
+    descriptions: tuple[tuple[str, Str], ...] = ()
 
 
 @frozen

@@ -226,6 +226,15 @@ def digits_range(ctx: Context) -> Iterator[Finding]:
 
 def _non_phone_keys(gather: nodes.Gather) -> Iterator[Finding]:
     """`terminator` that is not exactly one phone key; `valid` with anything but phone keys."""
+    # The keys are sent as written: a `{...}` in them would reach Telnyx as braces.
+    for option, value in (("terminator", gather.terminator), ("valid", gather.valid)):
+        if isinstance(value, nodes.Str) and value.interpolations:
+            yield Finding(
+                value.span or gather.span,
+                f"`{option}` is sent as written: a `{{...}}` in it is not filled in",
+                label="not phone keys",
+                help='write the keys out, like `terminator "#"` or `valid "123"`',
+            )
     if isinstance(gather.terminator, nodes.Str):
         text = literal(gather.terminator)
         if text is not None and not (len(text) == 1 and text in DTMF_KEYS):
@@ -258,7 +267,8 @@ def terminator_is_valid_key(ctx: Context) -> Iterator[Finding]:
     """## What it does
     Checks a gather's keys: `terminator` names exactly one phone key (`0` to `9`, `*` or `#`)
     or is `terminator none`, `valid` lists only phone keys, and the terminator key (`#` unless
-    `terminator` names another, or none) is not also one of the `valid` keys.
+    `terminator` names another, or none) is not also one of the `valid` keys. Both are written
+    out: they are sent as written, so a variable (`{...}`) in them is refused.
 
     ## Why is this bad?
     A caller can only press phone keys: a terminator or valid key that is not one can never be

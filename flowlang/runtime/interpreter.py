@@ -656,6 +656,8 @@ class _Run:
 
     def ai_gather_body(self, op: AiGatherOp) -> dict[str, Any]:
         body: dict[str, Any] = {"parameters": json.loads(op.parameters)}
+        for name, description in op.descriptions:
+            body["parameters"]["properties"][name]["description"] = self.text(description)
         other = self.other_language()
         if op.greeting is not None:
             greeting = self.words(op.greeting, other) if other is not None else op.greeting

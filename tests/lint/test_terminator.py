@@ -59,3 +59,10 @@ def test_pressing_the_terminator_is_no_option_the_prompt_offers() -> None:
 
 def test_with_terminator_none_an_offered_hash_needs_its_branch() -> None:
     assert codes(" terminator none", PROMPT) == ["FL407"]
+
+
+def test_keys_read_from_a_variable_are_refused_not_sent_as_braces() -> None:
+    # They were sent as written: `terminating_digit: "{key}"`, `valid_digits: "{keys}"`.
+    flow = FLOW.replace("    answer\n", '    answer\n    set key = "*"\n')
+    assert codes('"{key}"', flow) == ["FL304"]
+    assert codes("none", flow.replace('valid "0123456789#"', 'valid "{key}1"')) == ["FL304"]

@@ -55,6 +55,22 @@ def test_ai_gather_body() -> None:
     }
 
 
+def test_a_field_description_has_its_variables_filled_in_like_every_string() -> None:
+    # LANGUAGE.md 1: a string's `{path}` is the variable's value, `{{`/`}}` a brace; the
+    # description was sent as written, `{account}` and all, while `check` read it as a variable.
+    text = BOOKING.replace(
+        "    ai_gather",
+        '    set account = "A-17"\n    ai_gather',
+    ).replace(
+        '"Anything else we should know"',
+        '"Notes on account {account}, {{as written}}, {caller}"',
+    )
+    call = ai_call(text)
+    properties = call.last.commands[-1].body["parameters"]["properties"]
+    assert properties["notes"]["description"] == "Notes on account A-17, {as written}, +15550001111"
+    assert properties["name"]["description"] == "The caller's full name"
+
+
 def test_comparing_a_missing_optional_field_is_false_and_the_call_goes_on() -> None:
     text = BOOKING.replace(
         '    log "after"\n',
