@@ -240,7 +240,8 @@ def unknown_language(ctx: Context) -> Iterator[Finding]:
     """## What it does
     Checks that every `language` (the file setting, a `say`'s, a gather's, an ai_gather's) is
     one Telnyx's speech accepts, such as `en-US`, `en-GB`, `de-DE`, `fr-FR` or `es-MX`. An
-    ai_gather may also name the speech-recognition code Telnyx takes there, such as `en` or `de`.
+    ai_gather may also name the speech-recognition code Telnyx takes there, such as `en` or `de`;
+    its language is written out, not read from a variable (`{...}`).
 
     ## Why is this bad?
     Telnyx rejects speech in a language it does not know.
@@ -260,6 +261,17 @@ def unknown_language(ctx: Context) -> Iterator[Finding]:
     by_lower = {code.lower(): code for code in SPEAK_LANGUAGES}
     for value, recognition in _languages(ctx):
         text = value.text
+        if recognition and value.interpolations:
+            # Turned into its recognition code when the flow is read, so it is never filled in.
+            yield Finding(
+                value.span,
+                "an ai_gather's `language` is read as written: a `{...}` in it is not filled in",
+                label="written out only",
+                help='write the language out, like `language "de-DE"`; to speak another '
+                "language during a call, list it in a `languages:` block and "
+                '`set language = "..."`',
+            )
+            continue
         if value.interpolations or text in SPEAK_LANGUAGES:
             continue
         if recognition and text in RECOGNITION_LANGUAGES:
