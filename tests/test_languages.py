@@ -155,6 +155,29 @@ def test_check_names_the_text_and_language_missing_and_stale_entries(flow_path: 
     assert ("line.es-US.texts", "FL873", 6, "the flow does not say this text (any more)") in found
 
 
+def test_a_format_the_catalogs_language_cannot_say_is_reported_in_the_catalog(
+    tmp_path: Path,
+) -> None:
+    # LANGUAGE.md 12: `check` reports a format not available in a language. A caller who
+    # chose German hears the catalog's text worded in de-DE, which has no `money`.
+    flow = (
+        'voice "Telnyx.KokoroTTS.af"\nlanguage "en-US"\nlanguages:\n'
+        '    "en-US" voice "Telnyx.KokoroTTS.af"\n    "de-DE" voice "AWS.Polly.Vicki-Neural"\n\n'
+        'main:\n    answer\n    set due = "12.5"\n    say "You owe {due as money}."\n'
+    )
+    path = tmp_path / "bill.flow"
+    path.write_text(flow, encoding="utf-8")
+    catalog = tmp_path / "bill.de-DE.texts"
+    catalog.write_text(
+        '"You owe {due as money}." = "Sie schulden {due as money}."\n', encoding="utf-8"
+    )
+    found = [(Path(d.file).name, d.code, d.span.line if d.span else 0, d.message)
+             for d in check_source(Source(str(path), flow)) if d.is_error]
+    assert found == [("bill.de-DE.texts", "FL820", 1, "`money` cannot be said in `de-DE`")]
+    catalog.write_text('"You owe {due as money}." = "Sie schulden {due}."\n', encoding="utf-8")
+    assert [d.code for d in check_source(Source(str(path), flow)) if d.is_error] == []
+
+
 def test_fmt_puts_a_catalog_in_the_flows_order_and_keeps_comments(
     flow_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

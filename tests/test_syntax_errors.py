@@ -335,6 +335,18 @@ def test_a_setting_after_the_steps_is_to_be_moved_above_them(setting: str) -> No
     assert diagnostic.help == f"move `{setting}` above the first step"
 
 
+@pytest.mark.parametrize("line", ['include "common.flow"', "input patient"])
+def test_an_include_or_input_after_the_steps_is_to_be_moved_above_them(line: str) -> None:
+    # LANGUAGE.md 15: `include` stands at the top of the file. It was reported as a setting
+    # flowlang does not know, to be written "on the line of the statement it belongs to".
+    error, _ = errors_of(f"main:\n    hangup\n\n{line}  # late\n")
+    (diagnostic,) = error.diagnostics
+    assert diagnostic.code == "FL021"
+    word = line.split()[0]
+    assert diagnostic.message == f"`{word}` lines go at the top of the file, before the first step"
+    assert diagnostic.help == f"move `{line}` above the first step"
+
+
 @pytest.mark.parametrize(
     "text", ["// main menu\nmain:\n    hangup\n", "main:\n    hangup  // main menu\n"]
 )

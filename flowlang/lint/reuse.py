@@ -156,7 +156,7 @@ def _reaches(calls_in: dict[str, set[str]], start: str, goal: str) -> bool:
     return False
 
 
-def _catalogs(ctx: Context) -> Iterator[tuple[nodes.Spoken, Catalog | None, int]]:
+def catalogs(ctx: Context) -> Iterator[tuple[nodes.Spoken, Catalog | None, int]]:
     """Each language of the flow after its first, its catalog (None: no file), and the line
     offset that numbers the catalog's lines in the merged flow."""
     for spoken in ctx.flow.speaks[1:]:
@@ -200,7 +200,7 @@ def missing_translation(ctx: Context) -> Iterator[Finding]:
     """
     # Most flows speak one language: their texts are not read at all.
     texts = list(spoken_texts(ctx.flow)) if ctx.flow.speaks[1:] else []
-    for spoken, catalog, _ in _catalogs(ctx):
+    for spoken, catalog, _ in catalogs(ctx):
         language = spoken.language.text
         if catalog is None:
             name = catalog_name(ctx.source.name, language)
@@ -246,7 +246,7 @@ def stale_translation(ctx: Context) -> Iterator[Finding]:
     ```
     """
     texts = {text.text for text in spoken_texts(ctx.flow)} if ctx.flow.speaks[1:] else set()
-    for _, catalog, offset in _catalogs(ctx):
+    for _, catalog, offset in catalogs(ctx):
         if catalog is None:
             continue
         first: dict[str, Entry] = {}
@@ -294,7 +294,7 @@ def translation_values(ctx: Context) -> Iterator[Finding]:
     "Your order {order} is ready." = "Su pedido {order} está listo."
     ```
     """
-    for _, catalog, offset in _catalogs(ctx):
+    for _, catalog, offset in catalogs(ctx):
         if catalog is None:
             continue
         for problem in catalog.problems:

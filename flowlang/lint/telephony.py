@@ -65,11 +65,12 @@ def call_after_recording(ctx: Context) -> Iterator[Finding]:
 def record_options(ctx: Context) -> Iterator[Finding]:
     """## What it does
     Checks a `record`'s options: `end_key` is one key (`0`-`9`, `*` or `#`), `max` is at most
-    4 hours, and `max` and `silence` are whole seconds.
+    4 hours, and `max` and `silence` are whole seconds, at least one.
 
     ## Why is this bad?
-    Telnyx counts a recording's length and its silence in whole seconds and refuses a
-    recording longer than 4 hours; a caller cannot press an end key that is not one key.
+    Telnyx counts a recording's length and its silence in whole seconds (`0s` would be sent
+    as one second) and refuses a recording longer than 4 hours; a caller cannot press an end
+    key that is not one key.
 
     ## Example
     ```
@@ -94,7 +95,17 @@ def record_options(ctx: Context) -> Iterator[Finding]:
         for name, duration in (("max", stmt.max), ("silence", stmt.silence)):
             if duration is None:
                 continue
-            if duration.millis % 1000:
+            if duration.millis == 0:
+                # Compiled, it would be rounded up to 1 s: a one-second recording, or one that
+                # stops at the first second of silence, instead of what was written.
+                yield Finding(
+                    duration.span,
+                    f"record {name} {duration.amount}{duration.unit} is no time at all",
+                    label="Telnyx counts this in whole seconds, at least 1",
+                    help=f"give at least `1s`, or leave `{name}` out for "
+                    + ("no limit" if name == "max" else "Telnyx's default"),
+                )
+            elif duration.millis % 1000:
                 yield Finding(
                     duration.span,
                     f"record {name} {duration.amount}{duration.unit} is not a whole number of "

@@ -78,7 +78,7 @@ def conversation(transcript: Transcript, program: Any = None) -> list[Line]:
                 lines.append(line)
         elif isinstance(entry, Requested):
             fetch = entry.fetch
-            where = _fetch_line(program, entry.step, fetch.url, after)
+            where = _fetch_line(program, entry.step, fetch, after)
             after = where or after
             text = f"fetch {fetch.method} {fetch.url}"
             lines.append(Line("fetch", text, fetch.url, where, turn))
@@ -363,7 +363,10 @@ def _index(program: Any) -> _Index:
 _INDEXES: dict[int, _Index] = {}
 
 
-def _fetch_line(program: Any, step: str | None, url: str, after: int) -> int | None:
+def _fetch_line(program: Any, step: str | None, fetch: Any, after: int) -> int | None:
+    """The line of the `fetch` that made the request: the first whose method and URL fit, at
+    or after line `after` in the step, else in the step, else in the program; without one
+    that fits (the URL cannot tell), the first fetch at or after `after` in the step."""
     if program is None:
         return None
     index = _index(program)
@@ -371,11 +374,21 @@ def _fetch_line(program: Any, step: str | None, url: str, after: int) -> int | N
     ops, lines = index.by_kind[kinds]
     low, high = index.step_range(step)
     first, stop = bisect_left(lines, low), bisect_left(lines, high)
+    start = min(max(first, bisect_left(lines, after)), stop)
+
+    def fits(op: Any) -> bool:
+        return bool(op.method == fetch.method and _matches(op.url, fetch.url))
+
+    for position in (*range(start, stop), *range(first, start)):
+        if fits(ops[position]):
+            return int(ops[position].line)
+    found = next((op for op in index.in_order[kinds] if fits(op)), None)
+    if found is not None:
+        return int(found.line)
     if first < stop:
-        later = min(max(first, bisect_left(lines, after)), stop)
-        return int(ops[later if later < stop else first].line)
-    fits = index.in_order[kinds]
-    return int(fits[0].line) if fits else None
+        return int(ops[start if start < stop else first].line)
+    every = index.in_order[kinds]
+    return int(every[0].line) if every else None
 
 
 def _fits(op: Any, action: str, body: dict[str, Any]) -> bool:

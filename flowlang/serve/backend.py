@@ -129,13 +129,18 @@ class Backend:
                     # Stop reading: closing the stream drops the rest of the body unread.
                     raise _Failed(f"the answer is larger than {MAX_ANSWER // 1024} KiB")
         try:
-            document = json.loads(bytes(data))
+            # NaN and Infinity are not JSON (RFC 8259), though Python's json reads them.
+            document = json.loads(bytes(data), parse_constant=_not_json)
         except (ValueError, UnicodeDecodeError):
             kind = response.headers.get("content-type", "").split(";")[0] or "unknown type"
             raise _Failed(f"the answer is not JSON ({kind})") from None
         if not isinstance(document, dict):
             raise _Failed(f"the answer is a JSON {_json_kind(document)}, not an object {{...}}")
         return document
+
+
+def _not_json(constant: str) -> Any:
+    raise ValueError(f"{constant} is not JSON")
 
 
 def _json_kind(value: Any) -> str:

@@ -461,6 +461,8 @@ def _unknown_setting(ctx: Context) -> Problem | None:
     ):
         return None
     word = str(previous)
+    if word in _HEAD_LINES:
+        return _head_line_after_steps(ctx, previous)
     if word == "scenario":
         advice = SCENARIO_ADVICE
     elif previous.type != "NAME":
@@ -495,6 +497,8 @@ def _reserved_word(ctx: Context) -> Problem | None:
             "not in a step",
             "indent this line under a step name, for example under `main:`",
         )
+    if at_top and token.column == 1 and word in _HEAD_LINES and not rest.startswith(":"):
+        return _head_line_after_steps(ctx, token)
     if at_top and token.column == 1 and not rest.startswith(":"):
         return Problem(
             "FL004",
@@ -509,6 +513,19 @@ def _reserved_word(ctx: Context) -> Problem | None:
         _span(token),
         "reserved word",
         f"choose another name, for example `{word}_1` or `my_{word}`",
+    )
+
+
+def _head_line_after_steps(ctx: Context, token: Token) -> Problem:
+    # `include` and `input` stand with the settings, above the first step.
+    word = str(token)
+    written, _ = _line_at(ctx.text, token.start_pos or 0)
+    return Problem(
+        "FL021",
+        f"`{word}` lines go at the top of the file, before the first step",
+        _span(token),
+        f"`{word}` after the steps",
+        f"move `{written.split('#')[0].strip()}` above the first step",
     )
 
 
@@ -756,6 +773,8 @@ def _setting_after_steps(ctx: Context) -> Problem | None:
 
 
 _SETTING_TYPES = frozenset({"VOICE", "LANGUAGE", "TIMEZONE", "SMS_FROM"})
+# Lines that stand with the settings at the top of a file, though they are not settings.
+_HEAD_LINES = frozenset({"include", "input"})
 
 
 # The lines each kind of block takes, recognised by what the parser would accept there.

@@ -10,6 +10,7 @@ import sqlite3
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from nacl.signing import SigningKey
 
@@ -457,3 +458,27 @@ def test_a_request_that_cannot_be_made_is_an_error_answer_not_an_exception() -> 
     ))
     assert not answer.ok
     assert answer.reason == "the request could not be made (UnicodeEncodeError)"
+
+
+@pytest.mark.parametrize("constant", ["NaN", "Infinity", "-Infinity"])
+def test_an_answer_with_nan_or_infinity_is_not_json_and_fails(constant: str) -> None:
+    # Python's json reads them, but they are not JSON (RFC 8259): LANGUAGE.md 10 sends
+    # anything but a JSON object to `on error:`.
+    def answer(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(
+            200, content=f'{{"total": {constant}}}'.encode(),
+            headers={"content-type": "application/json"},
+        )
+
+    async def fetch() -> Answer:
+        made = Backend({}, transport=httpx.MockTransport(answer))
+        try:
+            return await made.fetch(FetchRequest(
+                "GET", "https://api.acme.com/orders/1", (), None, 2000, "cs", "k"
+            ))
+        finally:
+            await made.aclose()
+
+    got = asyncio.run(fetch())
+    assert not got.ok
+    assert got.reason == "the answer is not JSON (application/json)"

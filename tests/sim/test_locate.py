@@ -93,3 +93,21 @@ def test_the_lines_found_are_the_same_as_the_plain_search(
     found = [conversation(t, loaded.program) for t in transcripts]
     monkeypatch.setattr(conv, "_locate", _plain_locate)
     assert found == [conversation(t, loaded.program) for t in transcripts]
+
+
+def test_each_fetch_is_shown_at_its_own_line() -> None:
+    # The second of two fetches with no command between them was shown at the first's line:
+    # a fetch request is found by its method and URL, as a command is by its body.
+    compiled = program(
+        "main:\n"
+        '    fetch "https://api.acme.com/orders/{caller}" into order\n'
+        '    log "asked"\n'
+        '    fetch "https://api.acme.com/callbacks" method "POST" into booked\n'
+        '    fetch "https://api.acme.com/status" into status\n'
+        "    hangup\n"
+    )
+    transcript = simulate(compiled, ['fetch={"id": 1}', 'fetch={"ok": true}', "fetch-error"])
+    fetches = [line for line in conversation(transcript, compiled) if line.kind == "fetch"]
+    assert [(line.text.split()[1], line.flow_line) for line in fetches] == [
+        ("GET", 2), ("POST", 4), ("GET", 5)
+    ]
