@@ -558,7 +558,14 @@ class _Run:
         self.wait_for("transfer", self.send("transfer", body))
 
     def do_sms(self, op: SmsOp) -> None:
-        sender = self.text(op.from_) if op.from_ is not None else self.vars_call("called")
+        if op.from_ is not None:
+            sender = self.text(op.from_)
+        elif self.program.outbound is not None:
+            # On a call the flow placed, `called` is the person called: text from the flow's
+            # own number, as the call came from it.
+            sender = self.program.outbound.from_
+        else:
+            sender = self.vars_call("called")
         body = {"from": sender, "to": self.text(op.to), "text": self.text(op.text)}
         self.commands.append(Command(MESSAGE, body))
         self.advance()

@@ -228,6 +228,15 @@ def test_sms_does_not_wait_and_falls_back_to_the_called_number() -> None:
     assert actions(out.commands[1:]) == ["speak"]
 
 
+def test_sms_on_a_call_the_flow_placed_comes_from_the_flows_own_number() -> None:
+    # On a placed call `called` is the person called: texting "from" them would be refused.
+    call = Call.of('outbound from "+13125550199"\nvoice "Telnyx.KokoroTTS.af"\n\nmain:\n'
+                   '    sms "+13125550100" "See you tomorrow."\n    say "Sent."\n')
+    call.start()
+    assert call.commands[0].to_json()["body"]["from"] == "+13125550199"
+    assert call.info.called == "+15550002222"
+
+
 def test_sms_in_on_hangup_is_sent_after_the_caller_left() -> None:
     call = queued(HEAD + '    queue "support" max_wait 5m\n\non hangup:\n'
                   '    sms "+13125550100" "Missed call"\n')
