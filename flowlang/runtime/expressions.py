@@ -55,11 +55,16 @@ Unfit = Callable[[str, str], None]
 
 
 def lookup(variables: Mapping[str, Any], path: tuple[str, ...]) -> tuple[bool, Any]:
-    """The value at dotted `path` (`booking.name`): `(True, value)`, or `(False, "")` when unset."""
+    """The value at dotted `path` (`booking.name`): `(True, value)`, or `(False, "")` when unset.
+    A list answers `first`, `last` (unset when it is empty) and `count` (`orders.first.id`)."""
     value: Any = variables
     for part in path:
         if isinstance(value, Mapping) and part in value:
             value = value[part]
+        elif isinstance(value, list) and part == "count":
+            value = len(value)
+        elif isinstance(value, list) and value and part in ("first", "last"):
+            value = value[0 if part == "first" else -1]
         else:
             return False, ""
     return True, value

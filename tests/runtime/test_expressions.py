@@ -16,6 +16,7 @@ from flowlang.runtime.expressions import (
     equal,
     evaluate,
     interpolate,
+    lookup,
     text_of,
     truthy,
 )
@@ -183,3 +184,26 @@ def test_counting_and_ordering_never_raise(a: Any, b: Any) -> None:
         assert isinstance(compare(op, a, b), bool)
     for op in ("+", "-"):
         assert isinstance(arithmetic(op, a, b, lambda _: None), int | float)
+
+
+_JSON_SCALARS = st.one_of(st.none(), st.booleans(), st.integers(), st.text(max_size=5))
+
+
+@given(st.lists(_JSON_SCALARS, max_size=6))
+def test_a_list_answers_its_first_last_and_count(items: list[Any]) -> None:
+    # A backend's answer often holds a list (`{"orders": [...]}`): LANGUAGE.md 10 reads
+    # `status.items.first`.
+    variables = {"status": {"items": items}}
+    assert lookup(variables, ("status", "items", "count")) == (True, len(items))
+    expected = (True, items[0]) if items else (False, "")
+    assert lookup(variables, ("status", "items", "first")) == expected
+    expected = (True, items[-1]) if items else (False, "")
+    assert lookup(variables, ("status", "items", "last")) == expected
+    assert lookup(variables, ("status", "items", "second")) == (False, "")
+
+
+def test_an_object_field_named_first_is_the_field() -> None:
+    variables = {"r": {"first": "Ann", "count": 7, "orders": [{"id": "A1"}, {"id": "B2"}]}}
+    assert lookup(variables, ("r", "first")) == (True, "Ann")
+    assert lookup(variables, ("r", "count")) == (True, 7)
+    assert lookup(variables, ("r", "orders", "last", "id")) == (True, "B2")
