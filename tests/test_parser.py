@@ -19,6 +19,7 @@ from flowlang.lint import check_source
 from flowlang.source import Source, Span
 from flowlang.syntax import nodes as n
 from flowlang.syntax.explain import CONTEXTUAL, RESERVED
+from flowlang.syntax.fmt import format_text
 from flowlang.syntax.parser import KEYWORDS, grammar_path, parse
 from tests.language_examples import SECTION_1, SECTION_4, SECTION_5
 
@@ -199,6 +200,18 @@ def test_section_4_ai_gather_tree() -> None:
             n.On("key", [s("0")], [n.Hangup()]),
         ],
     )
+
+
+def test_an_assistant_on_one_line_has_no_block() -> None:
+    assistant = stmt('assistant id "assistant-7" voice "AWS.Polly.Joanna-Neural"')
+    assert isinstance(assistant, n.Assistant)
+    assert assistant.id is not None and assistant.id.text == "assistant-7"
+    assert assistant.voice is not None and not assistant.voice_in_block
+    assert (assistant.instructions, assistant.greeting, assistant.messages, assistant.handlers) == (
+        None, None, (), ()
+    )
+    text = 'main:\n    assistant id "assistant-7"\n    hangup\n'
+    assert format_text(text) == text
 
 
 def test_section_5_assistant_tree() -> None:

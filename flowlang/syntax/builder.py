@@ -569,7 +569,8 @@ class FlowBuilder(Transformer[Token, n.Flow]):
 
     def _split_header(self, children: list[Any]) -> tuple[list[Token], list[Any]]:
         colon = next(
-            i for i, c in enumerate(children) if isinstance(c, Token) and c.type == "COLON"
+            (i for i, c in enumerate(children) if isinstance(c, Token) and c.type == "COLON"),
+            len(children),  # a statement on one line (`assistant id "A"`): no items
         )
         items = [c for c in children[colon + 1 :] if not isinstance(c, Token)]
         return children[1:colon], items

@@ -565,7 +565,12 @@ class _Writer:
             ("id", render_str(stmt.id) if stmt.id else None),
             ("voice", render_str(stmt.voice) if stmt.voice and not stmt.voice_in_block else None),
         ]
-        self.line(depth, _header("assistant", _ordered(options, nodes.ASSISTANT_OPTIONS)), id(stmt))
+        header = _header("assistant", _ordered(options, nodes.ASSISTANT_OPTIONS))
+        if not (stmt.voice_in_block or stmt.instructions or stmt.greeting or stmt.messages
+                or stmt.handlers):
+            self.line(depth, header.removesuffix(":"), id(stmt))  # the one-line form
+            return
+        self.line(depth, header, id(stmt))
         inner = depth + 1
         if stmt.voice is not None and stmt.voice_in_block:
             self.line(inner, f"voice {render_str(stmt.voice)}", id(stmt.voice))

@@ -186,6 +186,17 @@ def test_assistant_start_then_messages_then_wait() -> None:
     }
 
 
+def test_an_assistant_on_one_line_is_the_stored_assistant_as_it_is() -> None:
+    # With today's stored assistants (LANGUAGE.md 16), the id alone is a whole hand-over.
+    call = ai_call(HEAD + '    assistant id "assistant-7"\n    say "Goodbye."\n')
+    assert call.last.waiting == "assistant"
+    assert [without_correlation(c.body) for c in call.last.commands] == [
+        {"assistant": {"id": "assistant-7"}}
+    ]
+    out = call.event("call.conversation.ended")
+    assert [c.action for c in out.commands] == ["speak"]
+
+
 @pytest.mark.parametrize(
     "assistant",
     [
