@@ -488,9 +488,9 @@ def gather_without_handlers(ctx: Context) -> Iterator[Finding]:
     Warns about a gather that has no `on` handlers at all.
 
     ## Why is this bad?
-    Whatever the caller presses (or if they press nothing), the flow goes on the same way:
-    the answer is collected for nothing. If you only need the keys in a variable, that is
-    fine, but say what happens on a timeout.
+    An entry is taken only by an `on digits` handler: without one, whatever the caller
+    presses counts as invalid, and they are asked again until the tries run out. Then the flow
+    goes on the same way whatever happened, so the answer was collected for nothing.
 
     ## Example
     ```
@@ -510,7 +510,49 @@ def gather_without_handlers(ctx: Context) -> Iterator[Finding]:
         if not gather.handlers:
             yield Finding(
                 _header(gather),
-                "this gather has no handlers: every answer leads to the same place",
+                "this gather has no handlers: every entry counts as invalid and is asked again",
                 label="no handlers",
-                help="add `on digits ...:` branches, and `on timeout:` / `on invalid:`",
+                help=_take_any_entry(gather) + ", and `on timeout:` / `on invalid:`",
             )
+
+
+@rule("FL310", "gather-without-digits", Severity.WARNING, local=True)
+def gather_without_digits(ctx: Context) -> Iterator[Finding]:
+    """## What it does
+    Warns about a gather whose handlers include no `on digits`: only `on invalid:` or
+    `on timeout:`.
+
+    ## Why is this bad?
+    An entry is taken only by an `on digits` handler (LANGUAGE.md 3: no match and no
+    catch-all counts as invalid). Without one, a caller who types their PIN correctly is told
+    it is wrong, asked again until the tries run out, and sent to `on invalid:`.
+
+    ## Example
+    ```
+    gather digits 4 into pin:
+        say "Enter your PIN."
+        on timeout: hangup
+    ```
+
+    ## Use instead
+    ```
+    gather digits 4 into pin:
+        say "Enter your PIN."
+        on digits: goto check_pin
+        on timeout: hangup
+    ```
+    """
+    for gather in gathers(ctx):
+        if gather.handlers and not any(on.event == "digits" for on in gather.handlers):
+            yield Finding(
+                _header(gather),
+                "this gather has no `on digits` handler: every entry counts as invalid",
+                label="takes no entry",
+                help=_take_any_entry(gather),
+            )
+
+
+def _take_any_entry(gather: nodes.Gather) -> str:
+    """The help that says how a gather takes an entry."""
+    into = f" (it goes into `{gather.into.value}`)" if gather.into is not None else ""
+    return f"add `on digits:` to take any entry{into}, or `on digits \"1\":` branches"
