@@ -467,7 +467,8 @@ def not_a_number(ctx: Context) -> Iterator[Finding]:
     """## What it does
     Finds `+`, `-`, `<`, `<=`, `>` and `>=` used with a value that may not be a whole number:
     text that is not digits (`"abc"`, `"{first} {last}"`), or the keys of a gather that
-    accepts `*` or `#`.
+    accepts `*` or `#`. `now.time` and `now.date` are text that compares like the clock: with
+    them, it finds a time or date not written their way (`"9:00"` for `"09:00"`).
 
     ## Why is this bad?
     `+` and `-` count a value that is not a whole number as 0, and `<`, `>`... between a
@@ -558,10 +559,33 @@ def _numbers_in(expr: nodes.Node, risky: dict[str, nodes.Gather]) -> Iterator[Fi
                 yield from _check_sides(e, risky)
 
 
+# `now.time` and `now.date` are text that sorts like the clock ("09:05" < "14:00"), so they
+# compare with a time or a date written the same way.
+_CLOCK_TEXT: dict[tuple[str, ...], tuple[re.Pattern[str], str]] = {
+    ("now", "time"): (re.compile(r"(?:[01][0-9]|2[0-3]):[0-5][0-9]"), '"09:00"'),
+    ("now", "date"): (re.compile(r"[0-9]{4}-[01][0-9]-[0-3][0-9]"), '"2026-12-24"'),
+}
+
+
 def _check_sides(e: nodes.BinOp, risky: dict[str, nodes.Gather]) -> Iterator[Finding]:
     sides = (e.left, e.right)
     if e.op in _ORDER and all(isinstance(s, nodes.Str) for s in sides):
         return  # two pieces of text compare as text
+    if e.op in _ORDER:
+        clock = next((s for s in sides if isinstance(s, nodes.Var) and s.path in _CLOCK_TEXT), None)
+        other = e.right if clock is e.left else e.left
+        if isinstance(clock, nodes.Var) and isinstance(other, nodes.Str):
+            shape, example = _CLOCK_TEXT[clock.path]
+            if other.interpolations or not shape.fullmatch(other.text):
+                what = "time" if clock.path[1] == "time" else "date"
+                yield Finding(
+                    other.span,
+                    f"`{clock.dotted}` is compared as text, so the {what} must be written "
+                    "the same way",
+                    label=f"not written like `{clock.dotted}`",
+                    help=f"write it like {example} (two digits each, 24-hour clock for a time)",
+                )
+            return
     for side in sides:
         if isinstance(side, nodes.Str) and (side.interpolations or not _WHOLE.fullmatch(side.text)):
             joining = e.op == "+"
