@@ -98,8 +98,9 @@ def _box(n: Node) -> Box | None:
 
 
 def _plain(text: nodes.Str) -> str:
-    """The string as written between its quotes, `{variables}` included."""
-    return render_expr(text)[1:-1]
+    """The string as the caller hears it, `{variables}` included: not with the flow's escapes
+    (`\\"`, `\\\\`, `{{`), which the drawing's own escaping would show as written."""
+    return text.text
 
 
 def _edge_label(graph: Graph, edge: Edge) -> str:

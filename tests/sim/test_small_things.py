@@ -183,6 +183,16 @@ def test_say_lines_are_drawn() -> None:
     assert 'label="say \\"Hello boss.\\""' in to_dot(parse(IF_WITHOUT_ELSE))
 
 
+def test_say_and_play_boxes_show_what_the_caller_hears_not_the_escapes() -> None:
+    from flowlang.analysis import analyze
+    from flowlang.graph import drawing
+
+    flow = parse('main:\n    say "He said \\"hi\\" {{x}} {caller}"\n    play "C:\\\\a.wav"\n')
+    texts = [b.text for b in drawing(analyze(flow).graph).boxes]
+    assert 'say "He said "hi" {x} {caller}"' in texts
+    assert 'play "C:\\a.wav"' in texts
+
+
 def test_ends_are_not_circles_sized_to_their_text() -> None:
     dot = to_dot(parse(IF_WITHOUT_ELSE))
     end = next(line for line in dot.splitlines() if "transfer +13125550001" in line)
