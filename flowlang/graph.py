@@ -174,8 +174,22 @@ def drawing(graph: Graph) -> Drawing:
     return Drawing(tuple(boxes.values()), tuple(arrows))
 
 
+# Characters Mermaid would not show as themselves inside a quoted label, as its entity codes:
+# `"` ends the label, `<` `>` `&` are HTML, `\n` is a line break, a backtick first makes a Markdown
+# label, `#` starts an entity code (`#quot;` in a say would show a quote), and Mermaid writes its
+# codes as `ﬂ°...¶ß` while drawing (a say with those would show `&` and `;`).
+MERMAID_CODES = {
+    c: f"#{ord(c)};" for c in "#&<>\\`\N{LATIN SMALL LIGATURE FL}\N{PILCROW SIGN}"
+} | {'"': "#quot;"}  # fmt: skip
+
+
 def _mermaid_text(text: str) -> str:
-    return text.replace("&", "&amp;").replace('"', "#quot;").replace("<", "&lt;")
+    escaped = "".join(MERMAID_CODES.get(c, c) for c in text)
+    if "style" in text or "classDef" in text:
+        # Mermaid cuts the last `;` off a line that reads like a `style` line (`style x:#f00;`),
+        # the end of an entity code here: no colon, no match.
+        escaped = escaped.replace(":", "#58;")
+    return escaped
 
 
 MERMAID_SHAPES = {
@@ -205,7 +219,8 @@ def to_mermaid(flow: nodes.Flow) -> str:
 
 
 def _dot_text(text: str) -> str:
-    return text.replace("\\", "\\\\").replace('"', '\\"')
+    # Graphviz reads `&amp;`, `&#35;`... in any label as the character (`AT&amp;T` showed AT&T).
+    return text.replace("&", "&amp;").replace("\\", "\\\\").replace('"', '\\"')
 
 
 DOT_SHAPES = {
