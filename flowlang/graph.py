@@ -176,11 +176,9 @@ def drawing(graph: Graph) -> Drawing:
 
 # Characters Mermaid would not show as themselves inside a quoted label, as its entity codes:
 # `"` ends the label, `<` `>` `&` are HTML, `\n` is a line break, a backtick first makes a Markdown
-# label, `#` starts an entity code (`#quot;` in a say would show a quote), and Mermaid writes its
-# codes as `ﬂ°...¶ß` while drawing (a say with those would show `&` and `;`).
-MERMAID_CODES = {
-    c: f"#{ord(c)};" for c in "#&<>\\`\N{LATIN SMALL LIGATURE FL}\N{PILCROW SIGN}"
-} | {'"': "#quot;"}  # fmt: skip
+# label, and `#` starts an entity code (`#quot;` in a say would show a quote). (Mermaid writes its
+# codes as `ﬂ°...¶ß` while drawing, so those two pairs cannot be shown at all.)
+MERMAID_CODES = {c: f"#{ord(c)};" for c in "#&<>\\`"} | {'"': "#quot;"}
 
 
 def _mermaid_text(text: str) -> str:
