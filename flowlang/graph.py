@@ -98,8 +98,9 @@ def _box(n: Node) -> Box | None:
 
 
 def _plain(text: nodes.Str) -> str:
-    """The string as written between its quotes, `{variables}` included."""
-    return render_expr(text)[1:-1]
+    """The string as the caller hears it, `{variables}` included: not with the flow's escapes
+    (`\\"`, `\\\\`, `{{`), which the drawing's own escaping would show as written."""
+    return text.text
 
 
 def _edge_label(graph: Graph, edge: Edge) -> str:
@@ -173,8 +174,20 @@ def drawing(graph: Graph) -> Drawing:
     return Drawing(tuple(boxes.values()), tuple(arrows))
 
 
+# Characters Mermaid would not show as themselves inside a quoted label, as its entity codes:
+# `"` ends the label, `<` `>` `&` are HTML, `\n` is a line break, a backtick first makes a Markdown
+# label, and `#` starts an entity code (`#quot;` in a say would show a quote). (Mermaid writes its
+# codes as `ﬂ°...¶ß` while drawing, so those two pairs cannot be shown at all.)
+MERMAID_CODES = {c: f"#{ord(c)};" for c in "#&<>\\`"} | {'"': "#quot;"}
+
+
 def _mermaid_text(text: str) -> str:
-    return text.replace("&", "&amp;").replace('"', "#quot;").replace("<", "&lt;")
+    escaped = "".join(MERMAID_CODES.get(c, c) for c in text)
+    if "style" in text or "classDef" in text:
+        # Mermaid cuts the last `;` off a line that reads like a `style` line (`style x:#f00;`),
+        # the end of an entity code here: no colon, no match.
+        escaped = escaped.replace(":", "#58;")
+    return escaped
 
 
 MERMAID_SHAPES = {
@@ -204,7 +217,8 @@ def to_mermaid(flow: nodes.Flow) -> str:
 
 
 def _dot_text(text: str) -> str:
-    return text.replace("\\", "\\\\").replace('"', '\\"')
+    # Graphviz reads `&amp;`, `&#35;`... in any label as the character (`AT&amp;T` showed AT&T).
+    return text.replace("&", "&amp;").replace("\\", "\\\\").replace('"', '\\"')
 
 
 DOT_SHAPES = {

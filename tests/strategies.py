@@ -114,11 +114,12 @@ identifiers = st.one_of(
     .filter(lambda word: word not in KEYWORDS),
 )
 
-# Text inside strings: printable characters, the ones that need escaping, braces, and non-ASCII
-# letters. Newline is the only control character (it is written back as `\n`).
+# Text inside strings: printable characters, the ones that need escaping (in a flow, or in the
+# Mermaid and DOT drawings: `|<>&` and the backtick), braces, non-ASCII letters and an emoji.
+# Newline is the only control character (it is written back as `\n`).
 _text_chars = st.sampled_from(
-    list(string.ascii_letters + string.digits + " .,!?'-:;*#()[]")
-    + ['"', "\\", "{", "}", "\n", "é", "ü", "日"]
+    list(string.ascii_letters + string.digits + " .,!?'-:;*#()[]|<>&`")
+    + ['"', "\\", "{", "}", "\n", "é", "ü", "日", "\N{TELEPHONE RECEIVER}"]
 )
 texts = st.text(_text_chars, min_size=1, max_size=12)
 # Variable paths; `digits` is a keyword that is also the built-in variable of the last entry.

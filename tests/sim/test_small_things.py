@@ -183,6 +183,24 @@ def test_say_lines_are_drawn() -> None:
     assert 'label="say \\"Hello boss.\\""' in to_dot(parse(IF_WITHOUT_ELSE))
 
 
+def test_say_and_play_boxes_show_what_the_caller_hears_not_the_escapes() -> None:
+    from flowlang.analysis import analyze
+    from flowlang.graph import drawing
+
+    flow = parse('main:\n    say "He said \\"hi\\" {{x}} {caller}"\n    play "C:\\\\a.wav"\n')
+    texts = [b.text for b in drawing(analyze(flow).graph).boxes]
+    assert 'say "He said "hi" {x} {caller}"' in texts
+    assert 'play "C:\\a.wav"' in texts
+
+
+def test_labels_escape_what_mermaid_and_graphviz_would_read_as_code() -> None:
+    flow = parse('main:\n    say "#quot; a\\\\nb <i>&amp; `x`"\n    say "style:\\"x\\";"\n')
+    mermaid = to_mermaid(flow)
+    assert '["say #quot;#35;quot; a#92;nb #60;i#62;#38;amp; #96;x#96;#quot;"]' in mermaid
+    assert '["say #quot;style#58;#quot;x#quot;;#quot;"]' in mermaid
+    assert 'label="say \\"#quot; a\\\\nb <i>&amp;amp; `x`\\""' in to_dot(flow)
+
+
 def test_ends_are_not_circles_sized_to_their_text() -> None:
     dot = to_dot(parse(IF_WITHOUT_ELSE))
     end = next(line for line in dot.splitlines() if "transfer +13125550001" in line)
