@@ -424,7 +424,8 @@ def _assistant(
     message = st.builds(Message, roles.map(Name), v.strs) | st.builds(
         Message, st.just(Name("tool")), v.strs, v.strs
     )
-    assistant = st.builds(
+    # With nothing in its block, an assistant is written on one line (`assistant id "A"`).
+    return st.builds(
         Assistant,
         id=st.none() | plain_strings,
         voice=st.none() | plain_strings,
@@ -432,13 +433,6 @@ def _assistant(
         greeting=st.none() | v.strs,
         messages=st.lists(message, max_size=2).map(tuple),
         handlers=st.lists(_key_handler(body), max_size=2).map(tuple),
-    )
-    return st.tuples(assistant, v.strs).map(
-        lambda pair: (
-            pair[0]
-            if pair[0].instructions or pair[0].greeting or pair[0].messages or pair[0].handlers
-            else attrs.evolve(pair[0], instructions=pair[1])
-        )
     )
 
 
