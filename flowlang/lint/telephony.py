@@ -125,7 +125,8 @@ def record_options(ctx: Context) -> Iterator[Finding]:
 @rule("FL843", "queue-max-wait", Severity.WARNING, local=True)
 def queue_max_wait(ctx: Context) -> Iterator[Finding]:
     """## What it does
-    Warns about a `queue` without `max_wait`, and one whose `max_wait` is not whole seconds.
+    Warns about a `queue` without `max_wait`, and one whose `max_wait` is zero or not whole
+    seconds.
 
     ## Why is this bad?
     Without `max_wait` a caller nobody answers waits 30 minutes (flowlang's default) before
@@ -151,6 +152,14 @@ def queue_max_wait(ctx: Context) -> Iterator[Finding]:
                 "this queue has no `max_wait`: a caller nobody takes waits 30 minutes",
                 label="how long may the caller wait?",
                 help="add `max_wait 5m` (or the wait you want) and an `on timeout:` handler",
+            )
+        elif stmt.max_wait.millis == 0:
+            yield Finding(
+                stmt.max_wait.span,
+                "max_wait 0 lets no caller wait: Telnyx would be asked for one second",
+                label="no time at all",
+                help="give the wait you want, like `max_wait 5m`, or send the caller on "
+                "without queueing",
             )
         elif stmt.max_wait.millis % 1000:
             yield Finding(
