@@ -303,6 +303,29 @@ def test_joining_strings_with_plus_points_to_interpolation() -> None:
     assert '"{first} {last}"' in (diagnostic.help or "")
 
 
+def test_digits_compared_as_a_number_names_the_gather_that_takes_star() -> None:
+    # The menu only takes digits, but another gather takes `*`: `digits` is the keys of
+    # whichever ran last, so the warning names that other gather and the way out (`into`).
+    text = HEAD + (
+        '    gather digits 1..4 valid "0123456789":\n'
+        '        say "Dial an extension."\n'
+        "        on digits:\n"
+        "            if digits >= 1000:\n"
+        "                goto sub\n"
+        "    hangup\n"
+        "\n"
+        "sub:\n"
+        "    gather:\n"
+        '        say "Press star to go back."\n'
+        '        on digits "*": hangup\n'
+    )
+    (diagnostic,) = [d for d in check_source(Source("t.flow", text)) if d.code == "FL807"]
+    star_line = text.splitlines().index("    gather:") + 1
+    assert f'give the gather at line {star_line} `valid "0123456789"`' in (diagnostic.help or "")
+    assert "`into NAME`" in (diagnostic.help or "")
+    assert diagnostic.notes == ("`digits` holds the keys of whichever gather ran last",)
+
+
 def test_gather_prompt_mixing_ssml_and_plain_lines_is_accepted() -> None:
     # The interpreter joins them into one <speak> document (plain text escaped).
     text = HEAD + (

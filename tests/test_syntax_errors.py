@@ -256,6 +256,11 @@ _HOURS = 'hours office:\n    mon-fri 9:00-17:00\n    {line}\n\nmain:\n    hangup
         ("sat 9:30am - 1pm", "FL063", "24-hour clock", "sat 9:30-13:00", 9),
         ("sat 9:00 - 17:00", "FL063", "without spaces", "sat 9:00-17:00", 13),
         ("sat 9-17", "FL063", "minutes", "sat 9:00-17:00", 9),
+        # Asterisk's GotoIfTime writes `tue&thu` and `09:00`: the `&` is the mistake, not the
+        # `09`, which is a time as good as `9`.
+        ("tue&thu 9:00-19:59", "FL062", "separated by `,`", "tue, thu 9:00-19:59", 8),
+        ("tue&thu 09:00-19:59", "FL062", "separated by `,`", "tue, thu 9:00-19:59", 8),
+        ("sat 09:00 - 12:00", "FL063", "without spaces", "sat 9:00-12:00", 14),
         ("Sat-Sun 9:00-17:00", "FL062", "lowercase and short", "sat-sun 9:00-17:00", 5),
         ("saturday-sunday 9:00-17:00", "FL062", "lowercase and short", "sat-sun 9:00-17:00", 5),
         ("Monday-Friday 9am-5pm", "FL062", "lowercase and short", "mon-fri 9:00-17:00", 5),

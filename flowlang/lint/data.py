@@ -600,11 +600,24 @@ def _check_sides(e: nodes.BinOp, risky: dict[str, nodes.Gather]) -> Iterator[Fin
             )
         elif isinstance(side, nodes.Var) and len(side.path) == 1 and side.path[0] in risky:
             name = side.path[0]
+            gather = risky[name]
+            where = f" at line {gather.span.line}" if gather.span is not None else ""
+            advice = f'give the gather{where} `valid "0123456789"` so that only digits are accepted'
+            notes: tuple[str, ...] = ()
+            if name == "digits":
+                # `digits` is the keys of whichever gather ran last, which may not be the one
+                # that takes `*`: name that one, and the way to read the keys of another.
+                advice += (
+                    "; if it is not the gather you mean, keep yours with `into NAME` and compare "
+                    "NAME"
+                )
+                notes = ("`digits` holds the keys of whichever gather ran last",)
             yield Finding(
                 side.span,
                 f"`{name}` may hold `*` or `#`, which is not a number, so `{e.op}` "
                 "treats it as "
                 + ("0" if e.op in ("+", "-") else "never smaller or larger"),
                 label="keys, maybe not digits",
-                help='give the gather `valid "0123456789"` so that only digits are accepted',
+                help=advice,
+                notes=notes,
             )

@@ -138,11 +138,23 @@ def _days_and_times(content: str, line: int, indent: int) -> Problem | None:
     digit = re.search(r"\d", content)
     split = digit.start() if digit else len(content)
     days_text, times_text = content[:split], content[split:]
-    days, day_mistake = _fix_days(days_text)
+    ampersand = days_text.find("&")
+    days, day_mistake = _fix_days(days_text.replace("&", ","))
     times, time_mistake = _fix_times(times_text)
-    if days is None or times is None or (day_mistake is None and time_mistake is None):
+    if days is None or times is None:
         return None
     corrected = f"{days} {times}".strip()
+    if ampersand >= 0 and day_mistake is None:
+        # `tue&thu`, as in Asterisk's GotoIfTime.
+        return Problem(
+            "FL062",
+            "days in a list are separated by `,`",
+            Span(line, indent + ampersand + 1, line, indent + ampersand + 2),
+            "write `,` here",
+            f"write `{corrected}`",
+        )
+    if day_mistake is None and time_mistake is None:
+        return None
     if day_mistake is not None:
         start, end = day_mistake
         return Problem(
@@ -226,10 +238,11 @@ def _fix_times(written: str) -> tuple[str | None, tuple[str, int, int] | None]:
             first = ("half", lead, lead + len(stripped))
         elif match.group("minute") is None or match.group("eminute") is None:
             first = ("minutes", lead, lead + len(stripped))
-        elif f"{start}-{end}" != stripped:
+        else:
             gap = re.search(r"\s*(?:-|–|to)\s*", stripped)
             assert gap is not None
-            first = ("spaces", lead + gap.start(), lead + gap.end())
+            if gap.group() != "-":  # `09:00-17:00` is fine: only the `-` is looked at
+                first = ("spaces", lead + gap.start(), lead + gap.end())
     return ", ".join(ranges), first
 
 
