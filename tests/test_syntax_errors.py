@@ -496,6 +496,42 @@ def test_a_line_one_change_away_from_right_is_shown_with_the_change(
     assert diagnostic.help == help_
 
 
+@pytest.mark.parametrize(
+    ("written", "help_"),
+    [
+        (
+            'if caller == "1" say "Hi."',
+            'end the line with `:` and put `say "Hi."` on the next line, indented under it:'
+            ' `if caller == "1":`',
+        ),
+        (
+            'gather say "Press 1."',
+            'end the line with `:` and put `say "Press 1."` on the next line, indented under'
+            " it: `gather:`",
+        ),
+        # A `record` block holds only `on saved:` and `on error:`: no `:` makes `call` right.
+        (
+            "record call",
+            "here flowlang expects `beep`, `end_key`, `into`, `max`, `silence`, `:` or the end"
+            " of the line",
+        ),
+        (
+            'transfer "+13125550001" say "Hi."',
+            "here flowlang expects `from`, `timeout`, `:` or the end of the line",
+        ),
+    ],
+)
+def test_a_colon_is_only_offered_where_the_line_would_then_be_right(
+    written: str, help_: str
+) -> None:
+    # Only an `on` handler may have a statement after its `:`; `record: call` and
+    # `if x: say "Hi."` would be refused again.
+    error, _ = errors_of(f"main:\n    answer\n    {written}\n")
+    (diagnostic,) = error.diagnostics
+    assert diagnostic.code == "FL001"
+    assert diagnostic.help == help_
+
+
 def test_and_between_two_time_ranges_is_shown_with_a_comma() -> None:
     text = "hours office:\n    mon-fri 9:00-12:00 and 13:00-17:00\n\nmain:\n    hangup\n"
     error, _ = errors_of(text)

@@ -685,6 +685,19 @@ def _generic(ctx: Context) -> Problem:
     return Problem("FL001", message, span, f"expected {wanted}", fix)
 
 
+# The words that start a line a block holds, by the word of its header line: for "end the line
+# with `:` and put ... on the next line".
+_BLOCK_LINES = {
+    **{word: (*STATEMENTS, "on") for word in ("if", "elif", "else")},
+    "gather": ("say", "play", "reprompt", "on"),
+    "queue": ("play", "on"),
+    **{
+        word: ("on",)
+        for word in ("transfer", "record", "fetch", "ai_gather", "assistant", "detect")
+    },
+}
+
+
 def _corrected_line(ctx: Context) -> tuple[str, str] | None:
     """Why, and the line of the refused token with the likeliest one-place fix: a `:` or `=`
     put in, `or` between keys made a comma, a `.` after a string moved into it, `()` taken
@@ -707,8 +720,17 @@ def _corrected_line(ctx: Context) -> tuple[str, str] | None:
         what = "the keys" if re.match(r"\s*on\s+digits\b", written) else "them"
         return f"list {what} with commas", (before + "," + after).strip()
     if "COLON" in accepts and token.type != "COLON":
-        space = "" if rest.startswith(" ") else " "
-        return f"add `:` before {describe_found(token)}", (before + ":" + space + rest).strip()
+        first = written.split(maxsplit=1)[0] if written.strip() else ""
+        if first == "on":
+            space = "" if rest.startswith(" ") else " "
+            return f"add `:` before {describe_found(token)}", (before + ":" + space + rest).strip()
+        # Only an `on` handler may have its one statement after the `:` on the same line
+        # (`if x: say "x"` is FL023): the line of a block it can hold goes under it.
+        if str(token) in _BLOCK_LINES.get(first, ()):
+            return (
+                f"end the line with `:` and put `{rest.strip()}` on the next line, indented "
+                "under it", before.strip() + ":",
+            )
     if accepts == {"EQUAL"}:
         space = "" if rest.startswith(" ") else " "
         return "a variable is set with `=`", (before + " =" + space + rest).strip()

@@ -157,6 +157,35 @@ def test_a_failing_scenario_shows_both_conversations_side_by_side(golden) -> Non
     golden("sim/scenario_failure.txt", side_by_side(result, "menu.scenarios", "menu.flow"))
 
 
+def test_an_expect_written_after_the_action_it_came_before_says_so() -> None:
+    # A transfer with a block is sent before the other side answers: `expect transfer` goes
+    # above `transfer answered`, and the failure says where the transfer was.
+    prog = program(flow(
+        """\
+        voice "Telnyx.KokoroTTS.af"
+
+        main:
+            answer
+            transfer "+13125550001":
+                on busy: hangup
+        """
+    ))
+    file = parse(flow(
+        """\
+        scenario "the agent answers":
+            transfer answered
+            expect transfer "+13125550001"
+        """
+    ))
+    result = run_scenario(prog, file.scenarios[0], file)
+    assert not result.passed
+    assert result.problem == (
+        'expected `expect transfer "+13125550001"` after `transfer answered`, but instead: end:'
+        " the caller was transferred (it happened before `transfer answered`: write the"
+        " `expect` above that line)"
+    )
+
+
 def test_an_action_that_does_not_fit_fails_at_its_line(golden) -> None:
     prog = program(MENU, "menu.flow")
     file = parse(flow(

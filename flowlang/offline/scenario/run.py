@@ -218,6 +218,11 @@ class _Checker:
             instead = "nothing like it happened"
             where = next((line.flow_line for line in reversed(rest) if line.flow_line), None)
         problem = f"expected `{expect.written}` {when}, but {instead}"
+        if turn > 0 and any(matches(expect, line, self.transcript)
+                            for line in self.lines if line.turn == turn - 1):
+            # `transfer answered` after `expect transfer`: the command came first.
+            act = self.acts[turn - 1].written
+            problem += f" (it happened before `{act}`: write the `expect` above that line)"
         return self.result(problem, expect.span.line, where)
 
     def when(self, turn: int) -> str:
