@@ -313,9 +313,10 @@ def _misplaced_handler(ctx: Context) -> Problem | None:
             "FL009",
             "an `on` handler cannot stand here",
             _span(token),
-            "not inside a gather, ai_gather or assistant block",
-            "`on` handlers belong inside a `gather`, `ai_gather` or `assistant` block "
-            "(indented under it), or at the top of the file as `on hangup:`",
+            "not inside a block that has handlers",
+            "`on` handlers belong inside the block of a `gather`, `ai_gather`, `assistant`, "
+            "`transfer`, `record`, `queue`, `fetch` or `detect machine` (indented under its "
+            "line, which ends with `:`), or at the top of the file as `on hangup:`",
         )
     if ctx.previous is None or ctx.previous.type != "ON":
         return None
