@@ -102,9 +102,14 @@ def parse_source(source: Source, known: Known | None = None) -> Flow:
             from flowlang.syntax.explain import SCENARIO_ADVICE
 
             first = found[0]
-            if SCENARIO_ADVICE not in (first.help or ""):
-                advice = SCENARIO_ADVICE.replace("FILE.scenarios", source.name)
-                found[0] = attrs.evolve(first, notes=(*first.notes, advice))
+            advice = SCENARIO_ADVICE.replace("FILE.scenarios", source.name)
+            written = first.help or ""
+            if SCENARIO_ADVICE in written:
+                first = attrs.evolve(first, help=written.replace(SCENARIO_ADVICE, advice))
+            else:
+                first = attrs.evolve(first, notes=(*first.notes, advice))
+            # The rest of its lines are not flow lines either: one error says it all.
+            found = [first]
         raise FlowSyntaxError(found)
     assert flow is not None
     return flow

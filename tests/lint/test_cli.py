@@ -288,6 +288,17 @@ def test_checking_a_scenario_file_points_to_flowlang_test(
     assert "the settings are `voice` and `language`" not in out
 
 
+def test_a_whole_scenario_file_given_to_check_is_one_error(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # Every line of it is not a flow line: one error that says which command reads it.
+    scenarios = Path(__file__).resolve().parents[2] / "examples" / "pin_entry.scenarios"
+    assert main(["check", str(scenarios)]) == 1
+    out = capsys.readouterr().out
+    assert out.count("error[") == 1 and "Found 1 error in 1 file." in out
+    assert f"run it with `flowlang test {scenarios}`" in out
+
+
 def test_a_scenario_file_starting_with_flow_points_to_flowlang_test_by_its_name(
     workdir: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
