@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from flowlang.analysis import BUILTIN_VARIABLES
 from flowlang.diagnostics import Severity
 from flowlang.lint.context import Context
 from flowlang.lint.numbers import number_problem
@@ -98,8 +99,9 @@ def phone_number(ctx: Context) -> Iterator[Finding]:
     Checks every phone number written in a flow (`transfer "..."`, `sms "..."`, their
     `from "..."`, and the `sms_from` and `outbound from` settings): it must be in
     international E.164 form (`+`, the country code, the number, no spaces) or a SIP address
-    (`sip:user@example.com`). Numbers built from variables, like `"{caller}"`, are only known
-    on the call and are not checked.
+    (`sip:user@example.com`). A number that is one variable (`"{agent}"`) is checked through
+    the `set` lines that give it its values, when all of them are written in the flow; numbers
+    known only on the call, like `"{caller}"` or a gather's entry, are not checked.
 
     ## Why is this bad?
     Telnyx dials only these forms. `"312-555-0101"` looks fine to a person, passes every
@@ -119,8 +121,24 @@ def phone_number(ctx: Context) -> Iterator[Finding]:
         transfer "+13125550101"
     ```
     """
+    reported: set[int] = set()
     for what, value in _numbers(ctx):
-        if value.interpolations or _blank(value):
+        if _blank(value):
+            continue
+        if value.interpolations:
+            # `transfer "{agent}"` with every `agent` written in the flow: check those.
+            for name, text in _written_values(ctx, value):
+                found = number_problem(text.text)
+                if found is None or id(text) in reported:
+                    continue
+                reported.add(id(text))
+                used = f" at line {value.span.line}" if value.span is not None else ""
+                yield Finding(
+                    text.span,
+                    f'`{name}` is the number of {what}{used}, and "{text.text}" {found.problem}',
+                    label="Telnyx cannot dial this",
+                    help=found.fix,
+                )
             continue
         found = number_problem(value.text)
         if found is not None:
@@ -130,6 +148,30 @@ def phone_number(ctx: Context) -> Iterator[Finding]:
                 label="Telnyx cannot dial this",
                 help=found.fix,
             )
+
+
+def _written_values(ctx: Context, value: nodes.Str) -> list[tuple[str, nodes.Str]]:
+    """For a number written as one variable (`"{agent}"`), the texts `set` gives it: none
+    unless every value it can hold is written in the flow (not a gather's, a fetch's, an
+    input's or another variable's)."""
+    (part,) = value.parts if len(value.parts) == 1 else (None,)
+    if not isinstance(part, nodes.Interp) or len(part.path) != 1 or part.format is not None:
+        return []
+    name = part.path[0]
+    if name in BUILTIN_VARIABLES or any(i.value == name for i in ctx.flow.inputs):
+        return []
+    written: list[tuple[str, nodes.Str]] = []
+    for stmt in ctx.of_type(nodes.Set, nodes.Gather, nodes.AiGather, nodes.Fetch, nodes.Record):
+        if isinstance(stmt, nodes.Set):
+            if stmt.name.value != name:
+                continue
+            if not isinstance(stmt.value, nodes.Str) or stmt.value.interpolations:
+                return []
+            written.append((name, stmt.value))
+        elif isinstance(stmt, nodes.Gather | nodes.AiGather | nodes.Fetch | nodes.Record):
+            if stmt.into is not None and stmt.into.value == name:
+                return []
+    return written
 
 
 # The voice providers Telnyx documents, each with the number of dot-separated parts its names
