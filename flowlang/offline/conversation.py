@@ -401,7 +401,9 @@ def _fits(op: Any, action: str, body: dict[str, Any]) -> bool:
         payload = str(body.get("payload", ""))
         if kind == "SayOp":
             return _matches(op.text, payload)
-        if kind != "GatherOp":
+        if kind != "GatherOp" or op.action == "gather_using_speak":
+            # A gather that speaks its prompt says its reprompt in the same command: only one
+            # with a `play` prompt, or none, sends it as a `speak` of its own (LANGUAGE.md 3).
             return False
         written = (op.reprompt, op.reprompt_invalid, op.reprompt_timeout)
         return any(r is not None and _matches(r, payload) for r in written)

@@ -111,3 +111,26 @@ def test_each_fetch_is_shown_at_its_own_line() -> None:
     assert [(line.text.split()[1], line.flow_line) for line in fetches] == [
         ("GET", 2), ("POST", 4), ("GET", 5)
     ]
+
+
+def test_a_say_with_the_words_of_a_reprompt_is_shown_at_its_own_line() -> None:
+    # A gather that speaks its prompt says its reprompt inside the gather command: a `speak`
+    # of the same words is the handler's `say`, not the reprompt (which only a gather with a
+    # `play` prompt, or none, sends as a speak of its own).
+    compiled = program(
+        'voice "Telnyx.KokoroTTS.af"\n'
+        "main:\n"
+        "    answer\n"
+        "    gather digits 1:\n"
+        '        say "Press 1."\n'
+        '        reprompt invalid "Nope."\n'
+        '        on digits "1": say "Yes."\n'
+        "        on digits:\n"
+        '            say "Nope."\n'
+        "            hangup\n"
+        "        on invalid: hangup\n"
+        "        on timeout: hangup\n"
+    )
+    transcript = simulate(compiled, ["7"])
+    says = [line for line in conversation(transcript, compiled) if line.kind == "say"]
+    assert [(line.text, line.flow_line) for line in says] == [('say "Nope."', 9)]
