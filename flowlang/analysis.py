@@ -204,6 +204,9 @@ class _Builder:
         # Each `call`: its node, its `returned` node and the statement.
         self.calls: list[tuple[int, int, nodes.Call]] = []
         self.returns: list[int] = []
+        # The gathers whose handlers are being lowered, innermost last: the node of each whose
+        # `on digits` handler it is (where a `try again` there leads back to), None for others.
+        self.retrying: list[int | None] = []
 
     def add(self, kind: str, node: nodes.Node | None, step: str, **kw: object) -> int:
         nid = self.base + len(self.nodes)
@@ -273,6 +276,14 @@ class _Builder:
             self.link(frontier, n)
             self.gotos.append((n, stmt))
             return []
+        if isinstance(stmt, nodes.TryAgain):
+            # Back to its gather for the next try (which, after the last, runs `on invalid:`).
+            n = self.add("stmt", stmt, step)
+            self.link(frontier, n)
+            gather = self.retrying[-1] if self.retrying else None
+            if gather is not None:
+                self.link([n], gather, "try again")
+            return []
         if isinstance(stmt, nodes.Call):
             n = self.add("stmt", stmt, step)
             self.link(frontier, n)
@@ -329,7 +340,11 @@ class _Builder:
         defs = (stmt.into.value,) if stmt.into is not None else ()
         result = self.add("result", stmt, step, defs=defs, label="gather ended")
         self.link([g], result)
-        exits = self.handlers(result, stmt.handlers, step)
+        exits: list[int] = []
+        for on in stmt.handlers:
+            self.retrying.append(g if on.event == "digits" else None)
+            exits += self.handlers(result, [on], step)
+            self.retrying.pop()
         events = {on.event for on in stmt.handlers}
         if not {"invalid", "timeout"} <= events:
             # A try that fails with no handler for its outcome continues after the gather.

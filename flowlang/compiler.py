@@ -40,6 +40,7 @@ from flowlang.program import (
     SmsOp,
     StepInfo,
     TransferOp,
+    TryAgainOp,
     WaitBeepOp,
 )
 from flowlang.source import Source
@@ -132,6 +133,9 @@ class _Compiler:
         self.points: list[tuple[int, int, str]] = []
         self.step_blocks: dict[str, int] = {}
         self.problems: list[Diagnostic] = []
+        # The gathers whose handlers are being compiled, innermost last: the line of each whose
+        # `on digits` handler it is (what a `try again` there refers to), 0 for its others.
+        self.retrying: list[int] = []
         # The languages the flow speaks with their voices; the first is its own.
         self.languages = tuple(
             (s.language.text, s.voice or self.voice, _transcription_language(s.language))
@@ -257,6 +261,8 @@ class _Compiler:
             )
         if isinstance(stmt, nodes.WaitBeep):
             return WaitBeepOp(line)
+        if isinstance(stmt, nodes.TryAgain):
+            return TryAgainOp(line, self.retrying[-1] if self.retrying else 0)
         if isinstance(stmt, nodes.Goto):
             target = stmt.target.value
             if target not in self.step_blocks:
@@ -385,6 +391,7 @@ class _Compiler:
         branches: list[Branch] = []
         catch_all = on_invalid = on_timeout = None
         for on in g.handlers:
+            self.retrying.append(_line(g) if on.event == "digits" else 0)
             if on.event == "digits" and on.values:
                 branches.append(Branch(on.values, self._handler(on)))
             elif on.event == "digits" and catch_all is None:
@@ -393,6 +400,7 @@ class _Compiler:
                 on_invalid = self._handler(on)
             elif on.event == "timeout" and on_timeout is None:
                 on_timeout = self._handler(on)
+            self.retrying.pop()
         low, high = _digit_bounds(g.digits)
         valid = g.valid.text if g.valid is not None else None
         literals = [v.text for b in branches for v in b.values if not v.interpolations]

@@ -82,6 +82,8 @@ def _box(n: Node) -> Box | None:
         return Box(n.id, f"call {stmt.target.value}", "call")
     if isinstance(stmt, nodes.Return):
         return Box(n.id, "return", "end")
+    if isinstance(stmt, nodes.TryAgain):
+        return Box(n.id, "try again", "call")
     if isinstance(stmt, nodes.Gather):
         says = [p.text.text for p in stmt.prompt if isinstance(p, nodes.Say)]
         return Box(n.id, _short("gather: " + " ".join(says)) if says else "gather", "ask")

@@ -104,6 +104,15 @@ class DetectOp:
 
 
 @frozen
+class TryAgainOp:
+    """`try again` in the `on digits` handler of the gather at line `gather`: that try counts
+    as invalid."""
+
+    line: int
+    gather: int
+
+
+@frozen
 class WaitBeepOp:
     """Wait for the end of an answering machine's greeting (`call.machine.greeting.ended`)."""
 
@@ -328,6 +337,7 @@ Op = (
     | QueueOp
     | DetectOp
     | WaitBeepOp
+    | TryAgainOp
     | FetchOp
 )
 

@@ -75,6 +75,7 @@ from flowlang.syntax.nodes import (
     Stmt,
     Str,
     Transfer,
+    TryAgain,
     Var,
     WaitBeep,
 )
@@ -331,12 +332,17 @@ def _gather(v: _Vocabulary, body: st.SearchStrategy[tuple[Stmt, ...]]) -> st.Sea
         st.lists(_say_prompt(v), max_size=2).map(tuple),
         st.builds(Play, v.strs, media=st.booleans()).map(lambda p: (p,)),
     )
+    # An `on digits` handler may end by refusing its entry (`try again`).
+    digits_body = st.tuples(body, st.booleans()).map(
+        lambda pair: (*pair[0], TryAgain()) if pair[1] else pair[0]
+    )
     branch = st.builds(
-        On, st.just("digits"), st.lists(keys_strings, min_size=1, max_size=3).map(tuple), body
+        On, st.just("digits"), st.lists(keys_strings, min_size=1, max_size=3).map(tuple),
+        digits_body,
     )
     handlers = st.tuples(
         st.lists(branch, max_size=3),
-        st.lists(st.builds(On, st.just("digits"), st.just(()), body), max_size=1),
+        st.lists(st.builds(On, st.just("digits"), st.just(()), digits_body), max_size=1),
         st.lists(st.builds(On, st.just("invalid"), st.just(()), body), max_size=1),
         st.lists(st.builds(On, st.just("timeout"), st.just(()), body), max_size=1),
     ).map(lambda groups: tuple(h for group in groups for h in group))

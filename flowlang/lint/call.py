@@ -28,6 +28,7 @@ STATEMENT_NAMES = {
     nodes.Sms: "sms",
     nodes.Detect: "detect machine",
     nodes.WaitBeep: "wait for beep",
+    nodes.TryAgain: "try again",
     nodes.Fetch: "fetch",
 }
 

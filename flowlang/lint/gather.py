@@ -556,3 +556,60 @@ def _take_any_entry(gather: nodes.Gather) -> str:
     """The help that says how a gather takes an entry."""
     into = f" (it goes into `{gather.into.value}`)" if gather.into is not None else ""
     return f"add `on digits:` to take any entry{into}, or `on digits \"1\":` branches"
+
+
+@rule("FL311", "try-again-outside-digits", Severity.ERROR)
+def try_again_outside_digits(ctx: Context) -> Iterator[Finding]:
+    """## What it does
+    Finds `try again` anywhere but inside a gather's `on digits` handler (directly, or in an
+    `if` or another block within it).
+
+    ## Why is this bad?
+    `try again` refuses the entry a gather's `on digits` handler took, and has that gather ask
+    again. Anywhere else there is no entry to refuse: in `on invalid:` or `on timeout:` the
+    tries are already used up, and a step reached with `goto` or `call` is not part of the
+    handler.
+
+    ## Example
+    ```
+    gather digits 4 into pin:
+        say "Enter your PIN."
+        on digits: goto check_pin
+        on invalid: try again
+    ```
+
+    ## Use instead
+    ```
+    gather digits 4 into pin:
+        say "Enter your PIN."
+        reprompt invalid "That PIN is not right."
+        on digits:
+            if pin != "4321":
+                try again
+            goto account
+        on invalid: hangup
+    ```
+    """
+    places: list[tuple[nodes.Node, str | None]] = [(step, None) for step in ctx.flow.steps]
+    if ctx.flow.on_hangup is not None:
+        places.append((ctx.flow.on_hangup, None))
+    while places:
+        node, handler = places.pop()
+        if isinstance(node, nodes.TryAgain) and handler != "digits":
+            where = {
+                None: "outside any gather",
+                "invalid": "in `on invalid:`, where the tries are used up",
+                "timeout": "in `on timeout:`, where the tries are used up",
+            }.get(handler, f"in `on {handler}:`")
+            yield Finding(
+                node.span,
+                f"`try again` {where}: it only refuses the entry of a gather's `on digits`",
+                label="no entry to refuse here",
+                help="put `try again` inside the `on digits` handler of the gather that "
+                "should ask again (in an `if` that finds the entry wrong)",
+            )
+        for child in node.children():
+            inner = handler
+            if isinstance(node, nodes.Gather) and isinstance(child, nodes.On):
+                inner = child.event
+            places.append((child, inner))

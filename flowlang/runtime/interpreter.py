@@ -87,6 +87,7 @@ from flowlang.program import (
     SetOp,
     SmsOp,
     TransferOp,
+    TryAgainOp,
     WaitBeepOp,
 )
 from flowlang.runtime import state as st
@@ -277,6 +278,12 @@ class _Run:
         amd = state.get("amd")
         self.amd: dict[str, Any] = dict(amd) if isinstance(amd, dict) else {}
         self.seq: int = state["seq"]
+        # The try each gather (by its line) was on when its entry was taken: what a `try again`
+        # in its `on digits` handler counts from.
+        tries = state.get("tries")
+        self.tries: dict[str, int] = {
+            k: v for k, v in tries.items() if isinstance(v, int)
+        } if isinstance(tries, dict) else {}
         stale = state.get("stale")
         self.stale: list[str] = [c for c in stale if isinstance(c, str)] if isinstance(
             stale, list
@@ -341,6 +348,8 @@ class _Run:
                 state["ending"] = True
         if self.stale and self.end is None:
             state["stale"] = self.stale
+        if self.tries and self.end is None:
+            state["tries"] = self.tries
         kind = self.wait["kind"] if self.wait is not None and self.end is None else None
         lost = kind == "record" and self.wait is not None and self.wait.get("hungup")
         return Outcome(
@@ -768,22 +777,47 @@ class _Run:
         self.vars["digits"] = entry
         if op.into is not None:
             self.vars[op.into] = entry
+        number = self.wait["try"] if self.wait is not None else op.tries
         if status == "valid":
             handler = self.match(op, entry)
             if handler is not None:
+                self.tries[str(op.line)] = number
                 self.advance()
                 self.enter(handler)
                 self.go()
                 return
-        number = self.wait["try"] if self.wait is not None else op.tries
+        if not self.failed_try(op, number, failure):
+            self.go()
+
+    def failed_try(self, op: GatherOp, number: int, failure: str) -> bool:
+        """After try `number` of the gather `op` (the run at it) failed: the next try (True: the
+        run now waits for it), or after the last, its `on invalid:` / `on timeout:` (or what
+        follows the gather) is where the run goes on."""
         if number < op.tries:
             self.gather_try(op, number + 1, reprompted=False, after=failure)
-            return
+            return True
         self.advance()
         last = op.on_invalid if failure == "invalid" else op.on_timeout
         if last is not None:
             self.enter(last)
-        self.go()
+        return False
+
+    def do_try_again(self, op: TryAgainOp) -> None:
+        # Back out of the `on digits` handler to its gather (the frame just past it), and count
+        # the try whose entry it took as an invalid one.
+        for depth in range(len(self.frames) - 1, -1, -1):
+            block, index = self.frames[depth]
+            ops = self.blocks[block].ops
+            gather = ops[index - 1] if 0 < index <= len(ops) else None
+            if isinstance(gather, GatherOp) and gather.line == op.gather:
+                break
+        else:
+            raise FlowRuntimeError(
+                "`try again` ran outside the `on digits` handler of a gather", op.line
+            )
+        del self.frames[depth + 1 :]
+        self.frames[depth][1] = index - 1
+        self.failed_try(gather, self.tries.get(str(gather.line), gather.tries), "invalid")
 
     def match(self, op: GatherOp, entry: str) -> Handler | None:
         for branch in op.branches:
@@ -1241,5 +1275,6 @@ _EXECUTE: dict[type, Callable[[_Run, Any], None]] = {
     QueueOp: _Run.do_queue,
     DetectOp: _Run.do_detect,
     WaitBeepOp: _Run.do_wait_beep,
+    TryAgainOp: _Run.do_try_again,
     FetchOp: _Run.do_fetch,
 }

@@ -336,6 +336,9 @@ class FlowBuilder(Transformer[Token, n.Flow]):
     def wait_beep(self, children: list[Any]) -> n.WaitBeep:
         return n.WaitBeep(span=_cover(children))
 
+    def try_again(self, children: list[Any]) -> n.TryAgain:
+        return n.TryAgain(span=_cover(children))
+
     # -- opening hours --------------------------------------------------------------------------
 
     def hours(self, children: list[Any]) -> n.Hours:

@@ -20,7 +20,7 @@ KEYWORDS = frozenset(
     reprompt on invalid ai_gather field optional greeting key assistant id instructions message
     none not and or in true false sms_from sms record max silence beep end_key saved error queue
     max_wait no_answer busy failed fetch method header secret send outbound input detect
-    machine human not_sure wait for timezone hours closed open""".split()
+    machine human not_sure wait for try again timezone hours closed open""".split()
 )
 
 # The keywords that can never be a name: the words that start a statement, `on`, `digits` (the
@@ -37,7 +37,7 @@ CONTEXTUAL = KEYWORDS - RESERVED
 
 STATEMENTS = (
     "answer", "hangup", "say", "play", "transfer", "goto", "call", "return", "set", "log", "if",
-    "gather", "ai_gather", "assistant", "fetch", "sms", "record", "queue", "detect", "wait",
+    "gather", "ai_gather", "assistant", "fetch", "sms", "record", "queue", "detect", "wait", "try",
 )  # fmt: skip
 _STATEMENT_TYPES = frozenset(s.upper() for s in STATEMENTS)
 

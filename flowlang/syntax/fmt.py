@@ -43,6 +43,7 @@ from flowlang.syntax.nodes import (
     Stmt,
     Str,
     Transfer,
+    TryAgain,
     Var,
     WaitBeep,
 )
@@ -55,7 +56,7 @@ INDENT = "    "
 # A `fetch` may, when it is written on one line (no headers, `send` lines or handler).
 SIMPLE_STATEMENTS = (
     Answer, Hangup, Say, Play, Transfer, Goto, Call, Return, Set, Log, Fetch, Sms, Record, Queue,
-    WaitBeep,
+    WaitBeep, TryAgain,
 )  # fmt: skip
 
 _ATOM_PRECEDENCE = 6
@@ -732,6 +733,8 @@ def simple_statement(stmt: Stmt) -> str:
         return text + (f" max_wait {_duration(stmt.max_wait)}" if stmt.max_wait else "")
     if isinstance(stmt, WaitBeep):
         return "wait for beep"
+    if isinstance(stmt, TryAgain):
+        return "try again"
     if isinstance(stmt, Goto):
         return f"goto {stmt.target.value}"
     if isinstance(stmt, Call):

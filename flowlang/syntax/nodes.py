@@ -303,6 +303,12 @@ class WaitBeep(Node):
 
 
 @frozen
+class TryAgain(Node):
+    """`try again`, in a gather's `on digits` handler: the entry it took is refused, and the
+    gather counts the try as invalid (it asks again, or runs `on invalid:` after its last)."""
+
+
+@frozen
 class Sms(Node):
     """`sms "TO" "TEXT" [from "NUMBER"]`: send a text message; does not wait."""
 
@@ -611,6 +617,7 @@ Stmt = (
     | Queue
     | Detect
     | WaitBeep
+    | TryAgain
     | Fetch
 )
 

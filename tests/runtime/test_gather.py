@@ -326,3 +326,89 @@ def test_terminator_none_keeps_hash_in_the_entry(entry: str, said: str) -> None:
     call = gather_call(NO_TERMINATOR)
     out = call.event("call.gather.ended", digits=entry, status="valid")
     assert [line.text for line in out.logs] == [said]
+
+
+# `try again` in an `on digits` handler: the entry is refused, and the try counts as invalid.
+PIN = HEAD + (
+    "    gather digits 4 into pin tries 3:\n"
+    '        say "Enter your PIN."\n'
+    '        reprompt invalid "That PIN is not right."\n'
+    '        reprompt timeout "Are you there?"\n'
+    "        on digits:\n"
+    '            if pin != "4321":\n'
+    '                say "Checking."\n'
+    "                try again\n"
+    '            log "right PIN"\n'
+    '        on invalid: log "invalid handler"\n'
+    '        on timeout: log "timeout handler"\n'
+    '    log "after"\n'
+)
+
+
+def test_try_again_asks_again_with_the_invalid_reprompt_and_counts_the_try() -> None:
+    call = gather_call(PIN)
+    call.press("1111")
+    call.settle()  # the handler's `say`, then `try again`
+    assert call.last.waiting == "gather"
+    assert body(call)["payload"] == "That PIN is not right. Enter your PIN."
+    call.press("", status="timeout")
+    assert body(call)["payload"] == "Are you there? Enter your PIN."
+    call.press("4321")
+    assert call.logs == ["right PIN", "after"]
+    assert call.last.end is not None
+
+
+def test_try_again_on_the_last_try_runs_on_invalid() -> None:
+    call = gather_call(PIN)
+    for entry in ("1111", "2222", "3333"):
+        call.press(entry)
+        call.settle()
+    assert call.logs == ["invalid handler", "after"]
+    gathers = [c for c in call.commands if c.action == "gather_using_speak"]
+    assert len(gathers) == 3
+
+
+def test_try_again_without_on_invalid_goes_on_after_the_gather() -> None:
+    flow = PIN.replace('        on invalid: log "invalid handler"\n', "")
+    call = gather_call(flow)
+    for entry in ("1111", "2222", "3333"):
+        call.press(entry)
+        call.settle()
+    assert call.logs == ["after"]
+
+
+def test_the_try_count_survives_a_wait_inside_the_handler() -> None:
+    # The state is stored between webhooks: the try the entry was taken on goes with it.
+    call = gather_call(PIN.replace("tries 3", "tries 2"))
+    call.press("1111")
+    assert call.last.waiting == "speak"  # "Checking.", between the entry and `try again`
+    assert call.state["tries"] == {"6": 1}
+    call.settle()
+    call.press("2222")
+    call.settle()
+    assert call.logs == ["invalid handler", "after"]
+
+
+def test_try_again_refers_to_its_own_gather_when_gathers_nest() -> None:
+    flow = HEAD + (
+        "    gather digits 1 tries 2:\n"
+        '        say "Press 1 to enter a code."\n'
+        '        on digits "1":\n'
+        "            gather digits 2 into code tries 2:\n"
+        '                say "Enter the code."\n'
+        '                on digits: log "code {code}"\n'
+        '                on invalid: log "no code"\n'
+        '            if code != "42":\n'
+        "                try again\n"
+        '            log "opened"\n'
+        '        on invalid: log "outer invalid"\n'
+    )
+    call = gather_call(flow)
+    call.press("1")
+    call.press("17")
+    assert call.logs == ["code 17"]
+    assert call.last.waiting == "gather"
+    assert "Press 1" in body(call)["payload"]  # the outer gather asks again: its try 2
+    call.press("1")
+    call.press("42")
+    assert call.logs == ["code 17", "code 42", "opened"]
