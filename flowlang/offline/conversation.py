@@ -78,7 +78,9 @@ def conversation(transcript: Transcript, program: Any = None) -> list[Line]:
                 lines.append(line)
         elif isinstance(entry, Requested):
             fetch = entry.fetch
-            where = _fetch_line(program, entry.step, fetch, after)
+            where = entry.line if entry.line is not None and program is not None else (
+                _fetch_line(program, entry.step, fetch, after)
+            )
             after = where or after
             text = f"fetch {fetch.method} {fetch.url}"
             lines.append(Line("fetch", text, fetch.url, where, turn))
@@ -156,7 +158,14 @@ def command_text(command: Command) -> str:
 
 def _command_line(sent: Sent, program: Any, turn: int, after: int) -> Line | None:
     action, body = sent.command.action, sent.command.body
-    where = _locate(program, sent.step, action, body, after)
+    if sent.line is not None and program is not None:
+        # The interpreter said which statement sent it. Only the hold music is shown at a line
+        # of its own, inside its `queue` block.
+        where: int | None = sent.line
+        if action == "playback_start":
+            where = _locate(program, sent.step, action, body, sent.line) or sent.line
+    else:
+        where = _locate(program, sent.step, action, body, after)
     if sent.command.is_message:
         to, text = str(body.get("to", "")), str(body.get("text", ""))
         return Line("sms", f'text {to}: "{text}"', text, where, turn)

@@ -219,18 +219,21 @@ class Entered:
 
 @frozen
 class Sent:
-    """The flow sent `command` to Telnyx (while in step `step`)."""
+    """The flow sent `command` to Telnyx (while in step `step`, from the statement at `line`
+    when the interpreter said so)."""
 
     command: Command
     step: str | None = None
+    line: int | None = None
 
 
 @frozen
 class Requested:
-    """The flow asked its backend: `fetch` (while in step `step`)."""
+    """The flow asked its backend: `fetch` (while in step `step`, from the `fetch` at `line`)."""
 
     fetch: FetchRequest
     step: str | None = None
+    line: int | None = None
 
 
 @frozen
@@ -504,17 +507,18 @@ class Simulation:
             + [((line.after, n, 1), line) for n, line in enumerate(outcome.logs)],
             key=lambda mark: mark[0],
         )
+        lines = outcome.lines
         for sent, command in enumerate(outcome.commands):
             while marks and marks[0][0][0] <= sent:
                 self._mark(marks.pop(0)[1])
-            self._send((command,))
+            self._send((command,), lines[sent] if sent < len(lines) else None)
         for _, mark in marks:
             self._mark(mark)
         if outcome.step is not None:
             self.step = outcome.step
         self.waiting = outcome.waiting
         if outcome.fetch is not None:
-            self.entries.append(Requested(outcome.fetch, self.step))
+            self.entries.append(Requested(outcome.fetch, self.step, outcome.fetch_line))
             self.fetching = outcome.fetch
         if outcome.waiting in ("machine", "beep"):
             self.phone.expect(outcome.waiting)
@@ -529,10 +533,10 @@ class Simulation:
         else:
             self.entries.append(Logged(mark))
 
-    def _send(self, commands: tuple[Command, ...]) -> None:
+    def _send(self, commands: tuple[Command, ...], line: int | None = None) -> None:
         phone = self.phone
         for command in commands:
-            self.entries.append(Sent(command, self.step))
+            self.entries.append(Sent(command, self.step, line))
             if phone.state == "ended":
                 continue
             refused = len(phone.refusals)

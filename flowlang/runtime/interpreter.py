@@ -291,7 +291,11 @@ class _Run:
         wait = state.get("wait")
         self.wait: dict[str, Any] | None = dict(wait) if isinstance(wait, dict) else None
         self.commands: list[Command] = []
+        # The line of the statement that sent each command (None: none did, as for the hangup
+        # after the flow runs off its end), and of the `fetch` that made `fetch`.
+        self.command_lines: list[int | None] = []
         self.fetch: FetchRequest | None = None
+        self.fetch_line: int | None = None
         self.logs: list[LogLine] = []
         self.reached: list[str] = []
         self.entered: list[Entered] = []
@@ -363,6 +367,8 @@ class _Run:
             entered=tuple(self.entered),
             fetch=self.fetch if self.end is None else None,
             expires=RECORDING_WAIT_SECS if lost else None,
+            lines=tuple(self.command_lines),
+            fetch_line=self.fetch_line if self.end is None else None,
         )
 
     # -- helpers -----------------------------------------------------------------------------
@@ -431,6 +437,7 @@ class _Run:
         body["client_state"] = st.client_state(self.seq)
         body["command_id"] = st.command_id(self.call_id, self.seq)
         self.commands.append(Command(action, body))
+        self.command_lines.append(self.line)
         return self.seq
 
     def wait_for(self, kind: str, seq: int, first: int | None = None, tries: int = 0) -> None:
@@ -469,6 +476,7 @@ class _Run:
                     continue
                 if self.detached:
                     return
+                self.line = None  # no statement hangs up: the flow ran off its end
                 self.send("hangup", {})
                 self.finish("completed")
                 return
@@ -620,6 +628,7 @@ class _Run:
         body = None
         if op.method != "GET":
             body = {name: self.evaluate(e) for name, e in op.sends}
+        self.fetch_line = op.line
         self.fetch = FetchRequest(
             method=op.method,
             url=interpolate(op.url, self.vars, self.missing, escape=_url_part),

@@ -81,6 +81,9 @@ class Outcome:
       `WAIT_EXPIRED` event. None: the wait has no limit of its own.
     - `trace`: where the run was before each statement it ran, in order, when the interpreter
       was made with `trace=True` (a debugger's view); empty otherwise.
+    - `lines`: the `.flow` line of the statement that sent each command, in the order of
+      `commands` (None where none did: the hangup after the flow ran off its end); empty when
+      not known. `fetch_line`: the line of the `fetch` that made `fetch`.
     """
 
     state: dict[str, Any]
@@ -95,3 +98,5 @@ class Outcome:
     fetch: FetchRequest | None = None
     expires: int | None = None
     trace: tuple[TracePoint, ...] = ()
+    lines: tuple[int | None, ...] = ()
+    fetch_line: int | None = None

@@ -134,3 +134,24 @@ def test_a_say_with_the_words_of_a_reprompt_is_shown_at_its_own_line() -> None:
     transcript = simulate(compiled, ["7"])
     says = [line for line in conversation(transcript, compiled) if line.kind == "say"]
     assert [(line.text, line.flow_line) for line in says] == [('say "Nope."', 9)]
+
+
+def test_each_command_is_shown_at_the_statement_that_sent_it() -> None:
+    # The interpreter says which statement sent each command: a `hangup` after the gather is
+    # not taken for the one in `on invalid:`, which comes first below the handler that ran.
+    compiled = program(
+        'voice "Telnyx.KokoroTTS.af"\n'
+        "main:\n"
+        "    answer\n"
+        "    gather digits 4 into pin:\n"
+        '        say "Enter your PIN."\n'
+        '        on digits: say "Welcome."\n'
+        "        on invalid:\n"
+        '            say "Goodbye."\n'
+        "            hangup\n"
+        "        on timeout: hangup\n"
+        "    hangup\n"
+    )
+    transcript = simulate(compiled, ["4321"])
+    lines = [(line.kind, line.flow_line) for line in conversation(transcript, compiled)]
+    assert lines[-3:] == [("say", 6), ("hangup", 11), ("end", None)]
