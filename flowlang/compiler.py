@@ -549,12 +549,20 @@ def _timezone(flow: nodes.Flow) -> str:
     return written.text if written is not None else "UTC"
 
 
+def _closed_day(date: nodes.Date) -> str:
+    """`2026-12-25` as written; a day of every year (`dec 25`) as its `MM-DD`."""
+    if not date.every_year:
+        return date.value
+    month, _, day = date.value.partition(" ")
+    return f"{nodes.MONTHS.index(month) + 1:02d}-{int(day):02d}"
+
+
 def _opening_hours(hours: nodes.Hours) -> OpeningHours:
     week: list[list[tuple[int, int]]] = [[] for _ in range(7)]
     closed: set[str] = set()
     for line in hours.lines:
         if isinstance(line, nodes.Closed):
-            closed.update(d.value for d in line.dates)
+            closed.update(_closed_day(d) for d in line.dates)
             continue
         ranges = [r.minutes for r in line.ranges]
         for days in line.days:

@@ -345,7 +345,8 @@ Op = (
 @frozen
 class OpeningHours:
     """`hours NAME:` compiled: for each weekday (Monday first) the open minutes of the day as
-    `[start, end)` pairs, and the `closed` dates (`YYYY-MM-DD`), closed whatever the weekday."""
+    `[start, end)` pairs, and the `closed` dates (`YYYY-MM-DD`, or `MM-DD` for that day of
+    every year), closed whatever the weekday."""
 
     name: str
     week: tuple[tuple[tuple[int, int], ...], ...]
@@ -353,7 +354,7 @@ class OpeningHours:
 
     def is_open(self, date: str, weekday: int, minute: int) -> bool:
         """Whether these hours are open at `minute` (of the day) on `date`, a `weekday`."""
-        if date in self.closed:
+        if date in self.closed or date[5:] in self.closed:
             return False
         return any(start <= minute < end for start, end in self.week[weekday])
 

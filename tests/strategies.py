@@ -22,6 +22,7 @@ from hypothesis import strategies as st
 
 from flowlang.syntax.nodes import (
     DAY_NAMES,
+    MONTHS,
     SPOKEN_FORMATS,
     AiGather,
     Answer,
@@ -524,7 +525,11 @@ _day_hours = st.builds(
 _closed = st.builds(
     Closed,
     st.lists(
-        st.dates(datetime.date(1000, 1, 1)).map(lambda d: Date(d.isoformat())),
+        st.dates(datetime.date(1000, 1, 1)).map(lambda d: Date(d.isoformat()))
+        # A day of every year: `dec 25` (the year 2000 had a 29 February).
+        | st.dates(datetime.date(2000, 1, 1), datetime.date(2000, 12, 31)).map(
+            lambda d: Date(f"{MONTHS[d.month - 1]} {d.day}")
+        ),
         min_size=1,
         max_size=3,
     ).map(tuple),

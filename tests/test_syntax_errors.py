@@ -242,7 +242,8 @@ _HOURS = 'hours office:\n    mon-fri 9:00-17:00\n    {line}\n\nmain:\n    hangup
     ("line", "code", "message", "fixed", "column"),
     [
         ("closed 12/25/2026", "FL064", "dates are written YEAR-MONTH-DAY", "closed 2026-12-25", 12),
-        ("closed Dec 25", "FL064", "dates are written YEAR-MONTH-DAY", "closed 2026-12-25", 12),
+        # A day of every year is written `dec 25`, in lower case like the days of the week.
+        ("closed Dec 25", "FL064", "`Dec` is not a month", "dec 25", 12),
         ("closed 25-12-2026", "FL064", "dates are written YEAR-MONTH-DAY", "closed 2026-12-25", 12),
         ("closed 2026/12/25", "FL064", "dates are written YEAR-MONTH-DAY", "closed 2026-12-25", 12),
         (

@@ -348,7 +348,13 @@ class FlowBuilder(Transformer[Token, n.Flow]):
     def hours_line(self, children: list[Any]) -> n.DayHours | n.Closed:
         tokens = [c for c in children if isinstance(c, Token) and c.type != "COMMA"]
         if tokens[0].type == "CLOSED":
-            dates = [self._date(t) for t in tokens[1:]]
+            dates: list[n.Date] = []
+            rest = iter(tokens[1:])
+            for token in rest:
+                if token.type == "DATE":
+                    dates.append(self._date(token))
+                else:  # a month's name, then the day: `dec 25`
+                    dates.append(self._yearly(token, next(rest)))
             return n.Closed(dates, span=_cover(children))
         days = [self._days(t) for t in tokens if t.type in ("NAME", "DAY_RANGE")]
         ranges = [self._clock_range(t) for t in tokens if t.type == "CLOCK_RANGE"]
@@ -415,6 +421,33 @@ class FlowBuilder(Transformer[Token, n.Flow]):
                 "write dates as YEAR-MONTH-DAY, like `2026-12-25`",
             )
         return n.Date(text, span=token_span(token))
+
+    def _yearly(self, month: Token, day: Token) -> n.Date:
+        written, number = str(month), int(str(day))
+        span = Span(month.line or 1, month.column or 1, day.end_line or 1, day.end_column or 1)
+        short = n.MONTH_NAMES.get(written)
+        if short is None:
+            close = difflib.get_close_matches(written.lower(), list(n.MONTH_NAMES), n=1)
+            hint = f"did you mean `{n.MONTH_NAMES[close[0]]} {number}`? " if close else ""
+            self._problem(
+                "FL064",
+                f"`{written}` is not a month",
+                token_span(month),
+                "not a month",
+                f"{hint}write a day of every year as the month's first three letters and the "
+                "day, like `dec 25`, or a single date as `2026-12-25`",
+            )
+            return n.Date(f"{written} {number}", span=span)
+        month_number = n.MONTHS.index(short) + 1
+        if not 1 <= number <= days_in_month(2024, month_number):  # a leap year: feb 29 exists
+            self._problem(
+                "FL064",
+                f"`{short} {number}` is not a day of the year",
+                span,
+                "no such day",
+                f"{short} has at most {days_in_month(2024, month_number)} days",
+            )
+        return n.Date(f"{short} {number}", span=span)
 
     def open_test(self, children: list[Any]) -> n.OpenTest:
         return n.OpenTest(self._name(children[1]), span=_cover(children))

@@ -639,6 +639,15 @@ class Setting(Node):
 
 # The day words of an `hours` line, Monday first (the index is the weekday number).
 DAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+# A `closed` day of every year names its month by its first three letters (`dec 25`); the whole
+# name is read too, and written short by `fmt`.
+MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
+_LONG_MONTHS = (
+    "january", "february", "march", "april", "may", "june", "july", "august", "september",
+    "october", "november", "december",
+)  # fmt: skip
+MONTH_NAMES = {**dict(zip(MONTHS, MONTHS, strict=True)),
+               **dict(zip(_LONG_MONTHS, MONTHS, strict=True))}
 
 
 @frozen
@@ -698,14 +707,20 @@ class DayHours(Node):
 
 @frozen
 class Date(Node):
-    """A date `2026-12-25` as written (checked by the builder to be a real date)."""
+    """A date `2026-12-25`, or `dec 25` for that day every year: as written, with a month's
+    name in its short form (checked by the builder to be a real date)."""
 
     value: str
+
+    @property
+    def every_year(self) -> bool:
+        return not self.value[:1].isdigit()
 
 
 @frozen
 class Closed(Node):
-    """`closed 2026-12-25, 2027-01-01`: whole days the hours are closed, whatever the weekday."""
+    """`closed 2026-12-25, dec 25`: whole days the hours are closed, whatever the weekday (a
+    date without a year: that day every year)."""
 
     dates: tuple[Date, ...] = field(converter=_tuple)
 

@@ -11,10 +11,11 @@ from hypothesis import strategies as st
 
 from flowlang.clock import local_time, parse_at
 from flowlang.compiler import build_program, compile_source
+from flowlang.errors import FlowSyntaxError
 from flowlang.runtime.events import CallInfo, Event, LocalTime
 from flowlang.runtime.interpreter import Interpreter
 from flowlang.source import Source
-from flowlang.syntax.nodes import DAY_NAMES
+from flowlang.syntax.nodes import DAY_NAMES, Closed
 from flowlang.syntax.parser import parse_source
 
 HEAD = 'voice "Telnyx.KokoroTTS.af"\ntimezone "America/Chicago"\n\n'
@@ -205,3 +206,39 @@ def test_hours_of_an_included_file_are_part_of_the_flow(tmp_path: Path) -> None:
 def test_a_time_given_is_read_on_the_flows_clock_as_the_instant_it_is(at: str, shown: str) -> None:
     local = local_time(parse_at(at, "America/Chicago"), "America/Chicago")
     assert f"{local.date} {local.hour:02d}:{local.minute:02d}" == shown
+
+
+# `closed dec 25`: that day of every year.
+_DAYS = st.dates(min_value=date(1970, 1, 1), max_value=date(2100, 12, 31))
+
+
+@given(_DAYS, _DAYS)
+@settings(max_examples=60, deadline=None)
+def test_a_day_closed_every_year_is_closed_in_every_year(holiday: date, day: date) -> None:
+    month = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov",
+             "dec")[holiday.month - 1]
+    text = HEAD + (
+        "hours office:\n"
+        "    daily 0:00-24:00\n"
+        f"    closed {month} {holiday.day}\n\n"
+        'main:\n    if open office:\n        log "open"\n    else:\n        log "closed"\n'
+    )
+    at = LocalTime(day.isoformat(), 12, 0, day.weekday())
+    expected = "closed" if (day.month, day.day) == (holiday.month, holiday.day) else "open"
+    assert run(text, at) == [expected]
+
+
+def test_a_day_of_every_year_is_written_short_and_checked() -> None:
+    flow = parse_source(Source("h.flow", HEAD + (
+        "hours office:\n    mon-fri 9:00-17:00\n    closed december 25, jan 1, 2026-11-26\n\n"
+        "main:\n    hangup\n"
+    )))
+    (closed,) = [line for line in flow.hours[0].lines if isinstance(line, Closed)]
+    assert [d.value for d in closed.dates] == ["dec 25", "jan 1", "2026-11-26"]
+    assert [d.every_year for d in closed.dates] == [True, True, False]
+    for written, says in (("feb 30", "`feb 30` is not a day of the year"),
+                          ("Dec 25", "`Dec` is not a month"),
+                          ("decmber 24", "`decmber` is not a month")):
+        text = f"hours office:\n    closed {written}\nmain:\n    hangup\n"
+        with pytest.raises(FlowSyntaxError, match=says):
+            parse_source(Source("h.flow", text))
