@@ -31,6 +31,10 @@ _PARTIAL_WORD = re.compile(r"\w*$")
 _OPEN_STRING = re.compile(r'"(?:[^"\\]|\\.)*$')
 
 
+# Statements of more than one word, whose first word is never written alone.
+_PHRASES = {"try": "try again", "wait": "wait for beep", "detect": "detect machine"}
+
+
 @frozen
 class Suggestion:
     """One completion: `label` is shown, `insert` replaces the line from 1-based `start`
@@ -64,7 +68,8 @@ def suggestions(
     for word in sorted(found.keywords):
         if word in written and not in_expression:
             continue  # an option is written once
-        out.append(Suggestion(word, KEYWORD, word, start))
+        phrase = _PHRASES.get(word, word)
+        out.append(Suggestion(phrase, KEYWORD, phrase, start))
     previous = found.previous
     if "NAME" in found.values and names is not None:
         if previous is not None and previous.type == "OPEN":

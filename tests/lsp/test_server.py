@@ -478,6 +478,18 @@ async def test_completion_offers_the_handlers_of_the_block(
         assert sorted(item.label for item in result.items) == expected
 
 
+async def test_completion_offers_a_statement_of_several_words_whole(
+    client: LanguageClient, tmp_path: Path
+) -> None:
+    body = '    gather digits 4 into pin:\n        say "PIN?"\n        on digits:\n            t‸\n'
+    result = await complete_at(client, tmp_path / "phrase.flow", body)
+    edit = next(i.text_edit for i in result.items if i.label == "try again")
+    assert edit is not None and edit.new_text == "try again"
+    assert "transfer" in {i.label for i in result.items} and "try" not in {
+        i.label for i in result.items
+    }
+
+
 async def test_completion_in_the_middle_of_a_word_may_replace_all_of_it(
     client: LanguageClient, tmp_path: Path
 ) -> None:
