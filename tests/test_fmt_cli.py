@@ -152,6 +152,16 @@ def test_windows_line_breaks_and_a_missing_last_line_break_are_normalised(tmp_pa
     assert path.read_bytes() == b'main:\n    say "a"  # c\n    hangup\n'
 
 
+def test_old_mac_line_breaks_are_normalised_too(tmp_path, capsys):
+    # A lone carriage return ends a line for the parser (as for an editor): the file is read,
+    # and `fmt` writes it with the line breaks every other file has.
+    path = tmp_path / "mac.flow"
+    path.write_bytes(b'main:\r    say "a"  # c\r    hangup\r')
+    assert main(["fmt", "--check", str(path)]) == 1
+    assert main(["fmt", str(path)]) == 0
+    assert path.read_bytes() == b'main:\n    say "a"  # c\n    hangup\n'
+
+
 def test_a_dash_formats_standard_input_to_standard_output(monkeypatch, capsys):
     import io
 

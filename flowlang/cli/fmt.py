@@ -60,7 +60,7 @@ def run(args: argparse.Namespace) -> int:
                 sys.stderr.write(render_text(diagnostic, source))
             failed += 1
             continue
-        jobs = [(path, source.text, formatted)]
+        jobs = [(path, _as_written(path, source.text), formatted)]
         if "languages" in source.text:
             catalogs, broken = _catalog_jobs(source)
             jobs += catalogs
@@ -119,6 +119,17 @@ def _write_safely(target: Path, text: str) -> None:
         with contextlib.suppress(OSError):
             os.unlink(temporary)
         raise
+
+
+def _as_written(path: Path, text: str) -> str:
+    """The text of the file read as `text`, with its line endings as written: the parser
+    reads a lone `\r` (an old Mac's line ending) as `\n`, which `fmt` writes."""
+    from flowlang.source import BOM
+
+    try:
+        return path.read_bytes().decode("utf-8").removeprefix(BOM)
+    except (OSError, UnicodeDecodeError):
+        return text
 
 
 def _standard_input(args: argparse.Namespace) -> int:
