@@ -826,6 +826,7 @@ class _Run:
             )
         del self.frames[depth + 1 :]
         self.frames[depth][1] = index - 1
+        self.line = gather.line  # the next try is the gather's command
         self.failed_try(gather, self.tries.get(str(gather.line), gather.tries), "invalid")
 
     def match(self, op: GatherOp, entry: str) -> Handler | None:

@@ -155,3 +155,25 @@ def test_each_command_is_shown_at_the_statement_that_sent_it() -> None:
     transcript = simulate(compiled, ["4321"])
     lines = [(line.kind, line.flow_line) for line in conversation(transcript, compiled)]
     assert lines[-3:] == [("say", 6), ("hangup", 11), ("end", None)]
+
+
+def test_the_try_after_try_again_is_shown_at_its_gather() -> None:
+    compiled = program(
+        'voice "Telnyx.KokoroTTS.af"\n'
+        "main:\n"
+        "    answer\n"
+        "    gather digits 4 into pin:\n"
+        '        say "Enter your PIN."\n'
+        '        reprompt invalid "Wrong PIN."\n'
+        "        on digits:\n"
+        '            if pin != "4321":\n'
+        "                try again\n"
+        "            hangup\n"
+        "        on invalid: hangup\n"
+        "        on timeout: hangup\n"
+    )
+    transcript = simulate(compiled, ["1111", "4321"])
+    asks = [line for line in conversation(transcript, compiled) if line.kind == "ask"]
+    assert [(line.value, line.flow_line) for line in asks] == [
+        ("Enter your PIN.", 4), ("Wrong PIN. Enter your PIN.", 4)
+    ]
