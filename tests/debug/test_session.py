@@ -363,6 +363,29 @@ def test_a_fetch_waits_for_the_backend_and_names_the_request() -> None:
     assert typed(console, "print order.state") == '  order.state = "shipped"'
 
 
+def test_the_try_after_try_again_is_shown_at_its_gather() -> None:
+    # As simulate shows it: the gather sends its next try, not the `try again`.
+    text = VOICE + flow(
+        """\
+        main:
+            answer
+            gather digits 4 into pin:
+                say "Enter your PIN."
+                reprompt invalid "Wrong PIN."
+                on digits:
+                    if pin != "4321":
+                        try again
+                    hangup
+                on invalid: hangup
+                on timeout: hangup
+        """
+    )
+    console, _ = debugger(text)
+    typed(console, "c")
+    out = typed(console, "1111")
+    assert '  line 4    ask "Wrong PIN. Enter your PIN." (4 keys)' in out.splitlines()
+
+
 def test_print_reads_a_list_as_the_flow_does() -> None:
     # `{found.orders.last.id}` reads a list in a backend's answer (LANGUAGE.md, fetch): the
     # debugger's print reads the same path.
