@@ -235,6 +235,8 @@ def _simple(v: _Vocabulary) -> st.SearchStrategy[Stmt]:
         st.just(WaitBeep()),
         st.builds(Queue, v.strs, max_wait=st.none() | durations),
         _fetch_line(v),
+        # The one-line assistant, also a one-line handler's (`on digits "1": assistant id "A"`).
+        st.builds(Assistant, id=st.none() | plain_strings, voice=st.none() | plain_strings),
     )
 
 

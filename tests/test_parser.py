@@ -214,6 +214,24 @@ def test_an_assistant_on_one_line_has_no_block() -> None:
     assert format_text(text) == text
 
 
+def test_a_one_line_assistant_is_a_one_line_handler_too() -> None:
+    # Like `on digits "1": transfer "..."`: the stored assistant as it is, on the handler's line.
+    one_line = stmt('gather:\n    on digits "1": assistant id "assistant-7"')
+    block = stmt('gather:\n    on digits "1":\n        assistant id "assistant-7"')
+    assert one_line == block
+    text = (
+        "main:\n"
+        "    gather:\n"
+        '        on digits "1": assistant id "assistant-7" voice "AWS.Polly.Joanna-Neural"\n'
+        '        on digits "2":\n'
+        '            assistant id "assistant-7"\n'
+        "            hangup\n"
+    )
+    assert format_text(text) == text
+    written = 'main:\n    gather:\n        on digits "1":\n            assistant id "A"\n'
+    assert format_text(written) == 'main:\n    gather:\n        on digits "1": assistant id "A"\n'
+
+
 def test_section_5_assistant_tree() -> None:
     assert stmt(SECTION_5) == n.Assistant(
         id=s("assistant-123"),

@@ -245,6 +245,11 @@ _HOURS = 'hours office:\n    mon-fri 9:00-17:00\n    {line}\n\nmain:\n    hangup
         # A day of every year is written `dec 25`, in lower case like the days of the week.
         ("closed Dec 25", "FL064", "`Dec` is not a month", "dec 25", 12),
         ("closed 25-12-2026", "FL064", "dates are written YEAR-MONTH-DAY", "closed 2026-12-25", 12),
+        # Written without a year, a day is that day every year: `dec 25`, not a year made up.
+        ("closed 12/25", "FL064", "a day of every year", "closed dec 25", 12),
+        ("closed 25 December", "FL064", "a day of every year", "closed dec 25", 12),
+        ("closed jan 1, July 4th", "FL064", "a day of every year", "closed jan 1, jul 4", 19),
+        ("closed dec25", "FL064", "a day of every year", "closed dec 25", 12),
         ("closed 2026/12/25", "FL064", "dates are written YEAR-MONTH-DAY", "closed 2026-12-25", 12),
         (
             "closed 2026-01-01, 12/25/2026",
@@ -277,6 +282,38 @@ def test_an_hours_line_written_another_way_is_one_error_showing_the_line_written
     assert f"`{fixed}`" in (diagnostic.help or "")
     assert diagnostic.span is not None
     assert (diagnostic.span.line, diagnostic.span.column) == (3, column)
+
+
+_MONTH_WORDS = ("January", "February", "March", "April", "May", "June", "July", "August",
+                "September", "October", "November", "December")  # fmt: skip
+
+
+@given(
+    st.integers(1, 12),
+    st.integers(1, 28),
+    # `/` is read month first, as in the United States.
+    st.sampled_from(["{m}/{d}", "{d} {M}", "{M} {d}th", "{m3}{d}", "{M}. {d}"]),
+)
+def test_a_day_written_without_a_year_is_offered_as_that_day_every_year(
+    month: int, day: int, shape: str
+) -> None:
+    # The line the help writes parses, and closes the day meant every year (no year made up).
+    name = _MONTH_WORDS[month - 1]
+    written = shape.format(m=month, d=day, M=name, m3=name[:3].lower())
+    error, _ = errors_of(_HOURS.format(line=f"closed {written}"))
+    (diagnostic,) = error.diagnostics
+    offered = re.search(r"`(closed [^`]*)`", diagnostic.help or "")
+    assert offered is not None, diagnostic.help
+    assert offered.group(1) == f"closed {name[:3].lower()} {day}"
+    parse(_HOURS.format(line=offered.group(1)))
+
+
+def test_a_closed_word_that_is_no_date_shows_both_forms_and_no_made_up_date() -> None:
+    error, _ = errors_of(_HOURS.format(line="closed easter"))
+    (diagnostic,) = error.diagnostics
+    assert diagnostic.code == "FL064"
+    assert "`2026-12-25`" in (diagnostic.help or "") and "`dec 25`" in (diagnostic.help or "")
+    assert "closed 2026" not in (diagnostic.help or "")
 
 
 def test_a_wrong_hours_line_at_the_top_of_its_block_is_explained_too() -> None:

@@ -177,17 +177,21 @@ def _ends_block(stmt: nodes.Node) -> str | None:
         return "goto"
     if isinstance(stmt, nodes.Return):
         return "return"
+    if isinstance(stmt, nodes.TryAgain):
+        return "try again"
     return None
 
 
 @rule("FL104", "unreachable-statement", Severity.WARNING, local=True)
 def unreachable_statement(ctx: Context) -> Iterator[Finding]:
     """## What it does
-    Finds statements written after a `hangup`, `transfer`, `goto` or `return` in the same block.
+    Finds statements written after a `hangup`, `transfer`, `goto`, `return` or `try again` in
+    the same block.
 
     ## Why is this bad?
-    `hangup` and `transfer` end the flow, `goto` jumps away and `return` goes back to the
-    `call`, so the lines after them never run. The author probably expected them to.
+    `hangup` and `transfer` end the flow, `goto` jumps away, `return` goes back to the `call`
+    and `try again` back to its gather, so the lines after them never run. The author probably
+    expected them to.
 
     ## Example
     ```

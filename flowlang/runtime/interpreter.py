@@ -278,7 +278,7 @@ class _Run:
         amd = state.get("amd")
         self.amd: dict[str, Any] = dict(amd) if isinstance(amd, dict) else {}
         self.seq: int = state["seq"]
-        # The try each gather (by its line) was on when its entry was taken: what a `try again`
+        # The try each gather (by `try_key`) was on when its entry was taken: what a `try again`
         # in its `on digits` handler counts from.
         tries = state.get("tries")
         self.tries: dict[str, int] = {
@@ -790,7 +790,7 @@ class _Run:
         if status == "valid":
             handler = self.match(op, entry)
             if handler is not None:
-                self.tries[str(op.line)] = number
+                self.tries[self.try_key(op)] = number
                 self.advance()
                 self.enter(handler)
                 self.go()
@@ -827,7 +827,14 @@ class _Run:
         del self.frames[depth + 1 :]
         self.frames[depth][1] = index - 1
         self.line = gather.line  # the next try is the gather's command
-        self.failed_try(gather, self.tries.get(str(gather.line), gather.tries), "invalid")
+        self.failed_try(gather, self.tries.get(self.try_key(gather), gather.tries), "invalid")
+
+    def try_key(self, op: GatherOp) -> str:
+        """The key in `tries` of the gather `op` as the step running now runs it: its line, and
+        how many calls deep it is when a step runs inside a `call` (a step that calls itself, or
+        calls one that calls it back, runs the same gather again within its handler)."""
+        depth = len(self.calls)
+        return f"{op.line}/{depth}" if depth else str(op.line)
 
     def match(self, op: GatherOp, entry: str) -> Handler | None:
         for branch in op.branches:

@@ -777,6 +777,9 @@ class FlowBuilder(Transformer[Token, n.Flow]):
             span=_cover(children),
         )
 
+    # `assistant id "A"` alone: the stored assistant as it is (also a one-line handler's).
+    assistant_line = assistant
+
     def assistant_voice(self, children: list[Any]) -> _Labeled:
         return _Labeled("voice", self._str(children[1]), _cover(children))
 

@@ -1080,8 +1080,9 @@ def _name_in_pieces(ctx: Context) -> Problem | None:
 
 
 def _hours_line(ctx: Context) -> Problem | None:
-    # A line of an `hours` block written the way a shop door shows it: `Mon-Fri 9 - 17`.
-    if not {"CLOCK_RANGE", "DATE", "DAY_RANGE"} & set(ctx.accepts):
+    # A line of an `hours` block written the way a shop door shows it: `Mon-Fri 9 - 17`. In
+    # such a block a whole number is only taken after a month's name (`closed dec 25`).
+    if not {"CLOCK_RANGE", "DATE", "DAY_RANGE", "INT"} & set(ctx.accepts):
         return None
     at = ctx.token if ctx.token.type not in _LAYOUT_FOUND else ctx.previous
     if at is None:

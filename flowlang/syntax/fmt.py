@@ -562,16 +562,10 @@ class _Writer:
         self.end(_body(stmt), inner)
 
     def assistant(self, stmt: Assistant, depth: int) -> None:
-        options = [
-            ("id", render_str(stmt.id) if stmt.id else None),
-            ("voice", render_str(stmt.voice) if stmt.voice and not stmt.voice_in_block else None),
-        ]
-        header = _header("assistant", _ordered(options, nodes.ASSISTANT_OPTIONS))
-        if not (stmt.voice_in_block or stmt.instructions or stmt.greeting or stmt.messages
-                or stmt.handlers):
-            self.line(depth, header.removesuffix(":"), id(stmt))  # the one-line form
+        if not _assistant_block(stmt):
+            self.line(depth, _assistant_head(stmt), id(stmt))  # the one-line form
             return
-        self.line(depth, header, id(stmt))
+        self.line(depth, _assistant_head(stmt) + ":", id(stmt))
         inner = depth + 1
         if stmt.voice is not None and stmt.voice_in_block:
             self.line(inner, f"voice {render_str(stmt.voice)}", id(stmt.voice))
@@ -635,12 +629,29 @@ class _Writer:
 
 
 def is_simple(stmt: Stmt) -> bool:
-    """Whether `stmt` is written on one line (a `transfer`, `record` or `queue` without a block)."""
+    """Whether `stmt` is written on one line (a `transfer`, `record`, `queue` or `assistant`
+    without a block)."""
     if isinstance(stmt, (Transfer, Record)):
         return not stmt.handlers
     if isinstance(stmt, Queue):
         return not stmt.handlers and stmt.music is None
+    if isinstance(stmt, Assistant):
+        return not _assistant_block(stmt)
     return isinstance(stmt, SIMPLE_STATEMENTS)
+
+
+def _assistant_block(stmt: Assistant) -> bool:
+    """Whether an assistant has lines of a block (else it is the one-line form)."""
+    return bool(stmt.voice_in_block or stmt.instructions or stmt.greeting or stmt.messages
+                or stmt.handlers)
+
+
+def _assistant_head(stmt: Assistant) -> str:
+    options = [
+        ("id", render_str(stmt.id) if stmt.id else None),
+        ("voice", render_str(stmt.voice) if stmt.voice and not stmt.voice_in_block else None),
+    ]
+    return " ".join(["assistant", *_ordered(options, nodes.ASSISTANT_OPTIONS)])
 
 
 def _handler_head(on: On) -> str:
@@ -733,6 +744,8 @@ def simple_statement(stmt: Stmt) -> str:
         return text + (f" max_wait {_duration(stmt.max_wait)}" if stmt.max_wait else "")
     if isinstance(stmt, WaitBeep):
         return "wait for beep"
+    if isinstance(stmt, Assistant):
+        return _assistant_head(stmt)
     if isinstance(stmt, TryAgain):
         return "try again"
     if isinstance(stmt, Goto):

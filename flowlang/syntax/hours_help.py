@@ -1,9 +1,9 @@
 """Explaining a line of an `hours` block that cannot be read, with the line written right.
 
 A person writes opening hours the way they would on a shop door: `Mon-Fri 9am-5pm`,
-`monday-friday 9 - 17`, `closed 12/25/2026`. The parser stops at the first token it cannot
-take there, which says little; these helpers read the whole line, name the first habit that
-flowlang writes differently, and show the line as flowlang wants it.
+`monday-friday 9 - 17`, `closed 12/25/2026`, `closed Dec 25th`. The parser stops at the first
+token it cannot take there, which says little; these helpers read the whole line, name the
+first habit that flowlang writes differently, and show the line as flowlang wants it.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 
 from flowlang.source import Span
-from flowlang.syntax.nodes import DAY_NAMES
+from flowlang.syntax.nodes import DAY_NAMES, MONTH_NAMES
 from flowlang.syntax.problems import Problem
 
 # `hours office:` (the line that opens the block).
@@ -27,6 +27,7 @@ _RANGE = re.compile(
     re.I,
 )
 _DATE_EXAMPLE = "2026-12-25"
+_YEARLY_EXAMPLE = "dec 25"
 
 
 def in_hours_block(text: str, pos: int) -> bool:
@@ -70,8 +71,9 @@ def hours_line_problem(text: str, pos: int) -> Problem | None:
 def _closed(content: str, line: int, indent: int) -> Problem | None:
     offset = len("closed")
     items = content[offset:]
-    fixed: list[str] = []
+    fixed: list[str | None] = []
     first_bad: tuple[int, int] | None = None
+    bad_fix: str | None = None
     column = offset
     for item in items.split(","):
         stripped = item.strip()
@@ -79,42 +81,72 @@ def _closed(content: str, line: int, indent: int) -> Problem | None:
         column += len(item) + 1
         if not stripped:
             continue
-        if re.fullmatch(r"\d{4}-\d{2}-\d{2}", stripped):
+        if re.fullmatch(r"\d{4}-\d{2}-\d{2}", stripped) or _yearly_as_written(stripped):
             fixed.append(stripped)
             continue
-        fixed.append(_as_date(stripped) or _DATE_EXAMPLE)
+        fix = _as_date(stripped)
+        fixed.append(fix)
         if first_bad is None:
-            first_bad = (at, at + len(stripped))
+            first_bad, bad_fix = (at, at + len(stripped)), fix
     if first_bad is None:
         return None
-    corrected = "closed " + ", ".join(fixed)
+    span = Span(line, indent + first_bad[0] + 1, line, indent + first_bad[1] + 1)
+    if any(f is None for f in fixed):
+        # Not a date flowlang can read (`closed easter`): no line to show, only the two forms.
+        return Problem(
+            "FL064",
+            "dates are written YEAR-MONTH-DAY, or as a month and a day for every year",
+            span,
+            f"not a date like {_DATE_EXAMPLE} or {_YEARLY_EXAMPLE}",
+            f"write a single date as `{_DATE_EXAMPLE}` (the year, the month, the day, with `-` "
+            f"between them), or a day of every year as `{_YEARLY_EXAMPLE}`",
+        )
+    corrected = "closed " + ", ".join(f for f in fixed if f is not None)
+    if bad_fix is not None and not bad_fix[:1].isdigit():
+        # Written without a year (`12/25`, `25 December`): that day every year.
+        return Problem(
+            "FL064",
+            "a day of every year is written as the month's first three letters and the day",
+            span,
+            f"not a day like {_YEARLY_EXAMPLE}",
+            f"write `{corrected}` (closed that day every year; a single date is written "
+            f"YEAR-MONTH-DAY, like {_DATE_EXAMPLE})",
+        )
     return Problem(
         "FL064",
         "dates are written YEAR-MONTH-DAY",
-        Span(line, indent + first_bad[0] + 1, line, indent + first_bad[1] + 1),
-        "not a date like 2026-12-25",
+        span,
+        f"not a date like {_DATE_EXAMPLE}",
         f"write `{corrected}` (the year, the month, the day, with `-` between them)",
     )
 
 
+def _yearly_as_written(written: str) -> bool:
+    """Whether `written` is a day of every year as flowlang reads it (`dec 25`, `december 25`:
+    whether that day exists is the builder's to say)."""
+    words = re.fullmatch(r"([a-z]+) (\d+)", written)
+    return words is not None and words.group(1) in MONTH_NAMES
+
+
 def _as_date(written: str) -> str | None:
-    """`12/25/2026`, `25-12-2026`, `2026/12/25`, `Dec 25`, `25 December 2026` as YEAR-MONTH-DAY
-    (the year 2026 when none is written), or None."""
+    """`12/25/2026`, `25-12-2026`, `2026/12/25`, `25 December 2026` as YEAR-MONTH-DAY; a day
+    written without a year (`12/25`, `Dec 25th`, `25 december`) as that day of every year
+    (`dec 25`); None when it is not a date."""
     numbers = re.fullmatch(r"(\d{1,4})\s*[-/.]\s*(\d{1,2})(?:\s*[-/.]\s*(\d{2,4}))?", written)
     if numbers is not None:
         a, b, c = numbers.groups()
         if len(a) == 4:
             return _ymd(a, b, c) if c is not None else None
-        if c is None:
-            return None
-        year = c if len(c) == 4 else f"20{c}"
         # The month comes first unless it cannot (25/12/2026 is a day first).
         month, day = (a, b) if int(a) <= 12 and int(b) > 12 else (b, a)
         if int(a) <= 12 and int(b) <= 12 and "/" in written:
             month, day = a, b
+        if c is None:
+            return _every_year(month, day)
+        year = c if len(c) == 4 else f"20{c}"
         return _ymd(year, month, day)
     words = re.fullmatch(
-        r"(?:(\d{1,2})(?:st|nd|rd|th)?\s+([a-z]+)|([a-z]+)\.?\s+(\d{1,2})(?:st|nd|rd|th)?)"
+        r"(?:(\d{1,2})(?:st|nd|rd|th)?\s*([a-z]+)|([a-z]+)\.?\s*(\d{1,2})(?:st|nd|rd|th)?)"
         r",?(?:\s+(\d{4}))?",
         written,
         re.I,
@@ -125,7 +157,16 @@ def _as_date(written: str) -> str | None:
     month_word = (words.group(2) or words.group(3)).lower()[:3]
     if month_word not in _MONTHS:
         return None
-    return _ymd(words.group(5) or "2026", str(_MONTHS.index(month_word) + 1), day)
+    month = str(_MONTHS.index(month_word) + 1)
+    if words.group(5) is None:
+        return _every_year(month, day)
+    return _ymd(words.group(5), month, day)
+
+
+def _every_year(month: str, day: str) -> str | None:
+    if not (1 <= int(month) <= 12 and 1 <= int(day) <= 31):
+        return None
+    return f"{_MONTHS[int(month) - 1]} {int(day)}"
 
 
 def _ymd(year: str, month: str, day: str) -> str | None:

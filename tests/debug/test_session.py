@@ -363,6 +363,55 @@ def test_a_fetch_waits_for_the_backend_and_names_the_request() -> None:
     assert typed(console, "print order.state") == '  order.state = "shipped"'
 
 
+def test_the_try_after_try_again_is_shown_at_its_gather() -> None:
+    # As simulate shows it: the gather sends its next try, not the `try again`.
+    text = VOICE + flow(
+        """\
+        main:
+            answer
+            gather digits 4 into pin:
+                say "Enter your PIN."
+                reprompt invalid "Wrong PIN."
+                on digits:
+                    if pin != "4321":
+                        try again
+                    hangup
+                on invalid: hangup
+                on timeout: hangup
+        """
+    )
+    console, _ = debugger(text)
+    typed(console, "c")
+    out = typed(console, "1111")
+    assert '  line 4    ask "Wrong PIN. Enter your PIN." (4 keys)' in out.splitlines()
+
+
+def test_print_reads_a_list_as_the_flow_does() -> None:
+    # `{found.orders.last.id}` reads a list in a backend's answer (LANGUAGE.md, fetch): the
+    # debugger's print reads the same path.
+    text = VOICE + flow(
+        """\
+        main:
+            answer
+            fetch "https://api.example.com/orders/{caller}" into found
+            say "Your last order is {found.orders.last.id}."
+            hangup
+        """
+    )
+    console, _ = debugger(text)
+    typed(console, "c", 'fetch={"orders": [{"id": "A1"}, {"id": "B2"}], "none": []}')
+    assert typed(console, "print found.orders.count") == "  found.orders.count = 2"
+    assert typed(console, "print found.orders.first") == '  found.orders.first = {"id": "A1"}'
+    assert typed(console, "print found.orders.last.id") == '  found.orders.last.id = "B2"'
+    assert typed(console, "print found.orders.second") == (
+        "`found.orders` has no field `second` (it has first, last, count)"
+    )
+    assert typed(console, "print found.none.count") == "  found.none.count = 0"
+    assert typed(console, "print found.none.first") == (
+        "`found.none` has no field `first` (it has only count: the list is empty)"
+    )
+
+
 def test_an_included_file_is_named_in_lines_and_breakpoints() -> None:
     from flowlang.cli.inputs import read_source
     from flowlang.compiler import compile_source

@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from tests.runtime.calls import Call, without_correlation
 
@@ -412,3 +414,37 @@ def test_try_again_refers_to_its_own_gather_when_gathers_nest() -> None:
     call.press("1")
     call.press("42")
     assert call.logs == ["code 17", "code 42", "opened"]
+
+
+# A step that calls itself from a gather's handler runs the same gather again inside it.
+RECURSIVE = HEAD + (
+    "    call ask\n"
+    "ask:\n"
+    "    gather digits 1 tries 3:\n"
+    '        say "Press 1 for more, 2 to go on."\n'
+    '        reprompt invalid "No."\n'
+    '        on digits "1":\n'
+    "            call ask\n"
+    "            try again\n"
+    '        on digits "2": log "two"\n'
+    '        on invalid: log "invalid handler"\n'
+    "    return\n"
+)
+
+
+@given(st.integers(min_value=0, max_value=2))
+def test_try_again_counts_the_tries_of_its_own_run_of_the_gather(wrong: int) -> None:
+    # The inner run of the gather takes its entry on try `wrong + 1`; the outer run's entry
+    # was taken on its try 1, so its `try again` asks its try 2, whatever the inner run used.
+    call = gather_call(RECURSIVE)
+    call.press("1")
+    for _ in range(wrong):
+        call.press("9")
+    call.press("2")
+    assert call.logs == ["two"]
+    assert call.last.waiting == "gather"
+    assert body(call)["payload"] == "No. Press 1 for more, 2 to go on."
+    call.press("9")  # the outer run's try 3, its last
+    assert call.last.waiting == "gather"
+    call.press("9")
+    assert call.logs == ["two", "invalid handler"]

@@ -21,6 +21,7 @@ from flowlang.offline.conversation import END_WORDS, counted
 from flowlang.offline.debug.calls import Place, Waiting
 from flowlang.offline.debug.timeline import Effect, Item, Pause
 from flowlang.program import Program
+from flowlang.runtime.expressions import lookup
 from flowlang.runtime.outcome import End
 from flowlang.runtime.trace import TracePoint
 from flowlang.source import LINE_BLOCK, Source
@@ -394,12 +395,18 @@ class Session:
             raise DebugError(f"`{head}` has no value here (variables with a value: {known})")
         value = values[head]
         for i, part in enumerate(fields):
-            if not isinstance(value, dict) or part not in value:
+            # Read as the flow reads it: a list answers first, last and count.
+            found, inner = lookup({"": value}, ("", part))
+            if not found:
                 so_far = ".".join([head, *fields[:i]])
-                has = (", ".join(sorted(value)) if isinstance(value, dict) and value
-                       else "no fields")
+                if isinstance(value, list):
+                    has = "first, last, count" if value else "only count: the list is empty"
+                elif isinstance(value, dict) and value:
+                    has = ", ".join(sorted(value))
+                else:
+                    has = "no fields"
                 raise DebugError(f"`{so_far}` has no field `{part}` (it has {has})")
-            value = value[part]
+            value = inner
         return [f"  {path} = {shown(value)}"]
 
     def listing(self, spec: str = "") -> list[str]:

@@ -10,7 +10,6 @@ from attrs import frozen
 
 from flowlang.offline.conversation import command_text
 from flowlang.program import Program
-from flowlang.runtime.commands import Command
 from flowlang.runtime.events import CallInfo, Event
 from flowlang.runtime.interpreter import Interpreter
 from flowlang.runtime.outcome import LogLine, Outcome
@@ -64,25 +63,28 @@ class Recorder:
         sent = logged = 0
         line = resumed
         for point in outcome.trace:
-            self.effects(commands, sent, point.sent, logs[logged : point.logged], line)
+            self.effects(outcome, sent, point.sent, logs[logged : point.logged], line)
             self.items.append(Pause(point))
             sent, logged, line = point.sent, point.logged, point.line
         automatic = outcome.end is not None and outcome.end.reason in ("completed", "error")
-        self.effects(commands, sent, len(commands), logs[logged:], line, automatic)
+        self.effects(outcome, sent, len(commands), logs[logged:], line, automatic)
         if outcome.fetch is not None:
             fetch = outcome.fetch
             self.items.append(Effect(f"fetch {fetch.method} {fetch.url}", line))
 
     def effects(
         self,
-        commands: Sequence[Command],
+        outcome: Outcome,
         first: int,
         last: int,
         logs: Sequence[LogLine],
         line: int | None,
         automatic: bool = False,
     ) -> None:
-        """Commands `first`..`last` of an outcome, with its `logs` where they were written."""
+        """Commands `first`..`last` of an outcome, with its `logs` where they were written;
+        each at the line the interpreter says sent it (the next try after a `try again` is its
+        gather's), else at `line`, the statement that ran last."""
+        commands, lines = outcome.commands, outcome.lines
         waiting = list(logs)
         for number in range(first, last):
             while waiting and waiting[0].after <= number:
@@ -90,7 +92,8 @@ class Recorder:
             command = commands[number]
             # The hangup that ends a flow run to its end (or failed) is flowlang's, not a line's.
             by_flowlang = automatic and number == len(commands) - 1 and command.action == "hangup"
-            self.items.append(Effect(command_text(command), None if by_flowlang else line))
+            where = lines[number] if number < len(lines) else line
+            self.items.append(Effect(command_text(command), None if by_flowlang else where))
         self.items.extend(_logged(log) for log in waiting)
 
 
