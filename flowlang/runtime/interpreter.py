@@ -498,6 +498,12 @@ class _Run:
 
     def execute(self, op: Op) -> None:
         if self.detached and self.passes_over(op):
+            if isinstance(op, TryAgainOp):
+                # The caller is gone, so nobody can be asked again, but the entry is still
+                # refused: nothing after it in its handler runs (a text saying "accepted").
+                self.frames = []
+                self.calls = []
+                return
             self.advance()
             return
         _EXECUTE[type(op)](self, op)

@@ -399,3 +399,27 @@ def test_the_limit_means_nothing_while_the_caller_is_still_there() -> None:
     assert call.event(WAIT_EXPIRED).ignored
     posting, _ = posting_after_the_hangup()
     assert posting.event(WAIT_EXPIRED).ignored
+
+
+def test_try_again_after_the_caller_hung_up_still_refuses_the_entry() -> None:
+    # (FL840 refuses `try again` in `on saved:`; a flow run without `check` must still not go
+    # on in the handler as if the entry were right.)
+    call = Call.unchecked(HEAD + (
+        "    gather digits 4 into pin:\n"
+        '        say "PIN?"\n'
+        "        on digits:\n"
+        "            record into note max 1m:\n"
+        "                on saved:\n"
+        '                    if pin != "4321":\n'
+        "                        try again\n"
+        '                    sms "+13125550100" "PIN accepted"\n'
+        "        on invalid: hangup\n"
+    ))
+    call.start()
+    call.settle()
+    call.press("1111")
+    assert call.last.waiting == "record"
+    call.event("call.hangup", hangup_cause="normal_clearing")
+    out = call.event("call.recording.saved", **SAVED)
+    assert out.end is not None and out.end.reason == "hangup"
+    assert not [c for c in call.commands if c.action == "message"]
