@@ -40,6 +40,8 @@ STATEMENTS = (
     "gather", "ai_gather", "assistant", "fetch", "sms", "record", "queue", "detect", "wait", "try",
 )  # fmt: skip
 _STATEMENT_TYPES = frozenset(s.upper() for s in STATEMENTS)
+# Statements of several words, by their first: what a message shows of them.
+_WHOLE = {"try": "try again", "wait": "wait for beep", "detect": "detect machine"}
 
 # The header options each block or statement takes, for "did you mean" and "the options are".
 OPTIONS = {
@@ -410,8 +412,8 @@ def _unknown_word(ctx: Context) -> Problem | None:
         )
     if _STATEMENT_TYPES <= set(ctx.accepts):
         guess = _did_you_mean(word, STATEMENTS)
-        fix = f"did you mean `{guess}`? " if guess else ""
-        listed = ", ".join(f"`{s}`" for s in STATEMENTS)
+        fix = f"did you mean `{_WHOLE.get(guess, guess)}`? " if guess else ""
+        listed = ", ".join(f"`{_WHOLE.get(s, s)}`" for s in STATEMENTS)
         return Problem(
             "FL004",
             f"`{word}` is not a statement flowlang knows",
