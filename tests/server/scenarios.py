@@ -41,6 +41,9 @@ SCENARIOS: list[tuple[Path, list[str]]] = [
     (EXAMPLES / "acme_main.flow", ["3", "9", "timeout", "timeout", "timeout"]),
     (EXAMPLES / "business_line.flow", ["1", "1", "2"]),
     (EXAMPLES / "business_line.flow", ["timeout", "timeout", "timeout"]),
+    # `try again`: a wrong extension is a failed try, on the real server as in the simulator.
+    (EXAMPLES / "extension_menu.flow", ["55", "1020", "0999"]),
+    (EXAMPLES / "extension_menu.flow", ["2000", "timeout", "1005"]),
     (EXAMPLES / "pin_entry.flow", ["0000#", "hangup"]),
     (EXAMPLES / "pin_entry.flow", ["timeout", "timeout", "timeout"]),
     (EXAMPLES / "survey.flow", ["5", "1"]),
