@@ -551,10 +551,7 @@ def _timezone(flow: nodes.Flow) -> str:
 
 def _closed_day(date: nodes.Date) -> str:
     """`2026-12-25` as written; a day of every year (`dec 25`) as its `MM-DD`."""
-    if not date.every_year:
-        return date.value
-    month, _, day = date.value.partition(" ")
-    return f"{nodes.MONTHS.index(month) + 1:02d}-{int(day):02d}"
+    return date.month_day if date.every_year else date.value
 
 
 def _opening_hours(hours: nodes.Hours) -> OpeningHours:

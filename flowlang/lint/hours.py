@@ -260,7 +260,8 @@ def hours_range_backwards(ctx: Context) -> Iterator[Finding]:
 def hours_overlap(ctx: Context) -> Iterator[Finding]:
     """## What it does
     Finds time ranges of one `hours` block that overlap on the same day, on one line or on
-    two (`mon-fri 9:00-17:00` and `fri 16:00-18:00`).
+    two (`mon-fri 9:00-17:00` and `fri 16:00-18:00`), and a `closed` day written twice
+    (`dec 25` and `2026-12-25`).
 
     ## Why is this bad?
     It does no harm to the call, but it usually means a typo or a line left over from an
@@ -279,6 +280,7 @@ def hours_overlap(ctx: Context) -> Iterator[Finding]:
     ```
     """
     for hours in ctx.flow.hours:
+        yield from _closed_twice(hours)
         seen: list[list[tuple[int, int, nodes.ClockRange]]] = [[] for _ in range(7)]
         reported: set[int] = set()
         for line in hours.lines:
@@ -307,6 +309,37 @@ def hours_overlap(ctx: Context) -> Iterator[Finding]:
                     help="merge the two ranges into one, or correct the time that is wrong",
                     notes=(f"the other range is at line {where.line}",) if where else (),
                 )
+
+
+def _closed_twice(hours: nodes.Hours) -> Iterator[Finding]:
+    """A `closed` day already closed above: the same date, or a date of a day closed every
+    year (`dec 25` and `2026-12-25`)."""
+    yearly: dict[str, nodes.Date] = {}
+    dated: dict[str, nodes.Date] = {}
+    for line in hours.lines:
+        if not isinstance(line, nodes.Closed):
+            continue
+        for date in line.dates:
+            if date.every_year:
+                other = yearly.get(date.month_day) or next(
+                    (d for d in dated.values() if d.month_day == date.month_day), None
+                )
+                yearly.setdefault(date.month_day, date)
+            else:
+                other = dated.get(date.value) or yearly.get(date.month_day)
+                dated.setdefault(date.value, date)
+            if other is None:
+                continue
+            where = other.span
+            yield Finding(
+                date.span,
+                f"`{date.value}` is closed twice"
+                if other.value == date.value
+                else f"`{date.value}` is already closed by `{other.value}`",
+                label="closed twice",
+                help="remove one of them",
+                notes=(f"the other is at line {where.line}",) if where else (),
+            )
 
 
 @rule("FL826", "duplicate-hours", Severity.ERROR)

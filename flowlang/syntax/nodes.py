@@ -716,6 +716,16 @@ class Date(Node):
     def every_year(self) -> bool:
         return not self.value[:1].isdigit()
 
+    @property
+    def month_day(self) -> str:
+        """`MM-DD`: `12-25` for `dec 25` and for `2026-12-25` ("" for a month that is none)."""
+        if not self.every_year:
+            return self.value[5:]
+        month, _, day = self.value.partition(" ")
+        if month not in MONTHS or not day.isdigit():
+            return ""
+        return f"{MONTHS.index(month) + 1:02d}-{int(day):02d}"
+
 
 @frozen
 class Closed(Node):
