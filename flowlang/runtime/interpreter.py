@@ -436,9 +436,14 @@ class _Run:
         body = dict(fields)
         body["client_state"] = st.client_state(self.seq)
         body["command_id"] = st.command_id(self.call_id, self.seq)
-        self.commands.append(Command(action, body))
-        self.command_lines.append(self.line)
+        self.queue(Command(action, body))
         return self.seq
+
+    def queue(self, command: Command) -> None:
+        """`command` to go out, sent by the statement at `self.line` (every command goes through
+        here, so `command_lines` stays beside `commands`)."""
+        self.commands.append(command)
+        self.command_lines.append(self.line)
 
     def wait_for(self, kind: str, seq: int, first: int | None = None, tries: int = 0) -> None:
         self.wait = {"kind": kind, "seq": seq, "first": seq if first is None else first}
@@ -590,7 +595,7 @@ class _Run:
         else:
             sender = self.vars_call("called")
         body = {"from": sender, "to": self.text(op.to), "text": self.text(op.text)}
-        self.commands.append(Command(MESSAGE, body))
+        self.queue(Command(MESSAGE, body))
         self.advance()
 
     def vars_call(self, name: str) -> str:

@@ -177,3 +177,19 @@ def test_the_try_after_try_again_is_shown_at_its_gather() -> None:
     assert [(line.value, line.flow_line) for line in asks] == [
         ("Enter your PIN.", 4), ("Wrong PIN. Enter your PIN.", 4)
     ]
+
+
+def test_a_text_message_keeps_every_later_command_at_its_own_line() -> None:
+    # An `sms` is not a call command, but it is one of the outcome's commands: its line must
+    # be noted too, or every command after it is shown one statement off.
+    compiled = program(
+        'voice "Telnyx.KokoroTTS.af"\n'
+        "main:\n"
+        "    answer\n"
+        '    sms "+13125550100" "Hi"\n'
+        '    say "Sent."\n'
+        "    hangup\n"
+    )
+    transcript = simulate(compiled, [])
+    lines = [(line.kind, line.flow_line) for line in conversation(transcript, compiled)]
+    assert lines[2:5] == [("sms", 4), ("say", 5), ("hangup", 6)]
