@@ -78,9 +78,8 @@ def conversation(transcript: Transcript, program: Any = None) -> list[Line]:
                 lines.append(line)
         elif isinstance(entry, Requested):
             fetch = entry.fetch
-            where = entry.line if entry.line is not None and program is not None else (
-                _fetch_line(program, entry.step, fetch, after)
-            )
+            # The interpreter says which `fetch` made each request.
+            where = entry.line if program is not None else None
             after = where or after
             text = f"fetch {fetch.method} {fetch.url}"
             lines.append(Line("fetch", text, fetch.url, where, turn))
@@ -335,7 +334,7 @@ class _Index:
         every = [op for block in program.blocks for op in block.ops]
         self.in_order: dict[tuple[str, ...], tuple[Any, ...]] = {}
         self.by_kind: dict[tuple[str, ...], tuple[tuple[Any, ...], list[int]]] = {}
-        for kinds in {*_KINDS.values(), ("FetchOp",)}:
+        for kinds in set(_KINDS.values()):
             ops = tuple(op for op in every if type(op).__name__ in kinds)
             by_line = tuple(sorted(ops, key=lambda op: int(op.line)))
             self.in_order[kinds] = ops
@@ -370,34 +369,6 @@ def _index(program: Any) -> _Index:
 
 
 _INDEXES: dict[int, _Index] = {}
-
-
-def _fetch_line(program: Any, step: str | None, fetch: Any, after: int) -> int | None:
-    """The line of the `fetch` that made the request: the first whose method and URL fit, at
-    or after line `after` in the step, else in the step, else in the program; without one
-    that fits (the URL cannot tell), the first fetch at or after `after` in the step."""
-    if program is None:
-        return None
-    index = _index(program)
-    kinds = ("FetchOp",)
-    ops, lines = index.by_kind[kinds]
-    low, high = index.step_range(step)
-    first, stop = bisect_left(lines, low), bisect_left(lines, high)
-    start = min(max(first, bisect_left(lines, after)), stop)
-
-    def fits(op: Any) -> bool:
-        return bool(op.method == fetch.method and _matches(op.url, fetch.url))
-
-    for position in (*range(start, stop), *range(first, start)):
-        if fits(ops[position]):
-            return int(ops[position].line)
-    found = next((op for op in index.in_order[kinds] if fits(op)), None)
-    if found is not None:
-        return int(found.line)
-    if first < stop:
-        return int(ops[start if start < stop else first].line)
-    every = index.in_order[kinds]
-    return int(every[0].line) if every else None
 
 
 def _fits(op: Any, action: str, body: dict[str, Any]) -> bool:
