@@ -158,19 +158,18 @@ def _written_values(ctx: Context, value: nodes.Str) -> list[tuple[str, nodes.Str
     if not isinstance(part, nodes.Interp) or len(part.path) != 1 or part.format is not None:
         return []
     name = part.path[0]
-    if name in BUILTIN_VARIABLES or any(i.value == name for i in ctx.flow.inputs):
+    if name in BUILTIN_VARIABLES:
         return []
     written: list[tuple[str, nodes.Str]] = []
-    for stmt in ctx.of_type(nodes.Set, nodes.Gather, nodes.AiGather, nodes.Fetch, nodes.Record):
-        if isinstance(stmt, nodes.Set):
-            if stmt.name.value != name:
-                continue
-            if not isinstance(stmt.value, nodes.Str) or stmt.value.interpolations:
-                return []
-            written.append((name, stmt.value))
-        elif isinstance(stmt, nodes.Gather | nodes.AiGather | nodes.Fetch | nodes.Record):
-            if stmt.into is not None and stmt.into.value == name:
-                return []
+    # Every place the analysis knows to assign it (a `call`'s summary only repeats the `set`
+    # lines of the step it runs).
+    for n in ctx.analysis.graph.nodes:
+        if name not in n.defs or n.kind == "returned":
+            continue
+        given = n.node.value if isinstance(n.node, nodes.Set) else None
+        if not isinstance(given, nodes.Str) or given.interpolations:
+            return []  # known only on the call: a gather's, a fetch's, an input's...
+        written.append((name, given))
     return written
 
 
