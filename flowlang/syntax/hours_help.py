@@ -11,13 +11,12 @@ from __future__ import annotations
 import re
 
 from flowlang.source import Span
-from flowlang.syntax.nodes import DAY_NAMES, MONTH_NAMES
+from flowlang.syntax.nodes import DAY_NAMES, MONTH_NAMES, MONTHS
 from flowlang.syntax.problems import Problem
 
 # `hours office:` (the line that opens the block).
 _HOURS_HEADER = re.compile(r"hours\s+\w+\s*:")
 
-_MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
 
 # One time of day as people write it: `9`, `9:30`, `9am`, `9.30 pm`, `17h`.
 _TIME = re.compile(r"(?P<hour>\d{1,2})(?:[:.h](?P<minute>\d{2}))?\s*(?P<half>[ap]\.?m\.?)?", re.I)
@@ -155,9 +154,9 @@ def _as_date(written: str) -> str | None:
         return None
     day = words.group(1) or words.group(4)
     month_word = (words.group(2) or words.group(3)).lower()[:3]
-    if month_word not in _MONTHS:
+    if month_word not in MONTHS:
         return None
-    month = str(_MONTHS.index(month_word) + 1)
+    month = str(MONTHS.index(month_word) + 1)
     if words.group(5) is None:
         return _every_year(month, day)
     return _ymd(words.group(5), month, day)
@@ -166,7 +165,7 @@ def _as_date(written: str) -> str | None:
 def _every_year(month: str, day: str) -> str | None:
     if not (1 <= int(month) <= 12 and 1 <= int(day) <= 31):
         return None
-    return f"{_MONTHS[int(month) - 1]} {int(day)}"
+    return f"{MONTHS[int(month) - 1]} {int(day)}"
 
 
 def _ymd(year: str, month: str, day: str) -> str | None:

@@ -15,7 +15,7 @@ from flowlang.errors import FlowSyntaxError
 from flowlang.runtime.events import CallInfo, Event, LocalTime
 from flowlang.runtime.interpreter import Interpreter
 from flowlang.source import Source
-from flowlang.syntax.nodes import DAY_NAMES, Closed
+from flowlang.syntax.nodes import DAY_NAMES, MONTHS, Closed
 from flowlang.syntax.parser import parse_source
 
 HEAD = 'voice "Telnyx.KokoroTTS.af"\ntimezone "America/Chicago"\n\n'
@@ -215,8 +215,7 @@ _DAYS = st.dates(min_value=date(1970, 1, 1), max_value=date(2100, 12, 31))
 @given(_DAYS, _DAYS)
 @settings(max_examples=60, deadline=None)
 def test_a_day_closed_every_year_is_closed_in_every_year(holiday: date, day: date) -> None:
-    month = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov",
-             "dec")[holiday.month - 1]
+    month = MONTHS[holiday.month - 1]
     text = HEAD + (
         "hours office:\n"
         "    daily 0:00-24:00\n"
