@@ -12,6 +12,7 @@ from flowlang.lint import telnyx_data
 from flowlang.lsp.document import Document
 from flowlang.lsp.grammar import Expected, expected
 from flowlang.lsp.names import HOURS, STEP, VARIABLE, NameIndex
+from flowlang.syntax.explain import PHRASES
 
 if TYPE_CHECKING:
     from lark import Token
@@ -29,10 +30,6 @@ STEP_KEYWORDS = frozenset({"GOTO", "CALL"})
 _EXPRESSION = frozenset({"LPAR", "RPAR", "COMPARE"})
 _PARTIAL_WORD = re.compile(r"\w*$")
 _OPEN_STRING = re.compile(r'"(?:[^"\\]|\\.)*$')
-
-
-# Statements of more than one word, whose first word is never written alone.
-_PHRASES = {"try": "try again", "wait": "wait for beep", "detect": "detect machine"}
 
 
 @frozen
@@ -68,7 +65,7 @@ def suggestions(
     for word in sorted(found.keywords):
         if word in written and not in_expression:
             continue  # an option is written once
-        phrase = _PHRASES.get(word, word)
+        phrase = PHRASES.get(word, word)
         out.append(Suggestion(phrase, KEYWORD, phrase, start))
     previous = found.previous
     if "NAME" in found.values and names is not None:

@@ -40,8 +40,9 @@ STATEMENTS = (
     "gather", "ai_gather", "assistant", "fetch", "sms", "record", "queue", "detect", "wait", "try",
 )  # fmt: skip
 _STATEMENT_TYPES = frozenset(s.upper() for s in STATEMENTS)
-# Statements of several words, by their first: what a message shows of them.
-_WHOLE = {"try": "try again", "wait": "wait for beep", "detect": "detect machine"}
+# Statements of several words, by their first, whose first word is never written alone: what a
+# message (or an editor's completion) shows of them.
+PHRASES = {"try": "try again", "wait": "wait for beep", "detect": "detect machine"}
 
 # The header options each block or statement takes, for "did you mean" and "the options are".
 OPTIONS = {
@@ -412,8 +413,8 @@ def _unknown_word(ctx: Context) -> Problem | None:
         )
     if _STATEMENT_TYPES <= set(ctx.accepts):
         guess = _did_you_mean(word, STATEMENTS)
-        fix = f"did you mean `{_WHOLE.get(guess, guess)}`? " if guess else ""
-        listed = ", ".join(f"`{_WHOLE.get(s, s)}`" for s in STATEMENTS)
+        fix = f"did you mean `{PHRASES.get(guess, guess)}`? " if guess else ""
+        listed = ", ".join(f"`{PHRASES.get(s, s)}`" for s in STATEMENTS)
         return Problem(
             "FL004",
             f"`{word}` is not a statement flowlang knows",
