@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from flowlang.cli.inputs import UsageError, collect_files, read_source
+from flowlang.cli.inputs import UsageError, collect_files, read_text
 
 if TYPE_CHECKING:
     from flowlang.source import Source
@@ -36,6 +36,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from flowlang.diagnostics import render_text
     from flowlang.errors import FlowSyntaxError
+    from flowlang.source import Source
     from flowlang.syntax.fmt import format_text
 
     if args.paths == ["-"]:
@@ -48,11 +49,12 @@ def run(args: argparse.Namespace) -> int:
     unchanged = failed = unreadable = unwritable = 0
     for path in files:
         try:
-            source = read_source(path)
+            written = read_text(path)
         except UsageError as exc:
             print(f"flowlang: error: {exc}", file=sys.stderr)
             unreadable += 1
             continue
+        source = Source(str(path), written)
         try:
             formatted = format_text(source.text, source.name)
         except FlowSyntaxError as exc:
@@ -60,7 +62,9 @@ def run(args: argparse.Namespace) -> int:
                 sys.stderr.write(render_text(diagnostic, source))
             failed += 1
             continue
-        jobs = [(path, _as_written(path, source.text), formatted)]
+        # Compared as written: the parser reads a lone `\r` (an old Mac's line break) as the
+        # `\n` fmt writes.
+        jobs = [(path, written, formatted)]
         if "languages" in source.text:
             catalogs, broken = _catalog_jobs(source)
             jobs += catalogs
@@ -119,17 +123,6 @@ def _write_safely(target: Path, text: str) -> None:
         with contextlib.suppress(OSError):
             os.unlink(temporary)
         raise
-
-
-def _as_written(path: Path, text: str) -> str:
-    """The text of the file read as `text`, with its line endings as written: the parser
-    reads a lone `\r` (an old Mac's line ending) as `\n`, which `fmt` writes."""
-    from flowlang.source import BOM
-
-    try:
-        return path.read_bytes().decode("utf-8").removeprefix(BOM)
-    except (OSError, UnicodeDecodeError):
-        return text
 
 
 def _standard_input(args: argparse.Namespace) -> int:
