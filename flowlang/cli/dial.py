@@ -280,12 +280,12 @@ class Campaign:
         found: Counter[str] = Counter()
         for record in self.records.values():
             status = record.get("status")
-            if status == "answered":
-                found["machine" if record.get("answered_by") == "machine" else "person"] += 1
-            elif status in ("no_answer", "busy"):
-                found[status] += 1
-            else:
+            if _failed(record):
                 found["failed"] += 1
+            elif status == "answered":
+                found["machine" if record.get("answered_by") == "machine" else "person"] += 1
+            else:
+                found[str(status)] += 1  # no_answer, busy
         return found
 
     def failures(self) -> list[dict[str, Any]]:
