@@ -243,7 +243,7 @@ _HOURS = 'hours office:\n    mon-fri 9:00-17:00\n    {line}\n\nmain:\n    hangup
     [
         ("closed 12/25/2026", "FL064", "dates are written YEAR-MONTH-DAY", "closed 2026-12-25", 12),
         # A day of every year is written `dec 25`, in lower case like the days of the week.
-        ("closed Dec 25", "FL064", "`Dec` is not a month", "dec 25", 12),
+        ("closed Dec 25", "FL064", "months are written in lowercase", "dec 25", 12),
         ("closed 25-12-2026", "FL064", "dates are written YEAR-MONTH-DAY", "closed 2026-12-25", 12),
         # Written without a year, a day is that day every year: `dec 25`, not a year made up.
         ("closed 12/25", "FL064", "a day of every year", "closed dec 25", 12),

@@ -426,6 +426,17 @@ class FlowBuilder(Transformer[Token, n.Flow]):
         written, number = str(month), int(str(day))
         span = Span(month.line or 1, month.column or 1, day.end_line or 1, day.end_column or 1)
         short = n.MONTH_NAMES.get(written)
+        if short is None and written.lower() in n.MONTH_NAMES:
+            # `Dec 25`: a month, written as in a sentence.
+            lower = n.MONTH_NAMES[written.lower()]
+            self._problem(
+                "FL064",
+                "months are written in lowercase",
+                token_span(month),
+                f"write `{lower}`",
+                f"write `{lower} {number}` (the months are `jan` `feb` ... `dec`)",
+            )
+            return n.Date(f"{lower} {number}", span=span)
         if short is None:
             close = difflib.get_close_matches(written.lower(), list(n.MONTH_NAMES), n=1)
             hint = f"did you mean `{n.MONTH_NAMES[close[0]]} {number}`? " if close else ""

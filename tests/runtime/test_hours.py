@@ -236,7 +236,8 @@ def test_a_day_of_every_year_is_written_short_and_checked() -> None:
     assert [d.value for d in closed.dates] == ["dec 25", "jan 1", "2026-11-26"]
     assert [d.every_year for d in closed.dates] == [True, True, False]
     for written, says in (("feb 30", "`feb 30` is not a day of the year"),
-                          ("Dec 25", "`Dec` is not a month"),
+                          ("Dec 25", "months are written in lowercase"),
+                          ("DECEMBER 25", "months are written in lowercase"),
                           ("decmber 24", "`decmber` is not a month")):
         text = f"hours office:\n    closed {written}\nmain:\n    hangup\n"
         with pytest.raises(FlowSyntaxError, match=says):
