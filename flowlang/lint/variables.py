@@ -1,14 +1,17 @@
-"""Rules about variables (FL5xx): reading one that no path, or not every path, has assigned."""
+"""Rules about variables (FL5xx): reading one that no path, or not every path, has assigned,
+or a field of a value that has none."""
 
 from __future__ import annotations
 
 import difflib
 from collections.abc import Iterator
 
-from flowlang.analysis import BUILTIN_VARIABLES, Read
+from flowlang.analysis import BUILTIN_VARIABLES, Node, Read
 from flowlang.diagnostics import Severity
 from flowlang.lint.context import Context
 from flowlang.lint.registry import Finding, rule
+from flowlang.runtime.events import LocalTime
+from flowlang.syntax import nodes
 
 
 def _reads(ctx: Context) -> Iterator[tuple[int, Read]]:
@@ -118,4 +121,98 @@ def possibly_undefined_variable(ctx: Context) -> Iterator[Finding]:
                 label="not assigned on every path",
                 help=f"give `{r.name}` a value on every path before this, e.g. "
                 f'`set {r.name} = ""` early on',
+            )
+
+
+# The built-in variables that hold text (`now` has fields of its own: FL828).
+_TEXT_BUILTINS = frozenset({"caller", "called", "digits", "language"})
+# The fields of a `record`'s `into` (the interpreter's `_recording`).
+_RECORDING_FIELDS = ("url", "duration")
+
+
+def _held(ctx: Context) -> dict[str, str]:
+    """For each variable whose every value is known from the flow: `text` (a gather's entry,
+    text, a number, a yes/no) or `recording` (a `record`'s into). Variables that may hold a
+    backend's answer, an AI agent's, an input or a copy of another variable are left out."""
+    kinds: dict[str, set[str]] = {name: {"text"} for name in _TEXT_BUILTINS}
+    for n in ctx.analysis.graph.nodes:
+        if n.kind == "returned":
+            continue  # a `call`'s summary repeats the assignments of the step it runs
+        for name in n.defs:
+            kinds.setdefault(name, set()).add(_kind_of(n))
+    return {name: kind for name, (kind, *more) in kinds.items() if not more and kind != "?"}
+
+
+def _kind_of(n: Node) -> str:
+    if n.kind == "result" and isinstance(n.node, nodes.Gather):
+        return "text"
+    if n.kind == "result" and isinstance(n.node, nodes.Record):
+        return "recording"
+    if isinstance(n.node, nodes.Set):
+        value = n.node.value
+        if isinstance(value, (nodes.Str, nodes.Int, nodes.Bool, nodes.Not, nodes.BinOp,
+                              nodes.OpenTest)):
+            return "text"
+        if isinstance(value, nodes.Var) and value.path in {(b,) for b in _TEXT_BUILTINS}:
+            return "text"
+    return "?"
+
+
+@rule("FL503", "field-of-plain-value", Severity.ERROR)
+def field_of_plain_value(ctx: Context) -> Iterator[Finding]:
+    """## What it does
+    Checks that a field is only read (`{name.field}`, or `name.field` in a condition) from a
+    value that has fields: a backend's answer (`fetch ... into`), an AI agent's answers
+    (`ai_gather ... into`, checked by FL604) or a recording (`record into message`: only
+    `message.url` and `message.duration`). What a caller typed, `caller`, `called`, and
+    values written in the flow (`set x = "..."`, a number, a condition) are plain values.
+
+    ## Why is this bad?
+    A plain value has no fields, so `{digits.count}` or `{caller.area}` is always empty: the
+    caller hears a gap in the sentence, and a condition on it never holds.
+
+    ## Example
+    ```
+    gather digits 4 into pin:
+        say "Enter your PIN."
+        on digits: say "You entered {pin.digits}."
+    ```
+
+    ## Use instead
+    ```
+    gather digits 4 into pin:
+        say "Enter your PIN."
+        on digits: say "You entered {pin as digits}."
+    ```
+    """
+    held = _held(ctx)
+    for n in ctx.analysis.graph.nodes:
+        for r in n.reads:
+            kind = held.get(r.name)
+            plain, field_ = r.name, r.path[1] if len(r.path) > 1 else ""
+            if r.name == "now" and len(r.path) > 2 and r.path[1] in LocalTime.FIELDS:
+                # `now.date.year`: the fields of `now` are plain (FL828 checks the field).
+                kind, plain, field_ = "text", f"now.{r.path[1]}", r.path[2]
+            if not field_ or kind is None:
+                continue
+            if kind == "recording":
+                if field_ in _RECORDING_FIELDS:
+                    continue
+                close = difflib.get_close_matches(field_, _RECORDING_FIELDS, n=1, cutoff=0.5)
+                fix = f"did you mean `{r.name}.{close[0]}`? " if close else ""
+                yield Finding(
+                    r.span,
+                    f"`{r.name}` is a recording, which has no field `{field_}`",
+                    label="not a field of a recording",
+                    help=f"{fix}a recording has `{r.name}.url` (the mp3) and"
+                    f" `{r.name}.duration` (whole seconds)",
+                )
+                continue
+            yield Finding(
+                r.span,
+                f"`{plain}` holds a plain value, which has no field `{field_}`",
+                label="always empty",
+                help=f"write `{plain}` for the value itself (in text `{{{plain}}}`, or"
+                f" `{{{plain} as digits}}` to say it key by key); only a fetch's, an"
+                " ai_gather's or a record's `into` has fields",
             )
