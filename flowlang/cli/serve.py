@@ -9,6 +9,7 @@ import os
 import re
 import signal
 import sys
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
 from flowlang.cli.inputs import UsageError, read_source, whole_number
@@ -212,10 +213,6 @@ def run(args: argparse.Namespace) -> int:
     from flowlang.diagnostics import Severity, render_text
     from flowlang.lint import check_source
 
-    if args.workers > 1:
-        # Before the metrics library is imported: it decides then where counters live.
-        shared_metrics()
-
     # The flow first: a missing file is the mistake to hear about before any setting.
     source = read_source(args.flow)
     public_key = os.environ.get("TELNYX_PUBLIC_KEY", "").strip()
@@ -278,6 +275,9 @@ def run(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
 
+    # Once nothing else can stop the start, and before the metrics library is imported: it
+    # decides then where counters live.
+    shared_metrics(args.workers)
     return _serve(source, args, verifier)
 
 
@@ -384,12 +384,16 @@ def _serve(source: Source, args: argparse.Namespace, verifier: Verifier | None) 
 _MULTIPROC_DIR = "PROMETHEUS_MULTIPROC_DIR"
 
 
-def shared_metrics() -> None:
+def shared_metrics(workers: int) -> None:
     """Have the workers keep their metrics in files in one folder (prometheus-client's
     multiprocess mode), so that `/metrics`, whichever worker answers it, counts for them all.
-    The folder is the operator's PROMETHEUS_MULTIPROC_DIR if set, else a fresh one removed at
-    exit."""
-    if os.environ.get(_MULTIPROC_DIR):
+    The folder is the operator's PROMETHEUS_MULTIPROC_DIR if set (emptied of an earlier run's
+    files), else, with several workers, a fresh one removed at exit."""
+    given = os.environ.get(_MULTIPROC_DIR)
+    if given:
+        empty_metrics_folder(given)
+        return
+    if workers == 1:
         return
     import shutil
     import tempfile
@@ -406,6 +410,34 @@ def shared_metrics() -> None:
             shutil.rmtree(folder, ignore_errors=True)
 
     atexit.register(remove)
+
+
+# The files prometheus-client keeps a process's metrics in: `counter_<pid>.db`,
+# `gauge_mostrecent_<pid>.db`, `histogram_<pid>.db`...
+_METRICS_FILE = re.compile(r"[a-z]+(_[a-z]+)*_\d+\.db")
+
+
+def empty_metrics_folder(folder: str) -> None:
+    """Remove an earlier run's metrics files from the operator's PROMETHEUS_MULTIPROC_DIR, as
+    prometheus-client asks (or their counts are added to this run's); UsageError when the
+    folder cannot be used."""
+    unset = "or unset it, and flowlang keeps the workers' counts in a folder of its own"
+    path = Path(folder)
+    if not path.is_dir():
+        raise UsageError(
+            f"{_MULTIPROC_DIR} is {folder}, which is not a folder: create it (empty), {unset}"
+        )
+    if not os.access(path, os.W_OK | os.X_OK):
+        raise UsageError(f"{_MULTIPROC_DIR} is {folder}, which this user cannot write: {unset}")
+    for stale in path.iterdir():
+        if _METRICS_FILE.fullmatch(stale.name) and stale.is_file():
+            try:
+                stale.unlink()
+            except OSError as exc:
+                raise UsageError(
+                    f"cannot empty {_MULTIPROC_DIR} ({folder}) of the last run's metrics:"
+                    f" {exc.strerror or exc}"
+                ) from None
 
 
 def _worker(

@@ -12,7 +12,8 @@ import psycopg
 import pytest
 from nacl.signing import SigningKey
 
-from flowlang.cli.serve import _JsonLines
+from flowlang.cli.inputs import UsageError
+from flowlang.cli.serve import _JsonLines, empty_metrics_folder
 from flowlang.cli.workers import QUICK_DEATHS_ALLOWED, supervise
 from flowlang.serve.store.url import without_password
 from tests.server.live import ROOT, ServeProcess
@@ -23,14 +24,16 @@ from tests.server.signing import public_key_b64
 ENV = {"TELNYX_PUBLIC_KEY": public_key_b64(SigningKey.generate()), "TELNYX_API_KEY": "KEY"}
 
 
-def serve_until_exit(*argv: str, timeout: float = 20) -> subprocess.CompletedProcess[str]:
+def serve_until_exit(
+    *argv: str, timeout: float = 20, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     """`flowlang serve ...` in a subprocess expected to stop by itself."""
     import os
 
     return subprocess.run(
         [sys.executable, "-c", "from flowlang.cli import entry; entry()", "serve", *argv],
         cwd=ROOT,
-        env={**os.environ, "PYTHONPATH": str(ROOT), **ENV},
+        env={**os.environ, "PYTHONPATH": str(ROOT), **ENV, **(env or {})},
         capture_output=True,
         text=True,
         timeout=timeout,
@@ -122,3 +125,35 @@ def test_library_messages_and_tracebacks_are_json_lines() -> None:
     assert "\n" not in line
     fields = json.loads(line)
     assert fields["event"] == "webhook_failed" and "ValueError: broken" in fields["traceback"]
+
+
+def test_the_operators_metrics_folder_is_emptied_of_the_last_runs_files(tmp_path: Path) -> None:
+    # prometheus-client adds up every file in the folder: a last run's would be counted again.
+    stale = ["counter_812.db", "gauge_mostrecent_812.db", "histogram_77.db", "summary_5.db"]
+    kept = ["README", "counter.db", "notes_1.txt", "other"]
+    for name in stale + kept:
+        (tmp_path / name).write_text("x")
+    (tmp_path / "gauge_all_3.db").mkdir()  # not a file: not prometheus-client's
+    empty_metrics_folder(str(tmp_path))
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([*kept, "gauge_all_3.db"])
+
+
+def test_a_metrics_folder_that_does_not_exist_is_one_line_not_failing_workers(
+    tmp_path: Path,
+) -> None:
+    missing = tmp_path / "metrics"
+    with pytest.raises(UsageError, match="which is not a folder: create it"):
+        empty_metrics_folder(str(missing))
+    done = serve_until_exit(
+        str(EVERYTHING), "--port", "0", "--workers", "2",
+        "--store", f"sqlite:///{tmp_path}/calls.db",
+        env={"PROMETHEUS_MULTIPROC_DIR": str(missing)},
+    )
+    assert done.returncode == 2
+    last = done.stderr.strip().splitlines()[-1]
+    assert last == (
+        f"flowlang: error: PROMETHEUS_MULTIPROC_DIR is {missing}, which is not a folder:"
+        " create it (empty), or unset it, and flowlang keeps the workers' counts in a folder of"
+        " its own"
+    )
+    assert "worker_" not in done.stderr and "Traceback" not in done.stderr
