@@ -448,6 +448,12 @@ def test_an_sms_with_only_its_message_shows_the_number_first(written: str, fixed
         ("2nd_menu", "names cannot start with a digit", "menu_2"),
         ("sales-menu", "a name has no spaces or dashes: use `_` between its words", "sales_menu"),
         ("sales menu", "a name has no spaces or dashes: use `_` between its words", "sales_menu"),
+        # `hours` is a word flowlang knows (`hours NAME:`), and still a word of this name.
+        (
+            "opening hours",
+            "a name has no spaces or dashes: use `_` between its words",
+            "opening_hours",
+        ),
     ],
 )
 def test_a_step_name_written_wrongly_is_one_error_showing_it_written_right(
@@ -459,6 +465,21 @@ def test_a_step_name_written_wrongly_is_one_error_showing_it_written_right(
     assert diagnostic.message == message
     assert diagnostic.help == f"write `goto {fixed}`, and `{fixed}` wherever the name is used"
     assert diagnostic.notes == ("written the same way at line 4",)
+
+
+def test_a_step_name_in_two_words_after_a_handler_is_shown_written_right() -> None:
+    text = (
+        'main:\n    answer\n    gather:\n        say "Press 1."\n'
+        '        on digits "1": goto opening hours\n\nopening_hours:\n    hangup\n'
+    )
+    error, _ = errors_of(text)
+    (diagnostic,) = error.diagnostics
+    assert diagnostic.code == "FL024"
+    assert diagnostic.span is not None
+    assert (diagnostic.span.line, diagnostic.span.column) == (5, 29)
+    assert diagnostic.help == (
+        'write `on digits "1": goto opening_hours`, and `opening_hours` wherever the name is used'
+    )
 
 
 def test_a_number_with_letters_elsewhere_is_still_not_a_number() -> None:

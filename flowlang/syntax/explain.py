@@ -1042,6 +1042,8 @@ def _digit_last(written: str) -> str:
 
 # The words after which a name stands: `goto NAME`, `call NAME`, `set NAME`, `into NAME`.
 _NAME_BEFORE = re.compile(r"(?:^|\s)(?:goto|call|set|into|open)\s+$")
+# The words after which a step's name stands, at the start of a line or after a handler's `:`.
+_JUMP_BEFORE = re.compile(r"(?:^\s*|:\s*)(?:goto|call)\s+$")
 
 
 def _names_something(text: str, start: int, end: int) -> bool:
@@ -1055,16 +1057,20 @@ def _names_something(text: str, start: int, end: int) -> bool:
 
 
 def _name_in_pieces(ctx: Context) -> Problem | None:
-    # `goto sales menu`, `sales-menu:`: a name written as words, with a space or a dash.
+    # `goto sales menu`, `sales-menu:`: a name written as words, with a space or a dash. The
+    # second word may be one flowlang knows (`opening hours:`), and the jump may follow a
+    # handler's `:` (`on digits "1": goto opening hours`).
     previous, token = ctx.previous, ctx.token
-    if previous is None or previous.type != "NAME" or token.type not in ("NAME", "ADDOP"):
+    if previous is None or previous.type != "NAME":
         return None
-    head = ctx.head
-    step = head is previous and previous.column == 1 and set(ctx.accepts) == {"COLON"}
-    jump = head is not None and head.type in ("GOTO", "CALL") and "_NL" in ctx.accepts
-    if not (step or jump):
+    if token.type not in ("NAME", "ADDOP") and not re.fullmatch(r"[^\W\d]\w*", str(token)):
         return None
     written, at = _line_at(ctx.text, previous.start_pos or 0)
+    head = ctx.head
+    step = head is previous and previous.column == 1 and set(ctx.accepts) == {"COLON"}
+    jump = "_NL" in ctx.accepts and _JUMP_BEFORE.search(written[:at]) is not None
+    if not (step or jump):
+        return None
     words = re.match(r"[^\W\d]\w*(?:(?: +|-)\w+)+", written[at:])
     if words is None:
         return None
