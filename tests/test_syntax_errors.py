@@ -270,6 +270,12 @@ _HOURS = 'hours office:\n    mon-fri 9:00-17:00\n    {line}\n\nmain:\n    hangup
         ("Sat-Sun 9:00-17:00", "FL062", "lowercase and short", "sat-sun 9:00-17:00", 5),
         ("saturday-sunday 9:00-17:00", "FL062", "lowercase and short", "sat-sun 9:00-17:00", 5),
         ("Monday-Friday 9am-5pm", "FL062", "lowercase and short", "mon-fri 9:00-17:00", 5),
+        # A range of days in words or with spaces, times with `.` or `h` as in much of Europe.
+        ("tue to sun 7:00-15:00", "FL062", "range of days", "tue-sun 7:00-15:00", 8),
+        ("Mon through Fri 9am-5pm", "FL062", "range of days", "mon-fri 9:00-17:00", 8),
+        ("mon - fri 9:00-17:00", "FL062", "range of days", "mon-fri 9:00-17:00", 8),
+        ("sat 9.00-17.30", "FL063", "separated by `:`", "sat 9:00-17:30", 9),
+        ("sat 9h00-17h30", "FL063", "separated by `:`", "sat 9:00-17:30", 9),
     ],
 )
 def test_an_hours_line_written_another_way_is_one_error_showing_the_line_written_right(
