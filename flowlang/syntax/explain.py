@@ -1088,6 +1088,25 @@ def _name_in_pieces(ctx: Context) -> Problem | None:
     )
 
 
+def _ellipsis(ctx: Context) -> Problem | None:
+    # `...` copied from an example that leaves lines out (the tutorials do).
+    token = ctx.token
+    if token.type != "DOTDOT":
+        return None
+    written, at = _line_at(ctx.text, token.start_pos or 0)
+    if written.split("#")[0].strip() not in ("..", "..."):
+        return None
+    line = token.line or 1
+    return Problem(
+        "FL001",
+        "`...` stands for lines that an example leaves out",
+        Span(line, at + 1, line, len(written.rstrip()) + 1),
+        "lines left out",
+        "write the lines that belong here instead (the example before it shows them), "
+        "or delete this line",
+    )
+
+
 def _hours_line(ctx: Context) -> Problem | None:
     # A line of an `hours` block written the way a shop door shows it: `Mon-Fri 9 - 17`. In
     # such a block a whole number is only taken after a month's name (`closed dec 25`).
@@ -1100,6 +1119,7 @@ def _hours_line(ctx: Context) -> Problem | None:
 
 
 _RULES = (
+    _ellipsis,
     _hours_line,
     _name_in_pieces,
     _digits_with_dash,
