@@ -488,6 +488,30 @@ def test_a_step_name_in_two_words_after_a_handler_is_shown_written_right() -> No
     )
 
 
+@pytest.mark.parametrize(
+    ("line", "width", "fixed"),
+    [
+        # Quoting only what the parser refused (`transfer "312"`) would be wrong advice.
+        ("transfer 312-555-0100", 12, ': `transfer "+13125550100"`'),
+        ("transfer (312) 555-0100 timeout 20s", 14, ': `transfer "+13125550100" timeout 20s`'),
+        ("transfer +44 20 7946 0958", 16, ': `transfer "+442079460958"`'),
+        ('sms 13125550100 "Thanks!"', 11, ': `sms "+13125550100" "Thanks!"`'),
+        ("transfer 5550100", 7, ', like `transfer "+13125550100"`'),
+    ],
+)
+def test_a_phone_number_without_quotes_is_shown_quoted_in_international_form(
+    line: str, width: int, fixed: str
+) -> None:
+    error, _ = errors_of(f"main:\n    answer\n    {line}\n")
+    (diagnostic,) = error.diagnostics
+    assert diagnostic.code == "FL006"
+    assert diagnostic.span is not None
+    assert diagnostic.span.end_column - diagnostic.span.column == width
+    assert diagnostic.help == (
+        f"write it in double quotes, with `+` and the country code first{fixed}"
+    )
+
+
 def test_a_number_with_letters_elsewhere_is_still_not_a_number() -> None:
     error, _ = errors_of('main:\n    gather timeout 5k:\n        say "x"\n')
     (diagnostic,) = error.diagnostics

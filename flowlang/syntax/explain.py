@@ -533,6 +533,45 @@ def _head_line_after_steps(ctx: Context, token: Token) -> Problem:
     )
 
 
+# The words after which a phone number stands.
+_NUMBER_OWNERS = frozenset({"transfer", "sms", "from", "sms_from"})
+
+
+def _unquoted_number(ctx: Context) -> Problem | None:
+    # `transfer 312-555-0100`: a phone number without quotes. Quoting only the token the parser
+    # refused (`"312"`) would not do: the whole number is shown as Telnyx dials it, in quotes,
+    # `+` and the country code first (10 digits are taken for the US or Canada; for another
+    # length, only an example can be shown).
+    owner = str(ctx.previous) if ctx.previous is not None else ""
+    if owner not in _NUMBER_OWNERS or "STRING" not in ctx.accepts:
+        return None
+    written, at = _line_at(ctx.text, ctx.token.start_pos or 0)
+    match = re.match(r"\+?\(?\d[\d ().-]*\d", written[at:])
+    if match is None:
+        return None
+    digits = re.sub(r"\D", "", match.group())
+    if len(digits) < 7:
+        return None
+    if match.group().startswith("+"):
+        number = f"+{digits}"
+    elif len(digits) == 10:
+        number = f"+1{digits}"
+    elif len(digits) == 11 and digits.startswith("1"):
+        number = f"+{digits}"
+    else:
+        number = ""
+    fixed = written[:at] + f'"{number}"' + written[at + len(match.group()) :]
+    line, column = ctx.token.line or 1, ctx.token.column or 1
+    return Problem(
+        "FL006",
+        f"`{owner}` needs the phone number in double quotes",
+        Span(line, column, line, column + len(match.group())),
+        "not in quotes",
+        "write it in double quotes, with `+` and the country code first"
+        + (f": `{fixed.split('#')[0].strip()}`" if number else f', like `{owner} "+13125550100"`'),
+    )
+
+
 def _wrong_value(ctx: Context) -> Problem | None:
     accepts = set(ctx.accepts)
     token = ctx.token
@@ -1120,6 +1159,7 @@ def _hours_line(ctx: Context) -> Problem | None:
 
 _RULES = (
     _ellipsis,
+    _unquoted_number,
     _hours_line,
     _name_in_pieces,
     _digits_with_dash,
