@@ -23,6 +23,7 @@ from attrs import frozen
 from flowlang.diagnostics import Diagnostic, Severity
 from flowlang.source import Source, Span
 from flowlang.syntax import nodes
+from flowlang.syntax.explain import CURLY_DOUBLE, CURLY_QUOTES_MESSAGE, straight_quotes
 from flowlang.syntax.fmt import render_str
 from flowlang.syntax.problems import Problem
 from flowlang.syntax.strings import decode
@@ -79,6 +80,21 @@ def parse_catalog(source: Source, language: str) -> Catalog:
                 pending.append(stripped)
             continue
         match = _LINE.match(line)
+        curly = next((at for at, char in enumerate(line) if char in CURLY_DOUBLE), None)
+        if match is None and curly is not None:
+            # A translator's word processor typed “ ” for `"`.
+            problems.append(
+                Diagnostic(
+                    "FL082",
+                    Severity.ERROR,
+                    CURLY_QUOTES_MESSAGE,
+                    source.name,
+                    Span.point(number, curly + 1),
+                    label="curly quote",
+                    help=f"type straight quotes: `{straight_quotes(line, curly)}`",
+                )
+            )
+            continue
         if match is None:
             problems.append(
                 Diagnostic(

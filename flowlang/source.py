@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import errno
 import hashlib
 import json
@@ -157,6 +158,22 @@ def not_utf8(name: str, data: bytes, exc: UnicodeDecodeError) -> str:
     line = data.count(b"\n", 0, exc.start) + 1
     column = len(data[start : exc.start].decode("utf-8", "replace")) + 1
     return f"{name}: not UTF-8 text (line {line}, column {column}); save the file as UTF-8"
+
+
+def not_found(name: str) -> str:
+    """Why the path `name` cannot be opened when nothing is there, with the file probably
+    meant beside it: `bakery` for `bakery.flow`, `Bakery.flow` for `bakery.flow`."""
+    folder, base = os.path.split(name)
+    try:
+        there = os.listdir(folder or ".")
+    except OSError:
+        there = []
+    close = [n for n in there if n in (f"{base}.flow", f"{base}.scenarios")]
+    close = close or [n for n in there if n.lower() == base.lower()]
+    close = close or difflib.get_close_matches(base, there, n=1, cutoff=0.8)
+    if not close:
+        return f"{name}: no such file or folder"
+    return f"{name}: no such file or folder; did you mean {os.path.join(folder, close[0])}?"
 
 
 class NotAFile(OSError):

@@ -155,6 +155,25 @@ def test_check_names_the_text_and_language_missing_and_stale_entries(flow_path: 
     assert ("line.es-US.texts", "FL873", 6, "the flow does not say this text (any more)") in found
 
 
+def test_a_catalog_line_in_curly_quotes_is_shown_typed_straight_and_a_stale_one_in_quotes(
+    flow_path: Path,
+) -> None:
+    # A translator's word processor types “ ” for `"`; the line is shown as it should be.
+    catalog = flow_path.with_name("line.es-US.texts")
+    catalog.write_text(
+        CATALOG.replace('"Thanks." = "Gracias."', "\u201cThanks.\u201d = \u201cGracias.\u201d")
+        .replace('"Sorry."', '"Sorry"'),
+        encoding="utf-8",
+    )
+    found = {d.message: d for d in check_source(Source(str(flow_path), FLOW))
+             if Path(d.file).name == "line.es-US.texts"}
+    curly = found["these are curly \u201csmart\u201d quotes (from Word or email)"]
+    assert curly.span is not None and (curly.span.line, curly.span.column) == (6, 1)
+    assert curly.help == 'type straight quotes: `"Thanks." = "Gracias."`'
+    stale = found["the flow does not say this text (any more)"]
+    assert stale.help == 'did the flow\'s text change? it now says "Sorry."'
+
+
 def test_a_format_the_catalogs_language_cannot_say_is_reported_in_the_catalog(
     tmp_path: Path,
 ) -> None:

@@ -270,6 +270,12 @@ _HOURS = 'hours office:\n    mon-fri 9:00-17:00\n    {line}\n\nmain:\n    hangup
         ("Sat-Sun 9:00-17:00", "FL062", "lowercase and short", "sat-sun 9:00-17:00", 5),
         ("saturday-sunday 9:00-17:00", "FL062", "lowercase and short", "sat-sun 9:00-17:00", 5),
         ("Monday-Friday 9am-5pm", "FL062", "lowercase and short", "mon-fri 9:00-17:00", 5),
+        # A range of days in words or with spaces, times with `.` or `h` as in much of Europe.
+        ("tue to sun 7:00-15:00", "FL062", "range of days", "tue-sun 7:00-15:00", 8),
+        ("Mon through Fri 9am-5pm", "FL062", "range of days", "mon-fri 9:00-17:00", 8),
+        ("mon - fri 9:00-17:00", "FL062", "range of days", "mon-fri 9:00-17:00", 8),
+        ("sat 9.00-17.30", "FL063", "separated by `:`", "sat 9:00-17:30", 9),
+        ("sat 9h00-17h30", "FL063", "separated by `:`", "sat 9:00-17:30", 9),
     ],
 )
 def test_an_hours_line_written_another_way_is_one_error_showing_the_line_written_right(
@@ -448,6 +454,12 @@ def test_an_sms_with_only_its_message_shows_the_number_first(written: str, fixed
         ("2nd_menu", "names cannot start with a digit", "menu_2"),
         ("sales-menu", "a name has no spaces or dashes: use `_` between its words", "sales_menu"),
         ("sales menu", "a name has no spaces or dashes: use `_` between its words", "sales_menu"),
+        # `hours` is a word flowlang knows (`hours NAME:`), and still a word of this name.
+        (
+            "opening hours",
+            "a name has no spaces or dashes: use `_` between its words",
+            "opening_hours",
+        ),
     ],
 )
 def test_a_step_name_written_wrongly_is_one_error_showing_it_written_right(
@@ -459,6 +471,45 @@ def test_a_step_name_written_wrongly_is_one_error_showing_it_written_right(
     assert diagnostic.message == message
     assert diagnostic.help == f"write `goto {fixed}`, and `{fixed}` wherever the name is used"
     assert diagnostic.notes == ("written the same way at line 4",)
+
+
+def test_a_step_name_in_two_words_after_a_handler_is_shown_written_right() -> None:
+    text = (
+        'main:\n    answer\n    gather:\n        say "Press 1."\n'
+        '        on digits "1": goto opening hours\n\nopening_hours:\n    hangup\n'
+    )
+    error, _ = errors_of(text)
+    (diagnostic,) = error.diagnostics
+    assert diagnostic.code == "FL024"
+    assert diagnostic.span is not None
+    assert (diagnostic.span.line, diagnostic.span.column) == (5, 29)
+    assert diagnostic.help == (
+        'write `on digits "1": goto opening_hours`, and `opening_hours` wherever the name is used'
+    )
+
+
+@pytest.mark.parametrize(
+    ("line", "width", "fixed"),
+    [
+        # Quoting only what the parser refused (`transfer "312"`) would be wrong advice.
+        ("transfer 312-555-0100", 12, ': `transfer "+13125550100"`'),
+        ("transfer (312) 555-0100 timeout 20s", 14, ': `transfer "+13125550100" timeout 20s`'),
+        ("transfer +44 20 7946 0958", 16, ': `transfer "+442079460958"`'),
+        ('sms 13125550100 "Thanks!"', 11, ': `sms "+13125550100" "Thanks!"`'),
+        ("transfer 5550100", 7, ', like `transfer "+13125550100"`'),
+    ],
+)
+def test_a_phone_number_without_quotes_is_shown_quoted_in_international_form(
+    line: str, width: int, fixed: str
+) -> None:
+    error, _ = errors_of(f"main:\n    answer\n    {line}\n")
+    (diagnostic,) = error.diagnostics
+    assert diagnostic.code == "FL006"
+    assert diagnostic.span is not None
+    assert diagnostic.span.end_column - diagnostic.span.column == width
+    assert diagnostic.help == (
+        f"write it in double quotes, with `+` and the country code first{fixed}"
+    )
 
 
 def test_a_number_with_letters_elsewhere_is_still_not_a_number() -> None:

@@ -65,3 +65,17 @@ def test_the_order_lookup_chapter_simulates_and_tests_as_it_shows(
     assert main(["test", "shop.scenarios", "--coverage"]) == 0
     out = capsys.readouterr().out
     assert "5 passed, 0 failed" in out and "(100%)" in out
+
+
+def test_the_first_flow_checks_and_its_typo_is_shown_as_check_prints_it(
+    tmp_path: Path, monkeypatch, capsys
+) -> None:
+    first = blocks("flow")[0]
+    shown = [text.strip() for text in blocks("text")]
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "bakery.flow").write_text(first, encoding="utf-8")
+    assert main(["check", "bakery.flow"]) == 0
+    assert capsys.readouterr().out.strip() in shown
+    (tmp_path / "bakery.flow").write_text(first.replace("    say", "    sya"), encoding="utf-8")
+    assert main(["check", "bakery.flow"]) == 1
+    assert capsys.readouterr().out.strip() in shown

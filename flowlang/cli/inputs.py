@@ -8,7 +8,7 @@ import os
 from collections.abc import Iterable
 from pathlib import Path
 
-from flowlang.source import BOM, NotAFile, Source, not_utf8, read_regular
+from flowlang.source import BOM, NotAFile, Source, not_found, not_utf8, read_regular
 
 
 class UsageError(Exception):
@@ -53,7 +53,7 @@ def path_problem(raw: str | Path, missing: bool = True) -> str | None:
         if exc.errno == errno.ELOOP:
             return f"{raw}: {LINK_LOOP}; point it at a real file or folder"
         if missing and exc.errno in (errno.ENOENT, errno.ENOTDIR):
-            return f"{raw}: no such file or folder"
+            return not_found(str(raw))
     return None
 
 
@@ -92,6 +92,8 @@ def read_text(path: Path | str, wanted: str = "give the path of a .flow file") -
         raise UsageError(
             f"{path}: not a regular file (a pipe, socket or device); {wanted}"
         ) from None
+    except FileNotFoundError:
+        raise UsageError(not_found(str(path))) from None
     except OSError as exc:
         raise UsageError(f"{path}: cannot read the file ({exc.strerror or exc})") from None
     try:

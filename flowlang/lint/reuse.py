@@ -268,7 +268,7 @@ def stale_translation(ctx: Context) -> Iterator[Finding]:
                     entry.span.down(offset),
                     "the flow does not say this text (any more)",
                     label="never used",
-                    help=f"did the flow's text change? it now says {close[0]!r}"
+                    help=f'did the flow\'s text change? it now says "{close[0]}"'
                     if close
                     else "delete this line, or correct the text to what the flow says",
                 )

@@ -6,7 +6,7 @@ A handler written in the wrong block (`on valid` in a gather) is a syntax error 
 from __future__ import annotations
 
 import difflib
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 
 from flowlang.diagnostics import Severity
 from flowlang.lint.context import Context
@@ -17,6 +17,11 @@ from flowlang.syntax import nodes
 
 def _line(node: nodes.Node) -> int:
     return node.span.line if node.span is not None else 0
+
+
+def _meant_step(target: str, steps: Iterable[str]) -> list[str]:
+    """The step a `goto` or `call` to the unknown `target` probably meant (a typo), if any."""
+    return difflib.get_close_matches(target, list(steps), n=1, cutoff=0.6)
 
 
 @rule("FL101", "unknown-step", Severity.ERROR)
@@ -56,7 +61,7 @@ def unknown_step(ctx: Context) -> Iterator[Finding]:
         target = goto.target.value
         if target in steps:
             continue
-        close = difflib.get_close_matches(target, list(steps), n=1, cutoff=0.6)
+        close = _meant_step(target, steps)
         if close:
             fix = f"did you mean `{close[0]}`? (defined at line {_line(steps[close[0]])})"
         elif steps:
@@ -121,7 +126,8 @@ def unreachable_step(ctx: Context) -> Iterator[Finding]:
     Finds steps that no call can ever reach: no `goto` or `call` leads to them from the first
     step.
     The steps of an included file are not reported: a shared file offers steps that each flow
-    uses some of.
+    uses some of. Nor is a step that a misspelt `goto` or `call` probably meant: FL101 reports
+    that mistake once, naming the step.
 
     ## Why is this bad?
     A step nobody reaches is dead weight, and usually means a missing `goto` or a misspelt one.
@@ -150,8 +156,16 @@ def unreachable_step(ctx: Context) -> Iterator[Finding]:
     """
     reached = ctx.analysis.reachable
     graph = ctx.analysis.graph
+    # A step a misspelt `goto` meant is reported once, by FL101, which names it.
+    names = {s.name.value for s in ctx.flow.steps}
+    meant = {
+        step
+        for jump in ctx.of_type(nodes.Goto, nodes.Call)
+        if isinstance(jump, nodes.Goto | nodes.Call) and jump.target.value not in names
+        for step in _meant_step(jump.target.value, names)
+    }
     for nid in graph.steps.values():
-        if nid in reached:
+        if nid in reached or graph.nodes[nid].step in meant:
             continue
         node = graph.nodes[nid]
         step = node.node

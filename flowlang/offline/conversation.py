@@ -12,6 +12,7 @@ from typing import Any
 from attrs import frozen
 
 from flowlang.offline.phone import (
+    INPUTS,
     AiResult,
     ConversationEnds,
     Dequeued,
@@ -503,6 +504,28 @@ def render(transcript: Transcript, program: Any = None) -> str:
     if transcript.stuck:
         out += ["", f"The flow is stuck: it waits for {transcript.waiting or 'something'}, "
                 "which nothing the caller does can complete."]
+    elif transcript.end.reason == "waiting" and transcript.waiting in INPUTS:
+        out += ["", waiting_for(transcript.waiting)]
     else:
         out += ["", ending(lines, transcript.end, source)]
     return "\n".join(out) + "\n"
+
+
+# Who the flow waits for, by the kind of wait, when it is not the caller.
+_WAITING_FOR = {
+    "fetch": "its backend",
+    "transfer": "the number it transfers to",
+    "queue": "an agent to take the call",
+    "machine": "answering-machine detection",
+    "beep": "the answering machine's beep",
+}
+
+
+def waiting_for(kind: str) -> str:
+    """The closing sentence of a scripted call whose inputs ran out while the flow waits on
+    `kind`: who it waits for, and what the next `--input` can be."""
+    who = _WAITING_FOR.get(kind, "the caller")
+    return (
+        f"The flow is still waiting for {who}: no more inputs were given "
+        f"(the next --input can be {INPUTS[kind].listed()})."
+    )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections import Counter, deque
 from collections.abc import Callable, Iterable
 from datetime import datetime
@@ -129,6 +130,11 @@ def parse_input(text: str) -> CallerAction:
         return KeyDuringAi(key)
     if word and all(c in KEYS for c in word):
         return Press(word)
+    meant = _meant(word)
+    if meant is None and word.startswith("{"):
+        meant = f"fetch={word} (the backend's answer) or ai={word} (an AI gather's answers)"
+    if meant is not None:
+        raise InputError(f"`{text}` is not a caller input: did you mean {meant}?")
     raise InputError(
         f"`{text}` is not a caller input: use keys (1, 1234#), timeout, hangup, "
         'ai={"name": "Bob"}, ai-invalid={...}, key=0, end, saved, saved=42, record-error, '
@@ -137,6 +143,33 @@ def parse_input(text: str) -> CallerAction:
         "beep, no-beep, "
         'fetch={"state": "shipped"} or fetch-error'
     )
+
+
+# Inputs written the way a scenario, or plain English, says them: what `--input` calls them.
+_MEANT = {
+    "silence": "timeout",
+    "nothing": "timeout",
+    "hang-up": "hangup",
+    "hungup": "hangup",
+    "press": "the keys themselves, like 1 or 1234#",
+    "error": "fetch-error (a backend that fails) or record-error (a recording that fails)",
+    "no-answer": "no_answer",
+    "noanswer": "no_answer",
+    "not-sure": "not_sure",
+    "queue-times-out": "queue-timeout",
+    "agent-answers": "bridged",
+    "conversation-ends": "end",
+}
+
+def _meant(word: str) -> str | None:
+    """The input a mistyped one stands for: `Timeout`, `hang up`, `silence`, `press 1`."""
+    keys = re.fullmatch(r"press\s*\"?([0-9*#]+)\"?", word, re.I)
+    if keys is not None:
+        return keys.group(1)
+    folded = word.lower().replace(" ", "")
+    if folded in WAIT_WORDS or folded in ("timeout", "hangup", "end", "fetch-error"):
+        return folded
+    return _MEANT.get(folded.replace("_", "-"))
 
 
 # The inputs that are one word each (LANGUAGE.md 17), beside keys and `timeout`/`hangup`.

@@ -533,6 +533,45 @@ def _head_line_after_steps(ctx: Context, token: Token) -> Problem:
     )
 
 
+# The words after which a phone number stands.
+_NUMBER_OWNERS = frozenset({"transfer", "sms", "from", "sms_from"})
+
+
+def _unquoted_number(ctx: Context) -> Problem | None:
+    # `transfer 312-555-0100`: a phone number without quotes. Quoting only the token the parser
+    # refused (`"312"`) would not do: the whole number is shown as Telnyx dials it, in quotes,
+    # `+` and the country code first (10 digits are taken for the US or Canada; for another
+    # length, only an example can be shown).
+    owner = str(ctx.previous) if ctx.previous is not None else ""
+    if owner not in _NUMBER_OWNERS or "STRING" not in ctx.accepts:
+        return None
+    written, at = _line_at(ctx.text, ctx.token.start_pos or 0)
+    match = re.match(r"\+?\(?\d[\d ().-]*\d", written[at:])
+    if match is None:
+        return None
+    digits = re.sub(r"\D", "", match.group())
+    if len(digits) < 7:
+        return None
+    if match.group().startswith("+"):
+        number = f"+{digits}"
+    elif len(digits) == 10:
+        number = f"+1{digits}"
+    elif len(digits) == 11 and digits.startswith("1"):
+        number = f"+{digits}"
+    else:
+        number = ""
+    fixed = written[:at] + f'"{number}"' + written[at + len(match.group()) :]
+    line, column = ctx.token.line or 1, ctx.token.column or 1
+    return Problem(
+        "FL006",
+        f"`{owner}` needs the phone number in double quotes",
+        Span(line, column, line, column + len(match.group())),
+        "not in quotes",
+        "write it in double quotes, with `+` and the country code first"
+        + (f": `{fixed.split('#')[0].strip()}`" if number else f', like `{owner} "+13125550100"`'),
+    )
+
+
 def _wrong_value(ctx: Context) -> Problem | None:
     accepts = set(ctx.accepts)
     token = ctx.token
@@ -1042,6 +1081,8 @@ def _digit_last(written: str) -> str:
 
 # The words after which a name stands: `goto NAME`, `call NAME`, `set NAME`, `into NAME`.
 _NAME_BEFORE = re.compile(r"(?:^|\s)(?:goto|call|set|into|open)\s+$")
+# The words after which a step's name stands, at the start of a line or after a handler's `:`.
+_JUMP_BEFORE = re.compile(r"(?:^\s*|:\s*)(?:goto|call)\s+$")
 
 
 def _names_something(text: str, start: int, end: int) -> bool:
@@ -1055,16 +1096,20 @@ def _names_something(text: str, start: int, end: int) -> bool:
 
 
 def _name_in_pieces(ctx: Context) -> Problem | None:
-    # `goto sales menu`, `sales-menu:`: a name written as words, with a space or a dash.
+    # `goto sales menu`, `sales-menu:`: a name written as words, with a space or a dash. The
+    # second word may be one flowlang knows (`opening hours:`), and the jump may follow a
+    # handler's `:` (`on digits "1": goto opening hours`).
     previous, token = ctx.previous, ctx.token
-    if previous is None or previous.type != "NAME" or token.type not in ("NAME", "ADDOP"):
+    if previous is None or previous.type != "NAME":
         return None
-    head = ctx.head
-    step = head is previous and previous.column == 1 and set(ctx.accepts) == {"COLON"}
-    jump = head is not None and head.type in ("GOTO", "CALL") and "_NL" in ctx.accepts
-    if not (step or jump):
+    if token.type not in ("NAME", "ADDOP") and not re.fullmatch(r"[^\W\d]\w*", str(token)):
         return None
     written, at = _line_at(ctx.text, previous.start_pos or 0)
+    head = ctx.head
+    step = head is previous and previous.column == 1 and set(ctx.accepts) == {"COLON"}
+    jump = "_NL" in ctx.accepts and _JUMP_BEFORE.search(written[:at]) is not None
+    if not (step or jump):
+        return None
     words = re.match(r"[^\W\d]\w*(?:(?: +|-)\w+)+", written[at:])
     if words is None:
         return None
@@ -1082,6 +1127,25 @@ def _name_in_pieces(ctx: Context) -> Problem | None:
     )
 
 
+def _ellipsis(ctx: Context) -> Problem | None:
+    # `...` copied from an example that leaves lines out (the tutorials do).
+    token = ctx.token
+    if token.type != "DOTDOT":
+        return None
+    written, at = _line_at(ctx.text, token.start_pos or 0)
+    if written.split("#")[0].strip() not in ("..", "..."):
+        return None
+    line = token.line or 1
+    return Problem(
+        "FL001",
+        "`...` stands for lines that an example leaves out",
+        Span(line, at + 1, line, len(written.rstrip()) + 1),
+        "lines left out",
+        "write the lines that belong here instead (the example before it shows them), "
+        "or delete this line",
+    )
+
+
 def _hours_line(ctx: Context) -> Problem | None:
     # A line of an `hours` block written the way a shop door shows it: `Mon-Fri 9 - 17`. In
     # such a block a whole number is only taken after a month's name (`closed dec 25`).
@@ -1094,6 +1158,8 @@ def _hours_line(ctx: Context) -> Problem | None:
 
 
 _RULES = (
+    _ellipsis,
+    _unquoted_number,
     _hours_line,
     _name_in_pieces,
     _digits_with_dash,

@@ -179,6 +179,12 @@ def _days_and_times(content: str, line: int, indent: int) -> Problem | None:
     split = digit.start() if digit else len(content)
     days_text, times_text = content[:split], content[split:]
     ampersand = days_text.find("&")
+    # `tue to sun`, `mon through fri`, `mon - fri`: a range of days written another way.
+    worded = re.search(
+        r"\s+(?:to|through|thru|till|until)\s+|(?<=\w)(?:\s+-\s*|\s*-\s+)(?=\w)", days_text, re.I
+    )
+    if worded is not None:
+        days_text = days_text[: worded.start()] + "-" + days_text[worded.end() :]
     days, day_mistake = _fix_days(days_text.replace("&", ","))
     times, time_mistake = _fix_times(times_text)
     if days is None or times is None:
@@ -191,6 +197,14 @@ def _days_and_times(content: str, line: int, indent: int) -> Problem | None:
             "days in a list are separated by `,`",
             Span(line, indent + ampersand + 1, line, indent + ampersand + 2),
             "write `,` here",
+            f"write `{corrected}`",
+        )
+    if worded is not None:
+        return Problem(
+            "FL062",
+            "a range of days is written with `-`, without spaces",
+            Span(line, indent + worded.start() + 1, line, indent + worded.end() + 1),
+            "write `-` here",
             f"write `{corrected}`",
         )
     if day_mistake is None and time_mistake is None:
@@ -215,6 +229,14 @@ def _days_and_times(content: str, line: int, indent: int) -> Problem | None:
             span,
             "am/pm time",
             f"write `{corrected}` (`5pm` is `17:00`)",
+        )
+    if kind == "colon":
+        return Problem(
+            "FL063",
+            "the hours and minutes of a time are separated by `:`",
+            span,
+            "write `:` in these times",
+            f"write `{corrected}`",
         )
     if kind == "spaces":
         return Problem(
@@ -254,7 +276,8 @@ def _fix_days(written: str) -> tuple[str | None, tuple[int, int] | None]:
 
 def _fix_times(written: str) -> tuple[str | None, tuple[str, int, int] | None]:
     """The times part written right, and the first mistake: its kind ("half" for am/pm,
-    "spaces", "minutes") and where it is. None when the text is not time ranges at all."""
+    "minutes", "colon" for `7.00`, "spaces") and where it is. None when the text is not time
+    ranges at all."""
     if not written.strip():
         return "", None
     ranges: list[str] = []
@@ -278,6 +301,8 @@ def _fix_times(written: str) -> tuple[str | None, tuple[str, int, int] | None]:
             first = ("half", lead, lead + len(stripped))
         elif match.group("minute") is None or match.group("eminute") is None:
             first = ("minutes", lead, lead + len(stripped))
+        elif re.search(r"\d[.h]\d", stripped):  # `7.00-15.00`, `7h00-15h00`
+            first = ("colon", lead, lead + len(stripped))
         else:
             gap = re.search(r"\s*(?:-|–|to)\s*", stripped)
             assert gap is not None

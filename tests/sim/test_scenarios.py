@@ -121,6 +121,22 @@ def test_syntax_errors_are_positioned_and_hinted(golden) -> None:
            "".join(render_text(d, source) + "\n" for d in info.value.diagnostics))
 
 
+@pytest.mark.parametrize(
+    ("line", "help_"),
+    [
+        ('    Press "9"', 'steps are written in lowercase: write `press`, as in `press "1"`'),
+        ("    Silence", "steps are written in lowercase: write `silence`"),
+    ],
+)
+def test_a_step_written_with_a_capital_is_told_to_write_it_in_lowercase(
+    line: str, help_: str
+) -> None:
+    with pytest.raises(ScenarioSyntaxError) as info:
+        parse(f'scenario "x":\n{line}\n')
+    (diagnostic,) = info.value.diagnostics
+    assert diagnostic.help == help_
+
+
 def test_passing_scenario_reaches_its_points() -> None:
     prog = program(MENU)
     file = parse(flow(

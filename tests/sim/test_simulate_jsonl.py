@@ -365,7 +365,22 @@ def test_a_flow_with_lint_errors_prints_diagnostics_and_exits_1(tmp_path: Path, 
 
 def test_a_missing_file_is_exit_2(tmp_path: Path, capsys) -> None:
     assert main(["simulate", str(tmp_path / "none.flow")]) == 2
-    assert "cannot read the file" in capsys.readouterr().err
+    assert capsys.readouterr().err.endswith("none.flow: no such file or folder\n")
+
+
+@pytest.mark.parametrize("command", ["check", "simulate", "test", "graph", "fmt"])
+@pytest.mark.parametrize(
+    ("given", "meant"), [("bakery", "bakery.flow"), ("Bakery.flow", "bakery.flow")]
+)
+def test_a_flow_named_without_its_ending_or_with_a_capital_is_shown_as_it_is_there(
+    tmp_path: Path, monkeypatch, capsys, command: str, given: str, meant: str
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "bakery.flow").write_text('main:\n    hangup\n', encoding="utf-8")
+    scenarios = 'scenario "x":\n    expect hangup\n'
+    (tmp_path / "bakery.scenarios").write_text(scenarios, encoding="utf-8")
+    assert main([command, given]) == 2
+    assert f"{given}: no such file or folder; did you mean {meant}?" in capsys.readouterr().err
 
 
 def test_jsonl_lines_are_json_objects_only(tmp_path: Path, capsys) -> None:

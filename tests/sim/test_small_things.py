@@ -232,3 +232,23 @@ def test_input_and_inputs_together_are_a_usage_error(tmp_path: Path, capsys) -> 
     given.write_text("1\n", encoding="utf-8")
     assert main(["simulate", str(path), "--input", "1", "--inputs", str(given)]) == 2
     assert "not both" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("given", "meant"),
+    [
+        ("silence", "timeout"),  # the scenario word
+        ("Timeout", "timeout"),
+        ("hang up", "hangup"),
+        ("press 1", "1"),
+        ('press "12#"', "12#"),
+        ("no-answer", "no_answer"),
+        ('{"found": true}', 'fetch={"found": true} (the backend\'s answer) or ai={"found": true}'),
+    ],
+)
+def test_an_input_written_another_way_is_shown_as_simulate_takes_it(given: str, meant: str) -> None:
+    from flowlang.offline.simulator import InputError, parse_input
+
+    with pytest.raises(InputError) as caught:
+        parse_input(given)
+    assert str(caught.value).startswith(f"`{given}` is not a caller input: did you mean {meant}")

@@ -19,6 +19,39 @@ def test_text_transcript_of_the_readme_command(capsys, golden) -> None:
     golden("sim/business_line_input_1.txt", capsys.readouterr().out)
 
 
+@pytest.mark.parametrize(
+    ("inputs", "last"),
+    [
+        (
+            ["1"],
+            "The flow is still waiting for its backend: no more inputs were given (the next "
+            '--input can be fetch={"state": "shipped"}, fetch-error or hangup).',
+        ),
+        (
+            [],
+            "The flow is still waiting for the caller: no more inputs were given (the next "
+            "--input can be keys like 1 or 1234#, timeout or hangup).",
+        ),
+    ],
+)
+def test_a_call_whose_inputs_ran_out_says_who_it_waits_for_and_what_can_come_next(
+    tmp_path: Path, capsys, inputs: list[str], last: str
+) -> None:
+    # Out of inputs at a `fetch`, the flow waits for its backend, not the caller: the last
+    # line says so, and which inputs fit next.
+    path = tmp_path / "shop.flow"
+    path.write_text(
+        'voice "Telnyx.KokoroTTS.af"\n\nmain:\n    answer\n    gather digits 1:\n'
+        '        say "Press 1."\n'
+        '        on digits "1":\n            fetch "https://x.test/{digits}" into order:\n'
+        '                on error: hangup\n            say "It is {order.state}."\n',
+        encoding="utf-8",
+    )
+    args = [a for given in inputs for a in ("--input", given)]
+    assert main(["simulate", str(path), *args, "--format", "text"]) == 0
+    assert capsys.readouterr().out.rstrip().endswith(last)
+
+
 def test_text_transcript_shows_logs_invalid_entries_and_a_star_that_is_not_a_number(
     tmp_path: Path, capsys, golden
 ) -> None:

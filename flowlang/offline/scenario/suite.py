@@ -18,7 +18,7 @@ from flowlang.offline.scenario.syntax import (
     ScenarioFile,
     parse_scenarios,
 )
-from flowlang.source import BOM, Source, Span, not_utf8, read_regular
+from flowlang.source import BOM, Source, Span, not_found, not_utf8, read_regular
 
 
 class NoScenarios(Exception):
@@ -44,7 +44,7 @@ def find(paths: Iterable[str]) -> list[Path]:
         elif path.is_file():
             found.append(path)
         else:
-            raise NoScenarios(f"{raw}: no such file or folder")
+            raise NoScenarios(not_found(str(raw)))
     # A file named twice (itself and through its folder) runs once, under its first name.
     unique: dict[Path, Path] = {}
     for p in found:

@@ -360,7 +360,8 @@ class _Parser:
     def unknown(self, word: str, span: Span, top: bool) -> None:
         if top:
             known = ["scenario", "flow", "from", "to", "language", "at"]
-            near = difflib.get_close_matches(word, known, n=1)
+            near = [word.lower()] if word.lower() in known else []
+            near = near or difflib.get_close_matches(word, known, n=1)
             hint = (f"did you mean `{near[0]}`?" if near else
                     'a file holds `scenario "NAME":` lines with their steps indented below them')
             if not near and word in {f.split()[0] for f in STEP_FORMS}:
@@ -369,10 +370,14 @@ class _Parser:
                          hint)
             return
         firsts = sorted({f.split()[0] for f in STEP_FORMS})
-        near = difflib.get_close_matches(word, firsts, n=1)
+        near = [word.lower()] if word.lower() in firsts else []
+        near = near or difflib.get_close_matches(word, firsts, n=1)
         forms = [f for f in STEP_FORMS if near and f.split()[0] == near[0]]
         hint = (f"did you mean {', '.join(f'`{f}`' for f in forms)}?" if forms else
                 "a step is one of: " + ", ".join(f"`{f}`" for f in STEP_FORMS))
+        if forms and word != word.lower():
+            example = "" if forms[0] == word.lower() else f", as in `{forms[0]}`"
+            hint = f"steps are written in lowercase: write `{word.lower()}`{example}"
         self.problem(NOT_A_STEP, f"`{word}` is not a scenario step", span, "unknown step", hint)
 
     def time(self, value: str, span: Span) -> str | None:
