@@ -370,19 +370,21 @@ def tries_below_one(ctx: Context) -> Iterator[Finding]:
 
 
 def _timeouts(ctx: Context) -> Iterator[tuple[str, nodes.Duration, int, str, nodes.Node]]:
-    for gather in gathers(ctx):
+    # In the order the statements are written (whether shown the whole flow or one step).
+    for stmt in ctx.of_type(nodes.Gather, nodes.AiGather):
+        if isinstance(stmt, nodes.AiGather):
+            if stmt.timeout is not None:
+                yield "timeout", stmt.timeout, MILLIS_MAX, "ai_gather", stmt
+            continue
+        assert isinstance(stmt, nodes.Gather)
         for name, limit in (
             ("timeout", MILLIS_MAX),
             ("inter_digit_timeout", INTER_DIGIT_MAX_MILLIS),
             ("initial_timeout", MILLIS_MAX),
         ):
-            value = getattr(gather, name)
+            value = getattr(stmt, name)
             if value is not None:
-                yield name, value, limit, "gather", gather
-    for stmt in ctx.of_type(nodes.AiGather):
-        assert isinstance(stmt, nodes.AiGather)
-        if stmt.timeout is not None:
-            yield "timeout", stmt.timeout, MILLIS_MAX, "ai_gather", stmt
+                yield name, value, limit, "gather", stmt
 
 
 def _shown(millis: int) -> str:
