@@ -332,7 +332,7 @@ def interactive(
     values: dict[str, str] | None = None,
 ) -> int:
     """Play the call with a person typing what the caller does, one prompt per wait."""
-    from flowlang.offline.conversation import conversation, ending, show
+    from flowlang.offline.conversation import conversation, ending, show, who_waits
     from flowlang.offline.simulator import InputError, Simulation, parse_input
 
     sim = Simulation.begin(program, caller, called, language=language, at=at, inputs=values)
@@ -358,7 +358,9 @@ def interactive(
         stdout.flush()
         typed = stdin.readline()
         if not typed or typed.strip() in ("quit", "q", "exit"):
-            stdout.write("\n" + ending(lines, transcript.end, program.source) + "\n")
+            stdout.write(
+                f"\nThe flow is still waiting for {who_waits(kind)}: no more inputs were given.\n"
+            )
             return 0
         text = typed.strip()
         if not text or text in ("help", "?"):

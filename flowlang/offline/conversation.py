@@ -521,11 +521,15 @@ _WAITING_FOR = {
 }
 
 
+def who_waits(kind: str | None) -> str:
+    """Whom a flow waiting on `kind` (a simulated phone's wait) waits for: `its backend`..."""
+    return _WAITING_FOR.get(kind or "", "the caller")
+
+
 def waiting_for(kind: str) -> str:
     """The closing sentence of a scripted call whose inputs ran out while the flow waits on
     `kind`: who it waits for, and what the next `--input` can be."""
-    who = _WAITING_FOR.get(kind, "the caller")
     return (
-        f"The flow is still waiting for {who}: no more inputs were given "
+        f"The flow is still waiting for {who_waits(kind)}: no more inputs were given "
         f"(the next --input can be {INPUTS[kind].listed()})."
     )

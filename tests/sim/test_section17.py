@@ -290,3 +290,17 @@ def test_interactive_simulate_prompts_for_a_recording_and_the_backend_after_the_
 def test_fuzz_finds_nothing_wrong_in_a_voicemail_that_posts_after_the_hangup() -> None:
     report = fuzz(program(POSTING), examples=150)
     assert report.finding is None
+
+
+def test_quitting_interactive_simulate_names_whom_the_flow_was_waiting_for() -> None:
+    out = io.StringIO()
+    typed = io.StringIO("hangup\nsaved=42\nquit\n")
+    assert interactive(program(POSTING), "+15550001111", "+15550002222", typed, out) == 0
+    assert out.getvalue().endswith(
+        "\nThe flow is still waiting for its backend: no more inputs were given.\n"
+    )
+    out = io.StringIO()
+    interactive(program(POSTING), "+15550001111", "+15550002222", io.StringIO("quit\n"), out)
+    assert out.getvalue().endswith(
+        "\nThe flow is still waiting for the caller: no more inputs were given.\n"
+    )
