@@ -79,12 +79,17 @@ def read_store(url: str, work: Callable[[Store], Awaitable[T]]) -> T:
     """`work` done on the store at `url`, opened for it; UsageError for a store that cannot be
     opened or read, in the store's words, and for a SQLite file that holds no store (never
     given the store's tables: this only reads)."""
-    from flowlang.serve.store import StoreError, open_store
+    from flowlang.serve.store import StoreError
     from flowlang.serve.store.url import is_postgres, store_path
 
     try:
         if is_postgres(url):
-            store = open_store(url)
+            from flowlang.serve.store.postgres import PostgresStore
+            from flowlang.serve.store.url import check_url
+
+            check_url(url)
+            # Read-only: a database with no store in it is refused as it is, never given tables.
+            store: Store = PostgresStore(url, create=False)
         else:
             from flowlang.serve.store.sqlite import SQLiteStore
 

@@ -249,6 +249,14 @@ class Campaign:
         """Ask how the row's call goes; True once it is over."""
         record = self.records[index]
         answer = self.client.get(f"/calls/{record['id']}")
+        if answer.status_code in REFUSED and not _forgotten(answer):
+            # Not an answer about this call (a wrong token, calling out off, another server):
+            # recording it as failed would have --retry-failed ring the person again.
+            raise UsageError(f"the server refused to say how the calls went"
+                             f" ({answer.status_code}): {_why(answer)};"
+                             f" {REFUSED[answer.status_code]}")
+        if answer.status_code >= 500:
+            return False  # the server's store is unavailable for now: asked again next time
         if answer.status_code == 404:
             # The server forgot it (kept past its retention, or its database was replaced):
             # nothing more to learn.
@@ -310,6 +318,19 @@ def _failed(record: dict[str, Any]) -> bool:
     """Whether a row's call counts as failed: it was not placed, or ended before it rang. A call
     not answered, or a busy line, was placed: that is what became of it, not a failure."""
     return record.get("status") not in ("answered", "no_answer", "busy")
+
+
+def _forgotten(answer: Any) -> bool:
+    """Whether a 404 to `GET /calls/ID` is the server saying it knows no call with that id (it
+    kept it past its retention), not that the endpoint is off or missing."""
+    from flowlang.serve.dial import NO_SUCH_CALL
+
+    try:
+        body = answer.json()
+    except ValueError:
+        return False
+    return (answer.status_code == 404 and isinstance(body, dict)
+            and body.get("error") == NO_SUCH_CALL)
 
 
 def _why(answer: Any) -> str:

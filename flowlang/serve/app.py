@@ -22,7 +22,7 @@ from flowlang.runtime.outcome import LogLine
 from flowlang.runtime.state import read_client_state
 from flowlang.serve.backend import FETCH, Backend, carrier
 from flowlang.serve.conversations import noter
-from flowlang.serve.dial import DIAL, Dialer
+from flowlang.serve.dial import DIAL, NO_SUCH_CALL, Dialer
 from flowlang.serve.metrics import CONTENT_TYPE, Metrics
 from flowlang.serve.runner import Handled, Runner, Runs
 from flowlang.serve.sender import COMMAND_ID_MEMORY, Sender
@@ -272,7 +272,7 @@ class WebhookApp:
             await _answer(send, 503, {"error": f"the store is unavailable: {exc}"})
             return
         if found is None:
-            await _answer(send, 404, {"error": "no call was placed with this id"})
+            await _answer(send, 404, {"error": NO_SUCH_CALL})
             return
         await _answer(send, 200, found)
 

@@ -33,6 +33,9 @@ from flowlang.serve.telnyx.client import SendResult
 # The outbox kind of a call to place (`POST /calls`).
 DIAL = "dial"
 DIAL_PREFIX = "dial:"
+# `GET /calls/ID`'s 404 for an id the server does not know (`flowlang dial` tells it from the
+# 404 of a server where calling out is off).
+NO_SUCH_CALL = "no call was placed with this id"
 # The inputs travel in the call's client_state, which Telnyx echoes on every webhook.
 MAX_INPUTS_BYTES = 2048
 # What a new leg's hangup before answering says, as a dial outcome.

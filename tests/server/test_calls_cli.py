@@ -5,6 +5,7 @@ a served call replays exactly."""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import io
 import json
@@ -25,6 +26,7 @@ from flowlang.offline.phone import CLOCK_START
 from flowlang.offline.replay import load_call, replay
 from flowlang.offline.scenario.recorded import scenario_text
 from flowlang.offline.simulator import Simulation, input_text
+from tests.server.postgres import Cluster
 from tests.server.scenarios import BEYOND, EVERYTHING, EXAMPLES, program
 from tests.server.served import serve_calls
 
@@ -199,6 +201,61 @@ def test_reading_an_empty_file_says_there_are_no_calls_without_writing(
     assert err.count("\n") == 1
     assert path.read_bytes() == b""
     assert sorted(p.name for p in tmp_path.iterdir()) == ["new.db"]
+
+
+def pg_tables(url: str) -> list[str]:
+    import psycopg
+
+    with psycopg.connect(url, autocommit=True) as conn:
+        rows = conn.execute(
+            "SELECT table_name FROM information_schema.tables"
+            " WHERE table_schema = current_schema() ORDER BY table_name"
+        ).fetchall()
+    return [name for (name,) in rows]
+
+
+@pytest.mark.parametrize("words", READING, ids=lambda w: " ".join(w))
+def test_reading_an_empty_postgresql_database_says_there_are_no_calls_without_writing(
+    postgres: Cluster, words: tuple[str, ...]
+) -> None:
+    # The operator's `--store` names the wrong database: nothing is made in it.
+    url = postgres.database()
+    status, out, err = quietly(*words, "--store", url)
+    assert (status, out) == (2, "")
+    assert err.startswith("flowlang: error: there are no calls in the database postgres")
+    assert err.count("\n") == 1
+    assert pg_tables(url) == []
+
+
+def test_a_postgresql_database_with_another_programs_tables_is_refused(
+    postgres: Cluster,
+) -> None:
+    import psycopg
+
+    from flowlang.serve.store import StoreError
+    from flowlang.serve.store.postgres import PostgresStore
+
+    url = postgres.database()
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("CREATE TABLE calls (id INTEGER PRIMARY KEY, who TEXT)")
+
+    async def ping(url: str, create: bool) -> None:
+        store = PostgresStore(url, create=create)
+        try:
+            await store.ping()  # what `flowlang serve` does first
+        finally:
+            await store.close()
+
+    for create in (True, False):
+        with pytest.raises(StoreError, match=r"is not a flowlang store \(it has other tables: "
+                                             r"calls\): give flowlang an empty database"):
+            asyncio.run(ping(url, create))
+    assert pg_tables(url) == ["calls"]
+    # An empty database is given its tables, then opened as a store by either.
+    fresh = postgres.database()
+    asyncio.run(ping(fresh, True))
+    asyncio.run(ping(fresh, False))
+    assert "calls" in pg_tables(fresh)
 
 
 def test_serving_into_another_programs_database_is_refused_before_it_starts(

@@ -6,10 +6,12 @@ import json
 import socket
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from flowlang.cli import main
+from flowlang.serve.store import StoreError
 from tests.server.live import ROOT
 from tests.server.test_e2e import Rig
 
@@ -77,6 +79,59 @@ def test_a_wrong_token_stops_before_calling_anyone(
     assert dial(rig, "--to", "+13125550144") == 2
     assert "refused to place calls (401)" in capsys.readouterr().err
     assert rig.fake.dials == []
+
+
+@pytest.mark.parametrize("problem", ["wrong-token", "calling-out-off"])
+def test_a_resumed_list_the_server_will_not_talk_about_is_stopped_not_marked_failed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+    problem: str,
+) -> None:
+    # A call placed by an earlier run, then the list run again against a server that refuses
+    # to say how it went (a wrong token, or restarted without FLOWLANG_DIAL_TOKEN): recording
+    # it as failed would have `--retry-failed` ring that person a second time.
+    if problem == "wrong-token":
+        monkeypatch.setenv("FLOWLANG_DIAL_TOKEN", "wrong")
+        built = Rig(tmp_path, REMINDER, dial_token=TOKEN, connection_id="1494404757140276705")
+        expected, fix = "(401)", "set FLOWLANG_DIAL_TOKEN to the token the server was started"
+    else:
+        monkeypatch.setenv("FLOWLANG_DIAL_TOKEN", TOKEN)
+        built = Rig(tmp_path, REMINDER)
+        expected, fix = "(404)", "start the server with FLOWLANG_DIAL_TOKEN set"
+    state = tmp_path / "calls.state.jsonl"
+    placed = {"row": 0, "to": "+13125550111", "line": 2, "id": "placed-earlier",
+              "status": "queued", "finished": False}
+    state.write_text(json.dumps(placed) + "\n")
+    try:
+        assert dial(built, "--csv", str(CSV), "--state", str(state)) == 2
+    finally:
+        built.close()
+    err = capsys.readouterr().err
+    assert f"the server refused to say how the calls went {expected}" in err and fix in err
+    assert "Traceback" not in err
+    assert [json.loads(line) for line in state.read_text().splitlines()] == [placed]
+    assert built.fake.dials == []
+
+
+def test_a_store_unavailable_for_a_moment_does_not_stop_the_list(
+    rig: Rig, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # The server answers 503 while its database cannot be read: asked again at the next poll.
+    dialer = rig.app.dialer
+    assert dialer is not None
+    real = dialer.status
+    outage = [StoreError("database is locked")] * 2
+
+    async def status(request_id: str) -> Any:
+        if outage:
+            raise outage.pop()
+        return await real(request_id)
+
+    monkeypatch.setattr(dialer, "status", status)
+    rig.fake.callees.append(["no_answer"])
+    assert dial(rig, "--to", "+13125550144", "--with", "patient=Ann Lee", "--with", "day=Friday",
+                "--with", "time=noon") == 0
+    assert outage == []
+    assert "1  not answered" in capsys.readouterr().out
 
 
 def test_calls_the_server_refuses_are_listed_with_why_and_the_exit_status_is_1(

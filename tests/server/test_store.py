@@ -359,6 +359,18 @@ def test_bad_store_urls_are_explained(url: str, message: str) -> None:
         open_store(url)
 
 
+@pytest.mark.parametrize("password", ["SE@CRET", "SE/CRET"])
+def test_a_password_with_a_character_to_encode_is_explained_without_showing_it(
+    password: str,
+) -> None:
+    # libpq cuts such a URL at the wrong place, then names a piece of the password as the host.
+    with pytest.raises(StoreError) as caught:
+        open_store(f"postgresql://flowlang:{password}@db.internal:5432/flowlang")
+    message = str(caught.value)
+    assert "CRET" not in message
+    assert "@ as %40 and / as %2F" in message and "PGPASSWORD" in message
+
+
 def test_an_unreachable_postgres_is_a_store_error(postgres: Any) -> None:
     async def test() -> None:
         store = open_store("postgresql://postgres@127.0.0.1:1/none")

@@ -131,6 +131,47 @@ _LOCK_CALL = (
 )
 
 
+# A column each table of SCHEMA has had from the start: how the store's tables are told from
+# another program's tables of the same name (as SQLite's _KEYS).
+_KEYS = {
+    "flows": "digest",
+    "calls": "call_control_id",
+    "events": "event_id",
+    "outbox": "call_control_id",
+    "health": "at",
+    "history": "call_control_id",
+    "flowlang_schema": "version",
+}
+
+
+async def _refusal(
+    conn: psycopg.AsyncConnection[Any], where: str, create: bool
+) -> str | None:
+    """Why the database's schema (the first on its search path) is not to be used as a store,
+    None when it holds one (or is empty and `create` allows making one). Only reads."""
+    cur = await conn.execute(
+        "SELECT table_name::text, array_agg(column_name::text) FROM information_schema.columns"
+        " WHERE table_schema = current_schema() GROUP BY table_name ORDER BY table_name"
+    )
+    tables = {name: set(columns) for name, columns in await cur.fetchall()}
+    if not tables:
+        if create:
+            return None
+        return (
+            f"there are no calls in {where}: no `flowlang serve` has kept calls there (give the"
+            " --store URL `flowlang serve` uses)"
+        )
+    ours = {t for t, columns in tables.items() if t in _KEYS and _KEYS[t] in columns}
+    if {"flows", "calls"} <= ours or len(ours) == len(tables):
+        return None
+    names = sorted(tables)
+    shown = ", ".join(names[:5]) + (", ..." if len(names) > 5 else "")
+    return (
+        f"{where} is not a flowlang store (it has other tables: {shown}): give flowlang an"
+        " empty database of its own, or the --store URL `flowlang serve` uses"
+    )
+
+
 async def _configure(conn: psycopg.AsyncConnection[Any]) -> None:
     # The outbox's bookkeeping (claims, leases, rows done) need not wait for the disk: after a
     # crash of the database it is as if a worker had died, and a command is at worst sent again
@@ -149,8 +190,19 @@ class PostgresStore:
     outbox is claimed with `FOR UPDATE SKIP LOCKED`, so two workers never claim one row.
     """
 
-    def __init__(self, url: str, min_size: int = 1, max_size: int = 10, timeout: float = 5.0):
+    def __init__(
+        self,
+        url: str,
+        min_size: int = 1,
+        max_size: int = 10,
+        timeout: float = 5.0,
+        create: bool = True,
+    ):
+        """`create`: make the tables in an empty database (a command that only reads refuses
+        one without them, unwritten). StoreError, on first use, for a database with another
+        program's tables."""
         self.url = url
+        self._create = create
         self._pool = AsyncConnectionPool(
             url,
             min_size=min_size,
@@ -170,6 +222,11 @@ class PostgresStore:
         except psycopg.Error:
             return "the PostgreSQL store"
         return f"PostgreSQL at {info.get('host', 'localhost')}:{info.get('port', 5432)}"
+
+    def _database(self) -> str:
+        # The database named, for messages: `the database calls (PostgreSQL at db:5432)`.
+        info = psycopg.conninfo.conninfo_to_dict(self.url)
+        return f"the database {info.get('dbname') or info.get('user') or '?'} ({self._where()})"
 
     async def _open(self) -> None:
         async with self._opening:
@@ -202,6 +259,10 @@ class PostgresStore:
             # database's recorded version of it is not this one.
             if await _schema_is(conn, _SCHEMA_VERSION):
                 return
+            # Before anything is written: a database that holds no store, or another program's.
+            refusal = await _refusal(conn, self._database(), self._create)
+            if refusal is not None:
+                raise StoreError(refusal)
             await conn.execute("SELECT pg_advisory_xact_lock(%s)", (_SCHEMA_LOCK,))
             if await _schema_is(conn, _SCHEMA_VERSION):
                 return

@@ -46,6 +46,15 @@ def without_password(url: str) -> str:
 def check_url(url: str) -> None:
     """Raise StoreError, saying how to write it, when `url` names no store flowlang can open."""
     if is_postgres(url):
+        # libpq splits `user:password@host` at the first `@` and ends it at the first `/`, so
+        # a password holding either is read as part of the host (and shown in its errors).
+        credentials = url.partition("://")[2].partition("?")[0].rpartition("@")[0]
+        if "@" in credentials or "/" in credentials:
+            raise StoreError(
+                "the user name or password in the store URL has a character that must be"
+                " written encoded: @ as %40 and / as %2F (or leave the password out of the URL"
+                " and set PGPASSWORD)"
+            )
         import psycopg
 
         try:
