@@ -41,7 +41,12 @@ REFUSALS = [
         {"TELNYX_PUBLIC_KEY": base64.b64encode(b"x" * 31).decode()},
         "31 bytes",
     ),
-    ("no-such-flow", ["missing.flow"], {"TELNYX_PUBLIC_KEY": GOOD_KEY}, "missing.flow: no such file or folder"),
+    (
+        "no-such-flow",
+        ["missing.flow"],
+        {"TELNYX_PUBLIC_KEY": GOOD_KEY},
+        "missing.flow: no such file or folder",
+    ),
     ("no-such-flow-before-the-key", ["missing.flow"], {}, "missing.flow: no such file or folder"),
     (
         "api-base-not-a-url",
