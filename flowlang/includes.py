@@ -14,6 +14,7 @@ itself, directly or through others, is an error, as is a file that cannot be rea
 from __future__ import annotations
 
 import os
+import posixpath
 import re
 from collections.abc import Callable
 from functools import lru_cache
@@ -24,7 +25,7 @@ from attrs import frozen
 
 from flowlang.diagnostics import Diagnostic, Severity
 from flowlang.errors import FlowSyntaxError
-from flowlang.source import BOM, LINE_BLOCK, NotAFile, Source, Span, read_regular
+from flowlang.source import BOM, LINE_BLOCK, NotAFile, Source, Span, near_file, read_regular
 from flowlang.syntax import nodes
 
 __all__ = ["Merged", "NotAFile", "included_names", "locate", "merge", "needs_merge", "read_file"]
@@ -201,6 +202,11 @@ def _unreadable(here: Source, inc: nodes.Include, name: str, exc: Exception) -> 
     reason = "it is not UTF-8 text" if isinstance(exc, UnicodeDecodeError) else (
         getattr(exc, "strerror", None) or str(exc)
     )
+    near = near_file(name) if isinstance(exc, FileNotFoundError) else None
+    meant = ""
+    if near is not None:
+        written = inc.path.text.replace("\\", "/")
+        meant = f"did you mean `{posixpath.join(posixpath.dirname(written), near)}`? "
     return Diagnostic(
         "FL080",
         Severity.ERROR,
@@ -208,7 +214,8 @@ def _unreadable(here: Source, inc: nodes.Include, name: str, exc: Exception) -> 
         here.name,
         inc.path.span or inc.span,
         label="no such file" if isinstance(exc, FileNotFoundError) else "cannot read",
-        help="the path is relative to the file that includes it; check its spelling and folder",
+        help=f"{meant}the path is relative to the file that includes it; check its spelling"
+        " and folder",
     )
 
 

@@ -163,17 +163,25 @@ def not_utf8(name: str, data: bytes, exc: UnicodeDecodeError) -> str:
 def not_found(name: str) -> str:
     """Why the path `name` cannot be opened when nothing is there, with the file probably
     meant beside it: `bakery` for `bakery.flow`, `Bakery.flow` for `bakery.flow`."""
+    folder = os.path.dirname(name)
+    near = near_file(name)
+    if near is None:
+        return f"{name}: no such file or folder"
+    return f"{name}: no such file or folder; did you mean {os.path.join(folder, near)}?"
+
+
+def near_file(name: str) -> str | None:
+    """The name of the file beside the missing path `name` that was probably meant: `bakery.flow`
+    for `bakery`, `Bakery.flow` for `bakery.flow`, `common.flow` for `comon.flow`."""
     folder, base = os.path.split(name)
     try:
         there = os.listdir(folder or ".")
     except OSError:
-        there = []
+        return None
     close = [n for n in there if n in (f"{base}.flow", f"{base}.scenarios")]
     close = close or [n for n in there if n.lower() == base.lower()]
     close = close or difflib.get_close_matches(base, there, n=1, cutoff=0.8)
-    if not close:
-        return f"{name}: no such file or folder"
-    return f"{name}: no such file or folder; did you mean {os.path.join(folder, close[0])}?"
+    return close[0] if close else None
 
 
 class NotAFile(OSError):

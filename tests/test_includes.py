@@ -74,6 +74,27 @@ def test_a_missing_included_file_is_an_error_at_its_path() -> None:
         9,
     )
     assert "comon.flow" in found.message and "relative to the file" in (found.help or "")
+    # The file meant is beside it, named as the include would write it (an editor's quick fix).
+    assert (found.help or "").startswith("did you mean `shared/common.flow`? ")
+
+
+@pytest.mark.parametrize(
+    ("written", "meant"),
+    [("parts/common", "parts/common.flow"), ("parts/Common.flow", "parts/common.flow"),
+     ("nothing/like/it.flow", None)],
+)
+def test_a_missing_include_names_the_file_probably_meant(
+    tmp_path: Path, written: str, meant: str | None
+) -> None:
+    (tmp_path / "parts").mkdir()
+    (tmp_path / "parts" / "common.flow").write_text('helper:\n    log "x"\n')
+    (tmp_path / "a.flow").write_text(f'include "{written}"\n\nmain:\n    answer\n')
+    (found,) = check_source(source_of(tmp_path / "a.flow"))
+    assert found.code == "FL080"
+    hint = f"did you mean `{meant}`? " if meant else ""
+    assert (found.help or "") == (
+        f"{hint}the path is relative to the file that includes it; check its spelling and folder"
+    )
 
 
 def test_a_syntax_error_in_an_included_file_is_reported_there() -> None:
