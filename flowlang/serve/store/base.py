@@ -238,3 +238,15 @@ class Store(Protocol):
 
     async def close(self) -> None:
         """Release the store's resources."""
+
+
+# A column each table of the store has had from the start: how a store's tables are told from
+# another program's tables of the same name (each store adds the tables only it has).
+STORE_KEYS = {
+    "flows": "digest",
+    "calls": "call_control_id",
+    "events": "event_id",
+    "outbox": "call_control_id",
+    "health": "at",
+    "history": "call_control_id",
+}

@@ -24,6 +24,7 @@ from flowlang.serve.history import (
 from flowlang.serve.store.base import (
     CALL_COMMAND,
     ITEM_COLUMNS,
+    STORE_KEYS,
     Applied,
     Counts,
     OutboxItem,
@@ -131,17 +132,8 @@ _LOCK_CALL = (
 )
 
 
-# A column each table of SCHEMA has had from the start: how the store's tables are told from
-# another program's tables of the same name (as SQLite's _KEYS).
-_KEYS = {
-    "flows": "digest",
-    "calls": "call_control_id",
-    "events": "event_id",
-    "outbox": "call_control_id",
-    "health": "at",
-    "history": "call_control_id",
-    "flowlang_schema": "version",
-}
+# The store's tables, as told from another program's (PostgreSQL has one table more).
+_KEYS = {**STORE_KEYS, "flowlang_schema": "version"}
 
 
 async def _refusal(

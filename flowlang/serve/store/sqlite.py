@@ -28,6 +28,7 @@ from flowlang.serve.history import (
 from flowlang.serve.store.base import (
     CALL_COMMAND,
     ITEM_COLUMNS,
+    STORE_KEYS,
     Applied,
     Counts,
     OutboxItem,
@@ -784,18 +785,6 @@ def _settle(settled: list[tuple[_Job, _Outcome]]) -> None:
             job.future.set_exception(value)
 
 
-# A column each table of SCHEMA has had from the start: how a store's tables are told from
-# another program's tables of the same name.
-_KEYS = {
-    "flows": "digest",
-    "calls": "call_control_id",
-    "events": "event_id",
-    "outbox": "call_control_id",
-    "health": "at",
-    "history": "call_control_id",
-}
-
-
 def _refusal(db: sqlite3.Connection, path: str, create: bool) -> str | None:
     """Why the open SQLite file at `path` is not to be used as a store, None when it is one
     (or is empty and `create` allows making one). Only reads.
@@ -815,7 +804,7 @@ def _refusal(db: sqlite3.Connection, path: str, create: bool) -> str | None:
             f"there are no calls in {path}: no `flowlang serve` has kept calls there (give the"
             " --store URL `flowlang serve` uses)"
         )
-    ours = [t for t in tables if t in _KEYS and _KEYS[t] in _columns(db, t)]
+    ours = [t for t in tables if t in STORE_KEYS and STORE_KEYS[t] in _columns(db, t)]
     if {"flows", "calls"} <= set(ours) or len(ours) == len(tables):
         return None
     shown = ", ".join(tables[:5]) + (", ..." if len(tables) > 5 else "")
