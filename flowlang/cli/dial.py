@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import csv
 import json
 import os
+import signal
 import sys
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from types import FrameType
 from typing import Any, TextIO
 
 from flowlang.cli.inputs import UsageError, number, whole_number
@@ -80,12 +83,14 @@ def run(args: argparse.Namespace) -> int:
         again = (f"; progress is in {state_path}, run the same command again to go on"
                  if state_path else "")
         try:
-            campaign.run(sys.stderr)
-        except KeyboardInterrupt:
+            with _stopped_by_sigterm():
+                campaign.run(sys.stderr)
+        except (KeyboardInterrupt, _Terminated) as stop:
             sys.stderr.write(
                 f"\nstopped: {campaign.started} of {len(rows)} calls started{again}\n"
             )
-            return 130
+            # 130 after Ctrl-C, 143 after SIGTERM (a service manager's stop): 128 + the signal.
+            return 143 if isinstance(stop, _Terminated) else 130
         except httpx.HTTPError as exc:
             sys.stderr.write("\n")
             raise UsageError(
@@ -103,6 +108,22 @@ def run(args: argparse.Namespace) -> int:
     # could not be reached for, or ended before it rang. Not answered, busy and answering
     # machines are what became of calls that were placed: 0.
     return 1 if campaign.counts()["failed"] else 0
+
+
+class _Terminated(Exception):
+    """SIGTERM arrived: stop as after Ctrl-C (progress is kept row by row)."""
+
+
+@contextlib.contextmanager
+def _stopped_by_sigterm() -> Iterator[None]:
+    def stop(signum: int, frame: FrameType | None) -> None:
+        raise _Terminated
+
+    previous = signal.signal(signal.SIGTERM, stop)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def _rows(args: argparse.Namespace) -> list[dict[str, Any]]:
@@ -166,6 +187,8 @@ class Campaign:
         self.sleep = sleep
         self.records: dict[int, dict[str, Any]] = self._load()
         self.started = len(self.records)
+        # The progress last written to a log ("\n" after a terminal's bar).
+        self._shown = ""
 
     def _load(self) -> dict[int, dict[str, Any]]:
         records: dict[int, dict[str, Any]] = {}
@@ -219,7 +242,8 @@ class Campaign:
             if waiting or under_way:
                 self.sleep(self.poll)
         self._progress(out, 0)
-        out.write("\n")
+        if self._shown == "\n":
+            out.write("\n")
 
     def _start(self, index: int) -> bool:
         """POST the row's call; False when it was refused (recorded as failed)."""
@@ -278,11 +302,20 @@ class Campaign:
     def _progress(self, out: TextIO, under_way: int) -> None:
         total = len(self.rows)
         done = sum(1 for r in self.records.values() if r.get("finished"))
+        counts = f"{done}/{total} done, {under_way} under way"
+        if not out.isatty():
+            # A log (a service, cron, a pipe): one line when the counts change, not a bar
+            # redrawn at every poll.
+            if counts != self._shown:
+                out.write(counts + "\n")
+                out.flush()
+                self._shown = counts
+            return
         width = 30
         filled = width * done // total if total else width
-        out.write(f"\r[{'#' * filled}{'-' * (width - filled)}] {done}/{total} done, "
-                  f"{under_way} under way")
+        out.write(f"\r[{'#' * filled}{'-' * (width - filled)}] {counts}")
         out.flush()
+        self._shown = "\n"  # the bar's line is ended after the last redraw
 
     def counts(self) -> Counter[str]:
         found: Counter[str] = Counter()

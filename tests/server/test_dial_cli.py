@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import io
 import json
+import os
+import signal
 import socket
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -11,6 +16,7 @@ from typing import Any
 import pytest
 
 from flowlang.cli import main
+from flowlang.cli.dial import Campaign
 from flowlang.serve.store import StoreError
 from tests.server.live import ROOT
 from tests.server.test_e2e import Rig
@@ -226,3 +232,51 @@ def test_a_mistake_in_the_command_is_one_line_before_anyone_is_called(
     err = capsys.readouterr().err
     assert err.startswith("flowlang: error: ") and message in err
     assert "Traceback" not in err and "cannot reach" not in err
+
+
+def test_progress_in_a_log_is_a_line_when_it_changes_and_a_bar_on_a_terminal(
+    rig: Rig, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    rig.fake.callees.extend([["answered", "human", "1"], ["no_answer"], ["busy"]])
+    assert dial(rig, "--csv", str(CSV), "--state", str(tmp_path / "calls.state.jsonl")) == 0
+    lines = capsys.readouterr().err.splitlines()
+    # Not a bar redrawn at every poll (a service's log would fill up): each line differs from
+    # the one before, and the last says all is done.
+    assert lines and "\r" not in "".join(lines)
+    assert all(a != b for a, b in zip(lines, lines[1:], strict=False))
+    assert lines[-1] == "3/3 done, 0 under way"
+
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    shown = Terminal()
+    campaign = Campaign(None, [{"to": "+13125550111"}], None, 60.0, 1, 0.1)
+    campaign._save({"row": 0, "to": "+13125550111", "finished": True, "status": "busy"})
+    campaign.run(shown)
+    assert shown.getvalue() == f"\r[{'#' * 30}] 1/1 done, 0 under way\n"
+
+
+def test_sigterm_stops_a_list_as_ctrl_c_does(tmp_path: Path) -> None:
+    # A server that takes the connection and never answers: dial waits on its first call.
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen()
+        port = silent.getsockname()[1]
+        state = tmp_path / "calls.state.jsonl"
+        proc = subprocess.Popen(
+            [sys.executable, "-c", "from flowlang.cli import entry; entry()", "dial",
+             "--server", f"http://127.0.0.1:{port}", "--csv", str(CSV), "--state", str(state)],
+            cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT), "FLOWLANG_DIAL_TOKEN": TOKEN},
+            stderr=subprocess.PIPE, text=True,
+        )
+        connection, _ = silent.accept()
+        proc.send_signal(signal.SIGTERM)
+        _, err = proc.communicate(timeout=20)
+        connection.close()
+    assert proc.returncode == 143
+    assert err.strip().splitlines()[-1] == (
+        f"stopped: 0 of 3 calls started; progress is in {state}, run the same command again"
+        " to go on"
+    )
+    assert "Traceback" not in err
