@@ -188,11 +188,19 @@ def _shown(text: str) -> str:
 def query(args: argparse.Namespace) -> CallQuery:
     from flowlang.serve.history import CallQuery
 
+    since = moment(args.since) if args.since else None
+    until = moment(args.until, until=True) if args.until else None
+    if since is not None and until is not None and since >= until:
+        # `--since 1h --until 2h`: no call starts in between; the two were swapped.
+        raise UsageError(
+            f"--since {args.since} is not before --until {args.until}, so no call can match:"
+            f" did you mean --since {args.until} --until {args.since}?"
+        )
     return CallQuery(
         status=args.status,
         number=args.number,
-        since=moment(args.since) if args.since else None,
-        until=moment(args.until, until=True) if args.until else None,
+        since=since,
+        until=until,
         limit=limit(str(args.limit)),
     )
 

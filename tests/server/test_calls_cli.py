@@ -122,6 +122,10 @@ def quietly(*words: str) -> tuple[int, str, str]:
         (("--since", "-5m"), "--since -5m: write a while ago without a minus sign, like"
          " --since 5m"),
         (("--until", "-2026-01-01"), "--until -2026-01-01: write a while ago without a minus"),
+        (("--since", "1h", "--until", "2h"), "--since 1h is not before --until 2h, so no call"
+         " can match: did you mean --since 2h --until 1h?"),
+        (("--since", "2027-01-02", "--until", "2027-01-01"), "did you mean --since 2027-01-01"
+         " --until 2027-01-02?"),
         (("--limit", "abc"), "--limit abc: write a whole number from 1 to 10000"),
         (("--limit", "99999999999999999999999"), "--limit 99999999999999999999999: write a"
          " whole number from 1 to 10000"),
