@@ -374,6 +374,28 @@ def test_curly_quotes_pasted_from_word_are_named_and_the_line_shown_with_straigh
     assert diagnostic.help == 'type straight quotes: `expect say "Thanks Bob"`'
 
 
+@pytest.mark.parametrize(
+    ("written", "problem", "fix"),
+    [
+        ("312-555-0001", "is missing the `+` and the country code", "`+13125550001`"),
+        ("0044 20 7946 0000", "starts with the international prefix `00`", "`+442079460000`"),
+    ],
+)
+def test_an_expected_transfer_no_flow_can_make_is_an_error_at_the_number(
+    written: str, problem: str, fix: str
+) -> None:
+    # A flow transfers only to numbers in international form (FL112); spaces and dashes are
+    # ignored when matching, but a number without its `+` and country code never matches.
+    with pytest.raises(ScenarioSyntaxError) as caught:
+        parse(f'scenario "sales":\n    press "1"\n    expect transfer "{written}"\n')
+    (diagnostic,) = caught.value.diagnostics
+    assert diagnostic.message == f'"{written}" {problem}, so no transfer of a flow can match it'
+    assert diagnostic.span is not None and diagnostic.span.column == 21
+    assert fix in (diagnostic.help or "")
+    for fine in ("+1 312-555-0001", "sip:desk@example.com"):
+        parse(f'scenario "sales":\n    press "1"\n    expect transfer "{fine}"\n')
+
+
 def test_a_scenario_name_without_quotes_is_one_error_showing_it_quoted() -> None:
     with pytest.raises(ScenarioSyntaxError) as caught:
         parse('scenario sales:\n    press "1"\n    expect transfer "+13125550001"\n')

@@ -11,6 +11,7 @@ from attrs import frozen
 
 from flowlang.diagnostics import Diagnostic, Severity
 from flowlang.errors import FlowSyntaxError
+from flowlang.lint.numbers import number_problem
 from flowlang.offline.phone import (
     KEYS,
     AiResult,
@@ -405,6 +406,20 @@ class _Parser:
                      "remove it, or start a comment with `#`")
         return True
 
+    def dialable(self, number: str, span: Span) -> bool:
+        """Whether `expect transfer "NUMBER"` can match: the flow can only transfer to a
+        number in international form (FL112), and spaces or dashes are ignored when matching,
+        so `"312-555-0101"` would never match."""
+        if number.lower().startswith(("sip:", "sips:")):
+            return True
+        digits = "".join(c for c in number if c.isdigit() or c == "+")
+        found = number_problem(digits)
+        if found is None:
+            return True
+        self.problem(BAD_STRING, f'"{number}" {found.problem}, so no transfer of a flow can'
+                     " match it", span, "cannot match", found.fix)
+        return False
+
     def string(self, cursor: _Cursor, what: str, example: str) -> str | None:
         cursor.skip_space()
         start = cursor.column
@@ -630,10 +645,14 @@ class _Parser:
             return None
         value = ""
         if kind in ("say", "play", "transfer", "log", "sms", "queue", "fetch"):
+            cursor.skip_space()
+            quoted = cursor.column
             got = self.string(cursor, f"the {kind} text", f'expect {kind} "..."')
             if got is None:
                 return None
             value = got
+            if kind == "transfer" and not self.dialable(value, cursor.span(quoted)):
+                return None
         elif kind == "error" and not cursor.at_end():
             got = self.string(cursor, "part of the error message", 'expect error "not defined"')
             if got is None:
