@@ -59,6 +59,17 @@ def test_a_step_defined_in_two_files_names_both_places() -> None:
     assert f"first at line 10 of {FIXTURES / 'other_line.flow'}" in found.message
 
 
+def test_a_called_step_also_defined_in_the_including_file_is_one_error(tmp_path: Path) -> None:
+    # As in the reuse tutorial, with the flow's own `verify:` kept beside the included one.
+    (tmp_path / "shared.flow").write_text('verify:\n    log "shared"\n    return\n')
+    (tmp_path / "main.flow").write_text(
+        'include "shared.flow"\n\nmain:\n    answer\n    call verify\n    hangup\n\n'
+        'verify:\n    log "own"\n    return\n'
+    )
+    (found,) = check_source(source_of(tmp_path / "main.flow"))
+    assert found.code == "FL102"
+
+
 def test_files_that_include_each_other_are_an_error() -> None:
     (found,) = check_source(source_of(FIXTURES / "cycle_a.flow"))
     assert found.code == "FL081"

@@ -53,6 +53,10 @@ def return_without_call(ctx: Context) -> Iterator[Finding]:
     inside: set[int] = set()
     for region in graph.regions.values():
         inside |= region
+    # A step defined twice (FL102) is run as its first definition: the other's `return` is
+    # not a second mistake to report.
+    names = [s.name.value for s in ctx.flow.steps]
+    twice = {name for name in names if names.count(name) > 1}
     for n in graph.nodes:
         if n.kind != "stmt" or not isinstance(n.node, nodes.Return):
             continue
@@ -68,7 +72,7 @@ def return_without_call(ctx: Context) -> Iterator[Finding]:
                 if step
                 else "`on hangup:` is not called: leave out the `return`",
             )
-        elif n.id not in inside:
+        elif n.id not in inside and step not in twice:
             yield Finding(
                 n.span,
                 f"this `return` is in `{step}`, which no `call` runs",
