@@ -66,7 +66,7 @@ def compile_source(source: Source) -> Program:
     if needs_merge(flow):
         merged = merge(source, flow)
         if merged.diagnostics:
-            raise FlowCompileError(merged.diagnostics)
+            raise FlowCompileError(merged.diagnostics, merged.source)
         flow, source = merged.flow, merged.source
     return compile_flow(flow, source)
 
@@ -75,7 +75,7 @@ def compile_flow(flow: nodes.Flow, source: Source) -> Program:
     """Compile `flow` (parsed from `source`); raises FlowCompileError when the flow has errors."""
     errors = [d for d in _lint(flow, source) if d.is_error]
     if errors:
-        raise FlowCompileError(errors)
+        raise FlowCompileError(errors, source)
     return build_program(flow, source)
 
 

@@ -3,15 +3,22 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 from flowlang.diagnostics import Diagnostic
 
+if TYPE_CHECKING:
+    from flowlang.source import Source
+
 
 class FlowError(Exception):
-    """Base of every error flowlang reports to a person; `diagnostics` say what and where."""
+    """Base of every error flowlang reports to a person; `diagnostics` say what and where.
+    `source`, when known, is the text they are placed in, with the files the flow includes and
+    its translation catalogs (to show the line of a finding in one of those)."""
 
-    def __init__(self, diagnostics: Iterable[Diagnostic]) -> None:
+    def __init__(self, diagnostics: Iterable[Diagnostic], source: Source | None = None) -> None:
         self.diagnostics: tuple[Diagnostic, ...] = tuple(diagnostics)
+        self.source = source
         first = self.diagnostics[0].message if self.diagnostics else "flow error"
         super().__init__(first)
 

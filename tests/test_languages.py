@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 from pathlib import Path
 
@@ -232,3 +233,22 @@ def test_simulate_starts_in_the_language_asked_for(
     assert lines[1]["body"]["payload"] == "Hola +15550001111."
     assert main(["simulate", str(flow_path), "--language", "fr-FR"]) == 2
     assert "the flow speaks en-US, es-US" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("command", ["simulate", "test", "debug"])
+def test_a_catalog_error_shows_the_catalogs_line_wherever_it_stops_a_command(
+    flow_path: Path, command: str, capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    catalog = flow_path.with_name("line.es-US.texts")
+    catalog.write_text(CATALOG.replace('"Gracias."', '"Gracias {name}."'), encoding="utf-8")
+    flow_path.with_suffix(".scenarios").write_text('scenario "hello":\n    expect hangup\n')
+    monkeypatch.setattr("sys.stdin", io.StringIO("quit\n"))
+    target = flow_path.with_suffix(".scenarios") if command == "test" else flow_path
+    assert main([command, str(target)]) != 0
+    shown = capsys.readouterr()
+    # As `flowlang check` shows it: the catalog's line under the finding, with its carets.
+    assert (
+        '6 | "Thanks." = "Gracias {name}."\n'
+        "  | ^^^^^^^^^^^^^^^^^^^^^^^^^^^^^ values differ\n"
+    ) in shown.out + shown.err

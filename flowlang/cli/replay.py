@@ -64,7 +64,7 @@ def _compile(path: str) -> Program:
     try:
         return compile_source(source)
     except FlowError as exc:
-        shown = "".join(render_text(d, source) + "\n" for d in exc.diagnostics)
+        shown = "".join(render_text(d, exc.source or source) + "\n" for d in exc.diagnostics)
         message = f"{path} has errors; fix them and replay again\n{shown}"
         raise UsageError(message.rstrip()) from None
 

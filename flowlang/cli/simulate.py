@@ -266,7 +266,7 @@ def load_program(source: Any, fmt: str = "text") -> Any:
         return compile_source(source)
     except FlowError as exc:
         for diagnostic in exc.diagnostics:
-            sys.stderr.write(render_text(diagnostic, source))
+            sys.stderr.write(render_text(diagnostic, exc.source or source))
         count = len(exc.diagnostics)
         message = f"cannot simulate: {count} error{'s' if count != 1 else ''} to fix first"
         sys.stderr.write(f"{source.name}: {message}\n")

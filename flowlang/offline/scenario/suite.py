@@ -108,7 +108,9 @@ def load(path: Path) -> Loaded:
     try:
         program = compile_source(flow_source)
     except FlowError as exc:
-        return Loaded(path, file, flow_path, problems=_render(exc.diagnostics, flow_source))
+        return Loaded(
+            path, file, flow_path, problems=_render(exc.diagnostics, exc.source or flow_source)
+        )
     unknown = _unknown_steps(file, program, flow_path) + _input_mistakes(file, program)
     if unknown:
         return Loaded(path, file, flow_path, problems=_render(unknown, source))
