@@ -252,3 +252,5 @@ def test_a_catalog_error_shows_the_catalogs_line_wherever_it_stops_a_command(
         '6 | "Thanks." = "Gracias {name}."\n'
         "  | ^^^^^^^^^^^^^^^^^^^^^^^^^^^^^ values differ\n"
     ) in shown.out + shown.err
+    if command != "test":
+        assert f"{flow_path}: cannot {command}: 1 error to fix first\n" in shown.err

@@ -64,7 +64,7 @@ def simulated(args: argparse.Namespace) -> int:
     from flowlang.offline.debug.calls import SimulatedCall
 
     source = read_source(args.flow)
-    program = load_program(source)
+    program = load_program(source, doing="debug")
     if program is None:
         return 1
     at = when(args.at, program)

@@ -48,7 +48,7 @@ def run(args: argparse.Namespace) -> int:
     from flowlang.offline.fuzz import fuzz, simulate_command
 
     source = read_source(args.flow)
-    program = load_program(source)
+    program = load_program(source, doing="fuzz")
     if program is None:
         return 1
     if args.examples > 100_000:

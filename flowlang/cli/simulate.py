@@ -255,9 +255,10 @@ def when(text: str | None, program: Any) -> Any:
         raise UsageError(f"--at: {exc}") from None
 
 
-def load_program(source: Any, fmt: str = "text") -> Any:
+def load_program(source: Any, fmt: str = "text", doing: str = "simulate") -> Any:
     """The compiled flow, or None after printing its syntax or lint errors (and, for `jsonl`,
-    an `end` line saying so on standard output, so a reader of the lines learns why)."""
+    an `end` line saying so on standard output, so a reader of the lines learns why); `doing`
+    is what could not be done (`cannot debug: 2 errors to fix first`)."""
     from flowlang.compiler import compile_source
     from flowlang.diagnostics import render_text
     from flowlang.errors import FlowError
@@ -268,7 +269,7 @@ def load_program(source: Any, fmt: str = "text") -> Any:
         for diagnostic in exc.diagnostics:
             sys.stderr.write(render_text(diagnostic, exc.source or source))
         count = len(exc.diagnostics)
-        message = f"cannot simulate: {count} error{'s' if count != 1 else ''} to fix first"
+        message = f"cannot {doing}: {count} error{'s' if count != 1 else ''} to fix first"
         sys.stderr.write(f"{source.name}: {message}\n")
         if fmt == "jsonl":
             first = exc.diagnostics[0] if exc.diagnostics else None

@@ -70,7 +70,7 @@ def test_a_flow_with_mistakes_is_not_debugged(
     path = write_flow(tmp_path, VOICE + "main:\n    answer\n    goto nowhere\n")
     assert debug(monkeypatch, "", str(path)) == 1
     captured = capsys.readouterr()
-    assert "cannot simulate: 1 error to fix first" in captured.err
+    assert "cannot debug: 1 error to fix first" in captured.err
     assert "(debug)" not in captured.out
 
 
