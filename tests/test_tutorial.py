@@ -79,3 +79,22 @@ def test_the_first_flow_checks_and_its_typo_is_shown_as_check_prints_it(
     (tmp_path / "bakery.flow").write_text(first.replace("    say", "    sya"), encoding="utf-8")
     assert main(["check", "bakery.flow"]) == 1
     assert capsys.readouterr().out.strip() in shown
+
+
+def test_the_office_flow_of_the_voicemail_chapter_is_whole_and_runs_each_way(
+    tmp_path: Path, monkeypatch, capsys
+) -> None:
+    chapter = TUTORIAL.with_name("tutorial-beyond-the-menu.md").read_text(encoding="utf-8")
+    section = chapter.split("\n## 3.", 1)[1].split("\n## 4.", 1)[0]
+    whole = re.findall(r"```flow\n(.*?)```", section, flags=re.S)
+    assert len(whole) == 1 and whole[0].startswith("voice"), "section 3 shows office.flow whole"
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "office.flow").write_text(whole[0], encoding="utf-8")
+    assert main(["check", "office.flow"]) == 0
+    # The two runs the chapter types: answered ends at the transfer; busy takes a message.
+    assert main(["simulate", "office.flow", "--input", "answered"]) == 0
+    assert "The call ended: the caller was transferred to +13125550170." in capsys.readouterr().out
+    assert main(["simulate", "office.flow", "--input", "busy", "--input", "saved=20"]) == 0
+    out = capsys.readouterr().out
+    assert 'text +13125550100: "New voicemail from +15550001111: https:' in out
+    assert out.rstrip().endswith("The call ended: the flow hung up.")
