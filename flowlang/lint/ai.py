@@ -254,7 +254,8 @@ def assistant_without_id(ctx: Context) -> Iterator[Finding]:
                 label="no `id`",
                 help=nodes.ASSISTANT_ID_HINT,
             )
-        elif not stmt.id.parts:
+        elif not stmt.id.text.strip():
+            # Blank is empty too: Telnyx knows no assistant by the id " ".
             yield Finding(
                 stmt.id.span,
                 "`assistant id` is empty",

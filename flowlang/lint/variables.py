@@ -132,15 +132,44 @@ _RECORDING_FIELDS = ("url", "duration")
 
 def _held(ctx: Context) -> dict[str, str]:
     """For each variable whose every value is known from the flow: `text` (a gather's entry,
-    text, a number, a yes/no) or `recording` (a `record`'s into). Variables that may hold a
-    backend's answer, an AI agent's, an input or a copy of another variable are left out."""
+    text, a number, a yes/no) or `recording` (a `record`'s into), also through copies (`set
+    v = pin`). Variables that may hold a backend's answer, an AI agent's or an input (or a copy
+    of one) are left out."""
     kinds: dict[str, set[str]] = {name: {"text"} for name in _TEXT_BUILTINS}
+    copies: dict[str, set[str]] = {}
     for n in ctx.analysis.graph.nodes:
         if n.kind == "returned":
             continue  # a `call`'s summary repeats the assignments of the step it runs
         for name in n.defs:
-            kinds.setdefault(name, set()).add(_kind_of(n))
-    return {name: kind for name, (kind, *more) in kinds.items() if not more and kind != "?"}
+            copied = _copied(n)
+            if copied is not None:
+                copies.setdefault(name, set()).add(copied)
+                kinds.setdefault(name, set())
+            else:
+                kinds.setdefault(name, set()).add(_kind_of(n))
+    # A copy holds what its source may hold: spread the kinds until nothing changes (a
+    # variable copied from one nobody assigns, an input or `now`, may hold anything).
+    changed = True
+    while changed:
+        changed = False
+        for name, sources in copies.items():
+            for source in sources:
+                more = kinds.get(source, {"?"}) - kinds[name]
+                if more:
+                    kinds[name] |= more
+                    changed = True
+    return {name: kind for name, (kind, *more) in
+            ((name, sorted(found)) for name, found in kinds.items() if found)
+            if not more and kind != "?"}
+
+
+def _copied(n: Node) -> str | None:
+    """The variable `n` copies (`set v = pin`: `pin`), None when it is not such a copy."""
+    if isinstance(n.node, nodes.Set) and n.kind != "result":
+        value = n.node.value
+        if isinstance(value, nodes.Var) and len(value.path) == 1:
+            return value.path[0]
+    return None
 
 
 def _kind_of(n: Node) -> str:

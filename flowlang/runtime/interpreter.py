@@ -589,9 +589,9 @@ class _Run:
         if op.from_ is not None:
             sender = self.text(op.from_)
         elif self.program.outbound is not None:
-            # On a call the flow placed, `called` is the person called: text from the flow's
-            # own number, as the call came from it.
-            sender = self.program.outbound.from_
+            # On a call the flow placed, `called` is the person called: text from the number
+            # the call came from, `outbound from` or the `from` it was placed with.
+            sender = self.vars_call("caller") or self.program.outbound.from_
         else:
             sender = self.vars_call("called")
         body = {"from": sender, "to": self.text(op.to), "text": self.text(op.text)}

@@ -36,6 +36,21 @@ ASSIGNMENTS: dict[str, tuple[str, st.SearchStrategy[Any] | None]] = {
         '    fetch "https://api.example.com/x" into v:\n        on error: hangup\n',
         None,
     ),
+    # Copies: `v` holds what the variable it copies holds.
+    "copy_of_entry": (
+        "    gather digits 1..4 tries 1 into w:\n"
+        '        say "Enter it."\n'
+        "        on digits: log \"{w}\"\n"
+        "        on timeout: hangup\n"
+        "        on invalid: hangup\n"
+        "    set v = w\n",
+        st.text("0123456789*#", max_size=4),
+    ),
+    "copy_of_answer": (
+        '    fetch "https://api.example.com/y" into u:\n        on error: hangup\n'
+        "    set v = u\n",
+        None,
+    ),
 }
 FIELDS = ["url", "duration", "count", "first", "name", "length"]
 
@@ -57,7 +72,7 @@ def test_reported_exactly_when_every_value_lacks_the_field(
     found = [d for d in check_source(Source("f.flow", text)) if d.code == "FL503"]
     said = text.splitlines().index(f'    say "It is {{v.{field}}}."') + 1
     assert all(d.span is not None and d.span.line == said for d in found)
-    plain = {"gather", "text", "number", "yes_no", "caller"}
+    plain = {"gather", "text", "number", "yes_no", "caller", "copy_of_entry"}
     if set(kinds) <= plain:
         expected = True
     elif set(kinds) == {"recording"}:

@@ -228,13 +228,25 @@ def test_sms_does_not_wait_and_falls_back_to_the_called_number() -> None:
     assert actions(out.commands[1:]) == ["speak"]
 
 
+PLACED = ('outbound from "+13125550199"\nvoice "Telnyx.KokoroTTS.af"\n\nmain:\n'
+          '    sms "+13125550100" "See you tomorrow."\n    say "Sent."\n')
+
+
 def test_sms_on_a_call_the_flow_placed_comes_from_the_flows_own_number() -> None:
     # On a placed call `called` is the person called: texting "from" them would be refused.
-    call = Call.of('outbound from "+13125550199"\nvoice "Telnyx.KokoroTTS.af"\n\nmain:\n'
-                   '    sms "+13125550100" "See you tomorrow."\n    say "Sent."\n')
+    call = Call.of(PLACED, caller="+13125550199")
     call.start()
     assert call.commands[0].to_json()["body"]["from"] == "+13125550199"
     assert call.info.called == "+15550002222"
+
+
+def test_sms_on_a_call_placed_from_another_number_comes_from_that_number() -> None:
+    # `POST /calls` (and a `from` column of `flowlang dial`) may place the call from another of
+    # the account's numbers than `outbound from`: the text comes from the number that rang the
+    # person, as the call did, not from one they never saw.
+    call = Call.of(PLACED, caller="+13125550777")
+    call.start()
+    assert call.commands[0].to_json()["body"]["from"] == "+13125550777"
 
 
 def test_sms_in_on_hangup_is_sent_after_the_caller_left() -> None:

@@ -159,3 +159,22 @@ def test_a_placed_call_is_recorded_with_its_inputs_and_replays(rig: Rig, tmp_pat
     assert replay(call).ok
     text = scenario_text(call)
     assert '    with patient "Ann Lee"\n' in text and "    detected machine\n" in text
+
+
+def test_a_text_on_a_call_placed_from_another_number_comes_from_that_number(
+    tmp_path: Path,
+) -> None:
+    flow = tmp_path / "thanks.flow"
+    flow.write_text('voice "Telnyx.KokoroTTS.af"\noutbound from "+13125550199"\n\nmain:\n'
+                    '    sms "+13125550100" "Called {called}."\n    say "Hello."\n    hangup\n')
+    rig = Rig(tmp_path, flow, dial_token=TOKEN, connection_id="1494404757140276705")
+    try:
+        for number, sender in ((None, "+13125550199"), ("+13125550777", "+13125550777")):
+            body = {"to": "+13125550111", **({"from": number} if number else {})}
+            outcome(rig, post(rig, body).json()["id"])
+            wait_for(lambda: len(rig.fake.messages) == len(rig.fake.dials), 30, "the text")
+            assert rig.fake.dials[-1]["from"] == sender
+            assert rig.fake.messages[-1]["from"] == sender
+        assert rig.fake.invalid == []
+    finally:
+        rig.close()

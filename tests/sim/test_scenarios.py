@@ -413,3 +413,18 @@ def test_an_ai_result_with_bare_or_single_quoted_names_shows_it_in_json(written:
     (diagnostic,) = caught.value.diagnostics
     assert diagnostic.message == "put each field name in double quotes"
     assert diagnostic.help == 'write `{"name": "Bob"}`'
+
+
+@pytest.mark.parametrize(
+    ("written", "message"),
+    [("[1, 2]", "the backend's answer must be a JSON object"),
+     ('{"state": }', "the backend's answer is not valid JSON: Expecting value")],
+)
+def test_a_backend_answer_that_is_not_an_object_is_not_called_an_ai_result(
+    written: str, message: str
+) -> None:
+    with pytest.raises(ScenarioSyntaxError) as caught:
+        parse(f'scenario "order":\n    backend returns {written}\n')
+    (diagnostic,) = caught.value.diagnostics
+    assert diagnostic.message == message
+    assert "backend" in (diagnostic.help or "") and "guests" not in (diagnostic.help or "")

@@ -524,7 +524,7 @@ class _Parser:
                              "expected returns or fails",
                              'write `ai returns {"name": "Bob"}` or `ai fails {}`')
                 return None
-            result = self.json_object(cursor, optional=how == "fails")
+            result = self.json_object(cursor, optional=how == "fails", backend=False)
             if result is None:
                 return None
             return AiResult(result, how == "returns")
@@ -537,7 +537,7 @@ class _Parser:
                              "expected returns or fails",
                              'write `backend returns {"state": "shipped"}` or `backend fails`')
                 return None
-            answer = self.json_object(cursor, optional=False)
+            answer = self.json_object(cursor, optional=False, backend=True)
             return None if answer is None else FetchAnswer(answer)
         self.unknown(word, span, top=False)
         return None
@@ -600,7 +600,15 @@ class _Parser:
             return None
         return keys
 
-    def json_object(self, cursor: _Cursor, optional: bool) -> dict[str, Any] | None:
+    def json_object(self, cursor: _Cursor, optional: bool, backend: bool) -> dict[str, Any] | None:
+        """The JSON object after `ai returns`/`ai fails` or `backend returns` (`backend`)."""
+        what = "the backend's answer" if backend else "the AI result"
+        example = (
+            'write a JSON object, like {"state": "shipped"}; for a backend that answers anything '
+            "else, which fails the fetch, write `backend fails`"
+            if backend
+            else 'write a JSON object, like {"name": "Bob", "guests": 4}'
+        )
         cursor.skip_space()
         raw = cursor.text[cursor.pos :]
         start = cursor.column
@@ -616,14 +624,12 @@ class _Parser:
                              cursor.span(start + exc.pos, start + exc.pos + 1), "here",
                              f"write `{fixed}`")
                 return None
-            self.problem(BAD_JSON, f"the AI result is not valid JSON: {exc.msg}",
-                         cursor.span(start + exc.pos, start + exc.pos + 1), "here",
-                         'write a JSON object, like {"name": "Bob", "guests": 4}')
+            self.problem(BAD_JSON, f"{what} is not valid JSON: {exc.msg}",
+                         cursor.span(start + exc.pos, start + exc.pos + 1), "here", example)
             return None
         if not isinstance(value, dict):
-            self.problem(BAD_JSON, "the AI result must be a JSON object",
-                         cursor.span(start, start + used), "not an object",
-                         'write a JSON object, like {"name": "Bob", "guests": 4}')
+            self.problem(BAD_JSON, f"{what} must be a JSON object",
+                         cursor.span(start, start + used), "not an object", example)
             return None
         cursor.pos += used
         return value
