@@ -209,7 +209,26 @@ class Campaign:
                 continue  # a line cut short when the last run was stopped
             if isinstance(record, dict) and isinstance(record.get("row"), int):
                 records[record["row"]] = record
+        self._same_list(records)
         return records
+
+    def _same_list(self, records: dict[int, dict[str, Any]]) -> None:
+        """Refuse progress kept for another list: rows are known by their place in the CSV, so
+        after a row was added or removed, going on would skip people and ring others twice."""
+        for index, record in sorted(records.items()):
+            now = self.rows[index]["to"] if index < len(self.rows) else None
+            if now == record.get("to"):
+                continue
+            line = record.get("line", index + 2)
+            was = f"row {line} was {record.get('to')}"
+            is_now = (
+                f"it is now {now}" if now is not None else f"the list has {len(self.rows)} rows"
+            )
+            raise UsageError(
+                f"--state {self.state}: the progress kept there is for another list ({was},"
+                f" {is_now}); going on would ring the wrong people: put the list back as it"
+                " was, or give a new --state file to call this list from the start"
+            )
 
     def retry_failed(self) -> None:
         """Forget the rows an earlier run recorded as failed, so that this run calls them

@@ -280,3 +280,24 @@ def test_sigterm_stops_a_list_as_ctrl_c_does(tmp_path: Path) -> None:
         " to go on"
     )
     assert "Traceback" not in err
+
+
+def test_progress_kept_for_another_list_is_refused_before_anyone_is_called(
+    rig: Rig, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # The first run called the first row; then that row was taken out of the list (the person
+    # asked not to be called). Rows are known by their place: going on would skip the new
+    # first row and ring the last one twice.
+    state = tmp_path / "calls.state.jsonl"
+    state.write_text(json.dumps({"row": 0, "to": "+13125550111", "line": 2, "id": "earlier",
+                                 "status": "answered", "finished": True}) + "\n")
+    lines = CSV.read_text(encoding="utf-8").splitlines()
+    edited = tmp_path / "list.csv"
+    edited.write_text("\n".join([lines[0], *lines[2:]]) + "\n", encoding="utf-8")
+    rig.fake.callees.extend([["no_answer"], ["no_answer"]])  # so a wrong run ends quickly
+    assert dial(rig, "--csv", str(edited), "--state", str(state)) == 2
+    err = capsys.readouterr().err
+    assert f"--state {state}: the progress kept there is for another list (row 2 was" \
+           " +13125550111, it is now +13125550122)" in err
+    assert "give a new --state file" in err
+    assert rig.fake.dials == []
