@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import logging
 import re
 import threading
 from collections.abc import Callable, Sequence
@@ -362,13 +363,29 @@ def _plain_errors(handler: _Handler) -> _Handler:
     return answer  # type: ignore[return-value]
 
 
-def _failed(message: str) -> JsonRpcException:
-    return JsonRpcException(message, code=types.LSPErrorCodes.RequestFailed.value)
+class Refusal(JsonRpcException):
+    """A request the server answers with a plain message (a refused rename, a file that cannot
+    be read): an everyday answer, not a fault, so the log is spared its traceback."""
+
+
+def _failed(message: str) -> Refusal:
+    return Refusal(message, code=types.LSPErrorCodes.RequestFailed.value)
+
+
+class _NoRefusalTracebacks(logging.Filter):
+    """Drops pygls's log of a `Refusal` with its traceback (the editor gets the message)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not (record.exc_info and isinstance(record.exc_info[1], Refusal))
+
+
+_QUIET = _NoRefusalTracebacks()
 
 
 def create_server(incremental: bool = True) -> FlowServer:
     """A server with every feature registered (`incremental`: see FlowServer)."""
     server = FlowServer(incremental)
+    logging.getLogger("pygls.protocol.json_rpc").addFilter(_QUIET)  # once: the same filter
 
     @server.feature(types.INITIALIZE)
     def initialize(ls: FlowServer, params: types.InitializeParams) -> None:
