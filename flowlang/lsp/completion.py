@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from attrs import frozen
@@ -11,6 +12,7 @@ from flowlang.analysis import BUILTIN_VARIABLES
 from flowlang.lint import telnyx_data
 from flowlang.lsp.document import Document
 from flowlang.lsp.grammar import Expected, expected
+from flowlang.lsp.hover import place
 from flowlang.lsp.names import HOURS, STEP, VARIABLE, NameIndex
 from flowlang.syntax.explain import PHRASES
 
@@ -45,10 +47,15 @@ class Suggestion:
 
 
 def suggestions(
-    document: Document, line: int, column: int, names: NameIndex | None
+    document: Document,
+    line: int,
+    column: int,
+    named: Document | None,
+    others: Sequence[Document] = (),
 ) -> list[Suggestion]:
-    """What may be written at 1-based `line`:`column` of `document`. `names` are the steps and
-    variables of the last version of the document that parsed (the one being typed may not)."""
+    """What may be written at 1-based `line`:`column` of `document`. `named` is the last
+    version of the document that parsed (the one being typed may not): its steps and
+    variables are offered, and those of `others`, the other files of the same flow."""
     before = document.line(line)[: column - 1]
     if _in_comment(before):
         return []
@@ -68,22 +75,33 @@ def suggestions(
         phrase = PHRASES.get(word, word)
         out.append(Suggestion(phrase, KEYWORD, phrase, start))
     previous = found.previous
-    if "NAME" in found.values and names is not None:
+    if "NAME" in found.values and named is not None and named.index is not None:
+        indexed = [(d, d.index) for d in (named, *others) if d.index is not None]
         if previous is not None and previous.type == "OPEN":
-            for name in names.names(HOURS):
+            for name in _defined(indexed, HOURS):
                 out.append(Suggestion(name, HOURS_NAME, name, start, "hours"))
         elif previous is not None and previous.type in STEP_KEYWORDS:
-            lines = names.step_lines()
-            for step in names.names(STEP):
-                detail = f"step at line {lines[step]}"
-                out.append(Suggestion(step, STEP_NAME, step, start, detail))
+            seen: set[str] = set()
+            for where, index in indexed:
+                lines = index.step_lines()
+                for step in index.names(STEP):
+                    if step not in seen:
+                        seen.add(step)
+                        detail = f"step at {place(named, where, lines[step])}"
+                        out.append(Suggestion(step, STEP_NAME, step, start, detail))
         elif in_expression:
-            for variable in [*names.names(VARIABLE), *sorted(BUILTIN_VARIABLES - {"digits"})]:
+            builtin = sorted(BUILTIN_VARIABLES - {"digits"})
+            for variable in [*_defined(indexed, VARIABLE), *builtin]:
                 out.append(Suggestion(variable, VARIABLE_NAME, variable, start, "variable"))
     if "STRING" in found.values and previous is not None:
         for value, detail in _values_for(document, line, previous.type):
             out.append(Suggestion(value, VALUE, f'"{value}"', start, detail))
     return out
+
+
+def _defined(indexed: Sequence[tuple[Document, NameIndex]], kind: str) -> list[str]:
+    """The names of `kind` the documents define, each once, in order."""
+    return list(dict.fromkeys(name for _, index in indexed for name in index.names(kind)))
 
 
 def _in_comment(before: str) -> bool:

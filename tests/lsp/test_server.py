@@ -673,6 +673,34 @@ async def test_steps_of_included_files(client: LanguageClient, tmp_path: Path) -
     )
 
 
+async def test_completion_offers_the_names_of_included_files(
+    client: LanguageClient, tmp_path: Path
+) -> None:
+    # `goto ` (half typed: the line does not parse yet) offers the steps of the included file
+    # too, as go to definition finds them; a condition offers its variables.
+    (tmp_path / "shared").mkdir()
+    (tmp_path / "shared" / "common.flow").write_text(
+        COMMON + '\nremember:\n    set plan = "gold"\n    return\n'
+    )
+    text = MAIN + "    goto \n"
+    uri = await open_flow(client, tmp_path / "main.flow", text)
+    steps = await client.text_document_completion_async(
+        types.CompletionParams(text_document=doc(uri), position=at(7, 9))
+    )
+    assert isinstance(steps, types.CompletionList)
+    assert [(i.label, i.detail) for i in steps.items] == [
+        ("main", "step at line 4"),
+        ("goodbye", "step at shared/common.flow, line 1"),
+        ("remember", "step at shared/common.flow, line 5"),
+    ]
+    await change(client, uri, 2, MAIN + "    if \n")
+    variables = await client.text_document_completion_async(
+        types.CompletionParams(text_document=doc(uri), position=at(7, 7))
+    )
+    assert isinstance(variables, types.CompletionList)
+    assert "plan" in {i.label for i in variables.items}
+
+
 async def test_hover_on_a_step_of_an_included_file(client: LanguageClient, tmp_path: Path) -> None:
     (tmp_path / "shared").mkdir()
     (tmp_path / "shared" / "common.flow").write_text(COMMON)
