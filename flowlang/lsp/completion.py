@@ -32,6 +32,9 @@ STEP_KEYWORDS = frozenset({"GOTO", "CALL"})
 _EXPRESSION = frozenset({"LPAR", "RPAR", "COMPARE"})
 _PARTIAL_WORD = re.compile(r"\w*$")
 _OPEN_STRING = re.compile(r'"(?:[^"\\]|\\.)*$')
+_DOUBLED_BRACE = re.compile(r"\{\{|\}\}")
+# A `{` left open at the end of the text so far, and the name begun after it.
+_OPEN_VALUE = re.compile(r"\{(\w*)$")
 
 
 @frozen
@@ -61,6 +64,10 @@ def suggestions(
         return []
     opened = _OPEN_STRING.search(before)
     if opened is not None and before.count('"') % 2 == 1:
+        # In text, `{` starts a value: the variables (`{{` is a brace itself).
+        brace = _OPEN_VALUE.search(_DOUBLED_BRACE.sub("", opened.group()))
+        if brace is not None:
+            return _text_values(named, others, column - len(brace.group(1)))
         return _string_values(document, line, opened.start(), column)
     start = column - len(_PARTIAL_WORD.search(before).group())  # type: ignore[union-attr]
     found = _expected_at(document, line, start)
@@ -97,6 +104,17 @@ def suggestions(
         for value, detail in _values_for(document, line, previous.type):
             out.append(Suggestion(value, VALUE, f'"{value}"', start, detail))
     return out
+
+
+def _text_values(
+    named: Document | None, others: Sequence[Document], start: int
+) -> list[Suggestion]:
+    """Inside `{` in text: the variables of the flow, then those the call sets."""
+    indexed = [(d, d.index) for d in (named, *others) if d is not None and d.index is not None]
+    return [
+        Suggestion(variable, VARIABLE_NAME, variable, start, "variable")
+        for variable in [*_defined(indexed, VARIABLE), *sorted(BUILTIN_VARIABLES)]
+    ]
 
 
 def _defined(indexed: Sequence[tuple[Document, NameIndex]], kind: str) -> list[str]:

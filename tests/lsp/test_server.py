@@ -527,6 +527,22 @@ async def test_completion_of_statements_steps_and_variables(
     }
 
 
+async def test_completion_of_variables_inside_braces_in_text(
+    client: LanguageClient, tmp_path: Path
+) -> None:
+    result = await complete_at(
+        client, tmp_path / "braces.flow", '    set plan = "gold"\n    say "Your plan is {p‸\n'
+    )
+    found = {item.label: item for item in result.items}
+    assert {"plan", "caller", "digits", "now"} <= set(found)
+    edit = found["plan"].text_edit
+    assert isinstance(edit, types.TextEdit) and edit.new_text == "plan"
+    assert edit.range.start == at(5, 23)  # replaces the `p` typed
+    # `{{` is a brace itself, not a value.
+    literal = await complete_at(client, tmp_path / "literal.flow", '    say "Use {{‸\n')
+    assert not literal.items
+
+
 async def test_no_completion_in_a_comment(client: LanguageClient, tmp_path: Path) -> None:
     uri = await open_flow(client, tmp_path / "comment_top.flow", "# Tést 😀 flow\n" + HEAD)
     top = await client.text_document_completion_async(
