@@ -624,6 +624,26 @@ async def test_quick_fix_takes_the_did_you_mean_hint(
     assert list(action.edit.changes[uri]) == [types.TextEdit(typo.range, "wrap_up")]
 
 
+async def test_quick_fix_of_a_misspelt_event(client: LanguageClient, tmp_path: Path) -> None:
+    uri = await open_flow(
+        client, tmp_path / "event.flow", FLOW.replace("on timeout:", "on timout:")
+    )
+    (typo,) = client.diagnostics[uri]
+    assert typo.code == "FL009" and typo.range == types.Range(at(8, 11), at(8, 17))
+    actions = await client.text_document_code_action_async(
+        types.CodeActionParams(
+            text_document=doc(uri),
+            range=typo.range,
+            context=types.CodeActionContext(diagnostics=[typo]),
+        )
+    )
+    assert actions is not None
+    (action,) = actions
+    assert isinstance(action, types.CodeAction) and action.edit is not None
+    assert action.edit.changes is not None
+    assert list(action.edit.changes[uri]) == [types.TextEdit(typo.range, "timeout")]
+
+
 async def test_symbols_and_folding(client: LanguageClient, tmp_path: Path) -> None:
     uri = await open_flow(client, tmp_path / "outline.flow", FLOW)
     symbols = await client.text_document_document_symbol_async(
