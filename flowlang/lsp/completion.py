@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from attrs import frozen
@@ -11,6 +12,7 @@ from flowlang.analysis import BUILTIN_VARIABLES
 from flowlang.lint import telnyx_data
 from flowlang.lsp.document import Document
 from flowlang.lsp.grammar import Expected, expected
+from flowlang.lsp.hover import place
 from flowlang.lsp.names import HOURS, STEP, VARIABLE, NameIndex
 from flowlang.syntax.explain import PHRASES
 
@@ -30,6 +32,9 @@ STEP_KEYWORDS = frozenset({"GOTO", "CALL"})
 _EXPRESSION = frozenset({"LPAR", "RPAR", "COMPARE"})
 _PARTIAL_WORD = re.compile(r"\w*$")
 _OPEN_STRING = re.compile(r'"(?:[^"\\]|\\.)*$')
+_DOUBLED_BRACE = re.compile(r"\{\{|\}\}")
+# A `{` left open at the end of the text so far, and the name begun after it.
+_OPEN_VALUE = re.compile(r"\{(\w*)$")
 
 
 @frozen
@@ -45,15 +50,24 @@ class Suggestion:
 
 
 def suggestions(
-    document: Document, line: int, column: int, names: NameIndex | None
+    document: Document,
+    line: int,
+    column: int,
+    named: Document | None,
+    others: Sequence[Document] = (),
 ) -> list[Suggestion]:
-    """What may be written at 1-based `line`:`column` of `document`. `names` are the steps and
-    variables of the last version of the document that parsed (the one being typed may not)."""
+    """What may be written at 1-based `line`:`column` of `document`. `named` is the last
+    version of the document that parsed (the one being typed may not): its steps and
+    variables are offered, and those of `others`, the other files of the same flow."""
     before = document.line(line)[: column - 1]
     if _in_comment(before):
         return []
     opened = _OPEN_STRING.search(before)
     if opened is not None and before.count('"') % 2 == 1:
+        # In text, `{` starts a value: the variables (`{{` is a brace itself).
+        brace = _OPEN_VALUE.search(_DOUBLED_BRACE.sub("", opened.group()))
+        if brace is not None:
+            return _text_values(named, others, column - len(brace.group(1)))
         return _string_values(document, line, opened.start(), column)
     start = column - len(_PARTIAL_WORD.search(before).group())  # type: ignore[union-attr]
     found = _expected_at(document, line, start)
@@ -68,22 +82,44 @@ def suggestions(
         phrase = PHRASES.get(word, word)
         out.append(Suggestion(phrase, KEYWORD, phrase, start))
     previous = found.previous
-    if "NAME" in found.values and names is not None:
+    if "NAME" in found.values and named is not None and named.index is not None:
+        indexed = [(d, d.index) for d in (named, *others) if d.index is not None]
         if previous is not None and previous.type == "OPEN":
-            for name in names.names(HOURS):
+            for name in _defined(indexed, HOURS):
                 out.append(Suggestion(name, HOURS_NAME, name, start, "hours"))
         elif previous is not None and previous.type in STEP_KEYWORDS:
-            lines = names.step_lines()
-            for step in names.names(STEP):
-                detail = f"step at line {lines[step]}"
-                out.append(Suggestion(step, STEP_NAME, step, start, detail))
+            seen: set[str] = set()
+            for where, index in indexed:
+                lines = index.step_lines()
+                for step in index.names(STEP):
+                    if step not in seen:
+                        seen.add(step)
+                        detail = f"step at {place(named, where, lines[step])}"
+                        out.append(Suggestion(step, STEP_NAME, step, start, detail))
         elif in_expression:
-            for variable in [*names.names(VARIABLE), *sorted(BUILTIN_VARIABLES - {"digits"})]:
+            builtin = sorted(BUILTIN_VARIABLES - {"digits"})
+            for variable in [*_defined(indexed, VARIABLE), *builtin]:
                 out.append(Suggestion(variable, VARIABLE_NAME, variable, start, "variable"))
     if "STRING" in found.values and previous is not None:
         for value, detail in _values_for(document, line, previous.type):
             out.append(Suggestion(value, VALUE, f'"{value}"', start, detail))
     return out
+
+
+def _text_values(
+    named: Document | None, others: Sequence[Document], start: int
+) -> list[Suggestion]:
+    """Inside `{` in text: the variables of the flow, then those the call sets."""
+    indexed = [(d, d.index) for d in (named, *others) if d is not None and d.index is not None]
+    return [
+        Suggestion(variable, VARIABLE_NAME, variable, start, "variable")
+        for variable in [*_defined(indexed, VARIABLE), *sorted(BUILTIN_VARIABLES)]
+    ]
+
+
+def _defined(indexed: Sequence[tuple[Document, NameIndex]], kind: str) -> list[str]:
+    """The names of `kind` the documents define, each once, in order."""
+    return list(dict.fromkeys(name for _, index in indexed for name in index.names(kind)))
 
 
 def _in_comment(before: str) -> bool:

@@ -91,18 +91,17 @@ def _name_text(
         end = definition.owner.span.end_line if definition.owner.span else first
         shown = shown[: max(1, end - first + 1)]
         body = "\n".join(shown).rstrip()
-        place = _place(document, where, first)
-        return f"step `{occurrence.name}` ({place})\n\n```flow\n{body}\n```"
+        return f"step `{occurrence.name}` ({place(document, where, first)})\n\n```flow\n{body}\n```"
     if occurrence.kind == HOURS:
         if not found:
             return f"opening hours `{occurrence.name}`: no `hours {occurrence.name}:` in this flow"
         where, definition = found[0]
         return (f"opening hours `{occurrence.name}` "
-                f"({_place(document, where, definition.span.line)})")
+                f"({place(document, where, definition.span.line)})")
     if not found:
         return f"variable `{occurrence.name}`: not set anywhere in this flow"
     lines = "\n".join(
-        f"- {_place(document, where, d.span.line)}: `{where.line(d.span.line).strip()}`"
+        f"- {place(document, where, d.span.line)}: `{where.line(d.span.line).strip()}`"
         for where, d in found
     )
     return f"variable `{occurrence.name}`, set at:\n\n{lines}"
@@ -113,7 +112,7 @@ def _definitions(document: Document, occurrence: Occurrence) -> list[Occurrence]
     return [] if index is None else index.definitions(occurrence.kind, occurrence.name)
 
 
-def _place(document: Document, where: Document, line: int) -> str:
+def place(document: Document, where: Document, line: int) -> str:
     """"line N", with the file when it is another one than `document` (relative to it)."""
     if where is document:
         return f"line {line}"

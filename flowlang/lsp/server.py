@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import logging
 import re
 import threading
 from collections.abc import Callable, Sequence
@@ -24,7 +25,7 @@ from flowlang.lsp import completion
 from flowlang.lsp.document import Document
 from flowlang.lsp.grammar import keywords
 from flowlang.lsp.hover import hover_text
-from flowlang.lsp.names import HOURS, STEP, VARIABLE, NameIndex
+from flowlang.lsp.names import HOURS, STEP, VARIABLE
 from flowlang.lsp.workspace import FlowProtocol, FlowWorkspace
 from flowlang.source import BOM, Source, Span
 from flowlang.syntax import nodes
@@ -107,11 +108,11 @@ class FlowServer(LanguageServer):
         if document.flow is not None:
             self.parsed[uri] = document
 
-    def family(self, uri: str) -> list[str]:
+    def family(self, uri: str, start: Document | None = None) -> list[str]:
         """The documents one flow is made of: this one, the files it includes (and they
         include), and the open documents that include any of them. Steps and variables are
-        shared by them all."""
-        members = self._included(uri)
+        shared by them all. `start` stands for this document (a version of it that parses)."""
+        members = self._included(uri, start)
         for other in list(self.workspace.text_documents):
             if other not in members:
                 theirs = self._included(other)
@@ -127,7 +128,7 @@ class FlowServer(LanguageServer):
             if other != uri and uri in self._included(other)
         ]
 
-    def _included(self, uri: str) -> list[str]:
+    def _included(self, uri: str, start: Document | None = None) -> list[str]:
         from flowlang.includes import included_names
 
         found: list[str] = []
@@ -137,23 +138,23 @@ class FlowServer(LanguageServer):
             if current in found:
                 continue
             found.append(current)
-            document = self.document(current)
+            document = start if start is not None and current == uri else self.document(current)
             if document.flow is not None:
                 names = included_names(document.source, document.flow)
                 stack += [Path(name).as_uri() for name in reversed(names)]
         return found
 
-    def names_for(self, uri: str, line: int) -> NameIndex | None:
-        """The steps and variables of the document; while it does not parse (a line is half
-        written), those of the text without line `line`, else of the last version that parsed."""
+    def names_for(self, uri: str, line: int) -> Document | None:
+        """The version of the document whose steps and variables completion offers: this one;
+        while it does not parse (a line is half written), the text without line `line`, else
+        the last version that parsed (None if none did)."""
         document = self.document(uri)
         if document.index is not None:
-            return document.index
+            return document
         lines = document.source.text.split("\n")
         lines[line - 1] = ""
         without = Document(Source(document.source.name, "\n".join(lines)), select=())
-        last = self.parsed.get(uri)
-        return without.index or (last.index if last is not None else None)
+        return without if without.index is not None else self.parsed.get(uri)
 
     def publish(self, uri: str) -> None:
         text_document = self.workspace.get_text_document(uri)
@@ -362,13 +363,29 @@ def _plain_errors(handler: _Handler) -> _Handler:
     return answer  # type: ignore[return-value]
 
 
-def _failed(message: str) -> JsonRpcException:
-    return JsonRpcException(message, code=types.LSPErrorCodes.RequestFailed.value)
+class Refusal(JsonRpcException):
+    """A request the server answers with a plain message (a refused rename, a file that cannot
+    be read): an everyday answer, not a fault, so the log is spared its traceback."""
+
+
+def _failed(message: str) -> Refusal:
+    return Refusal(message, code=types.LSPErrorCodes.RequestFailed.value)
+
+
+class _NoRefusalTracebacks(logging.Filter):
+    """Drops pygls's log of a `Refusal` with its traceback (the editor gets the message)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not (record.exc_info and isinstance(record.exc_info[1], Refusal))
+
+
+_QUIET = _NoRefusalTracebacks()
 
 
 def create_server(incremental: bool = True) -> FlowServer:
     """A server with every feature registered (`incremental`: see FlowServer)."""
     server = FlowServer(incremental)
+    logging.getLogger("pygls.protocol.json_rpc").addFilter(_QUIET)  # once: the same filter
 
     @server.feature(types.INITIALIZE)
     def initialize(ls: FlowServer, params: types.InitializeParams) -> None:
@@ -503,7 +520,14 @@ def create_server(incremental: bool = True) -> FlowServer:
         text_document = ls.workspace.get_text_document(uri)
         line, column = _point(text_document, params.position)
         document = ls.document(uri)
-        found = completion.suggestions(document, line, column, ls.names_for(uri, line))
+        named = ls.names_for(uri, line)
+        # The steps and variables of the files of the same flow are offered too.
+        others = (
+            []
+            if named is None
+            else [ls.document(m) for m in ls.family(uri, named) if m != uri]
+        )
+        found = completion.suggestions(document, line, column, named, others)
         # Completing in the middle of a word (`sa|y`): an editor that can offers both to
         # insert before the rest and to replace the whole word (its user's setting decides).
         rest = _WORD_REST.match(document.line(line), column - 1)

@@ -28,9 +28,15 @@ def lsp_lines(text: str) -> list[str]:
 class FlowTextDocument(TextDocument):
     """A pygls document whose lines end only at "\\n", "\\r\\n" and "\\r"."""
 
+    _split: tuple[str, tuple[str, ...]] | None = None
+
     @property
     def lines(self) -> Sequence[str]:
-        return tuple(lsp_lines(self.source))
+        # Split once per version of the text: each position the server sends reads them.
+        source = self.source
+        if self._split is None or self._split[0] is not source:
+            self._split = (source, tuple(lsp_lines(source)))
+        return self._split[1]
 
 
 class FlowWorkspace(Workspace):

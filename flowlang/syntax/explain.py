@@ -326,12 +326,14 @@ def _misplaced_handler(ctx: Context) -> Problem | None:
     for events, (block, allowed) in HANDLERS.items():
         if set(ctx.accepts) == events:
             if str(token).lower() not in KEYWORDS or token.type == "NAME":
+                guess = _did_you_mean(str(token), [e.lower() for e in events])
+                fix = f"did you mean `{guess}`? " if token.type == "NAME" and guess else ""
                 return Problem(
                     "FL009",
                     "`on` needs the event it handles",
                     _span(token),
                     "expected an event here",
-                    f"{_block_name(block)} takes: {allowed}",
+                    f"{fix}{_block_name(block)} takes: {allowed}",
                 )
             return Problem(
                 "FL009",

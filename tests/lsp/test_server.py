@@ -527,6 +527,22 @@ async def test_completion_of_statements_steps_and_variables(
     }
 
 
+async def test_completion_of_variables_inside_braces_in_text(
+    client: LanguageClient, tmp_path: Path
+) -> None:
+    result = await complete_at(
+        client, tmp_path / "braces.flow", '    set plan = "gold"\n    say "Your plan is {p‸\n'
+    )
+    found = {item.label: item for item in result.items}
+    assert {"plan", "caller", "digits", "now"} <= set(found)
+    edit = found["plan"].text_edit
+    assert isinstance(edit, types.TextEdit) and edit.new_text == "plan"
+    assert edit.range.start == at(5, 23)  # replaces the `p` typed
+    # `{{` is a brace itself, not a value.
+    literal = await complete_at(client, tmp_path / "literal.flow", '    say "Use {{‸\n')
+    assert not literal.items
+
+
 async def test_no_completion_in_a_comment(client: LanguageClient, tmp_path: Path) -> None:
     uri = await open_flow(client, tmp_path / "comment_top.flow", "# Tést 😀 flow\n" + HEAD)
     top = await client.text_document_completion_async(
@@ -608,6 +624,26 @@ async def test_quick_fix_takes_the_did_you_mean_hint(
     assert list(action.edit.changes[uri]) == [types.TextEdit(typo.range, "wrap_up")]
 
 
+async def test_quick_fix_of_a_misspelt_event(client: LanguageClient, tmp_path: Path) -> None:
+    uri = await open_flow(
+        client, tmp_path / "event.flow", FLOW.replace("on timeout:", "on timout:")
+    )
+    (typo,) = client.diagnostics[uri]
+    assert typo.code == "FL009" and typo.range == types.Range(at(8, 11), at(8, 17))
+    actions = await client.text_document_code_action_async(
+        types.CodeActionParams(
+            text_document=doc(uri),
+            range=typo.range,
+            context=types.CodeActionContext(diagnostics=[typo]),
+        )
+    )
+    assert actions is not None
+    (action,) = actions
+    assert isinstance(action, types.CodeAction) and action.edit is not None
+    assert action.edit.changes is not None
+    assert list(action.edit.changes[uri]) == [types.TextEdit(typo.range, "timeout")]
+
+
 async def test_symbols_and_folding(client: LanguageClient, tmp_path: Path) -> None:
     uri = await open_flow(client, tmp_path / "outline.flow", FLOW)
     symbols = await client.text_document_document_symbol_async(
@@ -671,6 +707,34 @@ async def test_steps_of_included_files(client: LanguageClient, tmp_path: Path) -
     assert sorted((loc.uri, loc.range.start.line) for loc in found) == sorted(
         [(common.as_uri(), 0), (uri, 6)]
     )
+
+
+async def test_completion_offers_the_names_of_included_files(
+    client: LanguageClient, tmp_path: Path
+) -> None:
+    # `goto ` (half typed: the line does not parse yet) offers the steps of the included file
+    # too, as go to definition finds them; a condition offers its variables.
+    (tmp_path / "shared").mkdir()
+    (tmp_path / "shared" / "common.flow").write_text(
+        COMMON + '\nremember:\n    set plan = "gold"\n    return\n'
+    )
+    text = MAIN + "    goto \n"
+    uri = await open_flow(client, tmp_path / "main.flow", text)
+    steps = await client.text_document_completion_async(
+        types.CompletionParams(text_document=doc(uri), position=at(7, 9))
+    )
+    assert isinstance(steps, types.CompletionList)
+    assert [(i.label, i.detail) for i in steps.items] == [
+        ("main", "step at line 4"),
+        ("goodbye", "step at shared/common.flow, line 1"),
+        ("remember", "step at shared/common.flow, line 5"),
+    ]
+    await change(client, uri, 2, MAIN + "    if \n")
+    variables = await client.text_document_completion_async(
+        types.CompletionParams(text_document=doc(uri), position=at(7, 7))
+    )
+    assert isinstance(variables, types.CompletionList)
+    assert "plan" in {i.label for i in variables.items}
 
 
 async def test_hover_on_a_step_of_an_included_file(client: LanguageClient, tmp_path: Path) -> None:
