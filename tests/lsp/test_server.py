@@ -603,45 +603,29 @@ async def test_formatting_is_fmt(client: LanguageClient, tmp_path: Path) -> None
     )
 
 
+@pytest.mark.parametrize(
+    ("typo", "written", "code", "fixed"),
+    [("goto wrap_up", "goto wrapup", "FL101", "wrap_up"),
+     ("on timeout:", "on timout:", "FL009", "timeout")],
+    ids=["step", "event"],
+)
 async def test_quick_fix_takes_the_did_you_mean_hint(
-    client: LanguageClient, tmp_path: Path
+    client: LanguageClient, tmp_path: Path, typo: str, written: str, code: str, fixed: str
 ) -> None:
-    uri = await open_flow(
-        client, tmp_path / "fix.flow", FLOW.replace("goto wrap_up", "goto wrapup")
-    )
-    (typo,) = [d for d in client.diagnostics[uri] if d.code == "FL101"]
+    uri = await open_flow(client, tmp_path / "fix.flow", FLOW.replace(typo, written))
+    (found,) = [d for d in client.diagnostics[uri] if d.code == code]
     actions = await client.text_document_code_action_async(
         types.CodeActionParams(
             text_document=doc(uri),
-            range=typo.range,
-            context=types.CodeActionContext(diagnostics=[typo]),
+            range=found.range,
+            context=types.CodeActionContext(diagnostics=[found]),
         )
     )
     assert actions is not None
     (action,) = actions
     assert isinstance(action, types.CodeAction) and action.edit is not None
     assert action.edit.changes is not None
-    assert list(action.edit.changes[uri]) == [types.TextEdit(typo.range, "wrap_up")]
-
-
-async def test_quick_fix_of_a_misspelt_event(client: LanguageClient, tmp_path: Path) -> None:
-    uri = await open_flow(
-        client, tmp_path / "event.flow", FLOW.replace("on timeout:", "on timout:")
-    )
-    (typo,) = client.diagnostics[uri]
-    assert typo.code == "FL009" and typo.range == types.Range(at(8, 11), at(8, 17))
-    actions = await client.text_document_code_action_async(
-        types.CodeActionParams(
-            text_document=doc(uri),
-            range=typo.range,
-            context=types.CodeActionContext(diagnostics=[typo]),
-        )
-    )
-    assert actions is not None
-    (action,) = actions
-    assert isinstance(action, types.CodeAction) and action.edit is not None
-    assert action.edit.changes is not None
-    assert list(action.edit.changes[uri]) == [types.TextEdit(typo.range, "timeout")]
+    assert list(action.edit.changes[uri]) == [types.TextEdit(found.range, fixed)]
 
 
 async def test_symbols_and_folding(client: LanguageClient, tmp_path: Path) -> None:
