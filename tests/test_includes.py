@@ -251,3 +251,32 @@ def test_a_missing_voice_in_an_included_file_says_where_the_voice_goes(tmp_path:
     (found,) = check_source(source_of(line))
     assert (found.code, Path(found.file).name) == ("FL403", "shared.flow")
     assert found.help is not None and "the flow that includes this file" in found.help
+
+
+def test_a_shared_file_checked_by_itself_is_checked_as_part_of_the_flows_beside_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Alone, its steps would be a flow that never answers and whose `return` goes nowhere.
+    assert main(["check", str(EXAMPLES / "shared" / "common.flow")]) == 0
+    assert capsys.readouterr().out == "All checks passed (1 file).\n"
+    # Two lines in a folder of their own include it from the folder beside it; a mistake in
+    # it is reported once, at its own line, and the lines' own mistakes are not its.
+    (tmp_path / "lines").mkdir()
+    (tmp_path / "shared").mkdir()
+    (tmp_path / "shared" / "x.flow").write_text(
+        'verify:\n    log "checking"\n    goto wrapup\n\nwrap_up:\n    log "done"\n'
+    )
+    for name in ("a", "b"):
+        (tmp_path / "lines" / f"{name}.flow").write_text(
+            'include "../shared/x.flow"\n\nmain:\n    answer\n    call verify\n    goto nowhere\n'
+        )
+    monkeypatch.chdir(tmp_path / "shared")
+    assert main(["check", "x.flow"]) == 1
+    out = capsys.readouterr().out
+    assert out.count("error[FL101]") == 1 and "--> x.flow:3:10" in out
+    assert "nowhere" not in out and "FL202" not in out and "FL870" not in out
+    # Nobody includes it any more: it is checked as the flow it then is.
+    for name in ("a", "b"):
+        (tmp_path / "lines" / f"{name}.flow").unlink()
+    assert main(["check", "x.flow"]) == 1
+    assert "FL202" in capsys.readouterr().out
