@@ -13,6 +13,7 @@ itself, directly or through others, is an error, as is a file that cannot be rea
 
 from __future__ import annotations
 
+import glob
 import os
 import posixpath
 import re
@@ -249,3 +250,86 @@ def locate(diagnostic: Diagnostic, source: Source) -> Diagnostic:
         help=None if diagnostic.help is None else name_lines(diagnostic.help),
         notes=tuple(name_lines(n) for n in diagnostic.notes),
     )
+
+
+# An `include "PATH"` line, read without parsing the file (its first string).
+_INCLUDE_LINE = re.compile(r'^include[ ]+"((?:[^"\\\n]|\\[^\n])*)"', re.MULTILINE)
+
+
+def include_lines(name: str, text: str) -> list[str]:
+    """The files the `include` lines of the flow `name` (its `text`) name, read from the lines
+    without parsing: a quick look, for finding which flows include a file."""
+    from flowlang.syntax.strings import decode
+
+    if "include" not in text:
+        return []
+    return [
+        include_path(name, decode(found.group(0)[found.group(0).index('"') :], 1, 1, []).text)
+        for found in _INCLUDE_LINE.finditer(text)
+    ]
+
+
+class Nearby:
+    """Which flows near a file include it: those in its folder, in the folder above, and in
+    that folder's other folders (`include "shared/common.flow"`, `"../shared/common.flow"`).
+    Each folder is listed once and each file's include lines read once (`known`: the files
+    already read, by name), however many files are asked about."""
+
+    def __init__(
+        self,
+        known: dict[str, Source] | None = None,
+        seen: dict[str, tuple[tuple[int, int], list[str]]] | None = None,
+    ) -> None:
+        self._known = known or {}
+        # Kept by a long-lived caller (the language server): each file's include lines by its
+        # modification time and size, so an unchanged file is not read again.
+        self._seen = seen
+        self._listed: set[str] = set()
+        # Each included file (absolute) and the flows found to include it.
+        self._includers: dict[str, list[str]] = {}
+
+    def includers(self, name: str) -> list[Source]:
+        """The flows near the file `name` that include it, read (unreadable ones left out)."""
+        here = os.path.normpath(name)
+        folder = os.path.dirname(here)
+        parent = os.path.dirname(folder) if folder else ".."
+        for pattern in (os.path.join(folder or ".", "*.flow"), os.path.join(parent, "*.flow"),
+                        os.path.join(parent, "*", "*.flow")):
+            self._list(pattern)
+        found = []
+        for candidate in self._includers.get(os.path.abspath(here), []):
+            if os.path.normpath(candidate) == here:
+                continue
+            known = self._known.get(candidate)
+            try:
+                found.append(known or Source(candidate, read_file(candidate)))
+            except (OSError, UnicodeDecodeError):
+                continue
+        return found
+
+    def _list(self, pattern: str) -> None:
+        if pattern in self._listed:
+            return
+        self._listed.add(pattern)
+        for name in sorted(os.path.normpath(p) for p in glob.glob(pattern)):
+            targets = self._targets(name)
+            for target in targets:
+                flows = self._includers.setdefault(os.path.abspath(target), [])
+                if name not in flows:
+                    flows.append(name)
+
+    def _targets(self, name: str) -> list[str]:
+        source = self._known.get(name)
+        if source is not None:
+            return include_lines(name, source.text)
+        try:
+            if self._seen is None:
+                return include_lines(name, read_file(name))
+            stat = os.stat(name)
+            stamp = (stat.st_mtime_ns, stat.st_size)
+            kept = self._seen.get(name)
+            if kept is None or kept[0] != stamp:
+                kept = self._seen[name] = (stamp, include_lines(name, read_file(name)))
+            return kept[1]
+        except (OSError, UnicodeDecodeError):
+            return []

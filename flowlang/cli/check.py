@@ -3,17 +3,13 @@
 from __future__ import annotations
 
 import argparse
-import glob
 import os
-import re
 import sys
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
 
-    from flowlang.diagnostics import Diagnostic
     from flowlang.lint.report import Report
     from flowlang.source import Source
 
@@ -47,9 +43,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     import gc
+    from pathlib import Path
 
     from flowlang.cli.inputs import UsageError, collect_files, read_source
-    from flowlang.lint import check_with_includes
+    from flowlang.includes import Nearby
+    from flowlang.lint import check_as_included, check_with_includes
     from flowlang.lint.config import Config, ConfigError, ConfigFinder
     from flowlang.lint.registry import all_rules
     from flowlang.lint.report import Checked, Report
@@ -95,7 +93,7 @@ def run(args: argparse.Namespace) -> int:
     # A file another checked file includes is checked as part of that flow (its steps may
     # `return` to calls made there), not as a flow of its own; a finding in it is shown once.
     included = _included_by_others(source for _, source in sources)
-    nearby = _Nearby({os.path.normpath(source.name): source for _, source in sources})
+    nearby = Nearby({os.path.normpath(source.name): source for _, source in sources})
     shown: set[tuple[object, ...]] = set()
     for path, source in sources:
         if os.path.normpath(source.name) in included:
@@ -112,7 +110,7 @@ def run(args: argparse.Namespace) -> int:
             # A shared file checked by itself is checked as part of the flows beside it that
             # include it: alone, its steps would be a flow that never answers, whose `return`
             # goes nowhere. Only what is found in it is its own.
-            found = _found_in(source, part_of, select, ignore)
+            found = check_as_included(source, part_of, select=select, ignore=ignore)
         else:
             source, found = check_with_includes(source, select=select, ignore=ignore)
         fresh = []
@@ -127,15 +125,16 @@ def run(args: argparse.Namespace) -> int:
     return 2 if unreadable else report.exit_status(strict)
 
 
-_INCLUDE = re.compile(r'^include[ ]+"((?:[^"\\\n]|\\[^\n])*)"', re.MULTILINE)
 
 
 def _included_by_others(sources: Iterable[Source]) -> set[str]:
     """The names of the files that a file no other file includes includes, directly or not
     (read from the include lines: a quick look, so a library file is not parsed and checked
     twice). Files that only include each other in a circle are left to be checked."""
+    from flowlang.includes import include_lines
+
     includes = {
-        os.path.normpath(source.name): _include_lines(source.name, source.text)
+        os.path.normpath(source.name): include_lines(source.name, source.text)
         for source in sources
     }
     included = {name for names in includes.values() for name in names}
@@ -147,84 +146,6 @@ def _included_by_others(sources: Iterable[Source]) -> set[str]:
                 covered.add(name)
                 todo.append(name)
     return covered
-
-
-def _found_in(
-    source: Source, flows: list[Source], select: Iterable[str] | None, ignore: Iterable[str]
-) -> list[Diagnostic]:
-    """What checking `flows` finds in the file `source` they include, each finding once."""
-    import attrs
-
-    from flowlang.lint import check_with_includes
-
-    here = os.path.abspath(source.name)
-    found: dict[tuple[object, ...], Diagnostic] = {}
-    for flow in flows:
-        for d in check_with_includes(flow, select=select, ignore=ignore)[1]:
-            if os.path.abspath(d.file) == here:
-                d = attrs.evolve(d, file=source.name)
-                found.setdefault((d.code, d.span, d.message), d)
-    return sorted(found.values(), key=lambda d: d.sort_key)
-
-
-class _Nearby:
-    """Which flows near a file include it: those in its folder, in the folder above, and in
-    that folder's other folders (`include "shared/common.flow"`, `"../shared/common.flow"`).
-    Each folder is listed once and each file's include lines read once (`known`: the files
-    already read), however many files are asked about."""
-
-    def __init__(self, known: dict[str, Source]) -> None:
-        self._known = known
-        self._listed: set[str] = set()
-        # Each included file (absolute) and the flows found to include it.
-        self._includers: dict[str, list[str]] = {}
-
-    def includers(self, name: str) -> list[Source]:
-        from flowlang.cli.inputs import UsageError, read_source
-
-        here = os.path.normpath(name)
-        folder = os.path.dirname(here)
-        parent = os.path.dirname(folder) if folder else ".."
-        for pattern in (os.path.join(folder or ".", "*.flow"), os.path.join(parent, "*.flow"),
-                        os.path.join(parent, "*", "*.flow")):
-            self._list(pattern)
-        found = []
-        for candidate in self._includers.get(os.path.abspath(here), []):
-            if os.path.normpath(candidate) == here:
-                continue
-            try:
-                found.append(self._known.get(candidate) or read_source(candidate))
-            except UsageError:
-                continue
-        return found
-
-    def _list(self, pattern: str) -> None:
-        if pattern in self._listed:
-            return
-        self._listed.add(pattern)
-        for name in sorted(os.path.normpath(p) for p in glob.glob(pattern)):
-            source = self._known.get(name)
-            try:
-                text = source.text if source is not None else Path(name).read_text("utf-8")
-            except (OSError, UnicodeDecodeError):
-                continue
-            for target in _include_lines(name, text):
-                flows = self._includers.setdefault(os.path.abspath(target), [])
-                if name not in flows:
-                    flows.append(name)
-
-
-def _include_lines(name: str, text: str) -> list[str]:
-    """The files a flow's `include` lines name (read from the lines, without parsing)."""
-    from flowlang.includes import include_path
-    from flowlang.syntax.strings import decode
-
-    if "include" not in text:
-        return []
-    return [
-        include_path(name, decode(found.group(0)[found.group(0).index('"') :], 1, 1, []).text)
-        for found in _INCLUDE.finditer(text)
-    ]
 
 
 def _render(fmt: str, report: Report) -> str:

@@ -107,6 +107,32 @@ def check_with_includes(
     return merged, found
 
 
+def check_as_included(
+    source: Source,
+    flows: Iterable[Source],
+    select: Iterable[str] | None = None,
+    ignore: Iterable[str] | None = None,
+) -> list[Diagnostic]:
+    """What checking `flows` finds in the file `source` they include, each finding once and
+    named as `source` is: a shared file is checked as part of the flows that use it. The
+    text of `source` is the one checked, not the file on disk (an editor's unsaved text)."""
+    import os
+
+    import attrs
+
+    here = os.path.abspath(source.name)
+    found: dict[tuple[object, ...], Diagnostic] = {}
+    for flow in flows:
+        named = os.path.normpath(os.path.join(os.path.dirname(flow.name), os.path.relpath(
+            here, os.path.dirname(os.path.abspath(flow.name)))))
+        given = Source(flow.name, flow.text, included=(Source(named, source.text),))
+        for d in _check(given, select, ignore)[2]:
+            if os.path.abspath(d.file) == here:
+                d = attrs.evolve(d, file=source.name)
+                found.setdefault((d.code, d.span, d.message), d)
+    return sorted(found.values(), key=lambda d: d.sort_key)
+
+
 def _check(
     source: Source,
     select: Iterable[str] | None,

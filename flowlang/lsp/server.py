@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
+import os
 import re
 import threading
 from collections.abc import Callable, Sequence
@@ -63,6 +64,9 @@ class FlowServer(LanguageServer):
         self.pending: dict[str, asyncio.Task[None]] = {}
         # Checks take turns: a document's cache serves one check at a time.
         self.lock = threading.Lock()
+        # The include lines of the flows near the open documents, by file (see Nearby): which
+        # of them include a shared file, found without reading them all at every keystroke.
+        self.include_lines: dict[str, tuple[tuple[int, int], list[str]]] = {}
 
     def document(self, uri: str) -> Document:
         """The checked document at its current version (checked now if it is not yet)."""
@@ -97,7 +101,8 @@ class FlowServer(LanguageServer):
             cache = None
             if self.incremental and version is not None:
                 cache = self.caches.setdefault(uri, CheckCache())
-            return Document(Source(name, text), select, ignore, cache)
+            document = Document(Source(name, text), select, ignore, cache)
+            return _as_included(document, select, ignore, self.include_lines)
 
     def _keep(self, uri: str, version: int | None, document: Document) -> None:
         cached = self.checked.get(uri)
@@ -210,6 +215,29 @@ class FlowServer(LanguageServer):
         task = self.pending.pop(uri, None)
         if task is not None:
             task.cancel()
+
+
+def _as_included(
+    document: Document,
+    select: Sequence[str] | None,
+    ignore: Sequence[str],
+    seen: dict[str, tuple[tuple[int, int], list[str]]],
+) -> Document:
+    """A shared file is checked as part of the flows beside it that include it, as `flowlang
+    check` does (alone, its steps would be a flow that never answers): its diagnostics are what
+    checking them finds in it, with its text as typed."""
+    from flowlang.includes import Nearby
+    from flowlang.lint import check_as_included
+
+    name = document.source.name
+    if not os.path.isabs(name):
+        return document  # not a file on disk (an unsaved buffer): no flows beside it
+    flows = Nearby(seen=seen).includers(name)
+    if flows:
+        document.diagnostics = check_as_included(
+            document.source, flows, select=select, ignore=ignore
+        )
+    return document
 
 
 def _name(text_document: TextDocument) -> str:

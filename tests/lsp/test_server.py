@@ -431,6 +431,25 @@ async def test_hours_of_an_included_file(client: LanguageClient, tmp_path: Path)
     }
 
 
+async def test_a_shared_file_is_checked_as_part_of_the_flows_beside_it_that_include_it(
+    client: LanguageClient, tmp_path: Path
+) -> None:
+    # Alone, its steps would be a flow that never answers, whose `return` goes nowhere; as
+    # `flowlang check` does, it is checked as part of the flow that includes it, as typed.
+    shared_text = 'verify:\n    log "checking"\n    return\n'
+    (tmp_path / "shared").mkdir()
+    (tmp_path / "shared" / "common.flow").write_text(shared_text)
+    (tmp_path / "line.flow").write_text(
+        'include "shared/common.flow"\n\nmain:\n    answer\n    call verify\n    goto nowhere\n'
+    )
+    uri = await open_flow(client, tmp_path / "shared" / "common.flow", shared_text)
+    assert list(client.diagnostics[uri]) == []
+    await change(client, uri, 2, shared_text.replace("return", "goto wrapup"))
+    (found,) = client.diagnostics[uri]
+    assert found.code == "FL101" and found.range.start == at(2, 9)
+    assert "wrapup" in found.message
+
+
 # --------------------------------------------------------------------------------------------
 # Completion
 
