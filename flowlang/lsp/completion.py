@@ -14,6 +14,8 @@ from flowlang.lsp.document import Document
 from flowlang.lsp.grammar import Expected, expected
 from flowlang.lsp.hover import place
 from flowlang.lsp.names import HOURS, STEP, VARIABLE, NameIndex
+from flowlang.runtime.events import LocalTime
+from flowlang.syntax import nodes
 from flowlang.syntax.explain import PHRASES
 
 if TYPE_CHECKING:
@@ -23,6 +25,7 @@ KEYWORD = "keyword"
 STEP_NAME = "step"
 VARIABLE_NAME = "variable"
 HOURS_NAME = "hours"
+FIELD = "field"
 VALUE = "value"
 
 # The keywords whose NAME names a step (the grammar only says "a NAME").
@@ -35,6 +38,8 @@ _OPEN_STRING = re.compile(r'"(?:[^"\\]|\\.)*$')
 _DOUBLED_BRACE = re.compile(r"\{\{|\}\}")
 # A `{` left open at the end of the text so far, and the name begun after it.
 _OPEN_VALUE = re.compile(r"\{(\w*)$")
+# A field begun after a value's name: `{booking.na`, `if now.we`.
+_FIELD = re.compile(r"(?<![\w.])([^\W\d]\w*)\.(\w*)$")
 
 
 @frozen
@@ -63,7 +68,16 @@ def suggestions(
     if _in_comment(before):
         return []
     opened = _OPEN_STRING.search(before)
-    if opened is not None and before.count('"') % 2 == 1:
+    in_text = opened is not None and before.count('"') % 2 == 1
+    field = _FIELD.search(before)
+    if field is not None and (not in_text or "{" in before[: field.start()]):
+        # `{booking.` in text, `booking.` in a condition: the fields the value is known to have.
+        fields = _fields(field.group(1), named, others)
+        if fields or in_text:
+            start = column - len(field.group(2))
+            return [Suggestion(f, FIELD, f, start, detail) for f, detail in fields]
+    if in_text:
+        assert opened is not None
         # In text, `{` starts a value: the variables (`{{` is a brace itself).
         brace = _OPEN_VALUE.search(_DOUBLED_BRACE.sub("", opened.group()))
         if brace is not None:
@@ -104,6 +118,30 @@ def suggestions(
         for value, detail in _values_for(document, line, previous.type):
             out.append(Suggestion(value, VALUE, f'"{value}"', start, detail))
     return out
+
+
+def _fields(
+    name: str, named: Document | None, others: Sequence[Document]
+) -> list[tuple[str, str]]:
+    """The fields a value called `name` is known to have, with what each is: `now`'s, an
+    ai_gather's (its `field` lines) or a recording's. A backend's answer is only known on the
+    call: none."""
+    if name == "now":
+        return [(f, "the time of the call") for f in LocalTime.FIELDS]
+    found: dict[str, str] = {}
+    for document in (named, *others):
+        if document is None or document.flow is None:
+            continue
+        for node in nodes.walk(document.flow):
+            if isinstance(node, nodes.AiGather) and node.into is not None:
+                if node.into.value == name:
+                    for f in node.fields:
+                        found.setdefault(f.name.value, f"{f.type.value} field of the ai_gather")
+            elif isinstance(node, nodes.Record) and node.into is not None:
+                if node.into.value == name:
+                    found.setdefault("url", "the recording's mp3")
+                    found.setdefault("duration", "the recording's length in whole seconds")
+    return list(found.items())
 
 
 def _text_values(

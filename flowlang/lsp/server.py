@@ -41,6 +41,7 @@ _KINDS = {
     completion.STEP_NAME: types.CompletionItemKind.Function,
     completion.VARIABLE_NAME: types.CompletionItemKind.Variable,
     completion.HOURS_NAME: types.CompletionItemKind.Constant,
+    completion.FIELD: types.CompletionItemKind.Field,
     completion.VALUE: types.CompletionItemKind.Value,
 }
 
@@ -540,7 +541,7 @@ def create_server(incremental: bool = True) -> FlowServer:
 
     @server.feature(
         types.TEXT_DOCUMENT_COMPLETION,
-        types.CompletionOptions(trigger_characters=[" ", '"']),
+        types.CompletionOptions(trigger_characters=[" ", '"', "{", "."]),
     )
     @_plain_errors
     def complete(ls: FlowServer, params: types.CompletionParams) -> types.CompletionList:

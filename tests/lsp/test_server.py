@@ -562,6 +562,40 @@ async def test_completion_of_variables_inside_braces_in_text(
     assert not literal.items
 
 
+BOOKING = (
+    "    ai_gather into booking:\n"
+    '        field name string "The caller\'s name"\n'
+    '        field guests integer "How many people"\n'
+    '        on valid: say "Thanks."\n'
+    "    record into message max 1m:\n"
+    '        on saved: log "saved"\n'
+)
+
+
+@pytest.mark.parametrize(
+    ("body", "fields", "typed"),
+    [
+        (BOOKING + '    say "Thanks {booking.‸\n', {"name", "guests"}, ""),
+        (BOOKING + "    if booking.gu‸\n", {"name", "guests"}, "gu"),
+        (BOOKING + '    log "{message.‸\n', {"url", "duration"}, ""),
+        ('    say "It is {now.‸\n', {"date", "time", "hour", "minute", "weekday"}, ""),
+        # A backend's answer is only known on the call: nothing to offer.
+        ('    fetch "https://x.example/o" into order\n    say "{order.‸\n', set(), ""),
+    ],
+    ids=["ai-in-text", "ai-in-condition", "recording", "now", "backend"],
+)
+async def test_completion_of_the_fields_a_value_is_known_to_have(
+    client: LanguageClient, tmp_path: Path, body: str, fields: set[str], typed: str
+) -> None:
+    result = await complete_at(client, tmp_path / "fields.flow", body)
+    assert {item.label for item in result.items} == fields
+    for item in result.items:
+        assert item.kind == types.CompletionItemKind.Field
+        edit = item.text_edit
+        assert isinstance(edit, types.TextEdit) and edit.new_text == item.label
+        assert edit.range.end.character - edit.range.start.character == len(typed)
+
+
 async def test_no_completion_in_a_comment(client: LanguageClient, tmp_path: Path) -> None:
     uri = await open_flow(client, tmp_path / "comment_top.flow", "# Tést 😀 flow\n" + HEAD)
     top = await client.text_document_completion_async(
