@@ -25,6 +25,7 @@ REPORT = (
     ("no_answer", "not answered"),
     ("busy", "busy"),
     ("failed", "failed"),
+    ("unknown", "outcome unknown"),
 )
 
 # What became of a call that was placed (FINISHED), as `GET /calls/ID` says it.
@@ -302,10 +303,11 @@ class Campaign:
             return False  # the server's store is unavailable for now: asked again next time
         if answer.status_code == 404:
             # The server forgot it (kept past its retention, or its database was replaced):
-            # nothing more to learn.
-            gone = {**record, "finished": True, "status": record.get("status", "failed")}
+            # nothing more to learn. Its outcome is unknown, not a failure: the person may
+            # have answered, so --retry-failed does not ring them again.
+            gone = {**record, "finished": True, "status": record.get("status", UNKNOWN)}
             if gone["status"] not in FINISHED:
-                gone.update(status="failed", reason="the server no longer knows this call "
+                gone.update(status=UNKNOWN, reason="the server no longer knows this call "
                             "(it keeps calls for --retention, 1 hour by default)")
             self._save(gone)
             return True
@@ -355,21 +357,29 @@ class Campaign:
     def report(self) -> str:
         found = self.counts()
         lines = [f"{len(self.records)} of {len(self.rows)} calls tried:"]
-        lines += [f"  {found[key]:>5}  {words}" for key, words in REPORT]
-        failed = self.failures()
-        if failed:
-            lines += ["", "failed:"]
-            for record in failed:
-                where = f" (line {record['line']})" if "line" in record else ""
-                why = record.get("reason") or "no reason was recorded"
-                lines.append(f"  {record.get('to') or '(no number)'}{where}: {why}")
+        lines += [f"  {found[key]:>5}  {words}" for key, words in REPORT
+                  if key != UNKNOWN or found[key]]
+        unknown = [self.records[i] for i in sorted(self.records)
+                   if self.records[i].get("status") == UNKNOWN]
+        for heading, records in (("failed", self.failures()), ("outcome unknown", unknown)):
+            if records:
+                lines += ["", f"{heading}:"]
+                for record in records:
+                    where = f" (line {record['line']})" if "line" in record else ""
+                    why = record.get("reason") or "no reason was recorded"
+                    lines.append(f"  {record.get('to') or '(no number)'}{where}: {why}")
         return "\n".join(lines) + "\n"
+
+
+# A call the server no longer knows while it was under way: placed, but what became of it is
+# not known (it may have been answered), so it is neither a failure nor called again.
+UNKNOWN = "unknown"
 
 
 def _failed(record: dict[str, Any]) -> bool:
     """Whether a row's call counts as failed: it was not placed, or ended before it rang. A call
     not answered, or a busy line, was placed: that is what became of it, not a failure."""
-    return record.get("status") not in ("answered", "no_answer", "busy")
+    return record.get("status") not in ("answered", "no_answer", "busy", UNKNOWN)
 
 
 def _forgotten(answer: Any) -> bool:

@@ -301,3 +301,21 @@ def test_progress_kept_for_another_list_is_refused_before_anyone_is_called(
            " +13125550111, it is now +13125550122)" in err
     assert "give a new --state file" in err
     assert rig.fake.dials == []
+
+
+def test_a_call_the_server_forgot_is_of_unknown_outcome_and_not_rung_again(
+    rig: Rig, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # The first row's call was under way when the last run stopped, and the server has since
+    # forgotten it (past its --retention): the person may have answered.
+    state = tmp_path / "calls.state.jsonl"
+    state.write_text(json.dumps({"row": 0, "to": "+13125550111", "line": 2, "id": "forgotten",
+                                 "status": "ringing", "finished": False}) + "\n")
+    rig.fake.callees.extend([["no_answer"], ["busy"]])
+    assert dial(rig, "--csv", str(CSV), "--state", str(state)) == 0
+    report = capsys.readouterr().out
+    assert "    1  outcome unknown" in report and "    0  failed" in report
+    assert "outcome unknown:\n  +13125550111 (line 2): the server no longer knows this call" \
+        in report
+    assert dial(rig, "--csv", str(CSV), "--state", str(state), "--retry-failed") == 0
+    assert [d["to"] for d in rig.fake.dials] == ["+13125550122", "+13125550133"]
