@@ -102,7 +102,7 @@ from flowlang.runtime.events import (
 from flowlang.runtime.expressions import EvalError, evaluate, interpolate, truthy
 from flowlang.runtime.outcome import End, Entered, LogLine, Outcome
 from flowlang.runtime.trace import TracePoint, callers
-from flowlang.syntax.nodes import Str
+from flowlang.syntax.nodes import Interp, Str
 
 __all__ = ["RECORDING_WAIT_SECS", "STATEMENT_LIMIT", "FlowRuntimeError", "Interpreter"]
 
@@ -574,7 +574,19 @@ class _Run:
 
     def do_play(self, op: PlayOp) -> None:
         field = "media_name" if op.media else "audio_url"
-        self.wait_for("playback", self.send("playback_start", {field: self.text(op.source)}))
+        audio = self.needed(op.source, "the audio to play")
+        self.wait_for("playback", self.send("playback_start", {field: audio}))
+
+    def needed(self, text: Str, what: str) -> str:
+        """`text` as it is on this call; FlowRuntimeError when it came out empty (a variable
+        with no value): Telnyx would refuse the command and the call would end all the same,
+        without a word of why, where the simulator would have gone on."""
+        value = self.text(text)
+        if not value.strip():
+            empty = [f"`{{{part.written}}}`" for part in text.parts if isinstance(part, Interp)]
+            why = f" ({', '.join(empty)} had no value)" if empty else ""
+            raise FlowRuntimeError(f"{what} is empty{why}", self.line)
+        return value
 
     def do_transfer(self, op: TransferOp) -> None:
         body = self.transfer_body(op)
@@ -613,13 +625,13 @@ class _Run:
         self.wait_for("record", self.send("record_start", body))
 
     def do_queue(self, op: QueueOp) -> None:
-        first = self.send(
-            "enqueue", {"queue_name": self.text(op.name), "max_wait_time_secs": op.max_wait_secs}
-        )
+        name = self.needed(op.name, "the queue's name")
+        music = None if op.music is None else self.needed(op.music, "the hold music")
+        first = self.send("enqueue", {"queue_name": name, "max_wait_time_secs": op.max_wait_secs})
         last = first
-        if op.music is not None:
+        if music is not None:
             field = "media_name" if op.media else "audio_url"
-            last = self.send("playback_start", {field: self.text(op.music), "loop": "infinity"})
+            last = self.send("playback_start", {field: music, "loop": "infinity"})
         self.wait_for("queue", last, first)
         if op.music is not None and self.wait is not None:
             self.wait["music"] = True
@@ -683,7 +695,7 @@ class _Run:
         return body
 
     def transfer_body(self, op: TransferOp) -> dict[str, Any]:
-        body: dict[str, Any] = {"to": self.text(op.to)}
+        body: dict[str, Any] = {"to": self.needed(op.to, "the number to transfer to")}
         if op.from_ is not None:
             body["from"] = self.text(op.from_)
         if op.timeout_secs is not None:
@@ -712,7 +724,7 @@ class _Run:
     def do_assistant(self, op: AssistantOp) -> None:
         # Today's API (LANGUAGE.md 16): the stored assistant's id, and every other setting as a
         # per-call override inside `assistant`; the top-level `voice` is gone.
-        assistant: dict[str, Any] = {"id": self.text(op.id)}
+        assistant: dict[str, Any] = {"id": self.needed(op.id, "the assistant's id")}
         if op.instructions is not None:
             assistant["instructions"] = self.text(op.instructions)
         other = self.other_language()

@@ -186,3 +186,29 @@ def test_command_ids_are_deterministic_per_call() -> None:
 
     text = HEAD + '    say "a"\n'
     assert ids(Call.of(text)) == ids(Call.of(text))
+
+
+@pytest.mark.parametrize(
+    ("line", "what"),
+    [
+        ('    transfer "{agent}"\n', "the number to transfer to is empty (`{agent}` had no value)"),
+        ('    play "{agent}"\n', "the audio to play is empty (`{agent}` had no value)"),
+        ('    assistant id "{agent}"\n', "the assistant's id is empty (`{agent}` had no value)"),
+        ('    queue "{agent}" max_wait 1m\n', "the queue's name is empty (`{agent}` had no value)"),
+        ('    queue "desk" max_wait 1m:\n        play "{agent}"\n',
+         "the hold music is empty (`{agent}` had no value)"),
+    ],
+    ids=["transfer", "play", "assistant", "queue", "hold-music"],
+)
+def test_a_value_a_command_needs_that_is_empty_on_the_call_ends_it_saying_why(
+    line: str, what: str
+) -> None:
+    # Telnyx refuses the command (a 422), and the server would end the call without a word of
+    # why; the simulator would have gone on. Both now end the run here, the call hung up.
+    call = Call.unchecked(HEAD + '    set agent = ""\n' + line)
+    call.start()
+    out = call.complete()
+    assert [c.action for c in out.commands] == ["hangup"]
+    assert out.end is not None and out.end.reason == "error"
+    assert out.end.message == what
+    assert out.end.line == HEAD.count("\n") + 2
