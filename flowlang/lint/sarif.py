@@ -25,8 +25,9 @@ def rule_descriptor(rule: Rule) -> dict[str, Any]:
         "name": rule.name,
         "shortDescription": {"text": rule.summary},
         "fullDescription": {"text": rule.description},
+        # No `helpUri`: it must be an absolute URI, and the rule pages have no public address;
+        # `help` carries the whole page.
         "help": {"text": rule.doc, "markdown": _markdown(rule)},
-        "helpUri": rule.doc_path,
         "defaultConfiguration": {"level": LEVELS[rule.severity]},
         "properties": {"tags": [FAMILIES[rule.code[:3]]]},
     }

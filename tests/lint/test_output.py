@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from pathlib import Path
 
@@ -50,11 +51,23 @@ def test_syntax_error_is_rendered_like_a_finding(golden: Callable[[str, str], No
     golden("lint/syntax_error.txt", text_format.render(report))
 
 
+# RFC 3986: a URI reference has no spaces nor characters outside ASCII (they are
+# percent-encoded); an absolute URI starts with a scheme. jsonschema checks `uri` only when an
+# optional package is installed, and never `uri-reference` in a draft 4 schema: checked here.
+URI_REFERENCE = re.compile(r"[A-Za-z0-9\-._~:/?#\[\]@!$&'()*+,;=%]*")
+URI = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*:" + URI_REFERENCE.pattern)
+FORMATS = jsonschema.FormatChecker()
+FORMATS.checks("uri")(lambda value: not isinstance(value, str) or bool(URI.fullmatch(value)))
+FORMATS.checks("uri-reference")(
+    lambda value: not isinstance(value, str) or bool(URI_REFERENCE.fullmatch(value))
+)
+
+
 def sarif_validator() -> jsonschema.protocols.Validator:
     schema = json.loads(SCHEMA.read_text(encoding="utf-8"))
     cls = jsonschema.validators.validator_for(schema)
     cls.check_schema(schema)
-    return cls(schema, format_checker=cls.FORMAT_CHECKER)
+    return cls(schema, format_checker=FORMATS)
 
 
 def test_sarif_output_validates_against_the_sarif_2_1_0_schema() -> None:
@@ -80,6 +93,13 @@ def test_the_schema_check_catches_an_invalid_log() -> None:
         sarif_validator().validate(log)
 
 
+def test_the_schema_check_catches_a_uri_that_is_a_bare_path() -> None:
+    log = json.loads(sarif.render(Report(())))
+    log["runs"][0]["tool"]["driver"]["rules"][0]["helpUri"] = "docs/rules/FL101.md"
+    with pytest.raises(jsonschema.ValidationError, match="is not a 'uri'"):
+        sarif_validator().validate(log)
+
+
 def test_sarif_rules_carry_their_documentation() -> None:
     log = json.loads(sarif.render(Report(())))
     rules = {r["id"]: r for r in log["runs"][0]["tool"]["driver"]["rules"]}
@@ -90,7 +110,8 @@ def test_sarif_rules_carry_their_documentation() -> None:
         assert d["shortDescription"]["text"] == r.summary
         assert d["fullDescription"]["text"] == r.description
         assert "## Why is this bad?" in d["help"]["markdown"]
-        assert d["helpUri"] == f"docs/rules/{r.code}.md"
+        # The pages have no public address, and a helpUri must be an absolute URI.
+        assert "helpUri" not in d
         assert d["defaultConfiguration"]["level"] == r.severity.value
 
 
