@@ -86,6 +86,32 @@ def test_sarif_output_validates_against_the_sarif_2_1_0_schema() -> None:
         assert region["startLine"] >= 1 and region["startColumn"] >= 1
 
 
+def test_sarif_locations_are_uris_for_paths_with_spaces_accents_and_commas(tmp_path) -> None:
+    text = "main:\n    answer\n    goto nowhere\n"
+    names = ["flows/sub dir/ñandú, v2.flow", str(tmp_path / "my flows" / "a b.flow")]
+    report = Report(
+        tuple(Checked(s, tuple(check_source(s))) for s in (Source(n, text) for n in names))
+    )
+    log = json.loads(sarif.render(report))
+    sarif_validator().validate(log)
+    run = log["runs"][0]
+    locations = [r["locations"][0]["physicalLocation"]["artifactLocation"] for r in run["results"]]
+    assert locations[0] == {
+        "uri": "flows/sub%20dir/%C3%B1and%C3%BA%2C%20v2.flow",
+        "uriBaseId": "%SRCROOT%",
+    }
+    assert locations[1] == {"uri": (tmp_path / "my flows" / "a b.flow").as_uri()}
+    assert run["originalUriBaseIds"]["%SRCROOT%"]["uri"] == Path.cwd().as_uri() + "/"
+
+
+def test_sarif_artifacts_list_the_files_findings_are_in() -> None:
+    flow = Source("main.flow", "main:\n    answer\n    hangup\n")
+    found = check_source(Source("shared/common.flow", "main:\n    goto nowhere\n"))
+    log = json.loads(sarif.render(Report((Checked(flow, tuple(found)),))))
+    uris = [a["location"]["uri"] for a in log["runs"][0]["artifacts"]]
+    assert uris == ["main.flow", "shared/common.flow"]
+
+
 def test_the_schema_check_catches_an_invalid_log() -> None:
     log = json.loads(sarif.render(report_of("FL101")))
     log["runs"][0]["results"][0]["level"] = "fatal"
