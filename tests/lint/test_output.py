@@ -158,6 +158,23 @@ def test_json_output_has_the_documented_shape() -> None:
     assert (first["code"], first["rule"], first["line"]) == ("FL101", "unknown-step", 7)
 
 
+def test_json_findings_are_sorted_by_file_line_and_column_across_files() -> None:
+    def checked(name: str, text: str, *more: Source) -> Checked:
+        found = [d for s in (Source(name, text), *more) for d in check_source(s)]
+        return Checked(Source(name, text), tuple(found))
+
+    bad = "main:\n    answer\n    goto nowhere\n"
+    # As `check z.flow a.flow` gives them, z.flow's included shared/common.flow with it.
+    report = Report((
+        checked("z.flow", bad, Source("shared/common.flow", bad)),
+        checked("a.flow", "main:\n    answer\n    goto a\n    goto b\n"),
+    ))
+    document = json.loads(json_format.render(report))
+    places = [(d["file"], d["line"], d["column"]) for d in document["diagnostics"]]
+    assert places == sorted(places)
+    assert list(dict.fromkeys(p[0] for p in places)) == ["a.flow", "shared/common.flow", "z.flow"]
+
+
 def test_github_output_escapes_separators() -> None:
     source = Source("a,b:c.flow", "main:\n    answer\n    goto nowhere\n")
     out = github_format.render(Report((Checked(source, tuple(check_source(source))),)))
