@@ -53,6 +53,7 @@ def render(report: Report) -> str:
             "files_with_findings": report.files_with_findings,
             "errors": report.errors,
             "warnings": report.warnings,
+            "unreadable": report.unreadable,
         },
         "diagnostics": [diagnostic_json(d) for d in sorted(report.diagnostics, key=_place)],
     }

@@ -112,6 +112,16 @@ def render(report: Report) -> str:
                     )
                 ],
                 "results": [_result(d, index[d.code]) for d in report.diagnostics],
+                # A file that could not be read: the results are those of the others only.
+                "invocations": [
+                    {
+                        "executionSuccessful": not report.unreadable,
+                        "toolExecutionNotifications": [
+                            {"level": "error", "message": {"text": problem}}
+                            for problem in report.problems
+                        ],
+                    }
+                ],
                 "columnKind": "unicodeCodePoints",
             }
         ],

@@ -149,6 +149,7 @@ def test_json_output_has_the_documented_shape() -> None:
         "files_with_findings": 2,
         "errors": 2,
         "warnings": 1,
+        "unreadable": 0,
     }
     first = document["diagnostics"][0]
     assert set(first) == {
