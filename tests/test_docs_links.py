@@ -28,3 +28,14 @@ def test_link_finder_sees_relative_links_only(tmp_path: Path) -> None:
 def test_relative_links_resolve(page: Path) -> None:
     missing = [link for link in relative_links(page) if not (page.parent / link).exists()]
     assert missing == []
+
+
+# `pip install flowlang` or `pip install 'flowlang[lsp]'`, not `"flowlang @ git+URL"`.
+BARE_INSTALL = re.compile(r"""pip install\s+['"]?flowlang(\[\w+\])?['"]?(?![-\w.]|\s*@)""")
+
+
+@pytest.mark.parametrize("page", PAGES, ids=[str(p.relative_to(ROOT)) for p in PAGES])
+def test_no_page_installs_flowlang_by_name_from_pypi(page: Path) -> None:
+    # `flowlang` on PyPI is another project: install from a folder or the repository's URL.
+    found = BARE_INSTALL.findall(page.read_text(encoding="utf-8"))
+    assert found == []

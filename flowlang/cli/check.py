@@ -67,14 +67,14 @@ def run(args: argparse.Namespace) -> int:
     # A file that is missing or cannot be read is named on stderr and makes the status 2, but
     # the other files are still checked and reported.
     files = []
-    unreadable = 0
+    problems: list[str] = []
     for raw in args.paths:
         try:
             files.extend(collect_files([raw]))
         except UsageError as exc:
             print(f"flowlang: error: {exc}", file=sys.stderr)
-            unreadable += 1
-    if not files and not unreadable:
+            problems.append(str(exc))
+    if not files and not problems:
         raise UsageError(f"no .flow files found in {' '.join(args.paths)}")
     # A big flow is a million small objects that live until the command ends; the cyclic
     # collector would rescan them all again and again (quadratic time) and can free nothing:
@@ -89,7 +89,7 @@ def run(args: argparse.Namespace) -> int:
             sources.append((path, read_source(path)))
         except UsageError as exc:
             print(f"flowlang: error: {exc}", file=sys.stderr)
-            unreadable += 1
+            problems.append(str(exc))
     # A file another checked file includes is checked as part of that flow (its steps may
     # `return` to calls made there), not as a flow of its own; a finding in it is shown once.
     included = _included_by_others(source for _, source in sources)
@@ -120,9 +120,9 @@ def run(args: argparse.Namespace) -> int:
                 shown.add(key)
                 fresh.append(d)
         checked.append(Checked(source, tuple(fresh)))
-    report = Report(tuple(checked), unreadable)
+    report = Report(tuple(checked), len(problems), tuple(problems))
     sys.stdout.write(_render(args.format, report))
-    return 2 if unreadable else report.exit_status(strict)
+    return 2 if problems else report.exit_status(strict)
 
 
 

@@ -37,6 +37,13 @@ def diagnostic_json(d: Diagnostic) -> dict[str, Any]:
     }
 
 
+def _place(d: Diagnostic) -> tuple[str, int, int]:
+    """Sorted by file, then line, then column (as documented), whatever order the files were
+    checked in: a file included by a flow is checked with it; a finding about a whole file
+    comes first in it."""
+    return (d.file, d.span.line if d.span else 0, d.span.column if d.span else 0)
+
+
 def render(report: Report) -> str:
     document = {
         "version": SCHEMA_VERSION,
@@ -46,7 +53,8 @@ def render(report: Report) -> str:
             "files_with_findings": report.files_with_findings,
             "errors": report.errors,
             "warnings": report.warnings,
+            "unreadable": report.unreadable,
         },
-        "diagnostics": [diagnostic_json(d) for d in report.diagnostics],
+        "diagnostics": [diagnostic_json(d) for d in sorted(report.diagnostics, key=_place)],
     }
     return json.dumps(document, indent=2, ensure_ascii=False) + "\n"

@@ -49,9 +49,6 @@ FAMILIES = {
 
 DOC_SECTIONS = ("What it does", "Why is this bad?", "Example", "Use instead")
 
-# Where the generated rule pages live, relative to the project root (SARIF `helpUri`, json `url`).
-DOCS_PATH = "docs/rules"
-
 
 @frozen
 class Finding:
@@ -108,10 +105,6 @@ class Rule:
         text = self.description
         end = re.search(r"\.(\s|$)", text)
         return text[: end.start() + 1] if end else text
-
-    @property
-    def doc_path(self) -> str:
-        return f"{DOCS_PATH}/{self.code}.md"
 
 
 _DECLARED: list[Rule] = []

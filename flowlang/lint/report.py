@@ -18,10 +18,12 @@ class Checked:
 
 @frozen
 class Report:
-    """Every checked file, in the order they were named, and how many could not be read."""
+    """Every checked file, in the order they were named, and how many could not be read
+    (`problems`: why, one message each, such as `x.flow: no such file or folder`)."""
 
     files: tuple[Checked, ...]
     unreadable: int = 0
+    problems: tuple[str, ...] = ()
 
     @property
     def diagnostics(self) -> list[Diagnostic]:

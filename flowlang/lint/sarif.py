@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import json
-from pathlib import PurePath
+from pathlib import Path, PurePath
 from typing import Any
+from urllib.parse import quote
 
 from flowlang import __version__
 from flowlang.diagnostics import Diagnostic, Severity
@@ -13,6 +14,8 @@ from flowlang.lint.report import Report
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 LEVELS = {Severity.ERROR: "error", Severity.WARNING: "warning"}
+# Relative paths are relative to the folder flowlang ran in: in CI, the repository's root.
+SRCROOT = "%SRCROOT%"
 
 
 def _markdown(rule: Rule) -> str:
@@ -25,8 +28,9 @@ def rule_descriptor(rule: Rule) -> dict[str, Any]:
         "name": rule.name,
         "shortDescription": {"text": rule.summary},
         "fullDescription": {"text": rule.description},
+        # No `helpUri`: it must be an absolute URI, and the rule pages have no public address;
+        # `help` carries the whole page.
         "help": {"text": rule.doc, "markdown": _markdown(rule)},
-        "helpUri": rule.doc_path,
         "defaultConfiguration": {"level": LEVELS[rule.severity]},
         "properties": {"tags": [FAMILIES[rule.code[:3]]]},
     }
@@ -45,13 +49,22 @@ def syntax_descriptor(code: str) -> dict[str, Any]:
     }
 
 
-def _uri(path: str) -> str:
-    return PurePath(path).as_posix()
+def artifact_location(path: str) -> dict[str, str]:
+    """Where `path` is, as SARIF wants it: a URI, so with spaces and other characters
+    percent-encoded; a relative one based on SRCROOT, an absolute path as a `file:` URI."""
+    if PurePath(path).is_absolute():
+        return {"uri": Path(path).as_uri()}
+    return {"uri": quote(PurePath(path).as_posix()), "uriBaseId": SRCROOT}
+
+
+def _folder_uri(folder: Path) -> str:
+    uri = folder.as_uri()
+    return uri if uri.endswith("/") else uri + "/"
 
 
 def _result(d: Diagnostic, index: int) -> dict[str, Any]:
     message = d.message + (f"\nhelp: {d.help}" if d.help else "")
-    location: dict[str, Any] = {"artifactLocation": {"uri": _uri(d.file)}}
+    location: dict[str, Any] = {"artifactLocation": artifact_location(d.file)}
     if d.span is not None:
         location["region"] = {
             "startLine": d.span.line,
@@ -88,11 +101,27 @@ def render(report: Report) -> str:
                         "rules": descriptors,
                     }
                 },
+                "originalUriBaseIds": {SRCROOT: {"uri": _folder_uri(Path.cwd())}},
+                # The files checked, then the files their findings are in (included files,
+                # translation catalogs).
                 "artifacts": [
-                    {"location": {"uri": _uri(f.source.name)}, "mimeType": "text/plain"}
-                    for f in report.files
+                    {"location": artifact_location(name), "mimeType": "text/plain"}
+                    for name in dict.fromkeys(
+                        [*(f.source.name for f in report.files),
+                         *(d.file for d in report.diagnostics)]
+                    )
                 ],
                 "results": [_result(d, index[d.code]) for d in report.diagnostics],
+                # A file that could not be read: the results are those of the others only.
+                "invocations": [
+                    {
+                        "executionSuccessful": not report.unreadable,
+                        "toolExecutionNotifications": [
+                            {"level": "error", "message": {"text": problem}}
+                            for problem in report.problems
+                        ],
+                    }
+                ],
                 "columnKind": "unicodeCodePoints",
             }
         ],

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -175,6 +176,35 @@ def test_every_format_reports_the_same_finding(
     assert main(["check", "a.flow", "--format", fmt]) == 1
     out = capsys.readouterr().out
     assert "FL101" in out and "`nowhere`" in out
+
+
+def test_a_missing_file_is_named_in_the_json_and_sarif_logs(
+    workdir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # CI uploads the log even when the run fails: it says that a file was not checked, rather
+    # than looking like a clean run of the files that were.
+    write(workdir, "a.flow", ERRS)
+    assert main(["check", "a.flow", "gone.flow", "--format", "json"]) == 2
+    document = json.loads(capsys.readouterr().out)
+    assert document["summary"]["unreadable"] == 1
+    assert document["summary"]["errors"] >= 1
+    assert main(["check", "a.flow", "gone.flow", "--format", "sarif"]) == 2
+    run = json.loads(capsys.readouterr().out)["runs"][0]
+    assert run["results"]
+    (invocation,) = run["invocations"]
+    assert invocation["executionSuccessful"] is False
+    (notification,) = invocation["toolExecutionNotifications"]
+    assert notification["level"] == "error"
+    assert notification["message"]["text"] == "gone.flow: no such file or folder"
+
+
+def test_a_clean_sarif_run_says_it_succeeded(
+    workdir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    write(workdir, "a.flow", CLEAN)
+    assert main(["check", "a.flow", "--format", "sarif"]) == 0
+    run = json.loads(capsys.readouterr().out)["runs"][0]
+    assert run["invocations"] == [{"executionSuccessful": True, "toolExecutionNotifications": []}]
 
 
 def test_rule_prints_its_documentation(capsys: pytest.CaptureFixture[str]) -> None:

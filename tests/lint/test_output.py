@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from pathlib import Path
 
@@ -50,11 +51,23 @@ def test_syntax_error_is_rendered_like_a_finding(golden: Callable[[str, str], No
     golden("lint/syntax_error.txt", text_format.render(report))
 
 
+# RFC 3986: a URI reference has no spaces nor characters outside ASCII (they are
+# percent-encoded); an absolute URI starts with a scheme. jsonschema checks `uri` only when an
+# optional package is installed, and never `uri-reference` in a draft 4 schema: checked here.
+URI_REFERENCE = re.compile(r"[A-Za-z0-9\-._~:/?#\[\]@!$&'()*+,;=%]*")
+URI = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*:" + URI_REFERENCE.pattern)
+FORMATS = jsonschema.FormatChecker()
+FORMATS.checks("uri")(lambda value: not isinstance(value, str) or bool(URI.fullmatch(value)))
+FORMATS.checks("uri-reference")(
+    lambda value: not isinstance(value, str) or bool(URI_REFERENCE.fullmatch(value))
+)
+
+
 def sarif_validator() -> jsonschema.protocols.Validator:
     schema = json.loads(SCHEMA.read_text(encoding="utf-8"))
     cls = jsonschema.validators.validator_for(schema)
     cls.check_schema(schema)
-    return cls(schema, format_checker=cls.FORMAT_CHECKER)
+    return cls(schema, format_checker=FORMATS)
 
 
 def test_sarif_output_validates_against_the_sarif_2_1_0_schema() -> None:
@@ -73,10 +86,43 @@ def test_sarif_output_validates_against_the_sarif_2_1_0_schema() -> None:
         assert region["startLine"] >= 1 and region["startColumn"] >= 1
 
 
+def test_sarif_locations_are_uris_for_paths_with_spaces_accents_and_commas(tmp_path) -> None:
+    text = "main:\n    answer\n    goto nowhere\n"
+    names = ["flows/sub dir/ñandú, v2.flow", str(tmp_path / "my flows" / "a b.flow")]
+    report = Report(
+        tuple(Checked(s, tuple(check_source(s))) for s in (Source(n, text) for n in names))
+    )
+    log = json.loads(sarif.render(report))
+    sarif_validator().validate(log)
+    run = log["runs"][0]
+    locations = [r["locations"][0]["physicalLocation"]["artifactLocation"] for r in run["results"]]
+    assert locations[0] == {
+        "uri": "flows/sub%20dir/%C3%B1and%C3%BA%2C%20v2.flow",
+        "uriBaseId": "%SRCROOT%",
+    }
+    assert locations[1] == {"uri": (tmp_path / "my flows" / "a b.flow").as_uri()}
+    assert run["originalUriBaseIds"]["%SRCROOT%"]["uri"] == Path.cwd().as_uri() + "/"
+
+
+def test_sarif_artifacts_list_the_files_findings_are_in() -> None:
+    flow = Source("main.flow", "main:\n    answer\n    hangup\n")
+    found = check_source(Source("shared/common.flow", "main:\n    goto nowhere\n"))
+    log = json.loads(sarif.render(Report((Checked(flow, tuple(found)),))))
+    uris = [a["location"]["uri"] for a in log["runs"][0]["artifacts"]]
+    assert uris == ["main.flow", "shared/common.flow"]
+
+
 def test_the_schema_check_catches_an_invalid_log() -> None:
     log = json.loads(sarif.render(report_of("FL101")))
     log["runs"][0]["results"][0]["level"] = "fatal"
     with pytest.raises(jsonschema.ValidationError):
+        sarif_validator().validate(log)
+
+
+def test_the_schema_check_catches_a_uri_that_is_a_bare_path() -> None:
+    log = json.loads(sarif.render(Report(())))
+    log["runs"][0]["tool"]["driver"]["rules"][0]["helpUri"] = "docs/rules/FL101.md"
+    with pytest.raises(jsonschema.ValidationError, match="is not a 'uri'"):
         sarif_validator().validate(log)
 
 
@@ -90,7 +136,8 @@ def test_sarif_rules_carry_their_documentation() -> None:
         assert d["shortDescription"]["text"] == r.summary
         assert d["fullDescription"]["text"] == r.description
         assert "## Why is this bad?" in d["help"]["markdown"]
-        assert d["helpUri"] == f"docs/rules/{r.code}.md"
+        # The pages have no public address, and a helpUri must be an absolute URI.
+        assert "helpUri" not in d
         assert d["defaultConfiguration"]["level"] == r.severity.value
 
 
@@ -102,6 +149,7 @@ def test_json_output_has_the_documented_shape() -> None:
         "files_with_findings": 2,
         "errors": 2,
         "warnings": 1,
+        "unreadable": 0,
     }
     first = document["diagnostics"][0]
     assert set(first) == {
@@ -109,6 +157,23 @@ def test_json_output_has_the_documented_shape() -> None:
         "line", "column", "end_line", "end_column",
     }
     assert (first["code"], first["rule"], first["line"]) == ("FL101", "unknown-step", 7)
+
+
+def test_json_findings_are_sorted_by_file_line_and_column_across_files() -> None:
+    def checked(name: str, text: str, *more: Source) -> Checked:
+        found = [d for s in (Source(name, text), *more) for d in check_source(s)]
+        return Checked(Source(name, text), tuple(found))
+
+    bad = "main:\n    answer\n    goto nowhere\n"
+    # As `check z.flow a.flow` gives them, z.flow's included shared/common.flow with it.
+    report = Report((
+        checked("z.flow", bad, Source("shared/common.flow", bad)),
+        checked("a.flow", "main:\n    answer\n    goto a\n    goto b\n"),
+    ))
+    document = json.loads(json_format.render(report))
+    places = [(d["file"], d["line"], d["column"]) for d in document["diagnostics"]]
+    assert places == sorted(places)
+    assert list(dict.fromkeys(p[0] for p in places)) == ["a.flow", "shared/common.flow", "z.flow"]
 
 
 def test_github_output_escapes_separators() -> None:
