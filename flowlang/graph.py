@@ -78,6 +78,10 @@ def _box(n: Node) -> Box | None:
         return Box(n.id, "record" + (f" into {stmt.into.value}" if stmt.into else ""), "ask")
     if isinstance(stmt, nodes.Queue):
         return Box(n.id, _short(f"queue {stmt.name.text}"), "ask")
+    if isinstance(stmt, nodes.Detect):
+        # Where an outbound call waits to hear who answered: its `on machine:`... arrows leave
+        # from here, not from whatever came before it.
+        return Box(n.id, "detect machine", "ask")
     if isinstance(stmt, nodes.Call):
         return Box(n.id, f"call {stmt.target.value}", "call")
     if isinstance(stmt, nodes.Return):
@@ -112,6 +116,10 @@ def _edge_label(graph: Graph, edge: Edge) -> str:
     if not edge.label and source.kind in ("stmt", "test"):
         if isinstance(source.node, nodes.If | nodes.Elif):
             return "no"  # an `if` without `else` goes on when its test fails
+    if not edge.label and source.kind == "stmt" and isinstance(source.node, nodes.Detect):
+        # The outcomes with no handler of their own go on to the next statement.
+        handled = {on.event for on in source.node.handlers}
+        return ", ".join(e for e in ("human", "machine", "not_sure") if e not in handled)
     if edge.label == "returns":
         return "back"
     if source.kind == "result" and not edge.label:

@@ -73,11 +73,17 @@ def return_without_call(ctx: Context) -> Iterator[Finding]:
                 else "`on hangup:` is not called: leave out the `return`",
             )
         elif n.id not in inside and step not in twice:
+            # Also a `return` in `on hangup:` that never runs (after a `hangup` there): it
+            # belongs to no step, and "is in ``" named none.
             yield Finding(
                 n.span,
-                f"this `return` is in `{step}`, which no `call` runs",
+                f"this `return` is in `{step}`, which no `call` runs"
+                if step
+                else "this `return` is in `on hangup:`, which no `call` runs",
                 label="nothing to return to",
-                help=f"run the step with `call {step}`, or leave out the `return`",
+                help=f"run the step with `call {step}`, or leave out the `return`"
+                if step
+                else "`on hangup:` is not called: leave out the `return`",
             )
 
 

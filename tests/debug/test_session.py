@@ -176,6 +176,10 @@ def test_print_reads_a_field_and_explains_what_is_missing() -> None:
         "`visits` has no value here (variables with a value: called, caller, digits, now)"
     )
     assert typed(console, "print") == "print what? Give a variable's name, like print digits"
+    assert typed(console, "print now.") == (
+        "`now.` is not a variable's name: give one, or a field of one, like print order.status"
+    )
+    assert typed(console, "print ..").startswith("`..` is not a variable's name")
 
 
 def test_step_goes_into_a_call_and_where_shows_who_called() -> None:

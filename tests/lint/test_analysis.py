@@ -277,6 +277,37 @@ def test_a_fetch_is_drawn_with_an_answered_and_a_failed_way_out() -> None:
     assert "shape=parallelogram" in dot
 
 
+DETECTING = """\
+outbound from "+13125550199"
+
+main:
+    say "Hello."
+    detect machine:
+        on machine: goto message
+    say "This is Maple Dental."
+    hangup
+
+message:
+    wait for beep
+    say "Please call us back."
+    hangup
+"""
+
+
+def test_detect_machine_is_drawn_with_its_outcomes_leaving_from_it() -> None:
+    # It was not drawn: its `machine` arrow, and an unlabelled one for a person, left from the
+    # `say` before it, as if the say had outcomes.
+    mermaid = to_mermaid(parse(DETECTING))
+    boxes = {line.split("{{")[0].strip(): line for line in mermaid.splitlines() if "{{" in line}
+    detect = next(k for k, v in boxes.items() if "detect machine" in v)
+    arrows = [line.strip() for line in mermaid.splitlines() if "-->" in line]
+    assert sorted(a.split("|")[1] for a in arrows if a.startswith(f"{detect} ")) == [
+        '"human, not_sure"',
+        '"machine"',
+    ]
+    assert 'label="detect machine", shape=hexagon' in to_dot(parse(DETECTING))
+
+
 def test_a_fetch_assigns_its_variable_on_both_ways_out() -> None:
     flow = parse(FETCHING)
     assert [d for d in lint(flow, Source("f.flow", FETCHING)) if d.code.startswith("FL5")] == []

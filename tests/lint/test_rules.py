@@ -111,3 +111,13 @@ def test_public_api_is_pinned() -> None:
     import flowlang.lint
 
     assert flowlang.lint.__all__ == ["check", "check_source", "lint"]
+
+
+def test_unreachable_return_in_on_hangup_names_on_hangup() -> None:
+    # A `return` after a `log` is reached in `on hangup:` (FL870 says so); after a
+    # `transfer` there it never runs, and FL870 said it "is in ``", naming no step.
+    text = (
+        'main:\n    answer\n    hangup\n\non hangup:\n    transfer "+13125550100"\n    return\n'
+    )
+    messages = [d.message for d in check_source(Source("t.flow", text)) if d.code == "FL870"]
+    assert messages == ["this `return` is in `on hangup:`, which no `call` runs"]

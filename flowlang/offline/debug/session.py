@@ -389,6 +389,12 @@ class Session:
         if not path:
             raise DebugError("print what? Give a variable's name, like print digits")
         head, *fields = path.split(".")
+        if "" in (head, *fields):
+            # `print ..` or `print now.`: "`` has no value here" named nothing.
+            raise DebugError(
+                f"`{path}` is not a variable's name: give one, or a field of one, like "
+                "print order.status"
+            )
         values = self.variables()
         if head not in values:
             known = ", ".join(sorted(values)) or "none"
