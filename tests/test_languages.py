@@ -254,3 +254,21 @@ def test_a_catalog_error_shows_the_catalogs_line_wherever_it_stops_a_command(
     ) in shown.out + shown.err
     if command != "test":
         assert f"{flow_path}: cannot {command}: 1 error to fix first\n" in shown.err
+
+
+def test_check_given_a_catalog_checks_it_with_the_flow_it_translates(
+    flow_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(flow_path.parent)
+    # A catalog is not a flow: read as one, each of its lines was an error of its own.
+    assert main(["check", "line.es-US.texts"]) == 0
+    assert capsys.readouterr().out == "All checks passed (1 file).\n"
+    Path("line.es-US.texts").write_text(
+        CATALOG.replace('"Gracias."', '"Gracias {name}."'), encoding="utf-8"
+    )
+    assert main(["check", "line.es-US.texts", "line.flow"]) == 1
+    out = capsys.readouterr().out
+    assert out.count("error[FL874]") == 1 and "--> line.es-US.texts:6:1" in out
+    Path("line.es-US.texts").rename("other.es-US.texts")
+    assert main(["check", "other.es-US.texts"]) == 2
+    assert "there is no other.flow beside it" in capsys.readouterr().err

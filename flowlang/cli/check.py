@@ -84,9 +84,14 @@ def run(args: argparse.Namespace) -> int:
     strict = bool(args.strict)
     checked: list[Checked] = []
     sources = []
+    catalogs: dict[str, Source] = {}
     for path in files:
         try:
-            sources.append((path, read_source(path)))
+            source = read_source(path)
+            if str(path).endswith(".texts"):
+                # A translation catalog is checked with the flow it translates.
+                catalogs[source.name] = read_source(_translated(str(path)))
+            sources.append((path, source))
         except UsageError as exc:
             print(f"flowlang: error: {exc}", file=sys.stderr)
             problems.append(str(exc))
@@ -105,7 +110,9 @@ def run(args: argparse.Namespace) -> int:
         strict = strict or config.strict
         select = cli_select if cli_select is not None else config.select
         ignore = (*config.ignore, *cli_ignore)
-        part_of = nearby.includers(source.name)
+        part_of = [catalogs[source.name]] if source.name in catalogs else nearby.includers(
+            source.name
+        )
         if part_of:
             # A shared file checked by itself is checked as part of the flows beside it that
             # include it: alone, its steps would be a flow that never answers, whose `return`
@@ -146,6 +153,23 @@ def _included_by_others(sources: Iterable[Source]) -> set[str]:
                 covered.add(name)
                 todo.append(name)
     return covered
+
+
+def _translated(catalog: str) -> str:
+    """The flow a translation catalog `NAME.LANGUAGE.texts` belongs to: `NAME.flow` beside it;
+    UsageError when there is none."""
+    from flowlang.cli.inputs import UsageError
+
+    folder, file = os.path.split(catalog)
+    parts = file.split(".")
+    flow = os.path.join(folder, ".".join(parts[:-2]) + ".flow") if len(parts) > 2 else ""
+    if not flow or not os.path.isfile(flow):
+        raise UsageError(
+            f"{catalog}: a translation catalog is checked with the flow it translates, and"
+            f" there is no {flow or 'NAME.flow'} beside it (a catalog is named"
+            " NAME.LANGUAGE.texts, like clinic.es-US.texts for clinic.flow)"
+        )
+    return flow
 
 
 def _render(fmt: str, report: Report) -> str:
