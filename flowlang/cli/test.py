@@ -27,6 +27,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="text (default) or json; json goes to standard output alone, the "
         "test results to standard error",
     )
+    parser.add_argument(
+        "--fail-under",
+        metavar="PERCENT",
+        help="fail (exit status 1) when a flow's coverage is under PERCENT, like 90; implies "
+        "--coverage",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -44,7 +50,8 @@ def run(args: argparse.Namespace) -> int:
         files = find(args.paths)
     except NoScenarios as exc:
         raise UsageError(str(exc)) from None
-    want_coverage = args.coverage or args.coverage_format is not None
+    floor = _percent(args.fail_under) if args.fail_under is not None else None
+    want_coverage = args.coverage or args.coverage_format is not None or floor is not None
     as_json = args.coverage_format == "json"
     out = sys.stderr if as_json else sys.stdout
     passed = failed = broken = 0
@@ -78,4 +85,24 @@ def run(args: argparse.Namespace) -> int:
             sys.stdout.write(render_json(reports))
         else:
             sys.stdout.write("\n" + render_text(reports))
+        under = [r for r in reports if floor is not None and r.percent < floor]
+        for report in under:
+            out.write(
+                f"coverage of {report.flow} is {report.percent:g}%, under --fail-under"
+                f" {floor:g}%: add scenarios that reach what is listed as not reached\n"
+            )
+        if under:
+            return 1
     return 1 if failed or broken else 0
+
+
+def _percent(text: str) -> float:
+    from flowlang.cli.inputs import UsageError
+
+    try:
+        value = float(text.strip().removesuffix("%"))
+    except ValueError:
+        value = -1.0
+    if not 0 <= value <= 100:
+        raise UsageError(f"--fail-under {text}: give a percentage from 0 to 100, like 90")
+    return value

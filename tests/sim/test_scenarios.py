@@ -247,6 +247,26 @@ def test_flowlang_test_passes_and_lists_what_is_not_covered(project: Path, capsy
     golden("sim/test_coverage.txt", out)
 
 
+@pytest.mark.parametrize(
+    ("floor", "status"), [("71", 0), ("71.4%", 0), ("72", 1), ("100", 1), ("0", 0)]
+)
+def test_fail_under_fails_a_flow_whose_coverage_is_under_it(
+    project: Path, capsys, floor: str, status: int
+) -> None:
+    # Every scenario passes; 5 of the flow's 7 points are reached (71.4%).
+    assert main(["test", str(project), "--fail-under", floor]) == status
+    out = capsys.readouterr().out
+    assert "2 passed, 0 failed" in out and "(71.4%)" in out
+    said = f"is 71.4%, under --fail-under {floor.rstrip('%')}%: add scenarios that reach"
+    assert (said in out) == bool(status)
+
+
+@pytest.mark.parametrize("floor", ["ninety", "101", "-1", "nan"])
+def test_fail_under_takes_a_percentage(project: Path, capsys, floor: str) -> None:
+    assert main(["test", str(project), "--fail-under", floor]) == 2
+    assert "give a percentage from 0 to 100, like 90" in capsys.readouterr().err
+
+
 def test_coverage_json(project: Path, capsys) -> None:
     status = main(["test", str(project), "--coverage-format", "json"])
     captured = capsys.readouterr()
