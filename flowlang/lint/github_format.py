@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 from flowlang.lint.report import Report
 
 
@@ -19,7 +21,7 @@ def render(report: Report) -> str:
     lines: list[str] = []
     for checked in report.files:
         for d in checked.diagnostics:
-            props = [f"file={_property(d.file)}"]
+            props = [f"file={_property(_in_repository(d.file))}"]
             if d.span is not None:
                 s = d.span
                 props += [
@@ -31,3 +33,16 @@ def render(report: Report) -> str:
             props.append(f"title={_property(d.code)}")
             lines.append(f"::{d.severity.value} {','.join(props)}::{_data(d.message)}\n")
     return "".join(lines)
+
+
+def _in_repository(path: str) -> str:
+    """`path` as GitHub attaches an annotation to it: relative to the repository's root (the
+    runner's GITHUB_WORKSPACE), wherever `flowlang check` ran; as given outside a runner or
+    for a file outside the repository."""
+    root = os.environ.get("GITHUB_WORKSPACE")
+    if not root:
+        return path
+    full, base = os.path.abspath(path), os.path.abspath(root)
+    if os.path.commonpath([full, base]) != base:
+        return path
+    return os.path.relpath(full, base).replace(os.sep, "/")

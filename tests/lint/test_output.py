@@ -40,8 +40,29 @@ def test_json_output_matches_golden(code: str, golden: Callable[[str, str], None
 
 
 @pytest.mark.parametrize("code", SNAPSHOTS, ids=SNAPSHOTS)
-def test_github_output_matches_golden(code: str, golden: Callable[[str, str], None]) -> None:
+def test_github_output_matches_golden(
+    code: str, golden: Callable[[str, str], None], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("GITHUB_WORKSPACE", raising=False)
     golden(f"lint/{code}.github.txt", github_format.render(report_of(code)))
+
+
+def test_github_annotations_name_files_from_the_repository_root(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # `cd flows && flowlang check --format github .` on a runner: GitHub attaches an
+    # annotation to a path from the repository's root, not from where check ran.
+    (tmp_path / "flows" / "sub dir").mkdir(parents=True)
+    monkeypatch.chdir(tmp_path / "flows")
+    monkeypatch.setenv("GITHUB_WORKSPACE", str(tmp_path))
+    source = Source("sub dir/w.flow", "main:\n    answer\n    goto nowhere\n")
+    report = Report((Checked(source, tuple(check_source(source))),))
+    assert github_format.render(report).startswith("::error file=flows/sub dir/w.flow,line=3,")
+    # Outside the repository (or off a runner) the path stays as it was given.
+    monkeypatch.setenv("GITHUB_WORKSPACE", str(tmp_path / "elsewhere"))
+    assert github_format.render(report).startswith("::error file=sub dir/w.flow,line=3,")
+    monkeypatch.delenv("GITHUB_WORKSPACE")
+    assert github_format.render(report).startswith("::error file=sub dir/w.flow,line=3,")
 
 
 def test_syntax_error_is_rendered_like_a_finding(golden: Callable[[str, str], None]) -> None:
@@ -176,7 +197,8 @@ def test_json_findings_are_sorted_by_file_line_and_column_across_files() -> None
     assert list(dict.fromkeys(p[0] for p in places)) == ["a.flow", "shared/common.flow", "z.flow"]
 
 
-def test_github_output_escapes_separators() -> None:
+def test_github_output_escapes_separators(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("GITHUB_WORKSPACE", raising=False)
     source = Source("a,b:c.flow", "main:\n    answer\n    goto nowhere\n")
     out = github_format.render(Report((Checked(source, tuple(check_source(source))),)))
     assert out.startswith("::error file=a%2Cb%3Ac.flow,line=3,col=10,endLine=3,endColumn=17,")
