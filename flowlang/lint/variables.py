@@ -10,7 +10,7 @@ from flowlang.analysis import BUILTIN_VARIABLES, Node, Read
 from flowlang.diagnostics import Severity
 from flowlang.lint.context import Context
 from flowlang.lint.registry import Finding, rule
-from flowlang.runtime.events import LocalTime
+from flowlang.runtime.events import RECORDING_FIELDS, LocalTime
 from flowlang.syntax import nodes
 
 
@@ -126,8 +126,6 @@ def possibly_undefined_variable(ctx: Context) -> Iterator[Finding]:
 
 # The built-in variables that hold text (`now` has fields of its own: FL828).
 _TEXT_BUILTINS = frozenset({"caller", "called", "digits", "language"})
-# The fields of a `record`'s `into` (the interpreter's `_recording`).
-_RECORDING_FIELDS = ("url", "duration")
 
 
 def _held(ctx: Context) -> dict[str, str]:
@@ -182,8 +180,6 @@ def _kind_of(n: Node) -> str:
         if isinstance(value, (nodes.Str, nodes.Int, nodes.Bool, nodes.Not, nodes.BinOp,
                               nodes.OpenTest)):
             return "text"
-        if isinstance(value, nodes.Var) and value.path in {(b,) for b in _TEXT_BUILTINS}:
-            return "text"
     return "?"
 
 
@@ -225,9 +221,9 @@ def field_of_plain_value(ctx: Context) -> Iterator[Finding]:
             if not field_ or kind is None:
                 continue
             if kind == "recording":
-                if field_ in _RECORDING_FIELDS:
+                if field_ in RECORDING_FIELDS:
                     continue
-                close = difflib.get_close_matches(field_, _RECORDING_FIELDS, n=1, cutoff=0.5)
+                close = difflib.get_close_matches(field_, list(RECORDING_FIELDS), n=1, cutoff=0.5)
                 fix = f"did you mean `{r.name}.{close[0]}`? " if close else ""
                 yield Finding(
                     r.span,

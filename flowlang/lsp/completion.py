@@ -14,7 +14,7 @@ from flowlang.lsp.document import Document
 from flowlang.lsp.grammar import Expected, expected
 from flowlang.lsp.hover import place
 from flowlang.lsp.names import HOURS, STEP, VARIABLE, NameIndex
-from flowlang.runtime.events import LocalTime
+from flowlang.runtime.events import RECORDING_FIELDS, LocalTime
 from flowlang.syntax import nodes
 from flowlang.syntax.explain import PHRASES
 
@@ -139,8 +139,8 @@ def _fields(
                         found.setdefault(f.name.value, f"{f.type.value} field of the ai_gather")
             elif isinstance(node, nodes.Record) and node.into is not None:
                 if node.into.value == name:
-                    found.setdefault("url", "the recording's mp3")
-                    found.setdefault("duration", "the recording's length in whole seconds")
+                    for field, what in RECORDING_FIELDS.items():
+                        found.setdefault(field, what)
     return list(found.items())
 
 

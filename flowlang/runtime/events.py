@@ -23,6 +23,14 @@ WAIT_EXPIRED = "flowlang.wait.expired"
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 
 
+# The fields of a saved recording as the flow reads it (`record into message`: `message.url`),
+# with what each holds; the interpreter's `_recording` fills them.
+RECORDING_FIELDS = {
+    "url": "the recording's mp3",
+    "duration": "the recording's length in whole seconds",
+}
+
+
 @frozen
 class LocalTime:
     """A moment on the flow's clock (in its `timezone`), as plain values: the driver reads the

@@ -1229,7 +1229,8 @@ class _TracedRun(_Run):
 
 
 def _recording(payload: Mapping[str, Any]) -> dict[str, Any]:
-    """A saved recording as the flow sees it: `url` (the mp3) and `duration` in whole seconds."""
+    """A saved recording as the flow sees it (RECORDING_FIELDS): `url` (the mp3) and `duration` in
+    whole seconds."""
     urls = payload.get("recording_urls")
     url = urls.get("mp3") if isinstance(urls, dict) else None
     duration = 0
