@@ -120,11 +120,14 @@ def check_as_included(
 
     import attrs
 
+    from flowlang.includes import include_path
+
     here = os.path.abspath(source.name)
     found: dict[tuple[object, ...], Diagnostic] = {}
     for flow in flows:
-        named = os.path.normpath(os.path.join(os.path.dirname(flow.name), os.path.relpath(
-            here, os.path.dirname(os.path.abspath(flow.name)))))
+        # Named as the flow's include line names it, so that merging takes this text.
+        written = os.path.relpath(here, os.path.dirname(os.path.abspath(flow.name)))
+        named = include_path(flow.name, written)
         given = Source(flow.name, flow.text, included=(Source(named, source.text),))
         for d in _check(given, select, ignore)[2]:
             if os.path.abspath(d.file) == here:

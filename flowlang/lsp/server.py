@@ -21,6 +21,7 @@ from pygls.workspace import PositionCodec, TextDocument
 
 from flowlang.analysis import BUILTIN_VARIABLES
 from flowlang.diagnostics import Diagnostic, Severity
+from flowlang.lint import check_as_included
 from flowlang.lint.incremental import CheckCache
 from flowlang.lsp import completion
 from flowlang.lsp.document import Document
@@ -99,11 +100,19 @@ class FlowServer(LanguageServer):
             self.selections[uri] = _selection(uri)
         select, ignore = self.selections[uri]
         with self.lock:
+            flows = _includers(name, self.include_lines)
+            if flows:
+                # A shared file is checked as part of the flows that include it: parsed here
+                # for its names, its findings are what checking them finds in it.
+                document = Document(Source(name, text), select=())
+                document.diagnostics = check_as_included(
+                    document.source, flows, select=select, ignore=ignore
+                )
+                return document
             cache = None
             if self.incremental and version is not None:
                 cache = self.caches.setdefault(uri, CheckCache())
-            document = Document(Source(name, text), select, ignore, cache)
-            return _as_included(document, select, ignore, self.include_lines)
+            return Document(Source(name, text), select, ignore, cache)
 
     def _keep(self, uri: str, version: int | None, document: Document) -> None:
         cached = self.checked.get(uri)
@@ -218,27 +227,13 @@ class FlowServer(LanguageServer):
             task.cancel()
 
 
-def _as_included(
-    document: Document,
-    select: Sequence[str] | None,
-    ignore: Sequence[str],
-    seen: dict[str, tuple[tuple[int, int], list[str]]],
-) -> Document:
-    """A shared file is checked as part of the flows beside it that include it, as `flowlang
-    check` does (alone, its steps would be a flow that never answers): its diagnostics are what
-    checking them finds in it, with its text as typed."""
+def _includers(name: str, seen: dict[str, tuple[tuple[int, int], list[str]]]) -> list[Source]:
+    """The flows beside the file `name` that include it, as `flowlang check` finds them (alone,
+    a shared file's steps would be a flow that never answers); none for a buffer that is not a
+    file on disk."""
     from flowlang.includes import Nearby
-    from flowlang.lint import check_as_included
 
-    name = document.source.name
-    if not os.path.isabs(name):
-        return document  # not a file on disk (an unsaved buffer): no flows beside it
-    flows = Nearby(seen=seen).includers(name)
-    if flows:
-        document.diagnostics = check_as_included(
-            document.source, flows, select=select, ignore=ignore
-        )
-    return document
+    return Nearby(seen=seen).includers(name) if os.path.isabs(name) else []
 
 
 def _name(text_document: TextDocument) -> str:
