@@ -18,6 +18,10 @@ from typing import Any, TextIO
 
 from flowlang.cli.inputs import UsageError, number, whole_number
 
+# A call the server no longer knows while it was under way: placed, but what became of it is
+# not known (it may have been answered), so it is neither a failure nor called again.
+UNKNOWN = "unknown"
+
 # How a finished call is counted in the report, from what `GET /calls/ID` says.
 REPORT = (
     ("person", "answered by a person"),
@@ -25,7 +29,7 @@ REPORT = (
     ("no_answer", "not answered"),
     ("busy", "busy"),
     ("failed", "failed"),
-    ("unknown", "outcome unknown"),
+    (UNKNOWN, "outcome unknown"),
 )
 
 # What became of a call that was placed (FINISHED), as `GET /calls/ID` says it.
@@ -188,7 +192,7 @@ class Campaign:
         self.sleep = sleep
         self.records: dict[int, dict[str, Any]] = self._load()
         self.started = len(self.records)
-        # The progress last written to a log ("\n" after a terminal's bar).
+        # The progress last written to a log (not a terminal: see _progress).
         self._shown = ""
 
     def _load(self) -> dict[int, dict[str, Any]]:
@@ -262,8 +266,8 @@ class Campaign:
             if waiting or under_way:
                 self.sleep(self.poll)
         self._progress(out, 0)
-        if self._shown == "\n":
-            out.write("\n")
+        if out.isatty():
+            out.write("\n")  # the bar's line ends after its last redraw
 
     def _start(self, index: int) -> bool:
         """POST the row's call; False when it was refused (recorded as failed)."""
@@ -336,7 +340,6 @@ class Campaign:
         filled = width * done // total if total else width
         out.write(f"\r[{'#' * filled}{'-' * (width - filled)}] {counts}")
         out.flush()
-        self._shown = "\n"  # the bar's line is ended after the last redraw
 
     def counts(self) -> Counter[str]:
         found: Counter[str] = Counter()
@@ -352,15 +355,17 @@ class Campaign:
 
     def failures(self) -> list[dict[str, Any]]:
         """The records counted as failed, in the list's order."""
-        return [self.records[i] for i in sorted(self.records) if _failed(self.records[i])]
+        return self._where(_failed)
+
+    def _where(self, test: Callable[[dict[str, Any]], bool]) -> list[dict[str, Any]]:
+        return [self.records[i] for i in sorted(self.records) if test(self.records[i])]
 
     def report(self) -> str:
         found = self.counts()
         lines = [f"{len(self.records)} of {len(self.rows)} calls tried:"]
         lines += [f"  {found[key]:>5}  {words}" for key, words in REPORT
                   if key != UNKNOWN or found[key]]
-        unknown = [self.records[i] for i in sorted(self.records)
-                   if self.records[i].get("status") == UNKNOWN]
+        unknown = self._where(lambda record: record.get("status") == UNKNOWN)
         for heading, records in (("failed", self.failures()), ("outcome unknown", unknown)):
             if records:
                 lines += ["", f"{heading}:"]
@@ -369,11 +374,6 @@ class Campaign:
                     why = record.get("reason") or "no reason was recorded"
                     lines.append(f"  {record.get('to') or '(no number)'}{where}: {why}")
         return "\n".join(lines) + "\n"
-
-
-# A call the server no longer knows while it was under way: placed, but what became of it is
-# not known (it may have been answered), so it is neither a failure nor called again.
-UNKNOWN = "unknown"
 
 
 def _failed(record: dict[str, Any]) -> bool:
