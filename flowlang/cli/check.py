@@ -132,8 +132,6 @@ def run(args: argparse.Namespace) -> int:
     return 2 if problems else report.exit_status(strict)
 
 
-
-
 def _included_by_others(sources: Iterable[Source]) -> set[str]:
     """The names of the files that a file no other file includes includes, directly or not
     (read from the include lines: a quick look, so a library file is not parsed and checked
