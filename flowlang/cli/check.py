@@ -127,7 +127,7 @@ def run(args: argparse.Namespace) -> int:
                 shown.add(key)
                 fresh.append(d)
         checked.append(Checked(source, tuple(fresh)))
-    report = Report(tuple(checked), len(problems), tuple(problems))
+    report = Report(tuple(checked), tuple(problems))
     sys.stdout.write(_render(args.format, report))
     return 2 if problems else report.exit_status(strict)
 

@@ -22,8 +22,11 @@ class Report:
     (`problems`: why, one message each, such as `x.flow: no such file or folder`)."""
 
     files: tuple[Checked, ...]
-    unreadable: int = 0
     problems: tuple[str, ...] = ()
+
+    @property
+    def unreadable(self) -> int:
+        return len(self.problems)
 
     @property
     def diagnostics(self) -> list[Diagnostic]:
