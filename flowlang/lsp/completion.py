@@ -97,7 +97,7 @@ def suggestions(
         out.append(Suggestion(phrase, KEYWORD, phrase, start))
     previous = found.previous
     if "NAME" in found.values and named is not None and named.index is not None:
-        indexed = [(d, d.index) for d in (named, *others) if d.index is not None]
+        indexed = _indexed(named, others)
         if previous is not None and previous.type == "OPEN":
             for name in _defined(indexed, HOURS):
                 out.append(Suggestion(name, HOURS_NAME, name, start, "hours"))
@@ -148,11 +148,18 @@ def _text_values(
     named: Document | None, others: Sequence[Document], start: int
 ) -> list[Suggestion]:
     """Inside `{` in text: the variables of the flow, then those the call sets."""
-    indexed = [(d, d.index) for d in (named, *others) if d is not None and d.index is not None]
+    indexed = _indexed(named, others)
     return [
         Suggestion(variable, VARIABLE_NAME, variable, start, "variable")
         for variable in [*_defined(indexed, VARIABLE), *sorted(BUILTIN_VARIABLES)]
     ]
+
+
+def _indexed(
+    named: Document | None, others: Sequence[Document]
+) -> list[tuple[Document, NameIndex]]:
+    """The documents of the flow that parsed, each with its names."""
+    return [(d, d.index) for d in (named, *others) if d is not None and d.index is not None]
 
 
 def _defined(indexed: Sequence[tuple[Document, NameIndex]], kind: str) -> list[str]:
