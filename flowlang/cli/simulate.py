@@ -333,7 +333,7 @@ def interactive(
     values: dict[str, str] | None = None,
 ) -> int:
     """Play the call with a person typing what the caller does, one prompt per wait."""
-    from flowlang.offline.conversation import conversation, ending, show, who_waits
+    from flowlang.offline.conversation import conversation, ending, show, still_waiting
     from flowlang.offline.simulator import InputError, Simulation, parse_input
 
     sim = Simulation.begin(program, caller, called, language=language, at=at, inputs=values)
@@ -359,9 +359,7 @@ def interactive(
         stdout.flush()
         typed = stdin.readline()
         if not typed or typed.strip() in ("quit", "q", "exit"):
-            stdout.write(
-                f"\nThe flow is still waiting for {who_waits(kind)}: no more inputs were given.\n"
-            )
+            stdout.write(f"\n{still_waiting(kind)}.\n")
             return 0
         text = typed.strip()
         if not text or text in ("help", "?"):

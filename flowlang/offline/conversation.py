@@ -475,7 +475,7 @@ def ending(lines: list[Line], end: End, source: Any = None) -> str:
         return f"The call ended with an error{where}: {end.message or 'the flow failed'}"
     if end.reason == "completed":
         return "The call ended: the flow ran to its end."
-    return "The flow is still waiting for the caller: no more inputs were given."
+    return still_waiting(None) + "."
 
 
 def counted(lines: Iterable[tuple[str, bool]]) -> list[str]:
@@ -521,15 +521,14 @@ _WAITING_FOR = {
 }
 
 
-def who_waits(kind: str | None) -> str:
-    """Whom a flow waiting on `kind` (a simulated phone's wait) waits for: `its backend`..."""
-    return _WAITING_FOR.get(kind or "", "the caller")
+def still_waiting(kind: str | None) -> str:
+    """That a call ran out of inputs while the flow waits on `kind` (a simulated phone's wait;
+    None: the caller), naming whom it waits for: `its backend`..."""
+    who = _WAITING_FOR.get(kind or "", "the caller")
+    return f"The flow is still waiting for {who}: no more inputs were given"
 
 
 def waiting_for(kind: str) -> str:
     """The closing sentence of a scripted call whose inputs ran out while the flow waits on
     `kind`: who it waits for, and what the next `--input` can be."""
-    return (
-        f"The flow is still waiting for {who_waits(kind)}: no more inputs were given "
-        f"(the next --input can be {INPUTS[kind].listed()})."
-    )
+    return f"{still_waiting(kind)} (the next --input can be {INPUTS[kind].listed()})."

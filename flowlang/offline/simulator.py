@@ -161,6 +161,7 @@ _MEANT = {
     "conversation-ends": "end",
 }
 
+
 def _meant(word: str) -> str | None:
     """The input a mistyped one stands for: `Timeout`, `hang up`, `silence`, `press 1`."""
     keys = re.fullmatch(r"press\s*\"?([0-9*#]+)\"?", word, re.I)
