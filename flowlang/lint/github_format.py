@@ -17,13 +17,14 @@ def _property(text: str) -> str:
 
 def render(report: Report) -> str:
     """One `::error file=...,line=...,col=...,endLine=...,endColumn=...,title=CODE::message`
-    (or `::warning ...`) line per finding; `endColumn` is one past the last character."""
+    (or `::warning ...`) line per finding; `endColumn` is one past the last character.
+    Columns are counted in UTF-16 code units, as GitHub shows them (an emoji is two)."""
     lines: list[str] = []
     for checked in report.files:
         for d in checked.diagnostics:
             props = [f"file={_property(_in_repository(d.file))}"]
-            if d.span is not None:
-                s = d.span
+            s = checked.utf16_span(d)
+            if s is not None:
                 props += [
                     f"line={s.line}",
                     f"col={s.column}",

@@ -11,6 +11,7 @@ from flowlang import __version__
 from flowlang.diagnostics import Diagnostic, Severity
 from flowlang.lint.registry import FAMILIES, Rule, all_rules
 from flowlang.lint.report import Report
+from flowlang.source import Span
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 LEVELS = {Severity.ERROR: "error", Severity.WARNING: "warning"}
@@ -62,15 +63,15 @@ def _folder_uri(folder: Path) -> str:
     return uri if uri.endswith("/") else uri + "/"
 
 
-def _result(d: Diagnostic, index: int) -> dict[str, Any]:
+def _result(d: Diagnostic, span: Span | None, index: int) -> dict[str, Any]:
     message = d.message + (f"\nhelp: {d.help}" if d.help else "")
     location: dict[str, Any] = {"artifactLocation": artifact_location(d.file)}
-    if d.span is not None:
+    if span is not None:
         location["region"] = {
-            "startLine": d.span.line,
-            "startColumn": d.span.column,
-            "endLine": d.span.end_line,
-            "endColumn": d.span.end_column,
+            "startLine": span.line,
+            "startColumn": span.column,
+            "endLine": span.end_line,
+            "endColumn": span.end_column,
         }
     return {
         "ruleId": d.code,
@@ -111,7 +112,11 @@ def render(report: Report) -> str:
                          *(d.file for d in report.diagnostics)]
                     )
                 ],
-                "results": [_result(d, index[d.code]) for d in report.diagnostics],
+                "results": [
+                    _result(d, checked.utf16_span(d), index[d.code])
+                    for checked in report.files
+                    for d in checked.diagnostics
+                ],
                 # A file that could not be read: the results are those of the others only.
                 "invocations": [
                     {
@@ -122,7 +127,9 @@ def render(report: Report) -> str:
                         ],
                     }
                 ],
-                "columnKind": "unicodeCodePoints",
+                # Columns as GitHub code scanning counts them. SARIF 2.1.0 (3.14.27) has no
+                # default unit: a log with results must name it.
+                "columnKind": "utf16CodeUnits",
             }
         ],
     }
