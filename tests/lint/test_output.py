@@ -60,7 +60,7 @@ def test_github_annotations_name_files_from_the_repository_root(
     source = Source("sub dir/w.flow", "main:\n    answer\n    goto nowhere\n")
     report = Report((Checked(source, tuple(check_source(source))),))
     assert github_format.render(report).startswith("::error file=flows/sub dir/w.flow,line=3,")
-    # Outside the repository (or off a runner) the path stays as it was given.
+    # Outside the workspace, with no git repository around, the path stays as it was given.
     monkeypatch.setenv("GITHUB_WORKSPACE", str(tmp_path / "elsewhere"))
     assert github_format.render(report).startswith("::error file=sub dir/w.flow,line=3,")
     monkeypatch.delenv("GITHUB_WORKSPACE")
