@@ -150,6 +150,23 @@ class Source:
             return self.lines[number - 1]
         return ""
 
+    def utf16(self, span: Span) -> Span:
+        """`span` with its columns counted in UTF-16 code units, as GitHub (and JavaScript)
+        counts them: a character outside the Basic Multilingual Plane, such as most emoji,
+        is two. Columns past the end of a line stay one each."""
+        return Span(
+            span.line,
+            _utf16_column(self.line(span.line), span.column),
+            span.end_line,
+            _utf16_column(self.line(span.end_line), span.end_column),
+        )
+
+
+def _utf16_column(text: str, column: int) -> int:
+    before = text[: column - 1]
+    # "surrogatepass": a lone surrogate (not valid UTF-8, but possible in a str) is one unit.
+    return column + len(before.encode("utf-16-le", "surrogatepass")) // 2 - len(before)
+
 
 def not_utf8(name: str, data: bytes, exc: UnicodeDecodeError) -> str:
     """Why `data` (the file `name`) cannot be read, where: `NAME: not UTF-8 text (line L,

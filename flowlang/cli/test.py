@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import time
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -28,6 +29,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "test results to standard error",
     )
     parser.add_argument(
+        "--junit",
+        metavar="FILE",
+        help="also write the results to FILE as JUnit XML, the test report CI systems read",
+    )
+    parser.add_argument(
         "--fail-under",
         metavar="PERCENT",
         help="fail (exit status 1) when a flow's coverage is under PERCENT, like 90; implies "
@@ -37,8 +43,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from flowlang.cli.inputs import UsageError, path_problem
+    from flowlang.offline.scenario import junit
     from flowlang.offline.scenario.coverage import coverage, render_json, render_text
-    from flowlang.offline.scenario.report import side_by_side, summary_line, totals
+    from flowlang.offline.scenario.report import summary_line, totals
     from flowlang.offline.scenario.run import run_scenario
     from flowlang.offline.scenario.suite import NoScenarios, find, load
 
@@ -57,6 +64,7 @@ def run(args: argparse.Namespace) -> int:
     passed = failed = broken = 0
     reached: dict[str, set[str]] = {}
     programs: dict[str, object] = {}
+    suites: list[junit.Suite] = []
     for path in files:
         loaded = load(path)
         out.write(f"{path}\n")
@@ -64,21 +72,34 @@ def run(args: argparse.Namespace) -> int:
             broken += 1
             out.write(loaded.problems)
             out.write(f"  cannot run the scenarios of {path}\n")
+            suites.append(junit.Suite(str(path), problems=loaded.problems))
             continue
         assert loaded.file is not None and loaded.flow_path is not None
         flow_name = str(loaded.flow_path)
         programs.setdefault(flow_name, loaded.program)
         seen = reached.setdefault(flow_name, set())
+        cases: list[junit.Case] = []
         for scenario in loaded.file.scenarios:
+            started = time.perf_counter()
             result = run_scenario(loaded.program, scenario, loaded.file)
+            case = junit.case(result, time.perf_counter() - started, str(path), flow_name)
+            cases.append(case)
             seen.update(result.reached)
             out.write(f"  {summary_line(result)}\n")
             if result.passed:
                 passed += 1
             else:
                 failed += 1
-                out.write(side_by_side(result, str(path), flow_name))
+                out.write(case.details)
+        suites.append(junit.Suite(str(path), tuple(cases)))
     out.write(totals(passed, failed, broken) + "\n")
+    if args.junit is not None:
+        try:
+            with open(args.junit, "w", encoding="utf-8") as xml:
+                xml.write(junit.render(suites))
+        except OSError as exc:
+            reason = exc.strerror or exc
+            raise UsageError(f"--junit {args.junit}: cannot write the file ({reason})") from None
     if want_coverage:
         reports = [coverage(programs[name], reached[name]) for name in programs]
         if as_json:

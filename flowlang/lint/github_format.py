@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import os
-
+from flowlang.lint import repository
 from flowlang.lint.report import Report
 
 
@@ -17,13 +16,19 @@ def _property(text: str) -> str:
 
 def render(report: Report) -> str:
     """One `::error file=...,line=...,col=...,endLine=...,endColumn=...,title=CODE::message`
-    (or `::warning ...`) line per finding; `endColumn` is one past the last character."""
+    (or `::warning ...`) line per finding; `endColumn` is one past the last character.
+    Columns are counted in UTF-16 code units, as GitHub shows them (an emoji is two).
+
+    Files are named as GitHub attaches an annotation to them: from the repository's root
+    (see repository.root), wherever `flowlang check` ran; a file outside it as given."""
+    base = repository.root(d.file for d in report.diagnostics)
     lines: list[str] = []
     for checked in report.files:
         for d in checked.diagnostics:
-            props = [f"file={_property(_in_repository(d.file))}"]
-            if d.span is not None:
-                s = d.span
+            name = repository.relative(d.file, base) or d.file
+            props = [f"file={_property(name)}"]
+            s = checked.utf16_span(d)
+            if s is not None:
                 props += [
                     f"line={s.line}",
                     f"col={s.column}",
@@ -33,16 +38,3 @@ def render(report: Report) -> str:
             props.append(f"title={_property(d.code)}")
             lines.append(f"::{d.severity.value} {','.join(props)}::{_data(d.message)}\n")
     return "".join(lines)
-
-
-def _in_repository(path: str) -> str:
-    """`path` as GitHub attaches an annotation to it: relative to the repository's root (the
-    runner's GITHUB_WORKSPACE), wherever `flowlang check` ran; as given outside a runner or
-    for a file outside the repository."""
-    root = os.environ.get("GITHUB_WORKSPACE")
-    if not root:
-        return path
-    full, base = os.path.abspath(path), os.path.abspath(root)
-    if os.path.commonpath([full, base]) != base:
-        return path
-    return os.path.relpath(full, base).replace(os.sep, "/")

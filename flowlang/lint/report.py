@@ -5,7 +5,7 @@ from __future__ import annotations
 from attrs import frozen
 
 from flowlang.diagnostics import Diagnostic, Severity
-from flowlang.source import Source
+from flowlang.source import Source, Span
 
 
 @frozen
@@ -14,6 +14,14 @@ class Checked:
 
     source: Source
     diagnostics: tuple[Diagnostic, ...]
+
+    def utf16_span(self, diagnostic: Diagnostic) -> Span | None:
+        """Where `diagnostic` is, its columns counted in UTF-16 code units as GitHub counts
+        them (see Source.utf16); as it is when its file is not one this flow holds."""
+        source = self.source.named(diagnostic.file)
+        if diagnostic.span is None or source is None:
+            return diagnostic.span
+        return source.utf16(diagnostic.span)
 
 
 @frozen

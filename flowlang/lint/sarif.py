@@ -3,18 +3,21 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path, PurePath
+import os
+from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
 from flowlang import __version__
 from flowlang.diagnostics import Diagnostic, Severity
+from flowlang.lint import repository
 from flowlang.lint.registry import FAMILIES, Rule, all_rules
 from flowlang.lint.report import Report
+from flowlang.source import Span
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 LEVELS = {Severity.ERROR: "error", Severity.WARNING: "warning"}
-# Relative paths are relative to the folder flowlang ran in: in CI, the repository's root.
+# Relative paths are relative to the repository's root (see repository.root).
 SRCROOT = "%SRCROOT%"
 
 
@@ -49,12 +52,14 @@ def syntax_descriptor(code: str) -> dict[str, Any]:
     }
 
 
-def artifact_location(path: str) -> dict[str, str]:
+def artifact_location(path: str, root: Path) -> dict[str, str]:
     """Where `path` is, as SARIF wants it: a URI, so with spaces and other characters
-    percent-encoded; a relative one based on SRCROOT, an absolute path as a `file:` URI."""
-    if PurePath(path).is_absolute():
-        return {"uri": Path(path).as_uri()}
-    return {"uri": quote(PurePath(path).as_posix()), "uriBaseId": SRCROOT}
+    percent-encoded; relative to SRCROOT, the repository's `root`, for a file inside it, else
+    an absolute `file:` URI."""
+    inside = repository.relative(path, root)
+    if inside is None:
+        return {"uri": Path(os.path.abspath(path)).as_uri()}
+    return {"uri": quote(inside), "uriBaseId": SRCROOT}
 
 
 def _folder_uri(folder: Path) -> str:
@@ -62,15 +67,15 @@ def _folder_uri(folder: Path) -> str:
     return uri if uri.endswith("/") else uri + "/"
 
 
-def _result(d: Diagnostic, index: int) -> dict[str, Any]:
+def _result(d: Diagnostic, span: Span | None, index: int, root: Path) -> dict[str, Any]:
     message = d.message + (f"\nhelp: {d.help}" if d.help else "")
-    location: dict[str, Any] = {"artifactLocation": artifact_location(d.file)}
-    if d.span is not None:
+    location: dict[str, Any] = {"artifactLocation": artifact_location(d.file, root)}
+    if span is not None:
         location["region"] = {
-            "startLine": d.span.line,
-            "startColumn": d.span.column,
-            "endLine": d.span.end_line,
-            "endColumn": d.span.end_column,
+            "startLine": span.line,
+            "startColumn": span.column,
+            "endLine": span.end_line,
+            "endColumn": span.end_column,
         }
     return {
         "ruleId": d.code,
@@ -88,6 +93,11 @@ def render(report: Report) -> str:
         if d.code not in index:
             index[d.code] = len(descriptors)
             descriptors.append(syntax_descriptor(d.code))
+    # The files checked, then the files their findings are in (included files, translation
+    # catalogs).
+    checked = [f.source.name for f in report.files]
+    names = list(dict.fromkeys([*checked, *(d.file for d in report.diagnostics)]))
+    root = repository.root(names)
     log = {
         "$schema": SARIF_SCHEMA,
         "version": "2.1.0",
@@ -101,17 +111,16 @@ def render(report: Report) -> str:
                         "rules": descriptors,
                     }
                 },
-                "originalUriBaseIds": {SRCROOT: {"uri": _folder_uri(Path.cwd())}},
-                # The files checked, then the files their findings are in (included files,
-                # translation catalogs).
+                "originalUriBaseIds": {SRCROOT: {"uri": _folder_uri(root)}},
                 "artifacts": [
-                    {"location": artifact_location(name), "mimeType": "text/plain"}
-                    for name in dict.fromkeys(
-                        [*(f.source.name for f in report.files),
-                         *(d.file for d in report.diagnostics)]
-                    )
+                    {"location": artifact_location(name, root), "mimeType": "text/plain"}
+                    for name in names
                 ],
-                "results": [_result(d, index[d.code]) for d in report.diagnostics],
+                "results": [
+                    _result(d, checked.utf16_span(d), index[d.code], root)
+                    for checked in report.files
+                    for d in checked.diagnostics
+                ],
                 # A file that could not be read: the results are those of the others only.
                 "invocations": [
                     {
@@ -122,7 +131,9 @@ def render(report: Report) -> str:
                         ],
                     }
                 ],
-                "columnKind": "unicodeCodePoints",
+                # Columns as GitHub code scanning counts them. SARIF 2.1.0 (3.14.27) has no
+                # default unit: a log with results must name it.
+                "columnKind": "utf16CodeUnits",
             }
         ],
     }

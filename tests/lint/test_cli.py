@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -205,6 +206,62 @@ def test_a_clean_sarif_run_says_it_succeeded(
     assert main(["check", "a.flow", "--format", "sarif"]) == 0
     run = json.loads(capsys.readouterr().out)["runs"][0]
     assert run["invocations"] == [{"executionSuccessful": True, "toolExecutionNotifications": []}]
+
+
+def _sarif_places(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[str, list[object]]:
+    """The %SRCROOT% a `check --format sarif` run names, and its results' artifact locations."""
+    main(["check", *args, "--format", "sarif"])
+    run = json.loads(capsys.readouterr().out)["runs"][0]
+    places = [r["locations"][0]["physicalLocation"]["artifactLocation"] for r in run["results"]]
+    return run["originalUriBaseIds"]["%SRCROOT%"]["uri"], places
+
+
+def test_sarif_paths_are_named_from_the_git_repository_root_when_run_in_a_subfolder(
+    workdir: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # `cd flows && flowlang check --format sarif .`: code scanning matches a result to a file
+    # by its path from the repository's root.
+    monkeypatch.delenv("GITHUB_WORKSPACE", raising=False)
+    repo = workdir / "repo"
+    subprocess.run(["git", "init", "-q", str(repo)], check=True)
+    write(repo, "flows/sub dir/a.flow", ERRS)
+    write(workdir, "other/b.flow", ERRS)
+    monkeypatch.chdir(repo / "flows")
+    root, places = _sarif_places(capsys, ".", str(repo / "flows" / "sub dir" / "a.flow"))
+    assert root == repo.as_uri() + "/"
+    expected = {"uri": "flows/sub%20dir/a.flow", "uriBaseId": "%SRCROOT%"}
+    # Named relative to here or by its full path, a file in the repository is named from its root.
+    assert places == [expected, expected]
+    # Outside the repository, a file keeps its full path.
+    root, places = _sarif_places(capsys, "../../other/b.flow")
+    assert places == [{"uri": (workdir / "other" / "b.flow").as_uri()}]
+
+
+def test_sarif_paths_are_named_from_github_workspace_when_it_holds_the_files(
+    workdir: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    write(workdir, "flows/a.flow", ERRS)
+    monkeypatch.chdir(workdir / "flows")
+    monkeypatch.setenv("GITHUB_WORKSPACE", str(workdir))
+    root, places = _sarif_places(capsys, "a.flow")
+    assert root == workdir.as_uri() + "/"
+    assert places == [{"uri": "flows/a.flow", "uriBaseId": "%SRCROOT%"}]
+    # A workspace that does not hold the files is not their root: here (no repository) is.
+    monkeypatch.setenv("GITHUB_WORKSPACE", str(workdir / "elsewhere"))
+    root, places = _sarif_places(capsys, "a.flow")
+    assert root == (workdir / "flows").as_uri() + "/"
+    assert places == [{"uri": "a.flow", "uriBaseId": "%SRCROOT%"}]
+
+
+def test_github_annotations_name_files_from_the_git_repository_root_off_a_runner(
+    workdir: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("GITHUB_WORKSPACE", raising=False)
+    subprocess.run(["git", "init", "-q", str(workdir)], check=True)
+    write(workdir, "flows/a.flow", ERRS)
+    monkeypatch.chdir(workdir / "flows")
+    assert main(["check", "a.flow", "--format", "github"]) == 1
+    assert capsys.readouterr().out.startswith("::error file=flows/a.flow,line=3,")
 
 
 def test_rule_prints_its_documentation(capsys: pytest.CaptureFixture[str]) -> None:

@@ -9,11 +9,13 @@ from pathlib import Path
 
 import jsonschema
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from flowlang.lint import check_source, github_format, json_format, sarif, text_format
 from flowlang.lint.registry import all_rules
 from flowlang.lint.report import Checked, Report
-from flowlang.source import Source
+from flowlang.source import Source, Span
 
 HERE = Path(__file__).resolve().parent
 SCHEMA = HERE.parent / "data" / "sarif-schema-2.1.0.json"
@@ -58,7 +60,7 @@ def test_github_annotations_name_files_from_the_repository_root(
     source = Source("sub dir/w.flow", "main:\n    answer\n    goto nowhere\n")
     report = Report((Checked(source, tuple(check_source(source))),))
     assert github_format.render(report).startswith("::error file=flows/sub dir/w.flow,line=3,")
-    # Outside the repository (or off a runner) the path stays as it was given.
+    # Outside the workspace, with no git repository around, the path stays as it was given.
     monkeypatch.setenv("GITHUB_WORKSPACE", str(tmp_path / "elsewhere"))
     assert github_format.render(report).startswith("::error file=sub dir/w.flow,line=3,")
     monkeypatch.delenv("GITHUB_WORKSPACE")
@@ -203,3 +205,56 @@ def test_github_output_escapes_separators(monkeypatch: pytest.MonkeyPatch) -> No
     out = github_format.render(Report((Checked(source, tuple(check_source(source))),)))
     assert out.startswith("::error file=a%2Cb%3Ac.flow,line=3,col=10,endLine=3,endColumn=17,")
     assert ",title=FL101::`goto` target `nowhere` is not a step in this flow\n" in out
+
+
+# A line of a flow as a user may write it: any characters but line breaks, with astral ones
+# (emoji, musical symbols: two UTF-16 code units each) made likely.
+_ASTRAL = st.characters(min_codepoint=0x10000)
+_LINE_CHARS = st.one_of(
+    _ASTRAL, st.characters(exclude_categories=("Cs",), exclude_characters="\r\n")
+)
+
+
+def _at_utf16(line: str, column: int) -> str:
+    """The character at 1-based `column` of `line`, counted in UTF-16 code units."""
+    units = line.encode("utf-16-le")[2 * (column - 1) :]
+    return units.decode("utf-16-le")[:1]
+
+
+@given(st.text(_LINE_CHARS, min_size=1, max_size=30), st.data())
+def test_utf16_columns_point_at_the_same_character(line: str, data: st.DataObject) -> None:
+    column = data.draw(st.integers(1, len(line)), label="column")
+    source = Source("a.flow", f"main:\n{line}\n")
+    span = source.utf16(Span.point(2, column))
+    assert _at_utf16(line, span.column) == line[column - 1]
+    assert _at_utf16(line, span.end_column) == line[column : column + 1]
+
+
+def test_utf16_columns_past_the_end_of_a_line_stay_one_each() -> None:
+    source = Source("a.flow", "main:\n    say \"😀\"\n")
+    assert source.utf16(Span(2, 10, 2, 11)) == Span(2, 10, 2, 12)
+    assert source.utf16(Span(2, 12, 2, 14)) == Span(2, 13, 2, 15)
+
+
+_SAID = st.characters(
+    exclude_categories=("Cs", "Cc"), exclude_characters='"\\{}\u2028\u2029\x85'
+)
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.text(st.one_of(_ASTRAL, _SAID), max_size=12))
+def test_sarif_and_github_columns_find_the_finding_after_astral_characters(
+    before: str,
+) -> None:
+    line = f'    say "{before}{{nme}}"'
+    source = Source("a.flow", f'voice "Telnyx.KokoroTTS.af"\n\nmain:\n    answer\n{line}\n')
+    found = tuple(d for d in check_source(source) if d.code == "FL501")
+    report = Report((Checked(source, found),))
+    region = json.loads(sarif.render(report))["runs"][0]["results"][0]["locations"][0][
+        "physicalLocation"
+    ]["region"]
+    annotation = re.search(r",col=(\d+),endLine=5,endColumn=(\d+),", github_format.render(report))
+    assert annotation is not None
+    for start, end in ((region["startColumn"], region["endColumn"]), map(int, annotation.groups())):
+        assert _at_utf16(line, start) == "n"
+        assert _at_utf16(line, end) == "}"

@@ -64,11 +64,16 @@ def side_by_side(result: ScenarioResult, scenario_file: str, flow_file: str) -> 
     out = columns(result.rows, f"scenario ({scenario_file})", f"the call ({flow_file})")
     if result.problem:
         out.append("")
-        where = f"{scenario_file}:{result.scenario_line}" if result.scenario_line else scenario_file
-        out.append(f"  {where}: {result.problem}")
+        out.append(f"  {failure_line(result, scenario_file)}")
         if result.flow_line:
             out.append(f"  the flow is at {flow_file}:{result.flow_line}")
     return "\n".join(out) + "\n"
+
+
+def failure_line(result: ScenarioResult, scenario_file: str) -> str:
+    """Why a scenario failed, where: `menu.scenarios:9: expected ...`."""
+    where = f"{scenario_file}:{result.scenario_line}" if result.scenario_line else scenario_file
+    return f"{where}: {result.problem}"
 
 
 def summary_line(result: ScenarioResult) -> str:
