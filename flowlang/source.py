@@ -26,12 +26,25 @@ _BUNDLE = "flowlang-bundle"
 
 # A carriage return not followed by "\n": a line break written on a classic Mac, or pasted.
 _LONE_CR = re.compile(r"\r(?!\n)")
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")
 
 
 def _one_line_break(text: str) -> str:
     r"""`text` with each lone "\r" made "\n" ("\r\n" stays): an editor (LSP) and Python end a
     line there, so the parser does too, and a line number means the same line to both."""
     return _LONE_CR.sub("\n", text) if "\r" in text else text
+
+
+def written_like(text: str, original: str) -> str:
+    r"""`text` (the formatter's: "\n" line breaks, no byte order mark) written as `original`
+    is: with Windows line breaks ("\r\n") when its first line break is one, and with the byte
+    order mark it starts with, if any. Editors show neither, and git would see every line
+    change: `flowlang fmt` and the editor's "format document" keep both. An old Mac's lone
+    "\r" becomes "\n" (no editor of today writes one)."""
+    first = _LINE_BREAK.search(original)
+    if first is not None and first.group() == "\r\n":
+        text = text.replace("\n", "\r\n")
+    return BOM + text if original.startswith(BOM) else text
 
 
 @frozen(order=True)

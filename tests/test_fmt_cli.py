@@ -143,13 +143,41 @@ def test_formatting_keeps_what_the_flow_means_on_a_real_example(tmp_path, capsys
     assert 'gather digits 6 terminator "#" into account:' in formatted
 
 
-def test_windows_line_breaks_and_a_missing_last_line_break_are_normalised(tmp_path, capsys):
+def test_windows_line_breaks_are_kept_and_a_missing_last_one_is_added(tmp_path, capsys):
+    # The file stays as its editor (and git) had it: only the layout changes.
     path = tmp_path / "crlf.flow"
     path.write_bytes(b'main:\r\n    say "a"  # c\r\n    hangup')
     assert main(["fmt", "--diff", str(path)]) == 0
     assert "-    hangup\n\\ No newline at end of file\n" in capsys.readouterr().out
     assert main(["fmt", str(path)]) == 0
-    assert path.read_bytes() == b'main:\n    say "a"  # c\n    hangup\n'
+    assert path.read_bytes() == b'main:\r\n    say "a"  # c\r\n    hangup\r\n'
+    capsys.readouterr()
+    assert main(["fmt", "--check", str(path)]) == 0
+    assert "1 file already formatted." in capsys.readouterr().err
+
+
+def test_the_first_line_break_decides_for_a_file_that_mixes_them(tmp_path, capsys):
+    windows = tmp_path / "windows.flow"
+    windows.write_bytes(b'main:\r\n    say "a"\n    hangup\n')
+    unix = tmp_path / "unix.flow"
+    unix.write_bytes(b'main:\n    say "a"\r\n    hangup\r\n')
+    assert main(["fmt", "--check", str(tmp_path)]) == 1
+    assert main(["fmt", str(tmp_path)]) == 0
+    assert windows.read_bytes() == b'main:\r\n    say "a"\r\n    hangup\r\n'
+    assert unix.read_bytes() == b'main:\n    say "a"\n    hangup\n'
+
+
+def test_a_byte_order_mark_is_kept(tmp_path, capsys):
+    # Notepad's mark is how the file is saved, not a change of layout: a tidy file with one
+    # is already formatted, and a file rewritten keeps it.
+    bom = "\ufeff".encode()
+    tidy, messy = tmp_path / "tidy.flow", tmp_path / "messy.flow"
+    tidy.write_bytes(bom + TIDY.replace("\n", "\r\n").encode())
+    messy.write_bytes(bom + MESSY.encode())
+    assert main(["fmt", str(tmp_path)]) == 0
+    assert "1 file reformatted, 1 file already formatted." in capsys.readouterr().err
+    assert messy.read_bytes() == bom + TIDY.encode()
+    assert tidy.read_bytes() == bom + TIDY.replace("\n", "\r\n").encode()
 
 
 def test_old_mac_line_breaks_are_normalised_too(tmp_path, capsys):
@@ -168,6 +196,15 @@ def test_a_dash_formats_standard_input_to_standard_output(monkeypatch, capsys):
     monkeypatch.setattr("sys.stdin", io.TextIOWrapper(io.BytesIO(MESSY.encode("utf-8"))))
     assert main(["fmt", "-"]) == 0
     assert capsys.readouterr().out == TIDY
+
+
+def test_a_dash_keeps_the_line_breaks_and_byte_order_mark_of_its_input(monkeypatch, capsysbinary):
+    import io
+
+    given = "\ufeff" + MESSY.replace("\n", "\r\n")
+    monkeypatch.setattr("sys.stdin", io.TextIOWrapper(io.BytesIO(given.encode("utf-8"))))
+    assert main(["fmt", "-"]) == 0
+    assert capsysbinary.readouterr().out == ("\ufeff" + TIDY.replace("\n", "\r\n")).encode()
 
 
 def test_a_dash_with_check_reports_by_exit_status(monkeypatch, capsys):

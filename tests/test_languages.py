@@ -213,6 +213,18 @@ def test_fmt_puts_a_catalog_in_the_flows_order_and_keeps_comments(
     assert catalog.read_text(encoding="utf-8") == CATALOG + "not a line\n"
 
 
+def test_fmt_keeps_a_catalogs_windows_line_breaks_and_byte_order_mark(
+    flow_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    catalog = flow_path.with_name("line.es-US.texts")
+    lines = CATALOG.splitlines()
+    written = "\r\n".join([lines[0], *reversed(lines[1:])]) + "\r\n"
+    catalog.write_bytes(("\ufeff" + written).encode())
+    assert main(["fmt", str(flow_path)]) == 0
+    assert catalog.read_bytes() == ("\ufeff" + CATALOG.replace("\n", "\r\n")).encode()
+    assert main(["fmt", "--check", str(flow_path)]) == 0
+
+
 def test_a_version_covers_its_catalogs(flow_path: Path) -> None:
     program = compile_source(Source(str(flow_path), FLOW))
     stored = program.source.stored()

@@ -36,7 +36,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from flowlang.diagnostics import render_text
     from flowlang.errors import FlowSyntaxError
-    from flowlang.source import Source
+    from flowlang.source import BOM, Source, written_like
     from flowlang.syntax.fmt import format_text
 
     if args.paths == ["-"]:
@@ -54,9 +54,9 @@ def run(args: argparse.Namespace) -> int:
             print(f"flowlang: error: {exc}", file=sys.stderr)
             unreadable += 1
             continue
-        source = Source(str(path), written)
+        source = Source(str(path), written.removeprefix(BOM))
         try:
-            formatted = format_text(source.text, source.name)
+            formatted = written_like(format_text(source.text, source.name), written)
         except FlowSyntaxError as exc:
             for diagnostic in exc.diagnostics:
                 sys.stderr.write(render_text(diagnostic, source))
@@ -113,7 +113,8 @@ def _write_safely(target: Path, text: str) -> None:
     real = target.resolve()
     handle, temporary = tempfile.mkstemp(prefix=f".{real.name}.", suffix=".tmp", dir=real.parent)
     try:
-        with os.fdopen(handle, "w", encoding="utf-8") as f:
+        # `newline=""`: the line breaks as given (Windows would add a "\r" before each "\n").
+        with os.fdopen(handle, "w", encoding="utf-8", newline="") as f:
             f.write(text)
             f.flush()
             os.fsync(f.fileno())
@@ -129,17 +130,17 @@ def _standard_input(args: argparse.Namespace) -> int:
     """Format what comes on standard input (an editor's buffer) and print it."""
     from flowlang.diagnostics import render_text
     from flowlang.errors import FlowSyntaxError
-    from flowlang.source import BOM, Source, not_utf8
+    from flowlang.source import BOM, Source, not_utf8, written_like
     from flowlang.syntax.fmt import format_text
 
     data = sys.stdin.buffer.read()
     try:
-        text = data.decode("utf-8").removeprefix(BOM)
+        text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise UsageError(not_utf8("<stdin>", data, exc)) from None
-    source = Source("<stdin>", text)
+    source = Source("<stdin>", text.removeprefix(BOM))
     try:
-        formatted = format_text(text, source.name)
+        formatted = written_like(format_text(source.text, source.name), text)
     except FlowSyntaxError as exc:
         for diagnostic in exc.diagnostics:
             sys.stderr.write(render_text(diagnostic, source))
@@ -147,7 +148,10 @@ def _standard_input(args: argparse.Namespace) -> int:
     if args.diff:
         sys.stdout.write(_diff(Path("<stdin>"), text, formatted))
     elif not args.check:
-        sys.stdout.write(formatted)
+        # As bytes: a console on Windows would add a "\r" before each "\n" (and may not be
+        # UTF-8); the editor reading it wants the text with its own line breaks.
+        sys.stdout.flush()
+        sys.stdout.buffer.write(formatted.encode("utf-8"))
     return 1 if args.check and formatted != text else 0
 
 
@@ -155,8 +159,7 @@ def _catalog_jobs(source: Source) -> tuple[list[tuple[Path, str, str]], int]:
     """The translation catalogs beside a flow that speaks several languages, each with its
     tidy text (the flow's order); and how many could not be tidied (a line it cannot read)."""
     from flowlang.catalog import catalog_name, format_catalog, parse_catalog
-    from flowlang.includes import read_file
-    from flowlang.source import Source
+    from flowlang.source import BOM, Source, read_regular, written_like
     from flowlang.syntax.parser import parse_source
 
     flow = parse_source(source)
@@ -165,10 +168,10 @@ def _catalog_jobs(source: Source) -> tuple[list[tuple[Path, str, str]], int]:
     for spoken in flow.speaks[1:]:
         target = Path(catalog_name(source.name, spoken.language.text))
         try:
-            text = read_file(str(target))
+            text = read_regular(str(target)).decode("utf-8")
         except (OSError, UnicodeDecodeError):
             continue
-        catalog = parse_catalog(Source(str(target), text), spoken.language.text)
+        catalog = parse_catalog(Source(str(target), text.removeprefix(BOM)), spoken.language.text)
         if catalog.problems:
             print(
                 f"{target}: a line cannot be read (`flowlang check` shows it); "
@@ -177,7 +180,7 @@ def _catalog_jobs(source: Source) -> tuple[list[tuple[Path, str, str]], int]:
             )
             broken += 1
             continue
-        jobs.append((target, text, format_catalog(catalog, flow)))
+        jobs.append((target, text, written_like(format_catalog(catalog, flow), text)))
     return jobs, broken
 
 

@@ -75,11 +75,11 @@ def collect_files(paths: Iterable[str], suffix: str = ".flow") -> list[Path]:
 def read_source(path: Path | str, wanted: str = "give the path of a .flow file") -> Source:
     """The file's text as a Source named by its path; UsageError when it cannot be read as UTF-8
     (`wanted` says what to give instead of a folder, a pipe or a device)."""
-    return Source(str(path), read_text(path, wanted))
+    return Source(str(path), read_text(path, wanted).removeprefix(BOM))
 
 
 def read_text(path: Path | str, wanted: str = "give the path of a .flow file") -> str:
-    """The file's text as written (its line breaks as they are, a byte order mark dropped);
+    """The file's text as written (its line breaks and byte order mark as they are);
     UsageError as for `read_source`."""
     problem = path_problem(path, missing=False)
     if problem is not None:
@@ -100,4 +100,4 @@ def read_text(path: Path | str, wanted: str = "give the path of a .flow file") -
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise UsageError(not_utf8(str(path), data, exc)) from None
-    return text.removeprefix(BOM)
+    return text

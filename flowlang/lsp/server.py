@@ -28,8 +28,8 @@ from flowlang.lsp.document import Document
 from flowlang.lsp.grammar import keywords
 from flowlang.lsp.hover import hover_text
 from flowlang.lsp.names import HOURS, STEP, VARIABLE
-from flowlang.lsp.workspace import FlowProtocol, FlowWorkspace
-from flowlang.source import BOM, Source, Span
+from flowlang.lsp.workspace import FlowProtocol, FlowWorkspace, lsp_lines
+from flowlang.source import BOM, Source, Span, written_like
 from flowlang.syntax import nodes
 
 _NAME = re.compile(r"[^\W\d]\w*")
@@ -282,6 +282,35 @@ def _span_range(lines: Sequence[str], codec: PositionCodec, span: Span | None) -
         _place(lines, codec, span.line, span.column),
         _place(lines, codec, span.end_line, span.end_column),
     )
+
+
+def _line_edits(text_document: TextDocument, new: str) -> list[types.TextEdit]:
+    """The edits that make the document's text `new`: one for each run of lines that differ,
+    so the editor keeps its cursor, bookmarks and folds on the lines left alone (and its undo
+    history shows what changed)."""
+    from difflib import SequenceMatcher
+
+    old = text_document.lines
+    lines = lsp_lines(new)
+    codec = text_document.position_codec
+    # With its "junk" heuristic (a line found all over, like a blank one, does not anchor a
+    # match): 2,000 lines, every other one changed, take 0.16 s to compare instead of 1.7 s.
+    return [
+        types.TextEdit(
+            types.Range(_line_start(old, codec, i1), _line_start(old, codec, i2)),
+            "".join(lines[j1:j2]),
+        )
+        for tag, i1, i2, j1, j2 in SequenceMatcher(None, old, lines).get_opcodes()
+        if tag != "equal"
+    ]
+
+
+def _line_start(lines: Sequence[str], codec: PositionCodec, n: int) -> types.Position:
+    """Where 0-based line `n` starts; past the last line, the end of the text (a last line
+    without a line break ends after its last character, counted in the client's units)."""
+    if n < len(lines) or not lines or lines[-1].endswith(("\n", "\r")):
+        return types.Position(line=n, character=0)
+    return types.Position(line=n - 1, character=codec.client_num_units(lines[-1]))
 
 
 def _can_replace(ls: FlowServer) -> bool:
@@ -582,16 +611,13 @@ def create_server(incremental: bool = True) -> FlowServer:
         text_document = ls.workspace.get_text_document(params.text_document.uri)
         text = text_document.source
         try:
-            # A byte order mark the file has, it keeps.
-            formatted = (BOM if text.startswith(BOM) else "") + format_text(
-                text.removeprefix(BOM), _name(text_document)
+            # As `flowlang fmt` writes it: with its line breaks and byte order mark.
+            formatted = written_like(
+                format_text(text.removeprefix(BOM), _name(text_document)), text
             )
         except FlowSyntaxError:
             return None  # the diagnostics say what to fix first
-        if formatted == text:
-            return []
-        end = types.Position(line=len(text_document.lines), character=0)
-        return [types.TextEdit(types.Range(types.Position(0, 0), end), formatted)]
+        return _line_edits(text_document, formatted)  # none for a tidy document
 
     @server.feature(
         types.TEXT_DOCUMENT_CODE_ACTION,

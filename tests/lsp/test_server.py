@@ -15,7 +15,7 @@ from pytest_lsp import LanguageClient
 from flowlang.lint import check_source, telnyx_data
 from flowlang.source import Source
 from flowlang.syntax.fmt import format_text
-from tests.lsp.conftest import at, open_flow
+from tests.lsp.conftest import applied, at, formatting, open_flow
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 
@@ -204,13 +204,11 @@ async def test_a_byte_order_mark_is_read_as_check_reads_it(
     await change(client, uri, 2, BOM_FLOW.replace("suport", "support"))
     where = await definition(client, uri, at(1, 10))
     assert where == [types.Location(uri=uri, range=types.Range(at(3, 0), at(3, 7)))]
-    edits = await client.text_document_formatting_async(
-        types.DocumentFormattingParams(
-            text_document=doc(uri), options=types.FormattingOptions(tab_size=4, insert_spaces=True)
-        )
-    )
-    assert edits is not None and len(edits) == 1
-    assert edits[0].new_text.startswith("\ufeffmain:  # the greeting\n")
+    # Formatting keeps the mark, as `flowlang fmt` does: only line 1's comment moves.
+    edits = await formatting(client, uri)
+    assert edits == [
+        types.TextEdit(types.Range(at(0, 0), at(1, 0)), "\ufeffmain:  # the greeting\n")
+    ]
 
 
 class Published(dict[str, Any]):
@@ -636,24 +634,48 @@ async def test_completion_of_languages_and_voices(client: LanguageClient, tmp_pa
 # Formatting, quick fixes, symbols, folding
 
 
-async def test_formatting_is_fmt(client: LanguageClient, tmp_path: Path) -> None:
+async def test_formatting_is_fmt_and_edits_only_the_lines_that_change(
+    client: LanguageClient, tmp_path: Path
+) -> None:
     messy = FLOW.replace("    answer\n", "    answer   # pick up\n").replace("\n\nsales", "\nsales")
     uri = await open_flow(client, tmp_path / "format.flow", messy)
-    edits = await client.text_document_formatting_async(
-        types.DocumentFormattingParams(
-            text_document=doc(uri), options=types.FormattingOptions(tab_size=4, insert_spaces=True)
-        )
-    )
-    assert edits is not None and len(edits) == 1
-    assert edits[0].new_text == format_text(messy)
-    assert edits[0].new_text != messy
+    edits = await formatting(client, uri)
+    assert edits is not None
+    assert applied(messy, edits) == format_text(messy) != messy
+    # The comment's line is written again and the blank line before `sales` put back; the
+    # lines between are left alone (the editor keeps its cursor and marks there).
+    assert [(e.range, e.new_text) for e in edits] == [
+        (types.Range(at(3, 0), at(4, 0)), "    answer  # pick up\n"),
+        (types.Range(at(10, 0), at(10, 0)), "\n"),
+    ]
     broken = await open_flow(client, tmp_path / "broken.flow", "main:\n    say\n")
-    assert not await client.text_document_formatting_async(
-        types.DocumentFormattingParams(
-            text_document=doc(broken),
-            options=types.FormattingOptions(tab_size=4, insert_spaces=True),
-        )
-    )
+    assert not await formatting(client, broken)
+
+
+async def test_formatting_keeps_windows_line_breaks(
+    client: LanguageClient, tmp_path: Path
+) -> None:
+    # A tidy file saved with Windows line breaks is left alone (format on save changes
+    # nothing); a messy one gets the lines that change, with Windows line breaks.
+    tidy = FLOW.replace("\n", "\r\n")
+    assert not await formatting(client, await open_flow(client, tmp_path / "tidy.flow", tidy))
+    messy = tidy.replace("    answer\r\n", "    answer   # pick up\r\n")
+    uri = await open_flow(client, tmp_path / "crlf.flow", messy)
+    edits = await formatting(client, uri)
+    assert edits == [types.TextEdit(types.Range(at(3, 0), at(4, 0)), "    answer  # pick up\r\n")]
+    assert applied(messy, edits) == format_text(messy).replace("\n", "\r\n")
+
+
+async def test_formatting_counts_the_last_line_in_utf16_units(
+    client: LanguageClient, tmp_path: Path
+) -> None:
+    # The document ends without a line break after a comment with two emoji (each two UTF-16
+    # units to the editor, one character to Python): the edit ends after them, not inside.
+    text = '\ufeffmain:\r\n  hangup\r\n# call us \N{TELEPHONE RECEIVER}\N{MOBILE PHONE}'
+    uri = await open_flow(client, tmp_path / "emoji.flow", text)
+    edits = await formatting(client, uri)
+    assert edits is not None and edits[-1].range.end == at(2, 10 + 2 + 2)
+    assert applied(text, edits) == "\ufeff" + format_text(text[1:]).replace("\n", "\r\n")
 
 
 @pytest.mark.parametrize(
