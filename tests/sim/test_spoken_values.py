@@ -11,7 +11,7 @@ import pytest
 
 from flowlang.cli import main
 from flowlang.offline.fuzz import fuzz
-from flowlang.offline.phone import FetchAnswer, Press
+from flowlang.offline.phone import FetchAnswer
 from flowlang.offline.simulator import Logged, Sent, Simulation
 from tests.sim.helpers import VOICE, flow, program, write_flow
 
@@ -56,7 +56,9 @@ def test_an_empty_list_is_said_as_nothing_like_an_empty_text_with_a_warning() ->
     for empty in ([], "", None):
         said, warnings = _heard(VOICE + LOOKUP, {"orders": empty})
         assert said == ["You have ."]
-        assert warnings == ["`found.orders` is empty here, so the caller heard nothing in its place"]
+        assert warnings == [
+            "`found.orders` is empty here, so the caller heard nothing in its place"
+        ]
 
 
 def test_a_list_in_a_french_say_is_joined_with_commas_only() -> None:
