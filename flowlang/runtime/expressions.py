@@ -15,6 +15,8 @@ objects, lists, null). Rules chosen for people who are not programmers:
 - A condition holds when it is `true`, a non-empty string, a non-zero number, a non-empty list
   or object; `""`, `0`, `false`, null and an unset variable do not hold.
 - Reading an unset variable gives `""` (and the interpreter logs a warning).
+- In speech a list of plain values is said as a list (`A1, B2 and C3`); anywhere else, and for
+  a record, a value spliced into text is its JSON.
 """
 
 from __future__ import annotations

@@ -27,8 +27,9 @@ class LogLine:
     """A `log` statement's text, or a runtime warning (`level` "warning"), with its `.flow` line.
     `after` is how many of the same outcome's commands were sent before it (so a transcript can
     show a text message sent before a later `log`); it takes no part in `==`. `gap` marks the
-    warning of a value the caller heard as nothing: the `{...}` it was written as (without the
-    braces), for tools that report such gaps (`flowlang fuzz`); it takes no part in `==` either."""
+    warning of an empty value (unset, null, blank text, an empty list) the caller heard as
+    nothing: the `{...}` it was written as (without the braces), for tools that report such
+    gaps (`flowlang fuzz`); it takes no part in `==` either."""
 
     text: str
     line: int | None = None
