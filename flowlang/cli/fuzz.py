@@ -1,4 +1,4 @@
-"""Try many random callers on a flow to find calls that fail, loop or get stuck."""
+"""Try many random callers on a flow to find calls that fail, loop, get stuck or say nothing."""
 
 from __future__ import annotations
 
@@ -62,6 +62,7 @@ def run(args: argparse.Namespace) -> int:
     what = {
         "error": "a call ended in an error",
         "stuck": "a call got stuck",
+        "empty": "the caller heard an empty value",
         "crash": "the simulator crashed",
     }[finding.kind]
     print(f"Problem found in {args.flow}: {what}{where}.")
@@ -71,6 +72,6 @@ def run(args: argparse.Namespace) -> int:
         f"The shortest caller behaviour found that shows it ({count} input"
         f"{'s' if count != 1 else ''}):"
     )
-    print(f"  {simulate_command(args.flow, finding.inputs, finding.at)}")
+    print(f"  {simulate_command(args.flow, finding.inputs, finding.at, finding.values)}")
     sys.stdout.flush()
     return 1

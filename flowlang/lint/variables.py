@@ -130,9 +130,9 @@ _TEXT_BUILTINS = frozenset({"caller", "called", "digits", "language"})
 
 def _held(ctx: Context) -> dict[str, str]:
     """For each variable whose every value is known from the flow: `text` (a gather's entry,
-    text, a number, a yes/no) or `recording` (a `record`'s into), also through copies (`set
-    v = pin`). Variables that may hold a backend's answer, an AI agent's or an input (or a copy
-    of one) are left out."""
+    text, a number, a yes/no), `recording` (a `record`'s into) or `record` (a fetch's or an
+    ai_gather's into: a record, or empty), also through copies (`set v = pin`). Variables that
+    may hold values of two kinds, or an input (or a copy of one) are left out."""
     kinds: dict[str, set[str]] = {name: {"text"} for name in _TEXT_BUILTINS}
     copies: dict[str, set[str]] = {}
     for n in ctx.analysis.graph.nodes:
@@ -175,6 +175,8 @@ def _kind_of(n: Node) -> str:
         return "text"
     if n.kind == "result" and isinstance(n.node, nodes.Record):
         return "recording"
+    if n.kind == "result" and isinstance(n.node, (nodes.Fetch, nodes.AiGather)):
+        return "record"
     if isinstance(n.node, nodes.Set):
         value = n.node.value
         if isinstance(value, (nodes.Str, nodes.Int, nodes.Bool, nodes.Not, nodes.BinOp,
@@ -218,7 +220,7 @@ def field_of_plain_value(ctx: Context) -> Iterator[Finding]:
             if r.name == "now" and len(r.path) > 2 and r.path[1] in LocalTime.FIELDS:
                 # `now.date.year`: the fields of `now` are plain (FL828 checks the field).
                 kind, plain, field_ = "text", f"now.{r.path[1]}", r.path[2]
-            if not field_ or kind is None:
+            if not field_ or kind in (None, "record"):
                 continue
             if kind == "recording":
                 if field_ in RECORDING_FIELDS:
@@ -241,3 +243,59 @@ def field_of_plain_value(ctx: Context) -> Iterator[Finding]:
                 f" `{{{plain} as digits}}` to say it key by key); only a fetch's, an"
                 " ai_gather's or a record's `into` has fields",
             )
+
+
+@rule("FL504", "record-in-speech", Severity.WARNING)
+def record_in_speech(ctx: Context) -> Iterator[Finding]:
+    """## What it does
+    Finds a whole record put into spoken text (a `say`, a prompt, a reprompt or a greeting):
+    `{status}` where `status` is the answer of a `fetch`, the answers of an `ai_gather` or a
+    recording, rather than one of its fields.
+
+    ## Why is this bad?
+    A record cannot be said in a way a caller could follow: it is read out as written, with its
+    brackets, quotes and field names (`{"state": "shipped", "eta": "2026-12-03"}`). A list of
+    plain values is fine (`A1, B2 and C3`), but a record is not.
+
+    ## Example
+    ```
+    fetch "https://api.acme.com/orders/{order}" into status:
+        on error: goto agent
+    say "Your order is {status}."
+    ```
+
+    ## Use instead
+    ```
+    fetch "https://api.acme.com/orders/{order}" into status:
+        on error: goto agent
+    say "Your order is {status.state}."
+    ```
+    """
+    held = _held(ctx)
+    # A field of each variable to name in the help: an ai_gather's first, else one the flow reads.
+    read = {n.into.value: n.fields[0].name.value for n in nodes.walk(ctx.flow)
+            if isinstance(n, nodes.AiGather) and n.into is not None and n.fields}
+    for _, r in _reads(ctx):
+        if len(r.path) > 1:
+            read.setdefault(r.name, r.path[1])
+    for text in _heard_texts(ctx.flow):
+        for part in text.parts:
+            if isinstance(part, nodes.Interp) and len(part.path) == 1 and \
+                    held.get(part.path[0]) == "record":
+                name = part.dotted
+                yield Finding(
+                    part.span,
+                    f"`{{{part.written}}}` is a whole record (a fetch's or an ai_gather's"
+                    " answer): the caller hears it read out with its brackets and quotes",
+                    label="a record in speech",
+                    help=f"say one of its fields, like `{{{name}.{read.get(name, 'state')}}}`",
+                )
+
+
+def _heard_texts(flow: nodes.Flow) -> Iterator[nodes.Str]:
+    """Every text the caller hears: `say` lines (prompts too), reprompts and AI greetings."""
+    for node in nodes.walk(flow):
+        if isinstance(node, nodes.Say | nodes.Reprompt):
+            yield node.text
+        elif isinstance(node, nodes.AiGather | nodes.Assistant) and node.greeting is not None:
+            yield node.greeting

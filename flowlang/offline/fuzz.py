@@ -1,4 +1,5 @@
-"""Random callers for a flow (with hypothesis): find calls that fail, loop forever or get stuck."""
+"""Random callers for a flow (with hypothesis): find calls that fail, loop forever, get stuck,
+or say an empty value to the caller."""
 
 from __future__ import annotations
 
@@ -31,7 +32,7 @@ from flowlang.offline.phone import (
     RecordingLost,
     Silence,
 )
-from flowlang.offline.simulator import InputError, Simulation, input_text
+from flowlang.offline.simulator import InputError, Logged, Sent, Simulation, input_text
 from flowlang.syntax.nodes import Interp
 
 DEFAULT_EXAMPLES = 200
@@ -40,15 +41,18 @@ MAX_INPUTS = 30
 
 @frozen
 class Finding:
-    """A call that went wrong: `kind` ("error", "stuck" or "crash"), what happened, the `.flow`
-    line when known, the caller inputs that lead to it (shrunk by hypothesis), and `at`, the
-    time of the call (`2026-11-23T14:05Z`) for a flow that reads the clock."""
+    """A call that went wrong: `kind` ("error", "stuck", "empty": the caller heard a value
+    that was empty, or "crash"), what happened, the `.flow` line when known, the caller inputs
+    that lead to it (shrunk by hypothesis), `at`, the time of the call (`2026-11-23T14:05Z`)
+    for a flow that reads the clock, and `values`, the values of an outbound flow's `input`
+    lines the call was started with."""
 
     kind: str
     message: str
     line: int | None
     inputs: tuple[str, ...]
     at: str | None = None
+    values: tuple[tuple[str, str], ...] = ()
 
 
 @frozen
@@ -63,11 +67,17 @@ class _Found(Exception):
     pass
 
 
-def simulate_command(flow_path: str, inputs: tuple[str, ...], at: str | None = None) -> str:
-    """The ready-to-paste `flowlang simulate` command that replays `inputs` (at time `at`)."""
+def simulate_command(
+    flow_path: str, inputs: tuple[str, ...], at: str | None = None,
+    values: tuple[tuple[str, str], ...] = (),
+) -> str:
+    """The ready-to-paste `flowlang simulate` command that replays `inputs` (at time `at`, with
+    an outbound flow's input `values`)."""
     parts = ["flowlang", "simulate", flow_path]
     if at is not None:
         parts += ["--at", at]
+    for name, value in values:
+        parts += ["--with", f"{name}={value}"]
     for text in inputs:
         parts += ["--input", text]
     return " ".join(shlex.quote(p) for p in parts)
@@ -130,8 +140,12 @@ class Vocabulary:
         }
         fields = {name: values.get(str(spec.get("type")), st.none())
                   for name, spec in properties.items()}
+        # A required text field the agent did not fill in keeps the gather from ending valid.
+        answered = {name: st.text(min_size=1, max_size=12).filter(str.strip)
+                    if properties[name].get("type") == "string" else fields[name]
+                    for name in fields if name in required}
         valid = st.fixed_dictionaries(
-            {name: fields[name] for name in fields if name in required},
+            answered,
             optional={name: fields[name] for name in fields if name not in required},
         )
         invalid = st.fixed_dictionaries({}, optional=fields)
@@ -220,25 +234,43 @@ def play(
     vocabulary: Vocabulary, max_inputs: int = MAX_INPUTS,
 ) -> Finding | None:
     """One random call: the caller's actions come from `draw`; a Finding when it goes wrong."""
-    inputs: list[str] = []
     at: datetime | None = draw(CALL_TIMES) if reads_clock(program) else None
+    values = call_values(program)
+    finding = _call(program, draw, vocabulary, max_inputs, at, values)
+    if finding is None:
+        return None
+    when = at.strftime("%Y-%m-%dT%H:%MZ") if at is not None else None
+    return attrs.evolve(finding, at=when, values=values)
+
+
+def _call(
+    program: Any, draw: Callable[[st.SearchStrategy[Any]], Any], vocabulary: Vocabulary,
+    max_inputs: int, at: datetime | None, values: tuple[tuple[str, str], ...],
+) -> Finding | None:
+    inputs: list[str] = []
     try:
-        sim = Simulation.begin(program, at=at)
+        sim = Simulation.begin(program, at=at, inputs=dict(values))
         for _ in range(max_inputs + 1):
             finding = _check(sim, inputs)
             if finding is not None or sim.ended:
-                return _timed(finding, at)
+                return finding
             if len(inputs) == max_inputs:
                 return None
             action: CallerAction = draw(vocabulary.for_call(sim))
             inputs.append(input_text(action))
             sim.give(action)
     except InputError as exc:
-        refused = f"the simulator refused an input: {exc}"
-        return _timed(Finding("crash", refused, None, tuple(inputs)), at)
+        return Finding("crash", f"the simulator refused an input: {exc}", None, tuple(inputs))
     except Exception as exc:  # noqa: BLE001 - any crash is a finding to report, not a traceback
-        return _timed(Finding("crash", f"{type(exc).__name__}: {exc}", None, tuple(inputs)), at)
+        return Finding("crash", f"{type(exc).__name__}: {exc}", None, tuple(inputs))
     return None
+
+
+def call_values(program: Any) -> tuple[tuple[str, str], ...]:
+    """The values an outbound flow's calls are started with: each `input` line's own name, as
+    a list of calls gives every input a value (`patient` says "Hello patient")."""
+    outbound = getattr(program, "outbound", None)
+    return tuple((name, name) for name in outbound.inputs) if outbound is not None else ()
 
 
 # Random times of a call, to the minute, over two years (weekends, nights and holidays too).
@@ -255,12 +287,6 @@ def reads_clock(program: Any) -> bool:
     return source is not None and re.search(r"\bnow\b", source.text) is not None
 
 
-def _timed(finding: Finding | None, at: datetime | None) -> Finding | None:
-    if finding is None or at is None:
-        return finding
-    return attrs.evolve(finding, at=at.strftime("%Y-%m-%dT%H:%MZ"))
-
-
 def _check(sim: Simulation, inputs: list[str]) -> Finding | None:
     end = sim.end
     if end is not None and end.reason == "error":
@@ -269,7 +295,28 @@ def _check(sim: Simulation, inputs: list[str]) -> Finding | None:
         what = sim.waiting or "something"
         message = f"the flow waits for {what}, but nothing the caller does can complete it"
         return Finding("stuck", message, None, tuple(inputs))
+    return _empty(sim, inputs)
+
+
+def _empty(sim: Simulation, inputs: list[str]) -> Finding | None:
+    """The first value the caller heard as nothing (the interpreter's warning marks it), with
+    what the caller heard instead: the text of the command that said it."""
+    entries = sim.entries
+    for n, entry in enumerate(entries):
+        if isinstance(entry, Logged) and entry.line.gap is not None:
+            said = next((_spoken(e.command.body) for e in entries[n + 1:] if isinstance(e, Sent)),
+                        None)
+            heard = f': the caller heard "{said}"' if said is not None else ""
+            return Finding("empty", entry.line.text + heard, entry.line.line, tuple(inputs))
     return None
+
+
+def _spoken(body: dict[str, Any]) -> str | None:
+    """What a command says to the caller: a `speak` or gather's payload, an AI's greeting."""
+    assistant = body.get("assistant")
+    ai = assistant.get("greeting") if isinstance(assistant, dict) else None
+    return next((said for said in (body.get("payload"), body.get("greeting"), ai)
+                 if isinstance(said, str)), None)
 
 
 def fuzz(

@@ -15,6 +15,8 @@ objects, lists, null). Rules chosen for people who are not programmers:
 - A condition holds when it is `true`, a non-empty string, a non-zero number, a non-empty list
   or object; `""`, `0`, `false`, null and an unset variable do not hold.
 - Reading an unset variable gives `""` (and the interpreter logs a warning).
+- In speech a list of plain values is said as a list (`A1, B2 and C3`); anywhere else, and for
+  a record, a value spliced into text is its JSON.
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ from typing import Any
 
 from flowlang.program import OpeningHours
 from flowlang.runtime.events import WEEKDAYS
-from flowlang.runtime.spoken import say_as
+from flowlang.runtime.spoken import say_as, say_list
 from flowlang.syntax import nodes
 
 __all__ = [
@@ -38,6 +40,7 @@ __all__ = [
     "evaluate",
     "interpolate",
     "is_open",
+    "is_plain_list",
     "lookup",
     "text_of",
     "truthy",
@@ -52,6 +55,8 @@ class EvalError(Exception):
 Missing = Callable[[str], None]
 # Told of a `{value as FORMAT}` whose value does not fit: (the braces' content, the value).
 Unfit = Callable[[str, str], None]
+# Told of each value spliced into speech: (the braces, whether it was set, the value, its words).
+Heard = Callable[[nodes.Interp, bool, Any, str], None]
 
 
 def lookup(variables: Mapping[str, Any], path: tuple[str, ...]) -> tuple[bool, Any]:
@@ -90,12 +95,16 @@ def interpolate(
     language: str | None = None,
     unfit: Unfit | None = None,
     escape: Callable[[str], str] | None = None,
+    heard: Heard | None = None,
 ) -> str:
     """`text` with each `{path}` replaced by its value; `missing(path)` is told of unset ones.
 
     A `{path as FORMAT}` is said in the wording of `language` (None: Telnyx's default);
     `unfit` is told of a value that does not fit its format (it is then left as written).
-    `escape`, when given, is applied to each value spliced in (a URL's percent-encoding)."""
+    `escape`, when given, is applied to each value spliced in (a URL's percent-encoding).
+    `heard`, when given, makes `text` speech: a list of plain values is said as a list in the
+    words of `language` (`A1, B2 and C3`), each item in the braces' format, and `heard` is told
+    of every value spliced in, whether it was set, and the words it became."""
     if len(text.parts) == 1 and isinstance(text.parts[0], str):
         return text.parts[0]
     out = []
@@ -106,14 +115,33 @@ def interpolate(
         found, value = lookup(variables, part.path)
         if not found:
             missing(part.dotted)
-        spliced = text_of(value)
-        if part.format is not None and found:
-            said, fits = say_as(spliced, part.format, language)
-            if not fits and unfit is not None:
-                unfit(part.written, spliced)
-            spliced = said
+        if heard is not None and is_plain_list(value):
+            spliced = say_list([_formatted(part, text_of(v), language, unfit) for v in value],
+                               language)
+        else:
+            spliced = text_of(value)
+            if found:
+                spliced = _formatted(part, spliced, language, unfit)
+        if heard is not None:
+            heard(part, found, value, spliced)
         out.append(escape(spliced) if escape is not None else spliced)
     return "".join(out)
+
+
+def _formatted(part: nodes.Interp, text: str, language: str | None, unfit: Unfit | None) -> str:
+    """`text` in the format `part` asks for, if any; `unfit` is told when it does not fit."""
+    if part.format is None:
+        return text
+    said, fits = say_as(text, part.format, language)
+    if not fits and unfit is not None:
+        unfit(part.written, text)
+    return said
+
+
+def is_plain_list(value: Any) -> bool:
+    """Whether `value` is a list a caller can hear as one: of text, numbers, yes/no and nulls,
+    with no record or list inside."""
+    return isinstance(value, list) and not any(isinstance(v, (dict, list)) for v in value)
 
 
 def truthy(value: Any) -> bool:

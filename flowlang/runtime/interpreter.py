@@ -99,7 +99,13 @@ from flowlang.runtime.events import (
     CallInfo,
     Event,
 )
-from flowlang.runtime.expressions import EvalError, evaluate, interpolate, truthy
+from flowlang.runtime.expressions import (
+    EvalError,
+    evaluate,
+    interpolate,
+    is_plain_list,
+    truthy,
+)
 from flowlang.runtime.outcome import End, Entered, LogLine, Outcome
 from flowlang.runtime.trace import TracePoint, callers
 from flowlang.syntax.nodes import Interp, Str
@@ -398,14 +404,40 @@ class _Run:
     def text(self, value: Any, language: str | None = None) -> str:
         return interpolate(value, self.vars, self.missing, language, self.unfit)
 
+    def said(self, value: Str, language: str | None, written: Str | None = None) -> str:
+        """`value` as the caller hears it, in the words of `language`: a list is said as one
+        (`A1, B2 and C3`), and a value heard as nothing, or as a record read out, is warned of,
+        at the line of `written` (the text in the flow, when `value` is not: a gather's prompt
+        or its translation), else of the statement."""
+        line = self.line
+        if written is not None and written.span is not None:
+            self.line = written.span.line
+        try:
+            return interpolate(value, self.vars, _unheard, language, self.unfit, heard=self.hear)
+        finally:
+            self.line = line
+
+    def hear(self, part: Interp, found: bool, value: Any, words: str) -> None:
+        if not words.strip():
+            why = "has no value here, so it was left empty" if not found else (
+                "is empty here, so the caller heard nothing in its place")
+            # A value empty itself (unset, null, blank text, an empty list) is marked, for
+            # `flowlang fuzz` to report; a list of empty items (`[null]`) is only warned of.
+            blank = value is None or value == [] or (isinstance(value, str) and not value.strip())
+            self.logs.append(LogLine(f"`{part.dotted}` {why}", self.line, "warning",
+                                     after=len(self.commands),
+                                     gap=part.written if blank else None))
+        elif isinstance(value, (dict, list)) and not is_plain_list(value):
+            self.warn(_unsayable(part, value))
+
     def spoken(self, value: Any, language: Str | None) -> tuple[str, str | None]:
         """`value` as said in `language` (itself interpolated), and that language; in the
         caller's language instead when the flow speaks several and that is not its first."""
         other = self.other_language()
         if other is not None:
-            return self.text(self.words(value, other), other), other
+            return self.said(self.words(value, other), other), other
         said_in = self.text(language) if language is not None else None
-        return self.text(value, said_in), said_in
+        return self.said(value, said_in), said_in
 
     def other_language(self) -> str | None:
         """The caller's language (`language`) when it is one of the flow's own but its first."""
@@ -679,7 +711,7 @@ class _Run:
         language: str | None
         if op.fixed:
             language = self.text(op.language) if op.language is not None else None
-            payload = self.text(op.text, language)
+            payload = self.said(op.text, language)
             voice = op.voice
         else:
             payload, language = self.spoken(op.text, op.language)
@@ -709,7 +741,7 @@ class _Run:
         other = self.other_language()
         if op.greeting is not None:
             greeting = self.words(op.greeting, other) if other is not None else op.greeting
-            body["greeting"] = self.text(greeting)
+            body["greeting"] = self.said(greeting, other)
             self.heard(op.line)
         voice = self.voice(op.voice)
         if voice is not None:
@@ -730,7 +762,7 @@ class _Run:
         other = self.other_language()
         if op.greeting is not None:
             greeting = self.words(op.greeting, other) if other is not None else op.greeting
-            assistant["greeting"] = self.text(greeting)
+            assistant["greeting"] = self.said(greeting, other)
         voice = self.voice(op.voice)
         if voice is not None:
             assistant["voice_settings"] = {"voice": self.text(voice)}
@@ -751,14 +783,14 @@ class _Run:
 
     def gather_try(self, op: GatherOp, number: int, reprompted: bool, after: str) -> None:
         """Start try `number`; `after` is the outcome of the try before (`invalid`/`timeout`)."""
-        written = op.reprompt_after(after) if number > 1 else None
+        own = written = op.reprompt_after(after) if number > 1 else None
         other = self.other_language()
         language = self.text(op.language) if op.language is not None else None
         if other is not None:
             language = other
             written = self.words(written, other) if written is not None else None
         gather_voice = self.voice(op.voice)
-        reprompt = self.text(written, language) if written is not None else None
+        reprompt = self.said(written, language, own) if written is not None else None
         if reprompt is not None and op.action != "gather_using_speak" and not reprompted:
             body: dict[str, Any] = {"payload": reprompt}
             if gather_voice is not None:
@@ -772,7 +804,7 @@ class _Run:
         body = {}
         if op.action == "gather_using_speak":
             prompt = [self.words(p, other) for p in op.prompt] if other is not None else op.prompt
-            parts = [self.text(p, language) for p in prompt]
+            parts = [self.said(p, language, own) for p, own in zip(prompt, op.prompt, strict=True)]
             if number == 1:
                 self.heard(op.line)
             if reprompt is not None:
@@ -1243,6 +1275,27 @@ def _recording(payload: Mapping[str, Any]) -> dict[str, Any]:
 
 
 _ISO = re.compile(r"(\d{4})-(\d\d)-(\d\d)T(\d\d):(\d\d):(\d\d(?:\.\d+)?)(?:Z|[+-]00:?00)?")
+
+
+def _unheard(name: str) -> None:
+    """An unset value in speech is warned of where it is heard (`_Run.hear`), not here."""
+
+
+def _unsayable(part: Interp, value: dict[str, Any] | list[Any]) -> str:
+    """The warning for a record, or a list holding records or lists, put into speech: it is read
+    out as written, which a caller cannot follow; the help names what to say instead."""
+    name = part.dotted
+    if isinstance(value, dict):
+        fields = ", ".join(f"`{{{name}.{key}}}`" for key in list(value)[:3])
+        instead = f"say one of its fields instead ({fields})" if fields else "say a field of it"
+        return (f"`{{{part.written}}}` is a record with fields, so the caller heard it read out "
+                f"with its brackets and quotes: {instead}")
+    first = value[0] if value else None
+    field_ = next(iter(first), None) if isinstance(first, dict) else None
+    item = f"`{{{name}.first.{field_}}}`, " if field_ else f"`{{{name}.first}}`, "
+    return (f"`{{{part.written}}}` is a list of records or lists, so the caller heard it read "
+            f"out with its brackets and quotes: say {item}or how many there are, "
+            f"`{{{name}.count}}`")
 
 
 def _instant(text: str) -> float | None:

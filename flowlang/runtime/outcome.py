@@ -26,12 +26,16 @@ class End:
 class LogLine:
     """A `log` statement's text, or a runtime warning (`level` "warning"), with its `.flow` line.
     `after` is how many of the same outcome's commands were sent before it (so a transcript can
-    show a text message sent before a later `log`); it takes no part in `==`."""
+    show a text message sent before a later `log`); it takes no part in `==`. `gap` marks the
+    warning of an empty value (unset, null, blank text, an empty list) the caller heard as
+    nothing: the `{...}` it was written as (without the braces), for tools that report such
+    gaps (`flowlang fuzz`); it takes no part in `==` either."""
 
     text: str
     line: int | None = None
     level: str = "info"
     after: int = field(default=0, eq=False)
+    gap: str | None = field(default=None, eq=False)
 
 
 @frozen

@@ -1,14 +1,19 @@
-"""Spoken formats: the text a `{value as FORMAT}` reads as, in the wording of a `say`'s language.
+"""Spoken values: how a value put into speech reads, in the wording of a `say`'s language.
 
-`digits` and `phone` are digits, spaces and commas (a pause), so they read right in every
-language. `money`, `date` and `time` need words: they exist for the English `speak` languages,
-each with its own currency and date order. A value that does not fit the format (`"soon" as
-date`) is said as written; `say_as` reports that through its second result.
+`{value as FORMAT}`: `digits` and `phone` are digits, spaces and commas (a pause), so they read
+right in every language. `money`, `date` and `time` need words: they exist for the English
+`speak` languages, each with its own currency and date order. A value that does not fit the
+format (`"soon" as date`) is said as written; `say_as` reports that through its second result.
+
+A list is said as a person lists things: `A1, B2 and C3` in English. flowlang knows the word
+for "and" of no other language, so there the items are joined with commas only (`A1, B2, C3`)
+rather than with an English word in, say, a French sentence.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from attrs import frozen
@@ -23,6 +28,7 @@ __all__ = [
     "parse_money",
     "parse_time",
     "say_as",
+    "say_list",
 ]
 
 # Telnyx speaks `en-US` when a `speak` names no language.
@@ -91,6 +97,17 @@ def say_as(value: str, format: str, language: str | None) -> tuple[str, bool]:
     if format == "date":
         return _date(value, english)
     return _time(value)
+
+
+def say_list(items: Sequence[str], language: str | None) -> str:
+    """`items` (each already in words) as a person lists them in `language` (None: Telnyx's
+    default): `A1, B2 and C3` in English, `A1, B2, C3` in any other language. An item said as
+    nothing is left out, so an empty list, or one of empty items, is said as nothing."""
+    said = [item for item in items if item.strip()]
+    english = (language or DEFAULT_LANGUAGE).split("-")[0].lower() == "en"
+    if len(said) < 2 or not english:
+        return ", ".join(said)
+    return f"{', '.join(said[:-1])} and {said[-1]}"
 
 
 def _digits(value: str) -> tuple[str, bool]:

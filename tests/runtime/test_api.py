@@ -13,7 +13,7 @@ PUBLIC = {
     ],
     "flowlang.runtime.expressions": [
         "EvalError", "arithmetic", "compare", "contains", "equal", "evaluate", "interpolate",
-        "is_open", "lookup", "text_of", "truthy", "whole_number",
+        "is_open", "is_plain_list", "lookup", "text_of", "truthy", "whole_number",
     ],
     "flowlang.runtime.state": [
         "CALL_DEPTH", "VERSION", "client_state", "command_id", "new_state", "problem",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import string
 from decimal import Decimal
 
 import pytest
@@ -11,8 +12,17 @@ from hypothesis import strategies as st
 from flowlang.days import weekday
 from flowlang.errors import FlowSyntaxError
 from flowlang.lint.telnyx_data import SPEAK_LANGUAGES
-from flowlang.runtime.spoken import ENGLISH, formats_of, parse_money, parse_time, say_as
+from flowlang.runtime.expressions import interpolate, text_of
+from flowlang.runtime.spoken import (
+    ENGLISH,
+    formats_of,
+    parse_money,
+    parse_time,
+    say_as,
+    say_list,
+)
 from flowlang.source import Source
+from flowlang.syntax.nodes import Interp, Str
 from flowlang.syntax.parser import parse_source
 from tests.runtime.calls import Call
 
@@ -145,3 +155,81 @@ def test_an_unknown_format_is_a_syntax_error_with_a_suggestion() -> None:
     (diagnostic,) = error.value.diagnostics
     assert diagnostic.code == "FL061"
     assert diagnostic.help is not None and "did you mean `money`?" in diagnostic.help
+
+
+# -- lists put into speech --------------------------------------------------------------------
+
+# Items a backend may list: order numbers, names, amounts; never a bracket or a quote.
+WORDS = st.text(string.ascii_letters + string.digits + " -.'", min_size=1, max_size=8).filter(
+    lambda word: word.strip() and " and " not in f" {word} " and "," not in word
+)
+PLAIN_ITEMS = st.lists(
+    st.one_of(WORDS, st.integers(-10_000, 10_000), st.floats(-1e6, 1e6, allow_nan=False)),
+    max_size=6,
+)
+TEXT = Str(("You have ", Interp(("orders",)), "."))
+
+
+def _heard(items: list[object], language: str | None) -> tuple[str, list[tuple[str, str]]]:
+    """`TEXT` said with `orders` holding `items`, and what the caller-facing hook was told."""
+    told: list[tuple[str, str]] = []
+    said = interpolate(
+        TEXT, {"orders": items}, lambda name: None, language,
+        heard=lambda part, found, value, words: told.append((part.dotted, words)),
+    )
+    return said, told
+
+
+@given(PLAIN_ITEMS, st.sampled_from(["en-US", "en-GB", None]))
+def test_an_english_list_is_said_with_commas_and_a_last_and(
+    items: list[object], language: str | None
+) -> None:
+    said, told = _heard(items, language)
+    words = [text_of(item) for item in items]
+    listed = said.removeprefix("You have ").removesuffix(".")
+    assert told == [("orders", listed)]
+    assert not set("[]{}\"") & set(said)
+    if len(words) >= 2:
+        head, _, last = listed.rpartition(" and ")
+        assert [*head.split(", "), last] == words
+    else:
+        assert listed == "".join(words)  # one item alone, or nothing for an empty list
+
+
+@given(PLAIN_ITEMS, st.sampled_from(["fr-FR", "de-DE", "es-US", "cy-GB"]))
+def test_another_language_joins_a_list_with_commas_only(
+    items: list[object], language: str
+) -> None:
+    said, _ = _heard(items, language)
+    listed = said.removeprefix("You have ").removesuffix(".")
+    assert (listed.split(", ") if items else []) == [text_of(item) for item in items]
+    assert " and " not in f" {listed} "
+    assert not set("[]{}\"") & set(said)
+
+
+def test_an_empty_item_is_left_out_and_an_empty_list_is_said_as_nothing() -> None:
+    assert say_list(["A1", "", "  ", "B2"], "en-US") == "A1 and B2"
+    assert say_list([], "en-US") == ""
+    assert say_list(["A1"], "en-US") == "A1"
+    assert say_list(["A1", "B2", "C3"], "fr-FR") == "A1, B2, C3"
+
+
+def test_each_item_of_a_list_is_said_in_the_braces_format() -> None:
+    text = Str(("Orders ", Interp(("orders",), "digits"), "."))
+    said = interpolate(text, {"orders": ["12", 34]}, lambda name: None, "en-US",
+                       heard=lambda *told: None)
+    assert said == "Orders 1 2 and 3 4."
+
+
+def test_outside_speech_a_list_keeps_its_json() -> None:
+    # A `log` line or a text message is read by a person who may need the exact value.
+    assert interpolate(TEXT, {"orders": ["A1", "B2"]}, lambda name: None) == (
+        'You have ["A1", "B2"].'
+    )
+
+
+@given(st.lists(st.booleans(), min_size=1, max_size=3))
+def test_yes_no_values_in_a_list_are_said_as_they_are_alone(values: list[bool]) -> None:
+    said, _ = _heard(list(values), "en-US")
+    for value in values:
+        assert text_of(value) in said

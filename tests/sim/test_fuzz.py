@@ -141,8 +141,10 @@ BACKEND = VOICE + flow(
                 say "Sorry."
                 hangup
         if status.count > 2 and status.count + 1 < status.limit - status.used:
-            say "Your order {status.state} has {status.count} items."
-        say "{status.items.first}"
+            log "Your order {status.state} has {status.count} items."
+        # Any JSON said (a list, a record): never an error; an empty one is the guard's to skip.
+        if status.items.first:
+            say "{status.items.first}"
         hangup
     """
 )

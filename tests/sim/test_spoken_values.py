@@ -1,0 +1,185 @@
+"""What the caller hears of a value that is not text: a list said as a list, a record warned of,
+and an empty value heard as nothing reported by `flowlang fuzz` at the line of its `say`."""
+
+from __future__ import annotations
+
+import shlex
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from flowlang.cli import main
+from flowlang.offline.fuzz import fuzz
+from flowlang.offline.phone import FetchAnswer
+from flowlang.offline.simulator import Logged, Sent, Simulation
+from tests.sim.helpers import VOICE, flow, program, write_flow
+
+LOOKUP = flow(
+    """\
+    main:
+        answer
+        fetch "https://api.acme.com/orders/{caller}" into found:
+            on error: hangup
+        say "You have {found.orders}."
+        hangup
+    """
+)
+
+
+def _heard(text: str, answer: dict[str, Any]) -> tuple[list[str], list[str]]:
+    """What the caller hears, and the warnings, when the backend gives `answer`."""
+    sim = Simulation.begin(program(text))
+    sim.give(FetchAnswer(answer))
+    said = [e.command.body["payload"] for e in sim.entries
+            if isinstance(e, Sent) and "payload" in e.command.body]
+    warnings = [e.line.text for e in sim.entries
+                if isinstance(e, Logged) and e.line.level == "warning"]
+    return said, warnings
+
+
+@pytest.mark.parametrize(
+    ("orders", "said"),
+    [
+        (["A1", "B2", "C3"], "You have A1, B2 and C3."),
+        (["A1"], "You have A1."),
+        ([12, 3.0, True], "You have 12, 3 and true."),
+    ],
+    ids=["three", "one", "numbers-and-yes"],
+)
+def test_a_list_from_the_backend_is_said_as_a_person_lists_things(orders: list[Any],
+                                                                     said: str) -> None:
+    assert _heard(VOICE + LOOKUP, {"orders": orders}) == ([said], [])
+
+
+def test_an_empty_list_is_said_as_nothing_like_an_empty_text_with_a_warning() -> None:
+    for empty in ([], "", None):
+        said, warnings = _heard(VOICE + LOOKUP, {"orders": empty})
+        assert said == ["You have ."]
+        assert warnings == [
+            "`found.orders` is empty here, so the caller heard nothing in its place"
+        ]
+
+
+def test_a_list_in_a_french_say_is_joined_with_commas_only() -> None:
+    french = VOICE + 'language "fr-FR"\n' + LOOKUP
+    assert _heard(french, {"orders": ["A1", "B2", "C3"]})[0] == ["You have A1, B2, C3."]
+
+
+def test_a_list_in_a_gather_prompt_is_said_in_the_gathers_language() -> None:
+    text = VOICE + flow(
+        """\
+        main:
+            answer
+            fetch "https://api.acme.com/orders/{caller}" into found:
+                on error: hangup
+            gather tries 1 language "de-DE":
+                say "Bestellungen {found.orders}."
+                on digits "1": hangup
+        """
+    )
+    sim = Simulation.begin(program(text))
+    sim.give(FetchAnswer({"orders": ["A1", "B2"]}))
+    assert sim.phone.waiting is not None
+    assert sim.phone.waiting.command.body["payload"] == "Bestellungen A1, B2."
+
+
+def test_a_list_of_records_is_said_as_written_with_a_warning_naming_what_to_say() -> None:
+    said, warnings = _heard(VOICE + LOOKUP, {"orders": [{"id": "A1"}, {"id": "B2"}]})
+    assert said == ['You have [{"id": "A1"}, {"id": "B2"}].']
+    assert warnings == [
+        "`{found.orders}` is a list of records or lists, so the caller heard it read out with"
+        " its brackets and quotes: say `{found.orders.first.id}`, or how many there are,"
+        " `{found.orders.count}`"
+    ]
+
+
+def test_a_log_keeps_the_exact_value_of_a_list() -> None:
+    text = VOICE + LOOKUP.replace('say "You have', 'log "You have')
+    sim = Simulation.begin(program(text))
+    sim.give(FetchAnswer({"orders": ["A1", "B2"]}))
+    logs = [e.line.text for e in sim.entries if isinstance(e, Logged)]
+    assert logs == ['You have ["A1", "B2"].']
+
+
+def test_fuzz_reports_an_empty_value_the_caller_hears_at_the_line_of_its_say() -> None:
+    report = fuzz(program(VOICE + LOOKUP), examples=100)
+    finding = report.finding
+    assert finding is not None
+    assert finding.kind == "empty"
+    assert finding.line == 6
+    assert finding.message.startswith("`found.orders` ")
+    assert finding.message.endswith(': the caller heard "You have ."')
+    assert len(finding.inputs) == 1 and finding.inputs[0].startswith("fetch=")
+
+
+def test_fuzz_command_reports_the_empty_value_and_its_replay_shows_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = write_flow(tmp_path, VOICE + LOOKUP)
+    assert main(["fuzz", str(path), "--examples", "100"]) == 1
+    out = capsys.readouterr().out.splitlines()
+    assert out[0] == f"Problem found in {path}: the caller heard an empty value (line 6)."
+    argv = shlex.split(out[-1].strip())
+    assert main(argv[1:]) == 0
+    assert 'say "You have ."' in capsys.readouterr().out
+
+
+def test_fuzz_finds_nothing_when_the_flow_guards_the_empty_value() -> None:
+    guarded = VOICE + LOOKUP.replace(
+        '    say "You have {found.orders}."\n',
+        '    if found.orders:\n        say "You have {found.orders}."\n',
+    )
+    assert fuzz(program(guarded), examples=100).finding is None
+
+
+def test_fuzz_gives_an_outbound_flow_its_inputs_and_the_replay_names_them(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    outbound = VOICE + flow(
+        """\
+        outbound from "+13125550199"
+        input patient
+
+        main:
+            say "Hello {patient}."
+            gather digits 1 tries 1 into choice:
+                say "Press a key."
+                on digits: say "You pressed {choice} for {patient}."
+            say "You said {choice}."
+        """
+    )
+    path = write_flow(tmp_path, outbound)
+    assert main(["fuzz", str(path), "--examples", "100"]) == 1
+    out = capsys.readouterr().out.splitlines()
+    assert out[0].endswith("the caller heard an empty value (line 10).")
+    argv = shlex.split(out[-1].strip())
+    assert argv[3:5] == ["--with", "patient=patient"]
+    assert main(argv[1:]) == 0
+    assert 'say "Hello patient."' in capsys.readouterr().out
+
+
+def test_an_unset_value_heard_keeps_todays_warning_once() -> None:
+    sim = Simulation.begin(program(VOICE + LOOKUP))
+    sim.give(FetchAnswer({}))
+    warnings = [e.line for e in sim.entries if isinstance(e, Logged)]
+    assert [(w.text, w.line, w.gap) for w in warnings] == [
+        ("`found.orders` has no value here, so it was left empty", 6, "found.orders")
+    ]
+
+
+def test_a_gap_in_a_gather_prompt_is_warned_at_the_line_of_its_say() -> None:
+    text = VOICE + flow(
+        """\
+        main:
+            answer
+            set extra = ""
+            gather tries 1:
+                say "Press 1."
+                say "Then {extra}."
+                on digits "1": hangup
+        """
+    )
+    sim = Simulation.begin(program(text))
+    warnings = [e.line for e in sim.entries if isinstance(e, Logged)]
+    assert [(w.line, w.gap) for w in warnings] == [(7, "extra")]
