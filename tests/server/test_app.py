@@ -350,6 +350,26 @@ def test_a_refused_command_stops_the_run_cleanly(caplog: pytest.LogCaptureFixtur
     assert commands[-1]["error_code"] == "90018"
 
 
+@pytest.mark.parametrize(
+    ("code", "hung_up"),
+    [("90018", False), ("90015", False), ("10032", True), ("90034", True)],
+    ids=["call-ended", "unknown-call", "bad-parameter", "not-answered"],
+)
+def test_a_refusal_hangs_up_unless_telnyx_says_the_call_is_gone(code: str, hung_up: bool) -> None:
+    def refuse(request: httpx.Request) -> httpx.Response | None:
+        if request.url.path.endswith("/speak"):
+            return httpx.Response(422, json={"errors": [{"code": code, "title": "Refused"}]})
+        return None
+
+    async def test(h: Harness) -> None:
+        await h.post(INCOMING)
+        await h.post(envelope("call.answered", event_id="e2"))
+        await h.app.sender.idle()
+        assert h.telnyx.actions == ["answer", "speak", *(["hangup"] if hung_up else [])]
+
+    run(test, Telnyx(refuse))
+
+
 def test_unsent_commands_are_sent_after_a_restart(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path}/calls.db"
     hold = asyncio.Event()
