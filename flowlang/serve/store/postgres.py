@@ -349,6 +349,12 @@ class PostgresStore:
             change = step(call)
             if change is None:
                 return Applied(duplicate=False)
+            if change.noted:
+                await conn.execute(
+                    "INSERT INTO history (call_control_id, applied, data) VALUES (%s, %s, %s)",
+                    (call_control_id, now, dumps(change.history)),
+                )
+                return Applied(duplicate=False, change=change)
             if event_id is not None:
                 await conn.execute(
                     "INSERT INTO events (call_control_id, event_id, seen) VALUES (%s, %s, %s)",
