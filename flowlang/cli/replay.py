@@ -91,7 +91,7 @@ def _mismatch(call: RecordedCall, mismatch: Mismatch, steps: int) -> str:
     when = f" at {step.instant}" if step.instant else ""
     out = [
         f"Call {call.call_control_id} does not replay the same: at {what} ({step.event.type}"
-        f"{when}, {mismatch.index + 1} of {len(call.steps) + 1} compared), the run parts"
+        f"{when}, {mismatch.index + 1} of {len(call.events) + 1} compared), the run parts"
         " from the recording.",
         "  recorded:",
         *_show(mismatch.recorded),

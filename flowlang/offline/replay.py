@@ -9,6 +9,7 @@ the interpreter is pure, so any difference is a bug, named by the event where th
 from __future__ import annotations
 
 import asyncio
+import json
 from datetime import datetime
 from typing import Any
 
@@ -60,7 +61,8 @@ class RecordedStep:
     fields the interpreter reads); `leg` is True for an event of the new leg a transfer rang;
     `instant` the moment the flow's clock read (ISO text: Telnyx's `occurred_at`, else the
     arrival); `applied` the server's clock when it was applied (epoch seconds). `commands`,
-    `fetch` and `end` (an END_REASONS word or None) are what the step did."""
+    `fetch` and `end` (an END_REASONS word or None) are what the step did. `ignored`: the run
+    did not wait for this event, which changed nothing (the server records it all the same)."""
 
     event: Event
     leg: bool
@@ -69,6 +71,7 @@ class RecordedStep:
     commands: tuple[Command, ...]
     fetch: FetchRequest | None
     end: str | None
+    ignored: bool = False
 
     @property
     def when(self) -> datetime | None:
@@ -84,7 +87,8 @@ class RecordedCall:
     catalogs as they were); `call` its CallInfo (numbers masked when the server ran with
     --redact; `at` when it started, on the flow's clock); `inputs` the values a placed call
     started with (`placed` True: `Interpreter.start(call, inputs)`); `start` the event that
-    started it and what the start did; `steps` every later event applied, in order.
+    started it and what the start did; `events` every later event the server received, in
+    order, and `steps` those that moved the run on (the ones it ignored left out).
     `history` is the store's raw record (the call's summary and its outbox rows)."""
 
     program: Program
@@ -92,12 +96,26 @@ class RecordedCall:
     inputs: dict[str, Any] | None
     placed: bool
     start: RecordedStep
-    steps: tuple[RecordedStep, ...]
+    events: tuple[RecordedStep, ...]
     history: CallHistory
 
     @property
     def call_control_id(self) -> str:
         return self.call.call_control_id
+
+    @property
+    def steps(self) -> tuple[RecordedStep, ...]:
+        return tuple(s for s in self.events if not s.ignored)
+
+    def ignored(self) -> list[tuple[int, RecordedStep]]:
+        """The events the run ignored, each with the number of `steps` applied before it."""
+        found, applied = [], 0
+        for step in self.events:
+            if step.ignored:
+                found.append((applied, step))
+            else:
+                applied += 1
+        return found
 
 
 def _step(entry: Entry, call_control_id: str) -> RecordedStep:
@@ -115,7 +133,25 @@ def _step(entry: Entry, call_control_id: str) -> RecordedStep:
         entry.commands,
         entry.fetch,
         str(end) if end is not None else None,
+        data.get("ignored") is True,
     )
+
+
+# The payload fields worth showing beside an event's type, in this order.
+SHOWN_FIELDS = ("status", "digits", "digit", "result", "reason", "hangup_cause")
+
+
+def describe(step: RecordedStep) -> str:
+    """A recorded event in a few words: its type, and the fields that say how it went."""
+    event = step.event
+    payload = event.payload if isinstance(event.payload, dict) else {}
+    fields = [
+        f"{name} {json.dumps(payload[name], ensure_ascii=False)}"
+        for name in SHOWN_FIELDS
+        if payload.get(name) not in (None, "")
+    ]
+    leg = " (the transferred-to number)" if step.leg else ""
+    return f"{event.type}{leg}" + (f": {', '.join(fields)}" if fields else "")
 
 
 def recorded_call(history: CallHistory, program: Program) -> RecordedCall:
@@ -228,16 +264,25 @@ def _what(commands: tuple[Command, ...], fetch: FetchRequest | None, end: str | 
     }
 
 
+def _ignored() -> dict[str, Any]:
+    return {"commands": [], "fetch": None, "end": None, "ignored": True}
+
+
+def _recorded(step: RecordedStep) -> dict[str, Any]:
+    return _ignored() if step.ignored else _what(step.commands, step.fetch, step.end)
+
+
 def _did(outcome: Outcome) -> dict[str, Any]:
     end = outcome.end.reason if outcome.end is not None else None
     if outcome.ignored:
-        return {"commands": [], "fetch": None, "end": None, "ignored": True}
+        return _ignored()
     # A run that ended makes no backend request (the server queues none).
     return _what(outcome.commands, outcome.fetch if end is None else None, end)
 
 
 def replay(call: RecordedCall) -> Replayed:
-    """Run the recorded events through the recorded version and compare every step."""
+    """Run the recorded events through the recorded version and compare every step; an event
+    the run ignored must be ignored again (and the run goes on from where it was)."""
     from flowlang.runtime.interpreter import Interpreter
 
     interpreter = Interpreter(call.program)
@@ -246,14 +291,15 @@ def replay(call: RecordedCall) -> Replayed:
         if call.placed
         else interpreter.start(call.call)
     )
-    all_steps = (call.start, *call.steps)
+    all_steps = (call.start, *call.events)
     for index, step in enumerate(all_steps):
-        if index:
-            outcome = interpreter.handle(outcome.state, step.event)
-        recorded = _what(step.commands, step.fetch, step.end)
-        replayed = _did(outcome)
+        now = outcome if not index else interpreter.handle(outcome.state, step.event)
+        recorded = _recorded(step)
+        replayed = _did(now)
         if replayed != recorded:
             return Replayed(index + 1, Mismatch(index, step, recorded, replayed))
+        if not now.ignored:
+            outcome = now
     return Replayed(len(all_steps), None)
 
 

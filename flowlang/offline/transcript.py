@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from attrs import frozen
 
 from flowlang.offline.conversation import Line, conversation, ending, show
-from flowlang.offline.replay import RecordedCall, retrace
+from flowlang.offline.replay import RecordedCall, RecordedStep, describe, retrace
 from flowlang.offline.simulator import Requested, Sent
 from flowlang.serve.history import COMMAND_KINDS, FETCH_KIND, Delivery, Entry, commands_json
 
@@ -21,6 +22,8 @@ class Timed:
     line: Line
     seconds: float | None
     delivery: Delivery | None = None
+    # The index of the step that caused it in (start, *steps), when known.
+    step: int | None = None
 
 
 def timed_lines(call: RecordedCall) -> tuple[list[Timed], Any]:
@@ -33,7 +36,8 @@ def timed_lines(call: RecordedCall) -> tuple[list[Timed], Any]:
     # Every entry of a transcript gives one line of its conversation (then the end's).
     if len(lines) != len(transcript.entries) + 1 or origin is None:
         return [Timed(line, None) for line in lines], transcript
-    rows = [_rows(entry) for entry in call.history.entries]
+    # Ignored events queued nothing and have no lines.
+    rows = [_rows(e) for e in call.history.entries if e.data.get("ignored") is not True]
     out: list[Timed] = []
     step = 0
     for index, line in enumerate(lines[:-1]):
@@ -45,7 +49,7 @@ def timed_lines(call: RecordedCall) -> tuple[list[Timed], Any]:
         kind = "command" if isinstance(entry, Sent) else "fetch" if isinstance(entry, Requested) \
             else None
         found = rows[step][kind].pop(0) if kind and rows[step][kind] else None
-        out.append(Timed(line, seconds, found))
+        out.append(Timed(line, seconds, found, step))
     last = steps[-1].when
     out.append(Timed(lines[-1], (last - origin).total_seconds() if last is not None else None))
     return out, transcript
@@ -87,8 +91,14 @@ def render_call(call: RecordedCall) -> str:
     timed, transcript = timed_lines(call)
     source = call.program.source
     out = []
+    # Each event the run ignored, shown before the lines of the steps that came after it.
+    ignored = call.ignored()
+    origin = call.start.when
     for item in timed[:-1]:
+        while ignored and item.step is not None and ignored[0][0] <= item.step - 1:
+            out.append(_ignored_line(ignored.pop(0)[1], origin))
         out.append(f"{offset(item.seconds):>9}  {show(item.line, source)}{fate(item.delivery)}")
+    out.extend(_ignored_line(step, origin) for _, step in ignored)
     summary = call.history.summary
     out.append("")
     if summary.status == "active":
@@ -99,6 +109,14 @@ def render_call(call: RecordedCall) -> str:
         out.append(ending([t.line for t in timed], transcript.end, source))
     out.extend(_deliveries(call))
     return "\n".join(out) + "\n"
+
+
+def _ignored_line(step: RecordedStep, origin: datetime | None) -> str:
+    """An event the run ignored, as `calls show` lists it among the lines."""
+    when = step.when
+    seconds = (when - origin).total_seconds() if when is not None and origin is not None \
+        else None
+    return f"{offset(seconds):>9}    ignored   {describe(step)} (not what the flow waited for)"
 
 
 def _deliveries(call: RecordedCall) -> list[str]:

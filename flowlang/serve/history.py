@@ -14,6 +14,11 @@ the interpreter saw it (`LocalTime`), so a replay is exact. The first record of 
 `start`: `{"caller", "called", "inputs", "placed"}` (the event is then the one that started it).
 `end` is how the run ended, when it did.
 
+A webhook the run ignored (it was not what the run waited for: a late or repeated event, a key
+pressed while nothing listened) leaves a record too, with `"ignored": true` and nothing queued,
+written without touching the call (`CallChange.noted`); the routine ones are left out
+(`worth_noting`). A replay feeds it and expects it ignored again; the run goes on unchanged.
+
 What the step did is not copied here: its commands, text messages and backend request are the
 `queued` outbox rows the same transaction wrote (every side effect is an outbox row, kept, with
 what became of it, as long as the call), so a record costs one small row. Reading a history
@@ -58,6 +63,28 @@ READ_FIELDS = frozenset(
         "status",
     }
 )
+
+
+# Events the run ignores that are left out of the history, being routine: Telnyx sends them
+# around commands whatever the flow does (a speech or a playback started, an AI gather's
+# progress), and a key's own event during a key gather, whose end reports the keys.
+ROUTINE = frozenset(
+    {
+        "call.speak.started",
+        "call.playback.started",
+        "call.ai_gather.partial_results",
+        "call.ai_gather.message_history_updated",
+    }
+)
+
+
+def worth_noting(event_type: str, waiting: str | None) -> bool:
+    """Whether an event the run ignored (while `waiting` for what Outcome.waiting names) is
+    written in the call's history, marked `ignored`: a late or stray event, a key pressed while
+    nothing listened, not the routine ones (ROUTINE)."""
+    if event_type in ROUTINE:
+        return False
+    return not (event_type == "call.dtmf.received" and waiting == "gather")
 
 
 def mask(number: str) -> str:

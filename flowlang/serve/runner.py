@@ -129,19 +129,22 @@ class Runner:
             return Handled("unknown_event", call_id)
         if call_id is None:
             return Handled("no_call")
-        return await self._apply(hook, call_id, self.claim)
+        return await self._apply(hook, call_id, self.claim, note=True)
 
     async def feed(self, call_control_id: str, event: Event) -> Handled:
         """Apply an event the server made itself (a fetch's answer) to a call, in one store
-        transaction like a webhook; a repeated event id changes nothing."""
+        transaction like a webhook; a repeated event id changes nothing. (One the run ignores
+        is not written in the call's history: the server would feed it again and again.)"""
         return await self._apply(Webhook(event, call_control_id), call_control_id, None)
 
-    async def _apply(self, hook: Webhook, call_id: str, claim: tuple[str, float] | None) -> Handled:
+    async def _apply(
+        self, hook: Webhook, call_id: str, claim: tuple[str, float] | None, note: bool = False
+    ) -> Handled:
         verdict: list[Handled] = []
 
         def step(call: StoredCall | None) -> CallChange | None:
             verdict.clear()
-            handled = self._step(hook, call_id, call)
+            handled = self._step(hook, call_id, call, note)
             verdict.append(handled)
             return handled.change
 
@@ -164,7 +167,9 @@ class Runner:
             return attrs.evolve(verdict[0], claimed=applied.claimed)
         return verdict[0]
 
-    def _step(self, hook: Webhook, call_id: str, call: StoredCall | None) -> Handled:
+    def _step(self, hook: Webhook, call_id: str, call: StoredCall | None, note: bool) -> Handled:
+        """What `hook` does to the call; with `note`, an event the run ignores is written in
+        the call's history all the same (marked `ignored`), so that it can be seen there."""
         if call is None:
             program = self._flows.current()
             placed = hook.dial is not None and hook.event.type == "call.answered"
@@ -210,10 +215,14 @@ class Runner:
             call.state,
             event,
         )
-        if outcome.ignored:
-            return Handled("ignored", call_id)
-        gone = hook.event.type == "call.hangup" and not hook.leg
         record = history.record(event, outcome, instant, at, leg=hook.leg, numbers=numbers)
+        if outcome.ignored:
+            if not (note and history.worth_noting(event.type, outcome.waiting)):
+                return Handled("ignored", call_id, logs=outcome.logs)
+            noted = CallChange(call.digest, call.state, call.status,
+                               history={**record, "ignored": True}, noted=True)
+            return Handled("ignored", call_id, noted, outcome.logs)
+        gone = hook.event.type == "call.hangup" and not hook.leg
         change = _change(call.digest, outcome, gone=gone, record=record)
         if outcome.expires is not None and outcome.end is None:
             change = attrs.evolve(change, expires=self._clock() + outcome.expires)

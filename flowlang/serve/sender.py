@@ -32,8 +32,17 @@ logger = logging.getLogger("flowlang.serve.app")
 # clear of the edge.
 COMMAND_ID_MEMORY = 55.0
 
-# Telnyx's codes for "this call is over": nothing more can be done on it, not even a hangup.
-CALL_GONE_CODES = frozenset({"90018"})
+# Telnyx's codes for "this call is over" (90018) or "no such call" (90015, an id Telnyx no
+# longer knows): nothing more can be done on it, not even a hangup.
+CALL_GONE_CODES = frozenset({"90018", "90015"})
+
+# Telnyx's refusal of `ai_assistant_start` because "an AI assistant is already running" on the
+# call. A run stops its assistant (ai_assistant_stop, sent first, in order) before it starts
+# another, so the one running is the one asked for: typically an earlier try of this very command
+# reached Telnyx (its answer was lost, or its worker died) and Telnyx did not recognise the resend
+# by its command_id. The command is taken as carried out and the run goes on as if it had been
+# answered (without the conversation's id, which only Telnyx's answer gives).
+ALREADY_RUNNING = ("ai_assistant_start", "90061")
 
 # Actions whose repetition is harmless, so a doubtful one is re-sent whatever its age.
 IDEMPOTENT = frozenset({"hangup"})
@@ -71,10 +80,10 @@ class Sender:
     A transient failure (5xx, 429, a timeout) puts the row back with a pause that grows
     exponentially, with jitter and at least Telnyx's Retry-After; the call's other webhooks go on
     being applied meanwhile. A row still failing `policy.give_up_after` seconds after it was
-    queued, a refusal (a 4xx), or a row that may already have reached Telnyx longer ago than
-    Telnyx remembers its command_id, stops the call's run: its other rows are dropped and a
-    hangup is queued, so no caller is left on a silent line (unless Telnyx said the call is
-    over, or the hangup itself is what failed).
+    queued, a refusal (a 4xx; but see ALREADY_RUNNING), or a row that may already have reached
+    Telnyx longer ago than Telnyx remembers its command_id, stops the call's run: its other rows
+    are dropped and a hangup is queued, so no caller is left on a silent line (unless Telnyx said
+    the call is over or unknown, or the hangup itself is what failed).
     """
 
     def __init__(
@@ -384,10 +393,15 @@ class Sender:
             self._held[item.id] = (call_control_id, started)
             result = await handler(item)
             self._held[item.id] = (call_control_id, None)
+            running = _already_running(item, result)
             if self._metrics is not None:
-                self._metrics.commands.labels(item.action, _outcome(result)).inc()
+                outcome = "sent" if running else _outcome(result)
+                self._metrics.commands.labels(item.action, outcome).inc()
             if item.kind == CALL_COMMAND:
-                _log_command(item, result)
+                _log_command(item, result, running)
+            if running:
+                self._delivered_one(item)
+                continue
             if result.ok:
                 self._delivered_one(item)
                 if self._answered is not None and item.kind == CALL_COMMAND:
@@ -520,19 +534,32 @@ def _outcome(result: SendResult) -> str:
     return "failed" if result.status == "gave_up" else result.status
 
 
-def _log_command(item: OutboxItem, result: SendResult) -> None:
+def _already_running(item: OutboxItem, result: SendResult) -> bool:
+    """Whether Telnyx refused `item` only because what it asks for is already so (see
+    ALREADY_RUNNING): then it counts as sent."""
+    return (
+        item.kind == CALL_COMMAND
+        and result.status == "rejected"
+        and (item.action, result.error_code) == ALREADY_RUNNING
+    )
+
+
+def _log_command(item: OutboxItem, result: SendResult, running: bool = False) -> None:
     line: dict[str, Any] = {
         "event": "command",
         "call_control_id": item.call_control_id,
         "kind": item.kind,
         "action": item.action,
         "command_id": item.body.get("command_id"),
-        "result": _outcome(result),
+        "result": "sent" if running else _outcome(result),
         "attempts": result.attempts,
         "http_status": result.http_status,
     }
     if not result.ok:
         line["error_code"] = result.error_code
         line["detail"] = result.detail
-    level = logging.INFO if result.ok else logging.WARNING
+    if running:
+        # Telnyx's refusal says the assistant runs: an earlier try of this command started it.
+        line["already_running"] = True
+    level = logging.INFO if result.ok or running else logging.WARNING
     logger.log(level, json.dumps(line))

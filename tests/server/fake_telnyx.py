@@ -207,7 +207,13 @@ class FakeTelnyx:
 
     `faults` (a deque) makes the next command requests fail: "429" and "500" are answered
     without processing the command, "timeout" processes it and answers after `slow_answer`
-    seconds (so the client times out and retries the same command_id).
+    seconds (so the client times out and retries the same command_id). `action_faults` does
+    the same for the next requests of one action.
+
+    An `ai_assistant_start` on a call whose assistant is running is refused 422 with code 90061,
+    as Telnyx does. A repeated command_id is recognised and not carried out twice; with
+    `remember_command_ids` False it is not (Telnyx promises it only for about a minute): the
+    resend then meets the call as it is, like any new command.
     """
 
     def __init__(self, key: SigningKey, api_key: str = "test-api-key") -> None:
@@ -221,6 +227,8 @@ class FakeTelnyx:
         self._spread = random.Random(0)
         self.chaos = Chaos()
         self.faults: deque[str] = deque()
+        self.action_faults: dict[str, deque[str]] = {}
+        self.remember_command_ids = True
         self.slow_answer = 2.0
         self.stall = threading.Event()
         self.stall.set()
@@ -405,6 +413,9 @@ class FakeTelnyx:
             self.actions.append((call_control_id, action))
             self.last_activity = time.monotonic()
             fault = self.faults.popleft() if self.faults else None
+            for_action = self.action_faults.get(action)
+            if fault is None and for_action:
+                fault = for_action.popleft()
             if fault:
                 self.fault_hits.append(fault)
             now = time.monotonic()
@@ -439,9 +450,15 @@ class FakeTelnyx:
             return 422, {"errors": [{"code": "90015", "title": "Invalid call control id"}]}
         with call._cond:
             call.received += 1
-            repeated = body.get("command_id") in call.command_ids
+            repeated = self.remember_command_ids and body.get("command_id") in call.command_ids
             if not repeated and body.get("command_id"):
                 call.command_ids.add(body["command_id"])
+            waiting = call.phone.waiting
+            if action == "ai_assistant_start" and not repeated and waiting is not None \
+                    and waiting.kind == "assistant":
+                return 422, {"errors": [{"code": "90061", "title": "AI assistant already running",
+                                         "detail": "An AI assistant is already running on this"
+                                                   " call."}]}
         if not repeated:
             call.command(action, body)
         if fault == "timeout":

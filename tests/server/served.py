@@ -36,11 +36,13 @@ async def play(
     redact: bool = False,
     started: float = START,
     occurred: datetime | None = None,
+    stray_after: str | None = None,
 ) -> None:
     """Serve one incoming call of `program` whose caller does `inputs`; `started` is the
     server's clock at its first webhook (0.25 s more per webhook after it); `occurred`, when
     given, is when the call starts on Telnyx's clock (its webhooks' occurred_at), else the
-    phone's own clock (CLOCK_START)."""
+    phone's own clock (CLOCK_START). With `stray_after` (an event type), the caller presses 5
+    once that event is applied, a key the run does not wait for."""
     ticks = count()
     runner = Runner(
         store,
@@ -61,6 +63,9 @@ async def play(
                 envelope["data"]["occurred_at"] = moved.isoformat().replace("+00:00", "Z")
             handled = await runner.handle(parse_webhook(json.dumps(envelope).encode()))
             await _carried_out(store, call_id)
+            if envelope["data"]["event_type"] == stray_after:
+                stray_after = None
+                queue.appendleft(phone.envelope("call.dtmf.received", digit="5"))
             change = handled.change
             for item in change.commands if change is not None else ():
                 if isinstance(item, Command):

@@ -5,11 +5,13 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import uuid
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import httpx
+import psycopg
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -20,10 +22,12 @@ from flowlang.compiler import compile_source
 from flowlang.runtime.state import client_state
 from flowlang.serve.app import create_app
 from flowlang.serve.store import open_store
+from flowlang.serve.store.postgres import PostgresStore
 from flowlang.serve.telnyx.client import RetryPolicy
 from flowlang.serve.telnyx.signature import Verifier
 from flowlang.serve.telnyx.webhooks import CALL_EVENT_TYPES
 from tests.server import standin
+from tests.server.postgres import Cluster
 from tests.server.scenarios import EVERYTHING
 from tests.server.signing import sign
 
@@ -74,7 +78,7 @@ class Harness:
             kw["interpreter"] = standin.Counter
         self.app = create_app(
             standin.program() if flow is None else compile_source(read_source(flow)),
-            open_store(store_url),
+            kw.pop("store", None) or open_store(store_url),
             verifier=Verifier(KEY.verify_key) if verify else None,
             api_key=API_KEY,
             api_base="http://telnyx.test/v2",
@@ -308,6 +312,40 @@ def test_health_and_routes() -> None:
     run(test)
 
 
+def test_health_says_why_postgresql_cannot_be_written_now(postgres: Cluster) -> None:
+    # A role of its own, refused and let in again: the cluster the other tests share stays up.
+    name = f"health_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(postgres.url(), autocommit=True) as admin:
+        admin.execute(f"CREATE ROLE {name} LOGIN")
+        admin.execute(f"CREATE SCHEMA {name} AUTHORIZATION {name}")
+    url = postgres.url().replace("postgres@", f"{name}@") + f"?options=-csearch_path%3D{name}"
+
+    def login(allowed: bool) -> None:
+        with psycopg.connect(postgres.url(), autocommit=True) as admin:
+            admin.execute(f"ALTER ROLE {name} {'LOGIN' if allowed else 'NOLOGIN'}")
+            # Its connections are cut as a server going away cuts them.
+            admin.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = %s",
+                (name,),
+            )
+
+    async def test(h: Harness) -> None:
+        assert (await h.http.get("/healthz")).status_code == 200
+        login(False)
+        # The first check meets a pooled connection the server cut; the next waits for one:
+        # both say what is wrong now, not how the last connection ended.
+        for _ in range(2):
+            health = await h.http.get("/healthz")
+            error = health.json()["error"]
+            assert health.status_code == 503, error
+            assert "not permitted to log in" in error and "terminating" not in error
+        login(True)
+        health = await h.http.get("/healthz")
+        assert health.status_code == 200 or "not permitted" not in health.json()["error"]
+
+    run(test, store=PostgresStore(url, timeout=0.5))
+
+
 def test_the_answer_does_not_wait_for_telnyx() -> None:
     release = asyncio.Event()
 
@@ -348,6 +386,26 @@ def test_a_refused_command_stops_the_run_cleanly(caplog: pytest.LogCaptureFixtur
     assert "90018" in stopped[0]["reason"]
     commands = [json.loads(r.message) for r in caplog.records if '"command"' in r.message]
     assert commands[-1]["error_code"] == "90018"
+
+
+@pytest.mark.parametrize(
+    ("code", "hung_up"),
+    [("90018", False), ("90015", False), ("10032", True), ("90034", True)],
+    ids=["call-ended", "unknown-call", "bad-parameter", "not-answered"],
+)
+def test_a_refusal_hangs_up_unless_telnyx_says_the_call_is_gone(code: str, hung_up: bool) -> None:
+    def refuse(request: httpx.Request) -> httpx.Response | None:
+        if request.url.path.endswith("/speak"):
+            return httpx.Response(422, json={"errors": [{"code": code, "title": "Refused"}]})
+        return None
+
+    async def test(h: Harness) -> None:
+        await h.post(INCOMING)
+        await h.post(envelope("call.answered", event_id="e2"))
+        await h.app.sender.idle()
+        assert h.telnyx.actions == ["answer", "speak", *(["hangup"] if hung_up else [])]
+
+    run(test, Telnyx(refuse))
 
 
 def test_unsent_commands_are_sent_after_a_restart(tmp_path: Path) -> None:

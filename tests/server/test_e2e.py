@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import logging
 import socket
 import time
+from collections import deque
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -208,6 +210,38 @@ def test_a_call_that_cannot_go_on_is_hung_up_after_bounded_retries(rig: Rig) -> 
     assert actions.count("answer") >= 3 and set(actions) == {"answer", "hangup"}
     assert call.accepted == [("hangup", call.accepted[0][1])]
     assert httpx.get(rig.server.url + "/healthz").status_code == 200
+
+
+RECEPTIONIST = EXAMPLES / "ai_receptionist.flow"
+
+
+@pytest.mark.parametrize("rig", [(RECEPTIONIST, FAULTY[1])], indirect=True, ids=["receptionist"])
+def test_an_assistant_started_by_a_doubtful_try_is_not_started_again_nor_hung_up(
+    rig: Rig, caplog: pytest.LogCaptureFixture
+) -> None:
+    # The first ai_assistant_start reaches Telnyx, whose answer comes too late: the resend is
+    # not recognised by its command_id, and Telnyx refuses it with 90061, an assistant runs.
+    rig.fake.slow_answer = 1.5
+    rig.fake.remember_command_ids = False
+    rig.fake.action_faults["ai_assistant_start"] = deque(["timeout"])
+    inputs = ["end"]
+    with caplog.at_level(logging.INFO, logger="flowlang"):
+        call = rig.fake.call("v3:twice", inputs, hold=True)
+        wait_for(
+            lambda: [a for a, _ in call.accepted][-1:] == ["ai_assistant_add_messages"],
+            30, "the run to go on after the assistant's start", stuck([call]),
+        )
+        call.release()
+        finish(call)
+    starts = [a for c, a in rig.fake.actions if a == "ai_assistant_start"]
+    assert len(starts) == 2 and rig.fake.fault_hits == ["timeout"]
+    assert_ran_like_the_simulator(rig.fake, call, RECEPTIONIST, inputs)
+    lines = [json.loads(r.message) for r in caplog.records if r.message.startswith("{")]
+    started = [x for x in lines if x.get("action") == "ai_assistant_start"
+               and x.get("event") == "command"]
+    assert started[-1]["result"] == "sent" and started[-1]["error_code"] == "90061"
+    assert started[-1]["already_running"] is True
+    assert not [x for x in lines if x.get("event") == "run_stopped"]
 
 
 def test_a_call_in_progress_finishes_on_the_flow_it_started_with(tmp_path: Path) -> None:

@@ -10,9 +10,11 @@ import sqlite3
 from pathlib import Path
 from typing import Any
 
+import attrs
 import pytest
 
 from flowlang.offline.replay import load_call, replay
+from flowlang.offline.transcript import render_call
 from flowlang.runtime.commands import Command
 from flowlang.serve.history import CallQuery, mask, redact
 from flowlang.serve.store import CallChange, Store, StoredCall, open_store
@@ -156,6 +158,62 @@ def test_a_served_call_replays_exactly(tmp_path: Path) -> None:
     assert all(s.applied >= START for s in call.steps)
     result = replay(call)
     assert result.ok and result.steps == len(call.steps) + 1
+
+
+def test_an_ignored_event_is_recorded_and_replayed_as_ignored(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path}/calls.db"
+    # A key pressed during the welcome, when the flow listens for none.
+    serve_calls(url, program(EVERYTHING), [("v3:one", ["1", "1234#", "9"])],
+                stray_after="call.answered")
+    call = load_call(url, "v3:one")
+    kinds = [(s.event.type, s.ignored) for s in call.events]
+    assert kinds[:2] == [("call.answered", False), ("call.dtmf.received", True)]
+    assert [s for s in call.events if s.ignored] == [call.events[1]]
+    assert call.events[1].event.payload["digit"] == "5"
+    assert call.steps == tuple(s for s in call.events if not s.ignored)
+    result = replay(call)
+    assert result.ok and result.steps == len(call.events) + 1
+    shown = render_call(call).splitlines()
+    stray = next(n for n, line in enumerate(shown) if "ignored" in line)
+    assert 'ignored   call.dtmf.received: digit "5"' in shown[stray]
+    assert 'say "Welcome."' in shown[stray - 1] and "play" in shown[stray + 1]
+    # Routine events the run ignores (a speech started, each key of a gather) are left out.
+    assert {t for t, ignored in kinds if ignored} == {"call.dtmf.received"}
+    assert len([k for k in kinds if k[1]]) == 1
+
+
+def test_a_recorded_ignored_event_the_replay_does_not_ignore_is_a_mismatch(
+    tmp_path: Path,
+) -> None:
+    url = f"sqlite:///{tmp_path}/calls.db"
+    serve_calls(url, program(EVERYTHING), [("v3:one", ["1", "1234#", "9"])])
+    call = load_call(url, "v3:one")
+    events = list(call.events)
+    events[1] = attrs.evolve(events[1], ignored=True)
+    result = replay(attrs.evolve(call, events=tuple(events)))
+    assert result.mismatch is not None and result.mismatch.index == 2
+    assert result.mismatch.recorded["ignored"] is True
+
+
+def test_an_ignored_event_leaves_a_record_and_nothing_else(store_url: str) -> None:
+    def noted(call: StoredCall | None) -> CallChange | None:
+        assert call is not None
+        return CallChange(call.digest, call.state, call.status, noted=True,
+                          history={"event": {"type": "call.dtmf.received", "id": "e2"},
+                                   "ignored": True})
+
+    async def test(store: Store) -> None:
+        await store.apply("c1", "e1", started(), now=10.0)
+        await store.apply("c1", "e2", noted, now=11.0)
+        # Not marked seen: a repeat is looked at again, as an event that changed nothing is.
+        assert not (await store.apply("c1", "e2", noted, now=12.0)).duplicate
+        found = await store.history("c1")
+        assert found is not None
+        assert [e.data.get("ignored") for e in found.entries] == [None, True, True]
+        assert found.summary.updated == 10.0 and found.summary.status == "active"
+        assert [e.rows for e in found.entries[1:]] == [(), ()]
+
+    run(store_url, test)
 
 
 def test_with_redact_the_callers_number_never_reaches_the_disk(tmp_path: Path) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections import deque
 from datetime import UTC
 from typing import Any
@@ -10,7 +9,7 @@ from typing import Any
 from flowlang.offline.debug.calls import WAITS as SIMULATED_WAITS
 from flowlang.offline.debug.calls import Place, Waiting, place_of, tries_left
 from flowlang.offline.debug.timeline import Item, Recorder
-from flowlang.offline.replay import RecordedCall, RecordedStep, replay
+from flowlang.offline.replay import RecordedCall, RecordedStep, describe, replay
 from flowlang.offline.simulator import InputError
 from flowlang.runtime.outcome import End, Outcome
 
@@ -23,9 +22,6 @@ WAITS = {
     "playback": "the end of what it plays",
     "gather": "key presses",
 }
-
-# The payload fields worth showing beside an event's type, in this order.
-SHOWN_FIELDS = ("status", "digits", "digit", "result", "reason", "hangup_cause")
 
 
 class ReplayedCall:
@@ -112,14 +108,6 @@ class ReplayedCall:
 
 def event_text(step: RecordedStep) -> str:
     """A recorded event in one line: when, what, and the fields that say how it went."""
-    event = step.event
-    payload = event.payload if isinstance(event.payload, dict) else {}
-    fields = [
-        f"{name} {json.dumps(payload[name], ensure_ascii=False)}"
-        for name in SHOWN_FIELDS
-        if payload.get(name) not in (None, "")
-    ]
     when = step.when
     at = f"{when.astimezone(UTC):%H:%M:%S} " if when is not None else ""
-    leg = " (the transferred-to number)" if step.leg else ""
-    return f"{at}{event.type}{leg}" + (f": {', '.join(fields)}" if fields else "")
+    return at + describe(step)

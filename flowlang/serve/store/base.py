@@ -79,6 +79,10 @@ class CallChange:
     expires: float | None = None
     # The event's record in the call's history (flowlang.serve.history), written with it.
     history: dict[str, Any] | None = None
+    # The run ignored the event: only its `history` record is written, and the call (its state,
+    # its time, its wait), its seen events and its outbox are left as they were, as when nothing
+    # is written (a repeat of the event is looked at again, and ignored again).
+    noted: bool = False
 
 
 @frozen

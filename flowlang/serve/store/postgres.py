@@ -123,6 +123,14 @@ async def _schema_is(conn: psycopg.AsyncConnection[Any], version: str) -> bool:
 
 _UNSENT, _SENT, _DROPPED = 0, 1, 2
 
+# The health check's write: each worker's own row.
+_HEALTH = (
+    "INSERT INTO health (worker, at) VALUES (%s, now())"
+    " ON CONFLICT (worker) DO UPDATE SET at = excluded.at"
+)
+# How long a failed health check waits for a connection of its own to say why (libpq's least).
+_WHY_TIMEOUT = 2
+
 # Every transaction that changes one call takes this lock first, so two workers never change
 # one call at once, even a call that has no row yet. It also makes the transaction durable
 # (synchronous_commit on): a webhook is answered only once its change is on disk.
@@ -280,13 +288,31 @@ class PostgresStore:
             await self._open()  # its errors say what failed: reaching it, or making the tables
         try:
             async with self._connection() as conn:
-                await conn.execute(
-                    "INSERT INTO health (worker, at) VALUES (%s, now())"
-                    " ON CONFLICT (worker) DO UPDATE SET at = excluded.at",
-                    (str(id(self)),),
-                )
-        except StoreError as exc:
-            raise StoreError(f"store cannot be written: {exc}") from None
+                await conn.execute(_HEALTH, (str(id(self)),))
+        except StoreError:
+            raise StoreError(f"store cannot be written: {await self._why_not()}") from None
+
+    async def _why_not(self) -> str:
+        """Why the database cannot be written now, asked of the server itself on a connection
+        of its own. The pool's error may be older news: a pooled connection broken when the
+        server went away ("terminating connection due to administrator command"), or a wait for
+        a connection that says nothing of why there is none."""
+        try:
+            conn = await psycopg.AsyncConnection.connect(
+                self.url, connect_timeout=_WHY_TIMEOUT, autocommit=True
+            )
+        except psycopg.Error as exc:
+            return f"cannot reach {self._where()}: {_first_line(exc)}"
+        try:
+            await conn.execute(_HEALTH, (str(id(self)),))
+        except psycopg.Error as exc:
+            return f"{self._where()}: {_first_line(exc)}"
+        finally:
+            await conn.close()
+        return (
+            f"{self._where()} can be written again, but none of this server's connections to it"
+            " is ready yet (they are being opened again after it was down, or all are busy)"
+        )
 
     async def load_flow(self, digest: str) -> tuple[str, str] | None:
         async with self._connection() as conn:
@@ -323,6 +349,12 @@ class PostgresStore:
             change = step(call)
             if change is None:
                 return Applied(duplicate=False)
+            if change.noted:
+                await conn.execute(
+                    "INSERT INTO history (call_control_id, applied, data) VALUES (%s, %s, %s)",
+                    (call_control_id, now, dumps(change.history)),
+                )
+                return Applied(duplicate=False, change=change)
             if event_id is not None:
                 await conn.execute(
                     "INSERT INTO events (call_control_id, event_id, seen) VALUES (%s, %s, %s)",

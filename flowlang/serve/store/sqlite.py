@@ -414,6 +414,12 @@ class SQLiteStore:
             # Nothing changed, so nothing is written: a repeat of this event finds the same state
             # and changes nothing either.
             return Applied(duplicate=False)
+        if change.noted:
+            db.execute(
+                "INSERT INTO history (call_control_id, applied, data) VALUES (?, ?, ?)",
+                (call_control_id, now, dumps(change.history)),
+            )
+            return Applied(duplicate=False, change=change)
         if event_id is not None:
             db.execute(
                 "INSERT INTO events (call_control_id, event_id, seen) VALUES (?, ?, ?)",
