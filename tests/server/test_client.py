@@ -115,6 +115,32 @@ def test_retry_after_seconds_is_honoured() -> None:
     assert sleeps == [3.0]
 
 
+def test_a_rate_limited_429_waits_for_the_window_to_reset() -> None:
+    # Telnyx's 429 carries x-ratelimit-reset (seconds until the window resets), not Retry-After.
+    headers = {"x-ratelimit-limit": "20", "x-ratelimit-remaining": "0", "x-ratelimit-reset": "6"}
+    _, _, sleeps = run([reply(429, {}, headers), reply(200)])
+    assert sleeps == [6.0]
+
+
+def test_retry_after_wins_over_the_rate_limit_reset() -> None:
+    headers = {"Retry-After": "2", "x-ratelimit-reset": "9"}
+    _, _, sleeps = run([reply(429, {}, headers), reply(200)])
+    assert sleeps == [2.0]
+
+
+@pytest.mark.parametrize("reset", ["soon", "nan", "-4", ""])
+def test_a_rate_limit_reset_that_is_no_wait_falls_back_to_backoff(reset: str) -> None:
+    policy = RetryPolicy(base_delay=1.0, jitter=0.0)
+    _, _, sleeps = run([reply(429, {}, {"x-ratelimit-reset": reset}), reply(200)], policy=policy)
+    assert sleeps == [1.0]
+
+
+def test_a_5xx_does_not_read_the_rate_limit_reset() -> None:
+    policy = RetryPolicy(base_delay=1.0, jitter=0.0)
+    _, _, sleeps = run([reply(503, {}, {"x-ratelimit-reset": "20"}), reply(200)], policy=policy)
+    assert sleeps == [1.0]
+
+
 def test_retry_after_is_capped() -> None:
     _, _, sleeps = run([reply(503, {}, {"Retry-After": "3600"}), reply(200)])
     assert sleeps == [30.0]

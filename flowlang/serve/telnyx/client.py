@@ -139,6 +139,19 @@ def retry_after(value: str | None, now: float) -> float | None:
     return max(0.0, when.timestamp() - now)
 
 
+def rate_limit_reset(value: str | None) -> float | None:
+    """Seconds until Telnyx's rate limit window resets, from its `x-ratelimit-reset` header
+    (seconds, as Telnyx documents it), None if absent or not a number. A 429 without a
+    Retry-After waits that long rather than retrying into the same full window."""
+    try:
+        seconds = float(value) if value else None
+    except ValueError:
+        return None
+    if seconds is None or seconds != seconds:  # NaN
+        return None
+    return max(0.0, seconds)
+
+
 class TelnyxClient:
     """Sends Call Control commands with `Authorization: Bearer API_KEY`.
 
@@ -236,6 +249,8 @@ class TelnyxClient:
         if status not in _RETRY_STATUSES and status < 500:
             return SendResult("rejected", attempt, status, code, detail)
         asked = retry_after(response.headers.get("retry-after"), self._clock())
+        if asked is None and status == 429:
+            asked = rate_limit_reset(response.headers.get("x-ratelimit-reset"))
         return SendResult("gave_up", attempt, status, code, detail, retry_after=asked)
 
     def pause(self, result: SendResult, draw: float = 1.0) -> float:
