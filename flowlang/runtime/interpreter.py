@@ -386,8 +386,9 @@ class _Run:
         self.reach(f"step:{name}")
         self.entered.append(Entered(name, len(self.commands), len(self.logs)))
 
-    def warn(self, text: str) -> None:
-        self.logs.append(LogLine(text, self.line, "warning", after=len(self.commands)))
+    def warn(self, text: str, gap: str | None = None) -> None:
+        """A runtime warning at the current line; `gap` marks a value heard as nothing."""
+        self.logs.append(LogLine(text, self.line, "warning", after=len(self.commands), gap=gap))
 
     def missing(self, name: str) -> None:
         self.warn(f"`{name}` has no value here, so it was left empty")
@@ -418,15 +419,16 @@ class _Run:
             self.line = line
 
     def hear(self, part: Interp, found: bool, value: Any, words: str) -> None:
+        """Told of each value spliced into speech (see `said`)."""
         if not words.strip():
-            why = "has no value here, so it was left empty" if not found else (
-                "is empty here, so the caller heard nothing in its place")
+            if found:
+                why = "is empty here, so the caller heard nothing in its place"
+            else:
+                why = "has no value here, so it was left empty"
             # A value empty itself (unset, null, blank text, an empty list) is marked, for
             # `flowlang fuzz` to report; a list of empty items (`[null]`) is only warned of.
             blank = value is None or value == [] or (isinstance(value, str) and not value.strip())
-            self.logs.append(LogLine(f"`{part.dotted}` {why}", self.line, "warning",
-                                     after=len(self.commands),
-                                     gap=part.written if blank else None))
+            self.warn(f"`{part.dotted}` {why}", gap=part.written if blank else None)
         elif isinstance(value, (dict, list)) and not is_plain_list(value):
             self.warn(_unsayable(part, value))
 
