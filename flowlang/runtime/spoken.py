@@ -5,9 +5,10 @@ right in every language. `money`, `date` and `time` need words: they exist for t
 `speak` languages, each with its own currency and date order. A value that does not fit the
 format (`"soon" as date`) is said as written; `say_as` reports that through its second result.
 
-A list is said as a person lists things: `A1, B2 and C3` in English. flowlang knows the word
-for "and" of no other language, so there the items are joined with commas only (`A1, B2, C3`)
-rather than with an English word in, say, a French sentence.
+A list is said as a person lists things: `A1, B2 and C3` in English, `A1, B2 und C3` in German,
+with the word for "and" of each language in AND. In a language not there (Japanese, Chinese,
+Korean, Arabic, Hindi, Welsh: the joining word changes with what it joins, or attaches to it),
+the items are joined with commas only (`A1, B2, C3`) rather than with a word of another language.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from flowlang.days import days_in_month, weekday
 __all__ = [
     "DEFAULT_LANGUAGE",
     "ENGLISH",
+    "AND",
     "WORDED_FORMATS",
     "formats_of",
     "parse_money",
@@ -99,15 +101,45 @@ def say_as(value: str, format: str, language: str | None) -> tuple[str, bool]:
     return _time(value)
 
 
+# The word for "and" before the last item of a list, by the language part of a `speak`
+# language (`de` of `de-DE`).
+AND = {
+    "da": "og",
+    "de": "und",
+    "en": "and",
+    "es": "y",
+    "fr": "et",
+    "is": "og",
+    "it": "e",
+    "nb": "og",
+    "nl": "en",
+    "pl": "i",
+    "pt": "e",
+    "ro": "și",
+    "ru": "и",
+    "sv": "och",
+    "tr": "ve",
+}
+
+# Spanish says "e", not "y", before a word that starts with the sound "i" (`hijos e hijas`),
+# but not before "hie"/"hia" (`agua y hielo`).
+_SPANISH_I = re.compile(r"(?:i|í|hi|hí)(?![aeiouáéíóú])", re.IGNORECASE)
+
+
 def say_list(items: Sequence[str], language: str | None) -> str:
     """`items` (each already in words) as a person lists them in `language` (None: Telnyx's
-    default): `A1, B2 and C3` in English, `A1, B2, C3` in any other language. An item said as
-    nothing is left out, so an empty list, or one of empty items, is said as nothing."""
+    default): `A1, B2 and C3` in English, with the word of AND in other languages, with commas
+    only in a language not there. An item said as nothing is left out, so an empty list, or one
+    of empty items, is said as nothing."""
     said = [item for item in items if item.strip()]
-    english = (language or DEFAULT_LANGUAGE).split("-")[0].lower() == "en"
-    if len(said) < 2 or not english:
+    code = (language or DEFAULT_LANGUAGE).split("-")[0].lower()
+    word = AND.get(code)
+    if len(said) < 2 or word is None:
         return ", ".join(said)
-    return f"{', '.join(said[:-1])} and {said[-1]}"
+    last = said[-1]
+    if code == "es" and _SPANISH_I.match(last.strip()):
+        word = "e"
+    return f"{', '.join(said[:-1])} {word} {last}"
 
 
 def _digits(value: str) -> tuple[str, bool]:

@@ -14,6 +14,7 @@ from flowlang.errors import FlowSyntaxError
 from flowlang.lint.telnyx_data import SPEAK_LANGUAGES
 from flowlang.runtime.expressions import interpolate, text_of
 from flowlang.runtime.spoken import (
+    AND,
     ENGLISH,
     formats_of,
     parse_money,
@@ -196,8 +197,35 @@ def test_an_english_list_is_said_with_commas_and_a_last_and(
         assert listed == "".join(words)  # one item alone, or nothing for an empty list
 
 
-@given(PLAIN_ITEMS, st.sampled_from(["fr-FR", "de-DE", "es-US", "cy-GB"]))
-def test_another_language_joins_a_list_with_commas_only(
+# Items of one word, so that no item holds the word for "and" between spaces.
+ONE_WORD_ITEMS = st.lists(
+    st.one_of(
+        st.text(string.ascii_letters + string.digits, min_size=1, max_size=8),
+        st.integers(-10_000, 10_000),
+    ),
+    max_size=6,
+)
+
+
+@given(ONE_WORD_ITEMS, st.sampled_from(["fr-FR", "de-DE", "sv-SE", "pt-BR", "ru-RU", "nb-NO"]))
+def test_another_language_says_its_own_and_before_the_last_item(
+    items: list[object], language: str
+) -> None:
+    said, _ = _heard(items, language)
+    word = AND[language.split("-")[0]]
+    listed = said.removeprefix("You have ").removesuffix(".")
+    words = [text_of(item) for item in items]
+    if len(words) >= 2:
+        head, _, last = listed.rpartition(f" {word} ")
+        assert [*head.split(", "), last] == words
+    else:
+        assert listed == "".join(words)
+    assert " and " not in f" {listed} "
+    assert not set("[]{}\"") & set(said)
+
+
+@given(PLAIN_ITEMS, st.sampled_from(["ja-JP", "cmn-CN", "ko-KR", "arb", "hi-IN", "cy-GB"]))
+def test_a_language_without_a_known_and_joins_a_list_with_commas_only(
     items: list[object], language: str
 ) -> None:
     said, _ = _heard(items, language)
@@ -207,11 +235,34 @@ def test_another_language_joins_a_list_with_commas_only(
     assert not set("[]{}\"") & set(said)
 
 
+@pytest.mark.parametrize(
+    ("items", "said"),
+    [
+        (["Ana", "Isabel"], "Ana e Isabel"),
+        (["padres", "hijos"], "padres e hijos"),
+        (["agua", "hielo"], "agua y hielo"),
+        (["A1", "B2", "C3"], "A1, B2 y C3"),
+    ],
+)
+def test_spanish_says_e_before_an_i_sound(items: list[str], said: str) -> None:
+    assert say_list(items, "es-MX") == said
+
+
+def test_every_speak_language_has_its_and_or_commas() -> None:
+    # A language added to Telnyx's list is decided on, not said with English words.
+    from flowlang.lint.telnyx_data import SPEAK_LANGUAGES
+
+    codes = {language.split("-")[0] for language in SPEAK_LANGUAGES}
+    assert set(AND) <= codes
+    assert codes - set(AND) == {"arb", "cmn", "cy", "hi", "ja", "ko"}
+
+
 def test_an_empty_item_is_left_out_and_an_empty_list_is_said_as_nothing() -> None:
     assert say_list(["A1", "", "  ", "B2"], "en-US") == "A1 and B2"
     assert say_list([], "en-US") == ""
     assert say_list(["A1"], "en-US") == "A1"
-    assert say_list(["A1", "B2", "C3"], "fr-FR") == "A1, B2, C3"
+    assert say_list(["A1", "B2", "C3"], "fr-FR") == "A1, B2 et C3"
+    assert say_list(["A1", "B2", "C3"], "ja-JP") == "A1, B2, C3"
 
 
 def test_each_item_of_a_list_is_said_in_the_braces_format() -> None:

@@ -61,9 +61,14 @@ def test_an_empty_list_is_said_as_nothing_like_an_empty_text_with_a_warning() ->
         ]
 
 
-def test_a_list_in_a_french_say_is_joined_with_commas_only() -> None:
+def test_a_list_in_a_french_say_is_joined_with_the_french_and() -> None:
     french = VOICE + 'language "fr-FR"\n' + LOOKUP
-    assert _heard(french, {"orders": ["A1", "B2", "C3"]})[0] == ["You have A1, B2, C3."]
+    assert _heard(french, {"orders": ["A1", "B2", "C3"]})[0] == ["You have A1, B2 et C3."]
+
+
+def test_a_list_in_a_japanese_say_is_joined_with_commas_only() -> None:
+    japanese = VOICE + 'language "ja-JP"\n' + LOOKUP
+    assert _heard(japanese, {"orders": ["A1", "B2", "C3"]})[0] == ["You have A1, B2, C3."]
 
 
 def test_a_list_in_a_gather_prompt_is_said_in_the_gathers_language() -> None:
@@ -81,7 +86,7 @@ def test_a_list_in_a_gather_prompt_is_said_in_the_gathers_language() -> None:
     sim = Simulation.begin(program(text))
     sim.give(FetchAnswer({"orders": ["A1", "B2"]}))
     assert sim.phone.waiting is not None
-    assert sim.phone.waiting.command.body["payload"] == "Bestellungen A1, B2."
+    assert sim.phone.waiting.command.body["payload"] == "Bestellungen A1 und B2."
 
 
 def test_a_list_of_records_is_said_as_written_with_a_warning_naming_what_to_say() -> None:
