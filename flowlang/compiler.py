@@ -249,7 +249,8 @@ class _Compiler:
         if isinstance(stmt, nodes.Transfer):
             return self._transfer(stmt)
         if isinstance(stmt, nodes.Sms):
-            return SmsOp(line, stmt.to, stmt.text, stmt.from_ or self.flow.setting("sms_from"))
+            sender = stmt.from_ or self.flow.setting("sms_from")
+            return SmsOp(line, stmt.to, stmt.text, sender, self.language)
         if isinstance(stmt, nodes.Record):
             return self._record(stmt)
         if isinstance(stmt, nodes.Queue):

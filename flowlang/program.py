@@ -132,12 +132,14 @@ class Outbound:
 @frozen
 class SmsOp:
     """Send a text message (`POST /messages`); does not wait. `from_` is the statement's, else
-    the file's `sms_from`; None: the number the caller called."""
+    the file's `sms_from`; None: the number the caller called. `language` is the file's (the
+    first of `languages:`): the text lists a list in its words, as speech does."""
 
     line: int
     to: Str
     text: Str
     from_: Str | None
+    language: Str | None = None
 
 
 @frozen

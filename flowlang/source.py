@@ -26,7 +26,8 @@ _BUNDLE = "flowlang-bundle"
 
 # A carriage return not followed by "\n": a line break written on a classic Mac, or pasted.
 _LONE_CR = re.compile(r"\r(?!\n)")
-_LINE_BREAK = re.compile(r"\r\n|\r|\n")
+# Any line break: Windows ("\r\n"), old Mac ("\r") or Unix ("\n").
+LINE_BREAK = re.compile(r"\r\n|\r|\n")
 
 
 def _one_line_break(text: str) -> str:
@@ -41,7 +42,7 @@ def written_like(text: str, original: str) -> str:
     order mark it starts with, if any. Editors show neither, and git would see every line
     change: `flowlang fmt` and the editor's "format document" keep both. An old Mac's lone
     "\r" becomes "\n" (no editor of today writes one)."""
-    first = _LINE_BREAK.search(original)
+    first = LINE_BREAK.search(original)
     if first is not None and first.group() == "\r\n":
         text = text.replace("\n", "\r\n")
     return BOM + text if original.startswith(BOM) else text

@@ -156,6 +156,42 @@ def test_windows_line_breaks_are_kept_and_a_missing_last_one_is_added(tmp_path, 
     assert "1 file already formatted." in capsys.readouterr().err
 
 
+def test_a_diff_of_a_windows_file_shows_the_lines_without_their_line_breaks(tmp_path, capsys):
+    path = tmp_path / "crlf.flow"
+    path.write_bytes(MESSY.replace("\n", "\r\n").encode())
+    assert main(["fmt", "--diff", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert "\r" not in out
+    assert out.startswith(f"--- {path} (before)\n+++ {path} (formatted)\n@@ ")
+    assert '-  say "Hi" # greet\n' in out
+    assert '+    say "Hi"  # greet\n' in out
+    assert "line breaks" not in out
+
+
+def test_a_diff_where_only_line_breaks_change_says_so_once(tmp_path, capsys):
+    path = tmp_path / "mixed.flow"
+    path.write_bytes(TIDY.replace("\n", "\r\n", 1).encode())
+    assert main(["fmt", "--diff", str(path)]) == 0
+    assert capsys.readouterr().out == (
+        f"{path}: only line breaks change: 3 lines end in \"\\n\"; formatted, every line"
+        ' ends in "\\r\\n" (Windows line breaks), as the first line does\n'
+    )
+
+
+def test_a_diff_that_changes_lines_and_line_breaks_says_so_before_the_lines(tmp_path, capsys):
+    path = tmp_path / "mixed.flow"
+    path.write_bytes(MESSY.replace("\n", "\r\n", 1).encode())
+    assert main(["fmt", "--diff", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert "\r" not in out
+    assert out.startswith(
+        f"{path}: line breaks change too: 4 lines end in \"\\n\"; formatted, every line"
+        ' ends in "\\r\\n" (Windows line breaks), as the first line does\n'
+        f"--- {path} (before)\n"
+    )
+    assert '+    say "Hi"  # greet\n' in out
+
+
 def test_the_first_line_break_decides_for_a_file_that_mixes_them(tmp_path, capsys):
     windows = tmp_path / "windows.flow"
     windows.write_bytes(b'main:\r\n    say "a"\n    hangup\n')

@@ -52,6 +52,26 @@ def test_a_condition_nested_500_deep_is_a_syntax_error(condition: str) -> None:
     assert codes(HEAD + f"    if {condition}:\n        hangup\n") == ["FL041"]
 
 
+@pytest.mark.parametrize(
+    ("line", "fix"),
+    [
+        ("set total = " + " + ".join(["1"] * 200), "`set` part of the sum to a variable first"),
+        ("if " + " or ".join(f'caller == "{i}"' for i in range(200)) + ":\n        hangup",
+         "use `in [...]` instead of a long chain of `or`"),
+    ],
+    ids=["sum", "condition"],
+)
+def test_a_too_deep_expression_is_called_an_expression_with_a_fix_for_its_kind(
+    line: str, fix: str
+) -> None:
+    with pytest.raises(FlowSyntaxError) as caught:
+        parse(HEAD + f"    {line}\n")
+    (problem,) = caught.value.diagnostics
+    assert problem.code == "FL041"
+    assert problem.message == "this expression is nested more than 100 levels deep"
+    assert problem.help is not None and fix in problem.help
+
+
 def test_at_the_limits_every_tool_works(tmp_path: Path, capsys) -> None:
     # 100 levels of blocks, and a 99-level condition in the innermost: no RecursionError.
     condition = "not " * 48 + "(" + " or ".join(f'caller == "{i}"' for i in range(50)) + ")"

@@ -185,16 +185,49 @@ def _catalog_jobs(source: Source) -> tuple[list[tuple[Path, str, str]], int]:
 
 
 def _diff(path: Path, before: str, after: str) -> str:
-    """A unified diff; like git's, it marks a last line without a line break."""
-    lines = difflib.unified_diff(
-        before.splitlines(keepends=True),
-        after.splitlines(keepends=True),
+    """A unified diff of the lines as they read, without their line breaks (a Windows "\r\n"
+    would show as part of every line); like git's, it marks a last line without a line break.
+    Line breaks that fmt makes all alike are told of once, in a line before the diff."""
+    from flowlang.source import LINE_BREAK
+
+    old, new = _lines(before), _lines(after)
+    diff = difflib.unified_diff(
+        [text + ("\n" if end else "") for text, end in old],
+        [text + ("\n" if end else "") for text, end in new],
         fromfile=f"{path} (before)",
         tofile=f"{path} (formatted)",
     )
-    return "".join(
-        line if line.endswith("\n") else line + "\n\\ No newline at end of file\n" for line in lines
+    shown = "".join(
+        line if line.endswith("\n") else line + "\n\\ No newline at end of file\n" for line in diff
     )
+    ends = {end for _, end in new if end}
+    other = sum(1 for _, end in old if end and end not in ends)
+    if len(ends) != 1 or not other:
+        return shown
+    (end,) = ends
+    first = LINE_BREAK.search(before)
+    what = "only line breaks change" if not shown else "line breaks change too"
+    lines = "1 line ends" if other == 1 else f"{other} lines end"
+    kinds = " or ".join(sorted(_shown(e) for e in {e for _, e in old if e and e != end}))
+    windows = " (Windows line breaks)" if end == "\r\n" else ""
+    like = ", as the first line does" if first is not None and first.group() == end else ""
+    note = f"{path}: {what}: {lines} in {kinds}; formatted, every line ends in {_shown(end)}"
+    return f"{note}{windows}{like}\n{shown}"
+
+
+def _lines(text: str) -> list[tuple[str, str]]:
+    """Each line of `text` and the line break that ends it ("" for a last line without one)."""
+    from flowlang.source import LINE_BREAK
+
+    pieces = LINE_BREAK.split(text)
+    breaks = [m.group() for m in LINE_BREAK.finditer(text)]
+    lines = list(zip(pieces, [*breaks, ""], strict=True))
+    return lines[:-1] if lines and lines[-1] == ("", "") else lines
+
+
+def _shown(end: str) -> str:
+    """A line break as written in a string: `"\\r\\n"`."""
+    return '"' + end.replace("\r", "\\r").replace("\n", "\\n") + '"'
 
 
 def _summary(

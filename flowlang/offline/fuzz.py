@@ -33,7 +33,7 @@ from flowlang.offline.phone import (
     Silence,
 )
 from flowlang.offline.simulator import InputError, Logged, Sent, Simulation, input_text
-from flowlang.syntax.nodes import Interp
+from flowlang.syntax.nodes import Interp, Node, OpenTest, Var, walk
 
 DEFAULT_EXAMPLES = 200
 MAX_INPUTS = 30
@@ -85,10 +85,12 @@ def simulate_command(
 
 class Vocabulary:
     """What a random caller may do, learnt from the program: the entries its branches expect,
-    the keys its `on key` handlers listen for, and the fields the flow reads from the answers
-    of its fetches (so that a random backend answers with some of them)."""
+    the keys its `on key` handlers listen for, the fields the flow reads from the answers of
+    its fetches (so that a random backend answers with some of them), and whether the time
+    they call at matters (`clock`)."""
 
     def __init__(self, program: Any) -> None:
+        self.clock = reads_clock(program)
         entries: set[str] = set()
         keys: set[str] = set()
         for block in program.blocks:
@@ -234,7 +236,7 @@ def play(
     vocabulary: Vocabulary, max_inputs: int = MAX_INPUTS,
 ) -> Finding | None:
     """One random call: the caller's actions come from `draw`; a Finding when it goes wrong."""
-    at: datetime | None = draw(CALL_TIMES) if reads_clock(program) else None
+    at: datetime | None = draw(CALL_TIMES) if vocabulary.clock else None
     values = call_values(program)
     finding = _call(program, draw, vocabulary, max_inputs, at, values)
     if finding is None:
@@ -280,11 +282,23 @@ CALL_TIMES = st.datetimes(
 
 
 def reads_clock(program: Any) -> bool:
-    """Whether a run of `program` may depend on the time: it has `hours`, or says `now`."""
-    if getattr(program, "hours", ()):
-        return True
-    source = getattr(program, "source", None)
-    return source is not None and re.search(r"\bnow\b", source.text) is not None
+    """Whether a run of `program` may depend on the time of the call (LANGUAGE.md 11): one of
+    its statements reads the built-in `now` (`{now.time}`, `if now.hour < 9`) or asks
+    `open NAME`. The word "now" in a text said is no reading. (A translation has the same
+    `{...}` as its text: `check` holds it to that.)"""
+    return _reads_clock(program.blocks)
+
+
+def _reads_clock(value: Any) -> bool:
+    """Whether `value` (a compiled op, a syntax node, or a tuple of them) reads the clock."""
+    if isinstance(value, Node):
+        return any(isinstance(n, OpenTest) or (isinstance(n, Var | Interp) and n.path[0] == "now")
+                   for n in walk(value))
+    if isinstance(value, tuple):
+        return any(_reads_clock(item) for item in value)
+    if attrs.has(type(value)):
+        return any(_reads_clock(getattr(value, a.name)) for a in attrs.fields(type(value)))
+    return False
 
 
 def _check(sim: Simulation, inputs: list[str]) -> Finding | None:

@@ -15,8 +15,8 @@ objects, lists, null). Rules chosen for people who are not programmers:
 - A condition holds when it is `true`, a non-empty string, a non-zero number, a non-empty list
   or object; `""`, `0`, `false`, null and an unset variable do not hold.
 - Reading an unset variable gives `""` (and the interpreter logs a warning).
-- In speech a list of plain values is said as a list (`A1, B2 and C3`); anywhere else, and for
-  a record, a value spliced into text is its JSON.
+- In speech and in a text message a list of plain values is written as a list (`A1, B2 and C3`);
+  anywhere else, and for a record, a value spliced into text is its JSON.
 """
 
 from __future__ import annotations
@@ -95,6 +95,7 @@ def interpolate(
     language: str | None = None,
     unfit: Unfit | None = None,
     escape: Callable[[str], str] | None = None,
+    listed: bool = False,
     heard: Heard | None = None,
 ) -> str:
     """`text` with each `{path}` replaced by its value; `missing(path)` is told of unset ones.
@@ -102,9 +103,10 @@ def interpolate(
     A `{path as FORMAT}` is said in the wording of `language` (None: Telnyx's default);
     `unfit` is told of a value that does not fit its format (it is then left as written).
     `escape`, when given, is applied to each value spliced in (a URL's percent-encoding).
-    `heard`, when given, makes `text` speech: a list of plain values is said as a list in the
-    words of `language` (`A1, B2 and C3`), each item in the braces' format, and `heard` is told
-    of every value spliced in, whether it was set, and the words it became."""
+    `listed` makes `text` one a person reads (a text message): a list of plain values is put as
+    a list in the words of `language` (`A1, B2 and C3`), each item in the braces' format.
+    `heard`, when given, makes `text` speech: listed, and `heard` is told of every value spliced
+    in, whether it was set, and the words it became."""
     if len(text.parts) == 1 and isinstance(text.parts[0], str):
         return text.parts[0]
     out = []
@@ -115,7 +117,7 @@ def interpolate(
         found, value = lookup(variables, part.path)
         if not found:
             missing(part.dotted)
-        if heard is not None and is_plain_list(value):
+        if (listed or heard is not None) and is_plain_list(value):
             spliced = say_list([_formatted(part, text_of(v), language, unfit) for v in value],
                                language)
         else:

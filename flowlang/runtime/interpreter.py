@@ -640,7 +640,12 @@ class _Run:
             sender = self.vars_call("caller") or self.program.outbound.from_
         else:
             sender = self.vars_call("called")
-        body = {"from": sender, "to": self.text(op.to), "text": self.text(op.text)}
+        # A person reads the text: a list in it is written as the caller would hear it said.
+        language = self.other_language()
+        if language is None and op.language is not None:
+            language = self.text(op.language)
+        text = interpolate(op.text, self.vars, self.missing, language, self.unfit, listed=True)
+        body = {"from": sender, "to": self.text(op.to), "text": text}
         self.queue(Command(MESSAGE, body))
         self.advance()
 

@@ -19,7 +19,7 @@ from flowlang.syntax.strings import decode
 # Longer numbers are not meant as numbers; Python also refuses to read them as int by default.
 _N = TypeVar("_N", bound=n.Node)
 
-# Conditions inside conditions (FL041): see MAX_NESTING in indenter.py for why there is a limit.
+# Expressions inside expressions (FL041): see MAX_NESTING in indenter.py for why there is a limit.
 MAX_EXPRESSION_DEPTH = 100
 _MAX_DIGITS = 1000
 # The roles `ai_assistant_add_messages` takes for a message.
@@ -878,19 +878,25 @@ class FlowBuilder(Transformer[Token, n.Flow]):
     # -- expressions ----------------------------------------------------------------------------
 
     def _nested(self, node: _N, *inner: object) -> _N:
-        """`node`, its depth noted; a condition deeper than MAX_EXPRESSION_DEPTH is a problem
-        (every tool walks conditions recursively, and Python's stack is about 1,000 deep)."""
+        """`node`, its depth noted; an expression (a condition, a sum) deeper than
+        MAX_EXPRESSION_DEPTH is a problem (every tool walks expressions recursively, and
+        Python's stack is about 1,000 deep)."""
         depths = self.run.depths
         depth = 1 + max((depths.get(id(i), 1) for i in inner), default=0)
         depths[id(node)] = depth
         if depth == MAX_EXPRESSION_DEPTH + 1:
+            if isinstance(node, n.BinOp) and node.op in ("+", "-"):
+                fix = ("split it: `set` part of the sum to a variable first (`set subtotal = "
+                       "a + b`, then `set total = subtotal + c`)")
+            else:
+                fix = ("split it: `set` parts of it to variables first, or use `in [...]` "
+                       "instead of a long chain of `or`")
             self._problem(
                 "FL041",
-                f"this condition is nested more than {MAX_EXPRESSION_DEPTH} levels deep",
+                f"this expression is nested more than {MAX_EXPRESSION_DEPTH} levels deep",
                 node.span,
                 "too deep",
-                "split it: `set` parts of it to variables first, or use `in [...]` instead of "
-                "a long chain of `or`",
+                fix,
             )
         return node
 

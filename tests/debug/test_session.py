@@ -258,6 +258,14 @@ def test_restart_keeps_the_breakpoints() -> None:
     assert "stopped at breakpoint 1" in typed(console, "c")
 
 
+def test_restart_after_every_breakpoint_was_deleted_does_not_say_they_were_kept() -> None:
+    console, _ = debugger(MENU)
+    typed(console, "break menu", "break 3", "delete 1", "delete 2")
+    assert typed(console, "restart") == "a new call starts\nline 3, step main: answer"
+    typed(console, "break menu", "delete")
+    assert typed(console, "restart") == "a new call starts\nline 3, step main: answer"
+
+
 def test_list_marks_the_current_line_and_the_breakpoints() -> None:
     console, _ = debugger(MENU)
     typed(console, "break 5")

@@ -5,8 +5,10 @@ from __future__ import annotations
 import shlex
 from pathlib import Path
 
+import pytest
+
 from flowlang.cli import main
-from flowlang.offline.fuzz import fuzz, simulate_command
+from flowlang.offline.fuzz import fuzz, reads_clock, simulate_command
 from tests.sim.helpers import VOICE, flow, program
 
 # The author thinks every entry is a number, so the `else` "cannot happen"; `*` is not a
@@ -190,4 +192,42 @@ def test_fuzz_tries_random_times_and_gives_the_time_to_replay(tmp_path: Path, ca
 
 def test_a_flow_that_does_not_read_the_clock_is_replayed_without_a_time() -> None:
     report = fuzz(program(PLANTED), examples=100)
+    assert report.finding is not None and report.finding.at is None
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        'say "It is {now.time as time}."',
+        "if now.hour < 9:\n        hangup",
+        'set day = now.weekday\n    say "Goodbye."',
+        'if open office:\n        say "Welcome."',
+        'gather tries 1:\n        say "Press 1, {now.date}."\n        on digits "1": hangup',
+        'call greet\n\ngreet:\n    if not open office:\n        say "Closed."\n    return',
+    ],
+    ids=["said", "condition", "set", "open", "gather-prompt", "called-step"],
+)
+def test_a_flow_that_reads_now_or_open_reads_the_clock(body: str) -> None:
+    text = VOICE + f'hours office:\n    mon-fri 9:00-17:00\n\nmain:\n    answer\n    {body}\n'
+    assert reads_clock(program(text))
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        'say "We will be with you right now."',
+        'set nowhere = "now"\n    say "Now {nowhere}."',
+        '# now is the time\n    say "Hello."',
+        'say "Hours are nine to five."',
+    ],
+    ids=["word-said", "variable-named-like-it", "comment", "hours-never-asked"],
+)
+def test_a_flow_that_only_says_the_word_now_does_not_read_the_clock(body: str) -> None:
+    text = VOICE + f'hours office:\n    mon-fri 9:00-17:00\n\nmain:\n    answer\n    {body}\n'
+    assert not reads_clock(program(text))
+
+
+def test_a_flow_that_says_right_now_is_replayed_without_a_time() -> None:
+    said_now = PLANTED.replace('say "Fine."', 'say "Fine, right now."')
+    report = fuzz(program(said_now), examples=100)
     assert report.finding is not None and report.finding.at is None

@@ -1,5 +1,6 @@
-"""What the caller hears of a value that is not text: a list said as a list, a record warned of,
-and an empty value heard as nothing reported by `flowlang fuzz` at the line of its `say`."""
+"""What the caller hears of a value that is not text: a list said as a list (and written as one
+in a text message), a record warned of, and an empty value heard as nothing reported by
+`flowlang fuzz` at the line of its `say`."""
 
 from __future__ import annotations
 
@@ -8,11 +9,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from flowlang.cli import main
+from flowlang.compiler import compile_source
 from flowlang.offline.fuzz import fuzz
 from flowlang.offline.phone import FetchAnswer
-from flowlang.offline.simulator import Logged, Sent, Simulation
+from flowlang.offline.simulator import Logged, Requested, Sent, Simulation
+from flowlang.source import Source
 from tests.sim.helpers import VOICE, flow, program, write_flow
 
 LOOKUP = flow(
@@ -105,6 +110,104 @@ def test_a_log_keeps_the_exact_value_of_a_list() -> None:
     sim.give(FetchAnswer({"orders": ["A1", "B2"]}))
     logs = [e.line.text for e in sim.entries if isinstance(e, Logged)]
     assert logs == ['You have ["A1", "B2"].']
+
+
+# LOOKUP that also texts the caller what it said.
+TEXTED = LOOKUP.replace("    hangup\n",
+                        '    sms "{caller}" "You have {found.orders}."\n    hangup\n')
+
+
+def _texted(flow_program: Any, answer: dict[str, Any]) -> list[str]:
+    """The text messages sent when the backend gives `answer`."""
+    sim = Simulation.begin(flow_program)
+    sim.give(FetchAnswer(answer))
+    return [e.command.body["text"] for e in sim.entries
+            if isinstance(e, Sent) and e.command.is_message]
+
+
+@pytest.mark.parametrize(
+    ("language", "orders", "texted"),
+    [
+        ("", ["A1", "B2", "C3"], "You have A1, B2 and C3."),
+        ('language "en-GB"\n', [12, 3.0, True], "You have 12, 3 and true."),
+        ('language "fr-FR"\n', ["A1", "B2", "C3"], "You have A1, B2, C3."),
+        ("", [], "You have ."),
+    ],
+    ids=["english", "numbers-and-yes", "french", "empty"],
+)
+def test_an_sms_text_lists_a_list_as_speech_does_in_the_flows_language(
+    language: str, orders: list[Any], texted: str
+) -> None:
+    assert _texted(program(VOICE + language + TEXTED), {"orders": orders}) == [texted]
+
+
+def test_an_sms_text_words_a_format_in_the_flows_language() -> None:
+    text = VOICE + 'language "en-GB"\n' + TEXTED.replace("{found.orders}.\"\n    hangup",
+                                                          "{found.orders as money}.\"\n    hangup")
+    assert _texted(program(text), {"orders": ["12.5", "3"]}) == [
+        "You have 12 pounds and 50 pence and 3 pounds."
+    ]
+
+
+def test_an_sms_text_lists_a_list_in_the_language_the_caller_chose() -> None:
+    text = flow(
+        """\
+        languages:
+            "en-US" voice "Telnyx.KokoroTTS.af"
+            "es-US" voice "AWS.Polly.Lupe-Neural"
+
+        main:
+            answer
+            set language = "es-US"
+            fetch "https://api.acme.com/orders/{caller}" into found:
+                on error: hangup
+            sms "{caller}" "Pedidos: {found.orders}."
+            hangup
+        """
+    )
+    spanish = Source("test.es-US.texts", "")
+    chosen = compile_source(Source("test.flow", text, catalogs=(spanish,)))
+    assert _texted(chosen, {"orders": ["A1", "B2", "C3"]}) == ["Pedidos: A1, B2, C3."]
+
+
+def test_an_sms_text_keeps_a_list_of_records_as_written_without_a_warning() -> None:
+    orders = [{"id": "A1"}, {"id": "B2"}]
+    text = VOICE + TEXTED.replace('    say "You have {found.orders}."\n', "")
+    sim = Simulation.begin(program(text))
+    sim.give(FetchAnswer({"orders": orders}))
+    texts = [e.command.body["text"] for e in sim.entries
+             if isinstance(e, Sent) and e.command.is_message]
+    assert texts == ['You have [{"id": "A1"}, {"id": "B2"}].']
+    assert not [e for e in sim.entries if isinstance(e, Logged)]
+
+
+def test_a_fetch_address_keeps_the_exact_value_of_a_list() -> None:
+    text = VOICE + LOOKUP.replace(
+        '    say "You have {found.orders}."\n',
+        '    fetch "https://api.acme.com/ship?ids={found.orders}" into shipped:\n'
+        "        on error: hangup\n",
+    )
+    sim = Simulation.begin(program(text))
+    sim.give(FetchAnswer({"orders": ["A1", "B2"]}))
+    urls = [e.fetch.url for e in sim.entries if isinstance(e, Requested)]
+    assert urls[1] == "https://api.acme.com/ship?ids=%5B%22A1%22%2C%20%22B2%22%5D"
+
+
+_PLAIN = st.one_of(st.text(max_size=5), st.integers(-99, 99), st.booleans(), st.none())
+
+
+@settings(max_examples=60, deadline=None, database=None)
+@given(orders=st.lists(_PLAIN, max_size=4),
+       language=st.sampled_from(["", 'language "en-GB"\n', 'language "de-DE"\n']))
+def test_an_sms_text_reads_a_plain_list_as_the_caller_hears_it(orders: list[Any],
+                                                                language: str) -> None:
+    sim = Simulation.begin(program(VOICE + language + TEXTED))
+    sim.give(FetchAnswer({"orders": orders}))
+    said = [e.command.body["payload"] for e in sim.entries
+            if isinstance(e, Sent) and "payload" in e.command.body]
+    texted = [e.command.body["text"] for e in sim.entries
+              if isinstance(e, Sent) and e.command.is_message]
+    assert said == texted
 
 
 def test_fuzz_reports_an_empty_value_the_caller_hears_at_the_line_of_its_say() -> None:

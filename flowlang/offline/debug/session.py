@@ -125,10 +125,11 @@ class Session:
         return self.run()
 
     def restart(self) -> list[str]:
-        """A new call of the same flow, keeping the breakpoints."""
+        """A new call of the same flow, keeping the breakpoints (said only when there are)."""
         self.call = self.start()
         self.here = None
-        return ["a new call starts (breakpoints kept)", *self.begin()]
+        kept = " (breakpoints kept)" if self.breakpoints else ""
+        return [f"a new call starts{kept}", *self.begin()]
 
     def move(self, how: str) -> list[str]:
         """`step`, `next`, `out` or `continue` from where the call is paused."""
