@@ -130,7 +130,7 @@ def _texted(flow_program: Any, answer: dict[str, Any]) -> list[str]:
     [
         ("", ["A1", "B2", "C3"], "You have A1, B2 and C3."),
         ('language "en-GB"\n', [12, 3.0, True], "You have 12, 3 and true."),
-        ('language "fr-FR"\n', ["A1", "B2", "C3"], "You have A1, B2, C3."),
+        ('language "fr-FR"\n', ["A1", "B2", "C3"], "You have A1, B2 et C3."),
         ("", [], "You have ."),
     ],
     ids=["english", "numbers-and-yes", "french", "empty"],
@@ -167,7 +167,7 @@ def test_an_sms_text_lists_a_list_in_the_language_the_caller_chose() -> None:
     )
     spanish = Source("test.es-US.texts", "")
     chosen = compile_source(Source("test.flow", text, catalogs=(spanish,)))
-    assert _texted(chosen, {"orders": ["A1", "B2", "C3"]}) == ["Pedidos: A1, B2, C3."]
+    assert _texted(chosen, {"orders": ["A1", "B2", "C3"]}) == ["Pedidos: A1, B2 y C3."]
 
 
 def test_an_sms_text_keeps_a_list_of_records_as_written_without_a_warning() -> None:
