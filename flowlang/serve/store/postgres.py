@@ -6,6 +6,9 @@ import asyncio
 import contextlib
 import hashlib
 import json
+import logging
+import select
+import time
 from collections.abc import AsyncIterator, Collection
 from typing import Any
 
@@ -104,6 +107,48 @@ CREATE TABLE IF NOT EXISTS flowlang_schema (
 _SCHEMA_LOCK = 7_215_514_466_611_500_001
 # The schema's own version, recorded in the database once it has been run there.
 _SCHEMA_VERSION = hashlib.sha256(SCHEMA.encode()).hexdigest()[:16]
+
+
+# psycopg_pool tries again to open a connection it could not open, with pauses that double (1 s,
+# 2 s, 4 s, ...) for 5 minutes: after a minute's outage its next try could come half a minute
+# after PostgreSQL is back, and every webhook and /healthz would be refused until then. Here each
+# series of tries gives up after a second, and `_try_again` starts the next one at once while the
+# pool is short of connections: about one try a second, however long the outage.
+_RECONNECT_TIMEOUT = 1.0
+
+
+async def _try_again(pool: AsyncConnectionPool[Any]) -> None:
+    """psycopg_pool's `reconnect_failed`: it gave up opening a connection. Have it open one
+    now when it holds fewer than it keeps open, or someone waits for one."""
+    stats = pool.get_stats()
+    if not pool.closed and (stats["pool_size"] < stats["pool_min"] or stats["requests_waiting"]):
+        await pool.check()
+
+
+class _RoutineGiveUp(logging.Filter):
+    """Drops psycopg_pool's warning that it gave up opening a connection: with
+    _RECONNECT_TIMEOUT it is the routine end of a second's tries, the next starting at once. Each
+    failed try is still logged, with PostgreSQL's reason."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not str(record.msg).startswith("reconnection attempt in pool")
+
+
+logging.getLogger("psycopg.pool").addFilter(_RoutineGiveUp())
+
+
+def _ended_by_server(conn: psycopg.AsyncConnection[Any]) -> bool:
+    """True when an idle connection is closed or has something to read: PostgreSQL going away
+    (a restart, a failover) tells each connection so and closes it, and sends a connection
+    nothing else between statements. One look at its socket, no round trip to the server."""
+    if conn.closed:
+        return True
+    fd = conn.pgconn.socket
+    if hasattr(select, "poll"):
+        poll = select.poll()
+        poll.register(fd, select.POLLIN)
+        return bool(poll.poll(0))
+    return bool(select.select([fd], [], [], 0)[0])
 
 
 def _first_line(exc: BaseException) -> str:
@@ -210,6 +255,8 @@ class PostgresStore:
             timeout=timeout,
             kwargs={"autocommit": True},
             configure=_configure,
+            reconnect_timeout=_RECONNECT_TIMEOUT,
+            reconnect_failed=_try_again,
             open=False,
         )
         self._opened = False
@@ -278,10 +325,23 @@ class PostgresStore:
         if not self._opened:
             await self._open()
         try:
-            async with self._pool.connection() as conn:
+            async with self._pooled() as conn:
                 yield conn
         except (psycopg.Error, PoolTimeout) as exc:
             raise StoreError(f"{self._where()}: {exc}") from exc
+
+    @contextlib.asynccontextmanager
+    async def _pooled(self) -> AsyncIterator[psycopg.AsyncConnection[Any]]:
+        """A connection from the pool that PostgreSQL has not ended. Those it ended as it went
+        away are closed (the pool opens another in place of each) rather than each failing a
+        webhook once PostgreSQL is back."""
+        deadline = time.monotonic() + self._pool.timeout
+        while True:
+            async with self._pool.connection(timeout=deadline - time.monotonic()) as conn:
+                if not _ended_by_server(conn):
+                    yield conn
+                    return
+                await conn.close()
 
     async def ping(self) -> None:
         if not self._opened:
