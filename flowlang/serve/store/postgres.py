@@ -39,6 +39,7 @@ from flowlang.serve.store.base import (
     in_claim_order,
     item_from_row,
     outgoing,
+    unreadable,
 )
 
 # CREATE INDEX IF NOT EXISTS locks its table (SHARE) even when the index is there, so a worker
@@ -190,17 +191,18 @@ _KEYS = {**STORE_KEYS, "flowlang_schema": "version"}
 
 
 async def _refusal(
-    conn: psycopg.AsyncConnection[Any], where: str, create: bool
+    conn: psycopg.AsyncConnection[Any], where: str, read_only: bool
 ) -> str | None:
     """Why the database's schema (the first on its search path) is not to be used as a store,
-    None when it holds one (or is empty and `create` allows making one). Only reads."""
+    None when it holds one (or is empty and to be made one; with `read_only`, when it can be
+    read as it is). Only reads."""
     cur = await conn.execute(
         "SELECT table_name::text, array_agg(column_name::text) FROM information_schema.columns"
         " WHERE table_schema = current_schema() GROUP BY table_name ORDER BY table_name"
     )
     tables = {name: set(columns) for name, columns in await cur.fetchall()}
     if not tables:
-        if create:
+        if not read_only:
             return None
         return (
             f"there are no calls in {where}: no `flowlang serve` has kept calls there (give the"
@@ -208,7 +210,7 @@ async def _refusal(
         )
     ours = {t for t, columns in tables.items() if t in _KEYS and _KEYS[t] in columns}
     if {"flows", "calls"} <= ours or len(ours) == len(tables):
-        return None
+        return unreadable(tables, where) if read_only else None
     names = sorted(tables)
     shown = ", ".join(names[:5]) + (", ..." if len(names) > 5 else "")
     return (
@@ -222,6 +224,11 @@ async def _configure(conn: psycopg.AsyncConnection[Any]) -> None:
     # crash of the database it is as if a worker had died, and a command is at worst sent again
     # with its command_id. Changes to calls ask for durability themselves (see _LOCK_CALL).
     await conn.execute("SET synchronous_commit TO off")
+
+
+async def _configure_reader(conn: psycopg.AsyncConnection[Any]) -> None:
+    # A command that only reads: PostgreSQL itself refuses any write on its connections.
+    await conn.execute("SET default_transaction_read_only TO on")
 
 
 class PostgresStore:
@@ -241,20 +248,23 @@ class PostgresStore:
         min_size: int = 1,
         max_size: int = 10,
         timeout: float = 5.0,
-        create: bool = True,
+        read_only: bool = False,
     ):
-        """`create`: make the tables in an empty database (a command that only reads refuses
-        one without them, unwritten). StoreError, on first use, for a database with another
-        program's tables."""
+        """On first use, the tables are made in an empty database, and those an older flowlang
+        made are updated; StoreError for a database with another program's tables.
+
+        `read_only`, for a command that only reads (`flowlang calls`, with a role that may only
+        read if need be): nothing is written, the tables are read as they are; a database
+        without them, or one too old to read, is refused (StoreError)."""
         self.url = url
-        self._create = create
+        self._read_only = read_only
         self._pool = AsyncConnectionPool(
             url,
             min_size=min_size,
             max_size=max_size,
             timeout=timeout,
             kwargs={"autocommit": True},
-            configure=_configure,
+            configure=_configure_reader if read_only else _configure,
             reconnect_timeout=_RECONNECT_TIMEOUT,
             reconnect_failed=_try_again,
             open=False,
@@ -287,6 +297,10 @@ class PostgresStore:
                 await self._pool.open(wait=True, timeout=10.0)
             except (PoolTimeout, psycopg.Error) as exc:
                 raise StoreError(f"cannot reach {self._where()}: {_first_line(exc)}") from None
+            if self._read_only:
+                await self._check_readable()
+                self._opened = True
+                return
             try:
                 await self._make_schema()
             except (PoolTimeout, psycopg.Error) as exc:
@@ -298,6 +312,15 @@ class PostgresStore:
                 ) from None
             self._opened = True
 
+    async def _check_readable(self) -> None:
+        try:
+            async with self._pool.connection() as conn:
+                refusal = await _refusal(conn, self._database(), read_only=True)
+        except (PoolTimeout, psycopg.Error) as exc:
+            raise StoreError(f"cannot read {self._where()}: {_first_line(exc)}") from None
+        if refusal is not None:
+            raise StoreError(refusal)
+
     async def _make_schema(self) -> None:
         async with self._pool.connection() as conn, conn.transaction():
             # DDL locks its tables even when there is nothing to do (ALTER TABLE ... IF NOT
@@ -307,7 +330,7 @@ class PostgresStore:
             if await _schema_is(conn, _SCHEMA_VERSION):
                 return
             # Before anything is written: a database that holds no store, or another program's.
-            refusal = await _refusal(conn, self._database(), self._create)
+            refusal = await _refusal(conn, self._database(), read_only=False)
             if refusal is not None:
                 raise StoreError(refusal)
             await conn.execute("SELECT pg_advisory_xact_lock(%s)", (_SCHEMA_LOCK,))
