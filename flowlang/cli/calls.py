@@ -76,30 +76,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def read_store(url: str, work: Callable[[Store], Awaitable[T]]) -> T:
-    """`work` done on the store at `url`, opened for it; UsageError for a store that cannot be
-    opened or read, in the store's words, and for a SQLite file that holds no store (never
-    given the store's tables: this only reads)."""
-    from flowlang.serve.store import StoreError
-    from flowlang.serve.store.url import is_postgres, store_path
+    """`work` done on the store at `url`, opened for it as it is (never written, nor updated to
+    the current layout: see open_store); UsageError for a store that cannot be opened or read,
+    in the store's words."""
+    from flowlang.serve.store import StoreError, open_store
 
     try:
-        if is_postgres(url):
-            from flowlang.serve.store.postgres import PostgresStore
-            from flowlang.serve.store.url import check_url
-
-            check_url(url)
-            # Read-only: a database with no store in it is refused as it is, never given tables.
-            store: Store = PostgresStore(url, create=False)
-        else:
-            from flowlang.serve.store.sqlite import SQLiteStore
-
-            path = store_path(url)
-            if path != ":memory:" and not Path(path).is_file():
-                raise UsageError(
-                    f"there is no store at {path}: give the --store URL `flowlang serve` uses"
-                )
-            # Read-only: a file with no store in it is refused as it is, never given tables.
-            store = SQLiteStore(path, create=False)
+        store = open_store(url, read_only=True)
     except StoreError as exc:
         raise UsageError(str(exc)) from None
 

@@ -219,7 +219,7 @@ def load_call(url: str, call_id: str) -> RecordedCall:
     from flowlang.serve.store import open_store
 
     async def go() -> RecordedCall:
-        store = open_store(url)
+        store = open_store(url, read_only=True)
         try:
             return await read_call(store, call_id)
         finally:

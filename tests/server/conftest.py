@@ -10,15 +10,27 @@ import pytest
 from tests.server.postgres import Cluster
 
 
-@pytest.fixture(scope="session")
-def postgres() -> Iterator[Cluster]:
-    """One throwaway PostgreSQL cluster for the whole run; absent PostgreSQL fails the tests."""
+def _cluster() -> Iterator[Cluster]:
+    """A throwaway PostgreSQL cluster, stopped after use; absent PostgreSQL fails the tests."""
     try:
         cluster = Cluster()
     except RuntimeError as exc:
         pytest.fail(str(exc), pytrace=False)
     yield cluster
     cluster.stop()
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[Cluster]:
+    """One throwaway PostgreSQL cluster for the whole run."""
+    yield from _cluster()
+
+
+@pytest.fixture(scope="module")
+def restartable() -> Iterator[Cluster]:
+    """A PostgreSQL cluster of a test module's own, to restart: the other tests share
+    `postgres`."""
+    yield from _cluster()
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

@@ -72,7 +72,7 @@ class Cluster:
             "-E",
             "UTF8",
         )
-        options = [
+        self._options = [
             f"-p {self.port}",
             "-c listen_addresses=127.0.0.1",
             f"-c unix_socket_directories={self.dir}",
@@ -80,7 +80,15 @@ class Cluster:
             "-c shared_buffers=32MB",
         ]
         if fast:
-            options += ["-c fsync=off", "-c synchronous_commit=off", "-c full_page_writes=off"]
+            self._options += [
+                "-c fsync=off",
+                "-c synchronous_commit=off",
+                "-c full_page_writes=off",
+            ]
+        self.start()
+
+    def start(self) -> None:
+        """Start the server; returns once it accepts connections."""
         self._run(
             str(self.bin / "pg_ctl"),
             "-D",
@@ -88,12 +96,17 @@ class Cluster:
             "-l",
             str(self.dir / "log"),
             "-o",
-            " ".join(options),
+            " ".join(self._options),
             "-w",
             "-t",
             "60",
             "start",
         )
+
+    def shut_down(self) -> None:
+        """Stop the server as an operator's restart does (its connections are told and cut),
+        keeping its databases for `start`."""
+        self._run(str(self.bin / "pg_ctl"), "-D", str(self.data), "-m", "fast", "-w", "stop")
 
     def _run(self, *command: str) -> None:
         done = subprocess.run(

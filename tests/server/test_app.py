@@ -346,6 +346,65 @@ def test_health_says_why_postgresql_cannot_be_written_now(postgres: Cluster) -> 
     run(test, store=PostgresStore(url, timeout=0.5))
 
 
+# How long PostgreSQL is down: psycopg_pool's own pauses between tries to open a connection
+# double (1 s, 2 s, 4 s, ...), so after 3.5 s down it would try again only some 3 s after it is
+# back.
+OUTAGE = 3.5
+# How soon after PostgreSQL accepts connections again the server must be serving again.
+RECOVERY = 1.5
+
+
+def test_after_postgresql_restarts_webhooks_and_health_recover_within_a_second(
+    restartable: Cluster,
+) -> None:
+    async def test(h: Harness) -> None:
+        loop = asyncio.get_running_loop()
+        assert (await h.post(INCOMING)).json() == {"result": "started"}
+        # Several connections in the pool, each cut by the restart.
+        checks = await asyncio.gather(*(h.http.get("/healthz") for _ in range(4)))
+        assert [c.status_code for c in checks] == [200] * 4
+        await asyncio.to_thread(restartable.shut_down)
+        # The load balancer's checks as the outage begins meet every cut connection at once.
+        outage = asyncio.gather(*(h.http.get("/healthz") for _ in range(12)))
+        await asyncio.sleep(OUTAGE - 1)
+        # Telnyx delivers an event shortly before PostgreSQL is back: it waits for it.
+        late = asyncio.ensure_future(h.post(envelope("call.answered", event_id="e2")))
+        await asyncio.sleep(1)
+        await asyncio.to_thread(restartable.start)
+        back = loop.time()
+        response = await asyncio.wait_for(late, RECOVERY)
+        assert response.status_code == 200, response.json()
+        assert response.json() == {"result": "stepped"}
+        health = await asyncio.wait_for(h.http.get("/healthz"), back + RECOVERY - loop.time())
+        assert health.status_code == 200, health.json()
+        # Telnyx's next event is applied on a connection of its own, none the restart cut.
+        response = await asyncio.wait_for(
+            h.post(envelope("call.speak.ended", event_id="e3")), back + RECOVERY - loop.time()
+        )
+        assert response.json() == {"result": "stepped"}
+        assert {c.status_code for c in await outage} <= {200, 503}
+
+    run(test, store=PostgresStore(restartable.database()))
+
+
+def test_connections_a_quick_restart_of_postgresql_cut_fail_no_webhook(
+    restartable: Cluster,
+) -> None:
+    async def test(h: Harness) -> None:
+        assert (await h.post(INCOMING)).json() == {"result": "started"}
+        checks = await asyncio.gather(*(h.http.get("/healthz") for _ in range(4)))
+        assert [c.status_code for c in checks] == [200] * 4
+        await asyncio.to_thread(restartable.shut_down)
+        await asyncio.to_thread(restartable.start)
+        # Each pooled connection the restart cut is put aside unused, not failed on.
+        checks = [await h.http.get("/healthz") for _ in range(4)]
+        assert [c.status_code for c in checks] == [200] * 4, [c.json() for c in checks]
+        response = await h.post(envelope("call.answered", event_id="e2"))
+        assert response.status_code == 200, response.json()
+
+    run(test, store=PostgresStore(restartable.database()))
+
+
 def test_the_answer_does_not_wait_for_telnyx() -> None:
     release = asyncio.Event()
 

@@ -243,23 +243,111 @@ def test_a_postgresql_database_with_another_programs_tables_is_refused(
     with psycopg.connect(url, autocommit=True) as conn:
         conn.execute("CREATE TABLE calls (id INTEGER PRIMARY KEY, who TEXT)")
 
-    async def ping(url: str, create: bool) -> None:
-        store = PostgresStore(url, create=create)
+    async def first_use(url: str, read_only: bool) -> None:
+        store = PostgresStore(url, read_only=read_only)
         try:
-            await store.ping()  # what `flowlang serve` does first
+            # What `flowlang calls` does first, or `flowlang serve`.
+            await (store.counts() if read_only else store.ping())
         finally:
             await store.close()
 
-    for create in (True, False):
+    for read_only in (False, True):
         with pytest.raises(StoreError, match=r"is not a flowlang store \(it has other tables: "
                                              r"calls\): give flowlang an empty database"):
-            asyncio.run(ping(url, create))
+            asyncio.run(first_use(url, read_only))
     assert pg_tables(url) == ["calls"]
-    # An empty database is given its tables, then opened as a store by either.
+    # An empty database is given its tables, then read as a store.
     fresh = postgres.database()
-    asyncio.run(ping(fresh, True))
-    asyncio.run(ping(fresh, False))
+    asyncio.run(first_use(fresh, False))
+    asyncio.run(first_use(fresh, True))
     assert "calls" in pg_tables(fresh)
+
+
+def layout(url: str) -> list[tuple[str, str]]:
+    """The tables, columns and indexes of the store at `url`."""
+    if url.startswith("sqlite:///"):
+        with contextlib.closing(sqlite3.connect(url.removeprefix("sqlite:///"))) as db:
+            return sorted(db.execute("SELECT name, coalesce(sql, '') FROM sqlite_master"))
+    import psycopg
+
+    with psycopg.connect(url, autocommit=True) as conn:
+        columns = conn.execute(
+            "SELECT table_name::text, column_name::text FROM information_schema.columns"
+            " WHERE table_schema = current_schema()"
+        ).fetchall()
+        indexes = conn.execute(
+            "SELECT tablename::text, indexdef FROM pg_indexes WHERE schemaname = current_schema()"
+        ).fetchall()
+    return sorted(columns + indexes)
+
+
+def older(url: str, history: bool = True) -> list[tuple[str, str]]:
+    """The store at `url` with one call served into it, its tables then put back as an older
+    flowlang left them: before a wait had a limit (no calls.expires; on PostgreSQL, nor the
+    schema's recorded version) and, without `history`, before calls' histories were kept.
+    Its layout."""
+    serve_calls(url, program(BUSINESS), [("v3:one", ["1", "1", "2"])])
+    statements = ["DROP INDEX calls_expiring", "ALTER TABLE calls DROP COLUMN expires"]
+    statements += [] if history else ["DROP TABLE history"]
+    if url.startswith("sqlite:///"):
+        with contextlib.closing(sqlite3.connect(url.removeprefix("sqlite:///"))) as db:
+            for statement in statements:
+                db.execute(statement)
+    else:
+        import psycopg
+
+        with psycopg.connect(url, autocommit=True) as conn:
+            for statement in [*statements, "DROP TABLE flowlang_schema"]:
+                conn.execute(statement)
+    return layout(url)
+
+
+def test_calls_read_an_older_flowlangs_store_as_it_is(store_url: str) -> None:
+    before = older(store_url)
+    status, out, err = quietly("calls", "--store", store_url)
+    assert (status, err) == (0, ""), err
+    assert "v3:one" in out and "1 call;" in out
+    status, out, err = quietly("calls", "show", "v3:one", "--store", store_url)
+    assert (status, err) == (0, ""), err
+    assert "transferred" in out
+    status, _, err = quietly("replay", "v3:one", "--store", store_url)
+    assert (status, err) == (0, ""), err
+    # Only `flowlang serve` updates the tables.
+    assert layout(store_url) == before
+
+
+def test_calls_read_postgresql_with_a_role_that_may_only_read(postgres: Cluster) -> None:
+    import psycopg
+
+    url = postgres.database()
+    before = older(url)
+    schema = url.rpartition("%3D")[2]
+    name = f"reader_{schema}"
+    with psycopg.connect(postgres.url(), autocommit=True) as admin:
+        admin.execute(f"CREATE ROLE {name} LOGIN")
+        admin.execute(f"GRANT USAGE ON SCHEMA {schema} TO {name}")
+        admin.execute(f"GRANT SELECT ON ALL TABLES IN SCHEMA {schema} TO {name}")
+    reader = url.replace("postgres@", f"{name}@", 1)
+    status, out, err = quietly("calls", "--store", reader)
+    assert (status, err) == (0, ""), err
+    assert "v3:one" in out
+    status, out, err = quietly("calls", "show", "v3:one", "--store", reader)
+    assert (status, err) == (0, ""), err
+    assert layout(url) == before
+
+
+@pytest.mark.parametrize("words", READING, ids=lambda w: " ".join(w))
+def test_a_store_from_before_call_histories_is_left_as_it_is_with_what_to_do(
+    store_url: str, words: tuple[str, ...]
+) -> None:
+    before = older(store_url, history=False)
+    status, out, err = quietly(*words, "--store", store_url)
+    assert (status, out) == (2, "")
+    assert err.startswith("flowlang: error: ")
+    assert "was written by an older flowlang, which kept no history of its calls: start" in err
+    assert "`flowlang serve` on it once to update it" in err
+    assert err.count("\n") == 1
+    assert layout(store_url) == before
 
 
 def test_serving_into_another_programs_database_is_refused_before_it_starts(

@@ -254,3 +254,17 @@ STORE_KEYS = {
     "health": "at",
     "history": "call_control_id",
 }
+
+
+def unreadable(tables: Collection[str], where: str) -> str | None:
+    """Why a command that only reads (`flowlang calls`) cannot read the store at `where`, whose
+    tables are `tables`, as it is; None when it can. It reads the calls' histories, which stores
+    written before flowlang kept them lack: `flowlang serve` adds the table (and updates the rest
+    of the layout), which such a command never does."""
+    if "history" in tables:
+        return None
+    return (
+        f"{where} was written by an older flowlang, which kept no history of its calls: start"
+        " `flowlang serve` on it once to update it (the calls it takes from then on can be"
+        " listed and shown)"
+    )

@@ -6,6 +6,9 @@ import asyncio
 import contextlib
 import hashlib
 import json
+import logging
+import select
+import time
 from collections.abc import AsyncIterator, Collection
 from typing import Any
 
@@ -36,6 +39,7 @@ from flowlang.serve.store.base import (
     in_claim_order,
     item_from_row,
     outgoing,
+    unreadable,
 )
 
 # CREATE INDEX IF NOT EXISTS locks its table (SHARE) even when the index is there, so a worker
@@ -106,6 +110,48 @@ _SCHEMA_LOCK = 7_215_514_466_611_500_001
 _SCHEMA_VERSION = hashlib.sha256(SCHEMA.encode()).hexdigest()[:16]
 
 
+# psycopg_pool tries again to open a connection it could not open, with pauses that double (1 s,
+# 2 s, 4 s, ...) for 5 minutes: after a minute's outage its next try could come half a minute
+# after PostgreSQL is back, and every webhook and /healthz would be refused until then. Here each
+# series of tries gives up after a second, and `_try_again` starts the next one at once while the
+# pool is short of connections: about one try a second, however long the outage.
+_RECONNECT_TIMEOUT = 1.0
+
+
+async def _try_again(pool: AsyncConnectionPool[Any]) -> None:
+    """psycopg_pool's `reconnect_failed`: it gave up opening a connection. Have it open one
+    now when it holds fewer than it keeps open, or someone waits for one."""
+    stats = pool.get_stats()
+    if not pool.closed and (stats["pool_size"] < stats["pool_min"] or stats["requests_waiting"]):
+        await pool.check()
+
+
+class _RoutineGiveUp(logging.Filter):
+    """Drops psycopg_pool's warning that it gave up opening a connection: with
+    _RECONNECT_TIMEOUT it is the routine end of a second's tries, the next starting at once. Each
+    failed try is still logged, with PostgreSQL's reason."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not str(record.msg).startswith("reconnection attempt in pool")
+
+
+logging.getLogger("psycopg.pool").addFilter(_RoutineGiveUp())
+
+
+def _ended_by_server(conn: psycopg.AsyncConnection[Any]) -> bool:
+    """True when an idle connection is closed or has something to read: PostgreSQL going away
+    (a restart, a failover) tells each connection so and closes it, and sends a connection
+    nothing else between statements. One look at its socket, no round trip to the server."""
+    if conn.closed:
+        return True
+    fd = conn.pgconn.socket
+    if hasattr(select, "poll"):
+        poll = select.poll()
+        poll.register(fd, select.POLLIN)
+        return bool(poll.poll(0))
+    return bool(select.select([fd], [], [], 0)[0])
+
+
 def _first_line(exc: BaseException) -> str:
     """An error's message on one line (libpq's continue with a hint and the statement)."""
     text = str(exc).strip()
@@ -145,17 +191,18 @@ _KEYS = {**STORE_KEYS, "flowlang_schema": "version"}
 
 
 async def _refusal(
-    conn: psycopg.AsyncConnection[Any], where: str, create: bool
+    conn: psycopg.AsyncConnection[Any], where: str, read_only: bool
 ) -> str | None:
     """Why the database's schema (the first on its search path) is not to be used as a store,
-    None when it holds one (or is empty and `create` allows making one). Only reads."""
+    None when it holds one (or is empty and to be made one; with `read_only`, when it can be
+    read as it is). Only reads."""
     cur = await conn.execute(
         "SELECT table_name::text, array_agg(column_name::text) FROM information_schema.columns"
         " WHERE table_schema = current_schema() GROUP BY table_name ORDER BY table_name"
     )
     tables = {name: set(columns) for name, columns in await cur.fetchall()}
     if not tables:
-        if create:
+        if not read_only:
             return None
         return (
             f"there are no calls in {where}: no `flowlang serve` has kept calls there (give the"
@@ -163,7 +210,7 @@ async def _refusal(
         )
     ours = {t for t, columns in tables.items() if t in _KEYS and _KEYS[t] in columns}
     if {"flows", "calls"} <= ours or len(ours) == len(tables):
-        return None
+        return unreadable(tables, where) if read_only else None
     names = sorted(tables)
     shown = ", ".join(names[:5]) + (", ..." if len(names) > 5 else "")
     return (
@@ -177,6 +224,11 @@ async def _configure(conn: psycopg.AsyncConnection[Any]) -> None:
     # crash of the database it is as if a worker had died, and a command is at worst sent again
     # with its command_id. Changes to calls ask for durability themselves (see _LOCK_CALL).
     await conn.execute("SET synchronous_commit TO off")
+
+
+async def _configure_reader(conn: psycopg.AsyncConnection[Any]) -> None:
+    # A command that only reads: PostgreSQL itself refuses any write on its connections.
+    await conn.execute("SET default_transaction_read_only TO on")
 
 
 class PostgresStore:
@@ -196,20 +248,25 @@ class PostgresStore:
         min_size: int = 1,
         max_size: int = 10,
         timeout: float = 5.0,
-        create: bool = True,
+        read_only: bool = False,
     ):
-        """`create`: make the tables in an empty database (a command that only reads refuses
-        one without them, unwritten). StoreError, on first use, for a database with another
-        program's tables."""
+        """On first use, the tables are made in an empty database, and those an older flowlang
+        made are updated; StoreError for a database with another program's tables.
+
+        `read_only`, for a command that only reads (`flowlang calls`, with a role that may only
+        read if need be): nothing is written, the tables are read as they are; a database
+        without them, or one too old to read, is refused (StoreError)."""
         self.url = url
-        self._create = create
+        self._read_only = read_only
         self._pool = AsyncConnectionPool(
             url,
             min_size=min_size,
             max_size=max_size,
             timeout=timeout,
             kwargs={"autocommit": True},
-            configure=_configure,
+            configure=_configure_reader if read_only else _configure,
+            reconnect_timeout=_RECONNECT_TIMEOUT,
+            reconnect_failed=_try_again,
             open=False,
         )
         self._opened = False
@@ -240,6 +297,10 @@ class PostgresStore:
                 await self._pool.open(wait=True, timeout=10.0)
             except (PoolTimeout, psycopg.Error) as exc:
                 raise StoreError(f"cannot reach {self._where()}: {_first_line(exc)}") from None
+            if self._read_only:
+                await self._check_readable()
+                self._opened = True
+                return
             try:
                 await self._make_schema()
             except (PoolTimeout, psycopg.Error) as exc:
@@ -251,6 +312,15 @@ class PostgresStore:
                 ) from None
             self._opened = True
 
+    async def _check_readable(self) -> None:
+        try:
+            async with self._pool.connection() as conn:
+                refusal = await _refusal(conn, self._database(), read_only=True)
+        except (PoolTimeout, psycopg.Error) as exc:
+            raise StoreError(f"cannot read {self._where()}: {_first_line(exc)}") from None
+        if refusal is not None:
+            raise StoreError(refusal)
+
     async def _make_schema(self) -> None:
         async with self._pool.connection() as conn, conn.transaction():
             # DDL locks its tables even when there is nothing to do (ALTER TABLE ... IF NOT
@@ -260,7 +330,7 @@ class PostgresStore:
             if await _schema_is(conn, _SCHEMA_VERSION):
                 return
             # Before anything is written: a database that holds no store, or another program's.
-            refusal = await _refusal(conn, self._database(), self._create)
+            refusal = await _refusal(conn, self._database(), read_only=False)
             if refusal is not None:
                 raise StoreError(refusal)
             await conn.execute("SELECT pg_advisory_xact_lock(%s)", (_SCHEMA_LOCK,))
@@ -278,10 +348,23 @@ class PostgresStore:
         if not self._opened:
             await self._open()
         try:
-            async with self._pool.connection() as conn:
+            async with self._pooled() as conn:
                 yield conn
         except (psycopg.Error, PoolTimeout) as exc:
             raise StoreError(f"{self._where()}: {exc}") from exc
+
+    @contextlib.asynccontextmanager
+    async def _pooled(self) -> AsyncIterator[psycopg.AsyncConnection[Any]]:
+        """A connection from the pool that PostgreSQL has not ended. Those it ended as it went
+        away are closed (the pool opens another in place of each) rather than each failing a
+        webhook once PostgreSQL is back."""
+        deadline = time.monotonic() + self._pool.timeout
+        while True:
+            async with self._pool.connection(timeout=deadline - time.monotonic()) as conn:
+                if not _ended_by_server(conn):
+                    yield conn
+                    return
+                await conn.close()
 
     async def ping(self) -> None:
         if not self._opened:

@@ -40,6 +40,7 @@ from flowlang.serve.store.base import (
     in_claim_order,
     item_from_row,
     outgoing,
+    unreadable,
 )
 
 T = TypeVar("T")
@@ -152,11 +153,15 @@ class SQLiteStore:
         path: str,
         busy_timeout: float = 5.0,
         checkpoint_every: float = 0.5,
-        create: bool = True,
+        read_only: bool = False,
     ) -> None:
-        """Open the store in the SQLite file `path`, making its tables in a new or empty file
-        (only with `create`: a command that only reads refuses a file without them, unwritten).
-        StoreError for a file with other tables: it is another program's database."""
+        """Open the store in the SQLite file `path`, making its tables in a new or empty file and
+        updating those an older flowlang made. StoreError for a file with other tables: it is
+        another program's database.
+
+        `read_only`, for a command that only reads (`flowlang calls`): nothing is written, the
+        tables are read as they are; a file without them, or one too old to read, is refused
+        (StoreError)."""
         self.path = path
         self._file: tuple[int, int] | None = None
         if path != ":memory:":
@@ -168,32 +173,23 @@ class SQLiteStore:
                 path, timeout=busy_timeout, isolation_level=None, check_same_thread=False
             )
             # Before anything is written (even the journal mode): a file that is not a store.
-            refusal = _refusal(self._db, path, create)
+            refusal = _refusal(self._db, path, read_only)
             if refusal is not None:
                 self._db.close()
                 raise StoreError(refusal)
-            self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.execute("PRAGMA synchronous=NORMAL")
-            # The WAL is copied back into the file by a thread of its own (_Checkpointer), so
-            # webhooks never wait for a checkpoint (about 30 ms, every ~1,600 webhooks, when
-            # this connection did it). This connection still checkpoints if the WAL reaches
-            # ~32 MB: the file cannot grow without bound should that thread fall behind.
-            self._db.execute("PRAGMA wal_autocheckpoint=8000")
-            self._db.execute("PRAGMA journal_size_limit=67108864")
-            self._db.execute("PRAGMA foreign_keys=ON")
-            self._db.executescript(SCHEMA)
-            for table, columns in (("outbox", OUTBOX_COLUMNS), ("calls", CALLS_COLUMNS)):
-                have = {row[1] for row in self._db.execute(f"PRAGMA table_info({table})")}
-                for name, spec in columns.items():
-                    if name not in have:
-                        self._db.execute(f"ALTER TABLE {table} ADD COLUMN {name} {spec}")
-            self._db.executescript(INDEXES)
+            if read_only:
+                self._db.execute("PRAGMA query_only=ON")
+            else:
+                self._prepare()
         except sqlite3.Error as exc:
             raise StoreError(f"cannot open the store {path}: {exc}") from None
+        # Reading takes no write lock: the server writing the file goes on meanwhile.
+        self._begin = "BEGIN" if read_only else "BEGIN IMMEDIATE"
         self._checkpointer: _Checkpointer | None = None
         if path != ":memory:":
             self._file = _identity(path)
-            self._checkpointer = _Checkpointer(path, checkpoint_every)
+            if not read_only:
+                self._checkpointer = _Checkpointer(path, checkpoint_every)
         self._closed = False
         # Work waiting for the store's thread. A thread of its own rather than an executor:
         # handing it work is one C-level queue put, and a busy server hands it work often.
@@ -208,6 +204,26 @@ class SQLiteStore:
         self._ended = False
         self._thread = threading.Thread(target=self._serve, name="flowlang-sqlite", daemon=True)
         self._thread.start()
+
+    def _prepare(self) -> None:
+        """The file made ready for the server: write-ahead log, its tables made, and those of an
+        older flowlang updated to the current layout."""
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=NORMAL")
+        # The WAL is copied back into the file by a thread of its own (_Checkpointer), so
+        # webhooks never wait for a checkpoint (about 30 ms, every ~1,600 webhooks, when
+        # this connection did it). This connection still checkpoints if the WAL reaches
+        # ~32 MB: the file cannot grow without bound should that thread fall behind.
+        self._db.execute("PRAGMA wal_autocheckpoint=8000")
+        self._db.execute("PRAGMA journal_size_limit=67108864")
+        self._db.execute("PRAGMA foreign_keys=ON")
+        self._db.executescript(SCHEMA)
+        for table, columns in (("outbox", OUTBOX_COLUMNS), ("calls", CALLS_COLUMNS)):
+            have = {row[1] for row in self._db.execute(f"PRAGMA table_info({table})")}
+            for name, spec in columns.items():
+                if name not in have:
+                    self._db.execute(f"ALTER TABLE {table} ADD COLUMN {name} {spec}")
+        self._db.executescript(INDEXES)
 
     @classmethod
     def check(cls, path: str) -> None:
@@ -301,7 +317,7 @@ class SQLiteStore:
         several = len(jobs) > 1
         outcomes: list[_Outcome] = []
         try:
-            db.execute("BEGIN IMMEDIATE")
+            db.execute(self._begin)
             for job in jobs:
                 if several:
                     db.execute("SAVEPOINT job")
@@ -337,7 +353,7 @@ class SQLiteStore:
         db = self._db
         outcomes: list[_Outcome] = []
         try:
-            db.execute("BEGIN IMMEDIATE")
+            db.execute(self._begin)
             for job in jobs:
                 outcomes.append((True, _kept(job.work())))
             db.execute("COMMIT")
@@ -791,9 +807,10 @@ def _settle(settled: list[tuple[_Job, _Outcome]]) -> None:
             job.future.set_exception(value)
 
 
-def _refusal(db: sqlite3.Connection, path: str, create: bool) -> str | None:
+def _refusal(db: sqlite3.Connection, path: str, read_only: bool) -> str | None:
     """Why the open SQLite file at `path` is not to be used as a store, None when it is one
-    (or is empty and `create` allows making one). Only reads.
+    (or is empty and to be made one; with `read_only`, when it can be read as it is). Only
+    reads.
 
     A store is a file with flowlang's `flows` and `calls`, or (a file from an earlier version)
     one with only tables of flowlang's; either way each with its key column."""
@@ -804,7 +821,7 @@ def _refusal(db: sqlite3.Connection, path: str, create: bool) -> str | None:
         )
     )
     if not tables:
-        if create:
+        if not read_only:
             return None
         return (
             f"there are no calls in {path}: no `flowlang serve` has kept calls there (give the"
@@ -812,7 +829,7 @@ def _refusal(db: sqlite3.Connection, path: str, create: bool) -> str | None:
         )
     ours = [t for t in tables if t in STORE_KEYS and STORE_KEYS[t] in _columns(db, t)]
     if {"flows", "calls"} <= set(ours) or len(ours) == len(tables):
-        return None
+        return unreadable(tables, path) if read_only else None
     shown = ", ".join(tables[:5]) + (", ..." if len(tables) > 5 else "")
     return (
         f"{path} is not a flowlang store (it has other tables: {shown}): give a new file, or"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 from flowlang.serve.store.base import Store, StoreError
 
@@ -66,14 +67,21 @@ def check_url(url: str) -> None:
     store_path(url)
 
 
-def open_store(url: str = DEFAULT_URL) -> Store:
+def open_store(url: str = DEFAULT_URL, read_only: bool = False) -> Store:
     """The store at `url`: `sqlite:///relative.db`, `sqlite:////absolute.db`, `sqlite:///:memory:`,
-    or `postgresql://user:password@host:port/database` (connected on first use)."""
+    or `postgresql://user:password@host:port/database` (connected on first use).
+
+    `read_only`, for a command that only reads: the store is read as it is, never made,
+    written or updated to the current layout; StoreError when there is none at `url`, or when
+    an older flowlang wrote it in a layout that cannot be read."""
     check_url(url)
     if is_postgres(url):
         from flowlang.serve.store.postgres import PostgresStore
 
-        return PostgresStore(url)
+        return PostgresStore(url, read_only=read_only)
     from flowlang.serve.store.sqlite import SQLiteStore
 
-    return SQLiteStore(store_path(url))
+    path = store_path(url)
+    if read_only and path != ":memory:" and not Path(path).is_file():
+        raise StoreError(f"there is no store at {path}: give the --store URL `flowlang serve` uses")
+    return SQLiteStore(path, read_only=read_only)
