@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import shlex
 from pathlib import Path
 
 from flowlang.cli import main
@@ -51,7 +52,7 @@ def test_the_order_lookup_chapter_simulates_and_tests_as_it_shows(
     tmp_path: Path, monkeypatch, capsys
 ) -> None:
     text = ORDER_CHAPTER.read_text(encoding="utf-8")
-    (flow,) = re.findall(r"```flow\n(.*?)```", text, flags=re.S)
+    flow, _ = re.findall(r"```flow\n(.*?)```", text, flags=re.S)
     (scenarios,) = re.findall(r"```\n(scenario .*?)```", text, flags=re.S)
     monkeypatch.chdir(tmp_path)
     (tmp_path / "shop.flow").write_text(flow, encoding="utf-8")
@@ -65,6 +66,27 @@ def test_the_order_lookup_chapter_simulates_and_tests_as_it_shows(
     assert main(["test", "shop.scenarios", "--coverage"]) == 0
     out = capsys.readouterr().out
     assert "5 passed, 0 failed" in out and "(100%)" in out
+
+
+def test_the_order_lookup_chapter_says_a_list_in_the_answer_as_it_shows(
+    tmp_path: Path, monkeypatch, capsys
+) -> None:
+    text = ORDER_CHAPTER.read_text(encoding="utf-8")
+    flow, listed = re.findall(r"```flow\n(.*?)```", text, flags=re.S)
+    said = 'say "Order {order as digits} is {status.state}."\n'
+    assert said in flow, "section 6 changes the last `say` of shop.flow"
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "shop.flow").write_text(flow.replace(said, listed.strip() + "\n"), encoding="utf-8")
+    assert main(["check", "--no-config", "shop.flow"]) == 0
+    capsys.readouterr()
+    typed = text.split("\n## 6.", 1)[1].split("```sh\n", 1)[1].split("\n", 1)[0]
+    argv = shlex.split(typed)
+    assert argv[:3] == ["flowlang", "simulate", "shop.flow"]
+    assert main(argv[1:]) == 0
+    printed = capsys.readouterr().out.strip()
+    assert 'say "Order 1 2 3 4 5 6 is on its way. It holds A1, B2 and C3."' in printed
+    shown = re.findall(r"```text\n(.*?)```", text, flags=re.S)
+    assert printed == shown[-1].strip()
 
 
 def test_the_first_flow_checks_and_its_typo_is_shown_as_check_prints_it(

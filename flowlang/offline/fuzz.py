@@ -3,9 +3,8 @@ or say an empty value to the caller."""
 
 from __future__ import annotations
 
-import re
 import shlex
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from typing import Any
 
@@ -103,11 +102,13 @@ class Vocabulary:
                     keys.add(key.key)
         self.entries = sorted(e for e in entries if e and all(c in KEYS for c in e))
         self.keys = sorted(keys)
-        fields: set[str] = set()
-        text = program.source.text
-        for name in {getattr(op, "into", None) for b in program.blocks for op in b.ops
-                     if type(op).__name__ == "FetchOp"} - {None}:
-            fields.update(re.findall(rf"\b{re.escape(str(name))}\.(\w+)", text))
+        answers = {getattr(op, "into", None) for b in program.blocks for op in b.ops
+                   if type(op).__name__ == "FetchOp"} - {None}
+        # What the flow's statements read, those of its included files too; never a comment,
+        # or a text that merely looks like `status.state`. (A translation reads what its text
+        # does: `check` holds it to that.)
+        fields = {path[1] for path in _paths(program.blocks)
+                  if len(path) > 1 and path[0] in answers}
         self.fields = sorted(fields) or ["value"]
 
     def gather(self, body: dict[str, Any]) -> st.SearchStrategy[CallerAction]:
@@ -286,19 +287,28 @@ def reads_clock(program: Any) -> bool:
     its statements reads the built-in `now` (`{now.time}`, `if now.hour < 9`) or asks
     `open NAME`. The word "now" in a text said is no reading. (A translation has the same
     `{...}` as its text: `check` holds it to that.)"""
-    return _reads_clock(program.blocks)
+    return any(isinstance(n, OpenTest) for n in _nodes(program.blocks)) or any(
+        path[0] == "now" for path in _paths(program.blocks)
+    )
 
 
-def _reads_clock(value: Any) -> bool:
-    """Whether `value` (a compiled op, a syntax node, or a tuple of them) reads the clock."""
+def _paths(value: Any) -> Iterator[tuple[str, ...]]:
+    """The variable paths (`status.state`) read in `value`, as _nodes finds them."""
+    for node in _nodes(value):
+        if isinstance(node, Var | Interp):
+            yield node.path
+
+
+def _nodes(value: Any) -> Iterator[Node]:
+    """Every syntax node in `value`: a compiled op, a syntax node, or a tuple of them."""
     if isinstance(value, Node):
-        return any(isinstance(n, OpenTest) or (isinstance(n, Var | Interp) and n.path[0] == "now")
-                   for n in walk(value))
-    if isinstance(value, tuple):
-        return any(_reads_clock(item) for item in value)
-    if attrs.has(type(value)):
-        return any(_reads_clock(getattr(value, a.name)) for a in attrs.fields(type(value)))
-    return False
+        yield from walk(value)
+    elif isinstance(value, tuple):
+        for item in value:
+            yield from _nodes(item)
+    elif attrs.has(type(value)):
+        for a in attrs.fields(type(value)):
+            yield from _nodes(getattr(value, a.name))
 
 
 def _check(sim: Simulation, inputs: list[str]) -> Finding | None:

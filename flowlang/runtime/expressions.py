@@ -53,8 +53,9 @@ class EvalError(Exception):
 
 
 Missing = Callable[[str], None]
-# Told of a `{value as FORMAT}` whose value does not fit: (the braces' content, the value).
-Unfit = Callable[[str, str], None]
+# Told of a `{value as FORMAT}` whose value does not fit, or whose language has no words for
+# the format: (the braces, the value).
+Unfit = Callable[[nodes.Interp, str], None]
 # Told of each value spliced into speech: (the braces, whether it was set, the value, its words).
 Heard = Callable[[nodes.Interp, bool, Any, str], None]
 
@@ -136,7 +137,7 @@ def _formatted(part: nodes.Interp, text: str, language: str | None, unfit: Unfit
         return text
     said, fits = say_as(text, part.format, language)
     if not fits and unfit is not None:
-        unfit(part.written, text)
+        unfit(part, text)
     return said
 
 

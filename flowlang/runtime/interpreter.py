@@ -101,12 +101,14 @@ from flowlang.runtime.events import (
 )
 from flowlang.runtime.expressions import (
     EvalError,
+    Unfit,
     evaluate,
     interpolate,
     is_plain_list,
     truthy,
 )
 from flowlang.runtime.outcome import End, Entered, LogLine, Outcome
+from flowlang.runtime.spoken import formats_of
 from flowlang.runtime.trace import TracePoint, callers
 from flowlang.syntax.nodes import Interp, Str
 
@@ -399,8 +401,25 @@ class _Run:
     def evaluate(self, expr: Any) -> Any:
         return evaluate(expr, self.vars, self.missing, self.not_a_number, self.hours)
 
-    def unfit(self, written: str, value: str) -> None:
-        self.warn(f"`{{{written}}}`: {value!r} cannot be said that way, so it was said as written")
+    def unfit(self, part: Interp, value: str) -> None:
+        self.warn(
+            f"`{{{part.written}}}`: {value!r} cannot be said that way, so it was said as written"
+        )
+
+    def unwritten(self, language: str | None) -> Unfit:
+        """What a text message tells of a `{value as FORMAT}` left as written: nothing when
+        `language` has no words for the format (the value as it is, `12.50`, is what a reader
+        expects there, and `check` allows it); a warning when the value does not fit it."""
+        worded = formats_of(language)
+
+        def unfit(part: Interp, value: str) -> None:
+            if part.format in worded:
+                self.warn(
+                    f"`{{{part.written}}}`: {value!r} is not a value `{part.format}` can write"
+                    " out, so the text has it as written"
+                )
+
+        return unfit
 
     def text(self, value: Any, language: str | None = None) -> str:
         return interpolate(value, self.vars, self.missing, language, self.unfit)
@@ -644,7 +663,8 @@ class _Run:
         language = self.other_language()
         if language is None and op.language is not None:
             language = self.text(op.language)
-        text = interpolate(op.text, self.vars, self.missing, language, self.unfit, listed=True)
+        unfit = self.unwritten(language)
+        text = interpolate(op.text, self.vars, self.missing, language, unfit, listed=True)
         body = {"from": sender, "to": self.text(op.to), "text": text}
         self.queue(Command(MESSAGE, body))
         self.advance()

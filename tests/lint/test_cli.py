@@ -271,6 +271,40 @@ def test_rule_prints_its_documentation(capsys: pytest.CaptureFixture[str]) -> No
     assert "## Why is this bad?" in out and "## Use instead" in out
 
 
+@pytest.mark.parametrize("code", ["FL041", "fl041"])
+def test_rule_explains_a_syntax_error_from_docs_errors(
+    capsys: pytest.CaptureFixture[str], code: str
+) -> None:
+    from flowlang.lsp.reference import syntax_error
+
+    assert main(["rule", code]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("FL041 an expression nested too deeply (syntax error)\n")
+    section = syntax_error("FL041")
+    assert section is not None and section.body in out
+    assert out.endswith("(docs/errors.md#fl041-an-expression-nested-too-deeply)\n")
+
+
+@pytest.mark.parametrize(
+    ("code", "message"),
+    [
+        ("FL1011", "no rule `FL1011` (did you mean `FL101` or `FL111`?)"),
+        ("unknwn-step", "no rule `unknwn-step` (did you mean `unknown-step`?)"),
+        ("FL0411", "no syntax error `FL0411` (did you mean `FL011` or `FL041`?)"),
+        ("FL025", "no syntax error `FL025`; codes starting with FL0 are syntax errors"),
+        ("FL999", "no rule `FL999`; run `flowlang rule` to list them"),
+    ],
+    ids=["code-typo", "name-typo", "syntax-typo", "unknown-syntax", "nothing-near"],
+)
+def test_an_unknown_code_is_refused_with_the_codes_one_typo_away(
+    capsys: pytest.CaptureFixture[str], code: str, message: str
+) -> None:
+    assert main(["rule", code]) == 2
+    err = capsys.readouterr().err
+    assert len(err.strip().splitlines()) == 1
+    assert message in err
+
+
 def test_rule_lists_every_rule(capsys: pytest.CaptureFixture[str]) -> None:
     from flowlang.lint.registry import all_rules
 

@@ -3,6 +3,7 @@ package, initdb into a temporary folder, run as the `postgres` user when we are 
 
 from __future__ import annotations
 
+import contextlib
 import glob
 import itertools
 import os
@@ -11,6 +12,7 @@ import shutil
 import socket
 import subprocess
 import tempfile
+import threading
 from pathlib import Path
 
 INSTALL_HINT = (
@@ -137,3 +139,67 @@ class Cluster:
             self._run(str(self.bin / "pg_ctl"), "-D", str(self.data), "-m", "immediate", "stop")
         finally:
             shutil.rmtree(self.dir, ignore_errors=True)
+
+
+class Link:
+    """A TCP relay on loopback to `port` that a test cuts as a network does: `cut` ends the
+    connections through it, and those made after are taken in but never answered, even once
+    `mend` lets new ones through again. `held` counts those left unanswered."""
+
+    def __init__(self, port: int) -> None:
+        self._to = port
+        self._listener = socket.create_server(("127.0.0.1", 0))
+        self._listener.settimeout(0.05)
+        self.port = int(self._listener.getsockname()[1])
+        self.held = 0
+        self._cut = False
+        self._closed = False
+        self._sockets: list[socket.socket] = []
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def url(self, url: str) -> str:
+        """`url` (a cluster's) by way of this link."""
+        return url.replace(f":{self._to}/", f":{self.port}/", 1)
+
+    def _accept(self) -> None:
+        while not self._closed:
+            try:
+                near, _ = self._listener.accept()
+            except TimeoutError:
+                continue
+            except OSError:
+                return
+            self._sockets.append(near)
+            if self._cut:
+                self.held += 1
+                continue
+            far = socket.create_connection(("127.0.0.1", self._to))
+            self._sockets.append(far)
+            for a, b in ((near, far), (far, near)):
+                threading.Thread(target=self._pump, args=(a, b), daemon=True).start()
+
+    @staticmethod
+    def _pump(a: socket.socket, b: socket.socket) -> None:
+        try:
+            while data := a.recv(65536):
+                b.sendall(data)
+        except OSError:
+            pass
+        for s in (a, b):
+            with contextlib.suppress(OSError):
+                s.shutdown(socket.SHUT_RDWR)
+
+    def cut(self) -> None:
+        self._cut = True
+        for s in self._sockets:
+            with contextlib.suppress(OSError):
+                s.shutdown(socket.SHUT_RDWR)
+
+    def mend(self) -> None:
+        self._cut = False
+
+    def close(self) -> None:
+        self._closed = True
+        self._listener.close()
+        for s in self._sockets:
+            s.close()

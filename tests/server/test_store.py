@@ -6,7 +6,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import socket
 import sqlite3
+import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
@@ -16,6 +18,7 @@ import pytest
 from flowlang.runtime.commands import Command
 from flowlang.serve.store import CallChange, Outgoing, Store, StoredCall, StoreError, open_store
 from flowlang.serve.store.sqlite import SQLiteStore
+from tests.server.postgres import Link
 
 SOURCE = ("main.flow", "main:\n    answer\n")
 
@@ -379,6 +382,78 @@ def test_an_unreachable_postgres_is_a_store_error(postgres: Any) -> None:
         await store.close()
 
     asyncio.run(test())
+
+
+def test_a_host_that_never_answers_is_reported_after_the_urls_connect_timeout(
+    postgres: Any,
+) -> None:
+    # A listener that accepts nothing: the connection is never answered, as behind a firewall
+    # that drops the packets. The URL's own connect_timeout (2 s) is kept, not replaced by ours.
+    with socket.create_server(("127.0.0.1", 0), backlog=0) as silent:
+        port = silent.getsockname()[1]
+
+        async def test() -> None:
+            store = open_store(f"postgresql://postgres@127.0.0.1:{port}/none?connect_timeout=2")
+            started = time.monotonic()
+            with pytest.raises(StoreError) as caught:
+                await asyncio.wait_for(store.ping(), 10)
+            assert time.monotonic() - started < 4
+            assert str(caught.value).startswith(
+                f"cannot reach PostgreSQL at 127.0.0.1:{port}: no answer within 2 seconds"
+            )
+            await store.close()
+
+        asyncio.run(test())
+
+
+def test_serving_again_after_a_network_cut_is_not_held_up_by_an_unanswered_try(
+    postgres: Any,
+) -> None:
+    # A try to connect made while the network was cut is never answered: libpq alone would
+    # wait for it for minutes, and the pool tries nothing else meanwhile.
+    link = Link(postgres.port)
+    url = link.url(postgres.database())
+
+    async def test() -> None:
+        store = open_store(url)
+        try:
+            await store.ping()
+            link.cut()
+            cut_off = asyncio.create_task(store.ping())  # its pooled connection was ended
+            while not link.held:
+                await asyncio.sleep(0.01)
+            link.mend()
+            with contextlib.suppress(StoreError):
+                await cut_off
+            deadline = time.monotonic() + 10
+            while True:
+                try:
+                    await store.ping()
+                    break
+                except StoreError:
+                    assert time.monotonic() < deadline, "still not serving after 10 seconds"
+        finally:
+            await store.close()
+
+    try:
+        asyncio.run(test())
+    finally:
+        link.close()
+
+
+@pytest.mark.parametrize(
+    ("query", "idle"), [("", "30"), ("&keepalives_idle=120", "120")], ids=["ours", "the-urls"]
+)
+def test_idle_connections_are_probed_so_a_network_cut_is_noticed(
+    postgres: Any, query: str, idle: str
+) -> None:
+    async def test(store: Store) -> None:
+        async with store._connection() as conn:
+            options = conn.pgconn.info
+        values = {o.keyword.decode(): (o.val or b"").decode() for o in options}
+        assert values["keepalives"] == "1" and values["keepalives_idle"] == idle
+
+    run(postgres.database() + query, test)
 
 
 def test_a_missing_folder_is_explained(tmp_path: Path) -> None:

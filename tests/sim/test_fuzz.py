@@ -8,8 +8,10 @@ from pathlib import Path
 import pytest
 
 from flowlang.cli import main
-from flowlang.offline.fuzz import fuzz, reads_clock, simulate_command
-from tests.sim.helpers import VOICE, flow, program
+from flowlang.cli.inputs import read_source
+from flowlang.compiler import compile_source
+from flowlang.offline.fuzz import Vocabulary, fuzz, reads_clock, simulate_command
+from tests.sim.helpers import VOICE, flow, program, write_flow
 
 # The author thinks every entry is a number, so the `else` "cannot happen"; `*` is not a
 # number, so both comparisons are false (LANGUAGE.md 10) and the call ends up in a busy loop.
@@ -231,3 +233,26 @@ def test_a_flow_that_says_right_now_is_replayed_without_a_time() -> None:
     said_now = PLANTED.replace('say "Fine."', 'say "Fine, right now."')
     report = fuzz(program(said_now), examples=100)
     assert report.finding is not None and report.finding.at is None
+
+
+# The fields BACKEND reads of its fetch's answer.
+BACKEND_READS = ["count", "items", "limit", "state", "used"]
+
+
+def test_fuzz_answers_with_the_fields_a_flow_reads_not_those_it_only_writes_like_one() -> None:
+    looks_alike = BACKEND.replace(
+        "    answer\n",
+        "    answer\n"
+        "    # status.note is kept for later\n"
+        '    log "{{status.eta}} means the time of arrival"\n'
+        '    say "Your status.total is on the way."\n',
+    )
+    assert Vocabulary(program(looks_alike)).fields == BACKEND_READS
+
+
+def test_fuzz_answers_with_the_fields_read_in_an_included_file(tmp_path: Path) -> None:
+    write_flow(tmp_path, 'tell:\n    say "It comes on {status.eta}."\n    return\n', "common.flow")
+    including = BACKEND.replace("main:", 'include "common.flow"\n\nmain:')
+    including = including[: including.rindex("    hangup\n")] + "    call tell\n    hangup\n"
+    compiled = compile_source(read_source(write_flow(tmp_path, including)))
+    assert Vocabulary(compiled).fields == sorted([*BACKEND_READS, "eta"])

@@ -149,6 +149,40 @@ def test_an_sms_text_words_a_format_in_the_flows_language() -> None:
     ]
 
 
+# LOOKUP that only texts the value, as money.
+TEXTED_AS_MONEY = TEXTED.replace('    say "You have {found.orders}."\n', "").replace(
+    "{found.orders}", "{found.orders as money}"
+)
+
+
+@pytest.mark.parametrize(
+    ("language", "value", "texted", "warnings"),
+    [
+        ('language "de-DE"\n', "12.5", "You have 12.5.", []),
+        (
+            "",
+            "soon",
+            "You have soon.",
+            ["`{found.orders as money}`: 'soon' is not a value `money` can write out, so the"
+             " text has it as written"],
+        ),
+    ],
+    ids=["language-without-words", "value-that-does-not-fit"],
+)
+def test_an_sms_text_writes_an_unworded_value_as_it_is(
+    language: str, value: str, texted: str, warnings: list[str]
+) -> None:
+    # In a language without money words the value as it is (`12.5`) is what a reader expects,
+    # and `check` allows it: no warning. A value that is no amount at all is worth one, in the
+    # words of a text, not of speech.
+    sim = Simulation.begin(program(VOICE + language + TEXTED_AS_MONEY))
+    sim.give(FetchAnswer({"orders": value}))
+    sent = [e.command.body["text"] for e in sim.entries
+            if isinstance(e, Sent) and e.command.is_message]
+    logged = [e.line.text for e in sim.entries if isinstance(e, Logged)]
+    assert (sent, logged) == ([texted], warnings)
+
+
 def test_an_sms_text_lists_a_list_in_the_language_the_caller_chose() -> None:
     text = flow(
         """\

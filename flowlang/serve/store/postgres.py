@@ -7,6 +7,7 @@ import contextlib
 import hashlib
 import json
 import logging
+import os
 import select
 import time
 from collections.abc import AsyncIterator, Collection
@@ -124,6 +125,30 @@ async def _try_again(pool: AsyncConnectionPool[Any]) -> None:
     stats = pool.get_stats()
     if not pool.closed and (stats["pool_size"] < stats["pool_min"] or stats["requests_waiting"]):
         await pool.check()
+
+
+# libpq waits for a server that does not answer (a network cut, a firewall dropping packets) as
+# long as the operating system does, minutes, and the pool's tries to connect again stall that
+# long; and it notices a connection the network cut while idle only after two hours. Each is
+# used unless the store's URL (or PGCONNECT_TIMEOUT) sets its own.
+_CONNECTION_DEFAULTS: dict[str, Any] = {
+    "connect_timeout": 5,
+    "keepalives": 1,
+    "keepalives_idle": 30,
+    "keepalives_interval": 10,
+    "keepalives_count": 3,
+}
+
+
+def _connection_options(url: str) -> dict[str, Any]:
+    """Those of _CONNECTION_DEFAULTS that `url` leaves to us."""
+    try:
+        named = psycopg.conninfo.conninfo_to_dict(url)
+    except psycopg.Error:
+        return dict(_CONNECTION_DEFAULTS)  # connecting says what is wrong with the URL
+    if "PGCONNECT_TIMEOUT" in os.environ:
+        named.setdefault("connect_timeout", os.environ["PGCONNECT_TIMEOUT"])
+    return {key: value for key, value in _CONNECTION_DEFAULTS.items() if key not in named}
 
 
 class _RoutineGiveUp(logging.Filter):
@@ -258,12 +283,13 @@ class PostgresStore:
         without them, or one too old to read, is refused (StoreError)."""
         self.url = url
         self._read_only = read_only
+        self._options = _connection_options(url)
         self._pool = AsyncConnectionPool(
             url,
             min_size=min_size,
             max_size=max_size,
             timeout=timeout,
-            kwargs={"autocommit": True},
+            kwargs={"autocommit": True, **self._options},
             configure=_configure_reader if read_only else _configure,
             reconnect_timeout=_RECONNECT_TIMEOUT,
             reconnect_failed=_try_again,
@@ -280,6 +306,18 @@ class PostgresStore:
             return "the PostgreSQL store"
         return f"PostgreSQL at {info.get('host', 'localhost')}:{info.get('port', 5432)}"
 
+    def _reason(self, exc: BaseException, **options: Any) -> str:
+        """Why a connection (made with `options` over the store's own) could not be made, in a
+        line; a wait for an answer that never came says how long it lasted."""
+        if not isinstance(exc, psycopg.errors.ConnectionTimeout):
+            return _first_line(exc)
+        info = psycopg.conninfo.conninfo_to_dict(self.url, **{**self._options, **options})
+        seconds = psycopg.conninfo.timeout_from_conninfo(info)
+        why = f"no answer within {seconds} seconds (is the host up, and is no firewall dropping"
+        if options:
+            return why + " the packets?)"
+        return why + " the packets? ?connect_timeout=SECONDS in the --store URL waits longer)"
+
     def _database(self) -> str:
         # The database named, for messages: `the database calls (PostgreSQL at db:5432)`.
         info = psycopg.conninfo.conninfo_to_dict(self.url)
@@ -292,11 +330,11 @@ class PostgresStore:
             try:
                 # One connection first: an unreachable server fails at once, with libpq's
                 # reason, rather than after the pool's patient retries.
-                first = await psycopg.AsyncConnection.connect(self.url, connect_timeout=5)
+                first = await psycopg.AsyncConnection.connect(self.url, **self._options)
                 await first.close()
                 await self._pool.open(wait=True, timeout=10.0)
             except (PoolTimeout, psycopg.Error) as exc:
-                raise StoreError(f"cannot reach {self._where()}: {_first_line(exc)}") from None
+                raise StoreError(f"cannot reach {self._where()}: {self._reason(exc)}") from None
             if self._read_only:
                 await self._check_readable()
                 self._opened = True
@@ -382,10 +420,12 @@ class PostgresStore:
         a connection that says nothing of why there is none."""
         try:
             conn = await psycopg.AsyncConnection.connect(
-                self.url, connect_timeout=_WHY_TIMEOUT, autocommit=True
+                self.url, **{**self._options, "connect_timeout": _WHY_TIMEOUT}, autocommit=True
             )
         except psycopg.Error as exc:
-            return f"cannot reach {self._where()}: {_first_line(exc)}"
+            return (
+                f"cannot reach {self._where()}: {self._reason(exc, connect_timeout=_WHY_TIMEOUT)}"
+            )
         try:
             await conn.execute(_HEALTH, (str(id(self)),))
         except psycopg.Error as exc:
