@@ -400,7 +400,7 @@ class WebhookApp:
         else:
             await _send_json(send, 200, answer)
         elapsed = time.perf_counter() - started
-        self.metrics.webhooks.labels(handled.result).inc()
+        self.metrics.count(self.metrics.webhooks, handled.result)
         self.metrics.webhook_seconds.observe(elapsed)
         change = handled.change
         if handled.call_control_id is not None:
@@ -443,7 +443,7 @@ class WebhookApp:
         extra = [(b"connection", b"close")] if close else None
         await _answer(send, status, {"error": _PUBLIC_REASONS.get(status, reason)}, extra)
         elapsed = time.perf_counter() - started
-        self.metrics.webhooks.labels(str(status)).inc()
+        self.metrics.count(self.metrics.webhooks, str(status))
         self.metrics.webhook_seconds.observe(elapsed)
         _log(
             logging.WARNING,

@@ -396,7 +396,7 @@ class Sender:
             running = _already_running(item, result)
             if self._metrics is not None:
                 outcome = "sent" if running else _outcome(result)
-                self._metrics.commands.labels(item.action, outcome).inc()
+                self._metrics.count(self._metrics.commands, item.action, outcome)
             if item.kind == CALL_COMMAND:
                 _log_command(item, result, running)
             if running:
@@ -425,7 +425,7 @@ class Sender:
                 )
                 return
             if self._metrics is not None:
-                self._metrics.retries.labels(item.action).inc()
+                self._metrics.count(self._metrics.retries, item.action)
             log_retry(call_control_id, item.action, item.body, result, wait)
             await self._store.release(
                 [item.id], self._clock() + wait, doubt=started if result.doubtful else None
