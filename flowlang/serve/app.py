@@ -24,8 +24,9 @@ from flowlang.serve.backend import FETCH, Backend, carrier
 from flowlang.serve.conversations import noter
 from flowlang.serve.dial import DIAL, NO_SUCH_CALL, Dialer
 from flowlang.serve.metrics import CONTENT_TYPE, Metrics
-from flowlang.serve.runner import Handled, Runner, Runs
+from flowlang.serve.runner import RESULTS, Handled, Runner, Runs
 from flowlang.serve.sender import COMMAND_ID_MEMORY, Sender
+from flowlang.serve.sender import log_event as _log
 from flowlang.serve.store.base import CALL_COMMAND, Counts, Outgoing, Store, StoreError
 from flowlang.serve.telnyx.client import DEFAULT_API_BASE, RetryPolicy, TelnyxClient
 from flowlang.serve.telnyx.signature import (
@@ -75,10 +76,6 @@ class _Gone(Exception):
 
 class _Slow(Exception):
     pass
-
-
-def _log(severity: int, /, **fields: Any) -> None:
-    logger.log(severity, json.dumps(fields, ensure_ascii=False))
 
 
 def _log_flow(call_control_id: str | None, lines: Iterable[LogLine]) -> None:
@@ -397,9 +394,13 @@ class WebhookApp:
                 # Telnyx retries a 5xx: the hangup is queued on a later delivery.
                 await self._refuse(send, 503, f"store unavailable: {exc}", started)
                 return
-        await _answer(send, 200, {"result": handled.result})
+        answer = _RESULT_BODIES.get(handled.result)
+        if answer is None:
+            await _answer(send, 200, {"result": handled.result})
+        else:
+            await _send_json(send, 200, answer)
         elapsed = time.perf_counter() - started
-        self.metrics.webhooks.labels(handled.result).inc()
+        self.metrics.count(self.metrics.webhooks, handled.result)
         self.metrics.webhook_seconds.observe(elapsed)
         change = handled.change
         if handled.call_control_id is not None:
@@ -442,7 +443,7 @@ class WebhookApp:
         extra = [(b"connection", b"close")] if close else None
         await _answer(send, status, {"error": _PUBLIC_REASONS.get(status, reason)}, extra)
         elapsed = time.perf_counter() - started
-        self.metrics.webhooks.labels(str(status)).inc()
+        self.metrics.count(self.metrics.webhooks, str(status))
         self.metrics.webhook_seconds.observe(elapsed)
         _log(
             logging.WARNING,
@@ -466,13 +467,23 @@ def _header(scope: Scope, name: bytes) -> str | None:
     return None
 
 
+# The answer to an accepted webhook, one per result, made once (every webhook sends one).
+_RESULT_BODIES = {r: json.dumps({"result": r}).encode("utf-8") for r in RESULTS}
+
+
 async def _answer(
     send: Send,
     status: int,
     payload: dict[str, Any],
     extra: list[tuple[bytes, bytes]] | None = None,
 ) -> None:
-    body = json.dumps(payload).encode("utf-8")
+    await _send_json(send, status, json.dumps(payload).encode("utf-8"), extra)
+
+
+async def _send_json(
+    send: Send, status: int, body: bytes, extra: list[tuple[bytes, bytes]] | None = None
+) -> None:
+    """Answer with `body`, JSON text already encoded."""
     headers = [
         (b"content-type", b"application/json"),
         (b"content-length", str(len(body)).encode("ascii")),

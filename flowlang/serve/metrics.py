@@ -81,6 +81,18 @@ class Metrics:
             multiprocess_mode="mostrecent",
         )
 
+        # Each labelled child, found once: `labels()` checks its values and takes a lock on every
+        # call, and the server counts on every webhook and every command.
+        self._children: dict[tuple[Counter, tuple[str, ...]], Counter] = {}
+
+    def count(self, counter: Counter, *labels: str) -> None:
+        """Add one to `counter`'s child for `labels` (as `counter.labels(*labels).inc()`)."""
+        key = (counter, labels)
+        child = self._children.get(key)
+        if child is None:
+            child = self._children[key] = counter.labels(*labels)
+        child.inc()
+
     def render(self, counts: Counts | None) -> bytes:
         """The exposition text, with the store-wide gauges set from `counts` (None: the store
         could not be read, and the gauges keep their last values)."""

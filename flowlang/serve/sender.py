@@ -214,7 +214,7 @@ class Sender:
                 self._leases.pop(item_id, None)
         if items[0].id in kept:
             return True
-        _log(
+        log_event(
             logging.WARNING,
             event="lease_lost",
             call_control_id=items[0].call_control_id,
@@ -241,7 +241,7 @@ class Sender:
             try:
                 await self._poll()
             except StoreError as exc:
-                _log(logging.ERROR, event="sender_error", error=str(exc))
+                log_event(logging.ERROR, event="sender_error", error=str(exc))
 
     async def idle(self) -> None:
         """Wait until no call has rows being carried out or waiting for a retry here (for tests
@@ -280,7 +280,7 @@ class Sender:
                     await self._store.release([item_id], 0.0, doubt=tried, tried=False)
             await self._store.release_worker(self.worker)
         except StoreError as exc:
-            _log(logging.ERROR, event="sender_error", error=str(exc))
+            log_event(logging.ERROR, event="sender_error", error=str(exc))
 
     async def flush(self) -> None:
         """Record every row carried out as done now."""
@@ -314,7 +314,7 @@ class Sender:
         try:
             await self.flush()
         except StoreError as exc:
-            _log(logging.ERROR, event="sender_error", error=str(exc))
+            log_event(logging.ERROR, event="sender_error", error=str(exc))
 
     def _wake_later(self, call_control_id: str, delay: float) -> None:
         def fire() -> None:
@@ -348,7 +348,7 @@ class Sender:
         except asyncio.CancelledError:
             raise
         except Exception as exc:  # noqa: BLE001 - one call's failure must not stop the sender
-            _log(
+            log_event(
                 logging.ERROR,
                 event="sender_error",
                 call_control_id=call_control_id,
@@ -396,7 +396,7 @@ class Sender:
             running = _already_running(item, result)
             if self._metrics is not None:
                 outcome = "sent" if running else _outcome(result)
-                self._metrics.commands.labels(item.action, outcome).inc()
+                self._metrics.count(self._metrics.commands, item.action, outcome)
             if item.kind == CALL_COMMAND:
                 _log_command(item, result, running)
             if running:
@@ -425,7 +425,7 @@ class Sender:
                 )
                 return
             if self._metrics is not None:
-                self._metrics.retries.labels(item.action).inc()
+                self._metrics.count(self._metrics.retries, item.action)
             log_retry(call_control_id, item.action, item.body, result, wait)
             await self._store.release(
                 [item.id], self._clock() + wait, doubt=started if result.doubtful else None
@@ -446,7 +446,7 @@ class Sender:
             await self._answered(item, result)
         except StoreError as exc:
             # The answer is lost to the run, which then matches as it did without it.
-            _log(
+            log_event(
                 logging.ERROR,
                 event="sender_error",
                 call_control_id=item.call_control_id,
@@ -501,12 +501,12 @@ class Sender:
         if item.kind == CALL_COMMAND and item.action == "hangup":
             # The hangup (the flow's, or the one sent when a run was stopped) is given up: the
             # run was over already, so it is not counted as a run stopped a second time.
-            _log(logging.WARNING, event="hangup_given_up", call_control_id=call_control_id,
+            log_event(logging.WARNING, event="hangup_given_up", call_control_id=call_control_id,
                  reason=reason)
             return
         if self._metrics is not None:
             self._metrics.runs_stopped.inc()
-        _log(
+        log_event(
             logging.WARNING,
             event="run_stopped",
             call_control_id=call_control_id,
@@ -518,8 +518,17 @@ class Sender:
             self._again.add(call_control_id)
 
 
-def _log(severity: int, /, **fields: Any) -> None:
-    logger.log(severity, json.dumps(fields, ensure_ascii=False))
+# Made once: `json.dumps` with options builds a new encoder on every call, and the server logs
+# a line for every webhook and every command.
+_LINE = json.JSONEncoder(ensure_ascii=False)
+
+
+def log_event(severity: int, /, **fields: Any) -> None:
+    """One JSON log line of the server's, `fields` in order (not even made when nothing listens
+    at `severity`)."""
+    if logger.isEnabledFor(severity):
+        logger.log(severity, _LINE.encode(fields))
+
 
 
 def _reason(action: str, result: SendResult) -> str:

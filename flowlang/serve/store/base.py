@@ -132,9 +132,14 @@ def item_from_row(row: tuple[Any, ...]) -> OutboxItem:
     return OutboxItem(row[0], row[1], row[2], row[3], json.loads(row[4]), row[5], row[6], row[7])
 
 
+# Made once: `json.dumps` with options builds a new encoder on every call, and the store writes
+# a call's state and history on every webhook.
+_COMPACT = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)
+
+
 def dumps(value: Any) -> str:
     """JSON text for the store: compact, and readable in a database browser."""
-    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+    return _COMPACT.encode(value)
 
 
 def in_claim_order(calls: list[str], items: list[OutboxItem]) -> list[OutboxItem]:

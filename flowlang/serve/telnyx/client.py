@@ -14,6 +14,8 @@ from urllib.parse import quote
 import httpx
 from attrs import frozen
 
+from flowlang.serve.store.base import dumps
+
 DEFAULT_API_BASE = "https://api.telnyx.com/v2"
 
 # Every action a flow can send (LANGUAGE.md section 2): the client sends any action name, these
@@ -231,7 +233,7 @@ class TelnyxClient:
         return await self._request(f"{self._base}/messages", body, attempt)
 
     async def _request(self, url: str, body: dict[str, Any], attempt: int) -> SendResult:
-        content = json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+        content = dumps(body).encode("utf-8")
         try:
             response = await self._post(url, content)
         except httpx.TransportError as exc:
