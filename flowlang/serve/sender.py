@@ -501,8 +501,12 @@ class Sender:
         if item.kind == CALL_COMMAND and item.action == "hangup":
             # The hangup (the flow's, or the one sent when a run was stopped) is given up: the
             # run was over already, so it is not counted as a run stopped a second time.
-            log_event(logging.WARNING, event="hangup_given_up", call_control_id=call_control_id,
-                 reason=reason)
+            log_event(
+                logging.WARNING,
+                event="hangup_given_up",
+                call_control_id=call_control_id,
+                reason=reason,
+            )
             return
         if self._metrics is not None:
             self._metrics.runs_stopped.inc()
@@ -528,7 +532,6 @@ def log_event(severity: int, /, **fields: Any) -> None:
     at `severity`)."""
     if logger.isEnabledFor(severity):
         logger.log(severity, _LINE.encode(fields))
-
 
 
 def _reason(action: str, result: SendResult) -> str:
