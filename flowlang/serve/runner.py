@@ -215,12 +215,13 @@ class Runner:
             call.state,
             event,
         )
+        if outcome.ignored and not (note and history.worth_noting(event.type, outcome.waiting)):
+            # The common case (a speech started, a key of a gather): nothing to write.
+            return Handled("ignored", call_id, logs=outcome.logs)
         record = history.record(event, outcome, instant, at, leg=hook.leg, numbers=numbers)
         if outcome.ignored:
-            if not (note and history.worth_noting(event.type, outcome.waiting)):
-                return Handled("ignored", call_id, logs=outcome.logs)
-            noted = CallChange(call.digest, call.state, call.status,
-                               history={**record, "ignored": True}, noted=True)
+            record = {**record, "ignored": True}
+            noted = CallChange(call.digest, call.state, call.status, history=record, noted=True)
             return Handled("ignored", call_id, noted, outcome.logs)
         gone = hook.event.type == "call.hangup" and not hook.leg
         change = _change(call.digest, outcome, gone=gone, record=record)
