@@ -272,30 +272,49 @@ def record_in_speech(ctx: Context) -> Iterator[Finding]:
     ```
     """
     held = _held(ctx)
-    # A field of each variable to name in the help: an ai_gather's first, else one the flow reads.
-    read = {n.into.value: n.fields[0].name.value for n in nodes.walk(ctx.flow)
-            if isinstance(n, nodes.AiGather) and n.into is not None and n.fields}
+    records = {name for name, kind in held.items() if kind == "record"}
+    if not records:
+        return
+    read: dict[str, str] | None = None
+    for text in _heard_texts(ctx):
+        for part in text.interpolations:
+            if len(part.path) != 1 or part.path[0] not in records:
+                continue
+            if read is None:
+                read = _a_field_of_each(ctx)
+            name = part.dotted
+            yield Finding(
+                part.span,
+                f"`{{{part.written}}}` is a whole record (a fetch's or an ai_gather's"
+                " answer): the caller hears it read out with its brackets and quotes",
+                label="a record in speech",
+                help=f"say one of its fields, like `{{{name}.{read.get(name, 'state')}}}`",
+            )
+
+
+def _a_field_of_each(ctx: Context) -> dict[str, str]:
+    """A field of each variable to name in a help: an ai_gather's first, else one the flow
+    reads."""
+    read = {
+        n.into.value: n.fields[0].name.value
+        for n in ctx.of_type(nodes.AiGather)
+        if isinstance(n, nodes.AiGather) and n.into is not None and n.fields
+    }
     for _, r in _reads(ctx):
         if len(r.path) > 1:
             read.setdefault(r.name, r.path[1])
-    for text in _heard_texts(ctx.flow):
-        for part in text.parts:
-            if isinstance(part, nodes.Interp) and len(part.path) == 1 and \
-                    held.get(part.path[0]) == "record":
-                name = part.dotted
-                yield Finding(
-                    part.span,
-                    f"`{{{part.written}}}` is a whole record (a fetch's or an ai_gather's"
-                    " answer): the caller hears it read out with its brackets and quotes",
-                    label="a record in speech",
-                    help=f"say one of its fields, like `{{{name}.{read.get(name, 'state')}}}`",
-                )
+    return read
 
 
-def _heard_texts(flow: nodes.Flow) -> Iterator[nodes.Str]:
-    """Every text the caller hears: `say` lines (prompts too), reprompts and AI greetings."""
-    for node in nodes.walk(flow):
-        if isinstance(node, nodes.Say | nodes.Reprompt):
-            yield node.text
-        elif isinstance(node, nodes.AiGather | nodes.Assistant) and node.greeting is not None:
-            yield node.greeting
+def _heard_texts(ctx: Context) -> Iterator[nodes.Str]:
+    """Every text the caller hears: `say` lines (prompts too), reprompts and AI greetings.
+    (From the statements the context keeps: walking the whole tree on every edit in the editor
+    cost more than all the other rules together.)"""
+    for stmt in ctx.statements():
+        if isinstance(stmt, nodes.Say):
+            yield stmt.text
+        elif isinstance(stmt, nodes.Gather):
+            yield from (p.text for p in stmt.prompt if isinstance(p, nodes.Say))
+            yield from (r.text for r in stmt.reprompts)
+        elif isinstance(stmt, nodes.AiGather | nodes.Assistant) and stmt.greeting is not None:
+            yield stmt.greeting
