@@ -442,16 +442,21 @@ def test_serving_again_after_a_network_cut_is_not_held_up_by_an_unanswered_try(
 
 
 @pytest.mark.parametrize(
-    ("query", "idle"), [("", "30"), ("&keepalives_idle=120", "120")], ids=["ours", "the-urls"]
+    ("query", "idle", "unacknowledged"),
+    [("", "30", "60000"), ("&keepalives_idle=120&tcp_user_timeout=5000", "120", "5000")],
+    ids=["ours", "the-urls"],
 )
 def test_idle_connections_are_probed_so_a_network_cut_is_noticed(
-    postgres: Any, query: str, idle: str
+    postgres: Any, query: str, idle: str, unacknowledged: str
 ) -> None:
+    # And a statement the network cut as it went is given up after a minute, not a quarter
+    # of an hour of the operating system's retransmissions.
     async def test(store: Store) -> None:
         async with store._connection() as conn:
             options = conn.pgconn.info
         values = {o.keyword.decode(): (o.val or b"").decode() for o in options}
         assert values["keepalives"] == "1" and values["keepalives_idle"] == idle
+        assert values["tcp_user_timeout"] == unacknowledged
 
     run(postgres.database() + query, test)
 

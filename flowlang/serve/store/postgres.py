@@ -129,14 +129,17 @@ async def _try_again(pool: AsyncConnectionPool[Any]) -> None:
 
 # libpq waits for a server that does not answer (a network cut, a firewall dropping packets) as
 # long as the operating system does, minutes, and the pool's tries to connect again stall that
-# long; and it notices a connection the network cut while idle only after two hours. Each is
-# used unless the store's URL (or PGCONNECT_TIMEOUT) sets its own.
+# long; it notices a connection the network cut while idle only after two hours; and a statement
+# sent as the network went down is sent again for a quarter of an hour (keepalives do not probe
+# while data waits to be acknowledged). Each is used unless the store's URL (or
+# PGCONNECT_TIMEOUT) sets its own.
 _CONNECTION_DEFAULTS: dict[str, Any] = {
     "connect_timeout": 5,
     "keepalives": 1,
     "keepalives_idle": 30,
     "keepalives_interval": 10,
     "keepalives_count": 3,
+    "tcp_user_timeout": 60_000,  # milliseconds
 }
 
 
