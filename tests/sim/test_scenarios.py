@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from flowlang.cli import main
-from flowlang.diagnostics import render_text
+from flowlang.diagnostics import Diagnostic, render_text
 from flowlang.offline.phone import AiResult, HangUp, KeyDuringAi, Press, Silence
 from flowlang.offline.scenario.report import side_by_side
 from flowlang.offline.scenario.run import run_scenario
@@ -45,6 +45,14 @@ MENU = flow(
 
 def parse(text: str) -> object:
     return parse_scenarios(Source("t.scenarios", text))
+
+
+def refused(text: str) -> Diagnostic:
+    """The one diagnostic with which `text` is refused."""
+    with pytest.raises(ScenarioSyntaxError) as caught:
+        parse(text)
+    (diagnostic,) = caught.value.diagnostics
+    return diagnostic
 
 
 def test_every_step_form_parses() -> None:
@@ -131,9 +139,7 @@ def test_syntax_errors_are_positioned_and_hinted(golden) -> None:
 def test_a_step_written_with_a_capital_is_told_to_write_it_in_lowercase(
     line: str, help_: str
 ) -> None:
-    with pytest.raises(ScenarioSyntaxError) as info:
-        parse(f'scenario "x":\n{line}\n')
-    (diagnostic,) = info.value.diagnostics
+    diagnostic = refused(f'scenario "x":\n{line}\n')
     assert diagnostic.help == help_
 
 
@@ -387,9 +393,7 @@ def test_expect_play_matches_audio_not_speech() -> None:
 
 
 def test_curly_quotes_pasted_from_word_are_named_and_the_line_shown_with_straight_ones() -> None:
-    with pytest.raises(ScenarioSyntaxError) as caught:
-        parse('scenario "ai":\n    expect say \u201cThanks Bob\u201d\n')
-    (diagnostic,) = caught.value.diagnostics
+    diagnostic = refused('scenario "ai":\n    expect say \u201cThanks Bob\u201d\n')
     assert "curly" in diagnostic.message
     assert diagnostic.help == 'type straight quotes: `expect say "Thanks Bob"`'
 
@@ -406,9 +410,7 @@ def test_an_expected_transfer_no_flow_can_make_is_an_error_at_the_number(
 ) -> None:
     # A flow transfers only to numbers in international form (FL112); spaces and dashes are
     # ignored when matching, but a number without its `+` and country code never matches.
-    with pytest.raises(ScenarioSyntaxError) as caught:
-        parse(f'scenario "sales":\n    press "1"\n    expect transfer "{written}"\n')
-    (diagnostic,) = caught.value.diagnostics
+    diagnostic = refused(f'scenario "sales":\n    press "1"\n    expect transfer "{written}"\n')
     assert diagnostic.message == f'"{written}" {problem}, so no transfer of a flow can match it'
     assert diagnostic.span is not None and diagnostic.span.column == 21
     assert fix in (diagnostic.help or "")
@@ -417,9 +419,7 @@ def test_an_expected_transfer_no_flow_can_make_is_an_error_at_the_number(
 
 
 def test_a_scenario_name_without_quotes_is_one_error_showing_it_quoted() -> None:
-    with pytest.raises(ScenarioSyntaxError) as caught:
-        parse('scenario sales:\n    press "1"\n    expect transfer "+13125550001"\n')
-    (diagnostic,) = caught.value.diagnostics
+    diagnostic = refused('scenario sales:\n    press "1"\n    expect transfer "+13125550001"\n')
     assert diagnostic.message == "expected the scenario's name in double quotes"
     assert diagnostic.help == 'write it like `scenario "sales":`'
 
@@ -428,9 +428,7 @@ def test_a_scenario_name_without_quotes_is_one_error_showing_it_quoted() -> None
     "written", ['{name: "Bob"}', "{'name': 'Bob'}", "{ name : 'Bob' }"]
 )
 def test_an_ai_result_with_bare_or_single_quoted_names_shows_it_in_json(written: str) -> None:
-    with pytest.raises(ScenarioSyntaxError) as caught:
-        parse(f'scenario "ai":\n    ai returns {written}\n    expect say "Thanks Bob"\n')
-    (diagnostic,) = caught.value.diagnostics
+    diagnostic = refused(f'scenario "ai":\n    ai returns {written}\n    expect say "Thanks Bob"\n')
     assert diagnostic.message == "put each field name in double quotes"
     assert diagnostic.help == 'write `{"name": "Bob"}`'
 
@@ -443,8 +441,6 @@ def test_an_ai_result_with_bare_or_single_quoted_names_shows_it_in_json(written:
 def test_a_backend_answer_that_is_not_an_object_is_not_called_an_ai_result(
     written: str, message: str
 ) -> None:
-    with pytest.raises(ScenarioSyntaxError) as caught:
-        parse(f'scenario "order":\n    backend returns {written}\n')
-    (diagnostic,) = caught.value.diagnostics
+    diagnostic = refused(f'scenario "order":\n    backend returns {written}\n')
     assert diagnostic.message == message
     assert "backend" in (diagnostic.help or "") and "guests" not in (diagnostic.help or "")
