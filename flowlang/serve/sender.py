@@ -394,11 +394,11 @@ class Sender:
             result = await handler(item)
             self._held[item.id] = (call_control_id, None)
             running = _already_running(item, result)
+            outcome = "sent" if running else _outcome(result)
             if self._metrics is not None:
-                outcome = "sent" if running else _outcome(result)
                 self._metrics.count(self._metrics.commands, item.action, outcome)
             if item.kind == CALL_COMMAND:
-                _log_command(item, result, running)
+                _log_command(item, result, outcome, running)
             if running:
                 self._delivered_one(item)
                 continue
@@ -556,14 +556,16 @@ def _already_running(item: OutboxItem, result: SendResult) -> bool:
     )
 
 
-def _log_command(item: OutboxItem, result: SendResult, running: bool = False) -> None:
+def _log_command(item: OutboxItem, result: SendResult, outcome: str, running: bool) -> None:
+    """The `command` log line of `item`, carried out as `outcome` says (see _already_running
+    for `running`)."""
     line: dict[str, Any] = {
         "event": "command",
         "call_control_id": item.call_control_id,
         "kind": item.kind,
         "action": item.action,
         "command_id": item.body.get("command_id"),
-        "result": "sent" if running else _outcome(result),
+        "result": outcome,
         "attempts": result.attempts,
         "http_status": result.http_status,
     }
