@@ -287,8 +287,9 @@ def reads_clock(program: Any) -> bool:
     its statements reads the built-in `now` (`{now.time}`, `if now.hour < 9`) or asks
     `open NAME`. The word "now" in a text said is no reading. (A translation has the same
     `{...}` as its text: `check` holds it to that.)"""
-    return any(isinstance(n, OpenTest) for n in _nodes(program.blocks)) or any(
-        path[0] == "now" for path in _paths(program.blocks)
+    return any(
+        isinstance(n, OpenTest) or (isinstance(n, Var | Interp) and n.path[0] == "now")
+        for n in _nodes(program.blocks)
     )
 
 
